@@ -1,0 +1,93 @@
+"""Boomerang: a self-hosted returns portal for Shopify retailers.
+
+`create_app` assembles the app from small register_* helpers and nothing else.
+"""
+from collections.abc import Mapping
+
+from flask import Flask
+
+from app.config import INSTANCE_DIR, config_from_env, ensure_secrets
+
+
+def create_app(config: type | Mapping | None = None) -> Flask:
+    """Build the Flask app. `config` is a config class, or a mapping applied over the env's class."""
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=True)
+    load_config(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_security(app)
+    register_jobs(app)
+    register_commands(app)
+    register_template_helpers(app)
+    return app
+
+
+def load_config(app: Flask, config: type | Mapping | None) -> None:
+    """Apply the config class (or env class + overrides), then fill or check the secrets."""
+    if isinstance(config, Mapping):
+        app.config.from_object(config.get("CONFIG_CLASS") or config_from_env())
+        app.config.update(config)
+    else:
+        app.config.from_object(config or config_from_env())
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    ensure_secrets(app.config)
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extensions from app/extensions.py."""
+    from app.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+    import app.models  # noqa: F401  (registers every table on db.metadata)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount the audience blueprints."""
+    from app.auth import bp as auth_bp
+    from app.dashboard import bp as dashboard_bp
+    from app.health import bp as health_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(dashboard_bp, url_prefix="/dashboard")
+    app.register_blueprint(health_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Friendly error pages (HTML) or JSON, never a stack trace."""
+    from app.errors import init_app
+
+    init_app(app)
+
+
+def register_security(app: Flask) -> None:
+    """Login handling, CSRF errors and response headers."""
+    from app.security import init_app
+
+    init_app(app)
+
+
+def register_jobs(app: Flask) -> None:
+    """Pick the job backend: RQ when Redis is configured, in-process otherwise."""
+    from jobs.queue import init_app
+
+    init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Operator commands: `flask users …`, `flask tokens rotate`, `flask demo seed`, `flask jobs …`."""
+    from app.commands import init_app
+
+    init_app(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Jinja settings and helpers shared by every template."""
+    from app.templating import init_app
+
+    init_app(app)

@@ -1,0 +1,29 @@
+"""Sign-up and login forms."""
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+
+class SignupForm(FlaskForm):
+    """A new retailer: the store's name and the admin's login."""
+
+    store_name = StringField("Store name", validators=[DataRequired("Enter your store's name."), Length(max=120)])
+    email = EmailField("Email", validators=[
+        DataRequired("Enter your email address."),
+        Length(max=254, message="That email address is too long."),
+        Email("Enter a valid email address.", check_deliverability=False),
+    ])
+    password = PasswordField("Password", validators=[
+        DataRequired("Choose a password."), Length(max=128, message="Use at most 128 characters."),
+    ])
+    confirm = PasswordField("Repeat password", validators=[
+        DataRequired("Repeat your password."), EqualTo("password", "The two passwords differ."),
+    ])
+
+
+class LoginForm(FlaskForm):
+    """Email and password."""
+
+    email = EmailField("Email", validators=[DataRequired("Enter your email address."), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=128)])
+    remember = BooleanField("Keep me logged in on this device")

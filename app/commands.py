@@ -1,0 +1,82 @@
+"""Operator commands: `flask users …`, `flask tokens rotate`, `flask jobs …`, `flask serve`."""
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from app.extensions import db
+
+users_cli = AppGroup("users", help="Manage dashboard logins.")
+tokens_cli = AppGroup("tokens", help="Encrypted Shopify credentials.")
+jobs_cli = AppGroup("jobs", help="Background jobs: worker and scheduler.")
+
+
+@users_cli.command("create-admin")
+@click.option("--store", required=True, help="Store name for the new account.")
+@click.option("--email", required=True)
+@click.password_option()
+def create_admin(store: str, email: str, password: str) -> None:
+    """Create an account and its admin login."""
+    from app.services.accounts import AccountError, sign_up
+
+    try:
+        user = sign_up(store, email, password)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Created account {user.account.slug!r} with admin {user.email}")
+
+
+@tokens_cli.command("rotate")
+def rotate_tokens() -> None:
+    """Re-encrypt every stored secret under the newest TOKEN_ENCRYPTION_KEYS key."""
+    from app.crypto import rotate_secret
+    from app.models import Account
+
+    fields = ("access_token_encrypted", "refresh_token_encrypted", "client_secret_encrypted",
+              "webhook_secret_encrypted", "previous_webhook_secret_encrypted")
+    count = 0
+    for account in db.session.scalars(select(Account)):
+        for field in fields:
+            setattr(account, field, rotate_secret(getattr(account, field)))
+        count += 1
+    db.session.commit()
+    click.echo(f"Re-encrypted the secrets of {count} account(s).")
+
+
+@jobs_cli.command("worker")
+@click.argument("queues", nargs=-1)
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+def worker(queues: tuple[str, ...], burst: bool) -> None:
+    """Run an RQ worker (with its scheduler, which runs retries) over the named queues."""
+    from rq import Worker
+
+    from jobs.queue import QUEUES, set_worker_app
+
+    backend = current_app.extensions["jobs"]
+    if not hasattr(backend, "queue"):
+        raise click.ClickException("REDIS_URL is not set: jobs run in-process, no worker is needed.")
+    set_worker_app(current_app._get_current_object())
+    names = queues or QUEUES
+    Worker([backend.queue(name) for name in names], connection=backend.connection).work(
+        with_scheduler=True, burst=burst)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the app for the embedded default, with the in-process periodic timer."""
+    from jobs.schedule import InProcessScheduler
+
+    app = current_app._get_current_object()
+    if app.config.get("SCHEDULER_ENABLED") and not hasattr(app.extensions["jobs"], "queue"):
+        InProcessScheduler(app).start()
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+def init_app(app: Flask) -> None:
+    """Register the command groups."""
+    from app.demo import demo_cli
+
+    for command in (users_cli, tokens_cli, jobs_cli, serve, demo_cli):
+        app.cli.add_command(command)

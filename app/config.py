@@ -1,0 +1,169 @@
+"""Settings read from the environment.
+
+`Config` is the production-shaped base; `DevelopmentConfig` is what `make demo` runs (an SQLite file
+and in-process jobs when nothing else is configured); `TestConfig` is strict and fast. A config is
+chosen by `BOOMERANG_ENV` (production | development | test) unless `create_app` is given one.
+"""
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or unusable; the message is one line saying which and why."""
+
+
+def _env_list(name: str) -> list[str]:
+    raw = os.environ.get(name, "")
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def normalise_database_url(url: str) -> str:
+    """Point PostgreSQL URLs at psycopg 3, whatever scheme the platform hands us."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    """Production settings; everything secret must come from the environment."""
+
+    ENV_NAME = "production"
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    TOKEN_ENCRYPTION_KEYS = _env_list("TOKEN_ENCRYPTION_KEYS")
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(
+        os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'boomerang.sqlite3'}")
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    # Jobs run on RQ when Redis is configured, otherwise in-process after the response.
+    JOBS_BACKEND = os.environ.get("JOBS_BACKEND") or None
+    RQ_FAILURE_TTL_SECONDS = int(os.environ.get("RQ_FAILURE_TTL_SECONDS", 7 * 24 * 3600))
+    SCHEDULER_ENABLED = _env_bool("SCHEDULER_ENABLED", False)
+
+    SHOPIFY_API_VERSION = os.environ.get("SHOPIFY_API_VERSION", "2026-07")
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", 587))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", True)
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "returns@localhost")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # A dashboard left open all day must still post: the token lives as long as the session.
+    WTF_CSRF_TIME_LIMIT = None
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 512 * 1024
+
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
+    RATELIMIT_KEY_PREFIX = "boomerang-limits"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+
+    PASSWORD_HASH_METHOD = "scrypt"
+
+    # Everything secret has been given; production refuses to start otherwise.
+    REQUIRE_SECRETS = True
+
+
+class DevelopmentConfig(Config):
+    """`make demo`: SQLite and in-process jobs unless told otherwise; demo secrets are generated."""
+
+    ENV_NAME = "development"
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SCHEDULER_ENABLED = _env_bool("SCHEDULER_ENABLED", True)
+    REQUIRE_SECRETS = False
+
+
+class TestConfig(Config):
+    """Strict and fast: its own database, cheap hashing, no scheduler, no secrets from the env."""
+
+    ENV_NAME = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"
+    TOKEN_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(
+        os.environ.get("TEST_DATABASE_URL", "sqlite:///" + str(INSTANCE_DIR / "test.sqlite3"))
+    )
+    REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    # pbkdf2 with few rounds keeps a suite of logins fast; production uses scrypt.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    SCHEDULER_ENABLED = False
+    REQUIRE_SECRETS = False
+    PUBLIC_BASE_URL = "http://localhost"
+
+
+CONFIGS = {"production": Config, "development": DevelopmentConfig, "test": TestConfig}
+
+
+def config_from_env() -> type[Config]:
+    """The config class named by BOOMERANG_ENV (development when unset)."""
+    name = os.environ.get("BOOMERANG_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise ConfigError(f"BOOMERANG_ENV must be one of {', '.join(CONFIGS)}, not {name!r}") from None
+
+
+def ensure_secrets(config: dict) -> None:
+    """Fill or check SECRET_KEY and TOKEN_ENCRYPTION_KEYS.
+
+    Production refuses to start without them. Development generates them once into `instance/`
+    so sessions and encrypted tokens survive a restart of `make demo`.
+    """
+    if config.get("REQUIRE_SECRETS"):
+        if not config.get("SECRET_KEY"):
+            raise ConfigError("SECRET_KEY is not set; refusing to start in production without it")
+        if not config.get("TOKEN_ENCRYPTION_KEYS"):
+            raise ConfigError(
+                "TOKEN_ENCRYPTION_KEYS is not set (comma-separated Fernet keys, newest first); "
+                "refusing to start in production without it"
+            )
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _instance_secret("secret_key", lambda: secrets.token_hex(32))
+    if not config.get("TOKEN_ENCRYPTION_KEYS"):
+        config["TOKEN_ENCRYPTION_KEYS"] = [
+            _instance_secret("token_encryption_key", lambda: Fernet.generate_key().decode())
+        ]
+    for key in config["TOKEN_ENCRYPTION_KEYS"]:
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            raise ConfigError("TOKEN_ENCRYPTION_KEYS holds a value that is not a Fernet key") from None
+
+
+def _instance_secret(name: str, make) -> str:
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / name
+    if not path.exists():
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()

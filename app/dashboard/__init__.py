@@ -1,0 +1,14 @@
+"""Blueprint: the retailer's and staff's dashboard. Every page needs a login."""
+from flask import Blueprint
+from flask_login import login_required
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.before_request
+@login_required
+def _require_login():
+    """Every dashboard URL, present and future, needs a logged-in user."""
+
+
+from app.dashboard import views  # noqa: E402,F401  (routes register on bp)

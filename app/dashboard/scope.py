@@ -1,0 +1,46 @@
+"""The one way dashboard code reads data: scoped to the logged-in user's account.
+
+Any query in a dashboard view that does not start here is the odd one out in review.
+"""
+import functools
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import Select, select
+
+from app.extensions import db
+from app.models import Account
+
+# Endpoints only admins may reach; tests read this set to prove staff get 403 on each.
+ADMIN_ONLY_ENDPOINTS: set[str] = set()
+
+
+def current_account() -> Account:
+    """The logged-in user's account."""
+    return db.session.get(Account, current_user.account_id)
+
+
+def scoped(model) -> Select:
+    """`SELECT model WHERE account_id = <the user's account>`; add filters to it."""
+    return select(model).where(model.account_id == current_user.account_id)
+
+
+def get_scoped_or_404(model, object_id: int):
+    """One row of the user's account by id; another account's row is a 404, not a 403."""
+    row = db.session.scalar(scoped(model).where(model.id == object_id))
+    if row is None:
+        abort(404)
+    return row
+
+
+def admin_required(view):
+    """Only admins: staff get 403. Registers the endpoint for the access tests."""
+    ADMIN_ONLY_ENDPOINTS.add(f"dashboard.{view.__name__}")
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped

@@ -1,0 +1,75 @@
+"""Dashboard pages: home, staff, general settings."""
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from app.dashboard import bp
+from app.dashboard.forms import GeneralSettingsForm, RemoveStaffForm, StaffForm
+from app.dashboard.scope import admin_required, current_account, scoped
+from app.extensions import db
+from app.models import Order, Return, User
+from app.services.accounts import AccountError, add_staff, remove_user
+
+
+@bp.get("/")
+def home():
+    """The account at a glance."""
+    account = current_account()
+    counts = {
+        "orders": db.session.scalar(select(func.count()).select_from(scoped(Order).subquery())),
+        "returns": db.session.scalar(select(func.count()).select_from(scoped(Return).subquery())),
+    }
+    return render_template("dashboard/home.html", account=account, counts=counts)
+
+
+@bp.route("/staff", methods=["GET", "POST"])
+@admin_required
+def staff():
+    """List the account's logins and add one."""
+    account = current_account()
+    form = StaffForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = add_staff(account, form.email.data, form.password.data, form.name.data, form.role.data)
+        except AccountError as error:
+            getattr(form, error.field or "email").errors.append(str(error))
+        else:
+            flash(f"{user.email} can now log in as {user.role}.", "success")
+            return redirect(url_for("dashboard.staff"), code=303)
+    if request.method == "POST":
+        status = 422
+    users = db.session.scalars(scoped(User).order_by(User.created_at, User.id)).all()
+    return render_template("dashboard/staff.html", form=form, users=users,
+                           remove_form=RemoveStaffForm()), status
+
+
+@bp.post("/staff/<int:user_id>/remove")
+@admin_required
+def remove_staff(user_id: int):
+    """Remove a login from the account."""
+    form = RemoveStaffForm()
+    if form.validate_on_submit():
+        try:
+            remove_user(current_account(), user_id, current_user)
+        except AccountError as error:
+            flash(str(error), "error")
+        else:
+            flash("Removed.", "success")
+    return redirect(url_for("dashboard.staff"), code=303)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@admin_required
+def settings():
+    """General settings: store name, windows and portal branding."""
+    account = current_account()
+    form = GeneralSettingsForm(obj=account)
+    if form.validate_on_submit():
+        form.populate_obj(account)
+        account.logo_url = account.logo_url or None
+        db.session.commit()
+        flash("Settings saved.", "success")
+        return redirect(url_for("dashboard.settings"), code=303)
+    return render_template("dashboard/settings.html", form=form, account=account), (
+        422 if request.method == "POST" else 200)

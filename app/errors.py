@@ -1,0 +1,52 @@
+"""Error pages: HTML for people, JSON for API and webhook callers; never a stack trace."""
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: "The request could not be understood.",
+    401: "You need to log in first.",
+    403: "You do not have permission to see this page.",
+    404: "We could not find that page.",
+    405: "That action is not allowed here.",
+    413: "That upload or form is too large.",
+    429: "Too many attempts. Please wait a minute and try again.",
+    500: "Something went wrong on our side. Please try again.",
+    503: "The service is temporarily unavailable.",
+}
+
+
+def wants_json() -> bool:
+    """API and webhook callers get JSON errors; browsers get pages."""
+    return (
+        request.path.startswith("/webhooks/")
+        or request.accept_mimetypes.best == "application/json"
+    )
+
+
+def _render(code: int, description: str | None = None):
+    message = MESSAGES.get(code, description or "Error")
+    if code in (400, 413, 429) and description and not description.startswith("The browser (or proxy)"):
+        message = description
+    if wants_json():
+        return jsonify(error=message), code
+    return render_template("errors/error.html", code=code, title=MESSAGES.get(code, "Error"), message=message), code
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers for HTTP errors and unexpected exceptions."""
+
+    @app.errorhandler(HTTPException)
+    def handle_http(error: HTTPException):
+        return _render(error.code or 500, error.description)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        from app.extensions import db
+
+        db.session.rollback()
+        return _render(500)

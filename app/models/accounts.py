@@ -1,0 +1,121 @@
+"""The retailer's account (one per connected store) and the people who log into it."""
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models._common import JSONType, UTCDateTime, utcnow
+from app.types import BigIntPK
+
+DEFAULT_RETURN_REASONS = [
+    "Faulty",
+    "Too small",
+    "Too large",
+    "Not as described",
+    "Changed my mind",
+    "Arrived too late",
+    "Wrong item sent",
+]
+
+
+class Role(str, enum.Enum):
+    ADMIN = "admin"
+    STAFF = "staff"
+
+
+class ConnectionMethod(str, enum.Enum):
+    OAUTH = "oauth"
+    CLIENT_CREDENTIALS = "client_credentials"
+    LEGACY_TOKEN = "legacy_token"
+
+
+class OptionMode(str, enum.Enum):
+    CUSTOMER_CHOICE = "customer_choice"
+    RULES = "rules"
+
+
+class ReturnAction(str, enum.Enum):
+    FIRST_SCAN = "first_scan"
+    PROCESSING = "processing"
+    MANUAL = "manual"
+
+
+class Account(db.Model):
+    """One retailer: its store connection, its settings and its portal branding."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    # The portal lives at /r/<slug>.
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    shop_domain: Mapped[str | None] = mapped_column(String(255), unique=True)
+    shopify_shop_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Where the Admin API lives when it is not https://<shop_domain> (the sandbox).
+    api_origin: Mapped[str | None] = mapped_column(String(500))
+    connection_method: Mapped[str | None] = mapped_column(String(32))
+    access_token_encrypted: Mapped[str | None] = mapped_column(Text)
+    access_token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    refresh_token_encrypted: Mapped[str | None] = mapped_column(Text)
+    client_id: Mapped[str | None] = mapped_column(String(255))
+    client_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    # Webhook HMAC key; the previous one stays valid during a secret rotation.
+    webhook_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    previous_webhook_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    granted_scopes: Mapped[list] = mapped_column(JSONType, default=list)
+    shop_plan: Mapped[str | None] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    disconnected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    option_mode: Mapped[str] = mapped_column(String(32), default=OptionMode.CUSTOMER_CHOICE.value)
+    exchange_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    return_action: Mapped[str] = mapped_column(String(32), default=ReturnAction.PROCESSING.value)
+    return_window_days: Mapped[int] = mapped_column(Integer, default=30)
+    order_storage_months: Mapped[int] = mapped_column(Integer, default=3)
+    initial_import_days: Mapped[int] = mapped_column(Integer, default=30)
+    excluded_product_tags: Mapped[list] = mapped_column(JSONType, default=lambda: ["final-sale"])
+    return_reasons: Mapped[list] = mapped_column(JSONType, default=lambda: list(DEFAULT_RETURN_REASONS))
+    import_status: Mapped[str | None] = mapped_column(String(32))
+
+    logo_url: Mapped[str | None] = mapped_column(String(500))
+    primary_color: Mapped[str] = mapped_column(String(7), default="#1f6feb")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    users: Mapped[list["User"]] = relationship(back_populates="account", cascade="all, delete-orphan")
+
+    def __repr__(self) -> str:
+        return f"<Account {self.id} {self.slug}>"
+
+
+class User(UserMixin, db.Model):
+    """A person who logs into the dashboard: the retailer's admin or a staff member."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str | None] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default=Role.STAFF.value)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    account: Mapped[Account] = relationship(back_populates="users")
+
+    @property
+    def is_admin(self) -> bool:
+        """Admins change settings, rules and staff; staff work the returns."""
+        return self.role == Role.ADMIN.value
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login asks this before letting a session in.
+        return self.active
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email} {self.role}>"

@@ -1,0 +1,136 @@
+"""Returns, their items (each a snapshot of the order line it returns) and their timeline."""
+import enum
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models._common import JSONType, UTCDateTime, utcnow
+from app.types import BigIntPK, Money
+
+
+class ReturnStatus(str, enum.Enum):
+    OPEN = "OPEN"
+    IN_TRANSIT = "IN_TRANSIT"
+    RECEIVED = "RECEIVED"
+    PROCESSED = "PROCESSED"
+    CLOSED = "CLOSED"
+    CANCELLED = "CANCELLED"
+
+
+class ItemResolution(str, enum.Enum):
+    UNDECIDED = "UNDECIDED"
+    DECIDED = "DECIDED"
+    ISSUING = "ISSUING"
+    ISSUED = "ISSUED"
+    FAILED = "FAILED"
+    NO_ACTION = "NO_ACTION"
+
+
+class Return(db.Model):
+    """One return (RMA) against one order."""
+
+    __tablename__ = "returns"
+    __table_args__ = (
+        Index("ix_returns_account_created", "account_id", "created_at"),
+        Index("ix_returns_account_status", "account_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    # SET NULL: purging an order past retention never breaks its returns; they keep snapshots.
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"), index=True)
+    rma_number: Mapped[str] = mapped_column(String(32), unique=True)
+    # One-time token from the submit form: a double click or resubmission finds the first return.
+    submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default=ReturnStatus.OPEN.value)
+    option_source: Mapped[str | None] = mapped_column(String(16))
+    shopify_order_id: Mapped[int] = mapped_column(BigInteger)
+    order_name: Mapped[str] = mapped_column(String(64))
+    customer_email: Mapped[str | None] = mapped_column(String(254))
+    customer_name: Mapped[str | None] = mapped_column(String(255))
+    shipping_address: Mapped[dict | None] = mapped_column(JSONType)
+    currency: Mapped[str] = mapped_column(String(3))
+    tracking_number: Mapped[str | None] = mapped_column(String(64), index=True)
+    tracking_provider: Mapped[str | None] = mapped_column(String(32))
+    tracking_exception: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    in_transit_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set once, by the conditional update that fires the return action.
+    action_triggered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    items: Mapped[list["ReturnItem"]] = relationship(
+        back_populates="return_", cascade="all, delete-orphan", order_by="ReturnItem.id"
+    )
+    events: Mapped[list["ReturnEvent"]] = relationship(
+        back_populates="return_", cascade="all, delete-orphan", order_by="ReturnEvent.id"
+    )
+
+
+class ReturnItem(db.Model):
+    """A returned quantity of one order line, with its option, decision trace and issuing result."""
+
+    __tablename__ = "return_items"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("returns.id", ondelete="CASCADE"), index=True)
+    order_line_id: Mapped[int | None] = mapped_column(
+        ForeignKey("order_lines.id", ondelete="SET NULL"), index=True
+    )
+    # Snapshot of the order line, so the item outlives the order.
+    shopify_line_id: Mapped[int] = mapped_column(BigInteger)
+    product_id: Mapped[int | None] = mapped_column(BigInteger)
+    variant_id: Mapped[int | None] = mapped_column(BigInteger)
+    title: Mapped[str] = mapped_column(String(255))
+    variant_title: Mapped[str | None] = mapped_column(String(255))
+    sku: Mapped[str | None] = mapped_column(String(255))
+    image_url: Mapped[str | None] = mapped_column(Text)
+    unit_value: Mapped[Decimal] = mapped_column(Money)
+    quantity: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(120))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    option: Mapped[str | None] = mapped_column(String(16))
+    exchange_variant_id: Mapped[int | None] = mapped_column(BigInteger)
+    exchange_variant_title: Mapped[str | None] = mapped_column(String(255))
+    decision_trace: Mapped[dict | None] = mapped_column(JSONType)
+    decided_by_rule_id: Mapped[int | None] = mapped_column(BigInteger)
+    decided_by_rule_version: Mapped[int | None] = mapped_column(Integer)
+    resolution: Mapped[str] = mapped_column(String(16), default=ItemResolution.UNDECIDED.value)
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+
+    # Created once, carried by the one Shopify call that issues this item.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    issuing_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    issued_amount: Mapped[Decimal | None] = mapped_column(Money)
+    shopify_refund_id: Mapped[int | None] = mapped_column(BigInteger)
+    shopify_gift_card_id: Mapped[int | None] = mapped_column(BigInteger)
+    gift_card_last_characters: Mapped[str | None] = mapped_column(String(8))
+    shopify_draft_order_id: Mapped[int | None] = mapped_column(BigInteger)
+    exchange_order_name: Mapped[str | None] = mapped_column(String(64))
+
+    return_: Mapped[Return] = relationship(back_populates="items")
+
+
+class ReturnEvent(db.Model):
+    """One entry of a return's timeline: a status change, a decision, a Shopify call, an email."""
+
+    __tablename__ = "return_events"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("returns.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str | None] = mapped_column(String(254))
+    data: Mapped[dict | None] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    return_: Mapped[Return] = relationship(back_populates="events")

@@ -1,0 +1,54 @@
+"""Inbound deliveries: Shopify webhooks and carrier tracking events, stored before any work."""
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models._common import JSONType, UTCDateTime, utcnow
+from app.types import BigIntPK
+
+
+class WebhookDelivery(db.Model):
+    """A Shopify webhook as received; processed_at is set once its job has done its work."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        # Shopify may deliver one event more than once; the event id says so.
+        UniqueConstraint("shop_domain", "topic", "event_id"),
+        # The sweeper looks for old unprocessed deliveries.
+        Index("ix_webhook_deliveries_pending", "processed_at", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    shop_domain: Mapped[str] = mapped_column(String(255))
+    topic: Mapped[str] = mapped_column(String(64))
+    event_id: Mapped[str] = mapped_column(String(128))
+    webhook_id: Mapped[str | None] = mapped_column(String(128))
+    api_version: Mapped[str | None] = mapped_column(String(16))
+    triggered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    body: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class TrackingEvent(db.Model):
+    """A carrier event for a return parcel; parked (no return) when its number is unknown."""
+
+    __tablename__ = "tracking_events"
+    __table_args__ = (UniqueConstraint("provider", "provider_event_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    return_id: Mapped[int | None] = mapped_column(ForeignKey("returns.id", ondelete="SET NULL"), index=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    provider_event_id: Mapped[str] = mapped_column(String(255))
+    tracking_number: Mapped[str] = mapped_column(String(64), index=True)
+    state: Mapped[str] = mapped_column(String(32))
+    raw_status: Mapped[str | None] = mapped_column(String(128))
+    occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    raw: Mapped[dict | None] = mapped_column(JSONType)

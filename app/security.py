@@ -1,0 +1,83 @@
+"""Login handling, CSRF failures and response headers in one place (Redash's security module)."""
+import secrets
+
+from flask import Flask, current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from app.extensions import db, login_manager
+
+HTMX_CDN_URL = "https://cdn.jsdelivr.net/npm/htmx.org@2.0.11/dist/htmx.min.js"
+HTMX_SRI = "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg"
+
+
+def is_htmx() -> bool:
+    """A request made by htmx that wants a fragment (boosted navigations want whole pages)."""
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+
+
+def init_app(app: Flask) -> None:
+    """Wire Flask-Login, the CSRF error page and the security headers."""
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(_load_user)
+    login_manager.unauthorized_handler(_unauthorized)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.before_request(_make_csp_nonce)
+    app.after_request(_security_headers)
+
+
+def _load_user(user_id: str):
+    from app.models import User
+
+    if not user_id.isdigit():
+        return None
+    return db.session.get(User, int(user_id))
+
+
+def _unauthorized():
+    login_url = url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None)
+    if request.headers.get("HX-Request") == "true":
+        # A redirect would be followed inside the XHR and land the login page in a fragment.
+        response = current_app.response_class(status=401)
+        response.headers["HX-Redirect"] = login_url
+        return response
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(error="login required"), 401
+    flash(login_manager.login_message, login_manager.login_message_category)
+    return redirect(login_url)
+
+
+def _csrf_error(error: CSRFError):
+    message = "This form has expired or was not sent from this site. Please reload the page and try again."
+    if request.headers.get("HX-Request") == "true" or request.accept_mimetypes.best == "application/json":
+        return jsonify(error=message), 400
+    return render_template("errors/error.html", code=400, title="Form expired", message=message), 400
+
+
+def _make_csp_nonce():
+    g.csp_nonce = secrets.token_urlsafe(16)
+
+
+def _security_headers(response):
+    nonce = getattr(g, "csp_nonce", "")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; "
+        f"script-src 'self' https://cdn.jsdelivr.net 'nonce-{nonce}'; "
+        f"style-src 'self' 'nonce-{nonce}'; "
+        "img-src 'self' data: https: http:; "
+        "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if "HX-Request" in request.headers:
+        response.vary.add("HX-Request")
+    if current_user.is_authenticated or request.path.startswith("/dashboard"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response

@@ -1,0 +1,1 @@
+"""Services: the writes views and commands ask for, each in one transaction."""

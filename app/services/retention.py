@@ -1,0 +1,37 @@
+"""Order retention: orders older than the account's storage setting are deleted in small batches."""
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import delete, select
+
+from app.extensions import db
+from app.models import Account, Order
+
+PURGE_BATCH_SIZE = 500
+
+
+def retention_cutoff(storage_months: int, now: datetime) -> datetime:
+    """Orders created before this moment are past retention (a month counted as 30 days)."""
+    return now - timedelta(days=30 * storage_months)
+
+
+def purge_expired_orders(account_id: int, now: datetime | None = None, batch_size: int = PURGE_BATCH_SIZE) -> int:
+    """Delete one account's expired orders, committing after each batch so no lock is held long.
+
+    Returns how many orders were deleted; running it again right after deletes nothing.
+    Returns keep their own snapshots (their order_id becomes NULL), so no return breaks.
+    """
+    account = db.session.get(Account, account_id)
+    if account is None:
+        return 0
+    cutoff = retention_cutoff(account.order_storage_months, now or datetime.now(timezone.utc))
+    deleted = 0
+    while True:
+        ids = db.session.scalars(
+            select(Order.id).where(Order.account_id == account_id, Order.created_at < cutoff)
+            .order_by(Order.id).limit(batch_size)
+        ).all()
+        if not ids:
+            return deleted
+        db.session.execute(delete(Order).where(Order.id.in_(ids)))
+        db.session.commit()
+        deleted += len(ids)

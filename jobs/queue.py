@@ -1,0 +1,197 @@
+"""The one way to enqueue a job.
+
+With REDIS_URL set, jobs go to RQ: named queues, a timeout per job type, Retry with growing
+intervals, a bounded failure TTL, and an optional unique job id so a job enqueued again while the
+first is still waiting is not queued twice. Without Redis (the embedded default) a job runs
+in-process: after the response has been sent when enqueued during a request, at once otherwise.
+
+Jobs take ids, never ORM objects or secrets, and every job is written so a second run changes
+nothing.
+"""
+import functools
+import logging
+import os
+import re
+from dataclasses import dataclass
+
+from flask import Flask, current_app, g, has_app_context, has_request_context
+
+log = logging.getLogger(__name__)
+
+QUEUES = ("default", "intake", "imports", "actions", "maintenance")
+_JOB_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """How one kind of job is queued."""
+
+    name: str
+    queue: str
+    timeout: int
+    retry_intervals: tuple[int, ...]
+
+
+def job(queue: str = "default", timeout: int = 180, retry_intervals: tuple[int, ...] = (10, 60, 300)):
+    """Declare a job function. The decorated function runs in a fresh app context per call and
+    gains `.enqueue(*ids, job_id=None)`."""
+    if queue not in QUEUES:
+        raise ValueError(f"unknown queue {queue!r}")
+
+    def decorate(func):
+        spec = JobSpec(f"{func.__module__}.{func.__qualname__}", queue, timeout, tuple(retry_intervals))
+
+        @functools.wraps(func)
+        def run(*args, **kwargs):
+            with _job_context():
+                return func(*args, **kwargs)
+
+        run.spec = spec
+        run.enqueue = functools.partial(enqueue, run)
+        return run
+
+    return decorate
+
+
+def enqueue(job_func, *args, job_id: str | None = None):
+    """Queue `job_func(*args)` on the configured backend; returns the RQ job, or None when
+    it ran (or will run) in-process, or when an identical unique job is already waiting."""
+    backend = current_app.extensions["jobs"]
+    return backend.enqueue(job_func, args, job_id)
+
+
+def safe_job_id(*parts) -> str:
+    """A deterministic RQ job id from parts (RQ allows only letters, digits, _ and -)."""
+    return _JOB_ID_UNSAFE.sub("_", "-".join(str(p) for p in parts))
+
+
+# --- backends -------------------------------------------------------------------------------
+
+class RQBackend:
+    """Jobs go to Redis through RQ; a separate worker process runs them."""
+
+    def __init__(self, app: Flask):
+        from redis import Redis
+
+        self.connection = Redis.from_url(app.config["REDIS_URL"])
+        self.failure_ttl = app.config["RQ_FAILURE_TTL_SECONDS"]
+        self._queues = {}
+
+    def queue(self, name: str):
+        """The RQ queue of that name (created lazily, one per name)."""
+        from rq import Queue
+
+        if name not in self._queues:
+            self._queues[name] = Queue(name, connection=self.connection)
+        return self._queues[name]
+
+    def enqueue(self, job_func, args, job_id):
+        from rq import Retry
+        from rq.exceptions import DuplicateJobError
+
+        spec = job_func.spec
+        retry = None
+        if spec.retry_intervals:
+            retry = Retry(max=len(spec.retry_intervals), interval=list(spec.retry_intervals))
+        try:
+            return self.queue(spec.queue).enqueue(
+                job_func, *args, job_id=job_id, unique=job_id is not None,
+                job_timeout=spec.timeout, retry=retry, failure_ttl=self.failure_ttl,
+                description=f"{spec.name}{args}",
+            )
+        except DuplicateJobError:
+            # The same job is already waiting; it will do this work.
+            return None
+
+
+class InProcessBackend:
+    """The embedded default: no Redis, no worker; jobs run in this process."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+
+    def enqueue(self, job_func, args, job_id):
+        if has_request_context():
+            # Keep the request fast: run once the response has gone out (see _run_deferred).
+            g.setdefault("deferred_jobs", []).append((job_func, args))
+            return None
+        run_safely(self.app, job_func, args)
+        return None
+
+
+def run_safely(app: Flask, job_func, args) -> None:
+    """Run one in-process job; a failure is logged, never raised into the caller."""
+    try:
+        with app.app_context():
+            job_func(*args)
+    except Exception:  # noqa: BLE001 - a failed job must not break the request that queued it
+        log.exception("job %s%r failed", job_func.spec.name, args)
+
+
+def _run_deferred(response):
+    deferred = g.pop("deferred_jobs", None)
+    if deferred:
+        app = current_app._get_current_object()
+        response.call_on_close(lambda: [run_safely(app, f, a) for f, a in deferred])
+    return response
+
+
+# --- app contexts for jobs -------------------------------------------------------------------
+
+_worker_app: Flask | None = None
+_worker_pid: int | None = None
+
+
+def set_worker_app(app: Flask) -> None:
+    """Give a worker process the app its jobs run in (built once, before forking)."""
+    global _worker_app
+    _worker_app = app
+
+
+@functools.cache
+def _default_worker_app() -> Flask:
+    from app import create_app
+
+    return create_app()
+
+
+def _dispose_pool_after_fork(app: Flask) -> None:
+    """A forked work-horse must not reuse the parent's pooled connections."""
+    global _worker_pid
+    if _worker_pid != os.getpid():
+        from app.extensions import db
+
+        with app.app_context():
+            db.engine.dispose(close=False)
+        _worker_pid = os.getpid()
+
+
+class _job_context:
+    """A fresh app context per job, so each job gets its own database session."""
+
+    def __enter__(self):
+        if has_app_context():
+            app = current_app._get_current_object()
+        else:
+            app = _worker_app or _default_worker_app()
+            _dispose_pool_after_fork(app)
+        self._ctx = app.app_context()
+        self._ctx.push()
+
+    def __exit__(self, *exc):
+        self._ctx.pop(exc[1])
+        return False
+
+
+def init_app(app: Flask) -> None:
+    """Choose the backend: RQ when REDIS_URL is set (or JOBS_BACKEND=rq), in-process otherwise."""
+    choice = app.config.get("JOBS_BACKEND") or ("rq" if app.config.get("REDIS_URL") else "inprocess")
+    if choice == "rq":
+        if not app.config.get("REDIS_URL"):
+            raise RuntimeError("JOBS_BACKEND=rq needs REDIS_URL")
+        app.extensions["jobs"] = RQBackend(app)
+    elif choice == "inprocess":
+        app.extensions["jobs"] = InProcessBackend(app)
+        app.after_request(_run_deferred)
+    else:
+        raise RuntimeError(f"JOBS_BACKEND must be rq or inprocess, not {choice!r}")

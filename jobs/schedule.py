@@ -1,0 +1,59 @@
+"""The periodic jobs, declared once: RQ's cron scheduler (`rq cron jobs.cron`) registers them in
+production, and a small in-process timer runs them in the embedded default."""
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from croniter import croniter
+from flask import Flask
+
+from jobs import maintenance
+from jobs.queue import run_safely
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """A job and when it runs (a cron string, UTC)."""
+
+    job: object
+    cron: str
+
+
+PERIODIC = [
+    Periodic(maintenance.purge_all_expired_orders, "17 3 * * *"),
+]
+
+
+class InProcessScheduler(threading.Thread):
+    """Runs PERIODIC in this process, for the embedded default (no Redis, no scheduler process)."""
+
+    def __init__(self, app: Flask, periodic=PERIODIC, tick_seconds: float = 15):
+        super().__init__(name="boomerang-scheduler", daemon=True)
+        self.app = app
+        self.periodic = list(periodic)
+        self.tick_seconds = tick_seconds
+        self._stop = threading.Event()
+        now = datetime.now(timezone.utc)
+        self._next = {p: croniter(p.cron, now).get_next(datetime) for p in self.periodic}
+
+    def run_due(self, now: datetime) -> list:
+        """Run every job whose time has come; returns those that ran."""
+        ran = []
+        for periodic, due in self._next.items():
+            if now >= due:
+                run_safely(self.app, periodic.job, ())
+                self._next[periodic] = croniter(periodic.cron, now).get_next(datetime)
+                ran.append(periodic)
+        return ran
+
+    def run(self):
+        while not self._stop.wait(self.tick_seconds):
+            self.run_due(datetime.now(timezone.utc))
+
+    def stop(self):
+        """Stop after the current tick."""
+        self._stop.set()

@@ -1,0 +1,162 @@
+"""Shared fixtures.
+
+Two configurations run the same suite:
+- embedded default: SQLite + in-process jobs (no environment needed);
+- production shape: PostgreSQL + Redis, by setting TEST_DATABASE_URL and TEST_REDIS_URL.
+
+Tests in one process use one transaction per test, rolled back (SQLAlchemy's "join a session
+into an external transaction" recipe, with Flask-SQLAlchemy's engine swapped for the
+connection). Tests that cross a process or thread boundary (live server, browser, forked
+worker) use their own database, emptied between tests (see `e2e_app`).
+"""
+import os
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from app import create_app
+from app.config import TestConfig
+from app.extensions import db
+
+pytest_plugins = ["tests.support.e2e"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHARED_FIXTURES = PROJECT_ROOT.parent / "shared" / "fixtures"
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
+
+
+class ServerLikeClient(FlaskClient):
+    """A test client that reads and closes each response, as a WSGI server does, so work
+    scheduled to run after the response is sent (in-process jobs) runs before the call returns."""
+
+    def open(self, *args, **kwargs):
+        response = super().open(*args, **kwargs)
+        response.get_data()
+        response.close()
+        return response
+
+
+def make_test_app(**overrides):
+    """A TestConfig app with overrides."""
+    app = create_app({"CONFIG_CLASS": TestConfig, **overrides})
+    app.test_client_class = ServerLikeClient
+    return app
+
+
+def reset_schema(app) -> None:
+    """Drop everything and rebuild the schema through the migrations (so they are tested too)."""
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        else:
+            db.drop_all()
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade()
+
+
+@pytest.fixture(scope="session")
+def _session_app():
+    app = make_test_app()
+    reset_schema(app)
+    return app
+
+
+@pytest.fixture
+def app(_session_app, monkeypatch):
+    """The app, with every database write of the test rolled back afterwards."""
+    app = _session_app
+    with app.app_context():
+        connection = db.engine.connect()
+        transaction = connection.begin()
+        monkeypatch.setitem(db.engines, None, connection)
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            transaction.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def redis_conn():
+    """Redis on its own database number, flushed before and after the test."""
+    if not REDIS_URL:
+        pytest.skip("TEST_REDIS_URL is not set (the embedded configuration has no Redis)")
+    from redis import Redis
+
+    conn = Redis.from_url(REDIS_URL)
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+
+
+@pytest.fixture
+def drain_jobs(app):
+    """Run every queued job to completion: an RQ SimpleWorker in the production shape; nothing
+    in the embedded default, where jobs already ran when the response closed."""
+
+    def drain():
+        backend = app.extensions["jobs"]
+        if hasattr(backend, "queue"):
+            from rq import SimpleWorker
+
+            from jobs.queue import QUEUES
+
+            SimpleWorker([backend.queue(name) for name in QUEUES], connection=backend.connection).work(
+                burst=True, with_scheduler=False)
+
+    if REDIS_URL:
+        from redis import Redis
+
+        Redis.from_url(REDIS_URL).flushdb()
+    return drain
+
+
+class AuthActions:
+    """Sign up, log in and out through the real forms (flaskr's pattern)."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def signup(self, store="Acme Outdoor", email="owner@acme.test", password="correct horse battery"):
+        return self.client.post("/signup", data={
+            "store_name": store, "email": email, "password": password, "confirm": password})
+
+    def login(self, email="owner@acme.test", password="correct horse battery"):
+        return self.client.post("/login", data={"email": email, "password": password})
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    """Form-driven login helpers."""
+    return AuthActions(client)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark browser tests so they can be selected or left out with -m."""
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session, exitstatus):
+    """The production-shape run must skip nothing: FAIL_ON_SKIP=1 turns any skip into a failure."""
+    if os.environ.get("FAIL_ON_SKIP") != "1":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        reporter.write_line(f"FAIL_ON_SKIP=1: {len(skipped)} test(s) were skipped", red=True)
+        if session.exitstatus == 0:
+            session.exitstatus = 1
