@@ -112,8 +112,13 @@ class TestConfig(Config):
     REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
-    RATELIMIT_ENABLED = False
+    # On, as in production, but generous; the rate-limit test tightens LOGIN_RATE_LIMIT itself
+    # (the limit is read per request).
     RATELIMIT_STORAGE_URI = "memory://"
+    LOGIN_RATE_LIMIT = "10000 per minute"
+    # Off for test-client tests, which post forms directly; CSRF tests and every browser test
+    # (the e2e app) switch it back on.
+    WTF_CSRF_ENABLED = False
     # pbkdf2 with few rounds keeps a suite of logins fast; production uses scrypt.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     SCHEDULER_ENABLED = False

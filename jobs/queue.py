@@ -12,12 +12,14 @@ import functools
 import logging
 import os
 import re
+import threading
 from dataclasses import dataclass
 
 from flask import Flask, current_app, g, has_app_context, has_request_context
 
 log = logging.getLogger(__name__)
 
+_running = threading.local()  # in-process: jobs queued by the job now running
 QUEUES = ("default", "intake", "imports", "actions", "maintenance")
 _JOB_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -43,8 +45,19 @@ def job(queue: str = "default", timeout: int = 180, retry_intervals: tuple[int, 
 
         @functools.wraps(func)
         def run(*args, **kwargs):
-            with _job_context():
-                return func(*args, **kwargs)
+            outermost = getattr(_running, "pending", None) is None
+            if outermost:
+                _running.pending = []
+            try:
+                with _job_context():
+                    return func(*args, **kwargs)
+            finally:
+                if outermost:
+                    # Jobs this job queued in-process run after it has finished and committed,
+                    # as they would behind it on a real queue.
+                    pending, _running.pending = _running.pending, None
+                    for app, job_func, job_args in pending:
+                        run_safely(app, job_func, job_args)
 
         run.spec = spec
         run.enqueue = functools.partial(enqueue, run)
@@ -114,8 +127,10 @@ class InProcessBackend:
         if has_request_context():
             # Keep the request fast: run once the response has gone out (see _run_deferred).
             g.setdefault("deferred_jobs", []).append((job_func, args))
-            return None
-        run_safely(self.app, job_func, args)
+        elif getattr(_running, "pending", None) is not None:
+            _running.pending.append((self.app, job_func, args))
+        else:
+            run_safely(self.app, job_func, args)
         return None
 
 

@@ -10,6 +10,7 @@ connection). Tests that cross a process or thread boundary (live server, browser
 worker) use their own database, emptied between tests (see `e2e_app`).
 """
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -68,20 +69,30 @@ def _session_app():
     return app
 
 
-@pytest.fixture
-def app(_session_app, monkeypatch):
-    """The app, with every database write of the test rolled back afterwards."""
-    app = _session_app
+@contextmanager
+def rolled_back(app):
+    """Run the body inside one transaction that is rolled back afterwards; the app's own
+    commits only release SAVEPOINTs."""
     with app.app_context():
         connection = db.engine.connect()
         transaction = connection.begin()
-        monkeypatch.setitem(db.engines, None, connection)
+        engines = db.engines
+        original = engines[None]
+        engines[None] = connection
         try:
             yield app
         finally:
             db.session.remove()
+            engines[None] = original
             transaction.rollback()
             connection.close()
+
+
+@pytest.fixture
+def app(_session_app):
+    """The app, with every database write of the test rolled back afterwards."""
+    with rolled_back(_session_app) as app:
+        yield app
 
 
 @pytest.fixture
@@ -125,11 +136,11 @@ class AuthActions:
     def __init__(self, client):
         self.client = client
 
-    def signup(self, store="Acme Outdoor", email="owner@acme.test", password="correct horse battery"):
+    def signup(self, store="Acme Outdoor", email="owner@example.com", password="correct horse battery"):
         return self.client.post("/signup", data={
             "store_name": store, "email": email, "password": password, "confirm": password})
 
-    def login(self, email="owner@acme.test", password="correct horse battery"):
+    def login(self, email="owner@example.com", password="correct horse battery"):
         return self.client.post("/login", data={"email": email, "password": password})
 
     def logout(self):

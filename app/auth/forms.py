@@ -1,6 +1,7 @@
 """Sign-up and login forms."""
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
+from app.forms import strip_spaces
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 
@@ -8,7 +9,7 @@ class SignupForm(FlaskForm):
     """A new retailer: the store's name and the admin's login."""
 
     store_name = StringField("Store name", validators=[DataRequired("Enter your store's name."), Length(max=120)])
-    email = EmailField("Email", validators=[
+    email = EmailField("Email", filters=[strip_spaces], validators=[
         DataRequired("Enter your email address."),
         Length(max=254, message="That email address is too long."),
         Email("Enter a valid email address.", check_deliverability=False),
@@ -24,6 +25,6 @@ class SignupForm(FlaskForm):
 class LoginForm(FlaskForm):
     """Email and password."""
 
-    email = EmailField("Email", validators=[DataRequired("Enter your email address."), Length(max=254)])
+    email = EmailField("Email", filters=[strip_spaces], validators=[DataRequired("Enter your email address."), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=128)])
     remember = BooleanField("Keep me logged in on this device")

@@ -41,7 +41,7 @@ def e2e_database_url() -> str:
 def _e2e_session_app():
     from tests.conftest import make_test_app, reset_schema
 
-    app = make_test_app(SQLALCHEMY_DATABASE_URI=e2e_database_url())
+    app = make_test_app(SQLALCHEMY_DATABASE_URI=e2e_database_url(), WTF_CSRF_ENABLED=True)
     reset_schema(app)
     return app
 
