@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import Account, Order, OrderLine, User
 from app.services.accounts import sign_up
 
-DEMO_EMAIL = "admin@demo-store.test"
+DEMO_EMAIL = "admin@demo-outfitters.com"
 DEMO_PASSWORD = "boomerang-demo-2026"
 DEMO_STORE = "Demo Outfitters"
 

@@ -1,0 +1,50 @@
+# Boomerang: `make demo` serves a demo store; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi
+
+.PHONY: demo test bench install install-dev browser migrate clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.runtime
+
+install-dev: $(VENV)/.dev
+
+# Debian's Chromium drives the browser tests (never `playwright install`).
+browser:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "Browser tests need Debian's Chromium: sudo apt-get install -y chromium" >&2; exit 1; fi; }
+
+migrate: install
+	$(BIN)/flask db upgrade
+
+demo: install
+	@BOOMERANG_ENV=development $(BIN)/flask db upgrade
+	@BOOMERANG_ENV=development $(BIN)/flask demo seed
+	@echo "Serving on http://127.0.0.1:5000 (Ctrl-C to stop)"
+	@BOOMERANG_ENV=development $(BIN)/flask serve --host 127.0.0.1 --port 5000
+
+# The suite runs against whatever TEST_DATABASE_URL / TEST_REDIS_URL say: SQLite and in-process
+# jobs when unset (the embedded default), PostgreSQL and Redis when set (the production shape).
+test: install-dev browser
+	BOOMERANG_ENV=test $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install-dev
+	BOOMERANG_ENV=test $(BIN)/python -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) instance test-artifacts

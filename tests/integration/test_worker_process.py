@@ -1,0 +1,45 @@
+"""The real worker entry point, as the Procfile runs it, in its own process (own database)."""
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Order
+from jobs.maintenance import purge_account_orders
+from tests.conftest import PROJECT_ROOT, REDIS_URL, make_test_app
+from tests.factories import make_account, make_order
+
+
+@pytest.fixture
+def rq_e2e_app(e2e_app, redis_conn):
+    if not REDIS_URL:
+        pytest.skip("TEST_REDIS_URL is not set")
+    return make_test_app(SQLALCHEMY_DATABASE_URI=e2e_app.config["SQLALCHEMY_DATABASE_URI"],
+                         JOBS_BACKEND="rq", REDIS_URL=REDIS_URL)
+
+
+def test_flask_jobs_worker_runs_queued_jobs_in_their_own_app_context(rq_e2e_app):
+    old = datetime.now(timezone.utc) - timedelta(days=400)
+    with rq_e2e_app.app_context():
+        account = make_account()
+        for _ in range(3):
+            make_order(account, created_at=old)
+        make_order(account)
+        db.session.commit()
+        purge_account_orders.enqueue(account.id)
+        account_id = account.id
+
+    env = {**os.environ, "BOOMERANG_ENV": "test",
+           "TEST_DATABASE_URL": rq_e2e_app.config["SQLALCHEMY_DATABASE_URI"], "TEST_REDIS_URL": REDIS_URL}
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker", "--burst"],
+                            cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+    with rq_e2e_app.app_context():
+        remaining = db.session.scalar(select(func.count()).select_from(Order).where(Order.account_id == account_id))
+        db.session.remove()
+    assert remaining == 1
