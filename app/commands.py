@@ -2,6 +2,7 @@
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from werkzeug.serving import run_simple
 from sqlalchemy import select
 
 from app.extensions import db
@@ -71,7 +72,8 @@ def serve(host: str, port: int) -> None:
     app = current_app._get_current_object()
     if app.config.get("SCHEDULER_ENABLED") and not hasattr(app.extensions["jobs"], "queue"):
         InProcessScheduler(app).start()
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    # app.run() refuses to run inside a `flask` command; werkzeug's server is what it would use.
+    run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
 def init_app(app: Flask) -> None:
