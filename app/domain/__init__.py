@@ -1,0 +1,1 @@
+"""Pure logic: plain values in, plain values out; no Flask, no database session."""

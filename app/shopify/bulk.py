@@ -1,0 +1,200 @@
+"""Bulk export of orders: run → poll → stream the JSONL result → orders with their line items.
+
+Facts (shopify.dev bulk-operations guide; reference §3): ``bulkOperationRunQuery(query:)`` starts
+an export; poll ``node(id:)`` (or ``currentBulkOperation``) until COMPLETED; the result is JSONL at
+``url`` (valid 7 days). Each object of a nested connection is its own line carrying
+``__parentId``. Children always come *after* their parent, but since 2026-01 output is no longer
+grouped by default (``groupObjects`` false; changelog "bulk-operations-group-objects-default-changed-
+to-false"), so an order's line items may come after later orders. To reassemble in constant memory
+whatever the grouping, the stream is spooled into a temporary SQLite file first (one pass, one line
+in memory at a time), then orders are read back one by one with their children. A side effect
+we want: a truncated or corrupt line is found before a single order is handed to the caller.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tempfile
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+from app.shopify import errors as E
+from app.shopify.client import ShopifyClient
+from app.shopify.documents import load_document
+from app.shopify.operations import orders_search_query, raise_for_user_errors
+
+_FILTER_PLACEHOLDER = '"BOOMERANG_FILTER"'
+# gid type of a child line → the connection field it belongs to on its parent.
+ORDER_CHILD_FIELDS = {"LineItem": "lineItems"}
+_RUNNING = {"CREATED", "RUNNING", "CANCELING"}
+
+
+@dataclass(frozen=True)
+class BulkOperation:
+    """A bulk operation's state as Shopify reported it."""
+
+    id: str
+    status: str
+    error_code: str | None = None
+    object_count: int = 0
+    url: str | None = None
+    partial_data_url: str | None = None
+
+
+def bulk_orders_query(search: str) -> str:
+    """The bulk export document with the search filter put in as a GraphQL string literal."""
+    # json.dumps yields a valid GraphQL string literal (same escapes for ", \\ and controls).
+    return load_document("bulk_orders").replace(_FILTER_PLACEHOLDER, json.dumps(search))
+
+
+def start_bulk_orders(client: ShopifyClient, *, created_at_min=None, created_at_max=None,
+                      updated_at_min=None, updated_at_max=None) -> BulkOperation:
+    """Start a bulk export of the orders in the date range; returns the operation (CREATED)."""
+    search = orders_search_query(created_at_min=created_at_min, created_at_max=created_at_max,
+                                 updated_at_min=updated_at_min, updated_at_max=updated_at_max)
+    data = client.run("bulk_run_query", {"query": bulk_orders_query(search)})
+    payload = data.get("bulkOperationRunQuery") or {}
+    raise_for_user_errors("bulkOperationRunQuery", payload)
+    op = payload.get("bulkOperation") or {}
+    if not op.get("id"):
+        raise E.BulkOperationError("bulkOperationRunQuery returned no operation")
+    return BulkOperation(id=op["id"], status=op.get("status") or "CREATED")
+
+
+def _operation(raw: dict) -> BulkOperation:
+    return BulkOperation(
+        id=raw["id"], status=raw.get("status") or "",
+        error_code=raw.get("errorCode"), object_count=int(raw.get("objectCount") or 0),
+        url=raw.get("url"), partial_data_url=raw.get("partialDataUrl"),
+    )
+
+
+def get_bulk_operation(client: ShopifyClient, operation_id: str) -> BulkOperation:
+    """Fetch one bulk operation's current state by id."""
+    node = client.run("bulk_operation", {"id": operation_id}).get("node")
+    if not node:
+        raise E.BulkOperationError(f"bulk operation {operation_id} not found")
+    return _operation(node)
+
+
+def current_bulk_operation(client: ShopifyClient) -> BulkOperation | None:
+    """The app's most recent bulk query on this shop, or None."""
+    raw = client.run("current_bulk_operation").get("currentBulkOperation")
+    return _operation(raw) if raw else None
+
+
+def wait_for_bulk_operation(client: ShopifyClient, operation_id: str, *,
+                            poll_interval: float = 2.0, max_interval: float = 30.0,
+                            timeout: float = 6 * 3600.0, on_progress=None) -> BulkOperation:
+    """Poll until the operation is COMPLETED; raise ``BulkOperationError`` if it ends otherwise.
+
+    The interval grows by half each poll up to ``max_interval`` (a big export runs for minutes;
+    polling costs points). ``on_progress(op)`` is called after each poll (for a progress bar).
+    Sleeping uses the client's injected clock.
+    """
+    started = client.monotonic()
+    interval = poll_interval
+    while True:
+        op = get_bulk_operation(client, operation_id)
+        if on_progress is not None:
+            on_progress(op)
+        if op.status == "COMPLETED":
+            return op
+        if op.status not in _RUNNING:
+            raise E.BulkOperationError(
+                f"bulk operation {op.status.lower() or 'ended'}"
+                + (f" ({op.error_code})" if op.error_code else ""),
+                status=op.status, error_code=op.error_code, partial_data_url=op.partial_data_url)
+        if client.monotonic() - started + interval > timeout:
+            raise E.BulkOperationError(f"bulk operation still {op.status} after {timeout:.0f}s",
+                                       status=op.status)
+        client.sleep(interval)
+        interval = min(max_interval, interval * 1.5)
+
+
+def iter_bulk_objects(lines: Iterable[bytes | str], child_fields: dict[str, str] | None = None,
+                      *, spool_dir: str | None = None) -> Iterator[dict]:
+    """Top-level objects of a bulk JSONL stream, each with its children re-attached.
+
+    A child (a line with ``__parentId``) is put on its parent under
+    ``child_fields[<gid type of the child>]`` as ``{"nodes": [...]}`` in file order — the shape a
+    normal query returns, so one mapper reads both. Raises ``BulkResultError`` (with the line
+    number) for a line that is not a JSON object — e.g. the truncated last line of a broken
+    download — and for a child whose parent is not in the file.
+    """
+    child_fields = child_fields or ORDER_CHILD_FIELDS
+    fd, path = tempfile.mkstemp(prefix="bulk-", suffix=".sqlite", dir=spool_dir)
+    os.close(fd)
+    db = sqlite3.connect(path)
+    try:
+        db.execute("CREATE TABLE parent (seq INTEGER PRIMARY KEY, gid TEXT, body TEXT)")
+        db.execute("CREATE TABLE child (seq INTEGER PRIMARY KEY, parent TEXT, field TEXT, body TEXT)")
+        _spool(db, lines, child_fields)
+        db.execute("CREATE INDEX child_parent ON child (parent, seq)")
+        orphan = db.execute(
+            "SELECT seq, parent FROM child WHERE parent NOT IN (SELECT gid FROM parent) LIMIT 1"
+        ).fetchone()
+        if orphan:
+            raise E.BulkResultError(f"line {orphan[0]}: __parentId {orphan[1]} matches no object",
+                                    line_number=orphan[0])
+        for _seq, gid, body in db.execute("SELECT seq, gid, body FROM parent ORDER BY seq"):
+            obj = json.loads(body)
+            for field in child_fields.values():
+                obj.setdefault(field, {"nodes": []})
+            children = db.execute(
+                "SELECT field, body FROM child WHERE parent = ? ORDER BY seq", (gid,))
+            for field, child_body in children:
+                obj[field]["nodes"].append(json.loads(child_body))
+            yield obj
+    finally:
+        db.close()
+        os.unlink(path)
+
+
+def _spool(db: sqlite3.Connection, lines: Iterable[bytes | str], child_fields: dict) -> None:
+    """Pass 1: validate every line and store it; nothing but one line is held in memory."""
+    batch_parents, batch_children = [], []
+    for number, raw in enumerate(lines, start=1):
+        if isinstance(raw, bytes):
+            raw = raw.decode("utf-8", errors="strict")
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except ValueError as exc:
+            raise E.BulkResultError(
+                f"line {number} of the bulk result is not valid JSON (truncated download?): "
+                f"{raw[:80]!r}", line_number=number) from exc
+        if not isinstance(obj, dict):
+            raise E.BulkResultError(f"line {number} is not a JSON object", line_number=number)
+        parent = obj.pop("__parentId", None)
+        if parent is None:
+            batch_parents.append((number, obj.get("id"), json.dumps(obj)))
+        else:
+            kind = str(obj.get("id") or "").replace("\\/", "/").split("/")[-2:-1]
+            field = child_fields.get(kind[0] if kind else "", "children")
+            batch_children.append((number, parent, field, json.dumps(obj)))
+        if len(batch_parents) + len(batch_children) >= 500:
+            _flush(db, batch_parents, batch_children)
+    _flush(db, batch_parents, batch_children)
+    db.commit()
+
+
+def _flush(db, parents: list, children: list) -> None:
+    db.executemany("INSERT INTO parent VALUES (?, ?, ?)", parents)
+    db.executemany("INSERT INTO child VALUES (?, ?, ?, ?)", children)
+    parents.clear()
+    children.clear()
+
+
+def iter_bulk_orders(client: ShopifyClient, operation: BulkOperation) -> Iterator[dict]:
+    """The GraphQL order nodes of a COMPLETED bulk export, line items attached (map them with
+    ``mapping.order_from_graphql``). An export with no orders has no ``url``: yields nothing."""
+    if operation.status != "COMPLETED":
+        raise E.BulkOperationError(f"bulk operation is {operation.status}, not COMPLETED",
+                                   status=operation.status)
+    if not operation.url:
+        return iter(())
+    return iter_bulk_objects(client.stream_lines(operation.url), ORDER_CHILD_FIELDS)
+

@@ -1,0 +1,273 @@
+"""Shopify order payloads → ``OrderData``: one value from both of Shopify's shapes.
+
+- REST-style JSON: webhook bodies (``orders/create``, ``orders/updated``) and REST order responses
+  (``{"order": {...}}`` or the bare order). snake_case, money as strings (``price``) with optional
+  ``*_set.shop_money`` twins, tags as one comma-separated string.
+- GraphQL order node (``OrderFields`` + ``LineItemFields`` in ``queries/_order_fields.graphql``),
+  including the node ``bulk.py`` rebuilds from JSONL. camelCase, ``gid://`` ids, money bags.
+
+Field choices (so the two shapes agree):
+- Money is the shop currency: REST ``*_set.shop_money.amount`` when present, else the plain field
+  (documented as shop currency); GraphQL ``*Set.shopMoney.amount``. Totals are the order's original
+  figures (REST ``total_price`` = GraphQL ``totalPriceSet``), not the ``current_*`` ones.
+- Ids: the ``admin_graphql_api_id`` gid is preferred to the numeric ``id`` in REST payloads —
+  it is a string and cannot have passed through a float (Shopify's docs examples scraped through
+  JavaScript carry ``820982911946154500`` beside ``gid://shopify/Order/820982911946154508``).
+- Fulfilled quantity: REST sums ``fulfillments[status=success].line_items[].quantity``; GraphQL
+  uses quantity − unfulfilledQuantity − nonFulfillableQuantity (schema: quantity includes refunded
+  and removed units; unfulfilled = not yet fulfilled; non-fulfillable = refunded/removed before
+  fulfilment). Refunded quantity: REST sums ``refunds[].refund_line_items[].quantity``; GraphQL
+  uses quantity − refundableQuantity ("units ordered, excluding refunded units").
+- Discounted value: unit price × quantity − Σ discount allocations (line and order level, codes
+  included), per unit by ``values.unit_value``.
+- Strings Shopify sends as "" or null (sku, variant title, address parts) become None.
+
+Missing essentials (id, name, created_at, currency, total and subtotal) raise ShopifyDataError
+naming them: an order stored without them could never be found in the portal.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Iterable
+
+from app.domain.order_data import ADDRESS_KEYS, OrderData, OrderLineData
+from app.shopify.errors import ShopifyDataError
+from app.shopify.values import (
+    blank_to_none, parse_datetime, parse_id, parse_money, parse_optional_datetime,
+    parse_optional_id, split_tags, unit_value,
+)
+
+_REST_FULFILLMENT = {None: "unfulfilled", "": "unfulfilled", "partial": "partially_fulfilled"}
+_GRAPHQL_ADDRESS = {
+    "first_name": "firstName", "last_name": "lastName", "company": "company",
+    "address1": "address1", "address2": "address2", "city": "city", "province": "province",
+    "province_code": "provinceCode", "country": "country", "country_code": "countryCodeV2",
+    "zip": "zip", "phone": "phone",
+}
+
+
+def _require(source: dict, keys: Iterable[str], shape: str) -> None:
+    missing = [k for k in keys if source.get(k) in (None, "")]
+    if missing:
+        ident = source.get("admin_graphql_api_id") or source.get("id")
+        raise ShopifyDataError(f"{shape} order {ident!r} lacks {', '.join(missing)}")
+
+
+def _email(value) -> str | None:
+    value = blank_to_none(value)
+    return value.lower() if isinstance(value, str) else None
+
+
+def _country(value) -> str | None:
+    value = blank_to_none(value)
+    if isinstance(value, str) and len(value) == 2 and value.isalpha():
+        return value.upper()
+    return None
+
+
+def _address(raw: dict | None, keys: dict[str, str] | None = None) -> dict[str, Any] | None:
+    """The exchange-order address in ADDRESS_KEYS spelling, or None when there is none."""
+    if not isinstance(raw, dict):
+        return None
+    keys = keys or {k: k for k in ADDRESS_KEYS}
+    address = {ours: blank_to_none(raw.get(theirs)) for ours, theirs in keys.items()}
+    address["country_code"] = _country(address["country_code"])
+    if not any(address.values()):
+        return None
+    return address
+
+
+# --- REST / webhook shape ----------------------------------------------------------------------
+
+def _rest_money(obj: dict, key: str, what: str) -> Decimal:
+    """``key`` in shop money: the ``<key>_set.shop_money.amount`` twin first, else ``key``."""
+    money_set = obj.get(f"{key}_set")
+    if isinstance(money_set, dict) and isinstance(money_set.get("shop_money"), dict):
+        return parse_money(money_set["shop_money"].get("amount"), what)
+    return parse_money(obj.get(key), what)
+
+
+def _rest_id(obj: dict, kind: str) -> int:
+    gid = obj.get("admin_graphql_api_id")
+    return parse_id(gid, kind) if gid else parse_id(obj.get("id"), kind)
+
+
+def _rest_ids(obj: dict, kind: str) -> set[int]:
+    """Every id an object is known by (its gid and raw numeric id may differ in scraped docs)."""
+    ids = {_rest_id(obj, kind)}
+    if isinstance(obj.get("id"), (int, str)) and not isinstance(obj.get("id"), bool):
+        ids.add(parse_id(obj["id"]))
+    return ids
+
+
+def order_from_rest(payload: dict) -> OrderData:
+    """Map a REST order (webhook body, ``{"order": …}`` or bare) to ``OrderData``."""
+    order = payload.get("order", payload) if isinstance(payload, dict) else None
+    if not isinstance(order, dict):
+        raise ShopifyDataError("REST order payload is not an object")
+    _require(order, ("name", "created_at", "currency", "total_price", "subtotal_price"), "REST")
+    if order.get("id") is None and not order.get("admin_graphql_api_id"):
+        raise ShopifyDataError("REST order lacks id")
+
+    fulfilled: dict[int, int] = {}
+    for fulfillment in order.get("fulfillments") or ():
+        if (fulfillment.get("status") or "").lower() != "success":
+            continue  # pending/open/cancelled/error/failure shipped nothing
+        for item in fulfillment.get("line_items") or ():
+            for line_id in _rest_ids(item, "LineItem"):
+                fulfilled[line_id] = fulfilled.get(line_id, 0) + int(item.get("quantity") or 0)
+    refunded: dict[int, int] = {}
+    for refund in order.get("refunds") or ():
+        for item in refund.get("refund_line_items") or ():
+            line_id = parse_id(item.get("line_item_id"))
+            refunded[line_id] = refunded.get(line_id, 0) + int(item.get("quantity") or 0)
+
+    lines = tuple(_line_from_rest(item, fulfilled, refunded) for item in order.get("line_items") or ())
+    customer = order.get("customer") if isinstance(order.get("customer"), dict) else None
+    shipping = _address(order.get("shipping_address"))
+    billing = order.get("billing_address") if isinstance(order.get("billing_address"), dict) else {}
+    created_at = parse_datetime(order.get("created_at"), "created_at")
+    fulfillment_status = order.get("fulfillment_status")
+    return OrderData(
+        shopify_order_id=_rest_id(order, "Order"),
+        name=str(order["name"]),
+        email=_email(order.get("email")),
+        created_at=created_at,
+        updated_at=parse_optional_datetime(order.get("updated_at"), "updated_at") or created_at,
+        cancelled_at=parse_optional_datetime(order.get("cancelled_at"), "cancelled_at"),
+        currency=str(order["currency"]).upper(),
+        total_price=_rest_money(order, "total_price", "total_price"),
+        subtotal_price=_rest_money(order, "subtotal_price", "subtotal_price"),
+        total_discounts=(_rest_money(order, "total_discounts", "total_discounts")
+                         if order.get("total_discounts") is not None else Decimal("0.00")),
+        customer_id=_rest_id(customer, "Customer") if customer and (
+            customer.get("id") or customer.get("admin_graphql_api_id")) else None,
+        customer_first_name=blank_to_none(customer.get("first_name")) if customer else None,
+        customer_last_name=blank_to_none(customer.get("last_name")) if customer else None,
+        shipping_address=shipping,
+        shipping_country_code=(shipping or {}).get("country_code") or _country(billing.get("country_code")),
+        discount_codes=tuple(str(d["code"]).strip() for d in order.get("discount_codes") or ()
+                             if isinstance(d, dict) and blank_to_none(d.get("code"))),
+        tags=split_tags(order.get("tags")),
+        financial_status=(order.get("financial_status") or "").lower() or None,
+        fulfillment_status=_REST_FULFILLMENT.get(fulfillment_status, str(fulfillment_status).lower()),
+        lines=lines,
+    )
+
+
+def _line_from_rest(item: dict, fulfilled: dict[int, int], refunded: dict[int, int]) -> OrderLineData:
+    ids = _rest_ids(item, "LineItem")
+    quantity = int(item.get("quantity") or 0)
+    unit_price = _rest_money(item, "price", "line price")
+    allocations = item.get("discount_allocations")
+    if allocations is not None:
+        discount = sum((_rest_money(a, "amount", "discount allocation") for a in allocations),
+                       Decimal("0"))
+    else:  # payloads older than discount allocations: the line-level total discount only
+        discount = (_rest_money(item, "total_discount", "total_discount")
+                    if item.get("total_discount") is not None else Decimal("0"))
+    total = unit_price * quantity - discount
+    return OrderLineData(
+        line_id=_rest_id(item, "LineItem"),
+        product_id=parse_optional_id(item.get("product_id")),
+        variant_id=parse_optional_id(item.get("variant_id")),
+        title=str(item.get("title") or item.get("name") or ""),
+        variant_title=blank_to_none(item.get("variant_title")),
+        sku=blank_to_none(item.get("sku")),
+        quantity=quantity,
+        unit_price=unit_price,
+        discounted_total=total,
+        discounted_unit_value=unit_value(total, quantity),
+        fulfilled_quantity=max(fulfilled.get(i, 0) for i in ids),
+        refunded_quantity=max(refunded.get(i, 0) for i in ids),
+        product_tags=None,  # REST order bodies do not carry product tags
+        image_url=None,     # nor images
+    )
+
+
+# --- GraphQL shape -----------------------------------------------------------------------------
+
+def _shop_money(bag, what: str, required: bool = True) -> Decimal | None:
+    if not isinstance(bag, dict) or not isinstance(bag.get("shopMoney"), dict):
+        if required:
+            raise ShopifyDataError(f"{what}: missing shopMoney")
+        return None
+    return parse_money(bag["shopMoney"].get("amount"), what)
+
+
+def _connection_nodes(connection) -> list[dict]:
+    """Nodes of a connection given as ``{nodes: […]}``, ``{edges: [{node}]}`` or a plain list."""
+    if connection is None:
+        return []
+    if isinstance(connection, list):
+        return connection
+    if "nodes" in connection:
+        return list(connection["nodes"] or ())
+    return [edge["node"] for edge in connection.get("edges") or ()]
+
+
+def order_from_graphql(node: dict) -> OrderData:
+    """Map a GraphQL ``Order`` node (query result or bulk-reassembled) to ``OrderData``."""
+    if not isinstance(node, dict):
+        raise ShopifyDataError("GraphQL order node is not an object")
+    _require(node, ("id", "name", "createdAt", "currencyCode"), "GraphQL")
+    customer = node.get("customer") if isinstance(node.get("customer"), dict) else None
+    shipping = _address(node.get("shippingAddress"), _GRAPHQL_ADDRESS)
+    billing = node.get("billingAddress") if isinstance(node.get("billingAddress"), dict) else {}
+    created_at = parse_datetime(node.get("createdAt"), "createdAt")
+    discounts = _shop_money(node.get("totalDiscountsSet"), "totalDiscountsSet", required=False)
+    return OrderData(
+        shopify_order_id=parse_id(node["id"], "Order"),
+        name=str(node["name"]),
+        email=_email(node.get("email")),
+        created_at=created_at,
+        updated_at=parse_optional_datetime(node.get("updatedAt"), "updatedAt") or created_at,
+        cancelled_at=parse_optional_datetime(node.get("cancelledAt"), "cancelledAt"),
+        currency=str(node["currencyCode"]).upper(),
+        total_price=_shop_money(node.get("totalPriceSet"), "totalPriceSet"),
+        subtotal_price=_shop_money(node.get("subtotalPriceSet"), "subtotalPriceSet"),
+        total_discounts=discounts if discounts is not None else Decimal("0.00"),
+        customer_id=parse_optional_id(customer.get("id"), "Customer") if customer else None,
+        customer_first_name=blank_to_none(customer.get("firstName")) if customer else None,
+        customer_last_name=blank_to_none(customer.get("lastName")) if customer else None,
+        shipping_address=shipping,
+        shipping_country_code=(shipping or {}).get("country_code") or _country(billing.get("countryCodeV2")),
+        discount_codes=tuple(c.strip() for c in node.get("discountCodes") or () if blank_to_none(c)),
+        tags=split_tags(node.get("tags")),
+        financial_status=(node.get("displayFinancialStatus") or "").lower() or None,
+        fulfillment_status=(node.get("displayFulfillmentStatus") or "").lower() or None,
+        lines=tuple(_line_from_graphql(item) for item in _connection_nodes(node.get("lineItems"))),
+    )
+
+
+def _line_from_graphql(item: dict) -> OrderLineData:
+    quantity = int(item.get("quantity") or 0)
+    unit_price = _shop_money(item.get("originalUnitPriceSet"), "originalUnitPriceSet")
+    discount = sum(
+        (_shop_money(a.get("allocatedAmountSet"), "allocatedAmountSet")
+         for a in item.get("discountAllocations") or ()),
+        Decimal("0"),
+    )
+    total = unit_price * quantity - discount
+    product = item.get("product") if isinstance(item.get("product"), dict) else None
+    variant = item.get("variant") if isinstance(item.get("variant"), dict) else None
+    image = item.get("image") if isinstance(item.get("image"), dict) else None
+    unfulfilled = int(item.get("unfulfilledQuantity") or 0)
+    non_fulfillable = int(item.get("nonFulfillableQuantity") or 0)
+    refundable = item.get("refundableQuantity")
+    return OrderLineData(
+        line_id=parse_id(item.get("id"), "LineItem"),
+        product_id=parse_optional_id(product.get("id"), "Product") if product else None,
+        variant_id=parse_optional_id(variant.get("id"), "ProductVariant") if variant else None,
+        title=str(item.get("title") or ""),
+        variant_title=blank_to_none(item.get("variantTitle")),
+        sku=blank_to_none(item.get("sku")),
+        quantity=quantity,
+        unit_price=unit_price,
+        discounted_total=total,
+        discounted_unit_value=unit_value(total, quantity),
+        fulfilled_quantity=max(0, quantity - unfulfilled - non_fulfillable),
+        refunded_quantity=max(0, quantity - int(refundable)) if refundable is not None else 0,
+        product_tags=split_tags(product["tags"]) if product and "tags" in product else None,
+        image_url=blank_to_none(image.get("url")) if image else None,
+    )

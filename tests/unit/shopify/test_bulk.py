@@ -1,0 +1,162 @@
+"""Bulk export: run → poll → stream JSONL → orders with line items, grouped or not."""
+import copy
+import json
+
+import pytest
+
+from app.shopify import bulk
+from app.shopify import errors as E
+from app.shopify.mapping import order_from_graphql
+from app.shopify.schema import validation_errors
+from tests.unit.shopify.stub import Reply, graphql
+from tests.unit.shopify.test_mapping import GRAPHQL_ORDER_1001
+
+
+def jsonl_for(orders: list[dict], grouped: bool = True) -> list[bytes]:
+    """Shopify's JSONL for order nodes: one line per order, one per line item with __parentId."""
+    parents, children = [], []
+    for order in orders:
+        order = copy.deepcopy(order)
+        items = order.pop("lineItems")["nodes"]
+        parents.append(json.dumps(order))
+        children.append([json.dumps({**item, "__parentId": order["id"]}) for item in items])
+    if grouped:
+        lines = [l for p, c in zip(parents, children) for l in [p, *c]]
+    else:  # every child still after its parent, but after later orders too
+        lines = parents + [l for c in children for l in c]
+    return [l.encode() for l in lines]
+
+
+def second_order():
+    order = copy.deepcopy(GRAPHQL_ORDER_1001)
+    order["id"] = "gid://shopify/Order/1002"
+    order["name"] = "#1002"
+    for i, line in enumerate(order["lineItems"]["nodes"]):
+        line["id"] = f"gid://shopify/LineItem/{2000 + i}"
+    return order
+
+
+@pytest.mark.parametrize("grouped", [True, False])
+def test_reassembles_children_onto_their_orders(grouped):
+    orders = [GRAPHQL_ORDER_1001, second_order()]
+    nodes = list(bulk.iter_bulk_objects(jsonl_for(orders, grouped)))
+    assert [n["id"] for n in nodes] == [o["id"] for o in orders]
+    for node, original in zip(nodes, orders):
+        expected = copy.deepcopy(original)
+        expected["lineItems"].pop("pageInfo")
+        assert node == expected
+        assert order_from_graphql(node) == order_from_graphql(copy.deepcopy(original))
+
+
+def test_order_without_lines_gets_empty_connection():
+    order = {**copy.deepcopy(GRAPHQL_ORDER_1001), "lineItems": {"nodes": []}}
+    [node] = bulk.iter_bulk_objects(jsonl_for([order]))
+    assert node["lineItems"] == {"nodes": []}
+
+
+def test_escaped_gids_in_jsonl_are_understood():
+    lines = [b'{"id":"gid:\\/\\/shopify\\/Order\\/1"}',
+             b'{"id":"gid:\\/\\/shopify\\/LineItem\\/2","__parentId":"gid:\\/\\/shopify\\/Order\\/1"}']
+    [node] = bulk.iter_bulk_objects(lines)
+    assert node["lineItems"]["nodes"] == [{"id": "gid://shopify/LineItem/2"}]
+
+
+def test_truncated_line_is_a_clear_error():
+    lines = jsonl_for([GRAPHQL_ORDER_1001])
+    lines[-1] = lines[-1][:37]  # download cut mid-line
+    with pytest.raises(E.BulkResultError) as info:
+        list(bulk.iter_bulk_objects(lines))
+    assert info.value.line_number == len(lines)
+    assert "truncated" in str(info.value)
+
+
+def test_nothing_is_yielded_before_the_whole_file_checks_out():
+    lines = jsonl_for([GRAPHQL_ORDER_1001, second_order()])
+    lines.append(b"[1, 2]")
+    stream = bulk.iter_bulk_objects(lines)
+    with pytest.raises(E.BulkResultError, match="not a JSON object"):
+        next(stream)
+
+
+def test_orphan_child_is_an_error():
+    lines = [b'{"id":"gid://shopify/Order/1"}',
+             b'{"id":"gid://shopify/LineItem/2","__parentId":"gid://shopify/Order/9"}']
+    with pytest.raises(E.BulkResultError, match="matches no object"):
+        list(bulk.iter_bulk_objects(lines))
+
+
+def test_large_stream_is_consumed_lazily_line_by_line():
+    consumed = []
+
+    def lines():
+        for i in range(1, 3001):
+            consumed.append(i)
+            yield json.dumps({"id": f"gid://shopify/Order/{i}"}).encode()
+            yield json.dumps({"id": f"gid://shopify/LineItem/{i}",
+                              "__parentId": f"gid://shopify/Order/{i}"}).encode()
+
+    stream = bulk.iter_bulk_objects(lines())
+    first = next(stream)
+    assert first["lineItems"]["nodes"] == [{"id": "gid://shopify/LineItem/1"}]
+    assert sum(1 for _ in stream) == 2999
+
+
+def test_bulk_query_with_filter_is_valid_graphql():
+    document = bulk.bulk_orders_query("created_at:>='2026-01-01T00:00:00Z' AND tag:\"a\\b\"")
+    assert validation_errors(document) == []
+    assert 'orders(query: "created_at:>=\'2026-01-01T00:00:00Z\' AND tag:\\"a\\\\b\\"")' in document
+
+
+def test_run_poll_stream_end_to_end(stub, client, clock):
+    body = b"\n".join(jsonl_for([GRAPHQL_ORDER_1001, second_order()], grouped=False)) + b"\n"
+    op_id = "gid://shopify/BulkOperation/1"
+
+    def handler(request):
+        if request.method == "GET":
+            return Reply(200, body, {"Content-Type": "application/jsonl"})
+        query = request.json["query"]
+        if "bulkOperationRunQuery" in query:
+            return graphql({"bulkOperationRunQuery": {"bulkOperation": {"id": op_id, "status": "CREATED"},
+                                                      "userErrors": []}})
+        polls = sum(1 for r in stub.requests if r.method == "POST" and "node(id" in r.json["query"])
+        status = "RUNNING" if polls < 3 else "COMPLETED"
+        return graphql({"node": {"id": op_id, "status": status, "errorCode": None,
+                                 "objectCount": "8", "url": f"{stub.url}/bulk/result.jsonl"
+                                 if status == "COMPLETED" else None, "partialDataUrl": None}})
+
+    stub.handler = handler
+    op = bulk.start_bulk_orders(client, created_at_min="2026-01-01T00:00:00Z")
+    sent = stub.requests[0].json["variables"]["query"]
+    assert "orders(query: \"created_at:>='2026-01-01T00:00:00Z'\")" in sent
+    progress = []
+    done = bulk.wait_for_bulk_operation(client, op.id, on_progress=progress.append)
+    assert [p.status for p in progress] == ["RUNNING", "RUNNING", "COMPLETED"]
+    assert clock.sleeps == [2.0, 3.0]
+    orders = [order_from_graphql(n) for n in bulk.iter_bulk_orders(client, done)]
+    assert [o.name for o in orders] == ["#1001", "#1002"]
+    assert [len(o.lines) for o in orders] == [3, 3]
+    download = stub.requests[-1]
+    assert download.method == "GET" and "x-shopify-access-token" not in download.headers
+
+
+def test_failed_operation_raises_with_code(stub, client):
+    stub.add(graphql({"node": {"id": "gid://shopify/BulkOperation/1", "status": "FAILED",
+                               "errorCode": "ACCESS_DENIED", "url": None,
+                               "partialDataUrl": "https://storage/partial.jsonl"}}))
+    with pytest.raises(E.BulkOperationError) as info:
+        bulk.wait_for_bulk_operation(client, "gid://shopify/BulkOperation/1")
+    assert info.value.error_code == "ACCESS_DENIED"
+    assert info.value.partial_data_url == "https://storage/partial.jsonl"
+
+
+def test_run_user_errors(stub, client):
+    stub.add(graphql({"bulkOperationRunQuery": {"bulkOperation": None, "userErrors": [
+        {"field": ["query"], "message": "A bulk query operation for this app and shop is already in progress", "code": "OPERATION_IN_PROGRESS"}]}}))
+    with pytest.raises(E.UserErrorsError) as info:
+        bulk.start_bulk_orders(client)
+    assert info.value.items[0].code == "OPERATION_IN_PROGRESS"
+    assert info.value.items[0].field == ("query",)
+
+
+def test_completed_without_url_yields_nothing(client):
+    assert list(bulk.iter_bulk_orders(client, bulk.BulkOperation(id="x", status="COMPLETED"))) == []

@@ -1,0 +1,113 @@
+"""Every GraphQL document is valid against Shopify's real schema (+ documented later changes),
+and the page sizes keep each request well under the 1,000-point single-query limit."""
+import time
+
+import pytest
+from graphql import parse
+from graphql.language import FieldNode, FragmentSpreadNode
+
+from app.shopify import operations as ops
+from app.shopify.cost import MAX_SINGLE_QUERY_COST, requested_cost
+from app.shopify.documents import document_names, load_document, operation_type
+from app.shopify.schema import admin_schema, validation_errors
+
+
+def test_schema_loads_once_and_is_cached():
+    admin_schema.cache_clear()
+    started = time.perf_counter()
+    first = admin_schema()
+    elapsed = time.perf_counter() - started
+    print(f"\nadmin schema (2.9 MB SDL) parsed and built in {elapsed:.2f}s")
+    started = time.perf_counter()
+    assert admin_schema() is first
+    assert time.perf_counter() - started < 0.01
+
+
+def test_there_are_documents():
+    assert {"shop_info", "order", "orders_page", "bulk_orders", "bulk_run_query", "bulk_operation",
+            "product_variants", "webhook_subscription_create", "webhook_subscriptions",
+            "webhook_subscription_delete"} <= set(document_names())
+
+
+@pytest.mark.parametrize("name", document_names())
+def test_every_document_is_valid(name):
+    assert validation_errors(load_document(name)) == []
+
+
+@pytest.mark.parametrize("document", [
+    "query { shop { nme } }",                                             # unknown field
+    "query Order($id: ID!) { order(id: $id) { lineItems { nodes { id } } } }",  # fine shape, see below
+    'mutation { webhookSubscriptionCreate(topic: ORDERS_CREATE, webhookSubscription: {callbackUrl: "https://x"}) { userErrors { message } } }',
+    'mutation { refundCreate(input: {orderId: "gid://shopify/Order/1"}) @idempotent { userErrors { message } } }',
+    "query { shop { name } ",                                             # syntax
+])
+def test_invalid_documents_are_rejected(document):
+    if "lineItems { nodes" in document:
+        document = document.replace("lineItems {", "lineItems(frist: 5) {")  # misspelt argument
+    assert validation_errors(document) != []
+
+
+def test_documented_later_changes_are_accepted():
+    keyed = ('mutation { refundCreate(input: {orderId: "gid://shopify/Order/1"}) '
+             '@idempotent(key: "3f6c") { refund { id } userErrors { field message } } }')
+    assert validation_errors(keyed) == []
+    uri = ('mutation { webhookSubscriptionCreate(topic: ORDERS_CREATE, webhookSubscription: '
+           '{uri: "pubsub://project:topic", format: JSON}) { userErrors { message } } }')
+    assert validation_errors(uri) == []
+
+
+def test_operation_types():
+    assert operation_type("orders_page") == "query"
+    assert operation_type("webhook_subscription_create") == "mutation"
+    with pytest.raises(KeyError):
+        load_document("no_such_document")
+
+
+def _fields(selection_set, fragments) -> dict:
+    """Field name → nested dict, with fragment spreads expanded and connections flattened."""
+    out = {}
+    for sel in selection_set.selections:
+        if isinstance(sel, FragmentSpreadNode):
+            out.update(_fields(fragments[sel.name.value].selection_set, fragments))
+        elif isinstance(sel, FieldNode) and sel.name.value != "pageInfo":
+            sub = _fields(sel.selection_set, fragments) if sel.selection_set else None
+            if sub and len(sub) == 1 and next(iter(sub)) in ("nodes", "edges", "node"):
+                sub = next(iter(sub.values()))  # nodes{…} and edges{node{…}} compare equal
+            out[sel.name.value] = sub
+    return out
+
+
+def _order_selection(name: str) -> dict:
+    doc = parse(load_document(name))
+    fragments = {d.name.value: d for d in doc.definitions if d.kind == "fragment_definition"}
+    operation = next(d for d in doc.definitions if d.kind == "operation_definition")
+    return _fields(operation.selection_set, fragments)
+
+
+def test_bulk_document_selects_the_same_fields_as_the_fragments():
+    bulk = _order_selection("bulk_orders")["orders"]
+    paged = _order_selection("orders_page")["orders"]
+    assert bulk == paged
+
+
+def test_page_costs_follow_the_documented_formula():
+    P, L = ops.ORDERS_PAGE_SIZE, ops.ORDERS_PAGE_LINE_ITEMS
+    cost = requested_cost(load_document("orders_page"), {"first": P, "lineItemsFirst": L})
+    assert cost == 2 + P * (12 + 9 * L)
+    assert cost <= MAX_SINGLE_QUERY_COST * 0.6
+
+
+@pytest.mark.parametrize("name,variables", [
+    ("order", {"lineItemsFirst": ops.ORDER_LINE_ITEMS}),
+    ("order_line_items", {"first": ops.LINE_ITEMS_PAGE_SIZE}),
+    ("product_variants", {"first": ops.VARIANTS_PAGE_SIZE}),
+    ("webhook_subscriptions", {"first": ops.WEBHOOKS_PAGE_SIZE}),
+    ("shop_info", {}),
+])
+def test_every_paged_document_stays_under_the_single_query_limit(name, variables):
+    assert requested_cost(load_document(name), variables) < MAX_SINGLE_QUERY_COST * 0.6
+
+
+def test_cost_estimator_can_exceed_the_limit():
+    too_big = requested_cost(load_document("orders_page"), {"first": 50, "lineItemsFirst": 50})
+    assert too_big > MAX_SINGLE_QUERY_COST
