@@ -1,5 +1,6 @@
 """Models, one module per aggregate; importing this package registers every table."""
 from app.models.accounts import Account, User, Role, OptionMode, ReturnAction, ConnectionMethod
+from app.models.imports import ImportRun, ImportStatus
 from app.models.orders import Order, OrderLine
 from app.models.returns import Return, ReturnItem, ReturnEvent, ReturnStatus, ItemResolution
 from app.models.rules import Rule
@@ -7,6 +8,7 @@ from app.models.webhooks import WebhookDelivery, TrackingEvent
 
 __all__ = [
     "Account", "User", "Role", "OptionMode", "ReturnAction", "ConnectionMethod",
+    "ImportRun", "ImportStatus",
     "Order", "OrderLine",
     "Return", "ReturnItem", "ReturnEvent", "ReturnStatus", "ItemResolution",
     "Rule",

@@ -70,6 +70,12 @@ class Account(db.Model):
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     disconnected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Why the store is disconnected (app uninstalled, token revoked), shown in a banner.
+    disconnect_reason: Mapped[str | None] = mapped_column(Text)
+    # Whether Shopify returns customer email, name and address to this app (protected data).
+    protected_data_readable: Mapped[bool | None] = mapped_column(Boolean)
+    # The reconciliation job asks for orders updated since this moment.
+    reconciled_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     option_mode: Mapped[str] = mapped_column(String(32), default=OptionMode.CUSTOMER_CHOICE.value)
     exchange_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -79,13 +85,22 @@ class Account(db.Model):
     initial_import_days: Mapped[int] = mapped_column(Integer, default=30)
     excluded_product_tags: Mapped[list] = mapped_column(JSONType, default=lambda: ["final-sale"])
     return_reasons: Mapped[list] = mapped_column(JSONType, default=lambda: list(DEFAULT_RETURN_REASONS))
-    import_status: Mapped[str | None] = mapped_column(String(32))
 
     logo_url: Mapped[str | None] = mapped_column(String(500))
     primary_color: Mapped[str] = mapped_column(String(7), default="#1f6feb")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     users: Mapped[list["User"]] = relationship(back_populates="account", cascade="all, delete-orphan")
+
+    @property
+    def is_connected(self) -> bool:
+        """Connected to a store and not since disconnected (uninstalled, token revoked)."""
+        return bool(self.shop_domain and self.access_token_encrypted and self.disconnected_at is None)
+
+    def has_scope(self, scope: str) -> bool:
+        """Whether Shopify granted this access scope (write_x implies read_x, as on Shopify)."""
+        granted = set(self.granted_scopes or [])
+        return scope in granted or (scope.startswith("read_") and "write_" + scope[5:] in granted)
 
     def __repr__(self) -> str:
         return f"<Account {self.id} {self.slug}>"

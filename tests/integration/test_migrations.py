@@ -1,0 +1,46 @@
+"""Migrations keep the data they migrate (run on their own database file or schema)."""
+import pytest
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import text
+
+from app.extensions import db
+from tests.conftest import make_test_app
+
+
+@pytest.fixture
+def scratch_app(tmp_path, _session_app):
+    if _session_app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
+    else:
+        from tests.support.e2e import e2e_database_url
+
+        url = e2e_database_url()
+    app = make_test_app(SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    yield app
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.engine.dispose()
+
+
+def test_upgrading_an_existing_database_keeps_its_accounts_and_users(scratch_app):
+    with scratch_app.app_context():
+        upgrade(revision="0001_core_tables")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO accounts (id, name, slug, currency, option_mode, exchange_enabled, "
+                              "return_action, return_window_days, order_storage_months, initial_import_days, "
+                              "excluded_product_tags, return_reasons, granted_scopes, primary_color, created_at) "
+                              "VALUES (1, 'Acme', 'acme', 'USD', 'rules', true, 'manual', 30, 3, 30, '[]', '[]', "
+                              "'[]', '#000000', CURRENT_TIMESTAMP)"))
+            conn.execute(text("INSERT INTO users (id, account_id, email, password_hash, role, active, created_at) "
+                              "VALUES (1, 1, 'a@example.com', 'x', 'admin', true, CURRENT_TIMESTAMP)"))
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT email FROM users")).scalars().all() == ["a@example.com"]
+            assert conn.execute(text("SELECT name FROM accounts")).scalars().all() == ["Acme"]
+        downgrade(revision="base")
