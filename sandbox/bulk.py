@@ -1,0 +1,158 @@
+"""Bulk operations: ``bulkOperationRunQuery`` → a JSONL file, progressing on a thread.
+
+As on Shopify (shopify.dev/api/usage/bulk-operations/queries): one running query
+operation per app+shop here (the 2025-04 limit), status CREATED → RUNNING →
+COMPLETED, the result is JSONL where every node of a nested connection is its
+own line carrying ``__parentId``.  Progress is timed with the sandbox clock so
+a virtual clock makes it instant once the client sleeps.
+"""
+from __future__ import annotations
+
+import json
+import threading
+
+from graphql import GraphQLError, execute, parse, validate
+
+from .clock import wait_until
+from .models import BulkOp
+from .views import parse_gid
+
+
+def flatten(data: dict, lines: list, parent_id: str | None = None) -> int:
+    """Turn nested connection data into JSONL rows; returns root object count."""
+    roots = 0
+    for _key, value in (data or {}).items():
+        if isinstance(value, dict) and ("edges" in value or "nodes" in value):
+            items = value.get("nodes") or [e["node"] for e in value.get("edges") or []]
+            for item in items:
+                _emit(item, lines, parent_id)
+                roots += 1
+    return roots
+
+
+def _emit(item: dict, lines: list, parent_id: str | None) -> None:
+    row, children = {}, []
+    for k, v in item.items():
+        if isinstance(v, dict) and ("edges" in v or "nodes" in v):
+            children.append(v)
+        else:
+            row[k] = v
+    if parent_id is not None:
+        row["__parentId"] = parent_id
+    lines.append(json.dumps(row, separators=(",", ":")))
+    for conn in children:
+        for child in conn.get("nodes") or [e["node"] for e in conn.get("edges") or []]:
+            _emit(child, lines, item.get("id"))
+
+
+class BulkRunner:
+    """Starts, runs and cancels bulk operations for a store."""
+
+    def __init__(self, store):
+        self.store = store
+        self.step = float(store.config.get("SANDBOX_BULK_STEP_SECONDS", 1.0))
+        self.rows_per_second = float(store.config.get("SANDBOX_BULK_ROWS_PER_SECOND", 5000))
+        self._threads: list[threading.Thread] = []
+        self._stop = threading.Event()
+
+    def start(self, context: dict, query: str) -> dict:
+        """Validate and enqueue a bulk query (the mutation resolver)."""
+        from .resolvers import bulk_view, executable_schema
+        store, shop, tok = context["store"], context["shop"], context["token"]
+        try:
+            doc = parse(query)
+            errors = validate(executable_schema(), doc)
+        except GraphQLError as exc:
+            errors = [exc]
+        if errors:
+            return {"bulkOperation": None, "userErrors": [
+                {"field": ["query"], "message": f"Invalid bulk query: {errors[0].message}",
+                 "code": "INVALID"}]}
+        with store.lock:
+            for op in store.state["bulk"].values():
+                if (op.shop == shop.domain and op.client_id == tok.client_id
+                        and op.status in ("CREATED", "RUNNING")):
+                    return {"bulkOperation": None, "userErrors": [
+                        {"field": None, "code": "OPERATION_IN_PROGRESS",
+                         "message": "A bulk query operation for this app and shop is already "
+                                    f"in progress: gid://shopify/BulkOperation/{op.id}."}]}
+            op = BulkOp(id=store.next_seq(), shop=shop.domain, client_id=tok.client_id,
+                        query=query, status="CREATED", type="QUERY", created_at=context["now"],
+                        completed_at=None, object_count=0, root_object_count=0, result=None,
+                        url=None, error_code=None, scopes=sorted(context["scopes"]),
+                        file_size=None)
+            store.state["bulk"][op.id] = op
+        base = context.get("base_url") or ""
+        t = threading.Thread(target=self._run, args=(op, base), daemon=True,
+                             name=f"sandbox-bulk-{op.id}")
+        t.start()
+        self._threads.append(t)
+        return {"bulkOperation": bulk_view(op), "userErrors": []}
+
+    def cancel(self, context: dict, gid: str) -> dict:
+        """bulkOperationCancel: running operations become CANCELED."""
+        from .resolvers import bulk_view
+        parsed = parse_gid(gid)
+        op = context["store"].state["bulk"].get(parsed[1]) if parsed else None
+        if op is None or op.client_id != context["token"].client_id:
+            return {"bulkOperation": None, "userErrors": [
+                {"field": ["id"], "message": "Bulk operation does not exist", "code": None}]}
+        if op.status in ("CREATED", "RUNNING"):
+            op.status = "CANCELING"
+        return {"bulkOperation": bulk_view(op), "userErrors": []}
+
+    def _wait(self, when: float) -> bool:
+        while not self._stop.is_set():
+            if wait_until(self.store.clock, when):
+                return True
+        return False
+
+    def _run(self, op, base_url: str) -> None:
+        from .resolvers import ROOT, executable_schema, make_context
+        store = self.store
+        if not self._wait(op.created_at + self.step):
+            return
+        if op.status == "CANCELING":
+            op.status = "CANCELED"
+            return
+        op.status = "RUNNING"
+        shop = store.state["shops"].get(op.shop)
+        tok = type("BulkToken", (), {"client_id": op.client_id, "scopes": op.scopes})()
+        context = make_context(store, shop, tok, store.clock.now(), bulk=True,
+                               bulk_first=10**9)
+        result = execute(executable_schema(), parse(op.query), root_value=ROOT,
+                         context_value=context)
+        if result.errors:
+            codes = {(e.extensions or {}).get("code") for e in result.errors}
+            op.error_code = "ACCESS_DENIED" if "ACCESS_DENIED" in codes else "INTERNAL_SERVER_ERROR"
+            op.status, op.completed_at = "FAILED", store.clock.now()
+            self._finish(op, shop)
+            return
+        lines: list[str] = []
+        op.root_object_count = flatten(result.data, lines)
+        body = ("\n".join(lines) + ("\n" if lines else "")).encode("utf-8")
+        # Big results take longer, as on Shopify (virtual seconds under a VirtualClock).
+        done_at = store.clock.now() + max(self.step, len(lines) / self.rows_per_second)
+        if not self._wait(done_at):
+            return
+        if op.status == "CANCELING":
+            op.status = "CANCELED"
+            return
+        op.result, op.object_count, op.file_size = body, len(lines), len(body)
+        op.url = f"{base_url}/_sandbox/bulk/{op.id}.jsonl" if lines else None
+        op.status, op.completed_at = "COMPLETED", store.clock.now()
+        self._finish(op, shop)
+
+    def _finish(self, op, shop) -> None:
+        from .calc import iso_rest
+        payload = {"admin_graphql_api_id": f"gid://shopify/BulkOperation/{op.id}",
+                   "completed_at": iso_rest(op.completed_at),
+                   "created_at": iso_rest(op.created_at),
+                   "error_code": op.error_code.lower() if op.error_code else None,
+                   "status": op.status.lower(), "type": op.type.lower()}
+        self.store.webhooks.emit(shop, "bulk_operations/finish", payload,
+                                 only_client=op.client_id)
+
+    def stop(self) -> None:
+        """Stop waiting threads."""
+        self._stop.set()

@@ -1,0 +1,249 @@
+"""The control API under ``/_sandbox/`` (JSON): what tests, the CLI and the demo drive.
+
+Every route maps to one Store method; errors come back as ``{"error": "..."}``
+with a 4xx status.  See sandbox/README.md for the list.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from . import calc
+from .store import SandboxError
+
+bp = Blueprint("sandbox_control", __name__, url_prefix="/_sandbox")
+
+
+def _st():
+    return current_app.extensions["sandbox"]
+
+
+def _body() -> dict:
+    data = request.get_json(silent=True)
+    if data is None and request.get_data():
+        raise SandboxError("body must be JSON")
+    if data is not None and not isinstance(data, dict):
+        raise SandboxError("body must be a JSON object")
+    return data or {}
+
+
+@bp.errorhandler(SandboxError)
+def _sandbox_error(exc: SandboxError):
+    return jsonify({"error": str(exc)}), exc.status
+
+
+@bp.errorhandler(TypeError)
+@bp.errorhandler(ValueError)
+def _bad_value(exc):
+    return jsonify({"error": f"bad argument: {exc}"}), 400
+
+
+def shop_json(shop) -> dict:
+    """Shop summary for the control API."""
+    st = _st()
+    return {"domain": shop.domain, "name": shop.name, "currency": shop.currency,
+            "plan": shop.plan, "protected_data": shop.protected_data, "email": shop.email,
+            "api_origin": f"{request.host_url.rstrip('/')}/store/{shop.domain}",
+            "orders": len(shop.orders), "products": len(shop.products),
+            "apps": [app_json(a) for a in st.state["apps"].values() if a.shop == shop.domain],
+            "faults": dict(shop.faults)}
+
+
+def app_json(app) -> dict:
+    """App credentials (the sandbox is a test double: secrets are shown)."""
+    return {"client_id": app.client_id, "client_secret": app.client_secret,
+            "scopes": app.scopes, "name": app.name, "installed": app.installed,
+            "api_version": app.api_version}
+
+
+def order_json(shop, order) -> dict:
+    """Order summary (what a tester needs to find it in the portal)."""
+    t = calc.totals(order)
+    return {"id": order.id, "gid": f"gid://shopify/Order/{order.id}",
+            "name": f"#{order.number}", "email": order.email,
+            "created_at": calc.iso(order.created_at), "updated_at": calc.iso(order.updated_at),
+            "total": calc.fmt(t["total"]), "currency": shop.currency, "tags": order.tags,
+            "financial_status": calc.financial_status(order),
+            "fulfillment_status": calc.fulfillment_status(order),
+            "lines": [{"id": ln.id, "variant_id": ln.variant_id, "product_id": ln.product_id,
+                       "quantity": ln.quantity, "fulfilled": ln.fulfilled}
+                      for ln in order.lines]}
+
+
+@bp.get("/")
+def index():
+    """All shops."""
+    return jsonify({"shops": [shop_json(s) for s in _st().state["shops"].values()]})
+
+
+@bp.post("/reset")
+def reset():
+    """Forget everything."""
+    _st().reset()
+    return jsonify({"ok": True})
+
+
+@bp.post("/shops")
+def create_shop():
+    """Create a shop: domain, name, currency, plan, protected_data, email."""
+    b = _body()
+    shop = _st().create_shop(b.get("domain"), b.get("name"), b.get("currency", "USD"),
+                             b.get("plan", "basic"), b.get("protected_data", True),
+                             b.get("email"))
+    _st().save()
+    return jsonify(shop_json(shop)), 201
+
+
+@bp.get("/shops/<shop>")
+def get_shop(shop):
+    return jsonify(shop_json(_st().get_shop(shop)))
+
+
+@bp.patch("/shops/<shop>")
+def patch_shop(shop):
+    """Change plan / protected_data / name / email / currency."""
+    s = _st().update_shop(shop, **{k: v for k, v in _body().items()
+                                   if k in ("plan", "protected_data", "name", "email",
+                                            "currency")})
+    _st().save()
+    return jsonify(shop_json(s))
+
+
+@bp.post("/shops/<shop>/apps")
+def create_app_creds(shop):
+    """Create app credentials: client_id, client_secret, scopes (list or comma string)."""
+    b = _body()
+    app = _st().create_app(shop, b.get("client_id"), b.get("client_secret"), b.get("scopes"),
+                           b.get("name", "Boomerang"), b.get("api_version", "2025-04"))
+    _st().save()
+    return jsonify(app_json(app)), 201
+
+
+@bp.post("/shops/<shop>/apps/<client_id>/admin-token")
+def admin_token(shop, client_id):
+    """Issue a legacy admin custom-app token (shpat_…, never expires)."""
+    tok = _st().issue_admin_token(shop, client_id, _body().get("scopes"))
+    _st().save()
+    return jsonify({"access_token": tok.token, "scope": ",".join(tok.scopes)}), 201
+
+
+@bp.post("/shops/<shop>/apps/<client_id>/uninstall")
+def uninstall(shop, client_id):
+    """Uninstall the app (delivers app/uninstalled, revokes tokens and subscriptions)."""
+    _st().uninstall_app(shop, client_id)
+    _st().save()
+    return jsonify({"ok": True})
+
+
+@bp.post("/shops/<shop>/seed")
+def seed(shop):
+    """Generate orders: {"orders": N, "days": D, "seed": S}."""
+    b = _body()
+    n = _st().seed(shop, int(b.get("orders", 100)), float(b.get("days", 30)),
+                   int(b.get("seed", 1)))
+    _st().save()
+    return jsonify({"created": n, "total": len(_st().get_shop(shop).orders)}), 201
+
+
+@bp.get("/shops/<shop>/orders")
+def list_orders(shop):
+    """Most recent orders first (?limit=20)."""
+    s = _st().get_shop(shop)
+    limit = max(1, min(int(request.args.get("limit", 20)), 500))
+    return jsonify({"orders": [order_json(s, o) for o in reversed(s.order_list[-limit:])]})
+
+
+@bp.post("/shops/<shop>/orders")
+def place_order(shop):
+    """Place one order now (delivers orders/create)."""
+    b = _body()
+    o = _st().place_order(shop, seed=b.get("seed"), email=b.get("email"),
+                          variant_ids=b.get("variant_ids"), quantity=int(b.get("quantity", 1)),
+                          discount_code=b.get("discount_code"), tags=b.get("tags"),
+                          country=b.get("country"))
+    _st().save()
+    return jsonify(order_json(_st().get_shop(shop), o)), 201
+
+
+@bp.patch("/shops/<shop>/orders/<order_id>")
+def update_order(shop, order_id):
+    """Update an order (tags, note, cancel, fulfill, refund_line/refund_quantity)."""
+    b = _body()
+    o = _st().update_order(shop, order_id, tags=b.get("tags"), note=b.get("note"),
+                           cancel=bool(b.get("cancel")), fulfill=bool(b.get("fulfill")),
+                           refund_line=b.get("refund_line"),
+                           refund_quantity=int(b.get("refund_quantity", 1)))
+    _st().save()
+    return jsonify(order_json(_st().get_shop(shop), o))
+
+
+@bp.get("/shops/<shop>/products")
+def products(shop):
+    """Catalogue with variant ids, options, stock and tags."""
+    s = _st().get_shop(shop)
+    return jsonify({"products": [
+        {"id": p.id, "title": p.title, "tags": p.tags,
+         "variants": [{"id": v, "title": s.variants[v].title,
+                       "inventory": s.variants[v].inventory} for v in p.variants]}
+        for p in s.products.values()]})
+
+
+@bp.route("/shops/<shop>/faults", methods=["GET", "PUT", "DELETE"])
+def faults(shop):
+    """Read, set (partial update) or clear fault injection for a shop."""
+    st = _st()
+    if request.method == "PUT":
+        return jsonify(st.set_faults(shop, **_body()))
+    if request.method == "DELETE":
+        return jsonify(st.clear_faults(shop))
+    return jsonify(dict(st.get_shop(shop).faults))
+
+
+@bp.get("/shops/<shop>/webhooks")
+def subscriptions(shop):
+    """Webhook subscriptions of every app on the shop."""
+    st = _st()
+    st.get_shop(shop)
+    return jsonify({"subscriptions": [
+        {"id": s.id, "gid": f"gid://shopify/WebhookSubscription/{s.id}", "topic": s.topic,
+         "uri": s.uri, "client_id": s.client_id, "failures": s.failures,
+         "api_version": s.api_version} for s in st.state["subs"].values()
+        if s.shop == shop.lower()]})
+
+
+@bp.get("/shops/<shop>/deliveries")
+def deliveries(shop):
+    """Webhook deliveries, newest first (?limit=50)."""
+    st = _st()
+    st.get_shop(shop)
+    limit = int(request.args.get("limit", 50))
+    items = [d for d in st.state["deliveries"] if d.shop == shop.lower()][-limit:]
+    return jsonify({"deliveries": [
+        {"id": d.id, "topic": d.topic, "uri": d.uri, "status": d.status,
+         "attempts": d.attempts, "last_code": d.last_code, "last_error": d.last_error,
+         "webhook_id": d.webhook_id, "event_id": d.event_id, "duplicate": d.duplicate,
+         "triggered_at": d.triggered_at} for d in reversed(items)]})
+
+
+@bp.post("/webhooks/flush")
+def flush():
+    """Wait (up to ?timeout=10 s) until every queued delivery has been attempted."""
+    ok = _st().webhooks.flush(float(request.args.get("timeout", 10)))
+    return jsonify({"drained": ok})
+
+
+@bp.post("/clock/advance")
+def advance():
+    """Advance a virtual clock by {"seconds": s}."""
+    clock = _st().clock
+    if not getattr(clock, "virtual", False):
+        raise SandboxError("the sandbox runs on real time; cannot advance", 409)
+    return jsonify({"now": clock.advance(float(_body().get("seconds", 0)))})
+
+
+@bp.get("/bulk/<int:op_id>.jsonl")
+def bulk_result(op_id: int):
+    """The JSONL result file of a completed bulk operation (the op's ``url``)."""
+    op = _st().state["bulk"].get(op_id)
+    if op is None or op.result is None:
+        return jsonify({"error": "not found"}), 404
+    return Response(op.result, mimetype="application/jsonl")

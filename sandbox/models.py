@@ -1,0 +1,126 @@
+"""Compact in-memory records for the fake Shopify.
+
+Orders are the bulk of the data (a benchmark seeds 100,000), so every record
+uses ``__slots__`` and keeps money in integer minor units; everything Shopify
+derives (totals, statuses, money bags) is computed on read in ``views.py``.
+"""
+from __future__ import annotations
+
+PLANS = {
+    # plan -> (display name, restore rate points/s, bucket size, shopifyPlus)
+    # Restore rates: shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits.
+    # Bucket = 20 s of restore (2,000 / 4,000 / 20,000 / 40,000), Shopify's
+    # published pairing for the 2024+ limits.
+    "basic": ("Basic", 100.0, 2000.0, False),
+    "advanced": ("Advanced", 200.0, 4000.0, False),
+    "plus": ("Shopify Plus", 1000.0, 20000.0, True),
+    "enterprise": ("Shopify Plus", 2000.0, 40000.0, True),
+}
+
+
+class Slotted:
+    """Base giving slotted records keyword construction, equality and repr."""
+
+    __slots__ = ()
+
+    def __init__(self, **kw):
+        for name in self.__slots__:
+            setattr(self, name, kw.pop(name, None))
+        if kw:
+            raise TypeError(f"unknown fields for {type(self).__name__}: {sorted(kw)}")
+
+    def __eq__(self, other):
+        return type(self) is type(other) and all(
+            getattr(self, n) == getattr(other, n) for n in self.__slots__)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {getattr(self, 'id', '')}>"
+
+    def __getstate__(self):
+        return {n: getattr(self, n) for n in self.__slots__}
+
+    def __setstate__(self, state):
+        for n in self.__slots__:
+            setattr(self, n, state.get(n))
+
+
+class Address(Slotted):
+    __slots__ = ("first_name", "last_name", "company", "address1", "address2", "city",
+                 "province", "province_code", "zip", "country", "country_code", "phone")
+
+
+class Customer(Slotted):
+    __slots__ = ("id", "first_name", "last_name", "email", "phone", "address", "created_at",
+                 "currency")
+
+
+class Variant(Slotted):
+    __slots__ = ("id", "product_id", "title", "sku", "price", "options", "inventory", "grams")
+
+
+class Product(Slotted):
+    __slots__ = ("id", "title", "handle", "vendor", "product_type", "tags", "options",
+                 "variants", "created_at", "image_url")
+
+
+class Line(Slotted):
+    """One order line. ``discount`` is the line's total allocated discount."""
+    __slots__ = ("id", "variant_id", "product_id", "quantity", "price", "discount",
+                 "fulfilled")
+
+
+class RefundRec(Slotted):
+    """A refund: ``lines`` is a list of (line index, quantity, restock type)."""
+    __slots__ = ("id", "created_at", "lines", "amount", "note", "transaction_id")
+
+
+class Order(Slotted):
+    __slots__ = ("id", "number", "created_at", "updated_at", "cancelled_at", "cancel_reason",
+                 "customer_id", "email", "currency", "rate", "lines", "discount_code",
+                 "discount_pct", "tags", "shipping", "financial", "refunds", "note",
+                 "ship_to", "search_at", "search_prev_updated", "gateway", "locale")
+
+
+class App(Slotted):
+    """App credentials for one shop (custom app, Dev Dashboard app or OAuth app)."""
+    __slots__ = ("client_id", "client_secret", "scopes", "shop", "name", "installed",
+                 "api_version")
+
+
+class Token(Slotted):
+    __slots__ = ("token", "client_id", "shop", "scopes", "kind", "expires_at",
+                 "refresh_token", "refresh_expires_at", "created_at")
+
+
+class Subscription(Slotted):
+    __slots__ = ("id", "shop", "client_id", "topic", "uri", "format", "include_fields",
+                 "filter", "created_at", "updated_at", "via_api", "failures", "api_version")
+
+
+class Delivery(Slotted):
+    __slots__ = ("id", "webhook_id", "event_id", "subscription_id", "shop", "topic", "uri",
+                 "body", "headers", "attempts", "status", "last_code", "last_error",
+                 "triggered_at", "delivered_at", "duplicate")
+
+
+class BulkOp(Slotted):
+    __slots__ = ("id", "shop", "client_id", "query", "status", "type", "created_at",
+                 "completed_at", "object_count", "root_object_count", "result", "url",
+                 "error_code", "scopes", "file_size")
+
+
+class Shop(Slotted):
+    __slots__ = ("id", "domain", "name", "email", "currency", "plan", "protected_data",
+                 "timezone", "products", "variants", "customers", "orders", "order_list",
+                 "next_number", "next_id", "faults", "created_at")
+
+
+DEFAULT_FAULTS = {
+    "latency_ms": 0,            # added to every Admin API response
+    "error_rate": 0.0,          # share of requests answered 502/503/504 with an HTML page
+    "timeout_rate": 0.0,        # share of requests that hang for timeout_seconds
+    "timeout_seconds": 30.0,    # longer than any sane client timeout
+    "duplicate_webhooks": 0.0,  # share of deliveries sent twice (same event id)
+    "out_of_order_webhooks": False,  # hold deliveries in pairs and send them reversed
+    "search_lag_seconds": None,  # None: use the app-wide default
+}

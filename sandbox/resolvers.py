@@ -1,0 +1,260 @@
+"""Root query and mutation resolvers, and the executable schema."""
+from __future__ import annotations
+
+import functools
+import re
+
+from graphql import GraphQLError, build_schema
+
+from . import calc, search
+from .models import PLANS, Subscription
+from .schema_subset import load_served_sdl
+from .views import (CustomerView, Ctx, OrderView, ProductView, VariantView, access_denied, gid,
+                    paged, parse_gid, require)
+
+SIXTY_DAYS = 60 * 86400
+TOPIC_SCOPES = {"ORDERS": "read_orders", "PRODUCTS": "read_products",
+                "CUSTOMERS": "read_customers", "REFUNDS": "read_orders",
+                "FULFILLMENTS": "read_fulfillments"}
+URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.I)
+
+
+@functools.lru_cache(maxsize=1)
+def executable_schema():
+    """Build the served schema once per process and attach abstract-type resolvers."""
+    schema = build_schema(load_served_sdl())
+
+    def by_typename(value, _info, _type):
+        return value.get("__typename") if isinstance(value, dict) else value.typename
+
+    for name in ("Node", "WebhookSubscriptionEndpoint", "DisplayableError"):
+        schema.type_map[name].resolve_type = by_typename
+    return schema
+
+
+def topic_name(enum_value: str) -> str:
+    """ORDERS_CREATE -> orders/create (first underscore becomes the slash)."""
+    if enum_value.startswith("BULK_OPERATIONS_"):
+        return "bulk_operations/" + enum_value[len("BULK_OPERATIONS_"):].lower()
+    head, _, tail = enum_value.lower().partition("_")
+    return f"{head}/{tail}"
+
+
+def topic_enum(topic: str) -> str:
+    """orders/create -> ORDERS_CREATE."""
+    return topic.upper().replace("/", "_")
+
+
+def sub_view(sub: Subscription) -> dict:
+    """WebhookSubscription as a dict for the default resolver."""
+    return {"__typename": "WebhookSubscription", "id": gid("WebhookSubscription", sub.id),
+            "legacyResourceId": str(sub.id), "topic": topic_enum(sub.topic),
+            "format": sub.format, "includeFields": list(sub.include_fields or []),
+            "filter": sub.filter, "callbackUrl": sub.uri,
+            "endpoint": {"__typename": "WebhookHttpEndpoint", "callbackUrl": sub.uri},
+            "apiVersion": {"handle": sub.api_version, "displayName": sub.api_version,
+                           "supported": True},
+            "createdAt": calc.iso(sub.created_at), "updatedAt": calc.iso(sub.updated_at)}
+
+
+def bulk_view(op) -> dict:
+    """BulkOperation as a dict."""
+    return {"__typename": "BulkOperation", "id": gid("BulkOperation", op.id),
+            "status": op.status, "errorCode": op.error_code, "createdAt": calc.iso(op.created_at),
+            "completedAt": calc.iso(op.completed_at), "objectCount": str(op.object_count or 0),
+            "rootObjectCount": str(op.root_object_count or 0),
+            "fileSize": str(op.file_size) if op.file_size is not None else None,
+            "url": op.url, "partialDataUrl": None, "query": op.query, "type": op.type}
+
+
+def _order_visible(info, order) -> bool:
+    c = info.context
+    if "read_all_orders" in c["scopes"]:
+        return True
+    return order.created_at >= c["now"] - SIXTY_DAYS
+
+
+class QueryRoot:
+    """Root ``QueryRoot`` fields."""
+
+    typename = "QueryRoot"
+
+    def shop(self, info):
+        s = info.context["shop"]
+        display, _rate, _size, plus = PLANS[s.plan]
+        return {"id": gid("Shop", s.id), "name": s.name, "email": s.email,
+                "contactEmail": s.email, "myshopifyDomain": s.domain,
+                "currencyCode": s.currency, "ianaTimezone": s.timezone,
+                "plan": {"displayName": display, "partnerDevelopment": False,
+                         "shopifyPlus": plus}}
+
+    def currentAppInstallation(self, info):
+        tok = info.context["token"]
+        return {"id": gid("AppInstallation", abs(hash(tok.client_id)) % 10**10),
+                "accessScopes": [{"handle": s, "description": s.replace("_", " ")}
+                                 for s in tok.scopes]}
+
+    def order(self, info, id):
+        require(info, "read_orders", "order")
+        parsed = parse_gid(id)
+        if not parsed or parsed[0] != "Order":
+            raise GraphQLError(f"Invalid global id '{id}'",
+                               extensions={"code": "argumentLiteralsIncompatible"})
+        order = info.context["shop"].orders.get(parsed[1])
+        if order is None or not _order_visible(info, order):
+            return None
+        return OrderView(info.context["ctx"], order)
+
+    def orders(self, info, first=None, after=None, query=None, sortKey="PROCESSED_AT",
+               reverse=False):
+        require(info, "read_orders", "orders")
+        c = info.context
+        first = c.get("bulk_first") or first
+        if first is not None and first > 250 and not c.get("bulk"):
+            raise GraphQLError("The maximum page size is 250.",
+                               extensions={"code": "BAD_REQUEST"})
+        try:
+            nodes, cursors, has_next, has_prev = search.list_orders(
+                c["shop"], c["now"], "read_all_orders" in c["scopes"], first or 250, after,
+                query, sortKey, reverse)
+        except (ValueError, search.SearchError) as exc:
+            raise GraphQLError(str(exc), extensions={"code": "BAD_REQUEST"}) from exc
+        return paged([OrderView(c["ctx"], o) for o in nodes], cursors, has_next, has_prev)
+
+    def product(self, info, id):
+        require(info, "read_products", "product")
+        parsed = parse_gid(id)
+        p = info.context["shop"].products.get(parsed[1]) if parsed else None
+        return ProductView(info.context["ctx"], p) if p else None
+
+    def node(self, info, id):
+        parsed = parse_gid(id)
+        if not parsed:
+            return None
+        kind, num = parsed
+        c, shop = info.context, info.context["shop"]
+        if kind == "Order":
+            return self.order(info, id)
+        if kind == "Product":
+            return self.product(info, id)
+        if kind == "ProductVariant":
+            require(info, "read_products", "node")
+            v = shop.variants.get(num)
+            return VariantView(c["ctx"], v) if v else None
+        if kind == "Customer":
+            require(info, "read_customers", "node")
+            cu = shop.customers.get(num)
+            return CustomerView(c["ctx"], cu) if cu else None
+        if kind == "BulkOperation":
+            op = c["store"].state["bulk"].get(num)
+            ok = op and op.shop == shop.domain and op.client_id == c["token"].client_id
+            return bulk_view(op) if ok else None
+        if kind == "WebhookSubscription":
+            return self.webhookSubscription(info, id)
+        return None
+
+    def _subs(self, info):
+        c = info.context
+        return sorted((s for s in c["store"].state["subs"].values()
+                       if s.shop == c["shop"].domain and s.client_id == c["token"].client_id),
+                      key=lambda s: s.id)
+
+    def webhookSubscriptions(self, info, first=None, after=None, topics=None):
+        from .views import connection
+        subs = [sub_view(s) for s in self._subs(info)
+                if not topics or topic_enum(s.topic) in topics]
+        return connection(subs, first, after)
+
+    def webhookSubscription(self, info, id):
+        parsed = parse_gid(id)
+        for s in self._subs(info):
+            if parsed and s.id == parsed[1]:
+                return sub_view(s)
+        return None
+
+    def currentBulkOperation(self, info, type="QUERY"):
+        c = info.context
+        ops = [op for op in c["store"].state["bulk"].values()
+               if op.shop == c["shop"].domain and op.client_id == c["token"].client_id
+               and op.type == type]
+        return bulk_view(max(ops, key=lambda o: o.id)) if ops else None
+
+
+class MutationRoot:
+    """Root ``Mutation`` fields."""
+
+    typename = "Mutation"
+
+    def webhookSubscriptionCreate(self, info, topic, webhookSubscription):
+        c = info.context
+        store, shop, tok = c["store"], c["shop"], c["token"]
+        scope = TOPIC_SCOPES.get(topic.split("_", 1)[0])
+        if scope and scope not in tok.scopes:
+            raise access_denied("webhookSubscriptionCreate", scope)
+        ws = webhookSubscription
+        uri = ws.get("uri") or ws.get("callbackUrl")
+        if ws.get("uri") and ws.get("callbackUrl"):
+            return {"webhookSubscription": None, "userErrors": [
+                {"field": ["webhookSubscription"], "message": "Only one of uri or callbackUrl "
+                 "may be provided"}]}
+        if not uri or not URL_RE.match(uri):
+            return {"webhookSubscription": None, "userErrors": [
+                {"field": ["webhookSubscription", "callbackUrl"], "message": "Address is invalid"}]}
+        name = topic_name(topic)
+        with store.lock:
+            for s in store.state["subs"].values():
+                if (s.shop, s.client_id, s.topic, s.uri) == (shop.domain, tok.client_id, name, uri):
+                    return {"webhookSubscription": None, "userErrors": [
+                        {"field": ["webhookSubscription", "callbackUrl"],
+                         "message": "Address for this topic has already been taken"}]}
+            app = store.state["apps"][tok.client_id]
+            sub = Subscription(id=store.next_seq(), shop=shop.domain, client_id=tok.client_id,
+                               topic=name, uri=uri, format=ws.get("format") or "JSON",
+                               include_fields=ws.get("includeFields") or [],
+                               filter=ws.get("filter"), created_at=c["now"], updated_at=c["now"],
+                               via_api=True, failures=0,
+                               api_version=c.get("api_version") or app.api_version)
+            store.state["subs"][sub.id] = sub
+        return {"webhookSubscription": sub_view(sub), "userErrors": []}
+
+    def webhookSubscriptionDelete(self, info, id):
+        c = info.context
+        parsed = parse_gid(id)
+        with c["store"].lock:
+            sub = c["store"].state["subs"].get(parsed[1]) if parsed else None
+            if sub is None or sub.client_id != c["token"].client_id or sub.shop != c["shop"].domain:
+                return {"deletedWebhookSubscriptionId": None, "userErrors": [
+                    {"field": ["id"], "message": "Webhook subscription does not exist"}]}
+            del c["store"].state["subs"][sub.id]
+        return {"deletedWebhookSubscriptionId": id, "userErrors": []}
+
+    def tagsAdd(self, info, id, tags):
+        parsed = parse_gid(id)
+        if not parsed or parsed[0] != "Order":
+            return {"node": None, "userErrors": [{"field": ["id"], "message": "Invalid id"}]}
+        require(info, "write_orders", "tagsAdd")
+        c = info.context
+        order = c["shop"].orders.get(parsed[1])
+        if order is None or not _order_visible(info, order):
+            return {"node": None, "userErrors": [{"field": ["id"], "message": "Order does not exist"}]}
+        merged = list(order.tags) + [t for t in tags if t not in order.tags]
+        c["store"].update_order(c["shop"].domain, order.id, tags=merged)
+        return {"node": OrderView(c["ctx"], order), "userErrors": []}
+
+    def bulkOperationRunQuery(self, info, query):
+        return info.context["store"].bulk.start(info.context, query)
+
+    def bulkOperationCancel(self, info, id):
+        return info.context["store"].bulk.cancel(info.context, id)
+
+
+ROOT = QueryRoot()
+MUTATION_ROOT = MutationRoot()
+
+
+def make_context(store, shop, token, now, api_version=None, **extra) -> dict:
+    """The per-request context views read (scopes, clock time, shop, store)."""
+    ctx = {"store": store, "shop": shop, "token": token, "scopes": set(token.scopes),
+           "now": now, "ctx": Ctx(store, shop), "api_version": api_version}
+    ctx.update(extra)
+    return ctx

@@ -1,0 +1,217 @@
+"""The GraphQL schema the sandbox serves: a proven subset of Shopify's real one.
+
+Loading Shopify's full 2025-04 SDL (2.9 MB, ~2,800 types) takes ~1.4 s, and most
+of it would answer ``null`` here because nothing resolves it.  Instead
+``SELECTION`` below names exactly the types/fields/arguments the sandbox
+implements; ``generate_sdl()`` cuts them out of the real SDL (so the
+definitions are Shopify's own, byte for byte in meaning) and writes
+``sandbox/schema.graphql``.  ``tests/sandbox/test_schema_subset.py`` proves the
+served file is a subset of the real schema, and regenerating it is one command:
+
+    .venv/bin/python -m sandbox.schema_subset /path/to/admin-2025-04.schema.graphql
+
+Only two documented later additions are appended (see ``ADDITIONS``).
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+from graphql import (GraphQLArgument, GraphQLEnumType, GraphQLField, GraphQLInputObjectType,
+                     GraphQLInterfaceType, GraphQLObjectType, GraphQLScalarType, GraphQLUnionType,
+                     build_schema, get_named_type, print_type)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SERVED_SDL = os.path.join(HERE, "schema.graphql")
+REAL_SDL_DEFAULT = os.path.normpath(os.path.join(
+    HERE, "..", "..", "shared", "fixtures", "shopify", "admin-2025-04.schema.graphql"))
+
+# type -> fields served; "name(arg, arg)" keeps only those arguments.
+SELECTION: dict[str, list[str]] = {
+    "QueryRoot": ["shop", "currentAppInstallation", "order(id)",
+                  "orders(first, after, query, sortKey, reverse)", "product(id)", "node(id)",
+                  "webhookSubscriptions(first, after, topics)", "webhookSubscription(id)",
+                  "currentBulkOperation(type)"],
+    "Mutation": ["webhookSubscriptionCreate(topic, webhookSubscription)",
+                 "webhookSubscriptionDelete(id)", "bulkOperationRunQuery(query)",
+                 "bulkOperationCancel(id)", "tagsAdd(id, tags)"],
+    "Node": ["id"],
+    "Shop": ["id", "name", "email", "contactEmail", "myshopifyDomain", "currencyCode", "plan",
+             "ianaTimezone"],
+    "ShopPlan": ["displayName", "partnerDevelopment", "shopifyPlus"],
+    "AppInstallation": ["id", "accessScopes"],
+    "AccessScope": ["handle", "description"],
+    "PageInfo": ["hasNextPage", "hasPreviousPage", "startCursor", "endCursor"],
+    "MoneyBag": ["shopMoney", "presentmentMoney"],
+    "MoneyV2": ["amount", "currencyCode"],
+    "Order": ["id", "legacyResourceId", "name", "email", "phone", "note", "createdAt", "updatedAt",
+              "processedAt", "cancelledAt", "cancelReason", "closed", "closedAt", "test",
+              "displayFinancialStatus", "displayFulfillmentStatus", "currencyCode",
+              "presentmentCurrencyCode", "totalPriceSet", "subtotalPriceSet", "totalDiscountsSet",
+              "currentTotalPriceSet", "currentSubtotalPriceSet", "currentTotalDiscountsSet",
+              "totalRefundedSet", "discountCode", "discountCodes", "tags", "customerLocale",
+              "customer", "shippingAddress", "billingAddress", "lineItems(first, after)",
+              "fulfillments(first)", "refunds(first)", "transactions(first)"],
+    "OrderConnection": ["edges", "nodes", "pageInfo"],
+    "OrderEdge": ["cursor", "node"],
+    "Customer": ["id", "legacyResourceId", "firstName", "lastName", "displayName", "email",
+                 "phone", "defaultEmailAddress"],
+    "CustomerEmailAddress": ["emailAddress"],
+    "MailingAddress": ["id", "firstName", "lastName", "name", "company", "address1", "address2",
+                       "city", "province", "provinceCode", "zip", "country", "countryCodeV2",
+                       "phone"],
+    "LineItem": ["id", "name", "title", "variantTitle", "sku", "vendor", "quantity",
+                 "currentQuantity", "refundableQuantity", "unfulfilledQuantity",
+                 "nonFulfillableQuantity", "fulfillableQuantity", "requiresShipping", "product",
+                 "variant", "originalUnitPriceSet", "discountedUnitPriceSet",
+                 "discountedUnitPriceAfterAllDiscountsSet", "originalTotalSet",
+                 "totalDiscountSet", "discountAllocations", "image"],
+    "LineItemConnection": ["edges", "nodes", "pageInfo"],
+    "LineItemEdge": ["cursor", "node"],
+    "DiscountAllocation": ["allocatedAmountSet"],
+    "Image": ["id", "url", "altText", "width", "height"],
+    "Fulfillment": ["id", "legacyResourceId", "name", "status", "createdAt", "updatedAt",
+                    "fulfillmentLineItems(first, after)"],
+    "FulfillmentLineItemConnection": ["edges", "nodes", "pageInfo"],
+    "FulfillmentLineItemEdge": ["cursor", "node"],
+    "FulfillmentLineItem": ["id", "quantity", "lineItem", "originalTotalSet",
+                            "discountedTotalSet"],
+    "Refund": ["id", "legacyResourceId", "createdAt", "note", "totalRefundedSet",
+               "refundLineItems(first, after)", "transactions(first, after)"],
+    "RefundLineItemConnection": ["edges", "nodes", "pageInfo"],
+    "RefundLineItemEdge": ["cursor", "node"],
+    "RefundLineItem": ["id", "quantity", "restockType", "restocked", "lineItem", "priceSet",
+                       "subtotalSet", "totalTaxSet"],
+    "OrderTransaction": ["id", "kind", "status", "gateway", "test", "amountSet", "createdAt",
+                         "processedAt", "parentTransaction"],
+    "OrderTransactionConnection": ["edges", "nodes", "pageInfo"],
+    "OrderTransactionEdge": ["cursor", "node"],
+    "Product": ["id", "legacyResourceId", "title", "handle", "vendor", "productType", "status",
+                "tags", "createdAt", "updatedAt", "totalInventory", "options(first)",
+                "variants(first, after)"],
+    "ProductOption": ["id", "name", "position", "values"],
+    "ProductVariant": ["id", "legacyResourceId", "title", "displayName", "sku", "price",
+                       "compareAtPrice", "inventoryQuantity", "availableForSale",
+                       "selectedOptions", "product"],
+    "ProductVariantConnection": ["edges", "nodes", "pageInfo"],
+    "ProductVariantEdge": ["cursor", "node"],
+    "SelectedOption": ["name", "value"],
+    "WebhookSubscription": ["id", "legacyResourceId", "topic", "format", "includeFields",
+                            "filter", "callbackUrl", "endpoint", "apiVersion", "createdAt",
+                            "updatedAt"],
+    "WebhookSubscriptionEndpoint": ["WebhookHttpEndpoint"],  # union members kept
+    "WebhookHttpEndpoint": ["callbackUrl"],
+    "ApiVersion": ["handle", "displayName", "supported"],
+    "WebhookSubscriptionConnection": ["edges", "nodes", "pageInfo"],
+    "WebhookSubscriptionEdge": ["cursor", "node"],
+    "WebhookSubscriptionInput": ["callbackUrl", "format", "includeFields", "filter"],
+    "WebhookSubscriptionCreatePayload": ["webhookSubscription", "userErrors"],
+    "WebhookSubscriptionDeletePayload": ["deletedWebhookSubscriptionId", "userErrors"],
+    "UserError": ["field", "message"],
+    "DisplayableError": ["field", "message"],
+    "TagsAddPayload": ["node", "userErrors"],
+    "BulkOperation": ["id", "status", "errorCode", "createdAt", "completedAt", "objectCount",
+                      "rootObjectCount", "fileSize", "url", "partialDataUrl", "query", "type"],
+    "BulkOperationRunQueryPayload": ["bulkOperation", "userErrors"],
+    "BulkOperationCancelPayload": ["bulkOperation", "userErrors"],
+    "BulkOperationUserError": ["field", "message", "code"],
+}
+
+# Documented changes after 2025-04 that the sandbox also serves.  Nothing else
+# may differ from the real SDL (the subset test enforces it).
+ADDITIONS = '''
+# --- Documented additions after 2025-04 (not in the real 2025-04 SDL) ---
+# Source: shopify.dev/changelog/adding-idempotency-for-inventory-adjustments-and-refund-mutations
+# (API 2026-01: the @idempotent(key:) directive on mutation fields).
+directive @idempotent(key: String!) on FIELD
+
+# Source: shopify.dev/changelog/consolidate-webhook-graphql-surfaces
+# (API 2025-10: WebhookSubscriptionInput.uri replaces the deprecated callbackUrl).
+extend input WebhookSubscriptionInput {
+  uri: String
+}
+'''
+
+
+def _parse_spec(spec: str) -> tuple[str, list[str] | None]:
+    if "(" not in spec:
+        return spec, None
+    name, rest = spec.split("(", 1)
+    return name.strip(), [a.strip() for a in rest.rstrip(")").split(",") if a.strip()]
+
+
+def generate_sdl(real_sdl_path: str = REAL_SDL_DEFAULT) -> str:
+    """Cut ``SELECTION`` out of the real SDL and return the served SDL text."""
+    real = build_schema(open(real_sdl_path, encoding="utf-8").read())
+    needed: set[str] = set()
+    out_types = []
+    for tname, specs in SELECTION.items():
+        t = real.type_map[tname]
+        if isinstance(t, GraphQLUnionType):
+            members = [real.type_map[m] for m in specs]
+            out_types.append(GraphQLUnionType(tname, types=members))
+            continue
+        fields = {}
+        for spec in specs:
+            fname, args = _parse_spec(spec)
+            f = t.fields[fname]
+            needed.add(get_named_type(f.type).name)
+            if isinstance(t, GraphQLInputObjectType):
+                fields[fname] = f
+                continue
+            keep = {a: f.args[a] for a in (args if args is not None else [])}
+            # Required arguments can never be dropped.
+            for a, arg in f.args.items():
+                if str(arg.type).endswith("!") and arg.default is None:
+                    keep.setdefault(a, arg)
+            for arg in keep.values():
+                needed.add(get_named_type(arg.type).name)
+            fields[fname] = GraphQLField(f.type, args={a: GraphQLArgument(
+                v.type, default_value=v.default_value, default=v.default)
+                for a, v in keep.items()},
+                deprecation_reason=f.deprecation_reason)
+        if isinstance(t, GraphQLInputObjectType):
+            out_types.append(GraphQLInputObjectType(tname, fields=fields))
+        elif isinstance(t, GraphQLInterfaceType):
+            out_types.append(GraphQLInterfaceType(tname, fields=fields))
+        else:
+            ifaces = [i for i in t.interfaces if i.name in SELECTION]
+            out_types.append(GraphQLObjectType(tname, fields=fields, interfaces=ifaces))
+    # Leaf types (scalars, enums) referenced by the selection come over whole.
+    leaves = []
+    for name in sorted(needed - set(SELECTION)):
+        t = real.type_map[name]
+        if isinstance(t, (GraphQLScalarType, GraphQLEnumType)):
+            if name in ("String", "Int", "Float", "Boolean", "ID"):
+                continue
+            if isinstance(t, GraphQLEnumType):
+                t = GraphQLEnumType(name, {k: v for k, v in t.values.items()})
+            else:
+                t = GraphQLScalarType(name)
+            leaves.append(t)
+        else:
+            raise ValueError(f"type {name} is referenced but not selected")
+    parts = ["# GENERATED by sandbox/schema_subset.py from Shopify's real Admin GraphQL SDL",
+             "# (admin-2025-04). Do not edit by hand; change SELECTION and regenerate.",
+             "schema {\n  query: QueryRoot\n  mutation: Mutation\n}"]
+    parts += [print_type(t) for t in out_types + leaves]
+    return "\n\n".join(parts) + "\n" + ADDITIONS
+
+
+def load_served_sdl() -> str:
+    """Return the SDL text the sandbox serves."""
+    with open(SERVED_SDL, encoding="utf-8") as fh:
+        return fh.read()
+
+
+def main(argv: list[str]) -> int:
+    """Regenerate ``sandbox/schema.graphql`` from a real SDL path."""
+    path = argv[1] if len(argv) > 1 else REAL_SDL_DEFAULT
+    with open(SERVED_SDL, "w", encoding="utf-8") as fh:
+        fh.write(generate_sdl(path))
+    print(f"wrote {SERVED_SDL}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,382 @@
+"""The sandbox's in-memory Shopify: shops, apps, tokens, orders and their changes.
+
+Everything the HTTP layer, the control API, the CLI and in-process tests do goes
+through these methods, under one re-entrant lock.  Webhook delivery and bulk
+operations run on background threads owned by the store (see ``webhooks.py``
+and ``bulk.py``).
+"""
+from __future__ import annotations
+
+import random
+import secrets
+import threading
+
+from . import seed as seeding
+from .clock import RealClock
+from .models import DEFAULT_FAULTS, PLANS, App, Line, Shop, Token
+from .persistence import load_state, save_state
+
+DEFAULT_SCOPES = ["read_orders", "write_orders", "read_all_orders", "read_products",
+                  "read_customers", "read_inventory"]
+
+
+class SandboxError(ValueError):
+    """A bad request to the store (unknown shop, bad argument); maps to HTTP 4xx."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+def fresh_state() -> dict:
+    """An empty sandbox: no shops, apps, tokens, subscriptions or deliveries."""
+    return {"shops": {}, "apps": {}, "tokens": {}, "refresh": {}, "codes": {}, "subs": {},
+            "deliveries": [], "bulk": {}, "seq": 1000}
+
+
+def scope_set(scopes) -> set[str]:
+    """Normalise a scope list/string; ``write_x`` implies ``read_x`` as on Shopify."""
+    if isinstance(scopes, str):
+        scopes = [s for s in scopes.replace(" ", ",").split(",") if s]
+    out = set(scopes or ())
+    out |= {"read_" + s[6:] for s in out if s.startswith("write_")}
+    return out
+
+
+class Store:
+    """All sandbox state plus the operations the control API exposes."""
+
+    def __init__(self, clock=None, config: dict | None = None):
+        from .bulk import BulkRunner
+        from .webhooks import WebhookDispatcher
+        self.clock = clock or RealClock()
+        self.config = dict(config or {})
+        self.lock = threading.RLock()
+        self.state = fresh_state()
+        self.buckets: dict = {}
+        self.state_file = self.config.get("SANDBOX_STATE_FILE")
+        if self.state_file:
+            loaded = load_state(self.state_file)
+            if loaded:
+                self.state = loaded
+        self.webhooks = WebhookDispatcher(self)
+        self.bulk = BulkRunner(self)
+        self._fault_rng = random.Random(self.config.get("SANDBOX_SEED", 7))
+
+    # ---- housekeeping -------------------------------------------------------------
+    def next_seq(self) -> int:
+        """A store-wide increasing integer for subscription/delivery/bulk ids."""
+        with self.lock:
+            self.state["seq"] += 1
+            return self.state["seq"]
+
+    def reset(self) -> None:
+        """Forget everything (shops, apps, tokens, webhooks, buckets)."""
+        self.webhooks.clear()
+        with self.lock:
+            self.state = fresh_state()
+            self.buckets.clear()
+
+    def save(self) -> None:
+        """Write the state file, if one is configured."""
+        if self.state_file:
+            with self.lock:
+                save_state(self.state, self.state_file)
+
+    def save_at_exit(self) -> None:
+        """atexit hook: save unless closed; never raise while the interpreter exits."""
+        if getattr(self, "_closed", False):
+            return
+        try:
+            self.save()
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        """Stop background threads (tests call this at session end)."""
+        self._closed = True
+        self.webhooks.stop()
+        self.bulk.stop()
+
+    # ---- shops ----------------------------------------------------------------------
+    def create_shop(self, domain: str, name: str | None = None, currency: str = "USD",
+                    plan: str = "basic", protected_data: bool = True,
+                    email: str | None = None) -> Shop:
+        """Create (or replace) a shop with its deterministic product catalogue."""
+        domain = (domain or "").strip().lower()
+        if not domain or "/" in domain or " " in domain:
+            raise SandboxError("domain is required, e.g. demo.myshopify.com")
+        if plan not in PLANS:
+            raise SandboxError(f"plan must be one of {', '.join(PLANS)}")
+        currency = (currency or "USD").upper()
+        if currency not in seeding.RATES:
+            raise SandboxError(f"currency must be one of {', '.join(sorted(seeding.RATES))}")
+        sid = 60_000_000 + seeding.shop_seed(domain) % 30_000_000
+        id_base = sid * 100_000_000 // 1_000  # ~13-digit ids like real stores
+        now = self.clock.now()
+        products, variants = seeding.build_catalogue(domain, id_base, now - 365 * 86400)
+        shop = Shop(id=sid, domain=domain, name=name or domain.split(".")[0].title(),
+                    email=email or f"owner@{domain}", currency=currency, plan=plan,
+                    protected_data=bool(protected_data), timezone="UTC", products=products,
+                    variants=variants, customers={}, orders={}, order_list=[],
+                    next_number=1001, next_id=id_base + 10_000_000,
+                    faults=dict(DEFAULT_FAULTS), created_at=now)
+        with self.lock:
+            self.state["shops"][domain] = shop
+        return shop
+
+    def get_shop(self, domain: str) -> Shop:
+        """Return the shop or raise SandboxError(404)."""
+        shop = self.state["shops"].get((domain or "").lower())
+        if shop is None:
+            raise SandboxError(f"unknown shop {domain}", 404)
+        return shop
+
+    def update_shop(self, domain: str, **changes) -> Shop:
+        """Change plan, protected_data, name, email or currency of a shop."""
+        shop = self.get_shop(domain)
+        with self.lock:
+            for key in ("plan", "protected_data", "name", "email", "currency"):
+                if changes.get(key) is not None:
+                    if key == "plan" and changes[key] not in PLANS:
+                        raise SandboxError(f"plan must be one of {', '.join(PLANS)}")
+                    setattr(shop, key, changes[key])
+        return shop
+
+    # ---- apps and tokens --------------------------------------------------------------
+    def create_app(self, shop: str, client_id: str | None = None,
+                   client_secret: str | None = None, scopes=None, name: str = "Boomerang",
+                   api_version: str = "2025-04") -> App:
+        """Register app credentials on a shop (installed, with the given scopes)."""
+        self.get_shop(shop)
+        app = App(client_id=client_id or secrets.token_hex(16),
+                  client_secret=client_secret or "shpss_" + secrets.token_hex(16),
+                  scopes=sorted(scope_set(scopes if scopes is not None else DEFAULT_SCOPES)),
+                  shop=shop.lower(), name=name, installed=True, api_version=api_version)
+        with self.lock:
+            self.state["apps"][app.client_id] = app
+        return app
+
+    def get_app(self, client_id: str) -> App:
+        """Return app credentials or raise SandboxError(404)."""
+        app = self.state["apps"].get(client_id)
+        if app is None:
+            raise SandboxError(f"unknown app {client_id}", 404)
+        return app
+
+    def issue_token(self, app: App, kind: str, scopes=None, ttl: float | None = None,
+                    refresh_ttl: float | None = None, prefix: str = "shpat_") -> Token:
+        """Mint an access token for an app (and a refresh token when ``refresh_ttl``)."""
+        now = self.clock.now()
+        tok = Token(token=prefix + secrets.token_hex(16), client_id=app.client_id,
+                    shop=app.shop, scopes=sorted(scope_set(scopes or app.scopes)), kind=kind,
+                    expires_at=now + ttl if ttl else None, created_at=now,
+                    refresh_token="shprt_" + secrets.token_hex(16) if refresh_ttl else None,
+                    refresh_expires_at=now + refresh_ttl if refresh_ttl else None)
+        with self.lock:
+            self.state["tokens"][tok.token] = tok
+            if tok.refresh_token:
+                self.state["refresh"][tok.refresh_token] = tok.token
+        return tok
+
+    def issue_admin_token(self, shop: str, client_id: str, scopes=None) -> Token:
+        """A legacy admin custom-app token: ``shpat_…``, never expires."""
+        app = self.get_app(client_id)
+        if app.shop != shop.lower():
+            raise SandboxError("app does not belong to this shop")
+        return self.issue_token(app, "admin", scopes)
+
+    def authenticate(self, shop: str, token: str | None) -> Token | None:
+        """Return the live token for this shop, or None (unknown, expired, uninstalled)."""
+        tok = self.state["tokens"].get(token or "")
+        if tok is None or tok.shop != (shop or "").lower():
+            return None
+        if tok.expires_at is not None and self.clock.now() >= tok.expires_at:
+            return None
+        app = self.state["apps"].get(tok.client_id)
+        if app is None or not app.installed:
+            return None
+        return tok
+
+    def uninstall_app(self, shop: str, client_id: str) -> None:
+        """Uninstall: deliver app/uninstalled, then revoke tokens and subscriptions."""
+        app = self.get_app(client_id)
+        shop_obj = self.get_shop(shop)
+        from .rest_payload import shop_payload
+        self.webhooks.emit(shop_obj, "app/uninstalled", shop_payload(self, shop_obj),
+                           only_client=client_id)
+        with self.lock:
+            app.installed = False
+            for t in [t for t, tok in self.state["tokens"].items() if tok.client_id == client_id]:
+                del self.state["tokens"][t]
+            for sid in [s for s, sub in self.state["subs"].items() if sub.client_id == client_id]:
+                del self.state["subs"][sid]
+
+    def reinstall_app(self, client_id: str) -> App:
+        """Mark an app installed again (tokens must be re-issued)."""
+        app = self.get_app(client_id)
+        app.installed = True
+        return app
+
+    # ---- faults -------------------------------------------------------------------------
+    def set_faults(self, shop: str, **faults) -> dict:
+        """Set fault-injection knobs for a shop (unknown names are rejected)."""
+        shop_obj = self.get_shop(shop)
+        unknown = set(faults) - set(DEFAULT_FAULTS)
+        if unknown:
+            raise SandboxError(f"unknown faults: {', '.join(sorted(unknown))}")
+        with self.lock:
+            shop_obj.faults.update(faults)
+            return dict(shop_obj.faults)
+
+    def clear_faults(self, shop: str) -> dict:
+        """Turn all faults off for a shop."""
+        shop_obj = self.get_shop(shop)
+        shop_obj.faults = dict(DEFAULT_FAULTS)
+        return dict(shop_obj.faults)
+
+    def fault_roll(self, rate: float) -> bool:
+        """Seeded coin flip used by fault injection (deterministic per store seed)."""
+        with self.lock:
+            return bool(rate) and self._fault_rng.random() < float(rate)
+
+    def fault_choice(self, options):
+        """Seeded choice among fault variants (e.g. which 5xx)."""
+        with self.lock:
+            return self._fault_rng.choice(list(options))
+
+    def search_lag(self, shop: Shop) -> float:
+        """Seconds by which the search index trails writes for this shop."""
+        lag = shop.faults.get("search_lag_seconds")
+        if lag is None:
+            lag = self.config.get("SANDBOX_SEARCH_LAG", 0.0)
+        return float(lag or 0.0)
+
+    # ---- orders -------------------------------------------------------------------------
+    def _index(self, shop: Shop, orders) -> None:
+        for o in orders:
+            shop.orders[o.id] = o
+        keys = [(o.created_at, o.id) for o in orders]
+        if shop.order_list and keys and keys[0] < (shop.order_list[-1].created_at,
+                                                   shop.order_list[-1].id):
+            shop.order_list.extend(orders)
+            shop.order_list.sort(key=lambda o: (o.created_at, o.id))
+        else:
+            shop.order_list.extend(orders)
+
+    def seed(self, shop: str, orders: int = 100, days: float = 30, seed: int = 1,
+             end: float | None = None) -> int:
+        """Generate ``orders`` orders over the last ``days`` days (no webhooks)."""
+        shop_obj = self.get_shop(shop)
+        if orders < 0 or days <= 0:
+            raise SandboxError("orders must be >= 0 and days > 0")
+        with self.lock:
+            new = seeding.seed_orders(shop_obj, int(orders), float(days), int(seed),
+                                      end if end is not None else self.clock.now())
+            self._index(shop_obj, new)
+        return len(new)
+
+    def place_order(self, shop: str, seed: int | None = None, email: str | None = None,
+                    variant_ids=None, quantity: int = 1, discount_code: str | None = None,
+                    tags=None, country: str | None = None, created_at: float | None = None):
+        """Create one order now and deliver ``orders/create`` to subscribers."""
+        shop_obj = self.get_shop(shop)
+        rng = random.Random(seed if seed is not None else self.next_seq())
+        now = self.clock.now() if created_at is None else created_at
+        with self.lock:
+            cid = shop_obj.id * 10_000_000 + 1_000_000 + len(shop_obj.customers)
+            cust = seeding.make_customer(rng, cid, now)
+            if email:
+                cust.email = email.strip().lower()
+            if country:
+                match = [c for c in seeding.COUNTRIES if c[0] == country.upper()]
+                if not match:
+                    raise SandboxError(f"unknown country {country}")
+                c = match[0]
+                a = cust.address
+                a.country_code, a.country, a.province, a.province_code = c[0], c[1], c[2], c[3]
+                a.city, a.zip, cust.currency = c[4], c[5], c[6]
+            shop_obj.customers[cust.id] = cust
+            oid = shop_obj.next_id
+            shop_obj.next_id += 1
+            order = seeding.make_order(rng, shop_obj, oid, shop_obj.next_number, now, cust,
+                                       sorted(shop_obj.variants), shop_obj.currency)
+            shop_obj.next_number += 1
+            if variant_ids:
+                order.lines = []
+                for idx, vid in enumerate(variant_ids):
+                    v = shop_obj.variants.get(int(vid))
+                    if v is None:
+                        raise SandboxError(f"unknown variant {vid}")
+                    order.lines.append(Line(id=oid * 16 + idx, variant_id=v.id,
+                                            product_id=v.product_id, quantity=int(quantity),
+                                            price=v.price, discount=0, fulfilled=0))
+            if discount_code is not None:
+                order.discount_code = discount_code or None
+                pct = dict(seeding.DISCOUNTS).get(discount_code, 10) if discount_code else 0
+                order.discount_pct = pct
+                for ln in order.lines:
+                    ln.discount = ln.price * ln.quantity * pct // 100
+            if tags is not None:
+                order.tags = list(tags)
+            order.search_at = now + self.search_lag(shop_obj)
+            self._index(shop_obj, [order])
+        self._emit_order(shop_obj, order, "orders/create")
+        return order
+
+    def get_order(self, shop: str, order_id) -> object:
+        """Return an order by numeric id or gid, or raise SandboxError(404)."""
+        shop_obj = self.get_shop(shop)
+        oid = int(str(order_id).rsplit("/", 1)[-1])
+        order = shop_obj.orders.get(oid)
+        if order is None:
+            raise SandboxError(f"unknown order {order_id}", 404)
+        return order
+
+    def update_order(self, shop: str, order_id, tags=None, note=None, cancel: bool = False,
+                     fulfill: bool = False, refund_line: int | None = None,
+                     refund_quantity: int = 1, emit: bool = True):
+        """Change an order and deliver ``orders/updated``.
+
+        ``fulfill`` ships every line; ``refund_line`` (index) refunds that many units.
+        """
+        shop_obj = self.get_shop(shop)
+        order = self.get_order(shop, order_id)
+        now = self.clock.now()
+        with self.lock:
+            prev_updated = order.updated_at
+            searchable = (order.updated_at, list(order.tags))
+            if order.search_at is not None and now < order.search_at:
+                # A second write inside the lag window: the index still has the older copy.
+                searchable = order.search_prev_updated
+            if tags is not None:
+                order.tags = [t.strip() for t in (tags.split(",") if isinstance(tags, str)
+                                                   else tags) if t.strip()]
+            if note is not None:
+                order.note = note
+            if fulfill:
+                for ln in order.lines:
+                    ln.fulfilled = ln.quantity
+            if cancel and order.cancelled_at is None:
+                order.cancelled_at, order.cancel_reason = now, "CUSTOMER"
+                order.financial = "VOIDED"
+            if refund_line is not None:
+                from .models import RefundRec
+                ln = order.lines[int(refund_line)]
+                qty = int(refund_quantity)
+                amount = (ln.price * ln.quantity - ln.discount) * qty // ln.quantity
+                order.refunds.append(RefundRec(
+                    id=order.id * 4 + 1 + len(order.refunds), created_at=now,
+                    lines=[(int(refund_line), qty, "RETURN")], amount=amount, note=None,
+                    transaction_id=order.id * 8 + 2 + len(order.refunds)))
+            order.updated_at = max(now, prev_updated + 0.001)
+            # The search index keeps showing the previous version until the lag passes.
+            order.search_prev_updated = searchable
+            order.search_at = now + self.search_lag(shop_obj)
+        if emit:
+            self._emit_order(shop_obj, order, "orders/updated")
+        return order
+
+    def _emit_order(self, shop: Shop, order, topic: str) -> None:
+        from .rest_payload import order_payload
+        self.webhooks.emit(shop, topic, lambda version: order_payload(self, shop, order))

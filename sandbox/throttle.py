@@ -1,0 +1,54 @@
+"""Leaky-bucket throttling per app + shop, driven by the sandbox clock."""
+from __future__ import annotations
+
+from .models import PLANS
+
+
+class Bucket:
+    """Shopify's GraphQL bucket: ``available`` points refill at ``rate`` per second."""
+
+    __slots__ = ("maximum", "rate", "available", "stamp")
+
+    def __init__(self, maximum: float, rate: float, now: float):
+        self.maximum, self.rate, self.available, self.stamp = maximum, rate, maximum, now
+
+    def refill(self, now: float) -> None:
+        """Add the points restored since the last look."""
+        if now > self.stamp:
+            self.available = min(self.maximum, self.available + (now - self.stamp) * self.rate)
+        self.stamp = max(self.stamp, now)
+
+    def status(self) -> dict:
+        """The ``throttleStatus`` object Shopify returns."""
+        return {"maximumAvailable": float(self.maximum),
+                "currentlyAvailable": float(int(self.available)),
+                "restoreRate": float(self.rate)}
+
+
+def bucket_for(store, shop, client_id: str) -> Bucket:
+    """The bucket of (app, shop), sized by the shop's current plan."""
+    _display, rate, size, _plus = PLANS[shop.plan]
+    key = (client_id, shop.domain)
+    now = store.clock.now()
+    with store.lock:
+        b = store.buckets.get(key)
+        if b is None or b.rate != rate:
+            b = store.buckets[key] = Bucket(size, rate, now)
+        b.refill(now)
+        return b
+
+
+def try_take(store, bucket: Bucket, cost: int) -> bool:
+    """Take ``cost`` points if available (Shopify: the requested cost must fit)."""
+    with store.lock:
+        bucket.refill(store.clock.now())
+        if bucket.available < cost:
+            return False
+        bucket.available -= cost
+        return True
+
+
+def refund(store, bucket: Bucket, points: int) -> None:
+    """Give back the difference between requested and actual cost."""
+    with store.lock:
+        bucket.available = min(bucket.maximum, bucket.available + max(0, points))
