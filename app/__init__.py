@@ -51,8 +51,12 @@ def register_blueprints(app: Flask) -> None:
     """Mount the audience blueprints."""
     from app.auth import bp as auth_bp
     from app.dashboard import bp as dashboard_bp
+    from app.extensions import csrf
     from app.health import bp as health_bp
+    from app.webhooks import bp as webhooks_bp
 
+    csrf.exempt(webhooks_bp)  # authenticated by signatures, not sessions
+    app.register_blueprint(webhooks_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp, url_prefix="/dashboard")
     app.register_blueprint(health_bp)

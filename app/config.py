@@ -76,6 +76,10 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 512 * 1024
+    # Shopify's largest order bodies are a few hundred KB; anything far past that is refused.
+    WEBHOOK_MAX_BYTES = int(os.environ.get("WEBHOOK_MAX_BYTES", 2 * 1024 * 1024))
+    # A delivery still unprocessed this long after it arrived is re-enqueued by the sweeper.
+    WEBHOOK_SWEEP_AFTER_SECONDS = int(os.environ.get("WEBHOOK_SWEEP_AFTER_SECONDS", 180))
 
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"

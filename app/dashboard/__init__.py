@@ -11,4 +11,4 @@ def _require_login():
     """Every dashboard URL, present and future, needs a logged-in user."""
 
 
-from app.dashboard import views  # noqa: E402,F401  (routes register on bp)
+from app.dashboard import privacy, views  # noqa: E402,F401  (routes register on bp)

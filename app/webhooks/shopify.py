@@ -1,0 +1,38 @@
+"""`POST /webhooks/shopify`: verify, store once, enqueue, answer 200 — before any Shopify call."""
+import logging
+
+from flask import current_app, jsonify, request
+
+from app.services.intake import IntakeRefused, record_delivery, verify_delivery
+from app.shopify.errors import ShopifyDataError
+from app.shopify.webhooks import parse_webhook_headers
+from app.webhooks import bp
+from jobs.intake import process_webhook_delivery
+
+log = logging.getLogger(__name__)
+
+
+@bp.post("/webhooks/shopify")
+def shopify_webhook():
+    """One endpoint for every topic; the topic comes from X-Shopify-Topic."""
+    limit = current_app.config["WEBHOOK_MAX_BYTES"]
+    if request.content_length is not None and request.content_length > limit:
+        return jsonify(error=f"body larger than {limit} bytes"), 413
+    body = request.get_data(cache=False)
+    if len(body) > limit:
+        return jsonify(error=f"body larger than {limit} bytes"), 413
+    try:
+        headers = parse_webhook_headers(request.headers)
+        account = verify_delivery(headers, body)
+        delivery = record_delivery(account, headers, body)
+    except IntakeRefused as refused:
+        return jsonify(error=str(refused)), refused.status
+    except ShopifyDataError as error:
+        return jsonify(error=str(error)), 400
+    if delivery is None:
+        return jsonify(status="duplicate"), 200
+    try:
+        process_webhook_delivery.enqueue(delivery.id, job_id=f"delivery-{delivery.id}")
+    except Exception:  # noqa: BLE001 - Redis down: the delivery is stored; the sweeper enqueues it
+        log.warning("could not enqueue delivery %s; the sweeper will pick it up", delivery.id, exc_info=True)
+    return jsonify(status="accepted"), 200

@@ -1,0 +1,35 @@
+"""Order intake jobs: process a webhook delivery; sweep up deliveries nobody processed."""
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import WebhookDelivery
+from app.services.deliveries import process_delivery
+from jobs.queue import job
+
+MAX_SWEEP_ATTEMPTS = 10
+
+
+@job(queue="intake", timeout=120, retry_intervals=(10, 60, 300, 900))
+def process_webhook_delivery(delivery_id: int) -> str:
+    """Do the work of one stored delivery (fetch and store the order, …); safe to repeat."""
+    return process_delivery(delivery_id)
+
+
+@job(queue="intake", timeout=300, retry_intervals=())
+def sweep_unprocessed_deliveries() -> int:
+    """Re-enqueue deliveries still unprocessed a few minutes after they arrived (Redis or a
+    worker was down, or every retry failed). Returns how many were re-enqueued."""
+    cutoff = datetime.now(timezone.utc) - timedelta(seconds=current_app.config["WEBHOOK_SWEEP_AFTER_SECONDS"])
+    ids = db.session.scalars(
+        select(WebhookDelivery.id).where(WebhookDelivery.processed_at.is_(None),
+                                         WebhookDelivery.received_at < cutoff,
+                                         WebhookDelivery.attempts < MAX_SWEEP_ATTEMPTS)
+        .order_by(WebhookDelivery.id).limit(1000)
+    ).all()
+    db.session.remove()  # hold no transaction while the jobs run
+    for delivery_id in ids:
+        process_webhook_delivery.enqueue(delivery_id, job_id=f"delivery-{delivery_id}")
+    return len(ids)

@@ -1,0 +1,30 @@
+"""Sending signed Shopify webhooks to the app in tests."""
+import json
+import uuid
+
+from app.shopify.webhooks import compute_webhook_hmac
+
+SECRET = "shpss_test_webhook_secret"
+
+
+def signed_headers(body: bytes, shop: str, topic: str = "orders/create", secret: str = SECRET,
+                   event_id: str | None = None) -> dict:
+    """Shopify's headers for a delivery of `body`."""
+    return {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": topic,
+        "X-Shopify-Hmac-Sha256": compute_webhook_hmac(body, secret),
+        "X-Shopify-Shop-Domain": shop,
+        "X-Shopify-API-Version": "2026-07",
+        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+        "X-Shopify-Event-Id": event_id or str(uuid.uuid4()),
+        "X-Shopify-Triggered-At": "2026-11-20T10:00:00.000000Z",
+    }
+
+
+def post_webhook(client, payload, shop: str, topic: str = "orders/create", secret: str = SECRET,
+                 event_id: str | None = None, body: bytes | None = None):
+    """POST a signed delivery; returns the response."""
+    body = body if body is not None else json.dumps(payload).encode()
+    return client.post("/webhooks/shopify", data=body,
+                       headers=signed_headers(body, shop, topic, secret, event_id))
