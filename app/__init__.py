@@ -30,8 +30,13 @@ def load_config(app: Flask, config: type | Mapping | None) -> None:
         app.config.update(config)
     else:
         app.config.from_object(config or config_from_env())
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        # SQLite runs its transactions through explicit BEGINs on an "autocommit" DBAPI
+        # connection (app/extensions.py); those must still be rolled back on return to the pool.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.pop("skip_autocommit_rollback", None)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     ensure_secrets(app.config)
 
 
@@ -51,11 +56,14 @@ def register_blueprints(app: Flask) -> None:
     """Mount the audience blueprints."""
     from app.auth import bp as auth_bp
     from app.dashboard import bp as dashboard_bp
-    from app.extensions import csrf
+    from app.extensions import csrf, limiter
     from app.health import bp as health_bp
     from app.webhooks import bp as webhooks_bp
 
-    csrf.exempt(webhooks_bp)  # authenticated by signatures, not sessions
+    # Webhooks are authenticated by signatures, not sessions, and all come from the few
+    # addresses of Shopify or a carrier: per-address limits and CSRF make no sense there.
+    csrf.exempt(webhooks_bp)
+    limiter.exempt(webhooks_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp, url_prefix="/dashboard")

@@ -48,7 +48,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = normalise_database_url(
         os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'boomerang.sqlite3'}")
     )
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # skip_autocommit_rollback: an autocommitted connection (webhook intake) has nothing to roll
+    # back when it returns to the pool, so don't pay a round trip for it.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "skip_autocommit_rollback": True}
     REDIS_URL = os.environ.get("REDIS_URL") or None
     # Jobs run on RQ when Redis is configured, otherwise in-process after the response.
     JOBS_BACKEND = os.environ.get("JOBS_BACKEND") or None
@@ -57,6 +59,19 @@ class Config:
 
     SHOPIFY_API_VERSION = os.environ.get("SHOPIFY_API_VERSION", "2026-07")
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # This deployment's own Shopify app, for the OAuth install (multi-store deployments).
+    SHOPIFY_APP_CLIENT_ID = os.environ.get("SHOPIFY_APP_CLIENT_ID") or None
+    SHOPIFY_APP_CLIENT_SECRET = os.environ.get("SHOPIFY_APP_CLIENT_SECRET") or None
+    SHOPIFY_APP_SCOPES = _env_list("SHOPIFY_APP_SCOPES") or [
+        "read_orders", "write_orders", "read_all_orders", "read_products",
+        "write_gift_cards", "write_draft_orders"]
+    # Lets an admin point a store at another Admin API origin (the sandbox). Off in production:
+    # the origin receives the store's token and, for OAuth, this deployment's client secret.
+    SHOPIFY_API_ORIGIN_ALLOWED = _env_bool("SHOPIFY_API_ORIGIN_ALLOWED", False)
+    # Seconds a person waits for Shopify while connecting (the live check).
+    SHOPIFY_CONNECT_TIMEOUT = float(os.environ.get("SHOPIFY_CONNECT_TIMEOUT", 10))
+    # First poll of a bulk export, in seconds (it grows by half each poll).
+    IMPORT_BULK_POLL_SECONDS = float(os.environ.get("IMPORT_BULK_POLL_SECONDS", 2))
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
     MAIL_PORT = int(os.environ.get("MAIL_PORT", 587))
@@ -101,6 +116,7 @@ class DevelopmentConfig(Config):
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SCHEDULER_ENABLED = _env_bool("SCHEDULER_ENABLED", True)
     REQUIRE_SECRETS = False
+    SHOPIFY_API_ORIGIN_ALLOWED = _env_bool("SHOPIFY_API_ORIGIN_ALLOWED", True)
 
 
 class TestConfig(Config):
@@ -128,6 +144,9 @@ class TestConfig(Config):
     SCHEDULER_ENABLED = False
     REQUIRE_SECRETS = False
     PUBLIC_BASE_URL = "http://localhost"
+    SHOPIFY_API_ORIGIN_ALLOWED = True
+    SHOPIFY_CONNECT_TIMEOUT = 5.0
+    IMPORT_BULK_POLL_SECONDS = 0.2
 
 
 CONFIGS = {"production": Config, "development": DevelopmentConfig, "test": TestConfig}

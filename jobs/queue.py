@@ -66,11 +66,14 @@ def job(queue: str = "default", timeout: int = 180, retry_intervals: tuple[int, 
     return decorate
 
 
-def enqueue(job_func, *args, job_id: str | None = None):
+def enqueue(job_func, *args, job_id: str | None = None, unique: bool | None = None):
     """Queue `job_func(*args)` on the configured backend; returns the RQ job, or None when
-    it ran (or will run) in-process, or when an identical unique job is already waiting."""
+    it ran (or will run) in-process, or when an identical unique job is already waiting.
+
+    A job with a `job_id` is unique unless told otherwise: enqueued again while the first is
+    still waiting, it is not queued twice."""
     backend = current_app.extensions["jobs"]
-    return backend.enqueue(job_func, args, job_id)
+    return backend.enqueue(job_func, args, job_id, job_id is not None if unique is None else unique)
 
 
 def safe_job_id(*parts) -> str:
@@ -98,7 +101,7 @@ class RQBackend:
             self._queues[name] = Queue(name, connection=self.connection)
         return self._queues[name]
 
-    def enqueue(self, job_func, args, job_id):
+    def enqueue(self, job_func, args, job_id, unique):
         from rq import Retry
         from rq.exceptions import DuplicateJobError
 
@@ -108,7 +111,7 @@ class RQBackend:
             retry = Retry(max=len(spec.retry_intervals), interval=list(spec.retry_intervals))
         try:
             return self.queue(spec.queue).enqueue(
-                job_func, *args, job_id=job_id, unique=job_id is not None,
+                job_func, *args, job_id=job_id, unique=unique,
                 job_timeout=spec.timeout, retry=retry, failure_ttl=self.failure_ttl,
                 description=f"{spec.name}{args}",
             )
@@ -123,7 +126,7 @@ class InProcessBackend:
     def __init__(self, app: Flask):
         self.app = app
 
-    def enqueue(self, job_func, args, job_id):
+    def enqueue(self, job_func, args, job_id, unique):
         if has_request_context():
             # Keep the request fast: run once the response has gone out (see _run_deferred).
             g.setdefault("deferred_jobs", []).append((job_func, args))

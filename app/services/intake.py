@@ -1,11 +1,17 @@
 """Shopify webhook intake: record a verified delivery once, then process it in a job."""
+import functools
 import hashlib
 import json
 import logging
+import threading
+import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.crypto import decrypt_secret
 from app.extensions import db
@@ -34,23 +40,75 @@ def account_for_shop(shop_domain: str | None) -> Account | None:
     return db.session.scalar(select(Account).where(Account.shop_domain == shop_domain.lower()))
 
 
-def verify_delivery(headers: WebhookHeaders, body: bytes) -> Account:
-    """The delivery's account, once its HMAC checks out under the shop's current or previous
+class StaleShopKeys(Exception):
+    """The cached account of a shop is gone; verify again with fresh keys."""
+
+
+@dataclass(frozen=True)
+class ShopKeys:
+    """What intake needs to know of a shop: its account and its webhook secrets."""
+
+    account_id: int
+    secrets: tuple[str, ...]
+
+
+# Per-process cache of ShopKeys: intake is the hottest path, and a shop's secrets rarely change.
+# A signature that fails against cached secrets is re-checked against fresh ones, so a rotated
+# secret works at once; an entry lives at most KEYS_TTL seconds.
+KEYS_TTL = 60.0
+_keys_cache: dict[str, tuple[float, ShopKeys | None]] = {}
+_keys_lock = threading.Lock()
+
+
+def _load_keys(shop_domain: str) -> ShopKeys | None:
+    account = account_for_shop(shop_domain)
+    if account is None:
+        return None
+    secrets = (decrypt_secret(account.webhook_secret_encrypted),
+               decrypt_secret(account.previous_webhook_secret_encrypted))
+    return ShopKeys(account.id, tuple(s for s in secrets if s))
+
+
+def _shop_keys(shop_domain: str, fresh: bool = False) -> ShopKeys | None:
+    now = time.monotonic()
+    cached = None if fresh else _keys_cache.get(shop_domain)
+    if cached is not None and now - cached[0] < KEYS_TTL:
+        return cached[1]
+    keys = _load_keys(shop_domain)
+    with _keys_lock:
+        _keys_cache[shop_domain] = (now, keys)
+    return keys
+
+
+def forget_shop_keys(shop_domain: str | None = None) -> None:
+    """Drop cached keys (one shop's, or all): after a reconnect, or when the cache is stale."""
+    with _keys_lock:
+        if shop_domain is None:
+            _keys_cache.clear()
+        else:
+            _keys_cache.pop(shop_domain.lower(), None)
+
+
+def verify_delivery(headers: WebhookHeaders, body: bytes) -> int:
+    """The delivery's account id, once its HMAC checks out under the shop's current or previous
     secret. Unknown shops get the same 401 as bad signatures: nothing to learn from probing."""
-    account = account_for_shop(headers.shop_domain)
-    secrets = []
-    if account is not None:
-        secrets = [decrypt_secret(account.webhook_secret_encrypted),
-                   decrypt_secret(account.previous_webhook_secret_encrypted)]
-    if not headers.hmac or not verify_webhook(body, headers.hmac, [s for s in secrets if s]):
+    if not headers.hmac or not headers.shop_domain:
         raise IntakeRefused(401, "HMAC signature missing or invalid")
+    keys = _shop_keys(headers.shop_domain)
+    if keys is None or not verify_webhook(body, headers.hmac, keys.secrets):
+        keys = _shop_keys(headers.shop_domain, fresh=True)  # the secret may have just changed
+        if keys is None or not verify_webhook(body, headers.hmac, keys.secrets):
+            raise IntakeRefused(401, "HMAC signature missing or invalid")
     if not headers.topic:
         raise IntakeRefused(400, "X-Shopify-Topic header missing")
-    return account
+    return keys.account_id
 
 
-def record_delivery(account: Account, headers: WebhookHeaders, body: bytes) -> WebhookDelivery | None:
-    """Store the delivery (committed) and return it; None when this event was stored before."""
+def record_delivery(account_id: int, headers: WebhookHeaders, body: bytes) -> int | None:
+    """Store the delivery (committed) and return its id; None when this event was stored before.
+
+    One INSERT … ON CONFLICT DO NOTHING RETURNING id: a duplicate costs no error and no savepoint,
+    and on PostgreSQL the whole write is a single autocommitted round trip."""
     if not body.strip():
         raise IntakeRefused(400, "empty body")
     try:
@@ -62,17 +120,47 @@ def record_delivery(account: Account, headers: WebhookHeaders, body: bytes) -> W
         raise IntakeRefused(400, "body is not a JSON object")
     # Shopify always sends an event id; fall back to the webhook id, then the body's digest.
     event_id = headers.event_id or headers.webhook_id or hashlib.sha256(body).hexdigest()
-    delivery = WebhookDelivery(
-        account_id=account.id, shop_domain=headers.shop_domain, topic=headers.topic[:64],
-        event_id=event_id[:128], webhook_id=(headers.webhook_id or "")[:128] or None,
-        api_version=(headers.api_version or "")[:16] or None, triggered_at=headers.triggered_at, body=text)
-    try:
-        with db.session.begin_nested():
-            db.session.add(delivery)
-    except IntegrityError:
-        return None  # a repeat of an event we already have: nothing more to do
-    db.session.commit()
-    return delivery
+    values = dict(
+        shop_domain=headers.shop_domain, topic=headers.topic[:64], event_id=event_id[:128],
+        webhook_id=(headers.webhook_id or "")[:128] or None, api_version=(headers.api_version or "")[:16] or None,
+        triggered_at=headers.triggered_at, body=text, received_at=datetime.now(timezone.utc), attempts=0)
+    params = {"p_account_id": account_id, **{f"p_{name}": value for name, value in values.items()}}
+    bind = db.session.get_bind()
+    statement = _insert_delivery_statement(bind.dialect.name)
+    if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+        # One autocommitted statement: a single round trip instead of BEGIN, INSERT, COMMIT.
+        with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            delivery_id = connection.execute(statement, params).scalar()
+    else:
+        # SQLite (whose explicit BEGIN would defeat autocommit), or a test's outer transaction.
+        delivery_id = db.session.execute(statement, params).scalar()
+        db.session.commit()
+    if delivery_id is None and not db.session.scalar(
+            select(Account.id).where(Account.id == account_id, Account.shop_domain == headers.shop_domain)):
+        forget_shop_keys(headers.shop_domain)
+        raise StaleShopKeys(headers.shop_domain)
+    return delivery_id  # None: a repeat of an event we already have, nothing more to do
+
+
+_DELIVERY_FIELDS = ("shop_domain", "topic", "event_id", "webhook_id", "api_version", "triggered_at", "body",
+                    "received_at", "attempts")
+
+
+@functools.cache
+def _insert_delivery_statement(dialect: str):
+    """INSERT … SELECT from the account row, built once per dialect (this is the hot path).
+
+    The delivery is only written if that account still owns the shop (a cached id can be
+    stale), and ON CONFLICT makes a repeated event a no-op returning no id."""
+    table = WebhookDelivery.__table__  # the table, not the entity: no ORM bulk-insert semantics
+    columns = table.c
+    # Parameters are prefixed: an INSERT would take parameters named like its columns as VALUES.
+    source = select(Account.id, *[bindparam(f"p_{name}", type_=columns[name].type) for name in _DELIVERY_FIELDS]
+                    ).where(Account.id == bindparam("p_account_id"), Account.shop_domain == bindparam("p_shop_domain"))
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return (insert(table).from_select(["account_id", *_DELIVERY_FIELDS], source)
+            .on_conflict_do_nothing(index_elements=["shop_domain", "topic", "event_id"])
+            .returning(columns.id))
 
 
 def mark_processed(delivery: WebhookDelivery) -> None:

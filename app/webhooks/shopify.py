@@ -3,7 +3,7 @@ import logging
 
 from flask import current_app, jsonify, request
 
-from app.services.intake import IntakeRefused, record_delivery, verify_delivery
+from app.services.intake import IntakeRefused, StaleShopKeys, record_delivery, verify_delivery
 from app.shopify.errors import ShopifyDataError
 from app.shopify.webhooks import parse_webhook_headers
 from app.webhooks import bp
@@ -23,16 +23,19 @@ def shopify_webhook():
         return jsonify(error=f"body larger than {limit} bytes"), 413
     try:
         headers = parse_webhook_headers(request.headers)
-        account = verify_delivery(headers, body)
-        delivery = record_delivery(account, headers, body)
+        try:
+            delivery_id = record_delivery(verify_delivery(headers, body), headers, body)
+        except StaleShopKeys:
+            delivery_id = record_delivery(verify_delivery(headers, body), headers, body)
     except IntakeRefused as refused:
         return jsonify(error=str(refused)), refused.status
     except ShopifyDataError as error:
         return jsonify(error=str(error)), 400
-    if delivery is None:
+    if delivery_id is None:
         return jsonify(status="duplicate"), 200
     try:
-        process_webhook_delivery.enqueue(delivery.id, job_id=f"delivery-{delivery.id}")
+        # A fresh delivery id cannot be queued already, so skip RQ's uniqueness round trip.
+        process_webhook_delivery.enqueue(delivery_id, job_id=f"delivery-{delivery_id}", unique=False)
     except Exception:  # noqa: BLE001 - Redis down: the delivery is stored; the sweeper enqueues it
-        log.warning("could not enqueue delivery %s; the sweeper will pick it up", delivery.id, exc_info=True)
+        log.warning("could not enqueue delivery %s; the sweeper will pick it up", delivery_id, exc_info=True)
     return jsonify(status="accepted"), 200

@@ -171,3 +171,17 @@ def test_an_unparseable_triggered_at_is_400(account, client):
 def test_webhooks_need_no_csrf_token(account, client, monkeypatch, app):
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     assert post_webhook(client, fixture_body(*REAL_ORDERS[2][:2]), SHOP).status_code == 200
+
+
+def test_a_store_reconnected_to_a_new_account_receives_at_once(account, client, drain_jobs):
+    body = fixture_body(*REAL_ORDERS[2][:2])
+    assert post_webhook(client, body, SHOP).status_code == 200  # caches the shop's keys
+    db.session.delete(account)
+    db.session.commit()
+    make_account()  # takes the deleted account's id where the database reuses ids
+    newcomer = make_account(shop_domain=SHOP, webhook_secret_encrypted=encrypt_secret(SECRET))
+    db.session.commit()
+    # The cached keys still verify, but name an account that is gone: intake re-reads and stores.
+    assert post_webhook(client, body, SHOP, event_id="after-reconnect").status_code == 200
+    drain_jobs()
+    assert count(Order, account_id=newcomer.id) == 1

@@ -1,0 +1,156 @@
+"""Intake benchmark: signed `orders/create` deliveries against gunicorn on PostgreSQL + Redis.
+
+Prints throughput as a ratio of a no-op endpoint served by the same gunicorn in the same run
+(the requirement: at least 0.25), and latency percentiles at a fixed 200 requests/second
+(requirement: p99 under 25 ms). Each delivery is committed to PostgreSQL and its job enqueued
+in Redis before its 200, as in production.
+"""
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from bench.loadgen import closed_loop, open_loop
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/boomerang_bench")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+SHOP = "bench-store.myshopify.com"
+SECRET = "shpss_bench_secret"
+FIXTURE = ROOT.parent / "shared" / "fixtures" / "shopify" / "webhook_orders_create_docs_2026-04.metadata.json"
+
+
+def _order_body() -> bytes:
+    if FIXTURE.exists():
+        return json.dumps(json.loads(FIXTURE.read_text())["response"]).encode()
+    return json.dumps({"id": 1, "name": "#1", "line_items": [{"id": i} for i in range(5)]}).encode()
+
+
+BODY = _order_body()
+
+
+class SignedDelivery:
+    """Picklable request factory: a real-sized orders/create body with a fresh event id."""
+
+    def __call__(self, client, n):
+        from app.shopify.webhooks import compute_webhook_hmac
+
+        return ("POST", "/webhooks/shopify", BODY, {
+            "Content-Type": "application/json", "X-Shopify-Topic": "orders/create",
+            "X-Shopify-Hmac-Sha256": compute_webhook_hmac(BODY, SECRET), "X-Shopify-Shop-Domain": SHOP,
+            "X-Shopify-Event-Id": f"{client}-{n}-{uuid.uuid4().hex}", "X-Shopify-Webhook-Id": uuid.uuid4().hex,
+            "X-Shopify-API-Version": "2026-07"})
+
+
+class NoOp:
+    """Picklable request factory for the baseline: the same body to an endpoint that does nothing."""
+
+    def __call__(self, client, n):
+        return ("POST", "/noop", BODY, {"Content-Type": "application/json"})
+
+
+def _env() -> dict:
+    from cryptography.fernet import Fernet
+
+    key_file = ROOT / "instance" / "bench_fernet_key"
+    key_file.parent.mkdir(exist_ok=True)
+    if not key_file.exists():
+        key_file.write_text(Fernet.generate_key().decode())
+    return {**os.environ, "BOOMERANG_ENV": "production", "DATABASE_URL": PG_URL, "REDIS_URL": REDIS_URL,
+            "SECRET_KEY": "bench-secret-key", "TOKEN_ENCRYPTION_KEYS": key_file.read_text().strip(),
+            "SESSION_COOKIE_SECURE": "false", "PYTHONPATH": str(ROOT)}
+
+
+def prepare_database(env: dict) -> None:
+    """Fresh bench database, migrated, with one account whose webhook secret is known."""
+    from sqlalchemy import create_engine, make_url, text
+
+    url = make_url(PG_URL)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+    admin.dispose()
+    script = ("from app import create_app; from app.extensions import db; from app.models import Account;"
+              "from app.crypto import encrypt_secret; from flask_migrate import upgrade;"
+              "app = create_app(); ctx = app.app_context(); ctx.push(); upgrade();"
+              f"db.session.add(Account(name='Bench', slug='bench', shop_domain='{SHOP}',"
+              f" webhook_secret_encrypted=encrypt_secret('{SECRET}'))); db.session.commit()")
+    subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT, check=True, capture_output=True)
+    from redis import Redis
+
+    Redis.from_url(REDIS_URL).flushdb()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(env: dict, workers: int = 2, threads: int = 4):
+    """gunicorn serving bench.intake_wsgi:app; returns (process, base URL) once it answers."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "bench.intake_wsgi:app", "-b", f"127.0.0.1:{port}",
+         "-w", str(workers), "--threads", str(threads), "--log-level", "warning"],
+        env=env, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    # Warm both endpoints (imports, connection pools) before measuring.
+    closed_loop(url, NoOp(), seconds=0.5, processes=1, connections=2)
+    closed_loop(url, SignedDelivery(), seconds=0.5, processes=1, connections=2)
+    return process, url
+
+
+def run(smoke: bool = False) -> dict:
+    """Measure and print; returns the figures."""
+    env = _env()
+    prepare_database(env)
+    seconds = 1.5 if smoke else 5.0
+    rounds = 1 if smoke else 3
+    rate_seconds = 2.0 if smoke else 10.0
+    process, url = start_gunicorn(env)
+    try:
+        ratios, intake_rps, noop_rps = [], [], []
+        for _ in range(rounds):
+            noop = closed_loop(url, NoOp(), seconds=seconds)
+            intake = closed_loop(url, SignedDelivery(), seconds=seconds)
+            if intake["errors"] or noop["errors"]:
+                raise SystemExit(f"errors during the run: intake {intake['errors']}, noop {noop['errors']}")
+            noop_rps.append(noop["rps"])
+            intake_rps.append(intake["rps"])
+            ratios.append(intake["rps"] / noop["rps"])
+        latencies = [open_loop(url, SignedDelivery(), rate=200, seconds=rate_seconds) for _ in range(rounds)]
+        noop_latencies = [open_loop(url, NoOp(), rate=200, seconds=rate_seconds) for _ in range(rounds)]
+    finally:
+        process.terminate()
+        process.wait(10)
+    figures = {
+        "noop_rps_median": statistics.median(noop_rps),
+        "intake_rps_median": statistics.median(intake_rps),
+        "ratio_median": statistics.median(ratios),
+        "p50_ms_median": statistics.median(l["p50"] for l in latencies),
+        "p99_ms_median": statistics.median(l["p99"] for l in latencies),
+        "errors_at_200rps": sum(l["errors"] for l in latencies),
+        "noop_p99_ms_median": statistics.median(l["p99"] for l in noop_latencies),
+    }
+    print(f"intake: {figures['intake_rps_median']:.0f} deliveries/s vs no-op {figures['noop_rps_median']:.0f} req/s"
+          f" -> ratio {figures['ratio_median']:.2f} (need >= 0.25; medians of {rounds})")
+    print(f"intake at 200 req/s: p50 {figures['p50_ms_median']:.1f} ms, p99 {figures['p99_ms_median']:.1f} ms"
+          f" (need p99 < 25 ms), errors {figures['errors_at_200rps']}; no-op p99 {figures['noop_p99_ms_median']:.1f} ms")
+    return figures
+
+
+if __name__ == "__main__":
+    run(smoke="--smoke" in sys.argv)

@@ -1,0 +1,16 @@
+"""The app as gunicorn serves it, plus `/noop`: a Flask endpoint that does nothing, the
+baseline the intake benchmark compares against in the same server and process."""
+from app import create_app
+from app.extensions import csrf
+
+app = create_app()
+
+
+@app.post("/noop")
+@csrf.exempt
+def noop():
+    """Read the body and answer 200: Flask's own cost, no database, no Redis."""
+    from flask import request
+
+    request.get_data()
+    return {}
