@@ -130,7 +130,7 @@ def record_delivery(account_id: int, headers: WebhookHeaders, body: bytes) -> in
     if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
         # One autocommitted statement: a single round trip instead of BEGIN, INSERT, COMMIT.
         with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            delivery_id = connection.execute(statement, params).scalar()
+            delivery_id = connection.exec_driver_sql(_compiled_sql(bind.dialect), params).scalar()
     else:
         # SQLite (whose explicit BEGIN would defeat autocommit), or a test's outer transaction.
         delivery_id = db.session.execute(statement, params).scalar()
@@ -161,6 +161,13 @@ def _insert_delivery_statement(dialect: str):
     return (insert(table).from_select(["account_id", *_DELIVERY_FIELDS], source)
             .on_conflict_do_nothing(index_elements=["shop_domain", "topic", "event_id"])
             .returning(columns.id))
+
+
+@functools.cache
+def _compiled_sql(dialect) -> str:
+    """The PostgreSQL statement as driver SQL, so the hot path skips SQLAlchemy's per-call
+    compilation and type processing (every value is a plain str, int or aware datetime)."""
+    return str(_insert_delivery_statement(dialect.name).compile(dialect=dialect))
 
 
 def mark_processed(delivery: WebhookDelivery) -> None:

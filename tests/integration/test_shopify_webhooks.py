@@ -185,3 +185,19 @@ def test_a_store_reconnected_to_a_new_account_receives_at_once(account, client, 
     assert post_webhook(client, body, SHOP, event_id="after-reconnect").status_code == 200
     drain_jobs()
     assert count(Order, account_id=newcomer.id) == 1
+
+
+def test_intake_through_a_real_engine_commits_each_delivery_once(e2e_app):
+    """The production path (an Engine, autocommitted INSERT on PostgreSQL), not the test's
+    rolled-back connection: deliveries are committed and duplicates are no-ops."""
+    with e2e_app.app_context():
+        make_account(shop_domain=SHOP, webhook_secret_encrypted=encrypt_secret(SECRET))
+        db.session.commit()
+        client = e2e_app.test_client()
+        body = fixture_body(*REAL_ORDERS[2][:2])
+        statuses = [post_webhook(client, body, SHOP, event_id=event).json["status"]
+                    for event in ("a", "a", "b")]
+        db.session.remove()
+        assert statuses == ["accepted", "duplicate", "accepted"]
+        assert count(WebhookDelivery) == 2
+        db.session.remove()
