@@ -92,15 +92,22 @@ SELECTION: dict[str, list[str]] = {
     "ProductOption": ["id", "name", "position", "values"],
     "ProductVariant": ["id", "legacyResourceId", "title", "displayName", "sku", "price",
                        "compareAtPrice", "inventoryQuantity", "availableForSale",
-                       "selectedOptions", "product"],
+                       "selectedOptions", "product", "inventoryPolicy", "inventoryItem", "image"],
+    # Read by the app's exchange lookup (app/shopify/queries/product_variants.graphql).
+    "InventoryItem": ["id", "tracked"],
     "ProductVariantConnection": ["edges", "nodes", "pageInfo"],
     "ProductVariantEdge": ["cursor", "node"],
     "SelectedOption": ["name", "value"],
     "WebhookSubscription": ["id", "legacyResourceId", "topic", "format", "includeFields",
                             "filter", "callbackUrl", "endpoint", "apiVersion", "createdAt",
                             "updatedAt"],
-    "WebhookSubscriptionEndpoint": ["WebhookHttpEndpoint"],  # union members kept
+    # All three members, as on Shopify: a client may spread on any of them (the sandbox only
+    # ever returns WebhookHttpEndpoint).
+    "WebhookSubscriptionEndpoint": ["WebhookEventBridgeEndpoint", "WebhookHttpEndpoint",
+                                    "WebhookPubSubEndpoint"],
     "WebhookHttpEndpoint": ["callbackUrl"],
+    "WebhookEventBridgeEndpoint": ["arn"],
+    "WebhookPubSubEndpoint": ["pubSubProject", "pubSubTopic"],
     "ApiVersion": ["handle", "displayName", "supported"],
     "WebhookSubscriptionConnection": ["edges", "nodes", "pageInfo"],
     "WebhookSubscriptionEdge": ["cursor", "node"],

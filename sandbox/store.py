@@ -71,11 +71,13 @@ class Store:
             return self.state["seq"]
 
     def reset(self) -> None:
-        """Forget everything (shops, apps, tokens, webhooks, buckets)."""
+        """Forget everything (shops, apps, tokens, webhooks, buckets) and restart the fault
+        dice, so the same scenario after a reset meets the same faults."""
         self.webhooks.clear()
         with self.lock:
             self.state = fresh_state()
             self.buckets.clear()
+            self._fault_rng = random.Random(self.config.get("SANDBOX_SEED", 7))
 
     def save(self) -> None:
         """Write the state file, if one is configured."""

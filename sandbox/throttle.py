@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from .models import PLANS
 
+EPSILON = 1e-3  # points; see try_take
+
 
 class Bucket:
     """Shopify's GraphQL bucket: ``available`` points refill at ``rate`` per second."""
@@ -42,9 +44,13 @@ def try_take(store, bucket: Bucket, cost: int) -> bool:
     """Take ``cost`` points if available (Shopify: the requested cost must fit)."""
     with store.lock:
         bucket.refill(store.clock.now())
-        if bucket.available < cost:
+        # A thousandth of a point of slack: clock seconds are floats near 1.7e9, so a client
+        # that waited exactly (cost - available) / rate can come back 1e-7 s "early" and be
+        # refused for 0.00001 of a point. The slack is far below any query's cost: it never
+        # admits a query that is short by a real point.
+        if bucket.available + EPSILON < cost:
             return False
-        bucket.available -= cost
+        bucket.available = max(0.0, bucket.available - cost)
         return True
 
 

@@ -125,6 +125,11 @@ class VariantView:
         self.compareAtPrice = None
         self.inventoryQuantity = v.inventory
         self.availableForSale = v.inventory > 0
+        # Catalogue variants are stock-tracked and never oversold, and none has an image of
+        # its own (the product's image is on the line items), so ``image`` is null.
+        self.inventoryPolicy = "DENY"
+        self.inventoryItem = {"id": gid("InventoryItem", v.id), "tracked": True}
+        self.image = None
         p = ctx.shop.products[v.product_id]
         self.displayName = f"{p.title} - {v.title}"
         self.selectedOptions = [{"name": name, "value": val}
@@ -178,7 +183,10 @@ class LineItemView:
         self.refundableQuantity = ln.quantity - refunded
         self.unfulfilledQuantity = max(0, self.currentQuantity - ln.fulfilled)
         self.fulfillableQuantity = self.unfulfilledQuantity
-        self.nonFulfillableQuantity = ln.quantity - self.currentQuantity
+        # Units refunded *before* fulfilment can never ship; a unit refunded after it shipped
+        # stays fulfilled (as the REST body's fulfillments say), so that
+        # quantity = fulfilled + unfulfilled + nonFulfillable holds as on Shopify.
+        self.nonFulfillableQuantity = ln.quantity - ln.fulfilled - self.unfulfilledQuantity
         self.requiresShipping = True
         self.originalUnitPriceSet = bag(ctx, order, ln.price)
         self.discountedUnitPriceSet = bag(ctx, order, ln.price)
