@@ -58,6 +58,7 @@ def register_blueprints(app: Flask) -> None:
     from app.dashboard import bp as dashboard_bp
     from app.extensions import csrf, limiter
     from app.health import bp as health_bp
+    from app.portal import bp as portal_bp
     from app.webhooks import bp as webhooks_bp
 
     # Webhooks are authenticated by signatures, not sessions, and all come from the few
@@ -68,6 +69,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp, url_prefix="/dashboard")
     app.register_blueprint(health_bp)
+    app.register_blueprint(portal_bp, url_prefix="/r")
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -1,0 +1,2 @@
+"""Customer portal pages."""
+from app.portal import bp  # noqa: F401
