@@ -15,6 +15,7 @@ import time
 import uuid
 from pathlib import Path
 
+from bench import RequirementNotMet
 from bench.loadgen import closed_loop, open_loop
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -149,6 +150,13 @@ def run(smoke: bool = False) -> dict:
           f" -> ratio {figures['ratio_median']:.2f} (need >= 0.25; medians of {rounds})")
     print(f"intake at 200 req/s: p50 {figures['p50_ms_median']:.1f} ms, p99 {figures['p99_ms_median']:.1f} ms"
           f" (need p99 < 25 ms), errors {figures['errors_at_200rps']}; no-op p99 {figures['noop_p99_ms_median']:.1f} ms")
+    missed = []
+    if figures["ratio_median"] < 0.25:
+        missed.append(f"throughput ratio {figures['ratio_median']:.2f} < 0.25")
+    if figures["p99_ms_median"] >= 25:
+        missed.append(f"p99 {figures['p99_ms_median']:.1f} ms >= 25 ms")
+    if missed and not smoke:
+        raise RequirementNotMet("; ".join(missed))
     return figures
 
 
