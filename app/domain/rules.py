@@ -1,0 +1,316 @@
+"""The rules engine (DESIGN §2.7): pure, plain values in and out.
+
+A rule is a name, an enabled flag, conditions joined by AND, and an outcome (refund, credit,
+no_action). For each returned item the enabled rules are tried in priority order; the first whose
+conditions all hold decides, and the decision carries a trace: the rule and its version, and each
+condition's observed value and result. No rule holds → no automation.
+
+Definitions are validated by `parse_rule` (messages a retailer understands). `RuleSet` compiles a
+priority-ordered list once and evaluates items fast (see rules_index.py); `evaluate_in_order` is
+the plain reading of the spec, kept as the reference the fast path is tested against.
+"""
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from app.domain.countries import country_code, country_name
+
+OUTCOMES = {"refund": "Refund", "credit": "Credit Note", "no_action": "No Action"}
+NUMERIC_OPERATORS = {"eq": "equal to", "ne": "not equal to", "gt": "greater than", "gte": "at least",
+                     "lt": "less than", "lte": "at most", "between": "between"}
+CHOICE_OPERATORS = {"is": "equal to", "is_not": "not equal to", "any_of": "is any of", "none_of": "is none of"}
+DIMENSIONS = {
+    "tag": ("Tag", {"has": "has tag", "has_not": "does not have tag"}),
+    "order_value": ("Order Value", NUMERIC_OPERATORS),
+    "discount_value": ("Order Discount Value", NUMERIC_OPERATORS),
+    "discount_percent": ("Order Discount Percent", NUMERIC_OPERATORS),
+    "country": ("Order Country", CHOICE_OPERATORS),
+    "return_reason": ("Order Return Reason", CHOICE_OPERATORS),
+    "discount_code": ("Order Discount Code", {"is": "is", "contains": "contains", "any_of": "is any of",
+                                              "none_used": "none used"}),
+}
+NUMERIC = {"order_value", "discount_value", "discount_percent"}
+MAX_CONDITIONS = 20
+
+
+class RuleInvalid(ValueError):
+    """A rule definition that cannot be used; `errors` lists (field, message) pairs."""
+
+    def __init__(self, errors: list[tuple[str, str]]):
+        super().__init__("; ".join(message for _, message in errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One test on one dimension. `value` is normalised: Decimal, (low, high), str or a
+    frozenset of lower-cased strings / country codes, or None (none_used)."""
+
+    dimension: str
+    operator: str
+    value: object
+
+    def describe(self) -> str:
+        """`Order Country equal to Canada`: how the retailer wrote it."""
+        label, operators = DIMENSIONS[self.dimension]
+        return f"{label} {operators[self.operator]} {_show(self.dimension, self.value)}".strip()
+
+
+@dataclass(frozen=True)
+class RuleDef:
+    """A validated rule."""
+
+    id: int | None
+    version: int
+    name: str
+    enabled: bool
+    conditions: tuple[Condition, ...]
+    outcome: str
+
+
+@dataclass(frozen=True)
+class ItemFacts:
+    """What the rules read about one returned item and its order."""
+
+    tags: frozenset[str]            # lower-cased, trimmed
+    order_value: Decimal
+    discount_value: Decimal
+    discount_percent: Decimal
+    country: str | None             # alpha-2
+    reason: str                     # lower-cased
+    codes: tuple[str, ...]          # lower-cased
+
+
+@dataclass(frozen=True)
+class ConditionTrace:
+    """One condition of the deciding rule: what it tested, what it saw, whether it held."""
+
+    condition: str
+    observed: str
+    held: bool
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome for one item (None: no rule matched, nothing automated) and why."""
+
+    outcome: str | None
+    rule_id: int | None = None
+    rule_version: int | None = None
+    rule_name: str | None = None
+    trace: tuple[ConditionTrace, ...] = ()
+
+    def as_dict(self) -> dict:
+        """JSON-ready, for the item's stored decision trace."""
+        return {"outcome": self.outcome, "rule_id": self.rule_id, "rule_version": self.rule_version,
+                "rule_name": self.rule_name,
+                "conditions": [{"condition": t.condition, "observed": t.observed, "held": t.held}
+                               for t in self.trace]}
+
+
+def item_facts(*, tags, total_price, subtotal_price, total_discounts, country, reason, codes) -> ItemFacts:
+    """Facts from an order's stored values and the item's reason. Discount percent is total
+    discounts ÷ (subtotal + total discounts) × 100, and 0 when there is nothing to divide by."""
+    subtotal = Decimal(subtotal_price or 0)
+    discounts = Decimal(total_discounts or 0)
+    base = subtotal + discounts
+    percent = (discounts / base * 100) if base > 0 else Decimal(0)
+    return ItemFacts(
+        tags=frozenset(t.strip().lower() for t in (tags or ()) if t and t.strip()),
+        order_value=Decimal(total_price or 0), discount_value=discounts, discount_percent=percent,
+        country=country_code(country) if country else None, reason=(reason or "").strip().lower(),
+        codes=tuple(c.strip().lower() for c in (codes or ()) if c and c.strip()))
+
+
+# --- validation -----------------------------------------------------------------------------
+
+def _decimal(text, field: str, errors: list) -> Decimal | None:
+    try:
+        value = Decimal(str(text).strip().replace(",", ""))
+    except (InvalidOperation, ValueError, TypeError):
+        errors.append((field, f"“{text}” is not a number."))
+        return None
+    if not value.is_finite():
+        errors.append((field, f"“{text}” is not a number."))
+        return None
+    return value
+
+
+def _texts(raw) -> list[str]:
+    items = raw if isinstance(raw, (list, tuple)) else str(raw or "").split(",")
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
+def parse_condition(raw: dict, index: int) -> Condition:
+    """Validate one condition; raises RuleInvalid naming the field (`conditions.<i>.<part>`)."""
+    field = f"conditions.{index}"
+    errors: list[tuple[str, str]] = []
+    dimension = (raw or {}).get("dimension")
+    operator = (raw or {}).get("operator")
+    if dimension not in DIMENSIONS:
+        raise RuleInvalid([(f"{field}.dimension", "Choose what the condition looks at.")])
+    label, operators = DIMENSIONS[dimension]
+    if operator not in operators:
+        raise RuleInvalid([(f"{field}.operator", f"Choose how to compare the {label.lower()}.")])
+    raw_value = raw.get("value")
+    value: object = None
+    if dimension in NUMERIC:
+        if operator == "between":
+            parts = raw_value if isinstance(raw_value, (list, tuple)) else [raw.get("low"), raw.get("high")]
+            if len(parts) != 2:
+                errors.append((f"{field}.value", "Give a lowest and a highest value."))
+            else:
+                low = _decimal(parts[0], f"{field}.value", errors)
+                high = _decimal(parts[1], f"{field}.value", errors)
+                if low is not None and high is not None:
+                    if low > high:
+                        errors.append((f"{field}.value", "The lowest value must not be above the highest."))
+                    value = (low, high)
+        else:
+            value = _decimal(raw_value, f"{field}.value", errors)
+        if dimension == "discount_percent" and value is not None and not errors:
+            bounds = value if isinstance(value, tuple) else (value,)
+            if any(b < 0 or b > 100 for b in bounds):
+                errors.append((f"{field}.value", "A percentage is between 0 and 100."))
+    elif dimension == "country":
+        names = _texts(raw_value)
+        codes = []
+        for name in names:
+            code = country_code(name)
+            if code is None:
+                errors.append((f"{field}.value", f"“{name}” is not a country we know (use a name or a code like CA)."))
+            codes.append(code)
+        if not names:
+            errors.append((f"{field}.value", "Name at least one country."))
+        if operator in ("is", "is_not") and len(names) > 1:
+            errors.append((f"{field}.value", "Name one country, or use “is any of”."))
+        value = frozenset(c for c in codes if c)
+    elif dimension == "discount_code" and operator == "none_used":
+        value = None
+    else:
+        texts = [t.lower() for t in _texts(raw_value)]
+        if not texts:
+            errors.append((f"{field}.value", "Enter a value."))
+        single = {"tag": True, "return_reason": operator in ("is", "is_not"),
+                  "discount_code": operator in ("is", "contains")}[dimension]
+        if single and len(texts) > 1:
+            errors.append((f"{field}.value", "Enter one value, or use “is any of”."))
+        value = texts[0] if single and texts else frozenset(texts)
+    if errors:
+        raise RuleInvalid(errors)
+    return Condition(dimension, operator, value)
+
+
+def parse_rule(raw: dict, rule_id: int | None = None, version: int = 1) -> RuleDef:
+    """Validate a whole rule definition (name, enabled, conditions, outcome)."""
+    errors: list[tuple[str, str]] = []
+    name = str((raw or {}).get("name") or "").strip()
+    if not name:
+        errors.append(("name", "Give the rule a name."))
+    elif len(name) > 120:
+        errors.append(("name", "Use at most 120 characters."))
+    outcome = (raw or {}).get("outcome")
+    if outcome not in OUTCOMES:
+        errors.append(("outcome", "Choose what the rule does: Refund, Credit Note or No Action."))
+    raw_conditions = (raw or {}).get("conditions") or []
+    if not isinstance(raw_conditions, list):
+        raw_conditions = []
+        errors.append(("conditions", "Conditions are a list."))
+    if len(raw_conditions) > MAX_CONDITIONS:
+        errors.append(("conditions", f"Use at most {MAX_CONDITIONS} conditions."))
+    conditions = []
+    for index, raw_condition in enumerate(raw_conditions[:MAX_CONDITIONS]):
+        try:
+            conditions.append(parse_condition(raw_condition if isinstance(raw_condition, dict) else {}, index))
+        except RuleInvalid as invalid:
+            errors.extend(invalid.errors)
+    if errors:
+        raise RuleInvalid(errors)
+    return RuleDef(rule_id, version, name, bool(raw.get("enabled", True)), tuple(conditions), outcome)
+
+
+def condition_to_json(condition: Condition):
+    """The stored form of a condition (what parse_condition reads back)."""
+    value = condition.value
+    if isinstance(value, tuple):
+        value = [str(value[0]), str(value[1])]
+    elif isinstance(value, Decimal):
+        value = str(value)
+    elif isinstance(value, frozenset):
+        value = sorted(value)
+    return {"dimension": condition.dimension, "operator": condition.operator, "value": value}
+
+
+# --- evaluation -----------------------------------------------------------------------------
+
+def observed(dimension: str, facts: ItemFacts):
+    """The item's value for a dimension."""
+    return {"tag": facts.tags, "order_value": facts.order_value, "discount_value": facts.discount_value,
+            "discount_percent": facts.discount_percent, "country": facts.country, "return_reason": facts.reason,
+            "discount_code": facts.codes}[dimension]
+
+
+def holds(condition: Condition, facts: ItemFacts) -> bool:
+    """Whether one condition holds for the item (the plain reading of the spec's table)."""
+    seen = observed(condition.dimension, facts)
+    op, value = condition.operator, condition.value
+    if condition.dimension in NUMERIC:
+        if op == "between":
+            return value[0] <= seen <= value[1]
+        return {"eq": seen == value, "ne": seen != value, "gt": seen > value, "gte": seen >= value,
+                "lt": seen < value, "lte": seen <= value}[op]
+    if condition.dimension == "tag":
+        return (value in seen) is (op == "has")
+    if condition.dimension == "discount_code":
+        if op == "none_used":
+            return not seen
+        if op == "is":
+            return value in seen
+        if op == "contains":
+            return any(value in code for code in seen)
+        return any(code in value for code in seen)
+    # country, return_reason: one value against a code / a set
+    members = {value} if isinstance(value, str) else value
+    inside = seen in members
+    return inside if op in ("is", "any_of") else not inside
+
+
+def trace_of(rule: RuleDef, facts: ItemFacts) -> tuple[ConditionTrace, ...]:
+    """Each condition of a rule with the value the item showed and whether it held."""
+    return tuple(ConditionTrace(c.describe(), _show(c.dimension, observed(c.dimension, facts)), holds(c, facts))
+                 for c in rule.conditions)
+
+
+def decide(rule: RuleDef | None, facts: ItemFacts) -> Decision:
+    """The Decision for the rule that matched (or none)."""
+    if rule is None:
+        return Decision(None)
+    return Decision(rule.outcome, rule.id, rule.version, rule.name, trace_of(rule, facts))
+
+
+def evaluate_in_order(rules, facts: ItemFacts) -> Decision:
+    """The reference: try enabled rules top to bottom, first full match decides."""
+    for rule in rules:
+        if rule.enabled and all(holds(c, facts) for c in rule.conditions):
+            return decide(rule, facts)
+    return Decision(None)
+
+
+def _show(dimension: str, value) -> str:
+    if value is None:
+        return "(none)" if dimension != "country" else "(unknown)"
+    if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, Decimal) for v in value):
+        return f"{_show(dimension, value[0])} and {_show(dimension, value[1])}"
+    if isinstance(value, (frozenset, set, tuple, list)):
+        items = sorted(value)
+        if dimension == "country":
+            items = [country_name(v) for v in items]
+        return ", ".join(items) if items else "(none)"
+    if dimension == "country":
+        return country_name(value)
+    if isinstance(value, Decimal):
+        # 60.0 -> "60", 33.3333… -> "33.33": readable, while comparisons use the exact value.
+        try:
+            return format(value.quantize(Decimal("0.01")).normalize(), "f")
+        except InvalidOperation:  # too many digits to round: show it as it is
+            return str(value)
+    return str(value)
