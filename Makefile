@@ -32,11 +32,11 @@ browser:
 migrate: install
 	$(BIN)/flask db upgrade
 
+# The sandbox (a fake Shopify, state in instance/sandbox.pkl) runs beside the app on :8001; the demo
+# account is connected to its demo shop and imports 30 days of orders; Ctrl-C stops both.
 demo: install
 	@BOOMERANG_ENV=development $(BIN)/flask db upgrade
-	@BOOMERANG_ENV=development $(BIN)/flask demo seed
-	@echo "Serving on http://127.0.0.1:5000 (Ctrl-C to stop)"
-	@BOOMERANG_ENV=development $(BIN)/flask serve --host 127.0.0.1 --port 5000
+	@BOOMERANG_ENV=development $(BIN)/flask demo run --host 127.0.0.1 --port 5000 --sandbox-port 8001
 
 # The suite runs against whatever TEST_DATABASE_URL / TEST_REDIS_URL say: SQLite and in-process
 # jobs when unset (the embedded default), PostgreSQL and Redis when set (the production shape).

@@ -79,6 +79,7 @@ def serve(host: str, port: int) -> None:
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     from app.demo import demo_cli
+    from app.shop_cli import shop_cli
 
-    for command in (users_cli, tokens_cli, jobs_cli, serve, demo_cli):
+    for command in (users_cli, tokens_cli, jobs_cli, serve, demo_cli, shop_cli):
         app.cli.add_command(command)

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Account, Order, OrderLine, User
@@ -25,12 +25,15 @@ _DEMO_ORDERS = [
 ]
 
 
-def seed_demo() -> User:
-    """Create the demo account, admin and orders unless they exist already."""
+def seed_demo(sample_orders: bool = True) -> User:
+    """Create the demo account, admin and (unless ``sample_orders`` is off: the sandbox provides
+    the orders then) three sample orders, unless they exist already."""
     user = db.session.scalar(select(User).where(User.email == DEMO_EMAIL))
     if user is None:
         user = sign_up(DEMO_STORE, DEMO_EMAIL, DEMO_PASSWORD)
     account = db.session.get(Account, user.account_id)
+    if not sample_orders:
+        return user
     now = datetime.now(timezone.utc)
     for number, (name, email, days_ago, country, lines) in enumerate(_DEMO_ORDERS, start=1):
         shopify_id = 5_000_000_000_000 + number
@@ -62,3 +65,170 @@ def seed_command() -> None:
     user = seed_demo()
     click.echo(f"Demo store: {user.account.name}")
     click.echo(f"  Dashboard: http://127.0.0.1:5000/dashboard/   login {DEMO_EMAIL} / {DEMO_PASSWORD}")
+
+
+# --- `make demo`: the app beside a running sandbox ----------------------------------------------
+
+DEMO_SHOP = "demo-outfitters.myshopify.com"
+DEMO_CLIENT_ID = "boomerang-demo-app"
+DEMO_SCOPES = ["read_orders", "write_orders", "read_all_orders", "read_products", "read_customers",
+               "read_inventory", "write_gift_cards", "write_draft_orders"]
+DEMO_ORDERS = 120
+
+
+class _Sandbox:
+    """The sandbox's control API (``/_sandbox/``) over HTTP."""
+
+    def __init__(self, url: str):
+        import requests
+
+        self.url = url.rstrip("/")
+        self.http = requests.Session()
+
+    def call(self, method: str, path: str, body: dict | None = None, ok=(200, 201)):
+        response = self.http.request(method, f"{self.url}/_sandbox{path}", json=body, timeout=30)
+        if response.status_code not in ok:
+            raise click.ClickException(f"sandbox {method} {path}: HTTP {response.status_code} "
+                                       f"{response.text[:200]}")
+        return response.json()
+
+    def answers(self) -> bool:
+        import requests
+
+        try:
+            return self.http.get(f"{self.url}/_sandbox/", timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def wait(self, seconds: float = 30) -> None:
+        import time
+
+        deadline = time.monotonic() + seconds
+        while not self.answers():
+            if time.monotonic() > deadline:
+                raise click.ClickException(f"the sandbox did not answer at {self.url} "
+                                           f"(see instance/sandbox.log)")
+            time.sleep(0.2)
+
+
+def _demo_shop(sandbox: _Sandbox) -> tuple[dict, str]:
+    """The demo shop with 30 days of varied orders and an installed app; a fresh admin token.
+    Safe to run again: existing shop, app and orders are kept."""
+    shop = sandbox.call("GET", f"/shops/{DEMO_SHOP}", ok=(200, 404))
+    if "domain" not in shop:
+        sandbox.call("POST", "/shops", {"domain": DEMO_SHOP, "name": DEMO_STORE, "currency": "USD",
+                                        "plan": "basic", "protected_data": True})
+        shop = sandbox.call("GET", f"/shops/{DEMO_SHOP}")
+    if shop["orders"] < DEMO_ORDERS // 2:
+        sandbox.call("POST", f"/shops/{DEMO_SHOP}/seed", {"orders": DEMO_ORDERS, "days": 30, "seed": 2026})
+    if not any(app["client_id"] == DEMO_CLIENT_ID for app in shop["apps"]):
+        sandbox.call("POST", f"/shops/{DEMO_SHOP}/apps", {"client_id": DEMO_CLIENT_ID, "scopes": DEMO_SCOPES,
+                                                           "name": "Boomerang"})
+    shop = sandbox.call("GET", f"/shops/{DEMO_SHOP}")
+    app = next(app for app in shop["apps"] if app["client_id"] == DEMO_CLIENT_ID)
+    token = sandbox.call("POST", f"/shops/{DEMO_SHOP}/apps/{DEMO_CLIENT_ID}/admin-token")["access_token"]
+    return {**shop, "client_secret": app["client_secret"]}, token
+
+
+def connect_demo(sandbox_url: str) -> tuple[User, dict]:
+    """Seed the demo login, make the sandbox shop, connect the account to it the custom-token
+    way (which starts the import) and return what to print. Safe to run again."""
+    from app.services import connect as connecting
+    from app.services.imports import latest_run
+
+    user = seed_demo(sample_orders=False)
+    account = db.session.get(Account, user.account_id)
+    # The three placeholder orders of `flask demo seed` would sit beside the shop's own #1001…
+    for number in range(1, len(_DEMO_ORDERS) + 1):
+        placeholder = db.session.scalar(select(Order).where(
+            Order.account_id == account.id, Order.shopify_order_id == 5_000_000_000_000 + number))
+        if placeholder is not None:
+            db.session.delete(placeholder)
+    db.session.commit()
+    sandbox = _Sandbox(sandbox_url)
+    shop, token = _demo_shop(sandbox)
+    origin = f"{sandbox.url}/store/{DEMO_SHOP}"
+    run = latest_run(account.id)
+    already = (account.is_connected and account.shop_domain == DEMO_SHOP and account.api_origin == origin
+               and run is not None and run.status == "completed")
+    if not already:
+        try:
+            grant = connecting.legacy_token_grant(token, shop["client_secret"])
+            connecting.connect(account, DEMO_SHOP, grant, origin)
+        except connecting.ConnectError as error:
+            raise click.ClickException(f"connecting the demo store failed: {error}") from None
+    else:
+        from jobs.imports import sync_webhooks
+
+        sync_webhooks.enqueue(account.id)  # the app's address may have changed
+    db.session.commit()  # end this session's transaction: the import committed in another
+    run = latest_run(account.id)
+    return db.session.get(User, user.id), {
+        "orders": shop["orders"], "import": run.status if run else "none",
+        "stored": db.session.scalar(select(func.count()).select_from(Order).where(
+            Order.account_id == account.id)), "sample": sandbox.call("GET", f"/shops/{DEMO_SHOP}/orders?limit=3"),
+    }
+
+
+@demo_cli.command("run")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.option("--sandbox-port", default=8001, type=int)
+def run_command(host: str, port: int, sandbox_port: int) -> None:
+    """Start the sandbox beside the app, connect the demo store to it, and serve until Ctrl-C."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from flask import current_app
+    from werkzeug.serving import run_simple
+
+    from app.config import INSTANCE_DIR
+    from jobs.schedule import InProcessScheduler
+
+    app = current_app._get_current_object()
+    base = f"http://{host}:{port}"
+    app.config["PUBLIC_BASE_URL"] = base  # where the sandbox delivers webhooks
+    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+    sandbox = _Sandbox(sandbox_url)
+    process = None
+    # `kill` (SIGTERM) stops the demo like Ctrl-C does, so the sandbox is stopped with it.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    if not sandbox.answers():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        log = open(INSTANCE_DIR / "sandbox.log", "ab")
+        env = {**os.environ, "SANDBOX_STATE_FILE": os.environ.get("SANDBOX_STATE_FILE")
+               or str(INSTANCE_DIR / "sandbox.pkl")}
+        env.pop("FLASK_APP", None)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "sandbox", "run", "--host", "127.0.0.1",
+             "--port", str(sandbox_port)], env=env, stdout=log, stderr=subprocess.STDOUT,
+            # Started from a background shell job, SIGINT arrives ignored: give it back, so the
+            # sandbox saves its state when asked to stop.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler))
+    try:
+        sandbox.wait()
+        user, facts = connect_demo(sandbox_url)
+        click.echo("")
+        click.echo(f"Boomerang demo: {user.account.name}")
+        click.echo(f"  Dashboard:  {base}/dashboard/   login {DEMO_EMAIL} / {DEMO_PASSWORD}")
+        click.echo(f"  Orders:     {base}/dashboard/orders   (initial import {facts['import']}; "
+                   f"{facts['stored']} orders stored, the shop has {facts['orders']})")
+        click.echo(f"  Sandbox:    {sandbox_url}/   (the fake Shopify: {DEMO_SHOP})")
+        click.echo("  Try it:     on the sandbox page, \"Place an order\" for the demo shop; Shopify's")
+        click.echo("              orders/create webhook reaches Boomerang and the order is in the")
+        click.echo("              dashboard's orders list within seconds.")
+        for order in facts["sample"].get("orders", [])[:3]:
+            click.echo(f"  Order to try: {order['name']}  {order['email']}")
+        click.echo("Serving (Ctrl-C stops the app and the sandbox)")
+        if app.config.get("SCHEDULER_ENABLED") and not hasattr(app.extensions["jobs"], "queue"):
+            InProcessScheduler(app).start()
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGINT)  # the sandbox saves its state on the way out
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()

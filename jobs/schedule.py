@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from croniter import croniter
 from flask import Flask
 
-from jobs import intake, maintenance
+from jobs import intake, maintenance, reconcile
 from jobs.queue import run_safely
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,7 @@ class Periodic:
 PERIODIC = [
     Periodic(maintenance.purge_all_expired_orders, "17 3 * * *"),
     Periodic(intake.sweep_unprocessed_deliveries, "*/2 * * * *"),
+    Periodic(reconcile.reconcile_all_accounts, "*/10 * * * *"),
 ]
 
 

@@ -12,3 +12,4 @@ def _require_login():
 
 
 from app.dashboard import privacy, views  # noqa: E402,F401  (routes register on bp)
+from app.dashboard import connect, orders  # noqa: E402,F401  (store connection, orders)

@@ -67,6 +67,8 @@ class Account(db.Model):
     previous_webhook_secret_encrypted: Mapped[str | None] = mapped_column(Text)
     granted_scopes: Mapped[list] = mapped_column(JSONType, default=list)
     shop_plan: Mapped[str | None] = mapped_column(String(64))
+    # The store's own name as Shopify reports it (the connect check), shown on the Store page.
+    shop_name: Mapped[str | None] = mapped_column(String(255))
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     disconnected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -76,6 +78,9 @@ class Account(db.Model):
     protected_data_readable: Mapped[bool | None] = mapped_column(Boolean)
     # The reconciliation job asks for orders updated since this moment.
     reconciled_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Webhook subscriptions: when they were last checked and made complete, or why that failed.
+    webhooks_ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    webhooks_error: Mapped[str | None] = mapped_column(Text)
 
     option_mode: Mapped[str] = mapped_column(String(32), default=OptionMode.CUSTOMER_CHOICE.value)
     exchange_enabled: Mapped[bool] = mapped_column(Boolean, default=True)

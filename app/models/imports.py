@@ -36,6 +36,10 @@ class ImportRun(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Paginated fallback: creation time of the last order committed, where a re-run continues.
+    resume_from: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Touched while a worker holds the run; a run left RUNNING with an old heartbeat was abandoned.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def finished(self) -> bool:

@@ -12,9 +12,9 @@ def scratch_app(tmp_path, _session_app):
     if _session_app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         url = f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
     else:
-        from tests.support.e2e import e2e_database_url
+        from tests.support.e2e import scratch_database_url
 
-        url = e2e_database_url()
+        url = scratch_database_url("_migrations")  # its own database: it drops every table
     app = make_test_app(SQLALCHEMY_DATABASE_URI=url)
     with app.app_context():
         db.drop_all()

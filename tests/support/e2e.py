@@ -20,13 +20,18 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 def e2e_database_url() -> str:
     """The base test database URL with `_e2e` appended to the database name (created if missing)."""
+    return scratch_database_url("_e2e")
+
+
+def scratch_database_url(suffix: str) -> str:
+    """The base test database URL with `suffix` appended to the database name (created if missing)."""
     from app.config import TestConfig
 
     url = make_url(TestConfig.SQLALCHEMY_DATABASE_URI)
     if url.get_backend_name() == "sqlite":
         path = Path(url.database)
-        return str(url.set(database=str(path.with_name(path.stem + "_e2e" + path.suffix))))
-    name = f"{url.database}_e2e"
+        return str(url.set(database=str(path.with_name(path.stem + suffix + path.suffix))))
+    name = f"{url.database}{suffix}"
     from sqlalchemy import create_engine
 
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")

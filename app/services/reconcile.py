@@ -1,0 +1,65 @@
+"""Reconciliation: ask Shopify for orders updated since the last sweep, so an order whose webhook
+never came (or came while we were down) is stored anyway (DESIGN §5, webhook intake)."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Account
+from app.services import imports
+from app.services.shopify_access import NotConnected, mark_disconnected
+from app.shopify import errors as E
+from app.shopify.operations import iter_orders
+
+log = logging.getLogger(__name__)
+
+# Each sweep re-reads a little of the last one: Shopify's search index trails writes by seconds,
+# and clocks differ.
+OVERLAP = timedelta(minutes=5)
+# An account never swept starts this far back (the initial import covers what came before).
+FIRST_SWEEP = timedelta(days=1)
+BATCH_SIZE = 100
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def connected_account_ids() -> list[int]:
+    """Accounts with a live store connection (disconnected ones are skipped)."""
+    return list(db.session.scalars(
+        select(Account.id).where(Account.shop_domain.is_not(None),
+                                 Account.access_token_encrypted.is_not(None),
+                                 Account.disconnected_at.is_(None)).order_by(Account.id)))
+
+
+def reconcile_account(account_id: int, now: datetime | None = None) -> dict:
+    """Upsert every order updated since ``reconciled_until`` − OVERLAP, then advance it.
+    Returns counts; a revoked token disconnects the account instead."""
+    account = db.session.get(Account, account_id)
+    if account is None or not account.is_connected:
+        return {"skipped": "not connected"}
+    started = now or _utcnow()
+    since = (account.reconciled_until or started - FIRST_SWEEP) - OVERLAP
+    counts = {"created": 0, "updated": 0, "stale": 0}
+    try:
+        client = imports.store_client(account)
+        for batch in imports.chunks(iter_orders(client, updated_at_min=since), BATCH_SIZE):
+            for outcome, number in imports.upsert_orders(account.id, batch).items():
+                counts[outcome] = counts.get(outcome, 0) + number
+            db.session.commit()
+    except NotConnected as error:
+        return {"skipped": str(error)}
+    except E.RevokedTokenError:
+        db.session.rollback()
+        mark_disconnected(account, imports.REVOKED_REASON)
+        db.session.commit()
+        return {"disconnected": imports.REVOKED_REASON}
+    # Never move backwards (a slow sweep finishing after a newer one).
+    if account.reconciled_until is None or started > account.reconciled_until:
+        account.reconciled_until = started
+    db.session.commit()
+    return counts

@@ -1,0 +1,23 @@
+"""Reconciliation: a periodic sweep of orders updated since the last one, per connected store."""
+import time
+
+from app.services import reconcile
+from jobs.queue import job
+
+
+@job(queue="maintenance", timeout=300, retry_intervals=())
+def reconcile_all_accounts() -> int:
+    """Every few minutes: fan out one reconciliation per connected account."""
+    account_ids = reconcile.connected_account_ids()
+    # One job per account per 10-minute slot: a second fan-out in the same slot adds nothing, and
+    # a failed job (kept by RQ under its id) cannot block the next slot's.
+    slot = int(time.time()) // 600
+    for account_id in account_ids:
+        reconcile_account.enqueue(account_id, job_id=f"reconcile-{account_id}-{slot}")
+    return len(account_ids)
+
+
+@job(queue="imports", timeout=1800, retry_intervals=(60, 300))
+def reconcile_account(account_id: int) -> dict:
+    """Upsert one account's orders updated since its last sweep; safe to run twice."""
+    return reconcile.reconcile_account(account_id)
