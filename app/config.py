@@ -136,6 +136,8 @@ class TestConfig(Config):
     # (the limit is read per request).
     RATELIMIT_STORAGE_URI = "memory://"
     LOGIN_RATE_LIMIT = "10000 per minute"
+    # In-process jobs run when the response is closed, so a test sees their effect at once.
+    JOBS_INPROCESS_THREAD = False
     # Off for test-client tests, which post forms directly; CSRF tests and every browser test
     # (the e2e app) switch it back on.
     WTF_CSRF_ENABLED = False

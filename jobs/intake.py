@@ -23,13 +23,15 @@ def sweep_unprocessed_deliveries() -> int:
     """Re-enqueue deliveries still unprocessed a few minutes after they arrived (Redis or a
     worker was down, or every retry failed). Returns how many were re-enqueued."""
     cutoff = datetime.now(timezone.utc) - timedelta(seconds=current_app.config["WEBHOOK_SWEEP_AFTER_SECONDS"])
-    ids = db.session.scalars(
-        select(WebhookDelivery.id).where(WebhookDelivery.processed_at.is_(None),
-                                         WebhookDelivery.received_at < cutoff,
-                                         WebhookDelivery.attempts < MAX_SWEEP_ATTEMPTS)
+    rows = db.session.execute(
+        select(WebhookDelivery.id, WebhookDelivery.attempts).where(
+            WebhookDelivery.processed_at.is_(None), WebhookDelivery.received_at < cutoff,
+            WebhookDelivery.attempts < MAX_SWEEP_ATTEMPTS)
         .order_by(WebhookDelivery.id).limit(1000)
     ).all()
     db.session.remove()  # hold no transaction while the jobs run
-    for delivery_id in ids:
-        process_webhook_delivery.enqueue(delivery_id, job_id=f"delivery-{delivery_id}")
-    return len(ids)
+    for delivery_id, attempts in rows:
+        # RQ keeps a finished or failed job's id for a while and refuses it again, so the id
+        # names the attempt: a retry after a failure is new, two sweeps of one attempt are not.
+        process_webhook_delivery.enqueue(delivery_id, job_id=f"sweep-{delivery_id}-{attempts}")
+    return len(rows)

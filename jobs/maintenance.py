@@ -1,4 +1,6 @@
 """Periodic housekeeping jobs."""
+from datetime import date
+
 from sqlalchemy import select
 
 from app.extensions import db
@@ -11,8 +13,10 @@ from jobs.queue import job
 def purge_all_expired_orders() -> int:
     """Daily: fan out one purge per account (each account's purge is its own job)."""
     account_ids = db.session.scalars(select(Account.id).order_by(Account.id)).all()
+    today = date.today().isoformat()
     for account_id in account_ids:
-        purge_account_orders.enqueue(account_id, job_id=f"purge-{account_id}")
+        # One purge per account per day; RQ refuses an id it still remembers (even failed).
+        purge_account_orders.enqueue(account_id, job_id=f"purge-{account_id}-{today}")
     return len(account_ids)
 
 

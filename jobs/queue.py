@@ -12,6 +12,7 @@ import functools
 import logging
 import os
 import re
+import queue as queue_module
 import threading
 from dataclasses import dataclass
 
@@ -121,10 +122,40 @@ class RQBackend:
 
 
 class InProcessBackend:
-    """The embedded default: no Redis, no worker; jobs run in this process."""
+    """The embedded default: no Redis, no worker; jobs run in this process.
+
+    Jobs queued during a request run after the response: on a background thread of this
+    process (the default — a server may never call the response's close() when the browser hangs
+    up early, e.g. after reading a redirect's headers), or, with JOBS_INPROCESS_THREAD off (the
+    test config), when the response is closed, which makes tests deterministic."""
 
     def __init__(self, app: Flask):
         self.app = app
+        self.use_thread = app.config.get("JOBS_INPROCESS_THREAD", True)
+        self._work: queue_module.Queue | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, jobs: list) -> None:
+        """Run request-deferred jobs on the background thread, one after another, in order."""
+        with self._lock:
+            if self._work is None:
+                self._work = queue_module.Queue()
+                threading.Thread(target=self._drain_forever, name="boomerang-jobs", daemon=True).start()
+        for job_func, args in jobs:
+            self._work.put((job_func, args))
+
+    def _drain_forever(self) -> None:
+        while True:
+            job_func, args = self._work.get()
+            try:
+                run_safely(self.app, job_func, args)
+            finally:
+                self._work.task_done()
+
+    def wait_idle(self) -> None:
+        """Block until every submitted job has run (tests and shutdown)."""
+        if self._work is not None:
+            self._work.join()
 
     def enqueue(self, job_func, args, job_id, unique):
         if has_request_context():
@@ -149,8 +180,12 @@ def run_safely(app: Flask, job_func, args) -> None:
 def _run_deferred(response):
     deferred = g.pop("deferred_jobs", None)
     if deferred:
-        app = current_app._get_current_object()
-        response.call_on_close(lambda: [run_safely(app, f, a) for f, a in deferred])
+        backend = current_app.extensions["jobs"]
+        if backend.use_thread:
+            backend.submit(deferred)
+        else:
+            app = current_app._get_current_object()
+            response.call_on_close(lambda: [run_safely(app, f, a) for f, a in deferred])
     return response
 
 

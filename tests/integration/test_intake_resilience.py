@@ -172,3 +172,34 @@ def test_another_accounts_data_request_is_a_404(account, client):
     db.session.commit()
     client.post("/login", data={"email": admin.email, "password": PASSWORD})
     assert client.get(f"/dashboard/privacy/{theirs.id}/export.json").status_code == 404
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL is not set (the embedded configuration has no Redis)")
+def test_the_sweeper_requeues_a_delivery_whose_job_failed(account, client, drain_jobs, monkeypatch):
+    """RQ remembers a failed job's id; a sweep after the failure must still queue a new attempt."""
+    calls = []
+
+    def flaky(delivery_id):
+        calls.append(delivery_id)
+        if len(calls) == 1:
+            delivery = db.session.get(WebhookDelivery, delivery_id)
+            delivery.attempts += 1
+            db.session.commit()
+            raise RuntimeError("Shopify was down")
+        return process_delivery(delivery_id)
+
+    monkeypatch.setattr("jobs.intake.process_delivery", flaky)
+    from dataclasses import replace
+
+    from jobs.intake import process_webhook_delivery
+
+    monkeypatch.setattr(process_webhook_delivery, "spec", replace(process_webhook_delivery.spec, retry_intervals=()))
+    post_webhook(client, ORDER, SHOP)
+    drain_jobs()
+    assert count(Order) == 0
+    delivery = db.session.scalar(select(WebhookDelivery))
+    delivery.received_at = datetime.now(timezone.utc) - timedelta(minutes=10)
+    db.session.commit()
+    assert sweep_unprocessed_deliveries() == 1
+    drain_jobs()
+    assert count(Order) == 1 and len(calls) == 2

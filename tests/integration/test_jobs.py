@@ -169,3 +169,23 @@ def test_rq_job_enqueued_again_while_waiting_is_not_queued_twice(rq_app):
 def test_rq_retry_intervals_grow(rq_app):
     job = purge_account_orders.enqueue(1)
     assert job.retry_intervals == [60, 600] and job.retries_left == 2
+
+
+def test_served_inprocess_jobs_run_on_a_thread_even_if_the_response_is_never_closed(tmp_path):
+    """What `make demo` runs: a job queued by a request runs although nobody closes the response
+    (a browser that hangs up after a redirect's headers)."""
+    app = make_test_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'thread.sqlite3'}",
+                        JOBS_BACKEND="inprocess", JOBS_INPROCESS_THREAD=True)
+    with app.app_context():
+        db.create_all()
+        account = make_account(name="Before")
+        db.session.commit()
+        account_id = account.id
+    with app.test_request_context("/"):
+        rename_account.enqueue(account_id, "After")
+        app.process_response(app.response_class("ok"))  # the response is never closed
+    app.extensions["jobs"].wait_idle()
+    with app.app_context():
+        assert db.session.get(type(account), account_id).name == "After"
+        db.session.remove()
+        db.engine.dispose()
