@@ -1,0 +1,168 @@
+"""Import benchmark: N orders from a bulk-export JSONL file into PostgreSQL, timed from the file
+to committed rows through the code the import job runs (`iter_bulk_objects` → `order_from_graphql`
+→ `imports.upsert_orders` in batches, a commit per batch), against the physical limit measured
+in the same run: the same rows, already prepared, loaded with a plain `COPY`.
+
+Requirement: at least half the speed of COPY; peak RSS under 150 MB. Also prints the speed-up
+over a page-by-page import under the 100-points/s plan, whose time is measured in the sandbox on
+a virtual clock (the bucket, not the CPU, sets its pace) and scaled to N.
+"""
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import RequirementNotMet
+from bench.bulk_jsonl import LAUNCHER, group_orders, sandbox_export_lines, write_jsonl
+from bench.intake import PG_URL, ROOT, _env, prepare_database
+
+BATCH = 500
+
+
+def child_import(path: str) -> dict:
+    """In a fresh process: the import's own path from file to committed rows."""
+    import resource
+
+    from app import create_app
+    from app.extensions import db
+    from app.models import Account
+    from app.services.imports import upsert_orders
+    from app.shopify.bulk import ORDER_CHILD_FIELDS, iter_bulk_objects
+    from app.shopify.mapping import order_from_graphql
+
+    app = create_app()
+    with app.app_context():
+        account_id = db.session.query(Account.id).filter_by(slug="bench").scalar()
+        started = time.perf_counter()
+        batch, count = [], 0
+        with open(path, "rb") as fh:
+            for node in iter_bulk_objects((raw.rstrip(b"\n") for raw in fh), ORDER_CHILD_FIELDS):
+                batch.append(order_from_graphql(node))
+                if len(batch) >= BATCH:
+                    upsert_orders(account_id, batch)
+                    db.session.commit()
+                    count += len(batch)
+                    batch = []
+        if batch:
+            upsert_orders(account_id, batch)
+            db.session.commit()
+            count += len(batch)
+        seconds = time.perf_counter() - started
+    return {"orders": count, "seconds": seconds, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def copy_baseline(path: Path) -> dict:
+    """Prepare the same rows in memory (not timed), then time a plain COPY of orders and lines."""
+    import psycopg
+
+    from app.shopify.bulk import ORDER_CHILD_FIELDS, iter_bulk_objects
+    from app.shopify.mapping import order_from_graphql
+
+    with open(path, "rb") as fh:
+        orders = [order_from_graphql(n) for n in iter_bulk_objects((r.rstrip(b"\n") for r in fh), ORDER_CHILD_FIELDS)]
+    with psycopg.connect(PG_URL) as conn:
+        account_id = conn.execute("SELECT id FROM accounts WHERE slug = 'bench'").fetchone()[0]
+        conn.execute("TRUNCATE orders, order_lines RESTART IDENTITY CASCADE")
+        conn.commit()
+        order_rows, line_rows = [], []
+        for number, o in enumerate(orders, start=1):
+            order_rows.append((number, account_id, o.shopify_order_id, o.name, o.email, o.customer_id, o.customer_name,
+                               json.dumps(o.shipping_address), o.shipping_country_code, o.currency, o.total_price,
+                               o.subtotal_price, o.total_discounts, json.dumps(list(o.discount_codes)),
+                               json.dumps(list(o.tags)), o.financial_status, o.fulfillment_status, o.created_at,
+                               o.updated_at, o.cancelled_at, o.created_at))
+            for line in o.lines:
+                line_rows.append((number, line.line_id, line.product_id, line.variant_id, line.title,
+                                  line.variant_title, line.sku, json.dumps(list(line.product_tags or ())),
+                                  line.quantity, line.unit_price, line.discounted_unit_value,
+                                  line.fulfilled_quantity, line.refunded_quantity, line.image_url))
+        started = time.perf_counter()
+        with conn.cursor().copy(
+                "COPY orders (id, account_id, shopify_order_id, name, email, customer_shopify_id, customer_name,"
+                " shipping_address, shipping_country, currency, total_price, subtotal_price, total_discounts,"
+                " discount_codes, tags, financial_status, fulfillment_status, created_at, updated_at,"
+                " cancelled_at, stored_at) FROM STDIN") as copy:
+            for row in order_rows:
+                copy.write_row(row)
+        with conn.cursor().copy(
+                "COPY order_lines (order_id, shopify_line_id, product_id, variant_id, title, variant_title, sku,"
+                " product_tags, quantity, unit_price, discounted_unit_price, fulfilled_quantity,"
+                " refunded_quantity, image_url) FROM STDIN") as copy:
+            for row in line_rows:
+                copy.write_row(row)
+        conn.commit()
+        seconds = time.perf_counter() - started
+        conn.execute("TRUNCATE orders, order_lines RESTART IDENTITY CASCADE")
+        conn.commit()
+    return {"orders": len(orders), "lines": len(line_rows), "seconds": seconds}
+
+
+def paginated_seconds_per_order(sample: int = 300) -> float:
+    """Virtual seconds per order of a page-by-page import on the basic (100 points/s) plan."""
+    import logging
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from app.shopify.client import ShopifyClient
+    from app.shopify.operations import iter_orders
+    from sandbox import VirtualClock, create_app
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    clock = VirtualClock(start=1_767_225_600.0)
+    app = create_app({"SANDBOX_CLOCK": clock})
+    store = app.extensions["sandbox"]
+    shop = "paged.myshopify.com"
+    store.create_shop(shop, "Paged", "USD", "basic")
+    store.create_app(shop, client_id="paged")
+    token = store.issue_admin_token(shop, "paged").token
+    store.seed(shop, orders=sample, days=20, seed=3)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        client = ShopifyClient(shop, token, api_origin=f"http://127.0.0.1:{server.server_port}/store/{shop}",
+                               sleep=clock.sleep, monotonic=clock.now)
+        started = clock.now()
+        count = sum(1 for _ in iter_orders(client))
+        return (clock.now() - started) / count
+    finally:
+        server.shutdown()
+        store.close()
+        thread.join(timeout=5)
+
+
+def run(smoke: bool = False) -> dict:
+    """Measure and print; returns the figures."""
+    n, rounds = (2_000, 1) if smoke else (50_000, 3)
+    env = _env()
+    templates = group_orders(sandbox_export_lines())
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bulk.jsonl"
+        write_jsonl(path, n, templates)
+        imports, copies = [], []
+        for _ in range(rounds):
+            prepare_database(env)
+            out = subprocess.run([sys.executable, "-c", LAUNCHER, sys.executable, "-c",
+                                  f"import json, bench.import_bulk as b; print(json.dumps(b.child_import({str(path)!r})))"],
+                                 env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+            imports.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            copies.append(copy_baseline(path))
+    import_s = statistics.median(r["seconds"] for r in imports)
+    copy_s = statistics.median(c["seconds"] for c in copies)
+    rss = max(r["peak_rss_mb"] for r in imports)
+    ratio = copy_s / import_s
+    paged = paginated_seconds_per_order() * n
+    print(f"import_bulk: {n:,} orders ({copies[0]['lines']:,} lines): import {import_s:.2f}s "
+          f"({n / import_s:,.0f} orders/s), COPY {copy_s:.2f}s ({n / copy_s:,.0f} orders/s) -> "
+          f"{ratio:.2f} of COPY speed (need >= 0.5); peak RSS {rss:.0f} MB (need < 150)")
+    print(f"import_bulk: page-by-page under the 100 points/s plan would take {paged / 3600:.1f} h "
+          f"for {n:,} orders: bulk is {paged / import_s:,.0f}x faster")
+    figures = {"orders": n, "import_seconds": import_s, "copy_seconds": copy_s, "ratio_of_copy": ratio,
+               "peak_rss_mb": rss, "paginated_estimate_seconds": paged}
+    if not smoke and (ratio < 0.5 or rss >= 150):
+        raise RequirementNotMet(f"import at {ratio:.2f} of COPY speed, peak RSS {rss:.0f} MB")
+    return figures
