@@ -101,6 +101,11 @@ class Config:
     RATELIMIT_KEY_PREFIX = "boomerang-limits"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    # Portal order look-ups, per shop and address; a portal session lasts this long.
+    PORTAL_LOOKUP_RATE_LIMIT = os.environ.get("PORTAL_LOOKUP_RATE_LIMIT", "10 per minute;60 per hour")
+    PORTAL_SESSION_MINUTES = int(os.environ.get("PORTAL_SESSION_MINUTES", 120))
+    # A shopper waits on the exchange variant list and the stock re-check: keep it short.
+    PORTAL_SHOPIFY_TIMEOUT = float(os.environ.get("PORTAL_SHOPIFY_TIMEOUT", 4.0))
 
     PASSWORD_HASH_METHOD = "scrypt"
 
@@ -136,6 +141,7 @@ class TestConfig(Config):
     # (the limit is read per request).
     RATELIMIT_STORAGE_URI = "memory://"
     LOGIN_RATE_LIMIT = "10000 per minute"
+    PORTAL_LOOKUP_RATE_LIMIT = "10000 per minute"
     # In-process jobs run when the response is closed, so a test sees their effect at once.
     JOBS_INPROCESS_THREAD = False
     # Off for test-client tests, which post forms directly; CSRF tests and every browser test

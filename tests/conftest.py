@@ -22,7 +22,7 @@ from app.config import TestConfig
 from app.extensions import db
 from app.services.intake import forget_shop_keys
 
-pytest_plugins = ["tests.support.e2e"]
+pytest_plugins = ["tests.support.e2e", "tests.sandbox_fixtures"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_FIXTURES = PROJECT_ROOT.parent / "shared" / "fixtures"

@@ -1,6 +1,7 @@
-"""Dashboard forms: staff and general settings."""
+"""Dashboard forms: staff, general settings and returns settings."""
 from flask_wtf import FlaskForm
-from wtforms import EmailField, IntegerField, PasswordField, SelectField, StringField, URLField
+from wtforms import (BooleanField, EmailField, IntegerField, PasswordField, RadioField, SelectField, StringField,
+                     TextAreaField, URLField, ValidationError)
 from app.forms import strip_spaces
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp, URL
 
@@ -42,3 +43,54 @@ class GeneralSettingsForm(FlaskForm):
         DataRequired("Choose a colour."),
         Regexp(r"^#[0-9a-fA-F]{6}$", message="Use a colour like #1f6feb."),
     ])
+
+
+def _lines(text: str | None) -> list[str]:
+    """One entry per line (commas also split tags); blank lines and surrounding spaces dropped."""
+    return [part.strip() for part in (text or "").splitlines() if part.strip()]
+
+
+class ReturnsSettingsForm(FlaskForm):
+    """How the portal treats returns: who picks the option, exchanges, exclusions and reasons."""
+
+    option_mode = RadioField("Who chooses refund, credit note or exchange?", choices=[
+        ("customer_choice", "The customer, per item, in the portal"),
+        ("rules", "My rules, automatically (the portal does not ask)"),
+    ], validators=[InputRequired("Choose who decides.")])
+    exchange_enabled = BooleanField("Offer exchanges for another size or colour")
+    excluded_product_tags = TextAreaField(
+        "Products that cannot be returned (product tags, one per line)", render_kw={"rows": 3})
+    return_reasons = TextAreaField("Return reasons (one per line, shown in this order)", render_kw={"rows": 7})
+
+    def tags(self) -> list[str]:
+        """The excluded tags, lowercased (Shopify compares tags case-insensitively), without repeats."""
+        found = [t.strip() for line in _lines(self.excluded_product_tags.data) for t in line.split(",") if t.strip()]
+        return list(dict.fromkeys(t.lower() for t in found))
+
+    def reasons(self) -> list[str]:
+        """The reasons in the order given."""
+        return _lines(self.return_reasons.data)
+
+    # The validators leave field.data as typed, so a refused form shows the text exactly as sent.
+    def validate_excluded_product_tags(self, field):
+        tags = self.tags()
+        if len(tags) > 50:
+            raise ValidationError("List at most 50 tags.")
+        too_long = [t for t in tags if len(t) > 255]
+        if too_long:
+            raise ValidationError(f"“{too_long[0][:40]}…” is longer than Shopify allows for a tag (255).")
+
+    def validate_return_reasons(self, field):
+        reasons = self.reasons()
+        if not reasons:
+            raise ValidationError("Keep at least one reason, e.g. Faulty.")
+        if len(reasons) > 20:
+            raise ValidationError("List at most 20 reasons; customers choose from all of them.")
+        too_long = [r for r in reasons if len(r) > 120]
+        if too_long:
+            raise ValidationError(f"“{too_long[0][:40]}…” is too long: keep each reason under 120 characters.")
+        seen = set()
+        for reason in reasons:
+            if reason.lower() in seen:
+                raise ValidationError(f"“{reason}” is listed twice.")
+            seen.add(reason.lower())

@@ -4,7 +4,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.dashboard import bp
-from app.dashboard.forms import GeneralSettingsForm, RemoveStaffForm, StaffForm
+from app.dashboard.forms import GeneralSettingsForm, RemoveStaffForm, ReturnsSettingsForm, StaffForm
 from app.dashboard.scope import admin_required, current_account, scoped
 from app.extensions import db
 from app.models import Order, Return, User
@@ -71,5 +71,32 @@ def settings():
         db.session.commit()
         flash("Settings saved.", "success")
         return redirect(url_for("dashboard.settings"), code=303)
-    return render_template("dashboard/settings.html", form=form, account=account), (
-        422 if request.method == "POST" else 200)
+    return render_template("dashboard/settings.html", form=form, account=account,
+                           returns_form=_returns_form(account)), 422 if request.method == "POST" else 200
+
+
+def _returns_form(account) -> ReturnsSettingsForm:
+    """The returns settings form, filled from the account (lists shown one entry per line);
+    never from the posted data, which belongs to the general form when that one was sent."""
+    return ReturnsSettingsForm(formdata=None, data={
+        "option_mode": account.option_mode, "exchange_enabled": account.exchange_enabled,
+        "excluded_product_tags": "\n".join(account.excluded_product_tags or []),
+        "return_reasons": "\n".join(account.return_reasons or [])})
+
+
+@bp.post("/settings/returns")
+@admin_required
+def returns_settings():
+    """Option mode, exchanges, excluded product tags and return reasons."""
+    account = current_account()
+    returns_form = ReturnsSettingsForm()
+    if returns_form.validate_on_submit():
+        account.option_mode = returns_form.option_mode.data
+        account.exchange_enabled = returns_form.exchange_enabled.data
+        account.excluded_product_tags = returns_form.tags()
+        account.return_reasons = returns_form.reasons()
+        db.session.commit()
+        flash("Return settings saved.", "success")
+        return redirect(url_for("dashboard.settings") + "#returns", code=303)
+    general = GeneralSettingsForm(formdata=None, obj=account)
+    return render_template("dashboard/settings.html", form=general, account=account, returns_form=returns_form), 422

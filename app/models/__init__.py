@@ -2,6 +2,7 @@
 from app.models.accounts import Account, User, Role, OptionMode, ReturnAction, ConnectionMethod
 from app.models.imports import ImportRun, ImportStatus
 from app.models.orders import Order, OrderLine
+from app.models.outbox import OutboxEmail
 from app.models.returns import Return, ReturnItem, ReturnEvent, ReturnStatus, ItemResolution
 from app.models.rules import Rule
 from app.models.webhooks import WebhookDelivery, TrackingEvent
@@ -10,6 +11,7 @@ __all__ = [
     "Account", "User", "Role", "OptionMode", "ReturnAction", "ConnectionMethod",
     "ImportRun", "ImportStatus",
     "Order", "OrderLine",
+    "OutboxEmail",
     "Return", "ReturnItem", "ReturnEvent", "ReturnStatus", "ItemResolution",
     "Rule",
     "WebhookDelivery", "TrackingEvent",

@@ -1,2 +1,242 @@
-"""Customer portal pages."""
-from app.portal import bp  # noqa: F401
+"""Customer portal pages: find the order, choose items, review, submit, follow the return.
+
+Every step is a plain form post that works without JavaScript; htmx only loads the exchange
+variant picker in place. Views parse, call `app.services.returns`, and render.
+"""
+import secrets
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from app.domain.returns import TransitionRefused
+from app.extensions import db, limiter
+from app.models import Account, Return
+from app.portal import bp
+from app.portal import session as portal
+from app.portal.forms import CancelForm, LookupForm, TrackingForm, hidden_fields, parse_selections, raw_state
+from app.domain.returns import STATUS_LABELS
+from app.portal.status import compose_confirmation, customer_events, item_outcome, timeline
+from app.portal.variants import VariantsUnavailable, live_variants
+from app.services import returns as service
+
+NOT_FOUND = ("We could not find that order. Check the order number (it is in your order confirmation "
+             "email) and use the email address you ordered with.")
+DEFAULT_LOOKUP_LIMIT = "10 per minute;60 per hour"
+
+
+def _account(slug: str) -> Account:
+    account = db.session.scalar(select(Account).where(Account.slug == slug))
+    if account is None:
+        abort(404)
+    return account
+
+
+def _lookup_limit() -> str:
+    return current_app.config.get("PORTAL_LOOKUP_RATE_LIMIT", DEFAULT_LOOKUP_LIMIT)
+
+
+def _lookup_key() -> str:
+    # Per address and shop: guessing at one shop does not lock the address out of another.
+    return f"portal-lookup:{(request.view_args or {}).get('slug', '')}:{request.remote_addr}"
+
+
+@bp.errorhandler(429)
+def _too_many(error):
+    slug = (request.view_args or {}).get("slug")
+    account = db.session.scalar(select(Account).where(Account.slug == slug)) if slug else None
+    if account is None:
+        return render_template("errors/error.html", code=429, title="Too many attempts",
+                               message="Too many attempts. Please wait a minute and try again."), 429
+    form = LookupForm()
+    return render_template("portal/lookup.html", account=account, form=form, too_many=True), 429
+
+
+@bp.route("/<slug>", methods=["GET", "POST"])
+@limiter.limit(_lookup_limit, key_func=_lookup_key, methods=["POST"])
+def lookup(slug: str):
+    """Find the order by number and email; success opens a portal session for that order."""
+    account = _account(slug)
+    form = LookupForm()
+    not_found = False
+    if form.validate_on_submit():
+        order_id = portal.find_order_id(account.id, form.order_number.data, form.email.data)
+        if order_id is not None:
+            portal.open_session(account, order_id)
+            return redirect(url_for("portal.items", slug=slug), code=303)
+        not_found = True
+    status = 200 if request.method == "GET" else 422
+    return render_template("portal/lookup.html", account=account, form=form, not_found=not_found,
+                           not_found_message=NOT_FOUND), status
+
+
+def _session_order_or_redirect(account: Account):
+    order = portal.session_order(account)
+    if order is None:
+        flash("Please find your order first.", "info")
+    return order
+
+
+def _render_items(account, order, state=None, errors=None, problem=None, status=200):
+    """The choose-items page; lines chosen for exchange get their variant picker inline
+    (that is how exchange works without JavaScript)."""
+    state, errors = state or {}, errors or {}
+    verdicts = service.eligibility(account, order)
+    pickers = {}
+    variants_for = live_variants(account)
+    for line in order.lines:
+        fields = state.get(line.id, {})
+        if fields.get("return") == "1" and fields.get("option") == service.EXCHANGE:
+            pickers[line.id] = _picker(line, variants_for)
+    return render_template(
+        "portal/items.html", account=account, order=order, verdicts=verdicts, state=state, errors=errors,
+        pickers=pickers, options=service.allowed_options(account), labels=service.OPTION_LABELS,
+        value_of=service.item_value, problem=problem,
+        any_returnable=any(v.returnable for v in verdicts.values())), status
+
+
+def _picker(line, variants_for) -> dict:
+    try:
+        choices = service.exchange_choices(line, variants_for(line.product_id)) if line.product_id else []
+    except VariantsUnavailable as error:
+        return {"error": str(error), "variants": []}
+    return {"error": None if choices else "No other size or colour is in stock right now.",
+            "variants": [(v.variant_id, service.variant_label(v)) for v in choices]}
+
+
+@bp.route("/<slug>/items", methods=["GET", "POST"])
+def items(slug: str):
+    """Choose items, quantities, reasons and (in customer-choice mode) options; POST → review."""
+    account = _account(slug)
+    order = _session_order_or_redirect(account)
+    if order is None:
+        return redirect(url_for("portal.lookup", slug=slug), code=303)
+    if request.method == "GET":
+        return _render_items(account, order)
+    state = raw_state(request.form)
+    if request.form.get("action") == "edit":
+        return _render_items(account, order, state)
+    selections, errors = parse_selections(state, bool(service.allowed_options(account)))
+    if errors:
+        return _render_items(account, order, state, errors, status=422)
+    try:
+        planned = service.check_selections(account, order, selections, live_variants(account))
+    except (service.ReturnRefused, VariantsUnavailable) as error:
+        return _render_items(account, order, state, problem=str(error), status=422)
+    return render_template("portal/review.html", account=account, order=order, planned=planned,
+                           hidden=hidden_fields(selections), token=secrets.token_urlsafe(32),
+                           labels=service.OPTION_LABELS, total=sum(p.value for p in planned),
+                           rules_mode=not service.allowed_options(account))
+
+
+@bp.get("/<slug>/items/<int:line_id>/variants")
+def variants(slug: str, line_id: int):
+    """The exchange picker for one line (htmx fragment; a whole page without htmx)."""
+    account = _account(slug)
+    order = portal.session_order(account)
+    line = next((ln for ln in order.lines if ln.id == line_id), None) if order else None
+    if line is None or service.EXCHANGE not in service.allowed_options(account):
+        abort(404)
+    picker = _picker(line, live_variants(account))
+    return render_template("portal/_partials/variant_picker.html", account=account, line=line, picker=picker,
+                           chosen=request.args.get("chosen", ""))
+
+
+@bp.post("/<slug>/submit")
+def submit(slug: str):
+    """Create the return (once per submission token) and show its confirmation."""
+    account = _account(slug)
+    order = portal.session_order(account)
+    if order is None:
+        return _refused(account, "Your session has ended, so nothing was sent. Please find your order again.")
+    selections, errors = parse_selections(raw_state(request.form), bool(service.allowed_options(account)))
+    if errors:
+        first = next(iter(next(iter(errors.values())).values()))
+        return _refused(account, f"Some choices were missing or not valid ({first}), so nothing was sent.")
+    posted_order = request.form.get("order_id", "")
+    if posted_order != str(order.id):
+        return _refused(account, "That order does not belong to this session, so nothing was sent.")
+    try:
+        ret, _created = service.create_return(
+            account, order.id, selections, request.form.get("submission_token", ""),
+            variants_for=live_variants(account), actor=order.email,
+            compose_email=lambda r: compose_confirmation(account, r, _status_url(r)))
+    except (service.ReturnRefused, VariantsUnavailable) as error:
+        return _refused(account, str(error))
+    return redirect(url_for("portal.confirmation", slug=slug, token=portal.status_token(ret)), code=303)
+
+
+def _refused(account: Account, message: str):
+    return render_template("portal/problem.html", account=account, message=message), 422
+
+
+def _status_url(ret: Return) -> str:
+    base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
+    return base + url_for("portal.status", slug=_slug_of(ret), token=portal.status_token(ret))
+
+
+def _slug_of(ret: Return) -> str:
+    return db.session.get(Account, ret.account_id).slug
+
+
+def _return_or_404(account: Account, token: str) -> Return:
+    ret = portal.return_from_token(account, token)
+    if ret is None:
+        abort(404)
+    return ret
+
+
+@bp.get("/<slug>/returns/<token>/confirmed")
+def confirmation(slug: str, token: str):
+    """What happens next, and the tracking number form."""
+    account = _account(slug)
+    ret = _return_or_404(account, token)
+    return render_template("portal/confirmation.html", account=account, ret=ret, token=token,
+                           form=TrackingForm(), labels=service.OPTION_LABELS)
+
+
+@bp.get("/<slug>/returns/<token>")
+def status(slug: str, token: str):
+    """The return's status and timeline, from the signed link; tracking and cancel while OPEN."""
+    account = _account(slug)
+    ret = _return_or_404(account, token)
+    return _render_status(account, ret, token)
+
+
+def _render_status(account, ret, token, form=None, status=200):
+    return render_template("portal/status.html", account=account, ret=ret, token=token,
+                           form=form or TrackingForm(tracking_number=ret.tracking_number),
+                           cancel_form=CancelForm(), steps=timeline(ret),
+                           labels=service.OPTION_LABELS, status_label=STATUS_LABELS.get(ret.status, ret.status),
+                           outcome_of=item_outcome, events=customer_events(ret)), status
+
+
+@bp.post("/<slug>/returns/<token>/tracking")
+def tracking(slug: str, token: str):
+    """Add or correct the tracking number (only while the return is OPEN)."""
+    account = _account(slug)
+    ret = _return_or_404(account, token)
+    form = TrackingForm()
+    if form.validate_on_submit():
+        try:
+            number = service.set_tracking(ret, form.tracking_number.data, ret.customer_email)
+        except (service.ReturnRefused, TransitionRefused) as error:
+            form.tracking_number.errors = [str(error)]
+        else:
+            flash(f"Thank you. Tracking number {number} is saved.", "success")
+            return redirect(url_for("portal.status", slug=slug, token=token), code=303)
+    return _render_status(account, ret, token, form=form, status=422)
+
+
+@bp.post("/<slug>/returns/<token>/cancel")
+def cancel(slug: str, token: str):
+    """Cancel the return before it ships."""
+    account = _account(slug)
+    ret = _return_or_404(account, token)
+    if CancelForm().validate_on_submit():
+        try:
+            service.cancel_return(ret, ret.customer_email, by_customer=True)
+        except TransitionRefused as error:
+            flash(str(error), "error")
+        else:
+            flash(f"Return {ret.rma_number} is cancelled. Nothing will be refunded or exchanged.", "success")
+    return redirect(url_for("portal.status", slug=slug, token=token), code=303)

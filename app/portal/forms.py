@@ -1,0 +1,108 @@
+"""Portal forms: the order lookup (WTForms), tracking, and the per-line item choices.
+
+The item choices are one field group per order line (`line-<id>-return`, `-quantity`, `-reason`,
+`-note`, `-option`, `-variant`), so they are parsed here by hand rather than with nested WTForms
+forms. Parsing only reports what a person can fix (a missing reason, an exchange without a size);
+everything else (unknown lines, quantities, options the shop does not offer) is checked by
+`app.services.returns.check_selections`, which trusts nothing that was posted.
+"""
+import re
+
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+
+from app.forms import strip_spaces
+from app.services.returns import EXCHANGE, NOTE_MAX, TRACKING_MAX, Selection
+
+_LINE_KEY = re.compile(r"^line-(\d{1,18})-(return|quantity|reason|note|option|variant)$")
+FIELDS = ("return", "quantity", "reason", "note", "option", "variant")
+
+
+class LookupForm(FlaskForm):
+    """Find the order: its number and the email it was placed with."""
+
+    order_number = StringField("Order number", filters=[strip_spaces], validators=[
+        DataRequired("Enter your order number."), Length(max=64, message="That order number is too long.")],
+        render_kw={"inputmode": "text", "autocapitalize": "characters", "placeholder": "#1001"})
+    email = StringField("Email address", filters=[strip_spaces], validators=[
+        DataRequired("Enter the email address you ordered with."),
+        Length(max=254, message="That email address is too long.")],
+        render_kw={"type": "email", "inputmode": "email", "autocapitalize": "none", "spellcheck": "false"})
+
+
+class TrackingForm(FlaskForm):
+    """Add or correct the parcel's tracking number."""
+
+    tracking_number = StringField("Tracking number", filters=[strip_spaces], validators=[
+        DataRequired("Enter the tracking number from your shipping label."),
+        Length(max=TRACKING_MAX + 20, message="That tracking number is too long.")],
+        render_kw={"autocapitalize": "characters", "spellcheck": "false"})
+
+
+class CancelForm(FlaskForm):
+    """Only the CSRF token: the return is named by the signed link."""
+
+
+def raw_state(formdata) -> dict[int, dict[str, str]]:
+    """Every posted line field, by line id, as the strings that were sent (to fill the form again)."""
+    state: dict[int, dict[str, str]] = {}
+    for key in formdata:
+        match = _LINE_KEY.match(key)
+        if match:
+            state.setdefault(int(match.group(1)), {})[match.group(2)] = (formdata.get(key) or "").strip()
+    return state
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) <= 18 else None
+
+
+def parse_selections(state: dict[int, dict[str, str]], options_offered: bool):
+    """(selections, errors): the lines ticked for return, and per line id a dict of field -> message
+    for what the customer must fix. `options_offered` is False in rules mode (no option asked)."""
+    selections, errors = [], {}
+    for line_id, fields in sorted(state.items()):
+        if fields.get("return") != "1":
+            continue
+        problems = {}
+        quantity = _int(fields.get("quantity"))
+        if quantity is None or quantity < 1:
+            problems["quantity"] = "Choose how many to return."
+        reason = fields.get("reason") or ""
+        if not reason:
+            problems["reason"] = "Choose a reason."
+        note = fields.get("note") or None
+        if note and len(note) > NOTE_MAX:
+            problems["note"] = f"Keep the note under {NOTE_MAX} characters."
+        option = fields.get("option") or None
+        variant_id = None
+        if options_offered and option is None:
+            problems["option"] = "Choose what you would like back."
+        if option == EXCHANGE:
+            # A variant radio left over from a picker the customer switched away from is dropped;
+            # only an exchange carries one.
+            variant_id = _int(fields.get("variant"))
+            if variant_id is None:
+                problems["variant"] = "Choose the size or colour you want instead."
+        if problems:
+            errors[line_id] = problems
+            continue
+        selections.append(Selection(line_id=line_id, quantity=quantity, reason=reason, note=note,
+                                    option=option, variant_id=variant_id))
+    return selections, errors
+
+
+def hidden_fields(selections: list[Selection]) -> list[tuple[str, str]]:
+    """The checked selections as (name, value) pairs for the review page's hidden inputs."""
+    pairs = []
+    for sel in selections:
+        prefix = f"line-{sel.line_id}-"
+        pairs += [(prefix + "return", "1"), (prefix + "quantity", str(sel.quantity)), (prefix + "reason", sel.reason)]
+        if sel.note:
+            pairs.append((prefix + "note", sel.note))
+        if sel.option:
+            pairs.append((prefix + "option", sel.option))
+        if sel.variant_id is not None:
+            pairs.append((prefix + "variant", str(sel.variant_id)))
+    return pairs

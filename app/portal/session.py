@@ -1,0 +1,95 @@
+"""The portal's idea of who the shopper is: nobody, only "whoever found this order".
+
+A successful lookup opens a portal session scoped to that one order of that one shop (kept in
+Flask's signed session cookie, expiring after PORTAL_SESSION_MINUTES). The status page is reached
+instead through a signed link (itsdangerous, own salt) in the confirmation email, which names one
+return of one shop and needs no session at all.
+"""
+import re
+import time
+
+from flask import current_app, session
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import bindparam, select
+
+from app.extensions import db
+from app.models import Account, Order, Return
+
+SESSION_KEY = "portal"
+DEFAULT_MINUTES = 120
+STATUS_SALT = "boomerang.portal.return-status"
+_SPACES = re.compile(r"\s+")
+
+
+def normalise_order_number(raw: str | None) -> tuple[str, ...]:
+    """The two order names a typed number may mean: "1001", "#1001" and "# 1001" all mean "#1001"
+    (Shopify's default), and a shop whose names have no "#" ("EU1001") is matched too."""
+    bare = _SPACES.sub("", raw or "").lstrip("#")
+    return (f"#{bare}", bare) if bare else ()
+
+
+def normalise_email(raw: str | None) -> str:
+    """Emails are stored lowercased; people type them with capitals and stray spaces."""
+    return _SPACES.sub("", raw or "").lower()
+
+
+# Built once: the lookup is the portal's hottest query, and building a statement per request costs
+# more than running it (bench/portal_lookup.py compares it with raw SQL).
+_orders = Order.__table__
+_LOOKUP = (select(_orders.c.id)
+           .where(_orders.c.account_id == bindparam("account_id"),
+                  _orders.c.name.in_([bindparam("hash_name"), bindparam("bare_name")]),
+                  _orders.c.email == bindparam("email"))
+           .order_by(_orders.c.created_at.desc()).limit(1))
+
+
+def find_order_id(account_id: int, order_number: str, email: str) -> int | None:
+    """The lookup the portal runs: one probe of ix_orders_portal_lookup (account_id, name, email).
+
+    Only the id is read (the session keeps nothing else); newest first should a shop reuse a name."""
+    names, address = normalise_order_number(order_number), normalise_email(email)
+    if not names or not address:
+        return None
+    return db.session.connection().execute(_LOOKUP, {
+        "account_id": account_id, "hash_name": names[0], "bare_name": names[1], "email": address}).scalar()
+
+
+def open_session(account: Account, order_id: int) -> None:
+    """Scope the browser to this one order (any earlier portal session is replaced)."""
+    session[SESSION_KEY] = {"a": account.id, "o": order_id, "t": int(time.time())}
+
+
+def close_session() -> None:
+    session.pop(SESSION_KEY, None)
+
+
+def session_order(account: Account) -> Order | None:
+    """The order this browser looked up in this shop, or None (no lookup, other shop, expired,
+    or the order was purged since)."""
+    data = session.get(SESSION_KEY)
+    if not isinstance(data, dict) or data.get("a") != account.id:
+        return None
+    minutes = current_app.config.get("PORTAL_SESSION_MINUTES", DEFAULT_MINUTES)
+    if not isinstance(data.get("t"), int) or time.time() - data["t"] > minutes * 60:
+        return None
+    return db.session.scalar(select(Order).where(Order.id == data.get("o"), Order.account_id == account.id))
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=STATUS_SALT)
+
+
+def status_token(ret: Return) -> str:
+    """The token of the link in the confirmation email: names this return of this shop."""
+    return _serializer().dumps([ret.account_id, ret.id])
+
+
+def return_from_token(account: Account, token: str) -> Return | None:
+    """The return a status-link token names, if the signature holds and it is this shop's."""
+    try:
+        account_id, return_id = _serializer().loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if account_id != account.id or not isinstance(return_id, int):
+        return None
+    return db.session.scalar(select(Return).where(Return.id == return_id, Return.account_id == account.id))

@@ -1,0 +1,76 @@
+"""What the customer is told about a return: the status timeline and the confirmation email."""
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import render_template
+
+from app.domain import returns as states
+from app.models import Account, Return
+
+# Timeline entries a customer may read; staff-only entries (decision traces, Shopify calls) stay
+# on the dashboard.
+CUSTOMER_EVENT_KINDS = {"created", "tracking", "cancelled", "email", "status", "issued", "rules_pending"}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One milestone: done when `at` is set; `current` marks where the return is now."""
+
+    label: str
+    at: datetime | None
+    done: bool = False
+    current: bool = False
+    detail: str | None = None
+
+
+def timeline(ret: Return) -> list[Step]:
+    """Created → in transit → received → processed (→ closed), or created → cancelled."""
+    if ret.status == states.CANCELLED:
+        return [Step("Return started", ret.created_at, done=True),
+                Step("Cancelled", ret.cancelled_at, done=True, current=True, detail="Nothing will be refunded or exchanged.")]
+    milestones = [
+        (states.OPEN, "Return started", ret.created_at, "Send the items back with your RMA number in the parcel."),
+        (states.IN_TRANSIT, "On its way", ret.in_transit_at, "The carrier has your parcel."),
+        (states.RECEIVED, "Received", ret.received_at, "The shop has your parcel."),
+        (states.PROCESSED, "Processed", ret.processed_at, "Your refund, credit note or exchange is being issued."),
+    ]
+    if ret.status == states.CLOSED:
+        milestones.append((states.CLOSED, "Completed", ret.closed_at, None))
+    reached = states.FORWARD.index(ret.status) if ret.status in states.FORWARD else 0
+    steps = []
+    for status, label, at, detail in milestones:
+        index = states.FORWARD.index(status)
+        done = index <= reached
+        # A skipped step (received without a carrier scan) shows as done, without a date.
+        steps.append(Step(label, at if done else None, done=done, current=index == reached,
+                          detail=detail if index == reached else None))
+    return steps
+
+
+def item_outcome(item, currency: str) -> str | None:
+    """What the customer got for an item, once issued."""
+    if item.resolution != "ISSUED":
+        return None
+    if item.option == "refund":
+        return f"Refunded {item.issued_amount} {currency}" if item.issued_amount is not None else "Refunded"
+    if item.option == "credit":
+        ending = f" (code ending {item.gift_card_last_characters})" if item.gift_card_last_characters else ""
+        return f"Gift card sent{ending}"
+    if item.option == "exchange":
+        return f"Exchange order {item.exchange_order_name}" if item.exchange_order_name else "Exchange sent"
+    return "Done"
+
+
+def customer_events(ret: Return) -> list:
+    """The timeline entries the customer sees, newest first."""
+    return sorted((e for e in ret.events if e.kind in CUSTOMER_EVENT_KINDS),
+                  key=lambda e: (e.created_at, e.id or 0), reverse=True)
+
+
+def compose_confirmation(account: Account, ret: Return, status_url: str) -> tuple[str, str, str]:
+    """(subject, text, html) of the confirmation email; the link opens the status page."""
+    context = {"account": account, "ret": ret, "status_url": status_url,
+               "rules_mode": ret.option_source == "rules"}
+    subject = f"Your return {ret.rma_number} for order {ret.order_name}"
+    return (subject, render_template("portal/email/confirmation.txt", **context),
+            render_template("portal/email/confirmation.html", **context))

@@ -1,0 +1,336 @@
+"""Returns made in the portal: what can be returned, creating a return in one transaction,
+cancelling it, and the customer's tracking number.
+
+The browser is never trusted: every submission is checked again here against the stored order,
+the account's settings and (for exchanges) live stock, and a refused submission writes nothing.
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Callable, Iterable
+
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from app.domain import returns as states
+from app.domain.eligibility import Eligibility, LineFacts, OrderFacts, Policy, line_eligibility, order_problem
+from app.extensions import db
+from app.models import Account, Order, OrderLine, Return, ReturnEvent, ReturnItem, OptionMode
+
+REFUND, CREDIT, EXCHANGE = "refund", "credit", "exchange"
+OPTION_LABELS = {REFUND: "Refund", CREDIT: "Credit note", EXCHANGE: "Exchange"}
+NOTE_MAX = 500
+TRACKING_MAX = 64
+RMA_BASE = 100_000
+
+
+class ReturnRefused(ValueError):
+    """A submission the rules do not allow; the message is what the customer reads."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """One line the customer wants to return, as posted (every field still to be checked)."""
+
+    line_id: int
+    quantity: int
+    reason: str
+    note: str | None = None
+    option: str | None = None
+    variant_id: int | None = None
+
+
+@dataclass(frozen=True)
+class PlannedItem:
+    """A checked selection: the stored line, the value it gives and the exchange variant's name."""
+
+    line: OrderLine
+    selection: Selection
+    value: Decimal
+    variant_title: str | None = None
+
+
+# A function giving a product's variants live from Shopify: product id -> VariantData tuple.
+VariantsFor = Callable[[int], Iterable]
+
+
+def policy_for(account: Account) -> Policy:
+    """The account's settings that decide eligibility."""
+    return Policy(return_window_days=account.return_window_days, storage_months=account.order_storage_months,
+                  excluded_tags=tuple(account.excluded_product_tags or ()))
+
+
+def order_facts(order: Order) -> OrderFacts:
+    return OrderFacts(created_at=order.created_at, cancelled=order.cancelled_at is not None)
+
+
+def quantities_in_returns(order_id: int) -> dict[int, int]:
+    """Units of each line already in a non-cancelled return (open or closed; DESIGN §4)."""
+    rows = db.session.execute(
+        select(ReturnItem.order_line_id, func.sum(ReturnItem.quantity))
+        .join(Return, Return.id == ReturnItem.return_id)
+        .where(Return.order_id == order_id, Return.status != states.CANCELLED)
+        .group_by(ReturnItem.order_line_id)).all()
+    return {line_id: int(total) for line_id, total in rows if line_id is not None}
+
+
+def eligibility(account: Account, order: Order, now: datetime | None = None) -> dict[int, Eligibility]:
+    """Per line id: how many units can be returned now, or why none."""
+    now = now or datetime.now(timezone.utc)
+    in_returns = quantities_in_returns(order.id)
+    policy, facts = policy_for(account), order_facts(order)
+    return {line.id: line_eligibility(facts, LineFacts(
+        quantity=line.quantity, fulfilled=line.fulfilled_quantity or 0, refunded=line.refunded_quantity or 0,
+        in_returns=in_returns.get(line.id, 0), product_tags=tuple(line.product_tags or ())), policy, now)
+        for line in order.lines}
+
+
+def item_value(line: OrderLine, quantity: int) -> Decimal:
+    """The estimate shown before submitting: what was paid per unit, after discounts, × units.
+    (The issuing job asks Shopify for the exact suggested refund; DESIGN §3.)"""
+    return (line.discounted_unit_price * quantity).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def allowed_options(account: Account) -> tuple[str, ...]:
+    """The options a customer may pick; none in rules mode (the retailer's rules decide)."""
+    if account.option_mode == OptionMode.RULES.value:
+        return ()
+    return (REFUND, CREDIT, EXCHANGE) if account.exchange_enabled else (REFUND, CREDIT)
+
+
+def exchange_choices(line: OrderLine, variants: Iterable) -> list:
+    """The variants a line may be exchanged for: same product, in stock, not the one bought."""
+    return [v for v in variants if v.in_stock and v.variant_id != line.variant_id]
+
+
+def variant_label(variant) -> str:
+    """"Size: M, Colour: Blue" from the variant's options (its title when it has none)."""
+    options = [(name, value) for name, value in variant.options if name != "Title"]
+    return ", ".join(f"{name}: {value}" for name, value in options) or variant.title
+
+
+def check_selections(account: Account, order: Order, selections: list[Selection],
+                     variants_for: VariantsFor | None, now: datetime | None = None) -> list[PlannedItem]:
+    """Every rule the server enforces, in one place; raises ReturnRefused with the reason.
+
+    `variants_for` is called only for exchange items (a live Shopify read)."""
+    now = now or datetime.now(timezone.utc)
+    if order.account_id != account.id:
+        raise ReturnRefused("That order does not belong to this shop.")
+    problem = order_problem(order_facts(order), policy_for(account), now)
+    if problem:
+        raise ReturnRefused(Eligibility(0, problem).message)
+    if not selections:
+        raise ReturnRefused("Choose at least one item to return.")
+    lines = {line.id: line for line in order.lines}
+    allowed = allowed_options(account)
+    eligible = eligibility(account, order, now)
+    seen: set[int] = set()
+    planned = []
+    for sel in selections:
+        line = lines.get(sel.line_id)
+        if line is None:
+            raise ReturnRefused("One of the items is not part of this order.")
+        if sel.line_id in seen:
+            raise ReturnRefused(f"{line.title} was listed twice.")
+        seen.add(sel.line_id)
+        verdict = eligible[line.id]
+        if verdict.returnable == 0:
+            raise ReturnRefused(f"{line.title}: {verdict.message}")
+        if not 1 <= sel.quantity <= verdict.returnable:
+            raise ReturnRefused(f"{line.title}: you can return between 1 and {verdict.returnable}.")
+        if sel.reason not in (account.return_reasons or []):
+            raise ReturnRefused(f"{line.title}: choose a reason from the list.")
+        if sel.note and len(sel.note) > NOTE_MAX:
+            raise ReturnRefused(f"{line.title}: the note can be at most {NOTE_MAX} characters.")
+        variant_title = None
+        if not allowed:
+            if sel.option is not None or sel.variant_id is not None:
+                raise ReturnRefused("This shop decides the return option itself; none can be chosen here.")
+        elif sel.option not in allowed:
+            raise ReturnRefused(f"{line.title}: choose one of {', '.join(OPTION_LABELS[o] for o in allowed)}.")
+        elif sel.option == EXCHANGE:
+            variant_title = _check_exchange(line, sel, variants_for)
+        elif sel.variant_id is not None:
+            raise ReturnRefused(f"{line.title}: a size or colour only goes with an exchange.")
+        planned.append(PlannedItem(line, sel, item_value(line, sel.quantity), variant_title))
+    return planned
+
+
+def _check_exchange(line: OrderLine, sel: Selection, variants_for: VariantsFor | None) -> str:
+    if line.product_id is None or variants_for is None:
+        raise ReturnRefused(f"{line.title} cannot be exchanged; choose a refund or credit note.")
+    if sel.variant_id is None:
+        raise ReturnRefused(f"{line.title}: choose the size or colour you want instead.")
+    variants = list(variants_for(line.product_id))
+    match = next((v for v in variants if v.variant_id == sel.variant_id), None)
+    if match is None or match.variant_id == line.variant_id:
+        raise ReturnRefused(f"{line.title}: that variant is not one of this product's other variants.")
+    if not match.in_stock:
+        raise ReturnRefused(f"{line.title}: {variant_label(match)} has just sold out. Choose another.")
+    return variant_label(match)
+
+
+def find_by_token(token: str) -> Return | None:
+    """The return a submission token already created, if any."""
+    return db.session.scalar(select(Return).where(Return.submission_token == token))
+
+
+def create_return(account: Account, order_id: int, selections: list[Selection], token: str, *,
+                  variants_for: VariantsFor | None = None, actor: str | None = None,
+                  compose_email: Callable[[Return], tuple[str, str, str]] | None = None,
+                  now: datetime | None = None) -> tuple[Return, bool]:
+    """Create one return with its items in one transaction; returns (return, created).
+
+    The one-time `token` is stored under a unique constraint: a resubmitted form or a second
+    concurrent post finds the first return instead of making another (created is then False).
+    Raises ReturnRefused (nothing written) when a rule is broken."""
+    if not token or len(token) > 64:
+        raise ReturnRefused("This form has expired. Please review your return again.")
+    _prefetch_variants(account, order_id, selections, variants_for)
+    for attempt in range(3):
+        try:
+            result = _create_once(account, order_id, selections, token, variants_for, actor, compose_email, now)
+        except (IntegrityError, OperationalError):
+            # Another request with this token won the race (unique constraint), or SQLite
+            # refused a write from a stale snapshot: look for its return, else try again.
+            db.session.rollback()
+            existing = find_by_token(token)
+            if existing is not None:
+                return _same_order(existing, order_id), False
+            if attempt == 2:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+            continue
+        except BaseException:
+            db.session.rollback()
+            raise
+        return result
+    raise AssertionError("unreachable")
+
+
+def _same_order(existing: Return, order_id: int) -> Return:
+    if existing.order_id != order_id:
+        raise ReturnRefused("This form has expired. Please review your return again.")
+    return existing
+
+
+def _prefetch_variants(account, order_id, selections, variants_for) -> None:
+    """Read Shopify (the stock re-check) before the transaction, not while holding the order's
+    lock: `variants_for` caches, so the checks inside the transaction do not wait on the network."""
+    wanted = {s.line_id for s in selections if s.option == EXCHANGE}
+    if not wanted or variants_for is None:
+        return
+    products = db.session.scalars(select(OrderLine.product_id).join(Order).where(
+        Order.id == order_id, Order.account_id == account.id, OrderLine.id.in_(wanted))).all()
+    db.session.rollback()  # end the read transaction before the network call
+    for product_id in set(products) - {None}:
+        variants_for(product_id)
+
+
+def _lock_order(order_id: int) -> None:
+    """SQLite: write first, so this transaction takes the database's write lock before it reads
+    and a concurrent submission waits (busy_timeout) instead of failing on a stale snapshot."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(text("UPDATE orders SET id = id WHERE id = :id"), {"id": order_id})
+
+
+def _create_once(account, order_id, selections, token, variants_for, actor, compose_email, now):
+    # Lock the order row so returns of one order are made one at a time: two different
+    # submissions cannot both take the last returnable unit (FOR UPDATE on PostgreSQL).
+    _lock_order(order_id)
+    order = db.session.scalar(select(Order).where(Order.id == order_id, Order.account_id == account.id)
+                              .with_for_update())
+    if order is None:
+        raise ReturnRefused("We could not find that order.")
+    existing = find_by_token(token)
+    if existing is not None:
+        db.session.rollback()
+        return _same_order(existing, order_id), False
+    planned = check_selections(account, order, selections, variants_for, now)
+    now = now or datetime.now(timezone.utc)
+    rules_mode = not allowed_options(account)
+    ret = Return(account_id=account.id, order_id=order.id, rma_number=f"P-{uuid.uuid4().hex[:24]}",
+                 submission_token=token, status=states.OPEN, option_source="rules" if rules_mode else "customer",
+                 shopify_order_id=order.shopify_order_id, order_name=order.name, customer_email=order.email,
+                 customer_name=order.customer_name, shipping_address=order.shipping_address,
+                 currency=order.currency, created_at=now, updated_at=now)
+    for item in planned:
+        line, sel = item.line, item.selection
+        ret.items.append(ReturnItem(
+            order_line_id=line.id, shopify_line_id=line.shopify_line_id, product_id=line.product_id,
+            variant_id=line.variant_id, title=line.title, variant_title=line.variant_title, sku=line.sku,
+            image_url=line.image_url, unit_value=line.discounted_unit_price, quantity=sel.quantity,
+            reason=sel.reason, note=sel.note or None, option=sel.option,
+            exchange_variant_id=sel.variant_id if sel.option == EXCHANGE else None,
+            exchange_variant_title=item.variant_title))
+    db.session.add(ret)
+    db.session.flush()
+    # The RMA number follows the id: unique without a counter table or a race.
+    ret.rma_number = f"R-{RMA_BASE + ret.id}"
+    units = sum(i.selection.quantity for i in planned)
+    add_event(ret, "created", f"Return {ret.rma_number} started by the customer: {units} "
+              f"item{'s' if units != 1 else ''}.", actor or order.email, now=now)
+    email = None
+    if compose_email and order.email:
+        from app.services.mail import store_email
+
+        subject, text, html = compose_email(ret)
+        email = store_email(account, order.email, subject, text, html, return_id=ret.id)
+        add_event(ret, "email", f"Confirmation email to {order.email}.", "system", now=now)
+    db.session.commit()
+    if email is not None:
+        from app.services.mail import send_after_commit
+
+        send_after_commit(email.id)
+    if rules_mode:
+        from jobs.rules import match_return_rules
+
+        match_return_rules.enqueue(ret.id, job_id=f"rules-{ret.id}")
+    return ret, True
+
+
+def add_event(ret: Return, kind: str, message: str, actor: str | None = None, data: dict | None = None,
+              now: datetime | None = None) -> ReturnEvent:
+    """Append to the return's timeline (the caller commits)."""
+    event = ReturnEvent(kind=kind, message=message, actor=actor, data=data,
+                        created_at=now or datetime.now(timezone.utc))
+    ret.events.append(event)
+    return event
+
+
+def cancel_return(ret: Return, actor: str | None, by_customer: bool = True) -> None:
+    """Cancel a return: the customer only while it is OPEN (not yet shipped), staff also in
+    transit (DESIGN §5); TransitionRefused otherwise."""
+    if by_customer and ret.status != states.OPEN:
+        raise states.TransitionRefused("This return can no longer be cancelled online: it is on its way.")
+    states.check_move(ret.status, states.CANCELLED)
+    now = datetime.now(timezone.utc)
+    ret.status, ret.cancelled_at = states.CANCELLED, now
+    add_event(ret, "cancelled", "Return cancelled.", actor, now=now)
+    db.session.commit()
+
+
+def normalise_tracking(raw: str | None) -> str:
+    """Carriers print numbers with spaces; compare and store them without."""
+    return "".join((raw or "").split()).upper()
+
+
+def set_tracking(ret: Return, raw_number: str, actor: str | None) -> str:
+    """Add or correct the parcel's tracking number while the return is OPEN."""
+    if ret.status != states.OPEN:
+        raise states.TransitionRefused("The tracking number can only be changed before the parcel is scanned.")
+    number = normalise_tracking(raw_number)
+    if not 4 <= len(number) <= TRACKING_MAX or not number.isalnum():
+        raise ReturnRefused("Enter the tracking number as printed on the label (letters and digits).")
+    if number != ret.tracking_number:
+        previous = ret.tracking_number
+        ret.tracking_number = number
+        add_event(ret, "tracking", f"Tracking number {'changed to' if previous else 'added:'} {number}.",
+                  actor, data={"previous": previous} if previous else None)
+        db.session.commit()
+    return number

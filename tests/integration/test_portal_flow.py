@@ -1,0 +1,276 @@
+"""The customer portal through the test client: find the order, choose, review, submit, follow.
+
+Exchanges read the product's variants live from the sandbox (fake Shopify) over HTTP."""
+import re
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import OutboxEmail, Return, ReturnEvent
+from tests.factories import make_account
+from tests.support.portal import connect_to_sandbox, exchangeable_product, line_for_variant, make_line, make_portal_order
+
+NOT_FOUND = "We could not find that order"
+
+
+@pytest.fixture
+def shop(app, sandbox):
+    account = make_account(name="Acme Outdoor", return_reasons=["Faulty", "Too small", "Changed my mind"])
+    connect_to_sandbox(account, sandbox)
+    db.session.commit()
+    return account
+
+
+@pytest.fixture
+def product(shop, sandbox):
+    return exchangeable_product(sandbox, shop.shop_domain)
+
+
+def lookup(client, account, number, email):
+    return client.post(f"/r/{account.slug}", data={"order_number": number, "email": email})
+
+
+def count_returns() -> int:
+    return db.session.scalar(select(func.count()).select_from(Return))
+
+
+@pytest.mark.parametrize("typed_number, typed_email", [
+    ("#1234", "pat@example.com"), ("1234", "pat@example.com"), (" # 1234 ", "  PAT@Example.COM "),
+])
+def test_lookup_accepts_the_number_with_or_without_hash_and_any_email_case(shop, client, typed_number, typed_email):
+    make_portal_order(shop, [make_line()], name="#1234", email="pat@example.com")
+    db.session.commit()
+    response = lookup(client, shop, typed_number, typed_email)
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/r/{shop.slug}/items"
+    assert "#1234" in client.get(f"/r/{shop.slug}/items").get_data(as_text=True)
+
+
+def test_a_wrong_number_email_or_shop_all_say_the_same(shop, client):
+    other = make_account()
+    make_portal_order(shop, [make_line()], name="#1234", email="pat@example.com")
+    make_portal_order(other, [make_line()], name="#7777", email="pat@example.com")
+    db.session.commit()
+    bodies = []
+    for number, email in [("#9999", "pat@example.com"), ("#1234", "someone@example.com"), ("#7777", "pat@example.com")]:
+        response = lookup(client, shop, number, email)
+        assert response.status_code == 422
+        body = response.get_data(as_text=True)
+        assert NOT_FOUND in body
+        bodies.append(re.sub(r'nonce="[^"]*"|name="csrf_token"[^>]*>|content="[^"]*"', "", body)
+                      .replace(number, "").replace(email, ""))
+    # Nothing tells which part was wrong.
+    assert bodies[0] == bodies[1] == bodies[2]
+    assert client.get(f"/r/{shop.slug}/items").status_code == 303  # no portal session was opened
+
+
+def test_an_unknown_shop_is_a_404(client, app):
+    assert client.get("/r/no-such-shop").status_code == 404
+
+
+def test_lookups_are_rate_limited_per_address_and_shop(shop, client, app, monkeypatch):
+    other = make_account()
+    db.session.commit()
+    monkeypatch.setitem(app.config, "PORTAL_LOOKUP_RATE_LIMIT", "3 per minute")
+    codes = [lookup(client, shop, "#1", "a@example.com").status_code for _ in range(4)]
+    assert codes == [422, 422, 422, 429]
+    assert "Too many attempts" in lookup(client, shop, "#1", "a@example.com").get_data(as_text=True)
+    assert lookup(client, other, "#1", "a@example.com").status_code == 422  # another shop: own budget
+
+
+def test_each_unreturnable_line_says_why(shop, client):
+    shop.excluded_product_tags = ["final-sale"]
+    order = make_portal_order(shop, [
+        make_line(title="Sale Scarf", product_tags=["Final-Sale"]),
+        make_line(title="Backorder Boots", fulfilled_quantity=0),
+        make_line(title="Refunded Tee", refunded_quantity=1),
+        make_line(title="Good Socks", quantity=3, fulfilled_quantity=3, refunded_quantity=1),
+    ], email="pat@example.com")
+    old = make_portal_order(shop, [make_line(title="Old Jacket")], email="pat@example.com", days_ago=45)
+    db.session.commit()
+    lookup(client, shop, order.name, "pat@example.com")
+    body = client.get(f"/r/{shop.slug}/items").get_data(as_text=True)
+    assert "This item is final sale and cannot be returned." in body
+    assert "This item has not been shipped yet." in body
+    assert "This item has already been returned or refunded." in body
+    assert "You can return 2 of 3." in body
+    lookup(client, shop, old.name, "pat@example.com")
+    body = client.get(f"/r/{shop.slug}/items").get_data(as_text=True)
+    assert "The return window for this order has closed." in body
+    assert "Review my return" not in body
+
+
+def choose(line, quantity=1, reason="Faulty", option=None, variant=None, note=None):
+    data = {f"line-{line.id}-return": "1", f"line-{line.id}-quantity": str(quantity), f"line-{line.id}-reason": reason}
+    if option:
+        data[f"line-{line.id}-option"] = option
+    if variant:
+        data[f"line-{line.id}-variant"] = str(variant)
+    if note:
+        data[f"line-{line.id}-note"] = note
+    return data
+
+
+def review(client, shop, data):
+    response = client.post(f"/r/{shop.slug}/items", data=data)
+    body = response.get_data(as_text=True)
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', body.split('class="edit-form"')[0]))
+    return response, body, hidden
+
+
+def test_customer_choice_journey_with_an_exchange(app, shop, product, client, drain_jobs):
+    wanted = product.in_stock[0]
+    order = make_portal_order(shop, [line_for_variant(product, quantity=2, fulfilled_quantity=2,
+                                                      discounted_unit_price=Decimal("40.50")),
+                                     make_line(title="Wool Socks", discounted_unit_price=Decimal("9.60"))],
+                              email="pat@example.com")
+    exchange_line, socks = order.lines
+    db.session.commit()
+    lookup(client, shop, order.name, "PAT@example.com")
+    page = client.get(f"/r/{shop.slug}/items").get_data(as_text=True)
+    assert "Refund" in page and "Credit note" in page and "Exchange" in page
+    assert "40.50 USD" in page
+    picker = client.get(f"/r/{shop.slug}/items/{exchange_line.id}/variants",
+                        headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert wanted.options[0] in picker and "Size: " in picker
+    for sold_out in product.sold_out:
+        assert f'value="{sold_out.id}"' not in picker
+    assert f'value="{product.bought.id}"' not in picker
+
+    data = {**choose(exchange_line, 2, "Too small", "exchange", wanted.id, note="Runs small"),
+            **choose(socks, 1, "Changed my mind", "credit")}
+    response, body, hidden = review(client, shop, data)
+    assert response.status_code == 200, body
+    assert "81.00 USD" in body and "9.60 USD" in body and "90.60 USD" in body
+    assert "Exchange for Size:" in body
+    submitted = client.post(f"/r/{shop.slug}/submit", data=hidden)
+    assert submitted.status_code == 303
+    confirmation = client.get(submitted.headers["Location"]).get_data(as_text=True)
+    ret = db.session.scalar(select(Return))
+    assert re.fullmatch(r"R-1\d{5}", ret.rma_number) and ret.rma_number in confirmation
+    assert "tracking number" in confirmation.lower()
+    assert [(i.quantity, i.reason, i.option, i.note) for i in ret.items] == [
+        (2, "Too small", "exchange", "Runs small"), (1, "Changed my mind", "credit", None)]
+    assert ret.items[0].exchange_variant_id == wanted.id
+    assert ret.items[0].exchange_variant_title.startswith("Size: ")
+    assert ret.items[0].unit_value == Decimal("40.50")
+    assert ret.option_source == "customer"
+
+    # Sending the same form again (back button, double click) finds the same return.
+    again = client.post(f"/r/{shop.slug}/submit", data=hidden)
+    assert again.status_code == 303 and again.headers["Location"] == submitted.headers["Location"]
+    assert count_returns() == 1
+
+    email = db.session.scalar(select(OutboxEmail))
+    assert email.to_address == "pat@example.com" and ret.rma_number in email.subject
+    link = re.search(r"http://localhost(/r/\S+)", email.text_body).group(1)
+    # The email's link works without any portal session (a fresh browser).
+    status_page = app.test_client().get(link).get_data(as_text=True)
+    assert ret.rma_number in status_page and "Return started" in status_page
+
+    # The returned units are no longer returnable.
+    body = client.get(f"/r/{shop.slug}/items").get_data(as_text=True)
+    assert body.count("This item has already been returned or refunded.") == 2
+
+
+def test_rules_mode_asks_no_option_and_enqueues_rule_matching(shop, client, drain_jobs):
+    shop.option_mode = "rules"
+    order = make_portal_order(shop, [make_line(title="Tee")], email="pat@example.com")
+    db.session.commit()
+    lookup(client, shop, order.name, "pat@example.com")
+    page = client.get(f"/r/{shop.slug}/items").get_data(as_text=True)
+    assert "will decide whether you get a refund" in page
+    assert "-option" not in page
+    response, body, hidden = review(client, shop, choose(order.lines[0]))
+    assert "Decided by Acme Outdoor" in body
+    submitted = client.post(f"/r/{shop.slug}/submit", data=hidden)
+    assert submitted.status_code == 303
+    drain_jobs()
+    status_page = client.get(submitted.headers["Location"].rsplit("/confirmed", 1)[0]).get_data(as_text=True)
+    assert "rules will decide the option for each item" in status_page
+    ret = db.session.scalar(select(Return))
+    assert ret.option_source == "rules" and ret.items[0].option is None
+    kinds = db.session.scalars(select(ReturnEvent.kind).where(ReturnEvent.return_id == ret.id)).all()
+    assert "rules_pending" in kinds
+
+
+def test_exchange_without_javascript_asks_for_the_variant_on_the_next_page(shop, product, client):
+    order = make_portal_order(shop, [line_for_variant(product)], email="pat@example.com")
+    db.session.commit()
+    lookup(client, shop, order.name, "pat@example.com")
+    response = client.post(f"/r/{shop.slug}/items", data=choose(order.lines[0], option="exchange"))
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Choose the size or colour you want instead." in body
+    assert f'value="{product.in_stock[0].id}"' in body
+
+
+def test_shopify_down_gives_a_clear_message(shop, product, client, sandbox):
+    order = make_portal_order(shop, [line_for_variant(product)], email="pat@example.com")
+    db.session.commit()
+    lookup(client, shop, order.name, "pat@example.com")
+    sandbox.store.set_faults(shop.shop_domain, error_rate=1.0)
+    picker = client.get(f"/r/{shop.slug}/items/{order.lines[0].id}/variants").get_data(as_text=True)
+    assert "We could not reach the shop" in picker
+    response = client.post(f"/r/{shop.slug}/items",
+                           data=choose(order.lines[0], option="exchange", variant=product.in_stock[0].id))
+    assert response.status_code == 422
+    assert "We could not reach the shop" in response.get_data(as_text=True)
+
+
+def _submit_one(client, shop, order, **choice):
+    lookup(client, shop, order.name, order.email)
+    _, _, hidden = review(client, shop, choose(order.lines[0], **choice))
+    location = client.post(f"/r/{shop.slug}/submit", data=hidden).headers["Location"]
+    return location.rsplit("/confirmed", 1)[0]
+
+
+def test_tracking_number_can_be_added_and_corrected_while_open_then_cancelled(shop, client):
+    order = make_portal_order(shop, [make_line()], email="pat@example.com")
+    db.session.commit()
+    status_url = _submit_one(client, shop, order, option="refund")
+    assert client.post(status_url + "/tracking", data={"tracking_number": "1z 999 aa1"}).status_code == 303
+    assert client.post(status_url + "/tracking", data={"tracking_number": "?"}).status_code == 422
+    assert client.post(status_url + "/tracking", data={"tracking_number": "1Z999AA10123456784"}).status_code == 303
+    ret = db.session.scalar(select(Return))
+    assert ret.tracking_number == "1Z999AA10123456784"
+    assert "1Z999AA10123456784" in client.get(status_url).get_data(as_text=True)
+    assert client.post(status_url + "/cancel").status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Return, ret.id).status == "CANCELLED"
+    page = client.get(status_url).get_data(as_text=True)
+    assert "Cancelled" in page and "Cancel this return" not in page
+    assert client.post(status_url + "/tracking", data={"tracking_number": "NEW12345"}).status_code == 422
+    # Cancelled units can be returned again.
+    lookup(client, shop, order.name, order.email)
+    assert "Return this item" in client.get(f"/r/{shop.slug}/items").get_data(as_text=True)
+
+
+def test_a_forged_or_other_shops_status_link_is_a_404(shop, client):
+    other = make_account()
+    order = make_portal_order(shop, [make_line()], email="pat@example.com")
+    db.session.commit()
+    status_url = _submit_one(client, shop, order, option="refund")
+    token = status_url.rsplit("/", 1)[1]
+    assert client.get(status_url + "x").status_code == 404
+    assert client.get(f"/r/{other.slug}/returns/{token}").status_code == 404
+    assert client.post(f"/r/{other.slug}/returns/{token}/cancel").status_code == 404
+
+
+def test_the_portal_session_expires(shop, client, app):
+    order = make_portal_order(shop, [make_line()], email="pat@example.com")
+    db.session.commit()
+    lookup(client, shop, order.name, order.email)
+    with client.session_transaction() as session:
+        session["portal"] = {**session["portal"], "t": session["portal"]["t"] - 3 * 3600}
+    assert client.get(f"/r/{shop.slug}/items").status_code == 303
+
+
+def test_an_order_older_than_storage_says_so(shop, client):
+    order = make_portal_order(shop, [make_line()], email="pat@example.com", days_ago=100)
+    db.session.commit()
+    lookup(client, shop, order.name, order.email)
+    assert "This order is too old to be returned online." in client.get(f"/r/{shop.slug}/items").get_data(as_text=True)
