@@ -166,8 +166,38 @@ def connect_demo(sandbox_url: str) -> tuple[User, dict]:
     return db.session.get(User, user.id), {
         "orders": shop["orders"], "import": run.status if run else "none",
         "stored": db.session.scalar(select(func.count()).select_from(Order).where(
-            Order.account_id == account.id)), "sample": sandbox.call("GET", f"/shops/{DEMO_SHOP}/orders?limit=3"),
+            Order.account_id == account.id)),
     }
+
+
+DEMO_WINDOW_DAYS = 21  # shorter than the 30 days imported, so some orders are outside it
+
+
+def orders_to_try(account: Account) -> list[tuple[str, Order]]:
+    """Three stored orders that show the portal's cases: one with items to exchange, one partly
+    refunded, one outside the return window."""
+    from datetime import datetime, timedelta, timezone
+
+    account.return_window_days = DEMO_WINDOW_DAYS
+    db.session.commit()
+    cutoff = datetime.now(timezone.utc) - timedelta(days=DEMO_WINDOW_DAYS)
+    recent = select(Order).where(Order.account_id == account.id, Order.created_at >= cutoff,
+                                 Order.email.is_not(None)).order_by(Order.created_at.desc())
+    picks = []
+    exchangeable = db.session.scalars(recent.where(Order.fulfillment_status == "fulfilled",
+                                                   Order.financial_status == "paid")).first()
+    if exchangeable:
+        picks.append(("items to return or exchange", exchangeable))
+    refunded = db.session.scalars(recent.where(Order.financial_status == "partially_refunded")).first()
+    if refunded:
+        picks.append(("partly refunded: refunded items cannot be returned again", refunded))
+    late = db.session.scalars(
+        select(Order).where(Order.account_id == account.id, Order.created_at < cutoff,
+                            Order.fulfillment_status == "fulfilled", Order.email.is_not(None))
+        .order_by(Order.created_at.desc())).first()
+    if late:
+        picks.append((f"outside the {DEMO_WINDOW_DAYS}-day return window", late))
+    return picks
 
 
 @demo_cli.command("run")
@@ -219,8 +249,10 @@ def run_command(host: str, port: int, sandbox_port: int) -> None:
         click.echo("  Try it:     on the sandbox page, \"Place an order\" for the demo shop; Shopify's")
         click.echo("              orders/create webhook reaches Boomerang and the order is in the")
         click.echo("              dashboard's orders list within seconds.")
-        for order in facts["sample"].get("orders", [])[:3]:
-            click.echo(f"  Order to try: {order['name']}  {order['email']}")
+        click.echo(f"  Portal:     {base}/r/{user.account.slug}   (what shoppers see); orders to try:")
+        for label, order in orders_to_try(db.session.get(Account, user.account_id)):
+            click.echo(f"                {order.name:<7} {order.email:<34} {label}")
+        click.echo(f"  Outbox:     {base}/dashboard/outbox   (emails the demo would have sent)")
         click.echo("Serving (Ctrl-C stops the app and the sandbox)")
         if app.config.get("SCHEDULER_ENABLED") and not hasattr(app.extensions["jobs"], "queue"):
             InProcessScheduler(app).start()

@@ -6,6 +6,7 @@ benchmarks can name orders.  ``random.Random`` is the only randomness source.
 from __future__ import annotations
 
 import random
+from urllib.parse import quote
 import zlib
 
 from .models import Address, Customer, Line, Order, Product, RefundRec, Variant
@@ -102,8 +103,21 @@ def build_catalogue(domain: str, id_base: int, created_at: float):
         products[pid] = Product(id=pid, title=title, handle=handle, vendor=domain.split(".")[0],
                                 product_type=ptype, tags=list(tags), options=options,
                                 variants=vlist, created_at=created_at,
-                                image_url=f"https://cdn.example.test/{handle}.png")
+                                image_url=product_image(title))
     return products, variants
+
+
+_SWATCHES = ("#3b6e8f", "#8f5b3b", "#4f7d4a", "#7a4f8f", "#8f3b55", "#5b6470")
+
+
+def product_image(title: str) -> str:
+    """A product picture that needs no network: an SVG data URI (a coloured tile with the
+    product's initial). Shopify gives CDN URLs; on a closed network those would not load."""
+    colour = _SWATCHES[sum(map(ord, title)) % len(_SWATCHES)]
+    svg = (f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 64 64'><rect width='64' height='64' rx='8' "
+           f"fill='{colour}'/><text x='32' y='42' font-family='sans-serif' font-size='28' fill='white' "
+           f"text-anchor='middle'>{title[:1].upper()}</text></svg>")
+    return "data:image/svg+xml," + quote(svg)
 
 
 def make_customer(rng: random.Random, cid: int, created_at: float) -> Customer:
