@@ -65,7 +65,7 @@ def settings():
     """General settings: store name, windows and portal branding."""
     account = current_account()
     form = GeneralSettingsForm(obj=account)
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _window_within_cap(form, account):
         form.populate_obj(account)
         account.logo_url = account.logo_url or None
         db.session.commit()
@@ -73,6 +73,19 @@ def settings():
         return redirect(url_for("dashboard.settings"), code=303)
     return render_template("dashboard/settings.html", form=form, account=account,
                            returns_form=_returns_form(account)), 422 if request.method == "POST" else 200
+
+
+def _window_within_cap(form: GeneralSettingsForm, account) -> bool:
+    """Without read_all_orders, Shopify hides orders older than 60 days, so a return must be
+    issuable inside that: the window is capped (DESIGN §3) and the field says why."""
+    from app.services.connect import CAPPED_RETURN_WINDOW_DAYS, window_cap_applies
+
+    if window_cap_applies(account) and form.return_window_days.data > CAPPED_RETURN_WINDOW_DAYS:
+        form.return_window_days.errors.append(
+            f"At most {CAPPED_RETURN_WINDOW_DAYS} days: without the read_all_orders permission Shopify hides "
+            f"orders older than 60 days, and refunds must be issued before then.")
+        return False
+    return True
 
 
 def _returns_form(account) -> ReturnsSettingsForm:

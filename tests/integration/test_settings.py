@@ -43,3 +43,17 @@ def test_bad_settings_are_refused_next_to_the_field(account, client, field, valu
     db.session.expire_all()
     saved = db.session.get(Account, account.id)
     assert (saved.name, saved.return_window_days, saved.primary_color) == before
+
+
+def test_without_read_all_orders_the_window_is_capped_and_says_why(account, client):
+    account.granted_scopes = ["read_orders", "read_products"]
+    db.session.commit()
+    response = client.post("/dashboard/settings", data={**VALID, "return_window_days": "90"})
+    assert response.status_code == 422
+    assert "without the read_all_orders permission" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Account, account.id).return_window_days != 90
+    account = db.session.get(Account, account.id)
+    account.granted_scopes = ["read_orders", "read_all_orders"]
+    db.session.commit()
+    assert client.post("/dashboard/settings", data={**VALID, "return_window_days": "90"}).status_code == 303
