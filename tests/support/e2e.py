@@ -115,6 +115,17 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(autouse=True)
+def _no_cdn_on_a_closed_network(request):
+    """Browser tests answer the htmx CDN at once with a network error, as an unreachable CDN
+    would eventually: a page's synchronous <script> otherwise waits on a DNS or connect timeout
+    before it renders (seconds, at random). The htmx tests add their own routes, which win."""
+    if "page" not in request.fixturenames:
+        return
+    page = request.getfixturevalue("page")
+    page.route("https://cdn.jsdelivr.net/**", lambda route: route.abort("internetdisconnected"))
+
+
 @pytest.fixture
 def screenshot(page):
     """Save a full-page screenshot to test-artifacts/screenshots/<name>.png (git-ignored)."""
