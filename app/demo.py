@@ -111,22 +111,23 @@ class _Sandbox:
             time.sleep(0.2)
 
 
-def _demo_shop(sandbox: _Sandbox) -> tuple[dict, str]:
-    """The demo shop with 30 days of varied orders and an installed app; a fresh admin token.
+def _demo_shop(sandbox: _Sandbox, domain: str = DEMO_SHOP, name: str = DEMO_STORE,
+               orders: int = DEMO_ORDERS, seed: int = 2026) -> tuple[dict, str]:
+    """A sandbox shop with 30 days of varied orders and an installed app; a fresh admin token.
     Safe to run again: existing shop, app and orders are kept."""
-    shop = sandbox.call("GET", f"/shops/{DEMO_SHOP}", ok=(200, 404))
+    shop = sandbox.call("GET", f"/shops/{domain}", ok=(200, 404))
     if "domain" not in shop:
-        sandbox.call("POST", "/shops", {"domain": DEMO_SHOP, "name": DEMO_STORE, "currency": "USD",
+        sandbox.call("POST", "/shops", {"domain": domain, "name": name, "currency": "USD",
                                         "plan": "basic", "protected_data": True})
-        shop = sandbox.call("GET", f"/shops/{DEMO_SHOP}")
-    if shop["orders"] < DEMO_ORDERS // 2:
-        sandbox.call("POST", f"/shops/{DEMO_SHOP}/seed", {"orders": DEMO_ORDERS, "days": 30, "seed": 2026})
+        shop = sandbox.call("GET", f"/shops/{domain}")
+    if shop["orders"] < orders // 2:
+        sandbox.call("POST", f"/shops/{domain}/seed", {"orders": orders, "days": 30, "seed": seed})
     if not any(app["client_id"] == DEMO_CLIENT_ID for app in shop["apps"]):
-        sandbox.call("POST", f"/shops/{DEMO_SHOP}/apps", {"client_id": DEMO_CLIENT_ID, "scopes": DEMO_SCOPES,
-                                                           "name": "Boomerang"})
-    shop = sandbox.call("GET", f"/shops/{DEMO_SHOP}")
+        sandbox.call("POST", f"/shops/{domain}/apps", {"client_id": DEMO_CLIENT_ID, "scopes": DEMO_SCOPES,
+                                                        "name": "Boomerang"})
+    shop = sandbox.call("GET", f"/shops/{domain}")
     app = next(app for app in shop["apps"] if app["client_id"] == DEMO_CLIENT_ID)
-    token = sandbox.call("POST", f"/shops/{DEMO_SHOP}/apps/{DEMO_CLIENT_ID}/admin-token")["access_token"]
+    token = sandbox.call("POST", f"/shops/{domain}/apps/{DEMO_CLIENT_ID}/admin-token")["access_token"]
     return {**shop, "client_secret": app["client_secret"]}, token
 
 
@@ -253,6 +254,17 @@ def run_command(host: str, port: int, sandbox_port: int) -> None:
         for label, order in orders_to_try(db.session.get(Account, user.account_id)):
             click.echo(f"                {order.name:<7} {order.email:<34} {label}")
         click.echo(f"  Outbox:     {base}/dashboard/outbox   (emails the demo would have sent)")
+        from app.demo_rules import RULES_EMAIL, RULES_STORE, connect_rules_demo
+
+        rules_user = connect_rules_demo(sandbox_url)
+        click.echo("")
+        click.echo(f"Second demo store, rules mode: {RULES_STORE}")
+        click.echo(f"  Dashboard:  {base}/dashboard/rules   login {RULES_EMAIL} / {DEMO_PASSWORD}")
+        click.echo("              the spec's three example rules decide each returned item; a return's page")
+        click.echo("              shows which rule fired and what it saw.")
+        click.echo(f"  Portal:     {base}/r/{rules_user.account.slug}   orders to try:")
+        for label, order in orders_to_try(db.session.get(Account, rules_user.account_id)):
+            click.echo(f"                {order.name:<7} {order.email:<34} {label}")
         click.echo("Serving (Ctrl-C stops the app and the sandbox)")
         if app.config.get("SCHEDULER_ENABLED") and not hasattr(app.extensions["jobs"], "queue"):
             InProcessScheduler(app).start()

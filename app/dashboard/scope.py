@@ -27,6 +27,8 @@ def scoped(model) -> Select:
 
 def get_scoped_or_404(model, object_id: int):
     """One row of the user's account by id; another account's row is a 404, not a 403."""
+    if not 0 < object_id < 2**63:  # beyond BIGINT: no such row, and never a database error
+        abort(404)
     row = db.session.scalar(scoped(model).where(model.id == object_id))
     if row is None:
         abort(404)

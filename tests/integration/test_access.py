@@ -76,3 +76,31 @@ def test_every_admin_only_url_lets_an_admin_in(app, client, method, url):
     client.post("/login", data={"email": admin.email, "password": PASSWORD})
     response = client.open(url, method=method)
     assert response.status_code not in (401, 403)
+
+
+def _huge_id_urls():
+    params = []
+    for rule in _URL_APP.url_map.iter_rules():
+        ints = [name for name, conv in rule._converters.items() if isinstance(conv, IntegerConverter)]
+        if rule.endpoint.startswith("dashboard.") and ints and "GET" in rule.methods:
+            with _URL_APP.test_request_context():
+                from flask import url_for
+
+                values = {name: 1 if isinstance(conv, IntegerConverter) else "x"
+                          for name, conv in rule._converters.items()}
+                url = url_for(rule.endpoint, **values)
+            huge = "9" * 25
+            params.append(pytest.param(url.replace("/1/", f"/{huge}/").replace("/1", f"/{huge}", 1)
+                                       if url.endswith("/1") or "/1/" in url else url, id=rule.rule))
+    return params
+
+
+@pytest.mark.parametrize("url", _huge_id_urls())
+def test_ids_beyond_64_bits_are_a_404_never_a_500(app, client, url):
+    account = make_account()
+    admin = make_user(account, role="admin")
+    from app.extensions import db
+
+    db.session.commit()
+    client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    assert client.get(url).status_code == 404

@@ -1,0 +1,343 @@
+"""The retailer's rules: create, edit (versioned), enable, delete, reorder; and the decision a
+return's items get from them.
+
+Every write to an account's rules first locks the account (SELECT … FOR UPDATE on PostgreSQL; on
+SQLite a first write takes the database's single writer lock), then reads the rules and rewrites
+positions 1..n in the same transaction. Two admins reordering at once therefore run one after the
+other: last write wins, and positions never end up duplicated or missing.
+
+A definition is stored as the retailer typed it ("Canada", "Faulty"), after `parse_rule` accepted
+it; it is parsed again whenever it is evaluated. Every edit bumps the rule's version; a decision
+records the rule id and version plus a trace of the values it saw, so later edits (or deleting
+the rule) never change what an item already shows.
+"""
+import logging
+from datetime import datetime, timezone
+
+from sqlalchemy import select, text
+
+from app.domain.rules import DIMENSIONS, NUMERIC, OUTCOMES, ItemFacts, RuleDef, RuleInvalid, item_facts, parse_rule
+from app.domain.rules_index import RuleSet
+from app.extensions import db
+from app.models import Account, ItemResolution, OptionMode, Order, Return, ReturnEvent, ReturnStatus, Rule
+
+log = logging.getLogger(__name__)
+
+MAX_RULES = 200          # a list longer than this is not something a person can keep in their head
+MAX_VALUE_CHARS = 200    # one typed value (a reason, a code, a number)
+MAX_VALUES = 50          # entries of an "is any of" list
+DECIDED_KIND = "rules_decided"
+
+
+class RulesOrderMismatch(ValueError):
+    """A posted order that does not name exactly the account's rules (stale page, tampering)."""
+
+
+class RuleNotFound(LookupError):
+    """No rule with that id in this account."""
+
+
+# --- definitions ---------------------------------------------------------------------------
+
+def validate(raw: dict) -> tuple[dict, RuleDef]:
+    """Check a posted definition; return (what to store, the parsed rule). Raises RuleInvalid
+    with (field, message) pairs, the same field names `parse_rule` uses."""
+    _check_sizes(raw)
+    parsed = parse_rule(raw)
+    stored = [_stored_condition(c) for c in raw.get("conditions") or []]
+    return {"name": parsed.name, "enabled": parsed.enabled, "outcome": parsed.outcome, "conditions": stored}, parsed
+
+
+def _check_sizes(raw: dict) -> None:
+    """Limits `parse_rule` leaves to the caller: nothing huge reaches the database."""
+    errors = []
+    conditions = raw.get("conditions")
+    for index, condition in enumerate(conditions if isinstance(conditions, list) else []):
+        if not isinstance(condition, dict):
+            continue  # parse_rule names it
+        value = condition.get("value")
+        values = list(value) if isinstance(value, (list, tuple)) else [value]
+        if len(values) > MAX_VALUES:
+            errors.append((f"conditions.{index}.value", f"Use at most {MAX_VALUES} values."))
+        elif any(len(str(v or "")) > MAX_VALUE_CHARS
+                 for v in values + [condition.get("low"), condition.get("high")]):
+            errors.append((f"conditions.{index}.value", f"Use at most {MAX_VALUE_CHARS} characters."))
+    if errors:
+        raise RuleInvalid(errors)
+
+
+def _stored_condition(raw: dict) -> dict:
+    """The retailer's own words for a valid condition (so editing shows what they typed)."""
+    dimension, operator, value = raw["dimension"], raw["operator"], raw.get("value")
+    if operator == "none_used":
+        value = None
+    elif operator == "between":
+        value = value if isinstance(value, (list, tuple)) else [raw.get("low"), raw.get("high")]
+        value = [str(v).strip() for v in value]
+    elif dimension in NUMERIC:
+        value = str(value).strip()
+    else:
+        # The same split parse_condition makes: a list as given, or comma-separated text.
+        items = value if isinstance(value, (list, tuple)) else str(value or "").split(",")
+        texts = [str(v).strip() for v in items if str(v).strip()]
+        value = texts if operator in ("any_of", "none_of") else texts[0]
+    return {"dimension": dimension, "operator": operator, "value": value}
+
+
+def describe(condition: dict) -> str:
+    """`Order Country equal to Canada`, from a stored condition (a row that no longer fits the
+    table — edited by hand in the database — is shown raw rather than breaking the page)."""
+    if condition.get("dimension") not in DIMENSIONS or \
+            condition.get("operator") not in DIMENSIONS[condition["dimension"]][1]:
+        return f"{condition.get('dimension')} {condition.get('operator')} {condition.get('value')}"
+    label, operators = DIMENSIONS[condition["dimension"]]
+    value = condition.get("value")
+    if condition["operator"] == "between":
+        shown = f"{value[0]} and {value[1]}"
+    elif isinstance(value, list):
+        shown = ", ".join(value)
+    else:
+        shown = value or ""
+    return f"{label} {operators[condition['operator']]} {shown}".strip()
+
+
+def as_raw(rule: Rule) -> dict:
+    """A stored rule as `parse_rule` reads it."""
+    return {"name": rule.name, "enabled": rule.enabled, "outcome": rule.outcome, "conditions": rule.conditions}
+
+
+def to_def(rule: Rule) -> RuleDef | None:
+    """The parsed rule, or None (logged) for a stored definition that no longer parses — e.g. a
+    country list changed — so one bad row never stops matching."""
+    try:
+        return parse_rule(as_raw(rule), rule.id, rule.version)
+    except RuleInvalid as invalid:
+        log.warning("rule %s of account %s does not parse: %s", rule.id, rule.account_id, invalid)
+        return None
+
+
+def rules_of(account_id: int) -> list[Rule]:
+    """The account's rules in priority order."""
+    return list(db.session.scalars(select(Rule).where(Rule.account_id == account_id)
+                                   .order_by(Rule.position, Rule.id)))
+
+
+def rule_defs(account_id: int) -> list[RuleDef]:
+    """The account's rules, parsed, in priority order (unparseable ones left out)."""
+    return [d for d in map(to_def, rules_of(account_id)) if d is not None]
+
+
+# --- writes, one account at a time ---------------------------------------------------------
+
+def _lock_account_rules(account_id: int) -> list[Rule]:
+    """Serialise rule writes of one account and return its rules, freshly read, in order."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        # End any read snapshot, then write first: this transaction takes SQLite's writer lock
+        # before it reads (another writer waits on busy_timeout instead of failing on a stale
+        # snapshot).
+        db.session.commit()
+        db.session.execute(text("UPDATE accounts SET id = id WHERE id = :id"), {"id": account_id})
+    else:
+        db.session.execute(select(Account.id).where(Account.id == account_id).with_for_update())
+    return list(db.session.scalars(
+        select(Rule).where(Rule.account_id == account_id).order_by(Rule.position, Rule.id)
+        .with_for_update().execution_options(populate_existing=True)))
+
+
+def _find(rules: list[Rule], rule_id) -> Rule:
+    for rule in rules:
+        if rule.id == rule_id:
+            return rule
+    db.session.rollback()
+    raise RuleNotFound(rule_id)
+
+
+def _renumber(rules: list[Rule]) -> None:
+    for position, rule in enumerate(rules, start=1):
+        if rule.position != position:
+            rule.position = position
+
+
+def create_rule(account_id: int, raw: dict) -> Rule:
+    """Add a rule at the bottom of the list (lowest priority)."""
+    stored, _ = validate(raw)
+    rules = _lock_account_rules(account_id)
+    if len(rules) >= MAX_RULES:
+        db.session.rollback()
+        raise RuleInvalid([("name", f"An account can have at most {MAX_RULES} rules.")])
+    _renumber(rules)
+    rule = Rule(account_id=account_id, position=len(rules) + 1, version=1, **stored)
+    db.session.add(rule)
+    db.session.commit()
+    return rule
+
+
+def update_rule(account_id: int, rule_id: int, raw: dict) -> Rule:
+    """Change a rule's definition; any change bumps its version."""
+    stored, _ = validate(raw)
+    rule = _find(_lock_account_rules(account_id), rule_id)
+    if as_raw(rule) != stored:
+        rule.name, rule.enabled, rule.outcome = stored["name"], stored["enabled"], stored["outcome"]
+        rule.conditions = stored["conditions"]
+        rule.version += 1
+    db.session.commit()
+    return rule
+
+
+def set_enabled(account_id: int, rule_id: int, enabled: bool) -> Rule:
+    """Switch a rule on or off (an edit: the version changes)."""
+    rule = _find(_lock_account_rules(account_id), rule_id)
+    if rule.enabled != enabled:
+        rule.enabled = enabled
+        rule.version += 1
+    db.session.commit()
+    return rule
+
+
+def delete_rule(account_id: int, rule_id: int) -> str:
+    """Remove a rule and close the gap; returns its name. Past decisions keep their trace."""
+    rules = _lock_account_rules(account_id)
+    rule = _find(rules, rule_id)
+    db.session.delete(rule)
+    _renumber([r for r in rules if r is not rule])
+    db.session.commit()
+    return rule.name
+
+
+def reorder(account_id: int, rule_ids: list[int]) -> None:
+    """Store a new priority order. It must name every rule of the account exactly once."""
+    rules = _lock_account_rules(account_id)
+    if len(rule_ids) != len(set(rule_ids)) or set(rule_ids) != {r.id for r in rules}:
+        db.session.rollback()
+        raise RulesOrderMismatch("The rules changed since this page was loaded. Here is the current order.")
+    by_id = {r.id: r for r in rules}
+    _renumber([by_id[i] for i in rule_ids])
+    db.session.commit()
+
+
+def move(account_id: int, rule_id: int, step: int) -> None:
+    """Move one rule up (step -1) or down (+1); at either end nothing changes."""
+    rules = _lock_account_rules(account_id)
+    rule = _find(rules, rule_id)
+    index = rules.index(rule)
+    target = index + step
+    if 0 <= target < len(rules):
+        rules[index], rules[target] = rules[target], rules[index]
+    _renumber(rules)
+    db.session.commit()
+
+
+# --- decisions -----------------------------------------------------------------------------
+
+def facts_for(order: Order, reason: str | None) -> ItemFacts:
+    """What the rules read about one item: its order's stored values and the item's reason."""
+    return item_facts(tags=order.tags or (), total_price=order.total_price, subtotal_price=order.subtotal_price,
+                      total_discounts=order.total_discounts, country=order.shipping_country, reason=reason,
+                      codes=order.discount_codes or ())
+
+
+def stored_outcome(trace: dict | None) -> str | None:
+    """The outcome an item's stored decision trace records (None: none, or never evaluated)."""
+    return (trace or {}).get("outcome")
+
+
+def _lock_return(return_id: int) -> Return | None:
+    """Lock one return's row (one decide_return at a time per return) and read it fresh."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.commit()
+        db.session.execute(text("UPDATE returns SET id = id WHERE id = :id"), {"id": return_id})
+    return db.session.scalar(select(Return).where(Return.id == return_id).with_for_update()
+                             .execution_options(populate_existing=True))
+
+
+def decide_return(return_id: int) -> str:
+    """Decide each undecided item of a rules-mode return with the account's rules; returns a
+    short summary of what happened. Safe to run twice: items that already carry a decision
+    trace (or any resolution other than UNDECIDED) are left alone. Customer choice takes
+    precedence: in that mode, or for a return whose options the customer chose, nothing runs."""
+    ret = _lock_return(return_id)
+    if ret is None:
+        db.session.rollback()
+        return "missing"
+    account = db.session.get(Account, ret.account_id)
+    if account.option_mode != OptionMode.RULES.value:
+        db.session.rollback()
+        return "customer choice: rules not run"
+    if ret.option_source not in (None, "rules") or ret.status == ReturnStatus.CANCELLED.value:
+        db.session.rollback()
+        return "not a rules return"
+    pending = [i for i in ret.items
+               if i.resolution == ItemResolution.UNDECIDED.value and i.decision_trace is None]
+    if not pending:
+        db.session.rollback()
+        return "nothing to decide"
+    order = db.session.get(Order, ret.order_id) if ret.order_id else None
+    now = datetime.now(timezone.utc)
+    if order is None or order.account_id != ret.account_id:
+        # Purged past retention before the rules ran: deciding on missing values would be a
+        # guess, so staff decide, and the trace says why.
+        for item in pending:
+            item.decision_trace = {"outcome": None, "rule_id": None, "rule_version": None, "rule_name": None,
+                                   "conditions": [], "evaluated_at": now.isoformat(),
+                                   "note": "The order's data was no longer stored, so no rule was tried."}
+        _event(ret, now, "The rules could not run: the order's data is no longer stored. Staff decide.", [])
+        db.session.commit()
+        return "order gone"
+    rule_set = RuleSet(rule_defs(account.id))
+    summary = []
+    for item in pending:
+        decision = rule_set.evaluate(facts_for(order, item.reason))
+        item.decision_trace = {**decision.as_dict(), "evaluated_at": now.isoformat()}
+        item.decided_by_rule_id, item.decided_by_rule_version = decision.rule_id, decision.rule_version
+        if decision.outcome in ("refund", "credit"):
+            item.option, item.resolution = decision.outcome, ItemResolution.DECIDED.value
+        elif decision.outcome == "no_action":
+            item.resolution = ItemResolution.NO_ACTION.value
+        summary.append({"item_id": item.id, "title": item.title, "outcome": decision.outcome,
+                        "rule_id": decision.rule_id, "rule_version": decision.rule_version,
+                        "rule_name": decision.rule_name})
+    _event(ret, now, _summary_message(summary), summary)
+    db.session.commit()
+    return f"decided {sum(1 for s in summary if s['outcome'])} of {len(summary)}"
+
+
+def _summary_message(summary: list[dict]) -> str:
+    parts = []
+    for entry in summary:
+        if entry["outcome"] is None:
+            parts.append(f"{entry['title']}: no rule matched, staff decide")
+        else:
+            parts.append(f"{entry['title']}: {OUTCOMES[entry['outcome']]} by rule “{entry['rule_name']}” "
+                         f"(version {entry['rule_version']})")
+    return "Rules decided: " + "; ".join(parts) + "."
+
+
+def _event(ret: Return, now: datetime, message: str, summary: list) -> None:
+    ret.events.append(ReturnEvent(kind=DECIDED_KIND, message=message, actor="rules",
+                                  data={"items": summary}, created_at=now))
+
+
+# --- demo ----------------------------------------------------------------------------------
+
+DEMO_RULES = [
+    {"name": "Faulty items are refunded", "outcome": "refund", "enabled": True, "conditions": [
+        {"dimension": "return_reason", "operator": "is", "value": "Faulty"}]},
+    {"name": "Big discounts get a credit note", "outcome": "credit", "enabled": True, "conditions": [
+        {"dimension": "discount_percent", "operator": "gt", "value": "50"}]},
+    {"name": "Canada: no automation", "outcome": "no_action", "enabled": True, "conditions": [
+        {"dimension": "country", "operator": "is", "value": "Canada"}]},
+]
+
+
+def seed_rules_demo(account: Account, rules_mode: bool = True) -> list[Rule]:
+    """The spec's three example rules (DESIGN §2.7), in the spec's order, and (by default) the
+    account switched to rules mode. Safe to run twice: a rule whose name exists is not added."""
+    existing = {r.name for r in rules_of(account.id)}
+    account_id = account.id
+    if rules_mode and account.option_mode != OptionMode.RULES.value:
+        account.option_mode = OptionMode.RULES.value
+        db.session.commit()
+    for raw in DEMO_RULES:
+        if raw["name"] not in existing:
+            create_rule(account_id, raw)
+    return rules_of(account_id)
