@@ -46,36 +46,12 @@ TEMPLATE_ORDERS = 300
 
 def sandbox_export_lines(orders: int = TEMPLATE_ORDERS) -> list[bytes]:
     """The JSONL lines of a real sandbox bulk export of ``orders`` seeded orders."""
-    import logging
-    import threading
-
-    from werkzeug.serving import make_server
-
     from app.shopify import bulk
-    from app.shopify.client import ShopifyClient
-    from sandbox import VirtualClock, create_app
+    from bench.sandbox_shop import seeded_shop
 
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no request log on the console
-    clock = VirtualClock(start=1_767_225_600.0)
-    app = create_app({"SANDBOX_CLOCK": clock})
-    store = app.extensions["sandbox"]
-    shop = "bench-store.myshopify.com"
-    store.create_shop(shop, "Bench", "USD", "plus")
-    store.create_app(shop, client_id="bench")
-    token = store.issue_admin_token(shop, "bench").token
-    store.seed(shop, orders=orders, days=30, seed=42)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        client = ShopifyClient(shop, token, api_origin=f"http://127.0.0.1:{server.server_port}"
-                               f"/store/{shop}", sleep=clock.sleep, monotonic=clock.now)
+    with seeded_shop("bench-store.myshopify.com", "plus", orders, seed=42) as client:
         op = bulk.wait_for_bulk_operation(client, bulk.start_bulk_orders(client).id)
         return list(client.stream_lines(op.url))
-    finally:
-        server.shutdown()
-        store.close()
-        thread.join(timeout=5)
 
 
 def group_orders(lines: list[bytes]) -> list[tuple[dict, list[dict]]]:

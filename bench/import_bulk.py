@@ -102,37 +102,13 @@ def copy_baseline(path: Path) -> dict:
 
 def paginated_seconds_per_order(sample: int = 300) -> float:
     """Virtual seconds per order of a page-by-page import on the basic (100 points/s) plan."""
-    import logging
-    import threading
-
-    from werkzeug.serving import make_server
-
-    from app.shopify.client import ShopifyClient
     from app.shopify.operations import iter_orders
-    from sandbox import VirtualClock, create_app
+    from bench.sandbox_shop import seeded_shop
 
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    clock = VirtualClock(start=1_767_225_600.0)
-    app = create_app({"SANDBOX_CLOCK": clock})
-    store = app.extensions["sandbox"]
-    shop = "paged.myshopify.com"
-    store.create_shop(shop, "Paged", "USD", "basic")
-    store.create_app(shop, client_id="paged")
-    token = store.issue_admin_token(shop, "paged").token
-    store.seed(shop, orders=sample, days=20, seed=3)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        client = ShopifyClient(shop, token, api_origin=f"http://127.0.0.1:{server.server_port}/store/{shop}",
-                               sleep=clock.sleep, monotonic=clock.now)
-        started = clock.now()
+    with seeded_shop("paged.myshopify.com", "basic", sample, seed=3, days=20) as client:
+        started = client.monotonic()
         count = sum(1 for _ in iter_orders(client))
-        return (clock.now() - started) / count
-    finally:
-        server.shutdown()
-        store.close()
-        thread.join(timeout=5)
+        return (client.monotonic() - started) / count
 
 
 def run(smoke: bool = False) -> dict:

@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from bench import RequirementNotMet
-from bench.intake import _env, _free_port
+from bench.intake import _env, _free_port, prepare_database
 from bench.loadgen import open_loop
 
 RATE = 100  # lookups per second, on a fixed schedule (a busy shop's portal sees far fewer)
@@ -33,19 +33,8 @@ SLUG = "bench"
 def prepare(env: dict, orders: int) -> int:
     """Fresh, migrated database with one account and `orders` orders (one line each), COPYed."""
     import psycopg
-    from sqlalchemy import create_engine, make_url, text
 
-    url = make_url(PG_URL)
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{url.database}"'))
-    admin.dispose()
-    script = ("from app import create_app; from app.extensions import db; from app.models import Account;"
-              "from flask_migrate import upgrade; app = create_app(); ctx = app.app_context(); ctx.push();"
-              f"upgrade(); db.session.add(Account(name='Bench', slug='{SLUG}', shop_domain='bench.myshopify.com'));"
-              "db.session.commit()")
-    subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT, check=True, capture_output=True)
+    prepare_database(env)  # fresh, migrated, one account with slug "bench"
     with psycopg.connect(PG_URL) as conn:
         account_id = conn.execute("SELECT id FROM accounts WHERE slug = %s", (SLUG,)).fetchone()[0]
         columns = ("id, account_id, shopify_order_id, name, email, currency, total_price, subtotal_price, "
@@ -204,9 +193,11 @@ def run(smoke: bool = False) -> dict:
           f"-> ratio {ratio:.2f} (need <= 3)")
     print("plan: " + costs["plan"].replace("\n", " | "))
     missed = []
-    if figures["p95_ms"] >= 20:
+    # Timings are requirements at full size only: a smoke run on a busy CI machine checks that
+    # the benchmark works and that lookups are right and indexed, not how fast they are.
+    if figures["p95_ms"] >= 20 and not smoke:
         missed.append(f"p95 {figures['p95_ms']:.1f} ms >= 20 ms")
-    if ratio > 3:
+    if ratio > 3 and not smoke:
         missed.append(f"query ratio {ratio:.2f} > 3")
     if bad:
         missed.append(f"{bad} lookups did not find their order")
