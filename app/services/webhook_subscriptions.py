@@ -1,0 +1,74 @@
+"""The store's webhook subscriptions: exactly one per topic at this deployment's address."""
+from datetime import datetime, timezone
+from urllib.parse import urlparse
+
+from flask import current_app
+
+from app.extensions import db
+from app.models import Account
+from app.services.imports import describe_error
+from app.services.shopify_access import mark_disconnected
+from app.shopify import errors as E
+from app.shopify.operations import (create_webhook_subscription, delete_webhook_subscription,
+                                    list_webhook_subscriptions, topic_enum)
+
+WEBHOOK_TOPICS = ("orders/create", "orders/updated", "app/uninstalled")
+WEBHOOK_PATH = "/webhooks/shopify"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def webhook_address() -> str:
+    """Where Shopify sends this deployment's webhooks."""
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + WEBHOOK_PATH
+
+
+def _is_ours(uri: str | None) -> bool:
+    return bool(uri) and urlparse(uri).path.rstrip("/").endswith(WEBHOOK_PATH)
+
+
+def sync_webhooks(account_id: int, client=None) -> dict:
+    """Make the store's subscriptions exactly one per topic at ``webhook_address()``: list them,
+    delete ours that point elsewhere (or twice at the same place), create the missing ones.
+    Safe to run any number of times. Returns what it did."""
+    from app.services import imports
+
+    account = db.session.get(Account, account_id)
+    done = {"created": [], "deleted": [], "kept": []}
+    if account is None or not account.is_connected:
+        return done
+    target = webhook_address()
+    wanted = {topic_enum(topic): topic for topic in WEBHOOK_TOPICS}
+    try:
+        client = client or imports.store_client(account)
+        present = set()
+        for sub in list_webhook_subscriptions(client):
+            if sub.topic not in wanted:
+                continue
+            if sub.uri == target and sub.topic not in present:
+                present.add(sub.topic)
+                done["kept"].append(sub.topic)
+            elif sub.uri == target or _is_ours(sub.uri):
+                delete_webhook_subscription(client, sub.id)
+                done["deleted"].append(sub.topic)
+        for enum, topic in wanted.items():
+            if enum not in present:
+                create_webhook_subscription(client, topic, target)
+                done["created"].append(enum)
+    except E.RevokedTokenError:
+        db.session.rollback()
+        mark_disconnected(account, imports.REVOKED_REASON)
+        account.webhooks_error = imports.REVOKED_REASON
+        db.session.commit()
+        return done
+    except E.ShopifyError as error:
+        db.session.rollback()
+        account.webhooks_error = describe_error(error)
+        db.session.commit()
+        raise
+    account.webhooks_ok_at = _utcnow()
+    account.webhooks_error = None
+    db.session.commit()
+    return done
