@@ -1,6 +1,6 @@
 """Import benchmark: N orders from a bulk-export JSONL file into PostgreSQL, timed from the file
 to committed rows through the code the import job runs (`iter_bulk_objects` → `order_from_graphql`
-→ `imports.upsert_orders` in batches, a commit per batch), against the physical limit measured
+→ `order_batches.upsert_orders` in batches, a commit per batch), against the physical limit measured
 in the same run: the same rows, already prepared, loaded with a plain `COPY`.
 
 Requirement: at least half the speed of COPY; peak RSS under 150 MB. Also prints the speed-up
@@ -29,7 +29,7 @@ def child_import(path: str) -> dict:
     from app import create_app
     from app.extensions import db
     from app.models import Account
-    from app.services.imports import upsert_orders
+    from app.services.order_batches import upsert_orders
     from app.shopify.bulk import ORDER_CHILD_FIELDS, iter_bulk_objects
     from app.shopify.mapping import order_from_graphql
 

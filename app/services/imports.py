@@ -5,27 +5,24 @@ twice, crash midway or be retried: orders are upserted (newest ``updatedAt`` win
 ``app.services.orders.upsert_order``) and committed in batches together with the progress, so a
 re-run continues where the last committed batch ended and the orders table ends the same.
 
-Speed: a batch of orders costs one SELECT for what is stored already, one multi-row INSERT for the
-new orders (RETURNING their ids) and one for their lines; only orders that are stored already and
+Speed: on PostgreSQL a batch is first loaded as if none of its orders were stored yet (the usual
+case): ids drawn from the sequence, orders and lines written with COPY, in a SAVEPOINT. Only when
+that meets a stored order does the batch cost one SELECT for what is stored already, a COPY (on
+SQLite a multi-row INSERT) for the new orders and their lines; orders that are stored already and
 changed are loaded as objects and updated through ``upsert_order``'s own ``_apply``.
 """
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from datetime import datetime, timedelta, timezone
-from typing import Iterable, Sequence
+from typing import Iterable
 
 from flask import current_app
-from sqlalchemy import and_, func, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, func, or_, select, update
 
 from app.domain.order_data import OrderData
 from app.extensions import db
-from app.models import Account, ImportRun, ImportStatus, Order, OrderLine
-from app.services import orders as order_store
-from app.services.orders import CREATED, STALE, UPDATED, upsert_order
+from app.models import Account, ImportRun, ImportStatus, Order
 from app.services.shopify_access import NotConnected, client_for, mark_disconnected
 from app.shopify import errors as E
 from app.shopify.bulk import (BulkOperation, get_bulk_operation, iter_bulk_orders,
@@ -37,7 +34,7 @@ log = logging.getLogger(__name__)
 
 # Shopify shows only the last 60 days of orders to apps without read_all_orders.
 SHOPIFY_ORDER_VISIBILITY_DAYS = 60
-BULK_BATCH_SIZE = 500
+BULK_BATCH_SIZE = 2000
 PAGINATED_BATCH_SIZE = 50
 # A RUNNING run whose worker has not touched it for this long was abandoned (worker killed).
 LEASE = timedelta(minutes=3)
@@ -68,86 +65,7 @@ def store_client(account: Account, **options):
     return client
 
 
-# --- writing orders in batches --------------------------------------------------------------------
-
-_ORDER_COLUMNS = [c.key for c in Order.__table__.columns if c.key != "id"]
-_LINE_COLUMNS = [c.key for c in OrderLine.__table__.columns if c.key not in ("id", "order_id")]
-
-
-def upsert_orders(account_id: int, batch: Sequence[OrderData]) -> Counter:
-    """``upsert_order`` for many orders at once, with the same outcome per order (created,
-    updated, or stale when the stored copy is newer); returns the counts. The caller commits.
-
-    New orders are inserted with multi-row INSERTs; values come from the same ``_apply`` that
-    ``upsert_order`` uses, so both paths store identical rows.
-    """
-    counts: Counter = Counter()
-    latest: dict[int, OrderData] = {}
-    for data in batch:
-        seen = latest.get(data.shopify_order_id)
-        if seen is not None:
-            counts[STALE] += 1  # a duplicate within the batch: one of the two is redundant
-            if data.updated_at < seen.updated_at:
-                continue
-        latest[data.shopify_order_id] = data
-    if not latest:
-        return counts
-    stored = {
-        row.shopify_order_id: row.updated_at
-        for row in db.session.execute(
-            select(Order.shopify_order_id, Order.updated_at)
-            .where(Order.account_id == account_id, Order.shopify_order_id.in_(list(latest))))
-    }
-    new = [data for oid, data in latest.items() if oid not in stored]
-    changed = [oid for oid, updated_at in stored.items()
-               if updated_at is None or not latest[oid].updated_at < updated_at]
-    counts[STALE] += len(stored) - len(changed)
-    if new:
-        try:
-            with db.session.begin_nested():
-                _insert_new(account_id, new)
-        except IntegrityError:
-            # Someone (a webhook job) stored some of them meanwhile: one by one, as they would.
-            for data in new:
-                counts[upsert_order(account_id, data)] += 1
-        else:
-            counts[CREATED] += len(new)
-    if changed:
-        query = (select(Order).where(Order.account_id == account_id,
-                                     Order.shopify_order_id.in_(changed))
-                 .options(selectinload(Order.lines)))
-        if db.session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(of=Order)
-        for order in db.session.scalars(query):
-            data = latest[order.shopify_order_id]
-            if order.updated_at is not None and data.updated_at < order.updated_at:
-                counts[STALE] += 1  # changed under our feet by a newer webhook
-                continue
-            order_store._apply(order, data)
-            counts[UPDATED] += 1
-    db.session.flush()
-    return counts
-
-
-def _insert_new(account_id: int, new: list[OrderData]) -> None:
-    now = _utcnow()
-    order_rows, line_rows = [], []
-    for data in new:
-        order = Order(account_id=account_id, shopify_order_id=data.shopify_order_id)
-        order_store._apply(order, data)  # a transient object, never added to the session
-        row = {key: getattr(order, key) for key in _ORDER_COLUMNS}
-        row["stored_at"] = now
-        order_rows.append(row)
-        line_rows.append([{key: getattr(line, key) for key in _LINE_COLUMNS} for line in order.lines])
-    ids = db.session.execute(
-        insert(Order).returning(Order.id, sort_by_parameter_order=True), order_rows).scalars().all()
-    lines = []
-    for order_id, rows in zip(ids, line_rows):
-        for row in rows:
-            row["order_id"] = order_id
-            lines.append(row)
-    if lines:
-        db.session.execute(insert(OrderLine), lines)
+from app.services.order_batches import upsert_orders  # noqa: E402  (the import's writes)
 
 
 # --- starting an import ---------------------------------------------------------------------------

@@ -6,13 +6,14 @@ an export; poll ``node(id:)`` (or ``currentBulkOperation``) until COMPLETED; the
 ``__parentId``. Children always come *after* their parent, but since 2026-01 output is no longer
 grouped by default (``groupObjects`` false; changelog "bulk-operations-group-objects-default-changed-
 to-false"), so an order's line items may come after later orders. To reassemble in constant memory
-whatever the grouping, the stream is spooled into a temporary SQLite file first (one pass, one line
-in memory at a time), then orders are read back one by one with their children. A side effect
-we want: a truncated or corrupt line is found before a single order is handed to the caller.
+whatever the grouping, the stream is spooled into a temporary SQLite file first (one pass, one order
+with the lines that directly follow it in memory at a time), then orders are read back one by one
+with their children. A side effect we want: a truncated or corrupt line is found before a single order is handed to the caller.
 """
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import sqlite3
 import tempfile
@@ -122,15 +123,27 @@ def iter_bulk_objects(lines: Iterable[bytes | str], child_fields: dict[str, str]
     normal query returns, so one mapper reads both. Raises ``BulkResultError`` (with the line
     number) for a line that is not a JSON object — e.g. the truncated last line of a broken
     download — and for a child whose parent is not in the file.
+
+    Speed: children that directly follow their parent (the grouped layout, still the common one)
+    are attached while spooling and stored with it, already parsed (``marshal``, much cheaper to
+    load than JSON); only the others are stored apart and joined back in one ordered query.
     """
     child_fields = child_fields or ORDER_CHILD_FIELDS
     fd, path = tempfile.mkstemp(prefix="bulk-", suffix=".sqlite", dir=spool_dir)
     os.close(fd)
     db = sqlite3.connect(path)
     try:
-        db.execute("CREATE TABLE parent (seq INTEGER PRIMARY KEY, gid TEXT, body TEXT)")
-        db.execute("CREATE TABLE child (seq INTEGER PRIMARY KEY, parent TEXT, field TEXT, body TEXT)")
-        _spool(db, lines, child_fields)
+        db.execute("PRAGMA journal_mode=OFF")  # a private scratch file: no rollback, no fsync
+        db.execute("PRAGMA synchronous=OFF")
+        db.execute("CREATE TABLE parent (seq INTEGER PRIMARY KEY, gid TEXT, body BLOB)")
+        db.execute("CREATE TABLE child (seq INTEGER PRIMARY KEY, parent TEXT, field TEXT, body BLOB)")
+        late = _spool(db, lines, child_fields)
+        fields = tuple(child_fields.values())
+        loads = marshal.loads
+        if not late:
+            for (body,) in db.execute("SELECT body FROM parent ORDER BY seq"):
+                yield loads(body)
+            return
         db.execute("CREATE INDEX child_parent ON child (parent, seq)")
         orphan = db.execute(
             "SELECT seq, parent FROM child WHERE parent NOT IN (SELECT gid FROM parent) LIMIT 1"
@@ -138,47 +151,83 @@ def iter_bulk_objects(lines: Iterable[bytes | str], child_fields: dict[str, str]
         if orphan:
             raise E.BulkResultError(f"line {orphan[0]}: __parentId {orphan[1]} matches no object",
                                     line_number=orphan[0])
-        for _seq, gid, body in db.execute("SELECT seq, gid, body FROM parent ORDER BY seq"):
-            obj = json.loads(body)
-            for field in child_fields.values():
-                obj.setdefault(field, {"nodes": []})
-            children = db.execute(
-                "SELECT field, body FROM child WHERE parent = ? ORDER BY seq", (gid,))
-            for field, child_body in children:
-                obj[field]["nodes"].append(json.loads(child_body))
+        current_seq, obj, before = None, None, {}
+        rows = db.execute(
+            "SELECT parent.seq, parent.body, child.seq, child.field, child.body FROM parent"
+            " LEFT JOIN child ON child.parent = parent.gid ORDER BY parent.seq, child.seq")
+        for seq, body, child_seq, field, child_body in rows:
+            if seq != current_seq:
+                if obj is not None:
+                    yield obj
+                current_seq, obj, before = seq, loads(body), {}
+            if child_body is not None:
+                # Children stored apart came after the ones attached while spooling, unless they
+                # came before the parent itself (file order is kept either way).
+                position = None
+                if child_seq < seq:
+                    position = before[field] = before.get(field, -1) + 1
+                _attach(obj, field, loads(child_body), fields, position)
+        if obj is not None:
             yield obj
     finally:
         db.close()
         os.unlink(path)
 
 
-def _spool(db: sqlite3.Connection, lines: Iterable[bytes | str], child_fields: dict) -> None:
-    """Pass 1: validate every line and store it; nothing but one line is held in memory."""
+def _attach(parent: dict, field: str, child: dict, fields: tuple, position: int | None) -> None:
+    for name in fields:
+        parent.setdefault(name, {"nodes": []})
+    nodes = parent.setdefault(field, {"nodes": []})["nodes"]
+    if position is None:
+        nodes.append(child)
+    else:
+        nodes.insert(position, child)
+
+
+def _spool(db: sqlite3.Connection, lines: Iterable[bytes | str], child_fields: dict) -> int:
+    """Pass 1: validate every line and store it; nothing but the current parent (with the
+    children that directly follow it) is held in memory. Returns how many children did not
+    directly follow their parent (stored apart)."""
+    fields = tuple(child_fields.values())
+    loads, dumps = json.loads, marshal.dumps
     batch_parents, batch_children = [], []
+    late = 0
+    gid = obj = seq = None  # the parent being read
     for number, raw in enumerate(lines, start=1):
         if isinstance(raw, bytes):
             raw = raw.decode("utf-8", errors="strict")
         if not raw.strip():
             continue
         try:
-            obj = json.loads(raw)
+            item = loads(raw)
         except ValueError as exc:
             raise E.BulkResultError(
                 f"line {number} of the bulk result is not valid JSON (truncated download?): "
                 f"{raw[:80]!r}", line_number=number) from exc
-        if not isinstance(obj, dict):
+        if not isinstance(item, dict):
             raise E.BulkResultError(f"line {number} is not a JSON object", line_number=number)
-        parent = obj.pop("__parentId", None)
+        parent = item.pop("__parentId", None)
         if parent is None:
-            batch_parents.append((number, obj.get("id"), json.dumps(obj)))
+            if obj is not None:
+                batch_parents.append((seq, gid, dumps(obj)))
+            seq, gid, obj = number, item.get("id"), item
+            for name in fields:
+                obj.setdefault(name, {"nodes": []})
         else:
-            kind = str(obj.get("id") or "").replace("\\/", "/").split("/")[-2:-1]
+            kind = str(item.get("id") or "").replace("\\/", "/").split("/")[-2:-1]
             field = child_fields.get(kind[0] if kind else "", "children")
-            batch_children.append((number, parent, field, json.dumps(obj)))
-        if len(batch_parents) + len(batch_children) >= 500:
+            if obj is not None and parent == gid:
+                obj.setdefault(field, {"nodes": []})["nodes"].append(item)
+            else:
+                batch_children.append((number, parent, field, dumps(item)))
+                late += 1
+        if len(batch_parents) + len(batch_children) >= 2000:
             _flush(db, batch_parents, batch_children)
+    if obj is not None:
+        batch_parents.append((seq, gid, dumps(obj)))
     _flush(db, batch_parents, batch_children)
     db.commit()
+    return late
 
 
 def _flush(db, parents: list, children: list) -> None:

@@ -275,6 +275,79 @@ def test_the_batch_upsert_stores_exactly_what_upsert_order_stores(app, shop):
     assert full_rows(batched.id) == full_rows(one_by_one.id)
 
 
+def test_a_batch_meeting_an_order_stored_meanwhile_falls_back_to_one_by_one(app, shop, monkeypatch):
+    """A webhook stored one of the batch's orders after the batch looked: the batch's fast insert
+    (COPY on PostgreSQL, multi-row INSERT on SQLite) hits the unique key, only that batch is rolled
+    back, and the orders are stored one by one as ``upsert_order`` stores them."""
+    from dataclasses import replace
+
+    from app.services import imports as svc
+
+    client = svc.store_client(connected_account(shop))
+    data = list(iter_orders(client, created_at_min=datetime.now(timezone.utc) - timedelta(days=31)))
+    batched, one_by_one = make_account(shop_domain=None), make_account(shop_domain=None)
+    for account_id in (batched.id, one_by_one.id):
+        assert upsert_order(account_id, data[3]) == "created"  # the webhook's copy
+    db.session.commit()
+    from app.services import order_batches
+
+    monkeypatch.setattr(order_batches, "_stored", lambda account_id, ids: {})  # it came after the look-up
+    newer = replace(data[3], updated_at=data[3].updated_at + timedelta(minutes=1), tags=("late",))
+    batch = data[:3] + [newer] + data[4:]
+    counts = svc.upsert_orders(batched.id, batch)
+    db.session.commit()
+    assert counts["created"] == SEEDED - 1 and counts["updated"] == 1
+    for item in batch:
+        upsert_order(one_by_one.id, item)
+    db.session.commit()
+    db.session.expire_all()
+    assert snapshot(batched.id) == snapshot(one_by_one.id)
+    assert len(snapshot(batched.id)) == SEEDED
+    stored = db.session.scalar(select(Order).where(Order.account_id == batched.id,
+                                                   Order.shopify_order_id == newer.shopify_order_id))
+    assert stored.tags == ["late"]
+
+
+def test_awkward_values_are_stored_alike_by_the_batch_and_by_upsert_order(app, shop):
+    """Characters that need escaping on the way in (COPY's text format on PostgreSQL), blanks
+    that become None, missing product tags, an address with nested values."""
+    from dataclasses import replace
+
+    from app.services import imports as svc
+
+    client = svc.store_client(connected_account(shop))
+    data = list(iter_orders(client, created_at_min=datetime.now(timezone.utc) - timedelta(days=31)))[:4]
+    odd = 'tab\there, new\nline, back\\slash \\N "quoted" ünïcödé \u2603'
+    line = replace(data[0].lines[0], title=odd, sku="", image_url="", product_tags=None,
+                   variant_title=odd)
+    data[0] = replace(data[0], email="  MiXed.Case@Example.COM ", customer_first_name=odd,
+                      customer_last_name=None, tags=(odd, "b"), discount_codes=(odd,),
+                      shipping_address={"address1": odd, "city": None, "zip": "\\N", "n": [1, {"a": odd}]},
+                      lines=(line,) + tuple(data[0].lines[1:]))
+    data[1] = replace(data[1], email=None, shipping_address=None, customer_first_name=None,
+                      customer_last_name=None, cancelled_at=data[1].updated_at, lines=())
+    one_by_one, batched = make_account(shop_domain=None), make_account(shop_domain=None)
+    for item in data:
+        upsert_order(one_by_one.id, item)
+    assert svc.upsert_orders(batched.id, data)["created"] == len(data)
+    db.session.commit()
+    db.session.expire_all()
+    skip = {"id", "account_id", "stored_at", "order_id"}
+
+    def rows(account_id):
+        return [({c.key: getattr(o, c.key) for c in Order.__table__.columns if c.key not in skip},
+                 [{c.key: getattr(li, c.key) for c in li.__table__.columns if c.key not in skip}
+                  for li in o.lines])
+                for o in db.session.scalars(select(Order).where(Order.account_id == account_id)
+                                            .order_by(Order.shopify_order_id))]
+
+    assert rows(batched.id) == rows(one_by_one.id)
+    first = rows(batched.id)[[d.shopify_order_id for d in sorted(data, key=lambda d: d.shopify_order_id)]
+                             .index(data[0].shopify_order_id)]
+    assert first[0]["email"] == "mixed.case@example.com" and first[0]["tags"] == [odd, "b"]
+    assert first[1][0]["title"] == odd and first[1][0]["sku"] is None and first[1][0]["product_tags"] == []
+
+
 def test_imported_orders_teach_whether_customer_data_is_readable(app, sandbox, monkeypatch):
     use_virtual_time(monkeypatch, sandbox)
     shop = make_shop(sandbox, protected_data=False)

@@ -160,3 +160,46 @@ def test_run_user_errors(stub, client):
 
 def test_completed_without_url_yields_nothing(client):
     assert list(bulk.iter_bulk_orders(client, bulk.BulkOperation(id="x", status="COMPLETED"))) == []
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_children_anywhere_after_their_parent_are_reassembled_in_file_order(seed):
+    """Some children directly after their order, some after later orders, interleaved: every
+    order gets exactly its own children, in the order the file has them."""
+    import random
+
+    rng = random.Random(seed)
+    pending, lines, expected = [], [], {}
+    for number in range(1, 41):
+        gid = f"gid://shopify/Order/{number}"
+        lines.append(json.dumps({"id": gid, "name": f"#{number}"}))
+        expected[gid] = []
+        children = [{"id": f"gid://shopify/LineItem/{number * 100 + i}", "__parentId": gid}
+                    for i in range(rng.randrange(0, 4))]
+        directly = rng.randrange(0, len(children) + 1) if seed % 2 else len(children) // 2
+        for child in children[:directly]:
+            lines.append(json.dumps(child))
+        pending.extend(children[directly:])
+        rng.shuffle(pending)
+        while pending and rng.random() < 0.5:
+            lines.append(json.dumps(pending.pop()))
+    lines.extend(json.dumps(child) for child in pending)
+    for line in lines:
+        item = json.loads(line)
+        if "__parentId" in item:
+            expected[item.pop("__parentId")].append(item)
+    nodes = list(bulk.iter_bulk_objects([line.encode() for line in lines]))
+    assert [n["id"] for n in nodes] == list(expected)
+    assert {n["id"]: n["lineItems"]["nodes"] for n in nodes} == expected
+
+
+def test_a_child_line_before_its_parent_is_still_attached():
+    lines = [b'{"id":"gid://shopify/LineItem/2","__parentId":"gid://shopify/Order/1"}',
+             b'{"id":"gid://shopify/LineItem/5","__parentId":"gid://shopify/Order/1"}',
+             b'{"id":"gid://shopify/Order/1"}',
+             b'{"id":"gid://shopify/LineItem/3","__parentId":"gid://shopify/Order/1"}',
+             b'{"id":"gid://shopify/Order/7"}',
+             b'{"id":"gid://shopify/LineItem/4","__parentId":"gid://shopify/Order/1"}']
+    first, second = bulk.iter_bulk_objects(lines)
+    assert [n["id"][-1] for n in first["lineItems"]["nodes"]] == ["2", "5", "3", "4"]
+    assert second["lineItems"] == {"nodes": []}

@@ -1,0 +1,206 @@
+"""Writing orders in batches: `upsert_orders` is `upsert_order` for many orders at once, with
+the same outcome per order; on PostgreSQL new orders go in with COPY (the import's hot path)."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Sequence
+
+import psycopg
+from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from app.domain.order_data import OrderData
+from app.extensions import db
+from app.models import Order, OrderLine
+from app.services import orders as order_store
+from app.services.orders import CREATED, STALE, UPDATED, upsert_order
+from app.types import MONEY_SCALE, Money
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# A batch that meets an order stored meanwhile (by a webhook job) is written one by one instead:
+# SQLAlchemy's for the INSERT path, psycopg's own for the COPY path (raw driver connection).
+_INTEGRITY_ERRORS = (IntegrityError, psycopg.IntegrityError)
+
+_ORDER_COLUMNS = [c.key for c in Order.__table__.columns if c.key != "id"]
+_LINE_COLUMNS = [c.key for c in OrderLine.__table__.columns if c.key not in ("id", "order_id")]
+
+
+def upsert_orders(account_id: int, batch: Sequence[OrderData]) -> Counter:
+    """``upsert_order`` for many orders at once, with the same outcome per order (created,
+    updated, or stale when the stored copy is newer); returns the counts. The caller commits.
+
+    New orders are inserted with multi-row INSERTs; values come from the same ``_apply`` that
+    ``upsert_order`` uses, so both paths store identical rows.
+    """
+    counts: Counter = Counter()
+    latest: dict[int, OrderData] = {}
+    for data in batch:
+        seen = latest.get(data.shopify_order_id)
+        if seen is not None:
+            counts[STALE] += 1  # a duplicate within the batch: one of the two is redundant
+            if data.updated_at < seen.updated_at:
+                continue
+        latest[data.shopify_order_id] = data
+    if not latest:
+        return counts
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        # Usually none of them is stored yet (a store's first import): try that first, without
+        # the look-up (which the planner runs badly while a fresh table's statistics still say
+        # "empty"); a unique violation rolls back just this attempt and the look-up decides.
+        try:
+            with db.session.begin_nested():
+                _copy_new(account_id, list(latest.values()))
+        except _INTEGRITY_ERRORS:
+            pass
+        else:
+            counts[CREATED] += len(latest)
+            return counts
+    stored = _stored(account_id, list(latest))
+    new = [data for oid, data in latest.items() if oid not in stored]
+    changed = [oid for oid, updated_at in stored.items()
+               if updated_at is None or not latest[oid].updated_at < updated_at]
+    counts[STALE] += len(stored) - len(changed)
+    if new:
+        try:
+            with db.session.begin_nested():
+                if postgres:
+                    _copy_new(account_id, new)
+                else:
+                    _insert_new(account_id, new)
+        except _INTEGRITY_ERRORS:
+            # Someone (a webhook job) stored some of them meanwhile: one by one, as they would.
+            for data in new:
+                counts[upsert_order(account_id, data)] += 1
+        else:
+            counts[CREATED] += len(new)
+    if changed:
+        query = (select(Order).where(Order.account_id == account_id,
+                                     Order.shopify_order_id.in_(changed))
+                 .options(selectinload(Order.lines)))
+        if db.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(of=Order)
+        for order in db.session.scalars(query):
+            data = latest[order.shopify_order_id]
+            if order.updated_at is not None and data.updated_at < order.updated_at:
+                counts[STALE] += 1  # changed under our feet by a newer webhook
+                continue
+            order_store._apply(order, data)
+            counts[UPDATED] += 1
+    db.session.flush()
+    return counts
+
+
+def _stored(account_id: int, shopify_order_ids: list[int]) -> dict:
+    """``updated_at`` of the orders among these that are stored already, by Shopify id."""
+    return {
+        row.shopify_order_id: row.updated_at
+        for row in db.session.execute(
+            select(Order.shopify_order_id, Order.updated_at)
+            .where(Order.account_id == account_id, Order.shopify_order_id.in_(shopify_order_ids)))
+    }
+
+
+_MONEY_PLACES = -MONEY_SCALE
+_money_bind = Money().process_bind_param
+_PG_DIALECT = postgresql.dialect()
+_ORDER_COPY = ("COPY orders (id, account_id, shopify_order_id, name, email, customer_shopify_id,"
+               " customer_name, shipping_address, shipping_country, currency, total_price,"
+               " subtotal_price, total_discounts, discount_codes, tags, financial_status,"
+               " fulfillment_status, created_at, updated_at, cancelled_at, stored_at) FROM STDIN")
+_LINE_COPY = ("COPY order_lines (order_id, shopify_line_id, product_id, variant_id, title,"
+              " variant_title, sku, product_tags, quantity, unit_price, discounted_unit_price,"
+              " fulfilled_quantity, refunded_quantity, image_url) FROM STDIN")
+
+
+def _money(value):
+    """What the ``Money`` column type would bind: the Decimal itself, checked the same way."""
+    if type(value) is Decimal and value.is_finite():
+        exponent = value.as_tuple().exponent
+        if exponent >= _MONEY_PLACES:
+            return value
+    return _money_bind(value, _PG_DIALECT)
+
+
+def _json_list(values) -> str:
+    """A JSON array of the values, as the ``JSONType`` column would store ``list(values)``."""
+    return json.dumps(list(values)) if values else "[]"
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """What ``UTCDateTime`` accepts: aware datetimes only."""
+    if value is not None and value.tzinfo is None:
+        raise ValueError("naive datetime given; use timezone-aware UTC")
+    return value
+
+
+def _copy_new(account_id: int, new: list[OrderData]) -> None:
+    """PostgreSQL: the new orders and their lines loaded with COPY on the session's connection
+    (the caller's SAVEPOINT rolls the batch back on a unique violation). The values are those
+    ``orders._apply`` would set on a new Order; the equality test in test_import.py keeps it so."""
+    dumps = json.dumps
+    now = _utcnow()
+    raw = db.session.connection().connection.driver_connection
+    with raw.cursor() as cur:
+        cur.execute("SELECT nextval(pg_get_serial_sequence('orders', 'id'))"
+                    " FROM generate_series(1, %s)", (len(new),))
+        ids = [row[0] for row in cur.fetchall()]
+        order_rows, line_rows = [], []
+        for order_id, data in zip(ids, new):
+            email = data.email.strip().lower() if data.email else None
+            address = data.shipping_address
+            order_rows.append((
+                order_id, account_id, data.shopify_order_id, data.name, email, data.customer_id,
+                data.customer_name, dumps(dict(address)) if address else None,
+                data.shipping_country_code, data.currency, _money(data.total_price),
+                _money(data.subtotal_price), _money(data.total_discounts),
+                _json_list(data.discount_codes), _json_list(data.tags), data.financial_status,
+                data.fulfillment_status, _aware(data.created_at), _aware(data.updated_at),
+                _aware(data.cancelled_at), now))
+            for line in data.lines:
+                line_rows.append((
+                    order_id, line.line_id, line.product_id, line.variant_id, line.title,
+                    line.variant_title, line.sku or None, _json_list(line.product_tags or ()),
+                    line.quantity, _money(line.unit_price), _money(line.discounted_unit_value),
+                    line.fulfilled_quantity, line.refunded_quantity, line.image_url or None))
+        with cur.copy(_ORDER_COPY) as copy:
+            write = copy.write_row
+            for row in order_rows:
+                write(row)
+        if line_rows:
+            with cur.copy(_LINE_COPY) as copy:
+                write = copy.write_row
+                for row in line_rows:
+                    write(row)
+
+
+def _insert_new(account_id: int, new: list[OrderData]) -> None:
+    now = _utcnow()
+    order_rows, line_rows = [], []
+    for data in new:
+        order = Order(account_id=account_id, shopify_order_id=data.shopify_order_id)
+        order_store._apply(order, data)  # a transient object, never added to the session
+        row = {key: getattr(order, key) for key in _ORDER_COLUMNS}
+        row["stored_at"] = now
+        order_rows.append(row)
+        line_rows.append([{key: getattr(line, key) for key in _LINE_COLUMNS} for line in order.lines])
+    ids = db.session.execute(
+        insert(Order).returning(Order.id, sort_by_parameter_order=True), order_rows).scalars().all()
+    lines = []
+    for order_id, rows in zip(ids, line_rows):
+        for row in rows:
+            row["order_id"] = order_id
+            lines.append(row)
+    if lines:
+        db.session.execute(insert(OrderLine), lines)
+
+
