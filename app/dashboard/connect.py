@@ -79,9 +79,9 @@ def _error_on(form, error: connecting.ConnectError) -> None:
 
 
 def _see_other(location: str):
-    """A 303 with an empty body. The embedded default runs queued jobs when the response is
-    closed, and werkzeug's server skips that close when the browser drops the connection with
-    unread bytes — which Chrome does with a redirect's body. No body, nothing left unread."""
+    """A 303 with an empty body. Served, in-process jobs run on a thread (jobs/queue.py); the
+    test server instead runs them when the response is closed, and werkzeug skips that close when
+    Chrome drops a connection with a redirect's body unread. No body, nothing left unread."""
     response = redirect(location, code=303)
     response.set_data(b"")
     return response

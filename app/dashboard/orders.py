@@ -9,13 +9,13 @@ from wtforms.fields import DateField
 from wtforms.validators import Length, Optional
 
 from app.dashboard import bp
+from app.dashboard.search import ORDER_NUMBER, like_escape
 from app.dashboard.scope import current_account, get_scoped_or_404, scoped
 from app.extensions import db
 from app.forms import strip_spaces
 from app.models import Order, Return
 
 PAGE_SIZE = 25
-_ORDER_NUMBER = re.compile(r"^#?(\d{1,15})$")
 _CURSOR = re.compile(r"^(\d{1,20})-(\d{1,19})$")
 
 
@@ -40,21 +40,17 @@ class OrderSearchForm(Form):
         return ok
 
 
-def _like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _search(query, q: str):
-    number = _ORDER_NUMBER.match(q)
+    number = ORDER_NUMBER.match(q)
     if number:
         return query.where(or_(Order.name == f"#{number.group(1)}", Order.name == q))
     lowered = q.lower()
     if "@" in q:
-        return query.where(Order.email.like(_like(lowered) + "%", escape="\\"))
-    pattern = f"%{_like(q)}%"
+        return query.where(Order.email.like(like_escape(lowered) + "%", escape="\\"))
+    pattern = f"%{like_escape(q)}%"
     return query.where(or_(Order.name.ilike(pattern, escape="\\"),
                            Order.customer_name.ilike(pattern, escape="\\"),
-                           Order.email.like(f"%{_like(lowered)}%", escape="\\")))
+                           Order.email.like(f"%{like_escape(lowered)}%", escape="\\")))
 
 
 def _cursor(order: Order) -> str:

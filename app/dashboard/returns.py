@@ -10,6 +10,7 @@ from wtforms import Form, SearchField
 from wtforms.validators import Length, Optional
 
 from app.dashboard import bp
+from app.dashboard.search import ORDER_NUMBER, like_escape
 from app.dashboard.scope import get_scoped_or_404, scoped
 from app.domain.returns import STATUS_LABELS
 from app.extensions import db
@@ -19,7 +20,6 @@ from app.services.returns import OPTION_LABELS
 
 PAGE_SIZE = 25
 _RMA = re.compile(r"^[Rr]-?(\d{1,12})$")
-_ORDER_NUMBER = re.compile(r"^#?(\d{1,15})$")
 
 
 class ReturnSearchForm(Form):
@@ -29,24 +29,20 @@ class ReturnSearchForm(Form):
                     validators=[Optional(), Length(max=200, message="Use at most 200 characters.")])
 
 
-def _like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def search_returns(query, q: str):
     """Exact matches for what people paste (R-100042, #1001, 1001, an email), else a substring."""
     rma = _RMA.match(q)
     if rma:
         return query.where(Return.rma_number == f"R-{rma.group(1)}")
-    number = _ORDER_NUMBER.match(q)
+    number = ORDER_NUMBER.match(q)
     if number:
         return query.where(or_(Return.order_name == f"#{number.group(1)}", Return.order_name == q))
     if "@" in q:
-        return query.where(Return.customer_email.like(_like(q.lower()) + "%", escape="\\"))
-    pattern = f"%{_like(q)}%"
+        return query.where(Return.customer_email.like(like_escape(q.lower()) + "%", escape="\\"))
+    pattern = f"%{like_escape(q)}%"
     return query.where(or_(Return.rma_number.ilike(pattern, escape="\\"),
                            Return.order_name.ilike(pattern, escape="\\"),
-                           Return.customer_email.like(f"%{_like(q.lower())}%", escape="\\"),
+                           Return.customer_email.like(f"%{like_escape(q.lower())}%", escape="\\"),
                            Return.customer_name.ilike(pattern, escape="\\")))
 
 
