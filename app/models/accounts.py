@@ -3,7 +3,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -85,6 +85,9 @@ class Account(db.Model):
     option_mode: Mapped[str] = mapped_column(String(32), default=OptionMode.CUSTOMER_CHOICE.value)
     exchange_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     return_action: Mapped[str] = mapped_column(String(32), default=ReturnAction.PROCESSING.value)
+    # Where returned items go back into stock (a Shopify location id), and whether refunds restock.
+    restock_location_id: Mapped[int | None] = mapped_column(BigInteger)
+    restock_on_refund: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     return_window_days: Mapped[int] = mapped_column(Integer, default=30)
     order_storage_months: Mapped[int] = mapped_column(Integer, default=3)
     initial_import_days: Mapped[int] = mapped_column(Integer, default=30)

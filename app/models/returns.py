@@ -56,6 +56,8 @@ class Return(db.Model):
     tracking_number: Mapped[str | None] = mapped_column(String(64), index=True)
     tracking_provider: Mapped[str | None] = mapped_column(String(32))
     tracking_exception: Mapped[str | None] = mapped_column(String(255))
+    # The furthest carrier state seen (LABEL_CREATED … DELIVERED); it only moves forward.
+    tracking_state: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     in_transit_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -115,7 +117,15 @@ class ReturnItem(db.Model):
     shopify_gift_card_id: Mapped[int | None] = mapped_column(BigInteger)
     gift_card_last_characters: Mapped[str | None] = mapped_column(String(8))
     shopify_draft_order_id: Mapped[int | None] = mapped_column(BigInteger)
+    exchange_order_id: Mapped[int | None] = mapped_column(BigInteger)
     exchange_order_name: Mapped[str | None] = mapped_column(String(64))
+    # The credit note's full code, for the customer's email and status page (encrypted at rest).
+    gift_card_code_encrypted: Mapped[str | None] = mapped_column(Text)
+    issue_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A refund issued at first scan leaves the stock alone (the parcel is travelling); the items
+    # are restocked once the return is received: PENDING → DONE (or FAILED with the reason).
+    restock_state: Mapped[str | None] = mapped_column(String(16))
+    restocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     return_: Mapped[Return] = relationship(back_populates="items")
 

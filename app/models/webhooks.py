@@ -52,3 +52,20 @@ class TrackingEvent(db.Model):
     occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     raw: Mapped[dict | None] = mapped_column(JSONType)
+
+
+class TrackingConnection(db.Model):
+    """How one tracking provider reaches one account: the secret URL token that names the
+    connection, the provider's signing secret (encrypted), and SEKO's optional basic credentials."""
+
+    __tablename__ = "tracking_connections"
+    __table_args__ = (UniqueConstraint("account_id", "provider"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    url_token: Mapped[str] = mapped_column(String(64), unique=True)
+    secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    username: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
