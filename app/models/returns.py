@@ -36,6 +36,11 @@ class Return(db.Model):
     __table_args__ = (
         Index("ix_returns_account_created", "account_id", "created_at"),
         Index("ix_returns_account_status", "account_id", "status"),
+        # The staff list (migration 0006): one status read newest first (the status filter, and
+        # the status sort, which walks the statuses in lifecycle order), and the RMA sort (RMA
+        # numbers follow the id).
+        Index("ix_returns_account_status_created", "account_id", "status", "created_at"),
+        Index("ix_returns_account_id", "account_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -80,6 +85,11 @@ class ReturnItem(db.Model):
     """A returned quantity of one order line, with its option, decision trace and issuing result."""
 
     __tablename__ = "return_items"
+    __table_args__ = (
+        # The list's "issue state" and "option" filters (EXISTS per return, or a semi-join from here).
+        Index("ix_return_items_resolution_return", "resolution", "return_id"),
+        Index("ix_return_items_option_return", "option", "return_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     return_id: Mapped[int] = mapped_column(ForeignKey("returns.id", ondelete="CASCADE"), index=True)
