@@ -95,6 +95,10 @@ class Config:
     WEBHOOK_MAX_BYTES = int(os.environ.get("WEBHOOK_MAX_BYTES", 2 * 1024 * 1024))
     # A delivery still unprocessed this long after it arrived is re-enqueued by the sweeper.
     WEBHOOK_SWEEP_AFTER_SECONDS = int(os.environ.get("WEBHOOK_SWEEP_AFTER_SECONDS", 180))
+    # An item being issued belongs to the worker that claimed it for this long; after that it is
+    # reconciled with Shopify and tried again. It must exceed Shopify's search lag (gift cards and
+    # draft orders are found by search) and one call's timeout.
+    ISSUE_LEASE_SECONDS = int(os.environ.get("ISSUE_LEASE_SECONDS", 120))
 
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from croniter import croniter
 from flask import Flask
 
-from jobs import intake, maintenance, reconcile
+from jobs import actions, intake, maintenance, reconcile
 from jobs.queue import run_safely
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,7 @@ PERIODIC = [
     Periodic(maintenance.purge_all_expired_orders, "17 3 * * *"),
     Periodic(intake.sweep_unprocessed_deliveries, "*/2 * * * *"),
     Periodic(reconcile.reconcile_all_accounts, "*/10 * * * *"),
+    Periodic(actions.sweep_issuing, "*/2 * * * *"),
 ]
 
 

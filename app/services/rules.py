@@ -298,6 +298,11 @@ def decide_return(return_id: int) -> str:
                         "rule_name": decision.rule_name})
     _event(ret, now, _summary_message(summary), summary)
     db.session.commit()
+    if ret.action_triggered_at is not None:
+        # The return action fired before the rules ran: what they decided is issued now.
+        from app.services.return_workflow import queue_issuing
+
+        queue_issuing(ret)
     return f"decided {sum(1 for s in summary if s['outcome'])} of {len(summary)}"
 
 

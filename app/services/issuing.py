@@ -1,0 +1,335 @@
+"""Issuing one return item in Shopify, exactly once (DESIGN §5).
+
+1. Claim: one conditional UPDATE moves the item DECIDED → ISSUING, creates its idempotency key
+   (once: COALESCE keeps an existing one) and stamps a lease. Two workers: one wins, the other
+   leaves. An item found ISSUING is someone's work in progress until its lease runs out.
+2. Call Shopify with the key: `@idempotent` on the refund, a gift card code derived from the key
+   (Shopify refuses a second card with the same code), a tag on the draft order.
+3. Record the result (ISSUED), or FAILED with the reason in words when Shopify refuses.
+
+An item whose lease ran out while ISSUING (a worker died, a response was lost) is claimed again
+and first *reconciled*: the order's refunds, the gift card by its code, draft orders by tag — so
+the effect of a call whose answer never came is found instead of repeated. The lease is longer
+than the time search takes to show a new gift card or draft order, so "not found" is the truth.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import func, or_, select, update
+
+from app.crypto import encrypt_secret
+from app.domain import returns as states
+from app.extensions import db
+from app.models import Account, ItemResolution, Return, ReturnItem
+from app.services.returns import CREDIT, EXCHANGE, REFUND, add_event
+from app.services.shopify_access import NotConnected, client_for
+from app.shopify import errors as E
+from app.shopify import issuing as shopify
+
+ISSUING, ISSUED, FAILED, DECIDED = (ItemResolution.ISSUING.value, ItemResolution.ISSUED.value,
+                                   ItemResolution.FAILED.value, ItemResolution.DECIDED.value)
+WINDOW_MESSAGE = ("Shopify no longer shows this order to Boomerang: it is older than 60 days and the "
+                  "store has not granted read_all_orders. Issue it in Shopify by hand, or grant the scope.")
+
+
+class IssueRefused(Exception):
+    """Shopify (or a check before the call) refused the item; the message is for staff."""
+
+
+class LookupPending(Exception):
+    """The effect exists in Shopify but search does not show it yet; try again shortly."""
+
+
+@dataclass
+class Issued:
+    """What issuing produced, recorded on the item."""
+
+    amount: Decimal | None = None
+    refund_id: int | None = None
+    gift_card_id: int | None = None
+    gift_card_last: str | None = None
+    gift_card_code: str | None = None
+    draft_order_id: int | None = None
+    order_id: int | None = None
+    order_name: str | None = None
+    restock_pending: bool = False
+
+
+def lease() -> timedelta:
+    """How long an ISSUING item belongs to the worker that claimed it."""
+    return timedelta(seconds=current_app.config.get("ISSUE_LEASE_SECONDS", 120))
+
+
+def gift_card_code(key: str) -> str:
+    """The credit note's code, derived from the item's key: the same on every attempt, so a
+    second giftCardCreate is refused as a duplicate instead of making a second card."""
+    digest = hashlib.sha256(f"boomerang-gift-card:{key}".encode()).digest()
+    return base64.b32encode(digest).decode()[:16]
+
+
+def refund_marker(key: str) -> str:
+    """Written in the refund's note, so the order's refunds show which item a refund is for."""
+    return f"boomerang:{key}"
+
+
+def draft_tag(key: str) -> str:
+    """Tag on the exchange's draft order, for finding it again."""
+    return f"boomerang-{key}"
+
+
+def issue_item(item_id: int) -> str:
+    """Issue one item if its return's action has fired; safe to run any number of times, at
+    once on several workers. Returns a short word on what happened."""
+    item = db.session.get(ReturnItem, item_id)
+    if item is None:
+        return "missing"
+    ret = item.return_
+    if ret.action_triggered_at is None or ret.status == states.CANCELLED:
+        return "not due"
+    reconcile = item.resolution == ISSUING
+    if item.resolution not in (DECIDED, ISSUING) or item.option not in (REFUND, CREDIT, EXCHANGE):
+        return item.resolution.lower()
+    if not _claim(item, reconcile):
+        db.session.rollback()
+        return "in progress"
+    db.session.refresh(item)
+    account = db.session.get(Account, ret.account_id)
+    try:
+        client = client_for(account)
+        issued = ISSUERS[item.option](client, account, ret, item, reconcile)
+    except IssueRefused as refused:
+        return _fail(item, str(refused))
+    except E.UserErrorsError as refused:
+        return _fail(item, "Shopify refused: " + "; ".join(e.message for e in refused.errors))
+    except (E.MissingScopeError, NotConnected) as refused:
+        return _fail(item, str(refused))
+    # Anything else (throttled, 5xx, timeouts, a lost response, LookupPending) leaves the item
+    # ISSUING: the retry after the lease reconciles before it calls Shopify again.
+    _record(item, issued)
+    return "issued"
+
+
+def _claim(item: ReturnItem, reconcile: bool) -> bool:
+    now = datetime.now(timezone.utc)
+    query = update(ReturnItem).where(ReturnItem.id == item.id)
+    if reconcile:
+        query = query.where(ReturnItem.resolution == ISSUING, or_(ReturnItem.issuing_started_at.is_(None),
+                                                                  ReturnItem.issuing_started_at <= now - lease()))
+    else:
+        query = query.where(ReturnItem.resolution == DECIDED)
+    claimed = db.session.execute(query.values(
+        resolution=ISSUING, issuing_started_at=now, issue_attempts=ReturnItem.issue_attempts + 1,
+        idempotency_key=func.coalesce(ReturnItem.idempotency_key, uuid.uuid4().hex))
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return bool(claimed)
+
+
+def _fail(item: ReturnItem, reason: str) -> str:
+    item.resolution, item.failure_reason = FAILED, reason[:2000]
+    add_event(item.return_, "issue_failed", f"{item.title}: could not be issued. {reason}", "system",
+              data={"item_id": item.id})
+    db.session.commit()
+    return "failed"
+
+
+def _record(item: ReturnItem, issued: Issued) -> None:
+    now = datetime.now(timezone.utc)
+    item.resolution, item.issued_at, item.failure_reason = ISSUED, now, None
+    item.issued_amount = issued.amount
+    item.shopify_refund_id = issued.refund_id or item.shopify_refund_id
+    item.shopify_gift_card_id = issued.gift_card_id or item.shopify_gift_card_id
+    item.gift_card_last_characters = issued.gift_card_last or item.gift_card_last_characters
+    if issued.gift_card_code:
+        item.gift_card_code_encrypted = encrypt_secret(issued.gift_card_code)
+    item.shopify_draft_order_id = issued.draft_order_id or item.shopify_draft_order_id
+    item.exchange_order_id = issued.order_id or item.exchange_order_id
+    item.exchange_order_name = issued.order_name or item.exchange_order_name
+    if issued.restock_pending:
+        item.restock_state = "PENDING"
+    ret = item.return_
+    add_event(ret, "issued", _issued_message(item, issued), "system",
+              data={"item_id": item.id, "option": item.option})
+    email = _compose_credit_email(ret, item, issued) if issued.gift_card_code else None
+    db.session.commit()
+    if email is not None:
+        from app.services.mail import send_after_commit
+
+        send_after_commit(email.id)
+    if issued.restock_pending and ret.status in (states.RECEIVED, states.PROCESSED, states.CLOSED):
+        from jobs.actions import restock_item
+
+        restock_item.enqueue(item.id)
+
+
+def _issued_message(item: ReturnItem, issued: Issued) -> str:
+    if item.option == REFUND:
+        return f"{item.title}: refunded {issued.amount} {item.return_.currency} in Shopify."
+    if item.option == CREDIT:
+        return (f"{item.title}: credit note of {issued.amount} {item.return_.currency} created "
+                f"(gift card ending {issued.gift_card_last}).")
+    return f"{item.title}: exchange order {issued.order_name or ''} created for {item.exchange_variant_title}."
+
+
+def _compose_credit_email(ret: Return, item: ReturnItem, issued: Issued):
+    if not ret.customer_email:
+        return None
+    from app.services.mail import store_email
+
+    account = db.session.get(Account, ret.account_id)
+    subject = f"Your credit note for return {ret.rma_number}"
+    text = (f"Hello,\n\nYour return {ret.rma_number} ({item.title}) has been credited: a gift card "
+            f"worth {issued.amount} {ret.currency}.\n\nGift card code: {issued.gift_card_code}\n\n"
+            f"Use it at checkout in {account.name}.\n")
+    html = (f"<p>Hello,</p><p>Your return {ret.rma_number} ({item.title}) has been credited: a gift card "
+            f"worth <strong>{issued.amount} {ret.currency}</strong>.</p><p>Gift card code: "
+            f"<strong>{issued.gift_card_code}</strong></p><p>Use it at checkout in {account.name}.</p>")
+    return store_email(account, ret.customer_email, subject, text, html, return_id=ret.id)
+
+
+# --- one function per option ---------------------------------------------------------------------
+
+def _issue_refund(client, account: Account, ret: Return, item: ReturnItem, reconcile: bool) -> Issued:
+    marker = refund_marker(item.idempotency_key)
+    restock_later = account.restock_on_refund and account.return_action == "first_scan"
+    if reconcile:
+        found = shopify.find_refund(client, ret.shopify_order_id, marker)
+        if found is not None:
+            return Issued(amount=found.amount, refund_id=found.refund_id, restock_pending=restock_later)
+    suggestion = shopify.suggest_refund(client, ret.shopify_order_id, item.shopify_line_id, item.quantity)
+    if suggestion is None:
+        raise IssueRefused(WINDOW_MESSAGE)
+    if suggestion.amount <= 0:
+        raise IssueRefused("Shopify suggests nothing to refund for this item (it may already be refunded).")
+    # Under First scan the parcel is still travelling: refund now, restock once it is received.
+    restock = account.restock_on_refund and not restock_later
+    refund = shopify.create_refund(
+        client, order_id=ret.shopify_order_id, line_item_id=item.shopify_line_id, quantity=item.quantity,
+        transactions=suggestion.transactions, restock=restock, location_id=account.restock_location_id,
+        note=f"Return {ret.rma_number}: {item.title} × {item.quantity} ({marker})",
+        key=item.idempotency_key, currency=suggestion.currency or None)
+    return Issued(amount=refund.amount, refund_id=refund.refund_id, restock_pending=restock_later)
+
+
+def _issue_credit(client, account: Account, ret: Return, item: ReturnItem, reconcile: bool) -> Issued:
+    code = gift_card_code(item.idempotency_key)
+    if reconcile:
+        found = shopify.find_gift_card(client, code)
+        if found is not None:
+            return Issued(amount=found.amount, gift_card_id=found.gift_card_id,
+                          gift_card_last=found.last_characters, gift_card_code=code)
+    suggestion = shopify.suggest_refund(client, ret.shopify_order_id, item.shopify_line_id, item.quantity)
+    if suggestion is None:
+        raise IssueRefused(WINDOW_MESSAGE)
+    if suggestion.amount <= 0:
+        raise IssueRefused("Shopify suggests no value for this item (it may already be refunded).")
+    try:
+        card = shopify.create_gift_card(client, amount=suggestion.amount, code=code,
+                                        note=f"Credit note for return {ret.rma_number}: {item.title}")
+    except shopify.GiftCardCodeTaken:
+        # An earlier attempt made it and its answer was lost: find it (search may lag).
+        card = shopify.find_gift_card(client, code)
+        if card is None:
+            raise LookupPending(f"gift card for item {item.id} exists but is not searchable yet")
+    return Issued(amount=card.amount, gift_card_id=card.gift_card_id, gift_card_last=card.last_characters,
+                  gift_card_code=code)
+
+
+def _issue_exchange(client, account: Account, ret: Return, item: ReturnItem, reconcile: bool) -> Issued:
+    tag = draft_tag(item.idempotency_key)
+    draft = None
+    if item.shopify_draft_order_id:
+        draft = shopify.fetch_draft_order(client, item.shopify_draft_order_id)
+    elif reconcile:
+        found = shopify.find_draft_orders(client, tag)
+        draft = found[0] if found else None
+    if draft is None:
+        available = shopify.variant_available(client, item.exchange_variant_id)
+        if available is not None and available < item.quantity:
+            raise IssueRefused(f"{item.exchange_variant_title or 'The chosen variant'} is out of stock. "
+                               "Switch the item to a refund or credit note, or retry when it is back.")
+        draft = shopify.create_exchange_draft(
+            client, variant_id=item.exchange_variant_id, quantity=item.quantity, email=ret.customer_email,
+            shipping_address=ret.shipping_address, tag=tag,
+            note=f"Exchange for return {ret.rma_number}: {item.title} → {item.exchange_variant_title}")
+        # Keep the id at once: a crash before completing then needs no search to find it.
+        db.session.execute(update(ReturnItem).where(ReturnItem.id == item.id)
+                           .values(shopify_draft_order_id=draft.draft_order_id)
+                           .execution_options(synchronize_session=False))
+        db.session.commit()
+        db.session.refresh(item)
+    if draft.order_id is None:
+        draft = shopify.complete_draft_order(client, draft.draft_order_id)
+    return Issued(amount=Decimal("0.00"), draft_order_id=draft.draft_order_id, order_id=draft.order_id,
+                  order_name=draft.order_name)
+
+
+ISSUERS = {REFUND: _issue_refund, CREDIT: _issue_credit, EXCHANGE: _issue_exchange}
+
+
+# --- restocking after a first-scan refund ------------------------------------------------------------
+
+def restock_item(item_id: int) -> str:
+    """Put a first-scan refund's items back into stock once the return is received; the
+    adjustment carries a key of its own, so running this twice restocks once."""
+    item = db.session.get(ReturnItem, item_id)
+    if item is None or item.restock_state not in ("PENDING", "RESTOCKING"):
+        return "nothing to restock"
+    ret = item.return_
+    if ret.status not in (states.RECEIVED, states.PROCESSED, states.CLOSED):
+        return "not received"
+    now = datetime.now(timezone.utc)
+    claimed = db.session.execute(
+        update(ReturnItem).where(ReturnItem.id == item.id, ReturnItem.restock_state.in_(("PENDING", "RESTOCKING")))
+        .values(restock_state="RESTOCKING").execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    if not claimed or item.variant_id is None:
+        return "nothing to restock"
+    account = db.session.get(Account, ret.account_id)
+    client = client_for(account)
+    location_id = account.restock_location_id
+    if location_id is None:
+        locations = shopify.list_locations(client)
+        if not locations:
+            item.restock_state = "FAILED"
+            add_event(ret, "restock_failed", f"{item.title}: no Shopify location to restock at.", "system")
+            db.session.commit()
+            return "failed"
+        location_id = locations[0].location_id
+    shopify.restock_items(client, variant_id=item.variant_id, location_id=location_id, quantity=item.quantity,
+                          key=f"{item.idempotency_key}-restock")
+    item.restock_state, item.restocked_at = "DONE", now
+    add_event(ret, "restocked", f"{item.title}: {item.quantity} back in stock.", "system",
+              data={"item_id": item.id})
+    db.session.commit()
+    return "restocked"
+
+
+# --- nothing lost ------------------------------------------------------------------------------------
+
+def items_to_sweep(now: datetime | None = None, limit: int = 500) -> tuple[list[int], list[int]]:
+    """Items whose issuing should be (re)queued: DECIDED in a fired return for a minute or more
+    (a lost enqueue), or ISSUING past the lease (a dead worker, a lost answer); and items whose
+    restock waits on a received return."""
+    now = now or datetime.now(timezone.utc)
+    fired_before = now - timedelta(minutes=1)
+    issue_ids = db.session.scalars(
+        select(ReturnItem.id).join(Return, Return.id == ReturnItem.return_id)
+        .where(Return.action_triggered_at.is_not(None), Return.action_triggered_at <= fired_before,
+               Return.status != states.CANCELLED,
+               or_(ReturnItem.resolution == DECIDED,
+                   (ReturnItem.resolution == ISSUING) & (ReturnItem.issuing_started_at <= now - lease())))
+        .order_by(ReturnItem.id).limit(limit)).all()
+    restock_ids = db.session.scalars(
+        select(ReturnItem.id).join(Return, Return.id == ReturnItem.return_id)
+        .where(ReturnItem.restock_state.in_(("PENDING", "RESTOCKING")),
+               Return.status.in_((states.RECEIVED, states.PROCESSED, states.CLOSED)))
+        .order_by(ReturnItem.id).limit(limit)).all()
+    return list(issue_ids), list(restock_ids)

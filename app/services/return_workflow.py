@@ -1,0 +1,294 @@
+"""Moving a return through its lifecycle (DESIGN §5) and firing the retailer's return action.
+
+Every status change is one conditional UPDATE (`… WHERE status IN (the states it may come from)`),
+so a double click, two staff members or a tracking event racing a button change the return once.
+The return action fires once per return, on entering its state or any later one: the moment
+`action_triggered_at` is set by another conditional UPDATE, and only the request or job that set
+it enqueues the issuing jobs. Views and the tracking intake call these functions; none of them
+talks to Shopify.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import select, update
+
+from app.domain import returns as states
+from app.extensions import db
+from app.models import Account, BulkAction, ItemResolution, Return, ReturnItem
+from app.services.returns import (CREDIT, EXCHANGE, OPTION_LABELS, REFUND, ReturnRefused, add_event,
+                                  normalise_tracking, TRACKING_MAX)
+
+# The timestamp column each status stamps when the return enters it.
+STATUS_STAMPS = {states.IN_TRANSIT: "in_transit_at", states.RECEIVED: "received_at",
+                 states.PROCESSED: "processed_at", states.CLOSED: "closed_at",
+                 states.CANCELLED: "cancelled_at"}
+ACTION_LABELS = {"first_scan": "first carrier scan", "processing": "processing", "manual": "close"}
+BULK_CLOSE_MAX = 5_000
+
+
+def _sources_for(target: str) -> list[str]:
+    """The statuses a return may be in to move to `target`."""
+    return [s for s in (*states.FORWARD, states.CANCELLED) if states.can_move(s, target)]
+
+
+def move_return(ret: Return, target: str, actor: str | None, *, at: datetime | None = None,
+                message: str | None = None) -> bool:
+    """Move `ret` forward to `target` (or cancel it) and commit; then fire the return action
+    when it is due. Returns False, changing nothing, when the return is already at or past
+    `target` (a replayed event, a double click). Raises TransitionRefused when the lifecycle
+    forbids the move (a cancelled return, or cancelling a received one)."""
+    db.session.refresh(ret)
+    if ret.status == target or (target in states.FORWARD and ret.status in states.FORWARD
+                                and states.FORWARD.index(ret.status) > states.FORWARD.index(target)):
+        return False
+    states.check_move(ret.status, target)
+    now = datetime.now(timezone.utc)
+    stamp = STATUS_STAMPS[target]
+    moved = db.session.execute(
+        update(Return).where(Return.id == ret.id, Return.status.in_(_sources_for(target)))
+        .values(status=target, updated_at=now, **{stamp: at or now})
+        .execution_options(synchronize_session=False)).rowcount
+    if not moved:
+        db.session.rollback()
+        db.session.refresh(ret)
+        return False
+    add_event(ret, "status", message or f"Return {states.STATUS_LABELS[target].lower()}.", actor, now=now,
+              data={"status": target})
+    db.session.commit()
+    db.session.refresh(ret)
+    if target in (states.RECEIVED, states.PROCESSED, states.CLOSED):
+        _queue_pending_restocks(ret)
+    fire_action_if_due(ret)
+    return True
+
+
+def mark_received(ret: Return, actor: str | None) -> bool:
+    """Staff: the parcel has arrived."""
+    return move_return(ret, states.RECEIVED, actor, message="Marked received.")
+
+
+def process_return(ret: Return, actor: str | None) -> bool:
+    """Staff: the items have been checked."""
+    return move_return(ret, states.PROCESSED, actor, message="Processed.")
+
+
+def close_return(ret: Return, actor: str | None) -> bool:
+    """Staff: the return is finished (under the Manual action this issues the options)."""
+    return move_return(ret, states.CLOSED, actor, message="Closed.")
+
+
+def cancel_by_staff(ret: Return, actor: str | None) -> None:
+    """Staff cancel a return that has not been received and whose options were not issued."""
+    db.session.refresh(ret)
+    if ret.action_triggered_at is not None:
+        raise states.TransitionRefused("The return's options are already being issued; it can no longer "
+                                       "be cancelled.")
+    states.check_move(ret.status, states.CANCELLED)
+    now = datetime.now(timezone.utc)
+    cancelled = db.session.execute(
+        update(Return).where(Return.id == ret.id, Return.status.in_(_sources_for(states.CANCELLED)),
+                             Return.action_triggered_at.is_(None))
+        .values(status=states.CANCELLED, cancelled_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    if not cancelled:
+        db.session.rollback()
+        db.session.refresh(ret)
+        raise states.TransitionRefused("This return changed meanwhile and can no longer be cancelled.")
+    add_event(ret, "cancelled", "Return cancelled by staff.", actor, now=now)
+    db.session.commit()
+    db.session.refresh(ret)
+
+
+def set_tracking_by_staff(ret: Return, raw_number: str, actor: str | None) -> str:
+    """Staff add or correct the tracking number until the parcel has been received; events
+    parked for that number are then applied to the return."""
+    db.session.refresh(ret)
+    if ret.status not in (states.OPEN, states.IN_TRANSIT):
+        raise states.TransitionRefused("The tracking number can only be changed before the return is received.")
+    number = normalise_tracking(raw_number)
+    if not 4 <= len(number) <= TRACKING_MAX or not number.isalnum():
+        raise ReturnRefused("Enter the tracking number as printed on the label (letters and digits).")
+    if number != ret.tracking_number:
+        previous = ret.tracking_number
+        ret.tracking_number = number
+        add_event(ret, "tracking", f"Tracking number {'changed to' if previous else 'added:'} {number}.",
+                  actor, data={"previous": previous} if previous else None)
+        db.session.commit()
+        _apply_parked_events(ret)
+    return number
+
+
+def _apply_parked_events(ret: Return) -> None:
+    try:
+        from app.services.tracking import apply_parked_events_for
+    except ImportError:  # the tracking intake is optional for the workflow
+        return
+    apply_parked_events_for(ret)
+
+
+# --- the return action ---------------------------------------------------------------------------
+
+def fire_action_if_due(ret: Return) -> bool:
+    """Fire the account's return action once, if the return has reached its state: stamp
+    `action_triggered_at` (one conditional UPDATE: only one caller wins) and queue an issuing
+    job per decided item. Returns whether this call fired it."""
+    account = db.session.get(Account, ret.account_id)
+    if ret.action_triggered_at is not None or not states.action_fires(account.return_action, ret.status):
+        return False
+    now = datetime.now(timezone.utc)
+    fired = db.session.execute(
+        update(Return).where(Return.id == ret.id, Return.action_triggered_at.is_(None),
+                             Return.status != states.CANCELLED)
+        .values(action_triggered_at=now).execution_options(synchronize_session=False)).rowcount
+    if not fired:
+        db.session.rollback()
+        db.session.refresh(ret)
+        return False
+    add_event(ret, "action", f"Return action fired on {ACTION_LABELS[account.return_action]}: issuing the "
+              "chosen options in Shopify.", "system", now=now, data={"return_action": account.return_action})
+    db.session.commit()
+    db.session.refresh(ret)
+    queue_issuing(ret)
+    return True
+
+
+def queue_issuing(ret: Return) -> int:
+    """Queue the issuing job of every DECIDED item of a return whose action has fired."""
+    from jobs.actions import issue_item
+
+    item_ids = db.session.scalars(select(ReturnItem.id).where(
+        ReturnItem.return_id == ret.id, ReturnItem.resolution == ItemResolution.DECIDED.value)).all()
+    for item_id in item_ids:
+        issue_item.enqueue(item_id)
+    return len(item_ids)
+
+
+def _queue_pending_restocks(ret: Return) -> None:
+    from jobs.actions import restock_item
+
+    item_ids = db.session.scalars(select(ReturnItem.id).where(
+        ReturnItem.return_id == ret.id, ReturnItem.restock_state == "PENDING")).all()
+    for item_id in item_ids:
+        restock_item.enqueue(item_id)
+
+
+# --- items decided or corrected by staff ------------------------------------------------------------
+
+def decide_item(item: ReturnItem, option: str, actor: str | None, *, variant_id: int | None = None,
+                variant_title: str | None = None) -> None:
+    """Staff decide an item nothing automated (UNDECIDED or NO_ACTION), or switch a FAILED one
+    to another option. If the return action has already fired, the item is issued right away."""
+    db.session.refresh(item)
+    ret = item.return_
+    if ret.status == states.CANCELLED:
+        raise states.TransitionRefused("This return was cancelled.")
+    if option not in (REFUND, CREDIT, EXCHANGE):
+        raise ReturnRefused("Choose refund, credit note or exchange.")
+    if option == EXCHANGE and not variant_id:
+        raise ReturnRefused("Choose the variant to send in exchange.")
+    allowed = (ItemResolution.UNDECIDED.value, ItemResolution.NO_ACTION.value, ItemResolution.FAILED.value)
+    if item.resolution not in allowed:
+        raise states.TransitionRefused(f"{item.title} is already {item.resolution.lower()}; it cannot be "
+                                       "decided again.")
+    values = dict(option=option, resolution=ItemResolution.DECIDED.value, failure_reason=None,
+                  exchange_variant_id=variant_id if option == EXCHANGE else None,
+                  exchange_variant_title=variant_title if option == EXCHANGE else None)
+    if item.resolution == ItemResolution.FAILED.value and option != item.option:
+        # A new option is a new Shopify write: it gets its own key and its own lookups.
+        values.update(idempotency_key=None, shopify_draft_order_id=None)
+    changed = db.session.execute(
+        update(ReturnItem).where(ReturnItem.id == item.id, ReturnItem.resolution.in_(allowed))
+        .values(**values).execution_options(synchronize_session=False)).rowcount
+    if not changed:
+        db.session.rollback()
+        raise states.TransitionRefused(f"{item.title} changed meanwhile; reload the page.")
+    add_event(ret, "decision", f"{item.title}: {OPTION_LABELS[option]} decided by staff.", actor,
+              data={"item_id": item.id, "option": option})
+    db.session.commit()
+    _issue_now_if_fired(item)
+
+
+def retry_item(item: ReturnItem, actor: str | None) -> None:
+    """Send a FAILED item back to DECIDED with the same option (and issue it at once if the
+    return action has fired)."""
+    db.session.refresh(item)
+    if item.resolution != ItemResolution.FAILED.value:
+        raise states.TransitionRefused(f"{item.title} has not failed; there is nothing to retry.")
+    changed = db.session.execute(
+        update(ReturnItem).where(ReturnItem.id == item.id, ReturnItem.resolution == ItemResolution.FAILED.value)
+        .values(resolution=ItemResolution.DECIDED.value).execution_options(synchronize_session=False)).rowcount
+    if not changed:
+        db.session.rollback()
+        raise states.TransitionRefused(f"{item.title} changed meanwhile; reload the page.")
+    add_event(item.return_, "retry", f"{item.title}: issuing retried.", actor, data={"item_id": item.id})
+    db.session.commit()
+    _issue_now_if_fired(item)
+
+
+def _issue_now_if_fired(item: ReturnItem) -> None:
+    db.session.refresh(item)
+    if item.return_.action_triggered_at is not None and item.resolution == ItemResolution.DECIDED.value:
+        from jobs.actions import issue_item
+
+        issue_item.enqueue(item.id)
+
+
+# --- bulk close ----------------------------------------------------------------------------------
+
+def start_bulk_close(account: Account, return_ids: list[int], actor: str | None) -> BulkAction:
+    """Record a "Close selected" of these returns (the account's own only) and queue the job
+    that closes them one by one; the page polls the BulkAction for progress and results."""
+    wanted = list(dict.fromkeys(int(i) for i in return_ids))
+    if not wanted:
+        raise ReturnRefused("Select at least one return to close.")
+    if len(wanted) > BULK_CLOSE_MAX:
+        raise ReturnRefused(f"Close at most {BULK_CLOSE_MAX:,} returns at once.")
+    owned = set(db.session.scalars(select(Return.id).where(Return.account_id == account.id,
+                                                             Return.id.in_(wanted))).all())
+    if owned != set(wanted):
+        raise ReturnRefused("Some of the selected returns do not exist.")
+    bulk = BulkAction(account_id=account.id, kind="close", actor=actor, return_ids=wanted, total=len(wanted),
+                      done=0, failed=0, results={})
+    db.session.add(bulk)
+    db.session.commit()
+    from jobs.actions import run_bulk_close
+
+    run_bulk_close.enqueue(bulk.id)
+    return bulk
+
+
+def run_bulk_close(bulk_id: int, commit_every: int = 25) -> BulkAction | None:
+    """Close each return of a bulk action not yet handled, recording a result per return; safe to
+    run twice (returns already in `results` are skipped, closing a closed return is a no-op)."""
+    bulk = db.session.get(BulkAction, bulk_id)
+    if bulk is None or bulk.finished_at is not None:
+        return bulk
+    results = dict(bulk.results or {})
+    for count, return_id in enumerate(bulk.return_ids, 1):
+        if str(return_id) in results:
+            continue
+        ret = db.session.get(Return, return_id)
+        if ret is None or ret.account_id != bulk.account_id:
+            results[str(return_id)] = {"ok": False, "message": "Return not found."}
+        else:
+            try:
+                moved = close_return(ret, bulk.actor)
+                results[str(return_id)] = {"ok": True, "rma": ret.rma_number,
+                                           "message": "Closed." if moved else "Already closed."}
+            except states.TransitionRefused as refused:
+                results[str(return_id)] = {"ok": False, "rma": ret.rma_number, "message": str(refused)}
+        if count % commit_every == 0:
+            _save_progress(bulk, results)
+    _save_progress(bulk, results, finished=True)
+    return bulk
+
+
+def _save_progress(bulk: BulkAction, results: dict, finished: bool = False) -> None:
+    db.session.refresh(bulk)
+    bulk.results = dict(results)
+    bulk.done = len(results)
+    bulk.failed = sum(1 for r in results.values() if not r["ok"])
+    if finished:
+        bulk.finished_at = datetime.now(timezone.utc)
+    db.session.commit()
