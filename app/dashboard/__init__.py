@@ -14,4 +14,5 @@ def _require_login():
 from app.dashboard import privacy, views  # noqa: E402,F401  (routes register on bp)
 from app.dashboard import connect, orders  # noqa: E402,F401  (store connection, orders)
 from app.dashboard import returns  # noqa: E402,F401  (returns list and page, Outbox)
+from app.dashboard import bulk, return_actions  # noqa: E402,F401  (staff actions on returns)
 from app.dashboard import rules  # noqa: E402,F401

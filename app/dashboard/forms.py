@@ -1,4 +1,5 @@
-"""Dashboard forms: staff, general settings and returns settings."""
+"""Dashboard forms: staff, general settings, returns settings, the return action, and the staff
+actions on a return."""
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, EmailField, IntegerField, PasswordField, RadioField, SelectField, StringField,
                      TextAreaField, URLField, ValidationError)
@@ -94,3 +95,52 @@ class ReturnsSettingsForm(FlaskForm):
             if reason.lower() in seen:
                 raise ValidationError(f"“{reason}” is listed twice.")
             seen.add(reason.lower())
+
+
+RETURN_ACTION_CHOICES = [
+    ("first_scan", "First scan — issue when the carrier first scans the parcel (in transit). Refunds are "
+                   "issued without restocking; the items are restocked when the return is received."),
+    ("processing", "Processing — issue when staff mark the return processed, after checking the items."),
+    ("manual", "Manual — issue only when staff close the return."),
+]
+
+
+class ReturnActionForm(FlaskForm):
+    """When refunds, credit notes and exchanges are issued in Shopify, and where stock goes back.
+
+    The location choices are the shop's locations, set by the view (empty: the shop's default)."""
+
+    return_action = RadioField("When are the options issued in Shopify?", choices=RETURN_ACTION_CHOICES,
+                               validators=[InputRequired("Choose when the options are issued.")])
+    restock_location_id = SelectField("Restock at", choices=[("", "Shop's default location")],
+                                      validate_choice=False)
+    restock_on_refund = BooleanField("Restock the items when refunding them")
+
+    def validate_restock_location_id(self, field):
+        # The posted id must be one of the listed locations (the view fills the list from Shopify);
+        # when Shopify could not be asked, only the value already stored is offered.
+        allowed = {value for value, _ in field.choices}
+        if (field.data or "") not in allowed:
+            raise ValidationError("Choose one of the store's locations.")
+
+    def location_id(self) -> int | None:
+        """The chosen location id, or None for the shop's default."""
+        return int(self.restock_location_id.data) if self.restock_location_id.data else None
+
+
+class ActionForm(FlaskForm):
+    """Only the CSRF token: receive, process, close, cancel, retry; the ids are in the URL."""
+
+
+class TrackingForm(FlaskForm):
+    """Set or correct the return's tracking number."""
+
+    tracking_number = StringField("Tracking number", filters=[strip_spaces], validators=[
+        DataRequired("Enter the tracking number."), Length(max=64, message="Use at most 64 characters.")])
+
+
+class DecideItemForm(FlaskForm):
+    """Staff decide an item by hand (or switch a failed one): refund or credit note."""
+
+    option = RadioField("Issue as", choices=[("refund", "Refund"), ("credit", "Credit note")],
+                        validators=[InputRequired("Choose refund or credit note.")])

@@ -1,91 +1,60 @@
-"""Returns in the dashboard (read-only here; the actions issue adds staff actions) and the Outbox
-of emails the app wrote."""
+"""Returns in the dashboard: the staff list (filters, sorts, pages), one return's page, and the
+Outbox of emails the app wrote. The actions are in return_actions.py and bulk.py."""
 import math
-import re
 
-from flask import abort, render_template, request
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
-from wtforms import Form, SearchField
-from wtforms.validators import Length, Optional
+from flask import render_template, request
+from sqlalchemy import func, select
 
 from app.dashboard import bp
-from app.dashboard.search import ORDER_NUMBER, like_escape
-from app.dashboard.scope import get_scoped_or_404, scoped
+from app.dashboard.forms import ActionForm, DecideItemForm, TrackingForm
+from app.dashboard.returns_list import (RESOLUTION_LABELS, ReturnFilterForm, filter_args, load_page,
+                                        page_number)
+from app.dashboard.scope import current_account, get_scoped_or_404, scoped
 from app.domain.returns import STATUS_LABELS
 from app.extensions import db
-from app.forms import strip_spaces
 from app.models import OutboxEmail, Return
 from app.services.returns import OPTION_LABELS
 
 PAGE_SIZE = 25
-_RMA = re.compile(r"^[Rr]-?(\d{1,12})$")
-
-
-class ReturnSearchForm(Form):
-    """The list's search box (a GET form: nothing changes, no CSRF token needed)."""
-
-    q = SearchField("RMA, order number or email", filters=[strip_spaces],
-                    validators=[Optional(), Length(max=200, message="Use at most 200 characters.")])
-
-
-def search_returns(query, q: str):
-    """Exact matches for what people paste (R-100042, #1001, 1001, an email), else a substring."""
-    rma = _RMA.match(q)
-    if rma:
-        return query.where(Return.rma_number == f"R-{rma.group(1)}")
-    number = ORDER_NUMBER.match(q)
-    if number:
-        return query.where(or_(Return.order_name == f"#{number.group(1)}", Return.order_name == q))
-    if "@" in q:
-        return query.where(Return.customer_email.like(like_escape(q.lower()) + "%", escape="\\"))
-    pattern = f"%{like_escape(q)}%"
-    return query.where(or_(Return.rma_number.ilike(pattern, escape="\\"),
-                           Return.order_name.ilike(pattern, escape="\\"),
-                           Return.customer_email.like(f"%{like_escape(q.lower())}%", escape="\\"),
-                           Return.customer_name.ilike(pattern, escape="\\")))
-
-
-def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
-        abort(400, description="That page number is not valid. Go back to the first page.")
-    return int(raw)
 
 
 @bp.get("/returns")
 def returns():
-    """Every return of the account, newest first, a page at a time, searchable."""
-    form = ReturnSearchForm(request.args)
-    query = scoped(Return)
-    status = 200
-    if form.validate():
-        if form.q.data:
-            query = search_returns(query, form.q.data)
-    else:
-        status = 400
-    page = _page_number()
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    rows = db.session.scalars(query.options(selectinload(Return.items))
-                              .order_by(Return.created_at.desc(), Return.id.desc())
-                              .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    return render_template("dashboard/returns.html", form=form, returns=rows, page=page, pages=pages,
-                           total=total, q=form.q.data or "", labels=STATUS_LABELS), status
+    """The account's returns, a page at a time: searchable, filtered by status, option, issue
+    state and dates, sorted; bad filter values are a 400 with the reason next to the field."""
+    form = ReturnFilterForm(request.args)
+    page = page_number(request.args.get("page"))
+    valid = form.validate()
+    result = load_page(form if valid else None, page)
+    filters = filter_args(request.args)
+    return render_template("dashboard/returns.html", form=form, result=result, filters=filters,
+                           filtered=bool({k: v for k, v in filters.items() if k not in ("sort", "per_page")}),
+                           labels=STATUS_LABELS, resolutions=RESOLUTION_LABELS, action_form=ActionForm(),
+                           next_url=request.full_path.rstrip("?")), 200 if valid else 400
+
+
+def return_page(ret: Return, *, error: str | None = None, tracking_form: TrackingForm | None = None,
+                status: int = 200):
+    """The return page, optionally with a refusal to show (the status code says which kind)."""
+    account = current_account()
+    return render_template(
+        "dashboard/return.html", ret=ret, labels=STATUS_LABELS, options=OPTION_LABELS,
+        resolutions=RESOLUTION_LABELS, action_form=ActionForm(), error=error,
+        tracking_form=tracking_form or TrackingForm(formdata=None, data={"tracking_number": ret.tracking_number}),
+        decide_form=DecideItemForm(formdata=None), action_label=account.return_action), status
 
 
 @bp.get("/returns/<int:return_id>")
 def return_detail(return_id: int):
-    """One return: its items (reason, option, note) and its timeline."""
-    ret = get_scoped_or_404(Return, return_id)
-    return render_template("dashboard/return.html", ret=ret, labels=STATUS_LABELS, options=OPTION_LABELS)
+    """One return: items (option, issue state and results, restock), tracking, timeline, actions."""
+    return return_page(get_scoped_or_404(Return, return_id))
 
 
 @bp.get("/outbox")
 def outbox():
     """Emails the app wrote for this account, newest first (in the embedded default they are
     only stored here: there is no SMTP server)."""
-    page = _page_number()
+    page = page_number(request.args.get("page"))
     query = scoped(OutboxEmail)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     rows = db.session.scalars(query.order_by(OutboxEmail.created_at.desc(), OutboxEmail.id.desc())

@@ -1,10 +1,11 @@
-"""Dashboard pages: home, staff, general settings."""
-from flask import flash, redirect, render_template, request, url_for
+"""Dashboard pages: home, staff, settings (general, returns, return action)."""
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.dashboard import bp
-from app.dashboard.forms import GeneralSettingsForm, RemoveStaffForm, ReturnsSettingsForm, StaffForm
+from app.dashboard.forms import (GeneralSettingsForm, RemoveStaffForm, ReturnActionForm, ReturnsSettingsForm,
+                                 StaffForm)
 from app.dashboard.scope import admin_required, current_account, scoped
 from app.extensions import db
 from app.models import Order, Return, User
@@ -71,8 +72,19 @@ def settings():
         db.session.commit()
         flash("Settings saved.", "success")
         return redirect(url_for("dashboard.settings"), code=303)
-    return render_template("dashboard/settings.html", form=form, account=account,
-                           returns_form=_returns_form(account)), 422 if request.method == "POST" else 200
+    return _settings_page(account, form=form, status=422 if request.method == "POST" else 200)
+
+
+def _settings_page(account, *, form=None, returns_form=None, action_form=None, locations=None, status=200):
+    """The settings page; each form not given is filled from the account, not from the post."""
+    if action_form is None:
+        action_form = _action_form(account, formdata=None)
+        locations = _load_locations(account, action_form)
+    return render_template(
+        "dashboard/settings.html", account=account,
+        form=form or GeneralSettingsForm(formdata=None, obj=account),
+        returns_form=returns_form or _returns_form(account), action_form=action_form,
+        locations_problem=locations), status
 
 
 def _window_within_cap(form: GeneralSettingsForm, account) -> bool:
@@ -111,5 +123,55 @@ def returns_settings():
         db.session.commit()
         flash("Return settings saved.", "success")
         return redirect(url_for("dashboard.settings") + "#returns", code=303)
-    general = GeneralSettingsForm(formdata=None, obj=account)
-    return render_template("dashboard/settings.html", form=general, account=account, returns_form=returns_form), 422
+    return _settings_page(account, returns_form=returns_form, status=422)
+
+
+def _action_form(account, **kwargs) -> ReturnActionForm:
+    return ReturnActionForm(data={"return_action": account.return_action,
+                                  "restock_location_id": str(account.restock_location_id or ""),
+                                  "restock_on_refund": account.restock_on_refund}, **kwargs)
+
+
+def _load_locations(account, form: ReturnActionForm) -> str | None:
+    """Fill the restock location choices from the shop; the reason when they could not be listed
+    (the stored choice is then kept as the only other option, so saving never loses it)."""
+    from app.services.shopify_access import NotConnected, client_for
+    from app.shopify.errors import ShopifyError
+
+    problem, listed = None, []
+    try:
+        client = client_for(account, read_timeout=current_app.config.get("SETTINGS_SHOPIFY_TIMEOUT", 4.0))
+        from app.shopify.issuing import list_locations
+
+        # A person is waiting for the page: no retries, a slow shop is reported instead.
+        client.max_retries, client.max_retry_seconds = 0, 0.0
+        listed = [(str(loc.location_id), loc.name) for loc in list_locations(client)]
+    except NotConnected:
+        problem = "Connect your store to choose where returned items are restocked."
+    except ShopifyError as error:
+        current_app.logger.warning("locations of %s unavailable: %s", account.shop_domain, error)
+        problem = ("Shopify did not answer in time, so your store's locations could not be listed. "
+                   "The current choice is kept; reload the page in a minute to change it.")
+    choices = [("", "Shop's default location")] + listed
+    stored = str(account.restock_location_id or "")
+    if stored and stored not in {value for value, _ in listed}:
+        choices.append((stored, f"Location {stored} (current choice{'' if problem else ', no longer in the store'})"))
+    form.restock_location_id.choices = choices
+    return problem
+
+
+@bp.post("/settings/return-action")
+@admin_required
+def return_action_settings():
+    """When options are issued (first scan, processing, manual), where and whether items restock."""
+    account = current_account()
+    action_form = _action_form(account)
+    problem = _load_locations(account, action_form)
+    if action_form.validate_on_submit():
+        account.return_action = action_form.return_action.data
+        account.restock_location_id = action_form.location_id()
+        account.restock_on_refund = action_form.restock_on_refund.data
+        db.session.commit()
+        flash("Return action saved.", "success")
+        return redirect(url_for("dashboard.settings") + "#return-action", code=303)
+    return _settings_page(account, action_form=action_form, locations=problem, status=422)

@@ -1,0 +1,163 @@
+"""Staff actions on one return: tracking number, receive, process, close (also the list's quick
+close), cancel, and items decided by hand or retried. Staff and admins may all do these.
+
+Every change goes through app.services.return_workflow; a refusal (the lifecycle or the input
+says no) is shown on the page with a 4xx, and nothing changes.
+"""
+from urllib.parse import urlsplit
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.dashboard import bp
+from app.dashboard.forms import ActionForm, DecideItemForm, TrackingForm
+from app.dashboard.returns import return_page
+from app.dashboard.scope import get_scoped_or_404
+from app.domain.returns import STATUS_LABELS, TransitionRefused
+from app.models import Return, ReturnItem
+from app.security import is_htmx
+from app.services import return_workflow as workflow
+from app.services.returns import ReturnRefused
+
+RETURN = "/returns/<int:return_id>"
+
+
+def _checked_return(return_id: int, form=None) -> Return:
+    """The account's return (404 otherwise), once the form's CSRF token checked out."""
+    ret = get_scoped_or_404(Return, return_id)
+    form = form or ActionForm()
+    if not form.validate_on_submit() and "csrf_token" in form.errors:
+        abort(400, description="The form expired. Reload the page and try again.")
+    return ret
+
+
+def _item(ret: Return, item_id: int) -> ReturnItem:
+    item = next((i for i in ret.items if i.id == item_id), None)
+    if item is None:
+        abort(404)
+    return item
+
+
+def _done(ret: Return, message: str):
+    flash(message, "success")
+    return redirect(url_for("dashboard.return_detail", return_id=ret.id), code=303)
+
+
+def _refused(ret: Return, error: Exception):
+    return return_page(ret, error=str(error), status=409)
+
+
+def _actor() -> str:
+    return current_user.email
+
+
+@bp.post(f"{RETURN}/tracking")
+def return_tracking(return_id: int):
+    """Set or correct the tracking number (until the parcel is received)."""
+    form = TrackingForm()
+    ret = _checked_return(return_id, form)
+    if form.errors:
+        return return_page(ret, tracking_form=form, status=422)
+    try:
+        number = workflow.set_tracking_by_staff(ret, form.tracking_number.data, _actor())
+    except ReturnRefused as refused:
+        form.tracking_number.errors = [str(refused)]
+        return return_page(ret, tracking_form=form, status=422)
+    except TransitionRefused as refused:
+        return _refused(ret, refused)
+    return _done(ret, f"Tracking number {number} saved.")
+
+
+def _move(return_id: int, step, done: str, unchanged: str):
+    ret = _checked_return(return_id)
+    try:
+        moved = step(ret, _actor())
+    except TransitionRefused as refused:
+        return _refused(ret, refused)
+    return _done(ret, done if moved else unchanged)
+
+
+@bp.post(f"{RETURN}/receive")
+def return_receive(return_id: int):
+    """The parcel has arrived (items refunded at first scan are restocked now)."""
+    return _move(return_id, workflow.mark_received, "Marked received.", "Already received.")
+
+
+@bp.post(f"{RETURN}/process")
+def return_process(return_id: int):
+    """The items have been checked (under the Processing action this issues the options)."""
+    return _move(return_id, workflow.process_return, "Marked processed.", "Already processed.")
+
+
+@bp.post(f"{RETURN}/cancel")
+def return_cancel(return_id: int):
+    """Cancel before the parcel is received and before the return action fired."""
+    ret = _checked_return(return_id)
+    try:
+        workflow.cancel_by_staff(ret, _actor())
+    except TransitionRefused as refused:
+        return _refused(ret, refused)
+    return _done(ret, "Return cancelled. Nothing will be issued.")
+
+
+def _safe_next(raw: str | None) -> str | None:
+    """Only a path on the returns list (the quick close sends the list back with its filters)."""
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme or parts.netloc or not parts.path.startswith(url_for("dashboard.returns")):
+        return None
+    return raw
+
+
+@bp.post(f"{RETURN}/close")
+def return_close(return_id: int):
+    """Close one return: from its page, or the list's quick close (htmx: the row comes back)."""
+    ret = _checked_return(return_id)
+    message, ok = None, True
+    try:
+        moved = workflow.close_return(ret, _actor())
+        message = "Closed." if moved else "Already closed."
+    except TransitionRefused as refused:
+        message, ok = str(refused), False
+    if is_htmx():
+        return render_template("dashboard/_partials/return_row.html", r=ret, labels=STATUS_LABELS,
+                               row_message=message, row_ok=ok, action_form=ActionForm(),
+                               next_url=request.form.get("next", "")), 200 if ok else 409
+    back = _safe_next(request.form.get("next"))
+    if back:
+        flash(f"{ret.rma_number}: {message}", "success" if ok else "error")
+        return redirect(back, code=303)
+    if not ok:
+        return return_page(ret, error=message, status=409)
+    return _done(ret, f"Return {ret.rma_number} closed." if message == "Closed." else message)
+
+
+@bp.post(f"{RETURN}/items/<int:item_id>/decide")
+def return_item_decide(return_id: int, item_id: int):
+    """Decide an item nothing automated, or switch a failed one, to refund or credit note."""
+    form = DecideItemForm()
+    ret = _checked_return(return_id, form)
+    item = _item(ret, item_id)
+    if form.errors:
+        return return_page(ret, error=f"{item.title}: " + " ".join(form.option.errors), status=422)
+    try:
+        workflow.decide_item(item, form.option.data, _actor())
+    except ReturnRefused as refused:
+        return return_page(ret, error=str(refused), status=422)
+    except TransitionRefused as refused:
+        return _refused(ret, refused)
+    label = dict(form.option.choices)[form.option.data]
+    return _done(ret, f"{item.title}: {label} decided.")
+
+
+@bp.post(f"{RETURN}/items/<int:item_id>/retry")
+def return_item_retry(return_id: int, item_id: int):
+    """Send a failed item back to be issued again with the same option."""
+    ret = _checked_return(return_id)
+    item = _item(ret, item_id)
+    try:
+        workflow.retry_item(item, _actor())
+    except TransitionRefused as refused:
+        return _refused(ret, refused)
+    return _done(ret, f"{item.title}: issuing again.")

@@ -1,0 +1,184 @@
+"""The staff returns list: its filters, its sorts and pages that stay fast at 100,000 returns.
+
+Only helpers live here (no routes). A page is read in two steps: the ids of the page, from an
+index in the order shown, then those rows with their items; the total is counted up to a cap, so
+neither grows with the size of the account.
+"""
+import re
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import exists, func, literal, or_, select, union_all
+from sqlalchemy.orm import selectinload
+from wtforms import Form, SearchField, SelectField
+from wtforms.fields import DateField
+from wtforms.validators import Length, Optional
+
+from app.dashboard.search import ORDER_NUMBER, like_escape
+from app.domain.returns import FORWARD, STATUS_LABELS
+from app.extensions import db
+from app.forms import strip_spaces
+from app.models import Return, ReturnItem
+from app.services.returns import OPTION_LABELS
+
+_RMA = re.compile(r"^[Rr]-?(\d{1,12})$")
+# Beyond this many matches the list says "more than N": an exact count of 100,000 rows would
+# cost more than the page itself.
+COUNT_CAP = 10_000
+MAX_PAGE = 100_000
+STATUS_ORDER = (*FORWARD, "CANCELLED")
+RESOLUTION_LABELS = {"UNDECIDED": "Not decided", "DECIDED": "Decided, not issued yet", "ISSUING": "Being issued",
+                     "ISSUED": "Issued", "FAILED": "Failed", "NO_ACTION": "No action (staff decide)"}
+SORTS = {"newest": "Newest first", "oldest": "Oldest first", "status": "Status (open first)", "rma": "RMA number"}
+PAGE_SIZES = ("25", "50", "100")
+FILTER_KEYS = ("q", "status", "option", "issue", "date_from", "date_to", "sort", "per_page")
+
+
+class ReturnFilterForm(Form):
+    """The list's search and filters (a GET form: nothing changes, no CSRF token needed)."""
+
+    q = SearchField("RMA, order number or email", filters=[strip_spaces],
+                    validators=[Optional(), Length(max=200, message="Use at most 200 characters.")])
+    status = SelectField("Status", choices=[("", "Any status")] + [(s, STATUS_LABELS[s]) for s in STATUS_ORDER],
+                         default="")
+    option = SelectField("Option", choices=[("", "Any option")] + list(OPTION_LABELS.items())
+                         + [("none", "Not chosen yet")], default="")
+    issue = SelectField("Issue state", choices=[("", "Any issue state")] + list(RESOLUTION_LABELS.items()),
+                        default="")
+    date_from = DateField("Started from", validators=[Optional()], render_kw={"type": "date"})
+    date_to = DateField("Started until", validators=[Optional()], render_kw={"type": "date"})
+    sort = SelectField("Sort", choices=list(SORTS.items()), default="newest")
+    per_page = SelectField("Per page", choices=[(n, n) for n in PAGE_SIZES], default="25")
+
+    _CHOICE_MESSAGES = {"status": "Choose a status from the list.", "option": "Choose an option from the list.",
+                        "issue": "Choose an issue state from the list.", "sort": "Choose a sort from the list.",
+                        "per_page": "Show 25, 50 or 100 per page."}
+
+    def validate(self, extra_validators=None):
+        """Field errors in words a person can act on; an end date before the start is refused."""
+        ok = super().validate(extra_validators)
+        for name, message in self._CHOICE_MESSAGES.items():
+            if self[name].errors:
+                self[name].errors = [message]
+        for field in (self.date_from, self.date_to):
+            if field.errors:
+                field.errors = ["Enter a date like 2026-03-31."]
+        if ok and self.date_from.data and self.date_to.data and self.date_to.data < self.date_from.data:
+            self.date_to.errors = ["Choose a date on or after the first one."]
+            ok = False
+        return ok
+
+
+def search_clause(q: str):
+    """Exact matches for what people paste (R-100042, #1001, 1001, an email), else a substring."""
+    rma = _RMA.match(q)
+    if rma:
+        return Return.rma_number == f"R-{rma.group(1)}"
+    number = ORDER_NUMBER.match(q)
+    if number:
+        return or_(Return.order_name == f"#{number.group(1)}", Return.order_name == q)
+    if "@" in q:
+        return Return.customer_email.like(like_escape(q.lower()) + "%", escape="\\")
+    pattern = f"%{like_escape(q)}%"
+    return or_(Return.rma_number.ilike(pattern, escape="\\"), Return.order_name.ilike(pattern, escape="\\"),
+               Return.customer_email.like(f"%{like_escape(q.lower())}%", escape="\\"),
+               Return.customer_name.ilike(pattern, escape="\\"))
+
+
+def filter_clauses(form: ReturnFilterForm) -> list:
+    """WHERE clauses for a validated form, the account's scope first."""
+    clauses = [Return.account_id == current_user.account_id]
+    if form.q.data:
+        clauses.append(search_clause(form.q.data))
+    if form.status.data:
+        clauses.append(Return.status == form.status.data)
+    if form.date_from.data:
+        clauses.append(Return.created_at >= datetime.combine(form.date_from.data, time.min, timezone.utc))
+    if form.date_to.data:
+        clauses.append(Return.created_at < datetime.combine(form.date_to.data + timedelta(days=1), time.min,
+                                                            timezone.utc))
+    # Option and issue state describe one item together ("a failed exchange"), so one EXISTS.
+    item = []
+    if form.option.data:
+        item.append(ReturnItem.option.is_(None) if form.option.data == "none" else ReturnItem.option == form.option.data)
+    if form.issue.data:
+        item.append(ReturnItem.resolution == form.issue.data)
+    if item:
+        clauses.append(exists().where(ReturnItem.return_id == Return.id, *item))
+    return clauses
+
+
+def page_number(raw: str | None) -> int:
+    """The `page` argument, or a 400 with a way out."""
+    raw = raw or "1"
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        abort(400, description="That page number is not valid. Go back to the first page.")
+    return int(raw)
+
+
+@dataclass
+class ReturnsPage:
+    """One page of the list: its rows, whether another follows, and the (capped) total."""
+
+    rows: list
+    page: int
+    per_page: int
+    has_next: bool
+    total: int
+    capped: bool
+
+    @property
+    def pages(self) -> int:
+        """Pages known to exist (a lower bound when the total is capped)."""
+        return max(1, -(-self.total // self.per_page))
+
+
+def _ordered_ids(clauses: list, sort: str, limit: int, offset: int) -> list[int]:
+    if sort == "status":
+        # Lifecycle order, newest first within a status: one branch per status, each read from
+        # ix_returns_account_status_created in index order and cut at the page's end, so the final
+        # sort only sees a few pages' worth of rows instead of every match.
+        branches = [select(Return.id.label("id"), literal(rank).label("rank"), Return.created_at.label("created"))
+                    .where(*clauses, Return.status == status)
+                    .order_by(Return.created_at.desc(), Return.id.desc()).limit(offset + limit)
+                    for rank, status in enumerate(STATUS_ORDER)]
+        merged = union_all(*[b.subquery().select() for b in branches]).subquery()
+        query = select(merged.c.id).order_by(merged.c.rank, merged.c.created.desc(), merged.c.id.desc())
+    else:
+        order = {"newest": (Return.created_at.desc(), Return.id.desc()),
+                 "oldest": (Return.created_at.asc(), Return.id.asc()),
+                 "rma": (Return.id.asc(),)}[sort]
+        query = select(Return.id).where(*clauses).order_by(*order)
+    return list(db.session.scalars(query.limit(limit).offset(offset)))
+
+
+def capped_count(clauses: list) -> tuple[int, bool]:
+    """How many returns match, counting at most COUNT_CAP + 1 of them; (count, capped)."""
+    inner = select(Return.id).where(*clauses).limit(COUNT_CAP + 1).subquery()
+    total = db.session.scalar(select(func.count()).select_from(inner))
+    return min(total, COUNT_CAP), total > COUNT_CAP
+
+
+def load_page(form: ReturnFilterForm | None, page: int) -> ReturnsPage:
+    """The page of returns the (validated) form asks for; an invalid form lists nothing."""
+    per_page = int(form.per_page.data) if form and form.per_page.data in PAGE_SIZES else 25
+    if form is None:
+        return ReturnsPage([], page, per_page, False, 0, False)
+    clauses = filter_clauses(form)
+    ids = _ordered_ids(clauses, form.sort.data or "newest", per_page + 1, (page - 1) * per_page)
+    has_next = len(ids) > per_page
+    ids = ids[:per_page]
+    rows = []
+    if ids:
+        found = {r.id: r for r in db.session.scalars(
+            select(Return).where(Return.id.in_(ids)).options(selectinload(Return.items)))}
+        rows = [found[i] for i in ids if i in found]
+    total, capped = capped_count(clauses)
+    return ReturnsPage(rows, page, per_page, has_next, total, capped)
+
+
+def filter_args(args) -> dict:
+    """The filters of the current request, for links that keep them (pages, sorts, redirects)."""
+    return {key: args[key] for key in FILTER_KEYS if args.get(key)}

@@ -1,0 +1,38 @@
+// The returns list: "select all on this page", the selection count, and refusals that come back
+// as fragments (a quick close refused with 409, an empty selection with 422) are shown, not dropped.
+(function () {
+  "use strict";
+  function boxes() {
+    return Array.prototype.slice.call(document.querySelectorAll('input[name="return_id"][form="bulk-form"]'));
+  }
+  function refresh() {
+    var all = document.querySelector("[data-select-all]");
+    var ticked = boxes().filter(function (box) { return box.checked; }).length;
+    var count = document.getElementById("selected-count");
+    if (count) { count.textContent = ticked ? ticked + " selected" : ""; }
+    if (all) {
+      all.checked = ticked > 0 && ticked === boxes().length;
+      all.indeterminate = ticked > 0 && ticked < boxes().length;
+    }
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var all = document.querySelector("[data-select-all]");
+    if (all) { all.closest("label").hidden = false; }
+    refresh();
+  });
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.matches && target.matches("[data-select-all]")) {
+      boxes().forEach(function (box) { box.checked = target.checked; });
+    }
+    if (target.matches && (target.matches("[data-select-all]") || target.name === "return_id")) { refresh(); }
+  });
+  document.addEventListener("htmx:afterSwap", refresh);
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    if (status === 409 || status === 422) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+})();
