@@ -16,3 +16,4 @@ from app.dashboard import connect, orders  # noqa: E402,F401  (store connection,
 from app.dashboard import returns  # noqa: E402,F401  (returns list and page, Outbox)
 from app.dashboard import bulk, return_actions  # noqa: E402,F401  (staff actions on returns)
 from app.dashboard import rules  # noqa: E402,F401
+from app.dashboard import tracking  # noqa: E402,F401  (tracking providers, parked carrier events)
