@@ -140,7 +140,7 @@ def return_item_decide(return_id: int, item_id: int):
     ret = _checked_return(return_id, form)
     item = _item(ret, item_id)
     if form.errors:
-        return return_page(ret, error=f"{item.title}: " + " ".join(form.option.errors), status=422)
+        return return_page(ret, error=f"{item.title}: choose refund or credit note.", status=422)
     try:
         workflow.decide_item(item, form.option.data, _actor())
     except ReturnRefused as refused:

@@ -1,0 +1,385 @@
+"""The staff returns workflow: the list's filters, sorts and pages, quick and bulk close, and every
+action on the return page (happy and refused), scoped to the account, for staff as well as admins."""
+import re
+from datetime import date, timedelta
+
+import pytest
+
+from app.extensions import db
+from app.models import BulkAction, Return, ReturnItem
+from tests.factories import PASSWORD, make_account, make_user
+from tests.support.returns import make_return
+
+LIST = "/dashboard/returns"
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def account(app, client):
+    # Manual: closing is the only moment anything would be issued, and these returns' items are
+    # mostly undecided, so no test here reaches Shopify.
+    account = make_account(name="Acme Outdoor", return_action="manual")
+    make_user(account, role="staff", email="staff@example.com")
+    make_user(account, role="admin", email="boss@example.com")
+    db.session.commit()
+    client.post("/login", data={"email": "staff@example.com", "password": PASSWORD})
+    return account
+
+
+def listed(client, **args) -> list[str]:
+    response = client.get(LIST, query_string=args)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return re.findall(r'class="order-link" href="/dashboard/returns/\d+">(R-\d+)<', response.get_data(as_text=True))
+
+
+def reload(ret) -> Return:
+    db.session.expire_all()
+    return db.session.get(Return, ret.id)
+
+
+# --- the list ---------------------------------------------------------------------------------------
+
+def test_each_filter_alone(account, client):
+    open_refund = make_return(account, items=[("refund", "UNDECIDED")], days_ago=1)
+    received_credit = make_return(account, status="RECEIVED", items=[("credit", "ISSUED")], days_ago=10)
+    failed_exchange = make_return(account, status="PROCESSED", items=[("refund", "ISSUED"), ("exchange", "FAILED")],
+                                  days_ago=40, email="ana@example.com")
+    undecided = make_return(account, items=[(None, "NO_ACTION")], days_ago=3)
+    db.session.commit()
+    everyone = {open_refund.rma_number, received_credit.rma_number, failed_exchange.rma_number, undecided.rma_number}
+    assert set(listed(client)) == everyone
+    assert listed(client, status="RECEIVED") == [received_credit.rma_number]
+    assert set(listed(client, option="refund")) == {open_refund.rma_number, failed_exchange.rma_number}
+    assert listed(client, option="none") == [undecided.rma_number]
+    assert listed(client, issue="FAILED") == [failed_exchange.rma_number]
+    assert listed(client, issue="NO_ACTION") == [undecided.rma_number]
+    today = date.today()
+    assert set(listed(client, date_from=(today - timedelta(days=5)).isoformat())) == {
+        open_refund.rma_number, undecided.rma_number}
+    assert listed(client, date_to=(today - timedelta(days=20)).isoformat()) == [failed_exchange.rma_number]
+    assert listed(client, q="ANA@example.com") == [failed_exchange.rma_number]
+    assert listed(client, q=received_credit.rma_number.lower()) == [received_credit.rma_number]
+
+
+def test_filters_combined_describe_one_item(account, client):
+    failed_exchange = make_return(account, status="PROCESSED", items=[("refund", "ISSUED"), ("exchange", "FAILED")])
+    make_return(account, status="PROCESSED", items=[("exchange", "ISSUED"), ("refund", "FAILED")], days_ago=2)
+    make_return(account, status="OPEN", items=[("exchange", "FAILED")], days_ago=50)
+    db.session.commit()
+    # Option and issue state must hold for the same item: "a failed exchange".
+    assert listed(client, status="PROCESSED", option="exchange", issue="FAILED") == [failed_exchange.rma_number]
+    week_ago = (date.today() - timedelta(days=7)).isoformat()
+    assert listed(client, option="exchange", issue="FAILED", date_from=week_ago) == [failed_exchange.rma_number]
+    assert listed(client, status="RECEIVED", issue="FAILED") == []
+
+
+@pytest.mark.parametrize("args, field, message", [
+    ({"status": "LOST"}, "status", "Choose a status from the list."),
+    ({"option": "cash"}, "option", "Choose an option from the list."),
+    ({"issue": "MAYBE"}, "issue", "Choose an issue state from the list."),
+    ({"sort": "price"}, "sort", "Choose a sort from the list."),
+    ({"per_page": "1000"}, "per_page", "Show 25, 50 or 100 per page."),
+    ({"date_from": "31/12/2026"}, "date_from", "Enter a date like 2026-03-31."),
+    ({"date_from": "2026-05-02", "date_to": "2026-05-01"}, "date_to", "Choose a date on or after the first one."),
+    ({"q": "x" * 201}, "q", "Use at most 200 characters."),
+])
+def test_bad_filter_values_are_a_400_with_the_message_next_to_the_field(account, client, args, field, message):
+    make_return(account)
+    db.session.commit()
+    response = client.get(LIST, query_string=args)
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert f'<p class="error" id="{field}-error">{message}</p>' in body
+    assert re.search(rf'id="{field}"[^>]*aria-invalid="true"|aria-invalid="true"[^>]*id="{field}"', body)
+    assert "order-link" not in body
+
+
+def test_bad_page_numbers_are_a_400_and_a_page_past_the_end_says_so(account, client):
+    assert client.get(LIST, query_string={"page": "abc"}).status_code == 400
+    assert client.get(LIST, query_string={"page": "0"}).status_code == 400
+    make_return(account)
+    db.session.commit()
+    body = client.get(LIST, query_string={"page": "7"}).get_data(as_text=True)
+    assert "There is nothing on this page" in body
+
+
+def test_sorts(account, client):
+    old_open = make_return(account, status="OPEN", days_ago=9)
+    new_closed = make_return(account, status="CLOSED", days_ago=1)
+    mid_transit = make_return(account, status="IN_TRANSIT", days_ago=5)
+    new_open = make_return(account, status="OPEN", days_ago=2)
+    cancelled = make_return(account, status="CANCELLED", days_ago=0.5)
+    db.session.commit()
+    rma = lambda *rs: [r.rma_number for r in rs]  # noqa: E731
+    assert listed(client) == rma(cancelled, new_closed, new_open, mid_transit, old_open)
+    assert listed(client, sort="oldest") == rma(old_open, mid_transit, new_open, new_closed, cancelled)
+    assert listed(client, sort="status") == rma(new_open, old_open, mid_transit, new_closed, cancelled)
+    assert listed(client, sort="rma") == rma(old_open, new_closed, mid_transit, new_open, cancelled)
+    assert listed(client, sort="status", status="OPEN") == rma(new_open, old_open)
+
+
+def test_pages_keep_the_filters_and_the_status_sort_pages_through_statuses(account, client):
+    made = [make_return(account, status="OPEN" if i % 2 else "RECEIVED", days_ago=100 - i) for i in range(60)]
+    db.session.commit()
+    first = client.get(LIST, query_string={"sort": "status"}).get_data(as_text=True)
+    assert "Page 1 of 3" in first and 'rel="next"' in first and "60 returns" in first
+    pages = [listed(client, sort="status", page=p) for p in (1, 2, 3)]
+    assert [len(p) for p in pages] == [25, 25, 10]
+    opens = [r.rma_number for r in sorted(made, key=lambda r: r.created_at, reverse=True) if r.status == "OPEN"]
+    received = [r.rma_number for r in sorted(made, key=lambda r: r.created_at, reverse=True) if r.status == "RECEIVED"]
+    assert sum(pages, []) == opens + received
+    second = client.get(LIST, query_string={"status": "OPEN", "per_page": "25", "page": "2"}).get_data(as_text=True)
+    assert 'href="/dashboard/returns?page=1&amp;status=OPEN&amp;per_page=25"' in second
+    assert listed(client, per_page="50", page="2") == [r.rma_number for r in made[:10]][::-1]
+
+
+def test_a_large_total_is_counted_up_to_a_cap(account, client, monkeypatch):
+    import app.dashboard.returns_list as returns_list
+
+    monkeypatch.setattr(returns_list, "COUNT_CAP", 5)
+    for i in range(8):
+        make_return(account, days_ago=i)
+    db.session.commit()
+    body = client.get(LIST).get_data(as_text=True)
+    assert "5+ returns" in body
+
+
+def test_another_accounts_returns_are_invisible_and_untouchable(account, client):
+    mine = make_return(account, items=[(None, "UNDECIDED")])
+    other = make_account()
+    theirs = make_return(other, items=[(None, "UNDECIDED")])
+    db.session.commit()
+    assert listed(client) == [mine.rma_number]
+    assert listed(client, q=theirs.rma_number) == []
+    assert client.get(f"{LIST}/{theirs.id}").status_code == 404
+    for action in ("close", "receive", "process", "cancel", "tracking"):
+        assert client.post(f"{LIST}/{theirs.id}/{action}", data={"tracking_number": "1Z999"}).status_code == 404
+    item = theirs.items[0]
+    assert client.post(f"{LIST}/{theirs.id}/items/{item.id}/decide", data={"option": "refund"}).status_code == 404
+    # Their item through my return's URL is no way in either.
+    assert client.post(f"{LIST}/{mine.id}/items/{item.id}/decide", data={"option": "refund"}).status_code == 404
+    assert client.post(f"{LIST}/close-selected", data={"return_id": [mine.id, theirs.id]}).status_code == 404
+    assert reload(theirs).status == "OPEN" and reload(mine).status == "OPEN"
+    bulk = BulkAction(account_id=other.id, total=1, return_ids=[theirs.id], results={})
+    db.session.add(bulk)
+    db.session.commit()
+    assert client.get(f"/dashboard/bulk/{bulk.id}").status_code == 404
+
+
+# --- quick close and bulk close -----------------------------------------------------------------------
+
+def test_quick_close_re_renders_the_row(account, client):
+    ret = make_return(account, items=[(None, "UNDECIDED")])
+    db.session.commit()
+    list_body = client.get(LIST).get_data(as_text=True)
+    assert f'aria-label="Close return {ret.rma_number}"' in list_body
+    response = client.post(f"{LIST}/{ret.id}/close", data={"next": LIST}, headers=HX)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert body.lstrip().startswith(f'<tr id="return-row-{ret.id}"') and "Closed." in body
+    assert f'aria-label="Close return {ret.rma_number}"' not in body  # closed: no button any more
+    assert reload(ret).status == "CLOSED"
+
+
+def test_quick_close_refused_says_why_in_the_row(account, client):
+    ret = make_return(account, status="CANCELLED", items=[(None, "UNDECIDED")])
+    db.session.commit()
+    response = client.post(f"{LIST}/{ret.id}/close", headers=HX)
+    assert response.status_code == 409
+    assert "This return was cancelled." in response.get_data(as_text=True)
+    assert reload(ret).status == "CANCELLED"
+
+
+def test_quick_close_without_javascript_goes_back_to_the_filtered_list(account, client):
+    ret = make_return(account, items=[(None, "UNDECIDED")])
+    db.session.commit()
+    response = client.post(f"{LIST}/{ret.id}/close", data={"next": f"{LIST}?status=OPEN"})
+    assert response.status_code == 303 and response.headers["Location"] == f"{LIST}?status=OPEN"
+    assert f"{ret.rma_number}: Closed." in client.get(response.headers["Location"]).get_data(as_text=True)
+    other = make_return(account, items=[(None, "UNDECIDED")])
+    db.session.commit()
+    evil = client.post(f"{LIST}/{other.id}/close", data={"next": "https://evil.example.com/dashboard/returns"})
+    assert evil.headers["Location"] == f"{LIST}/{other.id}"
+
+
+def test_close_selected_closes_each_and_reports_a_result_per_return(account, client):
+    one = make_return(account, items=[(None, "UNDECIDED")])
+    two = make_return(account, status="PROCESSED", items=[(None, "NO_ACTION")])
+    cancelled = make_return(account, status="CANCELLED", items=[(None, "UNDECIDED")])
+    db.session.commit()
+    response = client.post(f"{LIST}/close-selected", data={"return_id": [one.id, two.id, cancelled.id]})
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "3 of 3 handled" in page and "2 closed, 1 not closed" in page
+    assert 'hx-trigger="every 1s"' not in page  # finished: no more polling
+    assert f"{one.rma_number}</a>: Closed." in page and f"{cancelled.rma_number}</a>: This return was cancelled." in page
+    assert (reload(one).status, reload(two).status, reload(cancelled).status) == ("CLOSED", "CLOSED", "CANCELLED")
+
+
+def test_close_selected_with_htmx_polls_until_finished(account, client):
+    rets = [make_return(account, items=[(None, "UNDECIDED")]) for _ in range(3)]
+    db.session.commit()
+    response = client.post(f"{LIST}/close-selected", data={"return_id": [r.id for r in rets]}, headers=HX)
+    assert response.status_code == 200
+    fragment = response.get_data(as_text=True)
+    bulk_id = int(re.search(r'hx-get="/dashboard/bulk/(\d+)"', fragment).group(1))
+    assert 'hx-trigger="every 1s"' in fragment and 'role="progressbar"' in fragment
+    # The job ran once the response was sent (embedded default); the next poll is the last one.
+    polled = client.get(f"/dashboard/bulk/{bulk_id}", headers=HX).get_data(as_text=True)
+    assert "<html" not in polled and "hx-trigger" not in polled and "3 of 3 handled" in polled
+    assert all(reload(r).status == "CLOSED" for r in rets)
+
+
+def test_close_selected_refuses_an_empty_or_broken_selection(account, client):
+    assert client.post(f"{LIST}/close-selected", data={}).status_code == 400
+    response = client.post(f"{LIST}/close-selected", data={}, headers=HX)
+    assert response.status_code == 422 and "Select at least one return" in response.get_data(as_text=True)
+    assert client.post(f"{LIST}/close-selected", data={"return_id": ["1; DROP"]}).status_code == 400
+    assert client.post(f"{LIST}/close-selected", data={"return_id": ["9" * 30]}).status_code == 400
+
+
+def test_the_list_has_labelled_checkboxes_and_select_all(account, client):
+    ret = make_return(account)
+    db.session.commit()
+    body = client.get(LIST).get_data(as_text=True)
+    assert f'<label class="visually-hidden" for="select-{ret.id}">Select return {ret.rma_number}</label>' in body
+    assert "Select all on this page" in body and "Close selected" in body
+
+
+# --- the return page ----------------------------------------------------------------------------------
+
+def test_the_return_page_shows_issue_results_restock_and_tracking(account, client):
+    ret = make_return(account, status="IN_TRANSIT", tracking="1Z999AA10123456784", tracking_provider="aftership",
+                      tracking_state="IN_TRANSIT", tracking_exception="Address unclear",
+                      items=[("refund", "ISSUED"), ("credit", "ISSUED"), ("exchange", "ISSUED"), ("refund", "FAILED")])
+    refund, credit, exchange, failed = ret.items
+    refund.shopify_refund_id, refund.issued_amount, refund.restock_state = 5566, 20, "PENDING"
+    credit.gift_card_last_characters, credit.issued_amount = "X7QK", 20
+    exchange.exchange_order_name = "#1042-EX"
+    failed.failure_reason = "Shopify refused the refund: the order was already refunded."
+    db.session.commit()
+    body = client.get(f"{LIST}/{ret.id}").get_data(as_text=True)
+    for text in ("Refund 5566: 20.00 USD", "Gift card ending X7QK", "Exchange order #1042-EX",
+                 "Restock: when the return is received", "the order was already refunded", "1Z999AA10123456784",
+                 "aftership", "in transit", "Address unclear", "Retry refund", "Mark received", "Cancel return"):
+        assert text in body, text
+
+
+def test_tracking_number_set_corrected_and_refused(account, client):
+    ret = make_return(account)
+    db.session.commit()
+    response = client.post(f"{LIST}/{ret.id}/tracking", data={"tracking_number": " 1z 999 aa1 "})
+    assert response.status_code == 303
+    assert reload(ret).tracking_number == "1Z999AA1"
+    bad = client.post(f"{LIST}/{ret.id}/tracking", data={"tracking_number": "12"})
+    assert bad.status_code == 422 and "as printed on the label" in bad.get_data(as_text=True)
+    assert client.post(f"{LIST}/{ret.id}/tracking", data={"tracking_number": ""}).status_code == 422
+    assert reload(ret).tracking_number == "1Z999AA1"
+    received = make_return(account, status="RECEIVED")
+    db.session.commit()
+    refused = client.post(f"{LIST}/{received.id}/tracking", data={"tracking_number": "1Z999AA2"})
+    assert refused.status_code == 409 and "before the return is received" in refused.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("action, start, end, message", [
+    ("receive", "IN_TRANSIT", "RECEIVED", "Marked received."),
+    ("process", "RECEIVED", "PROCESSED", "Marked processed."),
+    ("close", "PROCESSED", "CLOSED", "closed."),
+    ("cancel", "OPEN", "CANCELLED", "Return cancelled."),
+])
+def test_status_actions(account, client, action, start, end, message):
+    ret = make_return(account, status=start, items=[(None, "UNDECIDED")])
+    db.session.commit()
+    response = client.post(f"{LIST}/{ret.id}/{action}")
+    assert response.status_code == 303
+    assert message in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert reload(ret).status == end
+
+
+@pytest.mark.parametrize("action, start, message", [
+    ("receive", "CANCELLED", "This return was cancelled."),
+    ("process", "CANCELLED", "This return was cancelled."),
+    ("close", "CANCELLED", "This return was cancelled."),
+    ("cancel", "RECEIVED", "only be cancelled before it is received"),
+])
+def test_status_actions_refused(account, client, action, start, message):
+    ret = make_return(account, status=start, items=[(None, "UNDECIDED")])
+    db.session.commit()
+    response = client.post(f"{LIST}/{ret.id}/{action}")
+    assert response.status_code == 409
+    assert message in response.get_data(as_text=True)
+    assert reload(ret).status == start
+
+
+def test_cancel_is_refused_once_the_action_fired(account, client):
+    from datetime import datetime, timezone
+
+    ret = make_return(account, status="IN_TRANSIT", action_triggered_at=datetime.now(timezone.utc))
+    db.session.commit()
+    response = client.post(f"{LIST}/{ret.id}/cancel")
+    assert response.status_code == 409 and "already being issued" in response.get_data(as_text=True)
+    assert reload(ret).status == "IN_TRANSIT"
+
+
+def test_decide_an_item_by_hand_and_switch_a_failed_exchange(account, client):
+    ret = make_return(account, items=[(None, "NO_ACTION"), ("exchange", "FAILED")])
+    undecided, failed = ret.items
+    db.session.commit()
+    body = client.get(f"{LIST}/{ret.id}").get_data(as_text=True)
+    assert "Decide by hand" in body and "Switch to" in body
+    response = client.post(f"{LIST}/{ret.id}/items/{undecided.id}/decide", data={"option": "credit"})
+    assert response.status_code == 303
+    response = client.post(f"{LIST}/{ret.id}/items/{failed.id}/decide", data={"option": "refund"})
+    assert response.status_code == 303
+    db.session.expire_all()
+    items = {i.id: i for i in db.session.get(Return, ret.id).items}
+    assert (items[undecided.id].option, items[undecided.id].resolution) == ("credit", "DECIDED")
+    assert (items[failed.id].option, items[failed.id].resolution) == ("refund", "DECIDED")
+
+
+def test_decide_refused(account, client):
+    ret = make_return(account, items=[("refund", "ISSUED"), (None, "UNDECIDED")])
+    issued, undecided = ret.items
+    db.session.commit()
+    response = client.post(f"{LIST}/{ret.id}/items/{issued.id}/decide", data={"option": "credit"})
+    assert response.status_code == 409 and "cannot be decided again" in response.get_data(as_text=True)
+    response = client.post(f"{LIST}/{ret.id}/items/{undecided.id}/decide", data={"option": "cash"})
+    assert response.status_code == 422 and "choose refund or credit note." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(ReturnItem, undecided.id).resolution == "UNDECIDED"
+    assert client.post(f"{LIST}/{ret.id}/items/{9 * 10**30}/decide", data={"option": "refund"}).status_code == 404
+
+
+def test_retry_a_failed_item_and_refused_when_not_failed(account, client):
+    ret = make_return(account, items=[("credit", "FAILED"), ("refund", "DECIDED")])
+    failed, decided = ret.items
+    db.session.commit()
+    assert client.post(f"{LIST}/{ret.id}/items/{failed.id}/retry").status_code == 303
+    db.session.expire_all()
+    assert (db.session.get(ReturnItem, failed.id).resolution, db.session.get(ReturnItem, failed.id).option) == (
+        "DECIDED", "credit")
+    refused = client.post(f"{LIST}/{ret.id}/items/{decided.id}/retry")
+    assert refused.status_code == 409 and "nothing to retry" in refused.get_data(as_text=True)
+
+
+# --- who may, and CSRF --------------------------------------------------------------------------------
+
+def test_staff_work_returns_but_only_admins_change_settings(account, client):
+    ret = make_return(account, items=[(None, "UNDECIDED")])
+    db.session.commit()
+    assert client.post(f"{LIST}/{ret.id}/receive").status_code == 303  # logged in as staff
+    assert client.get("/dashboard/settings").status_code == 403
+    assert client.post("/dashboard/settings/return-action", data={"return_action": "manual"}).status_code == 403
+
+
+@pytest.mark.parametrize("path", ["close", "receive", "process", "cancel", "tracking", "items/{item}/retry",
+                                  "items/{item}/decide", "/dashboard/returns/close-selected"])
+def test_posts_without_a_csrf_token_are_refused(account, client, app, monkeypatch, path):
+    ret = make_return(account, items=[("refund", "FAILED")])
+    db.session.commit()
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    url = path if path.startswith("/") else f"{LIST}/{ret.id}/" + path.format(item=ret.items[0].id)
+    response = client.post(url, data={"return_id": [ret.id], "option": "credit", "tracking_number": "1Z999AA1"})
+    assert response.status_code == 400
+    assert reload(ret).status == "OPEN" and reload(ret).tracking_number is None
+    assert reload(ret).items[0].resolution == "FAILED"
