@@ -136,7 +136,7 @@ def _load_locations(account, form: ReturnActionForm) -> str | None:
     """Fill the restock location choices from the shop; the reason when they could not be listed
     (the stored choice is then kept as the only other option, so saving never loses it)."""
     from app.services.shopify_access import NotConnected, client_for
-    from app.shopify.errors import ShopifyError
+    from app.shopify.errors import MissingScopeError, ShopifyError
 
     problem, listed = None, []
     try:
@@ -148,9 +148,12 @@ def _load_locations(account, form: ReturnActionForm) -> str | None:
         listed = [(str(loc.location_id), loc.name) for loc in list_locations(client)]
     except NotConnected:
         problem = "Connect your store to choose where returned items are restocked."
+    except MissingScopeError:
+        problem = ("Boomerang may not read your store's locations (the read_locations permission is missing); "
+                   "reconnect the store to grant it. The current choice is kept.")
     except ShopifyError as error:
         current_app.logger.warning("locations of %s unavailable: %s", account.shop_domain, error)
-        problem = ("Shopify did not answer in time, so your store's locations could not be listed. "
+        problem = ("Shopify is slow or unreachable right now, so your store's locations could not be listed. "
                    "The current choice is kept; reload the page in a minute to change it.")
     choices = [("", "Shop's default location")] + listed
     stored = str(account.restock_location_id or "")

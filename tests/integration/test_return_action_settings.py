@@ -1,0 +1,122 @@
+"""The return action settings: when options are issued, where items restock and whether refunds
+restock; the locations come from the store (the sandbox here), and a slow or unreachable Shopify
+is said plainly without losing the stored choice."""
+import re
+import time
+
+import pytest
+
+from app.extensions import db
+from app.models import Account
+from tests.factories import PASSWORD, make_account, make_user
+from tests.support.portal import SCOPES, connect_to_sandbox
+
+URL = "/dashboard/settings/return-action"
+
+
+@pytest.fixture
+def account(app, client):
+    account = make_account(return_action="processing")
+    make_user(account, role="admin", email="boss@example.com")
+    db.session.commit()
+    client.post("/login", data={"email": "boss@example.com", "password": PASSWORD})
+    return account
+
+
+@pytest.fixture
+def connected(account, sandbox, monkeypatch):
+    monkeypatch.setattr("tests.support.portal.SCOPES", SCOPES + ["read_locations", "write_inventory"])
+    connect_to_sandbox(account, sandbox)
+    db.session.commit()
+    shop = sandbox.store.get_shop(account.shop_domain)
+    return account, shop
+
+
+def saved(account) -> Account:
+    db.session.expire_all()
+    return db.session.get(Account, account.id)
+
+
+def location_ids(body: str) -> list[str]:
+    select = re.search(r'<select[^>]*id="restock_location_id".*?</select>', body, re.S).group(0)
+    return re.findall(r'<option[^>]*value="(\d*)"', select)
+
+
+def test_the_settings_page_explains_each_action_and_lists_the_stores_locations(connected, client):
+    account, shop = connected
+    body = client.get("/dashboard/settings").get_data(as_text=True)
+    for text in ("First scan", "without restocking", "Processing", "Manual", "Shop&#39;s default location",
+                 "Main warehouse", "Restock the items when refunding them"):
+        assert text in body, text
+    assert location_ids(body)[0] == "" and str(shop.id * 10 + 1) in location_ids(body)
+
+
+def test_settings_are_saved(connected, client):
+    account, shop = connected
+    location = str(shop.id * 10 + 1)
+    response = client.post(URL, data={"return_action": "first_scan", "restock_location_id": location})
+    assert response.status_code == 303
+    stored = saved(account)
+    assert (stored.return_action, stored.restock_location_id, stored.restock_on_refund) == (
+        "first_scan", int(location), False)
+    assert client.post(URL, data={"return_action": "manual", "restock_location_id": "",
+                                  "restock_on_refund": "y"}).status_code == 303
+    stored = saved(account)
+    assert (stored.return_action, stored.restock_location_id, stored.restock_on_refund) == ("manual", None, True)
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"return_action": "whenever", "restock_location_id": ""}, "Not a valid choice"),
+    ({"restock_location_id": ""}, "Choose when the options are issued."),
+    ({"return_action": "manual", "restock_location_id": "123456"}, "Choose one of the store&#39;s locations."),
+    ({"return_action": "manual", "restock_location_id": "abc"}, "Choose one of the store&#39;s locations."),
+])
+def test_bad_values_are_refused_next_to_the_field(connected, client, data, message):
+    account, _ = connected
+    response = client.post(URL, data=data)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert saved(account).return_action == "processing" and saved(account).restock_location_id is None
+
+
+def test_a_slow_shopify_is_said_plainly_and_the_stored_location_is_kept(connected, client, app, sandbox,
+                                                                        monkeypatch):
+    account, shop = connected
+    account.restock_location_id = shop.id * 10 + 2
+    db.session.commit()
+    monkeypatch.setitem(app.config, "SETTINGS_SHOPIFY_TIMEOUT", 0.3)
+    sandbox.store.set_faults(account.shop_domain, latency_ms=1500)
+    started = time.monotonic()
+    body = client.get("/dashboard/settings").get_data(as_text=True)
+    assert time.monotonic() - started < 1.5
+    assert "Shopify is slow or unreachable right now" in body
+    assert location_ids(body) == ["", str(shop.id * 10 + 2)]
+    # Saving the other settings still works, and keeps the location.
+    assert client.post(URL, data={"return_action": "manual", "restock_location_id": str(shop.id * 10 + 2),
+                                  "restock_on_refund": "y"}).status_code == 303
+    assert (saved(account).return_action, saved(account).restock_location_id) == ("manual", shop.id * 10 + 2)
+
+
+def test_a_down_shopify_is_said_plainly(connected, client, sandbox):
+    account, _ = connected
+    sandbox.store.set_faults(account.shop_domain, error_rate=1.0)
+    response = client.get("/dashboard/settings")
+    assert response.status_code == 200
+    assert "Shopify is slow or unreachable right now" in response.get_data(as_text=True)
+
+
+def test_an_unconnected_store_says_to_connect(account, client):
+    body = client.get("/dashboard/settings").get_data(as_text=True)
+    assert "Connect your store to choose where returned items are restocked." in body
+    assert location_ids(body) == [""]
+    assert client.post(URL, data={"return_action": "first_scan", "restock_location_id": ""}).status_code == 303
+    assert saved(account).return_action == "first_scan"
+
+
+def test_staff_may_not_change_the_return_action(account, client):
+    make_user(account, role="staff", email="staff@example.com")
+    db.session.commit()
+    client.post("/logout")
+    client.post("/login", data={"email": "staff@example.com", "password": PASSWORD})
+    assert client.post(URL, data={"return_action": "manual"}).status_code == 403
+    assert saved(account).return_action == "processing"
