@@ -40,11 +40,12 @@ def create_app(config: dict | None = None) -> Flask:
     store = Store(clock=config.get("SANDBOX_CLOCK"), config=config)
     app.extensions["sandbox"] = store
 
-    from . import cli, control, graphql_api, oauth, ui
+    from . import carrier, cli, control, graphql_api, oauth, ui
     app.register_blueprint(graphql_api.bp)
     app.register_blueprint(oauth.bp)
     app.register_blueprint(control.bp)
     app.register_blueprint(ui.bp)
+    app.register_blueprint(carrier.bp)  # the fake tracking provider
     cli.register(app)
 
     @app.errorhandler(SandboxError)
