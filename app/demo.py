@@ -265,6 +265,12 @@ def run_command(host: str, port: int, sandbox_port: int) -> None:
         click.echo(f"  Portal:     {base}/r/{rules_user.account.slug}   orders to try:")
         for label, order in orders_to_try(db.session.get(Account, rules_user.account_id)):
             click.echo(f"                {order.name:<7} {order.email:<34} {label}")
+        from app.demo_tracking import connect_demo_carrier
+
+        for line in connect_demo_carrier(sandbox, [db.session.get(Account, user.account_id),
+                                                   db.session.get(Account, rules_user.account_id)],
+                                         first_scan=db.session.get(Account, user.account_id)):
+            click.echo(line)
         click.echo("Serving (Ctrl-C stops the app and the sandbox)")
         if app.config.get("SCHEDULER_ENABLED") and not hasattr(app.extensions["jobs"], "queue"):
             InProcessScheduler(app).start()

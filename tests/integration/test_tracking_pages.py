@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.crypto import decrypt_secret
 from app.extensions import db
-from app.models import Return, TrackingConnection, TrackingEvent
+from app.models import Account, Return, TrackingConnection, TrackingEvent
 from tests.factories import PASSWORD, make_account, make_user
 from tests.support.tracking import connect, return_with_tracking, send_generic
 
@@ -132,3 +132,25 @@ def test_another_accounts_parked_event_cannot_be_attached(account, client):
 def test_huge_event_ids_are_a_404(account, client):
     login(client, account, "staff")
     assert client.post(f"/dashboard/tracking/events/{'9' * 25}/attach", data={}).status_code == 404
+
+
+def test_the_demo_registers_each_store_with_the_sandbox_carrier_once(app, sandbox):
+    import requests
+
+    from app.demo import _Sandbox
+    from app.demo_tracking import connect_demo_carrier
+    from app.services.tracking import webhook_url
+
+    sandbox.app.extensions.pop("sandbox_carrier", None)  # the session sandbox's carrier, emptied
+    first, second = make_account(name="Demo A"), make_account(name="Demo B")
+    db.session.commit()
+    lines = connect_demo_carrier(_Sandbox(sandbox.url), [first, second], first_scan=first)
+    assert any("Send tracking event" in line for line in lines)
+    url = webhook_url(connection_of(first, "generic"))
+    connect_demo_carrier(_Sandbox(sandbox.url), [first, second])  # again: same URL, not rotated
+    state = requests.get(f"{sandbox.url}/_sandbox/carrier", timeout=5).json()
+    assert [c["label"] for c in state["connections"]] == ["Demo A", "Demo B"]
+    assert state["connections"][0]["url"] == url == webhook_url(connection_of(first, "generic"))
+    assert state["connections"][0]["secret"] == decrypt_secret(connection_of(first, "generic").secret_encrypted)
+    assert db.session.get(Account, first.id).return_action == "first_scan"
+    assert db.session.get(Account, second.id).return_action != "first_scan"
