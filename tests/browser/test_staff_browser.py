@@ -1,0 +1,81 @@
+"""The staff returns workflow in Chromium: filter the list, select, close in bulk and see a result
+per return, a quick close per row, and the return page's actions; phone and desktop screenshots."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from app.extensions import db
+from tests.factories import PASSWORD, make_account, make_user
+from tests.support.returns import make_return
+
+
+@pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}, {"width": 1280, "height": 900}],
+                         ids=["phone", "desktop"])
+def test_filter_select_close_in_bulk_and_on_the_page(e2e_app, live_server, page, screenshot, viewport):
+    page.set_viewport_size(viewport)
+    size = "phone" if viewport["width"] < 500 else "desktop"
+    with e2e_app.test_request_context():
+        account = make_account(name="Acme Outdoor", slug=f"staff-{size}", return_action="manual")
+        make_user(account, role="staff", email=f"staff-{size}@example.com")
+        opens = [make_return(account, items=[(None, "UNDECIDED")], days_ago=i) for i in range(3)]
+        cancelled = make_return(account, status="CANCELLED", items=[(None, "UNDECIDED")], days_ago=4)
+        received = make_return(account, status="RECEIVED", items=[("exchange", "FAILED"), (None, "NO_ACTION")],
+                               days_ago=5, tracking="1Z999AA10123456784", tracking_state="DELIVERED")
+        received.items[0].failure_reason = "The exchange variant sold out before it could be sent."
+        db.session.commit()
+        rmas = {"opens": [r.rma_number for r in opens], "cancelled": cancelled.rma_number,
+                "received": received.rma_number}
+        db.session.remove()
+    page.goto(live_server.url("/login"))
+    page.get_by_label("Email").fill(f"staff-{size}@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+    page.goto(live_server.url("/dashboard/returns"))
+    expect(page.get_by_role("link", name=rmas["received"])).to_be_visible()
+    screenshot(f"staff-returns-{size}")
+
+    # Filter: open returns only.
+    page.get_by_label("Status").select_option("OPEN")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("link", name=rmas["received"])).to_have_count(0)
+    for rma in rmas["opens"]:
+        expect(page.get_by_role("link", name=rma)).to_be_visible()
+
+    # Quick close of the newest, in its row.
+    page.get_by_role("button", name=f"Close return {rmas['opens'][0]}").click()
+    row = page.locator("tr", has=page.get_by_role("link", name=rmas["opens"][0]))
+    expect(row.get_by_text("Closed.")).to_be_visible()
+    expect(row.get_by_role("button", name=re.compile("Close return"))).to_have_count(0)
+
+    # Back to every return, select the other two open ones and the cancelled one, close them.
+    page.goto(live_server.url("/dashboard/returns"))
+    for rma in (*rmas["opens"][1:], rmas["cancelled"]):
+        page.get_by_label(f"Select return {rma}").check()
+    expect(page.get_by_text("3 selected")).to_be_visible()
+    page.get_by_role("button", name="Close selected").click()
+    progress = page.locator("#bulk-progress")
+    expect(progress.get_by_text("3 of 3 handled")).to_be_visible()
+    expect(progress.get_by_text("2 closed, 1 not closed")).to_be_visible()
+    expect(progress.get_by_text(re.compile(f"{rmas['cancelled']}: This return was cancelled."))).to_be_visible()
+    expect(progress).not_to_have_attribute("hx-trigger", re.compile("every"))
+    screenshot(f"staff-bulk-close-{size}")
+
+    # Select all on this page ticks every row.
+    page.goto(live_server.url("/dashboard/returns"))
+    page.get_by_label("Select all on this page").check()
+    expect(page.get_by_text("5 selected")).to_be_visible()
+
+    # The return page: a failed exchange switched to a credit note, the other item decided by hand.
+    page.get_by_role("link", name=rmas["received"]).click()
+    expect(page.get_by_text("The exchange variant sold out before it could be sent.")).to_be_visible()
+    screenshot(f"staff-return-{size}")
+    page.get_by_role("button", name=re.compile(r"^Credit note for Item")).first.click()
+    expect(page.locator(".flash-success", has_text="Credit note decided.")).to_be_visible()
+    page.get_by_role("button", name=re.compile(r"^Refund for Item")).first.click()
+    expect(page.locator(".flash-success", has_text="Refund decided.")).to_be_visible()
+    page.get_by_role("button", name="Mark processed").click()
+    expect(page.locator(".flash-success", has_text="Marked processed.")).to_be_visible()
+    screenshot(f"staff-return-processed-{size}")
