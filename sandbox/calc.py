@@ -68,9 +68,10 @@ def totals(order) -> dict:
     disc = sum(ln.discount for ln in order.lines)
     subtotal = gross - disc
     refunded = sum(r.amount for r in order.refunds)
-    total = subtotal + order.shipping
+    tax = sum(ln.tax or 0 for ln in order.lines)
+    total = subtotal + order.shipping + tax
     return {"line_items": gross, "discounts": disc, "subtotal": subtotal,
-            "shipping": order.shipping, "total": total, "refunded": refunded,
+            "shipping": order.shipping, "tax": tax, "total": total, "refunded": refunded,
             "current_total": total - refunded}
 
 

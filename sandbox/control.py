@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from . import calc
+from . import calc, issuing
 from .store import SandboxError
 
 bp = Blueprint("sandbox_control", __name__, url_prefix="/_sandbox")
@@ -196,6 +196,29 @@ def faults(shop):
     if request.method == "DELETE":
         return jsonify(st.clear_faults(shop))
     return jsonify(dict(st.get_shop(shop).faults))
+
+
+@bp.get("/shops/<shop>/issued")
+def issued(shop):
+    """What apps issued in the shop: counts, plus refunds, gift cards and draft orders."""
+    st = _st()
+    with st.lock:
+        return jsonify(issuing.summary(st.get_shop(shop)))
+
+
+@bp.get("/shops/<shop>/locations")
+def locations(shop):
+    """The shop's locations (ids for restocking) and stock of ?variant_id= at each."""
+    st = _st()
+    with st.lock:
+        s = st.get_shop(shop)
+        variant = s.variants.get(int(request.args["variant_id"])) \
+            if request.args.get("variant_id") else None
+        return jsonify({"locations": [
+            {"id": loc["id"], "gid": f"gid://shopify/Location/{loc['id']}", "name": loc["name"],
+             "primary": loc["primary"],
+             "available": issuing.level(s, variant, loc["id"]) if variant else None}
+            for loc in issuing.state(s)["locations"]]})
 
 
 @bp.get("/shops/<shop>/webhooks")

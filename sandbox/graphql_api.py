@@ -190,4 +190,19 @@ def graphql_endpoint(shop_domain: str, version: str):
         if not isinstance(body, dict):
             return jsonify({"errors": {"query": "Required parameter missing or invalid"}}), 400
     payload, status = run_graphql(st, shop, token, body, version, request.host_url.rstrip("/"))
+    if (payload.get("data") and _is_mutation(body)
+            and st.fault_roll(shop.faults.get("drop_response_after_mutation", 0))):
+        # The mutation ran; its answer is lost between Shopify and the client (the edge
+        # answers 502), so the client cannot tell whether it took effect.
+        return proxy_error(502)
     return jsonify(payload), status
+
+
+def _is_mutation(body: dict) -> bool:
+    """Was this request body a (valid) mutation? Parse results are cached per text."""
+    try:
+        document, errors = parsed_and_validated(body.get("query") or "")
+    except GraphQLSyntaxError:
+        return False
+    operation = None if errors else get_operation_ast(document, body.get("operationName"))
+    return operation is not None and operation.operation.value == "mutation"

@@ -64,14 +64,31 @@ class Product(Slotted):
 
 
 class Line(Slotted):
-    """One order line. ``discount`` is the line's total allocated discount."""
+    """One order line. ``discount`` is the line's total allocated discount; ``tax`` the line's
+    total tax (None = untaxed, as every seeded order is)."""
     __slots__ = ("id", "variant_id", "product_id", "quantity", "price", "discount",
-                 "fulfilled")
+                 "fulfilled", "tax")
 
 
 class RefundRec(Slotted):
-    """A refund: ``lines`` is a list of (line index, quantity, restock type)."""
-    __slots__ = ("id", "created_at", "lines", "amount", "note", "transaction_id")
+    """A refund: ``lines`` is a list of (line index, quantity, restock type). ``location_id``
+    is where RETURN restocks went (refunds made by refundCreate only)."""
+    __slots__ = ("id", "created_at", "lines", "amount", "note", "transaction_id",
+                 "location_id")
+
+
+class GiftCardRec(Slotted):
+    """A gift card made by giftCardCreate; money in minor units of the shop currency."""
+    __slots__ = ("id", "code", "initial", "balance", "note", "customer_id", "created_at",
+                 "search_at", "client_id")
+
+
+class DraftOrderRec(Slotted):
+    """A draft order. ``lines``: dicts {variant_id, quantity, price, discount, discount_input};
+    ``discount`` is the order-level applied discount input (or None)."""
+    __slots__ = ("id", "number", "status", "email", "note", "tags", "lines", "ship_to",
+                 "created_at", "updated_at", "completed_at", "order_id", "search_at",
+                 "client_id", "discount")
 
 
 class Order(Slotted):
@@ -112,7 +129,7 @@ class BulkOp(Slotted):
 class Shop(Slotted):
     __slots__ = ("id", "domain", "name", "email", "currency", "plan", "protected_data",
                  "timezone", "products", "variants", "customers", "orders", "order_list",
-                 "next_number", "next_id", "faults", "created_at")
+                 "next_number", "next_id", "faults", "created_at", "issuing")
 
 
 DEFAULT_FAULTS = {
@@ -123,4 +140,7 @@ DEFAULT_FAULTS = {
     "duplicate_webhooks": 0.0,  # share of deliveries sent twice (same event id)
     "out_of_order_webhooks": False,  # hold deliveries in pairs and send them reversed
     "search_lag_seconds": None,  # None: use the app-wide default
+    # Share of mutations that are applied and whose response is then lost (502 from the edge),
+    # so the client sees a failure although the effect exists.
+    "drop_response_after_mutation": 0.0,
 }

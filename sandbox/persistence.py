@@ -16,7 +16,8 @@ _CLASSES = {c.__name__: c for c in (models.Address, models.Customer, models.Vari
                                       models.Product, models.Line, models.RefundRec,
                                       models.Order, models.App, models.Token,
                                       models.Subscription, models.Delivery, models.BulkOp,
-                                      models.Shop)}
+                                      models.Shop, models.GiftCardRec,
+                                      models.DraftOrderRec)}
 
 
 def _encode(obj):

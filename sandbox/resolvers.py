@@ -6,7 +6,7 @@ import re
 
 from graphql import GraphQLError, build_schema
 
-from . import calc, search
+from . import calc, issuing_api, refunds, search
 from .models import PLANS, Subscription
 from .schema_subset import load_served_sdl
 from .views import (CustomerView, Ctx, OrderView, ProductView, VariantView, access_denied, gid,
@@ -172,6 +172,21 @@ class QueryRoot:
                 return sub_view(s)
         return None
 
+    def giftCards(self, info, first=None, after=None, query=None):
+        return issuing_api.gift_cards(info, first, after, query)
+
+    def draftOrders(self, info, first=None, after=None, query=None):
+        return issuing_api.draft_orders(info, first, after, query)
+
+    def draftOrder(self, info, id):
+        return issuing_api.draft_order(info, id)
+
+    def locations(self, info, first=None, after=None):
+        return issuing_api.locations(info, first, after)
+
+    def productVariant(self, info, id):
+        return issuing_api.product_variant(info, id)
+
     def currentBulkOperation(self, info, type="QUERY"):
         c = info.context
         ops = [op for op in c["store"].state["bulk"].values()
@@ -246,6 +261,21 @@ class MutationRoot:
 
     def bulkOperationCancel(self, info, id):
         return info.context["store"].bulk.cancel(info.context, id)
+
+    def refundCreate(self, info, input):
+        return refunds.refund_create(info, input)
+
+    def giftCardCreate(self, info, input):
+        return issuing_api.gift_card_create(info, input)
+
+    def draftOrderCreate(self, info, input):
+        return issuing_api.draft_order_create(info, input)
+
+    def draftOrderComplete(self, info, id, paymentGatewayId=None, sourceName=None):
+        return issuing_api.draft_order_complete(info, id, paymentGatewayId, sourceName)
+
+    def inventoryAdjustQuantities(self, info, input):
+        return issuing_api.inventory_adjust(info, input)
 
 
 ROOT = QueryRoot()

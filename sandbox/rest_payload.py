@@ -180,7 +180,7 @@ def _refund(ctx, order, r) -> dict:
                                   for i, (idx, qty, restock) in enumerate(r.lines)],
             "transactions": [{"id": r.transaction_id, "kind": "refund", "status": "success",
                               "amount": calc.fmt(r.amount), "gateway": order.gateway,
-                              "parent_id": order.id * 8 + 1}]}
+                              "parent_id": order.id * 8 + 1}] if r.transaction_id else []}
 
 
 def _shipping_line(ctx, order) -> dict:

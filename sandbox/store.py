@@ -17,7 +17,8 @@ from .models import DEFAULT_FAULTS, PLANS, App, Line, Shop, Token
 from .persistence import load_state, save_state
 
 DEFAULT_SCOPES = ["read_orders", "write_orders", "read_all_orders", "read_products",
-                  "read_customers", "read_inventory"]
+                  "read_customers", "read_inventory", "write_inventory", "read_locations",
+                  "write_gift_cards", "write_draft_orders"]
 
 
 class SandboxError(ValueError):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from . import calc
+from . import calc, issuing
 from .control import order_json
 
 bp = Blueprint("sandbox_ui", __name__, template_folder="templates")
@@ -22,6 +22,7 @@ def index():
                 "subs": [s for s in st.state["subs"].values() if s.shop == shop.domain],
                 "deliveries": [d for d in st.state["deliveries"] if d.shop == shop.domain][-15:][::-1],
                 "orders": [order_json(shop, o) for o in shop.order_list[-15:][::-1]],
+                "issued": issuing.summary(shop),
             })
     return render_template("sandbox/index.html", shops=items, now=calc.iso(st.clock.now()),
                            base=request.host_url.rstrip("/"))

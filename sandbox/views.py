@@ -279,6 +279,12 @@ class OrderView:
         txs = transactions(self.ctx, self.o)
         return txs[:first] if first else txs
 
+    def suggestedRefund(self, info, refundLineItems=None, refundShipping=None,
+                        shippingAmount=None, suggestFullRefund=None):
+        from .refunds import suggested_refund
+        return suggested_refund(self, refundLineItems, refundShipping, shippingAmount,
+                                suggestFullRefund)
+
 
 class FulfillmentView:
     typename = "Fulfillment"
@@ -309,6 +315,8 @@ def transactions(ctx: Ctx, o) -> list:
     if o.financial == "VOIDED":
         out.append(_tx(ctx, o, o.id * 8 + 7, "VOID", "SUCCESS", total, o.cancelled_at, sale))
     for r in o.refunds:
+        if r.transaction_id is None:  # a refund of items only: no money moved
+            continue
         out.append(_tx(ctx, o, r.transaction_id, "REFUND", "SUCCESS", r.amount, r.created_at,
                        sale))
     return out

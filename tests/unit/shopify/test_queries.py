@@ -6,7 +6,7 @@ import pytest
 from graphql import parse
 from graphql.language import FieldNode, FragmentSpreadNode
 
-from app.shopify import operations as ops
+from app.shopify import issuing, operations as ops
 from app.shopify.cost import MAX_SINGLE_QUERY_COST, requested_cost
 from app.shopify.documents import document_names, load_document, operation_type
 from app.shopify.schema import admin_schema, validation_errors
@@ -26,7 +26,10 @@ def test_schema_loads_once_and_is_cached():
 def test_there_are_documents():
     assert {"shop_info", "order", "orders_page", "bulk_orders", "bulk_run_query", "bulk_operation",
             "product_variants", "webhook_subscription_create", "webhook_subscriptions",
-            "webhook_subscription_delete"} <= set(document_names())
+            "webhook_subscription_delete", "suggested_refund", "refund_create", "order_refunds",
+            "gift_card_create", "gift_cards_search", "draft_order_create", "draft_order_complete",
+            "draft_order", "draft_orders_search", "variant_inventory", "locations",
+            "inventory_adjust"} <= set(document_names())
 
 
 @pytest.mark.parametrize("name", document_names())
@@ -103,6 +106,11 @@ def test_page_costs_follow_the_documented_formula():
     ("product_variants", {"first": ops.VARIANTS_PAGE_SIZE}),
     ("webhook_subscriptions", {"first": ops.WEBHOOKS_PAGE_SIZE}),
     ("shop_info", {}),
+    ("suggested_refund", {}),
+    ("order_refunds", {}),
+    ("gift_cards_search", {"first": issuing.SEARCH_PAGE_SIZE}),
+    ("draft_orders_search", {"first": issuing.SEARCH_PAGE_SIZE}),
+    ("locations", {"first": issuing.LOCATIONS_PAGE_SIZE}),
 ])
 def test_every_paged_document_stays_under_the_single_query_limit(name, variables):
     assert requested_cost(load_document(name), variables) < MAX_SINGLE_QUERY_COST * 0.6
