@@ -1,6 +1,7 @@
 """Import benchmark: N orders from a bulk-export JSONL file into PostgreSQL, timed from the file
-to committed rows through the code the import job runs (`iter_bulk_objects` → `order_from_graphql`
-→ `order_batches.upsert_orders` in batches, a commit per batch), against the physical limit measured
+to committed rows through the code the import job runs (`iter_bulk_objects` →
+`imports.import_bulk_nodes`: batches of 2,000 nodes written by `order_batches.upsert_graphql_orders`,
+a commit per batch), against the physical limit measured
 in the same run: the same rows, already prepared, loaded with a plain `COPY`.
 
 Requirement: at least half the speed of COPY; peak RSS under 150 MB. Also prints the speed-up
@@ -19,39 +20,37 @@ from bench import RequirementNotMet
 from bench.bulk_jsonl import LAUNCHER, group_orders, sandbox_export_lines, write_jsonl
 from bench.intake import PG_URL, ROOT, _env, prepare_database
 
-BATCH = 500
-
-
 def child_import(path: str) -> dict:
-    """In a fresh process: the import's own path from file to committed rows."""
+    """In a fresh process: the import job's own path from file to committed rows
+    (``imports.import_bulk_nodes`` over ``iter_bulk_objects``: batches of ``BULK_BATCH_SIZE``,
+    each committed with the run's progress)."""
     import resource
+    from datetime import datetime, timezone
+
+    from sqlalchemy import func, select
 
     from app import create_app
     from app.extensions import db
-    from app.models import Account
-    from app.services.order_batches import upsert_orders
+    from app.models import Account, ImportRun, Order
+    from app.services.imports import import_bulk_nodes
     from app.shopify.bulk import ORDER_CHILD_FIELDS, iter_bulk_objects
-    from app.shopify.mapping import order_from_graphql
 
     app = create_app()
     with app.app_context():
-        account_id = db.session.query(Account.id).filter_by(slug="bench").scalar()
+        account = db.session.query(Account).filter_by(slug="bench").one()
+        run = ImportRun(account_id=account.id, status="running", method="bulk", imported=0,
+                        since=datetime(2000, 1, 1, tzinfo=timezone.utc))
+        db.session.add(run)
+        db.session.commit()
         started = time.perf_counter()
-        batch, count = [], 0
         with open(path, "rb") as fh:
-            for node in iter_bulk_objects((raw.rstrip(b"\n") for raw in fh), ORDER_CHILD_FIELDS):
-                batch.append(order_from_graphql(node))
-                if len(batch) >= BATCH:
-                    upsert_orders(account_id, batch)
-                    db.session.commit()
-                    count += len(batch)
-                    batch = []
-        if batch:
-            upsert_orders(account_id, batch)
-            db.session.commit()
-            count += len(batch)
+            import_bulk_nodes(run, account, iter_bulk_objects(fh, ORDER_CHILD_FIELDS))
         seconds = time.perf_counter() - started
-    return {"orders": count, "seconds": seconds, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+        stored = db.session.scalar(select(func.count()).select_from(Order))
+        if stored != run.imported:
+            raise SystemExit(f"{run.imported} orders imported but {stored} stored")
+    return {"orders": run.imported, "seconds": seconds,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def copy_baseline(path: Path) -> dict:

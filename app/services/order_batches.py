@@ -3,10 +3,11 @@ the same outcome per order; on PostgreSQL new orders go in with COPY (the import
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Sequence
+from typing import Iterable, Iterator, Sequence
 
 import psycopg
 from sqlalchemy import insert, select
@@ -19,7 +20,11 @@ from app.extensions import db
 from app.models import Order, OrderLine
 from app.services import orders as order_store
 from app.services.orders import CREATED, STALE, UPDATED, upsert_order
+from app.shopify.errors import ShopifyDataError
+from app.shopify.mapping import graphql_order_values, order_from_graphql
 from app.types import MONEY_SCALE, Money
+
+log = logging.getLogger(__name__)
 
 
 def _utcnow() -> datetime:
@@ -143,44 +148,103 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
+def order_values(data: OrderData) -> tuple[tuple, list[tuple]]:
+    """The values ``orders._apply`` would set on a new Order and its lines, in COPY column order
+    (without the ids, ``account_id`` and ``stored_at``): ``(order values, [line values, …])``.
+    ``mapping.graphql_order_values`` produces the same from a node; test_lean_rows.py checks it."""
+    email = data.email.strip().lower() if data.email else None
+    address = data.shipping_address
+    return (
+        (data.shopify_order_id, data.name, email, data.customer_id, data.customer_name,
+         json.dumps(dict(address)) if address else None, data.shipping_country_code,
+         data.currency, _money(data.total_price), _money(data.subtotal_price),
+         _money(data.total_discounts), _json_list(data.discount_codes), _json_list(data.tags),
+         data.financial_status, data.fulfillment_status, _aware(data.created_at),
+         _aware(data.updated_at), _aware(data.cancelled_at)),
+        [(line.line_id, line.product_id, line.variant_id, line.title, line.variant_title,
+          line.sku or None, _json_list(line.product_tags or ()), line.quantity,
+          _money(line.unit_price), _money(line.discounted_unit_value), line.fulfilled_quantity,
+          line.refunded_quantity, line.image_url or None)
+         for line in data.lines],
+    )
+
+
 def _copy_new(account_id: int, new: list[OrderData]) -> None:
-    """PostgreSQL: the new orders and their lines loaded with COPY on the session's connection
-    (the caller's SAVEPOINT rolls the batch back on a unique violation). The values are those
-    ``orders._apply`` would set on a new Order; the equality test in test_import.py keeps it so."""
-    dumps = json.dumps
-    now = _utcnow()
+    """PostgreSQL: the new orders and their lines loaded with COPY (see ``_copy_values``)."""
+    _copy_values(account_id, len(new), map(order_values, new))
+
+
+def _copy_values(account_id: int, count: int, entries: Iterable[tuple[tuple, list[tuple]]]) -> int:
+    """PostgreSQL: at most ``count`` orders and their lines (``order_values``) loaded with COPY
+    on the session's connection (the caller's SAVEPOINT rolls the batch back on a unique
+    violation); returns how many orders. ``entries`` is consumed while the orders' COPY is
+    under way, so the server stores rows while the next ones are being prepared."""
+    head = (account_id,)
+    tail = (_utcnow(),)
     raw = db.session.connection().connection.driver_connection
+    written, line_rows = 0, []
     with raw.cursor() as cur:
         cur.execute("SELECT nextval(pg_get_serial_sequence('orders', 'id'))"
-                    " FROM generate_series(1, %s)", (len(new),))
+                    " FROM generate_series(1, %s)", (count,))
         ids = [row[0] for row in cur.fetchall()]
-        order_rows, line_rows = [], []
-        for order_id, data in zip(ids, new):
-            email = data.email.strip().lower() if data.email else None
-            address = data.shipping_address
-            order_rows.append((
-                order_id, account_id, data.shopify_order_id, data.name, email, data.customer_id,
-                data.customer_name, dumps(dict(address)) if address else None,
-                data.shipping_country_code, data.currency, _money(data.total_price),
-                _money(data.subtotal_price), _money(data.total_discounts),
-                _json_list(data.discount_codes), _json_list(data.tags), data.financial_status,
-                data.fulfillment_status, _aware(data.created_at), _aware(data.updated_at),
-                _aware(data.cancelled_at), now))
-            for line in data.lines:
-                line_rows.append((
-                    order_id, line.line_id, line.product_id, line.variant_id, line.title,
-                    line.variant_title, line.sku or None, _json_list(line.product_tags or ()),
-                    line.quantity, _money(line.unit_price), _money(line.discounted_unit_value),
-                    line.fulfilled_quantity, line.refunded_quantity, line.image_url or None))
         with cur.copy(_ORDER_COPY) as copy:
             write = copy.write_row
-            for row in order_rows:
-                write(row)
+            add_lines = line_rows.extend
+            for order_id, (values, lines) in zip(ids, entries):
+                write((order_id, *head, *values, *tail))
+                add_lines([(order_id, *line) for line in lines])
+                written += 1
         if line_rows:
             with cur.copy(_LINE_COPY) as copy:
                 write = copy.write_row
                 for row in line_rows:
                     write(row)
+    return written
+
+
+def upsert_graphql_orders(account_id: int, nodes: Sequence[dict]) -> tuple[Counter, int]:
+    """``upsert_orders`` for GraphQL order nodes (the bulk import's batches): returns the counts
+    and how many nodes could not be read (skipped with a warning, as unusable orders are).
+
+    On PostgreSQL a batch of new orders goes from node to COPY without OrderData objects
+    (``mapping.graphql_order_values``, the same values); a batch that meets a stored order, and
+    every batch on SQLite, is mapped in full and written by ``upsert_orders``.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        unreadable = []
+        try:
+            with db.session.begin_nested():
+                created = _copy_values(account_id, len(nodes), _node_values(nodes, unreadable))
+        except _INTEGRITY_ERRORS:
+            pass  # some are stored already (or a duplicate in the batch): the full way decides
+        else:
+            return Counter({CREATED: created} if created else {}), len(unreadable)
+        batch = [data for data in (_readable(node, warn=False) for node in nodes) if data is not None]
+    else:
+        batch = [data for data in map(_readable, nodes) if data is not None]
+    return (upsert_orders(account_id, batch) if batch else Counter()), len(nodes) - len(batch)
+
+
+def _node_values(nodes: Sequence[dict], unreadable: list) -> Iterator[tuple[tuple, list[tuple]]]:
+    """``order_values`` of each readable node, the lean way where it applies."""
+    for node in nodes:
+        values = graphql_order_values(node)
+        if values is None:
+            data = _readable(node)
+            if data is None:
+                unreadable.append(node)
+                continue
+            values = order_values(data)
+        yield values
+
+
+def _readable(node: dict, warn: bool = True) -> OrderData | None:
+    try:
+        return order_from_graphql(node)
+    except ShopifyDataError as error:
+        if warn:
+            log.warning("skipped an order that could not be read: %s", error)
+        return None
 
 
 def _insert_new(account_id: int, new: list[OrderData]) -> None:

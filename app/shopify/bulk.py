@@ -6,9 +6,11 @@ an export; poll ``node(id:)`` (or ``currentBulkOperation``) until COMPLETED; the
 ``__parentId``. Children always come *after* their parent, but since 2026-01 output is no longer
 grouped by default (``groupObjects`` false; changelog "bulk-operations-group-objects-default-changed-
 to-false"), so an order's line items may come after later orders. To reassemble in constant memory
-whatever the grouping, the stream is spooled into a temporary SQLite file first (one pass, one order
-with the lines that directly follow it in memory at a time), then orders are read back one by one
-with their children. A side effect we want: a truncated or corrupt line is found before a single order is handed to the caller.
+whatever the grouping, the stream is read through once first, every line parsed and copied to a
+temporary file; then orders are read back one by one with their children — straight from that
+file when each child directly follows its parent (the grouped layout), else through a temporary
+SQLite spool. A side effect we want: a truncated or corrupt line is found before a single order is
+handed to the caller.
 """
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ import sqlite3
 import tempfile
 from dataclasses import dataclass
 from typing import Iterable, Iterator
+
+from orjson import loads as _fast_loads
 
 from app.shopify import errors as E
 from app.shopify.client import ShopifyClient
@@ -122,13 +126,108 @@ def iter_bulk_objects(lines: Iterable[bytes | str], child_fields: dict[str, str]
     ``child_fields[<gid type of the child>]`` as ``{"nodes": [...]}`` in file order — the shape a
     normal query returns, so one mapper reads both. Raises ``BulkResultError`` (with the line
     number) for a line that is not a JSON object — e.g. the truncated last line of a broken
-    download — and for a child whose parent is not in the file.
+    download — and for a child whose parent is not in the file. Nothing is yielded before the
+    whole stream has been read and checked.
 
-    Speed: children that directly follow their parent (the grouped layout, still the common one)
-    are attached while spooling and stored with it, already parsed (``marshal``, much cheaper to
-    load than JSON); only the others are stored apart and joined back in one ordered query.
+    Speed: pass 1 parses every line (to check it) and copies it as it came to a plain temporary
+    file; parsing again in pass 2 costs less than storing parsed objects (``marshal``/SQLite).
+    When every child directly follows its parent (Shopify's grouped layout, the common one),
+    pass 2 reassembles while reading that file; otherwise the lines go through the SQLite spool,
+    which joins children to their parents wherever they are.
     """
     child_fields = child_fields or ORDER_CHILD_FIELDS
+    fd, path = tempfile.mkstemp(prefix="bulk-", suffix=".jsonl", dir=spool_dir)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            grouped = _check_and_copy(lines, out)
+        with open(path, "rb") as raw:
+            if grouped:
+                yield from _reassemble_grouped(raw, child_fields)
+            else:
+                yield from _iter_spooled(raw, child_fields, spool_dir)
+    finally:
+        os.unlink(path)
+
+
+def _loads(raw: bytes | str, number: int):
+    """One line parsed, or ``BulkResultError`` naming it."""
+    try:
+        return _fast_loads(raw)
+    except ValueError:
+        pass
+    try:  # orjson is stricter than the stdlib on a few inputs (NaN, lone surrogates): accept those
+        return json.loads(raw)
+    except ValueError as exc:
+        text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+        raise E.BulkResultError(
+            f"line {number} of the bulk result is not valid JSON (truncated download?): "
+            f"{text[:80]!r}", line_number=number) from exc
+
+
+def _check_and_copy(lines: Iterable[bytes | str], out) -> bool:
+    """Pass 1: parse every line, copy it to ``out`` (line numbers kept: blank lines too). Returns
+    whether every child directly follows its parent (or a sibling that does)."""
+    grouped = True
+    gid = None  # the current parent's id
+    write = out.write
+    loads = _fast_loads
+    for number, raw in enumerate(lines, start=1):
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", errors="surrogatepass")
+        write(raw)
+        if not raw.endswith(b"\n"):  # one line per line in the copy: line numbers stay right
+            write(b"\n")
+        try:
+            item = loads(raw)
+        except ValueError:
+            if not raw.strip():
+                continue
+            item = _loads(raw, number)
+        if type(item) is not dict:
+            raise E.BulkResultError(f"line {number} is not a JSON object", line_number=number)
+        parent = item.get("__parentId")
+        if parent is None:
+            gid = item.get("id")
+        elif grouped and (gid is None or parent != gid):
+            grouped = False
+    return grouped
+
+
+def _child_field(item: dict, child_fields: dict) -> str:
+    kind = str(item.get("id") or "").replace("\\/", "/").split("/")[-2:-1]
+    return child_fields.get(kind[0] if kind else "", "children")
+
+
+def _reassemble_grouped(raw, child_fields: dict) -> Iterator[dict]:
+    """Pass 2 for the grouped layout: each parent with the children that follow it."""
+    fields = tuple(child_fields.values())
+    loads = _fast_loads
+    obj = None
+    for number, line in enumerate(raw, start=1):
+        try:
+            item = loads(line)
+        except ValueError:
+            if not line.strip():
+                continue
+            item = _loads(line, number)
+        parent = item.pop("__parentId", None)
+        if parent is None:
+            if obj is not None:
+                yield obj
+            obj = item
+            for name in fields:
+                obj.setdefault(name, {"nodes": []})
+        else:
+            obj.setdefault(_child_field(item, child_fields), {"nodes": []})["nodes"].append(item)
+    if obj is not None:
+        yield obj
+
+
+def _iter_spooled(lines: Iterable[bytes], child_fields: dict[str, str],
+                  spool_dir: str | None) -> Iterator[dict]:
+    """Reassembly whatever the layout: the lines spooled into a temporary SQLite file (one order
+    with the children that directly follow it in memory at a time), then read back order by
+    order, the children stored apart joined in one ordered query."""
     fd, path = tempfile.mkstemp(prefix="bulk-", suffix=".sqlite", dir=spool_dir)
     os.close(fd)
     db = sqlite3.connect(path)
@@ -189,23 +288,14 @@ def _spool(db: sqlite3.Connection, lines: Iterable[bytes | str], child_fields: d
     children that directly follow it) is held in memory. Returns how many children did not
     directly follow their parent (stored apart)."""
     fields = tuple(child_fields.values())
-    loads, dumps = json.loads, marshal.dumps
+    dumps = marshal.dumps
     batch_parents, batch_children = [], []
     late = 0
     gid = obj = seq = None  # the parent being read
     for number, raw in enumerate(lines, start=1):
-        if isinstance(raw, bytes):
-            raw = raw.decode("utf-8", errors="strict")
         if not raw.strip():
             continue
-        try:
-            item = loads(raw)
-        except ValueError as exc:
-            raise E.BulkResultError(
-                f"line {number} of the bulk result is not valid JSON (truncated download?): "
-                f"{raw[:80]!r}", line_number=number) from exc
-        if not isinstance(item, dict):
-            raise E.BulkResultError(f"line {number} is not a JSON object", line_number=number)
+        item = _loads(raw, number)  # checked in pass 1 already
         parent = item.pop("__parentId", None)
         if parent is None:
             if obj is not None:
@@ -214,8 +304,7 @@ def _spool(db: sqlite3.Connection, lines: Iterable[bytes | str], child_fields: d
             for name in fields:
                 obj.setdefault(name, {"nodes": []})
         else:
-            kind = str(item.get("id") or "").replace("\\/", "/").split("/")[-2:-1]
-            field = child_fields.get(kind[0] if kind else "", "children")
+            field = _child_field(item, child_fields)
             if obj is not None and parent == gid:
                 obj.setdefault(field, {"nodes": []})["nodes"].append(item)
             else:

@@ -110,7 +110,7 @@ def test_running_the_import_twice_leaves_the_same_rows(app, shop):
 
 def test_an_import_that_crashes_midway_continues_where_it_stopped(app, shop, monkeypatch):
     monkeypatch.setattr(imports, "BULK_BATCH_SIZE", 7)
-    real = imports.upsert_orders
+    real = imports.upsert_graphql_orders
     calls = []
 
     def crashing(account_id, batch):
@@ -119,7 +119,7 @@ def test_an_import_that_crashes_midway_continues_where_it_stopped(app, shop, mon
             raise RuntimeError("worker killed")
         return real(account_id, batch)
 
-    monkeypatch.setattr(imports, "upsert_orders", crashing)
+    monkeypatch.setattr(imports, "upsert_graphql_orders", crashing)
     account = connected_account(shop)
     run = imports.start_import(account, enqueue=False)
     with pytest.raises(RuntimeError):
@@ -130,7 +130,7 @@ def test_an_import_that_crashes_midway_continues_where_it_stopped(app, shop, mon
     assert run.imported == 14 == order_count(account.id)
 
     calls.clear()
-    monkeypatch.setattr(imports, "upsert_orders", lambda a, b: calls.append(len(b)) or real(a, b))
+    monkeypatch.setattr(imports, "upsert_graphql_orders", lambda a, b: calls.append(len(b)) or real(a, b))
     assert imports.run_import(run.id) == "completed"
     db.session.expire_all()
     run = db.session.get(ImportRun, run.id)

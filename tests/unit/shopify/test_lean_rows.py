@@ -1,0 +1,144 @@
+"""The bulk import's lean node → values path gives exactly what the full OrderData path gives.
+
+``mapping.graphql_order_values`` must equal ``order_batches.order_values(order_from_graphql(node))``
+value for value (money as the same exact Decimals), or return None (the full way then decides).
+Checked on the GraphQL twin of the real docs order, on a real sandbox bulk export, and on many
+variations of them: blanks, nulls, odd types, escaped ids, amounts of every scale.
+"""
+import copy
+import json
+import random
+from decimal import Decimal
+
+import pytest
+
+from app.services.order_batches import order_values
+from app.shopify.bulk import iter_bulk_objects
+from app.shopify.errors import ShopifyDataError
+from app.shopify.mapping import graphql_order_values, order_from_graphql
+from tests.unit.shopify.test_bulk import jsonl_for, second_order
+from tests.unit.shopify.test_mapping import GRAPHQL_ORDER_1001
+
+
+def full_values(node):
+    """The reference: OrderData first, then its stored values; None when it cannot be read or
+    stored (unreadable, or e.g. an amount of more places than the money columns keep)."""
+    try:
+        return order_values(order_from_graphql(copy.deepcopy(node)))
+    except Exception:  # noqa: BLE001 - any refusal: the lean path must then refuse too
+        return None
+
+
+def assert_same(node):
+    lean = graphql_order_values(copy.deepcopy(node))
+    full = full_values(node)
+    if lean is None:
+        return False  # the full way decides: nothing to compare
+    assert full is not None, "lean path accepted an order the full mapping refuses"
+    assert lean == full
+    # Same types too: Decimal stays Decimal (1 == Decimal(1) would hide an int or float).
+    for mine, theirs in zip([*lean[0], *(v for l in lean[1] for v in l)],
+                            [*full[0], *(v for l in full[1] for v in l)]):
+        assert type(mine) is type(theirs)
+        if isinstance(mine, Decimal):
+            assert mine.as_tuple() == theirs.as_tuple()
+    return True
+
+
+def bulk_nodes(orders):
+    return list(iter_bulk_objects(jsonl_for(orders)))
+
+
+def test_docs_order_through_bulk_takes_the_lean_path_and_matches():
+    for node in bulk_nodes([GRAPHQL_ORDER_1001, second_order()]):
+        assert assert_same(node)
+
+
+@pytest.fixture(scope="module")
+def sandbox_nodes():
+    """A real sandbox bulk export (the bench's input), reassembled."""
+    from bench.bulk_jsonl import sandbox_export_lines
+
+    return list(iter_bulk_objects(sandbox_export_lines(120)))
+
+
+def test_sandbox_export_matches_order_for_order(sandbox_nodes):
+    assert len(sandbox_nodes) == 120
+    assert all(assert_same(node) for node in sandbox_nodes)
+
+
+ODD_VALUES = [None, "", "  ", 0, 1, -3, 2.5, True, False, [], {}, ["x"], {"a": 1}, "abc",
+              " Mixed Case@Example.COM ", "gid://shopify/Order/12", "gid:\\/\\/shopify\\/Order\\/5",
+              "gid://shopify/Order/12?x=1", "0012", "19.99", "19.999", "19.99999", "-0.00",
+              "1e3", "NaN", " 5.00", "٣", "2026-01-02T03:04:05Z", "2026-01-02T03:04:05+02:00",
+              "2026-01-02T03:04:05", "US", "us", "u1", "ÉÉ", 10 ** 20]
+ORDER_KEYS = ["id", "name", "email", "createdAt", "updatedAt", "cancelledAt", "currencyCode",
+              "totalPriceSet", "subtotalPriceSet", "totalDiscountsSet", "discountCodes", "tags",
+              "displayFinancialStatus", "displayFulfillmentStatus", "customer", "shippingAddress",
+              "billingAddress", "lineItems"]
+LINE_KEYS = ["id", "title", "variantTitle", "sku", "quantity", "unfulfilledQuantity",
+             "nonFulfillableQuantity", "refundableQuantity", "originalUnitPriceSet",
+             "discountAllocations", "product", "variant", "image"]
+
+
+def variations(node, rng, count):
+    """Copies of the node with one to three values replaced by odd ones, here and there."""
+    for _ in range(count):
+        varied = copy.deepcopy(node)
+        for _ in range(rng.randrange(1, 4)):
+            where = rng.random()
+            connection = varied.get("lineItems")
+            line_nodes = connection.get("nodes") if isinstance(connection, dict) else None
+            if not isinstance(line_nodes, list) or not all(isinstance(l, dict) for l in line_nodes):
+                line_nodes = []
+            value = copy.deepcopy(rng.choice(ODD_VALUES))
+            if where < 0.35:
+                varied[rng.choice(ORDER_KEYS)] = value
+            elif where < 0.7 and line_nodes:
+                rng.choice(line_nodes)[rng.choice(LINE_KEYS)] = value
+            elif where < 0.8:
+                varied["totalPriceSet"] = {"shopMoney": {"amount": value}}
+            elif where < 0.9 and line_nodes:
+                line = rng.choice(line_nodes)
+                line["originalUnitPriceSet"] = {"shopMoney": {"amount": value}}
+                line["discountAllocations"] = [{"allocatedAmountSet": {"shopMoney": {"amount": "0.015"}}}]
+            elif isinstance(varied.get("shippingAddress"), dict):
+                varied["shippingAddress"][rng.choice(list(varied["shippingAddress"]))] = value
+        yield varied
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_odd_variations_match_or_fall_back(seed, sandbox_nodes):
+    rng = random.Random(seed)
+    bases = bulk_nodes([GRAPHQL_ORDER_1001]) + sandbox_nodes[seed * 10:seed * 10 + 10]
+    lean = 0
+    for base in bases:
+        for varied in variations(base, rng, 60):
+            lean += assert_same(varied)
+    assert lean > 100  # most variations are still of the plain shape
+
+
+@pytest.mark.parametrize("amount,quantity", [("199.0", 3), ("0.01", 3), ("10", 7), ("1.0001", 16),
+                                             ("-5.50", 2), ("0", 0), ("999999999999999.9999", 999999)])
+def test_money_is_the_same_exact_decimal(amount, quantity):
+    node = bulk_nodes([GRAPHQL_ORDER_1001])[0]
+    line = node["lineItems"]["nodes"][0]
+    line["quantity"] = quantity
+    line["originalUnitPriceSet"] = {"shopMoney": {"amount": amount, "currencyCode": "USD"}}
+    line["discountAllocations"] = [{"allocatedAmountSet": {"shopMoney": {"amount": "0.03"}}}]
+    assert assert_same(node)
+
+
+def test_unreadable_order_is_left_to_the_full_mapping():
+    node = bulk_nodes([GRAPHQL_ORDER_1001])[0]
+    del node["totalPriceSet"]
+    assert graphql_order_values(node) is None
+    with pytest.raises(ShopifyDataError):
+        order_from_graphql(node)
+
+
+def test_values_serialise_as_the_columns_expect():
+    (order, lines) = graphql_order_values(bulk_nodes([GRAPHQL_ORDER_1001])[0])
+    assert order[0] == 450789469 and order[2] == "bob.norman@hostmail.com"
+    assert json.loads(order[5])["country_code"] == "US"
+    assert order[8] == Decimal("409.94") and lines[0][8] == Decimal("199.0")
