@@ -45,6 +45,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(oauth.bp)
     app.register_blueprint(control.bp)
     app.register_blueprint(ui.bp)
+    # The issued-records summary also answers at /control/… (the name tests were written to).
+    app.add_url_rule("/control/shops/<shop>/issued", "control_issued", control.issued)
     app.register_blueprint(carrier.bp)  # the fake tracking provider
     cli.register(app)
 

@@ -224,6 +224,7 @@ def test_draft_order_at_full_discount_completes_into_an_order_taking_stock(clien
     assert variant.inventory == before - 2 and len(s.orders) == orders_before + 1
     issued = client.get(f"/_sandbox/shops/{SHOP}/issued").get_json()
     assert (issued["draft_orders"], issued["completed_draft_orders"]) == (1, 1)
+    assert client.get(f"/control/shops/{SHOP}/issued").get_json() == issued  # the alias
     assert issued["draft_order_list"][0]["order"] == f"#{order.number}"
 
 
