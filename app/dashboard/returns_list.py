@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta, timezone
 from flask import abort
 from flask_login import current_user
 from sqlalchemy import exists, func, literal, or_, select, union_all
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only
 from wtforms import Form, SearchField, SelectField
 from wtforms.fields import DateField
 from wtforms.validators import Length, Optional
@@ -123,6 +123,7 @@ class ReturnsPage:
     """One page of the list: its rows, whether another follows, and the (capped) total."""
 
     rows: list
+    quantities: dict  # return id → units returned (summed in SQL: no item objects for a list)
     page: int
     per_page: int
     has_next: bool
@@ -165,18 +166,22 @@ def load_page(form: ReturnFilterForm | None, page: int) -> ReturnsPage:
     """The page of returns the (validated) form asks for; an invalid form lists nothing."""
     per_page = int(form.per_page.data) if form and form.per_page.data in PAGE_SIZES else 25
     if form is None:
-        return ReturnsPage([], page, per_page, False, 0, False)
+        return ReturnsPage([], {}, page, per_page, False, 0, False)
     clauses = filter_clauses(form)
     ids = _ordered_ids(clauses, form.sort.data or "newest", per_page + 1, (page - 1) * per_page)
     has_next = len(ids) > per_page
     ids = ids[:per_page]
-    rows = []
+    rows, quantities = [], {}
     if ids:
-        found = {r.id: r for r in db.session.scalars(
-            select(Return).where(Return.id.in_(ids)).options(selectinload(Return.items)))}
+        # Only the columns a row shows: the list never touches addresses, traces or results.
+        found = {r.id: r for r in db.session.scalars(select(Return).where(Return.id.in_(ids)).options(load_only(
+            Return.rma_number, Return.order_name, Return.customer_name, Return.customer_email, Return.status,
+            Return.created_at)))}
         rows = [found[i] for i in ids if i in found]
+        quantities = dict(db.session.execute(select(ReturnItem.return_id, func.sum(ReturnItem.quantity))
+                                             .where(ReturnItem.return_id.in_(ids)).group_by(ReturnItem.return_id)).all())
     total, capped = capped_count(clauses)
-    return ReturnsPage(rows, page, per_page, has_next, total, capped)
+    return ReturnsPage(rows, quantities, page, per_page, has_next, total, capped)
 
 
 def filter_args(args) -> dict:
