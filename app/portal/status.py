@@ -4,6 +4,7 @@ from datetime import datetime
 
 from flask import render_template
 
+from app.crypto import decrypt_secret
 from app.domain import returns as states
 from app.models import Account, Return
 
@@ -54,8 +55,12 @@ def item_outcome(item, currency: str) -> str | None:
     if item.option == "refund":
         return f"Refunded {item.issued_amount} {currency}" if item.issued_amount is not None else "Refunded"
     if item.option == "credit":
+        code = decrypt_secret(item.gift_card_code_encrypted) if item.gift_card_code_encrypted else None
+        value = f" worth {item.issued_amount} {currency}" if item.issued_amount is not None else ""
+        if code:
+            return f"Gift card{value}: code {code} (also sent by email)"
         ending = f" (code ending {item.gift_card_last_characters})" if item.gift_card_last_characters else ""
-        return f"Gift card sent{ending}"
+        return f"Gift card sent{value}{ending}"
     if item.option == "exchange":
         return f"Exchange order {item.exchange_order_name}" if item.exchange_order_name else "Exchange sent"
     return "Done"

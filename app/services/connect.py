@@ -40,6 +40,8 @@ SCOPE_PURPOSES = [
     ("write_orders", "issue refunds"),
     ("write_gift_cards", "issue credit notes (gift cards)"),
     ("write_draft_orders", "create exchange orders"),
+    ("write_inventory", "put returned items back into stock"),
+    ("read_locations", "choose the location returned items are restocked at"),
 ]
 # Orders cannot be read without both: a line item's product and variant need read_products.
 REQUIRED_SCOPES = ("read_orders", "read_products")

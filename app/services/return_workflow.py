@@ -120,10 +120,8 @@ def set_tracking_by_staff(ret: Return, raw_number: str, actor: str | None) -> st
 
 
 def _apply_parked_events(ret: Return) -> None:
-    try:
-        from app.services.tracking import apply_parked_events_for
-    except ImportError:  # the tracking intake is optional for the workflow
-        return
+    from app.services.tracking import apply_parked_events_for
+
     apply_parked_events_for(ret)
 
 

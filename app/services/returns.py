@@ -333,4 +333,8 @@ def set_tracking(ret: Return, raw_number: str, actor: str | None) -> str:
         add_event(ret, "tracking", f"Tracking number {'changed to' if previous else 'added:'} {number}.",
                   actor, data={"previous": previous} if previous else None)
         db.session.commit()
+        from app.services.tracking import apply_parked_events_for
+
+        # The carrier may have scanned the parcel before the customer typed its number in.
+        apply_parked_events_for(ret)
     return number

@@ -12,7 +12,7 @@ from app.models import Account, Order, OrderLine
 
 _numbers = count(1)
 SCOPES = ["read_orders", "write_orders", "read_all_orders", "read_products", "read_customers",
-          "read_inventory", "write_gift_cards", "write_draft_orders"]
+          "read_inventory", "write_inventory", "read_locations", "write_gift_cards", "write_draft_orders"]
 
 
 def connect_to_sandbox(account: Account, sandbox) -> None:

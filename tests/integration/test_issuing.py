@@ -1,0 +1,253 @@
+"""Issuing against the sandbox over real HTTP: each option lands in Shopify exactly once under
+each return action, whatever is run twice, dropped, lagging or crashed (DESIGN §5)."""
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import OutboxEmail, ReturnItem
+from app.services import issuing
+from app.services import return_workflow as wf
+from jobs import actions
+from tests.support.issuing import connected_account, issued_in_sandbox, make_decided_return, shipped_order
+
+STAFF = "staff@example.com"
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """Issuing and restock jobs recorded when queued; `run()` runs them (each twice, as a
+    retry or a duplicate delivery would)."""
+    calls = {"issue": [], "restock": []}
+    monkeypatch.setattr(actions.issue_item, "enqueue", lambda item_id, **kw: calls["issue"].append(item_id))
+    monkeypatch.setattr(actions.restock_item, "enqueue", lambda item_id, **kw: calls["restock"].append(item_id))
+
+    def run(times=2):
+        results = []
+        for kind, func in (("issue", issuing.issue_item), ("restock", issuing.restock_item)):
+            pending, calls[kind] = calls[kind], []
+            for item_id in pending:
+                for _ in range(times):
+                    results.append(func(item_id))
+        db.session.expire_all()
+        return results
+
+    calls["run"] = run
+    return calls
+
+
+@pytest.fixture
+def shop(app, sandbox):
+    """An account under the Manual action, connected to a sandbox shop."""
+    app.config["SHOPIFY_CLOCK"] = sandbox.clock
+    yield connected_account(sandbox, "manual")
+    app.config.pop("SHOPIFY_CLOCK", None)
+
+
+def test_a_refund_is_issued_once_with_shopifys_amount(app, sandbox, shop, queued):
+    order = shipped_order(shop, sandbox)
+    ret = make_decided_return(shop, order, "refund")
+    wf.close_return(ret, STAFF)
+    assert queued["run"]() == ["issued", "issued"]
+    item = db.session.get(ReturnItem, ret.items[0].id)
+    assert item.resolution == "ISSUED" and item.shopify_refund_id
+    placed = sandbox.store.get_order(shop.shop_domain, order.shopify_order_id)
+    assert [Decimal(r.amount) / 100 for r in placed.refunds] == [item.issued_amount]
+    # Shopify's figure: what was paid for the line (its tax in), never less.
+    assert item.issued_amount >= order.lines[0].discounted_unit_price
+    assert issued_in_sandbox(sandbox, shop)["refunds"] == 1
+
+
+def test_a_credit_note_is_one_gift_card_and_its_code_is_mailed(app, sandbox, shop, queued):
+    order = shipped_order(shop, sandbox)
+    ret = make_decided_return(shop, order, "credit")
+    wf.close_return(ret, STAFF)
+    queued["run"]()
+    item = db.session.get(ReturnItem, ret.items[0].id)
+    code = issuing.gift_card_code(item.idempotency_key)
+    assert item.resolution == "ISSUED" and item.gift_card_last_characters == code[-4:]
+    assert item.issued_amount > 0
+    assert issued_in_sandbox(sandbox, shop)["gift_cards"] == 1
+    mails = db.session.scalars(select(OutboxEmail).where(OutboxEmail.return_id == ret.id)).all()
+    assert [m.to_address for m in mails if code in m.text_body] == [order.email]
+
+
+def test_an_exchange_is_one_completed_draft_order_that_takes_stock(app, sandbox, shop, queued):
+    order = shipped_order(shop, sandbox)
+    wanted = order.product.in_stock[0]
+    stock_before = sandbox.store.get_shop(shop.shop_domain).variants[wanted.id].inventory
+    ret = make_decided_return(shop, order, "exchange", variant=wanted)
+    wf.close_return(ret, STAFF)
+    queued["run"]()
+    item = db.session.get(ReturnItem, ret.items[0].id)
+    assert item.resolution == "ISSUED" and item.exchange_order_name and item.shopify_draft_order_id
+    counts = issued_in_sandbox(sandbox, shop)
+    assert (counts["draft_orders"], counts["completed_draft_orders"]) == (1, 1)
+    assert sandbox.store.get_shop(shop.shop_domain).variants[wanted.id].inventory == stock_before - 1
+
+
+def test_an_exchange_for_a_sold_out_variant_fails_in_words_and_can_switch(app, sandbox, shop, queued):
+    order = shipped_order(shop, sandbox)
+    sold_out = order.product.sold_out[0]
+    ret = make_decided_return(shop, order, "exchange", variant=sold_out)
+    wf.close_return(ret, STAFF)
+    queued["run"]()
+    item = db.session.get(ReturnItem, ret.items[0].id)
+    assert item.resolution == "FAILED" and "out of stock" in item.failure_reason
+    assert issued_in_sandbox(sandbox, shop)["draft_orders"] == 0
+    wf.decide_item(item, "credit", STAFF)
+    queued["run"]()
+    item = db.session.get(ReturnItem, item.id)
+    assert item.resolution == "ISSUED" and issued_in_sandbox(sandbox, shop)["gift_cards"] == 1
+
+
+def test_an_item_already_refunded_in_shopify_fails_with_the_reason(app, sandbox, shop, queued):
+    order = shipped_order(shop, sandbox)
+    sandbox.store.update_order(shop.shop_domain, order.shopify_order_id, refund_line=0, emit=False)
+    ret = make_decided_return(shop, order, "refund")
+    wf.close_return(ret, STAFF)
+    queued["run"]()
+    item = db.session.get(ReturnItem, ret.items[0].id)
+    assert item.resolution == "FAILED" and "refund" in item.failure_reason.lower()
+    assert issued_in_sandbox(sandbox, shop)["refunds"] == 0
+
+
+@pytest.mark.parametrize("action, step", [("processing", "process"), ("manual", "close")])
+def test_each_staff_action_issues_at_its_moment(app, sandbox, queued, action, step):
+    app.config["SHOPIFY_CLOCK"] = sandbox.clock
+    account = connected_account(sandbox, action)
+    ret = make_decided_return(account, shipped_order(account, sandbox), "refund")
+    wf.mark_received(ret, STAFF)
+    assert queued["issue"] == []
+    (wf.process_return if step == "process" else wf.close_return)(ret, STAFF)
+    queued["run"]()
+    assert issued_in_sandbox(sandbox, account)["refunds"] == 1
+
+
+def test_first_scan_refunds_without_restock_then_restocks_on_receipt(app, sandbox, queued):
+    app.config["SHOPIFY_CLOCK"] = sandbox.clock
+    account = connected_account(sandbox, "first_scan")
+    order = shipped_order(account, sandbox)
+    variant_id = order.lines[0].variant_id
+    variants = sandbox.store.get_shop(account.shop_domain).variants
+    stock = variants[variant_id].inventory
+    ret = make_decided_return(account, order, "refund")
+    wf.move_return(ret, "IN_TRANSIT", "tracking:generic")
+    queued["run"]()
+    item = db.session.get(ReturnItem, ret.items[0].id)
+    assert item.resolution == "ISSUED" and item.restock_state == "PENDING"
+    assert variants[variant_id].inventory == stock            # still travelling
+    wf.mark_received(ret, STAFF)
+    queued["run"]()                                           # the restock job, twice
+    item = db.session.get(ReturnItem, item.id)
+    assert item.restock_state == "DONE" and variants[variant_id].inventory == stock + 1
+    assert issued_in_sandbox(sandbox, account)["refunds"] == 1
+
+
+def test_a_return_closed_straight_from_open_issues_under_first_scan(app, sandbox, queued):
+    app.config["SHOPIFY_CLOCK"] = sandbox.clock
+    account = connected_account(sandbox, "first_scan")
+    ret = make_decided_return(account, shipped_order(account, sandbox), "refund")
+    wf.close_return(ret, STAFF)
+    queued["run"]()
+    assert issued_in_sandbox(sandbox, account)["refunds"] == 1
+
+
+def test_a_second_worker_leaves_an_item_being_issued_alone(app, sandbox, shop, queued):
+    ret = make_decided_return(shop, shipped_order(shop, sandbox), "refund")
+    wf.close_return(ret, STAFF)
+    item = db.session.get(ReturnItem, ret.items[0].id)
+    assert issuing._claim(item, reconcile=False)              # worker A holds the lease
+    assert issuing.issue_item(item.id) == "in progress"       # worker B does nothing
+    assert issued_in_sandbox(sandbox, shop)["refunds"] == 0
+
+
+@pytest.mark.parametrize("option", ["refund", "credit", "exchange"])
+def test_a_lost_answer_is_found_not_repeated(app, sandbox, shop, queued, option):
+    """"Apply the mutation, then drop the response", with search lagging behind writes: the
+    retry after the lease finds the effect instead of making a second one."""
+    order = shipped_order(shop, sandbox)
+    variant = order.product.in_stock[0] if option == "exchange" else None
+    ret = make_decided_return(shop, order, option, variant=variant)
+    wf.close_return(ret, STAFF)
+    item_id = queued["issue"][0]
+    sandbox.store.set_faults(shop.shop_domain, drop_response_after_mutation=1.0, search_lag_seconds=30)
+    with pytest.raises(Exception):
+        issuing.issue_item(item_id)
+    db.session.expire_all()
+    assert db.session.get(ReturnItem, item_id).resolution == "ISSUING"
+    sandbox.store.set_faults(shop.shop_domain, drop_response_after_mutation=0.0)
+    assert issuing.issue_item(item_id) == "in progress"       # inside the lease: hands off
+    app.config["ISSUE_LEASE_SECONDS"] = 0
+    sandbox.clock.advance(31)                                 # the lease outlasts search lag
+    try:
+        for _ in range(3):
+            issuing.issue_item(item_id)
+    finally:
+        app.config["ISSUE_LEASE_SECONDS"] = 120
+    db.session.expire_all()
+    assert db.session.get(ReturnItem, item_id).resolution == "ISSUED"
+    counts = issued_in_sandbox(sandbox, shop)
+    assert {"refund": counts["refunds"], "credit": counts["gift_cards"],
+            "exchange": counts["completed_draft_orders"]}[option] == 1
+    assert counts["draft_orders"] == (1 if option == "exchange" else 0)
+
+
+@pytest.mark.parametrize("option", ["refund", "credit", "exchange"])
+def test_a_worker_killed_after_shopify_answered_is_reconciled(app, sandbox, shop, queued, monkeypatch, option):
+    order = shipped_order(shop, sandbox)
+    variant = order.product.in_stock[0] if option == "exchange" else None
+    ret = make_decided_return(shop, order, option, variant=variant)
+    wf.close_return(ret, STAFF)
+    item_id = queued["issue"][0]
+
+    def killed(*args, **kwargs):
+        raise SystemExit("worker killed before the commit")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(issuing, "_record", killed)
+        with pytest.raises(SystemExit):
+            issuing.issue_item(item_id)
+    db.session.rollback()
+    app.config["ISSUE_LEASE_SECONDS"] = 0
+    sandbox.clock.advance(60)
+    try:
+        assert issuing.issue_item(item_id) == "issued"
+        issuing.issue_item(item_id)
+    finally:
+        app.config["ISSUE_LEASE_SECONDS"] = 120
+    counts = issued_in_sandbox(sandbox, shop)
+    assert {"refund": counts["refunds"], "credit": counts["gift_cards"],
+            "exchange": counts["completed_draft_orders"]}[option] == 1
+
+
+def test_an_order_shopify_no_longer_shows_fails_in_words(app, sandbox, shop, queued):
+    order = shipped_order(shop, sandbox)
+    limited = sandbox.store.create_app(shop.shop_domain, scopes=["read_orders", "write_orders", "read_products"])
+    from app.crypto import encrypt_secret
+
+    shop.access_token_encrypted = encrypt_secret(
+        sandbox.store.issue_admin_token(shop.shop_domain, limited.client_id).token)
+    db.session.commit()
+    sandbox.clock.advance(61 * 86400)                         # the order is now past 60 days
+    ret = make_decided_return(shop, order, "refund")
+    wf.close_return(ret, STAFF)
+    queued["run"]()
+    item = db.session.get(ReturnItem, ret.items[0].id)
+    assert item.resolution == "FAILED" and "read_all_orders" in item.failure_reason
+    assert issued_in_sandbox(sandbox, shop)["refunds"] == 0
+
+
+def test_the_sweeper_requeues_what_a_lost_enqueue_left(app, sandbox, shop, queued):
+    from datetime import datetime, timedelta, timezone
+
+    ret = make_decided_return(shop, shipped_order(shop, sandbox), "refund")
+    wf.close_return(ret, STAFF)
+    queued["issue"].clear()                                   # the enqueue was lost
+    ret.action_triggered_at = datetime.now(timezone.utc) - timedelta(minutes=5)
+    db.session.commit()
+    assert actions.sweep_issuing() == 1
+    queued["run"]()
+    assert issued_in_sandbox(sandbox, shop)["refunds"] == 1
+    assert actions.sweep_issuing() == 0

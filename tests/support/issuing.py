@@ -1,0 +1,66 @@
+"""Returns whose order really exists in the sandbox (fake Shopify), so issuing them makes real
+refunds, gift cards and exchange orders there, counted by the sandbox's control API."""
+from datetime import datetime, timezone
+
+import requests
+
+from app.extensions import db
+from app.models import Account, Order, Return, ReturnItem
+from app.services.orders import upsert_order
+from app.services.shopify_access import client_for
+from app.shopify.operations import fetch_order
+from tests.support.portal import connect_to_sandbox, exchangeable_product
+
+_numbers = iter(range(1, 10**6))
+
+
+def connected_account(sandbox, return_action: str = "manual", **fields) -> Account:
+    """An account connected to a fresh sandbox shop (flushed)."""
+    n = next(_numbers)
+    account = Account(name=f"Issuer {n}", slug=f"issuer-{n}", shop_domain=f"issuer-{n}.myshopify.com",
+                      return_action=return_action, **fields)
+    db.session.add(account)
+    db.session.flush()
+    connect_to_sandbox(account, sandbox)
+    db.session.commit()
+    return account
+
+
+def shipped_order(account: Account, sandbox, quantity: int = 1) -> Order:
+    """An order placed and shipped in the sandbox, stored here through the app's own client."""
+    product = exchangeable_product(sandbox, account.shop_domain)
+    placed = sandbox.store.place_order(account.shop_domain, variant_ids=[product.bought.id], quantity=quantity,
+                                       discount_code="")
+    sandbox.store.update_order(account.shop_domain, placed.id, fulfill=True, emit=False)
+    upsert_order(account.id, fetch_order(client_for(account), placed.id))
+    db.session.commit()
+    order = db.session.query(Order).filter_by(account_id=account.id, shopify_order_id=placed.id).one()
+    order.product = product  # for exchange tests: the variants to swap to
+    return order
+
+
+def make_decided_return(account: Account, order: Order, option: str = "refund", quantity: int = 1,
+                        variant=None) -> Return:
+    """A customer-choice return of the order's first line with the option already chosen."""
+    line = order.lines[0]
+    now = datetime.now(timezone.utc)
+    ret = Return(account_id=account.id, order_id=order.id, rma_number=f"I-{next(_numbers)}", status="OPEN",
+                 option_source="customer", shopify_order_id=order.shopify_order_id, order_name=order.name,
+                 customer_email=order.email, customer_name=order.customer_name,
+                 shipping_address=order.shipping_address, currency=order.currency, created_at=now, updated_at=now)
+    ret.items.append(ReturnItem(
+        order_line_id=line.id, shopify_line_id=line.shopify_line_id, product_id=line.product_id,
+        variant_id=line.variant_id, title=line.title, variant_title=line.variant_title,
+        unit_value=line.discounted_unit_price, quantity=quantity, reason="Too small", option=option,
+        resolution="DECIDED", exchange_variant_id=variant.id if variant is not None else None,
+        exchange_variant_title=variant.title if variant is not None else None))
+    db.session.add(ret)
+    db.session.commit()
+    return ret
+
+
+def issued_in_sandbox(sandbox, account: Account) -> dict:
+    """What the app created in the account's sandbox shop, counted by the control API."""
+    response = requests.get(f"{sandbox.url}/control/shops/{account.shop_domain}/issued", timeout=5)
+    response.raise_for_status()
+    return response.json()
