@@ -157,6 +157,9 @@ def queue_issuing(ret: Return) -> int:
 
     item_ids = db.session.scalars(select(ReturnItem.id).where(
         ReturnItem.return_id == ret.id, ReturnItem.resolution == ItemResolution.DECIDED.value)).all()
+    # End the read transaction first: an in-process job may run at once, on another connection
+    # that must be able to write (SQLite would wait on our read lock).
+    db.session.commit()
     for item_id in item_ids:
         issue_item.enqueue(item_id)
     return len(item_ids)
@@ -167,6 +170,7 @@ def _queue_pending_restocks(ret: Return) -> None:
 
     item_ids = db.session.scalars(select(ReturnItem.id).where(
         ReturnItem.return_id == ret.id, ReturnItem.restock_state == "PENDING")).all()
+    db.session.commit()
     for item_id in item_ids:
         restock_item.enqueue(item_id)
 
@@ -249,10 +253,12 @@ def start_bulk_close(account: Account, return_ids: list[int], actor: str | None)
     bulk = BulkAction(account_id=account.id, kind="close", actor=actor, return_ids=wanted, total=len(wanted),
                       done=0, failed=0, results={})
     db.session.add(bulk)
+    db.session.flush()
+    bulk_id = bulk.id
     db.session.commit()
     from jobs.actions import run_bulk_close
 
-    run_bulk_close.enqueue(bulk.id)
+    run_bulk_close.enqueue(bulk_id)
     return bulk
 
 

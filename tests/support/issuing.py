@@ -31,6 +31,8 @@ def shipped_order(account: Account, sandbox, quantity: int = 1) -> Order:
     product = exchangeable_product(sandbox, account.shop_domain)
     placed = sandbox.store.place_order(account.shop_domain, variant_ids=[product.bought.id], quantity=quantity,
                                        discount_code="")
+    # A paid, untouched order (the seeded mix also has authorised-only, voided and refunded ones).
+    placed.financial, placed.refunds, placed.cancelled_at = "PAID", [], None
     sandbox.store.update_order(account.shop_domain, placed.id, fulfill=True, emit=False)
     upsert_order(account.id, fetch_order(client_for(account), placed.id))
     db.session.commit()
