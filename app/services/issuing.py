@@ -96,8 +96,10 @@ def issue_item(item_id: int) -> str:
     reconcile = item.resolution == ISSUING
     if item.resolution not in (DECIDED, ISSUING) or item.option not in (REFUND, CREDIT, EXCHANGE):
         return item.resolution.lower()
-    if not _claim(item, reconcile):
-        db.session.rollback()
+    # End the read transaction before claiming: on SQLite a write from a stale snapshot fails
+    # instead of waiting, and on PostgreSQL it keeps no snapshot open across the Shopify calls.
+    db.session.rollback()
+    if not _claim(item_id, reconcile):
         return "in progress"
     db.session.refresh(item)
     account = db.session.get(Account, ret.account_id)
@@ -116,9 +118,11 @@ def issue_item(item_id: int) -> str:
     return "issued"
 
 
-def _claim(item: ReturnItem, reconcile: bool) -> bool:
+def _claim(item_id: int, reconcile: bool) -> bool:
+    """One conditional UPDATE: DECIDED → ISSUING (or an ISSUING item whose lease ran out), the
+    key created once, the lease stamped. Only one caller gets True."""
     now = datetime.now(timezone.utc)
-    query = update(ReturnItem).where(ReturnItem.id == item.id)
+    query = update(ReturnItem).where(ReturnItem.id == item_id)
     if reconcile:
         query = query.where(ReturnItem.resolution == ISSUING, or_(ReturnItem.issuing_started_at.is_(None),
                                                                   ReturnItem.issuing_started_at <= now - lease()))

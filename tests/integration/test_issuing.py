@@ -158,7 +158,7 @@ def test_a_second_worker_leaves_an_item_being_issued_alone(app, sandbox, shop, q
     ret = make_decided_return(shop, shipped_order(shop, sandbox), "refund")
     wf.close_return(ret, STAFF)
     item = db.session.get(ReturnItem, ret.items[0].id)
-    assert issuing._claim(item, reconcile=False)              # worker A holds the lease
+    assert issuing._claim(item.id, reconcile=False)              # worker A holds the lease
     assert issuing.issue_item(item.id) == "in progress"       # worker B does nothing
     assert issued_in_sandbox(sandbox, shop)["refunds"] == 0
 
@@ -251,3 +251,57 @@ def test_the_sweeper_requeues_what_a_lost_enqueue_left(app, sandbox, shop, queue
     queued["run"]()
     assert issued_in_sandbox(sandbox, shop)["refunds"] == 1
     assert actions.sweep_issuing() == 0
+
+
+def test_a_signed_first_scan_delivered_five_times_refunds_once(app, sandbox, client, queued):
+    from tests.support.tracking import connect, send_generic
+
+    app.config["SHOPIFY_CLOCK"] = sandbox.clock
+    account = connected_account(sandbox, "first_scan")
+    ret = make_decided_return(account, shipped_order(account, sandbox), "refund")
+    ret.tracking_number = "1Z999AA10123456784"
+    db.session.commit()
+    carrier = connect(account, "generic")
+    for _ in range(5):
+        assert send_generic(client, carrier, ret.tracking_number, "in_transit").status_code == 200
+    assert len(queued["issue"]) == 1                          # the action fired once
+    queued["run"](times=5)
+    db.session.expire_all()
+    item = db.session.get(ReturnItem, ret.items[0].id)
+    assert item.resolution == "ISSUED" and item.return_.status == "IN_TRANSIT"
+    assert issued_in_sandbox(sandbox, account)["refunds"] == 1
+
+
+def test_two_workers_issuing_the_same_item_at_once_make_one_refund(e2e_app, sandbox):
+    """Two threads, each with its own app context and database connection, race on one item."""
+    import threading
+    from datetime import datetime, timezone
+
+    e2e_app.config["SHOPIFY_CLOCK"] = sandbox.clock
+    try:
+        with e2e_app.app_context():
+            account = connected_account(sandbox, "manual")
+            ret = make_decided_return(account, shipped_order(account, sandbox), "refund")
+            ret.status, ret.action_triggered_at = "CLOSED", datetime.now(timezone.utc)
+            db.session.commit()
+            item_id, domain = ret.items[0].id, account.shop_domain
+            db.session.remove()
+        start, results = threading.Barrier(2), []
+
+        def worker():
+            with e2e_app.app_context():
+                start.wait()
+                results.append(issuing.issue_item(item_id))
+                db.session.remove()
+
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert sorted(results) in (["in progress", "issued"], ["issued", "issued"])
+        assert issued_in_sandbox(sandbox, domain)["refunds"] == 1
+        with e2e_app.app_context():
+            assert db.session.get(ReturnItem, item_id).resolution == "ISSUED"
+    finally:
+        e2e_app.config.pop("SHOPIFY_CLOCK", None)

@@ -61,8 +61,10 @@ def make_decided_return(account: Account, order: Order, option: str = "refund", 
     return ret
 
 
-def issued_in_sandbox(sandbox, account: Account) -> dict:
-    """What the app created in the account's sandbox shop, counted by the control API."""
-    response = requests.get(f"{sandbox.url}/control/shops/{account.shop_domain}/issued", timeout=5)
+def issued_in_sandbox(sandbox, account: Account | str) -> dict:
+    """What the app created in the account's (or the domain's) sandbox shop, counted by the
+    sandbox's control API."""
+    domain = account if isinstance(account, str) else account.shop_domain
+    response = requests.get(f"{sandbox.url}/_sandbox/shops/{domain}/issued", timeout=5)
     response.raise_for_status()
     return response.json()
