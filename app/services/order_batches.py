@@ -21,7 +21,8 @@ from app.models import Order, OrderLine
 from app.services import orders as order_store
 from app.services.orders import CREATED, STALE, UPDATED, upsert_order
 from app.shopify.errors import ShopifyDataError
-from app.shopify.mapping import graphql_order_values, order_from_graphql
+from app.shopify.lean_mapping import graphql_order_values
+from app.shopify.mapping import order_from_graphql
 from app.types import MONEY_SCALE, Money
 
 log = logging.getLogger(__name__)
@@ -151,7 +152,7 @@ def _aware(value: datetime | None) -> datetime | None:
 def order_values(data: OrderData) -> tuple[tuple, list[tuple]]:
     """The values ``orders._apply`` would set on a new Order and its lines, in COPY column order
     (without the ids, ``account_id`` and ``stored_at``): ``(order values, [line values, …])``.
-    ``mapping.graphql_order_values`` produces the same from a node; test_lean_rows.py checks it."""
+    ``lean_mapping.graphql_order_values`` produces the same from a node; test_lean_rows.py checks it."""
     email = data.email.strip().lower() if data.email else None
     address = data.shipping_address
     return (
@@ -207,7 +208,7 @@ def upsert_graphql_orders(account_id: int, nodes: Sequence[dict]) -> tuple[Count
     and how many nodes could not be read (skipped with a warning, as unusable orders are).
 
     On PostgreSQL a batch of new orders goes from node to COPY without OrderData objects
-    (``mapping.graphql_order_values``, the same values); a batch that meets a stored order, and
+    (``lean_mapping.graphql_order_values``, the same values); a batch that meets a stored order, and
     every batch on SQLite, is mapped in full and written by ``upsert_orders``.
     """
     if db.session.get_bind().dialect.name == "postgresql":

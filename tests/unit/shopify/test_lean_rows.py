@@ -1,6 +1,6 @@
 """The bulk import's lean node → values path gives exactly what the full OrderData path gives.
 
-``mapping.graphql_order_values`` must equal ``order_batches.order_values(order_from_graphql(node))``
+``lean_mapping.graphql_order_values`` must equal ``order_batches.order_values(order_from_graphql(node))``
 value for value (money as the same exact Decimals), or return None (the full way then decides).
 Checked on the GraphQL twin of the real docs order, on a real sandbox bulk export, and on many
 variations of them: blanks, nulls, odd types, escaped ids, amounts of every scale.
@@ -15,7 +15,8 @@ import pytest
 from app.services.order_batches import order_values
 from app.shopify.bulk import iter_bulk_objects
 from app.shopify.errors import ShopifyDataError
-from app.shopify.mapping import graphql_order_values, order_from_graphql
+from app.shopify.lean_mapping import graphql_order_values
+from app.shopify.mapping import order_from_graphql
 from tests.unit.shopify.test_bulk import jsonl_for, second_order
 from tests.unit.shopify.test_mapping import GRAPHQL_ORDER_1001
 
