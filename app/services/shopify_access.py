@@ -7,9 +7,10 @@ from app.crypto import decrypt_secret, encrypt_secret
 from app.extensions import db
 from app.models import Account, ConnectionMethod
 from app.shopify import auth
-from app.shopify.client import ShopifyClient
+from app.shopify.client import Pacing, ShopifyClient
 
 RENEW_MARGIN = timedelta(minutes=10)
+_PACING: dict[tuple, Pacing] = {}
 
 
 class NotConnected(RuntimeError):
@@ -25,8 +26,9 @@ def client_for(account: Account, *, read_timeout: float | None = None) -> Shopif
         raise NotConnected(account.disconnect_reason or "This store is not connected.")
     if _expires_soon(account):
         renew_token(account)
-    options = {}
     clock = current_app.config.get("SHOPIFY_CLOCK")
+    # One bucket memory per shop (and clock) in this process, shared by every client of it.
+    options = {"pacing": _PACING.setdefault((account.shop_domain, id(clock)), Pacing())}
     if clock is not None:
         # Benchmarks and tests pace against the sandbox's virtual clock (no real waiting).
         options.update(sleep=clock.sleep, monotonic=clock.now)

@@ -22,7 +22,7 @@ import json
 import random
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 import requests
@@ -52,6 +52,16 @@ class ThrottleStatus:
         return min(self.maximum_available, self.currently_available + refill)
 
 
+@dataclass
+class Pacing:
+    """What this process knows of one shop's bucket: the last throttle status and each
+    document's cost. Clients of the same shop share it (a job makes a client per item), so
+    a new client paces from the first call instead of learning the bucket from a THROTTLED."""
+
+    throttle: ThrottleStatus | None = None
+    costs: dict[str, float] = field(default_factory=dict)
+
+
 @functools.lru_cache(maxsize=256)
 def _is_mutation(document: str) -> bool:
     """True when the document's operation is a mutation (comments and whitespace skipped)."""
@@ -71,7 +81,7 @@ class ShopifyClient:
                  max_retries: int = 5, max_retry_seconds: float = 60.0,
                  backoff_base: float = 0.5, backoff_max: float = 8.0,
                  on_unauthorized: Callable[[], str | None] | None = None,
-                 random_fn: Callable[[], float] = random.random):
+                 random_fn: Callable[[], float] = random.random, pacing: Pacing | None = None):
         self.shop_domain = shop_domain
         self.access_token = access_token
         self.api_version = api_version
@@ -87,9 +97,18 @@ class ShopifyClient:
         self.backoff_max = backoff_max
         self.on_unauthorized = on_unauthorized
         self.random = random_fn
-        self.throttle: ThrottleStatus | None = None
+        self.pacing = pacing or Pacing()
         self.last_cost: dict | None = None
-        self._cost_by_document: dict[str, float] = {}
+        self._cost_by_document = self.pacing.costs
+
+    @property
+    def throttle(self) -> ThrottleStatus | None:
+        """The shop's bucket as last reported (shared through ``pacing``)."""
+        return self.pacing.throttle
+
+    @throttle.setter
+    def throttle(self, status: ThrottleStatus | None) -> None:
+        self.pacing.throttle = status
 
     # --- public ---------------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ import socket
 import pytest
 
 from app.shopify import errors as E
-from app.shopify.client import ShopifyClient
+from app.shopify.client import Pacing, ShopifyClient
 from tests.unit.shopify.conftest import SHOP
 from tests.unit.shopify.stub import Reply, graphql
 
@@ -37,6 +37,17 @@ def test_paces_next_query_until_its_cost_fits_the_bucket(stub, client, clock):
     assert clock.sleeps == []
     client.execute(QUERY)
     assert clock.sleeps == [pytest.approx(2.0)]
+
+
+def test_a_new_client_of_the_same_shop_paces_from_what_the_last_one_saw(stub, make_client, clock):
+    # Issuing makes a client per item: sharing the shop's Pacing, the second client waits for
+    # the bucket before its first call instead of being answered THROTTLED.
+    shared = Pacing()
+    stub.add(graphql(SHOP_DATA, cost=(110, 10, 1000, 50)), graphql(SHOP_DATA, cost=(110, 900, 1000, 50)))
+    make_client(pacing=shared).execute(QUERY)
+    make_client(pacing=shared).execute(QUERY)
+    assert clock.sleeps == [pytest.approx(2.0)]
+    assert len(stub.requests) == 2
 
 
 def test_no_pacing_when_the_bucket_has_refilled(stub, client, clock):
