@@ -534,7 +534,11 @@ def jobs_run_at_once(monkeypatch):
     monkeypatch.setattr(jobs.queue, "has_request_context", lambda: False)
 
 
-def test_cli_connects_with_a_token_and_imports(app, shop, drain_jobs, jobs_run_at_once):
+def test_cli_connects_with_a_token_and_imports(app, sandbox, monkeypatch, drain_jobs, jobs_run_at_once):
+    use_virtual_time(monkeypatch, sandbox)
+    # Everything but gift cards granted: the command must name the missing permission.
+    shop = make_shop(sandbox, scopes=["read_orders", "write_orders", "read_all_orders", "read_products",
+                                      "read_customers", "write_draft_orders"])
     account = make_account(shop_domain=None, slug="cli-shop")
     db.session.commit()
     runner = app.test_cli_runner()
