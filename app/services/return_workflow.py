@@ -17,7 +17,7 @@ from app.domain import returns as states
 from app.extensions import db
 from app.models import Account, BulkAction, ItemResolution, Return, ReturnItem
 from app.services.returns import (CREDIT, EXCHANGE, OPTION_LABELS, REFUND, ReturnRefused, add_event,
-                                  normalise_tracking, TRACKING_MAX)
+                                  store_tracking)
 
 # The timestamp column each status stamps when the return enters it.
 STATUS_STAMPS = {states.IN_TRANSIT: "in_transit_at", states.RECEIVED: "received_at",
@@ -101,28 +101,11 @@ def cancel_by_staff(ret: Return, actor: str | None) -> None:
 
 
 def set_tracking_by_staff(ret: Return, raw_number: str, actor: str | None) -> str:
-    """Staff add or correct the tracking number until the parcel has been received; events
-    parked for that number are then applied to the return."""
+    """Staff add or correct the tracking number until the parcel has been received."""
     db.session.refresh(ret)
     if ret.status not in (states.OPEN, states.IN_TRANSIT):
         raise states.TransitionRefused("The tracking number can only be changed before the return is received.")
-    number = normalise_tracking(raw_number)
-    if not 4 <= len(number) <= TRACKING_MAX or not number.isalnum():
-        raise ReturnRefused("Enter the tracking number as printed on the label (letters and digits).")
-    if number != ret.tracking_number:
-        previous = ret.tracking_number
-        ret.tracking_number = number
-        add_event(ret, "tracking", f"Tracking number {'changed to' if previous else 'added:'} {number}.",
-                  actor, data={"previous": previous} if previous else None)
-        db.session.commit()
-        _apply_parked_events(ret)
-    return number
-
-
-def _apply_parked_events(ret: Return) -> None:
-    from app.services.tracking import apply_parked_events_for
-
-    apply_parked_events_for(ret)
+    return store_tracking(ret, raw_number, actor)
 
 
 # --- the return action ---------------------------------------------------------------------------

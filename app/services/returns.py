@@ -321,9 +321,15 @@ def normalise_tracking(raw: str | None) -> str:
 
 
 def set_tracking(ret: Return, raw_number: str, actor: str | None) -> str:
-    """Add or correct the parcel's tracking number while the return is OPEN."""
+    """Add or correct the parcel's tracking number while the return is OPEN (the customer)."""
     if ret.status != states.OPEN:
         raise states.TransitionRefused("The tracking number can only be changed before the parcel is scanned.")
+    return store_tracking(ret, raw_number, actor)
+
+
+def store_tracking(ret: Return, raw_number: str, actor: str | None) -> str:
+    """Check and store a tracking number (the caller checked the return may still change it);
+    carrier events already parked for that number are then applied to the return."""
     number = normalise_tracking(raw_number)
     if not 4 <= len(number) <= TRACKING_MAX or not number.isalnum():
         raise ReturnRefused("Enter the tracking number as printed on the label (letters and digits).")
@@ -335,6 +341,6 @@ def set_tracking(ret: Return, raw_number: str, actor: str | None) -> str:
         db.session.commit()
         from app.services.tracking import apply_parked_events_for
 
-        # The carrier may have scanned the parcel before the customer typed its number in.
+        # The carrier may have scanned the parcel before its number was typed in.
         apply_parked_events_for(ret)
     return number

@@ -1,6 +1,5 @@
 """Connecting a store in a real Chromium, all three ways (OAuth through the sandbox's consent
 page), watching the import's progress bar poll and stop, and browsing the imported orders."""
-import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -8,6 +7,7 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models import Account, ImportRun
+from tests.support.e2e import rq_thread_worker
 from tests.factories import PASSWORD, make_account, make_user
 from tests.integration.test_connect import (OAUTH_CLIENT_ID, OAUTH_SECRET, SEEDED, SHOP, make_shop,
                                             use_virtual_time)
@@ -30,38 +30,9 @@ def store_app(live_server, sandbox, monkeypatch):
 
 @pytest.fixture
 def job_worker(store_app, monkeypatch):
-    """Production shape: an RQ worker on a thread of this process runs what the live app queues
-    (the embedded default runs jobs in-process and needs none)."""
-    backend = store_app.extensions["jobs"]
-    if not hasattr(backend, "queue"):
+    """An RQ worker thread in the production shape (nothing in the embedded default)."""
+    with rq_thread_worker(store_app, monkeypatch):
         yield
-        return
-    import jobs.queue
-    from rq import SimpleWorker
-
-    from rq.timeouts import TimerDeathPenalty
-
-    class ThreadWorker(SimpleWorker):
-        death_penalty_class = TimerDeathPenalty  # SIGALRM is for the main thread only
-
-        def _install_signal_handlers(self):  # so are signal handlers
-            pass
-
-    monkeypatch.setattr(jobs.queue, "_worker_app", store_app)
-    backend.connection.flushdb()
-    stop = threading.Event()
-
-    def work():
-        queues = [backend.queue(name) for name in jobs.queue.QUEUES]
-        while not stop.is_set():
-            ThreadWorker(queues, connection=backend.connection).work(burst=True, with_scheduler=False)
-            stop.wait(0.2)
-
-    thread = threading.Thread(target=work, name="test-rq-worker", daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(15)
 
 
 @pytest.fixture

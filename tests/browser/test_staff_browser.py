@@ -1,49 +1,21 @@
 """The staff returns workflow in Chromium: filter the list, select, close in bulk and see a result
 per return, a quick close per row, and the return page's actions; phone and desktop screenshots."""
 import re
-import threading
 
 import pytest
 from playwright.sync_api import expect
 
 from app.extensions import db
+from tests.support.e2e import rq_thread_worker
 from tests.factories import PASSWORD, make_account, make_user
 from tests.support.returns import make_return
 
 
 @pytest.fixture
 def job_worker(e2e_app, monkeypatch):
-    """Production shape: an RQ worker on a thread of this process runs what the live app queues
-    (the embedded default runs jobs in-process and needs none)."""
-    backend = e2e_app.extensions["jobs"]
-    if not hasattr(backend, "queue"):
+    """An RQ worker thread in the production shape (nothing in the embedded default)."""
+    with rq_thread_worker(e2e_app, monkeypatch):
         yield
-        return
-    import jobs.queue
-    from rq import SimpleWorker
-    from rq.timeouts import TimerDeathPenalty
-
-    class ThreadWorker(SimpleWorker):
-        death_penalty_class = TimerDeathPenalty  # SIGALRM is for the main thread only
-
-        def _install_signal_handlers(self):  # so are signal handlers
-            pass
-
-    monkeypatch.setattr(jobs.queue, "_worker_app", e2e_app)
-    backend.connection.flushdb()
-    stop = threading.Event()
-
-    def work():
-        queues = [backend.queue(name) for name in jobs.queue.QUEUES]
-        while not stop.is_set():
-            ThreadWorker(queues, connection=backend.connection).work(burst=True, with_scheduler=False)
-            stop.wait(0.2)
-
-    thread = threading.Thread(target=work, name="test-rq-worker", daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(15)
 
 
 @pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}, {"width": 1280, "height": 900}],

@@ -5,6 +5,7 @@ emptied between tests.
 """
 import os
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,40 @@ def screenshot(page):
         return path
 
     return take
+
+
+@contextmanager
+def rq_thread_worker(app, monkeypatch):
+    """Production shape: an RQ worker on a thread of this process runs what the live app queues
+    (the embedded default runs jobs in-process and needs none)."""
+    backend = app.extensions["jobs"]
+    if not hasattr(backend, "queue"):
+        yield
+        return
+    import jobs.queue
+    from rq import SimpleWorker
+    from rq.timeouts import TimerDeathPenalty
+
+    class ThreadWorker(SimpleWorker):
+        death_penalty_class = TimerDeathPenalty  # SIGALRM is for the main thread only
+
+        def _install_signal_handlers(self):  # so are signal handlers
+            pass
+
+    monkeypatch.setattr(jobs.queue, "_worker_app", app)
+    backend.connection.flushdb()
+    stop = threading.Event()
+
+    def work():
+        queues = [backend.queue(name) for name in jobs.queue.QUEUES]
+        while not stop.is_set():
+            ThreadWorker(queues, connection=backend.connection).work(burst=True, with_scheduler=False)
+            stop.wait(0.2)
+
+    thread = threading.Thread(target=work, name="test-rq-worker", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(15)
