@@ -2,7 +2,7 @@
 from sqlalchemy import delete, or_, select, update
 
 from app.extensions import db
-from app.models import Account, Order, Return, ReturnEvent, TrackingEvent, WebhookDelivery
+from app.models import Account, Order, OutboxEmail, Return, ReturnEvent, TrackingEvent, WebhookDelivery
 
 REDACTED = "redacted"
 
@@ -38,16 +38,21 @@ def redact_customer(account: Account, payload: dict) -> str:
     if conditions:
         db.session.execute(update(Return).where(Return.account_id == account.id, or_(*conditions)).values(
             customer_email=None, customer_name=None, shipping_address=None))
+    email = (customer.get("email") or "").strip().lower()
+    if email:
+        # Emails to the customer carry their address and, for credit notes, a gift card code.
+        db.session.execute(delete(OutboxEmail).where(OutboxEmail.account_id == account.id,
+                                                     OutboxEmail.to_address == email))
     return f"redacted {len(orders)} order(s)"
 
 
 def redact_shop(account: Account) -> str:
-    """Delete everything the store sent us (orders, returns, deliveries, tracking events).
+    """Delete everything the store sent us (orders, returns, emails, deliveries, tracking events).
     The retailer's login stays, so they can reconnect or close the account."""
     for model in (ReturnEvent,):
         db.session.execute(delete(model).where(model.return_id.in_(
             select(Return.id).where(Return.account_id == account.id))))
-    for model in (TrackingEvent, Return, Order):
+    for model in (OutboxEmail, TrackingEvent, Return, Order):
         db.session.execute(delete(model).where(model.account_id == account.id))
     db.session.execute(delete(WebhookDelivery).where(
         WebhookDelivery.account_id == account.id, WebhookDelivery.topic != "shop/redact"))

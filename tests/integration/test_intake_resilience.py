@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.crypto import encrypt_secret
 from app.extensions import db
-from app.models import Account, Order, Return, WebhookDelivery
+from app.models import Account, Order, OutboxEmail, Return, WebhookDelivery
 from app.services.deliveries import process_delivery
 from jobs.intake import sweep_unprocessed_deliveries
 from tests.conftest import REDIS_URL, SHARED_FIXTURES, make_test_app, rolled_back
@@ -130,13 +130,32 @@ def test_customers_redact_anonymises_that_customers_orders_and_returns(account, 
     assert ret.customer_email is None and ret.customer_name is None
 
 
+def test_customers_redact_deletes_the_emails_written_to_that_customer(account, client, drain_jobs):
+    """The Outbox holds the customer's address and, for credit notes, a gift card code."""
+    from app.services.mail import store_email
+
+    payload = metadata_body("webhook_customers_redact_docs_2026-04.metadata.json")
+    email = payload["customer"]["email"]
+    store_email(account, email, "Your credit note", "Gift card code: ABCD", "<p>ABCD</p>")
+    store_email(account, "someone@example.com", "Your return", "text", "<p>html</p>")
+    db.session.commit()
+    post_webhook(client, payload, SHOP, topic="customers/redact")
+    drain_jobs()
+    db.session.expire_all()
+    assert db.session.scalars(select(OutboxEmail.to_address)).all() == ["someone@example.com"]
+
+
 def test_shop_redact_deletes_the_stores_data(account, client, drain_jobs):
+    from app.services.mail import store_email
+
     make_order(account)
+    store_email(account, "buyer@example.com", "Your credit note", "Gift card code: ABCD", "<p>ABCD</p>")
     db.session.commit()
     post_webhook(client, metadata_body("webhook_shop_redact_docs_2026-04.metadata.json"), SHOP, topic="shop/redact")
     drain_jobs()
     db.session.expire_all()
     assert count(Order) == 0
+    assert count(OutboxEmail) == 0
     assert db.session.get(Account, account.id) is not None  # the retailer's login stays
 
 
