@@ -140,7 +140,10 @@ class TrackingForm(FlaskForm):
 
 
 class DecideItemForm(FlaskForm):
-    """Staff decide an item by hand (or switch a failed one): refund or credit note."""
+    """Staff decide an item by hand (or switch a failed one): refund, credit note, or an exchange
+    for another variant (checked live against the product's in-stock variants by the view)."""
 
-    option = RadioField("Issue as", choices=[("refund", "Refund"), ("credit", "Credit note")],
-                        validators=[InputRequired("Choose refund or credit note.")])
+    option = RadioField("Issue as", choices=[("refund", "Refund"), ("credit", "Credit note"),
+                                             ("exchange", "Exchange")],
+                        validators=[InputRequired("Choose refund, credit note or exchange.")])
+    variant_id = IntegerField("Exchange for", validators=[Optional(), NumberRange(min=1, max=2**63 - 1)])

@@ -12,12 +12,13 @@ from flask_login import current_user
 from app.dashboard import bp
 from app.dashboard.forms import ActionForm, DecideItemForm, TrackingForm
 from app.dashboard.returns import return_page
-from app.dashboard.scope import get_scoped_or_404
+from app.dashboard.scope import current_account, get_scoped_or_404
 from app.domain.returns import STATUS_LABELS, TransitionRefused
 from app.models import Return, ReturnItem
 from app.security import is_htmx
 from app.services import return_workflow as workflow
-from app.services.returns import ReturnRefused
+from app.portal.variants import VariantsUnavailable, live_variants
+from app.services.returns import ReturnRefused, exchange_choices, variant_label
 
 RETURN = "/returns/<int:return_id>"
 
@@ -133,21 +134,59 @@ def return_close(return_id: int):
     return _done(ret, f"Return {ret.rma_number} closed." if message == "Closed." else message)
 
 
+def _exchange_choices(item: ReturnItem) -> tuple[list[tuple[int, str]], str | None]:
+    """(variant id, label) of the product's other in-stock variants, read live from Shopify,
+    or the reason there are none to offer."""
+    account = current_account()
+    if not account.exchange_enabled:
+        return [], "Exchanges are switched off in the settings."
+    if item.product_id is None:
+        return [], f"{item.title} has no product in Shopify to exchange it for."
+    try:
+        variants = live_variants(account)(item.product_id)
+    except VariantsUnavailable:
+        return [], "Shopify did not answer in time. Try again in a minute, or choose a refund or credit note."
+    choices = [(v.variant_id, variant_label(v)) for v in exchange_choices(item, variants)]
+    return choices, None if choices else "No other size or colour of this product is in stock."
+
+
+@bp.get(f"{RETURN}/items/<int:item_id>/exchange")
+def return_item_exchange(return_id: int, item_id: int):
+    """Choose the variant to send in exchange (htmx: the picker under the item; else a page)."""
+    ret = get_scoped_or_404(Return, return_id)
+    item = _item(ret, item_id)
+    choices, error = _exchange_choices(item)
+    template = "dashboard/_partials/exchange_picker.html" if is_htmx() else "dashboard/exchange_pick.html"
+    return render_template(template, ret=ret, item=item, choices=choices, error=error,
+                           action_form=ActionForm())
+
+
 @bp.post(f"{RETURN}/items/<int:item_id>/decide")
 def return_item_decide(return_id: int, item_id: int):
-    """Decide an item nothing automated, or switch a failed one, to refund or credit note."""
+    """Decide an item nothing automated, or switch a failed one: refund, credit note, or an
+    exchange for one of the product's in-stock variants."""
     form = DecideItemForm()
     ret = _checked_return(return_id, form)
     item = _item(ret, item_id)
     if form.errors:
-        return return_page(ret, error=f"{item.title}: choose refund or credit note.", status=422)
+        return return_page(ret, error=f"{item.title}: choose refund, credit note or exchange.", status=422)
+    variant = {}
+    if form.option.data == "exchange":
+        choices, error = _exchange_choices(item)
+        chosen = dict(choices).get(form.variant_id.data)
+        if error or chosen is None:
+            return return_page(ret, error=error or f"{item.title}: choose one of the variants in stock.",
+                               status=422)
+        variant = {"variant_id": form.variant_id.data, "variant_title": chosen}
     try:
-        workflow.decide_item(item, form.option.data, _actor())
+        workflow.decide_item(item, form.option.data, _actor(), **variant)
     except ReturnRefused as refused:
         return return_page(ret, error=str(refused), status=422)
     except TransitionRefused as refused:
         return _refused(ret, refused)
     label = dict(form.option.choices)[form.option.data]
+    if variant:
+        label = f"{label} for {variant['variant_title']}"
     return _done(ret, f"{item.title}: {label} decided.")
 
 

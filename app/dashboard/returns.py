@@ -41,7 +41,8 @@ def return_page(ret: Return, *, error: str | None = None, tracking_form: Trackin
         "dashboard/return.html", ret=ret, labels=STATUS_LABELS, options=OPTION_LABELS,
         resolutions=RESOLUTION_LABELS, action_form=ActionForm(), error=error,
         tracking_form=tracking_form or TrackingForm(formdata=None, data={"tracking_number": ret.tracking_number}),
-        decide_form=DecideItemForm(formdata=None), action_label=account.return_action), status
+        decide_form=DecideItemForm(formdata=None), action_label=account.return_action,
+        exchange_enabled=account.exchange_enabled), status
 
 
 @bp.get("/returns/<int:return_id>")
