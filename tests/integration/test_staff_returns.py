@@ -346,7 +346,7 @@ def test_decide_refused(account, client):
     response = client.post(f"{LIST}/{ret.id}/items/{issued.id}/decide", data={"option": "credit"})
     assert response.status_code == 409 and "cannot be decided again" in response.get_data(as_text=True)
     response = client.post(f"{LIST}/{ret.id}/items/{undecided.id}/decide", data={"option": "cash"})
-    assert response.status_code == 422 and "choose refund or credit note." in response.get_data(as_text=True)
+    assert response.status_code == 422 and "choose refund, credit note or exchange." in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(ReturnItem, undecided.id).resolution == "UNDECIDED"
     assert client.post(f"{LIST}/{ret.id}/items/{9 * 10**30}/decide", data={"option": "refund"}).status_code == 404
