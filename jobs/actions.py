@@ -40,8 +40,10 @@ def sweep_issuing() -> int:
     """Re-queue items a lost enqueue or a dead worker left DECIDED/ISSUING, and pending restocks."""
     issue_ids, restock_ids = _issuing().items_to_sweep()
     db.session.remove()  # hold no transaction while the jobs run
-    for item_id in issue_ids:
-        issue_item.enqueue(item_id)
+    for item_id, attempts in issue_ids:
+        # The id names the attempt: a sweep while the last one still waits in the queue adds
+        # nothing, and RQ (which refuses an id it remembers) accepts the next attempt's.
+        issue_item.enqueue(item_id, job_id=f"sweep-issue-{item_id}-{attempts}")
     for item_id in restock_ids:
-        restock_item.enqueue(item_id)
+        restock_item.enqueue(item_id)  # keyed in Shopify: a duplicate restocks nothing more
     return len(issue_ids) + len(restock_ids)

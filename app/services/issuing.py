@@ -318,19 +318,22 @@ def restock_item(item_id: int) -> str:
 
 # --- nothing lost ------------------------------------------------------------------------------------
 
-def items_to_sweep(now: datetime | None = None, limit: int = 500) -> tuple[list[int], list[int]]:
-    """Items whose issuing should be (re)queued: DECIDED in a fired return for a minute or more
-    (a lost enqueue), or ISSUING past the lease (a dead worker, a lost answer); and items whose
-    restock waits on a received return."""
+def items_to_sweep(now: datetime | None = None, limit: int = 500) -> tuple[list[tuple[int, int]], list[int]]:
+    """Items whose issuing should be (re)queued, as (id, attempts so far): DECIDED in a return
+    whose action fired a few minutes ago (a lost enqueue), or ISSUING past the lease (a dead
+    worker, a lost answer); and items whose restock waits on a received return."""
     now = now or datetime.now(timezone.utc)
-    fired_before = now - timedelta(minutes=1)
-    issue_ids = db.session.scalars(
-        select(ReturnItem.id).join(Return, Return.id == ReturnItem.return_id)
+    # A bulk close queues many items at once and the plan's bucket issues a few per second:
+    # give the queue time before calling an item lost.
+    fired_before = now - timedelta(minutes=5)
+    issue_ids = db.session.execute(
+        select(ReturnItem.id, ReturnItem.issue_attempts).join(Return, Return.id == ReturnItem.return_id)
         .where(Return.action_triggered_at.is_not(None), Return.action_triggered_at <= fired_before,
                Return.status != states.CANCELLED,
                or_(ReturnItem.resolution == DECIDED,
                    (ReturnItem.resolution == ISSUING) & (ReturnItem.issuing_started_at <= now - lease())))
         .order_by(ReturnItem.id).limit(limit)).all()
+    issue_ids = [(item_id, attempts) for item_id, attempts in issue_ids]
     restock_ids = db.session.scalars(
         select(ReturnItem.id).join(Return, Return.id == ReturnItem.return_id)
         .where(ReturnItem.restock_state.in_(("PENDING", "RESTOCKING")),

@@ -245,7 +245,8 @@ def test_the_sweeper_requeues_what_a_lost_enqueue_left(app, sandbox, shop, queue
     ret = make_decided_return(shop, shipped_order(shop, sandbox), "refund")
     wf.close_return(ret, STAFF)
     queued["issue"].clear()                                   # the enqueue was lost
-    ret.action_triggered_at = datetime.now(timezone.utc) - timedelta(minutes=5)
+    assert actions.sweep_issuing() == 0                       # a fresh queue gets its time
+    ret.action_triggered_at = datetime.now(timezone.utc) - timedelta(minutes=10)
     db.session.commit()
     assert actions.sweep_issuing() == 1
     queued["run"]()
