@@ -8,7 +8,7 @@ from app.dashboard.forms import (GeneralSettingsForm, RemoveStaffForm, ReturnAct
                                  StaffForm)
 from app.dashboard.scope import admin_required, current_account, scoped
 from app.extensions import db
-from app.models import Order, Return, User
+from app.models import Order, Return, ReturnItem, TrackingEvent, User
 from app.services.accounts import AccountError, add_staff, remove_user
 
 
@@ -20,7 +20,23 @@ def home():
         "orders": db.session.scalar(select(func.count()).select_from(scoped(Order).subquery())),
         "returns": db.session.scalar(select(func.count()).select_from(scoped(Return).subquery())),
     }
-    return render_template("dashboard/home.html", account=account, counts=counts)
+    return render_template("dashboard/home.html", account=account, counts=counts,
+                           attention=needs_attention(account.id))
+
+
+def needs_attention(account_id: int) -> dict[str, int]:
+    """What staff should look at: returns with an item that failed to issue, returns with an item
+    nothing decided, and carrier events parked for an unknown tracking number."""
+    def returns_with_items_in(*resolutions):
+        return db.session.scalar(select(func.count(func.distinct(ReturnItem.return_id)))
+                                 .join(Return, Return.id == ReturnItem.return_id)
+                                 .where(Return.account_id == account_id, Return.status != "CANCELLED",
+                                        ReturnItem.resolution.in_(resolutions)))
+
+    parked = db.session.scalar(select(func.count()).select_from(TrackingEvent).where(
+        TrackingEvent.account_id == account_id, TrackingEvent.return_id.is_(None)))
+    return {"FAILED": returns_with_items_in("FAILED"), "UNDECIDED": returns_with_items_in("UNDECIDED"),
+            "NO_ACTION": returns_with_items_in("NO_ACTION"), "parked": parked}
 
 
 @bp.route("/staff", methods=["GET", "POST"])

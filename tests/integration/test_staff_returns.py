@@ -385,3 +385,24 @@ def test_posts_without_a_csrf_token_are_refused(account, client, app, monkeypatc
     assert response.status_code == 400
     assert reload(ret).status == "OPEN" and reload(ret).tracking_number is None
     assert reload(ret).items[0].resolution == "FAILED"
+
+
+def test_the_overview_says_what_needs_attention(account, client):
+    from app.models import TrackingEvent
+
+    quiet = client.get("/dashboard/").get_data(as_text=True)
+    assert 'id="needs-attention"' not in quiet
+    make_return(account, items=[("refund", "FAILED"), ("credit", "FAILED")])
+    make_return(account, items=[(None, "UNDECIDED")])
+    make_return(account, status="CANCELLED", items=[("refund", "FAILED")])     # cancelled: not counted
+    other = make_account()
+    make_return(other, items=[("refund", "FAILED")])                          # another store's
+    db.session.add(TrackingEvent(account_id=account.id, provider="generic", provider_event_id="e-1",
+                                 tracking_number="1Z999", state="IN_TRANSIT"))
+    db.session.commit()
+    page = client.get("/dashboard/").get_data(as_text=True)
+    section = page.split('id="needs-attention"')[1].split("</section>")[0]
+    assert '<a href="/dashboard/returns?issue=FAILED">1 return</a> with an item Shopify did not issue' in section
+    assert '<a href="/dashboard/returns?issue=UNDECIDED">1 return</a> with an item nothing has decided' in section
+    assert "NO_ACTION" not in section
+    assert '<a href="/dashboard/tracking">1 carrier event</a>' in section
