@@ -9,7 +9,7 @@ from wtforms.fields import DateField
 from wtforms.validators import Length, Optional
 
 from app.dashboard import bp
-from app.dashboard.search import ORDER_NUMBER, like_escape
+from app.dashboard.search import ORDER_NUMBER, check_date_range, like_escape
 from app.dashboard.scope import current_account, get_scoped_or_404, scoped
 from app.extensions import db
 from app.forms import strip_spaces
@@ -31,13 +31,7 @@ class OrderSearchForm(Form):
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
-        for field in (self.date_from, self.date_to):
-            if field.errors:
-                field.errors = ["Enter a date like 2026-03-31."]
-        if ok and self.date_from.data and self.date_to.data and self.date_to.data < self.date_from.data:
-            self.date_to.errors = ["Choose a date on or after the first one."]
-            ok = False
-        return ok
+        return check_date_range(self, ok)
 
 
 def _search(query, q: str):

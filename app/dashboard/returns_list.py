@@ -16,7 +16,7 @@ from wtforms import Form, SearchField, SelectField
 from wtforms.fields import DateField
 from wtforms.validators import Length, Optional
 
-from app.dashboard.search import ORDER_NUMBER, like_escape
+from app.dashboard.search import ORDER_NUMBER, check_date_range, like_escape
 from app.domain.returns import FORWARD, STATUS_LABELS
 from app.extensions import db
 from app.forms import strip_spaces
@@ -62,13 +62,7 @@ class ReturnFilterForm(Form):
         for name, message in self._CHOICE_MESSAGES.items():
             if self[name].errors:
                 self[name].errors = [message]
-        for field in (self.date_from, self.date_to):
-            if field.errors:
-                field.errors = ["Enter a date like 2026-03-31."]
-        if ok and self.date_from.data and self.date_to.data and self.date_to.data < self.date_from.data:
-            self.date_to.errors = ["Choose a date on or after the first one."]
-            ok = False
-        return ok
+        return check_date_range(self, ok)
 
 
 def search_clause(q: str):

@@ -6,7 +6,7 @@ from flask import current_app, jsonify, request
 from app.services.intake import IntakeRefused, StaleShopKeys, record_delivery, verify_delivery
 from app.shopify.errors import ShopifyDataError
 from app.shopify.webhooks import parse_webhook_headers
-from app.webhooks import bp
+from app.webhooks import bp, capped_body
 from jobs.intake import process_webhook_delivery
 
 log = logging.getLogger(__name__)
@@ -16,10 +16,8 @@ log = logging.getLogger(__name__)
 def shopify_webhook():
     """One endpoint for every topic; the topic comes from X-Shopify-Topic."""
     limit = current_app.config["WEBHOOK_MAX_BYTES"]
-    if request.content_length is not None and request.content_length > limit:
-        return jsonify(error=f"body larger than {limit} bytes"), 413
-    body = request.get_data(cache=False)
-    if len(body) > limit:
+    body = capped_body(limit)
+    if body is None:
         return jsonify(error=f"body larger than {limit} bytes"), 413
     try:
         headers = parse_webhook_headers(request.headers)

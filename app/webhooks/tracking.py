@@ -13,7 +13,7 @@ from flask import current_app, jsonify, request
 from app.extensions import db
 from app.services.tracking import credentials_of, find_connection, record_events
 from app.tracking import DeliveryRefused, adapter_for
-from app.webhooks import bp
+from app.webhooks import bp, capped_body
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +30,8 @@ def tracking_webhook(provider: str, token: str):
     if connection is None:
         return jsonify(error=NOT_FOUND), 404
     limit = current_app.config.get("TRACKING_WEBHOOK_MAX_BYTES", DEFAULT_MAX_BYTES)
-    if request.content_length is not None and request.content_length > limit:
-        return jsonify(error=f"body larger than {limit} bytes"), 413
-    body = request.get_data(cache=False)
-    if len(body) > limit:
+    body = capped_body(limit)
+    if body is None:
         return jsonify(error=f"body larger than {limit} bytes"), 413
     try:
         adapter.verify(request.headers, body, credentials_of(connection))
