@@ -65,7 +65,8 @@ def store_client(account: Account, **options):
     return client
 
 
-from app.services.order_batches import upsert_graphql_orders, upsert_orders  # noqa: E402
+from app.services.order_batches import (batches_ahead, upsert_graphql_orders,  # noqa: E402
+                                        upsert_orders)
 
 
 # --- starting an import ---------------------------------------------------------------------------
@@ -218,23 +219,19 @@ def import_bulk_nodes(run: ImportRun, account: Account, nodes: Iterable[dict]) -
     The first ``run.imported`` nodes were committed by an earlier attempt at this same export and
     are passed over; nodes that cannot be read count as done (looked at and skipped).
     """
-    done = run.imported
-    batch: list[dict] = []
     # The parsed nodes are acyclic and freed by reference counting; CPython's cyclic collector
     # would still traverse every batch held in memory again and again (a third of the time).
     # Paused for the import, with the young generations collected after each batch instead.
     collecting = gc.isenabled()
     gc.disable()
+    lean = db.session.get_bind().dialect.name == "postgresql"
     try:
-        for index, node in enumerate(nodes):
-            if index < done:
-                continue
-            batch.append(node)
-            if len(batch) >= BULK_BATCH_SIZE:
+        # Read and mapped a batch ahead by a thread while this one writes (see batches_ahead).
+        with batches_ahead(nodes, BULK_BATCH_SIZE, skip=run.imported, lean=lean) as batches:
+            for batch in batches:
                 _commit_nodes(run, account, batch)
-                batch = []
                 gc.collect(1)
-        _commit_nodes(run, account, batch)
+        _commit_nodes(run, account, [])
     finally:
         if collecting:
             gc.enable()

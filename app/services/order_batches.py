@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+import marshal
+import queue
+import sys
+import threading
 from collections import Counter
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from decimal import Decimal
+from collections.abc import Sequence as SequenceABC
 from typing import Iterable, Iterator, Sequence
 
 import psycopg
@@ -212,10 +218,15 @@ def upsert_graphql_orders(account_id: int, nodes: Sequence[dict]) -> tuple[Count
     every batch on SQLite, is mapped in full and written by ``upsert_orders``.
     """
     if db.session.get_bind().dialect.name == "postgresql":
-        unreadable = []
+        unreadable: list = []
+        entries = getattr(nodes, "values", None)
+        if entries is None:
+            entries = _node_values(nodes, unreadable)
+        else:  # mapped ahead by ``batches_ahead``'s thread
+            unreadable = [None] * nodes.unreadable
         try:
             with db.session.begin_nested():
-                created = _copy_values(account_id, len(nodes), _node_values(nodes, unreadable))
+                created = _copy_values(account_id, len(nodes), entries)
         except _INTEGRITY_ERRORS:
             pass  # some are stored already (or a duplicate in the batch): the full way decides
         else:
@@ -237,6 +248,120 @@ def _node_values(nodes: Sequence[dict], unreadable: list) -> Iterator[tuple[tupl
                 continue
             values = order_values(data)
         yield values
+
+
+class PreparedBatch(SequenceABC):
+    """A batch of order nodes, read as a sequence of nodes, mapped as they are added (``add``):
+    ``values`` holds their ``order_values`` (the readable ones; the lean way where it applies)
+    and ``unreadable`` how many could not be read. The nodes themselves are kept packed with
+    ``marshal`` (a fifth of their size as dicts), for the full way, should the batch meet a
+    stored order. With ``lean`` false (SQLite) nothing is mapped ahead: the full way maps."""
+
+    def __init__(self, lean: bool = True):
+        self.values: list | None = [] if lean else None
+        self.unreadable = 0
+        self._items: list = []  # marshalled nodes when lean, else the nodes
+
+    def add(self, node: dict) -> None:
+        """Take one node (mapping it now when lean)."""
+        if self.values is None:
+            self._items.append(node)
+            return
+        self._items.append(_pack(node))  # first: the mappers may not alter the node, but cheap
+        values = graphql_order_values(node)
+        if values is None:
+            data = _readable(node)
+            if data is None:
+                self.unreadable += 1
+                return
+            values = order_values(data)
+        self.values.append(values)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        item = self._items[index]
+        return item if self.values is None else _unpack(item)
+
+
+_pack, _unpack = marshal.dumps, marshal.loads
+_END = object()
+# While the reader thread works, the writing thread waits on PostgreSQL a dozen times a batch;
+# each time it is ready again it must win the GIL back, which CPython hands over only every
+# switch interval (5 ms by default; more than a second over a 50,000-order import).
+_SWITCH_INTERVAL = 0.0005
+
+
+@contextmanager
+def batches_ahead(nodes: Iterable[dict], size: int, *, skip: int = 0, lean: bool = True):
+    """Batches of ``size`` nodes (after the first ``skip``) as ``PreparedBatch``es, read and
+    mapped by a thread one batch ahead of the caller, who writes them: PostgreSQL stores a batch
+    in its own process while Python parses and maps the next (the import's two halves overlap).
+
+    The first node is read before the thread starts, so the whole bulk file is downloaded and
+    checked (``iter_bulk_objects``'s first pass) in the caller's thread. An error in the thread
+    is raised to the caller at the batch it would have come with. At most two batches (mapped,
+    their nodes packed) are in memory besides the caller's. Leaving the block stops the thread (and closes ``nodes``)."""
+    iterator = iter(nodes)
+    first = next(iterator, _END)
+    handoff: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            if first is _END:
+                return
+            batch, index = PreparedBatch(lean), 0
+            for node in _chain(first, iterator):
+                index += 1
+                if index <= skip:
+                    continue
+                batch.add(node)
+                del node  # mapped and packed: the dicts go now, not with the next node
+                if len(batch) >= size:
+                    handoff.put(batch)
+                    batch = PreparedBatch(lean)
+                    if stop.is_set():
+                        return
+            if len(batch):
+                handoff.put(batch)
+        except BaseException as error:  # noqa: BLE001 - handed to the caller, raised there
+            handoff.put(error)
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+            handoff.put(_END)
+
+    def batches():
+        while (item := handoff.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    thread = threading.Thread(target=read, name="import-reader", daemon=True)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(interval, _SWITCH_INTERVAL))
+    thread.start()
+    try:
+        yield batches()
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a put() so that the thread sees ``stop``
+            try:
+                handoff.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        thread.join()
+        sys.setswitchinterval(interval)
+
+
+def _chain(first, rest: Iterator) -> Iterator:
+    yield first
+    yield from rest
 
 
 def _readable(node: dict, warn: bool = True) -> OrderData | None:

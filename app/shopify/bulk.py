@@ -22,6 +22,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
+import msgspec
 from orjson import loads as _fast_loads
 
 from app.shopify import errors as E
@@ -164,13 +165,29 @@ def _loads(raw: bytes | str, number: int):
             f"{text[:80]!r}", line_number=number) from exc
 
 
+class _Head(msgspec.Struct, rename={"parent": "__parentId"}):
+    """What pass 1 needs of a line: its ``id`` and ``__parentId``, nothing else built."""
+
+    id: object = None
+    parent: object = None
+
+
+# Checks a whole line's JSON but builds only the two keys: a third of orjson's full parse.
+_read_head = msgspec.json.Decoder(_Head).decode
+
+
 def _check_and_copy(lines: Iterable[bytes | str], out) -> bool:
-    """Pass 1: parse every line, copy it to ``out`` (line numbers kept: blank lines too). Returns
-    whether every child directly follows its parent (or a sibling that does)."""
+    """Pass 1: check every line, copy it to ``out`` (line numbers kept: blank lines too). Returns
+    whether every child directly follows its parent (or a sibling that does).
+
+    A line passes when it is a JSON object that pass 2 can parse: msgspec checks the syntax
+    without building the values, but takes invalid UTF-8 inside strings, so a line that is not
+    plain ASCII is also decoded; what msgspec refuses gets the full parse (the stdlib takes a
+    few inputs the fast parsers refuse), which decides."""
     grouped = True
     gid = None  # the current parent's id
     write = out.write
-    loads = _fast_loads
+    read_head = _read_head
     for number, raw in enumerate(lines, start=1):
         if isinstance(raw, str):
             raw = raw.encode("utf-8", errors="surrogatepass")
@@ -178,16 +195,20 @@ def _check_and_copy(lines: Iterable[bytes | str], out) -> bool:
         if not raw.endswith(b"\n"):  # one line per line in the copy: line numbers stay right
             write(b"\n")
         try:
-            item = loads(raw)
-        except ValueError:
+            head = read_head(raw)
+            if not raw.isascii():
+                raw.decode("utf-8")
+        except ValueError:  # msgspec's errors (not an object too), UnicodeDecodeError
             if not raw.strip():
                 continue
             item = _loads(raw, number)
-        if type(item) is not dict:
-            raise E.BulkResultError(f"line {number} is not a JSON object", line_number=number)
-        parent = item.get("__parentId")
+            if type(item) is not dict:
+                raise E.BulkResultError(f"line {number} is not a JSON object", line_number=number)
+            parent, own = item.get("__parentId"), item.get("id")
+        else:
+            parent, own = head.parent, head.id
         if parent is None:
-            gid = item.get("id")
+            gid = own
         elif grouped and (gid is None or parent != gid):
             grouped = False
     return grouped
@@ -230,7 +251,9 @@ def _iter_spooled(lines: Iterable[bytes], child_fields: dict[str, str],
     order, the children stored apart joined in one ordered query."""
     fd, path = tempfile.mkstemp(prefix="bulk-", suffix=".sqlite", dir=spool_dir)
     os.close(fd)
-    db = sqlite3.connect(path)
+    # Created where the first object is asked for, read on by whichever thread goes on (the
+    # import reads ahead in a thread), never by two at once.
+    db = sqlite3.connect(path, check_same_thread=False)
     try:
         db.execute("PRAGMA journal_mode=OFF")  # a private scratch file: no rollback, no fsync
         db.execute("PRAGMA synchronous=OFF")

@@ -203,3 +203,20 @@ def test_a_child_line_before_its_parent_is_still_attached():
     first, second = bulk.iter_bulk_objects(lines)
     assert [n["id"][-1] for n in first["lineItems"]["nodes"]] == ["2", "5", "3", "4"]
     assert second["lineItems"] == {"nodes": []}
+
+
+@pytest.mark.parametrize("bad", [b'{"id":"gid://shopify/Order/2","note":"\xff"}',
+                                 b'{"id":"gid://shopify/Order/2","n":01}',
+                                 b'{"id":"gid://shopify/Order/2"} x', b'"text"', b'null'])
+def test_a_line_the_full_parse_refuses_fails_the_check_before_anything_is_yielded(bad):
+    """Pass 1 checks lines without building them; what it lets through pass 2 must read."""
+    lines = [*jsonl_for([GRAPHQL_ORDER_1001]), bad]
+    with pytest.raises(E.BulkResultError) as info:
+        next(bulk.iter_bulk_objects(lines))
+    assert info.value.line_number == len(lines)
+
+
+def test_lines_only_the_stdlib_reads_pass_the_check():
+    lines = [b'{"id":"gid://shopify/Order/1","x":NaN}', b'{"id":"gid://shopify/Order/2","s":"\\ud800"}']
+    assert [n["id"] for n in bulk.iter_bulk_objects(lines)] == ["gid://shopify/Order/1",
+                                                                "gid://shopify/Order/2"]
