@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from app.domain import returns as states
 from app.domain.eligibility import Eligibility, LineFacts, OrderFacts, Policy, line_eligibility, order_problem
 from app.extensions import db
-from app.models import Account, Order, OrderLine, Return, ReturnEvent, ReturnItem, OptionMode
+from app.models import Account, ItemResolution, Order, OrderLine, Return, ReturnEvent, ReturnItem, OptionMode
 
 REFUND, CREDIT, EXCHANGE = "refund", "credit", "exchange"
 OPTION_LABELS = {REFUND: "Refund", CREDIT: "Credit note", EXCHANGE: "Exchange"}
@@ -267,7 +267,10 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
             image_url=line.image_url, unit_value=line.discounted_unit_price, quantity=sel.quantity,
             reason=sel.reason, note=sel.note or None, option=sel.option,
             exchange_variant_id=sel.variant_id if sel.option == EXCHANGE else None,
-            exchange_variant_title=item.variant_title))
+            exchange_variant_title=item.variant_title,
+            # The customer's choice is the decision (rules decide later in Rules mode), so the
+            # return action issues it; left UNDECIDED, the action fired and issued nothing.
+            resolution=ItemResolution.UNDECIDED.value if rules_mode else ItemResolution.DECIDED.value))
     db.session.add(ret)
     db.session.flush()
     # The RMA number follows the id: unique without a counter table or a race.
