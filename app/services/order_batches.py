@@ -27,6 +27,7 @@ from app.models import Order, OrderLine
 from app.services import orders as order_store
 from app.services.orders import CREATED, STALE, UPDATED, upsert_order
 from app.shopify.errors import ShopifyDataError
+from app.shopify.bulk import reread_bulk_object
 from app.shopify.lean_mapping import graphql_order_values
 from app.shopify.mapping import order_from_graphql
 from app.types import MONEY_SCALE, Money
@@ -267,7 +268,10 @@ class PreparedBatch(SequenceABC):
         if self.values is None:
             self._items.append(node)
             return
-        self._items.append(_pack(node))  # first: the mappers may not alter the node, but cheap
+        # Kept compact: the lines it was read from when it has them, else marshalled (first:
+        # the mappers are not meant to alter a node, but this does not rely on it).
+        lines = getattr(node, "lines", None)
+        self._items.append(_pack(node) if lines is None else lines)
         values = graphql_order_values(node)
         if values is None:
             data = _readable(node)
@@ -284,7 +288,9 @@ class PreparedBatch(SequenceABC):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
         item = self._items[index]
-        return item if self.values is None else _unpack(item)
+        if self.values is None:
+            return item
+        return _unpack(item) if type(item) is bytes else reread_bulk_object(item)
 
 
 _pack, _unpack = marshal.dumps, marshal.loads

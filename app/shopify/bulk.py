@@ -219,6 +219,21 @@ def _child_field(item: dict, child_fields: dict) -> str:
     return child_fields.get(kind[0] if kind else "", "children")
 
 
+class BulkObject(dict):
+    """A top-level object as ``iter_bulk_objects`` yields it from the grouped layout: a plain
+    dict, plus ``lines``, the JSONL lines it was put together from (``reread_bulk_object``
+    makes it again from them: a compact copy to keep, where the dicts are five times larger)."""
+
+    __slots__ = ("lines",)
+
+
+def reread_bulk_object(lines: list[bytes], child_fields: dict[str, str] | None = None) -> dict:
+    """The object ``BulkObject.lines`` was read from, made again (equal, not the same dicts)."""
+    for obj in _reassemble_grouped(lines, child_fields or ORDER_CHILD_FIELDS):
+        return dict(obj)
+    raise ValueError("no object in these lines")
+
+
 def _reassemble_grouped(raw, child_fields: dict) -> Iterator[dict]:
     """Pass 2 for the grouped layout: each parent with the children that follow it."""
     fields = tuple(child_fields.values())
@@ -235,11 +250,13 @@ def _reassemble_grouped(raw, child_fields: dict) -> Iterator[dict]:
         if parent is None:
             if obj is not None:
                 yield obj
-            obj = item
+            obj = BulkObject(item)
+            obj.lines = [line]
             for name in fields:
                 obj.setdefault(name, {"nodes": []})
         else:
             obj.setdefault(_child_field(item, child_fields), {"nodes": []})["nodes"].append(item)
+            obj.lines.append(line)
     if obj is not None:
         yield obj
 

@@ -220,3 +220,10 @@ def test_lines_only_the_stdlib_reads_pass_the_check():
     lines = [b'{"id":"gid://shopify/Order/1","x":NaN}', b'{"id":"gid://shopify/Order/2","s":"\\ud800"}']
     assert [n["id"] for n in bulk.iter_bulk_objects(lines)] == ["gid://shopify/Order/1",
                                                                 "gid://shopify/Order/2"]
+
+
+def test_an_object_of_the_grouped_layout_can_be_read_again_from_its_lines():
+    [node, other] = bulk.iter_bulk_objects(jsonl_for([GRAPHQL_ORDER_1001, second_order()]))
+    again = bulk.reread_bulk_object(node.lines)
+    assert again == node and type(again) is dict and again is not node
+    assert bulk.reread_bulk_object(other.lines) == other
