@@ -77,8 +77,9 @@ def index():
 
 @bp.post("/reset")
 def reset():
-    """Forget everything."""
+    """Forget everything (the fake carrier's webhooks and parcels too)."""
     _st().reset()
+    current_app.extensions.pop("sandbox_carrier", None)
     return jsonify({"ok": True})
 
 

@@ -78,5 +78,6 @@ def sandbox(sandbox_server):
     """The session sandbox, emptied before the test (store reset, queues cleared)."""
     sandbox_server.store.webhooks.flush(2)
     sandbox_server.store.reset()
+    sandbox_server.app.extensions.pop("sandbox_carrier", None)  # the fake carrier's memory
     yield sandbox_server
     sandbox_server.store.webhooks.clear()

@@ -1,5 +1,7 @@
 """"Close selected" on the returns list: the job starts at once and the page polls its progress,
 then shows a result per return (closed, or why not)."""
+from urllib.parse import urlsplit
+
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -68,11 +70,20 @@ def _results(bulk: BulkAction) -> list[dict]:
     return rows
 
 
+def _list_to_refresh() -> str | None:
+    """The returns list the polling page shows (htmx names it), so the finished fragment can
+    reload its rows in place; only a path on the returns list is accepted."""
+    current = urlsplit(request.headers.get("HX-Current-URL", ""))
+    if current.path != url_for("dashboard.returns"):
+        return None
+    return current.path + (f"?{current.query}" if current.query else "")
+
+
 def _progress(bulk: BulkAction, page: bool = False):
     percent = int(100 * bulk.done / bulk.total) if bulk.total else 100
     template = "dashboard/bulk.html" if page else "dashboard/_partials/bulk_progress.html"
     return render_template(template, bulk=bulk, percent=percent, results=_results(bulk),
-                           finished=bulk.finished_at is not None)
+                           finished=bulk.finished_at is not None, refresh_url=_list_to_refresh())
 
 
 @bp.get("/bulk/<int:bulk_id>")

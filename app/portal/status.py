@@ -33,7 +33,7 @@ def timeline(ret: Return) -> list[Step]:
         (states.OPEN, "Return started", ret.created_at, "Send the items back with your RMA number in the parcel."),
         (states.IN_TRANSIT, "On its way", ret.in_transit_at, "The carrier has your parcel."),
         (states.RECEIVED, "Received", ret.received_at, "The shop has your parcel."),
-        (states.PROCESSED, "Processed", ret.processed_at, "Your refund, credit note or exchange is being issued."),
+        (states.PROCESSED, "Processed", ret.processed_at, _processed_detail(ret)),
     ]
     if ret.status == states.CLOSED:
         milestones.append((states.CLOSED, "Completed", ret.closed_at, None))
@@ -46,6 +46,13 @@ def timeline(ret: Return) -> list[Step]:
         steps.append(Step(label, at if done else None, done=done, current=index == reached,
                           detail=detail if index == reached else None))
     return steps
+
+
+def _processed_detail(ret: Return) -> str:
+    """Under First scan the options went out long before processing: say so only while they go."""
+    if any(item.resolution in ("DECIDED", "ISSUING") for item in ret.items):
+        return "Your refund, credit note or exchange is being issued."
+    return "The shop has checked your items."
 
 
 def item_outcome(item, currency: str) -> str | None:

@@ -73,10 +73,19 @@ def test_variant_labels_and_exchange_choices():
 def test_timeline_marks_reached_and_skipped_steps():
     at = datetime(2026, 3, 1, tzinfo=timezone.utc)
     ret = SimpleNamespace(status="RECEIVED", created_at=at, in_transit_at=None, received_at=at, processed_at=None,
-                          closed_at=None, cancelled_at=None)
+                          closed_at=None, cancelled_at=None, items=[])
     steps = timeline(ret)
     assert [(s.label, s.done, s.current) for s in steps] == [
         ("Return started", True, False), ("On its way", True, False), ("Received", True, True),
         ("Processed", False, False)]
     ret.status, ret.cancelled_at = "CANCELLED", at
     assert [s.label for s in timeline(ret)] == ["Return started", "Cancelled"]
+
+
+def test_the_processed_step_says_issuing_only_while_it_is_going_on():
+    at = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    ret = SimpleNamespace(status="PROCESSED", created_at=at, in_transit_at=at, received_at=at, processed_at=at,
+                          closed_at=None, cancelled_at=None, items=[SimpleNamespace(resolution="ISSUING")])
+    assert timeline(ret)[-1].detail == "Your refund, credit note or exchange is being issued."
+    ret.items = [SimpleNamespace(resolution="ISSUED")]   # issued at first scan, before processing
+    assert timeline(ret)[-1].detail == "The shop has checked your items."
