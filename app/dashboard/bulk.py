@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from app.dashboard import bp
 from app.dashboard.forms import ActionForm
+from app.dashboard.returns_list import ReturnFilterForm, closable_ids
 from app.dashboard.scope import current_account, get_scoped_or_404
 from app.extensions import db
 from app.models import BulkAction, Return
@@ -45,6 +46,27 @@ def returns_close_selected():
         bulk = workflow.start_bulk_close(current_account(), ids, current_user.email)
     except ReturnRefused as refused:
         return _refusal(str(refused))
+    if is_htmx():
+        return _progress(bulk)
+    return redirect(url_for("dashboard.bulk_progress", bulk_id=bulk.id), code=303)
+
+
+@bp.post("/returns/close-matching")
+def returns_close_matching():
+    """Close every return the posted filters match (the whole list, not one page), up to the
+    bulk limit; the same progress and results as "Close selected"."""
+    form = ActionForm()
+    if not form.validate_on_submit() and "csrf_token" in form.errors:
+        abort(400, description="The form expired. Reload the page and try again.")
+    filters = ReturnFilterForm(request.form)
+    if not filters.validate():
+        return _refusal("The filters are not valid any more. Reload the list and try again.")
+    ids = closable_ids(filters, MAX_POSTED_IDS)
+    if not ids:
+        return _refusal("No open return matches these filters.")
+    if len(ids) > MAX_POSTED_IDS:
+        return _refusal(f"More than {MAX_POSTED_IDS:,} returns match. Narrow the filters and close them in parts.")
+    bulk = workflow.start_bulk_close(current_account(), ids, current_user.email)
     if is_htmx():
         return _progress(bulk)
     return redirect(url_for("dashboard.bulk_progress", bulk_id=bulk.id), code=303)

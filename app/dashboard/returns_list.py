@@ -178,6 +178,13 @@ def load_page(form: ReturnFilterForm | None, page: int) -> ReturnsPage:
     return ReturnsPage(rows, quantities, page, per_page, has_next, total, capped)
 
 
+def closable_ids(form: ReturnFilterForm, limit: int) -> list[int]:
+    """Every return the (validated) filters match that can still be closed, oldest first, at
+    most `limit` + 1 of them (so the caller can tell that there are too many)."""
+    clauses = filter_clauses(form) + [Return.status.notin_(("CLOSED", "CANCELLED"))]
+    return list(db.session.scalars(select(Return.id).where(*clauses).order_by(Return.id).limit(limit + 1)))
+
+
 def filter_args(args) -> dict:
     """The filters of the current request, for links that keep them (pages, sorts, redirects)."""
     return {key: args[key] for key in FILTER_KEYS if args.get(key)}

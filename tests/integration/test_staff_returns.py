@@ -232,6 +232,40 @@ def test_close_selected_with_htmx_polls_until_finished(account, client, drain_jo
     assert all(reload(r).status == "CLOSED" for r in rets)
 
 
+def test_close_all_matching_closes_every_page_of_the_filtered_list(account, client, drain_jobs):
+    received = [make_return(account, status="RECEIVED", items=[(None, "NO_ACTION")], days_ago=i) for i in range(30)]
+    opened = make_return(account, status="OPEN", items=[(None, "UNDECIDED")])
+    already = make_return(account, status="CLOSED", items=[(None, "NO_ACTION")])
+    theirs = make_return(make_account(), status="RECEIVED", items=[(None, "NO_ACTION")])
+    db.session.commit()
+    listing = client.get(LIST, query_string={"status": "RECEIVED"}).get_data(as_text=True)
+    assert "Close all matching returns" in listing                      # 30 matches, 25 a page
+    assert "Close all matching returns" not in client.get(LIST, query_string={"status": "OPEN"}).get_data(as_text=True)
+    response = client.post(f"{LIST}/close-matching", data={"status": "RECEIVED"})
+    assert response.status_code == 303
+    drain_jobs()
+    assert "30 of 30 handled" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert all(reload(r).status == "CLOSED" for r in received)
+    assert (reload(opened).status, reload(already).status, reload(theirs).status) == ("OPEN", "CLOSED", "RECEIVED")
+
+
+def test_close_all_matching_refuses_bad_filters_nothing_and_too_many(account, client, monkeypatch):
+    from app.dashboard import bulk
+
+    make_return(account, status="OPEN", items=[(None, "UNDECIDED")])
+    make_return(account, status="OPEN", items=[(None, "UNDECIDED")])
+    db.session.commit()
+    response = client.post(f"{LIST}/close-matching", data={"status": "LOST"}, headers=HX)
+    assert response.status_code == 422 and "not valid" in response.get_data(as_text=True)
+    response = client.post(f"{LIST}/close-matching", data={"status": "PROCESSED"}, headers=HX)
+    assert response.status_code == 422 and "No open return" in response.get_data(as_text=True)
+    monkeypatch.setattr(bulk, "MAX_POSTED_IDS", 1)
+    response = client.post(f"{LIST}/close-matching", data={"status": "OPEN"}, headers=HX)
+    assert response.status_code == 422 and "More than 1 returns match" in response.get_data(as_text=True)
+    assert db.session.query(BulkAction).count() == 0
+    assert {r.status for r in db.session.query(Return).all()} == {"OPEN"}
+
+
 def test_close_selected_refuses_an_empty_or_broken_selection(account, client):
     assert client.post(f"{LIST}/close-selected", data={}).status_code == 400
     response = client.post(f"{LIST}/close-selected", data={}, headers=HX)
