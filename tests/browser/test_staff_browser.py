@@ -91,3 +91,33 @@ def test_filter_select_close_in_bulk_and_on_the_page(e2e_app, live_server, job_w
     page.get_by_role("button", name="Mark processed").click()
     expect(page.locator(".flash-success", has_text="Marked processed.")).to_be_visible()
     screenshot(f"staff-return-processed-{size}")
+
+
+def test_close_all_matching_across_pages_after_a_confirmation(e2e_app, live_server, job_worker, page, screenshot):
+    page.set_viewport_size({"width": 390, "height": 844})
+    with e2e_app.test_request_context():
+        account = make_account(name="Acme Outdoor", slug="staff-matching", return_action="manual")
+        make_user(account, role="staff", email="staff-matching@example.com")
+        for i in range(30):
+            make_return(account, status="RECEIVED", items=[(None, "NO_ACTION")], days_ago=i)
+        kept = make_return(account, status="OPEN", items=[(None, "UNDECIDED")]).rma_number
+        db.session.commit()
+        db.session.remove()
+    page.goto(live_server.url("/login"))
+    page.get_by_label("Email").fill("staff-matching@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(live_server.url("/dashboard/returns?status=RECEIVED"))
+    questions = []
+    page.on("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    page.get_by_role("button", name="Close all matching returns").click()
+    progress = page.locator("#bulk-progress")
+    expect(progress.get_by_text("30 of 30 handled")).to_be_visible(timeout=15_000)
+    assert questions and "30 listed" in questions[0]
+    expect(progress.get_by_text("Show the 30 closed returns")).to_be_visible()   # a long run folds away
+    expect(page.locator("#returns-results")).to_contain_text("No returns match")  # the list reloaded
+    screenshot("staff-close-matching-phone")
+    page.goto(live_server.url("/dashboard/returns?status=CLOSED&per_page=50"))
+    expect(page.locator(".returns-table tbody tr")).to_have_count(30)
+    page.goto(live_server.url("/dashboard/returns?status=OPEN"))
+    expect(page.get_by_role("link", name=kept)).to_be_visible()
