@@ -24,6 +24,8 @@ def _bag(ctx: Ctx, cents: int) -> dict:
 
 
 class GiftCardView:
+    """A sandbox gift card as Shopify's GraphQL GiftCard (fields resolved on read)."""
+
     typename = "GiftCard"
 
     def __init__(self, ctx: Ctx, card):
@@ -40,6 +42,8 @@ class GiftCardView:
 
 
 class DraftOrderLineItemView:
+    """One line of a sandbox draft order as Shopify's DraftOrderLineItem."""
+
     typename = "DraftOrderLineItem"
 
     def __init__(self, ctx: Ctx, draft, idx: int):
@@ -68,6 +72,8 @@ class DraftOrderLineItemView:
 
 
 class DraftOrderView:
+    """A sandbox draft order as Shopify's DraftOrder (its order once completed)."""
+
     typename = "DraftOrder"
 
     def __init__(self, ctx: Ctx, draft):
