@@ -56,7 +56,10 @@ def _processed_detail(ret: Return) -> str:
 
 
 def item_outcome(item, currency: str) -> str | None:
-    """What the customer got for an item, once issued."""
+    """What the customer got for an item, once issued (or that the shop is on it)."""
+    if item.resolution == "FAILED":
+        # The reason is Shopify's and for staff; the customer needs to know someone is on it.
+        return "The shop is sorting this item out and will be in touch."
     if item.resolution != "ISSUED":
         return None
     if item.option == "refund":

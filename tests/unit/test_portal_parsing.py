@@ -89,3 +89,11 @@ def test_the_processed_step_says_issuing_only_while_it_is_going_on():
     assert timeline(ret)[-1].detail == "Your refund, credit note or exchange is being issued."
     ret.items = [SimpleNamespace(resolution="ISSUED")]   # issued at first scan, before processing
     assert timeline(ret)[-1].detail == "The shop has checked your items."
+
+
+def test_a_failed_item_tells_the_customer_the_shop_is_on_it_without_the_reason():
+    from app.portal.status import item_outcome
+
+    failed = SimpleNamespace(resolution="FAILED", option="exchange", failure_reason="Shopify refused: stock")
+    assert item_outcome(failed, "USD") == "The shop is sorting this item out and will be in touch."
+    assert item_outcome(SimpleNamespace(resolution="DECIDED", option="refund"), "USD") is None
