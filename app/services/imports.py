@@ -65,8 +65,8 @@ def store_client(account: Account, **options):
     return client
 
 
-from app.services.order_batches import (batches_ahead, upsert_graphql_orders,  # noqa: E402
-                                        upsert_orders)
+from app.services.import_ahead import batches_ahead  # noqa: E402
+from app.services.order_batches import upsert_graphql_orders, upsert_orders  # noqa: E402
 
 
 # --- starting an import ---------------------------------------------------------------------------
@@ -225,21 +225,23 @@ def import_bulk_nodes(run: ImportRun, account: Account, nodes: Iterable[dict]) -
     collecting = gc.isenabled()
     gc.disable()
     lean = db.session.get_bind().dialect.name == "postgresql"
+    account_id = account.id  # read once: each commit expires the object, a reload per batch
     try:
         # Read and mapped a batch ahead by a thread while this one writes (see batches_ahead).
-        with batches_ahead(nodes, BULK_BATCH_SIZE, skip=run.imported, lean=lean) as batches:
+        with batches_ahead(nodes, BULK_BATCH_SIZE, account_id, skip=run.imported,
+                           lean=lean) as batches:
             for batch in batches:
-                _commit_nodes(run, account, batch)
+                _commit_nodes(run, account_id, batch)
                 gc.collect(1)
-        _commit_nodes(run, account, [])
+        _commit_nodes(run, account_id, [])
     finally:
         if collecting:
             gc.enable()
 
 
-def _commit_nodes(run: ImportRun, account: Account, nodes: list[dict]) -> None:
+def _commit_nodes(run: ImportRun, account_id: int, nodes: list[dict]) -> None:
     if nodes:
-        upsert_graphql_orders(account.id, nodes)
+        upsert_graphql_orders(account_id, nodes)
         run.imported += len(nodes)
     _heartbeat(run)
     db.session.commit()

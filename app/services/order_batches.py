@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-import marshal
-import queue
-import sys
-import threading
 from collections import Counter
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from decimal import Decimal
-from collections.abc import Sequence as SequenceABC
 from typing import Iterable, Iterator, Sequence
 
 import psycopg
@@ -27,8 +21,7 @@ from app.models import Order, OrderLine
 from app.services import orders as order_store
 from app.services.orders import CREATED, STALE, UPDATED, upsert_order
 from app.shopify.errors import ShopifyDataError
-from app.shopify.bulk import reread_bulk_object
-from app.shopify.lean_mapping import graphql_order_values
+from app.shopify.lean_mapping import NULL, copy_text, graphql_order_values
 from app.shopify.mapping import order_from_graphql
 from app.types import MONEY_SCALE, Money
 
@@ -126,13 +119,16 @@ def _stored(account_id: int, shopify_order_ids: list[int]) -> dict:
 _MONEY_PLACES = -MONEY_SCALE
 _money_bind = Money().process_bind_param
 _PG_DIALECT = postgresql.dialect()
-_ORDER_COPY = ("COPY orders (id, account_id, shopify_order_id, name, email, customer_shopify_id,"
-               " customer_name, shipping_address, shipping_country, currency, total_price,"
-               " subtotal_price, total_discounts, discount_codes, tags, financial_status,"
-               " fulfillment_status, created_at, updated_at, cancelled_at, stored_at) FROM STDIN")
+# stored_at right after the ids: both are the caller's, put before the fields mapped ahead.
+_ORDER_COPY = ("COPY orders (id, account_id, stored_at, shopify_order_id, name, email,"
+               " customer_shopify_id, customer_name, shipping_address, shipping_country, currency,"
+               " total_price, subtotal_price, total_discounts, discount_codes, tags,"
+               " financial_status, fulfillment_status, created_at, updated_at, cancelled_at)"
+               " FROM STDIN")
 _LINE_COPY = ("COPY order_lines (order_id, shopify_line_id, product_id, variant_id, title,"
               " variant_title, sku, product_tags, quantity, unit_price, discounted_unit_price,"
               " fulfilled_quantity, refunded_quantity, image_url) FROM STDIN")
+_COPY_CHUNK = 500  # rows sent at once: the server parses while the next are joined
 
 
 def _money(value):
@@ -177,37 +173,92 @@ def order_values(data: OrderData) -> tuple[tuple, list[tuple]]:
     )
 
 
+def copy_fields(values: tuple) -> tuple:
+    """``order_values``' values (of an order or a line) as text-format COPY fields, as
+    ``lean_mapping.graphql_order_values`` writes them."""
+    return tuple(map(_field, values))
+
+
+def _field(value) -> str:
+    if value is None:
+        return NULL
+    kind = type(value)
+    if kind is str:
+        return copy_text(value)
+    if kind is datetime:
+        return value.isoformat()
+    if kind is int or kind is Decimal:  # Decimal: checked by _money, plain digits or exponent
+        return str(value)
+    raise TypeError(f"no COPY text for {kind.__name__}")
+
+
+def _copy_rows(fields: tuple[tuple, list[tuple]]) -> tuple[str, list[str]]:
+    """An order's COPY fields joined into its row (after the id, account and stored_at) and
+    its lines' rows (after the order id), each ending its line."""
+    order, lines = fields
+    return "\t".join(order) + "\n", ["\t".join(line) + "\n" for line in lines]
+
+
 def _copy_new(account_id: int, new: list[OrderData]) -> None:
     """PostgreSQL: the new orders and their lines loaded with COPY (see ``_copy_values``)."""
-    _copy_values(account_id, len(new), map(order_values, new))
+    _copy_values(account_id, len(new),
+                 (_copy_rows((copy_fields(order), [copy_fields(line) for line in lines]))
+                  for order, lines in map(order_values, new)))
 
 
-def _copy_values(account_id: int, count: int, entries: Iterable[tuple[tuple, list[tuple]]]) -> int:
-    """PostgreSQL: at most ``count`` orders and their lines (``order_values``) loaded with COPY
+def _copy_values(account_id: int, count: int, entries: Iterable[tuple[str, list[str]]]) -> int:
+    """PostgreSQL: at most ``count`` orders and their lines (``_copy_rows``) loaded with COPY
     on the session's connection (the caller's SAVEPOINT rolls the batch back on a unique
     violation); returns how many orders. ``entries`` is consumed while the orders' COPY is
     under way, so the server stores rows while the next ones are being prepared."""
-    head = (account_id,)
-    tail = (_utcnow(),)
+    head = copy_head(account_id)
+    ids = draw_order_ids(count)
     raw = db.session.connection().connection.driver_connection
-    written, line_rows = 0, []
+    written, parts, line_parts = 0, [], []
+    with raw.cursor() as cur:
+        with cur.copy(_ORDER_COPY) as copy:
+            add_line = line_parts.append
+            for order_id, (row, lines) in zip(ids, entries):
+                parts.append(f"{order_id}{head}{row}")
+                for line in lines:
+                    add_line(f"{order_id}\t{line}")
+                written += 1
+                if len(parts) >= _COPY_CHUNK:
+                    copy.write("".join(parts))
+                    parts.clear()
+            if parts:
+                copy.write("".join(parts))
+        if line_parts:
+            with cur.copy(_LINE_COPY) as copy:
+                for start in range(0, len(line_parts), _COPY_CHUNK):
+                    copy.write("".join(line_parts[start:start + _COPY_CHUNK]))
+    return written
+
+
+def draw_order_ids(count: int) -> list[int]:
+    """``count`` fresh order ids from the sequence, on the session's connection."""
+    raw = db.session.connection().connection.driver_connection
     with raw.cursor() as cur:
         cur.execute("SELECT nextval(pg_get_serial_sequence('orders', 'id'))"
                     " FROM generate_series(1, %s)", (count,))
-        ids = [row[0] for row in cur.fetchall()]
+        return [row[0] for row in cur.fetchall()]
+
+
+def copy_head(account_id: int) -> str:
+    """What follows the id in each order row of ``_ORDER_COPY``: the account and stored_at."""
+    return f"\t{account_id}\t{_utcnow().isoformat()}\t"
+
+
+def _copy_text(orders: str, lines: str, count: int) -> int:
+    """PostgreSQL: orders and lines already written as COPY text (ids and all) loaded."""
+    raw = db.session.connection().connection.driver_connection
+    with raw.cursor() as cur:
         with cur.copy(_ORDER_COPY) as copy:
-            write = copy.write_row
-            add_lines = line_rows.extend
-            for order_id, (values, lines) in zip(ids, entries):
-                write((order_id, *head, *values, *tail))
-                add_lines([(order_id, *line) for line in lines])
-                written += 1
-        if line_rows:
+            copy.write(orders)
+        if lines:
             with cur.copy(_LINE_COPY) as copy:
-                write = copy.write_row
-                for row in line_rows:
-                    write(row)
-    return written
+                copy.write(lines)
+    return count
 
 
 def upsert_graphql_orders(account_id: int, nodes: Sequence[dict]) -> tuple[Counter, int]:
@@ -220,14 +271,17 @@ def upsert_graphql_orders(account_id: int, nodes: Sequence[dict]) -> tuple[Count
     """
     if db.session.get_bind().dialect.name == "postgresql":
         unreadable: list = []
-        entries = getattr(nodes, "values", None)
-        if entries is None:
-            entries = _node_values(nodes, unreadable)
-        else:  # mapped ahead by ``batches_ahead``'s thread
+        copy_data = getattr(nodes, "copy_data", None)  # made ahead (import_ahead.PreparedBatch)
+        if copy_data is not None and nodes.account_id != account_id:
+            copy_data = None
+        if copy_data is not None:
             unreadable = [None] * nodes.unreadable
         try:
             with db.session.begin_nested():
-                created = _copy_values(account_id, len(nodes), entries)
+                if copy_data is not None:
+                    created = _copy_text(*copy_data)
+                else:
+                    created = _copy_values(account_id, len(nodes), _node_values(nodes, unreadable))
         except _INTEGRITY_ERRORS:
             pass  # some are stored already (or a duplicate in the batch): the full way decides
         else:
@@ -238,136 +292,27 @@ def upsert_graphql_orders(account_id: int, nodes: Sequence[dict]) -> tuple[Count
     return (upsert_orders(account_id, batch) if batch else Counter()), len(nodes) - len(batch)
 
 
-def _node_values(nodes: Sequence[dict], unreadable: list) -> Iterator[tuple[tuple, list[tuple]]]:
-    """``order_values`` of each readable node, the lean way where it applies."""
+def _node_values(nodes: Sequence[dict], unreadable: list) -> Iterator[tuple[str, list[str]]]:
+    """The COPY rows (``_copy_rows``) of each readable node, the lean way where it applies."""
     for node in nodes:
-        values = graphql_order_values(node)
-        if values is None:
-            data = _readable(node)
-            if data is None:
-                unreadable.append(node)
-                continue
-            values = order_values(data)
-        yield values
+        rows = node_rows(node)
+        if rows is None:
+            unreadable.append(node)
+        else:
+            yield rows
 
 
-class PreparedBatch(SequenceABC):
-    """A batch of order nodes, read as a sequence of nodes, mapped as they are added (``add``):
-    ``values`` holds their ``order_values`` (the readable ones; the lean way where it applies)
-    and ``unreadable`` how many could not be read. The nodes themselves are kept packed with
-    ``marshal`` (a fifth of their size as dicts), for the full way, should the batch meet a
-    stored order. With ``lean`` false (SQLite) nothing is mapped ahead: the full way maps."""
-
-    def __init__(self, lean: bool = True):
-        self.values: list | None = [] if lean else None
-        self.unreadable = 0
-        self._items: list = []  # marshalled nodes when lean, else the nodes
-
-    def add(self, node: dict) -> None:
-        """Take one node (mapping it now when lean)."""
-        if self.values is None:
-            self._items.append(node)
-            return
-        # Kept compact: the lines it was read from when it has them, else marshalled (first:
-        # the mappers are not meant to alter a node, but this does not rely on it).
-        lines = getattr(node, "lines", None)
-        self._items.append(_pack(node) if lines is None else lines)
-        values = graphql_order_values(node)
-        if values is None:
-            data = _readable(node)
-            if data is None:
-                self.unreadable += 1
-                return
-            values = order_values(data)
-        self.values.append(values)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        item = self._items[index]
-        if self.values is None:
-            return item
-        return _unpack(item) if type(item) is bytes else reread_bulk_object(item)
-
-
-_pack, _unpack = marshal.dumps, marshal.loads
-_END = object()
-# While the reader thread works, the writing thread waits on PostgreSQL a dozen times a batch;
-# each time it is ready again it must win the GIL back, which CPython hands over only every
-# switch interval (5 ms by default; more than a second over a 50,000-order import).
-_SWITCH_INTERVAL = 0.0005
-
-
-@contextmanager
-def batches_ahead(nodes: Iterable[dict], size: int, *, skip: int = 0, lean: bool = True):
-    """Batches of ``size`` nodes (after the first ``skip``) as ``PreparedBatch``es, read and
-    mapped by a thread one batch ahead of the caller, who writes them: PostgreSQL stores a batch
-    in its own process while Python parses and maps the next (the import's two halves overlap).
-
-    The first node is read before the thread starts, so the whole bulk file is downloaded and
-    checked (``iter_bulk_objects``'s first pass) in the caller's thread. An error in the thread
-    is raised to the caller at the batch it would have come with. At most two batches (mapped,
-    their nodes packed) are in memory besides the caller's. Leaving the block stops the thread (and closes ``nodes``)."""
-    iterator = iter(nodes)
-    first = next(iterator, _END)
-    handoff: queue.Queue = queue.Queue(maxsize=1)
-    stop = threading.Event()
-
-    def read() -> None:
-        try:
-            if first is _END:
-                return
-            batch, index = PreparedBatch(lean), 0
-            for node in _chain(first, iterator):
-                index += 1
-                if index <= skip:
-                    continue
-                batch.add(node)
-                del node  # mapped and packed: the dicts go now, not with the next node
-                if len(batch) >= size:
-                    handoff.put(batch)
-                    batch = PreparedBatch(lean)
-                    if stop.is_set():
-                        return
-            if len(batch):
-                handoff.put(batch)
-        except BaseException as error:  # noqa: BLE001 - handed to the caller, raised there
-            handoff.put(error)
-        finally:
-            close = getattr(iterator, "close", None)
-            if close is not None:
-                close()
-            handoff.put(_END)
-
-    def batches():
-        while (item := handoff.get()) is not _END:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-
-    thread = threading.Thread(target=read, name="import-reader", daemon=True)
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(min(interval, _SWITCH_INTERVAL))
-    thread.start()
-    try:
-        yield batches()
-    finally:
-        stop.set()
-        while thread.is_alive():  # unblock a put() so that the thread sees ``stop``
-            try:
-                handoff.get(timeout=0.05)
-            except queue.Empty:
-                pass
-        thread.join()
-        sys.setswitchinterval(interval)
-
-
-def _chain(first, rest: Iterator) -> Iterator:
-    yield first
-    yield from rest
+def node_rows(node: dict) -> tuple[str, list[str]] | None:
+    """A node's COPY rows (``_copy_rows``): the lean way where it applies, else the full way
+    (``order_values``); None when it cannot be read (a warning is logged)."""
+    fields = graphql_order_values(node)
+    if fields is None:
+        data = _readable(node)
+        if data is None:
+            return None
+        order, lines = order_values(data)
+        fields = copy_fields(order), [copy_fields(line) for line in lines]
+    return _copy_rows(fields)
 
 
 def _readable(node: dict, warn: bool = True) -> OrderData | None:

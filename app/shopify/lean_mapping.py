@@ -1,6 +1,6 @@
 """The initial import's fast path: a bulk-export order node of the plain shape straight to the
-values stored for it, skipping the OrderData objects (``mapping.order_from_graphql`` is the full,
-authoritative way; anything unusual falls back to it)."""
+COPY text of the values stored for it, skipping the OrderData objects, Decimals and datetimes
+(``mapping.order_from_graphql`` is the full, authoritative way; anything unusual falls back to it)."""
 from __future__ import annotations
 
 import re
@@ -8,22 +8,38 @@ from decimal import Decimal
 from json import dumps as _dumps
 
 from app.shopify.mapping import _GRAPHQL_ADDRESS, _country
-from app.shopify.values import parse_datetime, parse_optional_datetime, split_tags, unit_value
+from app.shopify.values import parse_datetime, split_tags, unit_value
 
 # The import's hot path skips the OrderData objects: ``graphql_order_values`` reads a node of the
 # plain shape Shopify sends (gid ids, money strings with at most four places, lists where lists
 # belong) straight into the values ``order_batches.order_values`` derives from
-# ``order_from_graphql``'s OrderData — the same values, in the same column order. Anything else
-# (a missing essential, an odd id or amount, an unexpected type) returns None, and the caller
-# maps that node the full way, which stores it or raises exactly as it always did. The test
-# ``tests/unit/shopify/test_lean_rows.py`` compares the two paths value for value.
+# ``order_from_graphql``'s OrderData — the same values, in the same column order — written as
+# the fields of a text-format COPY row (``copy_text``; NULL as ``\N``). Money goes as the very
+# digits Shopify sent (checked to be what numeric(19,4) stores exactly); a Decimal is made only
+# for a line whose discounts must be subtracted. Anything else (a missing essential, an odd id or
+# amount, an unexpected type) returns None, and the caller maps that node the full way, which
+# stores it or raises exactly as it always did. ``tests/unit/shopify/test_lean_rows.py`` reads
+# the fields back and compares the two paths value for value.
 
 _MAX_ID = 2 ** 63 - 1
-_ZERO_DISCOUNTS = Decimal("0.00")
 _NO_DISCOUNT = Decimal("0")
 # Plain ASCII amounts of at most four places: exactly what parse_money reads, and what the money
 # columns take without rounding or refusing, so these need no further check on the way out.
 _PLAIN_AMOUNT = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,4})?").fullmatch
+NULL = "\\N"
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]").search
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_text(value: str) -> str:
+    """A string as a field of a text-format COPY row (backslash, tab, newline, CR escaped)."""
+    return value.translate(_COPY_ESCAPES) if _COPY_SPECIAL(value) else value
+
+
+def _optional_text(value: str | None) -> str:
+    return NULL if value is None else copy_text(value)
+
+
 _ADDRESS_PAIRS = tuple(_GRAPHQL_ADDRESS.items())
 
 
@@ -34,35 +50,29 @@ class _NotPlain(Exception):
 _ID_DIGITS: dict[str, object] = {}
 
 
-def _plain_id(value, prefix: str) -> int:
+def _plain_id(value, prefix: str) -> str:
+    """The id's digits (a bigint the way COPY reads it)."""
     match = _ID_DIGITS.get(prefix)
     if match is None:  # one compiled pattern per gid type: a single C call per id
         match = _ID_DIGITS[prefix] = re.compile(re.escape(prefix) + "([0-9]+)").fullmatch
     found = match(value) if type(value) is str else None
     if found is not None:
-        number = int(found[1])
-        if 0 < number <= _MAX_ID:
-            return number
+        digits = found[1]
+        if 0 < int(digits) <= _MAX_ID:
+            return digits
     raise _NotPlain
 
 
-# Amounts repeat (prices, shipping, zero discounts): each distinct string is checked and made a
-# Decimal once. Keys are the exact strings Shopify sent, so the digits stored are theirs.
-_AMOUNTS: dict[str, Decimal] = {}
+def _optional_id(value, prefix: str) -> str:
+    return NULL if value is None else _plain_id(value, prefix)
 
 
-def _plain_money(bag) -> Decimal:
+def _plain_money(bag) -> str:
+    """The amount as Shopify sent it, when it is plain (see ``_PLAIN_AMOUNT``)."""
     amount = bag["shopMoney"]["amount"]
-    if type(amount) is not str:
-        raise _NotPlain
-    value = _AMOUNTS.get(amount)
-    if value is None:
-        if not _PLAIN_AMOUNT(amount):
-            raise _NotPlain
-        if len(_AMOUNTS) >= 8192:
-            _AMOUNTS.clear()
-        value = _AMOUNTS[amount] = Decimal(amount)
-    return value
+    if type(amount) is str and _PLAIN_AMOUNT(amount):
+        return amount
+    raise _NotPlain
 
 
 def _plain_text(value):
@@ -90,7 +100,7 @@ def _tags_json(value) -> str:
 
 
 def _json_list(values) -> str:
-    """``json.dumps(list(values))`` (strings only), remembered: tags repeat from order to order."""
+    """``json.dumps(list(values))`` (strings only) as COPY text, remembered: tags repeat."""
     if not values:
         return "[]"
     key = tuple(values)
@@ -98,20 +108,26 @@ def _json_list(values) -> str:
     if text is None:
         if len(_JSON_LISTS) >= 4096:
             _JSON_LISTS.clear()
-        text = _JSON_LISTS[key] = _dumps(list(key))
+        text = _JSON_LISTS[key] = copy_text(_dumps(list(key)))
     return text
 
 
 def graphql_order_values(node: dict) -> tuple[tuple, list[tuple]] | None:
-    """The storage values of a GraphQL order node of the plain shape, or None for any other node.
+    """The stored values of a GraphQL order node of the plain shape as COPY text fields, or None
+    for any other node.
 
-    Returns ``(order values, [line values, …])``, equal to
-    ``order_batches.order_values(order_from_graphql(node))``; None means "map it the full way".
+    Returns ``(order fields, [line fields, …])``: ``order_batches.order_values(order_from_graphql
+    (node))`` as ``order_batches.copy_fields`` writes it, up to spelling (the same numbers,
+    instants and JSON); None means "map it the full way".
     """
     try:
         return _graphql_order_values(node)
     except Exception:  # noqa: BLE001 - whatever it is, the full mapping decides (stores or raises)
         return None
+
+
+def _datetime_text(value, what: str) -> str:
+    return parse_datetime(value, what).isoformat()
 
 
 def _graphql_order_values(node: dict) -> tuple[tuple, list[tuple]]:
@@ -120,34 +136,37 @@ def _graphql_order_values(node: dict) -> tuple[tuple, list[tuple]]:
     if type(name) is not str or not name or type(currency) is not str or not currency:
         raise _NotPlain
     order_id = _plain_id(get("id"), "gid://shopify/Order/")
-    created_at = parse_datetime(created, "createdAt")
-    updated_at = parse_optional_datetime(get("updatedAt"), "updatedAt") or created_at
-    cancelled_at = parse_optional_datetime(get("cancelledAt"), "cancelledAt")
+    created_at = _datetime_text(created, "createdAt")
+    updated = get("updatedAt")
+    updated_at = created_at if updated is None or updated == "" else _datetime_text(updated, "updatedAt")
+    cancelled = get("cancelledAt")
+    cancelled_at = NULL if cancelled is None or cancelled == "" else _datetime_text(cancelled, "cancelledAt")
     total_price = _plain_money(get("totalPriceSet"))
     subtotal_price = _plain_money(get("subtotalPriceSet"))
     bag = get("totalDiscountsSet")
     if type(bag) is dict and type(bag.get("shopMoney")) is dict:
         total_discounts = _plain_money(bag)
     elif bag is None:
-        total_discounts = _ZERO_DISCOUNTS
+        total_discounts = "0.00"
     else:
         raise _NotPlain
 
     email = get("email")
     if type(email) is str:
         email = email.strip()
-        email = email.lower().strip().lower() if email else None
-    elif email is not None:
+        email = copy_text(email.lower().strip().lower()) if email else NULL
+    elif email is None:
+        email = NULL
+    else:
         raise _NotPlain
     customer = get("customer")
-    customer_id = customer_name = None
+    customer_id = customer_name = NULL
     if type(customer) is dict:
-        raw_id = customer.get("id")
-        customer_id = None if raw_id is None else _plain_id(raw_id, "gid://shopify/Customer/")
+        customer_id = _optional_id(customer.get("id"), "gid://shopify/Customer/")
         first, last = _plain_text(customer.get("firstName")), _plain_text(customer.get("lastName"))
         if (first is not None and type(first) is not str) or (last is not None and type(last) is not str):
             raise _NotPlain
-        customer_name = " ".join([p for p in (first, last) if p]) or None
+        customer_name = copy_text(" ".join([p for p in (first, last) if p])) or NULL
     elif customer is not None:
         raise _NotPlain
 
@@ -180,10 +199,12 @@ def _graphql_order_values(node: dict) -> tuple[tuple, list[tuple]]:
         raise _NotPlain
     lines = [_graphql_line_values(item) for item in connection["nodes"]]
     return (
-        (order_id, name, email, customer_id, customer_name,
-         _dumps(address) if address else None, country, currency.upper(), total_price,
-         subtotal_price, total_discounts, _json_list(codes), _tags_json(get("tags")),
-         (financial or "").lower() or None, (fulfillment or "").lower() or None,
+        (order_id, copy_text(name), email, customer_id, customer_name,
+         copy_text(_dumps(address)) if address else NULL, _optional_text(country),
+         copy_text(currency.upper()), total_price, subtotal_price, total_discounts,
+         _json_list(codes), _tags_json(get("tags")),
+         _optional_text((financial or "").lower() or None),
+         _optional_text((fulfillment or "").lower() or None),
          created_at, updated_at, cancelled_at),
         lines,
     )
@@ -197,21 +218,22 @@ def _graphql_line_values(item: dict) -> tuple:
     if not -1_000_000 < quantity < 1_000_000 or len(allocations) > 1000:
         raise _NotPlain
     unit_price = _plain_money(get("originalUnitPriceSet"))
-    discount = _NO_DISCOUNT
-    for allocation in allocations:
-        discount = discount + _plain_money(allocation["allocatedAmountSet"])
-    total = unit_price * quantity - discount
+    if allocations or quantity <= 0:
+        discount = _NO_DISCOUNT
+        for allocation in allocations:
+            discount = discount + Decimal(_plain_money(allocation["allocatedAmountSet"]))
+        discounted = str(unit_value(Decimal(unit_price) * quantity - discount, quantity))
+    else:  # (unit × quantity) / quantity: the unit price itself, exactly
+        discounted = unit_price
     product, variant, image = get("product"), get("variant"), get("image")
     for value in (product, variant, image):
         if value is not None and type(value) is not dict:
             raise _NotPlain
-    product_id = variant_id = None
+    product_id = variant_id = NULL
     if product:
-        raw_id = product.get("id")
-        product_id = None if raw_id is None else _plain_id(raw_id, "gid://shopify/Product/")
+        product_id = _optional_id(product.get("id"), "gid://shopify/Product/")
     if variant:
-        raw_id = variant.get("id")
-        variant_id = None if raw_id is None else _plain_id(raw_id, "gid://shopify/ProductVariant/")
+        variant_id = _optional_id(variant.get("id"), "gid://shopify/ProductVariant/")
     title, variant_title, sku = get("title"), _plain_text(get("variantTitle")), _plain_text(get("sku"))
     if (title and type(title) is not str) or (variant_title is not None and type(variant_title) is not str):
         raise _NotPlain
@@ -220,11 +242,11 @@ def _graphql_line_values(item: dict) -> tuple:
     non_fulfillable = int(get("nonFulfillableQuantity") or 0)
     refundable = get("refundableQuantity")
     return (
-        _plain_id(get("id"), "gid://shopify/LineItem/"), product_id, variant_id, title or "",
-        variant_title, sku or None,
+        _plain_id(get("id"), "gid://shopify/LineItem/"), product_id, variant_id,
+        copy_text(title or ""), _optional_text(variant_title), copy_text(sku) if sku else NULL,
         _tags_json(product["tags"]) if product and "tags" in product else "[]",
-        quantity, unit_price, unit_value(total, quantity),
-        max(0, quantity - unfulfilled - non_fulfillable),
-        max(0, quantity - int(refundable)) if refundable is not None else 0,
-        url or None,
+        str(quantity), unit_price, discounted,
+        str(max(0, quantity - unfulfilled - non_fulfillable)),
+        str(max(0, quantity - int(refundable))) if refundable is not None else "0",
+        copy_text(url) if url else NULL,
     )

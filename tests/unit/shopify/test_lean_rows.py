@@ -1,18 +1,20 @@
-"""The bulk import's lean node → values path gives exactly what the full OrderData path gives.
+"""The bulk import's lean node → COPY fields path gives exactly what the full OrderData path gives.
 
-``lean_mapping.graphql_order_values`` must equal ``order_batches.order_values(order_from_graphql(node))``
-value for value (money as the same exact Decimals), or return None (the full way then decides).
-Checked on the GraphQL twin of the real docs order, on a real sandbox bulk export, and on many
-variations of them: blanks, nulls, odd types, escaped ids, amounts of every scale.
+``lean_mapping.graphql_order_values`` writes COPY text fields; read back by column type they must
+equal ``order_batches.order_values(order_from_graphql(node))`` value for value (money as the same
+exact amount, instants the same instant, JSON the same JSON), or it returns None (the full way
+then decides). Checked on the GraphQL twin of the real docs order, on a real sandbox bulk export,
+and on many variations of them: blanks, nulls, odd types, escaped ids, amounts of every scale.
 """
 import copy
 import json
 import random
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
 
-from app.services.order_batches import order_values
+from app.services.order_batches import copy_fields, order_values
 from app.shopify.bulk import iter_bulk_objects
 from app.shopify.errors import ShopifyDataError
 from app.shopify.lean_mapping import graphql_order_values
@@ -30,19 +32,68 @@ def full_values(node):
         return None
 
 
+# The column types of order_values' fields, in order: how PostgreSQL reads each COPY field.
+ORDER_TYPES = ("int", "text", "text", "int", "text", "json", "text", "text", "money", "money",
+               "money", "json", "json", "text", "text", "time", "time", "time")
+LINE_TYPES = ("int", "int", "int", "text", "text", "text", "json", "int", "money", "money", "int",
+              "int", "text")
+UNESCAPE = {"\\\\": "\\", "\\t": "\t", "\\n": "\n", "\\r": "\r"}
+
+
+def read_field(text: str, kind: str):
+    """A text-format COPY field read back the way the column of that kind stores it."""
+    assert isinstance(text, str)
+    if text == "\\N":
+        return None
+    assert "\t" not in text and "\n" not in text and "\r" not in text
+    plain, i = [], 0
+    while i < len(text):
+        if text[i] == "\\":
+            plain.append(UNESCAPE[text[i:i + 2]])
+            i += 2
+        else:
+            plain.append(text[i])
+            i += 1
+    value = "".join(plain)
+    if kind == "int":
+        return int(value)
+    if kind == "money":  # numeric(19,4): the exact amount, at most four places
+        amount = Decimal(value)
+        assert amount.is_finite() and amount == amount.quantize(Decimal("0.0001"))
+        return amount
+    if kind == "time":
+        return datetime.fromisoformat(value)
+    if kind == "json":
+        return json.loads(value)
+    return value
+
+
+def read_fields(fields, types):
+    assert len(fields) == len(types)
+    return tuple(read_field(text, kind) for text, kind in zip(fields, types))
+
+
+def stored(values, types):
+    """A full-path value the way its column stores it (JSON parsed)."""
+    return tuple(json.loads(v) if kind == "json" and v is not None else v
+                 for v, kind in zip(values, types))
+
+
 def assert_same(node):
     lean = graphql_order_values(copy.deepcopy(node))
     full = full_values(node)
     if lean is None:
         return False  # the full way decides: nothing to compare
     assert full is not None, "lean path accepted an order the full mapping refuses"
-    assert lean == full
-    # Same types too: Decimal stays Decimal (1 == Decimal(1) would hide an int or float).
-    for mine, theirs in zip([*lean[0], *(v for l in lean[1] for v in l)],
-                            [*full[0], *(v for l in full[1] for v in l)]):
-        assert type(mine) is type(theirs)
-        if isinstance(mine, Decimal):
-            assert mine.as_tuple() == theirs.as_tuple()
+    (order, lines), (full_order, full_lines) = lean, full
+    assert read_fields(order, ORDER_TYPES) == stored(full_order, ORDER_TYPES)
+    assert len(lines) == len(full_lines)
+    for line, full_line in zip(lines, full_lines):
+        assert read_fields(line, LINE_TYPES) == stored(full_line, LINE_TYPES)
+    # The full path's own fields (copy_fields: an order that is not of the plain shape) too.
+    assert read_fields(copy_fields(full_order), ORDER_TYPES) == stored(full_order, ORDER_TYPES)
+    for full_line in full_lines:
+        assert read_fields(copy_fields(full_line), LINE_TYPES) == stored(full_line, LINE_TYPES)
     return True
 
 
@@ -140,6 +191,16 @@ def test_unreadable_order_is_left_to_the_full_mapping():
 
 def test_values_serialise_as_the_columns_expect():
     (order, lines) = graphql_order_values(bulk_nodes([GRAPHQL_ORDER_1001])[0])
-    assert order[0] == 450789469 and order[2] == "bob.norman@hostmail.com"
+    assert order[0] == "450789469" and order[2] == "bob.norman@hostmail.com"
     assert json.loads(order[5])["country_code"] == "US"
-    assert order[8] == Decimal("409.94") and lines[0][8] == Decimal("199.0")
+    assert order[8] == "409.94" and lines[0][8] == "199.0"
+
+
+def test_text_with_copy_specials_is_escaped_and_reads_back():
+    node = bulk_nodes([GRAPHQL_ORDER_1001])[0]
+    node["name"] = "#10\\01\tA\nB\rC"
+    node["lineItems"]["nodes"][0]["title"] = "Tab\there\\"
+    node["shippingAddress"]["city"] = "Zürich \"Nord\""
+    assert assert_same(node)
+    (order, lines) = graphql_order_values(node)
+    assert order[1] == "#10\\\\01\\tA\\nB\\rC" and lines[0][3] == "Tab\\there\\\\"
