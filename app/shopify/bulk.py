@@ -214,8 +214,23 @@ def _check_and_copy(lines: Iterable[bytes | str], out) -> bool:
     return grouped
 
 
-def _child_field(item: dict, child_fields: dict) -> str:
-    kind = str(item.get("id") or "").replace("\\/", "/").split("/")[-2:-1]
+def _child_field(item: dict, child_fields: dict, known: dict) -> str:
+    gid = item.get("id")
+    if type(gid) is str:
+        # The field depends only on what comes before the last "/" (the gid's type): worked out
+        # once per type (``known``, one per stream) rather than once per line.
+        prefix = gid[:gid.rfind("/") + 1]
+        field = known.get(prefix)
+        if field is None:
+            field = _field_of(gid, child_fields)
+            if len(known) < 64:  # a handful of types in a real export; odd ids are not kept
+                known[prefix] = field
+        return field
+    return _field_of(str(gid or ""), child_fields)
+
+
+def _field_of(gid: str, child_fields: dict) -> str:
+    kind = gid.replace("\\/", "/").split("/")[-2:-1]
     return child_fields.get(kind[0] if kind else "", "children")
 
 
@@ -239,6 +254,7 @@ def _reassemble_grouped(raw, child_fields: dict) -> Iterator[dict]:
     fields = tuple(child_fields.values())
     loads = _fast_loads
     obj = None
+    known: dict[str, str] = {}
     for number, line in enumerate(raw, start=1):
         try:
             item = loads(line)
@@ -255,7 +271,7 @@ def _reassemble_grouped(raw, child_fields: dict) -> Iterator[dict]:
             for name in fields:
                 obj.setdefault(name, {"nodes": []})
         else:
-            obj.setdefault(_child_field(item, child_fields), {"nodes": []})["nodes"].append(item)
+            obj.setdefault(_child_field(item, child_fields, known), {"nodes": []})["nodes"].append(item)
             obj.lines.append(line)
     if obj is not None:
         yield obj
@@ -331,6 +347,7 @@ def _spool(db: sqlite3.Connection, lines: Iterable[bytes | str], child_fields: d
     dumps = marshal.dumps
     batch_parents, batch_children = [], []
     late = 0
+    known: dict[str, str] = {}
     gid = obj = seq = None  # the parent being read
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
@@ -344,7 +361,7 @@ def _spool(db: sqlite3.Connection, lines: Iterable[bytes | str], child_fields: d
             for name in fields:
                 obj.setdefault(name, {"nodes": []})
         else:
-            field = _child_field(item, child_fields)
+            field = _child_field(item, child_fields, known)
             if obj is not None and parent == gid:
                 obj.setdefault(field, {"nodes": []})["nodes"].append(item)
             else:

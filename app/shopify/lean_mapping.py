@@ -4,8 +4,11 @@ COPY text of the values stored for it, skipping the OrderData objects, Decimals 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from decimal import Decimal
 from json import dumps as _dumps
+
+from orjson import dumps as _fast_dumps
 
 from app.shopify.mapping import _GRAPHQL_ADDRESS, _country
 from app.shopify.values import parse_datetime, split_tags, unit_value
@@ -27,6 +30,8 @@ _NO_DISCOUNT = Decimal("0")
 # columns take without rounding or refusing, so these need no further check on the way out.
 _PLAIN_AMOUNT = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,4})?").fullmatch
 NULL = "\\N"
+_CANONICAL_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z").fullmatch
+_fromisoformat = datetime.fromisoformat
 _COPY_SPECIAL = re.compile(r"[\\\t\n\r]").search
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -58,7 +63,8 @@ def _plain_id(value, prefix: str) -> str:
     found = match(value) if type(value) is str else None
     if found is not None:
         digits = found[1]
-        if 0 < int(digits) <= _MAX_ID:
+        # Under 19 digits without a leading zero: a positive bigint, no int() needed.
+        if (len(digits) < 19 and digits[0] != "0") or 0 < int(digits) <= _MAX_ID:
             return digits
     raise _NotPlain
 
@@ -127,7 +133,21 @@ def graphql_order_values(node: dict) -> tuple[tuple, list[tuple]] | None:
 
 
 def _datetime_text(value, what: str) -> str:
+    """``parse_datetime(value).isoformat()``, up to spelling: Shopify's own "…Z" form as sent
+    (PostgreSQL reads it as the same instant) once ``fromisoformat`` has checked its ranges."""
+    if type(value) is str and _CANONICAL_UTC(value):
+        _fromisoformat(value)
+        return value
     return parse_datetime(value, what).isoformat()
+
+
+def _address_json(address: dict) -> str:
+    """``json.dumps(address)`` as the jsonb column reads it; orjson's spelling when every value
+    is a string or None (same JSON), json's own for anything odder."""
+    for value in address.values():
+        if value is not None and type(value) is not str:
+            return _dumps(address)
+    return _fast_dumps(address).decode()
 
 
 def _graphql_order_values(node: dict) -> tuple[tuple, list[tuple]]:
@@ -200,7 +220,7 @@ def _graphql_order_values(node: dict) -> tuple[tuple, list[tuple]]:
     lines = [_graphql_line_values(item) for item in connection["nodes"]]
     return (
         (order_id, copy_text(name), email, customer_id, customer_name,
-         copy_text(_dumps(address)) if address else NULL, _optional_text(country),
+         copy_text(_address_json(address)) if address else NULL, _optional_text(country),
          copy_text(currency.upper()), total_price, subtotal_price, total_discounts,
          _json_list(codes), _tags_json(get("tags")),
          _optional_text((financial or "").lower() or None),

@@ -452,3 +452,47 @@ def test_staff_cannot_start_an_import(app, client, shop):
     _login(client, account, role="staff")
     assert client.post("/dashboard/imports", data={}).status_code == 403
     assert db.session.scalars(select(ImportRun).where(ImportRun.account_id == account.id)).all() == []
+
+
+def _stored_rows(account_id):
+    """An account's orders and lines, every column but the ids and stored_at."""
+    skip = {"id", "account_id", "stored_at", "order_id"}
+    return [({c.key: getattr(o, c.key) for c in Order.__table__.columns if c.key not in skip},
+             [{c.key: getattr(li, c.key) for c in li.__table__.columns if c.key not in skip}
+              for li in o.lines])
+            for o in db.session.scalars(select(Order).where(Order.account_id == account_id)
+                                        .order_by(Order.shopify_order_id))]
+
+
+def test_bulk_nodes_read_ahead_are_stored_as_upsert_order_stores_them(app):
+    """The import's own path (nodes mapped ahead into COPY text by the reader thread, ids drawn
+    ahead) against ``upsert_order`` of the full mapping, with characters COPY must escape; then
+    the same batches again, all stored already: the full way, from the nodes kept compact."""
+    import copy
+
+    from app.services.import_ahead import batches_ahead
+    from app.services.order_batches import upsert_graphql_orders
+    from app.shopify.bulk import iter_bulk_objects
+    from app.shopify.mapping import order_from_graphql
+    from tests.unit.shopify.test_bulk import jsonl_for, second_order
+    from tests.unit.shopify.test_mapping import GRAPHQL_ORDER_1001
+
+    odd = 'tab\there, new\nline, back\\slash \\N "quoted" ünïcödé \u2603'
+    first = copy.deepcopy(GRAPHQL_ORDER_1001)
+    first.update(name=odd, tags=[odd, "b"], discountCodes=[odd])
+    first["shippingAddress"]["city"] = odd
+    first["lineItems"]["nodes"][0].update(title=odd, sku="\\N", variantTitle="\r")
+    nodes = list(iter_bulk_objects(jsonl_for([first, second_order()])))
+    one_by_one, ahead = make_account(shop_domain=None), make_account(shop_domain=None)
+    for node in nodes:
+        upsert_order(one_by_one.id, order_from_graphql(copy.deepcopy(node)))
+    lean = db.session.get_bind().dialect.name == "postgresql"
+    for _ in range(2):
+        with batches_ahead(iter(copy.deepcopy(nodes)), 1, ahead.id, lean=lean) as batches:
+            for batch in batches:
+                counts, unreadable = upsert_graphql_orders(ahead.id, batch)
+                assert unreadable == 0 and sum(counts.values()) == 1
+                db.session.commit()
+        db.session.expire_all()
+        assert _stored_rows(ahead.id) == _stored_rows(one_by_one.id)
+    assert odd in [order["name"] for order, _ in _stored_rows(ahead.id)]
