@@ -73,6 +73,22 @@ def _optional_id(value, prefix: str) -> str:
     return NULL if value is None else _plain_id(value, prefix)
 
 
+# Product and variant ids repeat from line to line: each distinct gid is read once.
+_PRODUCT_IDS: dict[str, str] = {}
+_VARIANT_IDS: dict[str, str] = {}
+
+
+def _repeated_id(value, prefix: str, known: dict) -> str:
+    digits = known.get(value) if type(value) is str else None
+    if digits is None:
+        digits = _optional_id(value, prefix)
+        if type(value) is str:
+            if len(known) >= 8192:
+                known.clear()
+            known[value] = digits
+    return digits
+
+
 def _plain_money(bag) -> str:
     """The amount as Shopify sent it, when it is plain (see ``_PLAIN_AMOUNT``)."""
     amount = bag["shopMoney"]["amount"]
@@ -246,14 +262,20 @@ def _graphql_line_values(item: dict) -> tuple:
     else:  # (unit × quantity) / quantity: the unit price itself, exactly
         discounted = unit_price
     product, variant, image = get("product"), get("variant"), get("image")
-    for value in (product, variant, image):
-        if value is not None and type(value) is not dict:
-            raise _NotPlain
     product_id = variant_id = NULL
-    if product:
-        product_id = _optional_id(product.get("id"), "gid://shopify/Product/")
-    if variant:
-        variant_id = _optional_id(variant.get("id"), "gid://shopify/ProductVariant/")
+    if type(product) is dict:
+        if product:
+            product_id = _repeated_id(product.get("id"), "gid://shopify/Product/", _PRODUCT_IDS)
+    elif product is not None:
+        raise _NotPlain
+    if type(variant) is dict:
+        if variant:
+            variant_id = _repeated_id(variant.get("id"), "gid://shopify/ProductVariant/",
+                                      _VARIANT_IDS)
+    elif variant is not None:
+        raise _NotPlain
+    if image is not None and type(image) is not dict:
+        raise _NotPlain
     title, variant_title, sku = get("title"), _plain_text(get("variantTitle")), _plain_text(get("sku"))
     if (title and type(title) is not str) or (variant_title is not None and type(variant_title) is not str):
         raise _NotPlain
