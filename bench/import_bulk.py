@@ -1,7 +1,8 @@
 """Import benchmark: N orders from a bulk-export JSONL file into PostgreSQL, timed from the file
 to committed rows through the code the import job runs (`iter_bulk_objects` →
-`imports.import_bulk_nodes`: batches of 2,000 nodes written by `order_batches.upsert_graphql_orders`,
-a commit per batch), against the physical limit measured
+`imports.import_bulk_nodes`: batches of 2,000 nodes, read and mapped into COPY text by the reader
+thread of `import_ahead` while the previous batch is written by
+`order_batches.upsert_graphql_orders`, a commit per batch), against the physical limit measured
 in the same run: the same rows, already prepared, loaded with a plain `COPY`.
 
 Requirement: at least half the speed of COPY; peak RSS under 150 MB. Also prints the speed-up
