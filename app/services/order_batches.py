@@ -265,9 +265,10 @@ def upsert_graphql_orders(account_id: int, nodes: Sequence[dict]) -> tuple[Count
     """``upsert_orders`` for GraphQL order nodes (the bulk import's batches): returns the counts
     and how many nodes could not be read (skipped with a warning, as unusable orders are).
 
-    On PostgreSQL a batch of new orders goes from node to COPY without OrderData objects
-    (``lean_mapping.graphql_order_values``, the same values); a batch that meets a stored order, and
-    every batch on SQLite, is mapped in full and written by ``upsert_orders``.
+    On PostgreSQL a batch of new orders goes from node to COPY text without OrderData objects
+    (``lean_mapping.graphql_order_values``, the same values), written already when the batch is
+    an ``import_ahead.PreparedBatch``; a batch that meets a stored order, and every batch on
+    SQLite, is mapped in full and written by ``upsert_orders``.
     """
     if db.session.get_bind().dialect.name == "postgresql":
         unreadable: list = []
