@@ -28,6 +28,9 @@ INSTRUCTIONS = {
     "seko": "In SEKO OmniRPS, register the URL as the returns tracking webhook. SEKO cannot sign: the URL's "
             "secret token authenticates it. Optionally set a Username and Password in SEKO and enter the same "
             "pair below; deliveries without them are then refused.",
+    "shippo": "In Shippo: API settings → Webhooks, add the URL with event type track_updated. Shippo does "
+              "not sign deliveries: the URL's secret token is what authenticates them, so there is no secret "
+              "to paste. Keep the URL private and rotate it if it leaks.",
 }
 
 

@@ -89,6 +89,35 @@ def easypost_state(status: str | None) -> str:
     return EASYPOST_STATUSES.get((status or "").strip().lower(), UNKNOWN)
 
 
+# --- Shippo: tracking_status.status / tracking_history[].status, with substatus.code -----------
+
+SHIPPO_STATUSES = {
+    "UNKNOWN": UNKNOWN,        # also the label-stage rows of older API versions: never a scan
+    "PRE_TRANSIT": LABEL_CREATED, "TRANSIT": IN_TRANSIT, "DELIVERED": DELIVERED,
+    "RETURNED": EXCEPTION, "FAILURE": EXCEPTION,
+}
+# Substatus codes that say more than their status. Out-for-delivery is not a status of its own
+# in Shippo: it is TRANSIT + out_for_delivery. Codes listed nowhere here keep their status.
+SHIPPO_SUBSTATUSES = {
+    "TRANSIT": {
+        "out_for_delivery": OUT_FOR_DELIVERY, "pickup_available": OUT_FOR_DELIVERY,
+        **dict.fromkeys(("delivery_attempted", "notice_left", "address_issue", "package_held",
+                         "package_damaged", "location_inaccessible", "contact_carrier",
+                         "reschedule_delivery"), EXCEPTION),
+    },
+    "UNKNOWN": {"other": EXCEPTION},  # the reference table lists UNKNOWN + other as an exception
+}
+
+
+def shippo_state(status: str | None, substatus: str | None = None) -> str:
+    """A Shippo status (+ substatus code) as our state: the substatus decides where it is
+    listed for that status, otherwise the status does (an unlisted status is UNKNOWN)."""
+    name = (status or "").strip().upper()
+    code = (substatus or "").strip().lower()
+    override = SHIPPO_SUBSTATUSES.get(name, {}).get(code)
+    return override or SHIPPO_STATUSES.get(name, UNKNOWN)
+
+
 # --- SEKO OmniRPS returns webhook: Code --------------------------------------------------------
 
 SEKO_CODES = {

@@ -28,10 +28,12 @@ from app.models import Account, Return, TrackingConnection, TrackingEvent
 from app.services.returns import TRACKING_MAX, add_event, normalise_tracking
 from app.tracking import ADAPTERS, Credentials, DeliveryRefused, ParsedEvent
 
-# Which providers get a generated secret, which a pasted one, and which only basic credentials.
+# Which providers get a generated secret, which a pasted one, which only basic credentials, and
+# which are authenticated by the URL token alone (nothing to generate or paste).
 GENERATED_SECRET = {"generic", "easypost"}
 PASTED_SECRET = {"aftership"}
 BASIC_CREDENTIALS = {"seko"}
+URL_TOKEN_ONLY = {"shippo"}
 SECRET_MAX = 200
 PARKED_PAGE = 100
 
@@ -100,6 +102,8 @@ def save_credentials(account: Account, provider: str, *, secret: str | None = No
         if bool(secret) != bool(username):
             raise TrackingRefused("Enter both a username and a password, or neither.")
         connection.username, connection.secret_encrypted = username, encrypt_secret(secret)
+    elif provider in URL_TOKEN_ONLY:
+        raise TrackingRefused("This provider has no secret to save: the URL's secret token authenticates it.")
     else:
         raise TrackingRefused("This provider's secret is generated here; rotate it instead.")
     db.session.commit()

@@ -14,7 +14,7 @@ from app.services.tracking import apply_parked_events_for, attach_parked_event
 from tests.conftest import SHARED_FIXTURES
 from tests.factories import make_account
 from tests.support.tracking import (aftership_headers, connect, generic_event, generic_headers, path_of,
-                                    return_with_tracking, send_generic)
+                                    return_with_tracking, send_generic, shippo_body)
 
 CARRIERS = SHARED_FIXTURES / "carriers"
 NUMBER = "1Z999AA10123456784"
@@ -277,3 +277,49 @@ def test_seko_doc_example_with_its_pdf_artifact_is_400(account, client):
     body = (CARRIERS / "seko_omnirps_return_tracking_doc_example.txt").read_bytes()
     assert client.post(path_of(connection), data=body).status_code == 400
     assert count(TrackingEvent) == 0
+
+
+def test_shippo_real_track_moves_the_return_open_in_transit_received_once(account, client):
+    """The 2016 USPS Track in Shippo's envelope: the label-stage rows change nothing, the
+    acceptance scan moves the return to IN_TRANSIT, the delivery to RECEIVED; five resends of
+    the delivery change nothing more. No headers at all: the URL token authenticates Shippo."""
+    connection = connect(account, "shippo")
+    track = json.loads((CARRIERS / "shippo_track_object_usps_2016.json").read_text())
+    ret = return_with_tracking(account, track["tracking_number"])
+    history = track["tracking_history"]
+
+    label_stage = {**track, "tracking_history": history[:2], "tracking_status": history[1]}
+    first = client.post(path_of(connection), data=shippo_body(label_stage))
+    assert first.status_code == 200 and first.json["stored"] == 2
+    ret = reload(ret)
+    assert ret.status == "OPEN" and ret.tracking_state is None
+
+    in_transit = {**track, "tracking_history": history[:6], "tracking_status": history[5]}
+    second = client.post(path_of(connection), data=shippo_body(in_transit))
+    assert second.json == {"status": "accepted", "stored": 4, "duplicates": 2, "parked": 0}
+    ret = reload(ret)
+    assert ret.status == "IN_TRANSIT" and ret.tracking_state == "IN_TRANSIT" and ret.tracking_provider == "shippo"
+
+    answers = [client.post(path_of(connection), data=shippo_body(track)).json for _ in range(5)]
+    assert [a["stored"] for a in answers] == [5, 0, 0, 0, 0]
+    assert [a["duplicates"] for a in answers] == [6, 11, 11, 11, 11]
+    ret = reload(ret)
+    assert ret.status == "RECEIVED" and ret.tracking_state == "DELIVERED" and ret.received_at is not None
+    assert count(TrackingEvent, return_id=ret.id) == len(history) == 11
+    assert len(status_events(ret)) == 2
+    events_after = count(ReturnEvent, return_id=ret.id)
+    client.post(path_of(connection), data=shippo_body(track, test=True))
+    assert count(ReturnEvent, return_id=ret.id) == events_after
+
+
+def test_shippo_wrong_token_is_404_and_a_bad_envelope_is_400(account, client):
+    connection = connect(account, "shippo")
+    track = json.loads((CARRIERS / "shippo_track_object_usps_2016.json").read_text())
+    ret = return_with_tracking(account, track["tracking_number"])
+    last = "x" if connection.url_token[-1] != "x" else "y"
+    wrong = client.post(f"/webhooks/tracking/shippo/{connection.url_token[:-1]}{last}", data=shippo_body(track))
+    assert wrong.status_code == 404 and wrong.json["error"] == "no such tracking webhook"
+    for body in (json.dumps(track).encode(), shippo_body(track, event="transaction_updated"),
+                 shippo_body({**track, "tracking_number": None})):
+        assert client.post(path_of(connection), data=body).status_code == 400
+    _nothing_changed(ret)

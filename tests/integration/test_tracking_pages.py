@@ -72,9 +72,32 @@ def test_aftership_secret_is_pasted_and_seko_credentials_come_in_pairs(account, 
     assert connection_of(account, "seko").username == "seko-user"
 
 
+def test_admin_connects_shippo_and_sees_its_url_and_no_secret_to_paste(account, client):
+    login(client, account, "admin")
+    page = client.get("/dashboard/tracking").get_data(as_text=True)
+    assert "Connect Shippo" in page and "track_updated" in page
+    assert client.post("/dashboard/tracking/shippo/rotate").status_code == 303
+    connection = connection_of(account, "shippo")
+    assert connection.secret_encrypted is None
+    html = client.get("/dashboard/tracking").get_data(as_text=True)
+    assert f"http://localhost/webhooks/tracking/shippo/{connection.url_token}" in html
+    assert "Shippo signs nothing, so the URL's secret token alone authenticates it" in html
+    assert 'aria-label="Rotate the Shippo webhook URL"' in html
+    # There is no form for it; a hand-made POST is refused and stores nothing.
+    assert client.post("/dashboard/tracking/shippo/credentials", data={"shippo-secret": "x"}).status_code == 422
+    assert connection_of(account, "shippo").secret_encrypted is None
+
+
+def test_staff_do_not_see_the_shippo_url(account, client):
+    connection = connect(account, "shippo")
+    login(client, account, "staff")
+    html = client.get("/dashboard/tracking").get_data(as_text=True)
+    assert connection.url_token not in html and "Connect Shippo" not in html
+
+
 def test_an_unknown_provider_is_a_404(account, client):
     login(client, account, "admin")
-    assert client.post("/dashboard/tracking/shippo/rotate").status_code == 404
+    assert client.post("/dashboard/tracking/wibble/rotate").status_code == 404
     assert client.post("/dashboard/tracking/generic/credentials", data={}).status_code == 422
 
 

@@ -63,3 +63,8 @@ def send_generic(client, connection, number, status, **kwargs):
     body = generic_event(number, status, **kwargs)
     secret = decrypt_secret(connection.secret_encrypted)
     return client.post(path_of(connection), data=body, headers=generic_headers(secret, body))
+
+
+def shippo_body(track: dict, event="track_updated", test=False) -> bytes:
+    """A Shippo webhook body: the Track object inside Shippo's documented envelope."""
+    return json.dumps({"event": event, "test": test, "data": track}).encode()
