@@ -67,16 +67,21 @@ def _env() -> dict:
             "SESSION_COOKIE_SECURE": "false", "PYTHONPATH": str(ROOT)}
 
 
-def prepare_database(env: dict) -> None:
-    """Fresh bench database, migrated, with one account whose webhook secret is known."""
+def recreate_database(database_url: str) -> None:
+    """Drop and create the database the URL names (benchmarks own their scratch databases)."""
     from sqlalchemy import create_engine, make_url, text
 
-    url = make_url(PG_URL)
+    url = make_url(database_url)
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{url.database}"'))
     admin.dispose()
+
+
+def prepare_database(env: dict) -> None:
+    """Fresh bench database, migrated, with one account whose webhook secret is known."""
+    recreate_database(PG_URL)
     script = ("from app import create_app; from app.extensions import db; from app.models import Account;"
               "from app.crypto import encrypt_secret; from flask_migrate import upgrade;"
               "app = create_app(); ctx = app.app_context(); ctx.push(); upgrade();"

@@ -55,14 +55,10 @@ def prepare(env: dict, returns: int) -> None:
     """Fresh migrated database: the measured account (with a staff login) and a second account
     holding a fifth as many returns, so every query has to scope."""
     import psycopg
-    from sqlalchemy import create_engine, text
 
-    url = make_url(PG_URL)
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{url.database}"'))
-    admin.dispose()
+    from bench.intake import recreate_database
+
+    recreate_database(PG_URL)
     script = ("from app import create_app; from app.extensions import db; from app.models import Account, User;"
               "from app.services.accounts import hash_password; from flask_migrate import upgrade;"
               "app = create_app(); ctx = app.app_context(); ctx.push(); upgrade();"

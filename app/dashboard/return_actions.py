@@ -95,7 +95,7 @@ def return_cancel(return_id: int):
     """Cancel before the parcel is received and before the return action fired."""
     ret = _checked_return(return_id)
     try:
-        workflow.cancel_by_staff(ret, _actor())
+        workflow.cancel_return(ret, _actor())
     except TransitionRefused as refused:
         return _refused(ret, refused)
     return _done(ret, "Return cancelled. Nothing will be issued.")

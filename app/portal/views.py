@@ -18,6 +18,7 @@ from app.domain.returns import STATUS_LABELS
 from app.portal.status import compose_confirmation, customer_events, item_outcome, timeline
 from app.portal.variants import VariantsUnavailable, live_variants
 from app.services import returns as service
+from app.services.return_workflow import cancel_return
 
 NOT_FOUND = ("We could not find that order. Check the order number (it is in your order confirmation "
              "email) and use the email address you ordered with.")
@@ -234,7 +235,7 @@ def cancel(slug: str, token: str):
     ret = _return_or_404(account, token)
     if CancelForm().validate_on_submit():
         try:
-            service.cancel_return(ret, ret.customer_email, by_customer=True)
+            cancel_return(ret, ret.customer_email, by_customer=True)
         except TransitionRefused as error:
             flash(str(error), "error")
         else:

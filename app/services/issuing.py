@@ -200,6 +200,17 @@ def _compose_credit_email(ret: Return, item: ReturnItem, issued: Issued):
 
 # --- one function per option ---------------------------------------------------------------------
 
+def _suggested(client, ret: Return, item: ReturnItem) -> "shopify.SuggestedRefund":
+    """Shopify's value for the item (its line and quantity: discounts and tax in, shipping out),
+    the amount of a refund and of a credit note alike; IssueRefused when there is none."""
+    suggestion = shopify.suggest_refund(client, ret.shopify_order_id, item.shopify_line_id, item.quantity)
+    if suggestion is None:
+        raise IssueRefused(WINDOW_MESSAGE)
+    if suggestion.amount <= 0:
+        raise IssueRefused("Shopify suggests nothing to refund for this item (it may already be refunded).")
+    return suggestion
+
+
 def _issue_refund(client, account: Account, ret: Return, item: ReturnItem, reconcile: bool) -> Issued:
     marker = refund_marker(item.idempotency_key)
     restock_later = account.restock_on_refund and account.return_action == "first_scan"
@@ -207,11 +218,7 @@ def _issue_refund(client, account: Account, ret: Return, item: ReturnItem, recon
         found = shopify.find_refund(client, ret.shopify_order_id, marker)
         if found is not None:
             return Issued(amount=found.amount, refund_id=found.refund_id, restock_pending=restock_later)
-    suggestion = shopify.suggest_refund(client, ret.shopify_order_id, item.shopify_line_id, item.quantity)
-    if suggestion is None:
-        raise IssueRefused(WINDOW_MESSAGE)
-    if suggestion.amount <= 0:
-        raise IssueRefused("Shopify suggests nothing to refund for this item (it may already be refunded).")
+    suggestion = _suggested(client, ret, item)
     # Under First scan the parcel is still travelling: refund now, restock once it is received.
     restock = account.restock_on_refund and not restock_later
     refund = shopify.create_refund(
@@ -229,11 +236,7 @@ def _issue_credit(client, account: Account, ret: Return, item: ReturnItem, recon
         if found is not None:
             return Issued(amount=found.amount, gift_card_id=found.gift_card_id,
                           gift_card_last=found.last_characters, gift_card_code=code)
-    suggestion = shopify.suggest_refund(client, ret.shopify_order_id, item.shopify_line_id, item.quantity)
-    if suggestion is None:
-        raise IssueRefused(WINDOW_MESSAGE)
-    if suggestion.amount <= 0:
-        raise IssueRefused("Shopify suggests no value for this item (it may already be refunded).")
+    suggestion = _suggested(client, ret, item)
     try:
         card = shopify.create_gift_card(client, amount=suggestion.amount, code=code,
                                         note=f"Credit note for return {ret.rma_number}: {item.title}")

@@ -78,24 +78,28 @@ def close_return(ret: Return, actor: str | None) -> bool:
     return move_return(ret, states.CLOSED, actor, message="Closed.")
 
 
-def cancel_by_staff(ret: Return, actor: str | None) -> None:
-    """Staff cancel a return that has not been received and whose options were not issued."""
+def cancel_return(ret: Return, actor: str | None, *, by_customer: bool = False) -> None:
+    """Cancel a return whose options were not issued: the customer only while it is OPEN (not
+    yet shipped), staff also in transit (DESIGN §5). One conditional UPDATE, so a carrier scan
+    or the return action racing the click leaves it uncancelled; TransitionRefused otherwise."""
     db.session.refresh(ret)
     if ret.action_triggered_at is not None:
         raise states.TransitionRefused("The return's options are already being issued; it can no longer "
                                        "be cancelled.")
+    if by_customer and ret.status != states.OPEN:
+        raise states.TransitionRefused("This return can no longer be cancelled online: it is on its way.")
     states.check_move(ret.status, states.CANCELLED)
+    sources = [states.OPEN] if by_customer else _sources_for(states.CANCELLED)
     now = datetime.now(timezone.utc)
     cancelled = db.session.execute(
-        update(Return).where(Return.id == ret.id, Return.status.in_(_sources_for(states.CANCELLED)),
-                             Return.action_triggered_at.is_(None))
+        update(Return).where(Return.id == ret.id, Return.status.in_(sources), Return.action_triggered_at.is_(None))
         .values(status=states.CANCELLED, cancelled_at=now, updated_at=now)
         .execution_options(synchronize_session=False)).rowcount
     if not cancelled:
         db.session.rollback()
         db.session.refresh(ret)
         raise states.TransitionRefused("This return changed meanwhile and can no longer be cancelled.")
-    add_event(ret, "cancelled", "Return cancelled by staff.", actor, now=now)
+    add_event(ret, "cancelled", "Return cancelled." if by_customer else "Return cancelled by staff.", actor, now=now)
     db.session.commit()
     db.session.refresh(ret)
 

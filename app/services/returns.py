@@ -306,18 +306,6 @@ def add_event(ret: Return, kind: str, message: str, actor: str | None = None, da
     return event
 
 
-def cancel_return(ret: Return, actor: str | None, by_customer: bool = True) -> None:
-    """Cancel a return: the customer only while it is OPEN (not yet shipped), staff also in
-    transit (DESIGN §5); TransitionRefused otherwise."""
-    if by_customer and ret.status != states.OPEN:
-        raise states.TransitionRefused("This return can no longer be cancelled online: it is on its way.")
-    states.check_move(ret.status, states.CANCELLED)
-    now = datetime.now(timezone.utc)
-    ret.status, ret.cancelled_at = states.CANCELLED, now
-    add_event(ret, "cancelled", "Return cancelled.", actor, now=now)
-    db.session.commit()
-
-
 def normalise_tracking(raw: str | None) -> str:
     """Carriers print numbers with spaces; compare and store them without."""
     return "".join((raw or "").split()).upper()

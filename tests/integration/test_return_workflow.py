@@ -76,7 +76,7 @@ def test_a_return_never_moves_backwards(app, queued):
 
 def test_staff_cancel_before_the_action_and_not_after(app, queued):
     open_one = decided_return(app, "processing")
-    wf.cancel_by_staff(open_one, STAFF)
+    wf.cancel_return(open_one, STAFF)
     assert open_one.status == "CANCELLED"
     with pytest.raises(TransitionRefused):
         wf.close_return(open_one, STAFF)
@@ -85,7 +85,7 @@ def test_staff_cancel_before_the_action_and_not_after(app, queued):
     fired = decided_return(app, "first_scan")
     wf.move_return(fired, "IN_TRANSIT", "tracking:generic")
     with pytest.raises(TransitionRefused, match="already being issued"):
-        wf.cancel_by_staff(fired, STAFF)
+        wf.cancel_return(fired, STAFF)
     assert fired.status == "IN_TRANSIT"
 
 
@@ -93,7 +93,7 @@ def test_a_received_return_cannot_be_cancelled(app, queued):
     ret = decided_return(app, "manual")
     wf.mark_received(ret, STAFF)
     with pytest.raises(TransitionRefused):
-        wf.cancel_by_staff(ret, STAFF)
+        wf.cancel_return(ret, STAFF)
 
 
 def test_changing_the_setting_applies_to_returns_not_yet_fired(app, queued):
@@ -182,7 +182,7 @@ def test_staff_tracking_number_until_received(app, queued):
 def test_bulk_close_records_a_result_per_return_and_runs_twice_safely(app, queued, drain_jobs):
     account = make_account(return_action="manual")
     returns = [decided_return(app, account=account) for _ in range(4)]
-    wf.cancel_by_staff(returns[3], STAFF)
+    wf.cancel_return(returns[3], STAFF)
     wf.close_return(returns[2], STAFF)
     bulk = wf.start_bulk_close(account, [r.id for r in returns], STAFF)
     drain_jobs()  # RQ runs the job here; in-process it waits for a response that never comes
@@ -221,3 +221,31 @@ def test_rules_deciding_after_the_action_fired_issue_at_once(app, queued):
     create_rule(account.id, FAULTY_REFUND)
     assert decide_return(ret.id).startswith("decided 1")
     assert queued["issue"] == [ret.items[0].id]
+
+
+def test_the_customer_cancels_only_before_the_parcel_ships(app, queued):
+    waiting = decided_return(app, "processing")
+    wf.cancel_return(waiting, "shopper@example.com", by_customer=True)
+    assert waiting.status == "CANCELLED" and waiting.cancelled_at is not None
+    shipped = decided_return(app, "processing")
+    wf.move_return(shipped, "IN_TRANSIT", "tracking:generic")
+    with pytest.raises(TransitionRefused, match="on its way"):
+        wf.cancel_return(shipped, "shopper@example.com", by_customer=True)
+    assert shipped.status == "IN_TRANSIT"
+
+
+def test_jobs_given_ids_that_do_not_exist_do_nothing(app):
+    from app.services import issuing
+
+    assert issuing.issue_item(9 * 10**15) == "missing"
+    assert issuing.restock_item(9 * 10**15) == "nothing to restock"
+    assert actions.run_bulk_close(9 * 10**15) == "missing"
+    assert db.session.scalars(select(ReturnEvent)).all() == []
+
+
+def test_an_item_of_a_return_whose_action_has_not_fired_is_not_issued(app, queued):
+    from app.services import issuing
+
+    ret = decided_return(app, "manual")
+    assert issuing.issue_item(ret.items[0].id) == "not due"
+    assert ret.items[0].resolution == "DECIDED" and ret.items[0].idempotency_key is None

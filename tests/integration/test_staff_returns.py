@@ -409,13 +409,15 @@ def test_staff_work_returns_but_only_admins_change_settings(account, client):
 
 
 @pytest.mark.parametrize("path", ["close", "receive", "process", "cancel", "tracking", "items/{item}/retry",
-                                  "items/{item}/decide", "/dashboard/returns/close-selected"])
+                                  "items/{item}/decide", "/dashboard/returns/close-selected",
+                                  "/dashboard/returns/close-matching"])
 def test_posts_without_a_csrf_token_are_refused(account, client, app, monkeypatch, path):
     ret = make_return(account, items=[("refund", "FAILED")])
     db.session.commit()
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     url = path if path.startswith("/") else f"{LIST}/{ret.id}/" + path.format(item=ret.items[0].id)
-    response = client.post(url, data={"return_id": [ret.id], "option": "credit", "tracking_number": "1Z999AA1"})
+    response = client.post(url, data={"return_id": [ret.id], "option": "credit", "tracking_number": "1Z999AA1",
+                                      "status": "OPEN"})
     assert response.status_code == 400
     assert reload(ret).status == "OPEN" and reload(ret).tracking_number is None
     assert reload(ret).items[0].resolution == "FAILED"
