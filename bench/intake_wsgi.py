@@ -1,9 +1,8 @@
-"""The app as gunicorn serves it, plus `/noop`: a Flask endpoint that does nothing, the
-baseline the intake benchmark compares against in the same server and process."""
-from app import create_app
+"""The app as gunicorn serves it in production (`wsgi:app`), plus `/noop`: a Flask endpoint
+that does nothing, the baseline the intake benchmark compares against in the same server and
+process."""
 from app.extensions import csrf
-
-app = create_app()
+from wsgi import app
 
 
 @app.post("/noop")

@@ -83,7 +83,10 @@ def rules_reorder():
     """Store the order the list was dragged into (`rule` ids, top first; or JSON {"rules": [...]})."""
     account = current_account()
     if request.is_json:
-        body = request.get_json(silent=True)
+        try:
+            body = request.get_json(silent=True)
+        except RecursionError:  # nested past the parser's depth; `silent` covers only ValueError
+            body = None
         raw_ids = body.get("rules") if isinstance(body, dict) else None
         if not isinstance(raw_ids, list):
             abort(400, "Send {\"rules\": [rule ids, top first]}.")

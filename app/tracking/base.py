@@ -93,7 +93,7 @@ def load_json(body: bytes) -> Any:
         raise DeliveryRefused("empty body")
     try:
         return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested past the parser's depth
         raise DeliveryRefused("body is not valid JSON") from None
 
 

@@ -117,6 +117,7 @@ def test_another_accounts_rule_is_a_404_everywhere_and_untouched(admin, client):
 @pytest.mark.parametrize("kwargs, status", [
     ({"data": {"rule": ["1", "x"]}}, 400),
     ({"data": "{not json", "content_type": "application/json"}, 400),
+    ({"data": '{"rules": ' + "[" * 100_000 + "]" * 100_000 + "}", "content_type": "application/json"}, 400),
     ({"json": {"rules": "1,2,3"}}, 400),
     ({"json": ["just", "a", "list"]}, 400),
     ({"data": {"rule": [str(i) for i in range(2000)]}}, 400),

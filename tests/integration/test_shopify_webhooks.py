@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from app.crypto import encrypt_secret
 from app.extensions import db
 from app.models import Order, WebhookDelivery
+from app.services.intake import intake_engine
 from tests.conftest import SHARED_FIXTURES
 from tests.factories import make_account
 from tests.support.shopify_webhooks import SECRET, post_webhook, signed_headers
@@ -139,12 +140,27 @@ def test_an_unknown_shop_gets_the_same_401(account, client):
     (b"{not json", 400, "not valid JSON"),
     (b"\xff\xfe\x00garbage", 400, "not valid JSON"),
     (b"[1, 2, 3]", 400, "not a JSON object"),
+    (b'"an order"', 400, "not a JSON object"),
+    (b'{"id": 1, "note": "\xff"}', 400, "not valid JSON"),  # bad UTF-8 inside a nested value
+    (b'{"id": 1, "line_items": [{"id": 2,}]}', 400, "not valid JSON"),
+    (b'{"id": 1} trailing', 400, "not valid JSON"),
+    (b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", 400, "not valid JSON"),  # past any parser's depth
 ])
 def test_malformed_bodies_are_400_and_nothing_is_stored(account, client, body, status, message):
     response = _post_raw(client, body, signed_headers(body, SHOP))
     assert response.status_code == status
     assert message in response.json["error"]
     assert count(WebhookDelivery) == 0
+
+
+@pytest.mark.parametrize("body", [
+    b'{"id": 1, "note": "gift \\ud83d"}',  # a cut emoji: a lone surrogate escape
+    b'{"id": 1, "total_weight": NaN}',
+], ids=["lone-surrogate", "nan"])
+def test_json_only_the_lenient_parser_reads_is_still_accepted(account, client, body):
+    response = _post_raw(client, body, signed_headers(body, SHOP))
+    assert response.status_code == 200
+    assert count(WebhookDelivery) == 1
 
 
 def test_a_missing_topic_is_400(account, client):
@@ -199,5 +215,27 @@ def test_intake_through_a_real_engine_commits_each_delivery_once(e2e_app):
                     for event in ("a", "a", "b")]
         db.session.remove()
         assert statuses == ["accepted", "duplicate", "accepted"]
+        assert count(WebhookDelivery) == 2
+        db.session.remove()
+
+
+def test_intake_survives_a_database_restart_between_deliveries(e2e_app):
+    """The intake engine skips the pool's pre-ping; a connection the database dropped (as a
+    restart does) is retried on a fresh one, so the delivery is still stored and answered 200."""
+    with e2e_app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("the autocommitted intake engine is the PostgreSQL path")
+        make_account(shop_domain=SHOP, webhook_secret_encrypted=encrypt_secret(SECRET))
+        db.session.commit()
+        client = e2e_app.test_client()
+        body = fixture_body(*REAL_ORDERS[2][:2])
+        assert post_webhook(client, body, SHOP, event_id="before").json["status"] == "accepted"
+        with intake_engine(db.engine).connect() as connection:
+            pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with db.engine.connect() as admin:
+            assert admin.exec_driver_sql(f"SELECT pg_terminate_backend({pid})").scalar()
+        response = post_webhook(client, body, SHOP, event_id="after")
+        db.session.remove()
+        assert response.status_code == 200 and response.json["status"] == "accepted"
         assert count(WebhookDelivery) == 2
         db.session.remove()

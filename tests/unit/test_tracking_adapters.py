@@ -256,6 +256,7 @@ def test_generic_parse_with_history():
 
 @pytest.mark.parametrize("body, message", [
     (b"", "empty body"), (b"  ", "empty body"), (b"{nope", "not valid JSON"), (b"\xff\xfe", "not valid JSON"),
+    (b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "not valid JSON"),  # nested past the parser's depth
     (b"[]", "not a JSON object"), (b"{}", "tracking_number is missing"),
     (b'{"tracking_number": "A1", "status": "lost_in_space"}', "status must be one of"),
     (b'{"tracking_number": "A1", "status": "delivered", "occurred_at": "2018-28-28T17:22:43"}', "RFC 3339"),
