@@ -18,6 +18,7 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     register_errorhandlers(app)
     register_security(app)
     register_jobs(app)
+    register_fast_paths(app)
     register_commands(app)
     register_template_helpers(app)
     return app
@@ -91,6 +92,13 @@ def register_jobs(app: Flask) -> None:
     from jobs.queue import init_app
 
     init_app(app)
+
+
+def register_fast_paths(app: Flask) -> None:
+    """Shopify deliveries answered ahead of Flask's request machinery (app/webhooks/fast_path.py)."""
+    from app.webhooks.fast_path import install
+
+    install(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -87,6 +87,8 @@ def safe_job_id(*parts) -> str:
 class RQBackend:
     """Jobs go to Redis through RQ; a separate worker process runs them."""
 
+    runs_in_process = False
+
     def __init__(self, app: Flask):
         from redis import Redis
 
@@ -133,6 +135,8 @@ class InProcessBackend:
     process (the default — a server may never call the response's close() when the browser hangs
     up early, e.g. after reading a redirect's headers), or, with JOBS_INPROCESS_THREAD off (the
     test config), when the response is closed, which makes tests deterministic."""
+
+    runs_in_process = True
 
     def __init__(self, app: Flask):
         self.app = app

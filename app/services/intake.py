@@ -155,7 +155,7 @@ def record_delivery(account_id: int, headers: WebhookHeaders, body: bytes) -> in
         webhook_id=(headers.webhook_id or "")[:128] or None, api_version=(headers.api_version or "")[:16] or None,
         triggered_at=headers.triggered_at, body=text, received_at=datetime.now(timezone.utc), attempts=0)
     params = {"p_account_id": account_id, **{f"p_{name}": value for name, value in values.items()}}
-    bind = db.session.get_bind()
+    bind = db.engine  # not the session's bind: no session is made for the common case
     statement = _insert_delivery_statement(bind.dialect.name)
     if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
         delivery_id = _insert_autocommitted(bind, params)

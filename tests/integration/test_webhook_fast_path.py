@@ -1,0 +1,101 @@
+"""The Shopify delivery endpoint answers the same through either door: the WSGI fast path (jobs
+on RQ) and the Flask view (in-process jobs). Each test runs through both, whichever
+configuration the suite runs in."""
+import io
+import json
+
+import pytest
+from sqlalchemy import func, select
+from werkzeug.test import EnvironBuilder
+
+from app.crypto import encrypt_secret
+from app.extensions import db
+from app.models import WebhookDelivery
+from app.services import intake
+from jobs.intake import process_webhook_delivery
+from tests.factories import make_account
+from tests.support.shopify_webhooks import SECRET, signed_headers
+
+SHOP = "fast-path.myshopify.com"
+BODY = json.dumps({"id": 820982911946154508, "email": "jon@example.com", "line_items": []}).encode()
+
+
+@pytest.fixture(params=["fast path", "flask view"])
+def door(request, app, monkeypatch):
+    """Pick the door; record what the view answered and what was queued."""
+    monkeypatch.setattr(app.extensions["jobs"], "runs_in_process", request.param == "flask view")
+    seen = {"view": 0, "queued": []}
+    view = app.view_functions["webhooks.shopify_webhook"]
+
+    def counting_view():
+        seen["view"] += 1
+        return view()
+
+    monkeypatch.setitem(app.view_functions, "webhooks.shopify_webhook", counting_view)
+    monkeypatch.setattr(process_webhook_delivery, "enqueue", lambda *args, **kw: seen["queued"].append(args))
+    make_account(shop_domain=SHOP, webhook_secret_encrypted=encrypt_secret(SECRET))
+    db.session.commit()
+    return request.param, seen
+
+
+def stored() -> int:
+    return db.session.scalar(select(func.count()).select_from(WebhookDelivery))
+
+
+def test_a_delivery_is_stored_and_queued_once_and_its_repeat_is_a_duplicate(door, client):
+    name, seen = door
+    headers = signed_headers(BODY, SHOP, event_id="evt-1")
+    first = client.post("/webhooks/shopify", data=BODY, headers=headers)
+    again = client.post("/webhooks/shopify", data=BODY, headers=headers)
+    assert (first.status_code, first.json) == (200, {"status": "accepted"})
+    assert (again.status_code, again.json) == (200, {"status": "duplicate"})
+    assert first.headers["Content-Type"] == "application/json"
+    assert first.headers["X-Content-Type-Options"] == "nosniff"
+    assert stored() == 1 and len(seen["queued"]) == 1
+    assert seen["view"] == (0 if name == "fast path" else 2)
+
+
+def test_a_bad_signature_is_401_and_nothing_is_stored(door, client):
+    headers = {**signed_headers(BODY, SHOP), "X-Shopify-Hmac-Sha256": "bm9wZQ=="}
+    response = client.post("/webhooks/shopify", data=BODY, headers=headers)
+    assert response.status_code == 401 and "HMAC" in response.json["error"]
+    assert stored() == 0 and door[1]["queued"] == []
+
+
+def test_a_declared_length_over_the_limit_is_413_before_reading(door, client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "WEBHOOK_MAX_BYTES", 64)
+    body = b'{"padding": "' + b"x" * 100 + b'"}'
+    response = client.post("/webhooks/shopify", data=body, headers=signed_headers(body, SHOP))
+    assert response.status_code == 413 and "64 bytes" in response.json["error"]
+    assert stored() == 0
+
+
+@pytest.mark.parametrize("size, status", [(40, 200), (100, 413)])
+def test_a_streamed_body_without_a_length_is_capped_too(door, app, monkeypatch, size, status):
+    monkeypatch.setitem(app.config, "WEBHOOK_MAX_BYTES", 64)
+    body = b'{"p": "' + b"x" * (size - 10) + b'"}'
+    environ = EnvironBuilder(path="/webhooks/shopify", method="POST", headers=signed_headers(body, SHOP),
+                             input_stream=io.BytesIO(body)).get_environ()
+    environ.pop("CONTENT_LENGTH", None)
+    environ.update({"HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input_terminated": True})
+    answered = []
+    chunks = app.wsgi_app(environ, lambda status_line, headers: answered.append(status_line))
+    assert answered[0].startswith(str(status)), b"".join(chunks)
+    assert stored() == (1 if status == 200 else 0)
+
+
+def test_an_unexpected_error_is_a_json_500_without_a_trace(door, client, monkeypatch):
+    def broken(*args):
+        raise RuntimeError("database exploded: secret connection string")
+
+    monkeypatch.setattr(intake, "_insert_autocommitted", broken)
+    monkeypatch.setattr(intake.db.session, "execute", broken)
+    response = client.post("/webhooks/shopify", data=BODY, headers=signed_headers(BODY, SHOP))
+    assert response.status_code == 500
+    assert response.json == {"error": "Something went wrong on our side. Please try again."}
+    assert door[1]["queued"] == []
+
+
+def test_other_methods_and_paths_still_reach_flask(door, client):
+    assert client.get("/webhooks/shopify").status_code == 405
+    assert client.post("/webhooks/shopify/", data=BODY, headers=signed_headers(BODY, SHOP)).status_code == 404
