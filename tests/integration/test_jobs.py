@@ -112,8 +112,11 @@ def test_the_purge_works_in_small_batches(inprocess_app):
     from app.services.retention import purge_expired_orders
 
     account = seed_old_and_new_orders()
-    assert purge_expired_orders(account.id, batch_size=2) == 5
+    rests = []
+    assert purge_expired_orders(account.id, batch_size=2, sleep=rests.append) == 5
     assert order_count(account.id) == 1
+    # Two full batches, each followed by a rest as long as the batch took; none after the last.
+    assert len(rests) == 2 and all(0 < rest <= 1.0 for rest in rests)
 
 
 def test_the_daily_purge_covers_every_account(inprocess_app):
