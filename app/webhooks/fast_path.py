@@ -2,7 +2,7 @@
 
 `POST /webhooks/shopify` is the hottest path: Shopify sends every order event there, in bursts.
 None of what Flask runs around a view applies to it (no session, login, CSRF, rate limit or page
-headers), yet that machinery costs about a third of the delivery's own work. This middleware
+headers), yet that machinery took about a third of a delivery's time in the server (0.6 of 1.9 ms). This middleware
 serves exactly that method and path with `receive_delivery`, the code behind the Flask view,
 in an app context; everything else goes to Flask untouched.
 
