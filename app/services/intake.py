@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import msgspec
-
 from flask import current_app
 from sqlalchemy import bindparam, create_engine, select
 from sqlalchemy.engine import Engine
@@ -156,12 +155,11 @@ def record_delivery(account_id: int, headers: WebhookHeaders, body: bytes) -> in
         triggered_at=headers.triggered_at, body=text, received_at=datetime.now(timezone.utc), attempts=0)
     params = {"p_account_id": account_id, **{f"p_{name}": value for name, value in values.items()}}
     bind = db.engine  # not the session's bind: no session is made for the common case
-    statement = _insert_delivery_statement(bind.dialect.name)
     if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
         delivery_id = _insert_autocommitted(bind, params)
     else:
         # SQLite (whose explicit BEGIN would defeat autocommit), or a test's outer transaction.
-        delivery_id = db.session.execute(statement, params).scalar()
+        delivery_id = db.session.execute(_insert_delivery_statement(bind.dialect.name), params).scalar()
         db.session.commit()
     if delivery_id is None and not db.session.scalar(
             select(Account.id).where(Account.id == account_id, Account.shop_domain == headers.shop_domain)):

@@ -15,7 +15,8 @@ from collections.abc import Mapping
 
 from app.domain.tracking import EXCEPTION, aftership_state
 from app.tracking.base import (Credentials, DeliveryRefused, ParsedEvent, SignatureInvalid, hmac_sha256,
-                               load_json, object_or_400, parse_time, same, stable_id, text, with_top_status)
+                               list_of_at_most, load_json, object_or_400, parse_time, same, stable_id, text,
+                               with_top_status)
 
 HEADER = "aftership-hmac-sha256"
 MAX_CHECKPOINTS = 1000
@@ -50,9 +51,7 @@ class AfterShipAdapter:
         number = text(msg.get("tracking_number"), 200)
         if not number:
             raise DeliveryRefused("msg.tracking_number is missing")
-        checkpoints = msg.get("checkpoints") or []
-        if not isinstance(checkpoints, list) or len(checkpoints) > MAX_CHECKPOINTS:
-            raise DeliveryRefused(f"msg.checkpoints must be a list of at most {MAX_CHECKPOINTS}")
+        checkpoints = list_of_at_most(msg.get("checkpoints"), "msg.checkpoints", MAX_CHECKPOINTS)
         events = [_checkpoint(object_or_400(row, "a checkpoint"), number) for row in checkpoints]
         tag, subtag = text(msg.get("tag"), 64), text(msg.get("subtag"), 64)
         state = aftership_state(tag, subtag)

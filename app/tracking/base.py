@@ -138,6 +138,15 @@ def object_or_400(value: object, what: str = "body") -> dict:
     return value
 
 
+def list_of_at_most(value: object, what: str, limit: int) -> list:
+    """`value` as a list (absent or empty: []); DeliveryRefused(400) when it is not a list or is
+    longer than `limit` (a bound on the work one delivery can ask for)."""
+    value = value or []
+    if not isinstance(value, list) or len(value) > limit:
+        raise DeliveryRefused(f"{what} must be a list of at most {limit}")
+    return value
+
+
 def with_top_status(events: list[ParsedEvent], top: ParsedEvent | None) -> list[ParsedEvent]:
     """The history rows plus the top-level status when the history does not reach it (or is
     empty): aggregators resend the whole history, but a trimmed one must not lose the status."""

@@ -15,7 +15,8 @@ from collections.abc import Mapping
 
 from app.domain.tracking import EXCEPTION, easypost_state
 from app.tracking.base import (Credentials, DeliveryRefused, ParsedEvent, SignatureInvalid, hmac_sha256,
-                               load_json, object_or_400, parse_time, same, stable_id, text, with_top_status)
+                               list_of_at_most, load_json, object_or_400, parse_time, same, stable_id, text,
+                               with_top_status)
 
 HEADER = "X-Hmac-Signature"
 PREFIX = "hmac-sha256-hex="
@@ -55,9 +56,7 @@ class EasyPostAdapter:
         number = text(tracker.get("tracking_code"), 200)
         if not number:
             raise DeliveryRefused("result.tracking_code is missing")
-        details = tracker.get("tracking_details") or []
-        if not isinstance(details, list) or len(details) > MAX_DETAILS:
-            raise DeliveryRefused(f"tracking_details must be a list of at most {MAX_DETAILS}")
+        details = list_of_at_most(tracker.get("tracking_details"), "tracking_details", MAX_DETAILS)
         events = [_detail(object_or_400(row, "a tracking detail"), number) for row in details]
         status = text(tracker.get("status"), 64)
         state = easypost_state(status)

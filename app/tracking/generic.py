@@ -17,7 +17,8 @@ from collections.abc import Mapping
 
 from app.domain.tracking import EXCEPTION, STATES, generic_state
 from app.tracking.base import (Credentials, DeliveryRefused, ParsedEvent, SignatureInvalid, StaleDelivery,
-                               hmac_sha256, load_json, object_or_400, parse_time, same, stable_id, text)
+                               hmac_sha256, list_of_at_most, load_json, object_or_400, parse_time, same, stable_id,
+                               text)
 
 HEADER = "X-Returns-Signature"
 TOLERANCE_SECONDS = 300
@@ -71,9 +72,7 @@ class GenericAdapter:
         number = text(payload.get("tracking_number"), 200)
         if not number:
             raise DeliveryRefused("tracking_number is missing")
-        history = payload.get("history") or []
-        if not isinstance(history, list) or len(history) > MAX_HISTORY:
-            raise DeliveryRefused(f"history must be a list of at most {MAX_HISTORY} events")
+        history = list_of_at_most(payload.get("history"), "history", MAX_HISTORY)
         rows = [object_or_400(row, "a history entry") for row in history]
         return [_event(row, number) for row in rows] + [_event(payload, number)]
 

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 
 from app.domain.tracking import EXCEPTION, shippo_state
 from app.tracking.base import (Credentials, DeliveryRefused, ParsedEvent, load_json, object_or_400, parse_time,
-                               stable_id, text, with_top_status)
+                               list_of_at_most, stable_id, text, with_top_status)
 
 EVENT = "track_updated"
 MAX_HISTORY = 1000
@@ -51,9 +51,7 @@ class ShippoAdapter:
         number = text(track.get("tracking_number"), 200)
         if not number:
             raise DeliveryRefused("data.tracking_number is missing")
-        history = track.get("tracking_history") or []
-        if not isinstance(history, list) or len(history) > MAX_HISTORY:
-            raise DeliveryRefused(f"data.tracking_history must be a list of at most {MAX_HISTORY}")
+        history = list_of_at_most(track.get("tracking_history"), "data.tracking_history", MAX_HISTORY)
         events = [_event(object_or_400(row, "a tracking_history row"), number) for row in history]
         current = track.get("tracking_status")
         top = _event(object_or_400(current, "data.tracking_status"), number) if current else None

@@ -7,17 +7,12 @@ from flask import current_app, jsonify, request
 from app.services.intake import IntakeRefused, StaleShopKeys, record_delivery, verify_delivery
 from app.shopify.errors import ShopifyDataError
 from app.shopify.webhooks import parse_webhook_headers
-from app.webhooks import bp, capped_body
+from app.webhooks import bp, capped_body, too_large
 from jobs.intake import process_webhook_delivery
 
 log = logging.getLogger(__name__)
 
 SHOPIFY_WEBHOOK_PATH = "/webhooks/shopify"
-
-
-def too_large(limit: int) -> tuple[int, dict]:
-    """The 413 answer for a body over `limit` bytes."""
-    return 413, {"error": f"body larger than {limit} bytes"}
 
 
 def receive_delivery(headers: Mapping[str, str], body: bytes) -> tuple[int, dict]:
@@ -50,5 +45,5 @@ def shopify_webhook():
     fast path answers before Flask is reached; this view serves the in-process configuration."""
     limit = current_app.config["WEBHOOK_MAX_BYTES"]
     body = capped_body(limit)
-    status, answer = too_large(limit) if body is None else receive_delivery(request.headers, body)
+    status, answer = (413, too_large(limit)) if body is None else receive_delivery(request.headers, body)
     return jsonify(answer), status

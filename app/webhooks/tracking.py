@@ -13,7 +13,7 @@ from flask import current_app, jsonify, request
 from app.extensions import db
 from app.services.tracking import credentials_of, find_connection, record_events
 from app.tracking import DeliveryRefused, adapter_for
-from app.webhooks import bp, capped_body
+from app.webhooks import bp, capped_body, too_large
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def tracking_webhook(provider: str, token: str):
     limit = current_app.config.get("TRACKING_WEBHOOK_MAX_BYTES", DEFAULT_MAX_BYTES)
     body = capped_body(limit)
     if body is None:
-        return jsonify(error=f"body larger than {limit} bytes"), 413
+        return jsonify(too_large(limit)), 413
     try:
         adapter.verify(request.headers, body, credentials_of(connection))
         events = adapter.parse(body)
