@@ -64,9 +64,31 @@ class _offset:
         return self.make_request(self.base + index, n)
 
 
+def cpu_times() -> list[int] | None:
+    """The machine's CPU time counters (jiffies: user, nice, system, idle, iowait, irq, softirq,
+    steal, ...) from /proc/stat, or None where there is no /proc."""
+    try:
+        with open("/proc/stat") as stat:
+            return [int(field) for field in stat.readline().split()[1:]]
+    except OSError:
+        return None
+
+
+def steal_share(before: list[int] | None, after: list[int] | None) -> float | None:
+    """The share of CPU time the hypervisor gave to other guests between two `cpu_times()`.
+    On a shared virtual machine this, not the code, decides the latency tail: while a vCPU is
+    stolen nothing runs, and every request that arrives meanwhile queues."""
+    if not before or not after or len(before) < 8:
+        return None
+    deltas = [b - a for a, b in zip(before, after)]
+    total = sum(deltas[:8])
+    return deltas[7] / total if total else 0.0
+
+
 def open_loop(url, make_request, rate=200.0, seconds=5.0, connections=8):
-    """Send `rate` requests per second on a fixed schedule; returns latency percentiles (ms).
-    Latency is measured from the scheduled send time, so a stalled server cannot hide queueing."""
+    """Send `rate` requests per second on a fixed schedule; returns latency percentiles (ms) and
+    the CPU steal share during the run. Latency is measured from the scheduled send time, so a
+    stalled server cannot hide queueing."""
     parts = urlsplit(url)
     total = int(rate * seconds)
     start = time.perf_counter() + 0.2
@@ -99,14 +121,17 @@ def open_loop(url, make_request, rate=200.0, seconds=5.0, connections=8):
         conn.close()
 
     threads = [threading.Thread(target=loop, args=(c,)) for c in range(connections)]
+    before = cpu_times()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    steal = steal_share(before, cpu_times())
     latencies.sort()
 
     def pct(p):
         return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))]
 
     return {"p50": pct(50), "p95": pct(95), "p99": pct(99), "max": latencies[-1],
-            "mean": statistics.fmean(latencies), "sent": total, "errors": errors[0]}
+            "mean": statistics.fmean(latencies), "sent": total, "errors": errors[0],
+            "steal": steal}
