@@ -16,7 +16,7 @@ import uuid
 from pathlib import Path
 
 from bench import RequirementNotMet
-from bench.loadgen import closed_loop, open_loop
+from bench.loadgen import closed_loop, format_share, open_loop
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/boomerang_bench")
@@ -126,11 +126,6 @@ def start_gunicorn(env: dict, workers: int = 2, threads: int = 4):
     return process, url
 
 
-def _percent(share: float | None) -> str:
-    """A steal share for printing ("n/a" where the machine does not report one)."""
-    return "n/a" if share is None else f"{share * 100:.1f}%"
-
-
 def _median_or_none(values: list) -> float | None:
     known = [v for v in values if v is not None]
     return statistics.median(known) if known else None
@@ -161,8 +156,8 @@ def run(smoke: bool = False) -> dict:
             latencies.append(open_loop(url, SignedDelivery(), rate=200, seconds=rate_seconds))
             noop_latencies.append(open_loop(url, NoOp(), rate=200, seconds=rate_seconds))
             print(f"  latency round {number}: intake p99 {latencies[-1]['p99']:.1f} ms"
-                  f" (steal {_percent(latencies[-1]['steal'])}), no-op p99 {noop_latencies[-1]['p99']:.1f} ms"
-                  f" (steal {_percent(noop_latencies[-1]['steal'])})")
+                  f" (steal {format_share(latencies[-1]['steal'])}), no-op p99 {noop_latencies[-1]['p99']:.1f} ms"
+                  f" (steal {format_share(noop_latencies[-1]['steal'])})")
     finally:
         process.terminate()
         process.wait(10)
@@ -181,7 +176,7 @@ def run(smoke: bool = False) -> dict:
           f" -> ratio {figures['ratio_median']:.2f} (need >= 0.25; medians of {rounds})")
     print(f"intake at 200 req/s: p50 {figures['p50_ms_median']:.1f} ms, p99 {figures['p99_ms_median']:.1f} ms"
           f" (need p99 < 25 ms), errors {figures['errors_at_200rps']}; no-op p99 {figures['noop_p99_ms_median']:.1f} ms;"
-          f" medians of {latency_rounds}; CPU steal {_percent(figures['steal_median'])}")
+          f" medians of {latency_rounds}; CPU steal {format_share(figures['steal_median'])}")
     print(f"intake p99 over the no-op's, round by round: {figures['p99_added_ms_median']:+.1f} ms (median)")
     missed = []
     if figures["ratio_median"] < 0.25:

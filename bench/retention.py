@@ -11,8 +11,8 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from bench import RequirementNotMet
-from bench.intake import PG_URL, ROOT, SignedDelivery, _env, _percent, prepare_database, start_gunicorn
-from bench.loadgen import open_loop
+from bench.intake import PG_URL, ROOT, SignedDelivery, _env, prepare_database, start_gunicorn
+from bench.loadgen import format_share, open_loop
 
 
 def seed_expired_orders(count: int) -> int:
@@ -67,9 +67,9 @@ def run(smoke: bool = False) -> dict:
                "purge_rate": int(deleted) / float(elapsed), "intake_p99_baseline_ms": baseline["p99"],
                "intake_p99_during_purge_ms_worst_window": p99_during,
                "intake_p99_during_purge_ms_median_window": statistics.median(d["p99"] for d in during)}
-    print(f"retention: windows during the purge: " + ", ".join(
-        f"p99 {d['p99']:.1f} ms (steal {_percent(d['steal'])})" for d in during)
-          + f"; alone: steal {_percent(baseline['steal'])}")
+    print("retention: windows during the purge: " + ", ".join(
+        f"p99 {d['p99']:.1f} ms (steal {format_share(d['steal'])})" for d in during)
+          + f"; alone: steal {format_share(baseline['steal'])}")
     print(f"retention: purged {deleted} orders in {float(elapsed):.1f}s ({figures['purge_rate']:.0f}/s)")
     print(f"retention: intake p99 at 200 req/s: {baseline['p99']:.1f} ms alone, "
           f"{p99_during:.1f} ms worst {seconds:.0f}s window during the purge (need < 50 ms); "
