@@ -23,13 +23,12 @@ PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 SHOP = "bench-store.myshopify.com"
 SECRET = "shpss_bench_secret"
-FIXTURE = ROOT.parent / "shared" / "fixtures" / "shopify" / "webhook_orders_create_docs_2026-04.metadata.json"
+# A real orders/create body (Shopify's documented example for 2026-04; source note beside it).
+FIXTURE = ROOT / "tests" / "fixtures" / "shopify" / "webhook_orders_create_docs_2026-04.metadata.json"
 
 
 def _order_body() -> bytes:
-    if FIXTURE.exists():
-        return json.dumps(json.loads(FIXTURE.read_text())["response"]).encode()
-    return json.dumps({"id": 1, "name": "#1", "line_items": [{"id": i} for i in range(5)]}).encode()
+    return json.dumps(json.loads(FIXTURE.read_text())["response"]).encode()
 
 
 BODY = _order_body()

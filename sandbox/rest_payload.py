@@ -1,7 +1,7 @@
 """REST-style JSON bodies for webhooks (orders/create, orders/updated, app/uninstalled).
 
 Key set and JSON types follow Shopify's documented 2026-04 example bodies in
-``shared/fixtures/shopify/webhook_*_docs_2026-04.metadata.json`` (a test proves
+``tests/fixtures/shopify/webhook_*_docs_2026-04.metadata.json`` (a test proves
 it recursively).  Protected customer data is nulled when the shop says so.
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Webhook delivery: signing, a background delivery thread, retries and removal.
 
-Shopify's rules (shared/reference/shopify-api.md §1): POST the raw JSON body
+Shopify's rules (docs/reference/shopify-api.md §1): POST the raw JSON body
 with X-Shopify-* headers, HMAC-SHA256 of the body keyed with the app's client
 secret (base64); 2xx is success, anything else (redirects included) or >5 s is
 a failure; 8 retries with backoff, and a subscription created through the API

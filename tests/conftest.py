@@ -25,7 +25,6 @@ from app.services.intake import forget_shop_keys
 pytest_plugins = ["tests.support.e2e", "tests.sandbox_fixtures"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SHARED_FIXTURES = PROJECT_ROOT.parent / "shared" / "fixtures"
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
 

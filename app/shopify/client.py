@@ -1,6 +1,6 @@
 """GraphQL Admin API client over ``requests``: pacing, retries and typed errors.
 
-Facts this follows (see shared/reference/shopify-api.md §3, §6):
+Facts this follows (see docs/reference/shopify-api.md §3, §6):
 - Endpoint ``/admin/api/{version}/graphql.json``, header ``X-Shopify-Access-Token``.
 - Cost-based leaky bucket per app+store: every response carries ``extensions.cost`` with
   ``requestedQueryCost`` and ``throttleStatus {maximumAvailable, currentlyAvailable, restoreRate}``.

@@ -11,17 +11,17 @@ from app.extensions import db
 from app.models import Account, Order, OutboxEmail, Return, WebhookDelivery
 from app.services.deliveries import process_delivery
 from jobs.intake import sweep_unprocessed_deliveries
-from tests.conftest import REDIS_URL, SHARED_FIXTURES, make_test_app, rolled_back
+from tests.conftest import REDIS_URL, make_test_app, rolled_back
 from tests.factories import make_account, make_order
+from tests.fixture_files import shopify_json
 from tests.support.shopify_webhooks import SECRET, post_webhook
 
 SHOP = "acme-outdoor.myshopify.com"
-ORDER = json.loads((SHARED_FIXTURES / "shopify" / "webhook_orders_create_docs_2026-04.metadata.json")
-                   .read_text())["response"]
+ORDER = shopify_json("webhook_orders_create_docs_2026-04.metadata.json")["response"]
 
 
 def metadata_body(topic_file):
-    return json.loads((SHARED_FIXTURES / "shopify" / topic_file).read_text())["response"]
+    return shopify_json(topic_file)["response"]
 
 
 def count(model):

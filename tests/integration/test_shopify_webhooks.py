@@ -10,15 +10,15 @@ from app.crypto import encrypt_secret
 from app.extensions import db
 from app.models import Order, WebhookDelivery
 from app.services.intake import intake_engine
-from tests.conftest import SHARED_FIXTURES
 from tests.factories import make_account
+from tests.fixture_files import shopify_json
 from tests.support.shopify_webhooks import SECRET, post_webhook, signed_headers
 
 SHOP = "acme-outdoor.myshopify.com"
 
 
 def fixture_body(name, key):
-    return json.loads((SHARED_FIXTURES / "shopify" / name).read_text())[key]
+    return shopify_json(name)[key]
 
 
 # (fixture, key, expected facts) — the values are read off the real payloads.
@@ -72,7 +72,7 @@ def test_every_real_order_fixture_is_stored_with_the_right_facts(account, client
 def test_the_real_dev_store_capture_is_accepted_and_kept(account, client, drain_jobs):
     """A partial body (the capture lacks name and totals) is stored as a delivery; with no API
     access the order waits for the Admin API or reconciliation instead of being half-written."""
-    body = json.loads((SHARED_FIXTURES / "shopify" / "order_webhook_real_devstore_NIO_5361640702167.json").read_text())
+    body = shopify_json("order_webhook_real_devstore_NIO_5361640702167.json")
     assert post_webhook(client, body, SHOP).status_code == 200
     drain_jobs()
     assert count(WebhookDelivery) == 1

@@ -11,12 +11,11 @@ from app.crypto import decrypt_secret, encrypt_secret
 from app.extensions import db
 from app.models import Return, ReturnEvent, TrackingEvent
 from app.services.tracking import apply_parked_events_for, attach_parked_event
-from tests.conftest import SHARED_FIXTURES
 from tests.factories import make_account
+from tests.fixture_files import CARRIERS
 from tests.support.tracking import (aftership_headers, connect, generic_event, generic_headers, path_of,
                                     return_with_tracking, send_generic, shippo_body)
 
-CARRIERS = SHARED_FIXTURES / "carriers"
 NUMBER = "1Z999AA10123456784"
 
 

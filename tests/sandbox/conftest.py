@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import threading
-from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -12,7 +11,6 @@ from sandbox import create_app
 from sandbox.clock import VirtualClock
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "shopify"
 SHOP = "demo.myshopify.com"
 START = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 

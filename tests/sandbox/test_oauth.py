@@ -12,7 +12,9 @@ import requests
 
 from sandbox.oauth import query_hmac
 
-from .conftest import SHARED, SHOP, gql
+from tests.fixture_files import shopify_json
+
+from .conftest import SHOP, gql
 
 
 def verify_callback(secret: str, query: dict) -> bool:
@@ -23,8 +25,7 @@ def verify_callback(secret: str, query: dict) -> bool:
                                given)
 
 
-@pytest.mark.parametrize("vec", json.loads((SHARED / "hmac_vectors.json").read_text())
-                         ["oauth_query_vectors"], ids=lambda v: v["id"])
+@pytest.mark.parametrize("vec", shopify_json("hmac_vectors.json")["oauth_query_vectors"], ids=lambda v: v["id"])
 def test_query_hmac_matches_published_vectors(vec):
     params = vec.get("params") or dict(p.split("=", 1) for p in vec["message"].split("&"))
     assert query_hmac(vec["secret"], params) == vec["expected_hex"]

@@ -1,7 +1,6 @@
-"""The served schema is a proven subset of Shopify's real 2025-04 Admin schema."""
+"""The served schema is a proven subset of Shopify's real 2026-04 Admin schema, with nothing added."""
 from __future__ import annotations
 
-import time
 
 import pytest
 from graphql import (GraphQLEnumType, GraphQLInputObjectType, GraphQLInterfaceType,
@@ -9,17 +8,12 @@ from graphql import (GraphQLEnumType, GraphQLInputObjectType, GraphQLInterfaceTy
 
 from sandbox.schema_subset import SERVED_SDL, generate_sdl, load_served_sdl
 
-from .conftest import SHARED
-
-REAL_SDL = SHARED / "admin-2025-04.schema.graphql"
-# The only allowed differences, each a documented later change (see ADDITIONS' comments).
-ALLOWED_EXTRA_FIELDS = {("WebhookSubscriptionInput", "uri"): "String"}
-ALLOWED_EXTRA_DIRECTIVES = {"idempotent"}
+from tests.fixture_files import ADMIN_SCHEMA_SDL, admin_schema_sdl
 
 
 @pytest.fixture(scope="module")
 def real():
-    return build_schema(REAL_SDL.read_text())
+    return build_schema(admin_schema_sdl())
 
 
 @pytest.fixture(scope="module")
@@ -39,11 +33,6 @@ def subset_problems(served, real) -> list[str]:
             continue
         if isinstance(t, (GraphQLObjectType, GraphQLInterfaceType, GraphQLInputObjectType)):
             for fname, f in t.fields.items():
-                extra = ALLOWED_EXTRA_FIELDS.get((name, fname))
-                if extra is not None:
-                    if str(f.type) != extra or fname in r.fields:
-                        problems.append(f"addition {name}.{fname} is not as documented")
-                    continue
                 rf = r.fields.get(fname)
                 if rf is None or str(rf.type) != str(f.type):
                     problems.append(f"field {name}.{fname}: {f.type} vs {rf and rf.type}")
@@ -70,7 +59,7 @@ def subset_problems(served, real) -> list[str]:
             problems.append(f"scalar {name}")
     real_dirs = {d.name for d in real.directives}
     for d in served.directives:
-        if d.name not in real_dirs and d.name not in ALLOWED_EXTRA_DIRECTIVES:
+        if d.name not in real_dirs:
             problems.append(f"directive @{d.name}")
     if served.query_type.name != real.query_type.name:
         problems.append("query root name")
@@ -83,10 +72,11 @@ def test_served_schema_is_a_subset_of_the_real_one(served, real):
     assert subset_problems(served, real) == []
 
 
-def test_the_two_documented_additions_are_served(served):
+def test_shopifys_own_keyed_mutation_directive_and_webhook_uri_are_served(served, real):
     assert "uri" in served.type_map["WebhookSubscriptionInput"].fields
     idem = served.get_directive("idempotent")
     assert idem is not None and str(idem.args["key"].type) == "String!"
+    assert real.get_directive("idempotent") is not None  # Shopify's, not ours
 
 
 def test_the_check_catches_an_invented_field_and_a_wrong_type(real):
@@ -97,4 +87,4 @@ def test_the_check_catches_an_invented_field_and_a_wrong_type(real):
 
 
 def test_served_file_is_what_the_generator_produces():
-    assert generate_sdl(str(REAL_SDL)) == open(SERVED_SDL, encoding="utf-8").read()
+    assert generate_sdl(str(ADMIN_SCHEMA_SDL)) == open(SERVED_SDL, encoding="utf-8").read()

@@ -11,7 +11,9 @@ import requests
 
 from sandbox.rest_payload import order_payload
 
-from .conftest import SHARED, SHOP, gql
+from tests.fixture_files import shopify_json
+
+from .conftest import SHOP, gql
 
 SUBSCRIBE = """mutation($topic: WebhookSubscriptionTopic!, $uri: String!) {
   webhookSubscriptionCreate(topic: $topic, webhookSubscription: {uri: $uri, format: JSON}) {
@@ -48,8 +50,7 @@ def type_mismatches(expected, actual, path="$", nullable=()):
 
 
 def fixture_body():
-    return json.loads((SHARED / "webhook_orders_create_docs_2026-04.metadata.json")
-                      .read_text())["response"]
+    return shopify_json("webhook_orders_create_docs_2026-04.metadata.json")["response"]
 
 
 def test_orders_create_body_has_every_documented_key_with_same_types(store, shop):

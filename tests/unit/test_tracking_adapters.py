@@ -5,20 +5,19 @@ import hashlib
 import hmac
 import json
 import time
-from pathlib import Path
 
 import pytest
 from werkzeug.datastructures import Headers
 
 from app.domain import tracking as T
 from app.tracking import ADAPTERS, Credentials, DeliveryRefused, SignatureInvalid, StaleDelivery
+from tests.fixture_files import carrier_bytes
 
-CARRIERS = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "carriers"
 generic, aftership, easypost, seko = (ADAPTERS[n] for n in ("generic", "aftership", "easypost", "seko"))
 
 
 def fixture(name) -> bytes:
-    return (CARRIERS / name).read_bytes()
+    return carrier_bytes(name)
 
 
 def first_scan(events):

@@ -2,16 +2,15 @@
 and the Shippo rows of reference/tracking-providers.md §2. No app, no database."""
 import copy
 import json
-from pathlib import Path
 
 import pytest
 
 from app.domain import tracking as T
 from app.tracking import ADAPTERS, Credentials, DeliveryRefused
+from tests.fixture_files import carrier_bytes
 from tests.support.tracking import shippo_body
 
-CARRIERS = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "carriers"
-TRACK = json.loads((CARRIERS / "shippo_track_object_usps_2016.json").read_bytes())
+TRACK = json.loads(carrier_bytes("shippo_track_object_usps_2016.json"))
 NUMBER = "9205590164917337534322"
 shippo = ADAPTERS["shippo"]
 

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from app.shopify import errors as E
 from app.shopify import issuing as I
+from tests.fixture_files import shopify_json
 
 from .conftest import ALL_SCOPES, SHOP, Shop
 
-FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "shopify"
 ISSUING_SCOPES = ALL_SCOPES + ["write_gift_cards", "write_draft_orders", "write_inventory",
                                "read_locations"]
 
@@ -42,10 +41,10 @@ def order(shop, control):
 def test_refund_fixture_shapes_match_what_the_client_reads():
     # Shopify's REST calculate answer: the suggested transaction points at its parent and
     # carries the gateway, like SuggestedOrderTransaction does in GraphQL.
-    calc = json.loads((FIXTURES / "refund_calculate_rest_response.json").read_text())
+    calc = shopify_json("refund_calculate_rest_response.json")
     tx = calc["refund"]["transactions"][0]
     assert tx["kind"] == "suggested_refund" and {"parent_id", "amount", "gateway"} <= set(tx)
-    refund = json.loads((FIXTURES / "refund_rest_response.json").read_text())["refund"]
+    refund = shopify_json("refund_rest_response.json")["refund"]
     assert {"note", "refund_line_items", "transactions"} <= set(refund)
 
 

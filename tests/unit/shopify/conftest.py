@@ -1,18 +1,16 @@
 """Fixtures for the Shopify client tests: a stub server, a virtual clock, a client wired to both."""
-import json
-from pathlib import Path
-
 import pytest
 
 from app.shopify.client import ShopifyClient
+from tests.fixture_files import shopify_json
 from tests.unit.shopify.stub import FakeClock, StubServer
 
-FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "shopify"
 SHOP = "demo.myshopify.com"
 
 
 def load_fixture(name: str):
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    """A Shopify fixture, parsed."""
+    return shopify_json(name)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import pytest
 from app.shopify import bulk
 from app.shopify import errors as E
 from app.shopify.mapping import order_from_graphql
-from app.shopify.schema import validation_errors
+from tests.support.shopify_schema import validation_errors
 from tests.unit.shopify.stub import Reply, graphql
 from tests.unit.shopify.test_mapping import GRAPHQL_ORDER_1001
 
