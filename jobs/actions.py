@@ -1,26 +1,27 @@
 """Return-action jobs: issue one item in Shopify, restock one item, close a selection of returns,
 and the sweeper that re-queues whatever a dead worker or a lost enqueue left behind."""
 from app.extensions import db
+from app.queue import SPECS
 from jobs.queue import job
 
 
 def _issuing():
     # Imported when a job runs: the workflow imports this module to queue jobs, and issuing
     # pulls in the whole Shopify client.
-    from app.services import issuing
+    from app.services import legacy_issuing as issuing
 
     return issuing
 
 
 # Retries start after the issuing lease (120 s by default): a retry of an item left ISSUING
 # reconciles with Shopify first and must not find the lease still held by its own failed try.
-@job(queue="actions", timeout=180, retry_intervals=(150, 600, 1800))
+@job(**SPECS["jobs.actions.issue_item"].options)
 def issue_item(item_id: int) -> str:
     """Issue one return item in Shopify exactly once; safe to run twice or at once."""
     return _issuing().issue_item(item_id)
 
 
-@job(queue="actions", timeout=120, retry_intervals=(60, 300, 1800))
+@job(**SPECS["jobs.actions.restock_item"].options)
 def restock_item(item_id: int) -> str:
     """Restock a first-scan refund's items once the return is received; safe to run twice."""
     return _issuing().restock_item(item_id)

@@ -9,30 +9,22 @@ Jobs take ids, never ORM objects or secrets, and every job is written so a secon
 nothing.
 """
 import functools
+import importlib
 import logging
 import os
 import re
 import queue as queue_module
 import threading
-from dataclasses import dataclass
 
 from flask import Flask, current_app, g, has_app_context, has_request_context
+
+from app.queue import JobSpec
 
 log = logging.getLogger(__name__)
 
 _running = threading.local()  # in-process: jobs queued by the job now running
 QUEUES = ("default", "intake", "imports", "actions", "maintenance")
 _JOB_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    """How one kind of job is queued."""
-
-    name: str
-    queue: str
-    timeout: int
-    retry_intervals: tuple[int, ...]
 
 
 def job(queue: str = "default", timeout: int = 180, retry_intervals: tuple[int, ...] = (10, 60, 300)):
@@ -116,8 +108,10 @@ class RQBackend:
         # trip instead of two (a unique job's atomic script still goes on its own).
         pipeline = self.connection.pipeline()
         try:
+            # A job named by app code goes to RQ as its dotted path, imported by the worker.
+            target = spec.name if isinstance(job_func, _NamedJob) else job_func
             job = self.queue(spec.queue).enqueue(
-                job_func, *args, job_id=job_id, unique=unique,
+                target, *args, job_id=job_id, unique=unique,
                 job_timeout=spec.timeout, retry=retry, failure_ttl=self.failure_ttl,
                 description=f"{spec.name}{args}", pipeline=pipeline,
             )
@@ -126,6 +120,10 @@ class RQBackend:
         except DuplicateJobError:
             # The same job is already waiting; it will do this work.
             return None
+
+    def enqueue_spec(self, spec: JobSpec, args, job_id, unique):
+        """Queue a job by its name: the worker imports it when it runs (app code never does)."""
+        return self.enqueue(_NamedJob(spec), args, job_id, unique)
 
 
 class InProcessBackend:
@@ -166,6 +164,10 @@ class InProcessBackend:
         if self._work is not None:
             self._work.join()
 
+    def enqueue_spec(self, spec: JobSpec, args, job_id, unique):
+        """Run a job named by its dotted path, found when it runs (as a worker would)."""
+        return self.enqueue(_NamedJob(spec), args, job_id, unique)
+
     def enqueue(self, job_func, args, job_id, unique):
         if has_request_context():
             # Keep the request fast: run once the response has gone out (see _run_deferred).
@@ -175,6 +177,18 @@ class InProcessBackend:
         else:
             run_safely(self.app, job_func, args)
         return None
+
+
+class _NamedJob:
+    """A job known by its name: RQ is given the dotted path (it imports the function in the
+    worker); run in-process, the function is imported at that moment."""
+
+    def __init__(self, spec: JobSpec):
+        self.spec = spec
+
+    def __call__(self, *args):
+        module, _, attribute = self.spec.name.rpartition(".")
+        return getattr(importlib.import_module(module), attribute)(*args)
 
 
 def run_safely(app: Flask, job_func, args) -> None:

@@ -4,13 +4,14 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Return, ReturnEvent
+from app.queue import SPECS
 from app.services.rules import decide_return
 from jobs.queue import job
 
 PENDING_KIND = "rules_pending"
 
 
-@job(queue="default", timeout=120, retry_intervals=(10, 60, 300))
+@job(**SPECS["jobs.rules.match_return_rules"].options)
 def match_return_rules(return_id: int) -> str:
     """Tell the shopper (once) that the rules decide, then decide each undecided item with the
     account's rules (`decide_return` leaves decided items alone); safe to run twice."""

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from croniter import croniter
 from flask import Flask
 
-from jobs import actions, intake, maintenance, reconcile
+from jobs import actions, intake, maintenance, reconcile, shopify_returns
 from jobs.queue import run_safely
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,8 @@ PERIODIC = [
     Periodic(intake.sweep_unprocessed_deliveries, "*/2 * * * *"),
     Periodic(reconcile.reconcile_all_accounts, "*/10 * * * *"),
     Periodic(actions.sweep_issuing, "*/2 * * * *"),
+    Periodic(shopify_returns.sweep_shopify_returns, "*/2 * * * *"),
+    Periodic(shopify_returns.follow_refunds, "*/15 * * * *"),
 ]
 
 

@@ -114,7 +114,7 @@ class ReturnActionForm(FlaskForm):
                                validators=[InputRequired("Choose when the options are issued.")])
     restock_location_id = SelectField("Restock at", choices=[("", "Shop's default location")],
                                       validate_choice=False)
-    restock_on_refund = BooleanField("Restock the items when refunding them")
+    restock_returned_units = BooleanField("Put returned items back into stock (refunds, credit notes and exchanges)")
 
     def validate_restock_location_id(self, field):
         # The posted id must be one of the listed locations (the view fills the list from Shopify);

@@ -145,7 +145,7 @@ def returns_settings():
 def _action_form(account, **kwargs) -> ReturnActionForm:
     return ReturnActionForm(data={"return_action": account.return_action,
                                   "restock_location_id": str(account.restock_location_id or ""),
-                                  "restock_on_refund": account.restock_on_refund}, **kwargs)
+                                  "restock_returned_units": account.restock_returned_units}, **kwargs)
 
 
 def _load_locations(account, form: ReturnActionForm) -> str | None:
@@ -189,7 +189,7 @@ def return_action_settings():
     if action_form.validate_on_submit():
         account.return_action = action_form.return_action.data
         account.restock_location_id = action_form.location_id()
-        account.restock_on_refund = action_form.restock_on_refund.data
+        account.restock_returned_units = action_form.restock_returned_units.data
         db.session.commit()
         flash("Return action saved.", "success")
         return redirect(url_for("dashboard.settings") + "#return-action", code=303)

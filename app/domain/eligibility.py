@@ -45,6 +45,10 @@ class LineFacts:
     refunded: int
     in_returns: int
     product_tags: tuple[str, ...] = ()
+    # Shopify's own returnable quantity (units in any Shopify return, ours or the merchant's, are
+    # not in it), when known; and our units not yet in a Shopify return, which it cannot know.
+    shopify_returnable: int | None = None
+    ours_outside_shopify: int = 0
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,9 @@ def line_eligibility(order: OrderFacts, line: LineFacts, policy: Policy, now: da
     if line.fulfilled <= 0:
         return Eligibility(0, Reason.NOT_FULFILLED)
     returnable = max(0, min(line.fulfilled, line.quantity) - line.refunded - line.in_returns)
+    if line.shopify_returnable is not None:
+        # Shopify is the authority: a return made in its admin takes units our count never saw.
+        returnable = min(returnable, max(0, line.shopify_returnable - line.ours_outside_shopify))
     if returnable == 0:
         return Eligibility(0, Reason.ALREADY_RETURNED)
     return Eligibility(returnable)

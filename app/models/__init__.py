@@ -6,6 +6,7 @@ from app.models.orders import Order, OrderLine
 from app.models.outbox import OutboxEmail
 from app.models.returns import Return, ReturnItem, ReturnEvent, ReturnStatus, ItemResolution
 from app.models.rules import Rule
+from app.models.shopify_returns import ShopifyCall, ShopifyReturn
 from app.models.webhooks import WebhookDelivery, TrackingEvent, TrackingConnection
 
 __all__ = [
@@ -16,5 +17,6 @@ __all__ = [
     "OutboxEmail",
     "Return", "ReturnItem", "ReturnEvent", "ReturnStatus", "ItemResolution",
     "Rule",
+    "ShopifyCall", "ShopifyReturn",
     "WebhookDelivery", "TrackingEvent", "TrackingConnection",
 ]

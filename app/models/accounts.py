@@ -1,6 +1,7 @@
 """The retailer's account (one per connected store) and the people who log into it."""
 import enum
 from datetime import datetime
+from decimal import Decimal
 
 from flask_login import UserMixin
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, true
@@ -8,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models._common import JSONType, UTCDateTime, utcnow
-from app.types import BigIntPK
+from app.types import BigIntPK, Money
 
 DEFAULT_RETURN_REASONS = [
     "Faulty",
@@ -87,7 +88,18 @@ class Account(db.Model):
     return_action: Mapped[str] = mapped_column(String(32), default=ReturnAction.PROCESSING.value)
     # Where returned items go back into stock (a Shopify location id), and whether refunds restock.
     restock_location_id: Mapped[int | None] = mapped_column(BigInteger)
-    restock_on_refund: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Whether returned units go back into stock (every option: refund, credit note, exchange).
+    restock_returned_units: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Read from Shopify (the connect check, the settings page): whether store credit is possible
+    # (new customer accounts: docs/reference/shopify-returns.md §6.4) and the gift card limit.
+    customer_accounts_version: Mapped[str | None] = mapped_column(String(32))
+    gift_card_issue_limit: Mapped[Decimal | None] = mapped_column(Money)
+    # Exchanges as Shopify exchanges (default) or as a separate $0 order.
+    exchange_mode: Mapped[str] = mapped_column(String(16), default="shopify", server_default="shopify")
+    # Who tells the shopper that money or credit was issued: Shopify ("shopify") or our email.
+    issued_notice: Mapped[str] = mapped_column(String(16), default="shopify", server_default="shopify")
+    # Shopify's return reason definition ids by handle (they differ per shop), read once.
+    return_reason_definitions: Mapped[dict | None] = mapped_column(JSONType)
     return_window_days: Mapped[int] = mapped_column(Integer, default=30)
     order_storage_months: Mapped[int] = mapped_column(Integer, default=3)
     initial_import_days: Mapped[int] = mapped_column(Integer, default=30)

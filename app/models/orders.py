@@ -75,6 +75,10 @@ class OrderLine(db.Model):
     discounted_unit_price: Mapped[Decimal] = mapped_column(Money)
     fulfilled_quantity: Mapped[int] = mapped_column(Integer, default=0)
     refunded_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    # Units Shopify still lets a return take (returnableFulfillments, summed over the line's
+    # fulfillment line items); None until first read. Units of ours already in a Shopify return
+    # are not in it, so eligibility subtracts only ours not yet sent (app.services.returns).
+    returnable_quantity: Mapped[int | None] = mapped_column(Integer)
     image_url: Mapped[str | None] = mapped_column(Text)
 
     order: Mapped[Order] = relationship(back_populates="lines")

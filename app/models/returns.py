@@ -56,6 +56,10 @@ class Return(db.Model):
     order_name: Mapped[str] = mapped_column(String(64))
     customer_email: Mapped[str | None] = mapped_column(String(254))
     customer_name: Mapped[str | None] = mapped_column(String(255))
+    # Snapshots of the order (which may be purged first): the customer a credit goes to, and the
+    # payment's status (staff are warned about returns on orders only authorised).
+    customer_shopify_id: Mapped[int | None] = mapped_column(BigInteger)
+    payment_status: Mapped[str | None] = mapped_column(String(32))
     shipping_address: Mapped[dict | None] = mapped_column(JSONType)
     currency: Mapped[str] = mapped_column(String(3))
     tracking_number: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -120,6 +124,9 @@ class ReturnItem(db.Model):
 
     # Created once, carried by the one Shopify call that issues this item.
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The variables of the item's first keyed request (refundCreate, inventoryAdjustQuantities):
+    # Shopify refuses one key with other variables, so a retry resends these verbatim.
+    keyed_input: Mapped[dict | None] = mapped_column(JSONType)
     issuing_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     issued_amount: Mapped[Decimal | None] = mapped_column(Money)
@@ -136,6 +143,27 @@ class ReturnItem(db.Model):
     # are restocked once the return is received: PENDING → DONE (or FAILED with the reason).
     restock_state: Mapped[str | None] = mapped_column(String(16))
     restocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    # --- issuing through Shopify returns (app.domain.issuing) ---
+    issuing_method: Mapped[str] = mapped_column(String(16), default="returns", server_default="returns")
+    shopify_return_ref_id: Mapped[int | None] = mapped_column(
+        ForeignKey("shopify_returns.id", ondelete="SET NULL"), index=True)
+    # Where the item's units sit in Shopify: [{"fli", "qty", "rli", "rfoli", "location"}], one per
+    # fulfillment line item the quantity was spread over.
+    shopify_lines: Mapped[list | None] = mapped_column(JSONType)
+    # One exchange line of quantity 1 per exchanged unit.
+    exchange_line_ids: Mapped[list | None] = mapped_column(JSONType)
+    exchange_variant_price: Mapped[Decimal | None] = mapped_column(Money)
+    # The processing call that issued (or is issuing) the item.
+    process_call_id: Mapped[int | None] = mapped_column(ForeignKey("shopify_calls.id", ondelete="SET NULL"))
+    credit_method: Mapped[str | None] = mapped_column(String(16))
+    refund_state: Mapped[str | None] = mapped_column(String(16))
+    refund_error: Mapped[str | None] = mapped_column(Text)
+    # A refund staff made outside Shopify and recorded here (who, how much, how, when).
+    outside_refund_amount: Mapped[Decimal | None] = mapped_column(Money)
+    outside_refund_method: Mapped[str | None] = mapped_column(String(120))
+    outside_refund_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    outside_refund_by: Mapped[str | None] = mapped_column(String(254))
 
     return_: Mapped[Return] = relationship(back_populates="items")
 

@@ -18,6 +18,7 @@ from app.domain.returns import STATUS_LABELS
 from app.portal.status import compose_confirmation, customer_events, item_outcome, timeline
 from app.portal.variants import VariantsUnavailable, live_variants
 from app.services import returns as service
+from app.services import shopify_returns
 from app.services.return_workflow import cancel_return
 
 NOT_FOUND = ("We could not find that order. Check the order number (it is in your order confirmation "
@@ -156,6 +157,8 @@ def submit(slug: str):
     posted_order = request.form.get("order_id", "")
     if posted_order != str(order.id):
         return _refused(account, "That order does not belong to this session, so nothing was sent.")
+    # Shopify's returnable units, read fresh (a merchant may have returned some in Shopify since).
+    shopify_returns.refresh_returnable_now(account, order)
     try:
         ret, _created = service.create_return(
             account, order.id, selections, request.form.get("submission_token", ""),

@@ -14,16 +14,22 @@ from datetime import datetime, timezone
 from sqlalchemy import select, update
 
 from app.domain import returns as states
+from app.domain.issuing import ExchangeMode, IssuingMethod, ShopifyReturnStatus
 from app.extensions import db
-from app.models import Account, BulkAction, ItemResolution, Return, ReturnItem
+from app.models import Account, BulkAction, ItemResolution, Return, ReturnItem, ShopifyReturn
+from app.queue import enqueue
+from app.services.return_settlement import return_is_processed_in_shopify
 from app.services.returns import (CREDIT, EXCHANGE, OPTION_LABELS, REFUND, ReturnRefused, add_event,
                                   store_tracking)
+from app.services.shopify_returns import queue_for_return
 
 # The timestamp column each status stamps when the return enters it.
 STATUS_STAMPS = {states.IN_TRANSIT: "in_transit_at", states.RECEIVED: "received_at",
                  states.PROCESSED: "processed_at", states.CLOSED: "closed_at",
                  states.CANCELLED: "cancelled_at"}
 ACTION_LABELS = {"first_scan": "first carrier scan", "processing": "processing", "manual": "close"}
+# Items still on the method before Shopify returns finish on it (jobs/actions.py).
+LEGACY_ISSUE, LEGACY_RESTOCK = "jobs.actions.issue_item", "jobs.actions.restock_item"
 BULK_CLOSE_MAX = 5_000
 
 
@@ -59,7 +65,9 @@ def move_return(ret: Return, target: str, actor: str | None, *, at: datetime | N
     db.session.refresh(ret)
     if target in (states.RECEIVED, states.PROCESSED, states.CLOSED):
         _queue_pending_restocks(ret)
-    fire_action_if_due(ret)
+    if not fire_action_if_due(ret):
+        # Receipt disposes of units processed at first scan; closing closes the Shopify returns.
+        queue_for_return(ret)
     return True
 
 
@@ -86,6 +94,10 @@ def cancel_return(ret: Return, actor: str | None, *, by_customer: bool = False) 
     if ret.action_triggered_at is not None:
         raise states.TransitionRefused("The return's options are already being issued; it can no longer "
                                        "be cancelled.")
+    if return_is_processed_in_shopify(ret):
+        # returnCancel works only before any work on the return (docs/reference/shopify-returns.md §6.7).
+        raise states.TransitionRefused("Shopify has already processed this return, and Shopify cancels a "
+                                       "return only before any work on it.")
     if by_customer and ret.status != states.OPEN:
         raise states.TransitionRefused("This return can no longer be cancelled online: it is on its way.")
     states.check_move(ret.status, states.CANCELLED)
@@ -102,6 +114,7 @@ def cancel_return(ret: Return, actor: str | None, *, by_customer: bool = False) 
     add_event(ret, "cancelled", "Return cancelled." if by_customer else "Return cancelled by staff.", actor, now=now)
     db.session.commit()
     db.session.refresh(ret)
+    queue_for_return(ret)  # its Shopify returns are cancelled too, so their units are returnable again
 
 
 def set_tracking_by_staff(ret: Return, raw_number: str, actor: str | None) -> str:
@@ -139,33 +152,33 @@ def fire_action_if_due(ret: Return) -> bool:
 
 
 def queue_issuing(ret: Return) -> int:
-    """Queue the issuing job of every DECIDED item of a return whose action has fired."""
-    from jobs.actions import issue_item
-
-    item_ids = db.session.scalars(select(ReturnItem.id).where(
-        ReturnItem.return_id == ret.id, ReturnItem.resolution == ItemResolution.DECIDED.value)).all()
+    """Queue what issues a return whose action has fired: its Shopify returns are processed
+    (app/services/shopify_returns.py); an item still on the old method gets its own job."""
+    legacy = db.session.scalars(select(ReturnItem.id).where(
+        ReturnItem.return_id == ret.id, ReturnItem.resolution == ItemResolution.DECIDED.value,
+        ReturnItem.issuing_method == IssuingMethod.LEGACY.value)).all()
     # End the read transaction first: an in-process job may run at once, on another connection
     # that must be able to write (SQLite would wait on our read lock).
     db.session.commit()
-    for item_id in item_ids:
-        issue_item.enqueue(item_id)
-    return len(item_ids)
+    for item_id in legacy:
+        enqueue(LEGACY_ISSUE, item_id)
+    return queue_for_return(ret) + len(legacy)
 
 
 def _queue_pending_restocks(ret: Return) -> None:
-    from jobs.actions import restock_item
-
+    """Restocks still waiting on the old method (items issued before Shopify returns)."""
     item_ids = db.session.scalars(select(ReturnItem.id).where(
-        ReturnItem.return_id == ret.id, ReturnItem.restock_state == "PENDING")).all()
+        ReturnItem.return_id == ret.id, ReturnItem.restock_state == "PENDING",
+        ReturnItem.issuing_method == IssuingMethod.LEGACY.value)).all()
     db.session.commit()
     for item_id in item_ids:
-        restock_item.enqueue(item_id)
+        enqueue(LEGACY_RESTOCK, item_id)
 
 
 # --- items decided or corrected by staff ------------------------------------------------------------
 
 def decide_item(item: ReturnItem, option: str, actor: str | None, *, variant_id: int | None = None,
-                variant_title: str | None = None) -> None:
+                variant_title: str | None = None, variant_price=None) -> None:
     """Staff decide an item nothing automated (UNDECIDED or NO_ACTION), or switch a FAILED one
     to another option. If the return action has already fired, the item is issued right away."""
     db.session.refresh(item)
@@ -180,12 +193,15 @@ def decide_item(item: ReturnItem, option: str, actor: str | None, *, variant_id:
     if item.resolution not in allowed:
         raise states.TransitionRefused(f"{item.title} is already {item.resolution.lower()}; it cannot be "
                                        "decided again.")
+    _refuse_if_processed(item)
     values = dict(option=option, resolution=ItemResolution.DECIDED.value, failure_reason=None,
                   exchange_variant_id=variant_id if option == EXCHANGE else None,
-                  exchange_variant_title=variant_title if option == EXCHANGE else None)
+                  exchange_variant_title=variant_title if option == EXCHANGE else None,
+                  exchange_variant_price=variant_price if option == EXCHANGE else None, refund_state=None)
     if item.resolution == ItemResolution.FAILED.value and option != item.option:
         # A new option is a new Shopify write: it gets its own key and its own lookups.
         values.update(idempotency_key=None, shopify_draft_order_id=None)
+    values.update(_placement_after(item, option, variant_id))
     changed = db.session.execute(
         update(ReturnItem).where(ReturnItem.id == item.id, ReturnItem.resolution.in_(allowed))
         .values(**values).execution_options(synchronize_session=False)).rowcount
@@ -204,9 +220,12 @@ def retry_item(item: ReturnItem, actor: str | None) -> None:
     db.session.refresh(item)
     if item.resolution != ItemResolution.FAILED.value:
         raise states.TransitionRefused(f"{item.title} has not failed; there is nothing to retry.")
+    _refuse_if_processed(item)
+    values = dict(resolution=ItemResolution.DECIDED.value, refund_state=None)
+    values.update(_placement_after(item, item.option, item.exchange_variant_id))
     changed = db.session.execute(
         update(ReturnItem).where(ReturnItem.id == item.id, ReturnItem.resolution == ItemResolution.FAILED.value)
-        .values(resolution=ItemResolution.DECIDED.value).execution_options(synchronize_session=False)).rowcount
+        .values(**values).execution_options(synchronize_session=False)).rowcount
     if not changed:
         db.session.rollback()
         raise states.TransitionRefused(f"{item.title} changed meanwhile; reload the page.")
@@ -215,12 +234,39 @@ def retry_item(item: ReturnItem, actor: str | None) -> None:
     _issue_now_if_fired(item)
 
 
-def _issue_now_if_fired(item: ReturnItem) -> None:
-    db.session.refresh(item)
-    if item.return_.action_triggered_at is not None and item.resolution == ItemResolution.DECIDED.value:
-        from jobs.actions import issue_item
+def _refuse_if_processed(item: ReturnItem) -> None:
+    """An item whose units Shopify already processed (its refund then failed at the payment
+    provider) cannot be issued again: staff record the refund they made outside Shopify."""
+    if item.issuing_method == IssuingMethod.RETURNS.value and item.process_call_id is not None:
+        raise states.TransitionRefused(
+            f"{item.title}: Shopify has already recorded this return; the refund itself failed. Record the "
+            "refund you make outside Shopify instead.")
 
-        issue_item.enqueue(item.id)
+
+def _placement_after(item: ReturnItem, option: str | None, variant_id: int | None) -> dict:
+    """Where the item's units go once it is decided again. Legacy items move to Shopify returns
+    (their failed first attempt produced nothing); an item that becomes an exchange needs exchange
+    lines, which Shopify takes only when a return is created, so it moves to a new Shopify return
+    (its units leave the old one first); an item whose Shopify return was refused starts again."""
+    if item.issuing_method == IssuingMethod.LEGACY.value:
+        return dict(issuing_method=IssuingMethod.RETURNS.value, shopify_return_ref_id=None, shopify_lines=None,
+                    exchange_line_ids=None)
+    ref = db.session.get(ShopifyReturn, item.shopify_return_ref_id) if item.shopify_return_ref_id else None
+    if ref is None or ref.status not in (ShopifyReturnStatus.PENDING.value, ShopifyReturnStatus.OPEN.value):
+        return dict(shopify_return_ref_id=None, shopify_lines=None, exchange_line_ids=None)
+    account = db.session.get(Account, item.return_.account_id)
+    if option == EXCHANGE and account.exchange_mode == ExchangeMode.SHOPIFY.value:
+        has_lines = bool(item.exchange_line_ids) and item.exchange_variant_id == variant_id
+        if not has_lines and ref.status == ShopifyReturnStatus.OPEN.value:
+            return dict(shopify_return_ref_id=None, exchange_line_ids=None)  # lines keep the old ref
+    return {}
+
+
+def _issue_now_if_fired(item: ReturnItem) -> None:
+    """Queue what the item needs next: its place in a Shopify return, and — once the return's
+    action has fired — its issuing."""
+    db.session.refresh(item)
+    queue_for_return(item.return_)
 
 
 # --- bulk close ----------------------------------------------------------------------------------

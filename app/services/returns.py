@@ -19,7 +19,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from app.domain import returns as states
 from app.domain.eligibility import Eligibility, LineFacts, OrderFacts, Policy, line_eligibility, order_problem
 from app.extensions import db
-from app.models import Account, ItemResolution, Order, OrderLine, Return, ReturnEvent, ReturnItem, OptionMode
+from app.models import (Account, ItemResolution, Order, OrderLine, Return, ReturnEvent, ReturnItem, OptionMode,
+                        ShopifyReturn)
+from app.queue import enqueue
 
 REFUND, CREDIT, EXCHANGE = "refund", "credit", "exchange"
 OPTION_LABELS = {REFUND: "Refund", CREDIT: "Credit note", EXCHANGE: "Exchange"}
@@ -52,6 +54,7 @@ class PlannedItem:
     selection: Selection
     value: Decimal
     variant_title: str | None = None
+    variant_price: Decimal | None = None
 
 
 # A function giving a product's variants live from Shopify: product id -> VariantData tuple.
@@ -78,15 +81,34 @@ def quantities_in_returns(order_id: int) -> dict[int, int]:
     return {line_id: int(total) for line_id, total in rows if line_id is not None}
 
 
+def quantities_outside_shopify(order_id: int) -> dict[int, int]:
+    """Units of each line in our non-cancelled returns that are in no Shopify return yet (still
+    being planned or created, refused by Shopify, or credited or exchanged the old way), so
+    Shopify's returnable quantity still counts them."""
+    placed = (ShopifyReturn.status.in_(("OPEN", "CLOSED")))
+    rows = db.session.execute(
+        select(ReturnItem.order_line_id, func.sum(ReturnItem.quantity))
+        .join(Return, Return.id == ReturnItem.return_id)
+        .outerjoin(ShopifyReturn, ShopifyReturn.id == ReturnItem.shopify_return_ref_id)
+        .where(Return.order_id == order_id, Return.status != states.CANCELLED,
+               (ReturnItem.shopify_return_ref_id.is_(None) | ~placed),
+               # A legacy refund was refunded in Shopify, which takes it out of the returnable count.
+               ~((ReturnItem.issuing_method == "legacy") & (ReturnItem.option == REFUND)))
+        .group_by(ReturnItem.order_line_id)).all()
+    return {line_id: int(total) for line_id, total in rows if line_id is not None}
+
+
 def eligibility(account: Account, order: Order, now: datetime | None = None) -> dict[int, Eligibility]:
     """Per line id: how many units can be returned now, or why none."""
     now = now or datetime.now(timezone.utc)
     in_returns = quantities_in_returns(order.id)
+    outside = quantities_outside_shopify(order.id)
     policy, facts = policy_for(account), order_facts(order)
     return {line.id: line_eligibility(facts, LineFacts(
         quantity=line.quantity, fulfilled=line.fulfilled_quantity or 0, refunded=line.refunded_quantity or 0,
-        in_returns=in_returns.get(line.id, 0), product_tags=tuple(line.product_tags or ())), policy, now)
-        for line in order.lines}
+        in_returns=in_returns.get(line.id, 0), product_tags=tuple(line.product_tags or ()),
+        shopify_returnable=line.returnable_quantity, ours_outside_shopify=outside.get(line.id, 0)),
+        policy, now) for line in order.lines}
 
 
 def item_value(line: OrderLine, quantity: int) -> Decimal:
@@ -147,21 +169,22 @@ def check_selections(account: Account, order: Order, selections: list[Selection]
             raise ReturnRefused(f"{line.title}: choose a reason from the list.")
         if sel.note and len(sel.note) > NOTE_MAX:
             raise ReturnRefused(f"{line.title}: the note can be at most {NOTE_MAX} characters.")
-        variant_title = None
+        variant_title = variant_price = None
         if not allowed:
             if sel.option is not None or sel.variant_id is not None:
                 raise ReturnRefused("This shop decides the return option itself; none can be chosen here.")
         elif sel.option not in allowed:
             raise ReturnRefused(f"{line.title}: choose one of {', '.join(OPTION_LABELS[o] for o in allowed)}.")
         elif sel.option == EXCHANGE:
-            variant_title = _check_exchange(line, sel, variants_for)
+            variant = _check_exchange(line, sel, variants_for)
+            variant_title, variant_price = variant_label(variant), variant.price
         elif sel.variant_id is not None:
             raise ReturnRefused(f"{line.title}: a size or colour only goes with an exchange.")
-        planned.append(PlannedItem(line, sel, item_value(line, sel.quantity), variant_title))
+        planned.append(PlannedItem(line, sel, item_value(line, sel.quantity), variant_title, variant_price))
     return planned
 
 
-def _check_exchange(line: OrderLine, sel: Selection, variants_for: VariantsFor | None) -> str:
+def _check_exchange(line: OrderLine, sel: Selection, variants_for: VariantsFor | None):
     if line.product_id is None or variants_for is None:
         raise ReturnRefused(f"{line.title} cannot be exchanged; choose a refund or credit note.")
     if sel.variant_id is None:
@@ -172,7 +195,7 @@ def _check_exchange(line: OrderLine, sel: Selection, variants_for: VariantsFor |
         raise ReturnRefused(f"{line.title}: that variant is not one of this product's other variants.")
     if not match.in_stock:
         raise ReturnRefused(f"{line.title}: {variant_label(match)} has just sold out. Choose another.")
-    return variant_label(match)
+    return match
 
 
 def find_by_token(token: str) -> Return | None:
@@ -258,6 +281,7 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
                  submission_token=token, status=states.OPEN, option_source="rules" if rules_mode else "customer",
                  shopify_order_id=order.shopify_order_id, order_name=order.name, customer_email=order.email,
                  customer_name=order.customer_name, shipping_address=order.shipping_address,
+                 customer_shopify_id=order.customer_shopify_id, payment_status=order.financial_status,
                  currency=order.currency, created_at=now, updated_at=now)
     for item in planned:
         line, sel = item.line, item.selection
@@ -267,7 +291,7 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
             image_url=line.image_url, unit_value=line.discounted_unit_price, quantity=sel.quantity,
             reason=sel.reason, note=sel.note or None, option=sel.option,
             exchange_variant_id=sel.variant_id if sel.option == EXCHANGE else None,
-            exchange_variant_title=item.variant_title,
+            exchange_variant_title=item.variant_title, exchange_variant_price=item.variant_price,
             # The customer's choice is the decision (rules decide later in Rules mode), so the
             # return action issues it; left UNDECIDED, the action fired and issued nothing.
             resolution=ItemResolution.UNDECIDED.value if rules_mode else ItemResolution.DECIDED.value))
@@ -290,10 +314,12 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
         from app.services.mail import send_after_commit
 
         send_after_commit(email.id)
+    # The options are known now in customer-choice mode: the units go into a Shopify return at
+    # once (in a job). In rules mode the rules decide first, and their job plans it.
     if rules_mode:
-        from jobs.rules import match_return_rules
-
-        match_return_rules.enqueue(ret.id, job_id=f"rules-{ret.id}")
+        enqueue("jobs.rules.match_return_rules", ret.id, job_id=f"rules-{ret.id}")
+    else:
+        enqueue("jobs.shopify_returns.plan_shopify_returns", ret.id)
     return ret, True
 
 

@@ -20,6 +20,7 @@ from app.domain.rules import DIMENSIONS, NUMERIC, OUTCOMES, ItemFacts, RuleDef, 
 from app.domain.rules_index import RuleSet
 from app.extensions import db
 from app.models import Account, ItemResolution, OptionMode, Order, Return, ReturnEvent, ReturnStatus, Rule
+from app.services.shopify_returns import queue_for_return
 
 log = logging.getLogger(__name__)
 
@@ -282,6 +283,7 @@ def decide_return(return_id: int) -> str:
                                    "note": "The order's data was no longer stored, so no rule was tried."}
         _event(ret, now, "The rules could not run: the order's data is no longer stored. Staff decide.", [])
         db.session.commit()
+        queue_for_return(ret)
         return "order gone"
     rule_set = RuleSet(rule_defs(account.id))
     summary = []
@@ -298,11 +300,9 @@ def decide_return(return_id: int) -> str:
                         "rule_name": decision.rule_name})
     _event(ret, now, _summary_message(summary), summary)
     db.session.commit()
-    if ret.action_triggered_at is not None:
-        # The return action fired before the rules ran: what they decided is issued now.
-        from app.services.return_workflow import queue_issuing
-
-        queue_issuing(ret)
+    # The options are known: every unit goes into a Shopify return now, and what the rules decided
+    # is issued at once if the return action fired before they ran.
+    queue_for_return(ret)
     return f"decided {sum(1 for s in summary if s['outcome'])} of {len(summary)}"
 
 

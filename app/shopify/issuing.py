@@ -138,16 +138,22 @@ def _refund_result(node: dict) -> RefundResult:
                         currency=currency, note=node.get("note"))
 
 
-def create_refund(client: ShopifyClient, *, order_id: int, line_item_id: int, quantity: int,
-                  transactions: tuple[RefundTransaction, ...], restock: bool,
-                  location_id: int | None, note: str, key: str,
-                  currency: str | None = None) -> RefundResult:
-    """refundCreate for one line, keyed with ``@idempotent(key:)`` (so it is retried safely).
+def create_refund(client: ShopifyClient, **arguments) -> RefundResult:
+    """refundCreate for one line (``refund_variables``' arguments), keyed with ``@idempotent``."""
+    return send_refund(client, refund_variables(client, **arguments))
+
+
+def refund_variables(client: ShopifyClient, *, order_id: int, line_item_id: int, quantity: int,
+                     transactions: tuple[RefundTransaction, ...], restock: bool,
+                     location_id: int | None, note: str, key: str,
+                     currency: str | None = None) -> dict:
+    """The variables of a keyed refundCreate for one line: built once and stored, because
+    Shopify refuses the same key with other variables (IDEMPOTENCY_KEY_PARAMETER_MISMATCH).
 
     ``restock`` returns the units to ``location_id`` (restockType RETURN), else NO_RESTOCK.
     The currency sent is the transactions' own (presentment) currency when they carry one (as
     ``suggest_refund``'s do), else ``currency``, else the order's presentment currency, read
-    first. Raises ``UserErrorsError`` when Shopify refuses (e.g. over-refunding).
+    first.
     """
     gid = order_gid(order_id)
     # Transaction amounts are in the presentment currency, so theirs wins over a shop-currency
@@ -170,7 +176,13 @@ def create_refund(client: ShopifyClient, *, order_id: int, line_item_id: int, qu
                           "gateway": t.gateway, "kind": t.kind, "amount": str(t.amount)}
                          for t in transactions],
     }
-    data = client.run("refund_create", {"input": refund_input, "key": key}, idempotent=True)
+    return {"input": refund_input, "key": key}
+
+
+def send_refund(client: ShopifyClient, variables: dict) -> RefundResult:
+    """refundCreate with stored variables (``{"input", "key"}``); raises ``UserErrorsError`` when
+    Shopify refuses (e.g. over-refunding)."""
+    data = client.run("refund_create", variables, idempotent=True)
     payload = data.get("refundCreate") or {}
     raise_for_user_errors("refundCreate", payload)
     if not payload.get("refund"):
@@ -339,16 +351,29 @@ def list_locations(client: ShopifyClient) -> list[LocationData]:
         after = page.get("endCursor")
 
 
-def restock_items(client: ShopifyClient, *, variant_id: int, location_id: int, quantity: int,
-                  key: str) -> None:
-    """Add ``quantity`` available units of a variant at a location, keyed (``@idempotent``)."""
-    variant = _variant(client, variant_id)
-    item = (variant or {}).get("inventoryItem") or {}
+def restock_variables(client: ShopifyClient, *, variant_id: int, location_id: int, quantity: int,
+                      key: str) -> dict:
+    """The variables of a keyed restock of ``quantity`` available units at a location, built once
+    and stored. ``changeFromQuantity`` must be given from 2026-04 (the level it changes from:
+    a stale value is refused, CHANGE_FROM_QUANTITY_STALE — docs/reference/shopify-returns.md §6.12),
+    so the level is read first."""
+    level = client.run("inventory_level", {"id": _gid("ProductVariant", variant_id),
+                                           "locationId": _gid("Location", location_id)})
+    item = ((level.get("productVariant") or {}).get("inventoryItem")) or {}
     if not item.get("id"):
         raise E.UserErrorsError("inventoryAdjustQuantities", [E.UserErrorItem(
             f"variant {variant_id} not found or has no inventory item", ("variantId",))])
+    quantities = (item.get("inventoryLevel") or {}).get("quantities") or ()
+    available = next((q.get("quantity") for q in quantities if q.get("name") == "available"), None)
     adjust_input = {"name": "available", "reason": "restock",
                     "changes": [{"delta": int(quantity), "inventoryItemId": item["id"],
-                                 "locationId": _gid("Location", location_id)}]}
-    data = client.run("inventory_adjust", {"input": adjust_input, "key": key}, idempotent=True)
+                                 "locationId": _gid("Location", location_id),
+                                 # Null opts out of the compare-and-swap where the level is unknown.
+                                 "changeFromQuantity": available if isinstance(available, int) else None}]}
+    return {"input": adjust_input, "key": key}
+
+
+def send_restock(client: ShopifyClient, variables: dict) -> None:
+    """inventoryAdjustQuantities with stored variables, keyed (``@idempotent``)."""
+    data = client.run("inventory_adjust", variables, idempotent=True)
     raise_for_user_errors("inventoryAdjustQuantities", data.get("inventoryAdjustQuantities"))

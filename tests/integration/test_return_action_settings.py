@@ -57,12 +57,12 @@ def test_settings_are_saved(connected, client):
     response = client.post(URL, data={"return_action": "first_scan", "restock_location_id": location})
     assert response.status_code == 303
     stored = saved(account)
-    assert (stored.return_action, stored.restock_location_id, stored.restock_on_refund) == (
+    assert (stored.return_action, stored.restock_location_id, stored.restock_returned_units) == (
         "first_scan", int(location), False)
     assert client.post(URL, data={"return_action": "manual", "restock_location_id": "",
-                                  "restock_on_refund": "y"}).status_code == 303
+                                  "restock_returned_units": "y"}).status_code == 303
     stored = saved(account)
-    assert (stored.return_action, stored.restock_location_id, stored.restock_on_refund) == ("manual", None, True)
+    assert (stored.return_action, stored.restock_location_id, stored.restock_returned_units) == ("manual", None, True)
 
 
 @pytest.mark.parametrize("data, message", [
@@ -93,7 +93,7 @@ def test_a_slow_shopify_is_said_plainly_and_the_stored_location_is_kept(connecte
     assert location_ids(body) == ["", str(shop.id * 10 + 2)]
     # Saving the other settings still works, and keeps the location.
     assert client.post(URL, data={"return_action": "manual", "restock_location_id": str(shop.id * 10 + 2),
-                                  "restock_on_refund": "y"}).status_code == 303
+                                  "restock_returned_units": "y"}).status_code == 303
     assert (saved(account).return_action, saved(account).restock_location_id) == ("manual", shop.id * 10 + 2)
 
 

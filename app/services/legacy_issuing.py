@@ -1,11 +1,16 @@
-"""Issuing one return item in Shopify, exactly once (DESIGN §5).
+"""Items issued the way Boomerang issued before Shopify returns (refundCreate, giftCardCreate,
+$0 draft orders): those already in flight when the change came finish on that method (DESIGN
+§2.9, migration 0009). Every new item is issued through a Shopify return
+(app/services/shopify_returns.py).
 
 1. Claim: one conditional UPDATE moves the item DECIDED → ISSUING, creates its idempotency key
    (once: COALESCE keeps an existing one) and stamps a lease. Two workers: one wins, the other
    leaves. An item found ISSUING is someone's work in progress until its lease runs out.
-2. Call Shopify with the key: `@idempotent` on the refund, a gift card code derived from the key
-   (Shopify refuses a second card with the same code), a tag on the draft order.
-3. Record the result (ISSUED), or FAILED with the reason in words when Shopify refuses.
+2. Call Shopify with the key: `@idempotent` on the refund — with the variables of the first
+   request, stored and resent verbatim, since Shopify refuses one key with other variables — a
+   gift card code derived from the key, a tag on the draft order.
+3. Record the result (ISSUED), or FAILED with the reason in words when Shopify refuses. "In
+   progress" (Shopify still runs the first call) leaves the item ISSUING, never FAILED.
 
 An item whose lease ran out while ISSUING (a worker died, a response was lost) is claimed again
 and first *reconciled*: the order's refunds, the gift card by its code, draft orders by tag — so
@@ -26,8 +31,11 @@ from sqlalchemy import func, or_, select, update
 
 from app.crypto import encrypt_secret
 from app.domain import returns as states
+from app.domain.issuing import IssuingMethod
 from app.extensions import db
 from app.models import Account, ItemResolution, Return, ReturnItem
+from app.queue import enqueue
+from app.services.mail import send_after_commit, store_email
 from app.services.returns import CREDIT, EXCHANGE, REFUND, add_event
 from app.services.shopify_access import NotConnected, client_for
 from app.shopify import errors as E
@@ -90,6 +98,8 @@ def issue_item(item_id: int) -> str:
     item = db.session.get(ReturnItem, item_id)
     if item is None:
         return "missing"
+    if item.issuing_method != IssuingMethod.LEGACY.value:
+        return "issued through its Shopify return"
     ret = item.return_
     if ret.action_triggered_at is None or ret.status == states.CANCELLED:
         return "not due"
@@ -112,6 +122,10 @@ def issue_item(item_id: int) -> str:
         return _fail(item, "Shopify refused: " + "; ".join(e.message for e in refused.errors))
     except (E.MissingScopeError, NotConnected) as refused:
         return _fail(item, str(refused))
+    except E.GraphQLErrors as errors:
+        if "IDEMPOTENCY_CONCURRENT_REQUEST" in errors.codes:
+            return "in progress"  # Shopify still runs the first call: wait, never fail
+        raise
     # Anything else (throttled, 5xx, timeouts, a lost response, LookupPending) leaves the item
     # ISSUING: the retry after the lease reconciles before it calls Shopify again.
     _record(item, issued)
@@ -164,13 +178,9 @@ def _record(item: ReturnItem, issued: Issued) -> None:
     email = _compose_credit_email(ret, item, issued) if issued.gift_card_code else None
     db.session.commit()
     if email is not None:
-        from app.services.mail import send_after_commit
-
         send_after_commit(email.id)
     if issued.restock_pending and ret.status in (states.RECEIVED, states.PROCESSED, states.CLOSED):
-        from jobs.actions import restock_item
-
-        restock_item.enqueue(item.id)
+        enqueue("jobs.actions.restock_item", item.id)
 
 
 def _issued_message(item: ReturnItem, issued: Issued) -> str:
@@ -185,8 +195,6 @@ def _issued_message(item: ReturnItem, issued: Issued) -> str:
 def _compose_credit_email(ret: Return, item: ReturnItem, issued: Issued):
     if not ret.customer_email:
         return None
-    from app.services.mail import store_email
-
     account = db.session.get(Account, ret.account_id)
     subject = f"Your credit note for return {ret.rma_number}"
     text = (f"Hello,\n\nYour return {ret.rma_number} ({item.title}) has been credited: a gift card "
@@ -213,19 +221,34 @@ def _suggested(client, ret: Return, item: ReturnItem) -> "shopify.SuggestedRefun
 
 def _issue_refund(client, account: Account, ret: Return, item: ReturnItem, reconcile: bool) -> Issued:
     marker = refund_marker(item.idempotency_key)
-    restock_later = account.restock_on_refund and account.return_action == "first_scan"
+    restock_later = account.restock_returned_units and account.return_action == "first_scan"
     if reconcile:
         found = shopify.find_refund(client, ret.shopify_order_id, marker)
         if found is not None:
             return Issued(amount=found.amount, refund_id=found.refund_id, restock_pending=restock_later)
-    suggestion = _suggested(client, ret, item)
-    # Under First scan the parcel is still travelling: refund now, restock once it is received.
-    restock = account.restock_on_refund and not restock_later
-    refund = shopify.create_refund(
-        client, order_id=ret.shopify_order_id, line_item_id=item.shopify_line_id, quantity=item.quantity,
-        transactions=suggestion.transactions, restock=restock, location_id=account.restock_location_id,
-        note=f"Return {ret.rma_number}: {item.title} × {item.quantity} ({marker})",
-        key=item.idempotency_key, currency=suggestion.currency or None)
+    variables = item.keyed_input
+    if variables is None:
+        suggestion = _suggested(client, ret, item)
+        # Under First scan the parcel is still travelling: refund now, restock once it is received.
+        restock = account.restock_returned_units and not restock_later
+        variables = shopify.refund_variables(
+            client, order_id=ret.shopify_order_id, line_item_id=item.shopify_line_id, quantity=item.quantity,
+            transactions=suggestion.transactions, restock=restock, location_id=account.restock_location_id,
+            note=f"Return {ret.rma_number}: {item.title} × {item.quantity} ({marker})",
+            key=item.idempotency_key, currency=suggestion.currency or None)
+        item.keyed_input = variables
+        db.session.commit()
+    try:
+        refund = shopify.send_refund(client, variables)
+    except E.GraphQLErrors as errors:
+        if "IDEMPOTENCY_KEY_PARAMETER_MISMATCH" not in errors.codes:
+            raise
+        # The key already carries other variables: whatever it did is found, not repeated.
+        found = shopify.find_refund(client, ret.shopify_order_id, marker)
+        if found is None:
+            raise IssueRefused("Shopify holds this item's refund key with other figures and shows no refund "
+                               "for it; check the order in Shopify before retrying.") from None
+        return Issued(amount=found.amount, refund_id=found.refund_id, restock_pending=restock_later)
     return Issued(amount=refund.amount, refund_id=refund.refund_id, restock_pending=restock_later)
 
 
@@ -310,8 +333,26 @@ def restock_item(item_id: int) -> str:
             db.session.commit()
             return "failed"
         location_id = locations[0].location_id
-    shopify.restock_items(client, variant_id=item.variant_id, location_id=location_id, quantity=item.quantity,
-                          key=f"{item.idempotency_key}-restock")
+    stored = dict(item.keyed_input or {})
+    variables = stored.get("restock")
+    if variables is None:
+        attempt = int(stored.get("restock_attempt") or 0) + 1
+        variables = shopify.restock_variables(client, variant_id=item.variant_id, location_id=location_id,
+                                              quantity=item.quantity,
+                                              key=f"{item.idempotency_key}-restock-{attempt}")
+        item.keyed_input = {**stored, "restock": variables, "restock_attempt": attempt}
+        db.session.commit()
+    try:
+        shopify.send_restock(client, variables)
+    except E.UserErrorsError as refused:
+        if not any(i.code == "CHANGE_FROM_QUANTITY_STALE" for i in refused.items):
+            raise
+        # The level moved between the read and the write, so nothing changed: the next run reads
+        # it again and sends under a new key (this one belongs to the refused variables).
+        item.keyed_input = {**(item.keyed_input or {}), "restock": None}
+        item.restock_state = "PENDING"
+        db.session.commit()
+        return "stale level: retry"
     item.restock_state, item.restocked_at = "DONE", now
     add_event(ret, "restocked", f"{item.title}: {item.quantity} back in stock.", "system",
               data={"item_id": item.id})
@@ -332,7 +373,7 @@ def items_to_sweep(now: datetime | None = None, limit: int = 500) -> tuple[list[
     issue_ids = db.session.execute(
         select(ReturnItem.id, ReturnItem.issue_attempts).join(Return, Return.id == ReturnItem.return_id)
         .where(Return.action_triggered_at.is_not(None), Return.action_triggered_at <= fired_before,
-               Return.status != states.CANCELLED,
+               Return.status != states.CANCELLED, ReturnItem.issuing_method == IssuingMethod.LEGACY.value,
                or_(ReturnItem.resolution == DECIDED,
                    (ReturnItem.resolution == ISSUING) & (ReturnItem.issuing_started_at <= now - lease())))
         .order_by(ReturnItem.id).limit(limit)).all()
@@ -340,6 +381,7 @@ def items_to_sweep(now: datetime | None = None, limit: int = 500) -> tuple[list[
     restock_ids = db.session.scalars(
         select(ReturnItem.id).join(Return, Return.id == ReturnItem.return_id)
         .where(ReturnItem.restock_state.in_(("PENDING", "RESTOCKING")),
+               ReturnItem.issuing_method == IssuingMethod.LEGACY.value,
                Return.status.in_((states.RECEIVED, states.PROCESSED, states.CLOSED)))
         .order_by(ReturnItem.id).limit(limit)).all()
     return list(issue_ids), list(restock_ids)

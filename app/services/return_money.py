@@ -1,0 +1,396 @@
+"""Processing a Shopify return: money, credit and exchanges issued, units disposed of.
+
+When the return action fires, the decided items of each Shopify return are processed together
+in one ``returnProcess`` (no call is made per item):
+- refunds go back through the transactions ``suggestedFinancialOutcome`` suggests. None suggested
+  (paid manually, cash on delivery, only authorised) means no money can move: the item goes to
+  staff with that reason instead of being reported as paid (docs/reference/shopify-returns.md §2);
+- credit notes become store credit (a refund method of the same call) where the shop has new
+  customer accounts and the order a customer (§6.4), else a gift card made right after;
+- exchanges: their exchange lines are processed with them (stock is checked just before);
+- the units are disposed of in the same call once the parcel is back; under First scan they are
+  processed without dispositions and disposed of at receipt (dispositions are optional: §6.1).
+A refund's transactions may be pending for days or fail (schema OrderTransactionStatus): pending
+ones are followed until final.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import current_app
+
+from app.crypto import encrypt_secret
+from app.domain import issuing as rules
+from app.domain.issuing import CallState, CreditMethod, ExchangeMode, Phase, RefundState, RestockState
+from app.extensions import db
+from app.models import ItemResolution, ReturnItem
+from app.services import shopify_calls as calls
+from app.services.issuing_context import DONE, IN_PROGRESS, Ctx, fail_item, in_shopify_return, lines_of, note, now
+from app.services.return_shape import items_named, next_round, start_call
+from app.services.returns import CREDIT, EXCHANGE, REFUND
+from app.shopify import errors as E
+from app.shopify import issuing as legacy_shopify
+from app.shopify import returns as shopify
+
+DECIDED, ISSUING, ISSUED = (ItemResolution.DECIDED.value, ItemResolution.ISSUING.value,
+                            ItemResolution.ISSUED.value)
+NO_PAYMENT = ("Shopify has no payment to refund this to (the order was paid manually, by cash on delivery, "
+              "or only authorised). Record a refund made outside Shopify, or switch the item to a credit note.")
+SETTLED = {"SUCCESS"}
+FAILED_TX = {"FAILURE", "ERROR"}
+STORE_CREDIT_ACCOUNTS = "NEW_CUSTOMER_ACCOUNTS"
+
+
+def store_credit_possible(ctx: Ctx) -> bool:
+    """Store credit needs new customer accounts on the shop and a customer on the order (§6.4)."""
+    return ctx.account.customer_accounts_version == STORE_CREDIT_ACCOUNTS and bool(ctx.ret.customer_shopify_id)
+
+
+# --- process -------------------------------------------------------------------------------------
+
+def process_step(ctx: Ctx) -> str:
+    """Process the decided items of this Shopify return once its return action has fired."""
+    if ctx.ref.status != "OPEN" or ctx.ret.action_triggered_at is None or ctx.ret.status == "CANCELLED":
+        return DONE
+    started = start_call(ctx, Phase.PROCESS, lambda last: _build_process(ctx, last))
+    if isinstance(started, str):
+        return started
+    call, reconcile = started
+    if not reconcile:
+        _claim_items(call)
+    outcome = calls.run_call(call, send=lambda v: shopify.process_return(ctx.client, v),
+                             find=lambda c: _find_processed(ctx, c), reconcile=reconcile)
+    if outcome.done:
+        _record_processed(ctx, call, outcome.result)
+    else:
+        _record_process_refused(ctx, call, outcome)
+    return DONE
+
+
+def _claim_items(call) -> None:
+    """The claimed call's items move DECIDED → ISSUING (they were checked DECIDED when built)."""
+    for item_id in (call.expect or {}).get("items", {}):
+        item = db.session.get(ReturnItem, int(item_id))
+        if item is not None and item.resolution == DECIDED:
+            item.resolution, item.process_call_id = ISSUING, call.id
+            item.issue_attempts = (item.issue_attempts or 0) + 1
+            item.issuing_started_at = now()
+    db.session.commit()
+
+
+def _ready(ctx: Ctx) -> list[ReturnItem]:
+    return [i for i in ctx.items(DECIDED) if in_shopify_return(i)
+            and not (i.option != EXCHANGE and i.exchange_line_ids)]
+
+
+def _build_process(ctx: Ctx, last) -> tuple[int, dict, dict] | None:
+    items = _ready(ctx)
+    if not items:
+        return None
+    items = _check_exchange_stock(ctx, items)
+    refunds = [i for i in items if i.option == REFUND]
+    credits = [i for i in items if i.option == CREDIT]
+    store_credit = store_credit_possible(ctx)
+    paying = [i for i in refunds if i.refund_state != RefundState.OUTSIDE.value]
+    refund_outcome, credit_outcome = shopify.suggested_outcomes(
+        ctx.client, ctx.ref.shopify_return_id, refund_lines=_outcome_lines(paying),
+        credit_lines=_outcome_lines(credits), store_credit=store_credit)
+    plans: dict[str, dict] = {}
+    transactions, store_credit_amount = [], None
+    if paying:
+        if refund_outcome.kind != "refund" or not refund_outcome.transactions or refund_outcome.amount <= 0:
+            reason = NO_PAYMENT if refund_outcome.amount > 0 else (
+                "Shopify suggests nothing to refund for this item (it may already be refunded).")
+            for item in paying:
+                fail_item(item, reason)
+            items = [i for i in items if i not in paying]
+        else:
+            transactions = [{"parentId": shopify.gid("OrderTransaction", t.parent_id),
+                             "transactionAmount": {"amount": str(t.amount), "currencyCode": t.currency}}
+                            for t in refund_outcome.transactions]
+            _plan(plans, paying, refund_outcome.amount, "refund")
+    for item in refunds:
+        if item not in paying and item in items:
+            _plan(plans, [item], Decimal(0), "outside")
+    if credits:
+        if store_credit and credit_outcome.store_credit:
+            store_credit_amount = credit_outcome.store_credit
+            _plan(plans, credits, credit_outcome.amount, "store_credit")
+        else:
+            limit = ctx.account.gift_card_issue_limit
+            if limit is not None and credit_outcome.amount > limit:
+                for item in credits:
+                    fail_item(item, f"Shopify caps gift cards made by apps at {limit:.2f} {ctx.account.currency} "
+                              f"on this shop; this credit note is worth {credit_outcome.amount:.2f}. Issue it in "
+                              "Shopify by hand, or refund it.")
+                items = [i for i in items if i not in credits]
+            else:
+                _plan(plans, credits, credit_outcome.amount, "gift_card")
+    for item in items:
+        if item.option == EXCHANGE:
+            plans[str(item.id)] = {"group": "exchange" if item.exchange_line_ids else "exchange_order",
+                                   "value": "0.00"}
+    db.session.commit()
+    items = [i for i in items if str(i.id) in plans]
+    if not items:
+        return None
+    return _process_variables(ctx, last, items, plans, transactions, store_credit_amount)
+
+
+def _process_variables(ctx: Ctx, last, items, plans, transactions, store_credit_amount):
+    lines, exchanges, line_items, exchange_items = [], [], [], []
+    for item in items:
+        for ln in lines_of(item):
+            line = {"id": shopify.gid("ReturnLineItem", ln["rli"]), "quantity": ln["qty"]}
+            if ctx.received:
+                line["dispositions"] = [disposition_input(ctx, ln)]
+            lines.append(line)
+            line_items.append(item.id)
+        for eli in item.exchange_line_ids or () if item.option == EXCHANGE else ():
+            exchanges.append({"id": shopify.gid("ExchangeLineItem", eli), "quantity": 1})
+            exchange_items.append(item.id)
+    process_input = {"returnId": shopify.return_gid(ctx.ref.shopify_return_id), "returnLineItems": lines,
+                     "notifyCustomer": ctx.account.issued_notice == "shopify"
+                     and bool(transactions or store_credit_amount)}
+    if exchanges:
+        process_input["exchangeLineItems"] = exchanges
+    if transactions or store_credit_amount:
+        refund = {"orderTransactions": transactions}
+        if store_credit_amount:
+            refund["refundMethods"] = [{"storeCreditRefund": {"amount": {
+                "amount": str(store_credit_amount), "currencyCode": ctx.ret.currency}}}]
+        process_input["financialTransfer"] = {"issueRefund": refund}
+    expect = {"items": plans, "line_items": line_items, "exchange_items": exchange_items,
+              "lines": {str(ln["rli"]): ln["qty"] for i in items for ln in lines_of(i)},
+              "disposed": ctx.received,
+              "known_refunds": sorted({i.shopify_refund_id for i in ctx.items() if i.shopify_refund_id})}
+    return next_round(last), {"input": process_input}, expect
+
+
+def _outcome_lines(items: list[ReturnItem]) -> list[dict]:
+    return [{"id": shopify.gid("ReturnLineItem", ln["rli"]), "quantity": ln["qty"]}
+            for item in items for ln in lines_of(item)]
+
+
+def _plan(plans: dict, items: list[ReturnItem], total: Decimal, group: str) -> None:
+    """Each item's share of the group's amount, by what it was worth when returned."""
+    shares = rules.allocate(Decimal(total), [Decimal(i.unit_value) * i.quantity for i in items])
+    for item, share in zip(items, shares):
+        plans[str(item.id)] = {"group": group, "value": str(share)}
+
+
+def _check_exchange_stock(ctx: Ctx, items: list[ReturnItem]) -> list[ReturnItem]:
+    """Exchanges whose variant ran out are refused now, with the reason, before anything moves."""
+    exchanges = [i for i in items if i.option == EXCHANGE and i.exchange_variant_id]
+    if not exchanges:
+        return items
+    stock = shopify.variants_stock(ctx.client, sorted({i.exchange_variant_id for i in exchanges}))
+    wanted: dict[int, int] = {}
+    for item in exchanges:
+        wanted[item.exchange_variant_id] = wanted.get(item.exchange_variant_id, 0) + item.quantity
+    out = []
+    for item in items:
+        found = stock.get(item.exchange_variant_id) if item in exchanges else None
+        if item in exchanges and (found is None or (found.available is not None
+                                                    and found.available < wanted[item.exchange_variant_id])):
+            fail_item(item, f"{item.exchange_variant_title or 'The chosen variant'} is out of stock. Switch the "
+                      "item to a refund or credit note, or retry when it is back.")
+            continue
+        out.append(item)
+    return out
+
+
+def disposition_input(ctx: Ctx, line: dict) -> dict:
+    """Restocked at the chosen location (else where the unit shipped from), or not restocked."""
+    location = ctx.account.restock_location_id or line.get("location")
+    out = {"reverseFulfillmentOrderLineItemId": shopify.gid("ReverseFulfillmentOrderLineItem", line["rfoli"]),
+           "quantity": line["qty"],
+           "dispositionType": "RESTOCKED" if ctx.account.restock_returned_units and location else "NOT_RESTOCKED"}
+    if location:
+        out["locationId"] = shopify.gid("Location", location)
+    return out
+
+
+def _find_processed(ctx: Ctx, call) -> shopify.ReturnState | None:
+    state = shopify.fetch_return(ctx.client, ctx.ref.shopify_return_id)
+    if state is None:
+        return None
+    wanted = (call.expect or {}).get("lines") or {}
+    done = all((state.line(int(rli)) or shopify.ReturnLine(0, None, None, 0, 0, "")).processed_quantity >= qty
+               for rli, qty in wanted.items())
+    return state if done else None
+
+
+def _record_processed(ctx: Ctx, call, state: shopify.ReturnState) -> None:
+    expect = call.expect or {}
+    known = set(expect.get("known_refunds") or ())
+    refund = next((r for r in state.refunds if r.id not in known), None)
+    for item_id, plan in (expect.get("items") or {}).items():
+        item = db.session.get(ReturnItem, int(item_id))
+        if item is None:
+            continue
+        item.process_call_id = call.id
+        value = Decimal(plan["value"])
+        if not expect.get("disposed"):
+            item.restock_state = RestockState.PENDING.value
+        group = plan["group"]
+        if group == "refund":
+            _refund_issued(ctx, item, value, refund)
+        elif group == "outside":
+            _issued(ctx, item, item.outside_refund_amount, f"{item.title}: return recorded in Shopify; refunded "
+                    f"outside Shopify ({item.outside_refund_method}).")
+        elif group == "store_credit":
+            item.credit_method = CreditMethod.STORE_CREDIT.value
+            item.shopify_refund_id = refund.id if refund else None
+            _issued(ctx, item, value, f"{item.title}: {value:.2f} {ctx.ret.currency} issued as store credit.")
+        elif group == "gift_card":
+            item.credit_method, item.issued_amount = CreditMethod.GIFT_CARD.value, value  # card made next
+        elif group == "exchange":
+            item.exchange_order_id, item.exchange_order_name = ctx.ret.shopify_order_id, ctx.ret.order_name
+            _issued(ctx, item, Decimal("0.00"), f"{item.title}: exchange for {item.exchange_variant_title} "
+                    f"confirmed in Shopify on order {ctx.ret.order_name}.")
+    calls.finish(call, CallState.DONE)
+    note(ctx.ret, "shopify_return", f"Shopify return {ctx.ref.name} processed.")
+    db.session.commit()
+
+
+def _refund_issued(ctx: Ctx, item: ReturnItem, value: Decimal, refund: shopify.Refund | None) -> None:
+    statuses = {t.status for t in (refund.transactions if refund else ()) if t.kind == "REFUND"}
+    item.shopify_refund_id = refund.id if refund else None
+    if statuses & FAILED_TX:
+        code = next((t.error_code for t in refund.transactions if t.status in FAILED_TX), None)
+        item.refund_state, item.refund_error = RefundState.FAILED.value, code
+        fail_item(item, f"Shopify could not refund the payment ({code or 'no reason given'}). The return is "
+                  "recorded in Shopify; record a refund made outside Shopify.")
+        return
+    pending = not statuses or not statuses <= SETTLED
+    item.refund_state = (RefundState.PENDING if pending else RefundState.PAID).value
+    _issued(ctx, item, value, f"{item.title}: refund of {value:.2f} {ctx.ret.currency} "
+            f"{'sent to the payment provider (pending)' if pending else 'paid'} in Shopify.")
+
+
+def _issued(ctx: Ctx, item: ReturnItem, value, message: str) -> None:
+    item.resolution, item.issued_at, item.failure_reason = ISSUED, now(), None
+    item.issued_amount = value
+    note(ctx.ret, "issued", message, item_id=item.id, option=item.option)
+
+
+def _record_process_refused(ctx: Ctx, call, outcome) -> None:
+    """Shopify refused the call: the items its errors name go to staff; the rest are decided
+    again for the next round, so one refused line never blocks the others."""
+    expect = call.expect or {}
+    named = items_named(outcome.result, {"returnLineItems": expect.get("line_items") or [],
+                                          "exchangeLineItems": expect.get("exchange_items") or []})
+    for item_id in expect.get("items") or {}:
+        item = db.session.get(ReturnItem, int(item_id))
+        if item is None or item.resolution != ISSUING:
+            continue
+        if not named or item.id in named:
+            fail_item(item, outcome.error or "Shopify refused to process the return.")
+        else:
+            item.resolution, item.process_call_id = DECIDED, None
+    calls.finish(call, CallState.REFUSED, outcome.error)
+    db.session.commit()
+
+
+# --- after processing: gift cards and separate exchange orders ------------------------------------
+
+def gift_card_step(ctx: Ctx) -> str:
+    """Credit notes processed without store credit become one gift card per processing round."""
+    waiting = [i for i in ctx.items(ISSUING) if i.credit_method == CreditMethod.GIFT_CARD.value
+               and i.process_call_id and i.shopify_gift_card_id is None]
+    if not waiting:
+        return DONE
+    round_ = waiting[0].process_call_id
+    batch = [i for i in waiting if i.process_call_id == round_]
+    code = rules.gift_card_code(current_app.config["SECRET_KEY"].encode(), "credit", ctx.ref.id, round_)
+
+    def build(last):
+        amount = sum((Decimal(i.issued_amount or 0) for i in batch), Decimal(0))
+        card = {"initialValue": str(amount), "code": "<derived>",  # never stored in clear
+                "note": f"Credit note for return {ctx.ret.rma_number} ({ctx.ret.order_name})"}
+        if ctx.ret.customer_shopify_id and ctx.account.has_scope("write_customers"):
+            card["customerId"] = shopify.gid("Customer", ctx.ret.customer_shopify_id)
+        return round_, {"input": card}, {"items": [i.id for i in batch]}
+
+    started = start_call(ctx, Phase.GIFT_CARD, build)
+    if isinstance(started, str):
+        return started
+    call, reconcile = started
+
+    def send(variables):
+        card = dict(variables["input"], code=code)
+        try:
+            return legacy_shopify.create_gift_card(
+                ctx.client, amount=Decimal(card["initialValue"]), code=code, note=card["note"],
+                customer_id=ctx.ret.customer_shopify_id if "customerId" in card else None)
+        except legacy_shopify.GiftCardCodeTaken:
+            found = legacy_shopify.find_gift_card(ctx.client, code)
+            if found is None:  # made by an earlier attempt, not searchable yet: try again later
+                raise E.ShopifyError("gift card exists but is not searchable yet") from None
+            return found
+
+    outcome = calls.run_call(call, send=send, find=lambda c: legacy_shopify.find_gift_card(ctx.client, code),
+                             reconcile=reconcile)
+    if not outcome.done:
+        for item in batch:
+            fail_item(item, outcome.error or "Shopify refused the gift card.")
+        calls.finish(call, CallState.REFUSED, outcome.error)
+        db.session.commit()
+        return DONE
+    card = outcome.result
+    for item in batch:
+        item.shopify_gift_card_id, item.gift_card_last_characters = card.gift_card_id, card.last_characters
+        item.gift_card_code_encrypted = encrypt_secret(code)
+        _issued(ctx, item, item.issued_amount, f"{item.title}: credit note of {item.issued_amount:.2f} "
+                f"{ctx.ret.currency} issued as a gift card ending {card.last_characters}.")
+    calls.finish(call, CallState.DONE)
+    db.session.commit()
+    return DONE
+
+
+def exchange_order_step(ctx: Ctx) -> str:
+    """Separate exchange order mode: the exchanged variant ships on a $0 order of its own, while
+    the Shopify return still records and disposes of the returned unit."""
+    waiting = [i for i in ctx.items(ISSUING) if i.option == EXCHANGE and not i.exchange_line_ids
+               and i.process_call_id and ctx.account.exchange_mode == ExchangeMode.SEPARATE_ORDER.value]
+    for item in waiting:
+        tag = f"boomerang-{ctx.ret.id}-{item.id}"  # order tags are at most 40 characters (§6.13)
+
+        def build(last, item=item, tag=tag):
+            return item.id, {"tag": tag, "variant": item.exchange_variant_id, "quantity": item.quantity}, None
+
+        started = start_call(ctx, Phase.EXCHANGE_ORDER, build)
+        if isinstance(started, str):
+            if started == IN_PROGRESS:
+                return started
+            continue
+        call, reconcile = started
+
+        def find(_call, tag=tag):
+            drafts = legacy_shopify.find_draft_orders(ctx.client, tag)
+            return drafts[0] if drafts else None
+
+        def send(variables, item=item):
+            return legacy_shopify.create_exchange_draft(
+                ctx.client, variant_id=variables["variant"], quantity=variables["quantity"],
+                email=ctx.ret.customer_email, shipping_address=ctx.ret.shipping_address, tag=variables["tag"],
+                note=f"Exchange for return {ctx.ret.rma_number}: {item.title} → {item.exchange_variant_title}")
+
+        outcome = calls.run_call(call, send=send, find=find, reconcile=reconcile)
+        if not outcome.done:
+            fail_item(item, outcome.error or "Shopify refused the exchange order.")
+            calls.finish(call, CallState.REFUSED, outcome.error)
+            db.session.commit()
+            continue
+        draft = outcome.result
+        item.shopify_draft_order_id = draft.draft_order_id
+        db.session.commit()
+        if draft.order_id is None:
+            draft = legacy_shopify.complete_draft_order(ctx.client, draft.draft_order_id)
+        item.exchange_order_id, item.exchange_order_name = draft.order_id, draft.order_name
+        _issued(ctx, item, Decimal("0.00"), f"{item.title}: exchange order {draft.order_name} created for "
+                f"{item.exchange_variant_title}.")
+        calls.finish(call, CallState.DONE)
+        db.session.commit()
+    return DONE

@@ -1,0 +1,204 @@
+"""Every returned unit in a Shopify return: planning them, and moving each one forward.
+
+A Boomerang return's items are planned into a Shopify return (a ``ShopifyReturn`` row) as soon as
+their options are known — when the shopper submits in customer-choice mode, after the rules job in
+rules mode — and a job (``advance``) then does whatever that Shopify return needs next, in order:
+create it, take lines out, process the decided items, make gift cards or separate exchange orders,
+dispose of units at receipt, close it, or cancel it. Each of those is one claimed call, so the job
+is safe to run any number of times, at once on several workers, and after any crash. Staff and
+the return workflow never call Shopify: they queue ``advance`` by name.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.domain import returns as states
+from app.domain.issuing import CallState, IssuingMethod, ShopifyReturnStatus
+from app.extensions import db
+from app.models import Account, ItemResolution, Order, Return, ReturnItem, ShopifyCall, ShopifyReturn
+from app.queue import enqueue
+from app.services import shopify_calls as calls
+from app.services.issuing_context import IN_PROGRESS, Ctx, fail_item
+from app.services.return_money import exchange_order_step, gift_card_step, process_step
+from app.services.return_settlement import dispose_step
+from app.services.return_shape import cancel_step, close_step, create_step, remove_step
+from app.services.shopify_access import NotConnected, client_for
+from app.shopify import errors as E
+from app.shopify import returns as shopify
+
+ADVANCE = "jobs.shopify_returns.advance_shopify_return"
+PLAN = "jobs.shopify_returns.plan_shopify_returns"
+STEPS = (create_step, remove_step, process_step, gift_card_step, exchange_order_step, dispose_step,
+         close_step, cancel_step)
+UNPLACED = (ItemResolution.UNDECIDED.value, ItemResolution.DECIDED.value, ItemResolution.NO_ACTION.value)
+
+
+def plan_shopify_returns(return_id: int) -> int | None:
+    """Plan the return's items that are in no Shopify return yet into a new one, and queue it.
+    Safe to run twice: the items are taken by one conditional UPDATE. Returns its id (or None)."""
+    ret = db.session.get(Return, return_id)
+    if ret is None or ret.status == states.CANCELLED:
+        return None
+    wanted = list(db.session.scalars(select(ReturnItem.id).where(
+        ReturnItem.return_id == ret.id, ReturnItem.issuing_method == IssuingMethod.RETURNS.value,
+        ReturnItem.shopify_return_ref_id.is_(None), ReturnItem.resolution.in_(UNPLACED))))
+    if not wanted:
+        return None
+    seq = (db.session.scalar(select(func.max(ShopifyReturn.seq)).where(ShopifyReturn.return_id == ret.id)) or 0) + 1
+    ref = ShopifyReturn(account_id=ret.account_id, return_id=ret.id, shopify_order_id=ret.shopify_order_id,
+                        seq=seq, status=ShopifyReturnStatus.PENDING.value)
+    db.session.add(ref)
+    try:
+        db.session.flush()
+        taken = db.session.execute(
+            update(ReturnItem).where(ReturnItem.id.in_(wanted), ReturnItem.shopify_return_ref_id.is_(None))
+            .values(shopify_return_ref_id=ref.id).execution_options(synchronize_session=False)).rowcount
+        if taken != len(wanted):
+            raise IntegrityError("items planned meanwhile", None, Exception())
+        ref_id = ref.id
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # another planner took them (same seq, or the items): it queues them
+        return None
+    enqueue(ADVANCE, ref_id)
+    return ref_id
+
+
+def advance(ref_id: int) -> str:
+    """Do what this Shopify return needs next, step after step, until it waits on something."""
+    ref = db.session.get(ShopifyReturn, ref_id)
+    if ref is None or ref.made_in_shopify or ref.return_id is None:
+        return "missing"
+    ret = db.session.get(Return, ref.return_id)
+    account = db.session.get(Account, ref.account_id)
+    try:
+        ctx = Ctx(account, ret, ref, client_for(account))
+    except NotConnected as exc:
+        ref.failure_reason = str(exc)
+        db.session.commit()
+        return "not connected"
+    for step in STEPS:
+        try:
+            result = step(ctx)
+        except (E.MissingScopeError, E.RevokedTokenError, E.ShopUnavailableError) as refused:
+            _blocked(ctx, step.__name__, refused)
+            return "blocked"
+        if result == IN_PROGRESS:
+            return IN_PROGRESS
+        db.session.refresh(ref)
+        db.session.refresh(ret)
+    return ref.status.lower()
+
+
+def _blocked(ctx: Ctx, step: str, refused: E.ShopifyError) -> None:
+    """Shopify refuses this connection (a missing scope, a revoked token): nothing was done. The
+    reason is shown on the return; items the action is waiting on go to staff with it."""
+    db.session.rollback()
+    reason = str(refused)
+    if isinstance(refused, E.MissingScopeError) and refused.scope:
+        reason = (f"Boomerang needs the {refused.scope} access scope to record returns in Shopify. Grant it "
+                  "on the Store page (reconnect), then retry the items.")
+    ctx.ref.failure_reason = reason
+    waiting = ctx.items(ItemResolution.DECIDED.value) if ctx.ret.action_triggered_at else []
+    for call in db.session.scalars(select(ShopifyCall).where(
+            ShopifyCall.shopify_return_ref_id == ctx.ref.id, ShopifyCall.state == CallState.CLAIMED.value)):
+        # A call refused for its scope never reached Shopify's resolvers: nothing to reconcile.
+        calls.finish(call, CallState.REFUSED, reason)
+    for item in waiting + ctx.items(ItemResolution.ISSUING.value):
+        fail_item(item, reason)
+    db.session.commit()
+
+
+def queue_for_return(ret: Return) -> int:
+    """Queue ``advance`` for each live Shopify return of a Boomerang return (after any change to
+    the return or its items); plan a new one for items not in any."""
+    refs = list(db.session.scalars(select(ShopifyReturn.id).where(
+        ShopifyReturn.return_id == ret.id,
+        ShopifyReturn.status.in_((ShopifyReturnStatus.PENDING.value, ShopifyReturnStatus.OPEN.value)))))
+    unplaced = db.session.scalar(select(func.count(ReturnItem.id)).where(
+        ReturnItem.return_id == ret.id, ReturnItem.issuing_method == IssuingMethod.RETURNS.value,
+        ReturnItem.shopify_return_ref_id.is_(None), ReturnItem.resolution.in_(UNPLACED)))
+    db.session.commit()  # no read transaction held while an in-process job runs
+    for ref_id in refs:
+        enqueue(ADVANCE, ref_id)
+    if unplaced and ret.status != states.CANCELLED:
+        enqueue(PLAN, ret.id)
+    return len(refs)
+
+
+def refs_to_sweep(now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Shopify returns that may need work a lost enqueue or a dead worker left undone: still
+    planned, a call past its lease, decided items in a return whose action fired, a closed or
+    cancelled return whose Shopify return is still open."""
+    now = now or datetime.now(timezone.utc)
+    settled = now - timedelta(minutes=5)
+    stale_call = select(ShopifyCall.shopify_return_ref_id).where(
+        ShopifyCall.state == CallState.CLAIMED.value, ShopifyCall.claimed_at <= now - calls.lease())
+    waiting_items = select(ReturnItem.shopify_return_ref_id).join(Return, Return.id == ReturnItem.return_id).where(
+        Return.action_triggered_at.is_not(None), Return.action_triggered_at <= settled,
+        ReturnItem.resolution.in_((ItemResolution.DECIDED.value, ItemResolution.ISSUING.value)))
+    return list(db.session.scalars(
+        select(ShopifyReturn.id).join(Return, Return.id == ShopifyReturn.return_id).where(
+            ShopifyReturn.made_in_shopify.is_(False),
+            or_((ShopifyReturn.status == ShopifyReturnStatus.PENDING.value) & (ShopifyReturn.created_at <= settled),
+                ShopifyReturn.id.in_(stale_call), ShopifyReturn.id.in_(waiting_items),
+                (ShopifyReturn.status == ShopifyReturnStatus.OPEN.value)
+                & Return.status.in_((states.CLOSED, states.CANCELLED)) & (Return.updated_at <= settled)))
+        .order_by(ShopifyReturn.id).limit(limit)))
+
+
+# --- what Shopify says about an order's returns ----------------------------------------------------
+
+def refresh_order_returns(account: Account, shopify_order_id: int) -> int:
+    """Read the order's returnable units and returns from Shopify: store each line's returnable
+    quantity (Shopify's figure is the authority) and every return made in Shopify (its admin,
+    its self-serve returns) that is not one of ours. Returns how many such returns were stored."""
+    order = db.session.scalar(select(Order).where(Order.account_id == account.id,
+                                                  Order.shopify_order_id == shopify_order_id))
+    client = client_for(account)
+    if order is not None:
+        store_returnable(order, shopify.returnable_units(client, shopify_order_id))
+    ours = set(db.session.scalars(select(ShopifyReturn.shopify_return_id).where(
+        ShopifyReturn.account_id == account.id, ShopifyReturn.made_in_shopify.is_(False),
+        ShopifyReturn.shopify_return_id.is_not(None))))
+    stored = 0
+    for state in shopify.order_returns(client, shopify_order_id):
+        if state.id in ours:
+            continue
+        ref = db.session.scalar(select(ShopifyReturn).where(ShopifyReturn.account_id == account.id,
+                                                            ShopifyReturn.shopify_return_id == state.id))
+        if ref is None:
+            ref = ShopifyReturn(account_id=account.id, shopify_order_id=shopify_order_id, seq=0,
+                                shopify_return_id=state.id, made_in_shopify=True)
+            db.session.add(ref)
+        ref.name, ref.status = state.name, state.status
+        ref.lines = [{"line_item_id": ln.line_item_id, "quantity": ln.quantity,
+                      "processed": ln.processed_quantity} for ln in state.lines]
+        stored += 1
+    db.session.commit()
+    return stored
+
+
+def store_returnable(order: Order, units: list[shopify.ReturnableUnit]) -> None:
+    """Each line's returnable quantity: the sum over its fulfillment line items (the caller commits)."""
+    totals: dict[int, int] = {}
+    for unit in units:
+        totals[unit.line_item_id] = totals.get(unit.line_item_id, 0) + unit.quantity
+    for line in order.lines:
+        line.returnable_quantity = totals.get(line.shopify_line_id, 0)
+
+
+def refresh_returnable_now(account: Account, order: Order) -> bool:
+    """The fresh read at submission (a shopper is waiting: one short read). False when Shopify
+    could not be asked; the stored figures then stand."""
+    try:
+        units = shopify.returnable_units(client_for(account, read_timeout=5), order.shopify_order_id)
+    except (E.ShopifyError, NotConnected):
+        db.session.rollback()
+        return False
+    store_returnable(order, units)
+    db.session.commit()
+    return True
