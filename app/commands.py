@@ -10,6 +10,7 @@ from app.extensions import db
 users_cli = AppGroup("users", help="Manage dashboard logins.")
 tokens_cli = AppGroup("tokens", help="Encrypted Shopify credentials.")
 jobs_cli = AppGroup("jobs", help="Background jobs: worker and scheduler.")
+returns_cli = AppGroup("returns", help="Returns in Shopify.")
 
 
 @users_cli.command("create-admin")
@@ -62,6 +63,34 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
         with_scheduler=True, burst=burst)
 
 
+@returns_cli.command("record-legacy")
+@click.option("--account", "slug", default=None, help="Only this account (its portal slug).")
+@click.option("--apply", "apply_", is_flag=True, help="Record them in Shopify (without it: only list).")
+def record_legacy(slug: str | None, apply_: bool) -> None:
+    """Record credit notes and exchanges issued before Shopify returns as processed Shopify
+    returns with no money and no restock. Lists them only, unless --apply."""
+    from app.models import Account
+    from app.services import legacy_returns
+
+    account_id = None
+    if slug:
+        account = db.session.scalar(select(Account).where(Account.slug == slug))
+        if account is None:
+            raise click.ClickException(f"No account {slug!r}.")
+        account_id = account.id
+    records = legacy_returns.unrecorded(account_id)
+    if not records:
+        click.echo("Nothing to record: every credit note and exchange is in a Shopify return.")
+        return
+    for record in records:
+        units = ", ".join(f"{title} × {qty}" for _id, title, qty in record.items)
+        if apply_:
+            record = legacy_returns.record_legacy_return(record.return_id)
+        click.echo(f"{record.rma_number} (order {record.order_name}): {units} — {record.outcome}")
+    if not apply_:
+        click.echo(f"Dry run: {len(records)} return(s) would be recorded. Run again with --apply to record them.")
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
@@ -81,5 +110,5 @@ def init_app(app: Flask) -> None:
     from app.demo import demo_cli
     from app.shop_cli import shop_cli
 
-    for command in (users_cli, tokens_cli, jobs_cli, serve, demo_cli, shop_cli):
+    for command in (users_cli, tokens_cli, jobs_cli, returns_cli, serve, demo_cli, shop_cli):
         app.cli.add_command(command)

@@ -11,6 +11,9 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+# The Admin API version the GraphQL documents are written and validated for (one place).
+from app.shopify.client import DEFAULT_API_VERSION
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 
@@ -57,14 +60,14 @@ class Config:
     RQ_FAILURE_TTL_SECONDS = int(os.environ.get("RQ_FAILURE_TTL_SECONDS", 7 * 24 * 3600))
     SCHEDULER_ENABLED = _env_bool("SCHEDULER_ENABLED", False)
 
-    SHOPIFY_API_VERSION = os.environ.get("SHOPIFY_API_VERSION", "2026-07")
+    SHOPIFY_API_VERSION = os.environ.get("SHOPIFY_API_VERSION", DEFAULT_API_VERSION)
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     # This deployment's own Shopify app, for the OAuth install (multi-store deployments).
     SHOPIFY_APP_CLIENT_ID = os.environ.get("SHOPIFY_APP_CLIENT_ID") or None
     SHOPIFY_APP_CLIENT_SECRET = os.environ.get("SHOPIFY_APP_CLIENT_SECRET") or None
     SHOPIFY_APP_SCOPES = _env_list("SHOPIFY_APP_SCOPES") or [
-        "read_orders", "write_orders", "read_all_orders", "read_products",
-        "write_gift_cards", "write_draft_orders", "write_inventory", "read_locations"]
+        "read_orders", "write_orders", "read_all_orders", "read_products", "read_returns", "write_returns",
+        "write_gift_cards", "write_customers", "write_draft_orders", "write_inventory", "read_locations"]
     # Lets an admin point a store at another Admin API origin (the sandbox). Off in production:
     # the origin receives the store's token and, for OAuth, this deployment's client secret.
     SHOPIFY_API_ORIGIN_ALLOWED = _env_bool("SHOPIFY_API_ORIGIN_ALLOWED", False)

@@ -114,6 +114,16 @@ def reason_handle(reason: str) -> str:
     return OTHER_REASON_HANDLE
 
 
+# The Shopify return that records, afterwards, a return's items issued the old way (flask returns
+# record-legacy): never a seq the planner uses, and its marker never a prefix of a planned one's.
+LEGACY_SEQ = 90
+
+
+def legacy_marker(rma_number: str) -> str:
+    """The marker of the Shopify return recording a return's legacy items."""
+    return f"{rma_number}/legacy"
+
+
 def return_marker(rma_number: str, seq: int) -> str:
     """What starts every return line note of a Shopify return: the RMA (and which of the
     return's Shopify returns it is, from the second on). A Return has no note or tag of its own

@@ -37,9 +37,13 @@ SCOPE_PURPOSES = [
     ("read_all_orders", "see orders older than 60 days"),
     ("read_products", "read the items on orders and offer other sizes and colours for exchanges "
                       "— nothing works without it"),
+    ("read_returns", "see returns made in Shopify and what Shopify still lets a customer return"),
+    ("write_returns", "record every return in Shopify and issue its refund, store credit or exchange "
+                      "through it — nothing is issued without it"),
     ("write_orders", "issue refunds"),
-    ("write_gift_cards", "issue credit notes (gift cards)"),
-    ("write_draft_orders", "create exchange orders"),
+    ("write_gift_cards", "issue credit notes as gift cards where store credit is unavailable"),
+    ("write_customers", "give a credit note's gift card to the customer, in their account"),
+    ("write_draft_orders", "create separate exchange orders (only in that exchange mode)"),
     ("write_inventory", "put returned items back into stock"),
     ("read_locations", "choose the location returned items are restocked at"),
 ]

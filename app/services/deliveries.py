@@ -1,16 +1,18 @@
-"""Processing a stored webhook delivery (in a job): orders, uninstalls and privacy requests."""
+"""Processing a stored webhook delivery (in a job): orders, returns, uninstalls and privacy requests."""
 import json
 import logging
 
 from app.extensions import db
 from app.models import Account, WebhookDelivery
 from app.services import privacy
-from app.services.intake import ORDER_TOPICS, mark_processed
+from app.services.intake import ORDER_TOPICS, RETURN_TOPICS, mark_processed
 from app.services.orders import upsert_order
 from app.services.shopify_access import NotConnected, client_for, mark_disconnected
+from app.services.shopify_returns import refresh_order_returns
 from app.shopify.errors import RevokedTokenError, ShopifyDataError
 from app.shopify.mapping import order_from_rest
 from app.shopify.operations import fetch_order
+from app.shopify.values import parse_id
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,8 @@ def process_delivery(delivery_id: int) -> str:
         outcome = "no account"
     elif delivery.topic in ORDER_TOPICS:
         outcome = _process_order(account, payload)
+    elif delivery.topic in RETURN_TOPICS:
+        outcome = _process_return(account, payload)
     elif delivery.topic == "app/uninstalled":
         mark_disconnected(account, "The Boomerang app was uninstalled from this store. Reconnect to resume.")
         outcome = "disconnected"
@@ -45,6 +49,26 @@ def process_delivery(delivery_id: int) -> str:
     mark_processed(delivery)
     db.session.commit()
     return outcome
+
+
+def _process_return(account: Account, payload: dict) -> str:
+    """A return was made or changed in Shopify: read the order's returnable units and returns
+    again (the body says which order: ``order.admin_graphql_api_id``, Shopify's documented
+    returns/* example in tests/fixtures/shopify)."""
+    order = payload.get("order") if isinstance(payload, dict) else None
+    try:
+        order_id = parse_id((order or {}).get("admin_graphql_api_id") or (order or {}).get("id"), "Order")
+    except ShopifyDataError:
+        return "no order in the body"
+    try:
+        stored = refresh_order_returns(account, order_id)
+    except NotConnected:
+        return "store not connected"
+    except RevokedTokenError:
+        mark_disconnected(account, "Shopify no longer accepts this store's access token. Reconnect the store.")
+        db.session.commit()
+        return "token revoked"
+    return f"order {order_id}: {stored} return(s) made in Shopify"
 
 
 def _process_order(account: Account, payload: dict) -> str:

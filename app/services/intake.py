@@ -25,7 +25,9 @@ log = logging.getLogger(__name__)
 
 ORDER_TOPICS = {"orders/create", "orders/updated"}
 PRIVACY_TOPICS = {"customers/redact", "shop/redact", "customers/data_request"}
-KNOWN_TOPICS = ORDER_TOPICS | PRIVACY_TOPICS | {"app/uninstalled"}
+RETURN_TOPICS = {"returns/approve", "returns/request", "returns/process", "returns/close", "returns/cancel",
+                 "returns/decline", "returns/reopen", "returns/update"}
+KNOWN_TOPICS = ORDER_TOPICS | PRIVACY_TOPICS | RETURN_TOPICS | {"app/uninstalled"}
 
 
 class IntakeRefused(Exception):

@@ -61,7 +61,6 @@ def fail_item(item: ReturnItem, reason: str, *, detach: bool = False) -> None:
     """The item goes to staff with the reason (the caller commits). ``detach``: it leaves its
     Shopify return (its units were never placed in it)."""
     item.resolution, item.failure_reason = ItemResolution.FAILED.value, reason[:2000]
-    item.process_call_id = None
     if detach:
         item.shopify_return_ref_id = None
         item.shopify_lines = None

@@ -17,19 +17,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import current_app
+from sqlalchemy import update
 
-from app.crypto import encrypt_secret
 from app.domain import issuing as rules
-from app.domain.issuing import CallState, CreditMethod, ExchangeMode, Phase, RefundState, RestockState
+from app.domain.issuing import CallState, CreditMethod, Phase, RefundState, RestockState
 from app.extensions import db
 from app.models import ItemResolution, ReturnItem
+from app.services import issued_notices as notices
 from app.services import shopify_calls as calls
-from app.services.issuing_context import DONE, IN_PROGRESS, Ctx, fail_item, in_shopify_return, lines_of, note, now
+from app.services.issuing_context import DONE, Ctx, fail_item, in_shopify_return, lines_of, note, now
 from app.services.return_shape import items_named, next_round, start_call
 from app.services.returns import CREDIT, EXCHANGE, REFUND
-from app.shopify import errors as E
-from app.shopify import issuing as legacy_shopify
 from app.shopify import returns as shopify
 
 DECIDED, ISSUING, ISSUED = (ItemResolution.DECIDED.value, ItemResolution.ISSUING.value,
@@ -48,34 +46,37 @@ def store_credit_possible(ctx: Ctx) -> bool:
 
 # --- process -------------------------------------------------------------------------------------
 
+ROUNDS = 5  # a refusal naming some items sends the others again in another round, at once
+
+
 def process_step(ctx: Ctx) -> str:
     """Process the decided items of this Shopify return once its return action has fired."""
-    if ctx.ref.status != "OPEN" or ctx.ret.action_triggered_at is None or ctx.ret.status == "CANCELLED":
-        return DONE
-    started = start_call(ctx, Phase.PROCESS, lambda last: _build_process(ctx, last))
-    if isinstance(started, str):
-        return started
-    call, reconcile = started
-    if not reconcile:
-        _claim_items(call)
-    outcome = calls.run_call(call, send=lambda v: shopify.process_return(ctx.client, v),
-                             find=lambda c: _find_processed(ctx, c), reconcile=reconcile)
-    if outcome.done:
-        _record_processed(ctx, call, outcome.result)
-    else:
-        _record_process_refused(ctx, call, outcome)
+    for _ in range(ROUNDS):
+        if ctx.ref.status != "OPEN" or ctx.ret.action_triggered_at is None or ctx.ret.status == "CANCELLED":
+            return DONE
+        started = start_call(ctx, Phase.PROCESS, lambda last: _build_process(ctx, last), also=_claim_items)
+        if isinstance(started, str):
+            return started
+        call, reconcile = started
+        outcome = calls.run_call(call, send=lambda v: shopify.process_return(ctx.client, v),
+                                 find=lambda c: _find_processed(ctx, c), reconcile=reconcile)
+        if outcome.done:
+            _record_processed(ctx, call, outcome.result)
+        else:
+            _record_process_refused(ctx, call, outcome)
     return DONE
 
 
-def _claim_items(call) -> None:
-    """The claimed call's items move DECIDED → ISSUING (they were checked DECIDED when built)."""
-    for item_id in (call.expect or {}).get("items", {}):
-        item = db.session.get(ReturnItem, int(item_id))
-        if item is not None and item.resolution == DECIDED:
-            item.resolution, item.process_call_id = ISSUING, call.id
-            item.issue_attempts = (item.issue_attempts or 0) + 1
-            item.issuing_started_at = now()
-    db.session.commit()
+def _claim_items(call) -> bool:
+    """In the claim's transaction: the call's items move DECIDED → ISSUING, all of them or none
+    (an item that changed meanwhile vetoes the claim; the next round is built afresh)."""
+    wanted = [int(i) for i in (call.expect or {}).get("items", {})]
+    moved = db.session.execute(
+        update(ReturnItem).where(ReturnItem.id.in_(wanted), ReturnItem.resolution == DECIDED)
+        .values(resolution=ISSUING, process_call_id=call.id, issuing_started_at=now(),
+                issue_attempts=ReturnItem.issue_attempts + 1)
+        .execution_options(synchronize_session=False)).rowcount
+    return moved == len(wanted)
 
 
 def _ready(ctx: Ctx) -> list[ReturnItem]:
@@ -92,9 +93,11 @@ def _build_process(ctx: Ctx, last) -> tuple[int, dict, dict] | None:
     credits = [i for i in items if i.option == CREDIT]
     store_credit = store_credit_possible(ctx)
     paying = [i for i in refunds if i.refund_state != RefundState.OUTSIDE.value]
-    refund_outcome, credit_outcome = shopify.suggested_outcomes(
-        ctx.client, ctx.ref.shopify_return_id, refund_lines=_outcome_lines(paying),
-        credit_lines=_outcome_lines(credits), store_credit=store_credit)
+    refund_outcome = credit_outcome = None
+    if paying or credits:  # one read for both groups; none when only exchanges are processed
+        refund_outcome, credit_outcome = shopify.suggested_outcomes(
+            ctx.client, ctx.ref.shopify_return_id, refund_lines=_outcome_lines(paying),
+            credit_lines=_outcome_lines(credits), store_credit=store_credit)
     plans: dict[str, dict] = {}
     transactions, store_credit_amount = [], None
     if paying:
@@ -149,9 +152,9 @@ def _process_variables(ctx: Ctx, last, items, plans, transactions, store_credit_
         for eli in item.exchange_line_ids or () if item.option == EXCHANGE else ():
             exchanges.append({"id": shopify.gid("ExchangeLineItem", eli), "quantity": 1})
             exchange_items.append(item.id)
+    # Shopify tells the shopper what processing issued, when the account leaves it to Shopify.
     process_input = {"returnId": shopify.return_gid(ctx.ref.shopify_return_id), "returnLineItems": lines,
-                     "notifyCustomer": ctx.account.issued_notice == "shopify"
-                     and bool(transactions or store_credit_amount)}
+                     "notifyCustomer": ctx.account.issued_notice == notices.SHOPIFY}
     if exchanges:
         process_input["exchangeLineItems"] = exchanges
     if transactions or store_credit_amount:
@@ -235,23 +238,26 @@ def _record_processed(ctx: Ctx, call, state: shopify.ReturnState) -> None:
             item.restock_state = RestockState.PENDING.value
         group = plan["group"]
         if group == "refund":
-            _refund_issued(ctx, item, value, refund)
+            _refundissued(ctx, item, value, refund)
         elif group == "outside":
-            _issued(ctx, item, item.outside_refund_amount, f"{item.title}: return recorded in Shopify; refunded "
+            issued(ctx, item, item.outside_refund_amount, f"{item.title}: return recorded in Shopify; refunded "
                     f"outside Shopify ({item.outside_refund_method}).")
         elif group == "store_credit":
             item.credit_method = CreditMethod.STORE_CREDIT.value
             item.shopify_refund_id = refund.id if refund else None
-            _issued(ctx, item, value, f"{item.title}: {value:.2f} {ctx.ret.currency} issued as store credit.")
+            issued(ctx, item, value, f"{item.title}: {value:.2f} {ctx.ret.currency} issued as store credit.")
         elif group == "gift_card":
             item.credit_method, item.issued_amount = CreditMethod.GIFT_CARD.value, value  # card made next
         elif group == "exchange":
             item.exchange_order_id, item.exchange_order_name = ctx.ret.shopify_order_id, ctx.ret.order_name
-            _issued(ctx, item, Decimal("0.00"), f"{item.title}: exchange for {item.exchange_variant_title} "
+            issued(ctx, item, Decimal("0.00"), f"{item.title}: exchange for {item.exchange_variant_title} "
                     f"confirmed in Shopify on order {ctx.ret.order_name}.")
     calls.finish(call, CallState.DONE)
     note(ctx.ret, "shopify_return", f"Shopify return {ctx.ref.name} processed.")
     db.session.commit()
+    if ctx.account.issued_notice == notices.EMAIL:
+        issued = [db.session.get(ReturnItem, int(i)) for i in (expect.get("items") or {})]
+        notices.email_issued(ctx.account, ctx.ret, [i for i in issued if i and i.resolution == ISSUED])
 
 
 def _refund_issued(ctx: Ctx, item: ReturnItem, value: Decimal, refund: shopify.Refund | None) -> None:
@@ -265,11 +271,12 @@ def _refund_issued(ctx: Ctx, item: ReturnItem, value: Decimal, refund: shopify.R
         return
     pending = not statuses or not statuses <= SETTLED
     item.refund_state = (RefundState.PENDING if pending else RefundState.PAID).value
-    _issued(ctx, item, value, f"{item.title}: refund of {value:.2f} {ctx.ret.currency} "
+    issued(ctx, item, value, f"{item.title}: refund of {value:.2f} {ctx.ret.currency} "
             f"{'sent to the payment provider (pending)' if pending else 'paid'} in Shopify.")
 
 
-def _issued(ctx: Ctx, item: ReturnItem, value, message: str) -> None:
+def issued(ctx: Ctx, item: ReturnItem, value, message: str) -> None:
+    """The item is issued: its value and a line on the timeline (the caller commits)."""
     item.resolution, item.issued_at, item.failure_reason = ISSUED, now(), None
     item.issued_amount = value
     note(ctx.ret, "issued", message, item_id=item.id, option=item.option)
@@ -285,112 +292,10 @@ def _record_process_refused(ctx: Ctx, call, outcome) -> None:
         item = db.session.get(ReturnItem, int(item_id))
         if item is None or item.resolution != ISSUING:
             continue
+        item.process_call_id = None  # refused: nothing happened, the item was not processed
         if not named or item.id in named:
             fail_item(item, outcome.error or "Shopify refused to process the return.")
         else:
-            item.resolution, item.process_call_id = DECIDED, None
+            item.resolution = DECIDED
     calls.finish(call, CallState.REFUSED, outcome.error)
     db.session.commit()
-
-
-# --- after processing: gift cards and separate exchange orders ------------------------------------
-
-def gift_card_step(ctx: Ctx) -> str:
-    """Credit notes processed without store credit become one gift card per processing round."""
-    waiting = [i for i in ctx.items(ISSUING) if i.credit_method == CreditMethod.GIFT_CARD.value
-               and i.process_call_id and i.shopify_gift_card_id is None]
-    if not waiting:
-        return DONE
-    round_ = waiting[0].process_call_id
-    batch = [i for i in waiting if i.process_call_id == round_]
-    code = rules.gift_card_code(current_app.config["SECRET_KEY"].encode(), "credit", ctx.ref.id, round_)
-
-    def build(last):
-        amount = sum((Decimal(i.issued_amount or 0) for i in batch), Decimal(0))
-        card = {"initialValue": str(amount), "code": "<derived>",  # never stored in clear
-                "note": f"Credit note for return {ctx.ret.rma_number} ({ctx.ret.order_name})"}
-        if ctx.ret.customer_shopify_id and ctx.account.has_scope("write_customers"):
-            card["customerId"] = shopify.gid("Customer", ctx.ret.customer_shopify_id)
-        return round_, {"input": card}, {"items": [i.id for i in batch]}
-
-    started = start_call(ctx, Phase.GIFT_CARD, build)
-    if isinstance(started, str):
-        return started
-    call, reconcile = started
-
-    def send(variables):
-        card = dict(variables["input"], code=code)
-        try:
-            return legacy_shopify.create_gift_card(
-                ctx.client, amount=Decimal(card["initialValue"]), code=code, note=card["note"],
-                customer_id=ctx.ret.customer_shopify_id if "customerId" in card else None)
-        except legacy_shopify.GiftCardCodeTaken:
-            found = legacy_shopify.find_gift_card(ctx.client, code)
-            if found is None:  # made by an earlier attempt, not searchable yet: try again later
-                raise E.ShopifyError("gift card exists but is not searchable yet") from None
-            return found
-
-    outcome = calls.run_call(call, send=send, find=lambda c: legacy_shopify.find_gift_card(ctx.client, code),
-                             reconcile=reconcile)
-    if not outcome.done:
-        for item in batch:
-            fail_item(item, outcome.error or "Shopify refused the gift card.")
-        calls.finish(call, CallState.REFUSED, outcome.error)
-        db.session.commit()
-        return DONE
-    card = outcome.result
-    for item in batch:
-        item.shopify_gift_card_id, item.gift_card_last_characters = card.gift_card_id, card.last_characters
-        item.gift_card_code_encrypted = encrypt_secret(code)
-        _issued(ctx, item, item.issued_amount, f"{item.title}: credit note of {item.issued_amount:.2f} "
-                f"{ctx.ret.currency} issued as a gift card ending {card.last_characters}.")
-    calls.finish(call, CallState.DONE)
-    db.session.commit()
-    return DONE
-
-
-def exchange_order_step(ctx: Ctx) -> str:
-    """Separate exchange order mode: the exchanged variant ships on a $0 order of its own, while
-    the Shopify return still records and disposes of the returned unit."""
-    waiting = [i for i in ctx.items(ISSUING) if i.option == EXCHANGE and not i.exchange_line_ids
-               and i.process_call_id and ctx.account.exchange_mode == ExchangeMode.SEPARATE_ORDER.value]
-    for item in waiting:
-        tag = f"boomerang-{ctx.ret.id}-{item.id}"  # order tags are at most 40 characters (§6.13)
-
-        def build(last, item=item, tag=tag):
-            return item.id, {"tag": tag, "variant": item.exchange_variant_id, "quantity": item.quantity}, None
-
-        started = start_call(ctx, Phase.EXCHANGE_ORDER, build)
-        if isinstance(started, str):
-            if started == IN_PROGRESS:
-                return started
-            continue
-        call, reconcile = started
-
-        def find(_call, tag=tag):
-            drafts = legacy_shopify.find_draft_orders(ctx.client, tag)
-            return drafts[0] if drafts else None
-
-        def send(variables, item=item):
-            return legacy_shopify.create_exchange_draft(
-                ctx.client, variant_id=variables["variant"], quantity=variables["quantity"],
-                email=ctx.ret.customer_email, shipping_address=ctx.ret.shipping_address, tag=variables["tag"],
-                note=f"Exchange for return {ctx.ret.rma_number}: {item.title} → {item.exchange_variant_title}")
-
-        outcome = calls.run_call(call, send=send, find=find, reconcile=reconcile)
-        if not outcome.done:
-            fail_item(item, outcome.error or "Shopify refused the exchange order.")
-            calls.finish(call, CallState.REFUSED, outcome.error)
-            db.session.commit()
-            continue
-        draft = outcome.result
-        item.shopify_draft_order_id = draft.draft_order_id
-        db.session.commit()
-        if draft.order_id is None:
-            draft = legacy_shopify.complete_draft_order(ctx.client, draft.draft_order_id)
-        item.exchange_order_id, item.exchange_order_name = draft.order_id, draft.order_name
-        _issued(ctx, item, Decimal("0.00"), f"{item.title}: exchange order {draft.order_name} created for "
-                f"{item.exchange_variant_title}.")
-        calls.finish(call, CallState.DONE)
-        db.session.commit()
-    return DONE

@@ -29,9 +29,10 @@ from app.shopify.operations import order_gid
 DECIDED = ItemResolution.DECIDED.value
 
 
-def start_call(ctx: Ctx, phase: Phase, build) -> tuple[object, bool] | str:
+def start_call(ctx: Ctx, phase: Phase, build, also=None) -> tuple[object, bool] | str:
     """The call to send now: (call, reconcile), or IN_PROGRESS / DONE. ``build`` returns
-    (round, variables, expect) or None (nothing to do), and is called only for a new round."""
+    (round, variables, expect) or None (nothing to do), and is called only for a new round;
+    ``also`` runs in the claim's transaction (see ``shopify_calls.claim``)."""
     call = calls.current_call(ctx.ref.id, phase.value)
     if call is not None and call.state == CallState.CLAIMED.value:
         if not calls.due_for_takeover(call) or not calls.take_over(call):
@@ -41,7 +42,7 @@ def start_call(ctx: Ctx, phase: Phase, build) -> tuple[object, bool] | str:
     if built is None:
         return DONE
     round_, variables, expect = built
-    claimed = calls.claim(ctx.ref.id, phase.value, round_, variables, expect)
+    claimed = calls.claim(ctx.ref.id, phase.value, round_, variables, expect, also)
     return (claimed, False) if claimed is not None else IN_PROGRESS
 
 
@@ -52,8 +53,19 @@ def next_round(call) -> int:
 
 # --- create --------------------------------------------------------------------------------------
 
+ROUNDS = 5  # a refusal naming some items leaves the others for another round, at once
+
+
 def create_step(ctx: Ctx) -> str:
     """Create the Shopify return (once) if it is still only planned."""
+    for _ in range(ROUNDS):
+        result = _create_round(ctx)
+        if result != DONE or ctx.ref.status != ShopifyReturnStatus.PENDING.value:
+            return result
+    return DONE
+
+
+def _create_round(ctx: Ctx) -> str:
     ref = ctx.ref
     if ref.status != ShopifyReturnStatus.PENDING.value:
         return DONE
@@ -66,7 +78,7 @@ def create_step(ctx: Ctx) -> str:
             ref.status = ShopifyReturnStatus.REFUSED.value
             ref.failure_reason = ref.failure_reason or "No item of the return could be placed in it."
             db.session.commit()
-        return started
+        return IN_PROGRESS if started == IN_PROGRESS else DONE
     call, reconcile = started
     outcome = calls.run_call(call, send=lambda v: shopify.create_return(ctx.client, v),
                              find=lambda c: _find_created(ctx), reconcile=reconcile)

@@ -14,9 +14,9 @@ from datetime import datetime, timezone
 from sqlalchemy import select, update
 
 from app.domain import returns as states
-from app.domain.issuing import ExchangeMode, IssuingMethod, ShopifyReturnStatus
+from app.domain.issuing import CallState, ExchangeMode, IssuingMethod, ShopifyReturnStatus
 from app.extensions import db
-from app.models import Account, BulkAction, ItemResolution, Return, ReturnItem, ShopifyReturn
+from app.models import Account, BulkAction, ItemResolution, Return, ReturnItem, ShopifyCall, ShopifyReturn
 from app.queue import enqueue
 from app.services.return_settlement import return_is_processed_in_shopify
 from app.services.returns import (CREDIT, EXCHANGE, OPTION_LABELS, REFUND, ReturnRefused, add_event,
@@ -193,7 +193,7 @@ def decide_item(item: ReturnItem, option: str, actor: str | None, *, variant_id:
     if item.resolution not in allowed:
         raise states.TransitionRefused(f"{item.title} is already {item.resolution.lower()}; it cannot be "
                                        "decided again.")
-    _refuse_if_processed(item)
+    _refuse_if_processed(item, switching=option != item.option)
     values = dict(option=option, resolution=ItemResolution.DECIDED.value, failure_reason=None,
                   exchange_variant_id=variant_id if option == EXCHANGE else None,
                   exchange_variant_title=variant_title if option == EXCHANGE else None,
@@ -220,7 +220,7 @@ def retry_item(item: ReturnItem, actor: str | None) -> None:
     db.session.refresh(item)
     if item.resolution != ItemResolution.FAILED.value:
         raise states.TransitionRefused(f"{item.title} has not failed; there is nothing to retry.")
-    _refuse_if_processed(item)
+    _refuse_if_processed(item, switching=False)
     values = dict(resolution=ItemResolution.DECIDED.value, refund_state=None)
     values.update(_placement_after(item, item.option, item.exchange_variant_id))
     changed = db.session.execute(
@@ -234,13 +234,22 @@ def retry_item(item: ReturnItem, actor: str | None) -> None:
     _issue_now_if_fired(item)
 
 
-def _refuse_if_processed(item: ReturnItem) -> None:
+def _refuse_if_processed(item: ReturnItem, *, switching: bool) -> None:
     """An item whose units Shopify already processed (its refund then failed at the payment
-    provider) cannot be issued again: staff record the refund they made outside Shopify."""
-    if item.issuing_method == IssuingMethod.RETURNS.value and item.process_call_id is not None:
+    provider) cannot be issued again: staff record the refund they make outside Shopify. An item
+    whose processing call is not yet confirmed either way may be retried (the retry reads the
+    effect back first) but not switched to another option until then."""
+    if item.issuing_method != IssuingMethod.RETURNS.value or item.process_call_id is None:
+        return
+    call = db.session.get(ShopifyCall, item.process_call_id)
+    if call is not None and call.state == CallState.DONE.value:
         raise states.TransitionRefused(
             f"{item.title}: Shopify has already recorded this return; the refund itself failed. Record the "
             "refund you make outside Shopify instead.")
+    if call is not None and call.state == CallState.CLAIMED.value and switching:
+        raise states.TransitionRefused(
+            f"{item.title}: Boomerang has not yet confirmed with Shopify whether the first attempt went "
+            "through. Retry it instead; switch it once that is known.")
 
 
 def _placement_after(item: ReturnItem, option: str | None, variant_id: int | None) -> dict:

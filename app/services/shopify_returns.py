@@ -16,13 +16,14 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.domain import returns as states
-from app.domain.issuing import CallState, IssuingMethod, ShopifyReturnStatus
+from app.domain.issuing import LEGACY_SEQ, CallState, IssuingMethod, ShopifyReturnStatus
 from app.extensions import db
 from app.models import Account, ItemResolution, Order, Return, ReturnItem, ShopifyCall, ShopifyReturn
 from app.queue import enqueue
 from app.services import shopify_calls as calls
 from app.services.issuing_context import IN_PROGRESS, Ctx, fail_item
-from app.services.return_money import exchange_order_step, gift_card_step, process_step
+from app.services.return_credit import exchange_order_step, gift_card_step
+from app.services.return_money import process_step
 from app.services.return_settlement import dispose_step
 from app.services.return_shape import cancel_step, close_step, create_step, remove_step
 from app.services.shopify_access import NotConnected, client_for
@@ -72,6 +73,8 @@ def advance(ref_id: int) -> str:
     ref = db.session.get(ShopifyReturn, ref_id)
     if ref is None or ref.made_in_shopify or ref.return_id is None:
         return "missing"
+    if ref.seq == LEGACY_SEQ:
+        return "recorded by the legacy command"
     ret = db.session.get(Return, ref.return_id)
     account = db.session.get(Account, ref.account_id)
     try:
@@ -102,11 +105,9 @@ def _blocked(ctx: Ctx, step: str, refused: E.ShopifyError) -> None:
         reason = (f"Boomerang needs the {refused.scope} access scope to record returns in Shopify. Grant it "
                   "on the Store page (reconnect), then retry the items.")
     ctx.ref.failure_reason = reason
+    # A claimed call stays claimed: once the store grants the scope, it is read back before
+    # anything is sent again.
     waiting = ctx.items(ItemResolution.DECIDED.value) if ctx.ret.action_triggered_at else []
-    for call in db.session.scalars(select(ShopifyCall).where(
-            ShopifyCall.shopify_return_ref_id == ctx.ref.id, ShopifyCall.state == CallState.CLAIMED.value)):
-        # A call refused for its scope never reached Shopify's resolvers: nothing to reconcile.
-        calls.finish(call, CallState.REFUSED, reason)
     for item in waiting + ctx.items(ItemResolution.ISSUING.value):
         fail_item(item, reason)
     db.session.commit()
@@ -142,7 +143,7 @@ def refs_to_sweep(now: datetime | None = None, limit: int = 500) -> list[int]:
         ReturnItem.resolution.in_((ItemResolution.DECIDED.value, ItemResolution.ISSUING.value)))
     return list(db.session.scalars(
         select(ShopifyReturn.id).join(Return, Return.id == ShopifyReturn.return_id).where(
-            ShopifyReturn.made_in_shopify.is_(False),
+            ShopifyReturn.made_in_shopify.is_(False), ShopifyReturn.seq != LEGACY_SEQ,
             or_((ShopifyReturn.status == ShopifyReturnStatus.PENDING.value) & (ShopifyReturn.created_at <= settled),
                 ShopifyReturn.id.in_(stale_call), ShopifyReturn.id.in_(waiting_items),
                 (ShopifyReturn.status == ShopifyReturnStatus.OPEN.value)

@@ -13,6 +13,16 @@ from app.shopify.operations import (create_webhook_subscription, delete_webhook_
                                     list_webhook_subscriptions, topic_enum)
 
 WEBHOOK_TOPICS = ("orders/create", "orders/updated", "app/uninstalled")
+# Returns made or changed in Shopify (its admin, its self-serve returns, or ours): they change what
+# can still be returned. These topics need read_returns (schema: WebhookSubscriptionTopic), so they
+# are subscribed once the store has granted it.
+RETURN_TOPICS = ("returns/approve", "returns/request", "returns/process", "returns/close", "returns/cancel",
+                 "returns/decline", "returns/reopen", "returns/update")
+
+
+def topics_for(account: Account) -> tuple[str, ...]:
+    """The topics this store's subscriptions should cover, given its scopes."""
+    return WEBHOOK_TOPICS + (RETURN_TOPICS if account.has_scope("read_returns") else ())
 WEBHOOK_PATH = "/webhooks/shopify"
 
 
@@ -40,7 +50,7 @@ def sync_webhooks(account_id: int, client=None) -> dict:
     if account is None or not account.is_connected:
         return done
     target = webhook_address()
-    wanted = {topic_enum(topic): topic for topic in WEBHOOK_TOPICS}
+    wanted = {topic_enum(topic): topic for topic in topics_for(account)}
     try:
         client = client or imports.store_client(account)
         present = set()

@@ -1,0 +1,53 @@
+"""Telling the shopper that money, credit or an exchange was issued: one message per issue.
+
+The account chooses who tells them (``Account.issued_notice``): Shopify (``notifyCustomer`` on the
+processing call; its own gift card email for a card tied to a customer) or Boomerang's email. A
+gift card with no customer (a guest order) always goes by our email: its code must reach the
+shopper, and Shopify has no one to send it to.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from html import escape
+
+from app.extensions import db
+from app.models import Account, Return, ReturnItem
+from app.services.mail import send_after_commit, store_email
+from app.services.returns import add_event
+
+SHOPIFY, EMAIL = "shopify", "email"
+
+
+def _line(item: ReturnItem, currency: str) -> str | None:
+    value = Decimal(item.issued_amount or 0)
+    if item.option == "refund":
+        return f"{item.title}: a refund of {value:.2f} {currency} to your original payment method."
+    if item.option == "credit" and item.credit_method == "store_credit":
+        return f"{item.title}: {value:.2f} {currency} of store credit in your account."
+    if item.option == "exchange":
+        return f"{item.title}: your exchange for {item.exchange_variant_title} is confirmed and will ship."
+    return None
+
+
+def email_issued(account: Account, ret: Return, items: list[ReturnItem], *, gift_card_code: str | None = None,
+                 gift_card_value: Decimal | None = None) -> bool:
+    """Store (and queue) one email listing what was issued; the caller commits first or after.
+    Returns whether an email was written (a return without an email address gets none)."""
+    if not ret.customer_email:
+        return False
+    lines = [text for text in (_line(i, ret.currency) for i in items) if text]
+    if gift_card_code:
+        lines.append(f"A gift card worth {Decimal(gift_card_value or 0):.2f} {ret.currency}: code {gift_card_code}.")
+    if not lines:
+        return False
+    subject = f"Your return {ret.rma_number}: issued"
+    text = (f"Hello,\n\nHere is what your return {ret.rma_number} ({ret.order_name}) gave you:\n\n"
+            + "\n".join(f"- {line}" for line in lines) + f"\n\nThank you for shopping at {account.name}.\n")
+    html = (f"<p>Hello,</p><p>Here is what your return {escape(ret.rma_number)} ({escape(ret.order_name)}) "
+            "gave you:</p><ul>" + "".join(f"<li>{escape(line)}</li>" for line in lines)
+            + f"</ul><p>Thank you for shopping at {escape(account.name)}.</p>")
+    email = store_email(account, ret.customer_email, subject, text, html, return_id=ret.id)
+    add_event(ret, "email", f"Email to {ret.customer_email}: what was issued.", "system")
+    db.session.commit()
+    send_after_commit(email.id)
+    return True
