@@ -55,3 +55,19 @@ def test_the_window_is_inclusive_of_its_last_moment():
 def test_over_refunded_data_never_gives_a_negative_quantity():
     result = line_eligibility(order(), line(refunded=5, in_returns=2), POLICY, NOW)
     assert result.returnable == 0
+
+
+@pytest.mark.parametrize("shopify_returnable, ours_outside, returnable", [
+    (None, 0, 3),   # never read: our own count stands
+    (1, 0, 1),      # a return made in Shopify took two units our count never saw
+    (3, 1, 2),      # one unit of ours is not yet in a Shopify return: Shopify still counts it
+    (0, 0, 0),
+    (5, 0, 3),      # Shopify never raises the cap above what was fulfilled and not yet ours
+])
+def test_shopify_is_the_authority_on_what_is_still_returnable(shopify_returnable, ours_outside, returnable):
+    line = LineFacts(quantity=3, fulfilled=3, refunded=0, in_returns=0, shopify_returnable=shopify_returnable,
+                     ours_outside_shopify=ours_outside)
+    verdict = line_eligibility(OrderFacts(created_at=NOW - timedelta(days=1), cancelled=False), line, POLICY, NOW)
+    assert verdict.returnable == returnable
+    if returnable == 0:
+        assert verdict.reason == Reason.ALREADY_RETURNED
