@@ -1,10 +1,17 @@
-"""Dashboard forms: staff, general settings, returns settings, the return action, and the staff
-actions on a return."""
+"""Dashboard forms: staff, general settings, returns settings, the return action, issuing, and the
+staff actions on a return."""
+import re
+import unicodedata
+from datetime import datetime, time, timezone
+
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, EmailField, IntegerField, PasswordField, RadioField, SelectField, StringField,
+from wtforms import (BooleanField, DateField, EmailField, IntegerField, PasswordField, RadioField, SelectField, StringField,
                      TextAreaField, URLField, ValidationError)
+from app.domain.issuing import ExchangeMode
 from app.forms import strip_spaces
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp, URL
+from app.services.return_settlement import OUTSIDE_METHOD_MAX
+from wtforms.validators import (URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp,
+                                StopValidation)
 
 
 class StaffForm(FlaskForm):
@@ -147,3 +154,103 @@ class DecideItemForm(FlaskForm):
                                              ("exchange", "Exchange")],
                         validators=[InputRequired("Choose refund, credit note or exchange.")])
     variant_id = IntegerField("Exchange for", validators=[Optional(), NumberRange(min=1, max=2**63 - 1)])
+
+
+# Refund amounts as staff type them: ASCII digits only (Python's Decimal would also take Arabic-Indic
+# or full-width digits, an exponent, "NaN"), at most two decimals, with a point or a comma.
+AMOUNT = re.compile(r"^[0-9]{1,7}(?:[.,][0-9]{1,2})?$", re.ASCII)
+
+
+def plain_text(form, field):
+    """Refuse characters no person types: control characters (NUL …), lone surrogates, private
+    use, unassigned code points, and U+FFFD, which stands for bytes that were not UTF-8."""
+    text = field.data or ""
+    kept = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cs", "Co", "Cn") and c != "\ufffd")
+    if kept != text:
+        field.data = kept  # shown again without them: a page never echoes a NUL or a surrogate
+        raise StopValidation("Use letters, digits and punctuation only.")
+
+
+class PlainDateField(DateField):
+    """A date field whose error says what a date looks like (WTForms': "Not a valid date value")."""
+
+    def process_formdata(self, valuelist):
+        """Parse as DateField does; a date that does not parse says what one looks like."""
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Enter the date, e.g. 2026-03-31.") from None
+
+
+class OutsideRefundForm(FlaskForm):
+    """Staff record a refund they made outside Shopify for an item Shopify could not refund.
+    One per item on the page (the view gives each its own prefix)."""
+
+    amount = StringField("Amount refunded", filters=[strip_spaces], validators=[
+        plain_text, DataRequired("Enter the amount refunded, e.g. 24.50."),
+        Length(max=12, message="Enter the amount refunded, e.g. 24.50."),
+        Regexp(AMOUNT, message="Enter the amount refunded, e.g. 24.50.")])
+    method = StringField("How it was refunded", filters=[strip_spaces], validators=[
+        plain_text, DataRequired("Say how it was refunded, e.g. cash in the shop or bank transfer."),
+        Length(max=OUTSIDE_METHOD_MAX, message=f"Use at most {OUTSIDE_METHOD_MAX} characters.")])
+    paid_on = PlainDateField("Date paid", validators=[InputRequired("Enter the date, e.g. 2026-03-31.")],
+                             render_kw={"type": "date"})
+
+    def validate_paid_on(self, field):
+        """A refund already made: not dated in the future (UTC)."""
+        if field.data is None:
+            return
+        if field.data > datetime.now(timezone.utc).date():
+            raise ValidationError("The refund date cannot be in the future.")
+
+    def paid_after(self, earliest) -> bool:
+        """Whether the date paid is on or after ``earliest`` (the day the return started); the
+        error goes next to the field when it is not."""
+        if self.paid_on.data is not None and self.paid_on.data < earliest:
+            self.paid_on.errors = [f"The refund date cannot be before the return started ({earliest:%-d %b %Y})."]
+            self._errors = None  # WTForms caches .errors
+            return False
+        return True
+
+    def refuse(self, reason: str) -> None:
+        """A refusal that belongs to the whole form (the service's reason), shown at its top."""
+        self.form_errors.append(reason)
+        self._errors = None
+
+    def amount_text(self) -> str:
+        """The amount with a decimal point (a comma typed as one is accepted)."""
+        return (self.amount.data or "").replace(",", ".")
+
+    def paid_at(self) -> datetime:
+        """The date paid as a moment (the start of that day, UTC)."""
+        return datetime.combine(self.paid_on.data, time.min, tzinfo=timezone.utc)
+
+
+EXCHANGE_MODE_CHOICES = [
+    (ExchangeMode.SHOPIFY.value, "Shopify exchanges on the original order"),
+    (ExchangeMode.SEPARATE_ORDER.value, "A separate $0 exchange order, for warehouses that only ship normal orders"),
+]
+ISSUED_NOTICE_CHOICES = [
+    ("shopify", "Shopify tells the customer"),
+    ("email", "Boomerang emails the customer"),
+]
+
+
+class IssuingSettingsForm(FlaskForm):
+    """Where exchanges are issued and who tells the customer that something was issued."""
+
+    exchange_mode = RadioField("How are exchanges sent?", choices=EXCHANGE_MODE_CHOICES, validate_choice=False,
+                               validators=[InputRequired("Choose how exchanges are sent.")])
+    issued_notice = RadioField("Who tells the customer that their refund, credit or exchange was issued?",
+                               choices=ISSUED_NOTICE_CHOICES, validate_choice=False,
+                               validators=[InputRequired("Choose who tells the customer.")])
+
+    def validate_exchange_mode(self, field):
+        """One of the listed modes (RadioField's own check would only say "Not a valid choice")."""
+        if field.data not in dict(EXCHANGE_MODE_CHOICES):
+            raise ValidationError("Choose one of the two ways to send exchanges.")
+
+    def validate_issued_notice(self, field):
+        """One of the listed choices."""
+        if field.data not in dict(ISSUED_NOTICE_CHOICES):
+            raise ValidationError("Choose Shopify or Boomerang.")

@@ -9,6 +9,7 @@ from wtforms.fields import DateField
 from wtforms.validators import Length, Optional
 
 from app.dashboard import bp
+from app.dashboard.return_shopify import made_in_shopify
 from app.dashboard.search import ORDER_NUMBER, check_date_range, like_escape
 from app.dashboard.scope import current_account, get_scoped_or_404, scoped
 from app.extensions import db
@@ -115,8 +116,9 @@ def orders():
 
 @bp.get("/orders/<int:order_id>")
 def order(order_id: int):
-    """One order: its lines (what was paid, fulfilled, refunded) and its returns."""
+    """One order: its lines (what was paid, fulfilled, refunded), its returns, and the returns
+    made in Shopify itself (its admin, its self-serve returns)."""
     row = get_scoped_or_404(Order, order_id)
     returns = db.session.scalars(scoped(Return).where(Return.order_id == row.id)
                                  .order_by(Return.created_at.desc(), Return.id.desc())).all()
-    return render_template("dashboard/order.html", order=row, returns=returns)
+    return render_template("dashboard/order.html", order=row, returns=returns, shopify_made=made_in_shopify(row))

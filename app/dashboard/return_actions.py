@@ -1,5 +1,6 @@
 """Staff actions on one return: tracking number, receive, process, close (also the list's quick
-close), cancel, and items decided by hand or retried. Staff and admins may all do these.
+close), cancel, items decided by hand or retried, and refunds made outside Shopify recorded.
+Staff and admins may all do these.
 
 Every change goes through app.services.return_workflow; a refusal (the lifecycle or the input
 says no) is shown on the page with a 4xx, and nothing changes.
@@ -10,13 +11,16 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.dashboard import bp
-from app.dashboard.forms import ActionForm, DecideItemForm, TrackingForm
-from app.dashboard.returns import return_page
+from app.dashboard.forms import ActionForm, DecideItemForm, OutsideRefundForm, TrackingForm
+from app.dashboard.return_shopify import can_record_outside_refund
+from app.dashboard.returns import outside_refund_prefix, return_page
 from app.dashboard.scope import current_account, get_scoped_or_404
 from app.domain.returns import STATUS_LABELS, TransitionRefused
 from app.models import Return, ReturnItem
 from app.security import is_htmx
 from app.services import return_workflow as workflow
+from app.services.return_settlement import record_outside_refund
+from app.services.shopify_returns import queue_for_return
 from app.portal.variants import VariantsUnavailable, live_variants
 from app.services.returns import ReturnRefused, exchange_choices, variant_label
 
@@ -200,3 +204,27 @@ def return_item_retry(return_id: int, item_id: int):
     except TransitionRefused as refused:
         return _refused(ret, refused)
     return _done(ret, f"{item.title}: issuing again.")
+
+
+@bp.post(f"{RETURN}/items/<int:item_id>/outside-refund")
+def return_item_outside_refund(return_id: int, item_id: int):
+    """Record a refund staff made outside Shopify (cash, bank transfer) for a refund Shopify could
+    not pay: the amount, how, and the date paid. The Shopify return then records the units with
+    no money moved. A refusal is shown in the form with a 422, and nothing is written."""
+    form = OutsideRefundForm(prefix=outside_refund_prefix(item_id))
+    ret = _checked_return(return_id, form)
+    item = _item(ret, item_id)
+    if form.errors or not form.paid_after(ret.created_at.date()):
+        return return_page(ret, refund_forms={item.id: form}, status=422)
+    if not can_record_outside_refund(item):
+        return return_page(ret, error=f"{item.title}: only a refund Shopify could not pay can be recorded as "
+                           "refunded outside Shopify.", status=422)
+    try:
+        record_outside_refund(item, amount=form.amount_text(), method=form.method.data, paid_on=form.paid_at(),
+                              actor=_actor())
+    except ReturnRefused as refused:
+        form.refuse(str(refused))
+        return return_page(ret, refund_forms={item.id: form}, status=422)
+    queue_for_return(item.return_)
+    return _done(ret, f"{item.title}: refund of {item.outside_refund_amount:.2f} {ret.currency} made outside "
+                      "Shopify recorded.")

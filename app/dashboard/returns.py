@@ -1,12 +1,15 @@
 """Returns in the dashboard: the staff list (filters, sorts, pages), one return's page, and the
 Outbox of emails the app wrote. The actions are in return_actions.py and bulk.py."""
 import math
+from datetime import datetime, timezone
 
 from flask import render_template, request
 from sqlalchemy import func, select
 
 from app.dashboard import bp
-from app.dashboard.forms import ActionForm, DecideItemForm, TrackingForm
+from app.dashboard.forms import ActionForm, DecideItemForm, OutsideRefundForm, TrackingForm
+from app.dashboard.return_shopify import (AUTHORISED_ONLY, can_record_outside_refund, item_facts,
+                                          payment_only_authorised, shopify_returns_of)
 from app.dashboard.returns_list import (RESOLUTION_LABELS, ReturnFilterForm, filter_args, load_page,
                                         page_number)
 from app.dashboard.scope import current_account, get_scoped_or_404, scoped
@@ -34,15 +37,37 @@ def returns():
 
 
 def return_page(ret: Return, *, error: str | None = None, tracking_form: TrackingForm | None = None,
-                status: int = 200):
-    """The return page, optionally with a refusal to show (the status code says which kind)."""
+                refund_forms: dict[int, OutsideRefundForm] | None = None, status: int = 200):
+    """The return page, optionally with a refusal to show (the status code says which kind);
+    ``refund_forms`` are posted outside-refund forms by item id, shown with their errors."""
     account = current_account()
     return render_template(
         "dashboard/return.html", ret=ret, labels=STATUS_LABELS, options=OPTION_LABELS,
         resolutions=RESOLUTION_LABELS, action_form=ActionForm(), error=error,
         tracking_form=tracking_form or TrackingForm(formdata=None, data={"tracking_number": ret.tracking_number}),
         decide_form=DecideItemForm(formdata=None), action_label=account.return_action,
-        exchange_enabled=account.exchange_enabled), status
+        exchange_enabled=account.exchange_enabled, in_shopify=shopify_returns_of(ret), facts=item_facts(ret),
+        refund_forms=_refund_forms(ret, refund_forms or {}),
+        authorised_only=AUTHORISED_ONLY if payment_only_authorised(ret) else None), status
+
+
+def outside_refund_prefix(item_id: int) -> str:
+    """Each item's outside-refund form has its own field names and ids (one page, many forms)."""
+    return f"outside-{item_id}"
+
+
+def _refund_forms(ret: Return, posted: dict[int, OutsideRefundForm]) -> dict[int, OutsideRefundForm]:
+    """An outside-refund form per item that may take one: the posted one, else a blank one with
+    the item's value and today's date filled in."""
+    today = datetime.now(timezone.utc).date()
+    forms = {}
+    for item in ret.items:
+        if not can_record_outside_refund(item):
+            continue
+        value = item.issued_amount if item.issued_amount is not None else item.unit_value * item.quantity
+        forms[item.id] = posted.get(item.id) or OutsideRefundForm(
+            formdata=None, prefix=outside_refund_prefix(item.id), data={"amount": f"{value:.2f}", "paid_on": today})
+    return forms
 
 
 @bp.get("/returns/<int:return_id>")

@@ -1,11 +1,11 @@
-"""Dashboard pages: home, staff, settings (general, returns, return action)."""
+"""Dashboard pages: home, staff, settings (general, returns, return action, credit notes and exchanges)."""
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.dashboard import bp
-from app.dashboard.forms import (GeneralSettingsForm, RemoveStaffForm, ReturnActionForm, ReturnsSettingsForm,
-                                 StaffForm)
+from app.dashboard.forms import (GeneralSettingsForm, IssuingSettingsForm, RemoveStaffForm, ReturnActionForm,
+                                 ReturnsSettingsForm, StaffForm)
 from app.dashboard.scope import admin_required, current_account, scoped
 from app.extensions import db
 from app.models import Order, Return, ReturnItem, TrackingEvent, User
@@ -91,7 +91,8 @@ def settings():
     return _settings_page(account, form=form, status=422 if request.method == "POST" else 200)
 
 
-def _settings_page(account, *, form=None, returns_form=None, action_form=None, locations=None, status=200):
+def _settings_page(account, *, form=None, returns_form=None, action_form=None, locations=None, issuing_form=None,
+                   status=200):
     """The settings page; each form not given is filled from the account, not from the post."""
     if action_form is None:
         action_form = _action_form(account, formdata=None)
@@ -100,7 +101,19 @@ def _settings_page(account, *, form=None, returns_form=None, action_form=None, l
         "dashboard/settings.html", account=account,
         form=form or GeneralSettingsForm(formdata=None, obj=account),
         returns_form=returns_form or _returns_form(account), action_form=action_form,
-        locations_problem=locations), status
+        locations_problem=locations, credit_kind=credit_kind(account),
+        issuing_form=issuing_form or IssuingSettingsForm(formdata=None, data={
+            "exchange_mode": account.exchange_mode, "issued_notice": account.issued_notice})), status
+
+
+def credit_kind(account) -> str:
+    """Which credit a credit note becomes on this shop, and why (store credit needs Shopify's new
+    customer accounts: docs/reference/shopify-returns.md §6.4)."""
+    if account.customer_accounts_version == "NEW_CUSTOMER_ACCOUNTS":
+        return "Store credit (the shop uses new customer accounts)"
+    if account.customer_accounts_version:
+        return "Gift cards (store credit needs Shopify's new customer accounts; this shop uses classic accounts)"
+    return "Unknown until the store is connected"
 
 
 def _window_within_cap(form: GeneralSettingsForm, account) -> bool:
@@ -194,3 +207,19 @@ def return_action_settings():
         flash("Return action saved.", "success")
         return redirect(url_for("dashboard.settings") + "#return-action", code=303)
     return _settings_page(account, action_form=action_form, locations=problem, status=422)
+
+
+@bp.post("/settings/issuing")
+@admin_required
+def issuing_settings():
+    """How exchanges are sent (Shopify's exchanges on the original order, or a separate $0 order)
+    and who tells the customer that something was issued (Shopify, or Boomerang's email)."""
+    account = current_account()
+    issuing_form = IssuingSettingsForm()
+    if issuing_form.validate_on_submit():
+        account.exchange_mode = issuing_form.exchange_mode.data
+        account.issued_notice = issuing_form.issued_notice.data
+        db.session.commit()
+        flash("Credit note and exchange settings saved.", "success")
+        return redirect(url_for("dashboard.settings") + "#issuing", code=303)
+    return _settings_page(account, issuing_form=issuing_form, status=422)

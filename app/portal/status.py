@@ -1,6 +1,7 @@
 """What the customer is told about a return: the status timeline and the confirmation email."""
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from flask import render_template
 
@@ -56,30 +57,73 @@ def _processed_detail(ret: Return) -> str:
 
 
 def item_outcome(item, currency: str) -> str | None:
-    """What the customer got for an item, once issued (or that the shop is on it)."""
+    """What the customer got for an item, once issued (or that the shop is on it). Only words for
+    the shopper: no Shopify error codes, no staff notes (how the shop refunded outside Shopify)."""
+    if getattr(item, "refund_state", None) == "OUTSIDE" and item.option == "refund":
+        # Recorded by staff: the money has moved, whatever Shopify still has to record.
+        amount = getattr(item, "outside_refund_amount", None) or item.issued_amount
+        return f"Refunded {_money(amount, currency)} by the shop" if amount is not None else "Refunded by the shop"
     if item.resolution == "FAILED":
         # The reason is Shopify's and for staff; the customer needs to know someone is on it.
         return "The shop is sorting this item out and will be in touch."
     if item.resolution != "ISSUED":
         return None
     if item.option == "refund":
-        return f"Refunded {item.issued_amount} {currency}" if item.issued_amount is not None else "Refunded"
+        if getattr(item, "refund_state", None) == "PENDING":
+            value = f" of {_money(item.issued_amount, currency)}" if item.issued_amount is not None else ""
+            return f"Refund{value} sent to your payment provider — it may take a few days"
+        return f"Refunded {_money(item.issued_amount, currency)}" if item.issued_amount is not None else "Refunded"
     if item.option == "credit":
+        if getattr(item, "credit_method", None) == "store_credit":
+            value = f" of {_money(item.issued_amount, currency)}" if item.issued_amount is not None else ""
+            return f"Store credit{value} added to your account"
         code = decrypt_secret(item.gift_card_code_encrypted) if item.gift_card_code_encrypted else None
-        value = f" worth {item.issued_amount} {currency}" if item.issued_amount is not None else ""
+        value = f" worth {_money(item.issued_amount, currency)}" if item.issued_amount is not None else ""
         if code:
             return f"Gift card{value}: code {code} (also sent by email)"
         ending = f" (code ending {item.gift_card_last_characters})" if item.gift_card_last_characters else ""
         return f"Gift card sent{value}{ending}"
     if item.option == "exchange":
+        ret = getattr(item, "return_", None)
+        if item.exchange_order_name and ret is not None and item.exchange_order_id == ret.shopify_order_id:
+            return f"Exchange confirmed on your order {item.exchange_order_name}"
         return f"Exchange order {item.exchange_order_name}" if item.exchange_order_name else "Exchange sent"
     return "Done"
 
 
-def customer_events(ret: Return) -> list:
-    """The timeline entries the customer sees, newest first."""
-    return sorted((e for e in ret.events if e.kind in CUSTOMER_EVENT_KINDS),
-                  key=lambda e: (e.created_at, e.id or 0), reverse=True)
+def _money(value, currency: str) -> str:
+    return f"{Decimal(value):.2f} {currency}"
+
+
+# What an "issued" timeline entry says to the shopper, by option: the entry's own words are for
+# staff (Shopify's wording, a refund's pending state, how the shop refunded outside Shopify).
+ISSUED_WORDS = {"refund": "refund issued", "credit": "credit note issued", "exchange": "exchange confirmed"}
+
+
+@dataclass(frozen=True)
+class CustomerEvent:
+    """One entry of the shopper's history."""
+
+    id: int | None
+    created_at: datetime
+    message: str
+
+
+def customer_events(ret: Return) -> list[CustomerEvent]:
+    """The timeline entries the customer sees, newest first, in words meant for them."""
+    titles = {item.id: item.title for item in ret.items}
+    shown = []
+    for event in ret.events:
+        if event.kind not in CUSTOMER_EVENT_KINDS:
+            continue
+        message = event.message
+        if event.kind == "issued":
+            data = event.data or {}
+            words = ISSUED_WORDS.get(data.get("option"), "issued")
+            title = titles.get(data.get("item_id"))
+            message = f"{title}: {words}." if title else f"{words.capitalize()}."
+        shown.append(CustomerEvent(event.id, event.created_at, message))
+    return sorted(shown, key=lambda e: (e.created_at, e.id or 0), reverse=True)
 
 
 def compose_confirmation(account: Account, ret: Return, status_url: str) -> tuple[str, str, str]:

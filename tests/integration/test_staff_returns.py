@@ -296,7 +296,7 @@ def test_the_return_page_shows_issue_results_restock_and_tracking(account, clien
     db.session.commit()
     body = client.get(f"{LIST}/{ret.id}").get_data(as_text=True)
     for text in ("Refund 5566: 20.00 USD", "Gift card ending X7QK", "Exchange order #1042-EX",
-                 "Restock: when the return is received", "the order was already refunded", "1Z999AA10123456784",
+                 "Units: waiting for the parcel", "the order was already refunded", "1Z999AA10123456784",
                  "aftership", "in transit", "Address unclear", "Retry refund", "Mark received", "Cancel return"):
         assert text in body, text
 
