@@ -148,7 +148,10 @@ def record_outside_refund(item: ReturnItem, *, amount: str, method: str, paid_on
         raise ReturnRefused("The refund date cannot be in the future.")
     item.outside_refund_amount, item.outside_refund_method = value, method
     item.outside_refund_at, item.outside_refund_by = paid_on, actor
-    processed = item.process_call_id is not None and item.refund_state == RefundState.FAILED.value
+    # Nothing more goes to Shopify when the units are already processed (the refund failed after),
+    # or when the item was on the old method (its Shopify record is the refund that failed).
+    processed = (item.process_call_id is not None and item.refund_state == RefundState.FAILED.value) \
+        or item.issuing_method == IssuingMethod.LEGACY.value
     item.refund_state, item.failure_reason = RefundState.OUTSIDE.value, None
     if processed:
         item.resolution, item.issued_amount, item.issued_at = ItemResolution.ISSUED.value, value, now()
