@@ -1,10 +1,12 @@
 """Bulk operations: ``bulkOperationRunQuery`` → a JSONL file, progressing on a thread.
 
-As on Shopify (shopify.dev/api/usage/bulk-operations/queries): one running query
-operation per app+shop here (the 2025-04 limit), status CREATED → RUNNING →
-COMPLETED, the result is JSONL where every node of a nested connection is its
-own line carrying ``__parentId``.  Progress is timed with the sandbox clock so
-a virtual clock makes it instant once the client sleeps.
+As on Shopify (shopify.dev/api/usage/bulk-operations/queries): up to five bulk queries
+running at once per app+shop from API 2026-01, one before; status CREATED → RUNNING →
+COMPLETED; the result is JSONL where every node of a nested connection is its own line
+carrying ``__parentId``.  ``bulkOperations`` lists an app's operations newest first,
+filtered by ``status``/``operation_type``/``created_at``/``id``; ``bulkOperation(id:)`` reads
+one.  Progress is timed with the sandbox clock so a virtual clock makes it instant once the
+client sleeps.
 """
 from __future__ import annotations
 
@@ -13,9 +15,87 @@ import threading
 
 from graphql import GraphQLError, execute, parse, validate
 
+from . import calc, search
 from .clock import wait_until
 from .models import BulkOp
-from .views import parse_gid
+from .views import connection, gid, parse_gid
+
+_ACTIVE = ("CREATED", "RUNNING")
+
+
+def bulk_view(op) -> dict:
+    """BulkOperation as a dict."""
+    return {"__typename": "BulkOperation", "id": gid("BulkOperation", op.id),
+            "status": op.status, "errorCode": op.error_code, "createdAt": calc.iso(op.created_at),
+            "completedAt": calc.iso(op.completed_at), "objectCount": str(op.object_count or 0),
+            "rootObjectCount": str(op.root_object_count or 0),
+            "fileSize": str(op.file_size) if op.file_size is not None else None,
+            "url": op.url, "partialDataUrl": None, "query": op.query, "type": op.type}
+
+
+def _own(context: dict) -> list:
+    """The calling app's operations on this shop (each app sees only its own)."""
+    domain, client_id = context["shop"].domain, context["token"].client_id
+    return [op for op in context["store"].state["bulk"].values()
+            if op.shop == domain and op.client_id == client_id]
+
+
+def concurrency_limit(api_version: str | None) -> int:
+    """How many bulk queries an app may run at once per shop: five from API 2026-01, one
+    before (shopify.dev/api/usage/bulk-operations/queries)."""
+    return 5 if (api_version or "") >= "2026-01" else 1
+
+
+def _matches(op, term) -> bool:
+    """One parsed search term against an operation; unknown filters are ignored, as Shopify
+    does (the documented ones: schema QueryRoot.bulkOperations ``query``)."""
+    negate, field, cmp, value = term
+    if field == "status":
+        ok = op.status.lower() == str(value).lower()
+    elif field == "operation_type":
+        ok = op.type.lower() == str(value).lower()
+    elif field == "created_at":
+        ok = search.compare(op.created_at, cmp, value)
+    elif field == "id":
+        try:
+            ok = search.compare(op.id, cmp, int(str(value).rsplit("/", 1)[-1]))
+        except ValueError:
+            ok = False
+    else:
+        ok = True
+    return ok != negate
+
+
+_SORTS = {
+    "CREATED_AT": lambda op: (op.created_at, op.id),
+    # Unfinished operations have no completed_at: they sort as the oldest here (where Shopify
+    # puts them is not documented).
+    "COMPLETED_AT": lambda op: (op.completed_at is not None, op.completed_at or 0, op.id),
+}
+
+
+def list_operations(context: dict, first=None, after=None, query=None, sortKey="CREATED_AT",
+                    reverse=False) -> dict:
+    """``bulkOperations``: the app's operations matching ``query``, newest first unless
+    ``reverse`` (schema QueryRoot.bulkOperations: "Defaults to sorting by created_at, with
+    newest operations first")."""
+    try:
+        groups = search.parse_query(query)
+    except search.SearchError as exc:
+        raise GraphQLError(str(exc), extensions={"code": "BAD_REQUEST"}) from exc
+    found = [op for op in _own(context)
+             if not groups or any(all(_matches(op, t) for t in g) for g in groups)]
+    found.sort(key=_SORTS.get(sortKey, _SORTS["CREATED_AT"]), reverse=not reverse)
+    return connection([bulk_view(op) for op in found], first, after)
+
+
+def get_operation(context: dict, op_gid: str) -> dict | None:
+    """``bulkOperation(id:)`` (and ``node``): one of the app's own operations, else null."""
+    parsed = parse_gid(op_gid)
+    if not parsed or parsed[0] != "BulkOperation":
+        return None
+    op = next((o for o in _own(context) if o.id == parsed[1]), None)
+    return bulk_view(op) if op else None
 
 
 def flatten(data: dict, lines: list, parent_id: str | None = None) -> int:
@@ -57,7 +137,7 @@ class BulkRunner:
 
     def start(self, context: dict, query: str) -> dict:
         """Validate and enqueue a bulk query (the mutation resolver)."""
-        from .resolvers import bulk_view, executable_schema
+        from .resolvers import executable_schema
         store, shop, tok = context["store"], context["shop"], context["token"]
         try:
             doc = parse(query)
@@ -69,13 +149,16 @@ class BulkRunner:
                 {"field": ["query"], "message": f"Invalid bulk query: {errors[0].message}",
                  "code": "INVALID"}]}
         with store.lock:
-            for op in store.state["bulk"].values():
-                if (op.shop == shop.domain and op.client_id == tok.client_id
-                        and op.status in ("CREATED", "RUNNING")):
-                    return {"bulkOperation": None, "userErrors": [
-                        {"field": None, "code": "OPERATION_IN_PROGRESS",
-                         "message": "A bulk query operation for this app and shop is already "
-                                    f"in progress: gid://shopify/BulkOperation/{op.id}."}]}
+            # The limit counts bulk queries only; bulk mutations have their own
+            # (shopify.dev/api/usage/bulk-operations/queries).
+            running = [op for op in _own(context) if op.type == "QUERY" and op.status in _ACTIVE]
+            if len(running) >= concurrency_limit(context.get("api_version")):
+                # The code for the five-at-once limit is not documented; OPERATION_IN_PROGRESS
+                # is the one for "already in progress" (schema: BulkOperationUserErrorCode).
+                return {"bulkOperation": None, "userErrors": [
+                    {"field": None, "code": "OPERATION_IN_PROGRESS",
+                     "message": "A bulk query operation for this app and shop is already "
+                                f"in progress: gid://shopify/BulkOperation/{running[0].id}."}]}
             op = BulkOp(id=store.next_seq(), shop=shop.domain, client_id=tok.client_id,
                         query=query, status="CREATED", type="QUERY", created_at=context["now"],
                         completed_at=None, object_count=0, root_object_count=0, result=None,
@@ -91,13 +174,12 @@ class BulkRunner:
 
     def cancel(self, context: dict, gid: str) -> dict:
         """bulkOperationCancel: running operations become CANCELED."""
-        from .resolvers import bulk_view
         parsed = parse_gid(gid)
         op = context["store"].state["bulk"].get(parsed[1]) if parsed else None
         if op is None or op.client_id != context["token"].client_id:
             return {"bulkOperation": None, "userErrors": [
                 {"field": ["id"], "message": "Bulk operation does not exist", "code": None}]}
-        if op.status in ("CREATED", "RUNNING"):
+        if op.status in _ACTIVE:
             op.status = "CANCELING"
         return {"bulkOperation": bulk_view(op), "userErrors": []}
 

@@ -68,19 +68,20 @@ def parse_query(query: str | None):
     return [g for g in groups if g]
 
 
-def _cmp(a, op, b) -> bool:
+def compare(a, op, b) -> bool:
+    """``a op b`` for a search comparator (``:`` and ``=`` are equality)."""
     return {":": a == b, "=": a == b, ">": a > b, ">=": a >= b, "<": a < b, "<=": a <= b}[op]
 
 
 def _match_term(order, term, updated_at, tags) -> bool:
     neg, field, op, value = term
     if field in ("created_at", "processed_at"):
-        ok = _cmp(order.created_at, op, value)
+        ok = compare(order.created_at, op, value)
     elif field == "updated_at":
-        ok = _cmp(updated_at, op, value)
+        ok = compare(updated_at, op, value)
     elif field == "id":
         try:
-            ok = _cmp(order.id, op, int(str(value).rsplit("/", 1)[-1]))
+            ok = compare(order.id, op, int(str(value).rsplit("/", 1)[-1]))
         except ValueError:
             ok = False
     elif field == "name":

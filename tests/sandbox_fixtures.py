@@ -18,6 +18,7 @@ from werkzeug.serving import make_server
 
 from sandbox import create_app
 from sandbox.clock import VirtualClock
+from sandbox.store import DEFAULT_API_VERSION
 
 # Compressed webhook retry schedule for tests (real seconds).
 TEST_RETRY_DELAYS = [0.05] * 8
@@ -36,7 +37,7 @@ class SandboxServer:
         """Per-shop stand-in for ``https://{shop}``."""
         return f"{self.url}/store/{shop_domain}"
 
-    def graphql_url(self, shop_domain: str, version: str = "2025-04") -> str:
+    def graphql_url(self, shop_domain: str, version: str = DEFAULT_API_VERSION) -> str:
         """The shop's Admin GraphQL endpoint."""
         return f"{self.api_origin(shop_domain)}/admin/api/{version}/graphql.json"
 

@@ -254,7 +254,7 @@ def _root_count(client, op: BulkOperation) -> int | None:
     if not op.url:
         return 0
     try:
-        node = client.run("bulk_operation", {"id": op.id}).get("node") or {}
+        node = client.run("bulk_operation", {"id": op.id}).get("bulkOperation") or {}
         return int(node.get("rootObjectCount"))
     except (E.ShopifyError, TypeError, ValueError):
         return None

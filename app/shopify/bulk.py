@@ -1,7 +1,7 @@
 """Bulk export of orders: run → poll → stream the JSONL result → orders with their line items.
 
 Facts (shopify.dev bulk-operations guide; reference §3): ``bulkOperationRunQuery(query:)`` starts
-an export; poll ``node(id:)`` (or ``currentBulkOperation``) until COMPLETED; the result is JSONL at
+an export; poll ``bulkOperation(id:)`` until COMPLETED; the result is JSONL at
 ``url`` (valid 7 days). Each object of a nested connection is its own line carrying
 ``__parentId``. Children always come *after* their parent, but since 2026-01 output is no longer
 grouped by default (``groupObjects`` false; changelog "bulk-operations-group-objects-default-changed-
@@ -78,16 +78,21 @@ def _operation(raw: dict) -> BulkOperation:
 
 def get_bulk_operation(client: ShopifyClient, operation_id: str) -> BulkOperation:
     """Fetch one bulk operation's current state by id."""
-    node = client.run("bulk_operation", {"id": operation_id}).get("node")
+    node = client.run("bulk_operation", {"id": operation_id}).get("bulkOperation")
     if not node:
         raise E.BulkOperationError(f"bulk operation {operation_id} not found")
     return _operation(node)
 
 
-def current_bulk_operation(client: ShopifyClient) -> BulkOperation | None:
-    """The app's most recent bulk query on this shop, or None."""
-    raw = client.run("current_bulk_operation").get("currentBulkOperation")
-    return _operation(raw) if raw else None
+def latest_bulk_query(client: ShopifyClient) -> BulkOperation | None:
+    """The app's bulk query on this shop to pick up after a restart: its newest running one,
+    else its newest of any status; None if it never ran one (see latest_bulk_query.graphql)."""
+    data = client.run("latest_bulk_query")
+    for alias in ("running", "latest"):
+        nodes = (data.get(alias) or {}).get("nodes") or ()
+        if nodes:
+            return _operation(nodes[0])
+    return None
 
 
 def wait_for_bulk_operation(client: ShopifyClient, operation_id: str, *,

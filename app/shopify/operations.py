@@ -7,7 +7,9 @@ MoneyV2) + customer + shippingAddress + billingAddress = 10, plus its line-item 
 A page of P orders therefore requests 2 + P × (12 + 9L) points. With P=5, L=10 that is 512 — about
 half the 1,000-point single-query limit, and under a Standard bucket after one second of refill.
 Orders with more than L lines get the rest through ``order_line_items`` (50 per page: 2 + 50 × 9 +
-1 = 453). ``tests/unit/shopify/test_queries.py`` checks these figures against the real schema.
+1 = 453). One variant costs 7: itself, selectedOptions, inventoryItem and its first media (a
+connection: 2 + 1 × (MediaImage + Image)). ``tests/unit/shopify/test_queries.py`` checks these
+figures against the real schema.
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ ORDERS_PAGE_SIZE = 5
 ORDERS_PAGE_LINE_ITEMS = 10
 ORDER_LINE_ITEMS = 50        # first page of lines when fetching one order (cost 462)
 LINE_ITEMS_PAGE_SIZE = 50
-VARIANTS_PAGE_SIZE = 100     # 2 + 100 × 4 + 1 = 403
+VARIANTS_PAGE_SIZE = 50      # 2 + 50 × 7 + 1 = 353
 WEBHOOKS_PAGE_SIZE = 50
 
 
@@ -56,7 +58,7 @@ class ShopInfo:
     name: str
     myshopify_domain: str
     currency_code: str
-    plan_display_name: str | None
+    plan_display_name: str | None   # ShopPlan.publicDisplayName, e.g. "Basic", "Plus"
     partner_development: bool
     shopify_plus: bool
     iana_timezone: str | None
@@ -73,7 +75,7 @@ def fetch_shop_info(client: ShopifyClient) -> ShopInfo:
         name=str(shop.get("name") or ""),
         myshopify_domain=str(shop.get("myshopifyDomain") or ""),
         currency_code=str(shop.get("currencyCode") or ""),
-        plan_display_name=plan.get("displayName"),
+        plan_display_name=plan.get("publicDisplayName"),
         partner_development=bool(plan.get("partnerDevelopment")),
         shopify_plus=bool(plan.get("shopifyPlus")),
         iana_timezone=shop.get("ianaTimezone"),
@@ -204,12 +206,20 @@ def fetch_product_variants(client: ShopifyClient, product_id: int | str) -> tupl
                 inventory_policy=v.get("inventoryPolicy"),
                 tracked=(v.get("inventoryItem") or {}).get("tracked"),
                 options=tuple((o["name"], o["value"]) for o in v.get("selectedOptions") or ()),
-                image_url=(v.get("image") or {}).get("url"),
+                image_url=_first_image_url(v.get("media")),
             ))
         page = connection.get("pageInfo") or {}
         if not page.get("hasNextPage"):
             return tuple(variants)
         after = page.get("endCursor")
+
+
+def _first_image_url(media: dict | None) -> str | None:
+    """The URL of a variant's first media when it is an image (a video or 3D model selects no
+    ``image``: schema MediaImage.image; the inline fragment leaves other media empty)."""
+    nodes = (media or {}).get("nodes") or ()
+    image = (nodes[0] or {}).get("image") if nodes else None
+    return blank_to_none((image or {}).get("url"))
 
 
 # --- webhook subscriptions -----------------------------------------------------------------------
@@ -248,12 +258,11 @@ def list_webhook_subscriptions(client: ShopifyClient) -> list[WebhookSubscriptio
         data = client.run("webhook_subscriptions", {"first": WEBHOOKS_PAGE_SIZE, "after": after})
         connection = data.get("webhookSubscriptions") or {}
         for node in connection.get("nodes") or ():
-            endpoint = node.get("endpoint") or {}
-            uri = endpoint.get("callbackUrl") or endpoint.get("arn")
-            if not uri and endpoint.get("pubSubProject"):
-                uri = f"pubsub://{endpoint['pubSubProject']}:{endpoint.get('pubSubTopic')}"
+            # uri: the callback address of an HTTP subscription, pubsub://project:topic or the
+            # EventBridge ARN otherwise (schema: WebhookSubscription.uri).
             found.append(WebhookSubscriptionData(id=node["id"], topic=node.get("topic") or "",
-                                                 uri=uri, format=node.get("format")))
+                                                 uri=node.get("uri") or None,
+                                                 format=node.get("format")))
         page = connection.get("pageInfo") or {}
         if not page.get("hasNextPage"):
             return found

@@ -9,6 +9,7 @@ from werkzeug.serving import make_server
 
 from sandbox import create_app
 from sandbox.clock import VirtualClock
+from sandbox.store import DEFAULT_API_VERSION
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
 
 SHOP = "demo.myshopify.com"
@@ -43,7 +44,7 @@ def shop(store):
     return {"domain": SHOP, "app": app_, "token": tok.token}
 
 
-def gql(client, token, query, variables=None, shop=SHOP, version="2025-04"):
+def gql(client, token, query, variables=None, shop=SHOP, version=DEFAULT_API_VERSION):
     """POST a GraphQL document through the test client; returns (status, json)."""
     resp = client.post(f"/store/{shop}/admin/api/{version}/graphql.json",
                        data=json.dumps({"query": query, "variables": variables or {}}),

@@ -1,17 +1,24 @@
-"""Bulk operations: CREATED → RUNNING → COMPLETED on the clock, JSONL with __parentId."""
+"""Bulk operations: CREATED → RUNNING → COMPLETED on the clock, JSONL with __parentId; how many
+may run at once by API version; bulkOperations filtered and newest first; bulkOperation(id:)."""
 from __future__ import annotations
 
 import json
 
+import pytest
 import requests
 
-from .conftest import SHOP, gql
+from sandbox.models import BulkOp
+
+from .conftest import SHOP, START, gql
 
 BULK = '''mutation { bulkOperationRunQuery(query: """
 { orders(query: "created_at:>=2025-12-01") { edges { node { id name
   lineItems { edges { node { id quantity variant { id } } } } } } } }
 """) { bulkOperation { id status } userErrors { field message code } } }'''
-POLL = "{ currentBulkOperation { id status errorCode objectCount rootObjectCount url } }"
+POLL = "{ bulkOperation(id: \"%s\") { id status errorCode objectCount rootObjectCount url } }"
+LIST = """query($q: String, $sort: BulkOperationsSortKeys, $reverse: Boolean) {
+  bulkOperations(first: 10, query: $q, sortKey: $sort, reverse: $reverse) {
+    nodes { id status type } pageInfo { hasNextPage } } }"""
 
 
 def post(sandbox, token, query):
@@ -28,11 +35,9 @@ def test_bulk_query_produces_jsonl_with_parent_ids(sandbox):
     started = post(sandbox, token, BULK)["data"]["bulkOperationRunQuery"]
     assert started["userErrors"] == [] and started["bulkOperation"]["status"] == "CREATED"
     op_id = started["bulkOperation"]["id"]
-    again = post(sandbox, token, BULK)["data"]["bulkOperationRunQuery"]
-    assert again["userErrors"][0]["code"] == "OPERATION_IN_PROGRESS"
     statuses = []
     for _ in range(200):
-        cur = post(sandbox, token, POLL)["data"]["currentBulkOperation"]
+        cur = post(sandbox, token, POLL % op_id)["data"]["bulkOperation"]
         statuses.append(cur["status"])
         if cur["status"] == "COMPLETED":
             break
@@ -64,9 +69,10 @@ def test_bulk_without_scope_fails_access_denied(client, store, shop, clock):
     tok = store.issue_admin_token(SHOP, "cid", scopes=["read_products"]).token
     body = gql(client, tok, BULK)[1]
     assert body["data"]["bulkOperationRunQuery"]["userErrors"] == []
+    op_id = body["data"]["bulkOperationRunQuery"]["bulkOperation"]["id"]
     for _ in range(100):
         clock.sleep(1)
-        cur = gql(client, tok, POLL)[1]["data"]["currentBulkOperation"]
+        cur = gql(client, tok, POLL % op_id)[1]["data"]["bulkOperation"]
         if cur["status"] not in ("CREATED", "RUNNING"):
             break
     assert cur["status"] == "FAILED" and cur["errorCode"] == "ACCESS_DENIED"
@@ -75,6 +81,59 @@ def test_bulk_without_scope_fails_access_denied(client, store, shop, clock):
 def test_bulk_stays_running_until_the_clock_moves(client, store, shop):
     import time
     store.seed(SHOP, 5, 5, seed=1)
-    gql(client, shop["token"], BULK)
+    started = gql(client, shop["token"], BULK)[1]["data"]["bulkOperationRunQuery"]
     time.sleep(0.2)  # real time passes, virtual time does not
-    assert gql(client, shop["token"], POLL)[1]["data"]["currentBulkOperation"]["status"] == "CREATED"
+    polled = gql(client, shop["token"], POLL % started["bulkOperation"]["id"])[1]
+    assert polled["data"]["bulkOperation"]["status"] == "CREATED"
+
+
+@pytest.mark.parametrize("version,at_once", [("2025-04", 1), ("2026-04", 5)])
+def test_how_many_bulk_queries_run_at_once_depends_on_the_version(client, shop, version, at_once):
+    started = [gql(client, shop["token"], BULK, version=version)[1]["data"]["bulkOperationRunQuery"]
+               for _ in range(at_once + 1)]
+    assert all(s["userErrors"] == [] for s in started[:at_once])
+    refused = started[at_once]
+    assert refused["bulkOperation"] is None
+    assert refused["userErrors"][0]["code"] == "OPERATION_IN_PROGRESS"
+
+
+def _ops(store, *specs, client_id="cid"):
+    """Bulk operations recorded directly: (status, type, minutes after START) each; ids in order."""
+    for n, (status, kind, minutes) in enumerate(specs, start=1):
+        store.state["bulk"][n] = BulkOp(
+            id=n, shop=SHOP, client_id=client_id, query="{ orders { edges { node { id } } } }",
+            status=status, type=kind, created_at=START + 60 * minutes,
+            completed_at=None if status in ("CREATED", "RUNNING") else START + 60 * minutes + 30,
+            object_count=0, root_object_count=0, scopes=[])
+
+
+def _listed(client, shop, query=None, sort=None, reverse=None):
+    body = gql(client, shop["token"], LIST, {"q": query, "sort": sort, "reverse": reverse})[1]
+    assert "errors" not in body, body
+    return [int(n["id"].rsplit("/", 1)[1]) for n in body["data"]["bulkOperations"]["nodes"]]
+
+
+def test_bulk_operations_are_filtered_by_status_and_type_newest_first(client, store, shop):
+    _ops(store, ("COMPLETED", "QUERY", 1), ("RUNNING", "QUERY", 2), ("FAILED", "QUERY", 3),
+         ("RUNNING", "MUTATION", 4), ("COMPLETED", "QUERY", 5))
+    assert _listed(client, shop) == [5, 4, 3, 2, 1]                    # newest first by default
+    assert _listed(client, shop, reverse=True) == [1, 2, 3, 4, 5]
+    assert _listed(client, shop, "status:running") == [4, 2]
+    assert _listed(client, shop, "operation_type:query AND status:running") == [2]
+    assert _listed(client, shop, "operation_type:query") == [5, 3, 2, 1]
+    assert _listed(client, shop, "operation_type:query status:completed") == [5, 1]
+    assert _listed(client, shop, "status:canceled") == []
+    assert _listed(client, shop, "id:>=4") == [5, 4]
+    assert _listed(client, shop, "status:completed", sort="COMPLETED_AT") == [5, 1]
+
+
+def test_bulk_operations_are_the_calling_apps_own(client, store, shop):
+    store.create_app(SHOP, client_id="other")
+    _ops(store, ("RUNNING", "QUERY", 1), client_id="other")
+    assert _listed(client, shop) == []
+    body = gql(client, shop["token"], POLL % "gid://shopify/BulkOperation/1")[1]
+    assert body["data"]["bulkOperation"] is None
+    other = store.issue_admin_token(SHOP, "other").token
+    body = gql(client, other, POLL % "gid://shopify/BulkOperation/1")[1]
+    assert body["data"]["bulkOperation"]["status"] == "RUNNING"
+    assert gql(client, other, POLL % "gid://shopify/Order/1")[1]["data"]["bulkOperation"] is None

@@ -111,7 +111,7 @@ def test_state_survives_a_restart(tmp_path, suffix):
     b = create_app({"SANDBOX_STATE_FILE": path, "SANDBOX_CLOCK": clock})
     st2 = b.extensions["sandbox"]
     assert st2.get_shop(SHOP).order_list == st.get_shop(SHOP).order_list
-    r = b.test_client().post(f"/store/{SHOP}/admin/api/2025-04/graphql.json",
+    r = b.test_client().post(f"/store/{SHOP}/admin/api/2026-04/graphql.json",
                              json={"query": '{ orders(first: 5, query: "tag:kept") { nodes { id } } }'},
                              headers={"X-Shopify-Access-Token": token})
     assert len(r.get_json()["data"]["orders"]["nodes"]) == 1

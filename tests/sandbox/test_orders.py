@@ -227,6 +227,22 @@ def test_product_variants_options_and_stock(client, store, shop):
         assert len(v["selectedOptions"]) == 2
 
 
+def test_a_variants_media_is_its_products_picture(client, store, shop):
+    s = store.get_shop(SHOP)
+    product = next(iter(s.products.values()))
+    q = """query($id: ID!) { product(id: $id) { variants(first: 2) { nodes {
+      media(first: 1) { nodes { __typename id mediaContentType status alt
+        ... on MediaImage { image { url altText } } } pageInfo { hasNextPage } } } } } }"""
+    body = gql(client, shop["token"], q, {"id": f"gid://shopify/Product/{product.id}"})[1]
+    assert "errors" not in body, body
+    for variant in body["data"]["product"]["variants"]["nodes"]:
+        [media] = variant["media"]["nodes"]
+        assert (media["__typename"], media["mediaContentType"], media["status"]) == (
+            "MediaImage", "IMAGE", "READY")
+        assert media["image"] == {"url": product.image_url, "altText": product.title}
+        assert media["alt"] == product.title and not variant["media"]["pageInfo"]["hasNextPage"]
+
+
 def test_seed_is_deterministic(store, shop):
     from sandbox.store import Store
     other = Store(clock=store.clock)

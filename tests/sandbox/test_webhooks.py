@@ -93,6 +93,16 @@ def setup_shop(sandbox):
     return app_, st.issue_admin_token(SHOP, "cid").token
 
 
+def test_a_subscription_lists_its_callback_address_as_uri(sandbox):
+    _app, token = setup_shop(sandbox)
+    sub_id = subscribe(sandbox, token, "ORDERS_CREATE", "https://app.example/webhooks/shopify")
+    listed = requests.post(sandbox.graphql_url(SHOP), json={"query":
+                           "{ webhookSubscriptions(first: 10) { nodes { id topic uri } } }"},
+                           headers={"X-Shopify-Access-Token": token}, timeout=5).json()
+    assert listed["data"]["webhookSubscriptions"]["nodes"] == [
+        {"id": sub_id, "topic": "ORDERS_CREATE", "uri": "https://app.example/webhooks/shopify"}]
+
+
 def test_order_placed_is_delivered_signed_over_http(sandbox, receiver):
     app_, token = setup_shop(sandbox)
     subscribe(sandbox, token, "ORDERS_CREATE", receiver.url)
@@ -109,7 +119,7 @@ def test_order_placed_is_delivered_signed_over_http(sandbox, receiver):
         digest = base64.b64encode(hmac.new(b"shpss_topsecret", r["body"], hashlib.sha256)
                                   .digest()).decode()
         assert hmac.compare_digest(digest, h["X-Shopify-Hmac-Sha256"])
-        assert h["X-Shopify-Shop-Domain"] == SHOP and h["X-Shopify-Api-Version"] == "2025-04"
+        assert h["X-Shopify-Shop-Domain"] == SHOP and h["X-Shopify-Api-Version"] == "2026-04"
         assert h["X-Shopify-Webhook-Id"] and h["X-Shopify-Event-Id"]
         assert h["X-Shopify-Triggered-At"].startswith("2026-")
         assert json.loads(r["body"])["id"] == placed["id"]

@@ -15,7 +15,7 @@ def signed_headers(body: bytes, shop: str, topic: str = "orders/create", secret:
         "X-Shopify-Topic": topic,
         "X-Shopify-Hmac-Sha256": compute_webhook_hmac(body, secret),
         "X-Shopify-Shop-Domain": shop,
-        "X-Shopify-API-Version": "2026-07",
+        "X-Shopify-API-Version": "2026-04",
         "X-Shopify-Webhook-Id": str(uuid.uuid4()),
         "X-Shopify-Event-Id": event_id or str(uuid.uuid4()),
         "X-Shopify-Triggered-At": "2026-11-20T10:00:00.000000Z",

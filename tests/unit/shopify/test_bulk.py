@@ -118,9 +118,10 @@ def test_run_poll_stream_end_to_end(stub, client, clock):
         if "bulkOperationRunQuery" in query:
             return graphql({"bulkOperationRunQuery": {"bulkOperation": {"id": op_id, "status": "CREATED"},
                                                       "userErrors": []}})
-        polls = sum(1 for r in stub.requests if r.method == "POST" and "node(id" in r.json["query"])
+        polls = sum(1 for r in stub.requests
+                    if r.method == "POST" and "bulkOperation(id" in r.json["query"])
         status = "RUNNING" if polls < 3 else "COMPLETED"
-        return graphql({"node": {"id": op_id, "status": status, "errorCode": None,
+        return graphql({"bulkOperation": {"id": op_id, "status": status, "errorCode": None,
                                  "objectCount": "8", "url": f"{stub.url}/bulk/result.jsonl"
                                  if status == "COMPLETED" else None, "partialDataUrl": None}})
 
@@ -140,13 +141,38 @@ def test_run_poll_stream_end_to_end(stub, client, clock):
 
 
 def test_failed_operation_raises_with_code(stub, client):
-    stub.add(graphql({"node": {"id": "gid://shopify/BulkOperation/1", "status": "FAILED",
-                               "errorCode": "ACCESS_DENIED", "url": None,
-                               "partialDataUrl": "https://storage/partial.jsonl"}}))
+    stub.add(graphql({"bulkOperation": {"id": "gid://shopify/BulkOperation/1", "status": "FAILED",
+                                        "errorCode": "ACCESS_DENIED", "url": None,
+                                        "partialDataUrl": "https://storage/partial.jsonl"}}))
     with pytest.raises(E.BulkOperationError) as info:
         bulk.wait_for_bulk_operation(client, "gid://shopify/BulkOperation/1")
     assert info.value.error_code == "ACCESS_DENIED"
     assert info.value.partial_data_url == "https://storage/partial.jsonl"
+
+
+def test_missing_operation_raises(stub, client):
+    stub.add(graphql({"bulkOperation": None}))
+    with pytest.raises(E.BulkOperationError):
+        bulk.get_bulk_operation(client, "gid://shopify/BulkOperation/404")
+
+
+def _ops(*statuses):
+    return {"nodes": [{"id": f"gid://shopify/BulkOperation/{n}", "status": status}
+                      for n, status in statuses]}
+
+
+@pytest.mark.parametrize("running,latest,expected", [
+    (_ops((3, "RUNNING")), _ops((5, "COMPLETED")), ("gid://shopify/BulkOperation/3", "RUNNING")),
+    (_ops(), _ops((5, "FAILED")), ("gid://shopify/BulkOperation/5", "FAILED")),
+    (_ops(), _ops(), None),
+])
+def test_latest_bulk_query_prefers_a_running_one(stub, client, running, latest, expected):
+    stub.add(graphql({"running": running, "latest": latest}))
+    found = bulk.latest_bulk_query(client)
+    assert (None if found is None else (found.id, found.status)) == expected
+    sent = stub.requests[0].json["query"]
+    assert "status:running" in sent and "operation_type:query" in sent
+    assert "currentBulkOperation" not in sent
 
 
 def test_run_user_errors(stub, client):

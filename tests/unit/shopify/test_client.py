@@ -4,7 +4,7 @@ import socket
 import pytest
 
 from app.shopify import errors as E
-from app.shopify.client import Pacing, ShopifyClient
+from app.shopify.client import DEFAULT_API_VERSION, Pacing, ShopifyClient
 from tests.unit.shopify.conftest import SHOP
 from tests.unit.shopify.stub import Reply, graphql
 
@@ -20,7 +20,7 @@ def test_posts_to_versioned_endpoint_with_token_header(stub, client):
     assert client.execute(QUERY, {"a": 1}) == SHOP_DATA
     request = stub.requests[0]
     assert request.method == "POST"
-    assert request.path == f"/store/{SHOP}/admin/api/2026-07/graphql.json"
+    assert request.path == f"/store/{SHOP}/admin/api/{DEFAULT_API_VERSION}/graphql.json"
     assert request.headers["x-shopify-access-token"] == "shpat_" + "a" * 32
     assert request.json == {"query": QUERY, "variables": {"a": 1}}
 

@@ -14,12 +14,13 @@ from tests.unit.shopify.test_mapping import GRAPHQL_ORDER_1001
 def test_shop_info(stub, client):
     stub.add(graphql({"shop": {"id": "gid://shopify/Shop/1", "name": "Demo", "myshopifyDomain": "demo.myshopify.com",
                                "currencyCode": "EUR", "ianaTimezone": "Europe/Paris",
-                               "plan": {"displayName": "Basic", "partnerDevelopment": False, "shopifyPlus": False}},
+                               "plan": {"publicDisplayName": "Basic", "partnerDevelopment": False, "shopifyPlus": False}},
                       "currentAppInstallation": {"accessScopes": [{"handle": "read_orders"}, {"handle": "read_products"}]}}))
     info = ops.fetch_shop_info(client)
     assert info.name == "Demo" and info.currency_code == "EUR" and info.plan_display_name == "Basic"
     assert info.scopes == frozenset({"read_orders", "read_products"})
     assert "currentAppInstallation" in stub.requests[0].json["query"]
+    assert "publicDisplayName" in stub.requests[0].json["query"]
 
 
 def test_fetch_order_follows_line_item_pages(stub, client):
@@ -73,15 +74,23 @@ def test_product_variants(stub, client):
                                   "variants": {"nodes": [
         {"id": "gid://shopify/ProductVariant/808950810", "title": "Pink", "sku": "IPOD2008PINK", "price": "199.00",
          "availableForSale": True, "inventoryQuantity": 10, "inventoryPolicy": "DENY",
-         "selectedOptions": [{"name": "Color", "value": "Pink"}], "inventoryItem": {"tracked": True}, "image": None},
+         "selectedOptions": [{"name": "Color", "value": "Pink"}], "inventoryItem": {"tracked": True},
+         "media": {"nodes": [{"image": {"url": "https://cdn.shopify.com/pink.jpg"}}]}},
         {"id": "gid://shopify/ProductVariant/49148385", "title": "Red", "sku": "", "price": "199.00",
          "availableForSale": True, "inventoryQuantity": 0, "inventoryPolicy": "DENY",
-         "selectedOptions": [{"name": "Color", "value": "Red"}], "inventoryItem": {"tracked": True}, "image": None},
+         "selectedOptions": [{"name": "Color", "value": "Red"}], "inventoryItem": {"tracked": True},
+         "media": {"nodes": [{}]}},  # a video first: the MediaImage fragment selects nothing
+        {"id": "gid://shopify/ProductVariant/49148386", "title": "Blue", "sku": "IPOD2008BLUE",
+         "price": "199.00", "availableForSale": False, "inventoryQuantity": 0, "inventoryPolicy": "DENY",
+         "selectedOptions": [{"name": "Color", "value": "Blue"}], "inventoryItem": {"tracked": True},
+         "media": {"nodes": []}},
     ], "pageInfo": {"hasNextPage": False, "endCursor": None}}}}))
-    pink, red = ops.fetch_product_variants(client, 632910392)
+    pink, red, blue = ops.fetch_product_variants(client, 632910392)
     assert pink.variant_id == 808950810 and pink.options == (("Color", "Pink"),)
     assert pink.price == Decimal("199.00") and pink.in_stock
     assert red.sku is None and not red.in_stock
+    assert (pink.image_url, red.image_url, blue.image_url) == ("https://cdn.shopify.com/pink.jpg", None, None)
+    assert stub.requests[0].json["variables"]["first"] == ops.VARIANTS_PAGE_SIZE
 
 
 def test_webhook_subscription_create_uses_uri(stub, client):
@@ -108,10 +117,13 @@ def test_webhook_subscription_user_errors(stub, client):
 def test_list_and_delete_webhooks(stub, client):
     stub.add(graphql({"webhookSubscriptions": {"nodes": [
         {"id": "gid://shopify/WebhookSubscription/7", "topic": "ORDERS_CREATE", "format": "JSON",
-         "endpoint": {"__typename": "WebhookHttpEndpoint", "callbackUrl": "https://app.example/w"}}],
+         "uri": "https://app.example/w"},
+        {"id": "gid://shopify/WebhookSubscription/8", "topic": "ORDERS_UPDATED", "format": "JSON",
+         "uri": "pubsub://project:topic"}],
         "pageInfo": {"hasNextPage": False, "endCursor": None}}}),
         graphql({"webhookSubscriptionDelete": {"deletedWebhookSubscriptionId": "gid://shopify/WebhookSubscription/7",
                                                "userErrors": []}}))
-    [sub] = ops.list_webhook_subscriptions(client)
+    sub, pubsub = ops.list_webhook_subscriptions(client)
     assert (sub.topic, sub.uri) == ("ORDERS_CREATE", "https://app.example/w")
+    assert pubsub.uri == "pubsub://project:topic"
     assert ops.delete_webhook_subscription(client, sub.id) == sub.id

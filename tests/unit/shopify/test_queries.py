@@ -1,14 +1,20 @@
-"""Every GraphQL document is valid against Shopify's real schema as the tests hold it,
-and the page sizes keep each request well under the 1,000-point single-query limit."""
+"""Every GraphQL document is valid against Shopify's real schema as the tests hold it, uses
+nothing that schema deprecates, and the page sizes keep each request well under the 1,000-point
+single-query limit. The app asks for that schema's version by default."""
+import os
 import time
 
 import pytest
-from graphql import parse
+from graphql import parse, validate
 from graphql.language import FieldNode, FragmentSpreadNode
+from graphql.validation import NoDeprecatedCustomRule
 
+from app.config import Config
 from app.shopify import issuing, operations as ops
+from app.shopify.client import DEFAULT_API_VERSION, ShopifyClient
 from app.shopify.cost import MAX_SINGLE_QUERY_COST, requested_cost
 from app.shopify.documents import document_names, load_document, operation_type
+from tests.fixture_files import ADMIN_SCHEMA_VERSION
 from tests.support.shopify_schema import admin_schema, validation_errors
 
 
@@ -25,6 +31,7 @@ def test_schema_loads_once_and_is_cached():
 
 def test_there_are_documents():
     assert {"shop_info", "order", "orders_page", "bulk_orders", "bulk_run_query", "bulk_operation",
+            "latest_bulk_query",
             "product_variants", "webhook_subscription_create", "webhook_subscriptions",
             "webhook_subscription_delete", "suggested_refund", "refund_create", "order_refunds",
             "gift_card_create", "gift_cards_search", "draft_order_create", "draft_order_complete",
@@ -35,6 +42,37 @@ def test_there_are_documents():
 @pytest.mark.parametrize("name", document_names())
 def test_every_document_is_valid(name):
     assert validation_errors(load_document(name)) == []
+
+
+def deprecated_uses(document: str) -> list[str]:
+    """Messages for every deprecated field, argument, input field or enum value ``document`` uses
+    (graphql-core's NoDeprecatedCustomRule against the real schema)."""
+    return [e.message for e in validate(admin_schema(), parse(document), [NoDeprecatedCustomRule])]
+
+
+@pytest.mark.parametrize("name", document_names())
+def test_no_document_uses_anything_deprecated(name):
+    assert deprecated_uses(load_document(name)) == []
+
+
+@pytest.mark.parametrize("document,deprecated", [
+    ("query { shop { plan { displayName } } }", "ShopPlan.displayName"),
+    ("query { currentBulkOperation(type: QUERY) { id } }", "QueryRoot.currentBulkOperation"),
+    ('query { productVariant(id: "gid://shopify/ProductVariant/1") { image { url } } }',
+     "ProductVariant.image"),
+    ("query { webhookSubscriptions(first: 1) { nodes { endpoint { __typename } } } }",
+     "WebhookSubscription.endpoint"),
+])
+def test_the_deprecation_check_catches_a_deprecated_field(document, deprecated):
+    assert validation_errors(document) == []  # valid, and still refused for being deprecated
+    assert any(deprecated in message for message in deprecated_uses(document))
+
+
+def test_the_default_api_version_is_the_schema_the_tests_hold():
+    assert DEFAULT_API_VERSION == ADMIN_SCHEMA_VERSION
+    assert ShopifyClient("demo.myshopify.com", "t").api_version == ADMIN_SCHEMA_VERSION
+    if "SHOPIFY_API_VERSION" not in os.environ:  # the setting overrides the default
+        assert Config.SHOPIFY_API_VERSION == ADMIN_SCHEMA_VERSION
 
 
 @pytest.mark.parametrize("document", [
@@ -107,6 +145,8 @@ def test_page_costs_follow_the_documented_formula():
     ("product_variants", {"first": ops.VARIANTS_PAGE_SIZE}),
     ("webhook_subscriptions", {"first": ops.WEBHOOKS_PAGE_SIZE}),
     ("shop_info", {}),
+    ("latest_bulk_query", {}),
+    ("bulk_operation", {}),
     ("suggested_refund", {}),
     ("order_refunds", {}),
     ("gift_cards_search", {"first": issuing.SEARCH_PAGE_SIZE}),
