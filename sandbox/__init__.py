@@ -40,10 +40,11 @@ def create_app(config: dict | None = None) -> Flask:
     store = Store(clock=config.get("SANDBOX_CLOCK"), config=config)
     app.extensions["sandbox"] = store
 
-    from . import carrier, cli, control, graphql_api, oauth, ui
+    from . import carrier, cli, control, graphql_api, oauth, returns_control, ui
     app.register_blueprint(graphql_api.bp)
     app.register_blueprint(oauth.bp)
     app.register_blueprint(control.bp)
+    app.register_blueprint(returns_control.bp)
     app.register_blueprint(ui.bp)
     # The issued-records summary also answers at /control/… (the name tests were written to).
     app.add_url_rule("/control/shops/<shop>/issued", "control_issued", control.issued)

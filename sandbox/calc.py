@@ -57,6 +57,15 @@ def refunded_qty(order) -> list[int]:
     return out
 
 
+def refund_money(r) -> int:
+    """What a refund gave back: all of it, less the part sent to the payment method when that
+    transaction failed (a pending one still counts: it is on its way). Store credit always
+    arrives."""
+    if r.status == "FAILURE":
+        return r.store_credit or 0
+    return r.amount
+
+
 def line_total(ln) -> int:
     """Line total after its discount allocation."""
     return ln.price * ln.quantity - ln.discount
@@ -64,15 +73,19 @@ def line_total(ln) -> int:
 
 def totals(order) -> dict:
     """Subtotal (after discounts), discounts, shipping, total, refunded — minor units."""
-    gross = sum(ln.price * ln.quantity for ln in order.lines)
-    disc = sum(ln.discount for ln in order.lines)
+    own = [ln for ln in order.lines if not ln.exchange]
+    gross = sum(ln.price * ln.quantity for ln in own)
+    disc = sum(ln.discount for ln in own)
     subtotal = gross - disc
-    refunded = sum(r.amount for r in order.refunds)
-    tax = sum(ln.tax or 0 for ln in order.lines)
+    refunded = sum(refund_money(r) for r in order.refunds)
+    tax = sum(ln.tax or 0 for ln in own)
     total = subtotal + order.shipping + tax
+    # Lines a processed exchange added are not part of what was first sold (totalPriceSet is
+    # "before returns", schema: Order.totalPriceSet) but are part of the current total.
+    exchanged = sum(line_total(ln) + (ln.tax or 0) for ln in order.lines if ln.exchange)
     return {"line_items": gross, "discounts": disc, "subtotal": subtotal,
             "shipping": order.shipping, "tax": tax, "total": total, "refunded": refunded,
-            "current_total": total - refunded}
+            "current_total": total - refunded + exchanged}
 
 
 def financial_status(order) -> str:

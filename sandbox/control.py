@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from . import calc, issuing
-from .store import DEFAULT_API_VERSION, SandboxError
+from . import calc, fulfillments, issuing, shop_settings
+from .store import SandboxError
 
 bp = Blueprint("sandbox_control", __name__, url_prefix="/_sandbox")
 
@@ -45,14 +45,22 @@ def shop_json(shop) -> dict:
             "api_origin": f"{request.host_url.rstrip('/')}/store/{shop.domain}",
             "orders": len(shop.orders), "products": len(shop.products),
             "apps": [app_json(a) for a in st.state["apps"].values() if a.shop == shop.domain],
-            "faults": dict(shop.faults)}
+            "faults": dict(shop.faults), "settings": settings_json(shop)}
+
+
+def settings_json(shop) -> dict:
+    """The shop's settings (shop_settings.py), the gift card limit in major units."""
+    current = dict(shop_settings.settings(shop))
+    current["gift_card_limit"] = calc.fmt(current["gift_card_limit"])
+    return current
 
 
 def app_json(app) -> dict:
     """App credentials (the sandbox is a test double: secrets are shown)."""
     return {"client_id": app.client_id, "client_secret": app.client_secret,
             "scopes": app.scopes, "name": app.name, "installed": app.installed,
-            "api_version": app.api_version}
+            "api_version": app.api_version,
+            "protected_customer_data_approved": shop_settings.pcd_approved(_st(), app.client_id)}
 
 
 def order_json(shop, order) -> dict:
@@ -64,9 +72,12 @@ def order_json(shop, order) -> dict:
             "total": calc.fmt(t["total"]), "currency": shop.currency, "tags": order.tags,
             "financial_status": calc.financial_status(order),
             "fulfillment_status": calc.fulfillment_status(order),
+            "gateway": order.gateway, "customer_id": order.customer_id,
             "lines": [{"id": ln.id, "variant_id": ln.variant_id, "product_id": ln.product_id,
-                       "quantity": ln.quantity, "fulfilled": ln.fulfilled}
-                      for ln in order.lines]}
+                       "quantity": ln.quantity, "fulfilled": ln.fulfilled,
+                       "exchange": bool(ln.exchange)}
+                      for ln in order.lines],
+            "fulfillments": fulfillments.summary(shop, order)}
 
 
 @bp.get("/")
@@ -101,10 +112,15 @@ def get_shop(shop):
 
 @bp.patch("/shops/<shop>")
 def patch_shop(shop):
-    """Change plan / protected_data / name / email / currency."""
-    s = _st().update_shop(shop, **{k: v for k, v in _body().items()
+    """Change plan / protected_data / name / email / currency, and the settings
+    customer_accounts (new|classic), gift_card_limit (major units), refund_outcome
+    (success|pending|failure)."""
+    body = _body()
+    s = _st().update_shop(shop, **{k: v for k, v in body.items()
                                    if k in ("plan", "protected_data", "name", "email",
                                             "currency")})
+    with _st().lock:
+        shop_settings.update(s, **{k: v for k, v in body.items() if k in shop_settings.DEFAULTS})
     _st().save()
     return jsonify(shop_json(s))
 
@@ -114,7 +130,7 @@ def create_app_creds(shop):
     """Create app credentials: client_id, client_secret, scopes (list or comma string)."""
     b = _body()
     app = _st().create_app(shop, b.get("client_id"), b.get("client_secret"), b.get("scopes"),
-                           b.get("name", "Boomerang"), b.get("api_version", DEFAULT_API_VERSION))
+                           b.get("name", "Boomerang"), b.get("api_version", "2025-04"))
     _st().save()
     return jsonify(app_json(app)), 201
 
@@ -160,7 +176,8 @@ def place_order(shop):
     o = _st().place_order(shop, seed=b.get("seed"), email=b.get("email"),
                           variant_ids=b.get("variant_ids"), quantity=int(b.get("quantity", 1)),
                           discount_code=b.get("discount_code"), tags=b.get("tags"),
-                          country=b.get("country"))
+                          country=b.get("country"), payment=b.get("payment", "card"),
+                          guest=bool(b.get("guest")))
     _st().save()
     return jsonify(order_json(_st().get_shop(shop), o)), 201
 

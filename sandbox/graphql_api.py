@@ -18,7 +18,7 @@ from graphql.error import GraphQLSyntaxError
 from graphql.language import FragmentDefinitionNode
 
 from . import cost as costs
-from . import throttle
+from . import idempotency, throttle
 from .resolvers import MUTATION_ROOT, ROOT, executable_schema, make_context
 
 bp = Blueprint("sandbox_graphql", __name__)
@@ -190,8 +190,10 @@ def graphql_endpoint(shop_domain: str, version: str):
         if not isinstance(body, dict):
             return jsonify({"errors": {"query": "Required parameter missing or invalid"}}), 400
     payload, status = run_graphql(st, shop, token, body, version, request.host_url.rstrip("/"))
+    # A keyed call left "in progress" by the keyed_in_progress_seconds fault loses its answer.
+    lost = idempotency.take_lost_answer()
     if (payload.get("data") and _is_mutation(body)
-            and st.fault_roll(shop.faults.get("drop_response_after_mutation", 0))):
+            and (lost or st.fault_roll(shop.faults.get("drop_response_after_mutation", 0)))):
         # The mutation ran; its answer is lost between Shopify and the client (the edge
         # answers 502), so the client cannot tell whether it took effect.
         return proxy_error(502)

@@ -1,24 +1,19 @@
-"""What an app issues in a shop: locations and stock, idempotency keys, gift cards, drafts.
+"""What an app issues in a shop: locations and stock, gift cards, drafts.
 
 State lives in ``shop.issuing`` (a dict created on first use, so state files written before it
-existed still load). Refunds live on the order (``order.refunds``, see ``refunds.py``).
+existed still load): also idempotency keys (``idempotency.py``), returns (``returns.py``) and
+settings (``shop_settings.py``). Refunds live on the order (``order.refunds``, see
+``refunds.py``).
 
 Behaviour follows Shopify:
-- ``@idempotent(key:)`` (API 2026-01): a repeated key returns the original result without acting
-  again; the same key with other arguments is refused (IDEMPOTENCY_KEY_PARAMETER_MISMATCH).
-  Keys are per shop. A call that ended in userErrors is not remembered, so it can be retried.
 - Stock: ``variant.inventory`` is the variant's ``inventoryQuantity`` (available, all locations).
   The primary location holds whatever the other locations do not.
 - Search (``giftCards(query:)``, ``draftOrders(query:)``) trails writes by ``store.search_lag``.
 """
 from __future__ import annotations
 
-import json
 import re
 import secrets
-
-from graphql import GraphQLError
-from graphql.execution.values import get_directive_values
 
 from . import calc
 from .models import Address, DraftOrderRec, GiftCardRec, Line, Order
@@ -60,42 +55,6 @@ def user_error(field, message, code=None) -> dict:
     if code is not None:
         out["code"] = code
     return out
-
-
-# ---- idempotency -----------------------------------------------------------------------------
-
-def idempotency_key(info) -> str | None:
-    """The ``@idempotent(key:)`` given on this mutation field, or None."""
-    directive = info.schema.get_directive("idempotent")
-    values = get_directive_values(directive, info.field_nodes[0], info.variable_values)
-    return values["key"] if values else None
-
-
-def _fingerprint(field: str, args: dict) -> str:
-    return field + ":" + json.dumps(args, sort_keys=True, default=str)
-
-
-def replay(info, field: str, args: dict):
-    """The remembered result for this call's key (None when new); refuses a reused key."""
-    key = idempotency_key(info)
-    if key is None:
-        return None
-    entry = state(info.context["shop"])["keys"].get(key)
-    if entry is None:
-        return None
-    if entry["fingerprint"] != _fingerprint(field, args):
-        raise GraphQLError("The same idempotency key cannot be used with different operation "
-                           "parameters.", extensions={"code": "IDEMPOTENCY_KEY_PARAMETER_MISMATCH"})
-    return entry["result"]
-
-
-def remember(info, field: str, args: dict, result) -> None:
-    """Record a successful keyed call's result (plain data) under its key."""
-    key = idempotency_key(info)
-    if key is not None:
-        state(info.context["shop"])["keys"][key] = {
-            "fingerprint": _fingerprint(field, args), "result": result,
-            "at": info.context["now"]}
 
 
 # ---- locations and stock ------------------------------------------------------------------------
@@ -151,6 +110,13 @@ def create_gift_card(store, shop, client_id: str, now: float, cents: int, code: 
         elif any(c.code.lower() == code.lower() for c in cards.values()):
             # Codes are not case sensitive on Shopify, so uniqueness is not either.
             errors.append(user_error(["input", "code"], "Code has already been taken", "TAKEN"))
+    from .shop_settings import settings
+    limit = settings(shop)["gift_card_limit"]
+    if cents > limit:
+        # The shop's issue limit (§6.5; schema: GiftCardErrorCode.GIFT_CARD_LIMIT_EXCEEDED);
+        # the wording follows a third party's emulator (unverified).
+        errors.append(user_error(["input", "initialValue"], f"can't exceed {calc.fmt(limit)} "
+                                 f"{shop.currency}", "GIFT_CARD_LIMIT_EXCEEDED"))
     if customer_id is not None and customer_id not in shop.customers:
         errors.append(user_error(["input", "customerId"], "Customer does not exist",
                                  "CUSTOMER_NOT_FOUND"))
@@ -248,6 +214,8 @@ def create_draft(store, shop, client_id: str, now: float, data: dict):
                       "discount": _discount_cents(variant.price * qty, qty, applied)})
     if not data.get("lineItems"):
         errors.append(user_error(["lineItems"], "Add at least 1 product"))
+    from .runtime_rules import tag_errors
+    errors += tag_errors(data.get("tags"), ["tags"])
     if errors:
         return None, errors
     st = state(shop)
@@ -363,8 +331,10 @@ def summary(shop) -> dict:
                "order": (f"#{shop.orders[d.order_id].number}" if d.order_id in shop.orders
                          else None)}
               for d in sorted(st["drafts"].values(), key=lambda d: d.id)]
+    from .returns_report import issuing_counts  # Shopify returns: counts and return_list
     return {"refunds": len(refunds), "gift_cards": len(cards), "draft_orders": len(drafts),
             "completed_draft_orders": sum(1 for d in drafts if d["status"] == "COMPLETED"),
             "inventory_adjustments": len(st["adjustments"]),
             "idempotency_keys": len(st["keys"]),
-            "refund_list": refunds, "gift_card_list": cards, "draft_order_list": drafts}
+            "refund_list": refunds, "gift_card_list": cards, "draft_order_list": drafts,
+            **issuing_counts(shop)}

@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from graphql import GraphQLError
 
-from . import calc, issuing
+from . import calc, idempotency, issuing, runtime_rules
 from .views import (Ctx, OrderView, VariantView, address, connection, gid, parse_gid, require)
 
 
@@ -160,6 +160,9 @@ def product_variant(info, id):
 def gift_card_create(info, input):
     """giftCardCreate: unique code per shop (TAKEN), value > 0, optional customer."""
     require(info, "write_gift_cards", "giftCardCreate")
+    if input.get("customerId") is not None:
+        # schema: GiftCardCreateInput.customerId needs write_customers (§6.5)
+        require(info, "write_customers", "customerId")
     c = info.context
     try:
         value = Decimal(str(input.get("initialValue")))
@@ -174,6 +177,36 @@ def gift_card_create(info, input):
     if errors:
         return {"giftCard": None, "giftCardCode": None, "userErrors": errors}
     return {"giftCard": GiftCardView(c["ctx"], card), "giftCardCode": code, "userErrors": []}
+
+
+def gift_card_configuration(info):
+    """QueryRoot.giftCardConfiguration: the shop's issue limit (§6.5); the purchase limit is
+    shown equal to it (unverified). Scope read_gift_cards (unverified)."""
+    require(info, "read_gift_cards", "giftCardConfiguration")
+    from .shop_settings import settings
+    ctx = info.context["ctx"]
+    limit = _money(ctx, settings(ctx.shop)["gift_card_limit"])
+    return {"issueLimit": limit, "purchaseLimit": limit}
+
+
+def gift_card_notify(info, id):
+    """giftCardSendNotificationToCustomer: Shopify emails the card to its customer (the sandbox
+    counts it). Scope: write_gift_cards (unverified, §6.5); codes: the schema's enum."""
+    require(info, "write_gift_cards", "giftCardSendNotificationToCustomer")
+    c = info.context
+    parsed = parse_gid(id)
+    with c["store"].lock:
+        card = (issuing.state(c["shop"])["gift_cards"].get(parsed[1])
+                if parsed and parsed[0] == "GiftCard" else None)
+        if card is None:
+            return {"giftCard": None, "userErrors": [issuing.user_error(
+                ["id"], "Gift card not found.", "GIFT_CARD_NOT_FOUND")]}  # unverified wording
+        if card.customer_id is None:
+            return {"giftCard": None, "userErrors": [issuing.user_error(
+                ["id"], "The gift card has no customer.", "CUSTOMER_NOT_FOUND")]}  # unverified
+        from .returns import counters
+        counters(c["shop"])["gift_card_notifications"] += 1
+    return {"giftCard": GiftCardView(c["ctx"], card), "userErrors": []}
 
 
 def draft_order_create(info, input):
@@ -212,10 +245,15 @@ def draft_order_complete(info, id, paymentGatewayId=None, sourceName=None):
 def inventory_adjust(info, input):
     """inventoryAdjustQuantities with ``@idempotent``: one adjustment group per call."""
     require(info, "write_inventory", "inventoryAdjustQuantities")
+    runtime_rules.check_change_from_quantity(info, input.get("changes"))
     c = info.context
     store, shop = c["store"], c["shop"]
     with store.lock:
-        original = issuing.replay(info, "inventoryAdjustQuantities", input)
+        try:
+            original = idempotency.replay(info, "inventoryAdjustQuantities", input)
+        except idempotency.KeyConflict as exc:  # codes of InventoryAdjustQuantitiesUserErrorCode
+            return {"inventoryAdjustmentGroup": None,
+                    "userErrors": [issuing.user_error(None, exc.message, exc.code)]}
         if original is not None:
             return _group_payload(c, original)
         errors, plan = [], []
@@ -242,6 +280,13 @@ def inventory_adjust(info, input):
                 errors.append(issuing.user_error(["input", "changes", i, "locationId"],
                                                  "The specified location could not be found",
                                                  "INVALID_LOCATION"))
+            elif (ch.get("changeFromQuantity") is not None
+                  and ch["changeFromQuantity"] != issuing.level(shop, variant, loc["id"])):
+                # Compare-and-swap (schema: InventoryChangeInput.changeFromQuantity); the
+                # message is unverified, the code is the schema's (§6.12).
+                errors.append(issuing.user_error(
+                    ["input", "changes", i, "changeFromQuantity"], "The quantity has changed "
+                    "since it was read.", "CHANGE_FROM_QUANTITY_STALE"))
             else:
                 plan.append((variant, loc, int(ch.get("delta") or 0)))
         if errors:
@@ -254,7 +299,7 @@ def inventory_adjust(info, input):
         issuing.state(shop)["adjustments"][group_id] = {
             "id": group_id, "created_at": c["now"], "reason": input["reason"],
             "reference": input.get("referenceDocumentUri"), "changes": changes}
-        issuing.remember(info, "inventoryAdjustQuantities", input, group_id)
+        idempotency.remember(info, "inventoryAdjustQuantities", input, group_id)
     return _group_payload(c, group_id)
 
 

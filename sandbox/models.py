@@ -16,9 +16,6 @@ PLANS = {
     "plus": ("Shopify Plus", 1000.0, 20000.0, True),
     "enterprise": ("Shopify Plus", 2000.0, 40000.0, True),
 }
-# plan -> ShopPlan.publicDisplayName, one of the names its schema description lists ("Advanced,
-# ..., Basic, ..., Plus, ..."); the display name above is the REST shop's plan_display_name.
-PUBLIC_PLAN_NAMES = {"basic": "Basic", "advanced": "Advanced", "plus": "Plus", "enterprise": "Plus"}
 
 
 class Slotted:
@@ -68,16 +65,20 @@ class Product(Slotted):
 
 class Line(Slotted):
     """One order line. ``discount`` is the line's total allocated discount; ``tax`` the line's
-    total tax (None = untaxed, as every seeded order is)."""
+    total tax (None = untaxed, as every seeded order is). ``exchange`` is the id of the return's
+    exchange line a processed exchange added this line for (None on the order's own lines)."""
     __slots__ = ("id", "variant_id", "product_id", "quantity", "price", "discount",
-                 "fulfilled", "tax")
+                 "fulfilled", "tax", "exchange")
 
 
 class RefundRec(Slotted):
     """A refund: ``lines`` is a list of (line index, quantity, restock type). ``location_id``
-    is where RETURN restocks went (refunds made by refundCreate only)."""
+    is where RETURN restocks went (refunds made by refundCreate only). ``amount`` is everything
+    refunded, ``store_credit`` the part of it paid as store credit (the rest goes back through
+    ``transaction_id``); ``status`` is that transaction's status (None: SUCCESS); ``return_id``
+    the Shopify return whose processing made it (None for refundCreate and seeded refunds)."""
     __slots__ = ("id", "created_at", "lines", "amount", "note", "transaction_id",
-                 "location_id")
+                 "location_id", "return_id", "status", "store_credit")
 
 
 class GiftCardRec(Slotted):
@@ -98,7 +99,8 @@ class Order(Slotted):
     __slots__ = ("id", "number", "created_at", "updated_at", "cancelled_at", "cancel_reason",
                  "customer_id", "email", "currency", "rate", "lines", "discount_code",
                  "discount_pct", "tags", "shipping", "financial", "refunds", "note",
-                 "ship_to", "search_at", "search_prev_updated", "gateway", "locale")
+                 "ship_to", "search_at", "search_prev_updated", "gateway", "locale",
+                 "fulfillments")
 
 
 class App(Slotted):
@@ -146,4 +148,7 @@ DEFAULT_FAULTS = {
     # Share of mutations that are applied and whose response is then lost (502 from the edge),
     # so the client sees a failure although the effect exists.
     "drop_response_after_mutation": 0.0,
+    # Seconds a keyed (@idempotent) mutation stays "in progress" after it was applied; its
+    # answer is lost, and a repeat with the same key meanwhile gets IDEMPOTENCY_CONCURRENT_REQUEST.
+    "keyed_in_progress_seconds": 0.0,
 }

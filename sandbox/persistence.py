@@ -10,14 +10,14 @@ import os
 import pickle
 import tempfile
 
-from . import models
+from . import models, records
 
 _CLASSES = {c.__name__: c for c in (models.Address, models.Customer, models.Variant,
                                       models.Product, models.Line, models.RefundRec,
                                       models.Order, models.App, models.Token,
                                       models.Subscription, models.Delivery, models.BulkOp,
                                       models.Shop, models.GiftCardRec,
-                                      models.DraftOrderRec)}
+                                      models.DraftOrderRec, *records.RECORD_CLASSES)}
 
 
 def _encode(obj):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from graphql import GraphQLError
 
-from . import calc, issuing
+from . import calc, idempotency, issuing
 from .models import RefundRec
 from .views import OrderView, RefundView, bag, gid, parse_gid, require, transactions
 
@@ -34,12 +34,20 @@ def line_index(order, line_gid) -> int | None:
 
 
 def refundable_money(ctx, order) -> tuple[dict | None, int]:
-    """(the captured transaction view, shop cents it can still refund)."""
+    """(the captured transaction view, shop cents it can still refund). A failed refund gave
+    nothing back, so its money is refundable again; a pending one is counted as refunded."""
     sale = transactions(ctx, order)[0]
     if sale["kind"] not in ("SALE", "CAPTURE") or sale["status"] != "SUCCESS":
         return None, 0
-    left = calc.totals(order)["total"] - sum(r.amount for r in order.refunds)
+    left = calc.totals(order)["total"] - calc.totals(order)["refunded"]
     return sale, max(0, left)
+
+
+def refund_status(shop) -> str:
+    """The status a new refund transaction gets: the shop's ``refund_outcome`` setting
+    (SUCCESS unless a test asks for PENDING or FAILURE; shop_settings.py)."""
+    from .shop_settings import settings
+    return settings(shop)["refund_outcome"].upper()
 
 
 def _items(order, requested):
@@ -122,14 +130,9 @@ def refund_create(info, input) -> dict:
     require(info, "write_orders", "refundCreate")
     c = info.context
     store, shop = c["store"], c["shop"]
-    version = c.get("api_version") or ""
-    key = issuing.idempotency_key(info)
-    if key is None and version >= "2026-04":
-        # Mandatory from 2026-04 (shopify.dev changelog "making-idempotency-mandatory-...").
-        raise GraphQLError("The @idempotent directive is required for this mutation.",
-                           extensions={"code": "BAD_REQUEST"})
+    # The key is mandatory from 2026-04: checked for every mutation in runtime_rules.py.
     with store.lock:
-        original = issuing.replay(info, "refundCreate", input)
+        original = idempotency.replay(info, "refundCreate", input)
         if original is not None:
             return _payload(c, *original)
         errors, order = [], None
@@ -179,14 +182,15 @@ def refund_create(info, input) -> dict:
                            lines=[(idx, qty, restock) for idx, qty, restock, _l in plan],
                            amount=shop_cents, note=input.get("note"),
                            transaction_id=issuing.new_id(shop) if shop_cents else None,
-                           location_id=next((loc["id"] for *_x, loc in plan if loc), None))
+                           location_id=next((loc["id"] for *_x, loc in plan if loc), None),
+                           status=refund_status(shop) if shop_cents else None)
         order.refunds.append(refund)
         for idx, qty, restock, loc in plan:
             variant = shop.variants.get(order.lines[idx].variant_id)
             if restock == "RETURN" and variant is not None:
                 issuing.add_stock(shop, variant, loc["id"], qty)
         issuing.state(shop)["refunds"].append((order.id, refund.id))
-        issuing.remember(info, "refundCreate", input, (order.id, refund.id))
+        idempotency.remember(info, "refundCreate", input, (order.id, refund.id))
         store.update_order(shop.domain, order.id, emit=False)  # updated_at and search index
     from .rest_payload import _Ctx, _refund
     store.webhooks.emit(shop, "refunds/create",

@@ -6,8 +6,8 @@ import re
 
 from graphql import GraphQLError, build_schema
 
-from . import bulk, calc, issuing_api, refunds, search
-from .models import PLANS, PUBLIC_PLAN_NAMES, Subscription
+from . import calc, issuing_api, refunds, returns_api, runtime_rules, search
+from .models import PLANS, Subscription
 from .schema_subset import load_served_sdl
 from .views import (CustomerView, Ctx, OrderView, ProductView, VariantView, access_denied, gid,
                     paged, parse_gid, require)
@@ -15,7 +15,13 @@ from .views import (CustomerView, Ctx, OrderView, ProductView, VariantView, acce
 SIXTY_DAYS = 60 * 86400
 TOPIC_SCOPES = {"ORDERS": "read_orders", "PRODUCTS": "read_products",
                 "CUSTOMERS": "read_customers", "REFUNDS": "read_orders",
-                "FULFILLMENTS": "read_fulfillments"}
+                "FULFILLMENTS": "read_fulfillments", "ORDER": "read_orders",
+                # schema: WebhookSubscriptionTopic (returns and reverse logistics, §6.11)
+                "RETURNS": "read_returns", "REVERSE": "read_returns"}
+# Topic resources named by more than one word (WEBHOOK enum value -> resource/event).
+MULTI_WORD = ("BULK_OPERATIONS_", "ORDER_TRANSACTIONS_", "REVERSE_FULFILLMENT_ORDERS_",
+              "REVERSE_DELIVERIES_", "FULFILLMENT_ORDERS_", "FULFILLMENT_EVENTS_",
+              "FULFILLMENT_HOLDS_", "DRAFT_ORDERS_")
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.I)
 
 
@@ -27,15 +33,18 @@ def executable_schema():
     def by_typename(value, _info, _type):
         return value.get("__typename") if isinstance(value, dict) else value.typename
 
-    for name in ("Node", "Media", "DisplayableError"):
+    for name in ("Node", "WebhookSubscriptionEndpoint", "DisplayableError",
+                 *returns_api.ABSTRACT_TYPES):
         schema.type_map[name].resolve_type = by_typename
     return schema
 
 
 def topic_name(enum_value: str) -> str:
-    """ORDERS_CREATE -> orders/create (first underscore becomes the slash)."""
-    if enum_value.startswith("BULK_OPERATIONS_"):
-        return "bulk_operations/" + enum_value[len("BULK_OPERATIONS_"):].lower()
+    """ORDERS_CREATE -> orders/create (first underscore becomes the slash, after a
+    multi-word resource such as REVERSE_FULFILLMENT_ORDERS_DISPOSE)."""
+    for prefix in MULTI_WORD:
+        if enum_value.startswith(prefix):
+            return prefix[:-1].lower() + "/" + enum_value[len(prefix):].lower()
     head, _, tail = enum_value.lower().partition("_")
     return f"{head}/{tail}"
 
@@ -50,12 +59,21 @@ def sub_view(sub: Subscription) -> dict:
     return {"__typename": "WebhookSubscription", "id": gid("WebhookSubscription", sub.id),
             "legacyResourceId": str(sub.id), "topic": topic_enum(sub.topic),
             "format": sub.format, "includeFields": list(sub.include_fields or []),
-            # Every sandbox subscription is HTTP, whose uri is its callback address
-            # (schema: WebhookSubscription.uri).
-            "filter": sub.filter, "uri": sub.uri,
+            "filter": sub.filter, "callbackUrl": sub.uri,
+            "endpoint": {"__typename": "WebhookHttpEndpoint", "callbackUrl": sub.uri},
             "apiVersion": {"handle": sub.api_version, "displayName": sub.api_version,
                            "supported": True},
             "createdAt": calc.iso(sub.created_at), "updatedAt": calc.iso(sub.updated_at)}
+
+
+def bulk_view(op) -> dict:
+    """BulkOperation as a dict."""
+    return {"__typename": "BulkOperation", "id": gid("BulkOperation", op.id),
+            "status": op.status, "errorCode": op.error_code, "createdAt": calc.iso(op.created_at),
+            "completedAt": calc.iso(op.completed_at), "objectCount": str(op.object_count or 0),
+            "rootObjectCount": str(op.root_object_count or 0),
+            "fileSize": str(op.file_size) if op.file_size is not None else None,
+            "url": op.url, "partialDataUrl": None, "query": op.query, "type": op.type}
 
 
 def _order_visible(info, order) -> bool:
@@ -72,12 +90,13 @@ class QueryRoot:
 
     def shop(self, info):
         s = info.context["shop"]
-        plus = PLANS[s.plan][3]
+        display, _rate, _size, plus = PLANS[s.plan]
         return {"id": gid("Shop", s.id), "name": s.name, "email": s.email,
                 "contactEmail": s.email, "myshopifyDomain": s.domain,
                 "currencyCode": s.currency, "ianaTimezone": s.timezone,
-                "plan": {"publicDisplayName": PUBLIC_PLAN_NAMES[s.plan],
-                         "partnerDevelopment": False, "shopifyPlus": plus}}
+                "plan": {"displayName": display, "partnerDevelopment": False,
+                         "shopifyPlus": plus},
+                "customerAccountsV2": customer_accounts(s)}
 
     def currentAppInstallation(self, info):
         tok = info.context["token"]
@@ -137,10 +156,29 @@ class QueryRoot:
             cu = shop.customers.get(num)
             return CustomerView(c["ctx"], cu) if cu else None
         if kind == "BulkOperation":
-            return bulk.get_operation(c, id)
+            op = c["store"].state["bulk"].get(num)
+            ok = op and op.shop == shop.domain and op.client_id == c["token"].client_id
+            return bulk_view(op) if ok else None
         if kind == "WebhookSubscription":
             return self.webhookSubscription(info, id)
+        if kind in returns_api.NODE_KINDS:
+            return returns_api.node(info, kind, num)
         return None
+
+    def nodes(self, info, ids):
+        return returns_api.nodes(info, self, ids)
+
+    def returnableFulfillments(self, info, orderId, first=None, after=None):
+        return returns_api.returnable_fulfillments(info, orderId, first, after)
+
+    def returnCalculate(self, info, input):
+        return returns_api.return_calculate(info, input)
+
+    def returnReasonDefinitions(self, info, first=None, after=None, handles=None, ids=None):
+        return returns_api.return_reason_definitions(info, first, after, handles, ids)
+
+    def giftCardConfiguration(self, info):
+        return issuing_api.gift_card_configuration(info)
 
     def _subs(self, info):
         c = info.context
@@ -176,12 +214,12 @@ class QueryRoot:
     def productVariant(self, info, id):
         return issuing_api.product_variant(info, id)
 
-    def bulkOperations(self, info, first=None, after=None, query=None, sortKey="CREATED_AT",
-                       reverse=False):
-        return bulk.list_operations(info.context, first, after, query, sortKey, reverse)
-
-    def bulkOperation(self, info, id):
-        return bulk.get_operation(info.context, id)
+    def currentBulkOperation(self, info, type="QUERY"):
+        c = info.context
+        ops = [op for op in c["store"].state["bulk"].values()
+               if op.shop == c["shop"].domain and op.client_id == c["token"].client_id
+               and op.type == type]
+        return bulk_view(max(ops, key=lambda o: o.id)) if ops else None
 
 
 class MutationRoot:
@@ -195,6 +233,9 @@ class MutationRoot:
         scope = TOPIC_SCOPES.get(topic.split("_", 1)[0])
         if scope and scope not in tok.scopes:
             raise access_denied("webhookSubscriptionCreate", scope)
+        refused = runtime_rules.webhook_refusal(store, tok.client_id, topic)
+        if refused:
+            return {"webhookSubscription": None, "userErrors": [refused]}
         ws = webhookSubscription
         uri = ws.get("uri") or ws.get("callbackUrl")
         if ws.get("uri") and ws.get("callbackUrl"):
@@ -241,6 +282,9 @@ class MutationRoot:
         order = c["shop"].orders.get(parsed[1])
         if order is None or not _order_visible(info, order):
             return {"node": None, "userErrors": [{"field": ["id"], "message": "Order does not exist"}]}
+        too_long = runtime_rules.tag_errors(tags, ["tags"])
+        if too_long:
+            return {"node": None, "userErrors": too_long}
         merged = list(order.tags) + [t for t in tags if t not in order.tags]
         c["store"].update_order(c["shop"].domain, order.id, tags=merged)
         return {"node": OrderView(c["ctx"], order), "userErrors": []}
@@ -266,9 +310,41 @@ class MutationRoot:
     def inventoryAdjustQuantities(self, info, input):
         return issuing_api.inventory_adjust(info, input)
 
+    def giftCardSendNotificationToCustomer(self, info, id):
+        return issuing_api.gift_card_notify(info, id)
 
+    def returnCreate(self, info, returnInput):
+        return returns_api.return_create(info, returnInput)
+
+    def returnProcess(self, info, input):
+        return returns_api.return_process(info, input)
+
+    def returnClose(self, info, id):
+        return returns_api.return_close(info, id)
+
+    def returnCancel(self, info, id):
+        return returns_api.return_cancel(info, id)
+
+    def removeFromReturn(self, info, returnId, returnLineItems=None, exchangeLineItems=None):
+        return returns_api.remove_from_return(info, returnId, returnLineItems, exchangeLineItems)
+
+    def reverseFulfillmentOrderDispose(self, info, dispositionInputs):
+        return returns_api.reverse_fulfillment_order_dispose(info, dispositionInputs)
+
+
+def customer_accounts(shop) -> dict:
+    """Shop.customerAccountsV2 from the shop's setting (shop_settings.py)."""
+    from .shop_settings import settings
+    new = settings(shop)["customer_accounts"] == "new"
+    return {"customerAccountsVersion": "NEW_CUSTOMER_ACCOUNTS" if new else "CLASSIC",
+            "loginRequiredAtCheckout": False, "loginLinksVisibleOnStorefrontAndCheckout": new}
+
+
+# ``return`` is a Python keyword, so QueryRoot.return is attached by name.
+setattr(QueryRoot, "return", lambda self, info, id: returns_api.return_(info, id))
 ROOT = QueryRoot()
-MUTATION_ROOT = MutationRoot()
+# Every mutation passes Shopify's runtime rules for @idempotent first (runtime_rules.py).
+MUTATION_ROOT = runtime_rules.guard(MutationRoot())
 
 
 def make_context(store, shop, token, now, api_version=None, **extra) -> dict:

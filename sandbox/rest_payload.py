@@ -7,6 +7,7 @@ it recursively).  Protected customer data is nulled when the shop says so.
 from __future__ import annotations
 
 from . import calc
+from .fulfillments import rest_list
 
 
 def _bag(order, cents: int) -> dict:
@@ -153,22 +154,12 @@ def order_payload(store, shop, order) -> dict:
         "billing_address": _address(order.ship_to, hidden),
         "customer": _customer(shop, order, hidden),
         "discount_applications": applications,
-        "fulfillments": _fulfillments(order),
+        "fulfillments": rest_list(shop, order),
         "line_items": lines, "payment_terms": None,
         "refunds": [_refund(ctx, order, r) for r in order.refunds],
         "shipping_address": _address(order.ship_to, hidden),
         "shipping_lines": [_shipping_line(ctx, order)], "returns": [], "line_item_groups": [],
     }
-
-
-def _fulfillments(order) -> list:
-    if not any(ln.fulfilled for ln in order.lines):
-        return []
-    return [{"id": order.id * 2 + 1, "order_id": order.id, "status": "success",
-             "created_at": calc.iso_rest(order.created_at + 86400), "service": "manual",
-             "name": f"#{order.number}.1",
-             "line_items": [{"id": ln.id, "quantity": ln.fulfilled}
-                            for ln in order.lines if ln.fulfilled]}]
 
 
 def _refund(ctx, order, r) -> dict:
@@ -178,8 +169,10 @@ def _refund(ctx, order, r) -> dict:
                                    "quantity": qty, "restock_type": restock.lower(),
                                    "subtotal": calc.fmt(r.amount)}
                                   for i, (idx, qty, restock) in enumerate(r.lines)],
-            "transactions": [{"id": r.transaction_id, "kind": "refund", "status": "success",
-                              "amount": calc.fmt(r.amount), "gateway": order.gateway,
+            "transactions": [{"id": r.transaction_id, "kind": "refund",
+                              "status": (r.status or "SUCCESS").lower(),
+                              "amount": calc.fmt(r.amount - (r.store_credit or 0)),
+                              "gateway": order.gateway,
                               "parent_id": order.id * 8 + 1}] if r.transaction_id else []}
 
 

@@ -16,12 +16,9 @@ from .clock import RealClock
 from .models import DEFAULT_FAULTS, PLANS, App, Line, Shop, Token
 from .persistence import load_state, save_state
 
-# An app's API version unless it names one: the version of the schema the sandbox serves
-# (sandbox/schema.graphql is cut from Shopify's 2026-04 schema).
-DEFAULT_API_VERSION = "2026-04"
 DEFAULT_SCOPES = ["read_orders", "write_orders", "read_all_orders", "read_products",
                   "read_customers", "read_inventory", "write_inventory", "read_locations",
-                  "write_gift_cards", "write_draft_orders"]
+                  "write_gift_cards", "write_draft_orders", "write_returns", "write_customers"]
 
 
 class SandboxError(ValueError):
@@ -152,7 +149,7 @@ class Store:
     # ---- apps and tokens --------------------------------------------------------------
     def create_app(self, shop: str, client_id: str | None = None,
                    client_secret: str | None = None, scopes=None, name: str = "Boomerang",
-                   api_version: str = DEFAULT_API_VERSION) -> App:
+                   api_version: str = "2025-04") -> App:
         """Register app credentials on a shop (installed, with the given scopes)."""
         self.get_shop(shop)
         app = App(client_id=client_id or secrets.token_hex(16),
@@ -284,8 +281,15 @@ class Store:
 
     def place_order(self, shop: str, seed: int | None = None, email: str | None = None,
                     variant_ids=None, quantity: int = 1, discount_code: str | None = None,
-                    tags=None, country: str | None = None, created_at: float | None = None):
-        """Create one order now and deliver ``orders/create`` to subscribers."""
+                    tags=None, country: str | None = None, created_at: float | None = None,
+                    payment: str = "card", guest: bool = False):
+        """Create one order now and deliver ``orders/create`` to subscribers.
+
+        ``payment``: card (captured), manual, cod or authorized (shop_settings.PAYMENTS);
+        ``guest``: no customer on the order (the email stays)."""
+        from .shop_settings import PAYMENTS
+        if payment not in PAYMENTS:
+            raise SandboxError(f"payment must be one of {', '.join(PAYMENTS)}")
         shop_obj = self.get_shop(shop)
         rng = random.Random(seed if seed is not None else self.next_seq())
         now = self.clock.now() if created_at is None else created_at
@@ -325,6 +329,10 @@ class Store:
                     ln.discount = ln.price * ln.quantity * pct // 100
             if tags is not None:
                 order.tags = list(tags)
+            order.gateway, order.financial = PAYMENTS[payment]
+            if guest:
+                del shop_obj.customers[cust.id]
+                order.customer_id = None
             order.search_at = now + self.search_lag(shop_obj)
             self._index(shop_obj, [order])
         self._emit_order(shop_obj, order, "orders/create")
@@ -360,9 +368,9 @@ class Store:
                                                    else tags) if t.strip()]
             if note is not None:
                 order.note = note
-            if fulfill:
-                for ln in order.lines:
-                    ln.fulfilled = ln.quantity
+            if fulfill:  # what is left to ship goes out as one more fulfillment
+                from .fulfillments import fulfill_remaining
+                fulfill_remaining(shop_obj, order, now)
             if cancel and order.cancelled_at is None:
                 order.cancelled_at, order.cancel_reason = now, "CUSTOMER"
                 order.financial = "VOIDED"

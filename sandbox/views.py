@@ -97,14 +97,6 @@ def address(ctx: Ctx, a, owner_id: int):
             "country": a.country, "countryCodeV2": a.country_code, "phone": a.phone}
 
 
-def product_image(p) -> dict | None:
-    """A product's picture as an ``Image`` (what line items and variant media show)."""
-    if p is None or not p.image_url:
-        return None
-    return {"id": gid("ProductImage", p.id), "url": p.image_url, "altText": p.title,
-            "width": 800, "height": 800}
-
-
 class CustomerView:
     typename = "Customer"
 
@@ -133,9 +125,11 @@ class VariantView:
         self.compareAtPrice = None
         self.inventoryQuantity = v.inventory
         self.availableForSale = v.inventory > 0
-        # Catalogue variants are stock-tracked and never oversold.
+        # Catalogue variants are stock-tracked and never oversold, and none has an image of
+        # its own (the product's image is on the line items), so ``image`` is null.
         self.inventoryPolicy = "DENY"
         self.inventoryItem = {"id": gid("InventoryItem", v.id), "tracked": True}
+        self.image = None
         p = ctx.shop.products[v.product_id]
         self.displayName = f"{p.title} - {v.title}"
         self.selectedOptions = [{"name": name, "value": val}
@@ -143,15 +137,6 @@ class VariantView:
 
     def product(self, info):
         return ProductView(self.ctx, self.ctx.shop.products[self.v.product_id])
-
-    def media(self, info, first=None, after=None):
-        """The variant's media (schema: ProductVariant.media): every catalogue variant has its
-        product's picture attached, as one image (no videos or 3D models here)."""
-        p = self.ctx.shop.products[self.v.product_id]
-        image = product_image(p)
-        items = [{"__typename": "MediaImage", "id": gid("MediaImage", p.id), "alt": p.title,
-                  "mediaContentType": "IMAGE", "status": "READY", "image": image}] if image else []
-        return connection(items, first, after)
 
 
 class ProductView:
@@ -211,7 +196,9 @@ class LineItemView:
         self.totalDiscountSet = bag(ctx, order, ln.discount)
         self.discountAllocations = ([{"allocatedAmountSet": bag(ctx, order, ln.discount)}]
                                     if ln.discount else [])
-        self.image = product_image(self._p)
+        self.image = ({"id": gid("ProductImage", ln.product_id), "url": self._p.image_url,
+                       "altText": self._p.title, "width": 800, "height": 800}
+                      if self._p else None)
 
     def product(self, info):
         require(info, "read_products", "product")
@@ -272,17 +259,17 @@ class OrderView:
         return connection(self._lines(), first, after)
 
     def fulfillments(self, info, first=None):
-        o = self.o
-        if not any(ln.fulfilled for ln in o.lines):
-            return []
-        lines = self._lines()
-        fli = [{"id": gid("FulfillmentLineItem", ln.id), "quantity": ln.fulfilled,
-                "lineItem": lines[i], "originalTotalSet": bag(self.ctx, o, ln.price * ln.fulfilled),
-                "discountedTotalSet": bag(self.ctx, o, calc.line_total(ln) * ln.fulfilled
-                                          // ln.quantity)}
-               for i, ln in enumerate(o.lines) if ln.fulfilled]
-        f = FulfillmentView(o.id * 2 + 1, f"#{o.number}.1", calc.iso(o.created_at + 86400), fli)
-        return [f][:first] if first else [f]
+        from .fulfillments import views
+        out = views(self.ctx, self.o, self._lines())
+        return out[:first] if first else out
+
+    def returns(self, info, first=None, after=None, reverse=False, query=None):
+        from .returns_api import order_returns
+        return order_returns(info, self, first, after, reverse, query)
+
+    def returnStatus(self, info):
+        from .returns import order_return_status
+        return order_return_status(self.ctx.shop, self.o)
 
     def refunds(self, info, first=None):
         out = [RefundView(self.ctx, self.o, r, self._lines()) for r in self.o.refunds]
@@ -299,23 +286,13 @@ class OrderView:
                                 suggestFullRefund)
 
 
-class FulfillmentView:
-    typename = "Fulfillment"
-
-    def __init__(self, num, name, created, items):
-        self.id, self.legacyResourceId = gid("Fulfillment", num), str(num)
-        self.name, self.status, self.createdAt, self.updatedAt = name, "SUCCESS", created, created
-        self._items = items
-
-    def fulfillmentLineItems(self, info, first=None, after=None):
-        return connection(self._items, first, after)
-
-
 def _tx(ctx, order, num, kind, status, cents, created, parent=None) -> dict:
+    # A failed refund names why; the provider's reason is not modelled (GENERIC_ERROR).
     return {"id": gid("OrderTransaction", num), "kind": kind, "status": status,
             "gateway": order.gateway, "test": False, "amountSet": bag(ctx, order, cents),
             "createdAt": calc.iso(created), "processedAt": calc.iso(created),
-            "parentTransaction": parent}
+            "parentTransaction": parent,
+            "errorCode": "GENERIC_ERROR" if status == "FAILURE" else None}
 
 
 def transactions(ctx: Ctx, o) -> list:
@@ -328,10 +305,10 @@ def transactions(ctx: Ctx, o) -> list:
     if o.financial == "VOIDED":
         out.append(_tx(ctx, o, o.id * 8 + 7, "VOID", "SUCCESS", total, o.cancelled_at, sale))
     for r in o.refunds:
-        if r.transaction_id is None:  # a refund of items only: no money moved
+        if r.transaction_id is None:  # items only, or store credit only: no payment moved
             continue
-        out.append(_tx(ctx, o, r.transaction_id, "REFUND", "SUCCESS", r.amount, r.created_at,
-                       sale))
+        out.append(_tx(ctx, o, r.transaction_id, "REFUND", r.status or "SUCCESS",
+                       r.amount - (r.store_credit or 0), r.created_at, sale))
     return out
 
 

@@ -253,7 +253,7 @@ def test_inventory_adjustment_is_idempotent_and_validated(client, shop, store):
     before = variant.inventory
     loc = client.get(f"/_sandbox/shops/{SHOP}/locations").get_json()["locations"][0]["gid"]
     change = {"delta": 2, "inventoryItemId": f"gid://shopify/InventoryItem/{variant.id}",
-              "locationId": loc}
+              "locationId": loc, "changeFromQuantity": None}  # must be given from 2026-04
     variables = {"input": {"name": "available", "reason": "restock", "changes": [change]},
                  "key": "restock-1"}
     _s, first = gql(client, shop["token"], ADJUST, variables)
