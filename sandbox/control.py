@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from . import calc, fulfillments, issuing, shop_settings
-from .store import SandboxError
+from .store import DEFAULT_API_VERSION, SandboxError
 
 bp = Blueprint("sandbox_control", __name__, url_prefix="/_sandbox")
 
@@ -130,7 +130,7 @@ def create_app_creds(shop):
     """Create app credentials: client_id, client_secret, scopes (list or comma string)."""
     b = _body()
     app = _st().create_app(shop, b.get("client_id"), b.get("client_secret"), b.get("scopes"),
-                           b.get("name", "Boomerang"), b.get("api_version", "2025-04"))
+                           b.get("name", "Boomerang"), b.get("api_version", DEFAULT_API_VERSION))
     _st().save()
     return jsonify(app_json(app)), 201
 

@@ -16,6 +16,9 @@ PLANS = {
     "plus": ("Shopify Plus", 1000.0, 20000.0, True),
     "enterprise": ("Shopify Plus", 2000.0, 40000.0, True),
 }
+# plan -> ShopPlan.publicDisplayName, one of the names its schema description lists ("Advanced,
+# ..., Basic, ..., Plus, ..."); the display name above is the REST shop's plan_display_name.
+PUBLIC_PLAN_NAMES = {"basic": "Basic", "advanced": "Advanced", "plus": "Plus", "enterprise": "Plus"}
 
 
 class Slotted:

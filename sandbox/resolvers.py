@@ -6,8 +6,8 @@ import re
 
 from graphql import GraphQLError, build_schema
 
-from . import calc, issuing_api, refunds, returns_api, runtime_rules, search
-from .models import PLANS, Subscription
+from . import bulk, calc, issuing_api, refunds, returns_api, runtime_rules, search
+from .models import PLANS, PUBLIC_PLAN_NAMES, Subscription
 from .schema_subset import load_served_sdl
 from .views import (CustomerView, Ctx, OrderView, ProductView, VariantView, access_denied, gid,
                     paged, parse_gid, require)
@@ -33,8 +33,7 @@ def executable_schema():
     def by_typename(value, _info, _type):
         return value.get("__typename") if isinstance(value, dict) else value.typename
 
-    for name in ("Node", "WebhookSubscriptionEndpoint", "DisplayableError",
-                 *returns_api.ABSTRACT_TYPES):
+    for name in ("Node", "Media", "DisplayableError", *returns_api.ABSTRACT_TYPES):
         schema.type_map[name].resolve_type = by_typename
     return schema
 
@@ -59,21 +58,12 @@ def sub_view(sub: Subscription) -> dict:
     return {"__typename": "WebhookSubscription", "id": gid("WebhookSubscription", sub.id),
             "legacyResourceId": str(sub.id), "topic": topic_enum(sub.topic),
             "format": sub.format, "includeFields": list(sub.include_fields or []),
-            "filter": sub.filter, "callbackUrl": sub.uri,
-            "endpoint": {"__typename": "WebhookHttpEndpoint", "callbackUrl": sub.uri},
+            # Every sandbox subscription is HTTP, whose uri is its callback address
+            # (schema: WebhookSubscription.uri).
+            "filter": sub.filter, "uri": sub.uri,
             "apiVersion": {"handle": sub.api_version, "displayName": sub.api_version,
                            "supported": True},
             "createdAt": calc.iso(sub.created_at), "updatedAt": calc.iso(sub.updated_at)}
-
-
-def bulk_view(op) -> dict:
-    """BulkOperation as a dict."""
-    return {"__typename": "BulkOperation", "id": gid("BulkOperation", op.id),
-            "status": op.status, "errorCode": op.error_code, "createdAt": calc.iso(op.created_at),
-            "completedAt": calc.iso(op.completed_at), "objectCount": str(op.object_count or 0),
-            "rootObjectCount": str(op.root_object_count or 0),
-            "fileSize": str(op.file_size) if op.file_size is not None else None,
-            "url": op.url, "partialDataUrl": None, "query": op.query, "type": op.type}
 
 
 def _order_visible(info, order) -> bool:
@@ -90,12 +80,12 @@ class QueryRoot:
 
     def shop(self, info):
         s = info.context["shop"]
-        display, _rate, _size, plus = PLANS[s.plan]
+        plus = PLANS[s.plan][3]
         return {"id": gid("Shop", s.id), "name": s.name, "email": s.email,
                 "contactEmail": s.email, "myshopifyDomain": s.domain,
                 "currencyCode": s.currency, "ianaTimezone": s.timezone,
-                "plan": {"displayName": display, "partnerDevelopment": False,
-                         "shopifyPlus": plus},
+                "plan": {"publicDisplayName": PUBLIC_PLAN_NAMES[s.plan],
+                         "partnerDevelopment": False, "shopifyPlus": plus},
                 "customerAccountsV2": customer_accounts(s)}
 
     def currentAppInstallation(self, info):
@@ -156,9 +146,7 @@ class QueryRoot:
             cu = shop.customers.get(num)
             return CustomerView(c["ctx"], cu) if cu else None
         if kind == "BulkOperation":
-            op = c["store"].state["bulk"].get(num)
-            ok = op and op.shop == shop.domain and op.client_id == c["token"].client_id
-            return bulk_view(op) if ok else None
+            return bulk.get_operation(c, id)
         if kind == "WebhookSubscription":
             return self.webhookSubscription(info, id)
         if kind in returns_api.NODE_KINDS:
@@ -214,12 +202,12 @@ class QueryRoot:
     def productVariant(self, info, id):
         return issuing_api.product_variant(info, id)
 
-    def currentBulkOperation(self, info, type="QUERY"):
-        c = info.context
-        ops = [op for op in c["store"].state["bulk"].values()
-               if op.shop == c["shop"].domain and op.client_id == c["token"].client_id
-               and op.type == type]
-        return bulk_view(max(ops, key=lambda o: o.id)) if ops else None
+    def bulkOperations(self, info, first=None, after=None, query=None, sortKey="CREATED_AT",
+                       reverse=False):
+        return bulk.list_operations(info.context, first, after, query, sortKey, reverse)
+
+    def bulkOperation(self, info, id):
+        return bulk.get_operation(info.context, id)
 
 
 class MutationRoot:

@@ -16,6 +16,9 @@ from .clock import RealClock
 from .models import DEFAULT_FAULTS, PLANS, App, Line, Shop, Token
 from .persistence import load_state, save_state
 
+# An app's API version unless it names one: the version of the schema the sandbox serves
+# (sandbox/schema.graphql is cut from Shopify's 2026-04 schema).
+DEFAULT_API_VERSION = "2026-04"
 DEFAULT_SCOPES = ["read_orders", "write_orders", "read_all_orders", "read_products",
                   "read_customers", "read_inventory", "write_inventory", "read_locations",
                   "write_gift_cards", "write_draft_orders", "write_returns", "write_customers"]
@@ -149,7 +152,7 @@ class Store:
     # ---- apps and tokens --------------------------------------------------------------
     def create_app(self, shop: str, client_id: str | None = None,
                    client_secret: str | None = None, scopes=None, name: str = "Boomerang",
-                   api_version: str = "2025-04") -> App:
+                   api_version: str = DEFAULT_API_VERSION) -> App:
         """Register app credentials on a shop (installed, with the given scopes)."""
         self.get_shop(shop)
         app = App(client_id=client_id or secrets.token_hex(16),

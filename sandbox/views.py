@@ -97,6 +97,14 @@ def address(ctx: Ctx, a, owner_id: int):
             "country": a.country, "countryCodeV2": a.country_code, "phone": a.phone}
 
 
+def product_image(p) -> dict | None:
+    """A product's picture as an ``Image`` (what line items and variant media show)."""
+    if p is None or not p.image_url:
+        return None
+    return {"id": gid("ProductImage", p.id), "url": p.image_url, "altText": p.title,
+            "width": 800, "height": 800}
+
+
 class CustomerView:
     typename = "Customer"
 
@@ -125,11 +133,9 @@ class VariantView:
         self.compareAtPrice = None
         self.inventoryQuantity = v.inventory
         self.availableForSale = v.inventory > 0
-        # Catalogue variants are stock-tracked and never oversold, and none has an image of
-        # its own (the product's image is on the line items), so ``image`` is null.
+        # Catalogue variants are stock-tracked and never oversold.
         self.inventoryPolicy = "DENY"
         self.inventoryItem = {"id": gid("InventoryItem", v.id), "tracked": True}
-        self.image = None
         p = ctx.shop.products[v.product_id]
         self.displayName = f"{p.title} - {v.title}"
         self.selectedOptions = [{"name": name, "value": val}
@@ -137,6 +143,15 @@ class VariantView:
 
     def product(self, info):
         return ProductView(self.ctx, self.ctx.shop.products[self.v.product_id])
+
+    def media(self, info, first=None, after=None):
+        """The variant's media (schema: ProductVariant.media): every catalogue variant has its
+        product's picture attached, as one image (no videos or 3D models here)."""
+        p = self.ctx.shop.products[self.v.product_id]
+        image = product_image(p)
+        items = [{"__typename": "MediaImage", "id": gid("MediaImage", p.id), "alt": p.title,
+                  "mediaContentType": "IMAGE", "status": "READY", "image": image}] if image else []
+        return connection(items, first, after)
 
 
 class ProductView:
@@ -196,9 +211,7 @@ class LineItemView:
         self.totalDiscountSet = bag(ctx, order, ln.discount)
         self.discountAllocations = ([{"allocatedAmountSet": bag(ctx, order, ln.discount)}]
                                     if ln.discount else [])
-        self.image = ({"id": gid("ProductImage", ln.product_id), "url": self._p.image_url,
-                       "altText": self._p.title, "width": 800, "height": 800}
-                      if self._p else None)
+        self.image = product_image(self._p)
 
     def product(self, info):
         require(info, "read_products", "product")

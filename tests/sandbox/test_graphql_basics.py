@@ -12,12 +12,13 @@ INVALID = "[API] Invalid API key or access token (unrecognized login or wrong pa
 
 def test_shop_and_access_scopes(client, shop):
     status, body = gql(client, shop["token"], """{ shop { name myshopifyDomain currencyCode email
-        plan { displayName partnerDevelopment shopifyPlus } }
+        plan { publicDisplayName partnerDevelopment shopifyPlus } }
         currentAppInstallation { accessScopes { handle } } }""")
     assert status == 200
     s = body["data"]["shop"]
     assert s["myshopifyDomain"] == SHOP and s["currencyCode"] == "USD"
-    assert s["plan"] == {"displayName": "Basic", "partnerDevelopment": False, "shopifyPlus": False}
+    assert s["plan"] == {"publicDisplayName": "Basic", "partnerDevelopment": False,
+                         "shopifyPlus": False}
     handles = {h["handle"] for h in body["data"]["currentAppInstallation"]["accessScopes"]}
     assert {"read_orders", "write_orders", "read_all_orders"} <= handles
     cost = body["extensions"]["cost"]
@@ -25,12 +26,27 @@ def test_shop_and_access_scopes(client, shop):
     assert cost["throttleStatus"]["restoreRate"] == 100.0
 
 
+@pytest.mark.parametrize("plan,name,plus", [("advanced", "Advanced", False), ("plus", "Plus", True),
+                                            ("enterprise", "Plus", True)])
+def test_plan_public_display_name(client, store, shop, plan, name, plus):
+    store.update_shop(SHOP, plan=plan)
+    body = gql(client, shop["token"], "{ shop { plan { publicDisplayName shopifyPlus } } }")[1]
+    assert body["data"]["shop"]["plan"] == {"publicDisplayName": name, "shopifyPlus": plus}
+
+
+def test_deprecated_fields_are_not_served(client, shop):
+    for query in ("{ shop { plan { displayName } } }", "{ currentBulkOperation { id } }",
+                  "{ webhookSubscriptions(first: 1) { nodes { endpoint { __typename } } } }"):
+        assert gql(client, shop["token"], query)[1]["errors"][0]["extensions"]["code"] == \
+            "undefinedField"
+
+
 @pytest.mark.parametrize("token", [None, "", "shpat_wrong", "shpat_" + "0" * 32])
 def test_wrong_or_missing_token_is_401_with_shopify_message(client, shop, token):
     headers = {"Content-Type": "application/json"}
     if token is not None:
         headers["X-Shopify-Access-Token"] = token
-    resp = client.post(f"/store/{SHOP}/admin/api/2025-04/graphql.json",
+    resp = client.post(f"/store/{SHOP}/admin/api/2026-04/graphql.json",
                        data=json.dumps({"query": "{ shop { name } }"}), headers=headers)
     assert resp.status_code == 401
     assert resp.get_json() == {"errors": INVALID}
@@ -46,6 +62,7 @@ def test_unknown_shop_and_bad_version_are_404(client, shop):
     assert gql(client, shop["token"], "{ shop { name } }", shop="nope.myshopify.com")[0] == 404
     assert gql(client, shop["token"], "{ shop { name } }", version="latest-ish")[0] == 404
     assert gql(client, shop["token"], "{ shop { name } }", version="2026-04")[0] == 200
+    assert gql(client, shop["token"], "{ shop { name } }", version="2025-04")[0] == 200  # older
 
 
 def test_unknown_field_is_undefined_field_error(client, shop):
@@ -68,7 +85,7 @@ def test_malformed_graphql_is_a_parse_error(client, shop):
                                  b'{"query": "{ shop { name } }", "variables": [1]}',
                                  b"\xff\xfe\x00", b'"just a string"'])
 def test_bad_bodies_are_4xx_json_never_500(client, shop, raw):
-    resp = client.post(f"/store/{SHOP}/admin/api/2025-04/graphql.json", data=raw,
+    resp = client.post(f"/store/{SHOP}/admin/api/2026-04/graphql.json", data=raw,
                        headers={"X-Shopify-Access-Token": shop["token"],
                                 "Content-Type": "application/json"})
     assert 400 <= resp.status_code < 500
@@ -97,7 +114,7 @@ def test_odd_queries_get_graphql_errors_not_500(client, shop, query):
 
 
 def test_application_graphql_content_type(client, shop):
-    resp = client.post(f"/store/{SHOP}/admin/api/2025-04/graphql.json", data="{ shop { name } }",
+    resp = client.post(f"/store/{SHOP}/admin/api/2026-04/graphql.json", data="{ shop { name } }",
                        headers={"X-Shopify-Access-Token": shop["token"],
                                 "Content-Type": "application/graphql"})
     assert resp.get_json()["data"]["shop"]["name"] == "Demo"
@@ -109,12 +126,13 @@ def test_webhook_subscription_uri_is_accepted(client, shop):
     status, body = gql(client, shop["token"], """mutation {
       webhookSubscriptionCreate(topic: ORDERS_CREATE,
         webhookSubscription: {uri: "https://example.test/hooks", format: JSON})
-        { webhookSubscription { id topic endpoint {
-          ... on WebhookHttpEndpoint { callbackUrl } } } userErrors { field message } } }""")
+        { webhookSubscription { id topic uri apiVersion { handle } }
+          userErrors { field message } } }""")
     assert status == 200, body
     created = body["data"]["webhookSubscriptionCreate"]
     assert created["userErrors"] == []
-    assert created["webhookSubscription"]["endpoint"]["callbackUrl"] == "https://example.test/hooks"
+    assert created["webhookSubscription"]["uri"] == "https://example.test/hooks"
+    assert created["webhookSubscription"]["apiVersion"]["handle"] == "2026-04"
     assert body["extensions"]["cost"]["requestedQueryCost"] == 10
 
 
