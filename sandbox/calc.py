@@ -60,7 +60,7 @@ def refunded_qty(order) -> list[int]:
 def refund_money(r) -> int:
     """What a refund gave back: all of it, less the part sent to the payment method when that
     transaction failed (a pending one still counts: it is on its way). Store credit always
-    arrives."""
+    arrives. (Unverified: how Shopify counts a failed refund in Order.totalRefundedSet.)"""
     if r.status == "FAILURE":
         return r.store_credit or 0
     return r.amount

@@ -11,7 +11,8 @@ Rules (docs/reference/shopify-returns.md; "unverified" where no source settles i
   ReverseFulfillmentOrderDisposeInput.locationId "required when the disposition type is
   RESTOCKED") and restocks there; NOT_RESTOCKED keeps a location when given (§6.1, live);
   MISSING and NOT_RESTOCKED change no stock. PROCESSING_REQUIRED units ("require further
-  processing before being restocked or discarded", schema) may be disposed of again later.
+  processing before being restocked or discarded", schema) may be disposed of again later
+  (unverified: that reading of the description).
 - Exchange lines processed take their stock and become line items of the order; their
   fulfillment order is held AWAITING_PAYMENT only when the buyer owes a balance (§5, §6.9;
   changelog returns-processing-api). The balance is counted over the whole return: exchanges
@@ -321,6 +322,8 @@ def _record_refund(shop, order, ret, pairs, money, note, now) -> RefundRec:
                        store_credit=credit)
     order.refunds.append(refund)
     ret.refunds.append(refund.id)
+    # The store credit part has no OrderTransaction here and counts in totalRefundedSet
+    # (unverified: Shopify's transactions for a store credit refund).
     if credit:  # credited to the customer's store credit account
         accounts = counters(shop)["store_credit"]
         accounts[order.customer_id] = accounts.get(order.customer_id, 0) + credit
