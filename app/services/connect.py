@@ -364,6 +364,9 @@ def connect(account: Account, shop: str, grant: Grant, origin: str | None) -> Co
     account.api_origin = origin
     account.shop_name = info.name or None
     account.shop_plan = (info.plan_display_name or "")[:64] or None
+    # Whether credit notes can be store credit, and the most a gift card may hold (Settings say which).
+    account.customer_accounts_version = (info.customer_accounts_version or "")[:32] or None
+    account.gift_card_issue_limit = info.gift_card_issue_limit
     if info.currency_code:
         account.currency = info.currency_code[:3]
     account.connected_at = now

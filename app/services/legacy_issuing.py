@@ -88,7 +88,13 @@ def refund_marker(key: str) -> str:
 
 
 def draft_tag(key: str) -> str:
-    """Tag on the exchange's draft order, for finding it again."""
+    """Tag on the exchange's draft order, for finding it again: at most 40 characters, Shopify's
+    limit on a tag (docs/reference/shopify-returns.md §6.13)."""
+    return f"boomerang-{key[:24]}"
+
+
+def old_draft_tag(key: str) -> str:
+    """The tag drafts were made with before it was cut to 40 characters (found when reconciling)."""
     return f"boomerang-{key}"
 
 
@@ -278,7 +284,8 @@ def _issue_exchange(client, account: Account, ret: Return, item: ReturnItem, rec
     if item.shopify_draft_order_id:
         draft = shopify.fetch_draft_order(client, item.shopify_draft_order_id)
     elif reconcile:
-        found = shopify.find_draft_orders(client, tag)
+        found = shopify.find_draft_orders(client, tag) or shopify.find_draft_orders(client, old_draft_tag(
+            item.idempotency_key))
         draft = found[0] if found else None
     if draft is None:
         available = shopify.variant_available(client, item.exchange_variant_id)

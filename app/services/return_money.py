@@ -99,7 +99,7 @@ def _build_process(ctx: Ctx, last) -> tuple[int, dict, dict] | None:
             ctx.client, ctx.ref.shopify_return_id, refund_lines=_outcome_lines(paying),
             credit_lines=_outcome_lines(credits), store_credit=store_credit)
     plans: dict[str, dict] = {}
-    transactions, store_credit_amount = [], None
+    transactions, store_credit_amount = [], None  # store credit: (amount, presentment currency)
     if paying:
         if refund_outcome.kind != "refund" or not refund_outcome.transactions or refund_outcome.amount <= 0:
             reason = NO_PAYMENT if refund_outcome.amount > 0 else (
@@ -117,7 +117,7 @@ def _build_process(ctx: Ctx, last) -> tuple[int, dict, dict] | None:
             _plan(plans, [item], Decimal(0), "outside")
     if credits:
         if store_credit and credit_outcome.store_credit:
-            store_credit_amount = credit_outcome.store_credit
+            store_credit_amount = (credit_outcome.store_credit, credit_outcome.store_credit_currency)
             _plan(plans, credits, credit_outcome.amount, "store_credit")
         else:
             limit = ctx.account.gift_card_issue_limit
@@ -160,8 +160,9 @@ def _process_variables(ctx: Ctx, last, items, plans, transactions, store_credit_
     if transactions or store_credit_amount:
         refund = {"orderTransactions": transactions}
         if store_credit_amount:
+            amount, currency = store_credit_amount
             refund["refundMethods"] = [{"storeCreditRefund": {"amount": {
-                "amount": str(store_credit_amount), "currencyCode": ctx.ret.currency}}}]
+                "amount": str(amount), "currencyCode": currency}}}]
         process_input["financialTransfer"] = {"issueRefund": refund}
     expect = {"items": plans, "line_items": line_items, "exchange_items": exchange_items,
               "lines": {str(ln["rli"]): ln["qty"] for i in items for ln in lines_of(i)},
@@ -238,7 +239,7 @@ def _record_processed(ctx: Ctx, call, state: shopify.ReturnState) -> None:
             item.restock_state = RestockState.PENDING.value
         group = plan["group"]
         if group == "refund":
-            _refundissued(ctx, item, value, refund)
+            _refund_issued(ctx, item, value, refund)
         elif group == "outside":
             issued(ctx, item, item.outside_refund_amount, f"{item.title}: return recorded in Shopify; refunded "
                     f"outside Shopify ({item.outside_refund_method}).")
@@ -256,8 +257,8 @@ def _record_processed(ctx: Ctx, call, state: shopify.ReturnState) -> None:
     note(ctx.ret, "shopify_return", f"Shopify return {ctx.ref.name} processed.")
     db.session.commit()
     if ctx.account.issued_notice == notices.EMAIL:
-        issued = [db.session.get(ReturnItem, int(i)) for i in (expect.get("items") or {})]
-        notices.email_issued(ctx.account, ctx.ret, [i for i in issued if i and i.resolution == ISSUED])
+        done = [db.session.get(ReturnItem, int(i)) for i in (expect.get("items") or {})]
+        notices.email_issued(ctx.account, ctx.ret, [i for i in done if i and i.resolution == ISSUED])
 
 
 def _refund_issued(ctx: Ctx, item: ReturnItem, value: Decimal, refund: shopify.Refund | None) -> None:

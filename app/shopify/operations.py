@@ -63,6 +63,8 @@ class ShopInfo:
     shopify_plus: bool
     iana_timezone: str | None
     scopes: frozenset[str]
+    customer_accounts_version: str | None = None   # CLASSIC or NEW_CUSTOMER_ACCOUNTS
+    gift_card_issue_limit: Decimal | None = None     # shop currency
 
 
 def fetch_shop_info(client: ShopifyClient) -> ShopInfo:
@@ -80,7 +82,14 @@ def fetch_shop_info(client: ShopifyClient) -> ShopInfo:
         shopify_plus=bool(plan.get("shopifyPlus")),
         iana_timezone=shop.get("ianaTimezone"),
         scopes=frozenset(s["handle"] for s in scopes if s.get("handle")),
+        customer_accounts_version=(shop.get("customerAccountsV2") or {}).get("customerAccountsVersion"),
+        gift_card_issue_limit=_optional_money(((data.get("giftCardConfiguration") or {}).get("issueLimit")
+                                               or {}).get("amount")),
     )
+
+
+def _optional_money(value) -> Decimal | None:
+    return None if value in (None, "") else parse_money(value, "gift card issue limit")
 
 
 # --- orders --------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ Facts this follows (docs/reference/shopify-returns.md; each with its source ther
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from app.shopify import errors as E
@@ -164,7 +164,7 @@ class Outcome:
     presentment_currency: str
     transactions: tuple[SuggestedTransaction, ...] = ()
     store_credit: Decimal | None = None            # presentment money
-    extra: dict = field(default_factory=dict)
+    store_credit_currency: str | None = None
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -370,13 +370,15 @@ def _outcome(node: dict | None) -> Outcome:
         transactions.append(SuggestedTransaction(
             parent_id=parse_id(parent["id"], "OrderTransaction"), gateway=str(tx.get("gateway") or ""),
             amount=tx_amount, currency=tx_currency or currency))
-    store_credit = None
+    store_credit = store_credit_currency = None
     for method in transfer.get("suggestedRefundMethods") or ():
         if (method or {}).get("__typename") == "SuggestedStoreCreditRefund":
-            store_credit, _ = _money(method.get("amount"), "presentmentMoney", "store credit")
+            # In the order's presentment currency, as StoreCreditRefundInput.amount wants it.
+            store_credit, store_credit_currency = _money(method.get("amount"), "presentmentMoney",
+                                                         "store credit")
     return Outcome(kind="refund", amount=amount, presentment_amount=presentment,
                    presentment_currency=currency, transactions=tuple(transactions),
-                   store_credit=store_credit)
+                   store_credit=store_credit, store_credit_currency=store_credit_currency or currency)
 
 
 def refund_status(client: ShopifyClient, refund_id: int) -> Refund | None:

@@ -15,16 +15,17 @@ SCOPES = ["read_orders", "write_orders", "read_all_orders", "read_products", "re
           "read_inventory", "write_inventory", "read_locations", "write_gift_cards", "write_draft_orders"]
 
 
-def connect_to_sandbox(account: Account, sandbox) -> None:
+def connect_to_sandbox(account: Account, sandbox, scopes=None) -> None:
     """Make the sandbox hold this account's shop, and give the account a token for it."""
+    scopes = list(SCOPES if scopes is None else scopes)
     store = sandbox.store
     store.create_shop(account.shop_domain, name=account.name)
-    app = store.create_app(account.shop_domain, scopes=SCOPES)
+    app = store.create_app(account.shop_domain, scopes=scopes)
     token = store.issue_admin_token(account.shop_domain, app.client_id)
     account.api_origin = sandbox.api_origin(account.shop_domain)
     account.access_token_encrypted = encrypt_secret(token.token)
     account.connection_method = "legacy_token"
-    account.granted_scopes = SCOPES
+    account.granted_scopes = scopes
     account.connected_at = datetime.now(timezone.utc)
     db.session.flush()
 
@@ -40,11 +41,13 @@ class SandboxProduct:
     sold_out: list
 
 
-def exchangeable_product(sandbox, shop_domain: str, title: str | None = None) -> SandboxProduct:
-    """A product with two options, at least two other in-stock variants and one sold out."""
+def exchangeable_product(sandbox, shop_domain: str, title: str | None = None,
+                         exclude=()) -> SandboxProduct:
+    """A product with two options, at least two other in-stock variants and one sold out (not
+    one of ``exclude``, by product id)."""
     shop = sandbox.store.get_shop(shop_domain)
     for product in shop.products.values():
-        if title and product.title != title:
+        if (title and product.title != title) or product.id in exclude:
             continue
         variants = [shop.variants[v] for v in product.variants]
         if len(product.options) < 2 or "final-sale" in product.tags:
