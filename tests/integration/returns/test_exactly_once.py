@@ -1,0 +1,168 @@
+"""Exactly once without idempotency keys: racing workers, answers lost after Shopify applied the
+call, workers killed between Shopify's answer and the commit — in every phase. What Shopify holds
+is counted by the sandbox; nothing is ever sent twice."""
+import pytest
+
+from app.extensions import db
+from app.models import ReturnItem, ShopifyCall, ShopifyReturn
+from app.services import return_credit, return_money, return_settlement, return_shape, shopify_returns
+from app.services import return_workflow as wf
+from app.shopify import errors as E
+from app.shopify import returns as shopify
+from tests.support.shopify_returns import placed_order, returns_account, sandbox_returns, stock, submit
+
+STAFF = "staff@example.com"
+
+
+@pytest.fixture
+def no_lease(app):
+    """Calls left claimed are reconciled at once (the lease is what a test would wait out)."""
+    app.config["ISSUE_LEASE_SECONDS"] = 0
+    yield
+    app.config.pop("ISSUE_LEASE_SECONDS", None)
+
+
+def ref_of(ret) -> ShopifyReturn:
+    return db.session.query(ShopifyReturn).filter_by(return_id=ret.id).order_by(ShopifyReturn.seq).first()
+
+
+def summary(sandbox, account) -> dict:
+    return sandbox_returns(sandbox, account)["summary"]
+
+
+def test_a_second_worker_finds_the_call_claimed_and_sends_nothing(app, sandbox, jobs, virtual_clock, monkeypatch):
+    account = returns_account(sandbox, "manual")
+    order = placed_order(account, sandbox, lines=2)
+    ret = submit(account, order, [(0, 1, "refund", None), (1, 1, "credit", None)])
+    jobs.run()
+    wf.close_return(ret, STAFF)
+    ref_id = ref_of(ret).id
+    seen = []
+    real = shopify.process_return
+
+    def racing(client, variables):
+        seen.append(shopify_returns.advance(ref_id))  # the other worker, while this call is out
+        return real(client, variables)
+
+    monkeypatch.setattr(shopify, "process_return", racing)
+    jobs.run()
+    assert seen == ["in progress"]  # the other worker met the claim; the job's second run found it done
+    assert summary(sandbox, account)["return_process_calls"] == 1
+    assert {i.resolution for i in db.session.query(ReturnItem)} == {"ISSUED"}
+
+
+def test_an_item_decided_while_the_first_round_is_out_is_processed_in_a_second_round(app, sandbox, jobs,
+                                                                                     virtual_clock, monkeypatch):
+    account = returns_account(sandbox, "manual", option_mode="rules")
+    order = placed_order(account, sandbox, lines=2)
+    ret = submit(account, order, [(0, 1, None, None), (1, 1, None, None)])
+    jobs.run()  # no rule matches: both items wait for staff, both units in one Shopify return
+    first, second = sorted(ret.items, key=lambda i: i.id)
+    wf.decide_item(first, "refund", STAFF)
+    wf.close_return(ret, STAFF)
+    real = shopify.process_return
+
+    def staff_decides_meanwhile(client, variables):
+        monkeypatch.setattr(shopify, "process_return", real)  # once
+        wf.decide_item(db.session.get(ReturnItem, second.id), "credit", STAFF)
+        assert shopify_returns.advance(ref_of(ret).id) == "in progress"  # its own job meets the claim
+        return real(client, variables)
+
+    monkeypatch.setattr(shopify, "process_return", staff_decides_meanwhile)
+    jobs.run()
+    held = sandbox_returns(sandbox, account)
+    assert held["summary"]["return_process_calls"] == 2 and held["summary"]["units_processed"] == 2
+    assert [i.resolution for i in db.session.query(ReturnItem).order_by(ReturnItem.id)] == ["ISSUED", "ISSUED"]
+    assert held["returns"][0]["status"] == "CLOSED"
+
+
+@pytest.mark.parametrize("phase", ["create", "process"])
+def test_a_call_whose_answer_is_lost_is_found_not_repeated(app, sandbox, jobs, virtual_clock, no_lease, phase):
+    account = returns_account(sandbox, "manual")
+    order = placed_order(account, sandbox)
+    bought = order.products[0].bought.id
+    before = stock(sandbox, account, bought)
+    ret = submit(account, order, [(0, 1, "refund", None)])
+    if phase == "process":
+        jobs.run()
+        wf.close_return(ret, STAFF)
+    sandbox.store.set_faults(account.shop_domain, drop_response_after_mutation=1.0)
+    with pytest.raises(E.ShopifyError):
+        jobs.run(times=1)
+    sandbox.store.clear_faults(account.shop_domain)
+    call = db.session.query(ShopifyCall).filter_by(phase=phase).one()
+    assert call.state == "CLAIMED"  # Shopify applied it; we do not know yet
+    jobs.queued.append(("jobs.shopify_returns.advance_shopify_return", (ref_of(ret).id,)))
+    if phase == "create":
+        wf.close_return(ret, STAFF)
+    jobs.run()
+    counts = summary(sandbox, account)
+    assert (counts["returns_created"], counts["return_process_calls"], counts["return_refunds"]) == (1, 1, 1)
+    assert db.session.get(ReturnItem, ret.items[0].id).resolution == "ISSUED"
+    assert stock(sandbox, account, bought) == before + 1
+
+
+class Killed(BaseException):
+    """The worker died between Shopify's answer and the commit."""
+
+
+KILL_POINTS = {
+    "create": (return_shape, "_record_created"),
+    "process": (return_money, "_record_processed"),
+    "gift_card": (return_credit, "encrypt_secret"),
+    "dispose": (return_settlement, "note"),
+    "close": (return_shape, "note"),
+}
+
+
+@pytest.mark.parametrize("phase", list(KILL_POINTS))
+def test_a_worker_killed_after_shopifys_answer_leaves_nothing_twice(app, sandbox, jobs, virtual_clock, no_lease,
+                                                                   monkeypatch, phase):
+    action, accounts = ("first_scan", "new") if phase == "dispose" else ("manual", "new")
+    if phase == "gift_card":
+        accounts = "classic"
+    account = returns_account(sandbox, action, customer_accounts=accounts)
+    order = placed_order(account, sandbox)
+    bought = order.products[0].bought.id
+    before = stock(sandbox, account, bought)
+    option = "credit" if phase == "gift_card" else "refund"
+    ret = submit(account, order, [(0, 1, option, None)])
+    if phase != "create":
+        jobs.run()
+    if phase == "dispose":
+        wf.move_return(ret, "IN_TRANSIT", "carrier")
+        jobs.run()
+        wf.mark_received(ret, STAFF)
+    elif phase in ("process", "gift_card", "close"):
+        wf.close_return(ret, STAFF)
+    module, name = KILL_POINTS[phase]
+    real = getattr(module, name)
+
+    def die(*args, **kwargs):
+        if phase in ("close", "dispose") and "closed" not in str(args) and "back in stock" not in str(args):
+            return real(*args, **kwargs)
+        db.session.rollback()  # the worker's transaction is lost with it
+        raise Killed(phase)
+
+    monkeypatch.setattr(module, name, die)
+    with pytest.raises(Killed):
+        jobs.run(times=1)
+    monkeypatch.setattr(module, name, real)
+    db.session.rollback()
+    sandbox.clock.advance(120)  # past Shopify's search lag: the gift card is findable by its code
+    jobs.queued[:] = [("jobs.shopify_returns.advance_shopify_return", (ref_of(ret).id,))]
+    if phase == "create":
+        wf.close_return(ret, STAFF)
+    jobs.run()
+    if phase == "dispose":
+        wf.close_return(ret, STAFF)
+        jobs.run()
+    counts = summary(sandbox, account)
+    assert (counts["returns_created"], counts["return_process_calls"], counts["returns_closed"]) == (1, 1, 1)
+    assert counts["dispositions"]["RESTOCKED"] == 1 and stock(sandbox, account, bought) == before + 1
+    item = db.session.get(ReturnItem, ret.items[0].id)
+    assert item.resolution == "ISSUED"
+    if phase == "gift_card":
+        assert len(sandbox.store.get_shop(account.shop_domain).issuing["gift_cards"]) == 1
+    else:
+        assert counts["return_refunds"] == 1
