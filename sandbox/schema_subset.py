@@ -123,7 +123,10 @@ SELECTION: dict[str, list[str]] = {
     "MediaConnection": ["edges", "nodes", "pageInfo"],
     "MediaEdge": ["cursor", "node"],
     # Read by the app's exchange lookup (app/shopify/queries/product_variants.graphql).
-    "InventoryItem": ["id", "tracked", "sku"],
+    "InventoryItem": ["id", "tracked", "sku", "inventoryLevel(locationId)"],
+    # The level a keyed restock changes from (app/shopify/queries/inventory_level.graphql).
+    "InventoryLevel": ["id", "quantities(names)"],
+    "InventoryQuantity": ["id", "name", "quantity"],
     "ProductVariantConnection": ["edges", "nodes", "pageInfo"],
     "ProductVariantEdge": ["cursor", "node"],
     "SelectedOption": ["name", "value"],

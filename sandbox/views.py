@@ -12,7 +12,7 @@ import base64
 
 from graphql import GraphQLError
 
-from . import calc
+from . import calc, issuing
 
 DOCS = "https://shopify.dev/api/usage/access-scopes"
 
@@ -121,6 +121,30 @@ class CustomerView:
         self.defaultEmailAddress = None if hidden else {"emailAddress": c.email}
 
 
+class InventoryItemView:
+    """A variant's inventory item; its level at a location reads the sandbox's stock there."""
+
+    typename = "InventoryItem"
+
+    def __init__(self, ctx: Ctx, v):
+        self.ctx, self.v = ctx, v
+        self.id, self.tracked, self.sku = gid("InventoryItem", v.id), True, v.sku
+
+    def inventoryLevel(self, info, locationId):
+        require(info, "read_inventory", "inventoryLevel")
+        parsed = parse_gid(locationId)
+        loc = issuing.location(self.ctx.shop, parsed[1]) if parsed and parsed[0] == "Location" else None
+        if loc is None:
+            return None
+        available = issuing.level(self.ctx.shop, self.v, loc["id"])
+        return {"id": gid("InventoryLevel", self.v.id * 100 + loc["id"] % 100),
+                "quantities": lambda info, names: [
+                    {"id": gid("InventoryQuantity", self.v.id * 1000 + i), "name": name,
+                     # Only "available" is modelled; the other quantity names read 0.
+                     "quantity": available if name == "available" else 0}
+                    for i, name in enumerate(names)]}
+
+
 class VariantView:
     typename = "ProductVariant"
 
@@ -135,7 +159,7 @@ class VariantView:
         self.availableForSale = v.inventory > 0
         # Catalogue variants are stock-tracked and never oversold.
         self.inventoryPolicy = "DENY"
-        self.inventoryItem = {"id": gid("InventoryItem", v.id), "tracked": True}
+        self.inventoryItem = InventoryItemView(ctx, v)
         p = ctx.shop.products[v.product_id]
         self.displayName = f"{p.title} - {v.title}"
         self.selectedOptions = [{"name": name, "value": val}

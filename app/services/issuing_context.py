@@ -22,6 +22,23 @@ DONE, IN_PROGRESS = "done", "in progress"
 RECEIVED_OR_LATER = (states.RECEIVED, states.PROCESSED, states.CLOSED)
 
 
+class ReleasingClient:
+    """A Shopify client that ends the session's transaction before each call, so no database lock
+    or snapshot is held while Shopify answers (SQLite has one writer at a time: a webhook or a
+    staff click must not wait on a job's network call; PostgreSQL keeps no snapshot open)."""
+
+    def __init__(self, client: ShopifyClient):
+        self._client = client
+
+    def run(self, name: str, variables: dict | None = None, **options) -> dict:
+        """``ShopifyClient.run``, after committing what the step wrote so far."""
+        db.session.commit()
+        return self._client.run(name, variables, **options)
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+
 @dataclass
 class Ctx:
     """One Shopify return being worked on."""

@@ -21,7 +21,7 @@ from app.domain.issuing import LEGACY_SEQ, CallState, IssuingMethod, Phase, Shop
 from app.extensions import db
 from app.models import Account, ItemResolution, Return, ReturnItem, ShopifyReturn
 from app.services import shopify_calls as calls
-from app.services.issuing_context import Ctx, note
+from app.services.issuing_context import Ctx, ReleasingClient, note
 from app.services.returns import CREDIT, EXCHANGE
 from app.services.shopify_access import client_for
 from app.shopify import errors as E
@@ -77,7 +77,7 @@ def record_legacy_return(return_id: int) -> LegacyRecord:
             db.session.get(ReturnItem, item_id).shopify_return_ref_id = ref.id
         db.session.commit()
     account = db.session.get(Account, ret.account_id)
-    ctx = Ctx(account, ret, ref, client_for(account))
+    ctx = Ctx(account, ret, ref, ReleasingClient(client_for(account)))
     items = list(db.session.scalars(select(ReturnItem).where(ReturnItem.shopify_return_ref_id == ref.id)))
     record = record or LegacyRecord(ret.id, ret.rma_number, ret.order_name,
                                     [(i.id, i.title, i.quantity) for i in items])

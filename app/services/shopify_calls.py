@@ -122,13 +122,19 @@ def run_call(call: ShopifyCall, *, send: Callable[[dict], Any], find: Callable[[
             return Outcome(CallState.DONE.value, found, call=call)
     try:
         answer = send(call.variables)
-    except E.UserErrorsError as refused:
+    except (E.UserErrorsError, E.MissingScopeError) as refused:
+        # Refused before anything happened: userErrors, or ACCESS_DENIED for a scope the store
+        # has not granted (the mutation never ran).
         return Outcome(CallState.REFUSED.value, refused, error=user_error_text(refused), call=call)
     return Outcome(CallState.DONE.value, answer, call=call)
 
 
-def user_error_text(refused: E.UserErrorsError) -> str:
+def user_error_text(refused: E.ShopifyError) -> str:
     """Shopify's refusal in words for staff."""
+    if isinstance(refused, E.MissingScopeError):
+        scope = refused.scope or "a further"
+        return (f"Boomerang needs the {scope} access scope to record returns in Shopify. Grant it on the Store "
+                "page (reconnect the store), then retry the item.")
     return "Shopify refused: " + "; ".join(i.message for i in refused.items)
 
 

@@ -21,7 +21,7 @@ from app.extensions import db
 from app.models import Account, ItemResolution, Order, Return, ReturnItem, ShopifyCall, ShopifyReturn
 from app.queue import enqueue
 from app.services import shopify_calls as calls
-from app.services.issuing_context import IN_PROGRESS, Ctx, fail_item
+from app.services.issuing_context import IN_PROGRESS, Ctx, ReleasingClient, fail_item
 from app.services.return_credit import exchange_order_step, gift_card_step
 from app.services.return_money import process_step
 from app.services.return_settlement import dispose_step
@@ -78,7 +78,7 @@ def advance(ref_id: int) -> str:
     ret = db.session.get(Return, ref.return_id)
     account = db.session.get(Account, ref.account_id)
     try:
-        ctx = Ctx(account, ret, ref, client_for(account))
+        ctx = Ctx(account, ret, ref, ReleasingClient(client_for(account)))
     except NotConnected as exc:
         ref.failure_reason = str(exc)
         db.session.commit()
@@ -159,7 +159,7 @@ def refresh_order_returns(account: Account, shopify_order_id: int) -> int:
     its self-serve returns) that is not one of ours. Returns how many such returns were stored."""
     order = db.session.scalar(select(Order).where(Order.account_id == account.id,
                                                   Order.shopify_order_id == shopify_order_id))
-    client = client_for(account)
+    client = ReleasingClient(client_for(account))
     if order is not None:
         store_returnable(order, shopify.returnable_units(client, shopify_order_id))
     ours = set(db.session.scalars(select(ShopifyReturn.shopify_return_id).where(
