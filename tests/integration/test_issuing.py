@@ -1,5 +1,7 @@
-"""Issuing against the sandbox over real HTTP: each option lands in Shopify exactly once under
-each return action, whatever is run twice, dropped, lagging or crashed (DESIGN §5)."""
+"""Items in flight on the old method (refundCreate, giftCardCreate, $0 draft orders) when Shopify
+returns arrived finish on it, against the sandbox over real HTTP: each option lands in Shopify
+exactly once under each return action, whatever is run twice, dropped, lagging or crashed (DESIGN
+§5). New items are issued through Shopify returns (tests/integration/returns/)."""
 from decimal import Decimal
 
 import pytest
@@ -7,7 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import OutboxEmail, ReturnItem
-from app.services import issuing
+from app.services import legacy_issuing as issuing
 from app.services import return_workflow as wf
 from jobs import actions
 from tests.support.issuing import connected_account, issued_in_sandbox, make_decided_return, shipped_order
@@ -16,12 +18,16 @@ STAFF = "staff@example.com"
 
 
 @pytest.fixture
-def queued(monkeypatch):
+def queued(app, monkeypatch):
     """Issuing and restock jobs recorded when queued; `run()` runs them (each twice, as a
     retry or a duplicate delivery would)."""
-    calls = {"issue": [], "restock": []}
+    calls = {"issue": [], "restock": [], "other": []}
     monkeypatch.setattr(actions.issue_item, "enqueue", lambda item_id, **kw: calls["issue"].append(item_id))
     monkeypatch.setattr(actions.restock_item, "enqueue", lambda item_id, **kw: calls["restock"].append(item_id))
+    by_name = {"jobs.actions.issue_item": "issue", "jobs.actions.restock_item": "restock"}
+    monkeypatch.setattr(app.extensions["jobs"], "enqueue_spec", lambda spec, args, job_id, unique: calls[
+        by_name.get(spec.name, "other")].append(args[0] if spec.name in by_name else (spec.name, args)),
+        raising=False)
 
     def run(times=2):
         results = []
@@ -97,9 +103,11 @@ def test_an_exchange_for_a_sold_out_variant_fails_in_words_and_can_switch(app, s
     assert item.resolution == "FAILED" and "out of stock" in item.failure_reason
     assert issued_in_sandbox(sandbox, shop)["draft_orders"] == 0
     wf.decide_item(item, "credit", STAFF)
-    queued["run"]()
     item = db.session.get(ReturnItem, item.id)
-    assert item.resolution == "ISSUED" and issued_in_sandbox(sandbox, shop)["gift_cards"] == 1
+    # Its first attempt produced nothing: decided again, it moves to a Shopify return.
+    assert (item.resolution, item.issuing_method) == ("DECIDED", "returns")
+    assert ("jobs.shopify_returns.plan_shopify_returns", (ret.id,)) in queued["other"]
+    assert queued["issue"] == []
 
 
 def test_an_item_already_refunded_in_shopify_fails_with_the_reason(app, sandbox, shop, queued):

@@ -1,5 +1,8 @@
 """Returns whose order really exists in the sandbox (fake Shopify), so issuing them makes real
-refunds, gift cards and exchange orders there, counted by the sandbox's control API."""
+refunds, gift cards and exchange orders there, counted by the sandbox's control API. Items made
+here are on the old method (refundCreate, giftCardCreate, draft orders) unless told otherwise:
+items in flight when Shopify returns arrived finish on it (tests/integration/returns/ covers the
+new method)."""
 from datetime import datetime, timezone
 
 import requests
@@ -42,7 +45,7 @@ def shipped_order(account: Account, sandbox, quantity: int = 1) -> Order:
 
 
 def make_decided_return(account: Account, order: Order, option: str = "refund", quantity: int = 1,
-                        variant=None) -> Return:
+                        variant=None, issuing_method: str = "legacy") -> Return:
     """A customer-choice return of the order's first line with the option already chosen."""
     line = order.lines[0]
     now = datetime.now(timezone.utc)
@@ -55,6 +58,7 @@ def make_decided_return(account: Account, order: Order, option: str = "refund", 
         variant_id=line.variant_id, title=line.title, variant_title=line.variant_title,
         unit_value=line.discounted_unit_price, quantity=quantity, reason="Too small", option=option,
         resolution="DECIDED", exchange_variant_id=variant.id if variant is not None else None,
+        issuing_method=issuing_method,
         exchange_variant_title=variant.title if variant is not None else None))
     db.session.add(ret)
     db.session.commit()
