@@ -6,10 +6,9 @@ import pytest
 
 from app.extensions import db
 from app.models import Account, ReturnItem
-from app.services import issuing
-from jobs import actions
 from tests.factories import PASSWORD, make_user
-from tests.support.issuing import connected_account, issued_in_sandbox, make_decided_return, shipped_order
+from tests.support.issuing import connected_account, make_decided_return, shipped_order
+from tests.support.shopify_returns import record_jobs, sandbox_returns
 
 HX = {"HX-Request": "true"}
 
@@ -94,13 +93,15 @@ def test_shopify_down_is_said_plainly(client, undecided, sandbox):
     assert response.status_code == 422 and item_of(ret).resolution == "NO_ACTION"
 
 
-def test_an_exchange_decided_after_the_action_is_issued_at_once(client, undecided, sandbox, monkeypatch):
+def test_an_exchange_decided_after_the_action_is_issued_at_once(app, client, undecided, sandbox, monkeypatch):
     ret, product = undecided
-    queued = []
-    monkeypatch.setattr(actions.issue_item, "enqueue", lambda item_id, **kw: queued.append(item_id))
+    jobs = record_jobs(app, monkeypatch)
     assert client.post(f"/dashboard/returns/{ret.id}/close").status_code == 303
-    assert queued == []                                         # nothing decided yet
-    client.post(decide_url(ret), data={"option": "exchange", "variant_id": product.in_stock[0].id})
-    assert queued == [ret.items[0].id]
-    assert issuing.issue_item(queued[0]) == "issued"
-    assert issued_in_sandbox(sandbox, db.session.get(Account, ret.account_id))["completed_draft_orders"] == 1
+    wanted = product.in_stock[0]
+    client.post(decide_url(ret), data={"option": "exchange", "variant_id": wanted.id})
+    assert "plan_shopify_returns" in jobs.names()
+    jobs.run()
+    item = item_of(ret)
+    assert (item.resolution, item.issuing_method, item.exchange_order_name) == ("ISSUED", "returns", ret.order_name)
+    held = sandbox_returns(sandbox, db.session.get(Account, ret.account_id))
+    assert [(x["variant_id"], x["processed"]) for x in held["returns"][0]["exchanges"]] == [(wanted.id, 1)]

@@ -12,7 +12,7 @@ from app.models import Account, Order, Return, ReturnItem
 from app.services.orders import upsert_order
 from app.services.shopify_access import client_for
 from app.shopify.operations import fetch_order
-from tests.support.portal import connect_to_sandbox, exchangeable_product
+from tests.support.portal import SCOPES, connect_to_sandbox, exchangeable_product
 
 _numbers = iter(range(1, 10**6))
 
@@ -24,7 +24,7 @@ def connected_account(sandbox, return_action: str = "manual", **fields) -> Accou
                       return_action=return_action, **fields)
     db.session.add(account)
     db.session.flush()
-    connect_to_sandbox(account, sandbox)
+    connect_to_sandbox(account, sandbox, SCOPES + ["read_returns", "write_returns", "write_customers"])
     db.session.commit()
     return account
 
