@@ -27,7 +27,7 @@ from app.shopify import auth
 from app.shopify import errors as E
 from app.shopify.auth import AccessToken
 from app.shopify.client import ShopifyClient
-from app.shopify.operations import ShopInfo, fetch_shop_info, iter_orders
+from app.shopify.operations import ShopInfo, fetch_gift_card_limit, fetch_shop_info, iter_orders
 
 log = logging.getLogger(__name__)
 
@@ -335,6 +335,15 @@ def _protected_data_readable(client: ShopifyClient, now: datetime) -> bool | Non
     return any(order.email or order.customer_name for order in sample)
 
 
+def _gift_card_limit(client: ShopifyClient):
+    """The shop's cap on gift cards made by apps, when Shopify says (Settings show it)."""
+    try:
+        return fetch_gift_card_limit(client)
+    except E.ShopifyError as error:
+        log.info("gift card limit not read: %s", error)
+        return None
+
+
 def connect(account: Account, shop: str, grant: Grant, origin: str | None) -> ConnectResult:
     """Check the grant live; on success save everything (committed) and queue the follow-ups."""
     check_available(account, shop)
@@ -348,6 +357,7 @@ def connect(account: Account, shop: str, grant: Grant, origin: str | None) -> Co
                            f"then connect again.", grant.token_field)
     now = _utcnow()
     readable = _protected_data_readable(client, now)
+    gift_card_limit = _gift_card_limit(client)
 
     old_secret = decrypt_secret(account.webhook_secret_encrypted)
     if old_secret and old_secret != grant.webhook_secret:
@@ -366,7 +376,7 @@ def connect(account: Account, shop: str, grant: Grant, origin: str | None) -> Co
     account.shop_plan = (info.plan_display_name or "")[:64] or None
     # Whether credit notes can be store credit, and the most a gift card may hold (Settings say which).
     account.customer_accounts_version = (info.customer_accounts_version or "")[:32] or None
-    account.gift_card_issue_limit = info.gift_card_issue_limit
+    account.gift_card_issue_limit = gift_card_limit
     if info.currency_code:
         account.currency = info.currency_code[:3]
     account.connected_at = now

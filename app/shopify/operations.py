@@ -64,7 +64,6 @@ class ShopInfo:
     iana_timezone: str | None
     scopes: frozenset[str]
     customer_accounts_version: str | None = None   # CLASSIC or NEW_CUSTOMER_ACCOUNTS
-    gift_card_issue_limit: Decimal | None = None     # shop currency
 
 
 def fetch_shop_info(client: ShopifyClient) -> ShopInfo:
@@ -83,13 +82,18 @@ def fetch_shop_info(client: ShopifyClient) -> ShopInfo:
         iana_timezone=shop.get("ianaTimezone"),
         scopes=frozenset(s["handle"] for s in scopes if s.get("handle")),
         customer_accounts_version=(shop.get("customerAccountsV2") or {}).get("customerAccountsVersion"),
-        gift_card_issue_limit=_optional_money(((data.get("giftCardConfiguration") or {}).get("issueLimit")
-                                               or {}).get("amount")),
     )
 
 
-def _optional_money(value) -> Decimal | None:
-    return None if value in (None, "") else parse_money(value, "gift card issue limit")
+def fetch_gift_card_limit(client: ShopifyClient) -> Decimal | None:
+    """The most a gift card made by an app may hold on this shop (shop currency), or None when
+    Shopify does not say (it needs the gift card scope)."""
+    try:
+        data = client.run("gift_card_limit")
+    except E.MissingScopeError:
+        return None
+    amount = (((data.get("giftCardConfiguration") or {}).get("issueLimit")) or {}).get("amount")
+    return None if amount in (None, "") else parse_money(amount, "gift card issue limit")
 
 
 # --- orders --------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from app.crypto import decrypt_secret
 from app.extensions import db
+from app.services.webhook_subscriptions import RETURN_TOPICS, WEBHOOK_TOPICS
 from app.models import Account, ImportRun, Order
 from app.services import imports
 from tests.factories import PASSWORD, make_account, make_user
@@ -104,8 +105,16 @@ def _assert_nothing_saved(account_id, domain_before="untouched.myshopify.com"):
 
 # --- the legacy token -------------------------------------------------------------------------------
 
+# What a store's custom app granted before Boomerang recorded returns in Shopify.
+SCOPES_BEFORE_RETURNS = ["read_orders", "write_orders", "read_all_orders", "read_products", "read_customers",
+                         "read_inventory", "write_inventory", "read_locations", "write_gift_cards",
+                         "write_draft_orders"]
+
+
 def test_connect_with_a_legacy_token_checks_live_saves_encrypted_subscribes_and_imports(
-        app, client, shop, drain_jobs):
+        app, client, sandbox, monkeypatch, drain_jobs):
+    use_virtual_time(monkeypatch, sandbox)
+    shop = make_shop(sandbox, scopes=SCOPES_BEFORE_RETURNS)
     account, _ = login_admin(client, shop_domain=None)
     response = connect_with_token(client, shop)
     assert response.status_code == 303
@@ -129,9 +138,11 @@ def test_connect_with_a_legacy_token_checks_live_saves_encrypted_subscribes_and_
     assert "Connected to Acme Outfitters" in page
     for text in ("Basic", "USD", "read_orders", "read_all_orders"):
         assert text in page
-    # Boomerang asks for more than the sandbox's default app grants; each gap is named with its use.
-    assert "write_gift_cards</code> — issue credit notes (gift cards)" in page
-    assert "write_draft_orders</code> — create exchange orders" in page
+    # A connection made before returns were recorded in Shopify lacks their scopes: each gap is
+    # named with its use (and returns topics are not subscribed without read_returns).
+    assert "read_returns</code> — see returns made in Shopify" in page
+    assert "write_returns</code> — record every return in Shopify" in page
+    assert "write_customers</code> — give a credit note" in page
     assert "Customer details (name, email, address) are readable" in page
 
     topics = sorted((s.topic, s.uri) for s in subscriptions(shop))
@@ -255,7 +266,8 @@ def test_missing_read_orders_is_refused_and_other_missing_scopes_are_named(app, 
     assert 'id="missing-scopes"' in page
     for scope, purpose in [("read_all_orders", "see orders older than 60 days"),
                            ("write_orders", "issue refunds"),
-                           ("write_draft_orders", "create exchange orders")]:
+                           ("write_returns", "record every return in Shopify and issue its refund"),
+                           ("write_draft_orders", "create separate exchange orders (only in that exchange mode)")]:
         assert f"<code>{scope}</code> — {purpose}" in page
     assert "<code>write_gift_cards</code> —" not in page.split('id="missing-scopes"')[1].split("</div>")[0]
 
@@ -318,7 +330,7 @@ def test_reconnecting_replaces_credentials_keeps_the_old_secret_and_does_not_dup
     assert connect_with_token(client, shop).status_code == 303
     drain_jobs()
     first = {s.id for s in subscriptions(shop)}
-    assert len(first) == 3
+    assert len(first) == len(WEBHOOK_TOPICS + RETURN_TOPICS)  # the store granted read_returns
     # A subscription of ours at an old address, and the store got disconnected meanwhile.
     sub = next(iter(subscriptions(shop)))
     old = type(sub)(**{**sub.__getstate__(), "id": 999_999, "uri": "https://old.example.com/webhooks/shopify"})
@@ -344,7 +356,7 @@ def test_reconnecting_replaces_credentials_keeps_the_old_secret_and_does_not_dup
     assert decrypt_secret(acc.previous_webhook_secret_encrypted) == shop.client_secret
     assert acc.disconnected_at is None and acc.disconnect_reason is None and acc.is_connected
     subs = subscriptions(shop)
-    assert sorted(s.topic for s in subs) == ["app/uninstalled", "orders/create", "orders/updated"]
+    assert sorted(s.topic for s in subs) == sorted(WEBHOOK_TOPICS + RETURN_TOPICS)
     assert {s.id for s in subs} == first                   # kept, not created again
     assert all(s.uri == "http://localhost/webhooks/shopify" for s in subs)
     assert order_count(account.id) == SEEDED               # the second import changed nothing
@@ -597,4 +609,5 @@ def test_the_demo_connects_to_the_sandbox_and_is_safe_to_run_again(app, sandbox,
     account = db.session.get(Account, user.account_id)
     assert account.access_token_encrypted == first_token  # already connected: left alone
     assert order_count(account.id) == DEMO_ORDERS == len(sandbox.store.get_shop(DEMO_SHOP).orders)
-    assert len([s for s in sandbox.store.state["subs"].values() if s.shop == DEMO_SHOP]) == 3
+    assert len([s for s in sandbox.store.state["subs"].values() if s.shop == DEMO_SHOP]) == len(
+        WEBHOOK_TOPICS + RETURN_TOPICS)

@@ -192,17 +192,24 @@ def test_exchange_draft_completed_into_an_order(shop, control, sandbox):
     assert found == done
 
 
-def test_restock_items_is_keyed(shop):
+def test_restock_is_keyed_and_changes_from_the_level_it_read(shop):
     client = shop.client()
     variant = next(v for v in shop.record.variants.values() if v.inventory > 0)
     before = variant.inventory
     main = I.list_locations(client)[0].location_id
-    I.restock_items(client, variant_id=variant.id, location_id=main, quantity=3, key="rk-1")
-    I.restock_items(client, variant_id=variant.id, location_id=main, quantity=3, key="rk-1")
+    variables = I.restock_variables(client, variant_id=variant.id, location_id=main, quantity=3, key="rk-1")
+    assert variables["input"]["changes"][0]["changeFromQuantity"] == before  # required from 2026-04
+    I.send_restock(client, variables)
+    I.send_restock(client, variables)  # the same key and variables: applied once
     assert variant.inventory == before + 3
+    stale = I.restock_variables(client, variant_id=variant.id, location_id=main, quantity=1, key="rk-2")
+    variant.inventory -= 1  # sold meanwhile
+    with pytest.raises(E.UserErrorsError) as refused:
+        I.send_restock(client, stale)
+    assert [i.code for i in refused.value.items] == ["CHANGE_FROM_QUANTITY_STALE"]
     assert I.variant_available(client, 999_999_999) is None
     with pytest.raises(E.UserErrorsError):
-        I.restock_items(client, variant_id=999_999_999, location_id=main, quantity=1, key="rk-2")
+        I.restock_variables(client, variant_id=999_999_999, location_id=main, quantity=1, key="rk-3")
 
 
 def test_issuing_mutations_are_charged_ten_points(shop):
