@@ -65,8 +65,9 @@ def move_return(ret: Return, target: str, actor: str | None, *, at: datetime | N
     db.session.refresh(ret)
     if target in (states.RECEIVED, states.PROCESSED, states.CLOSED):
         _queue_pending_restocks(ret)
-    if not fire_action_if_due(ret):
-        # Receipt disposes of units processed at first scan; closing closes the Shopify returns.
+    if not fire_action_if_due(ret) and ret.action_triggered_at is not None:
+        # After the action: receipt disposes of units processed at first scan, and closing
+        # closes the Shopify returns. Before it, a move changes nothing in Shopify.
         queue_for_return(ret)
     return True
 
@@ -272,10 +273,12 @@ def _placement_after(item: ReturnItem, option: str | None, variant_id: int | Non
 
 
 def _issue_now_if_fired(item: ReturnItem) -> None:
-    """Queue what the item needs next: its place in a Shopify return, and — once the return's
-    action has fired — its issuing."""
+    """Queue what the item needs next: its place in a Shopify return if it has none (or must move
+    to a new one), and — once the return's action has fired — its issuing."""
     db.session.refresh(item)
-    queue_for_return(item.return_)
+    placed = item.shopify_return_ref_id is not None
+    if not placed or item.return_.action_triggered_at is not None:
+        queue_for_return(item.return_)
 
 
 # --- bulk close ----------------------------------------------------------------------------------

@@ -5,31 +5,48 @@ from sqlalchemy import select
 
 from app.domain.returns import TransitionRefused
 from app.extensions import db
-from app.models import Account, BulkAction, ReturnEvent
+from app.models import Account, BulkAction, ReturnEvent, ShopifyReturn
+from app.services import legacy_issuing, return_money, shopify_returns
 from app.services import return_workflow as wf
+from app.services.issuing_context import Ctx
 from app.services.returns import ReturnRefused
 from app.services.rules import create_rule, decide_return
 from jobs import actions
 from tests.factories import make_account, make_order
 from tests.support.rules import FAULTY_REFUND, make_return
+from tests.support.shopify_returns import record_jobs
 
 STAFF = "staff@example.com"
 
 
 @pytest.fixture
-def queued(monkeypatch):
-    """Issuing and restock jobs are recorded instead of run (this file is about *when*)."""
-    calls = {"issue": [], "restock": []}
-    monkeypatch.setattr(actions.issue_item, "enqueue", lambda item_id, **kw: calls["issue"].append(item_id))
-    monkeypatch.setattr(actions.restock_item, "enqueue", lambda item_id, **kw: calls["restock"].append(item_id))
-    return calls
+def queued(app, monkeypatch):
+    """Jobs are recorded instead of run (this file is about *when*): ``queued.count(ret)`` is how
+    many times the return's Shopify work (planning or advancing its Shopify returns) was queued."""
+    log = record_jobs(app, monkeypatch)
+
+    def count(ret) -> int:
+        refs = {r.id for r in db.session.scalars(select(ShopifyReturn).where(ShopifyReturn.return_id == ret.id))}
+        return sum(1 for name, args in log.queued
+                   if (name.endswith("plan_shopify_returns") and args == (ret.id,))
+                   or (name.endswith("advance_shopify_return") and args[0] in refs))
+
+    log.count = count
+    return log
 
 
 def decided_return(app, action="processing", reasons=("Faulty",), account=None):
+    """A customer-choice return whose items are decided refunds, already in an open Shopify
+    return (as submission leaves them)."""
     account = account or make_account(return_action=action)
     ret = make_return(account, make_order(account), reasons=reasons, option_source="customer")
-    for item in ret.items:
-        item.option, item.resolution = "refund", "DECIDED"
+    ref = ShopifyReturn(account_id=account.id, return_id=ret.id, shopify_order_id=ret.shopify_order_id, seq=1,
+                        status="OPEN", shopify_return_id=ret.id * 7, name=f"{ret.order_name}-R1")
+    db.session.add(ref)
+    db.session.flush()
+    for n, item in enumerate(ret.items):
+        item.option, item.resolution, item.shopify_return_ref_id = "refund", "DECIDED", ref.id
+        item.shopify_lines = [{"ref": ref.id, "fli": n + 1, "qty": item.quantity, "rli": n + 1, "rfoli": n + 1}]
     db.session.commit()
     return ret
 
@@ -52,9 +69,10 @@ def test_the_action_fires_once_on_its_state_or_any_later_one(app, queued, action
     ret = decided_return(app, action)
     for status in moves:
         assert wf.move_return(ret, status, STAFF) is True
-        assert (ret.action_triggered_at is not None) == (moves.index(status) >= moves.index(fired_after))
+        fired = moves.index(status) >= moves.index(fired_after)
+        assert (ret.action_triggered_at is not None) == fired
+        assert (queued.count(ret) > 0) == fired  # nothing goes to Shopify before the action
     assert len(action_events(ret)) == 1
-    assert queued["issue"] == [item.id for item in ret.items]
 
 
 def test_a_double_close_changes_the_return_once(app, queued):
@@ -64,7 +82,7 @@ def test_a_double_close_changes_the_return_once(app, queued):
     statuses = db.session.scalars(select(ReturnEvent).where(ReturnEvent.return_id == ret.id,
                                                            ReturnEvent.kind == "status")).all()
     assert len(statuses) == 1 and len(action_events(ret)) == 1
-    assert sorted(queued["issue"]) == sorted(i.id for i in ret.items)
+    assert queued.count(ret) == 1
 
 
 def test_a_return_never_moves_backwards(app, queued):
@@ -80,7 +98,7 @@ def test_staff_cancel_before_the_action_and_not_after(app, queued):
     assert open_one.status == "CANCELLED"
     with pytest.raises(TransitionRefused):
         wf.close_return(open_one, STAFF)
-    assert queued["issue"] == []
+    assert open_one.action_triggered_at is None and len(action_events(open_one)) == 0
 
     fired = decided_return(app, "first_scan")
     wf.move_return(fired, "IN_TRANSIT", "tracking:generic")
@@ -103,7 +121,7 @@ def test_changing_the_setting_applies_to_returns_not_yet_fired(app, queued):
     db.session.get(Account, ret.account_id).return_action = "processing"
     db.session.commit()
     wf.close_return(ret, STAFF)
-    assert ret.action_triggered_at is not None and len(queued["issue"]) == 1
+    assert ret.action_triggered_at is not None and queued.count(ret) == 1
 
 
 def test_an_item_decided_by_hand_after_the_action_is_issued_at_once(app, queued):
@@ -112,10 +130,10 @@ def test_an_item_decided_by_hand_after_the_action_is_issued_at_once(app, queued)
     undecided.option, undecided.resolution = None, "NO_ACTION"
     db.session.commit()
     wf.close_return(ret, STAFF)
-    assert queued["issue"] == [ret.items[0].id]
+    assert queued.count(ret) == 1
     wf.decide_item(undecided, "credit", STAFF)
     assert undecided.resolution == "DECIDED" and undecided.option == "credit"
-    assert queued["issue"] == [ret.items[0].id, undecided.id]
+    assert queued.count(ret) == 2
 
 
 def test_an_item_decided_before_the_action_waits_for_it(app, queued):
@@ -124,7 +142,7 @@ def test_an_item_decided_before_the_action_waits_for_it(app, queued):
     item.option, item.resolution = None, "UNDECIDED"
     db.session.commit()
     wf.decide_item(item, "refund", STAFF)
-    assert queued["issue"] == []
+    assert queued.count(ret) == 0
 
 
 def test_deciding_refuses_what_is_not_allowed(app, queued):
@@ -148,11 +166,11 @@ def test_a_failed_exchange_switched_to_a_refund_gets_a_new_key(app, queued):
     item.failure_reason, item.exchange_variant_id = "Out of stock", 42
     db.session.commit()
     wf.close_return(ret, STAFF)
-    assert queued["issue"] == []
+    fired = queued.count(ret)
     wf.decide_item(item, "refund", STAFF)
     assert (item.option, item.resolution, item.idempotency_key, item.failure_reason) == \
         ("refund", "DECIDED", None, None)
-    assert queued["issue"] == [item.id]
+    assert queued.count(ret) == fired + 1
 
 
 def test_retry_sends_a_failed_item_back(app, queued):
@@ -163,9 +181,10 @@ def test_retry_sends_a_failed_item_back(app, queued):
     item.resolution, item.failure_reason, item.idempotency_key = "FAILED", "Shopify was down", "k1"
     db.session.commit()
     wf.close_return(ret, STAFF)
+    fired = queued.count(ret)
     wf.retry_item(item, STAFF)
     assert item.resolution == "DECIDED" and item.idempotency_key == "k1"
-    assert queued["issue"] == [item.id]
+    assert queued.count(ret) == fired + 1
 
 
 def test_staff_tracking_number_until_received(app, queued):
@@ -194,9 +213,10 @@ def test_bulk_close_records_a_result_per_return_and_runs_twice_safely(app, queue
     assert bulk.results[str(returns[2].id)]["message"] == "Already closed."
     assert bulk.results[str(returns[3].id)]["ok"] is False
     assert all(r.status == "CLOSED" for r in returns[:3])
-    issued_once = list(queued["issue"])
+    issued_once = [queued.count(r) for r in returns]
+    assert issued_once[:2] == [1, 1]
     wf.run_bulk_close(bulk.id)
-    assert queued["issue"] == issued_once
+    assert [queued.count(r) for r in returns] == issued_once
 
 
 def test_bulk_close_refuses_other_accounts_returns_and_empty_selections(app, queued):
@@ -217,10 +237,10 @@ def test_rules_deciding_after_the_action_fired_issue_at_once(app, queued):
     ret = make_return(account, order, reasons=("Faulty",))
     db.session.commit()
     wf.close_return(ret, STAFF)
-    assert queued["issue"] == []
+    before = queued.count(ret)
     create_rule(account.id, FAULTY_REFUND)
     assert decide_return(ret.id).startswith("decided 1")
-    assert queued["issue"] == [ret.items[0].id]
+    assert queued.count(ret) == before + 1
 
 
 def test_the_customer_cancels_only_before_the_parcel_ships(app, queued):
@@ -235,17 +255,16 @@ def test_the_customer_cancels_only_before_the_parcel_ships(app, queued):
 
 
 def test_jobs_given_ids_that_do_not_exist_do_nothing(app):
-    from app.services import issuing
-
-    assert issuing.issue_item(9 * 10**15) == "missing"
-    assert issuing.restock_item(9 * 10**15) == "nothing to restock"
+    assert legacy_issuing.issue_item(9 * 10**15) == "missing"
+    assert legacy_issuing.restock_item(9 * 10**15) == "nothing to restock"
+    assert shopify_returns.advance(9 * 10**15) == "missing"
+    assert shopify_returns.plan_shopify_returns(9 * 10**15) is None
     assert actions.run_bulk_close(9 * 10**15) == "missing"
     assert db.session.scalars(select(ReturnEvent)).all() == []
 
 
 def test_an_item_of_a_return_whose_action_has_not_fired_is_not_issued(app, queued):
-    from app.services import issuing
-
     ret = decided_return(app, "manual")
-    assert issuing.issue_item(ret.items[0].id) == "not due"
-    assert ret.items[0].resolution == "DECIDED" and ret.items[0].idempotency_key is None
+    ref = db.session.get(ShopifyReturn, ret.items[0].shopify_return_ref_id)
+    assert return_money.process_step(Ctx(db.session.get(Account, ret.account_id), ret, ref, None)) == "done"
+    assert ret.items[0].resolution == "DECIDED" and ret.items[0].process_call_id is None
