@@ -10,17 +10,15 @@ from app.extensions import db
 from app.models import ReturnItem
 from app.services import return_workflow as wf
 from app.services.returns import Selection, create_return
-from jobs import actions
 from tests.factories import make_account
 from tests.support.portal import make_line, make_portal_order
+from tests.support.shopify_returns import record_jobs
 
 
 @pytest.fixture
-def queued(monkeypatch):
-    """The item ids the workflow queues for issuing (the job itself is tested elsewhere)."""
-    ids = []
-    monkeypatch.setattr(actions.issue_item, "enqueue", lambda item_id, **kw: ids.append(item_id))
-    return ids
+def queued(app, monkeypatch):
+    """Jobs the workflow queues by name (the jobs themselves are tested elsewhere)."""
+    return record_jobs(app, monkeypatch)
 
 
 def portal_return(account, option):
@@ -40,8 +38,10 @@ def test_a_customer_choice_is_decided_and_issued_when_the_action_fires(app, queu
     ret = portal_return(account, option)
     item = db.session.get(ReturnItem, ret.items[0].id)
     assert (item.option, item.resolution) == (option, "DECIDED")
+    # Known at once: the units go into a Shopify return now, issued when the action fires.
+    assert queued.queued == [("jobs.shopify_returns.plan_shopify_returns", (ret.id,))]
     wf.close_return(ret, "staff@example.com")
-    assert queued == [item.id]
+    assert queued.queued[-1] == ("jobs.shopify_returns.plan_shopify_returns", (ret.id,))
 
 
 def test_a_rules_mode_item_waits_for_the_rules(app, queued):

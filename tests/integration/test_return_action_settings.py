@@ -46,7 +46,7 @@ def test_the_settings_page_explains_each_action_and_lists_the_stores_locations(c
     account, shop = connected
     body = client.get("/dashboard/settings").get_data(as_text=True)
     for text in ("First scan", "without restocking", "Processing", "Manual", "Shop&#39;s default location",
-                 "Main warehouse", "Restock the items when refunding them"):
+                 "Main warehouse", "Put returned items back into stock (refunds, credit notes and exchanges)"):
         assert text in body, text
     assert location_ids(body)[0] == "" and str(shop.id * 10 + 1) in location_ids(body)
 
