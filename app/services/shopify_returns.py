@@ -10,10 +10,11 @@ the return workflow never call Shopify: they queue ``advance`` by name.
 """
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.domain import returns as states
 from app.domain.issuing import LEGACY_SEQ, CallState, IssuingMethod, ShopifyReturnStatus
@@ -68,8 +69,26 @@ def plan_shopify_returns(return_id: int) -> int | None:
     return ref_id
 
 
+SQLITE_BUSY_RETRIES = 3
+
+
 def advance(ref_id: int) -> str:
     """Do what this Shopify return needs next, step after step, until it waits on something."""
+    for attempt in range(SQLITE_BUSY_RETRIES + 1):
+        try:
+            return _advance(ref_id)
+        except OperationalError as error:
+            # SQLite refuses a write from a snapshot another writer has moved past ("database is
+            # locked", at once, without waiting). Nothing half-done stays: every step's claim and
+            # record are one transaction each, so running again picks up where it stopped.
+            db.session.rollback()
+            if "locked" not in str(error) or attempt == SQLITE_BUSY_RETRIES:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _advance(ref_id: int) -> str:
     ref = db.session.get(ShopifyReturn, ref_id)
     if ref is None or ref.made_in_shopify or ref.return_id is None:
         return "missing"

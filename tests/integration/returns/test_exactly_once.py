@@ -9,7 +9,7 @@ from app.services import return_credit, return_money, return_settlement, return_
 from app.services import return_workflow as wf
 from app.shopify import errors as E
 from app.shopify import returns as shopify
-from tests.support.shopify_returns import placed_order, returns_account, sandbox_returns, stock, submit
+from tests.support.shopify_returns import placed_order, record_jobs, returns_account, sandbox_returns, stock, submit
 
 STAFF = "staff@example.com"
 
@@ -166,3 +166,44 @@ def test_a_worker_killed_after_shopifys_answer_leaves_nothing_twice(app, sandbox
         assert len(sandbox.store.get_shop(account.shop_domain).issuing["gift_cards"]) == 1
     else:
         assert counts["return_refunds"] == 1
+
+
+def test_two_workers_advancing_one_shopify_return_at_once_process_it_once(e2e_app, sandbox, monkeypatch):
+    """Two threads, each with its own app context and database connection, race on one Shopify
+    return whose two items are decided: one processing call, each item issued once."""
+    import threading
+
+    e2e_app.config["SHOPIFY_CLOCK"] = sandbox.clock
+    try:
+        with e2e_app.app_context():
+            jobs = record_jobs(e2e_app, monkeypatch)
+            account = returns_account(sandbox, "manual")
+            order = placed_order(account, sandbox, lines=2)
+            ret = submit(account, order, [(0, 1, "refund", None), (1, 1, "credit", None)])
+            jobs.run(times=1)
+            wf.close_return(ret, STAFF)
+            ref_id, domain = ref_of(ret).id, account.shop_domain
+            db.session.remove()
+        start, results = threading.Barrier(2), []
+
+        def worker():
+            with e2e_app.app_context():
+                start.wait()
+                try:
+                    results.append(shopify_returns.advance(ref_id))
+                except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                    results.append(repr(exc))
+                db.session.remove()
+
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert sorted(results) in (["closed", "in progress"], ["closed", "closed"]), results
+        counts = sandbox_returns(sandbox, domain)["summary"]
+        assert (counts["returns_created"], counts["return_process_calls"], counts["units_processed"]) == (1, 1, 2)
+        with e2e_app.app_context():
+            assert {i.resolution for i in db.session.query(ReturnItem)} == {"ISSUED"}
+    finally:
+        e2e_app.config.pop("SHOPIFY_CLOCK", None)
