@@ -73,3 +73,46 @@ def test_customer_chosen_items_become_decided_and_nothing_else_changes(scratch_a
             rows = dict(conn.execute(text("SELECT id, resolution FROM return_items")).all())
         assert rows == {1: "DECIDED", 2: "UNDECIDED", 3: "ISSUED", 4: "UNDECIDED", 5: "UNDECIDED"}
         downgrade(revision="base")
+
+
+def test_items_issued_or_in_flight_the_old_way_are_marked_legacy_and_settings_carry_over(scratch_app):
+    """0009 from a database as it was before Shopify returns: what was issued (or was being
+    issued, or waits for a first-scan restock) stays on the old method; every other item goes
+    through a Shopify return; "restock on refund" carries over as "restock returned units"; each
+    return keeps its order's customer and payment status."""
+    with scratch_app.app_context():
+        upgrade(revision="0008_webhook_body_lz4")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO accounts (id, name, slug, currency, option_mode, exchange_enabled, "
+                              "return_action, return_window_days, order_storage_months, initial_import_days, "
+                              "excluded_product_tags, return_reasons, granted_scopes, primary_color, created_at, "
+                              "restock_on_refund) VALUES (1, 'Acme', 'acme', 'USD', 'customer_choice', true, "
+                              "'first_scan', 30, 3, 30, '[]', '[]', '[]', '#000000', CURRENT_TIMESTAMP, false)"))
+            conn.execute(text("INSERT INTO orders (id, account_id, shopify_order_id, name, email, customer_shopify_id, "
+                              "currency, total_price, subtotal_price, total_discounts, discount_codes, tags, "
+                              "financial_status, created_at, updated_at, stored_at) VALUES (1, 1, 77, '#1001', "
+                              "'a@example.com', 555, 'USD', 10, 10, 0, '[]', '[]', 'authorized', CURRENT_TIMESTAMP, "
+                              "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+            conn.execute(text("INSERT INTO returns (id, account_id, order_id, rma_number, status, option_source, "
+                              "shopify_order_id, order_name, currency, created_at, updated_at) VALUES (1, 1, 1, "
+                              "'R-1', 'IN_TRANSIT', 'customer', 77, '#1001', 'USD', CURRENT_TIMESTAMP, "
+                              "CURRENT_TIMESTAMP)"))
+            items = ((1, "'refund'", "ISSUED", "NULL", "11"), (2, "'credit'", "ISSUING", "NULL", "NULL"),
+                     (3, "'refund'", "ISSUED", "'PENDING'", "12"), (4, "'exchange'", "DECIDED", "NULL", "NULL"),
+                     (5, "NULL", "UNDECIDED", "NULL", "NULL"), (6, "'credit'", "FAILED", "NULL", "NULL"))
+            for iid, option, resolution, restock, refund in items:
+                conn.execute(text(
+                    "INSERT INTO return_items (id, return_id, shopify_line_id, title, unit_value, quantity, reason, "
+                    f"option, resolution, issue_attempts, restock_state, shopify_refund_id) VALUES ({iid}, 1, 1, "
+                    f"'Item', 10, 1, 'Faulty', {option}, '{resolution}', 0, {restock}, {refund})"))
+        upgrade()
+        with db.engine.connect() as conn:
+            methods = dict(conn.execute(text("SELECT id, issuing_method FROM return_items")).all())
+            restock = conn.execute(text("SELECT restock_returned_units FROM accounts")).scalar()
+            snapshot = conn.execute(text("SELECT customer_shopify_id, payment_status FROM returns")).one()
+        assert methods == {1: "legacy", 2: "legacy", 3: "legacy", 4: "returns", 5: "returns", 6: "returns"}
+        assert not restock and tuple(snapshot) == (555, "authorized")
+        downgrade(revision="0008_webhook_body_lz4")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT restock_on_refund FROM accounts")).scalar() in (False, 0)
+        downgrade(revision="base")
