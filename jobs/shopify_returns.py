@@ -40,8 +40,10 @@ def follow_refunds() -> int:
 @job(**SPECS["jobs.shopify_returns.sweep_shopify_returns"].options)
 def sweep_shopify_returns() -> int:
     """Queue the Shopify returns a lost enqueue or a dead worker left with work to do."""
-    ref_ids = shopify_returns.refs_to_sweep()
+    ref_ids, return_ids = shopify_returns.refs_to_sweep(), shopify_returns.returns_to_plan()
     db.session.remove()  # hold no transaction while the jobs run
     for ref_id in ref_ids:
         enqueue("jobs.shopify_returns.advance_shopify_return", ref_id)
-    return len(ref_ids)
+    for return_id in return_ids:
+        enqueue("jobs.shopify_returns.plan_shopify_returns", return_id)
+    return len(ref_ids) + len(return_ids)

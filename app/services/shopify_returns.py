@@ -170,6 +170,18 @@ def refs_to_sweep(now: datetime | None = None, limit: int = 500) -> list[int]:
         .order_by(ShopifyReturn.id).limit(limit)))
 
 
+def returns_to_plan(now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Returns with items in no Shopify return a few minutes after they were made or decided (a
+    lost planning enqueue): their units must still go into one."""
+    now = now or datetime.now(timezone.utc)
+    return list(db.session.scalars(
+        select(Return.id).join(ReturnItem, ReturnItem.return_id == Return.id).where(
+            Return.status != states.CANCELLED, Return.updated_at <= now - timedelta(minutes=5),
+            ReturnItem.issuing_method == IssuingMethod.RETURNS.value,
+            ReturnItem.shopify_return_ref_id.is_(None), ReturnItem.resolution.in_(UNPLACED))
+        .group_by(Return.id).order_by(Return.id).limit(limit)))
+
+
 # --- what Shopify says about an order's returns ----------------------------------------------------
 
 def refresh_order_returns(account: Account, shopify_order_id: int) -> int:

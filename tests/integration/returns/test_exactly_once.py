@@ -207,3 +207,26 @@ def test_two_workers_advancing_one_shopify_return_at_once_process_it_once(e2e_ap
             assert {i.resolution for i in db.session.query(ReturnItem)} == {"ISSUED"}
     finally:
         e2e_app.config.pop("SHOPIFY_CLOCK", None)
+
+
+def test_the_sweeper_finds_what_a_lost_enqueue_or_a_dead_worker_left(app, sandbox, jobs, virtual_clock, no_lease):
+    from datetime import datetime, timedelta, timezone
+
+    account = returns_account(sandbox, "manual")
+    order = placed_order(account, sandbox)
+    ret = submit(account, order, [(0, 1, "refund", None)])
+    jobs.queued.clear()  # the plan's enqueue was lost
+    later = datetime.now(timezone.utc) + timedelta(minutes=10)
+    assert shopify_returns.returns_to_plan() == []  # a fresh return gets its queue's time first
+    assert shopify_returns.returns_to_plan(later) == [ret.id]
+    jobs.queued.append(("jobs.shopify_returns.plan_shopify_returns", (ret.id,)))
+    jobs.run(times=1)
+    wf.close_return(ret, STAFF)
+    jobs.queued.clear()  # the action's enqueue was lost too
+    ref_id = ref_of(ret).id
+    assert shopify_returns.refs_to_sweep() == []  # a fresh action gets its queue's time first
+    assert shopify_returns.refs_to_sweep(later) == [ref_id]
+    jobs.queued.append(("jobs.shopify_returns.advance_shopify_return", (ref_id,)))
+    jobs.run()
+    assert summary(sandbox, account)["return_process_calls"] == 1
+    assert shopify_returns.refs_to_sweep(later) == [] and shopify_returns.returns_to_plan(later) == []
