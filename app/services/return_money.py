@@ -115,6 +115,11 @@ def _build_process(ctx: Ctx, last) -> tuple[int, dict, dict] | None:
     for item in refunds:
         if item not in paying and item in items:
             _plan(plans, [item], Decimal(0), "outside")
+    if credits and credit_outcome.amount <= 0:
+        for item in credits:
+            fail_item(item, "Shopify suggests nothing to credit for this item (it may already be refunded).")
+        items = [i for i in items if i not in credits]
+        credits = []
     if credits:
         if store_credit and credit_outcome.store_credit:
             store_credit_amount = (credit_outcome.store_credit, credit_outcome.store_credit_currency)

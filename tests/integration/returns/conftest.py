@@ -11,8 +11,7 @@ def jobs(app, monkeypatch):
 
 
 @pytest.fixture
-def virtual_clock(app, sandbox):
+def virtual_clock(app, sandbox, monkeypatch):
     """Clients pace on the sandbox's virtual clock (no real waiting on the bucket)."""
-    app.config["SHOPIFY_CLOCK"] = sandbox.clock
-    yield sandbox.clock
-    app.config.pop("SHOPIFY_CLOCK", None)
+    monkeypatch.setitem(app.config, "SHOPIFY_CLOCK", sandbox.clock)
+    return sandbox.clock

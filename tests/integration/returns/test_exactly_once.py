@@ -15,11 +15,9 @@ STAFF = "staff@example.com"
 
 
 @pytest.fixture
-def no_lease(app):
+def no_lease(app, monkeypatch):
     """Calls left claimed are reconciled at once (the lease is what a test would wait out)."""
-    app.config["ISSUE_LEASE_SECONDS"] = 0
-    yield
-    app.config.pop("ISSUE_LEASE_SECONDS", None)
+    monkeypatch.setitem(app.config, "ISSUE_LEASE_SECONDS", 0)
 
 
 def ref_of(ret) -> ShopifyReturn:

@@ -37,9 +37,10 @@ def test_without_write_returns_nothing_is_issued_and_staff_are_told_which_scope(
     assert (counts["refunds"], counts["gift_cards"], counts["returns_created"]) == (0, 0, 0)  # no old-way fallback
 
 
-def test_webhook_topics_need_protected_data_approval_and_returns_topics_need_read_returns(app, sandbox):
+def test_webhook_topics_need_protected_data_approval_and_returns_topics_need_read_returns(app, sandbox,
+                                                                                          monkeypatch):
     account = returns_account(sandbox, "manual", scopes=SCOPES)
-    app.config["PUBLIC_BASE_URL"] = "http://127.0.0.1:9"
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "http://127.0.0.1:9")
     done = sync_webhooks(account.id)
     assert not any(t.startswith("RETURNS_") for t in done["created"])  # no read_returns: not subscribed
     requests.patch(f"{sandbox.url}/_sandbox/shops/{account.shop_domain}/apps/{app_client_id(sandbox, account)}",
@@ -53,9 +54,9 @@ def test_webhook_topics_need_protected_data_approval_and_returns_topics_need_rea
     assert "protected customer data" in other.webhooks_error
 
 
-def test_returns_topics_are_subscribed_with_read_returns(app, sandbox):
+def test_returns_topics_are_subscribed_with_read_returns(app, sandbox, monkeypatch):
     account = returns_account(sandbox, "manual", scopes=RETURNS_SCOPES)
-    app.config["PUBLIC_BASE_URL"] = "http://127.0.0.1:9"
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "http://127.0.0.1:9")
     done = sync_webhooks(account.id)
     assert {"RETURNS_APPROVE", "RETURNS_PROCESS", "RETURNS_CANCEL", "RETURNS_CLOSE"} <= set(done["created"])
 
@@ -98,19 +99,16 @@ def legacy_item(account, sandbox, option="refund") -> ReturnItem:
     return ret.items[0]
 
 
-def test_a_legacy_refund_in_progress_at_shopify_waits_and_finishes_once(app, sandbox, virtual_clock):
+def test_a_legacy_refund_in_progress_at_shopify_waits_and_finishes_once(app, sandbox, virtual_clock, monkeypatch):
     account = returns_account(sandbox, "manual")
     item = legacy_item(account, sandbox)
     sandbox.store.set_faults(account.shop_domain, keyed_in_progress_seconds=3600)
     # Applied, its answer lost; the client's keyed retry meets Shopify still working on it.
     assert legacy_issuing.issue_item(item.id) == "in progress"
     assert db.session.get(ReturnItem, item.id).resolution == "ISSUING"  # "in progress" is never FAILED
-    app.config["ISSUE_LEASE_SECONDS"] = 0
-    try:
-        # Reconciled first: the order's refunds show the one the first call made.
-        assert legacy_issuing.issue_item(item.id) == "issued"
-    finally:
-        app.config.pop("ISSUE_LEASE_SECONDS", None)
+    monkeypatch.setitem(app.config, "ISSUE_LEASE_SECONDS", 0)
+    # Reconciled first: the order's refunds show the one the first call made.
+    assert legacy_issuing.issue_item(item.id) == "issued"
     assert issued_in_sandbox(sandbox, account)["refunds"] == 1
 
 
@@ -124,11 +122,8 @@ def test_a_legacy_refund_is_resent_with_its_first_variables(app, sandbox, virtua
     first = db.session.get(ReturnItem, item.id).keyed_input
     # Shopify's suggestion changes meanwhile: the retry must not recompute (same key, other figures).
     monkeypatch.setattr(legacy_issuing, "_suggested", lambda *a: pytest.fail("recomputed the refund"))
-    app.config["ISSUE_LEASE_SECONDS"] = 0
-    try:
-        assert legacy_issuing.issue_item(item.id) == "issued"
-    finally:
-        app.config.pop("ISSUE_LEASE_SECONDS", None)
+    monkeypatch.setitem(app.config, "ISSUE_LEASE_SECONDS", 0)
+    assert legacy_issuing.issue_item(item.id) == "issued"
     assert db.session.get(ReturnItem, item.id).keyed_input == first
     assert issued_in_sandbox(sandbox, account)["refunds"] == 1
 
