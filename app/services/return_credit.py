@@ -89,7 +89,8 @@ def gift_card_step(ctx: Ctx) -> str:
 
 def _tell_about_card(ctx: Ctx, card, code: str, batch: list[ReturnItem]) -> None:
     """Shopify's own gift card email when the card belongs to a customer and the account leaves
-    it to Shopify; otherwise ours, with the code (one message, never both)."""
+    it to Shopify; otherwise ours, with the code (one message, never both). The scope
+    ``giftCardSendNotificationToCustomer`` needs is unverified (§6.5): a refusal sends ours."""
     value = sum((Decimal(i.issued_amount or 0) for i in batch), Decimal(0))
     if ctx.account.issued_notice == notices.SHOPIFY and ctx.ret.customer_shopify_id \
             and ctx.account.has_scope("write_customers"):

@@ -4,7 +4,8 @@ When the return action fires, the decided items of each Shopify return are proce
 in one ``returnProcess`` (no call is made per item):
 - refunds go back through the transactions ``suggestedFinancialOutcome`` suggests. None suggested
   (paid manually, cash on delivery, only authorised) means no money can move: the item goes to
-  staff with that reason instead of being reported as paid (docs/reference/shopify-returns.md §2);
+  staff with that reason instead of being reported as paid (docs/reference/shopify-returns.md §2,
+  documented for ``suggestedRefund``; for ``suggestedFinancialOutcome`` unverified, §6.3);
 - credit notes become store credit (a refund method of the same call) where the shop has new
   customer accounts and the order a customer (§6.4), else a gift card made right after;
 - exchanges: their exchange lines are processed with them (stock is checked just before);

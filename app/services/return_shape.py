@@ -153,6 +153,8 @@ def _exchange_line(ctx: Ctx, item: ReturnItem) -> dict:
         item.exchange_variant_price = price
     line = {"variantId": shopify.gid("ProductVariant", item.exchange_variant_id), "quantity": 1}
     discount = rules.exchange_discount(Decimal(price), Decimal(item.unit_value))
+    # In the shop's currency, as our prices and values are (which currency Shopify expects for
+    # an order presented in another one: unverified, docs/reference/shopify-returns.md §6.9).
     if discount > 0:
         line["appliedDiscount"] = {"description": f"Exchange for return {ctx.ret.rma_number}",
                                    "value": {"amount": {"amount": str(discount),

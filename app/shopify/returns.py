@@ -11,6 +11,9 @@ Facts this follows (docs/reference/shopify-returns.md; each with its source ther
 - ``returnCancel`` works only before any work: "Return is not cancelable." after — §6.7.
 - None of these mutations takes ``@idempotent`` (§5): the caller claims each call and reads the
   effect back before sending it again (app/services/shopify_calls.py).
+- Scopes: ``write_returns`` for the mutations; ``read_returns`` for the reads (that
+  ``returnableFulfillments`` and ``Order.returns`` need it: unverified, §6.15) — a refusal names
+  the scope.
 """
 from __future__ import annotations
 
