@@ -1,20 +1,27 @@
 """The retailer's return action issues the customer's option in Shopify (the sandbox) exactly once,
-seen as a newcomer sees it, in Chromium, page by page, on a phone and a desktop:
+through a Shopify return on the original order, seen as a newcomer sees it, in Chromium, page by
+page, on a phone and a desktop:
 
 1. First scan, refund: the retailer picks First scan in Settings and gives the sandbox's fake
    carrier the tracking webhook read on the Tracking page; a shopper returns an item for a refund
-   and adds the tracking number; the carrier (the sandbox page's form) sends "label created" then
-   "in transit": the return is In transit and the refund is issued — on the staff return page, the
-   shopper's status page and the sandbox's "Issued by apps". "In transit" again and "delivered"
-   issue nothing more; the return is Received and the item restocked.
-2. Manual, credit note and exchange: staff close the return from the list ("Close selected"); the
-   shopper's status page then shows the gift card code and the exchange order, and the sandbox
-   holds one gift card and one completed draft order.
+   and adds the tracking number (the item is in a Shopify return from submission, nothing
+   processed); the carrier (the sandbox page's form) sends "label created" then "in transit": the
+   return is In transit, the Shopify return's line processed with Shopify's refund, the units
+   waiting for the parcel — on the staff return page, the shopper's status page and the sandbox
+   page. "In transit" again changes nothing; "delivered": the return is Received and the unit
+   restocked (a RESTOCKED disposition, stock +1), still one refund.
+2. Manual, credit note and exchange on a shop with new customer accounts: staff close the return
+   from the list ("Close selected"); the credit note is store credit, the exchange a Shopify
+   exchange line on the original order (no draft order); the returned units are restocked, the
+   exchanged variant's stock taken, and the Shopify return closed — on the staff return page, the
+   shopper's status page and the sandbox page.
 """
 import re
+import time
 from decimal import Decimal
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
 from app.extensions import db
@@ -25,30 +32,48 @@ from tests.support.issuing import issued_in_sandbox
 from tests.support.journey import (PHONE, all_controls_are_labelled, log_in, new_page, other_stocked_variant,
                                    reload_until, sandbox_order, shoot)
 from tests.support.portal import connect_to_sandbox, exchangeable_product
+from tests.support.shopify_returns import RETURNS_SCOPES, sandbox_returns
 
 EMAIL = "pat@example.com"
+ACCOUNTS_VERSION = {"new": "NEW_CUSTOMER_ACCOUNTS", "classic": "CLASSIC"}
 
 
 @pytest.fixture
 def journey(e2e_app, live_server, sandbox, monkeypatch):
     """The live app wired to the session's sandbox, as `make demo` wires them: webhook URLs shown
     on the Tracking page point at this live server (so a carrier can reach them), Shopify calls
-    pace on the sandbox's virtual clock, and in the production shape an RQ worker thread runs the
-    jobs. The sandbox page's carrier memory is emptied (the session's sandbox outlives tests and
-    `store.reset()` leaves it alone), so the page shows one blank "Send tracking event" form."""
+    pace on the sandbox's virtual clock, and jobs run as they do there — in the embedded default on
+    the app's background jobs thread, in the production shape on an RQ worker thread. (The test
+    config runs in-process jobs when a response is closed, and werkzeug skips that close when the
+    browser hangs up after reading a redirect: the Shopify return planned when the shopper submits
+    would then never be made.) The sandbox page's carrier memory is emptied (the session's sandbox
+    outlives tests and `store.reset()` leaves it alone), so the page shows one blank "Send
+    tracking event" form."""
     monkeypatch.setitem(e2e_app.config, "PUBLIC_BASE_URL", live_server.url())
     monkeypatch.setitem(e2e_app.config, "SHOPIFY_CLOCK", sandbox.clock)
     sandbox.app.extensions.pop("sandbox_carrier", None)
-    with rq_thread_worker(e2e_app, monkeypatch):
-        yield
+    backend = e2e_app.extensions["jobs"]
+    if getattr(backend, "runs_in_process", False):
+        monkeypatch.setattr(backend, "use_thread", True)
+    try:
+        with rq_thread_worker(e2e_app, monkeypatch):
+            yield
+    finally:
+        if getattr(backend, "runs_in_process", False):
+            backend.wait_idle()  # nothing of this test still running when the next empties the database
 
 
-def store(e2e_app, sandbox, slug: str, **fields) -> dict:
-    """Acme Outdoor, connected to a fresh sandbox shop, with an admin login."""
+def store(e2e_app, sandbox, slug: str, customer_accounts: str = "new", **fields) -> dict:
+    """Acme Outdoor, connected to a fresh sandbox shop with the returns scopes, with an admin login.
+    The shop's customer accounts (new: store credit; classic: gift cards) are set in the sandbox and
+    recorded on the account as the connect check reads them."""
     with e2e_app.app_context():
         account = make_account(name="Acme Outdoor", slug=slug, option_mode="customer_choice",
-                               primary_color="#0f766e", **fields)
-        connect_to_sandbox(account, sandbox)
+                               primary_color="#0f766e", customer_accounts_version=ACCOUNTS_VERSION[customer_accounts],
+                               **fields)
+        connect_to_sandbox(account, sandbox, scopes=RETURNS_SCOPES)
+        requests.patch(f"{sandbox.url}/_sandbox/shops/{account.shop_domain}",
+                       json={"customer_accounts": customer_accounts}, timeout=5).raise_for_status()
         make_user(account, role="admin", email=f"boss-{slug}@example.com")
         db.session.commit()
         facts = {"slug": slug, "domain": account.shop_domain, "staff": f"boss-{slug}@example.com",
@@ -80,9 +105,31 @@ def send_tracking_event(carrier, sandbox, webhook: str, secret: str, number: str
     expect(carrier.get_by_role("heading", name="Send tracking event")).to_be_visible()
 
 
-def issued_counts(shop):
-    """The counts line under a sandbox shop's "Issued by apps" heading."""
-    return shop.get_by_role("heading", name="Issued by apps").locator("xpath=following-sibling::p[1]")
+def only_shopify_return(sandbox, domain: str, order_name: str, wait: float = 0) -> dict:
+    """The shop's one Shopify return, checked to be on the shopper's order, with the counts (waiting
+    up to ``wait`` seconds for it: a job makes it after the shopper submits)."""
+    deadline = time.monotonic() + wait
+    held = sandbox_returns(sandbox, domain)
+    while not held["returns"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+        held = sandbox_returns(sandbox, domain)
+    assert len(held["returns"]) == 1, held
+    assert held["returns"][0]["order"] == order_name and held["returns"][0]["name"] == f"{order_name}-R1", held
+    return {**held["returns"][0], "summary": held["summary"]}
+
+
+def stock(sandbox, domain: str, variant_id: int) -> int:
+    """A variant's available units in the sandbox."""
+    return sandbox.store.get_shop(domain).variants[variant_id].inventory
+
+
+def sandbox_return_table(browser_page, sandbox, domain: str, order_name: str):
+    """On the sandbox page, the shop's section and the table of the order's Shopify return (its
+    caption starts with the return's name, "#1001-R1")."""
+    browser_page.goto(sandbox.url + "/")
+    shop = browser_page.get_by_role("region", name=re.compile(re.escape(domain)))
+    expect(shop.get_by_role("table", name=re.compile(rf"^{re.escape(order_name)}-R\d"))).to_have_count(1)
+    return shop, shop.get_by_role("table", name=re.compile(rf"^{re.escape(order_name)}-R1\b"))
 
 
 def test_first_scan_refund_is_issued_once(e2e_app, live_server, sandbox, journey, page, screenshot):
@@ -90,9 +137,10 @@ def test_first_scan_refund_is_issued_once(e2e_app, live_server, sandbox, journey
     with e2e_app.app_context():
         product = exchangeable_product(sandbox, facts["domain"])
         order = sandbox_order(db.session.get(Account, facts["account_id"]), sandbox, [product.bought.id], EMAIL)
-        number, variant_id, paid = order.name.lstrip("#"), order.lines[0].variant_id, order.lines[0].discounted_unit_price
+        number, order_name = order.name.lstrip("#"), order.name
+        variant_id, paid = order.lines[0].variant_id, order.lines[0].discounted_unit_price
         db.session.remove()
-    stock_before = sandbox.store.get_shop(facts["domain"]).variants[variant_id].inventory
+    stock_before = stock(sandbox, facts["domain"], variant_id)
 
     # The retailer: First scan in Settings, then the generic carrier webhook on the Tracking page.
     staff = new_page(page.context.browser)
@@ -140,7 +188,8 @@ def test_first_scan_refund_is_issued_once(e2e_app, live_server, sandbox, journey
     shoot(screenshot, page, "action-portal-status-open")
 
     # The carrier, on the sandbox page (the same sandbox the app talks to): the webhook the
-    # retailer read on the Tracking page, then "label created": nothing moves, nothing is issued.
+    # retailer read on the Tracking page, then "label created": nothing moves, nothing is processed.
+    # The unit is already in a Shopify return on the order, made when the shopper submitted.
     carrier = new_page(page.context.browser)
     send_tracking_event(carrier, sandbox, webhook, secret, tracking)
     sent = carrier.get_by_role("region", name="Send tracking event").locator("tbody tr")
@@ -148,9 +197,21 @@ def test_first_scan_refund_is_issued_once(e2e_app, live_server, sandbox, journey
     expect(sent.first).to_contain_text("200")
     staff.goto(live_server.url("/dashboard/returns"))
     staff.get_by_role("link", name=rma).click()
+    return_page = staff.url
+    items = lambda p: p.get_by_role("table", name=f"Items of return {rma}")  # noqa: E731
+    row = lambda p: items(p).locator("tbody tr", has=p.get_by_text(product.title))  # noqa: E731
+    in_shopify = staff.get_by_role("table", name=f"Shopify returns of return {rma}")
+    reload_until(staff, lambda p: p.get_by_role("table", name=f"Shopify returns of return {rma}")
+                 .get_by_text(f"{order_name}-R1", exact=True))
     expect(staff.get_by_role("heading", name=re.compile(f"Return {rma}"))).to_contain_text("Open")
     expect(staff.get_by_role("region", name="Tracking")).to_contain_text("label created")
-    assert issued_in_sandbox(sandbox, facts["domain"])["refunds"] == 0
+    expect(row(staff).locator(".badge")).to_have_text("Decided, not issued yet")
+    expect(in_shopify.locator(".badge")).to_have_text("Open")
+    expect(in_shopify).to_contain_text(f"1 × {product.title}")
+    shoot(screenshot, staff, "action-staff-return-open")
+    held = only_shopify_return(sandbox, facts["domain"], order_name)
+    assert (held["status"], [ln["processed"] for ln in held["lines"]], held["refunds"]) == ("OPEN", [0], []), held
+    assert held["summary"]["return_process_calls"] == 0
 
     # "In transit" (the next step): the first scan.
     send_tracking_event(carrier, sandbox, webhook, secret, tracking)
@@ -158,17 +219,17 @@ def test_first_scan_refund_is_issued_once(e2e_app, live_server, sandbox, journey
     expect(sent.first).to_contain_text("200")
     shoot(screenshot, carrier, "action-sandbox-sent")
 
-    # The staff return page: In transit, the item Issued with Shopify's refund amount.
-    return_page = staff.url
-    row = lambda p: p.locator("tbody tr", has=p.get_by_text(product.title))  # noqa: E731
+    # The staff return page: In transit, the item Issued with Shopify's refund, the unit waiting for
+    # the parcel (under First scan it is restocked when the parcel arrives).
     reload_until(staff, lambda p: row(p).locator(".badge", has_text=re.compile("^Issued$")))
-    issued = issued_in_sandbox(sandbox, facts["domain"])
-    assert issued["refunds"] == 1, issued
-    amount = Decimal(issued["refund_list"][0]["amount"])
+    held = only_shopify_return(sandbox, facts["domain"], order_name)
+    assert len(held["refunds"]) == 1, held
+    amount = Decimal(held["refunds"][0]["amount"])
     assert amount >= paid  # Shopify's suggested refund: what was paid for the line, tax in
     expect(staff.get_by_role("heading", name=re.compile(f"Return {rma}"))).to_contain_text("In transit")
-    expect(row(staff)).to_contain_text(re.compile(rf"Refund \S+: {amount:.2f} USD"))
-    expect(row(staff)).to_contain_text("Restock: when the return is received")
+    expect(row(staff)).to_contain_text(f"Refund paid: {amount:.2f} USD")
+    expect(row(staff)).to_contain_text("Units: waiting for the parcel")
+    expect(in_shopify.locator(".badge")).to_have_text("Open")  # closed only when the return is
     shoot(screenshot, staff, "action-staff-return-issued")
 
     # The shopper's status page says so.
@@ -178,55 +239,82 @@ def test_first_scan_refund_is_issued_once(e2e_app, live_server, sandbox, journey
     expect(page.get_by_role("button", name="Cancel this return")).to_have_count(0)
     shoot(screenshot, page, "action-portal-status-refunded")
 
-    # The sandbox page: one refund in "Issued by apps", for the shopper's order.
-    carrier.goto(sandbox.url + "/")
-    shop = carrier.get_by_role("region", name=re.compile(re.escape(facts["domain"])))
-    expect(issued_counts(shop)).to_contain_text("1 refund · 0 gift cards · 0 draft orders (0 completed)")
-    expect(shop.get_by_role("table", name="Refunds").locator("tbody tr")).to_have_count(1)
-    expect(shop.get_by_role("table", name="Refunds")).to_contain_text(f"{amount:.2f} USD")
+    # The sandbox: the order's one Shopify return, its line processed, one refund paid, the unit
+    # not disposed of yet (and so not back in stock).
+    assert (held["status"], held["lines"][0]["processed"], held["lines"][0]["dispositions"]) == ("OPEN", 1, []), held
+    assert held["refunds"][0]["transaction_status"] == "SUCCESS"
+    assert held["summary"]["return_process_calls"] == 1
+    assert sum(held["summary"]["dispositions"].values()) == 0
+    assert stock(sandbox, facts["domain"], variant_id) == stock_before
+    shop, shopify_return = sandbox_return_table(carrier, sandbox, facts["domain"], order_name)
+    expect(shopify_return.locator("tbody tr")).to_have_count(2)  # the line, the refund
+    expect(shopify_return).to_contain_text(f"{amount:.2f} USD")
+    expect(shopify_return).not_to_contain_text(re.compile("restocked", re.I))
     shoot(screenshot, carrier, "action-sandbox-issued-refund")
 
-    # "In transit" again (a carrier's resend), then "delivered": still one refund; Received; restocked.
+    # "In transit" again (a carrier's resend): nothing changes, in Boomerang or in Shopify.
+    before = sandbox_returns(sandbox, facts["domain"])
     send_tracking_event(carrier, sandbox, webhook, secret, tracking, "in transit")
     expect(sent.first).to_contain_text("in_transit")
     expect(sent.first).to_contain_text("200")
+    staff.goto(return_page)
+    expect(staff.get_by_role("heading", name=re.compile(f"Return {rma}"))).to_contain_text("In transit")
+    expect(row(staff)).to_contain_text("Units: waiting for the parcel")
+    assert sandbox_returns(sandbox, facts["domain"]) == before
+
+    # "Delivered": Received, the unit restocked at receipt; still one refund, one processing.
     send_tracking_event(carrier, sandbox, webhook, secret, tracking)
     expect(sent.first).to_contain_text("delivered")
     expect(sent.first).to_contain_text("200")
     staff.goto(return_page)
-    reload_until(staff, lambda p: p.locator("tbody tr", has=p.get_by_text(product.title))
-                 .get_by_text("Restock: done"))
+    reload_until(staff, lambda p: row(p).get_by_text("Units: restocked"))
     expect(staff.get_by_role("heading", name=re.compile(f"Return {rma}"))).to_contain_text("Received")
     expect(row(staff).locator(".badge")).to_have_text("Issued")
+    expect(row(staff)).to_contain_text(f"Refund paid: {amount:.2f} USD")
     shoot(screenshot, staff, "action-staff-return-received")
+    held = only_shopify_return(sandbox, facts["domain"], order_name)
+    assert [(d["type"], d["quantity"]) for d in held["lines"][0]["dispositions"]] == [("RESTOCKED", 1)], held
+    assert [r["id"] for r in held["refunds"]] == [r["id"] for r in before["returns"][0]["refunds"]]
+    assert (held["summary"]["return_refunds"], held["summary"]["return_process_calls"]) == (1, 1)
+    assert held["status"] == "OPEN"  # Shopify's return is closed when Boomerang closes the return
+    assert stock(sandbox, facts["domain"], variant_id) == stock_before + 1
     issued = issued_in_sandbox(sandbox, facts["domain"])
-    assert (issued["refunds"], issued["gift_cards"], issued["draft_orders"]) == (1, 0, 0), issued
-    assert sandbox.store.get_shop(facts["domain"]).variants[variant_id].inventory == stock_before + 1
+    assert (issued["refunds"], issued["gift_cards"], issued["draft_orders"]) == (0, 0, 0), issued  # nothing the old way
+    shop, shopify_return = sandbox_return_table(carrier, sandbox, facts["domain"], order_name)
+    expect(shopify_return).to_contain_text(re.compile("1 restocked", re.I))
+    expect(shopify_return.locator("tbody tr")).to_have_count(2)
+    shoot(screenshot, carrier, "action-sandbox-restocked")
     page.goto(status_url)
     expect(page.locator(".badge")).to_have_text("Received")
     expect(page.locator(".outcome")).to_have_text(f"Refunded {amount:.2f} USD")
     shoot(screenshot, page, "action-portal-status-received")
 
 
-def test_manual_close_issues_a_credit_note_and_an_exchange_once(e2e_app, live_server, sandbox, journey, page,
-                                                               screenshot):
-    facts = store(e2e_app, sandbox, "manual-close", return_action="manual")
+def test_manual_close_issues_store_credit_and_a_shopify_exchange_once(e2e_app, live_server, sandbox, journey, page,
+                                                                      screenshot):
+    facts = store(e2e_app, sandbox, "manual-close", customer_accounts="new", return_action="manual")
     with e2e_app.app_context():
         shoe = exchangeable_product(sandbox, facts["domain"])
         other = other_stocked_variant(sandbox, facts["domain"], shoe.id)
         order = sandbox_order(db.session.get(Account, facts["account_id"]), sandbox, [other.id, shoe.bought.id], EMAIL)
-        number = order.name.lstrip("#")
-        credit_title = next(line.title for line in order.lines if line.variant_id == other.id)
+        number, order_name = order.name.lstrip("#"), order.name
+        credit_line = next(line for line in order.lines if line.variant_id == other.id)
+        credit_title, credit_value = credit_line.title, credit_line.discounted_unit_price
         db.session.remove()
     wanted = shoe.in_stock[0]
+    before = {v: stock(sandbox, facts["domain"], v) for v in (other.id, shoe.bought.id, wanted.id)}
 
-    # The shopper: a credit note for one item, another size of the other.
+    # The shopper: a credit note for one item (offered as the store credit it will be), another
+    # size of the other.
     page.set_viewport_size(PHONE)
     find_order(page, live_server, facts["slug"], number)
     credit = page.get_by_role("region", name=re.compile(re.escape(credit_title)))
     credit.get_by_label("Return this item").check()
     credit.get_by_label("Changed my mind").check()
-    credit.get_by_role("radio", name=re.compile("^Credit note")).check()
+    credit_option = credit.get_by_role("radio", name=re.compile("^Credit note"))
+    expect(credit_option).to_have_accessible_name(
+        f"Credit note Store credit worth {credit_value:.2f} USD per item, to spend at Acme Outdoor")
+    credit_option.check()
     swap = page.get_by_role("region", name=re.compile(re.escape(shoe.title)))
     swap.get_by_label("Return this item").check()
     swap.get_by_label("Too small").check()
@@ -243,11 +331,15 @@ def test_manual_close_issues_a_credit_note_and_an_exchange_once(e2e_app, live_se
     rma = page.locator(".rma").inner_text()
     expect(page.get_by_text("When the shop has completed your return, you get what you chose: credit note for "
                             f"{credit_title}, exchange for {shoe.title}.")).to_be_visible()
+    shoot(screenshot, page, "manual-portal-confirmation")
     page.get_by_role("link", name="See your return's status").click()
     expect(page.get_by_role("heading", name=f"Return {rma}")).to_be_visible()
     expect(page.locator(".outcome")).to_have_count(0)
     status_url = page.url
-    assert issued_in_sandbox(sandbox, facts["domain"])["gift_cards"] == 0
+    # In Shopify from submission: both units and the exchange line in one return, nothing processed.
+    held = only_shopify_return(sandbox, facts["domain"], order_name, wait=30)
+    assert [ln["processed"] for ln in held["lines"]] == [0, 0] and held["refunds"] == [], held
+    assert [(x["variant_id"], x["quantity"], x["processed"]) for x in held["exchanges"]] == [(wanted.id, 1, 0)]
 
     # Staff close it from the returns list, with "Close selected", and read the result.
     staff = new_page(page.context.browser)
@@ -264,39 +356,60 @@ def test_manual_close_issues_a_credit_note_and_an_exchange_once(e2e_app, live_se
     expect(progress.get_by_role("listitem").filter(has=staff.get_by_role("link", name=rma))).to_contain_text("closed")
     shoot(screenshot, staff, "manual-staff-bulk-closed")
 
-    # The return page: both items Issued, with the gift card's last characters and the exchange order.
+    # The return page: both items Issued — store credit, the exchange on the original order, the
+    # returned units restocked — and its Shopify return closed.
     progress.get_by_role("link", name=rma).click()
     expect(staff.get_by_role("heading", name=re.compile(f"Return {rma}"))).to_contain_text("Closed")
-    issued_badges = lambda p: p.locator("tbody .badge", has_text=re.compile("^Issued$"))  # noqa: E731
-    reload_until(staff, lambda p: issued_badges(p).nth(1))
-    issued = issued_in_sandbox(sandbox, facts["domain"])
-    assert (issued["refunds"], issued["gift_cards"], issued["draft_orders"], issued["completed_draft_orders"]) \
-        == (0, 1, 1, 1), issued
-    ending = issued["gift_card_list"][0]["last_characters"]
-    exchange_order = issued["draft_order_list"][0]["order"]
+    in_shopify = lambda p: p.get_by_role("table", name=f"Shopify returns of return {rma}")  # noqa: E731
+    reload_until(staff, lambda p: in_shopify(p).locator(".badge", has_text=re.compile("^Closed$")))
+    held = only_shopify_return(sandbox, facts["domain"], order_name)
+    assert len(held["refunds"]) == 1, held
+    store_credit = Decimal(held["refunds"][0]["store_credit"])
+    assert store_credit == Decimal(held["summary"]["store_credit_issued"]) == credit_value  # untaxed: what was paid
     items = staff.get_by_role("table", name=f"Items of return {rma}")
-    expect(items.locator("tr", has_text=credit_title)).to_contain_text(f"Gift card ending {ending}")
-    expect(items.locator("tr", has_text=shoe.title)).to_contain_text(f"Exchange order {exchange_order}")
+    credit_row = items.locator("tbody tr", has=staff.get_by_text(credit_title, exact=True))
+    swap_row = items.locator("tbody tr", has=staff.get_by_text(shoe.title, exact=True))
+    expect(items.locator("tbody .badge", has_text=re.compile("^Issued$"))).to_have_count(2)
+    expect(credit_row).to_contain_text(f"Store credit: {store_credit:.2f} USD")
+    expect(credit_row).to_contain_text("Units: restocked")
+    expect(swap_row).to_contain_text(f"Exchange confirmed on the original order {order_name}")
+    expect(swap_row).to_contain_text("Units: restocked")
+    expect(in_shopify(staff)).to_contain_text(f"{order_name}-R1")
+    expect(in_shopify(staff)).to_contain_text(f"1 × {credit_title}")
+    expect(in_shopify(staff)).to_contain_text(f"1 × {shoe.title}")
     shoot(screenshot, staff, "manual-staff-return-issued")
 
-    # The shopper's status page: the gift card's code and the exchange order.
+    # The shopper's status page: the store credit and the exchange on their order.
     page.goto(status_url)
     expect(page.locator(".badge")).to_have_text("Closed")
     outcomes = page.locator(".outcome")
     expect(outcomes).to_have_count(2)
-    expect(outcomes.filter(has_text="Gift card")).to_have_text(
-        re.compile(rf"^Gift card worth [\d.]+ USD: code \S+{re.escape(ending)} \(also sent by email\)$"))
-    expect(outcomes.filter(has_text="Exchange")).to_have_text(f"Exchange order {exchange_order}")
+    expect(outcomes.filter(has_text="Store credit")).to_have_text(
+        f"Store credit of {store_credit:.2f} USD added to your account")
+    expect(outcomes.filter(has_text="Exchange")).to_have_text(f"Exchange confirmed on your order {order_name}")
     shoot(screenshot, page, "manual-portal-status-issued")
 
-    # The sandbox page: one gift card and one completed draft order, and nothing else.
+    # The sandbox: one Shopify return on the order, closed, both lines processed once and restocked,
+    # the exchange line processed (an even swap: not held for payment), the credit as store credit
+    # (no money to a card), no gift card, no draft order; stock moved by the return alone.
+    assert held["status"] == "CLOSED"
+    assert [(ln["processed"], [(d["type"], d["quantity"]) for d in ln["dispositions"]]) for ln in held["lines"]] \
+        == [(1, [("RESTOCKED", 1)])] * 2, held
+    assert [(x["variant_id"], x["quantity"], x["processed"], x["held"]) for x in held["exchanges"]] == [
+        (wanted.id, 1, 1, False)]
+    assert held["refunds"][0]["transaction_status"] is None and Decimal(held["refunds"][0]["amount"]) == store_credit
+    assert held["summary"]["return_process_calls"] == 1
+    issued = issued_in_sandbox(sandbox, facts["domain"])
+    assert (issued["refunds"], issued["gift_cards"], issued["draft_orders"]) == (0, 0, 0), issued
+    after = {v: stock(sandbox, facts["domain"], v) for v in before}
+    assert after == {other.id: before[other.id] + 1, shoe.bought.id: before[shoe.bought.id] + 1,
+                     wanted.id: before[wanted.id] - 1}
     sandbox_page = new_page(page.context.browser)
-    sandbox_page.goto(sandbox.url + "/")
-    shop = sandbox_page.get_by_role("region", name=re.compile(re.escape(facts["domain"])))
-    expect(issued_counts(shop)).to_contain_text("0 refunds · 1 gift card · 1 draft order (1 completed)")
-    expect(shop.get_by_role("table", name="Gift cards").locator("tbody tr")).to_have_count(1)
-    drafts = shop.get_by_role("table", name="Draft orders and exchange orders").locator("tbody tr")
-    expect(drafts).to_have_count(1)
-    expect(drafts).to_contain_text("COMPLETED")
-    expect(drafts).to_contain_text(exchange_order)
+    shop, shopify_return = sandbox_return_table(sandbox_page, sandbox, facts["domain"], order_name)
+    expect(shopify_return).to_have_accessible_name(re.compile("closed", re.I))
+    expect(shopify_return.locator("tbody tr")).to_have_count(4)  # two lines, the exchange, the refund
+    expect(shopify_return).to_contain_text(f"{store_credit:.2f} USD")
+    expect(shopify_return.locator("tbody tr", has_text=re.compile("1 restocked", re.I))).to_have_count(2)
+    expect(shop.get_by_role("table", name="Gift cards")).to_have_count(0)
+    expect(shop.get_by_role("table", name="Draft orders and exchange orders")).to_have_count(0)
     shoot(screenshot, sandbox_page, "manual-sandbox-issued")

@@ -1,6 +1,7 @@
 """The customer portal through the test client: find the order, choose, review, submit, follow.
 
 Exchanges read the product's variants live from the sandbox (fake Shopify) over HTTP."""
+import html
 import re
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -119,6 +120,25 @@ def review(client, shop, data):
     body = response.get_data(as_text=True)
     hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', body.split('class="edit-form"')[0]))
     return response, body, hidden
+
+
+@pytest.mark.parametrize("accounts, customer, offered", [
+    ("NEW_CUSTOMER_ACCOUNTS", 5551, "Store credit worth 40.50 USD per item, to spend at Acme Outdoor"),
+    ("NEW_CUSTOMER_ACCOUNTS", None, "A gift card worth 40.50 USD per item"),   # a guest order: no one to credit
+    ("CLASSIC", 5551, "A gift card worth 40.50 USD per item"),
+    (None, 5551, "A gift card worth 40.50 USD per item"),
+])
+def test_the_credit_note_is_offered_as_what_it_will_be(shop, client, accounts, customer, offered):
+    """Store credit where Shopify allows it (new customer accounts, a customer on the order), a gift
+    card otherwise: the words under "Credit note" say which before the shopper chooses."""
+    shop.customer_accounts_version = accounts
+    order = make_portal_order(shop, [make_line(discounted_unit_price=Decimal("40.50"))], email="pat@example.com",
+                              customer_shopify_id=customer)
+    db.session.commit()
+    lookup(client, shop, order.name, "pat@example.com")
+    page = client.get(f"/r/{shop.slug}/items").get_data(as_text=True)
+    described = re.search(r"<strong>Credit note</strong>\s*(<span.*?</span>)</span>", page, re.S).group(1)
+    assert html.unescape(re.sub(r"<[^>]+>", "", described)).strip() == offered
 
 
 def test_customer_choice_journey_with_an_exchange(app, shop, product, client, drain_jobs):
