@@ -91,50 +91,23 @@ def _build_process(ctx: Ctx, last) -> tuple[int, dict, dict] | None:
         return None
     items = _check_exchange_stock(ctx, items)
     refunds = [i for i in items if i.option == REFUND]
-    credits = [i for i in items if i.option == CREDIT]
-    store_credit = store_credit_possible(ctx)
     paying = [i for i in refunds if i.refund_state != RefundState.OUTSIDE.value]
-    refund_outcome = credit_outcome = None
-    if paying or credits:  # one read for both groups; none when only exchanges are processed
-        refund_outcome, credit_outcome = shopify.suggested_outcomes(
-            ctx.client, ctx.ref.shopify_return_id, refund_lines=_outcome_lines(paying),
-            credit_lines=_outcome_lines(credits), store_credit=store_credit)
+    credits = [i for i in items if i.option == CREDIT]
+    money = _Money(ctx, paying, credits)
     plans: dict[str, dict] = {}
-    transactions, store_credit_amount = [], None  # store credit: (amount, presentment currency)
-    if paying:
-        if refund_outcome.kind != "refund" or not refund_outcome.transactions or refund_outcome.amount <= 0:
-            reason = NO_PAYMENT if refund_outcome.amount > 0 else (
-                "Shopify suggests nothing to refund for this item (it may already be refunded).")
-            for item in paying:
-                fail_item(item, reason)
-            items = [i for i in items if i not in paying]
-        else:
-            transactions = [{"parentId": shopify.gid("OrderTransaction", t.parent_id),
-                             "transactionAmount": {"amount": str(t.amount), "currencyCode": t.currency}}
-                            for t in refund_outcome.transactions]
-            _plan(plans, paying, refund_outcome.amount, "refund")
+    for item in paying:
+        if money.refund_refused:
+            fail_item(item, money.refund_refused)
+    for item in credits:
+        if money.credit_refused:
+            fail_item(item, money.credit_refused)
+    if paying and not money.refund_refused:
+        _plan(plans, paying, money.refund, "refund")
+    if credits and not money.credit_refused:
+        _plan(plans, credits, money.credit, "store_credit" if money.store_credit else "gift_card")
     for item in refunds:
-        if item not in paying and item in items:
-            _plan(plans, [item], Decimal(0), "outside")
-    if credits and credit_outcome.amount <= 0:
-        for item in credits:
-            fail_item(item, "Shopify suggests nothing to credit for this item (it may already be refunded).")
-        items = [i for i in items if i not in credits]
-        credits = []
-    if credits:
-        if store_credit and credit_outcome.store_credit:
-            store_credit_amount = (credit_outcome.store_credit, credit_outcome.store_credit_currency)
-            _plan(plans, credits, credit_outcome.amount, "store_credit")
-        else:
-            limit = ctx.account.gift_card_issue_limit
-            if limit is not None and credit_outcome.amount > limit:
-                for item in credits:
-                    fail_item(item, f"Shopify caps gift cards made by apps at {limit:.2f} {ctx.account.currency} "
-                              f"on this shop; this credit note is worth {credit_outcome.amount:.2f}. Issue it in "
-                              "Shopify by hand, or refund it.")
-                items = [i for i in items if i not in credits]
-            else:
-                _plan(plans, credits, credit_outcome.amount, "gift_card")
+        if item not in paying:
+            _plan(plans, [item], Decimal(0), "outside")  # refunded outside Shopify: no money moves
     for item in items:
         if item.option == EXCHANGE:
             plans[str(item.id)] = {"group": "exchange" if item.exchange_line_ids else "exchange_order",
@@ -143,10 +116,65 @@ def _build_process(ctx: Ctx, last) -> tuple[int, dict, dict] | None:
     items = [i for i in items if str(i.id) in plans]
     if not items:
         return None
-    return _process_variables(ctx, last, items, plans, transactions, store_credit_amount)
+    return _process_variables(ctx, last, items, plans, money.transactions, money.store_credit)
+
+
+class _Money:
+    """The money of one processing round, from one read of Shopify's suggested outcome for every
+    line that moves money (refunds and credit notes together: one read per round, however many
+    items). When a round holds both, the suggestion to the original payment methods is split
+    between them by the items' values: the refund part goes back through the suggested
+    transactions, scaled to it; the credit part becomes store credit or a gift card."""
+
+    def __init__(self, ctx: Ctx, paying: list[ReturnItem], credits: list[ReturnItem]):
+        self.refund = self.credit = Decimal(0)
+        self.transactions: list[dict] = []
+        self.store_credit: tuple[Decimal, str] | None = None  # (amount, presentment currency)
+        self.refund_refused = self.credit_refused = None
+        if not (paying or credits):
+            return
+        as_store_credit = bool(credits) and store_credit_possible(ctx)
+        outcome = shopify.suggested_outcome(ctx.client, ctx.ref.shopify_return_id, _outcome_lines(paying + credits),
+                                            store_credit=as_store_credit and not paying)
+        if outcome.kind != "refund" or outcome.amount <= 0:
+            nothing = "Shopify suggests nothing to refund for this item (it may already be refunded)."
+            self.refund_refused = self.credit_refused = nothing
+            return
+        weights = [_worth(paying), _worth(credits)]
+        self.refund, self.credit = rules.allocate(outcome.amount, weights)
+        presented_refund, presented_credit = rules.allocate(outcome.presentment_amount, weights)
+        if paying:
+            self._refund_transactions(outcome, presented_refund)
+        if credits:
+            self._credit(ctx, outcome, as_store_credit and bool(paying), presented_credit)
+
+    def _refund_transactions(self, outcome: shopify.Outcome, presented: Decimal) -> None:
+        if not outcome.transactions:
+            self.refund_refused = NO_PAYMENT
+            return
+        shares = rules.allocate(presented, [t.amount for t in outcome.transactions])
+        self.transactions = [{"parentId": shopify.gid("OrderTransaction", t.parent_id),
+                              "transactionAmount": {"amount": str(share), "currencyCode": t.currency}}
+                             for t, share in zip(outcome.transactions, shares) if share > 0]
+
+    def _credit(self, ctx: Ctx, outcome: shopify.Outcome, split: bool, presented: Decimal) -> None:
+        if split:  # asked to the original payment methods: the credit part is ours to send
+            self.store_credit = (presented, outcome.presentment_currency)
+        elif outcome.store_credit:
+            self.store_credit = (outcome.store_credit, outcome.store_credit_currency)
+        limit = ctx.account.gift_card_issue_limit
+        if self.store_credit is None and limit is not None and self.credit > limit:
+            self.credit_refused = (f"Shopify caps gift cards made by apps at {limit:.2f} {ctx.account.currency} on "
+                                   f"this shop; this credit note is worth {self.credit:.2f}. Issue it in Shopify by "
+                                   "hand, or refund it.")
+
+
+def _worth(items: list[ReturnItem]) -> Decimal:
+    return sum((Decimal(i.unit_value) * i.quantity for i in items), Decimal(0))
 
 
 def _process_variables(ctx: Ctx, last, items, plans, transactions, store_credit_amount):
+    """The returnProcess variables of a round, and what its effect will look like."""
     lines, exchanges, line_items, exchange_items = [], [], [], []
     for item in items:
         for ln in lines_of(item):

@@ -337,21 +337,17 @@ def variants_stock(client: ShopifyClient, variant_ids: list[int]) -> dict[int, V
     return out
 
 
-def suggested_outcomes(client: ShopifyClient, return_id: int, *, refund_lines: list[dict],
-                       credit_lines: list[dict], store_credit: bool) -> tuple[Outcome | None, Outcome | None]:
-    """Shopify's suggested money, in one read, for the refund lines (to the original payment
-    methods) and for the credit lines (as store credit when ``store_credit``, else their value).
-    Lines are ``{"id": return line gid, "quantity": n}``. Returns (refund, credit)."""
+def suggested_outcome(client: ShopifyClient, return_id: int, lines: list[dict], *,
+                      store_credit: bool) -> Outcome:
+    """Shopify's suggested money, in one read, for return lines ``{"id": gid, "quantity": n}``:
+    to the original payment methods, or as store credit when ``store_credit``."""
     data = client.run("return_outcome", {
-        "id": return_gid(return_id), "refundLines": refund_lines, "creditLines": credit_lines,
-        "withRefund": bool(refund_lines), "withCredit": bool(credit_lines),
-        "creditAllocation": "STORE_CREDIT" if store_credit else "ORIGINAL_PAYMENT_METHODS"})
+        "id": return_gid(return_id), "lines": lines,
+        "allocation": "STORE_CREDIT" if store_credit else "ORIGINAL_PAYMENT_METHODS"})
     node = data.get("return")
     if node is None:
         raise E.ShopifyDataError("the return is not visible to this app")
-    refund = _outcome(node.get("refund")) if refund_lines else None
-    credit = _outcome(node.get("credit")) if credit_lines else None
-    return refund, credit
+    return _outcome(node.get("suggestedFinancialOutcome"))
 
 
 def _outcome(node: dict | None) -> Outcome:

@@ -178,3 +178,20 @@ def test_three_items_of_one_return_are_one_shopify_return_processed_in_one_call(
     assert held["summary"]["return_process_calls"] == 1
     assert [i.resolution for i in db.session.query(ReturnItem).filter_by(return_id=ret.id)] == ["ISSUED"] * 3
     assert db.session.query(ShopifyReturn).filter_by(return_id=ret.id).count() == 1
+
+
+def test_a_refund_and_a_store_credit_in_one_round_are_each_their_items_value(app, sandbox, jobs, virtual_clock):
+    account = returns_account(sandbox, "manual", customer_accounts="new")
+    order = placed_order(account, sandbox, lines=2)
+    ret = submit(account, order, [(0, 1, "refund", None), (1, 1, "credit", None)])
+    jobs.run()
+    walk(ret, "manual", jobs)
+    held = only_return(sandbox, account)
+    refund_item, credit_item = sorted(db.session.query(ReturnItem).filter_by(return_id=ret.id), key=lambda i: i.id)
+    paid = {line.id: line.discounted_unit_price for line in order.lines}
+    assert refund_item.issued_amount == paid[refund_item.order_line_id]
+    assert credit_item.issued_amount == paid[credit_item.order_line_id]
+    (refund,) = held["refunds"]  # one Shopify refund: part to the card, part as store credit
+    assert Decimal(refund["store_credit"]) == credit_item.issued_amount
+    assert Decimal(refund["amount"]) == refund_item.issued_amount + credit_item.issued_amount
+    assert held["summary"]["return_process_calls"] == 1
