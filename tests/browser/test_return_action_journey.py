@@ -132,6 +132,17 @@ def sandbox_return_table(browser_page, sandbox, domain: str, order_name: str):
     return shop, shop.get_by_role("table", name=re.compile(rf"^{re.escape(order_name)}-R1\b"))
 
 
+def column(table, header: str, rows: int) -> list[str]:
+    """The text under ``header`` in the table's first ``rows`` body rows (a Shopify return's lines
+    and exchange lines come first, its refunds last)."""
+    # Read from the markup, not the accessibility tree: on a phone the page may stack the rows and
+    # hide the header row, and Chromium then drops the column header roles.
+    headers = [text.strip() for text in table.locator("thead th").all_text_contents()]
+    index = headers.index(header)
+    body = table.locator("tbody tr")
+    return [body.nth(n).locator("td").nth(index).inner_text().strip() for n in range(rows)]
+
+
 def test_first_scan_refund_is_issued_once(e2e_app, live_server, sandbox, journey, page, screenshot):
     facts = store(e2e_app, sandbox, "first-scan", return_action="manual")
     with e2e_app.app_context():
@@ -248,6 +259,7 @@ def test_first_scan_refund_is_issued_once(e2e_app, live_server, sandbox, journey
     assert stock(sandbox, facts["domain"], variant_id) == stock_before
     shop, shopify_return = sandbox_return_table(carrier, sandbox, facts["domain"], order_name)
     expect(shopify_return.locator("tbody tr")).to_have_count(2)  # the line, the refund
+    assert column(shopify_return, "Processed", 1) == ["1"]
     expect(shopify_return).to_contain_text(f"{amount:.2f} USD")
     expect(shopify_return).not_to_contain_text(re.compile("restocked", re.I))
     shoot(screenshot, carrier, "action-sandbox-issued-refund")
@@ -408,6 +420,7 @@ def test_manual_close_issues_store_credit_and_a_shopify_exchange_once(e2e_app, l
     shop, shopify_return = sandbox_return_table(sandbox_page, sandbox, facts["domain"], order_name)
     expect(shopify_return).to_have_accessible_name(re.compile("closed", re.I))
     expect(shopify_return.locator("tbody tr")).to_have_count(4)  # two lines, the exchange, the refund
+    assert column(shopify_return, "Processed", 3) == ["1", "1", "1"]
     expect(shopify_return).to_contain_text(f"{store_credit:.2f} USD")
     expect(shopify_return.locator("tbody tr", has_text=re.compile("1 restocked", re.I))).to_have_count(2)
     expect(shop.get_by_role("table", name="Gift cards")).to_have_count(0)
