@@ -1,8 +1,8 @@
-"""The second demo store of `make demo`: rules mode, with the spec's three example rules."""
-import click
+"""The second demo store of `make demo`: rules mode, with the spec's three example rules, on
+classic customer accounts (so a credit note is a gift card)."""
 from sqlalchemy import select
 
-from app.demo import DEMO_PASSWORD, _demo_shop, _Sandbox
+from app.demo import DEMO_PASSWORD, _demo_shop, _Sandbox, connect_demo_shop, orders_to_try
 from app.extensions import db
 from app.models import Account, User
 from app.services.accounts import sign_up
@@ -10,13 +10,14 @@ from app.services.accounts import sign_up
 RULES_EMAIL = "admin@demo-rules.com"
 RULES_STORE = "Demo Rules Co"
 RULES_SHOP = "demo-rules.myshopify.com"
+RULES_CLIENT_ID = "boomerang-demo-rules-app"
 
 
-def connect_rules_demo(sandbox_url: str) -> User:
-    """Make the login, the sandbox shop and the connection, seed the three example rules and
-    switch customer choice off. Safe to run again."""
-    from app.services import connect as connecting
-    from app.services.imports import latest_run
+def connect_rules_demo(sandbox_url: str) -> tuple[User, dict]:
+    """Make the login, the sandbox shop (classic customer accounts, its order to try) and the
+    connection, seed the three example rules and switch customer choice off, then make the demo
+    returns; returns the user and what to print. Safe to run again."""
+    from app.demo_returns import RULES_ORDERS, RULES_RETURNS, make_demo_returns, stored_orders_to_try
     from app.services.rules import seed_rules_demo
 
     user = db.session.scalar(select(User).where(User.email == RULES_EMAIL))
@@ -24,15 +25,13 @@ def connect_rules_demo(sandbox_url: str) -> User:
         user = sign_up(RULES_STORE, RULES_EMAIL, DEMO_PASSWORD)
     account = db.session.get(Account, user.account_id)
     sandbox = _Sandbox(sandbox_url)
-    shop, token = _demo_shop(sandbox, RULES_SHOP, RULES_STORE, orders=80, seed=7)
-    origin = f"{sandbox.url}/store/{RULES_SHOP}"
-    run = latest_run(account.id)
-    if not (account.is_connected and account.api_origin == origin and run is not None and run.status == "completed"):
-        try:
-            connecting.connect(account, RULES_SHOP, connecting.legacy_token_grant(token, shop["client_secret"]), origin)
-        except connecting.ConnectError as error:
-            raise click.ClickException(f"connecting the rules demo store failed: {error}") from None
-    db.session.commit()
+    demo = _demo_shop(sandbox, RULES_SHOP, RULES_STORE, orders=80, seed=7, client_id=RULES_CLIENT_ID,
+                      settings={"customer_accounts": "classic"}, orders_to_try=RULES_ORDERS)
+    connect_demo_shop(account, sandbox, demo)
     seed_rules_demo(db.session.get(Account, user.account_id))
     db.session.commit()
-    return db.session.get(User, user.id)
+    account = db.session.get(Account, user.account_id)
+    picks = orders_to_try(account)
+    specials = stored_orders_to_try(account, RULES_ORDERS)
+    returns = make_demo_returns(account, RULES_RETURNS, skip_orders={order.id for _, order in picks + specials})
+    return db.session.get(User, user.id), {"picks": picks, "specials": specials, "returns": returns}

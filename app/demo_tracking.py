@@ -19,7 +19,8 @@ def connect_demo_carrier(sandbox, accounts: list[Account], first_scan: Account |
         first_scan.return_action = ReturnAction.FIRST_SCAN.value
         db.session.commit()
     lines.append("  Carrier:    on the sandbox page, \"Send tracking event\" with a return's tracking number")
-    lines.append("              (add one on the return's status page): label created, then in transit — the")
-    lines.append("              first scan moves the return to In transit and, in "
-                 f"{first_scan.name if first_scan else 'a First scan store'}, issues its refund — then delivered.")
+    lines.append("              (the shopper adds one on the return's status page; an open demo return has DEMO1001):")
+    lines.append("              label created, then in transit — the first scan moves the return to In transit")
+    lines.append(f"              and, in {first_scan.name if first_scan else 'a First scan store'}, processes its "
+                 "Shopify return — then delivered.")
     return lines

@@ -10,6 +10,8 @@
 - ``SANDBOX_WEBHOOK_RETRY_DELAYS``: list of retry delays in real seconds (8 by default).
 - ``SANDBOX_WEBHOOK_REMOVE_AFTER``: consecutive failures before an API subscription goes (8).
 - ``SANDBOX_WEBHOOK_TIMEOUT``: delivery timeout, seconds or (connect, read); (1, 5).
+- ``SANDBOX_WEBHOOK_DELAY``: real seconds between a change and its webhook's first attempt (0;
+  `make demo` uses 2, as Shopify's webhooks come a moment after the API call's answer).
 - ``SANDBOX_BULK_STEP_SECONDS``: clock seconds per bulk-operation phase (1).
 - ``SANDBOX_SEED``: seed of the fault-injection dice (7).
 """
@@ -31,8 +33,9 @@ def create_app(config: dict | None = None) -> Flask:
     config = dict(config or {})
     if "SANDBOX_STATE_FILE" not in config and os.environ.get("SANDBOX_STATE_FILE"):
         config["SANDBOX_STATE_FILE"] = os.environ["SANDBOX_STATE_FILE"]
-    if "SANDBOX_SEARCH_LAG" not in config and os.environ.get("SANDBOX_SEARCH_LAG"):
-        config["SANDBOX_SEARCH_LAG"] = float(os.environ["SANDBOX_SEARCH_LAG"])
+    for key in ("SANDBOX_SEARCH_LAG", "SANDBOX_WEBHOOK_DELAY"):
+        if key not in config and os.environ.get(key):
+            config[key] = float(os.environ[key])
     app = Flask(__name__)
     app.config.update(config)
     app.config.setdefault("JSON_SORT_KEYS", False)

@@ -73,6 +73,7 @@ def order_json(shop, order) -> dict:
             "financial_status": calc.financial_status(order),
             "fulfillment_status": calc.fulfillment_status(order),
             "gateway": order.gateway, "customer_id": order.customer_id,
+            "refund_outcome": shop_settings.order_refund_outcome(shop, order.id),
             "lines": [{"id": ln.id, "variant_id": ln.variant_id, "product_id": ln.product_id,
                        "quantity": ln.quantity, "fulfilled": ln.fulfilled,
                        "exchange": bool(ln.exchange)}
@@ -178,18 +179,32 @@ def place_order(shop):
                           discount_code=b.get("discount_code"), tags=b.get("tags"),
                           country=b.get("country"), payment=b.get("payment", "card"),
                           guest=bool(b.get("guest")))
+    _set_refund_outcome(shop, o, b)
     _st().save()
     return jsonify(order_json(_st().get_shop(shop), o)), 201
 
 
+def _set_refund_outcome(shop: str, order, body: dict) -> None:
+    """``refund_outcome`` in a body: what the payment provider does with this order's refunds
+    (success|pending|failure; null: the shop's setting again)."""
+    if "refund_outcome" in body:
+        with _st().lock:
+            shop_settings.set_order_refund_outcome(_st().get_shop(shop), order.id, body["refund_outcome"])
+
+
 @bp.patch("/shops/<shop>/orders/<order_id>")
 def update_order(shop, order_id):
-    """Update an order (tags, note, cancel, fulfill, refund_line/refund_quantity)."""
+    """Update an order (tags, note, cancel, fulfill, refund_line/refund_quantity,
+    refund_outcome)."""
     b = _body()
-    o = _st().update_order(shop, order_id, tags=b.get("tags"), note=b.get("note"),
-                           cancel=bool(b.get("cancel")), fulfill=bool(b.get("fulfill")),
-                           refund_line=b.get("refund_line"),
-                           refund_quantity=int(b.get("refund_quantity", 1)))
+    if "refund_outcome" in b and len(b) == 1:  # only the provider's behaviour: no orders/updated
+        o = _st().get_order(shop, order_id)
+    else:
+        o = _st().update_order(shop, order_id, tags=b.get("tags"), note=b.get("note"),
+                               cancel=bool(b.get("cancel")), fulfill=bool(b.get("fulfill")),
+                               refund_line=b.get("refund_line"),
+                               refund_quantity=int(b.get("refund_quantity", 1)))
+    _set_refund_outcome(shop, o, b)
     _st().save()
     return jsonify(order_json(_st().get_shop(shop), o))
 

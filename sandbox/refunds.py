@@ -43,11 +43,12 @@ def refundable_money(ctx, order) -> tuple[dict | None, int]:
     return sale, max(0, left)
 
 
-def refund_status(shop) -> str:
-    """The status a new refund transaction gets: the shop's ``refund_outcome`` setting
-    (SUCCESS unless a test asks for PENDING or FAILURE; shop_settings.py)."""
-    from .shop_settings import settings
-    return settings(shop)["refund_outcome"].upper()
+def refund_status(shop, order) -> str:
+    """The status a new refund transaction of ``order`` gets: the order's own refund outcome, else
+    the shop's ``refund_outcome`` setting (SUCCESS unless a test asks for PENDING or FAILURE;
+    shop_settings.py)."""
+    from .shop_settings import order_refund_outcome
+    return order_refund_outcome(shop, order.id).upper()
 
 
 def _items(order, requested):
@@ -183,7 +184,7 @@ def refund_create(info, input) -> dict:
                            amount=shop_cents, note=input.get("note"),
                            transaction_id=issuing.new_id(shop) if shop_cents else None,
                            location_id=next((loc["id"] for *_x, loc in plan if loc), None),
-                           status=refund_status(shop) if shop_cents else None)
+                           status=refund_status(shop, order) if shop_cents else None)
         order.refunds.append(refund)
         for idx, qty, restock, loc in plan:
             variant = shop.variants.get(order.lines[idx].variant_id)

@@ -122,27 +122,34 @@ def create_return(shop, order_id):
     return jsonify(made), 201
 
 
-@bp.post("/shops/<shop>/refunds/<int:refund_id>/settle")
-def settle_refund(shop, refund_id):
-    """Settle a pending refund: {"status": "success"|"failure"} (order_transactions/create)."""
+def settle(store, shop_domain: str, refund_id: int, status: str) -> str:
+    """Settle a pending refund as ``success`` or ``failure`` (delivers order_transactions/create
+    and orders/updated); returns the transaction's new status. The control API and the page's
+    buttons both use it."""
     from .returns_api import find_refund
-    st = _st()
-    status = str(_body().get("status", "success")).upper()
+    status = str(status).upper()
     if status not in ("SUCCESS", "FAILURE"):
         raise SandboxError("status must be success or failure")
-    with st.lock:
-        s = st.get_shop(shop)
+    with store.lock:
+        s = store.get_shop(shop_domain)
         order, refund = find_refund(s, refund_id)
         if refund is None:
             raise SandboxError(f"unknown refund {refund_id}", 404)
         if refund.status != "PENDING":
             raise SandboxError("only a pending refund can be settled", 409)
         refund.status = status
-        st.update_order(shop, order.id, emit=False)
-    transaction_webhook(st, s, order, refund)
-    st._emit_order(s, order, "orders/updated")
-    st.save()
-    return jsonify({"id": refund.id, "transaction_status": refund.status})
+        store.update_order(shop_domain, order.id, emit=False)
+    transaction_webhook(store, s, order, refund)
+    store._emit_order(s, order, "orders/updated")
+    store.save()
+    return refund.status
+
+
+@bp.post("/shops/<shop>/refunds/<int:refund_id>/settle")
+def settle_refund(shop, refund_id):
+    """Settle a pending refund: {"status": "success"|"failure"} (order_transactions/create)."""
+    status = settle(_st(), shop, refund_id, _body().get("status", "success"))
+    return jsonify({"id": refund_id, "transaction_status": status})
 
 
 @bp.post("/shops/<shop>/returns/<int:return_id>/release-hold")

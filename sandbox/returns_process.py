@@ -318,7 +318,7 @@ def _record_refund(shop, order, ret, pairs, money, note, now) -> RefundRec:
                        lines=[(line.line_idx, qty, "NO_RESTOCK") for line, qty in pairs],
                        amount=paid + credit, note=note,
                        transaction_id=issuing.new_id(shop) if paid else None, location_id=None,
-                       return_id=ret.id, status=refund_status(shop) if paid else None,
+                       return_id=ret.id, status=refund_status(shop, order) if paid else None,
                        store_credit=credit)
     order.refunds.append(refund)
     ret.refunds.append(refund.id)

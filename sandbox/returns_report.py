@@ -7,6 +7,16 @@ from . import calc, returns
 from .views import gid
 
 
+def item_title(shop, product_id, variant_id) -> str:
+    """"Merino Sweater (M / Navy)": what a person reads for a line or an exchange."""
+    product = shop.products.get(product_id)
+    variant = shop.variants.get(variant_id)
+    title = product.title if product else "Custom item"
+    if variant is not None and variant.title and variant.title != "Default Title":
+        title += f" ({variant.title})"
+    return title
+
+
 def return_json(shop, ret) -> dict:
     """One return with its lines, dispositions, exchanges and refunds."""
     order = shop.orders[ret.order_id]
@@ -18,6 +28,8 @@ def return_json(shop, ret) -> dict:
         "made_by": ret.made_by, "shipping_fee": calc.fmt(ret.shipping_fee or 0),
         "lines": [{"id": ln.id, "gid": gid("ReturnLineItem", ln.id),
                    "line_id": order.lines[ln.line_idx].id,
+                   "title": item_title(shop, order.lines[ln.line_idx].product_id,
+                                       order.lines[ln.line_idx].variant_id),
                    "fulfillment_line_item_id": ln.fli_id, "quantity": ln.quantity,
                    "processed": ln.processed, "note": ln.note,
                    "reason": returns.REASONS[ln.reason_id - 1][1] if ln.reason_id else None,
@@ -28,6 +40,8 @@ def return_json(shop, ret) -> dict:
                                     for d in ln.dispositions]} for ln in ret.lines],
         "exchanges": [{"id": ex.id, "gid": gid("ExchangeLineItem", ex.id),
                        "variant_id": ex.variant_id, "quantity": ex.quantity,
+                       "title": item_title(shop, getattr(shop.variants.get(ex.variant_id), "product_id", None),
+                                           ex.variant_id),
                        "processed": ex.processed, "held": bool(ex.held),
                        "line_ids": [order.lines[i].id for i in ex.order_lines or ()]}
                       for ex in ret.exchanges],

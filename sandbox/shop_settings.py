@@ -8,7 +8,9 @@
   belongs to each shop as ``giftCardConfiguration.issueLimit``).
 - ``refund_outcome``: what the payment provider does with refunds made from now on: ``success``
   (default), ``pending`` (settled later through the control API) or ``failure``
-  (§6.10: OrderTransactionStatus; a refund can be pending for days or fail).
+  (§6.10: OrderTransactionStatus; a refund can be pending for days or fail). One order can have
+  its own outcome (``order_refund_outcome``), so a demo shop holds an order whose refunds stay
+  pending beside one whose refunds fail.
 
 Settings live in the shop's issuing state (created on first use), so state files written before
 them still load. Apps lacking protected customer data approval are listed in the store state.
@@ -48,6 +50,23 @@ def update(shop, **changes) -> dict:
         else:
             current[key] = value
     return current
+
+
+def order_refund_outcome(shop, order_id: int) -> str:
+    """What the payment provider does with this order's refunds: its own outcome, else the shop's."""
+    own = issuing.state(shop).get("order_refund_outcomes", {}).get(int(order_id))
+    return own or settings(shop)["refund_outcome"]
+
+
+def set_order_refund_outcome(shop, order_id: int, outcome: str | None) -> None:
+    """Give one order its own refund outcome (None: the shop's setting again)."""
+    if outcome is not None and outcome not in CHOICES["refund_outcome"]:
+        raise ValueError(f"refund_outcome must be one of {', '.join(CHOICES['refund_outcome'])}")
+    own = issuing.state(shop).setdefault("order_refund_outcomes", {})
+    if outcome is None:
+        own.pop(int(order_id), None)
+    else:
+        own[int(order_id)] = outcome
 
 
 def store_credit_possible(shop, order) -> bool:

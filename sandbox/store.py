@@ -326,7 +326,7 @@ class Store:
                                             price=v.price, discount=0, fulfilled=0))
             if discount_code is not None:
                 order.discount_code = discount_code or None
-                pct = dict(seeding.DISCOUNTS).get(discount_code, 10) if discount_code else 0
+                pct = seeding.discount_percent(discount_code) if discount_code else 0
                 order.discount_pct = pct
                 for ln in order.lines:
                     ln.discount = ln.price * ln.quantity * pct // 100

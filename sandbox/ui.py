@@ -1,12 +1,12 @@
-"""The sandbox's HTML overview page, its "place an order" button and its "create a return as
-the merchant" form."""
+"""The sandbox's HTML overview page, its "place an order" button, its "create a return as the
+merchant" form and the buttons that settle a pending refund."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from . import calc, fulfillments, issuing, returns
 from .control import order_json
-from .returns_control import create_as_merchant
+from .returns_control import create_as_merchant, settle
 from .store import SandboxError
 
 bp = Blueprint("sandbox_ui", __name__, template_folder="templates")
@@ -19,9 +19,11 @@ def index():
     items = []
     with st.lock:
         for shop in st.state["shops"].values():
+            apps = [a for a in st.state["apps"].values() if a.shop == shop.domain]
             items.append({
                 "shop": shop,
-                "apps": [a for a in st.state["apps"].values() if a.shop == shop.domain],
+                "apps": apps,
+                "app_names": {a.client_id: a.name for a in apps},
                 "subs": [s for s in st.state["subs"].values() if s.shop == shop.domain],
                 "deliveries": [d for d in st.state["deliveries"] if d.shop == shop.domain][-15:][::-1],
                 "orders": [order_json(shop, o) for o in shop.order_list[-15:][::-1]],
@@ -29,7 +31,8 @@ def index():
                 "returnable_lines": returnable_lines(shop),
             })
     return render_template("sandbox/index.html", shops=items, now=calc.iso(st.clock.now()),
-                           base=request.host_url.rstrip("/"), notice=request.args.get("notice"))
+                           base=request.host_url.rstrip("/"), notice=request.args.get("notice"),
+                           notice_ok=request.args.get("ok") == "1")
 
 
 def returnable_lines(shop, limit: int = 15) -> list:
@@ -62,8 +65,9 @@ def create_return(shop: str):
     except (SandboxError, ValueError) as exc:
         return redirect(url_for("sandbox_ui.index", notice=str(exc)), code=303)
     st.save()
-    notice = errors[0]["message"] if errors else f"Return {made['name']} created."
-    return redirect(url_for("sandbox_ui.index", notice=notice), code=303)
+    if errors:
+        return redirect(url_for("sandbox_ui.index", notice=errors[0]["message"]), code=303)
+    return redirect(url_for("sandbox_ui.index", notice=f"Return {made['name']} created.", ok=1), code=303)
 
 
 @bp.post("/shops/<shop>/place-order")
@@ -73,3 +77,18 @@ def place_order(shop: str):
     st.place_order(shop, email=request.form.get("email") or None)
     st.save()
     return redirect(url_for("sandbox_ui.index"), code=303)
+
+
+@bp.post("/shops/<shop>/refunds/<int:refund_id>/settle")
+def settle_refund(shop: str, refund_id: int):
+    """Buttons beside a pending refund: the payment provider paid it, or it failed."""
+    st = current_app.extensions["sandbox"]
+    try:
+        status = settle(st, shop, refund_id, request.form.get("status") or "success")
+    except SandboxError as exc:
+        return redirect(url_for("sandbox_ui.index", notice=str(exc)), code=303)
+    word = "paid" if status == "SUCCESS" else "failed"
+    # Back at the return, where the refund's row now says so; the notice at the top says it too.
+    return redirect(url_for("sandbox_ui.index", notice=f"Refund {refund_id} marked {word}; the apps were told "
+                            "(order_transactions/create, orders/updated).", ok=1,
+                            _anchor=f"return-{request.form.get('return_id', '')}"), code=303)

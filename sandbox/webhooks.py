@@ -43,6 +43,8 @@ class WebhookDispatcher:
         self.remove_after = int(cfg.get("SANDBOX_WEBHOOK_REMOVE_AFTER", REMOVE_AFTER))
         self.timeout = cfg.get("SANDBOX_WEBHOOK_TIMEOUT", (1.0, 5.0))
         self.reorder_window = float(cfg.get("SANDBOX_WEBHOOK_REORDER_HOLD", 0.3))
+        # Shopify sends a webhook some time after the change, never within the API call's answer.
+        self.delay = float(cfg.get("SANDBOX_WEBHOOK_DELAY", 0.0))
         self._heap: list = []
         self._held: dict[str, list] = {}
         self._cond = threading.Condition()
@@ -104,7 +106,7 @@ class WebhookDispatcher:
             if reorder:
                 self._hold(shop.domain, d)
             else:
-                self._schedule(d, 0.0)
+                self._schedule(d, self.delay)
         return created
 
     def _hold(self, domain: str, delivery) -> None:

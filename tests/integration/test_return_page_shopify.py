@@ -248,6 +248,22 @@ def test_only_failed_refunds_of_shopify_returns_offer_the_form(account, client):
     assert f'aria-label="Credit note for {ret.items[0].title}"' in body
 
 
+def test_a_refund_that_failed_after_processing_offers_only_the_outside_refund(account, client):
+    """Shopify processed the units and the payment provider refused the refund: it cannot be sent
+    again nor switched (the service refuses both), so the page offers no such button."""
+    processed, item = failed_refund(account)
+    unprocessed, other = failed_refund(account, processed=False)
+    body = page(client, processed)
+    assert f'id="outside-refund-{item.id}"' in body
+    for label in (f"Credit note for {item.title}", f"Retry Refund for {item.title}", f"Exchange {item.title}"):
+        assert f'aria-label="{label}"' not in body
+    refused = client.post(f"{LIST}/{processed.id}/items/{item.id}/retry", follow_redirects=True)
+    assert "Shopify has already recorded this return; the refund itself failed." in refused.get_data(as_text=True)
+    # Not processed (no payment to refund to): switching and retrying stay offered.
+    assert f'aria-label="Credit note for {other.title}"' in page(client, unprocessed)
+    assert f'aria-label="Retry Refund for {other.title}"' in page(client, unprocessed)
+
+
 def test_the_form_says_what_recording_does(account, client):
     processed, _ = failed_refund(account)
     unprocessed, _ = failed_refund(account, processed=False)

@@ -84,7 +84,11 @@ def test_the_page_shows_returns_and_makes_a_merchant_return(client, store, shop)
          "dispositionType": "NOT_RESTOCKED"}])], refund=sale_refund(order, "20.00"))
     page = client.get("/").get_data(as_text=True)
     assert "Shopify returns" in page and ret["name"] in page and "RMA-PAGE" in page
-    assert "NOT_RESTOCKED" in page and "20.00" in page and "SUCCESS" in page
+    assert "1 not restocked" in page and "20.00" in page and "paid" in page
+    # Each line is named as a person reads it: the product and its variant.
+    line = order.lines[0]
+    title = store.get_shop(SHOP).products[line.product_id].title
+    assert ret["name"] in page and title in page
     other = make_order(store, quantity=1)
     assert "Create a return as the merchant" in client.get("/").get_data(as_text=True)
     resp = client.post(f"/shops/{SHOP}/returns", data={
@@ -116,3 +120,52 @@ def test_returns_survive_a_restart(tmp_path, client, store, shop):
         assert body["data"]["return"]["returnLineItems"]["nodes"][0]["processedQuantity"] == 1
         st.close()
     store.state_file = None
+
+
+def test_one_order_has_its_own_refund_outcome_and_the_page_settles_a_pending_refund(client, store, shop):
+    """Beside the shop's setting, one order can have refunds that stay pending (or fail): the demo
+    holds both kinds. A pending refund is settled by a button on the page."""
+    tok = shop["token"]
+    pending, failing, plain = (make_order(store, quantity=1) for _ in range(3))
+    assert client.patch(f"/_sandbox/shops/{SHOP}/orders/{pending.id}",
+                        json={"refund_outcome": "pending"}).get_json()["refund_outcome"] == "pending"
+    client.patch(f"/_sandbox/shops/{SHOP}/orders/{failing.id}", json={"refund_outcome": "failure"})
+    assert client.patch(f"/_sandbox/shops/{SHOP}/orders/{plain.id}",
+                        json={"refund_outcome": "sometimes"}).status_code == 400
+    statuses = {}
+    for order in (pending, failing, plain):
+        ret = create_return(client, tok, order)
+        done = process(client, tok, ret, [(line_ids(ret)[0], 1, None)], refund=sale_refund(order, "20.00"))
+        assert not done["userErrors"], done
+        statuses[order.id] = ret
+    refunds = {r["order_id"]: r["refunds"][0] for r in
+               client.get(f"/_sandbox/shops/{SHOP}/returns").get_json()["returns"]}
+    assert [refunds[o.id]["transaction_status"] for o in (pending, failing, plain)] == \
+        ["PENDING", "FAILURE", "SUCCESS"]
+    page = client.get("/").get_data(as_text=True)
+    assert "refunds stay pending" in page and "refunds fail" in page
+    refund_id = refunds[pending.id]["id"]
+    assert f"Mark refund {refund_id} paid" in page and f"Mark refund {refund_id} failed" in page
+    settled = client.post(f"/shops/{SHOP}/refunds/{refund_id}/settle", data={"status": "success"})
+    assert settled.status_code == 303
+    assert f"Refund {refund_id} marked paid" in client.get(settled.headers["Location"]).get_data(as_text=True)
+    returns = client.get(f"/_sandbox/shops/{SHOP}/returns").get_json()["returns"]
+    assert next(r for r in returns if r["order_id"] == pending.id)["refunds"][0]["transaction_status"] == "SUCCESS"
+    again = client.post(f"/shops/{SHOP}/refunds/{refund_id}/settle", data={"status": "failure"})
+    assert "only a pending refund can be settled" in client.get(again.headers["Location"]).get_data(as_text=True)
+    # null gives the order back to the shop's setting
+    client.patch(f"/_sandbox/shops/{SHOP}/orders/{failing.id}", json={"refund_outcome": None})
+    assert client.get(f"/_sandbox/shops/{SHOP}/orders?limit=5").get_json()["orders"][1]["refund_outcome"] == "success"
+
+
+def test_a_placed_order_can_take_a_staff_discount_past_half_off(client, shop):
+    placed = client.post(f"/_sandbox/shops/{SHOP}/orders", json={"discount_code": "STAFF60",
+                                                                 "refund_outcome": "pending"}).get_json()
+    assert placed["refund_outcome"] == "pending"
+    body = gql(client, shop["token"], """query($id: ID!) { order(id: $id) { discountCodes
+        totalDiscountsSet { shopMoney { amount } } subtotalPriceSet { shopMoney { amount } } } }""",
+               {"id": placed["gid"]})[1]["data"]["order"]
+    assert body["discountCodes"] == ["STAFF60"]
+    discount = float(body["totalDiscountsSet"]["shopMoney"]["amount"])
+    subtotal = float(body["subtotalPriceSet"]["shopMoney"]["amount"])
+    assert discount / (subtotal + discount) > 0.5

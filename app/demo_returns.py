@@ -1,0 +1,228 @@
+"""`make demo`: the orders that show how a return is issued through a Shopify return, and a few
+returns already made.
+
+- Orders to try (placed in the sandbox before the store connects, so the import brings them): one
+  paid manually (Shopify has no payment to refund to), one whose refund stays pending until it is
+  settled on the sandbox page, one whose refund fails, a guest order (a credit note becomes a gift
+  card), and on Demo Rules Co (classic customer accounts) one whose 60 % discount makes the rules
+  give a credit note, which is a gift card there. Same sandbox seed, same orders.
+- Returns already made, each the app's own way: ``create_return`` as the portal calls it, then the
+  jobs (planned into a Shopify return, processed, disposed of, closed) as staff would set them off.
+
+Both are safe to run again: an order is placed once per email, a return once per submission token.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import click
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Account, ItemResolution, Order, Return
+from app.services.returns import CREDIT, EXCHANGE, OPTION_LABELS, REFUND, ReturnRefused
+
+DEMO_COUNTRY = "US"  # the shop's currency, so amounts read the same everywhere
+
+
+@dataclass(frozen=True)
+class OrderToTry:
+    """An order placed in the sandbox for one case; ``label`` is printed beside it."""
+
+    email: str
+    product: str
+    label: str
+    seed: int
+    payment: str = "card"
+    guest: bool = False
+    refund_outcome: str | None = None
+    discount_code: str | None = None
+
+
+OUTFITTERS_ORDERS = (
+    OrderToTry("paid.manually@example.com", "Linen Shirt", seed=501, payment="manual",
+               label="paid manually: a Refund goes to staff (no payment to refund)"),
+    OrderToTry("refund.pending@example.com", "Chino Trousers", seed=502, refund_outcome="pending",
+               label="Refund: pending until marked paid on the sandbox page"),
+    OrderToTry("refund.fails@example.com", "Denim Jacket", seed=503, refund_outcome="failure",
+               label="Refund: the payment provider refuses it; staff see why"),
+    OrderToTry("guest.checkout@example.com", "Canvas Sneaker", seed=504, guest=True,
+               label="guest order: a Credit note becomes a gift card"),
+)
+RULES_ORDERS = (
+    OrderToTry("big.discount@example.com", "Leather Boot", seed=601, discount_code="STAFF60",
+               label="60% off: a rule gives a credit note, here a gift card"),
+)
+SPECIAL_EMAILS = {o.email for o in OUTFITTERS_ORDERS + RULES_ORDERS}
+
+
+def place_orders_to_try(sandbox, domain: str, wanted) -> bool:
+    """Place each order of ``wanted`` not in the shop yet (by email), shipped; True when any was."""
+    have = {(o["email"] or "").lower() for o in
+            sandbox.call("GET", f"/shops/{domain}/orders?limit=500")["orders"]}
+    missing = [o for o in wanted if o.email not in have]
+    if not missing:
+        return False
+    products = {p["title"]: p for p in sandbox.call("GET", f"/shops/{domain}/products")["products"]}
+    for spec in missing:
+        # The product's first variant with stock to spare (and others to exchange to).
+        variant = next(v for v in sorted(products[spec.product]["variants"], key=lambda v: v["id"])
+                       if v["inventory"] >= 3)
+        placed = sandbox.call("POST", f"/shops/{domain}/orders", {
+            "email": spec.email, "variant_ids": [variant["id"]], "quantity": 1, "seed": spec.seed,
+            "country": DEMO_COUNTRY, "payment": spec.payment, "guest": spec.guest,
+            "refund_outcome": spec.refund_outcome, "discount_code": spec.discount_code})
+        sandbox.call("PATCH", f"/shops/{domain}/orders/{placed['id']}", {"fulfill": True})
+    return True
+
+
+def stored_orders_to_try(account: Account, wanted) -> list[tuple[str, Order]]:
+    """(label, stored order) for each order of ``wanted`` the import brought in."""
+    picks = []
+    for spec in wanted:
+        order = db.session.scalar(select(Order).where(Order.account_id == account.id, Order.email == spec.email)
+                                  .order_by(Order.created_at.desc()))
+        if order is not None:
+            picks.append((spec.label, order))
+    return picks
+
+
+# --- returns already made -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DemoReturn:
+    """A return made when the demo starts: the shopper's option (None: the shop's rules decide),
+    the reason, what staff did next (``open``: nothing yet, ``process`` or ``close``), an option
+    staff decided by hand, and a tracking number the shopper gave."""
+
+    key: str
+    option: str | None
+    reason: str
+    then: str
+    decide: str | None = None
+    tracking: str | None = None
+
+
+OUTFITTERS_RETURNS = (
+    DemoReturn("refund-waiting", REFUND, "Too small", "open", tracking="DEMO1001"),
+    DemoReturn("refund-closed", REFUND, "Faulty", "close"),
+    DemoReturn("credit-closed", CREDIT, "Changed my mind", "close"),
+    DemoReturn("exchange-closed", EXCHANGE, "Too large", "close"),
+)
+RULES_RETURNS = (
+    DemoReturn("faulty-processed", None, "Faulty", "process"),
+    DemoReturn("credit-by-staff", None, "Not as described", "process", decide=CREDIT),
+)
+
+
+def _token(account: Account, plan: DemoReturn) -> str:
+    return f"demo-{account.slug}-{plan.key}"[:64]
+
+
+def demo_returns_of(account: Account, plans) -> list[Return]:
+    """The demo returns made already, in plan order."""
+    found = []
+    for plan in plans:
+        ret = db.session.scalar(select(Return).where(Return.submission_token == _token(account, plan)))
+        if ret is not None:
+            found.append(ret)
+    return found
+
+
+def make_demo_returns(account: Account, plans, skip_orders: set[int]) -> list[Return]:
+    """Make each planned return that does not exist yet, on an order in the return window not in
+    ``skip_orders`` (the orders printed for people to try), oldest first. Returns them all."""
+    from app.portal.variants import VariantsUnavailable, live_variants
+    from app.services import return_workflow as workflow
+    from app.services import returns as service
+    from app.services.shopify_returns import refresh_returnable_now
+
+    used = skip_orders | {r.order_id for r in demo_returns_of(account, plans)}
+    staff = account.users[0].email if account.users else "staff"
+    for plan in plans:
+        token = _token(account, plan)
+        if service.find_by_token(token) is not None:
+            continue
+        variants_for = live_variants(account)
+        picked = _pick(account, used, plan, variants_for)
+        if picked is None:
+            click.echo(f"  (no order left for the demo return {plan.key})", err=True)
+            continue
+        order, selection = picked
+        order_id, email = order.id, order.email
+        db.session.commit()  # end the picking's read before the steps write
+        _step(lambda: refresh_returnable_now(account, db.session.get(Order, order_id)))
+        try:
+            ret_id = _step(lambda: service.create_return(
+                account, order_id, [selection], token, variants_for=variants_for, actor=email)[0].id)
+        except (ReturnRefused, VariantsUnavailable) as refused:
+            click.echo(f"  (demo return {plan.key} not made: {refused})", err=True)
+            continue
+        used.add(order_id)
+        if plan.tracking:
+            _step(lambda: service.set_tracking(db.session.get(Return, ret_id), plan.tracking, email))
+        if plan.decide:
+            _step(lambda: _decide_undecided(db.session.get(Return, ret_id), plan.decide, staff))
+        if plan.then in ("process", "close"):
+            move = workflow.process_return if plan.then == "process" else workflow.close_return
+            _step(lambda: move(db.session.get(Return, ret_id), staff))
+    db.session.commit()
+    return demo_returns_of(account, plans)
+
+
+def _step(step):
+    """Run one step the app's own way and end this session's transaction. Outside a request the
+    jobs a step queues run at once, inside it, on their own sessions; a read this session began
+    before their writes could not write after them (SQLite: "database is locked")."""
+    result = step()
+    db.session.commit()
+    return result
+
+
+def _decide_undecided(ret: Return, option: str, staff: str) -> None:
+    """Staff decide, by hand, each item no rule decided."""
+    from app.services import return_workflow as workflow
+
+    for item in list(ret.items):
+        db.session.refresh(item)
+        if item.resolution in (ItemResolution.UNDECIDED.value, ItemResolution.NO_ACTION.value):
+            workflow.decide_item(item, option, staff)
+
+
+def _pick(account: Account, used: set[int], plan: DemoReturn, variants_for):
+    """The oldest order in the window, not used yet, with a returnable line (one with another
+    size or colour in stock for an exchange): (order, the selection)."""
+    from app.services import returns as service
+
+    candidates = db.session.scalars(
+        select(Order).where(Order.account_id == account.id, Order.financial_status == "paid",
+                            Order.fulfillment_status == "fulfilled", Order.email.is_not(None),
+                            Order.email.not_in(SPECIAL_EMAILS), Order.cancelled_at.is_(None))
+        .order_by(Order.created_at, Order.id)).all()
+    for order in candidates:
+        if order.id in used:
+            continue
+        eligible = service.eligibility(account, order)
+        if any(e.returnable == 0 for e in eligible.values()):
+            continue  # a whole order whose every line can go back: partial cases are printed apart
+        for line in order.lines:
+            variant_id = None
+            if plan.option == EXCHANGE:
+                if line.product_id is None:
+                    continue
+                choices = service.exchange_choices(line, variants_for(line.product_id))
+                if not choices:
+                    continue
+                variant_id = choices[0].variant_id
+            return order, service.Selection(line_id=line.id, quantity=1, reason=plan.reason, option=plan.option,
+                                            variant_id=variant_id)
+    return None
+
+
+def describe(ret: Return) -> str:
+    """One line about a demo return for the console: its items' options and where it stands."""
+    options = sorted({OPTION_LABELS.get(i.option, "decided by the rules") if i.option else "no rule matched"
+                      for i in ret.items})
+    state = ret.status.replace("_", " ").lower()
+    tracking = f", tracking {ret.tracking_number}" if ret.tracking_number and ret.status == "OPEN" else ""
+    return f"{', '.join(options).lower()}: {state}{tracking}"
