@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from sqlalchemy import delete
+
 from app.domain import issuing as rules
 from app.domain import returns as states
 from app.domain.issuing import CallState, ExchangeMode, Phase, ShopifyReturnStatus
@@ -184,6 +186,10 @@ def _find_created(ctx: Ctx) -> shopify.ReturnState | None:
 
 def _record_created(ctx: Ctx, call, state: shopify.ReturnState) -> None:
     ref = ctx.ref
+    # A returns/* webhook that outran this job may have stored it as made in Shopify: it is ours.
+    db.session.execute(delete(ShopifyReturn).where(
+        ShopifyReturn.account_id == ref.account_id, ShopifyReturn.shopify_return_id == state.id,
+        ShopifyReturn.made_in_shopify.is_(True)).execution_options(synchronize_session=False))
     ref.shopify_return_id, ref.name, ref.status = state.id, state.name, ShopifyReturnStatus.OPEN.value
     ref.failure_reason = None
     by_fli = {ln.fulfillment_line_item_id: ln for ln in state.lines if rules.has_marker(ln.note, ref.marker)}

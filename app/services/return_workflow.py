@@ -27,7 +27,7 @@ from app.services.shopify_returns import queue_for_return
 STATUS_STAMPS = {states.IN_TRANSIT: "in_transit_at", states.RECEIVED: "received_at",
                  states.PROCESSED: "processed_at", states.CLOSED: "closed_at",
                  states.CANCELLED: "cancelled_at"}
-ACTION_LABELS = {"first_scan": "first carrier scan", "processing": "processing", "manual": "close"}
+ACTION_LABELS = {"first_scan": "the first carrier scan", "processing": "processing", "manual": "close"}
 # Items still on the method before Shopify returns finish on it (jobs/actions.py).
 LEGACY_ISSUE, LEGACY_RESTOCK = "jobs.actions.issue_item", "jobs.actions.restock_item"
 BULK_CLOSE_MAX = 5_000
@@ -144,8 +144,11 @@ def fire_action_if_due(ret: Return) -> bool:
         db.session.rollback()
         db.session.refresh(ret)
         return False
-    add_event(ret, "action", f"Return action fired on {ACTION_LABELS[account.return_action]}: issuing the "
-              "chosen options in Shopify.", "system", now=now, data={"return_action": account.return_action})
+    # Say what happened (the return reached this status), not only what the setting is: a return
+    # closed straight from Open under First scan fires at its close, not at a carrier scan.
+    add_event(ret, "action", f"The return is {states.STATUS_LABELS[ret.status].lower()}: the chosen options are "
+              f"issued in Shopify now (this shop issues them at {ACTION_LABELS[account.return_action]} or "
+              "later).", "system", now=now, data={"return_action": account.return_action, "status": ret.status})
     db.session.commit()
     db.session.refresh(ret)
     queue_issuing(ret)

@@ -15,6 +15,7 @@ The lease is longer than any Shopify call and than Shopify's search lag.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
@@ -29,6 +30,16 @@ from app.models import ShopifyCall
 from app.shopify import errors as E
 
 IN_PROGRESS = "in progress"
+# Calls this worker claimed, by id → their claimed_at: if recording Shopify's answer fails (SQLite
+# refusing a write from a moved snapshot), the same worker reads the effect back at once instead of
+# leaving the call to wait out its lease.
+_mine = threading.local()
+
+
+def _own() -> dict:
+    if not hasattr(_mine, "calls"):
+        _mine.calls = {}
+    return _mine.calls
 
 
 class Refused(Exception):
@@ -85,20 +96,26 @@ def claim(ref_id: int, phase: str, round_: int, variables: dict, expect: dict | 
     except IntegrityError:
         db.session.rollback()
         return None
+    _own()[call.id] = call.claimed_at
     return call
 
 
 def take_over(call: ShopifyCall) -> bool:
-    """Take a CLAIMED call whose lease ran out (one conditional UPDATE: one worker wins)."""
+    """Take a CLAIMED call whose lease ran out, or that this worker claimed itself and has not been
+    taken since (one conditional UPDATE: one worker wins)."""
     now = datetime.now(timezone.utc)
+    mine = _own().get(call.id)
+    free = ShopifyCall.claimed_at <= now - lease()
+    if mine is not None:
+        free = free | (ShopifyCall.claimed_at == mine)
     taken = db.session.execute(
-        update(ShopifyCall).where(ShopifyCall.id == call.id, ShopifyCall.state == CallState.CLAIMED.value,
-                                  ShopifyCall.claimed_at <= now - lease())
+        update(ShopifyCall).where(ShopifyCall.id == call.id, ShopifyCall.state == CallState.CLAIMED.value, free)
         .values(claimed_at=now, attempts=ShopifyCall.attempts + 1)
         .execution_options(synchronize_session=False)).rowcount
     db.session.commit()
     if taken:
         db.session.refresh(call)
+        _own()[call.id] = call.claimed_at
     return bool(taken)
 
 
@@ -139,6 +156,14 @@ def user_error_text(refused: E.ShopifyError) -> str:
 
 
 def due_for_takeover(call: ShopifyCall, now: datetime | None = None) -> bool:
-    """Whether a CLAIMED call's lease has run out."""
+    """Whether a CLAIMED call may be taken now: its lease ran out, or it is this worker's own
+    (claimed here and not taken by anyone since)."""
     now = now or datetime.now(timezone.utc)
-    return call.state == CallState.CLAIMED.value and call.claimed_at <= now - lease()
+    if call.state != CallState.CLAIMED.value:
+        return False
+    return call.claimed_at <= now - lease() or _own().get(call.id) == call.claimed_at
+
+
+def forget_own_calls() -> None:
+    """Start a job afresh: calls claimed by an earlier job of this thread are no longer its own."""
+    _own().clear()

@@ -17,7 +17,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.domain import returns as states
-from app.domain.issuing import LEGACY_SEQ, CallState, IssuingMethod, ShopifyReturnStatus
+from app.domain.issuing import LEGACY_SEQ, CallState, IssuingMethod, ShopifyReturnStatus, has_marker
 from app.extensions import db
 from app.models import Account, ItemResolution, Order, Return, ReturnItem, ShopifyCall, ShopifyReturn
 from app.queue import enqueue
@@ -74,6 +74,7 @@ SQLITE_BUSY_RETRIES = 3
 
 def advance(ref_id: int) -> str:
     """Do what this Shopify return needs next, step after step, until it waits on something."""
+    calls.forget_own_calls()
     for attempt in range(SQLITE_BUSY_RETRIES + 1):
         try:
             return _advance(ref_id)
@@ -193,12 +194,16 @@ def refresh_order_returns(account: Account, shopify_order_id: int) -> int:
     client = ReleasingClient(client_for(account))
     if order is not None:
         store_returnable(order, shopify.returnable_units(client, shopify_order_id))
-    ours = set(db.session.scalars(select(ShopifyReturn.shopify_return_id).where(
+    mine = list(db.session.execute(select(ShopifyReturn.shopify_return_id, ShopifyReturn.marker).where(
         ShopifyReturn.account_id == account.id, ShopifyReturn.made_in_shopify.is_(False),
-        ShopifyReturn.shopify_return_id.is_not(None))))
+        ShopifyReturn.shopify_order_id == shopify_order_id)))
+    ours = {return_id for return_id, _ in mine if return_id}
+    markers = [marker for _, marker in mine if marker]
     stored = 0
     for state in shopify.order_returns(client, shopify_order_id):
-        if state.id in ours:
+        # Ours even before its creation is recorded (the webhook can outrun the job): its notes
+        # carry the marker of one of our Shopify returns.
+        if state.id in ours or any(has_marker(ln.note, m) for ln in state.lines for m in markers):
             continue
         ref = db.session.scalar(select(ShopifyReturn).where(ShopifyReturn.account_id == account.id,
                                                             ShopifyReturn.shopify_return_id == state.id))

@@ -161,6 +161,8 @@ def record_events(connection: TrackingConnection, events: list[ParsedEvent]) -> 
     for event in events:
         if not _numbers(event) or len(_numbers(event)[0]) > TRACKING_MAX:
             raise DeliveryRefused(f"tracking numbers must have 1 to {TRACKING_MAX} letters and digits")
+    now = datetime.now(timezone.utc)
+    _write_first(connection, now)
     wanted = {n for event in events for n in _numbers(event)}
     by_number: dict[str, list[Return]] = {}
     if wanted:
@@ -168,7 +170,6 @@ def record_events(connection: TrackingConnection, events: list[ParsedEvent]) -> 
             Return.account_id == connection.account_id, Return.tracking_number.in_(wanted)).order_by(Return.id))
         for ret in rows:
             by_number.setdefault(ret.tracking_number, []).append(ret)
-    now = datetime.now(timezone.utc)
     fresh: dict[int, list[tuple[str, str | None]]] = {}
     touched: dict[int, Return] = {}
     stored = duplicates = parked = 0
@@ -194,6 +195,17 @@ def record_events(connection: TrackingConnection, events: list[ParsedEvent]) -> 
     for return_id, ret in touched.items():
         _apply(ret, fresh.get(return_id, []), connection.provider)
     return IntakeResult(stored, duplicates, parked, tuple(touched))
+
+
+def _write_first(connection: TrackingConnection, now: datetime) -> None:
+    """End the request's read transaction and open the delivery's with a write: SQLite refuses,
+    at once, a write from a snapshot another writer has moved past (a job issuing in the
+    background), while a transaction that writes first waits its turn and then reads the latest
+    rows. PostgreSQL needs neither, and loses nothing by it."""
+    connection_id = connection.id
+    db.session.commit()
+    db.session.execute(update(TrackingConnection).where(TrackingConnection.id == connection_id)
+                       .values(last_event_at=now).execution_options(synchronize_session=False))
 
 
 def _scoped_id(account_id: int, event: ParsedEvent) -> str:

@@ -114,7 +114,5 @@ def sale_refund(order, amount: str, currency="USD") -> dict:
 def outcome(client, token, ret, lines, allocation="ORIGINAL_PAYMENT_METHODS") -> dict:
     """Return.suggestedFinancialOutcome via the app's document for ``lines`` [(gid, qty)]."""
     pairs = [{"id": i, "quantity": q} for i, q in lines]
-    got = data(client, token, "return_outcome", {
-        "id": ret["id"], "refundLines": pairs, "creditLines": pairs, "withRefund": True,
-        "withCredit": True, "creditAllocation": allocation})["return"]
-    return got["credit" if allocation == "STORE_CREDIT" else "refund"]["financialTransfer"]
+    got = data(client, token, "return_outcome", {"id": ret["id"], "lines": pairs, "allocation": allocation})
+    return got["return"]["suggestedFinancialOutcome"]["financialTransfer"]

@@ -228,3 +228,48 @@ def test_the_sweeper_finds_what_a_lost_enqueue_or_a_dead_worker_left(app, sandbo
     jobs.run()
     assert summary(sandbox, account)["return_process_calls"] == 1
     assert shopify_returns.refs_to_sweep(later) == [] and shopify_returns.returns_to_plan(later) == []
+
+
+def test_a_record_refused_by_sqlite_is_read_back_at_once_by_the_same_worker(app, sandbox, jobs, virtual_clock,
+                                                                            monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    account = returns_account(sandbox, "manual")
+    order = placed_order(account, sandbox)
+    ret = submit(account, order, [(0, 1, "refund", None)])
+    jobs.run()
+    wf.close_return(ret, STAFF)
+    real, refused = return_money._record_processed, []
+
+    def locked_once(*args):
+        if not refused:
+            refused.append(1)
+            raise OperationalError("UPDATE return_items", {}, Exception("database is locked"))
+        return real(*args)
+
+    monkeypatch.setattr(return_money, "_record_processed", locked_once)
+    assert shopify_returns.advance(ref_of(ret).id) == "closed"  # no lease to wait out
+    assert refused == [1] and summary(sandbox, account)["return_process_calls"] == 1
+    assert db.session.get(ReturnItem, ret.items[0].id).resolution == "ISSUED"
+
+
+def test_a_returns_webhook_that_outruns_the_creation_never_makes_ours_the_merchants(app, sandbox, jobs,
+                                                                                   virtual_clock, monkeypatch):
+    account = returns_account(sandbox, "manual")
+    order = placed_order(account, sandbox)
+    ret = submit(account, order, [(0, 1, "refund", None)])
+    real = return_shape._record_created
+
+    def webhook_first(ctx, call, state):
+        # returns/approve arrives and is processed before the job records Shopify's answer.
+        assert shopify_returns.refresh_order_returns(account, order.shopify_order_id) == 0
+        # An older copy stored as made in Shopify (before markers) is adopted, not duplicated.
+        db.session.add(ShopifyReturn(account_id=account.id, shopify_order_id=order.shopify_order_id, seq=0,
+                                     shopify_return_id=state.id, made_in_shopify=True, status="OPEN"))
+        db.session.commit()
+        return real(ctx, call, state)
+
+    monkeypatch.setattr(return_shape, "_record_created", webhook_first)
+    jobs.run()
+    assert db.session.query(ShopifyReturn).filter_by(made_in_shopify=True).count() == 0
+    assert ref_of(ret).status == "OPEN" and ref_of(ret).shopify_return_id is not None
