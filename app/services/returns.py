@@ -309,17 +309,19 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
         subject, text, html = compose_email(ret)
         email = store_email(account, order.email, subject, text, html, return_id=ret.id)
         add_event(ret, "email", f"Confirmation email to {order.email}.", "system", now=now)
+    return_id = ret.id  # read before the commit: no read transaction may be open when a job runs
     db.session.commit()
     if email is not None:
         from app.services.mail import send_after_commit
 
         send_after_commit(email.id)
     # The options are known now in customer-choice mode: the units go into a Shopify return at
-    # once (in a job). In rules mode the rules decide first, and their job plans it.
+    # once (in a job). In rules mode the rules decide first, and their job plans it. Outside a
+    # request an in-process job runs right here, on its own connection: this session holds none.
     if rules_mode:
-        enqueue("jobs.rules.match_return_rules", ret.id, job_id=f"rules-{ret.id}")
+        enqueue("jobs.rules.match_return_rules", return_id, job_id=f"rules-{return_id}")
     else:
-        enqueue("jobs.shopify_returns.plan_shopify_returns", ret.id)
+        enqueue("jobs.shopify_returns.plan_shopify_returns", return_id)
     return ret, True
 
 
