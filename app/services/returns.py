@@ -309,12 +309,14 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
         subject, text, html = compose_email(ret)
         email = store_email(account, order.email, subject, text, html, return_id=ret.id)
         add_event(ret, "email", f"Confirmation email to {order.email}.", "system", now=now)
-    return_id = ret.id  # read before the commit: no read transaction may be open when a job runs
+    db.session.flush()
+    # Ids read before the commit: no read transaction may be open when an in-process job runs.
+    return_id, email_id = ret.id, email.id if email is not None else None
     db.session.commit()
-    if email is not None:
+    if email_id is not None:
         from app.services.mail import send_after_commit
 
-        send_after_commit(email.id)
+        send_after_commit(email_id)
     # The options are known now in customer-choice mode: the units go into a Shopify return at
     # once (in a job). In rules mode the rules decide first, and their job plans it. Outside a
     # request an in-process job runs right here, on its own connection: this session holds none.
