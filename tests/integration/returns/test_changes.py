@@ -27,7 +27,8 @@ def test_an_exchange_decided_after_creation_moves_to_a_new_shopify_return(app, s
     jobs.run()  # no rule matched: the unit sits in Shopify return R1, undecided
     assert [r["name"] for r in sandbox_returns(sandbox, account)["returns"]] == [f"{order.name}-R1"]
     wanted = order.products[0].in_stock[0]
-    before = stock(sandbox, account, wanted.id)
+    bought = order.products[0].bought.id
+    before, bought_before = stock(sandbox, account, wanted.id), stock(sandbox, account, bought)
     wf.decide_item(ret.items[0], "exchange", STAFF, variant_id=wanted.id, variant_title=wanted.title)
     jobs.run()
     held = sandbox_returns(sandbox, account)
@@ -40,6 +41,7 @@ def test_an_exchange_decided_after_creation_moves_to_a_new_shopify_return(app, s
     assert len(live_lines(sandbox, account)) == 1
     assert sandbox_returns(sandbox, account)["summary"]["exchange_units_processed"] == 1
     assert stock(sandbox, account, wanted.id) == before - 1
+    assert stock(sandbox, account, bought) == bought_before + 1
     assert db.session.get(ReturnItem, ret.items[0].id).resolution == "ISSUED"
 
 
@@ -47,6 +49,8 @@ def test_a_failed_exchange_switched_to_a_refund_drops_its_exchange_line_first(ap
     account = returns_account(sandbox, "manual")
     order = placed_order(account, sandbox)
     wanted = order.products[0].in_stock[0]
+    bought = order.products[0].bought.id
+    bought_before = stock(sandbox, account, bought)
     ret = submit(account, order, [(0, 1, "exchange", wanted)])
     jobs.run()
     sandbox.store.get_shop(account.shop_domain).variants[wanted.id].inventory = 0  # sold out meanwhile
@@ -61,6 +65,7 @@ def test_a_failed_exchange_switched_to_a_refund_drops_its_exchange_line_first(ap
     assert held["returns"][0]["exchanges"] == [] or all(x["quantity"] == 0 for x in held["returns"][0]["exchanges"])
     assert held["summary"]["return_refunds"] == 1 and held["summary"]["exchange_units_processed"] == 0
     assert db.session.get(ReturnItem, item.id).resolution == "ISSUED"
+    assert stock(sandbox, account, wanted.id) == 0 and stock(sandbox, account, bought) == bought_before + 1
 
 
 def test_a_unit_the_merchant_returned_in_shopify_first_cannot_be_returned_again(app, sandbox, jobs, virtual_clock):
