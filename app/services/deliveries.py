@@ -56,8 +56,10 @@ def _process_return(account: Account, payload: dict) -> str:
     again (the body says which order: ``order.admin_graphql_api_id``, Shopify's documented
     returns/* example in tests/fixtures/shopify)."""
     order = payload.get("order") if isinstance(payload, dict) else None
+    if not isinstance(order, dict):
+        return "no order in the body"
     try:
-        order_id = parse_id((order or {}).get("admin_graphql_api_id") or (order or {}).get("id"), "Order")
+        order_id = parse_id(order.get("admin_graphql_api_id") or order.get("id"), "Order")
     except ShopifyDataError:
         return "no order in the body"
     try:
