@@ -43,6 +43,9 @@ class ShopifyReturn(db.Model):
     # For returns made in Shopify: [{"line_item_id", "quantity", "processed"}] as last read.
     lines: Mapped[list | None] = mapped_column(JSONType)
     failure_reason: Mapped[str | None] = mapped_column(Text)
+    # Runs of its job that ended in an error in a row: the sweeper stops re-queueing it at a cap
+    # (a staff action still queues it), so no job is retried forever.
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

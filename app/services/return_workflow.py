@@ -21,7 +21,7 @@ from app.queue import enqueue
 from app.services.return_settlement import return_is_processed_in_shopify
 from app.services.returns import (CREDIT, EXCHANGE, OPTION_LABELS, REFUND, ReturnRefused, add_event,
                                   store_tracking)
-from app.services.shopify_returns import queue_for_return
+from app.services.shopify_returns import queue_for_return, reset_failures
 
 # The timestamp column each status stamps when the return enters it.
 STATUS_STAMPS = {states.IN_TRANSIT: "in_transit_at", states.RECEIVED: "received_at",
@@ -234,6 +234,7 @@ def retry_item(item: ReturnItem, actor: str | None) -> None:
         db.session.rollback()
         raise states.TransitionRefused(f"{item.title} changed meanwhile; reload the page.")
     add_event(item.return_, "retry", f"{item.title}: issuing retried.", actor, data={"item_id": item.id})
+    reset_failures(values.get("shopify_return_ref_id", item.shopify_return_ref_id))
     db.session.commit()
     _issue_now_if_fired(item)
 

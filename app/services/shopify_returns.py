@@ -70,6 +70,8 @@ def plan_shopify_returns(return_id: int) -> int | None:
 
 
 SQLITE_BUSY_RETRIES = 3
+MAX_FAILURES = 8  # failed runs in a row after which the sweeper leaves a Shopify return to staff
+GAVE_UP = "Boomerang could not finish this with Shopify"
 
 
 def advance(ref_id: int) -> str:
@@ -77,16 +79,59 @@ def advance(ref_id: int) -> str:
     calls.forget_own_calls()
     for attempt in range(SQLITE_BUSY_RETRIES + 1):
         try:
-            return _advance(ref_id)
+            result = _advance(ref_id)
         except OperationalError as error:
             # SQLite refuses a write from a snapshot another writer has moved past ("database is
             # locked", at once, without waiting). Nothing half-done stays: every step's claim and
             # record are one transaction each, so running again picks up where it stopped.
             db.session.rollback()
-            if "locked" not in str(error) or attempt == SQLITE_BUSY_RETRIES:
-                raise
-            time.sleep(0.05 * (attempt + 1))
+            if "locked" in str(error) and attempt < SQLITE_BUSY_RETRIES:
+                time.sleep(0.05 * (attempt + 1))
+                continue
+            _count_failure(ref_id, error)
+            raise
+        except Exception as error:
+            _count_failure(ref_id, error)
+            raise  # the queue's retries, then the sweeper (up to MAX_FAILURES)
+        if result != IN_PROGRESS:  # a claim another worker holds says nothing either way
+            _count_failure(ref_id, None)
+        return result
     raise AssertionError("unreachable")
+
+
+def _count_failure(ref_id: int, error: Exception | None) -> None:
+    """One more failed run in a row, or none after a clean run. At ``MAX_FAILURES`` the items
+    still waiting in this Shopify return go to staff as failed, with the error: a retry on one
+    starts the count again (see ``reset_failures``)."""
+    if error is not None:
+        db.session.rollback()
+    ref = db.session.get(ShopifyReturn, ref_id)
+    gave_up = (ref.failure_reason or "").startswith(GAVE_UP) if ref is not None else False
+    if ref is None or (error is None and not ref.failures and not gave_up):
+        return
+    if error is None:
+        ref.failures = 0
+        if gave_up:
+            ref.failure_reason = None
+        db.session.commit()
+        return
+    ref.failures = (ref.failures or 0) + 1
+    if ref.failures >= MAX_FAILURES:
+        reason = (f"{GAVE_UP} after {ref.failures} attempts ({type(error).__name__}: {error}). "
+                  "Retry it once Shopify answers again.")[:2000]
+        ref.failure_reason = reason
+        for item in db.session.scalars(select(ReturnItem).where(
+                ReturnItem.shopify_return_ref_id == ref.id,
+                ReturnItem.resolution.in_((ItemResolution.DECIDED.value, ItemResolution.ISSUING.value)))):
+            fail_item(item, reason)
+    db.session.commit()
+
+
+def reset_failures(ref_id: int | None) -> None:
+    """Staff asked for another try: the sweeper picks this Shopify return up again (the caller
+    commits)."""
+    if ref_id is not None:
+        db.session.execute(update(ShopifyReturn).where(ShopifyReturn.id == ref_id).values(failures=0))
 
 
 def _advance(ref_id: int) -> str:
@@ -164,6 +209,7 @@ def refs_to_sweep(now: datetime | None = None, limit: int = 500) -> list[int]:
     return list(db.session.scalars(
         select(ShopifyReturn.id).join(Return, Return.id == ShopifyReturn.return_id).where(
             ShopifyReturn.made_in_shopify.is_(False), ShopifyReturn.seq != LEGACY_SEQ,
+            ShopifyReturn.failures < MAX_FAILURES,
             or_((ShopifyReturn.status == ShopifyReturnStatus.PENDING.value) & (ShopifyReturn.created_at <= settled),
                 ShopifyReturn.id.in_(stale_call), ShopifyReturn.id.in_(waiting_items),
                 (ShopifyReturn.status == ShopifyReturnStatus.OPEN.value)

@@ -37,6 +37,7 @@ def upgrade():
     sa.Column('made_in_shopify', sa.Boolean(), nullable=False),
     sa.Column('lines', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.Column('failure_reason', sa.Text(), nullable=True),
+    sa.Column('failures', sa.Integer(), server_default='0', nullable=False),
     sa.Column('created_at', app.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', app.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_shopify_returns_account_id_accounts'), ondelete='CASCADE'),

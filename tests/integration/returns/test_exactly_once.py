@@ -273,3 +273,40 @@ def test_a_returns_webhook_that_outruns_the_creation_never_makes_ours_the_mercha
     jobs.run()
     assert db.session.query(ShopifyReturn).filter_by(made_in_shopify=True).count() == 0
     assert ref_of(ret).status == "OPEN" and ref_of(ret).shopify_return_id is not None
+
+
+def test_a_shopify_return_that_keeps_failing_goes_to_staff_and_a_retry_starts_it_again(app, sandbox, jobs,
+                                                                                       virtual_clock, no_lease,
+                                                                                       monkeypatch):
+    from datetime import datetime, timedelta, timezone
+
+    account = returns_account(sandbox, "manual")
+    order = placed_order(account, sandbox)
+    ret = submit(account, order, [(0, 1, "refund", None)])
+    jobs.run()
+    wf.close_return(ret, STAFF)
+    jobs.queued.clear()
+    ref_id = ref_of(ret).id
+    real = shopify.process_return
+
+    def down(client, variables):
+        raise E.ShopifyServerError("Shopify answered 503", status=503)
+
+    monkeypatch.setattr(shopify, "process_return", down)
+    later = datetime.now(timezone.utc) + timedelta(minutes=10)
+    for run in range(shopify_returns.MAX_FAILURES):
+        assert shopify_returns.refs_to_sweep(later) == [ref_id], run  # the sweeper keeps trying
+        with pytest.raises(E.ShopifyServerError):
+            shopify_returns.advance(ref_id)
+    assert shopify_returns.refs_to_sweep(later) == []  # not retried forever
+    item = db.session.get(ReturnItem, ret.items[0].id)
+    assert item.resolution == "FAILED" and "503" in item.failure_reason and "Retry" in item.failure_reason
+    assert summary(sandbox, account)["return_process_calls"] == 0
+
+    monkeypatch.setattr(shopify, "process_return", real)  # Shopify answers again; staff retry
+    wf.retry_item(item, STAFF)
+    jobs.run()
+    assert db.session.get(ReturnItem, item.id).resolution == "ISSUED"
+    assert summary(sandbox, account)["return_process_calls"] == 1
+    ref = db.session.get(ShopifyReturn, ref_id)
+    assert ref.failures == 0 and ref.failure_reason is None
