@@ -67,10 +67,10 @@ def test_a_refund_is_paid_once_and_the_unit_restocked(app, sandbox, jobs, virtua
     assert stock(sandbox, account, bought) == before + 2
 
 
-@pytest.mark.parametrize("action", ACTIONS)
-def test_a_credit_note_is_store_credit_where_the_shop_has_new_customer_accounts(app, sandbox, jobs,
-                                                                                 virtual_clock, action):
-    account = returns_account(sandbox, action, customer_accounts="new")
+def credit_note_returned(sandbox, jobs, action: str, customer_accounts: str):
+    """One unit returned for a credit note and walked through ``action``: the account, the
+    Shopify return as held, the item, and whether the unit went back to stock."""
+    account = returns_account(sandbox, action, customer_accounts=customer_accounts)
     order = placed_order(account, sandbox)
     bought = order.products[0].bought.id
     before = stock(sandbox, account, bought)
@@ -79,26 +79,24 @@ def test_a_credit_note_is_store_credit_where_the_shop_has_new_customer_accounts(
     walk(ret, action, jobs)
     held = only_return(sandbox, account)
     assert_units_once(held, order, 1)
-    item = db.session.get(ReturnItem, ret.items[0].id)
+    restocked = stock(sandbox, account, bought) == before + 1
+    return account, order, held, db.session.get(ReturnItem, ret.items[0].id), restocked
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_a_credit_note_is_store_credit_where_the_shop_has_new_customer_accounts(app, sandbox, jobs,
+                                                                                 virtual_clock, action):
+    account, order, held, item, restocked = credit_note_returned(sandbox, jobs, action, "new")
     assert (item.resolution, item.credit_method) == ("ISSUED", "store_credit")
     assert Decimal(held["summary"]["store_credit_issued"]) == item.issued_amount == order.lines[0].discounted_unit_price
     assert [r["transaction_status"] for r in held["refunds"]] == [None]  # no money to a card
-    assert stock(sandbox, account, bought) == before + 1
+    assert restocked
     assert sandbox_returns(sandbox, account)["summary"]["gift_card_notifications"] == 0
 
 
 @pytest.mark.parametrize("action", ACTIONS)
 def test_a_credit_note_is_a_gift_card_on_classic_customer_accounts(app, sandbox, jobs, virtual_clock, action):
-    account = returns_account(sandbox, action, customer_accounts="classic")
-    order = placed_order(account, sandbox)
-    bought = order.products[0].bought.id
-    before = stock(sandbox, account, bought)
-    ret = submit(account, order, [(0, 1, "credit", None)])
-    jobs.run()
-    walk(ret, action, jobs)
-    held = only_return(sandbox, account)
-    assert_units_once(held, order, 1)
-    item = db.session.get(ReturnItem, ret.items[0].id)
+    account, order, held, item, restocked = credit_note_returned(sandbox, jobs, action, "classic")
     assert (item.resolution, item.credit_method) == ("ISSUED", "gift_card")
     issued = sandbox.store.get_shop(account.shop_domain).issuing["gift_cards"]
     assert [Decimal(c.initial) / 100 for c in issued.values()] == [item.issued_amount]
@@ -106,7 +104,7 @@ def test_a_credit_note_is_a_gift_card_on_classic_customer_accounts(app, sandbox,
     # Shopify tells the customer of a card that is theirs; one message, never ours as well.
     assert held["summary"]["gift_card_notifications"] == 1
     assert db.session.query(OutboxEmail).filter(OutboxEmail.subject.contains("issued")).count() == 0
-    assert stock(sandbox, account, bought) == before + 1
+    assert restocked
 
 
 @pytest.mark.parametrize("action", ACTIONS)
