@@ -66,7 +66,7 @@ class ReturnFilterForm(Form):
 
 
 def search_clause(q: str):
-    """Exact matches for what people paste (R-100042, #1001, 1001, an email), else a substring."""
+    """Exact matches for what people paste (R-1042, #1001, 1001, an email), else a substring."""
     rma = _RMA.match(q)
     if rma:
         return Return.rma_number == f"R-{rma.group(1)}"

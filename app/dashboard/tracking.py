@@ -52,7 +52,7 @@ class AttachForm(FlaskForm):
     """Attach a parked event to a return by its RMA number."""
 
     rma = StringField("RMA number", filters=[strip_spaces], validators=[
-        DataRequired("Enter the return's RMA number, like R-100042."), Length(max=32)])
+        DataRequired("Enter the return's RMA number, like R-1042."), Length(max=32)])
 
 
 def _provider_or_404(provider: str) -> str:

@@ -9,6 +9,14 @@ STATUS_LABELS = {OPEN: "Open", IN_TRANSIT: "In transit", RECEIVED: "Received", P
 # The return action names the state whose entry (or any later one) issues the options.
 ACTION_STATES = {"first_scan": IN_TRANSIT, "processing": PROCESSED, "manual": CLOSED}
 
+# RMA numbers count per store from here: a store's first return is R-1001.
+RMA_SEQ_START = 1000
+
+
+def rma_number(seq: int) -> str:
+    """The RMA number shoppers and staff see for a store's ``seq``-th number."""
+    return f"R-{seq}"
+
 
 class TransitionRefused(ValueError):
     """A status change the lifecycle does not allow; the message says why."""

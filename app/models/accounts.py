@@ -7,6 +7,7 @@ from flask_login import UserMixin
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.domain.returns import RMA_SEQ_START
 from app.extensions import db
 from app.models._common import JSONType, UTCDateTime, utcnow
 from app.types import BigIntPK, Money
@@ -105,6 +106,10 @@ class Account(db.Model):
     initial_import_days: Mapped[int] = mapped_column(Integer, default=30)
     excluded_product_tags: Mapped[list] = mapped_column(JSONType, default=lambda: ["final-sale"])
     return_reasons: Mapped[list] = mapped_column(JSONType, default=lambda: list(DEFAULT_RETURN_REASONS))
+
+    # The last RMA number given in this store (numbers count per store: one store's numbers never
+    # show another's volume). Taken with an atomic increment as each return is made.
+    last_rma_seq: Mapped[int] = mapped_column(Integer, default=RMA_SEQ_START, server_default=str(RMA_SEQ_START))
 
     logo_url: Mapped[str | None] = mapped_column(String(500))
     primary_color: Mapped[str] = mapped_column(String(7), default="#1f6feb")

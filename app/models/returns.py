@@ -3,7 +3,7 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -41,13 +41,15 @@ class Return(db.Model):
         # numbers follow the id).
         Index("ix_returns_account_status_created", "account_id", "status", "created_at"),
         Index("ix_returns_account_id", "account_id", "id"),
+        UniqueConstraint("account_id", "rma_number", name="uq_returns_account_rma"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     # SET NULL: purging an order past retention never breaks its returns; they keep snapshots.
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"), index=True)
-    rma_number: Mapped[str] = mapped_column(String(32), unique=True)
+    # Unique per store (see Account.last_rma_seq).
+    rma_number: Mapped[str] = mapped_column(String(32))
     # One-time token from the submit form: a double click or resubmission finds the first return.
     submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     status: Mapped[str] = mapped_column(String(16), default=ReturnStatus.OPEN.value)

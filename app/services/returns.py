@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Callable, Iterable
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.domain import returns as states
@@ -27,7 +27,6 @@ REFUND, CREDIT, EXCHANGE = "refund", "credit", "exchange"
 OPTION_LABELS = {REFUND: "Refund", CREDIT: "Credit note", EXCHANGE: "Exchange"}
 NOTE_MAX = 500
 TRACKING_MAX = 64
-RMA_BASE = 100_000
 
 
 class ReturnRefused(ValueError):
@@ -216,6 +215,10 @@ def create_return(account: Account, order_id: int, selections: list[Selection], 
         raise ReturnRefused("This form has expired. Please review your return again.")
     _prefetch_variants(account, order_id, selections, variants_for)
     for attempt in range(3):
+        if db.session.get_bind().dialect.name == "sqlite":
+            # End any read transaction first: SQLite refuses at once (no busy wait) a write from a
+            # transaction whose snapshot another writer has moved past; _create_once writes first.
+            db.session.commit()
         try:
             result = _create_once(account, order_id, selections, token, variants_for, actor, compose_email, now)
         except (IntegrityError, OperationalError):
@@ -297,8 +300,7 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
             resolution=ItemResolution.UNDECIDED.value if rules_mode else ItemResolution.DECIDED.value))
     db.session.add(ret)
     db.session.flush()
-    # The RMA number follows the id: unique without a counter table or a race.
-    ret.rma_number = f"R-{RMA_BASE + ret.id}"
+    ret.rma_number = states.rma_number(_next_rma_seq(account.id))
     units = sum(i.selection.quantity for i in planned)
     add_event(ret, "created", f"Return {ret.rma_number} started by the customer: {units} "
               f"item{'s' if units != 1 else ''}.", actor or order.email, now=now)
@@ -334,6 +336,15 @@ def add_event(ret: Return, kind: str, message: str, actor: str | None = None, da
                         created_at=now or datetime.now(timezone.utc))
     ret.events.append(event)
     return event
+
+
+def _next_rma_seq(account_id: int) -> int:
+    """The store's next RMA sequence number: an atomic increment of its counter, so concurrent
+    returns never share one (the row lock lasts until this return commits; a rolled-back return
+    leaves a gap, never a duplicate)."""
+    return db.session.execute(
+        update(Account).where(Account.id == account_id).values(last_rma_seq=Account.last_rma_seq + 1)
+        .returning(Account.last_rma_seq).execution_options(synchronize_session=False)).scalar_one()
 
 
 def normalise_tracking(raw: str | None) -> str:

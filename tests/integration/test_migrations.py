@@ -116,3 +116,39 @@ def test_items_issued_or_in_flight_the_old_way_are_marked_legacy_and_settings_ca
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT restock_on_refund FROM accounts")).scalar() in (False, 0)
         downgrade(revision="base")
+
+
+def test_each_store_keeps_its_rma_numbers_and_counts_on_after_its_highest(scratch_app):
+    """0010: numbers were R-<100000 + id> across stores; each store now counts on after its own
+    highest, a store without returns starts at R-1001, and going back renumbers what would clash."""
+    with scratch_app.app_context():
+        upgrade(revision="0009_shopify_returns")
+        with db.engine.begin() as conn:
+            for account_id, slug in ((1, "acme"), (2, "bolt"), (3, "calm")):
+                conn.execute(text(
+                    "INSERT INTO accounts (id, name, slug, currency, option_mode, exchange_enabled, return_action, "
+                    "return_window_days, order_storage_months, initial_import_days, excluded_product_tags, "
+                    "return_reasons, granted_scopes, primary_color, created_at) VALUES "
+                    f"({account_id}, '{slug}', '{slug}', 'USD', 'customer_choice', true, 'manual', 30, 3, 30, "
+                    "'[]', '[]', '[]', '#000000', CURRENT_TIMESTAMP)"))
+            for return_id, account_id in ((1, 1), (2, 2), (3, 1)):
+                conn.execute(text(
+                    "INSERT INTO returns (id, account_id, rma_number, status, shopify_order_id, order_name, currency, "
+                    f"created_at, updated_at) VALUES ({return_id}, {account_id}, 'R-{100_000 + return_id}', 'OPEN', "
+                    "1, '#1', 'USD', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        upgrade()
+        with db.engine.begin() as conn:
+            counters = dict(conn.execute(text("SELECT id, last_rma_seq FROM accounts")).all())
+            assert counters == {1: 100_003, 2: 100_002, 3: 1000}
+            numbers = dict(conn.execute(text("SELECT id, rma_number FROM returns")).all())
+            assert numbers == {1: "R-100001", 2: "R-100002", 3: "R-100003"}
+            for return_id, account_id in ((4, 3), (5, 2)):  # both stores' next numbers, one of them R-1001
+                conn.execute(text(
+                    "INSERT INTO returns (id, account_id, rma_number, status, shopify_order_id, order_name, currency, "
+                    f"created_at, updated_at) VALUES ({return_id}, {account_id}, 'R-1001', 'OPEN', 1, '#1', 'USD', "
+                    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        downgrade(revision="0009_shopify_returns")
+        with db.engine.connect() as conn:
+            numbers = dict(conn.execute(text("SELECT id, rma_number FROM returns")).all())
+        assert numbers == {1: "R-100001", 2: "R-100002", 3: "R-100003", 4: "R-100004", 5: "R-100005"}
+        downgrade(revision="base")
