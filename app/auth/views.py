@@ -19,6 +19,12 @@ def _safe_next(target: str | None) -> str:
     return url_for("dashboard.home")
 
 
+@bp.get("/")
+def root():
+    """The site's root: the dashboard for a signed-in user, the login for anyone else."""
+    return redirect(url_for("dashboard.home" if current_user.is_authenticated else "auth.login"))
+
+
 @bp.route("/signup", methods=["GET", "POST"])
 def signup():
     """Create a retailer account and its admin login."""

@@ -158,3 +158,15 @@ def test_an_oversized_form_is_refused_with_413(app, client):
     response = client.post("/login", data={"email": "a@example.org", "password": "x" * (3 * 1024 * 1024)})
     assert response.status_code == 413
     assert count(User) == 0
+
+
+def test_the_site_root_leads_to_the_login_or_the_dashboard(app, client, auth):
+    make_user(make_account(), email="staff@example.com")
+    db.session.commit()
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+    assert client.get("/?next=//evil.example").headers["Location"].endswith("/login")  # nothing followed
+    auth.login(email="staff@example.com")
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/dashboard/")
+    assert client.head("/").status_code == 302
