@@ -28,7 +28,18 @@ DIMENSIONS = {
     "discount_code": ("Order Discount Code", {"is": "is", "contains": "contains", "any_of": "is any of",
                                               "none_used": "none used"}),
 }
+# Where "<label> <operator> <value>" would not read as a sentence ("Tag has tag vip").
+SENTENCES = {("tag", "has"): "Has tag {}", ("tag", "has_not"): "Does not have tag {}",
+             ("discount_code", "none_used"): "No discount code used"}
 NUMERIC = {"order_value", "discount_value", "discount_percent"}
+
+
+def sentence(dimension: str, operator: str, shown: str) -> str:
+    """One condition as a retailer would say it, its value already written out."""
+    if (dimension, operator) in SENTENCES:
+        return SENTENCES[dimension, operator].format(shown).strip()
+    label, operators = DIMENSIONS[dimension]
+    return f"{label} {operators[operator]} {shown}".strip()
 MAX_CONDITIONS = 20
 
 
@@ -51,8 +62,7 @@ class Condition:
 
     def describe(self) -> str:
         """`Order Country equal to Canada`: how the retailer wrote it."""
-        label, operators = DIMENSIONS[self.dimension]
-        return f"{label} {operators[self.operator]} {_show(self.dimension, self.value)}".strip()
+        return sentence(self.dimension, self.operator, _show(self.dimension, self.value))
 
 
 @dataclass(frozen=True)

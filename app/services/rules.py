@@ -16,7 +16,8 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select, text
 
-from app.domain.rules import DIMENSIONS, NUMERIC, OUTCOMES, ItemFacts, RuleDef, RuleInvalid, item_facts, parse_rule
+from app.domain.rules import (DIMENSIONS, NUMERIC, OUTCOMES, ItemFacts, RuleDef, RuleInvalid, item_facts, parse_rule,
+                              sentence)
 from app.domain.rules_index import RuleSet
 from app.extensions import db
 from app.models import Account, ItemResolution, OptionMode, Order, Return, ReturnEvent, ReturnStatus, Rule
@@ -91,7 +92,6 @@ def describe(condition: dict) -> str:
     if condition.get("dimension") not in DIMENSIONS or \
             condition.get("operator") not in DIMENSIONS[condition["dimension"]][1]:
         return f"{condition.get('dimension')} {condition.get('operator')} {condition.get('value')}"
-    label, operators = DIMENSIONS[condition["dimension"]]
     value = condition.get("value")
     if condition["operator"] == "between":
         shown = f"{value[0]} and {value[1]}"
@@ -99,7 +99,7 @@ def describe(condition: dict) -> str:
         shown = ", ".join(value)
     else:
         shown = value or ""
-    return f"{label} {operators[condition['operator']]} {shown}".strip()
+    return sentence(condition["dimension"], condition["operator"], str(shown))
 
 
 def as_raw(rule: Rule) -> dict:
