@@ -1,11 +1,11 @@
 """Sign-up and login forms."""
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
-from app.forms import strip_spaces
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from app.forms import BaseForm, strip_spaces
 
-class SignupForm(FlaskForm):
+
+class SignupForm(BaseForm):
     """A new retailer: the store's name and the admin's login."""
 
     store_name = StringField("Store name", validators=[DataRequired("Enter your store's name."), Length(max=120)])
@@ -22,7 +22,7 @@ class SignupForm(FlaskForm):
     ])
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     """Email and password."""
 
     email = EmailField("Email", filters=[strip_spaces], validators=[DataRequired("Enter your email address."), Length(max=254)])

@@ -3,13 +3,12 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlparse
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 
 from app.dashboard import bp
 from app.dashboard.scope import admin_required, current_account, get_scoped_or_404
 from app.extensions import db
-from app.forms import strip_spaces
+from app.forms import BaseForm, strip_spaces
 from app.models import ImportRun
 from app.security import is_htmx
 from app.services import connect as connecting
@@ -21,7 +20,7 @@ METHOD_NAMES = {"oauth": "Boomerang's Shopify app (OAuth)",
                 "legacy_token": "an admin custom-app token"}
 
 
-class _ConnectForm(FlaskForm):
+class _ConnectForm(BaseForm):
     shop_domain = StringField("Store address", filters=[strip_spaces],
                               render_kw={"placeholder": "my-store.myshopify.com", "spellcheck": "false",
                                          "autocapitalize": "none"})
@@ -213,7 +212,7 @@ def connect_oauth_callback():
 @admin_required
 def start_import():
     """Import recent orders again (or continue a stopped import)."""
-    form = FlaskForm()
+    form = BaseForm()
     if not form.validate_on_submit():
         abort(400)
     account = current_account()

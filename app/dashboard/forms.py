@@ -4,17 +4,17 @@ import re
 import unicodedata
 from datetime import datetime, time, timezone
 
-from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, EmailField, IntegerField, PasswordField, RadioField, SelectField, StringField,
                      TextAreaField, URLField, ValidationError)
-from app.domain.issuing import ExchangeMode
-from app.forms import strip_spaces
-from app.services.return_settlement import OUTSIDE_METHOD_MAX
 from wtforms.validators import (URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp,
                                 StopValidation)
 
+from app.domain.issuing import ExchangeMode
+from app.forms import BaseForm, strip_spaces
+from app.services.return_settlement import OUTSIDE_METHOD_MAX
 
-class StaffForm(FlaskForm):
+
+class StaffForm(BaseForm):
     """Add a login to the account."""
 
     name = StringField("Name", validators=[Optional(), Length(max=120)])
@@ -30,11 +30,11 @@ class StaffForm(FlaskForm):
                        default="staff")
 
 
-class RemoveStaffForm(FlaskForm):
+class RemoveStaffForm(BaseForm):
     """Only the CSRF token; the user id is in the URL."""
 
 
-class GeneralSettingsForm(FlaskForm):
+class GeneralSettingsForm(BaseForm):
     """Store name, portal branding and the windows that apply to every return."""
 
     name = StringField("Store name", validators=[DataRequired("Enter the store's name."), Length(max=120)])
@@ -58,7 +58,7 @@ def _lines(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").splitlines() if part.strip()]
 
 
-class ReturnsSettingsForm(FlaskForm):
+class ReturnsSettingsForm(BaseForm):
     """How the portal treats returns: who picks the option, exchanges, exclusions and reasons."""
 
     option_mode = RadioField("Who chooses refund, credit note or exchange?", choices=[
@@ -112,7 +112,7 @@ RETURN_ACTION_CHOICES = [
 ]
 
 
-class ReturnActionForm(FlaskForm):
+class ReturnActionForm(BaseForm):
     """When refunds, credit notes and exchanges are issued in Shopify, and where stock goes back.
 
     The location choices are the shop's locations, set by the view (empty: the shop's default)."""
@@ -135,18 +135,18 @@ class ReturnActionForm(FlaskForm):
         return int(self.restock_location_id.data) if self.restock_location_id.data else None
 
 
-class ActionForm(FlaskForm):
+class ActionForm(BaseForm):
     """Only the CSRF token: receive, process, close, cancel, retry; the ids are in the URL."""
 
 
-class TrackingForm(FlaskForm):
+class TrackingForm(BaseForm):
     """Set or correct the return's tracking number."""
 
     tracking_number = StringField("Tracking number", filters=[strip_spaces], validators=[
         DataRequired("Enter the tracking number."), Length(max=64, message="Use at most 64 characters.")])
 
 
-class DecideItemForm(FlaskForm):
+class DecideItemForm(BaseForm):
     """Staff decide an item by hand (or switch a failed one): refund, credit note, or an exchange
     for another variant (checked live against the product's in-stock variants by the view)."""
 
@@ -182,7 +182,7 @@ class PlainDateField(DateField):
             raise ValueError("Enter the date, e.g. 2026-03-31.") from None
 
 
-class OutsideRefundForm(FlaskForm):
+class OutsideRefundForm(BaseForm):
     """Staff record a refund they made outside Shopify for an item Shopify could not refund.
     One per item on the page (the view gives each its own prefix)."""
 
@@ -236,7 +236,7 @@ ISSUED_NOTICE_CHOICES = [
 ]
 
 
-class IssuingSettingsForm(FlaskForm):
+class IssuingSettingsForm(BaseForm):
     """Where exchanges are issued and who tells the customer that something was issued."""
 
     exchange_mode = RadioField("How are exchanges sent?", choices=EXCHANGE_MODE_CHOICES, validate_choice=False,

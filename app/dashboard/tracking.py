@@ -2,7 +2,6 @@
 carrier events for unknown tracking numbers waiting to be attached to a return (staff too)."""
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -10,7 +9,7 @@ from app.dashboard import bp
 from app.dashboard.scope import admin_required, current_account, scoped
 from app.domain.tracking import STATE_LABELS
 from app.extensions import db
-from app.forms import strip_spaces
+from app.forms import BaseForm, strip_spaces
 from app.models import Return
 from app.services import tracking as service
 from app.tracking import ADAPTERS
@@ -37,18 +36,18 @@ INSTRUCTIONS = {
 SECRET_LABELS = {"aftership": "AfterShip webhook secret", "seko": "SEKO password"}
 
 
-class ActionForm(FlaskForm):
+class ActionForm(BaseForm):
     """Only the CSRF token; what to do is in the URL."""
 
 
-class CredentialsForm(FlaskForm):
+class CredentialsForm(BaseForm):
     """AfterShip's pasted secret, or SEKO's optional username and password."""
 
     username = StringField("SEKO username", filters=[strip_spaces], validators=[Optional(), Length(max=120)])
     secret = PasswordField("Secret", filters=[strip_spaces], validators=[Optional(), Length(max=200)])
 
 
-class AttachForm(FlaskForm):
+class AttachForm(BaseForm):
     """Attach a parked event to a return by its RMA number."""
 
     rma = StringField("RMA number", filters=[strip_spaces], validators=[

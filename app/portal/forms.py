@@ -8,18 +8,17 @@ everything else (unknown lines, quantities, options the shop does not offer) is 
 """
 import re
 
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from app.forms import strip_spaces
+from app.forms import BaseForm, strip_spaces
 from app.services.returns import EXCHANGE, NOTE_MAX, TRACKING_MAX, Selection
 
 _LINE_KEY = re.compile(r"^line-(\d{1,18})-(return|quantity|reason|note|option|variant)$")
 FIELDS = ("return", "quantity", "reason", "note", "option", "variant")
 
 
-class LookupForm(FlaskForm):
+class LookupForm(BaseForm):
     """Find the order: its number and the email it was placed with."""
 
     order_number = StringField("Order number", filters=[strip_spaces], validators=[
@@ -31,7 +30,7 @@ class LookupForm(FlaskForm):
         render_kw={"type": "email", "inputmode": "email", "autocapitalize": "none", "spellcheck": "false"})
 
 
-class TrackingForm(FlaskForm):
+class TrackingForm(BaseForm):
     """Add or correct the parcel's tracking number."""
 
     tracking_number = StringField("Tracking number", filters=[strip_spaces], validators=[
@@ -40,7 +39,7 @@ class TrackingForm(FlaskForm):
         render_kw={"autocapitalize": "characters", "spellcheck": "false"})
 
 
-class CancelForm(FlaskForm):
+class CancelForm(BaseForm):
     """Only the CSRF token: the return is named by the signed link."""
 
 

@@ -1,7 +1,8 @@
 """The shared layouts: the portal takes the retailer's branding; every page has the basics."""
 from flask import render_template
 
-from tests.factories import make_account
+from app.extensions import db
+from tests.factories import PASSWORD, make_account, make_user
 
 
 def test_portal_layout_uses_the_retailers_logo_and_colour(app):
@@ -34,3 +35,45 @@ def test_unknown_pages_get_a_friendly_404(client):
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert "We could not find that page." in response.get_data(as_text=True)
+
+
+def duplicate_ids(html: str) -> list[str]:
+    """The element ids that appear more than once in ``html`` (labels and skip links break on them)."""
+    from collections import Counter
+    from html.parser import HTMLParser
+
+    seen = Counter()
+
+    class Ids(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            seen.update(value for name, value in attrs if name == "id")
+
+    Ids().feed(html)
+    return [value for value, count in seen.items() if count > 1]
+
+
+def test_a_page_with_several_forms_has_each_id_once(app, client, monkeypatch):
+    account = make_account()
+    make_user(account, role="admin", email="boss@example.com")
+    db.session.commit()
+    client.post("/login", data={"email": "boss@example.com", "password": PASSWORD})
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)  # every form renders its CSRF field
+    html = client.get("/dashboard/settings").get_data(as_text=True)
+    assert html.count('name="csrf_token"') > 1
+    assert duplicate_ids(html) == []
+
+
+def test_every_form_renders_its_csrf_field_without_an_id():
+    import flask_wtf
+
+    import app as application  # noqa: F401  (imports every blueprint's forms)
+    from app.forms import BaseForm
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    ours = [cls for cls in subclasses(flask_wtf.FlaskForm) if cls.__module__.startswith("app.")]
+    assert ours and all(issubclass(cls, BaseForm) for cls in ours), [
+        cls.__qualname__ for cls in ours if not issubclass(cls, BaseForm)]
