@@ -1,7 +1,10 @@
 """Jinja settings and template globals."""
 from flask import Flask, g
 
+from app.domain.contrast import Palette, portal_palette
 from app.security import HTMX_CDN_URL, HTMX_SRI, is_htmx
+
+DEFAULT_BRAND = "#1f6feb"
 
 
 def init_app(app: Flask) -> None:
@@ -13,4 +16,14 @@ def init_app(app: Flask) -> None:
         htmx_cdn_url=HTMX_CDN_URL,
         htmx_sri=HTMX_SRI,
         is_htmx=is_htmx,
+        brand_palette=brand_palette,
     )
+
+
+def brand_palette(colour: str | None) -> Palette:
+    """The portal's readable colours for a shop's brand colour (one stored before colours were
+    checked may fail AA: it is adjusted here); Boomerang's own blue for a colour that is not #rrggbb."""
+    try:
+        return portal_palette(colour or DEFAULT_BRAND)
+    except ValueError:
+        return portal_palette(DEFAULT_BRAND)
