@@ -9,6 +9,7 @@ from wtforms import (BooleanField, DateField, EmailField, IntegerField, Password
 from wtforms.validators import (URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp,
                                 StopValidation)
 
+from app.domain.contrast import white_text_verdict
 from app.domain.issuing import ExchangeMode
 from app.forms import BaseForm, strip_spaces
 from app.services.return_settlement import OUTSIDE_METHOD_MAX
@@ -34,23 +35,77 @@ class RemoveStaffForm(BaseForm):
     """Only the CSRF token; the user id is in the URL."""
 
 
+class WholeNumberField(IntegerField):
+    """An integer typed in ASCII digits (int() would also take Arabic-Indic or full-width digits,
+    and refuses a number over 4,300 digits with a message no person should read)."""
+
+    def __init__(self, label=None, validators=None, message="Enter a whole number in digits.", **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.message = message
+
+    def process_formdata(self, valuelist):
+        """Only ASCII digits make a number; a very long one stays too large for any range."""
+        if valuelist:
+            text = valuelist[0].strip()
+            # Shown again as typed, but short and without control characters.
+            self.raw_data = ["".join(c for c in valuelist[0][:40] if c.isprintable())]
+            if not re.fullmatch(r"[0-9]+", text, re.ASCII):
+                self.data = None
+                raise ValueError(self.message)
+            self.data = int(text) if len(text) <= 18 else 10 ** 18
+
+
+def _unusual_characters_removed(field, allowed: str = "") -> None:
+    """Refuse characters no person types: control characters (NUL …) other than `allowed`, lone
+    surrogates, private use, unassigned code points, and U+FFFD, which stands for bytes that were
+    not UTF-8."""
+    text = field.data or ""
+    kept = "".join(c for c in text if c in allowed or (
+        unicodedata.category(c) not in ("Cc", "Cs", "Co", "Cn") and c != "\ufffd"))
+    if kept != text:
+        field.data = kept  # shown again without them: a page never echoes a NUL or a surrogate
+        raise StopValidation("Use letters, digits and punctuation only.")
+
+
+def plain_text(form, field):
+    """A one-line field holds only characters a person types (see _unusual_characters_removed)."""
+    _unusual_characters_removed(field)
+
+
+def plain_lines(form, field):
+    """plain_text for a field of several lines: line breaks and tabs are typed too."""
+    _unusual_characters_removed(field, "\r\n\t")
+
+
+COLOUR = re.compile(r"\A#[0-9a-fA-F]{6}\Z", re.ASCII)
+
+
 class GeneralSettingsForm(BaseForm):
     """Store name, portal branding and the windows that apply to every return."""
 
-    name = StringField("Store name", validators=[DataRequired("Enter the store's name."), Length(max=120)])
-    return_window_days = IntegerField("Return window (days after the order)", validators=[
+    name = StringField("Store name", validators=[
+        plain_text, DataRequired("Enter the store's name."), Length(max=120, message="Use at most 120 characters.")])
+    return_window_days = WholeNumberField("Return window (days after the order)", validators=[
         InputRequired("Enter a number of days."), NumberRange(1, 365, "Choose between 1 and 365 days."),
-    ])
-    order_storage_months = IntegerField("Keep order data for (months)", validators=[
+    ], message="Enter a number of days in digits, e.g. 30.")
+    order_storage_months = WholeNumberField("Keep order data for (months)", validators=[
         InputRequired("Enter a number of months."), NumberRange(1, 24, "Choose between 1 and 24 months."),
-    ])
+    ], message="Enter a number of months in digits, e.g. 6.")
     logo_url = URLField("Portal logo URL", validators=[
-        Optional(), Length(max=500), URL(require_tld=False, message="Enter a full https:// address."),
+        plain_text, Optional(), Length(max=500, message="Use at most 500 characters."),
+        URL(require_tld=False, message="Enter a full https:// address."),
     ])
-    primary_color = StringField("Portal colour", validators=[
-        DataRequired("Choose a colour."),
-        Regexp(r"^#[0-9a-fA-F]{6}$", message="Use a colour like #1f6feb."),
+    primary_color = StringField("Portal colour", filters=[strip_spaces], validators=[
+        plain_text, DataRequired("Choose a colour."),
+        Regexp(COLOUR, message="Use a colour like #1f6feb."),
     ])
+
+    def validate_primary_color(self, field):
+        """White button text must stay readable on the colour (links take a readable shade by themselves)."""
+        if not field.errors and COLOUR.fullmatch(field.data or ""):
+            verdict = white_text_verdict(field.data)
+            if verdict:
+                raise ValidationError(verdict)
 
 
 def _lines(text: str | None) -> list[str]:
@@ -67,8 +122,10 @@ class ReturnsSettingsForm(BaseForm):
     ], validators=[InputRequired("Choose who decides.")])
     exchange_enabled = BooleanField("Offer exchanges for another size or colour")
     excluded_product_tags = TextAreaField(
-        "Products that cannot be returned (product tags, one per line)", render_kw={"rows": 3})
-    return_reasons = TextAreaField("Return reasons (one per line, shown in this order)", render_kw={"rows": 7})
+        "Products that cannot be returned (product tags, one per line)", validators=[plain_lines],
+        render_kw={"rows": 3})
+    return_reasons = TextAreaField("Return reasons (one per line, shown in this order)", validators=[plain_lines],
+                                   render_kw={"rows": 7})
 
     def tags(self) -> list[str]:
         """The excluded tags, lowercased (Shopify compares tags case-insensitively), without repeats."""
@@ -161,16 +218,6 @@ class DecideItemForm(BaseForm):
 AMOUNT = re.compile(r"^[0-9]{1,7}(?:[.,][0-9]{1,2})?$", re.ASCII)
 
 
-def plain_text(form, field):
-    """Refuse characters no person types: control characters (NUL …), lone surrogates, private
-    use, unassigned code points, and U+FFFD, which stands for bytes that were not UTF-8."""
-    text = field.data or ""
-    kept = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cs", "Co", "Cn") and c != "\ufffd")
-    if kept != text:
-        field.data = kept  # shown again without them: a page never echoes a NUL or a surrogate
-        raise StopValidation("Use letters, digits and punctuation only.")
-
-
 class PlainDateField(DateField):
     """A date field whose error says what a date looks like (WTForms': "Not a valid date value")."""
 
@@ -254,3 +301,8 @@ class IssuingSettingsForm(BaseForm):
         """One of the listed choices."""
         if field.data not in dict(ISSUED_NOTICE_CHOICES):
             raise ValidationError("Choose Shopify or Boomerang.")
+
+
+class SettingsForm(GeneralSettingsForm, ReturnsSettingsForm, ReturnActionForm, IssuingSettingsForm):
+    """The whole settings page as one form with one Save: a change in one section is never lost
+    by saving another, and a refusal anywhere keeps everything typed everywhere."""

@@ -4,8 +4,8 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.dashboard import bp
-from app.dashboard.forms import (GeneralSettingsForm, IssuingSettingsForm, RemoveStaffForm, ReturnActionForm,
-                                 ReturnsSettingsForm, StaffForm)
+from app.dashboard.forms import COLOUR, RemoveStaffForm, ReturnActionForm, SettingsForm, StaffForm
+from app.domain.contrast import LINK_SURFACES, contrast_ratio, portal_palette, shown_ratio, white_text_verdict
 from app.dashboard.scope import admin_required, current_account, scoped
 from app.extensions import db
 from app.models import Order, Return, ReturnItem, TrackingEvent, User
@@ -79,31 +79,74 @@ def remove_staff(user_id: int):
 @bp.route("/settings", methods=["GET", "POST"])
 @admin_required
 def settings():
-    """General settings: store name, windows and portal branding."""
+    """Every setting on one page, saved together by one Save: all of them, or none with each
+    refusal next to its field and everything typed kept."""
     account = current_account()
-    form = GeneralSettingsForm(obj=account)
-    if form.validate_on_submit() and _window_within_cap(form, account):
-        form.populate_obj(account)
-        account.logo_url = account.logo_url or None
-        db.session.commit()
-        flash("Settings saved.", "success")
-        return redirect(url_for("dashboard.settings"), code=303)
-    return _settings_page(account, form=form, status=422 if request.method == "POST" else 200)
+    form = SettingsForm(data=_stored_settings(account))
+    locations_problem = _load_locations(account, form)
+    if request.method == "POST":
+        valid = form.validate_on_submit()
+        if _window_within_cap(form, account) and valid:
+            _save(form, account)
+            db.session.commit()
+            flash("Settings saved.", "success")
+            return redirect(url_for("dashboard.settings"), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("dashboard/settings.html", account=account, form=form,
+                           locations_problem=locations_problem, credit_kind=credit_kind(account),
+                           preview=colour_preview(form.primary_color.data)), status
 
 
-def _settings_page(account, *, form=None, returns_form=None, action_form=None, locations=None, issuing_form=None,
-                   status=200):
-    """The settings page; each form not given is filled from the account, not from the post."""
-    if action_form is None:
-        action_form = _action_form(account, formdata=None)
-        locations = _load_locations(account, action_form)
-    return render_template(
-        "dashboard/settings.html", account=account,
-        form=form or GeneralSettingsForm(formdata=None, obj=account),
-        returns_form=returns_form or _returns_form(account), action_form=action_form,
-        locations_problem=locations, credit_kind=credit_kind(account),
-        issuing_form=issuing_form or IssuingSettingsForm(formdata=None, data={
-            "exchange_mode": account.exchange_mode, "issued_notice": account.issued_notice})), status
+@bp.get("/settings/colour-preview")
+@admin_required
+def settings_colour_preview():
+    """The portal's button and link in the colour being typed, and whether they read (htmx)."""
+    return render_template("dashboard/_colour_preview.html",
+                           preview=colour_preview(request.args.get("primary_color", "")))
+
+
+def colour_preview(colour) -> dict:
+    """What the preview shows for `colour`: the portal's palette and verdict, or why it is not a colour."""
+    colour = (colour or "").strip()
+    if not COLOUR.fullmatch(colour):
+        return {"problem": "Use a colour like #1f6feb."}
+    palette = portal_palette(colour)
+    return {"palette": palette, "verdict": white_text_verdict(colour),
+            "button_ratio": shown_ratio(contrast_ratio(palette.on_button, palette.button)),
+            "link_ratio": shown_ratio(min(contrast_ratio(palette.link, s) for s in LINK_SURFACES))}
+
+
+def _stored_settings(account) -> dict:
+    """The form's values from the account (lists shown one entry per line)."""
+    return {
+        "name": account.name, "return_window_days": account.return_window_days,
+        "order_storage_months": account.order_storage_months, "logo_url": account.logo_url,
+        "primary_color": account.primary_color,
+        "option_mode": account.option_mode, "exchange_enabled": account.exchange_enabled,
+        "excluded_product_tags": "\n".join(account.excluded_product_tags or []),
+        "return_reasons": "\n".join(account.return_reasons or []),
+        "return_action": account.return_action, "restock_location_id": str(account.restock_location_id or ""),
+        "restock_returned_units": account.restock_returned_units,
+        "exchange_mode": account.exchange_mode, "issued_notice": account.issued_notice,
+    }
+
+
+def _save(form: SettingsForm, account) -> None:
+    """Write every section of a valid settings form to the account (not committed)."""
+    account.name = form.name.data
+    account.return_window_days = form.return_window_days.data
+    account.order_storage_months = form.order_storage_months.data
+    account.logo_url = form.logo_url.data or None
+    account.primary_color = form.primary_color.data.lower()
+    account.option_mode = form.option_mode.data
+    account.exchange_enabled = form.exchange_enabled.data
+    account.excluded_product_tags = form.tags()
+    account.return_reasons = form.reasons()
+    account.return_action = form.return_action.data
+    account.restock_location_id = form.location_id()
+    account.restock_returned_units = form.restock_returned_units.data
+    account.exchange_mode = form.exchange_mode.data
+    account.issued_notice = form.issued_notice.data
 
 
 def credit_kind(account) -> str:
@@ -116,49 +159,18 @@ def credit_kind(account) -> str:
     return "Unknown until the store is connected"
 
 
-def _window_within_cap(form: GeneralSettingsForm, account) -> bool:
+def _window_within_cap(form: SettingsForm, account) -> bool:
     """Without read_all_orders, Shopify hides orders older than 60 days, so a return must be
     issuable inside that: the window is capped (DESIGN §3) and the field says why."""
     from app.services.connect import CAPPED_RETURN_WINDOW_DAYS, window_cap_applies
 
-    if window_cap_applies(account) and form.return_window_days.data > CAPPED_RETURN_WINDOW_DAYS:
+    days = form.return_window_days.data
+    if isinstance(days, int) and window_cap_applies(account) and days > CAPPED_RETURN_WINDOW_DAYS:
         form.return_window_days.errors.append(
             f"At most {CAPPED_RETURN_WINDOW_DAYS} days: without the read_all_orders permission Shopify hides "
             f"orders older than 60 days, and refunds must be issued before then.")
         return False
     return True
-
-
-def _returns_form(account) -> ReturnsSettingsForm:
-    """The returns settings form, filled from the account (lists shown one entry per line);
-    never from the posted data, which belongs to the general form when that one was sent."""
-    return ReturnsSettingsForm(formdata=None, data={
-        "option_mode": account.option_mode, "exchange_enabled": account.exchange_enabled,
-        "excluded_product_tags": "\n".join(account.excluded_product_tags or []),
-        "return_reasons": "\n".join(account.return_reasons or [])})
-
-
-@bp.post("/settings/returns")
-@admin_required
-def returns_settings():
-    """Option mode, exchanges, excluded product tags and return reasons."""
-    account = current_account()
-    returns_form = ReturnsSettingsForm()
-    if returns_form.validate_on_submit():
-        account.option_mode = returns_form.option_mode.data
-        account.exchange_enabled = returns_form.exchange_enabled.data
-        account.excluded_product_tags = returns_form.tags()
-        account.return_reasons = returns_form.reasons()
-        db.session.commit()
-        flash("Return settings saved.", "success")
-        return redirect(url_for("dashboard.settings") + "#returns", code=303)
-    return _settings_page(account, returns_form=returns_form, status=422)
-
-
-def _action_form(account, **kwargs) -> ReturnActionForm:
-    return ReturnActionForm(data={"return_action": account.return_action,
-                                  "restock_location_id": str(account.restock_location_id or ""),
-                                  "restock_returned_units": account.restock_returned_units}, **kwargs)
 
 
 def _load_locations(account, form: ReturnActionForm) -> str | None:
@@ -190,36 +202,3 @@ def _load_locations(account, form: ReturnActionForm) -> str | None:
         choices.append((stored, f"Location {stored} (current choice{'' if problem else ', no longer in the store'})"))
     form.restock_location_id.choices = choices
     return problem
-
-
-@bp.post("/settings/return-action")
-@admin_required
-def return_action_settings():
-    """When options are issued (first scan, processing, manual), where and whether items restock."""
-    account = current_account()
-    action_form = _action_form(account)
-    problem = _load_locations(account, action_form)
-    if action_form.validate_on_submit():
-        account.return_action = action_form.return_action.data
-        account.restock_location_id = action_form.location_id()
-        account.restock_returned_units = action_form.restock_returned_units.data
-        db.session.commit()
-        flash("Return action saved.", "success")
-        return redirect(url_for("dashboard.settings") + "#return-action", code=303)
-    return _settings_page(account, action_form=action_form, locations=problem, status=422)
-
-
-@bp.post("/settings/issuing")
-@admin_required
-def issuing_settings():
-    """How exchanges are sent (Shopify's exchanges on the original order, or a separate $0 order)
-    and who tells the customer that something was issued (Shopify, or Boomerang's email)."""
-    account = current_account()
-    issuing_form = IssuingSettingsForm()
-    if issuing_form.validate_on_submit():
-        account.exchange_mode = issuing_form.exchange_mode.data
-        account.issued_notice = issuing_form.issued_notice.data
-        db.session.commit()
-        flash("Credit note and exchange settings saved.", "success")
-        return redirect(url_for("dashboard.settings") + "#issuing", code=303)
-    return _settings_page(account, issuing_form=issuing_form, status=422)
