@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Account, User
 from tests.factories import PASSWORD, make_account, make_user
+from tests.support.settings import settings_data
 
 
 def count(model):
@@ -86,9 +87,8 @@ def test_htmx_requests_carry_the_csrf_token_in_a_header(app, client, auth, monke
     token = csrf_token_from(client, "/dashboard/settings")
     without = client.post("/dashboard/settings", headers={"HX-Request": "true"}, data={"name": "X"})
     assert without.status_code == 400
-    with_header = client.post("/dashboard/settings", headers={"HX-Request": "true", "X-CSRFToken": token},
-                              data={"name": "Renamed", "return_window_days": 30, "order_storage_months": 3,
-                                    "primary_color": "#112233"})
+    data = settings_data(client, {"name": "Renamed", "primary_color": "#112233"})
+    with_header = client.post("/dashboard/settings", headers={"HX-Request": "true", "X-CSRFToken": token}, data=data)
     assert with_header.status_code == 303
 
 

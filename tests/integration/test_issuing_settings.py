@@ -11,8 +11,8 @@ from app.extensions import db
 from app.models import Account
 from tests.factories import PASSWORD, make_account, make_user
 from tests.support.forms import CONTENT_TYPE, multipart
+from tests.support.settings import SETTINGS, post_settings, settings_data
 
-SETTINGS, ISSUING = "/dashboard/settings", "/dashboard/settings/issuing"
 VALID = {"exchange_mode": "separate_order", "issued_notice": "email"}
 
 
@@ -80,12 +80,12 @@ def test_defaults_are_checked_and_the_restock_checkbox_keeps_its_label(account, 
 
 
 def test_the_choices_are_saved(account, client):
-    response = client.post(ISSUING, data=VALID)
-    assert response.status_code == 303 and response.headers["Location"].endswith("/dashboard/settings#issuing")
+    response = post_settings(client, VALID)
+    assert response.status_code == 303 and response.headers["Location"].endswith("/dashboard/settings")
     assert stored(account) == ("separate_order", "email")
     form = section(client.get(SETTINGS).get_data(as_text=True))
     assert 'checked id="exchange_mode-1"' in form and 'checked id="issued_notice-1"' in form
-    assert client.post(ISSUING, data={"exchange_mode": "shopify", "issued_notice": "shopify"}).status_code == 303
+    assert post_settings(client, {"exchange_mode": "shopify", "issued_notice": "shopify"}).status_code == 303
     assert stored(account) == ("shopify", "shopify")
 
 
@@ -108,12 +108,7 @@ FORGED = [
 
 @pytest.mark.parametrize("name, value, message", FORGED, ids=[f"{n}={v!r:.20}" for n, v, _ in FORGED])
 def test_a_forged_value_is_refused_next_to_the_field_and_nothing_is_written(account, client, name, value, message):
-    data = dict(VALID)
-    if value is None:
-        del data[name]
-    else:
-        data[name] = value
-    response = client.post(ISSUING, data=data)
+    response = post_settings(client, {**VALID, name: value})
     assert response.status_code == 422
     form = section(response.get_data(as_text=True))
     assert f'<p class="error" id="{name}-error">{message}</p>' in form
@@ -123,8 +118,9 @@ def test_a_forged_value_is_refused_next_to_the_field_and_nothing_is_written(acco
 
 def test_a_lone_surrogate_or_bytes_that_are_not_utf8_are_refused(account, client):
     for raw in (b"\xed\xa0\x80", b"email\xff"):
-        body = multipart({"exchange_mode": b"shopify", "issued_notice": raw})
-        response = client.post(ISSUING, data=body, content_type=CONTENT_TYPE)
+        page = {name: value.encode() for name, value in settings_data(client, {}).items()}
+        body = multipart({**page, "exchange_mode": b"shopify", "issued_notice": raw})
+        response = client.post(SETTINGS, data=body, content_type=CONTENT_TYPE)
         assert response.status_code == 422
         assert '<p class="error" id="issued_notice-error">Choose Shopify or Boomerang.</p>' in \
             response.get_data(as_text=True)
@@ -133,13 +129,13 @@ def test_a_lone_surrogate_or_bytes_that_are_not_utf8_are_refused(account, client
 
 def test_a_post_without_a_csrf_token_is_a_400(account, client, app, monkeypatch):
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
-    assert client.post(ISSUING, data=VALID).status_code == 400
+    assert client.post(SETTINGS, data=VALID).status_code == 400
     assert stored(account) == ("shopify", "shopify")
 
 
 def test_staff_may_not_change_them(account, client):
     client.post("/logout")
     client.post("/login", data={"email": "staff@example.com", "password": PASSWORD})
-    assert client.post(ISSUING, data=VALID).status_code == 403
+    assert client.post(SETTINGS, data=VALID).status_code == 403
     assert client.get(SETTINGS).status_code == 403
     assert stored(account) == ("shopify", "shopify")

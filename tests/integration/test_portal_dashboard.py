@@ -14,6 +14,7 @@ from app.services.returns import Selection, create_return
 from jobs.rules import match_return_rules
 from tests.factories import PASSWORD, make_account, make_user
 from tests.support.portal import make_line, make_portal_order
+from tests.support.settings import post_settings
 
 
 @pytest.fixture
@@ -89,7 +90,7 @@ def test_staff_see_returns_and_outbox(account, client):
     client.post("/login", data={"email": "staff@example.com", "password": PASSWORD})
     assert client.get("/dashboard/returns").status_code == 200
     assert client.get("/dashboard/outbox").status_code == 200
-    assert client.post("/dashboard/settings/returns", data={}).status_code == 403
+    assert client.post("/dashboard/settings", data={}).status_code == 403
 
 
 def test_send_email_uses_smtp_when_configured_and_only_once(account, app, monkeypatch):
@@ -157,7 +158,7 @@ VALID = {"option_mode": "rules", "exchange_enabled": "y", "excluded_product_tags
 
 
 def test_return_settings_are_saved(account, client):
-    assert client.post("/dashboard/settings/returns", data=VALID).status_code == 303
+    assert post_settings(client, VALID).status_code == 303
     db.session.expire_all()
     saved = db.session.get(Account, account.id)
     assert saved.option_mode == "rules" and saved.exchange_enabled is True
@@ -165,9 +166,7 @@ def test_return_settings_are_saved(account, client):
     assert saved.return_reasons == ["Faulty", "Too small", "Wrong colour"]
     page = client.get("/dashboard/settings").get_data(as_text=True)
     assert "Wrong colour" in page
-    data = {**VALID, "option_mode": "customer_choice"}
-    data.pop("exchange_enabled")
-    client.post("/dashboard/settings/returns", data=data)
+    post_settings(client, {**VALID, "option_mode": "customer_choice", "exchange_enabled": None})
     db.session.expire_all()
     assert db.session.get(Account, account.id).exchange_enabled is False
 
@@ -180,7 +179,7 @@ def test_return_settings_are_saved(account, client):
     ("excluded_product_tags", "\n".join(f"t{i}" for i in range(51)), "at most 50 tags"),
 ])
 def test_bad_return_settings_are_refused_next_to_the_field(account, client, field, value, message):
-    response = client.post("/dashboard/settings/returns", data={**VALID, field: value})
+    response = post_settings(client, {**VALID, field: value})
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert message in body

@@ -10,8 +10,8 @@ from app.extensions import db
 from app.models import Account
 from tests.factories import PASSWORD, make_account, make_user
 from tests.support.portal import SCOPES, connect_to_sandbox
+from tests.support.settings import SETTINGS, post_settings
 
-URL = "/dashboard/settings/return-action"
 
 
 @pytest.fixture
@@ -54,12 +54,13 @@ def test_the_settings_page_explains_each_action_and_lists_the_stores_locations(c
 def test_settings_are_saved(connected, client):
     account, shop = connected
     location = str(shop.id * 10 + 1)
-    response = client.post(URL, data={"return_action": "first_scan", "restock_location_id": location})
+    response = post_settings(client, {"return_action": "first_scan", "restock_location_id": location,
+                                           "restock_returned_units": None})
     assert response.status_code == 303
     stored = saved(account)
     assert (stored.return_action, stored.restock_location_id, stored.restock_returned_units) == (
         "first_scan", int(location), False)
-    assert client.post(URL, data={"return_action": "manual", "restock_location_id": "",
+    assert post_settings(client, {"return_action": "manual", "restock_location_id": "",
                                   "restock_returned_units": "y"}).status_code == 303
     stored = saved(account)
     assert (stored.return_action, stored.restock_location_id, stored.restock_returned_units) == ("manual", None, True)
@@ -67,13 +68,13 @@ def test_settings_are_saved(connected, client):
 
 @pytest.mark.parametrize("data, message", [
     ({"return_action": "whenever", "restock_location_id": ""}, "Not a valid choice"),
-    ({"restock_location_id": ""}, "Choose when the options are issued."),
+    ({"return_action": None, "restock_location_id": ""}, "Choose when the options are issued."),
     ({"return_action": "manual", "restock_location_id": "123456"}, "Choose one of the store&#39;s locations."),
     ({"return_action": "manual", "restock_location_id": "abc"}, "Choose one of the store&#39;s locations."),
 ])
 def test_bad_values_are_refused_next_to_the_field(connected, client, data, message):
     account, _ = connected
-    response = client.post(URL, data=data)
+    response = post_settings(client, data)
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     assert saved(account).return_action == "processing" and saved(account).restock_location_id is None
@@ -92,7 +93,7 @@ def test_a_slow_shopify_is_said_plainly_and_the_stored_location_is_kept(connecte
     assert "Shopify is slow or unreachable right now" in body
     assert location_ids(body) == ["", str(shop.id * 10 + 2)]
     # Saving the other settings still works, and keeps the location.
-    assert client.post(URL, data={"return_action": "manual", "restock_location_id": str(shop.id * 10 + 2),
+    assert post_settings(client, {"return_action": "manual", "restock_location_id": str(shop.id * 10 + 2),
                                   "restock_returned_units": "y"}).status_code == 303
     assert (saved(account).return_action, saved(account).restock_location_id) == ("manual", shop.id * 10 + 2)
 
@@ -109,7 +110,7 @@ def test_an_unconnected_store_says_to_connect(account, client):
     body = client.get("/dashboard/settings").get_data(as_text=True)
     assert "Connect your store to choose where returned items are restocked." in body
     assert location_ids(body) == [""]
-    assert client.post(URL, data={"return_action": "first_scan", "restock_location_id": ""}).status_code == 303
+    assert post_settings(client, {"return_action": "first_scan", "restock_location_id": ""}).status_code == 303
     assert saved(account).return_action == "first_scan"
 
 
@@ -118,5 +119,5 @@ def test_staff_may_not_change_the_return_action(account, client):
     db.session.commit()
     client.post("/logout")
     client.post("/login", data={"email": "staff@example.com", "password": PASSWORD})
-    assert client.post(URL, data={"return_action": "manual"}).status_code == 403
+    assert client.post(SETTINGS, data={"return_action": "manual"}).status_code == 403
     assert saved(account).return_action == "processing"

@@ -405,7 +405,7 @@ def test_staff_work_returns_but_only_admins_change_settings(account, client):
     db.session.commit()
     assert client.post(f"{LIST}/{ret.id}/receive").status_code == 303  # logged in as staff
     assert client.get("/dashboard/settings").status_code == 403
-    assert client.post("/dashboard/settings/return-action", data={"return_action": "manual"}).status_code == 403
+    assert client.post("/dashboard/settings", data={"return_action": "manual"}).status_code == 403
 
 
 @pytest.mark.parametrize("path", ["close", "receive", "process", "cancel", "tracking", "items/{item}/retry",
