@@ -150,8 +150,8 @@ def test_an_admin_chooses_how_exchanges_go_and_who_tells_the_customer(e2e_app, l
 
     page.get_by_label("A separate $0 exchange order, for warehouses that only ship normal orders").check()
     page.get_by_label("Boomerang emails the customer").check()
-    page.get_by_role("button", name="Save credit note and exchange settings").click()
-    expect(page.locator(".flash-success")).to_have_text("Credit note and exchange settings saved.")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator(".flash-success")).to_have_text("Settings saved.")
     expect(page.get_by_label("A separate $0 exchange order, for warehouses that only ship normal orders")).to_be_checked()
     expect(page.get_by_label("Boomerang emails the customer")).to_be_checked()
     shot(page, f"{name}-saved", "#issuing")

@@ -159,7 +159,7 @@ def test_first_scan_refund_is_issued_once(e2e_app, live_server, sandbox, journey
     staff.goto(live_server.url("/dashboard/settings"))
     action = staff.get_by_role("group", name="When are the options issued in Shopify?")
     action.get_by_role("radio", name=re.compile("^First scan")).check()
-    staff.get_by_role("button", name="Save return action").click()
+    staff.get_by_role("button", name="Save settings").click()
     expect(staff.get_by_role("group", name="When are the options issued in Shopify?")
            .get_by_role("radio", name=re.compile("^First scan"))).to_be_checked()
     all_controls_are_labelled(staff)
