@@ -5,7 +5,8 @@ from sqlalchemy import func, select
 
 from app.dashboard import bp
 from app.dashboard.forms import COLOUR, RemoveStaffForm, ReturnActionForm, SettingsForm, StaffForm
-from app.domain.contrast import LINK_SURFACES, contrast_ratio, portal_palette, shown_ratio, white_text_verdict
+from app.domain.contrast import (LINK_SURFACES, WHITE, Palette, contrast_ratio, nearest_passing_shade, portal_palette,
+                                 shown_ratio, white_text_verdict)
 from app.dashboard.scope import admin_required, current_account, scoped
 from app.extensions import db
 from app.models import Order, Return, ReturnItem, TrackingEvent, User
@@ -106,12 +107,18 @@ def settings_colour_preview():
 
 
 def colour_preview(colour) -> dict:
-    """What the preview shows for `colour`: the portal's palette and verdict, or why it is not a colour."""
-    colour = (colour or "").strip()
+    """What the preview shows for `colour`: the portal's palette and how well it reads; for a colour
+    white text cannot be read on, that (white on it, as it would be) beside the nearest shade that
+    reads; or why it is not a colour."""
+    colour = (colour or "").strip().lower()
     if not COLOUR.fullmatch(colour):
         return {"problem": "Use a colour like #1f6feb."}
+    verdict = white_text_verdict(colour)
+    if verdict:
+        return {"verdict": verdict, "palette": Palette(button=colour, on_button=WHITE, link=colour),
+                "suggestion": portal_palette(nearest_passing_shade(colour, WHITE))}
     palette = portal_palette(colour)
-    return {"palette": palette, "verdict": white_text_verdict(colour),
+    return {"palette": palette,
             "button_ratio": shown_ratio(contrast_ratio(palette.on_button, palette.button)),
             "link_ratio": shown_ratio(min(contrast_ratio(palette.link, s) for s in LINK_SURFACES))}
 

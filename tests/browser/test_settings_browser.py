@@ -28,9 +28,12 @@ def fresh_page(browser, viewport, js: bool):
     return context.new_page()
 
 
-def shot(page, name: str) -> None:
+def shot(page, name: str, element: str | None = "#general") -> None:
+    """The whole page, and `element` alone (the General section: name, colour and its preview)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    if element:
+        page.locator(element).screenshot(path=str(SCREENSHOTS / f"{name}-section.png"))
 
 
 def hex_of(css_colour: str) -> str:
@@ -88,6 +91,7 @@ def test_one_save_keeps_every_edit_and_refuses_an_unreadable_colour(e2e_app, liv
     expect(page.get_by_label("Portal colour")).to_have_value("#ffe680")
     expect(preview.locator("svg rect").nth(1)).to_have_attribute("fill", "#ffe680")
     shot(page, f"{name}-refused")
+    shot(page, f"{name}-refused-summary", "#error-summary")
     with e2e_app.app_context():
         stored = db.session.get(Account, account_id)
         assert (stored.name, stored.option_mode, stored.issued_notice, stored.primary_color) == (
@@ -136,5 +140,5 @@ def test_links_and_buttons_read_at_aa_in_the_dashboard_and_the_portal(e2e_app, l
     page.locator("main").evaluate("main => main.insertAdjacentHTML('beforeend', '<p><a href=\"#\" id=\"probe\">a link</a></p>')")
     text, behind = colours_of(page, "#probe")
     assert contrast_ratio(text, behind) >= AA_NORMAL and contrast_ratio(text, "#eef4ff") >= AA_NORMAL, (text, behind)
-    shot(page, f"portal-stored-light-colour-{size}")
+    shot(page, f"portal-stored-light-colour-{size}", "main")
     page.context.close()

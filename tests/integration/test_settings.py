@@ -153,7 +153,12 @@ def test_the_preview_shows_the_portal_in_the_colour_and_says_whether_it_reads(ac
     text = good.get_data(as_text=True)
     assert 'fill="#0b4f9c"' in text and "readable" in text
     bad = client.get(f"{SETTINGS}/colour-preview", query_string={"primary_color": LIGHT_YELLOW})
-    assert "reaches only 1.2:1" in bad.get_data(as_text=True) and "#907300" in bad.get_data(as_text=True)
+    text = bad.get_data(as_text=True)
+    assert "reaches only 1.2:1" in text
+    # as it would be (white on the yellow), beside the nearest shade that reads
+    assert '<rect x="12" y="12" width="150" height="40" rx="8" fill="#ffe680"/>' in text
+    assert re.search(r'fill="#ffffff" class="preview-button-text"', text)
+    assert '<rect x="12" y="12" width="150" height="40" rx="8" fill="#907300"/>' in text
 
 
 @pytest.mark.parametrize("value", ["", "red", "%2312%0034", "%23%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%95%EF%BC%96",
