@@ -13,21 +13,10 @@ from app.extensions import db
 from app.models import Account, ReturnItem, ShopifyCall, ShopifyReturn
 from tests.factories import make_account, make_user
 from tests.support.e2e import SCREENSHOTS
-from tests.support.journey import DESKTOP, PHONE, all_controls_are_labelled, log_in
+from tests.support.journey import DESKTOP, PHONE, SHAPES, all_controls_are_labelled, fresh_page, log_in
 from tests.support.returns import make_return
 
 AUTHORISED = "The payment for this order is only authorised, not captured"
-SHAPES = [pytest.param(viewport, js, id=f"{'phone' if viewport is PHONE else 'desktop'}-js-{'on' if js else 'off'}")
-          for viewport in (PHONE, DESKTOP) for js in (True, False)]
-
-
-def fresh_page(browser, viewport, js: bool):
-    """A page in its own context, JavaScript on or off, the htmx CDN failing at once (closed network)."""
-    context = browser.new_context(viewport=viewport, java_script_enabled=js)
-    context.route("https://cdn.jsdelivr.net/**", lambda route: route.abort("internetdisconnected"))
-    return context.new_page()
-
-
 def shot(page, name: str, element: str | None = None) -> None:
     """A full-page screenshot, and one of ``element`` alone when given."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

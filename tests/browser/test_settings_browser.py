@@ -13,19 +13,10 @@ from app.extensions import db
 from app.models import Account
 from tests.factories import make_account, make_user
 from tests.support.e2e import SCREENSHOTS
-from tests.support.journey import DESKTOP, PHONE, all_controls_are_labelled, log_in
+from tests.support.journey import DESKTOP, PHONE, SHAPES, all_controls_are_labelled, fresh_page, log_in
 
-SHAPES = [pytest.param(viewport, js, id=f"{'phone' if viewport is PHONE else 'desktop'}-js-{'on' if js else 'off'}")
-          for viewport in (PHONE, DESKTOP) for js in (True, False)]
 RULES = "My rules, automatically (the portal does not ask)"
 EMAIL = "Boomerang emails the customer"
-
-
-def fresh_page(browser, viewport, js: bool):
-    """A page in its own context, JavaScript on or off, the htmx CDN failing at once (closed network)."""
-    context = browser.new_context(viewport=viewport, java_script_enabled=js)
-    context.route("https://cdn.jsdelivr.net/**", lambda route: route.abort("internetdisconnected"))
-    return context.new_page()
 
 
 def shot(page, name: str, element: str | None = "#general") -> None:
@@ -34,6 +25,18 @@ def shot(page, name: str, element: str | None = "#general") -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
     if element:
         page.locator(element).screenshot(path=str(SCREENSHOTS / f"{name}-section.png"))
+
+
+def signed_in_admin(e2e_app, live_server, page, name: str, **fields) -> tuple:
+    """An account whose portal is /r/<name>, with an admin signed in on `page`; the page and the account id."""
+    with e2e_app.app_context():
+        account = make_account(name="Acme Outdoor", slug=name, **fields)
+        make_user(account, role="admin", email=f"boss-{name}@example.com")
+        db.session.commit()
+        account_id = account.id
+        db.session.remove()
+    log_in(page, live_server, f"boss-{name}@example.com")
+    return page, account_id
 
 
 def hex_of(css_colour: str) -> str:
@@ -56,14 +59,7 @@ def colours_of(page, selector: str) -> tuple[str, str]:
 @pytest.mark.parametrize("viewport, js", SHAPES)
 def test_one_save_keeps_every_edit_and_refuses_an_unreadable_colour(e2e_app, live_server, browser, viewport, js):
     name = f"settings-{'phone' if viewport is PHONE else 'desktop'}-js-{'on' if js else 'off'}"
-    with e2e_app.app_context():
-        account = make_account(name="Acme Outdoor", slug=name)
-        make_user(account, role="admin", email=f"boss-{name}@example.com")
-        db.session.commit()
-        account_id = account.id
-        db.session.remove()
-    page = fresh_page(browser, viewport, js)
-    log_in(page, live_server, f"boss-{name}@example.com")
+    page, account_id = signed_in_admin(e2e_app, live_server, fresh_page(browser, viewport, js), name)
     page.goto(live_server.url("/dashboard/settings"))
     expect(page.get_by_role("button", name=re.compile("^Save"))).to_have_count(1)
     all_controls_are_labelled(page)
@@ -122,14 +118,9 @@ def test_one_save_keeps_every_edit_and_refuses_an_unreadable_colour(e2e_app, liv
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_links_and_buttons_read_at_aa_in_the_dashboard_and_the_portal(e2e_app, live_server, browser, viewport):
     size = "phone" if viewport is PHONE else "desktop"
-    with e2e_app.app_context():
-        # A light yellow stored before colours were checked.
-        account = make_account(name="Sunny Shop", slug=f"sunny-{size}", primary_color="#ffe680")
-        make_user(account, role="admin", email=f"sunny-{size}@example.com")
-        db.session.commit()
-        db.session.remove()
-    page = fresh_page(browser, viewport, True)
-    log_in(page, live_server, f"sunny-{size}@example.com")
+    # A light yellow stored before colours were checked.
+    page, _ = signed_in_admin(e2e_app, live_server, fresh_page(browser, viewport, True), f"sunny-{size}",
+                              primary_color="#ffe680")
     page.goto(live_server.url("/dashboard/"))
     text, behind = colours_of(page, "main a:not(.button)")
     assert contrast_ratio(text, "#f6f7f9") >= AA_NORMAL, (text, behind)  # also on the page, not only its card

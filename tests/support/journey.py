@@ -4,6 +4,7 @@ login, screenshots at both sizes, and waiting for what background jobs change on
 import re
 import time
 
+import pytest
 from playwright.sync_api import expect
 
 from app.extensions import db
@@ -15,6 +16,9 @@ from tests.factories import PASSWORD
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
+# A phone and a desktop, each with JavaScript on and off (parameters viewport, js).
+SHAPES = [pytest.param(viewport, js, id=f"{'phone' if viewport is PHONE else 'desktop'}-js-{'on' if js else 'off'}")
+          for viewport in (PHONE, DESKTOP) for js in (True, False)]
 
 
 def sandbox_order(account, sandbox, variant_ids: list[int], email: str, days_ago: float = 3) -> Order:
@@ -47,6 +51,13 @@ def new_page(browser, viewport=PHONE):
     """A page in its own browser context (its own cookies: a shopper, staff, the sandbox's user),
     with the htmx CDN failing at once as on a closed network (the pinned copy then loads)."""
     context = browser.new_context(viewport=viewport)
+    context.route("https://cdn.jsdelivr.net/**", lambda route: route.abort("internetdisconnected"))
+    return context.new_page()
+
+
+def fresh_page(browser, viewport, js: bool):
+    """A page in its own context, JavaScript on or off, the htmx CDN failing at once (closed network)."""
+    context = browser.new_context(viewport=viewport, java_script_enabled=js)
     context.route("https://cdn.jsdelivr.net/**", lambda route: route.abort("internetdisconnected"))
     return context.new_page()
 
