@@ -78,6 +78,7 @@ def test_one_save_keeps_every_edit_and_refuses_an_unreadable_colour(e2e_app, liv
 
     summary = page.get_by_role("alert")
     expect(summary).to_contain_text("Nothing was saved")
+    expect(summary).to_be_focused()  # read first by a screen reader, also without JavaScript
     expect(summary.get_by_role("link", name=re.compile("^Portal colour: White text on #ffe680 reaches only 1.2:1"))
            ).to_be_visible()
     expect(page.locator("#primary_color-error")).to_contain_text("The nearest shade that passes is #907300.")
