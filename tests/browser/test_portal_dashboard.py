@@ -52,7 +52,7 @@ def test_returns_outbox_and_settings(e2e_app, live_server, page, screenshot, vie
     page.get_by_label("My rules, automatically").check()
     page.get_by_label("Return reasons (one per line, shown in this order)").fill("Faulty\nfaulty")
     page.get_by_role("button", name="Save settings").click()
-    expect(page.get_by_text("“faulty” is listed twice.")).to_be_visible()
+    expect(page.locator("#return_reasons-error")).to_have_text("“faulty” is listed twice.")
     page.get_by_label("Return reasons (one per line, shown in this order)").fill("Faulty\nToo small\nWrong colour")
     page.get_by_role("button", name="Save settings").click()
     expect(page.get_by_text("Settings saved.")).to_be_visible()
