@@ -291,16 +291,19 @@ def subscriptions(shop):
 
 @bp.get("/shops/<shop>/deliveries")
 def deliveries(shop):
-    """Webhook deliveries, newest first (?limit=50)."""
+    """Webhook deliveries, newest first (?limit=50), with the headers sent (the signature among
+    them); ``?bodies=1`` adds each body as sent, to check a signature against."""
     st = _st()
     st.get_shop(shop)
     limit = int(request.args.get("limit", 50))
+    bodies = request.args.get("bodies") == "1"
     items = [d for d in st.state["deliveries"] if d.shop == shop.lower()][-limit:]
     return jsonify({"deliveries": [
         {"id": d.id, "topic": d.topic, "uri": d.uri, "status": d.status,
          "attempts": d.attempts, "last_code": d.last_code, "last_error": d.last_error,
          "webhook_id": d.webhook_id, "event_id": d.event_id, "duplicate": d.duplicate,
-         "triggered_at": d.triggered_at} for d in reversed(items)]})
+         "triggered_at": d.triggered_at, "headers": dict(d.headers),
+         **({"body": d.body.decode("utf-8")} if bodies else {})} for d in reversed(items)]})
 
 
 @bp.post("/webhooks/flush")
