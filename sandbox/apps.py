@@ -48,7 +48,10 @@ def register(state: dict, shop: str, client_id: str | None, client_secret: str |
     """Make the app if its client id is new (asking for ``scopes``, else ``default_scopes``), and
     install it on ``shop`` with ``scopes`` (the app's own when None). A known app keeps its
     secret, name and API version; a different ``client_secret`` for it raises AppConflict and
-    changes nothing."""
+    changes nothing; credentials that are not printable text raise ValueError."""
+    for field, value in (("client_id", client_id), ("client_secret", client_secret)):
+        if value is not None and not (isinstance(value, str) and value.isprintable() and 0 < len(value) <= 255):
+            raise ValueError(f"{field} must be printable text of 1 to 255 characters")
     shop = shop.lower()
     app = state["apps"].get(client_id) if client_id else None
     if app is None:

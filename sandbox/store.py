@@ -164,8 +164,8 @@ class Store:
                 app, _ = apps.register(self.state, shop, client_id, client_secret, granted,
                                        sorted(scope_set(DEFAULT_SCOPES)), name, api_version,
                                        self.clock.now())
-            except apps.AppConflict as conflict:
-                raise SandboxError(str(conflict), 409) from None
+            except ValueError as bad:  # AppConflict: another secret for a known app
+                raise SandboxError(str(bad), 409 if isinstance(bad, apps.AppConflict) else 400) from None
         return app
 
     def get_app(self, client_id: str) -> App:
@@ -205,11 +205,10 @@ class Store:
         """Return the live token for this shop, or None (unknown, another shop's, expired,
         the app uninstalled from this shop)."""
         tok = self.state["tokens"].get(token or "")
-        if tok is None or tok.shop != (shop or "").lower():
+        if tok is None or tok.shop != (shop or "").lower() or not apps.installed(
+                self.state, tok.shop, tok.client_id):
             return None
         if tok.expires_at is not None and self.clock.now() >= tok.expires_at:
-            return None
-        if not apps.installed(self.state, tok.shop, tok.client_id):
             return None
         return tok
 

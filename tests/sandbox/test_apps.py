@@ -148,3 +148,48 @@ def test_a_state_file_from_before_installations_keeps_each_app_installed_on_its_
         assert client.post(f"/_sandbox/shops/{SHOPS[0]}/apps/old/admin-token").status_code == 201
     finally:
         again.extensions["sandbox"].close()
+
+
+def test_hostile_app_credentials_are_refused_and_nothing_is_registered(sandbox):
+    two_shops(sandbox)
+    for bad in ({"client_id": "a\x00b"}, {"client_id": 42}, {"client_id": ["x"]}, {"client_id": "x" * 300},
+                {"client_id": "ok", "client_secret": "\ud800"}, {"client_id": "ok", "client_secret": ""},
+                {"client_id": "ok", "client_secret": {"a": 1}}):
+        r = control(sandbox, "POST", f"/shops/{SHOPS[0]}/apps", bad)
+        assert r.status_code == 400 and "error" in r.json(), (bad, r.text)
+    assert control(sandbox, "GET", "/apps").json()["apps"] == []
+    assert control(sandbox, "GET", "/apps/%00").status_code == 404
+
+
+def test_installing_the_app_on_a_second_shop_through_oauth_uses_its_one_secret(sandbox):
+    """The install page of any shop serves a registered app; the code is good at that shop only."""
+    import re
+    from urllib.parse import parse_qs, urlparse
+
+    from sandbox.oauth import query_hmac
+
+    two_shops(sandbox)
+    install(sandbox, SHOPS[0], client_secret="shpss_theonesecret")
+    origin = f"{sandbox.url}/store/{SHOPS[1]}"
+    session = requests.Session()
+
+    def approve() -> dict:
+        page = session.get(f"{origin}/admin/oauth/authorize", params={
+            "client_id": "boomerang", "scope": "read_orders", "redirect_uri": "http://127.0.0.1:1/cb",
+            "state": "s1"}, timeout=5)
+        assert page.status_code == 200, page.text
+        form = dict(re.findall(r'name="(\w+)" value="([^"]*)"', page.text))
+        back = session.post(f"{origin}/admin/oauth/authorize", data=form, allow_redirects=False, timeout=5)
+        return {k: v[0] for k, v in parse_qs(urlparse(back.headers["Location"]).query).items()}
+
+    def redeem(shop: str, code: str):
+        return session.post(f"{sandbox.url}/store/{shop}/admin/oauth/access_token", json={
+            "client_id": "boomerang", "client_secret": "shpss_theonesecret", "code": code}, timeout=5)
+
+    query = approve()
+    assert query["shop"] == SHOPS[1] and query["hmac"] == query_hmac("shpss_theonesecret", query)
+    assert redeem(SHOPS[0], query["code"]).status_code == 400  # a code is good at its own shop only
+    token = redeem(SHOPS[1], approve()["code"]).json()
+    assert token["scope"] == "read_orders"
+    installs = {i["shop"]: i["scopes"] for i in control(sandbox, "GET", "/apps/boomerang").json()["installations"]}
+    assert installs[SHOPS[1]] == ["read_orders"]
