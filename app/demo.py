@@ -73,6 +73,8 @@ def seed_command() -> None:
 # --- `make demo`: the app beside a running sandbox ----------------------------------------------
 
 DEMO_SHOP = "demo-outfitters.myshopify.com"
+# Boomerang is one app: one client id and one secret, installed on both demo shops, as a Shopify
+# app is installed on many shops and signs every shop's webhooks with its one secret (sandbox/apps.py).
 DEMO_CLIENT_ID = "boomerang-demo-app"
 DEMO_SCOPES = ["read_orders", "write_orders", "read_all_orders", "read_products", "read_customers",
                "write_customers", "read_returns", "write_returns", "read_inventory", "write_inventory",
@@ -121,7 +123,7 @@ ACCOUNTS_VERSIONS = {"new": "NEW_CUSTOMER_ACCOUNTS", "classic": "CLASSIC"}
 
 @dataclass
 class DemoShop:
-    """A sandbox shop ready to connect: its control-API summary, a fresh admin token, its app's
+    """A sandbox shop ready to connect: its control-API summary, a fresh admin token, the app's
     secret, and whether anything changed that the stored connection has not seen yet."""
 
     domain: str
@@ -132,12 +134,11 @@ class DemoShop:
 
 
 def _demo_shop(sandbox: _Sandbox, domain: str = DEMO_SHOP, name: str = DEMO_STORE,
-               orders: int = DEMO_ORDERS, seed: int = 2026, client_id: str = DEMO_CLIENT_ID,
-               settings: dict | None = None, orders_to_try=()) -> DemoShop:
-    """A sandbox shop with 30 days of varied orders, the ``orders_to_try`` and an installed app
-    holding every scope Boomerang asks for (its own client id: an app's credentials belong to one
-    shop), with ``settings`` (customer accounts …) applied; a fresh admin token.
-    Safe to run again: existing shop, app (its secret) and orders are kept."""
+               orders: int = DEMO_ORDERS, seed: int = 2026, settings: dict | None = None,
+               orders_to_try=()) -> DemoShop:
+    """A sandbox shop with 30 days of varied orders, the ``orders_to_try`` and the Boomerang app
+    installed with every scope it asks for, with ``settings`` (customer accounts …) applied; a
+    fresh admin token. Safe to run again: existing shop, app (its one secret) and orders are kept."""
     from app.demo_returns import place_orders_to_try
 
     shop = sandbox.call("GET", f"/shops/{domain}", ok=(200, 404))
@@ -152,14 +153,14 @@ def _demo_shop(sandbox: _Sandbox, domain: str = DEMO_SHOP, name: str = DEMO_STOR
     if shop["orders"] < orders // 2:
         sandbox.call("POST", f"/shops/{domain}/seed", {"orders": orders, "days": 30, "seed": seed})
     changed |= place_orders_to_try(sandbox, domain, orders_to_try)
-    app = next((app for app in shop["apps"] if app["client_id"] == client_id), None)
+    app = next((app for app in shop["apps"] if app["client_id"] == DEMO_CLIENT_ID and app["installed"]), None)
     if app is None or not set(DEMO_SCOPES) <= set(app["scopes"]):
-        # Made again with the same secret when it lacks a scope (a state from before returns).
+        # Installed here (registered by the first shop; the sandbox keeps its secret), or again
+        # with every scope when it lacks one (a state from before returns).
         app = sandbox.call("POST", f"/shops/{domain}/apps", {
-            "client_id": client_id, "scopes": DEMO_SCOPES, "name": "Boomerang",
-            **({"client_secret": app["client_secret"]} if app else {})})
+            "client_id": DEMO_CLIENT_ID, "scopes": DEMO_SCOPES, "name": "Boomerang"})
         changed = True
-    token = sandbox.call("POST", f"/shops/{domain}/apps/{client_id}/admin-token")["access_token"]
+    token = sandbox.call("POST", f"/shops/{domain}/apps/{DEMO_CLIENT_ID}/admin-token")["access_token"]
     return DemoShop(domain, sandbox.call("GET", f"/shops/{domain}"), token, app["client_secret"], changed)
 
 

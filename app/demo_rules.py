@@ -10,7 +10,26 @@ from app.services.accounts import sign_up
 RULES_EMAIL = "admin@demo-rules.com"
 RULES_STORE = "Demo Rules Co"
 RULES_SHOP = "demo-rules.myshopify.com"
-RULES_CLIENT_ID = "boomerang-demo-rules-app"
+# An earlier demo gave this shop an app of its own; the one Boomerang app replaces it.
+EARLIER_CLIENT_ID = "boomerang-demo-rules-app"
+
+
+def retire_earlier_app(sandbox: _Sandbox, shop: dict) -> None:
+    """Uninstall the app an earlier demo installed on this shop, once the store is connected
+    through the one Boomerang app: its webhook subscriptions first, so it sends none, and no
+    app/uninstalled, which the store's previous secret (the earlier app's, still accepted while
+    a secret changes) would let disconnect the store."""
+    from app.shopify.client import ShopifyClient
+    from app.shopify.operations import delete_webhook_subscription, list_webhook_subscriptions
+
+    if not any(app["client_id"] == EARLIER_CLIENT_ID and app["installed"] for app in shop["apps"]):
+        return
+    path = f"/shops/{RULES_SHOP}/apps/{EARLIER_CLIENT_ID}"
+    earlier = ShopifyClient(RULES_SHOP, sandbox.call("POST", f"{path}/admin-token")["access_token"],
+                            api_origin=shop["api_origin"])
+    for subscription in list_webhook_subscriptions(earlier):  # the earlier app's own
+        delete_webhook_subscription(earlier, subscription.id)
+    sandbox.call("POST", f"{path}/uninstall")
 
 
 def connect_rules_demo(sandbox_url: str) -> tuple[User, dict]:
@@ -25,9 +44,10 @@ def connect_rules_demo(sandbox_url: str) -> tuple[User, dict]:
         user = sign_up(RULES_STORE, RULES_EMAIL, DEMO_PASSWORD)
     account = db.session.get(Account, user.account_id)
     sandbox = _Sandbox(sandbox_url)
-    demo = _demo_shop(sandbox, RULES_SHOP, RULES_STORE, orders=80, seed=7, client_id=RULES_CLIENT_ID,
+    demo = _demo_shop(sandbox, RULES_SHOP, RULES_STORE, orders=80, seed=7,
                       settings={"customer_accounts": "classic"}, orders_to_try=RULES_ORDERS)
     connect_demo_shop(account, sandbox, demo)
+    retire_earlier_app(sandbox, demo.shop)
     seed_rules_demo(db.session.get(Account, user.account_id))
     db.session.commit()
     account = db.session.get(Account, user.account_id)

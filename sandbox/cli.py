@@ -12,6 +12,8 @@ import requests
 from flask import current_app
 from flask.cli import AppGroup
 
+from . import apps
+
 shop_cli = AppGroup("shop", help="Create and inspect shops.")
 order_cli = AppGroup("order", help="Place and update orders (delivers webhooks).")
 faults_cli = AppGroup("faults", help="Fault injection per shop.")
@@ -91,7 +93,7 @@ def seed_cmd(domain, orders, days, seed_value, url):
 @click.option("--admin-token", is_flag=True, help="Also issue a legacy shpat_ token.")
 @URL_OPTION
 def app_create(domain, client_id, client_secret, scopes, admin_token, url):
-    """Create app credentials on DOMAIN."""
+    """Register an app (a known client id keeps its secret) and install it on DOMAIN."""
     body = {"client_id": client_id, "client_secret": client_secret, "scopes": scopes}
     if url:
         app = _remote(url, "POST", f"/shops/{domain}/apps", body)
@@ -102,7 +104,8 @@ def app_create(domain, client_id, client_secret, scopes, admin_token, url):
         return _echo(app)
     st = _store()
     app = st.create_app(domain, client_id, client_secret, scopes)
-    out = {"client_id": app.client_id, "client_secret": app.client_secret, "scopes": app.scopes}
+    out = {"client_id": app.client_id, "client_secret": app.client_secret,
+           "scopes": apps.installation(st.state, domain, app.client_id).scopes}
     if admin_token:
         out["access_token"] = st.issue_admin_token(domain, app.client_id).token
     st.save()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from . import calc, fulfillments, issuing, shop_settings
+from . import apps, calc, fulfillments, issuing, shop_settings
 from .store import DEFAULT_API_VERSION, SandboxError
 
 bp = Blueprint("sandbox_control", __name__, url_prefix="/_sandbox")
@@ -44,7 +44,7 @@ def shop_json(shop) -> dict:
             "plan": shop.plan, "protected_data": shop.protected_data, "email": shop.email,
             "api_origin": f"{request.host_url.rstrip('/')}/store/{shop.domain}",
             "orders": len(shop.orders), "products": len(shop.products),
-            "apps": [app_json(a) for a in st.state["apps"].values() if a.shop == shop.domain],
+            "apps": [app_json(a, inst) for a, inst in apps.of_shop(st.state, shop.domain)],
             "faults": dict(shop.faults), "settings": settings_json(shop)}
 
 
@@ -55,12 +55,22 @@ def settings_json(shop) -> dict:
     return current
 
 
-def app_json(app) -> dict:
-    """App credentials (the sandbox is a test double: secrets are shown)."""
+def app_json(app, inst) -> dict:
+    """An app as installed on one shop: its credentials (the sandbox is a test double: secrets
+    are shown), the scopes that shop granted and whether it is installed there now."""
     return {"client_id": app.client_id, "client_secret": app.client_secret,
-            "scopes": app.scopes, "name": app.name, "installed": app.installed,
+            "scopes": inst.scopes, "name": app.name, "installed": bool(inst.installed),
             "api_version": app.api_version,
             "protected_customer_data_approved": shop_settings.pcd_approved(_st(), app.client_id)}
+
+
+def app_with_installations(app) -> dict:
+    """An app, its one secret and every shop it was installed on."""
+    installs = [inst for inst in _st().state["installs"].values() if inst.client_id == app.client_id]
+    return {"client_id": app.client_id, "client_secret": app.client_secret, "name": app.name,
+            "api_version": app.api_version, "scopes": app.scopes,
+            "installations": [{"shop": inst.shop, "scopes": inst.scopes,
+                               "installed": bool(inst.installed)} for inst in installs]}
 
 
 def order_json(shop, order) -> dict:
@@ -126,14 +136,27 @@ def patch_shop(shop):
     return jsonify(shop_json(s))
 
 
+@bp.get("/apps")
+def list_apps():
+    """Every app with its installations."""
+    return jsonify({"apps": [app_with_installations(a) for a in _st().state["apps"].values()]})
+
+
+@bp.get("/apps/<client_id>")
+def get_app(client_id):
+    """One app, its secret and the shops it is installed on."""
+    return jsonify(app_with_installations(_st().get_app(client_id)))
+
+
 @bp.post("/shops/<shop>/apps")
 def create_app_creds(shop):
-    """Create app credentials: client_id, client_secret, scopes (list or comma string)."""
+    """Register an app and install it on the shop: client_id, client_secret, scopes (list or
+    comma string). A known client id is installed with its own secret; another secret → 409."""
     b = _body()
     app = _st().create_app(shop, b.get("client_id"), b.get("client_secret"), b.get("scopes"),
                            b.get("name", "Boomerang"), b.get("api_version", DEFAULT_API_VERSION))
     _st().save()
-    return jsonify(app_json(app)), 201
+    return jsonify(app_json(app, apps.installation(_st().state, shop, app.client_id))), 201
 
 
 @bp.post("/shops/<shop>/apps/<client_id>/admin-token")
@@ -268,16 +291,19 @@ def subscriptions(shop):
 
 @bp.get("/shops/<shop>/deliveries")
 def deliveries(shop):
-    """Webhook deliveries, newest first (?limit=50)."""
+    """Webhook deliveries, newest first (?limit=50), with the headers sent (the signature among
+    them); ``?bodies=1`` adds each body as sent, to check a signature against."""
     st = _st()
     st.get_shop(shop)
     limit = int(request.args.get("limit", 50))
+    bodies = request.args.get("bodies") == "1"
     items = [d for d in st.state["deliveries"] if d.shop == shop.lower()][-limit:]
     return jsonify({"deliveries": [
         {"id": d.id, "topic": d.topic, "uri": d.uri, "status": d.status,
          "attempts": d.attempts, "last_code": d.last_code, "last_error": d.last_error,
          "webhook_id": d.webhook_id, "event_id": d.event_id, "duplicate": d.duplicate,
-         "triggered_at": d.triggered_at} for d in reversed(items)]})
+         "triggered_at": d.triggered_at, "headers": dict(d.headers),
+         **({"body": d.body.decode("utf-8")} if bodies else {})} for d in reversed(items)]})
 
 
 @bp.post("/webhooks/flush")

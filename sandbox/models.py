@@ -107,9 +107,18 @@ class Order(Slotted):
 
 
 class App(Slotted):
-    """App credentials for one shop (custom app, Dev Dashboard app or OAuth app)."""
+    """An app: one client id and one client secret, whichever shops it is installed on (its
+    installations are ``Installation`` records). ``scopes`` are what it asks for unless an install
+    names others; ``shop`` is the shop that registered it first; ``installed`` is only read when a
+    state file from before installations is loaded (sandbox/apps.py)."""
     __slots__ = ("client_id", "client_secret", "scopes", "shop", "name", "installed",
                  "api_version")
+
+
+class Installation(Slotted):
+    """An app installed on one shop: the scopes the shop granted it, and whether it still is
+    (uninstalling revokes its tokens and subscriptions on that shop only)."""
+    __slots__ = ("shop", "client_id", "scopes", "installed", "installed_at")
 
 
 class Token(Slotted):

@@ -18,6 +18,9 @@ from urllib.parse import urlencode, urlparse
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request
 
+from . import apps
+from .store import scope_set
+
 bp = Blueprint("sandbox_oauth", __name__)
 
 ACCESS_TTL = 3600            # expiring offline token (60 minutes)
@@ -57,7 +60,7 @@ def authorize(shop_domain: str):
     problem = None
     if shop is None:
         problem = "This store is unavailable."
-    elif app is None or app.shop != shop.domain:
+    elif app is None:  # a registered app may be installed on any shop (sandbox/apps.py)
         problem = "The app couldn't be found (unknown client_id)."
     elif urlparse(args.get("redirect_uri", "")).scheme not in ("http", "https"):
         problem = "The redirect_uri is missing or not an absolute URL."
@@ -76,12 +79,14 @@ def approve(shop_domain: str):
     shop = st.state["shops"].get(shop_domain.lower())
     app = st.state["apps"].get(request.form.get("client_id", ""))
     redirect_uri = request.form.get("redirect_uri", "")
-    if shop is None or app is None or app.shop != shop.domain or not redirect_uri:
+    if shop is None or app is None or not redirect_uri:
         return render_template("sandbox/authorize.html", problem="Invalid install request."), 400
     code = secrets.token_hex(16)
     scopes = [s for s in request.form.get("scope", "").split(",") if s] or app.scopes
     with st.lock:
-        app.installed = True
+        # Installing: the shop grants the app these scopes; the app keeps its one secret.
+        apps.register(st.state, shop.domain, app.client_id, None, sorted(scope_set(scopes)),
+                      app.scopes, app.name, app.api_version, st.clock.now())
         st.state["codes"][code] = {"client_id": app.client_id, "shop": shop.domain,
                                    "scopes": scopes, "created": st.clock.now(),
                                    "per_user": request.form.get("per_user") == "1"}
@@ -115,19 +120,19 @@ def access_token(shop_domain: str):
     if shop is None:
         return _oauth_error("Shop not found", 404)
     app = st.state["apps"].get(str(p.get("client_id", "")))
-    if app is None or app.shop != shop.domain or not hmac.compare_digest(
-            str(p.get("client_secret", "")), app.client_secret):
+    if app is None or not hmac.compare_digest(str(p.get("client_secret", "")), app.client_secret):
         return _oauth_error("Client authentication failed", 401, "invalid_client")
     grant = p.get("grant_type") or ("authorization_code" if p.get("code") else "")
     if grant == "authorization_code":
         with st.lock:
             info = st.state["codes"].pop(str(p.get("code", "")), None)
-        if (info is None or info["client_id"] != app.client_id
+        if (info is None or info["client_id"] != app.client_id or info["shop"] != shop.domain
                 or st.clock.now() - info["created"] > 600):
             return _oauth_error("The authorization code was not found or was already used",
                                 400, "invalid_grant")
         if info["per_user"]:
-            tok = st.issue_token(app, "online", info["scopes"], ttl=ONLINE_TTL, prefix="shpua_")
+            tok = st.issue_token(app, shop.domain, "online", info["scopes"], ttl=ONLINE_TTL,
+                                 prefix="shpua_")
             return jsonify(_token_json(tok, app, {
                 "associated_user_scope": ",".join(tok.scopes),
                 "associated_user": {"id": 902541635, "first_name": "Shop", "last_name": "Owner",
@@ -135,7 +140,7 @@ def access_token(shop_domain: str):
                                     "locale": "en", "collaborator": False,
                                     "email_verified": True}}))
         expiring = str(p.get("expiring", "0")) in ("1", "true", "True")
-        tok = st.issue_token(app, "offline", info["scopes"],
+        tok = st.issue_token(app, shop.domain, "offline", info["scopes"],
                              ttl=ACCESS_TTL if expiring else None,
                              refresh_ttl=REFRESH_TTL if expiring else None)
         return jsonify(_token_json(tok, app))
@@ -144,7 +149,7 @@ def access_token(shop_domain: str):
         with st.lock:
             old_token = st.state["refresh"].get(rt)
             old = st.state["tokens"].get(old_token) if old_token else None
-            if (old is None or old.client_id != app.client_id
+            if (old is None or old.client_id != app.client_id or old.shop != shop.domain
                     or st.clock.now() >= old.refresh_expires_at):
                 return _oauth_error("The refresh token is invalid or expired", 400,
                                     "invalid_grant")
@@ -152,9 +157,13 @@ def access_token(shop_domain: str):
             st.state["refresh"].pop(rt, None)
             st.state["tokens"].pop(old_token, None)
             remaining = old.refresh_expires_at - st.clock.now()
-        tok = st.issue_token(app, "offline", old.scopes, ttl=ACCESS_TTL, refresh_ttl=remaining)
+        tok = st.issue_token(app, shop.domain, "offline", old.scopes, ttl=ACCESS_TTL,
+                             refresh_ttl=remaining)
         return jsonify(_token_json(tok, app))
     if grant == "client_credentials":
-        tok = st.issue_token(app, "client_credentials", app.scopes, ttl=CLIENT_CREDENTIALS_TTL)
+        # Only for an app installed on the shop (docs/reference/shopify-api.md H2).
+        if not apps.installed(st.state, shop.domain, app.client_id):
+            return _oauth_error("The app is not installed on this shop", 400, "invalid_grant")
+        tok = st.issue_token(app, shop.domain, "client_credentials", ttl=CLIENT_CREDENTIALS_TTL)
         return jsonify(_token_json(tok, app))
     return _oauth_error(f"Unsupported grant_type '{grant}'", 400, "unsupported_grant_type")

@@ -14,7 +14,7 @@ from . import models, records
 
 _CLASSES = {c.__name__: c for c in (models.Address, models.Customer, models.Variant,
                                       models.Product, models.Line, models.RefundRec,
-                                      models.Order, models.App, models.Token,
+                                      models.Order, models.App, models.Installation, models.Token,
                                       models.Subscription, models.Delivery, models.BulkOp,
                                       models.Shop, models.GiftCardRec,
                                       models.DraftOrderRec, *records.RECORD_CLASSES)}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from . import fulfillments, returns, shop_settings
+from . import apps, fulfillments, returns, shop_settings
 from .returns_report import return_json, summary
 from .returns_webhooks import return_body, transaction_webhook
 from .store import SandboxError
@@ -173,9 +173,9 @@ def patch_app(shop, client_id):
     """{"protected_customer_data_approved": bool}: the app's approval for protected customer
     data (without it, orders/* subscriptions are refused)."""
     st = _st()
-    app = st.get_app(client_id)
-    if app.shop != shop.lower():
-        raise SandboxError("app does not belong to this shop")
+    st.get_app(client_id)
+    if apps.installation(st.state, shop, client_id) is None:
+        raise SandboxError("the app was never installed on this shop")
     body = _body()
     if "protected_customer_data_approved" in body:
         shop_settings.set_pcd_approved(st, client_id, bool(body["protected_customer_data_approved"]))

@@ -11,6 +11,7 @@ import random
 import secrets
 import threading
 
+from . import apps
 from . import seed as seeding
 from .clock import RealClock
 from .models import DEFAULT_FAULTS, PLANS, App, Line, Shop, Token
@@ -33,8 +34,8 @@ class SandboxError(ValueError):
 
 
 def fresh_state() -> dict:
-    """An empty sandbox: no shops, apps, tokens, subscriptions or deliveries."""
-    return {"shops": {}, "apps": {}, "tokens": {}, "refresh": {}, "codes": {}, "subs": {},
+    """An empty sandbox: no shops, apps, installations, tokens, subscriptions or deliveries."""
+    return {"shops": {}, "apps": {}, "installs": {}, "tokens": {}, "refresh": {}, "codes": {}, "subs": {},
             "deliveries": [], "bulk": {}, "seq": 1000}
 
 
@@ -62,6 +63,7 @@ class Store:
         if self.state_file:
             loaded = load_state(self.state_file)
             if loaded:
+                apps.migrate(loaded)
                 self.state = loaded
         self.webhooks = WebhookDispatcher(self)
         self.bulk = BulkRunner(self)
@@ -149,33 +151,39 @@ class Store:
                     setattr(shop, key, changes[key])
         return shop
 
-    # ---- apps and tokens --------------------------------------------------------------
+    # ---- apps, installations and tokens (sandbox/apps.py) -------------------------------
     def create_app(self, shop: str, client_id: str | None = None,
                    client_secret: str | None = None, scopes=None, name: str = "Boomerang",
                    api_version: str = DEFAULT_API_VERSION) -> App:
-        """Register app credentials on a shop (installed, with the given scopes)."""
+        """Register the app (when its client id is new) and install it on ``shop`` with
+        ``scopes``; a known app keeps its secret, and another secret for it is refused (409)."""
         self.get_shop(shop)
-        app = App(client_id=client_id or secrets.token_hex(16),
-                  client_secret=client_secret or "shpss_" + secrets.token_hex(16),
-                  scopes=sorted(scope_set(scopes if scopes is not None else DEFAULT_SCOPES)),
-                  shop=shop.lower(), name=name, installed=True, api_version=api_version)
+        granted = sorted(scope_set(scopes)) if scopes is not None else None
         with self.lock:
-            self.state["apps"][app.client_id] = app
+            try:
+                app, _ = apps.register(self.state, shop, client_id, client_secret, granted,
+                                       sorted(scope_set(DEFAULT_SCOPES)), name, api_version,
+                                       self.clock.now())
+            except ValueError as bad:  # AppConflict: another secret for a known app
+                raise SandboxError(str(bad), 409 if isinstance(bad, apps.AppConflict) else 400) from None
         return app
 
     def get_app(self, client_id: str) -> App:
-        """Return app credentials or raise SandboxError(404)."""
+        """Return the app or raise SandboxError(404)."""
         app = self.state["apps"].get(client_id)
         if app is None:
             raise SandboxError(f"unknown app {client_id}", 404)
         return app
 
-    def issue_token(self, app: App, kind: str, scopes=None, ttl: float | None = None,
+    def issue_token(self, app: App, shop: str, kind: str, scopes=None, ttl: float | None = None,
                     refresh_ttl: float | None = None, prefix: str = "shpat_") -> Token:
-        """Mint an access token for an app (and a refresh token when ``refresh_ttl``)."""
+        """Mint an access token of the app for one shop (and a refresh token when
+        ``refresh_ttl``); scopes default to what the shop granted the app."""
         now = self.clock.now()
+        inst = apps.installation(self.state, shop, app.client_id)
         tok = Token(token=prefix + secrets.token_hex(16), client_id=app.client_id,
-                    shop=app.shop, scopes=sorted(scope_set(scopes or app.scopes)), kind=kind,
+                    shop=shop.lower(), kind=kind,
+                    scopes=sorted(scope_set(scopes or (inst.scopes if inst else app.scopes))),
                     expires_at=now + ttl if ttl else None, created_at=now,
                     refresh_token="shprt_" + secrets.token_hex(16) if refresh_ttl else None,
                     refresh_expires_at=now + refresh_ttl if refresh_ttl else None)
@@ -186,43 +194,36 @@ class Store:
         return tok
 
     def issue_admin_token(self, shop: str, client_id: str, scopes=None) -> Token:
-        """A legacy admin custom-app token: ``shpat_…``, never expires."""
+        """A legacy admin custom-app token: ``shpat_…``, never expires; the app must be
+        installed on the shop."""
         app = self.get_app(client_id)
-        if app.shop != shop.lower():
-            raise SandboxError("app does not belong to this shop")
-        return self.issue_token(app, "admin", scopes)
+        if not apps.installed(self.state, shop, client_id):
+            raise SandboxError("the app is not installed on this shop")
+        return self.issue_token(app, shop, "admin", scopes)
 
     def authenticate(self, shop: str, token: str | None) -> Token | None:
-        """Return the live token for this shop, or None (unknown, expired, uninstalled)."""
+        """Return the live token for this shop, or None (unknown, another shop's, expired,
+        the app uninstalled from this shop)."""
         tok = self.state["tokens"].get(token or "")
-        if tok is None or tok.shop != (shop or "").lower():
+        if tok is None or tok.shop != (shop or "").lower() or not apps.installed(
+                self.state, tok.shop, tok.client_id):
             return None
         if tok.expires_at is not None and self.clock.now() >= tok.expires_at:
-            return None
-        app = self.state["apps"].get(tok.client_id)
-        if app is None or not app.installed:
             return None
         return tok
 
     def uninstall_app(self, shop: str, client_id: str) -> None:
-        """Uninstall: deliver app/uninstalled, then revoke tokens and subscriptions."""
-        app = self.get_app(client_id)
+        """Uninstall the app from one shop: deliver app/uninstalled, then revoke its tokens and
+        subscriptions there (its other installations keep theirs)."""
+        self.get_app(client_id)
         shop_obj = self.get_shop(shop)
+        if not apps.installed(self.state, shop_obj.domain, client_id):
+            raise SandboxError("the app is not installed on this shop")
         from .rest_payload import shop_payload
         self.webhooks.emit(shop_obj, "app/uninstalled", shop_payload(self, shop_obj),
                            only_client=client_id)
         with self.lock:
-            app.installed = False
-            for t in [t for t, tok in self.state["tokens"].items() if tok.client_id == client_id]:
-                del self.state["tokens"][t]
-            for sid in [s for s, sub in self.state["subs"].items() if sub.client_id == client_id]:
-                del self.state["subs"][sid]
-
-    def reinstall_app(self, client_id: str) -> App:
-        """Mark an app installed again (tokens must be re-issued)."""
-        app = self.get_app(client_id)
-        app.installed = True
-        return app
+            apps.uninstall(self.state, shop_obj.domain, client_id)
 
     # ---- faults -------------------------------------------------------------------------
     def set_faults(self, shop: str, **faults) -> dict:

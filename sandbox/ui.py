@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from . import calc, fulfillments, issuing, returns
+from . import apps, calc, fulfillments, issuing, returns
 from .control import order_json
 from .returns_control import create_as_merchant, settle
 from .store import SandboxError
@@ -19,11 +19,13 @@ def index():
     items = []
     with st.lock:
         for shop in st.state["shops"].values():
-            apps = [a for a in st.state["apps"].values() if a.shop == shop.domain]
+            installed = apps.of_shop(st.state, shop.domain)
             items.append({
                 "shop": shop,
-                "apps": apps,
-                "app_names": {a.client_id: a.name for a in apps},
+                "apps": [{"name": a.name, "client_id": a.client_id, "scopes": inst.scopes,
+                          "installed": inst.installed,
+                          "shops": apps.installed_shops(st.state, a.client_id)} for a, inst in installed],
+                "app_names": {a.client_id: a.name for a, _inst in installed},
                 "subs": [s for s in st.state["subs"].values() if s.shop == shop.domain],
                 "deliveries": [d for d in st.state["deliveries"] if d.shop == shop.domain][-15:][::-1],
                 "orders": [order_json(shop, o) for o in shop.order_list[-15:][::-1]],

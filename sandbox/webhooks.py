@@ -69,6 +69,8 @@ class WebhookDispatcher:
             triggered = calc.iso(store.clock.now()).replace("Z", ".000Z")
             created = []
             for sub in sorted(subs, key=lambda s: s.id):
+                # Signed with the app's one client secret, whichever shop it is installed on
+                # (shopify.dev/docs/apps/build/webhooks/subscribe/https; sandbox/apps.py).
                 app = store.state["apps"].get(sub.client_id)
                 if app is None:
                     continue

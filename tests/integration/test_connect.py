@@ -688,12 +688,11 @@ def test_the_demo_connects_to_the_sandbox_and_is_safe_to_run_again(app, sandbox,
     assert len(demo_returns_in_sandbox(sandbox, DEMO_SHOP, account.id)) == len(OUTFITTERS_RETURNS)
 
 
-def test_the_rules_demo_is_on_classic_accounts_with_its_own_app_and_returns(app, sandbox, monkeypatch, drain_jobs,
-                                                                             demo_jobs_in_process):
+def test_the_rules_demo_is_on_classic_accounts_with_the_one_app_and_returns(app, sandbox, monkeypatch, drain_jobs,
+                                                                              demo_jobs_in_process):
     """Demo Rules Co: classic customer accounts (a credit note is a gift card), an order whose
-    discount makes the rules give a credit note, and returns already made. Its app is its own:
-    sharing one client id, the second shop's app replaced the first's, whose webhooks then came
-    signed with the other shop's secret."""
+    discount makes the rules give a credit note, and returns already made. Both demo shops have
+    the one Boomerang app installed, and each store verifies webhooks with its one secret."""
     from decimal import Decimal
 
     from app.crypto import decrypt_secret
@@ -708,10 +707,13 @@ def test_the_rules_demo_is_on_classic_accounts_with_its_own_app_and_returns(app,
     rules_user, facts = connect_rules_demo(sandbox.url)
     drain_jobs()
     db.session.expire_all()
+    secrets = set()
     for account_id, domain in ((user.account_id, DEMO_SHOP), (rules_user.account_id, RULES_SHOP)):
         account = db.session.get(Account, account_id)
         apps = requests.get(f"{sandbox.url}/_sandbox/shops/{domain}").json()["apps"]
         assert len(apps) == 1 and decrypt_secret(account.webhook_secret_encrypted) == apps[0]["client_secret"]
+        secrets.add((apps[0]["client_id"], apps[0]["client_secret"]))
+    assert len(secrets) == 1
     account = db.session.get(Account, rules_user.account_id)
     assert account.option_mode == "rules" and account.customer_accounts_version == "CLASSIC"
     (label, order), = facts["specials"]
