@@ -24,9 +24,7 @@ def test_schema_loads_once_and_is_cached():
     first = admin_schema()
     elapsed = time.perf_counter() - started
     print(f"\nadmin schema (3.4 MB SDL) parsed and built in {elapsed:.2f}s")
-    started = time.perf_counter()
-    assert admin_schema() is first
-    assert time.perf_counter() - started < 0.01
+    assert admin_schema() is first  # the same object: nothing parsed again (a timing would follow the host's load)
 
 
 def test_there_are_documents():
