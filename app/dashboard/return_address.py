@@ -35,7 +35,7 @@ def _lines(text: str | None) -> list[str]:
 class ReturnAddressForm(FlaskForm):
     """The return address (empty: the shop's own) and instructions for the shopper."""
 
-    return_address = TextAreaField("Return address (one line per line)", validators=[_plain_lines],
+    return_address = TextAreaField("Return address", validators=[_plain_lines],
                                    render_kw={"rows": 5, "autocomplete": "off"})
     return_instructions = TextAreaField("Instructions for the shopper", validators=[_plain_lines],
                                         render_kw={"rows": 4})
