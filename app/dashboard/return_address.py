@@ -3,8 +3,6 @@
 A section of its own (partial ``dashboard/_partials/return_address_settings.html``) with its own
 form and routes: saving it leaves the other settings alone.
 """
-import unicodedata
-
 from flask import flash, g, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField, ValidationError
@@ -12,6 +10,7 @@ from wtforms.validators import StopValidation
 
 from app.dashboard import bp
 from app.dashboard.scope import admin_required, current_account
+from app.forms import typed_only
 from app.services.return_address import AddressUnavailable, refresh_shop_address, save_return_address
 
 ADDRESS_LINES, LINE_MAX, INSTRUCTIONS_MAX = 8, 120, 1000
@@ -21,8 +20,7 @@ def _plain_lines(form, field):
     """Refuse characters no person types (control characters other than line breaks, lone
     surrogates, private use, unassigned, U+FFFD for bytes that were not UTF-8)."""
     text = (field.data or "").replace("\r\n", "\n").replace("\r", "\n")
-    kept = "".join(c for c in text if c == "\n" or (
-        unicodedata.category(c) not in ("Cc", "Cs", "Co", "Cn") and c != "\ufffd"))
+    kept = typed_only(text, keep="\n")
     field.data = kept  # shown again without them: a page never echoes a NUL or a surrogate
     if kept != text:
         raise StopValidation("Use letters, digits and punctuation only.")

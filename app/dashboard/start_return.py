@@ -6,7 +6,6 @@ as the actor in the return's history. Plain forms: the exchange sizes appear onc
 chosen and the form sent, so it all works without JavaScript.
 """
 import secrets
-import unicodedata
 from collections import defaultdict
 from decimal import Decimal
 
@@ -15,6 +14,7 @@ from flask_login import current_user
 
 from app.dashboard import bp
 from app.dashboard.scope import current_account, get_scoped_or_404
+from app.forms import typed_only
 from app.models import Order
 from app.portal import session as portal
 from app.portal.forms import hidden_fields, parse_selections, raw_state
@@ -36,7 +36,7 @@ def _clean_state(state: dict) -> tuple[dict, dict]:
     errors: dict[int, dict[str, str]] = {}
     for line_id, fields in state.items():
         note = fields.get("note") or ""
-        kept = "".join(c for c in note if unicodedata.category(c) not in ("Cc", "Cs", "Co", "Cn") and c != "\ufffd")
+        kept = typed_only(note)
         if kept != note:
             fields["note"] = kept
             errors.setdefault(line_id, {})["note"] = PLAIN
