@@ -18,4 +18,4 @@ from app.dashboard import bulk, return_actions  # noqa: E402,F401  (staff action
 from app.dashboard import rules  # noqa: E402,F401
 from app.dashboard import tracking  # noqa: E402,F401  (tracking providers, parked carrier events)
 from app.dashboard import return_address  # noqa: E402,F401  (settings: where parcels go)
-from app.dashboard import start_return  # noqa: E402,F401  (staff start a return from the order page)
+from app.dashboard import packing_slip, start_return  # noqa: E402,F401  (slip; staff start a return)

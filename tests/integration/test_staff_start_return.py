@@ -176,3 +176,23 @@ def test_another_stores_order_or_line_is_refused(shop, client):
                                                                "submission_token": "t" * 40})
     assert response.status_code == 422
     assert returns_count() == 0
+
+
+def test_staff_print_the_packing_slip_from_the_return_page_and_not_another_stores(shop, client):
+    order = make_portal_order(shop, [make_line(title="Trail Jacket")], email="pat@example.com")
+    other = make_account()
+    theirs = make_portal_order(other, [make_line()], email="x@example.com")
+    db.session.commit()
+    confirm = client.post(start_url(order), data=choose(order.lines[0], option="refund")).get_data(as_text=True)
+    location = client.post(start_url(order) + "/confirm", data=hidden_inputs(confirm)).headers["Location"]
+    ret = db.session.scalar(select(Return))
+    page = client.get(location).get_data(as_text=True)
+    assert f'href="/dashboard/returns/{ret.id}/packing-slip"' in page
+    slip = client.get(f"/dashboard/returns/{ret.id}/packing-slip").get_data(as_text=True)
+    assert f'aria-label="Barcode of {ret.rma_number}"' in slip and "Trail Jacket" in slip
+    assert f'href="/dashboard/returns/{ret.id}">Back to the return' in slip
+    from app.services.returns import Selection, create_return
+
+    their_ret, _ = create_return(other, theirs.id, [Selection(theirs.lines[0].id, 1, "Faulty", option="refund")],
+                                 "other-token")
+    assert client.get(f"/dashboard/returns/{their_ret.id}/packing-slip").status_code == 404
