@@ -196,3 +196,18 @@ def test_staff_print_the_packing_slip_from_the_return_page_and_not_another_store
     their_ret, _ = create_return(other, theirs.id, [Selection(theirs.lines[0].id, 1, "Faulty", option="refund")],
                                  "other-token")
     assert client.get(f"/dashboard/returns/{their_ret.id}/packing-slip").status_code == 404
+
+
+def test_an_order_without_email_cannot_be_emailed_and_odd_order_ids_are_404(shop, client):
+    order = make_portal_order(shop, [make_line(title="Trail Jacket")])
+    order.email = None  # a phone or POS order: no address to write to
+    db.session.commit()
+    confirm = client.post(start_url(order), data=choose(order.lines[0], option="refund")).get_data(as_text=True)
+    assert "The order has no email address, so the customer cannot be emailed." in confirm
+    assert 'name="email_customer"' not in confirm
+    assert client.post(start_url(order) + "/confirm", data={**hidden_inputs(confirm), "email_customer": "y"}
+                       ).status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(OutboxEmail)) == 0
+    for odd in ("99999999999999999999999", "0", "-1", "%D9%A3", "1%00"):
+        assert client.get(f"/dashboard/orders/{odd}/return").status_code == 404
+        assert client.post(f"/dashboard/orders/{odd}/return/confirm").status_code == 404
