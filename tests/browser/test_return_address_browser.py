@@ -165,4 +165,8 @@ def test_staff_start_a_return_for_a_customer_on_the_phone(e2e_app, live_server, 
     expect(page.get_by_text(re.compile(r"Return R-\d+ started for Pat Shopper\. They were emailed the status link\."))).to_be_visible()
     expect(page.get_by_text(re.compile(r"started by staff-start-.*@example.com for the customer"))).to_be_visible()
     shoot(screenshot, page, f"start-return-done-{size}")
+    page.get_by_role("link", name="Packing slip").click()
+    expect(page.get_by_role("img", name=re.compile(r"Barcode of R-\d+"))).to_be_visible()
+    expect(page.get_by_role("table", name="Items in this parcel")).to_contain_text(facts["product"])
+    expect(page.get_by_role("link", name="Back to the return")).to_be_visible()
 
