@@ -103,6 +103,7 @@ def test_the_shopper_reads_where_to_send_it_and_prints_the_packing_slip(e2e_app,
 
     page.get_by_role("link", name="See your return's status").click()
     expect(page.get_by_role("region", name="Send your parcel to")).to_be_visible()
+    shoot(screenshot, page, f"return-address-status-{size}")
     page.get_by_role("link", name="Print the packing slip").click()
 
     expect(page.get_by_role("heading", name=f"Return {rma}")).to_be_visible()
