@@ -305,9 +305,12 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
     db.session.flush()
     ret.rma_number = states.rma_number(_next_rma_seq(account.id))
     units = sum(i.selection.quantity for i in planned)
+    count = f"{units} item{'s' if units != 1 else ''}"
     by = f"{started_by} for the customer" if started_by else "the customer"
-    add_event(ret, "created", f"Return {ret.rma_number} started by {by}: {units} "
-              f"item{'s' if units != 1 else ''}.", actor or order.email, now=now)
+    # The shopper's history names the shop, never a staff member's login.
+    shown = {"customer_message": f"Return {ret.rma_number} started for you by the shop: {count}."} if started_by else None
+    add_event(ret, "created", f"Return {ret.rma_number} started by {by}: {count}.", actor or order.email,
+              data=shown, now=now)
     email = None
     if compose_email and order.email:
         from app.services.mail import store_email
