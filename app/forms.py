@@ -1,4 +1,6 @@
 """Helpers shared by the forms of every blueprint."""
+import unicodedata
+
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import _FlaskFormCSRF
 from wtforms.csrf.core import CSRFTokenField
@@ -27,3 +29,13 @@ class BaseForm(FlaskForm):
 
     class Meta(FlaskForm.Meta):
         csrf_class = _CSRF
+
+
+# Characters no person types: control characters (NUL …), lone surrogates, private use, unassigned.
+_UNTYPABLE = frozenset(("Cc", "Cs", "Co", "Cn"))
+
+
+def typed_only(text: str, keep: str = "") -> str:
+    """`text` without characters no person types (those above, and U+FFFD, which stands for bytes
+    that were not UTF-8); the characters in `keep` (e.g. a line break) stay."""
+    return "".join(c for c in text if c in keep or (unicodedata.category(c) not in _UNTYPABLE and c != "\ufffd"))

@@ -6,7 +6,7 @@ import re
 
 from graphql import GraphQLError, build_schema
 
-from . import bulk, calc, issuing_api, refunds, returns_api, runtime_rules, search
+from . import bulk, calc, issuing_api, refunds, returns_api, runtime_rules, search, shop_address
 from .models import PLANS, PUBLIC_PLAN_NAMES, Subscription
 from .schema_subset import load_served_sdl
 from .views import (CustomerView, Ctx, OrderView, ProductView, VariantView, access_denied, gid,
@@ -86,7 +86,7 @@ class QueryRoot:
                 "currencyCode": s.currency, "ianaTimezone": s.timezone,
                 "plan": {"publicDisplayName": PUBLIC_PLAN_NAMES[s.plan],
                          "partnerDevelopment": False, "shopifyPlus": plus},
-                "customerAccountsV2": customer_accounts(s)}
+                "customerAccountsV2": customer_accounts(s), "shopAddress": shop_address.address(s)}
 
     def currentAppInstallation(self, info):
         tok = info.context["token"]

@@ -17,3 +17,5 @@ from app.dashboard import returns  # noqa: E402,F401  (returns list and page, Ou
 from app.dashboard import bulk, return_actions  # noqa: E402,F401  (staff actions on returns)
 from app.dashboard import rules  # noqa: E402,F401
 from app.dashboard import tracking  # noqa: E402,F401  (tracking providers, parked carrier events)
+from app.dashboard import return_address  # noqa: E402,F401  (settings: where parcels go)
+from app.dashboard import packing_slip, start_return  # noqa: E402,F401  (slip; staff start a return)

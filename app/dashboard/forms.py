@@ -1,7 +1,6 @@
 """Dashboard forms: staff, general settings, returns settings, the return action, issuing, and the
 staff actions on a return."""
 import re
-import unicodedata
 from datetime import datetime, time, timezone
 
 from wtforms import (BooleanField, DateField, EmailField, IntegerField, PasswordField, RadioField, SelectField, StringField,
@@ -11,7 +10,7 @@ from wtforms.validators import (URL, DataRequired, Email, InputRequired, Length,
 
 from app.domain.contrast import white_text_verdict
 from app.domain.issuing import ExchangeMode
-from app.forms import BaseForm, strip_spaces
+from app.forms import BaseForm, strip_spaces, typed_only
 from app.services.return_settlement import OUTSIDE_METHOD_MAX
 
 
@@ -60,8 +59,7 @@ def _unusual_characters_removed(field, allowed: str = "") -> None:
     surrogates, private use, unassigned code points, and U+FFFD, which stands for bytes that were
     not UTF-8."""
     text = field.data or ""
-    kept = "".join(c for c in text if c in allowed or (
-        unicodedata.category(c) not in ("Cc", "Cs", "Co", "Cn") and c != "\ufffd"))
+    kept = typed_only(text, keep=allowed)
     if kept != text:
         field.data = kept  # shown again without them: a page never echoes a NUL or a surrogate
         raise StopValidation("Use letters, digits and punctuation only.")
@@ -303,6 +301,45 @@ class IssuingSettingsForm(BaseForm):
             raise ValidationError("Choose Shopify or Boomerang.")
 
 
-class SettingsForm(GeneralSettingsForm, ReturnsSettingsForm, ReturnActionForm, IssuingSettingsForm):
+ADDRESS_LINES, LINE_MAX, INSTRUCTIONS_MAX = 8, 120, 1000
+
+
+def _trimmed_lines(text: str | None) -> list[str]:
+    """Each line with its surrounding spaces trimmed, blank ones kept (they may separate parts)."""
+    return [line.strip() for line in (text or "").splitlines()]
+
+
+class ReturnAddressForm(BaseForm):
+    """The return address (empty: the shop's own) and instructions for the shopper."""
+
+    return_address = TextAreaField("Return address", validators=[plain_lines],
+                                   render_kw={"rows": 5, "autocomplete": "off"})
+    return_instructions = TextAreaField("Instructions for the shopper", validators=[plain_lines],
+                                        render_kw={"rows": 4})
+
+    def validate_return_address(self, field):
+        """At most 8 lines of at most 120 characters (a label holds no more)."""
+        lines = [line for line in _trimmed_lines(field.data) if line]
+        if len(lines) > ADDRESS_LINES:
+            raise ValidationError(f"Use at most {ADDRESS_LINES} lines.")
+        if any(len(line) > LINE_MAX for line in lines):
+            raise ValidationError(f"Keep each line to at most {LINE_MAX} characters.")
+
+    def validate_return_instructions(self, field):
+        """At most 1,000 characters."""
+        if len(self.instructions()) > INSTRUCTIONS_MAX:
+            raise ValidationError(f"Use at most {INSTRUCTIONS_MAX} characters.")
+
+    def address(self) -> str:
+        """The address, one trimmed line per line, blank lines dropped."""
+        return "\n".join(line for line in _trimmed_lines(self.return_address.data) if line)
+
+    def instructions(self) -> str:
+        """The instructions, each line trimmed, blank lines at either end dropped."""
+        return "\n".join(_trimmed_lines(self.return_instructions.data)).strip("\n")
+
+
+class SettingsForm(GeneralSettingsForm, ReturnsSettingsForm, ReturnAddressForm, ReturnActionForm,
+                   IssuingSettingsForm):
     """The whole settings page as one form with one Save: a change in one section is never lost
     by saving another, and a refusal anywhere keeps everything typed everywhere."""

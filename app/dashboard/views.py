@@ -135,6 +135,7 @@ def _stored_settings(account) -> dict:
         "return_action": account.return_action, "restock_location_id": str(account.restock_location_id or ""),
         "restock_returned_units": account.restock_returned_units,
         "exchange_mode": account.exchange_mode, "issued_notice": account.issued_notice,
+        "return_address": account.return_address or "", "return_instructions": account.return_instructions or "",
     }
 
 
@@ -154,6 +155,8 @@ def _save(form: SettingsForm, account) -> None:
     account.restock_returned_units = form.restock_returned_units.data
     account.exchange_mode = form.exchange_mode.data
     account.issued_notice = form.issued_notice.data
+    account.return_address = form.address() or None  # empty: the shop's address applies
+    account.return_instructions = form.instructions() or None
 
 
 def credit_kind(account) -> str:

@@ -111,6 +111,13 @@ class Account(db.Model):
     # show another's volume). Taken with an atomic increment as each return is made.
     last_rma_seq: Mapped[int] = mapped_column(Integer, default=RMA_SEQ_START, server_default=str(RMA_SEQ_START))
 
+    # Where shoppers send their parcels: the shop's address as Shopify shows it to buyers (read at
+    # connect), unless the retailer gives a return address of their own; one line per line.
+    shop_address: Mapped[str | None] = mapped_column(Text)
+    return_address: Mapped[str | None] = mapped_column(Text)
+    # What to put in the parcel, how to pack it, which carrier: shown with the address.
+    return_instructions: Mapped[str | None] = mapped_column(Text)
+
     logo_url: Mapped[str | None] = mapped_column(String(500))
     primary_color: Mapped[str] = mapped_column(String(7), default="#1f6feb")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -121,6 +128,11 @@ class Account(db.Model):
     def is_connected(self) -> bool:
         """Connected to a store and not since disconnected (uninstalled, token revoked)."""
         return bool(self.shop_domain and self.access_token_encrypted and self.disconnected_at is None)
+
+    @property
+    def parcel_address(self) -> str | None:
+        """Where shoppers send their parcels: the retailer's return address, else the shop's."""
+        return self.return_address or self.shop_address
 
     def has_scope(self, scope: str) -> bool:
         """Whether Shopify granted this access scope (write_x implies read_x, as on Shopify)."""

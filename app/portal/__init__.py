@@ -4,3 +4,4 @@ from flask import Blueprint
 bp = Blueprint("portal", __name__)
 
 from app.portal import views  # noqa: E402,F401  (routes register on bp)
+from app.portal import packing_slip  # noqa: E402,F401  (the printable slip for the parcel)

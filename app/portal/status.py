@@ -116,7 +116,7 @@ def customer_events(ret: Return) -> list[CustomerEvent]:
     for event in ret.events:
         if event.kind not in CUSTOMER_EVENT_KINDS:
             continue
-        message = event.message
+        message = (event.data or {}).get("customer_message") or event.message
         if event.kind == "issued":
             data = event.data or {}
             words = ISSUED_WORDS.get(data.get("option"), "issued")

@@ -358,6 +358,10 @@ def connect(account: Account, shop: str, grant: Grant, origin: str | None) -> Co
     now = _utcnow()
     readable = _protected_data_readable(client, now)
     gift_card_limit = _gift_card_limit(client)
+    from app.services.return_address import remember_shop_address
+
+    # The default return address: the shop's own, as Shopify shows it to buyers.
+    remember_shop_address(account, client)
 
     old_secret = decrypt_secret(account.webhook_secret_encrypted)
     if old_secret and old_secret != grant.webhook_secret:

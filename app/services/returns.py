@@ -205,8 +205,10 @@ def find_by_token(token: str) -> Return | None:
 def create_return(account: Account, order_id: int, selections: list[Selection], token: str, *,
                   variants_for: VariantsFor | None = None, actor: str | None = None,
                   compose_email: Callable[[Return], tuple[str, str, str]] | None = None,
-                  now: datetime | None = None) -> tuple[Return, bool]:
+                  now: datetime | None = None, started_by: str | None = None) -> tuple[Return, bool]:
     """Create one return with its items in one transaction; returns (return, created).
+
+    `started_by` names who started it in its history when not the customer (staff taking a call).
 
     The one-time `token` is stored under a unique constraint: a resubmitted form or a second
     concurrent post finds the first return instead of making another (created is then False).
@@ -220,7 +222,8 @@ def create_return(account: Account, order_id: int, selections: list[Selection], 
             # transaction whose snapshot another writer has moved past; _create_once writes first.
             db.session.commit()
         try:
-            result = _create_once(account, order_id, selections, token, variants_for, actor, compose_email, now)
+            result = _create_once(account, order_id, selections, token, variants_for, actor, compose_email, now,
+                                  started_by)
         except (IntegrityError, OperationalError):
             # Another request with this token won the race (unique constraint), or SQLite
             # refused a write from a stale snapshot: look for its return, else try again.
@@ -265,7 +268,7 @@ def _lock_order(order_id: int) -> None:
         db.session.execute(text("UPDATE orders SET id = id WHERE id = :id"), {"id": order_id})
 
 
-def _create_once(account, order_id, selections, token, variants_for, actor, compose_email, now):
+def _create_once(account, order_id, selections, token, variants_for, actor, compose_email, now, started_by=None):
     # Lock the order row so returns of one order are made one at a time: two different
     # submissions cannot both take the last returnable unit (FOR UPDATE on PostgreSQL).
     _lock_order(order_id)
@@ -302,8 +305,12 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
     db.session.flush()
     ret.rma_number = states.rma_number(_next_rma_seq(account.id))
     units = sum(i.selection.quantity for i in planned)
-    add_event(ret, "created", f"Return {ret.rma_number} started by the customer: {units} "
-              f"item{'s' if units != 1 else ''}.", actor or order.email, now=now)
+    count = f"{units} item{'s' if units != 1 else ''}"
+    by = f"{started_by} for the customer" if started_by else "the customer"
+    # The shopper's history names the shop, never a staff member's login.
+    shown = {"customer_message": f"Return {ret.rma_number} started for you by the shop: {count}."} if started_by else None
+    add_event(ret, "created", f"Return {ret.rma_number} started by {by}: {count}.", actor or order.email,
+              data=shown, now=now)
     email = None
     if compose_email and order.email:
         from app.services.mail import store_email
