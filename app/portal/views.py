@@ -113,9 +113,12 @@ def items(slug: str):
     if order is None:
         return redirect(url_for("portal.lookup", slug=slug), code=303)
     if request.method == "GET":
-        return _render_items(account, order)
+        # Back from the review (or a reload) finds the choices as the shopper left them.
+        return _render_items(account, order, portal.draft(order))
     state = raw_state(request.form)
+    portal.save_draft(order, state)
     if request.form.get("action") == "edit":
+        # "Change my choices", or "Show sizes and colours" without JavaScript.
         return _render_items(account, order, state)
     selections, errors = parse_selections(state, bool(service.allowed_options(account)))
     if errors:
@@ -166,6 +169,7 @@ def submit(slug: str):
             compose_email=lambda r: compose_confirmation(account, r, _status_url(r)))
     except (service.ReturnRefused, VariantsUnavailable) as error:
         return _refused(account, str(error))
+    portal.drop_draft()
     return redirect(url_for("portal.confirmation", slug=slug, token=portal.status_token(ret)), code=303)
 
 
