@@ -107,7 +107,7 @@ def test_an_error_elsewhere_keeps_the_exchange_and_is_summarised(e2e_app, live_s
 
 
 @pytest.mark.parametrize("js", JS)
-def test_an_exchange_without_a_size_is_pointed_at(e2e_app, live_server, sandbox, shopper, js):
+def test_an_exchange_without_a_size_is_pointed_at(e2e_app, live_server, sandbox, shopper, screenshot, js):
     facts = seed(e2e_app, sandbox, f"nosize-{js}")
     page = shopper(js)
     find_order(page, live_server, facts["slug"])
@@ -115,6 +115,9 @@ def test_an_exchange_without_a_size_is_pointed_at(e2e_app, live_server, sandbox,
     shoe.get_by_label("Return this item").check()
     shoe.get_by_label("Faulty").check()
     shoe.get_by_role("radio", name=re.compile("^Exchange")).check()
+    if not js:
+        expect(shoe.get_by_role("button", name="Show sizes and colours")).to_be_visible()
+        shoot(screenshot, page, "portal-exchange-chosen-no-js")
     page.get_by_role("button", name="Review my return").click()
     summary = page.get_by_role("alert").filter(has_text="need your attention")
     expect(summary).to_be_focused()
