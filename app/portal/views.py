@@ -149,8 +149,10 @@ def variants(slug: str, line_id: int):
     if line is None or service.EXCHANGE not in service.allowed_options(account):
         abort(404)
     picker = _picker(line, live_variants(account))
+    # htmx sends the size chosen before (switching to a refund and back keeps it).
+    chosen = request.args.get("chosen") or request.args.get(f"line-{line_id}-variant", "")
     return render_template("portal/_partials/variant_picker.html", account=account, line=line, picker=picker,
-                           chosen=request.args.get("chosen", ""))
+                           chosen=chosen)
 
 
 @bp.post("/<slug>/submit")

@@ -136,3 +136,13 @@ def test_back_from_the_review_keeps_the_choices(e2e_app, live_server, sandbox, s
     page.go_back()
     expect(page.get_by_role("heading", name="Choose what to return")).to_be_visible()
     expect_shoe_choices(shoe, size)
+
+
+def test_switching_away_from_the_exchange_and_back_keeps_the_size(e2e_app, live_server, sandbox, shopper):
+    page, shoe, size = start(e2e_app, sandbox, live_server, shopper, True, "switch")
+    shoe.get_by_role("radio", name=re.compile("^Refund")).check()
+    expect(shoe.get_by_role("group", name="Exchange for")).to_be_hidden()
+    shoe.locator("fieldset.picker").evaluate("picker => picker.classList.add('before')")
+    shoe.get_by_role("radio", name=re.compile("^Exchange")).check()
+    expect(shoe.locator("fieldset.picker.before")).to_have_count(0)   # the picker was loaded afresh
+    expect(shoe.get_by_role("radio", name=size)).to_be_checked()

@@ -85,3 +85,15 @@ def test_a_flood_of_lines_and_long_notes_keeps_the_session(found, client):
     page = client.get(f"/r/{account.slug}/items")
     assert page.status_code == 200  # the session (and the order it found) is still there
     assert f'name="line-{order.lines[0].id}-return" value="1" checked' in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("chosen", ["%00", "%ED%A0%80", "9" * 5000, "%D9%A3", "-1"])
+def test_the_picker_ignores_a_hostile_chosen_size(app, client, chosen):
+    account = make_account(name="Acme Outdoor", return_reasons=["Faulty"])
+    order = make_portal_order(account, [make_line(title="Tee")], name="#1234", email="pat@example.com")
+    db.session.commit()
+    client.post(f"/r/{account.slug}", data={"order_number": "1234", "email": "pat@example.com"})
+    line = order.lines[0].id
+    response = client.get(f"/r/{account.slug}/items/{line}/variants?line-{line}-variant={chosen}")
+    assert response.status_code == 200 and "Exchange for" in response.get_data(as_text=True)
+    assert "checked" not in response.get_data(as_text=True)
