@@ -3,7 +3,9 @@
 A successful lookup opens a portal session scoped to that one order of that one shop (kept in
 Flask's signed session cookie, expiring after PORTAL_SESSION_MINUTES). The status page is reached
 instead through a signed link (itsdangerous, own salt) in the confirmation email, which names one
-return of one shop and needs no session at all.
+return of one shop and needs no session at all; the returns of the looked-up order are linked
+with the same tokens (the lookup proved the order is the shopper's). The session also keeps the
+shopper's unfinished choices for that order (a draft), so the items page comes back as it was left.
 """
 import json
 import re

@@ -28,6 +28,16 @@ def shopper(browser):
         context.close()
 
 
+def choose_item(region, reason: str, option: str | None = None, how_many: str | None = None) -> None:
+    """Tick an item for return, with how many, the reason and (when given) the option's label start."""
+    region.get_by_label("Return this item").check()
+    if how_many:
+        region.get_by_label("How many").select_option(how_many)
+    region.get_by_label(reason).check()
+    if option:
+        region.get_by_role("radio", name=re.compile("^" + option)).check()
+
+
 def choose_exchange(page, shoe, size_label, js: bool) -> None:
     """Exchange, then a size: htmx loads the picker in place; without JavaScript the shopper asks for it."""
     shoe.get_by_role("radio", name=re.compile("^Exchange")).check()
@@ -46,10 +56,17 @@ def expect_shoe_choices(shoe, size_label) -> None:
     expect(shoe.get_by_role("radio", name=size_label)).to_be_checked()
 
 
-def start(e2e_app, sandbox, live_server, shopper, js, slug):
+def open_order(e2e_app, sandbox, live_server, shopper, js, slug):
+    """The seeded shop's order #1042 found in a new browser: (facts, page)."""
     facts = seed(e2e_app, sandbox, slug)
     page = shopper(js)
     find_order(page, live_server, facts["slug"])
+    return facts, page
+
+
+def start(e2e_app, sandbox, live_server, shopper, js, slug):
+    """The shoe chosen for an exchange (reason, note, size): (page, shoe region, size label)."""
+    facts, page = open_order(e2e_app, sandbox, live_server, shopper, js, slug)
     shoe = page.get_by_role("region", name=re.compile(facts["product"]))
     shoe.get_by_label("Return this item").check()
     shoe.get_by_label("Too small").check()
@@ -108,13 +125,9 @@ def test_an_error_elsewhere_keeps_the_exchange_and_is_summarised(e2e_app, live_s
 
 @pytest.mark.parametrize("js", JS)
 def test_an_exchange_without_a_size_is_pointed_at(e2e_app, live_server, sandbox, shopper, screenshot, js):
-    facts = seed(e2e_app, sandbox, f"nosize-{js}")
-    page = shopper(js)
-    find_order(page, live_server, facts["slug"])
+    facts, page = open_order(e2e_app, sandbox, live_server, shopper, js, f"nosize-{js}")
     shoe = page.get_by_role("region", name=re.compile(facts["product"]))
-    shoe.get_by_label("Return this item").check()
-    shoe.get_by_label("Faulty").check()
-    shoe.get_by_role("radio", name=re.compile("^Exchange")).check()
+    choose_item(shoe, "Faulty", "Exchange")
     if not js:
         expect(shoe.get_by_role("button", name="Show sizes and colours")).to_be_visible()
         shoot(screenshot, page, "portal-exchange-chosen-no-js")

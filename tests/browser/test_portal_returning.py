@@ -6,36 +6,16 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_portal_choices import JS
+from tests.browser.test_portal_choices import JS, choose_item, open_order, shopper  # noqa: F401  (the fixture)
 from tests.browser.test_portal_journey import find_order, seed
-from tests.support.journey import PHONE, shoot
-
-
-@pytest.fixture
-def shopper(browser):
-    """A fresh phone-sized browser (own cookies) per call, JavaScript on or off."""
-    contexts = []
-
-    def open_page(js: bool):
-        context = browser.new_context(viewport=PHONE, java_script_enabled=js)
-        context.route("https://cdn.jsdelivr.net/**", lambda route: route.abort("internetdisconnected"))
-        contexts.append(context)
-        return context.new_page()
-
-    yield open_page
-    for context in contexts:
-        context.close()
+from tests.support.journey import shoot
 
 
 def return_socks(page, live_server, slug, how_many="2", keep_choices=False) -> str:
     """Return the socks for a refund (with whatever else is chosen when `keep_choices`); the RMA."""
     if not keep_choices:
         find_order(page, live_server, slug)
-    socks = page.get_by_role("region", name=re.compile("Wool Socks"))
-    socks.get_by_label("Return this item").check()
-    socks.get_by_label("How many").select_option(how_many)
-    socks.get_by_label("Faulty").check()
-    socks.get_by_role("radio", name=re.compile("^Refund")).check()
+    choose_item(page.get_by_role("region", name=re.compile("Wool Socks")), "Faulty", "Refund", how_many)
     page.get_by_role("button", name="Review my return").click()
     page.get_by_role("button", name="Submit return").click()
     expect(page.get_by_role("heading", name="Your return is registered")).to_be_visible()
@@ -67,14 +47,8 @@ def test_looking_the_order_up_again_leads_to_the_return(e2e_app, live_server, sa
 
 @pytest.mark.parametrize("js", JS)
 def test_nothing_left_to_return_goes_straight_to_the_return(e2e_app, live_server, sandbox, shopper, screenshot, js):
-    facts = seed(e2e_app, sandbox, f"done-{js}")
-    page = shopper(js)
-    find_order(page, live_server, facts["slug"])
-    shoe = page.get_by_role("region", name=re.compile(facts["product"]))
-    shoe.get_by_label("Return this item").check()
-    shoe.get_by_label("How many").select_option("2")
-    shoe.get_by_label("Faulty").check()
-    shoe.get_by_role("radio", name=re.compile("^Refund")).check()
+    facts, page = open_order(e2e_app, sandbox, live_server, shopper, js, f"done-{js}")
+    choose_item(page.get_by_role("region", name=re.compile(facts["product"])), "Faulty", "Refund", "2")
     rma = return_socks(page, live_server, facts["slug"], keep_choices=True)
 
     page = shopper(js)
