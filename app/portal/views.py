@@ -90,14 +90,16 @@ def _render_items(account, order, state=None, errors=None, problem=None, status=
     verdicts = service.eligibility(account, order)
     pickers = {}
     variants_for = live_variants(account)
+    options = service.allowed_options(account)
     for line in order.lines:
         fields = state.get(line.id, {})
-        if fields.get("return") == "1" and fields.get("option") == service.EXCHANGE:
+        # Only what the page shows reads Shopify (a kept draft may predate exchanges being switched off).
+        if fields.get("return") == "1" and fields.get("option") == service.EXCHANGE and service.EXCHANGE in options:
             pickers[line.id] = _picker(line, variants_for)
     existing = portal_returns.returns_of_order(account, order)
     return render_template(
         "portal/items.html", account=account, order=order, verdicts=verdicts, state=state, errors=errors,
-        pickers=pickers, options=service.allowed_options(account), labels=service.OPTION_LABELS,
+        pickers=pickers, options=options, labels=service.OPTION_LABELS,
         value_of=service.item_value, problem=problem, existing=existing,
         in_returns=portal_returns.returns_by_line(existing), token_of=portal.status_token,
         status_labels=STATUS_LABELS, any_returnable=any(v.returnable for v in verdicts.values())), status

@@ -53,6 +53,16 @@ def test_the_lookup_shows_this_orders_returns_only(shop, client):
     assert "This item is in your return" in body and "Return this item" in body
 
 
+def test_a_line_partly_in_a_return_says_so(shop, client):
+    order = make_portal_order(shop, [make_line(title="Socks", quantity=3, fulfilled_quantity=3)], name="#1001",
+                              email="pat@example.com")
+    db.session.commit()
+    ret = returned(shop, order, quantity=2)
+    lookup(client, shop, "1001")
+    body = client.get(f"/r/{shop.slug}/items").get_data(as_text=True)
+    assert f"You can return 1 of 3. Some are already in your return {ret.rma_number}." in body
+
+
 def test_nothing_left_and_one_return_leads_straight_to_it(shop, client):
     order = make_portal_order(shop, [make_line(title="Tee", quantity=2, fulfilled_quantity=2)], name="#1001",
                               email="pat@example.com")
