@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_portal_journey import find_order, seed
-from tests.support.journey import PHONE, shoot
+from tests.support.journey import PHONE, all_controls_are_labelled, shoot
 
 JS = [pytest.param(True, id="js"), pytest.param(False, id="no-js")]
 
@@ -103,6 +103,7 @@ def test_an_error_elsewhere_keeps_the_exchange_and_is_summarised(e2e_app, live_s
     links = summary.get_by_role("link")
     expect(links).to_have_text(["Wool Socks: Choose a reason.", "Wool Socks: Choose what you would like back."])
     expect_shoe_choices(shoe, size)
+    all_controls_are_labelled(page)
     shoot(screenshot, page, f"portal-error-summary-{'js' if js else 'no-js'}")
     # Each link leads to its field, which says what is wrong next to it.
     links.first.click()
@@ -130,6 +131,7 @@ def test_an_exchange_without_a_size_is_pointed_at(e2e_app, live_server, sandbox,
     choose_item(shoe, "Faulty", "Exchange")
     if not js:
         expect(shoe.get_by_role("button", name="Show sizes and colours")).to_be_visible()
+        all_controls_are_labelled(page)
         shoot(screenshot, page, "portal-exchange-chosen-no-js")
     page.get_by_role("button", name="Review my return").click()
     summary = page.get_by_role("alert").filter(has_text="need your attention")

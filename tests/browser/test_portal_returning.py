@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from tests.browser.test_portal_choices import JS, choose_item, open_order, shopper  # noqa: F401  (the fixture)
 from tests.browser.test_portal_journey import find_order, seed
-from tests.support.journey import shoot
+from tests.support.journey import all_controls_are_labelled, shoot
 
 
 def return_socks(page, live_server, slug, how_many="2", keep_choices=False) -> str:
@@ -38,6 +38,7 @@ def test_looking_the_order_up_again_leads_to_the_return(e2e_app, live_server, sa
     expect(page.get_by_text("already been returned or refunded")).to_have_count(0)
     shoe = page.get_by_role("region", name=re.compile(facts["product"]))
     expect(shoe.get_by_label("Return this item")).to_be_visible()   # still returnable
+    all_controls_are_labelled(page)
     shoot(screenshot, page, f"portal-lookup-existing-return-{'js' if js else 'no-js'}")
 
     existing.get_by_role("link", name=re.compile(f"See return {rma}")).click()
