@@ -7,25 +7,23 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_portal_journey import find_order, seed
-from tests.support.journey import PHONE, all_controls_are_labelled, shoot
+from tests.support.journey import PHONE, all_controls_are_labelled, fresh_page, shoot
 
 JS = [pytest.param(True, id="js"), pytest.param(False, id="no-js")]
 
 
 @pytest.fixture
 def shopper(browser):
-    """A phone-sized page; the test turns JavaScript on or off through `shopper(js)`."""
-    contexts = []
+    """A phone-sized page in its own browser (own cookies) per call, JavaScript on or off."""
+    pages = []
 
     def open_page(js: bool):
-        context = browser.new_context(viewport=PHONE, java_script_enabled=js)
-        context.route("https://cdn.jsdelivr.net/**", lambda route: route.abort("internetdisconnected"))
-        contexts.append(context)
-        return context.new_page()
+        pages.append(fresh_page(browser, PHONE, js))
+        return pages[-1]
 
     yield open_page
-    for context in contexts:
-        context.close()
+    for page in pages:
+        page.context.close()
 
 
 def choose_item(region, reason: str, option: str | None = None, how_many: str | None = None) -> None:
