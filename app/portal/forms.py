@@ -54,7 +54,8 @@ def raw_state(formdata) -> dict[int, dict[str, str]]:
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) <= 18 else None
+    # ASCII only: "²" is a digit to str.isdigit() but not to int(), and "٣" is not what a form sends.
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) <= 18 else None
 
 
 def parse_selections(state: dict[int, dict[str, str]], options_offered: bool):

@@ -3,8 +3,11 @@
 A successful lookup opens a portal session scoped to that one order of that one shop (kept in
 Flask's signed session cookie, expiring after PORTAL_SESSION_MINUTES). The status page is reached
 instead through a signed link (itsdangerous, own salt) in the confirmation email, which names one
-return of one shop and needs no session at all.
+return of one shop and needs no session at all; the returns of the looked-up order are linked
+with the same tokens (the lookup proved the order is the shopper's). The session also keeps the
+shopper's unfinished choices for that order (a draft), so the items page comes back as it was left.
 """
+import json
 import re
 import time
 
@@ -16,6 +19,10 @@ from app.extensions import db
 from app.models import Account, Order, Return
 
 SESSION_KEY = "portal"
+DRAFT_KEY = "portal_draft"
+# The session is a cookie (browsers drop one over ~4 KB, and the whole session with it): a draft
+# larger than this keeps its choices but not its notes, and one larger still is not kept.
+DRAFT_MAX_CHARS = 2400
 DEFAULT_MINUTES = 120
 STATUS_SALT = "boomerang.portal.return-status"
 _SPACES = re.compile(r"\s+")
@@ -55,12 +62,49 @@ def find_order_id(account_id: int, order_number: str, email: str) -> int | None:
 
 
 def open_session(account: Account, order_id: int) -> None:
-    """Scope the browser to this one order (any earlier portal session is replaced)."""
+    """Scope the browser to this one order (any earlier portal session, and its choices, is replaced)."""
     session[SESSION_KEY] = {"a": account.id, "o": order_id, "t": int(time.time())}
+    session.pop(DRAFT_KEY, None)
 
 
 def close_session() -> None:
+    """Forget the order this browser looked up, and its unfinished choices."""
     session.pop(SESSION_KEY, None)
+    session.pop(DRAFT_KEY, None)
+
+
+def save_draft(order: Order, state: dict[int, dict[str, str]]) -> None:
+    """Keep the shopper's unfinished choices for this order (the lines it has, values as posted),
+    so the items page comes back as they left it: after the review, browser Back, a reload."""
+    line_ids = {line.id for line in order.lines}
+    kept = {str(line_id): {name: value for name, value in fields.items() if value}
+            for line_id, fields in state.items() if line_id in line_ids}
+    kept = {line_id: fields for line_id, fields in kept.items() if fields}
+    if _size(kept) > DRAFT_MAX_CHARS:
+        kept = {line_id: {name: value for name, value in fields.items() if name != "note"}
+                for line_id, fields in kept.items()}
+    if _size(kept) > DRAFT_MAX_CHARS:
+        session.pop(DRAFT_KEY, None)
+        return
+    session[DRAFT_KEY] = {"o": order.id, "s": kept}
+
+
+def _size(draft: dict) -> int:
+    return len(json.dumps(draft, separators=(",", ":")))
+
+
+def draft(order: Order) -> dict[int, dict[str, str]]:
+    """The choices kept by `save_draft` for this order (empty when there are none)."""
+    data = session.get(DRAFT_KEY)
+    if not isinstance(data, dict) or data.get("o") != order.id or not isinstance(data.get("s"), dict):
+        return {}
+    return {int(line_id): {str(k): str(v) for k, v in fields.items()}
+            for line_id, fields in data["s"].items() if line_id.isascii() and line_id.isdigit() and isinstance(fields, dict)}
+
+
+def drop_draft() -> None:
+    """The choices became a return: nothing is left to come back to."""
+    session.pop(DRAFT_KEY, None)
 
 
 def session_order(account: Account) -> Order | None:

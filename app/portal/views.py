@@ -10,13 +10,14 @@ from sqlalchemy import select
 
 from app.domain.returns import TransitionRefused
 from app.extensions import db, limiter
-from app.models import Account, Return
+from app.models import Account, Order, Return
 from app.portal import bp
 from app.portal import session as portal
 from app.portal.forms import CancelForm, LookupForm, TrackingForm, hidden_fields, parse_selections, raw_state
 from app.domain.returns import STATUS_LABELS
 from app.portal.status import compose_confirmation, customer_events, item_outcome, timeline
 from app.portal.variants import VariantsUnavailable, live_variants
+from app.services import portal_returns
 from app.services import returns as service
 from app.services import shopify_returns
 from app.services.return_workflow import cancel_return
@@ -64,6 +65,10 @@ def lookup(slug: str):
         order_id = portal.find_order_id(account.id, form.order_number.data, form.email.data)
         if order_id is not None:
             portal.open_session(account, order_id)
+            # Coming back with nothing more to return: straight to the return already made.
+            only = portal_returns.the_only_return(account, db.session.get(Order, order_id))
+            if only is not None:
+                return redirect(url_for("portal.status", slug=slug, token=portal.status_token(only)), code=303)
             return redirect(url_for("portal.items", slug=slug), code=303)
         not_found = True
     status = 200 if request.method == "GET" else 422
@@ -85,15 +90,19 @@ def _render_items(account, order, state=None, errors=None, problem=None, status=
     verdicts = service.eligibility(account, order)
     pickers = {}
     variants_for = live_variants(account)
+    options = service.allowed_options(account)
     for line in order.lines:
         fields = state.get(line.id, {})
-        if fields.get("return") == "1" and fields.get("option") == service.EXCHANGE:
+        # Only what the page shows reads Shopify (a kept draft may predate exchanges being switched off).
+        if fields.get("return") == "1" and fields.get("option") == service.EXCHANGE and service.EXCHANGE in options:
             pickers[line.id] = _picker(line, variants_for)
+    existing = portal_returns.returns_of_order(account, order)
     return render_template(
         "portal/items.html", account=account, order=order, verdicts=verdicts, state=state, errors=errors,
-        pickers=pickers, options=service.allowed_options(account), labels=service.OPTION_LABELS,
-        value_of=service.item_value, problem=problem,
-        any_returnable=any(v.returnable for v in verdicts.values())), status
+        pickers=pickers, options=options, labels=service.OPTION_LABELS,
+        value_of=service.item_value, problem=problem, existing=existing,
+        in_returns=portal_returns.returns_by_line(existing), token_of=portal.status_token,
+        status_labels=STATUS_LABELS, any_returnable=any(v.returnable for v in verdicts.values())), status
 
 
 def _picker(line, variants_for) -> dict:
@@ -113,9 +122,12 @@ def items(slug: str):
     if order is None:
         return redirect(url_for("portal.lookup", slug=slug), code=303)
     if request.method == "GET":
-        return _render_items(account, order)
+        # Back from the review (or a reload) finds the choices as the shopper left them.
+        return _render_items(account, order, portal.draft(order))
     state = raw_state(request.form)
+    portal.save_draft(order, state)
     if request.form.get("action") == "edit":
+        # "Change my choices", or "Show sizes and colours" without JavaScript.
         return _render_items(account, order, state)
     selections, errors = parse_selections(state, bool(service.allowed_options(account)))
     if errors:
@@ -139,8 +151,10 @@ def variants(slug: str, line_id: int):
     if line is None or service.EXCHANGE not in service.allowed_options(account):
         abort(404)
     picker = _picker(line, live_variants(account))
+    # htmx sends the size chosen before (switching to a refund and back keeps it).
+    chosen = request.args.get("chosen") or request.args.get(f"line-{line_id}-variant", "")
     return render_template("portal/_partials/variant_picker.html", account=account, line=line, picker=picker,
-                           chosen=request.args.get("chosen", ""))
+                           chosen=chosen)
 
 
 @bp.post("/<slug>/submit")
@@ -166,6 +180,7 @@ def submit(slug: str):
             compose_email=lambda r: compose_confirmation(account, r, _status_url(r)))
     except (service.ReturnRefused, VariantsUnavailable) as error:
         return _refused(account, str(error))
+    portal.drop_draft()
     return redirect(url_for("portal.confirmation", slug=slug, token=portal.status_token(ret)), code=303)
 
 
@@ -182,10 +197,21 @@ def _slug_of(ret: Return) -> str:
     return db.session.get(Account, ret.account_id).slug
 
 
+class LinkNotFound(Exception):
+    """A status link that names no return of this shop (mistyped, cut short, or the return is gone)."""
+
+
+@bp.errorhandler(LinkNotFound)
+def _link_not_found(error):
+    # The shop's own page with the way back to the lookup, not the app's bare 404.
+    account = _account((request.view_args or {}).get("slug", ""))
+    return render_template("portal/link_not_found.html", account=account), 404
+
+
 def _return_or_404(account: Account, token: str) -> Return:
     ret = portal.return_from_token(account, token)
     if ret is None:
-        abort(404)
+        raise LinkNotFound()
     return ret
 
 
@@ -207,7 +233,11 @@ def status(slug: str, token: str):
 
 
 def _render_status(account, ret, token, form=None, status=200):
-    return render_template("portal/status.html", account=account, ret=ret, token=token,
+    # The browser that looked this return's order up may go back to the order.
+    order = portal.session_order(account)
+    own_order = order if order is not None and order.id == ret.order_id else None
+    return render_template("portal/status.html", account=account, ret=ret, token=token, own_order=own_order,
+                           all_returned=own_order is not None and portal_returns.nothing_left_to_return(account, order),
                            form=form or TrackingForm(tracking_number=ret.tracking_number),
                            cancel_form=CancelForm(), steps=timeline(ret),
                            labels=service.OPTION_LABELS, status_label=STATUS_LABELS.get(ret.status, ret.status),

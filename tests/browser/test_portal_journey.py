@@ -170,9 +170,10 @@ def test_every_message_a_shopper_can_meet(e2e_app, live_server, sandbox, page, s
     page.get_by_role("button", name="Review my return").click()
     page.get_by_role("button", name="Submit return").click()
     expect(page.get_by_role("heading", name="Your return is registered")).to_be_visible()
+    rma = page.locator(".rma").inner_text()
     page.goto(live_server.url(f"/r/{facts['slug']}/items"))
     expect(page.get_by_role("region", name=re.compile("Wool Socks"))).to_contain_text(
-        "This item has already been returned or refunded.")
+        f"This item is in your return {rma}.")
     screenshot(f"portal-already-returned-{size}")
 
     # Choices left out are pointed at, next to the field.
