@@ -56,7 +56,8 @@ def test_the_admin_sets_the_return_address_and_a_refused_one_says_why(e2e_app, l
     section.get_by_role("textbox", name="Return address", exact=True).fill("\n".join(f"Line {n}" for n in range(9)))
     page.get_by_role("button", name="Save settings").click()
     field = page.get_by_role("textbox", name="Return address", exact=True)
-    expect(page.get_by_text("Use at most 8 lines.")).to_be_visible()
+    expect(page.get_by_role("link", name="Return address: Use at most 8 lines.")).to_be_visible()  # in the summary
+    expect(page.get_by_text("Use at most 8 lines.", exact=True)).to_be_visible()
     expect(field).to_have_attribute("aria-invalid", "true")
 
     field.fill("Acme Returns\n4 Dock St\nLeith EH6 7AA")
