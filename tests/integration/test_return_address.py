@@ -6,6 +6,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from app.domain.contrast import contrast_ratio
 from app.extensions import db
 from app.models import Account, OutboxEmail, Return
 from sandbox import shop_address as sandbox_address
@@ -202,3 +203,14 @@ def test_a_forged_or_other_shops_packing_slip_link_is_a_404_and_a_cancelled_one_
     page = client.get(status + "/packing-slip").get_data(as_text=True)
     assert "This return is cancelled: please do not send anything." in page
     assert "Barcode of" not in page
+
+
+def test_the_emails_links_read_on_white_even_in_a_light_colour_stored_before_colours_were_checked(shop, client):
+    shop.primary_color = "#ffe680"  # white text on it reads at 1.2:1; links in it would too
+    order = make_portal_order(shop, [make_line(title="Trail Jacket", sku="TJ-1")], email="pat@example.com")
+    db.session.commit()
+    _submit(client, shop, order)
+    html = db.session.scalar(select(OutboxEmail)).html_body
+    colours = set(re.findall(r'<a [^>]*style="color: (#[0-9a-f]{6});"', html))
+    assert colours and "#ffe680" not in colours
+    assert all(contrast_ratio(colour, "#ffffff") >= 4.5 for colour in colours), colours
