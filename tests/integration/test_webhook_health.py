@@ -104,7 +104,7 @@ def test_deliveries_nobody_could_process_for_an_hour_are_counted_as_dead(account
                                    body="{}", received_at=old, processed_at=old))
     db.session.commit()
     page = client.get("/dashboard/").get_data(as_text=True)
-    assert re.search(r'<a class="stat stat-alert" href="/dashboard/connect#webhooks"><span class="stat-value">2</span>'
+    assert re.search(r'<a class="stat stat-alert" href="/dashboard/connect#webhooks"><span class="stat-value">2</span> '
                      r'<span class="stat-label">dead deliveries</span></a>', page)
     assert "2 deliveries from Shopify could not be processed for over an hour" in attention(client)
     assert "2 dead deliveries" in webhooks_section(client)
