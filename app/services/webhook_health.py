@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 
 from app.extensions import db
 from app.models import Account, Order, WebhookDelivery
@@ -153,8 +153,6 @@ def webhook_health(account: Account, now: datetime | None = None) -> WebhookHeal
 
 def _bump(count_column, at_column, now: datetime, by: int):
     """Add to a run of signals, or start a new run when the last one is older than RECENT."""
-    from sqlalchemy import case
-
     return case((at_column.is_(None) | (at_column < now - RECENT), by), else_=count_column + by)
 
 
