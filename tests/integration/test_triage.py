@@ -7,31 +7,15 @@ from decimal import Decimal
 import pytest
 
 from app.extensions import db
-from tests.factories import PASSWORD, make_account, make_user
+from tests.factories import make_account
+from tests.integration.test_staff_returns import LIST, account, listed  # noqa: F401  (the fixture)
 from tests.support.returns import make_return
-
-LIST = "/dashboard/returns"
-
-
-@pytest.fixture
-def account(app, client):
-    account = make_account(name="Acme Outdoor", return_action="manual")
-    make_user(account, role="staff", email="staff@example.com")
-    db.session.commit()
-    client.post("/login", data={"email": "staff@example.com", "password": PASSWORD})
-    return account
 
 
 def row_of(body: str, rma: str) -> str:
     """The text of the list's row for that RMA, tags stripped, spaces collapsed."""
     row = re.search(rf'<tr id="return-row-\d+">(?:(?!</tr>).)*>{rma}<(?:(?!</tr>).)*</tr>', body, re.S).group(0)
     return " ".join(re.sub(r"<[^>]+>", " ", row).split())
-
-
-def listed(client, **args) -> list[str]:
-    response = client.get(LIST, query_string=args)
-    assert response.status_code == 200, response.get_data(as_text=True)[:500]
-    return re.findall(r'class="order-link" href="/dashboard/returns/\d+">(R-\d+)<', response.get_data(as_text=True))
 
 
 def test_each_row_shows_options_value_issue_state_carrier_state_and_a_decision_flag(account, client):
