@@ -5,8 +5,8 @@ Four signals, read together (none alone is proof, each points at a cause):
   app's: the store was connected with another app's secret, or the secret was rotated);
 - the subscription check (``webhook_subscriptions.sync_webhooks``, at connect and then hourly):
   it could not run, or found subscriptions gone — Shopify deletes a subscription made through the
-  API after 8 consecutive failed deliveries (docs/reference/shopify-api.md §1.3; the sandbox does
-  the same: sandbox/webhooks.py);
+  API after 8 consecutive failed deliveries (https://shopify.dev/changelog/updates-to-webhook-retry-mechanism,
+  docs/reference/shopify-api.md §1.3; the sandbox does the same: sandbox/webhooks.py);
 - the age of the last delivery against orders placed since: orders came, webhooks did not;
 - orders the reconciliation found that no webhook brought (recorded by ``services.reconcile``).
 Deliveries stored but still not processed an hour later ("dead": every retry failed) are counted
