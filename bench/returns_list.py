@@ -1,5 +1,6 @@
 """Staff returns list benchmark: N returns (1–3 items each) in PostgreSQL, pages of the list
-through the real view (Flask test client in a production-configured app, logged in as staff).
+through the real view (Flask test client in a production-configured app, logged in as staff),
+with every column a row shows (options, value, issue state, carrier state, needs a decision).
 
 Prints p50/p95 of each page shape (filters alone and combined, each sort, a deep page) and two
 ratios measured in the same run: the filtered page against the unfiltered first page (what the
@@ -32,6 +33,8 @@ PAGES = {
     "filtered: status + option + issue": FILTERED,
     "status only": {"status": "IN_TRANSIT"},
     "failed exchanges (rare)": {"option": "exchange", "issue": "FAILED"},
+    "needs a decision (overview link)": {"issue": "decision"},
+    "in progress + failed (overview link)": {"status": "active", "issue": "FAILED"},
     "date range + status": {"status": "RECEIVED", "date_from": "2026-03-01", "date_to": "2026-04-30"},
     "sort: oldest": {"sort": "oldest"},
     "sort: status": {"sort": "status"},

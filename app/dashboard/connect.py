@@ -13,6 +13,7 @@ from app.models import ImportRun
 from app.security import is_htmx
 from app.services import connect as connecting
 from app.services import imports
+from app.services.webhook_health import webhook_health
 
 OAUTH_SESSION_KEY = "shopify_oauth"
 METHOD_NAMES = {"oauth": "Boomerang's Shopify app (OAuth)",
@@ -66,7 +67,7 @@ def _render(forms, status=200, open_method=None, oauth_error=None):
         capped_days=connecting.CAPPED_RETURN_WINDOW_DAYS, grace_days=connecting.ISSUE_GRACE_DAYS,
         scope_purposes=connecting.SCOPE_PURPOSES, method_names=METHOD_NAMES,
         webhook_address=connecting.webhook_address(), progress=imports.progress(run),
-        refresh_url=url_for("dashboard.connect_store"),
+        refresh_url=url_for("dashboard.connect_store"), webhooks=webhook_health(account),
     ), status
 
 

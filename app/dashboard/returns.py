@@ -14,11 +14,18 @@ from app.dashboard.returns_list import (RESOLUTION_LABELS, ReturnFilterForm, fil
                                         page_number)
 from app.dashboard.scope import current_account, get_scoped_or_404, scoped
 from app.domain.returns import STATUS_LABELS
+from app.domain.tracking import STATE_LABELS as CARRIER_LABELS
+from app.domain.triage import summarize_items
 from app.extensions import db
 from app.models import OutboxEmail, Return
 from app.services.returns import OPTION_LABELS
 
 PAGE_SIZE = 25
+
+# A list row is also rendered alone (the quick Close answers with it), so what it needs is global.
+bp.add_app_template_global(summarize_items, "summarize_items")
+bp.add_app_template_global(OPTION_LABELS, "option_labels")
+bp.add_app_template_global(CARRIER_LABELS, "carrier_labels")
 
 
 @bp.get("/returns")

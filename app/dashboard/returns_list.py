@@ -12,12 +12,15 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy import exists, func, literal, or_, select, union_all
 from sqlalchemy.orm import load_only
+from werkzeug.datastructures import MultiDict
 from wtforms import Form, SearchField, SelectField
 from wtforms.fields import DateField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length, Optional, ValidationError
 
 from app.dashboard.search import ORDER_NUMBER, check_date_range, like_escape
 from app.domain.returns import FORWARD, STATUS_LABELS
+from app.domain.triage import NEEDS_DECISION as NEEDS_DECISION_STATES
+from app.domain.triage import summarize_items
 from app.extensions import db
 from app.forms import strip_spaces
 from app.models import Return, ReturnItem
@@ -33,6 +36,11 @@ RESOLUTION_LABELS = {"UNDECIDED": "Not decided", "DECIDED": "Decided, not issued
                      "ISSUED": "Issued", "FAILED": "Failed", "NO_ACTION": "No action (staff decide)"}
 SORTS = {"newest": "Newest first", "oldest": "Oldest first", "status": "Status (open first)", "rma": "RMA number"}
 PAGE_SIZES = ("25", "50", "100")
+# Issue-state filter values beyond the resolutions: items someone must decide (not cancelled).
+NEEDS_DECISION = "decision"
+# Status filter value beyond the statuses: every return still in progress.
+ACTIVE = "active"
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\ufffd\ud800-\udfff]")
 FILTER_KEYS = ("q", "status", "option", "issue", "date_from", "date_to", "sort", "per_page")
 
 
@@ -41,12 +49,12 @@ class ReturnFilterForm(Form):
 
     q = SearchField("RMA, order number or email", filters=[strip_spaces],
                     validators=[Optional(), Length(max=200, message="Use at most 200 characters.")])
-    status = SelectField("Status", choices=[("", "Any status")] + [(s, STATUS_LABELS[s]) for s in STATUS_ORDER],
-                         default="")
+    status = SelectField("Status", choices=[("", "Any status"), (ACTIVE, "In progress (not closed or cancelled)")]
+                         + [(s, STATUS_LABELS[s]) for s in STATUS_ORDER], default="")
     option = SelectField("Option", choices=[("", "Any option")] + list(OPTION_LABELS.items())
                          + [("none", "Not chosen yet")], default="")
-    issue = SelectField("Issue state", choices=[("", "Any issue state")] + list(RESOLUTION_LABELS.items()),
-                        default="")
+    issue = SelectField("Issue state", choices=[("", "Any issue state"), (NEEDS_DECISION, "Needs a decision")]
+                        + list(RESOLUTION_LABELS.items()), default="")
     date_from = DateField("Started from", validators=[Optional()], render_kw={"type": "date"})
     date_to = DateField("Started until", validators=[Optional()], render_kw={"type": "date"})
     sort = SelectField("Sort", choices=list(SORTS.items()), default="newest")
@@ -55,6 +63,11 @@ class ReturnFilterForm(Form):
     _CHOICE_MESSAGES = {"status": "Choose a status from the list.", "option": "Choose an option from the list.",
                         "issue": "Choose an issue state from the list.", "sort": "Choose a sort from the list.",
                         "per_page": "Show 25, 50 or 100 per page."}
+
+    def validate_q(self, field):
+        """No control characters (a NUL is refused by PostgreSQL) or undecodable bytes."""
+        if field.data and _UNPRINTABLE.search(field.data):
+            raise ValidationError("Remove the control characters or broken letters from the search.")
 
     def validate(self, extra_validators=None):
         """Field errors in words a person can act on; an end date before the start is refused."""
@@ -86,7 +99,9 @@ def filter_clauses(form: ReturnFilterForm) -> list:
     clauses = [Return.account_id == current_user.account_id]
     if form.q.data:
         clauses.append(search_clause(form.q.data))
-    if form.status.data:
+    if form.status.data == ACTIVE:
+        clauses.append(Return.status.notin_(("CLOSED", "CANCELLED")))
+    elif form.status.data:
         clauses.append(Return.status == form.status.data)
     if form.date_from.data:
         clauses.append(Return.created_at >= datetime.combine(form.date_from.data, time.min, timezone.utc))
@@ -97,7 +112,11 @@ def filter_clauses(form: ReturnFilterForm) -> list:
     item = []
     if form.option.data:
         item.append(ReturnItem.option.is_(None) if form.option.data == "none" else ReturnItem.option == form.option.data)
-    if form.issue.data:
+    if form.issue.data == NEEDS_DECISION:
+        # A cancelled return issues nothing, so nothing on it waits for a decision.
+        item.append(ReturnItem.resolution.in_(NEEDS_DECISION_STATES))
+        clauses.append(Return.status != "CANCELLED")
+    elif form.issue.data:
         item.append(ReturnItem.resolution == form.issue.data)
     if item:
         clauses.append(exists().where(ReturnItem.return_id == Return.id, *item))
@@ -107,7 +126,8 @@ def filter_clauses(form: ReturnFilterForm) -> list:
 def page_number(raw: str | None) -> int:
     """The `page` argument, or a 400 with a way out."""
     raw = raw or "1"
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    # ASCII digits only (int() reads other scripts' digits), and short enough to parse cheaply.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not 1 <= int(raw) <= MAX_PAGE:
         abort(400, description="That page number is not valid. Go back to the first page.")
     return int(raw)
 
@@ -117,7 +137,7 @@ class ReturnsPage:
     """One page of the list: its rows, whether another follows, and the (capped) total."""
 
     rows: list
-    quantities: dict  # return id → units returned (summed in SQL: no item objects for a list)
+    summaries: dict  # return id → ItemsSummary (options, value, issue states) of its items
     page: int
     per_page: int
     has_next: bool
@@ -165,17 +185,35 @@ def load_page(form: ReturnFilterForm | None, page: int) -> ReturnsPage:
     ids = _ordered_ids(clauses, form.sort.data or "newest", per_page + 1, (page - 1) * per_page)
     has_next = len(ids) > per_page
     ids = ids[:per_page]
-    rows, quantities = [], {}
+    rows, summaries = [], {}
     if ids:
         # Only the columns a row shows: the list never touches addresses, traces or results.
         found = {r.id: r for r in db.session.scalars(select(Return).where(Return.id.in_(ids)).options(load_only(
             Return.rma_number, Return.order_name, Return.customer_name, Return.customer_email, Return.status,
-            Return.created_at)))}
+            Return.created_at, Return.currency, Return.tracking_number, Return.tracking_state)))}
         rows = [found[i] for i in ids if i in found]
-        quantities = dict(db.session.execute(select(ReturnItem.return_id, func.sum(ReturnItem.quantity))
-                                             .where(ReturnItem.return_id.in_(ids)).group_by(ReturnItem.return_id)).all())
+        summaries = _summaries(ids)
     total, capped = capped_count(clauses)
-    return ReturnsPage(rows, quantities, page, per_page, has_next, total, capped)
+    return ReturnsPage(rows, summaries, page, per_page, has_next, total, capped)
+
+
+def _summaries(ids: list[int]) -> dict:
+    """Each listed return's items summed up for its row, from four columns of their items (no
+    item objects: a page of 100 returns reads a few hundred small tuples)."""
+    by_return: dict[int, list] = {i: [] for i in ids}
+    for item in db.session.execute(select(ReturnItem.return_id, ReturnItem.option, ReturnItem.resolution,
+                                          ReturnItem.quantity, ReturnItem.unit_value)
+                                   .where(ReturnItem.return_id.in_(ids))):
+        by_return[item.return_id].append(item)
+    return {i: summarize_items(items) for i, items in by_return.items()}
+
+
+def count_listed(args: dict) -> tuple[int, bool]:
+    """How many returns the list shows under these filters (capped like the list's own total)."""
+    form = ReturnFilterForm(MultiDict(args))
+    if not form.validate():
+        raise ValueError(f"invalid list filters {args!r}: {form.errors}")
+    return capped_count(filter_clauses(form))
 
 
 def closable_ids(form: ReturnFilterForm, limit: int) -> list[int]:

@@ -14,8 +14,9 @@ def check_date_range(form, ok: bool) -> bool:
     """A form's date_from/date_to in words a person can act on: a malformed date names the
     format, and an end before the start is refused. Returns whether the form is still valid."""
     for field in (form.date_from, form.date_to):
-        if field.errors:
-            field.errors = ["Enter a date like 2026-03-31."]
+        # strptime reads other scripts' digits too ("٢٠٢٦"): a date here is written in ASCII.
+        if field.errors or (field.raw_data and not str(field.raw_data[0]).isascii()):
+            field.errors, field.data, ok = ["Enter a date like 2026-03-31."], None, False
     if ok and form.date_from.data and form.date_to.data and form.date_to.data < form.date_from.data:
         form.date_to.errors = ["Choose a date on or after the first one."]
         return False

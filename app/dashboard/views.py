@@ -9,35 +9,31 @@ from app.domain.contrast import (LINK_SURFACES, WHITE, Palette, contrast_ratio, 
                                  shown_ratio, white_text_verdict)
 from app.dashboard.scope import admin_required, current_account, scoped
 from app.extensions import db
-from app.models import Order, Return, ReturnItem, TrackingEvent, User
+from app.dashboard.returns_list import ACTIVE, NEEDS_DECISION, count_listed
+from app.models import Order, Return, TrackingEvent, User
 from app.services.accounts import AccountError, add_staff, remove_user
+from app.services.webhook_health import webhook_health
+
+
+# The overview's counts of returns: each is the returns list under these filters, and links to it.
+OVERVIEW_LISTS = (("in progress", {"status": ACTIVE}), ("with a failed item", {"issue": "FAILED"}),
+                  ("awaiting a decision", {"issue": NEEDS_DECISION}))
 
 
 @bp.get("/")
 def home():
-    """The account at a glance."""
+    """The account at a glance: counts that link to what they count, and what needs attention
+    (failed items, decisions, parked carrier events, webhook trouble)."""
     account = current_account()
+    lists = [(label, args, *count_listed(args)) for label, args in OVERVIEW_LISTS]
     counts = {
         "orders": db.session.scalar(select(func.count()).select_from(scoped(Order).subquery())),
         "returns": db.session.scalar(select(func.count()).select_from(scoped(Return).subquery())),
     }
-    return render_template("dashboard/home.html", account=account, counts=counts,
-                           attention=needs_attention(account.id))
-
-
-def needs_attention(account_id: int) -> dict[str, int]:
-    """What staff should look at: returns with an item that failed to issue, returns with an item
-    nothing decided, and carrier events parked for an unknown tracking number."""
-    def returns_with_items_in(*resolutions):
-        return db.session.scalar(select(func.count(func.distinct(ReturnItem.return_id)))
-                                 .join(Return, Return.id == ReturnItem.return_id)
-                                 .where(Return.account_id == account_id, Return.status != "CANCELLED",
-                                        ReturnItem.resolution.in_(resolutions)))
-
     parked = db.session.scalar(select(func.count()).select_from(TrackingEvent).where(
-        TrackingEvent.account_id == account_id, TrackingEvent.return_id.is_(None)))
-    return {"FAILED": returns_with_items_in("FAILED"), "UNDECIDED": returns_with_items_in("UNDECIDED"),
-            "NO_ACTION": returns_with_items_in("NO_ACTION"), "parked": parked}
+        TrackingEvent.account_id == account.id, TrackingEvent.return_id.is_(None)))
+    return render_template("dashboard/home.html", account=account, counts=counts, lists=lists, parked=parked,
+                           webhooks=webhook_health(account))
 
 
 @bp.route("/staff", methods=["GET", "POST"])

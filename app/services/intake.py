@@ -103,10 +103,36 @@ def verify_delivery(headers: WebhookHeaders, body: bytes) -> int:
     if keys is None or not verify_webhook(body, headers.hmac, keys.secrets):
         keys = _shop_keys(headers.shop_domain, fresh=True)  # the secret may have just changed
         if keys is None or not verify_webhook(body, headers.hmac, keys.secrets):
+            if keys is not None:
+                _note_refusal(keys.account_id)
             raise IntakeRefused(401, "HMAC signature missing or invalid")
     if not headers.topic:
         raise IntakeRefused(400, "X-Shopify-Topic header missing")
     return keys.account_id
+
+
+# Refusals of a known shop are a sign its secret is wrong (app.services.webhook_health). They are
+# written at most once per REFUSAL_WRITE_SECONDS per shop and process, carrying the refusals seen
+# meanwhile, so a flood of forged deliveries cannot turn into a flood of writes.
+REFUSAL_WRITE_SECONDS = 10.0
+_refusals: dict[int, tuple[float, int]] = {}  # account id → (monotonic time of the last write, unwritten)
+
+
+def _note_refusal(account_id: int) -> None:
+    from app.services.webhook_health import record_refused
+
+    now = time.monotonic()
+    with _keys_lock:
+        written, pending = _refusals.get(account_id, (-REFUSAL_WRITE_SECONDS, 0))
+        pending += 1
+        due = now - written >= REFUSAL_WRITE_SECONDS
+        _refusals[account_id] = (now, 0) if due else (written, pending)
+    if due:
+        try:
+            record_refused(account_id, pending)
+        except Exception:  # noqa: BLE001 - the refusal is answered whatever happens to the note
+            db.session.rollback()
+            log.warning("could not record a refused delivery of account %s", account_id, exc_info=True)
 
 
 # Validates the whole document but builds only its top level: the nested values stay raw bytes.

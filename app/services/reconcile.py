@@ -8,9 +8,11 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Account
+from app.models import Account, Order
 from app.services import imports
 from app.services.shopify_access import NotConnected, mark_disconnected
+from app.services.webhook_health import GRACE, record_missed
+from app.services.webhook_subscriptions import check_webhooks_if_due
 from app.shopify import errors as E
 from app.shopify.operations import iter_orders
 
@@ -45,12 +47,15 @@ def reconcile_account(account_id: int, now: datetime | None = None) -> dict:
     started = now or _utcnow()
     since = (account.reconciled_until or started - FIRST_SWEEP) - OVERLAP
     counts = {"created": 0, "updated": 0, "stale": 0}
+    missed = 0
     try:
         client = imports.store_client(account)
         for batch in imports.chunks(iter_orders(client, updated_at_min=since), BATCH_SIZE):
+            missed += _not_brought_by_webhook(account, batch, started)
             for outcome, number in imports.upsert_orders(account.id, batch).items():
                 counts[outcome] = counts.get(outcome, 0) + number
             db.session.commit()
+        check_webhooks_if_due(account, client)
     except NotConnected as error:
         return {"skipped": str(error)}
     except E.RevokedTokenError:
@@ -58,8 +63,24 @@ def reconcile_account(account_id: int, now: datetime | None = None) -> dict:
         mark_disconnected(account, imports.REVOKED_REASON)
         db.session.commit()
         return {"disconnected": imports.REVOKED_REASON}
+    if missed:
+        record_missed(account.id, missed, started)
+        counts["missed"] = missed
     # Never move backwards (a slow sweep finishing after a newer one).
     if account.reconciled_until is None or started > account.reconciled_until:
         account.reconciled_until = started
     db.session.commit()
     return counts
+
+
+def _not_brought_by_webhook(account: Account, batch, started: datetime) -> int:
+    """How many orders of the batch are new here although their orders/create webhook should have
+    come: placed after the store was connected (its subscriptions made) and over GRACE ago (a
+    webhook still on its way is not missing)."""
+    due = {data.shopify_order_id for data in batch
+           if account.connected_at and account.connected_at + GRACE < data.created_at < started - GRACE}
+    if not due:
+        return 0
+    stored = set(db.session.scalars(select(Order.shopify_order_id).where(
+        Order.account_id == account.id, Order.shopify_order_id.in_(due))))
+    return len(due - stored)

@@ -1,5 +1,5 @@
 """The store's webhook subscriptions: exactly one per topic at this deployment's address."""
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlparse
 
 from flask import current_app
@@ -78,7 +78,37 @@ def sync_webhooks(account_id: int, client=None) -> dict:
         account.webhooks_error = describe_error(error)
         db.session.commit()
         raise
-    account.webhooks_ok_at = _utcnow()
+    now = _utcnow()
+    if done["created"] and account.webhooks_ok_at is not None and account.webhooks_ok_at >= (account.connected_at or now):
+        # They were all there at the last check since connecting: Shopify removed these since
+        # (after 8 failed deliveries in a row, docs/reference/shopify-api.md §1.3).
+        account.webhooks_recreated_at = now
+        account.webhooks_recreated = ", ".join(topic_name(enum) for enum in done["created"])[:500]
+    account.webhooks_ok_at = now
     account.webhooks_error = None
     db.session.commit()
     return done
+
+
+# How often the reconciliation also checks the subscriptions (a Shopify list call per store).
+CHECK_EVERY = timedelta(hours=1)
+
+
+def check_webhooks_if_due(account: Account, client=None) -> dict | None:
+    """Run the subscription check when the last one is older than CHECK_EVERY (or failed);
+    what it did, or None when it was not due. A Shopify error is recorded on the account."""
+    if account.webhooks_ok_at is not None and account.webhooks_ok_at > _utcnow() - CHECK_EVERY \
+            and not account.webhooks_error:
+        return None
+    try:
+        return sync_webhooks(account.id, client)
+    except E.ShopifyError:
+        return None  # recorded in webhooks_error, shown on the store page and the overview
+
+
+def topic_name(enum: str) -> str:
+    """ORDERS_CREATE → orders/create (the names people see in Shopify's admin)."""
+    for topic in WEBHOOK_TOPICS + RETURN_TOPICS:
+        if topic_enum(topic) == enum:
+            return topic
+    return enum
