@@ -163,6 +163,8 @@ def make_demo_returns(account: Account, plans, skip_orders: set[int]) -> list[Re
             _step(lambda: service.set_tracking(db.session.get(Return, ret_id), plan.tracking, email))
         if plan.decide:
             _step(lambda: _decide_undecided(db.session.get(Return, ret_id), plan.decide, staff))
+        if plan.then == "process":  # the parcel came back first: processing needs it received
+            _step(lambda: workflow.mark_received(db.session.get(Return, ret_id), staff))
         if plan.then in ("process", "close"):
             move = workflow.process_return if plan.then == "process" else workflow.close_return
             _step(lambda: move(db.session.get(Return, ret_id), staff))

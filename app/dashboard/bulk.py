@@ -1,5 +1,6 @@
-""""Close selected" on the returns list: the job starts at once and the page polls its progress,
-then shows a result per return (closed, or why not)."""
+""""Close selected" and "Close all matching" on the returns list: first a confirmation of what
+will be closed and issued (a page, or in place with htmx), then the job starts and the page polls
+its progress, then shows a result per return (closed, or why not)."""
 from urllib.parse import urlsplit
 
 from flask import abort, redirect, render_template, request, url_for
@@ -7,43 +8,53 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.dashboard import bp
+from app.dashboard.confirm_pages import NOT_CONFIRMED, confirm_page, posted_ids, safe_next
 from app.dashboard.forms import ActionForm
-from app.dashboard.returns_list import ReturnFilterForm, closable_ids
+from app.dashboard.returns_list import ReturnFilterForm, closable_ids, filter_args
 from app.dashboard.scope import current_account, get_scoped_or_404
 from app.extensions import db
 from app.models import BulkAction, Return
 from app.security import is_htmx
 from app.services import return_workflow as workflow
+from app.services.return_confirm import NotConfirmed, confirmed_plan, plan_action
 from app.services.returns import ReturnRefused
 
 MAX_POSTED_IDS = workflow.BULK_CLOSE_MAX
 
 
-def _posted_ids() -> list[int]:
-    raw = request.form.getlist("return_id")
-    if len(raw) > MAX_POSTED_IDS:
-        abort(400, description=f"Close at most {MAX_POSTED_IDS:,} returns at once.")
-    if not all(value.isdigit() and 0 < int(value) < 2**63 for value in raw):
-        abort(400, description="Returns are chosen by their id.")
-    return list(dict.fromkeys(int(value) for value in raw))
-
-
-@bp.post("/returns/close-selected")
-def returns_close_selected():
-    """Start closing the ticked returns; htmx gets the progress fragment, a plain form a redirect
-    to the progress page. Another account's return among them is a 404 and closes nothing."""
+def _check_csrf() -> None:
     form = ActionForm()
     if not form.validate_on_submit() and "csrf_token" in form.errors:
         abort(400, description="The form expired. Reload the page and try again.")
-    ids = _posted_ids()
-    if not ids:
-        return _refusal("Select at least one return to close.")
+
+
+def _selected_ids(values) -> list[int]:
+    """The ticked returns, all of them the account's own (another account's among them: 404)."""
+    ids = posted_ids(values, MAX_POSTED_IDS)
     owned = db.session.scalar(select(func.count()).select_from(Return).where(
-        Return.account_id == current_user.account_id, Return.id.in_(ids)))
+        Return.account_id == current_user.account_id, Return.id.in_(ids))) if ids else 0
     if owned != len(ids):
         abort(404)
+    return ids
+
+
+def _ask_or_start(ids: list[int], post_url: str, hidden: list[tuple[str, str]]):
+    """GET: the confirmation of closing `ids`. POST: start closing them if the posted token is
+    what was shown; otherwise the confirmation again, as things are now (409)."""
+    back = safe_next(request.values.get("next")) or url_for("dashboard.returns", **filter_args(request.values))
+    hidden = [*hidden, ("next", back)]
+    account = current_account()
+    if request.method == "GET":
+        return confirm_page(plan_action(account, "close", ids), post_url, back_url=back, back_label="Back to the list",
+                            hidden=hidden, in_place=True)
+    posted = request.form.get("confirm")
     try:
-        bulk = workflow.start_bulk_close(current_account(), ids, current_user.email)
+        confirmed_plan(account, "close", ids, posted)
+    except NotConfirmed as changed:
+        return confirm_page(changed.plan, post_url, back_url=back, back_label="Back to the list", hidden=hidden,
+                            error=str(changed) if posted else NOT_CONFIRMED, status=409, in_place=True)
+    try:
+        bulk = workflow.start_bulk_close(account, ids, current_user.email)
     except ReturnRefused as refused:
         return _refusal(str(refused))
     if is_htmx():
@@ -51,14 +62,29 @@ def returns_close_selected():
     return redirect(url_for("dashboard.bulk_progress", bulk_id=bulk.id), code=303)
 
 
-@bp.post("/returns/close-matching")
+@bp.route("/returns/close-selected", methods=["GET", "POST"])
+def returns_close_selected():
+    """Close the ticked returns, once confirmed; htmx gets the confirmation and then the progress
+    in place, a plain form a page for each. Another account's return among them is a 404 and
+    closes nothing."""
+    if request.method == "POST":
+        _check_csrf()
+    values = request.form if request.method == "POST" else request.args
+    ids = _selected_ids(values)
+    if not ids:
+        return _refusal("Select at least one return to close.")
+    return _ask_or_start(ids, url_for("dashboard.returns_close_selected"), [("return_id", str(i)) for i in ids])
+
+
+@bp.route("/returns/close-matching", methods=["GET", "POST"])
 def returns_close_matching():
-    """Close every return the posted filters match (the whole list, not one page), up to the
-    bulk limit; the same progress and results as "Close selected"."""
-    form = ActionForm()
-    if not form.validate_on_submit() and "csrf_token" in form.errors:
-        abort(400, description="The form expired. Reload the page and try again.")
-    filters = ReturnFilterForm(request.form)
+    """Close every return the filters match (the whole list, not one page), up to the bulk limit,
+    once confirmed; the confirmation counts exactly those. The same progress and results as
+    "Close selected"."""
+    if request.method == "POST":
+        _check_csrf()
+    values = request.form if request.method == "POST" else request.args
+    filters = ReturnFilterForm(values)
     if not filters.validate():
         return _refusal("The filters are not valid any more. Reload the list and try again.")
     ids = closable_ids(filters, MAX_POSTED_IDS)
@@ -66,10 +92,8 @@ def returns_close_matching():
         return _refusal("No open return matches these filters.")
     if len(ids) > MAX_POSTED_IDS:
         return _refusal(f"More than {MAX_POSTED_IDS:,} returns match. Narrow the filters and close them in parts.")
-    bulk = workflow.start_bulk_close(current_account(), ids, current_user.email)
-    if is_htmx():
-        return _progress(bulk)
-    return redirect(url_for("dashboard.bulk_progress", bulk_id=bulk.id), code=303)
+    hidden = [(key, value) for key, value in filter_args(values).items() if key not in ("sort", "per_page")]
+    return _ask_or_start(ids, url_for("dashboard.returns_close_matching"), hidden)
 
 
 def _refusal(message: str):

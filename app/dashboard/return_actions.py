@@ -2,23 +2,25 @@
 close), cancel, items decided by hand or retried, and refunds made outside Shopify recorded.
 Staff and admins may all do these.
 
-Every change goes through app.services.return_workflow; a refusal (the lifecycle or the input
-says no) is shown on the page with a 4xx, and nothing changes.
+Receive, process, close and cancel ask first (GET: a confirmation saying what will be issued);
+the POST acts only on the token of what was shown. Every change goes through
+app.services.return_workflow; a refusal (the lifecycle or the input says no) is shown on the page
+with a 4xx, and nothing changes.
 """
-from urllib.parse import urlsplit
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.dashboard import bp
+from app.dashboard.confirm_pages import NOT_CONFIRMED, OVERRIDE_NEEDED, confirm_page, safe_next
 from app.dashboard.forms import ActionForm, DecideItemForm, OutsideRefundForm, TrackingForm
-from app.dashboard.return_shopify import can_record_outside_refund
+from app.dashboard.return_shopify import AUTHORISED_ONLY, can_record_outside_refund, payment_only_authorised
 from app.dashboard.returns import outside_refund_prefix, return_page
 from app.dashboard.scope import current_account, get_scoped_or_404
-from app.domain.returns import STATUS_LABELS, TransitionRefused
+from app.domain.returns import TransitionRefused
 from app.models import Return, ReturnItem
 from app.security import is_htmx
 from app.services import return_workflow as workflow
+from app.services.return_confirm import NotConfirmed, confirmed_plan, plan_action
 from app.services.return_settlement import record_outside_refund
 from app.services.shopify_returns import queue_for_return
 from app.portal.variants import VariantsUnavailable, live_variants
@@ -73,69 +75,81 @@ def return_tracking(return_id: int):
     return _done(ret, f"Tracking number {number} saved.")
 
 
-def _move(return_id: int, step, done: str, unchanged: str):
-    ret = _checked_return(return_id)
+# What each status action does once confirmed, and what it says (moved, or already there).
+_STEPS = {
+    "receive": (lambda ret, actor, early: workflow.mark_received(ret, actor), "Marked received.", "Already received."),
+    "process": (lambda ret, actor, early: workflow.process_return(ret, actor, without_receipt=early),
+                "Marked processed.", "Already processed."),
+    "close": (lambda ret, actor, early: workflow.close_return(ret, actor), "Closed.", "Already closed."),
+    "cancel": (lambda ret, actor, early: workflow.cancel_return(ret, actor) or True,
+               "Return cancelled. Nothing will be issued.", ""),
+}
+
+
+def _status_action(return_id: int, action: str):
+    """GET: what the action will do, asked first (a page: no JavaScript needed). POST: do it, if
+    the posted token is still what was shown; otherwise show it again, as it is now (409)."""
+    ret = get_scoped_or_404(Return, return_id)
+    back = safe_next(request.values.get("next"))
+    if request.method == "GET":
+        return _confirm(ret, plan_action(current_account(), action, [ret.id]), back)
+    _checked_return(return_id)
+    posted = request.form.get("confirm")
     try:
-        moved = step(ret, _actor())
+        plan = confirmed_plan(current_account(), action, [ret.id], posted)
+    except NotConfirmed as changed:
+        return _confirm(ret, changed.plan, back, error=str(changed) if posted else NOT_CONFIRMED, status=409)
+    early = request.form.get("without_receipt") == "y"
+    if plan.needs_override and not early:
+        return _confirm(ret, plan, back, override_error=OVERRIDE_NEEDED, status=422)
+    step, done, unchanged = _STEPS[action]
+    try:
+        moved = step(ret, _actor(), early)
     except TransitionRefused as refused:
+        if back:
+            flash(f"{ret.rma_number}: {refused}", "error")
+            return redirect(back, code=303)
         return _refused(ret, refused)
-    return _done(ret, done if moved else unchanged)
+    message = done if moved else unchanged
+    if back:
+        flash(f"{ret.rma_number}: {message}", "success")
+        return redirect(back, code=303)
+    return _done(ret, f"Return {ret.rma_number} closed." if action == "close" and moved else message)
 
 
-@bp.post(f"{RETURN}/receive")
+def _confirm(ret: Return, plan, back: str | None, **shown):
+    """The confirmation of an action on one return; it goes back where it came from."""
+    hidden = [("next", back)] if back else []
+    warning = AUTHORISED_ONLY if plan.action in ("process", "close") and payment_only_authorised(ret) else None
+    return confirm_page(plan, url_for(f"dashboard.return_{plan.action}", return_id=ret.id),
+                        back_url=back or url_for("dashboard.return_detail", return_id=ret.id),
+                        back_label="Back to the list" if back else f"Back to return {ret.rma_number}",
+                        hidden=hidden, warning=warning, **shown)
+
+
+@bp.route(f"{RETURN}/receive", methods=["GET", "POST"])
 def return_receive(return_id: int):
     """The parcel has arrived (items refunded at first scan are restocked now)."""
-    return _move(return_id, workflow.mark_received, "Marked received.", "Already received.")
+    return _status_action(return_id, "receive")
 
 
-@bp.post(f"{RETURN}/process")
+@bp.route(f"{RETURN}/process", methods=["GET", "POST"])
 def return_process(return_id: int):
-    """The items have been checked (under the Processing action this issues the options)."""
-    return _move(return_id, workflow.process_return, "Marked processed.", "Already processed.")
+    """The items have been checked (under the Processing action this issues the options); before
+    the parcel was received only with "Process without receipt" ticked."""
+    return _status_action(return_id, "process")
 
 
-@bp.post(f"{RETURN}/cancel")
+@bp.route(f"{RETURN}/cancel", methods=["GET", "POST"])
 def return_cancel(return_id: int):
     """Cancel before the parcel is received and before the return action fired."""
-    ret = _checked_return(return_id)
-    try:
-        workflow.cancel_return(ret, _actor())
-    except TransitionRefused as refused:
-        return _refused(ret, refused)
-    return _done(ret, "Return cancelled. Nothing will be issued.")
+    return _status_action(return_id, "cancel")
 
 
-def _safe_next(raw: str | None) -> str | None:
-    """Only a path on the returns list (the quick close sends the list back with its filters)."""
-    if not raw:
-        return None
-    parts = urlsplit(raw)
-    if parts.scheme or parts.netloc or not parts.path.startswith(url_for("dashboard.returns")):
-        return None
-    return raw
-
-
-@bp.post(f"{RETURN}/close")
+@bp.route(f"{RETURN}/close", methods=["GET", "POST"])
 def return_close(return_id: int):
-    """Close one return: from its page, or the list's quick close (htmx: the row comes back)."""
-    ret = _checked_return(return_id)
-    message, ok = None, True
-    try:
-        moved = workflow.close_return(ret, _actor())
-        message = "Closed." if moved else "Already closed."
-    except TransitionRefused as refused:
-        message, ok = str(refused), False
-    if is_htmx():
-        return render_template("dashboard/_partials/return_row.html", r=ret, labels=STATUS_LABELS,
-                               row_message=message, row_ok=ok, action_form=ActionForm(),
-                               next_url=request.form.get("next", "")), 200 if ok else 409
-    back = _safe_next(request.form.get("next"))
-    if back:
-        flash(f"{ret.rma_number}: {message}", "success" if ok else "error")
-        return redirect(back, code=303)
-    if not ok:
-        return return_page(ret, error=message, status=409)
-    return _done(ret, f"Return {ret.rma_number} closed." if message == "Closed." else message)
+    """Close one return: from its page, or the list's quick close (which goes back to the list)."""
+    return _status_action(return_id, "close")
 
 
 def _exchange_choices(item: ReturnItem) -> tuple[list[tuple[int, str]], str | None]:

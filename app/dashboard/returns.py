@@ -18,6 +18,7 @@ from app.domain.tracking import STATE_LABELS as CARRIER_LABELS
 from app.domain.triage import summarize_items
 from app.extensions import db
 from app.models import OutboxEmail, Return
+from app.services.return_confirm import plan_action
 from app.services.returns import OPTION_LABELS
 
 PAGE_SIZE = 25
@@ -55,6 +56,7 @@ def return_page(ret: Return, *, error: str | None = None, tracking_form: Trackin
         decide_form=DecideItemForm(formdata=None), action_label=account.return_action,
         exchange_enabled=account.exchange_enabled, in_shopify=shopify_returns_of(ret), facts=item_facts(ret),
         refund_forms=_refund_forms(ret, refund_forms or {}),
+        plans={action: plan_action(account, action, [ret.id]) for action in ("receive", "process", "close")},
         authorised_only=AUTHORISED_ONLY if payment_only_authorised(ret) else None), status
 
 

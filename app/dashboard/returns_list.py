@@ -17,6 +17,7 @@ from wtforms import Form, SearchField, SelectField
 from wtforms.fields import DateField
 from wtforms.validators import Length, Optional, ValidationError
 
+from app.dashboard.forms import plain_text
 from app.dashboard.search import ORDER_NUMBER, check_date_range, like_escape
 from app.domain.returns import FORWARD, STATUS_LABELS
 from app.domain.triage import NEEDS_DECISION as NEEDS_DECISION_STATES
@@ -48,7 +49,7 @@ class ReturnFilterForm(Form):
     """The list's search and filters (a GET form: nothing changes, no CSRF token needed)."""
 
     q = SearchField("RMA, order number or email", filters=[strip_spaces],
-                    validators=[Optional(), Length(max=200, message="Use at most 200 characters.")])
+                    validators=[Optional(), Length(max=200, message="Use at most 200 characters."), plain_text])
     status = SelectField("Status", choices=[("", "Any status"), (ACTIVE, "In progress (not closed or cancelled)")]
                          + [(s, STATUS_LABELS[s]) for s in STATUS_ORDER], default="")
     option = SelectField("Option", choices=[("", "Any option")] + list(OPTION_LABELS.items())

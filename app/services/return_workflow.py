@@ -39,11 +39,12 @@ def _sources_for(target: str) -> list[str]:
 
 
 def move_return(ret: Return, target: str, actor: str | None, *, at: datetime | None = None,
-                message: str | None = None) -> bool:
+                message: str | None = None, cause: str | None = None) -> bool:
     """Move `ret` forward to `target` (or cancel it) and commit; then fire the return action
-    when it is due. Returns False, changing nothing, when the return is already at or past
-    `target` (a replayed event, a double click). Raises TransitionRefused when the lifecycle
-    forbids the move (a cancelled return, or cancelling a received one)."""
+    when it is due, the history saying `cause` fired it (default: the move's message). Returns
+    False, changing nothing, when the return is already at or past `target` (a replayed event, a
+    double click). Raises TransitionRefused when the lifecycle forbids the move (a cancelled
+    return, or cancelling a received one)."""
     db.session.refresh(ret)
     if ret.status == target or (target in states.FORWARD and ret.status in states.FORWARD
                                 and states.FORWARD.index(ret.status) > states.FORWARD.index(target)):
@@ -65,7 +66,8 @@ def move_return(ret: Return, target: str, actor: str | None, *, at: datetime | N
     db.session.refresh(ret)
     if target in (states.RECEIVED, states.PROCESSED, states.CLOSED):
         _queue_pending_restocks(ret)
-    if not fire_action_if_due(ret) and ret.action_triggered_at is not None:
+    cause = cause or (message or f"The return is {states.STATUS_LABELS[target].lower()}").rstrip(".")
+    if not fire_action_if_due(ret, cause, actor) and ret.action_triggered_at is not None:
         # After the action: receipt disposes of units processed at first scan, and closing
         # closes the Shopify returns. Before it, a move changes nothing in Shopify.
         queue_for_return(ret)
@@ -74,17 +76,29 @@ def move_return(ret: Return, target: str, actor: str | None, *, at: datetime | N
 
 def mark_received(ret: Return, actor: str | None) -> bool:
     """Staff: the parcel has arrived."""
-    return move_return(ret, states.RECEIVED, actor, message="Marked received.")
+    return move_return(ret, states.RECEIVED, actor, message="Marked received.", cause=f"Marked received by {actor}")
 
 
-def process_return(ret: Return, actor: str | None) -> bool:
-    """Staff: the items have been checked."""
-    return move_return(ret, states.PROCESSED, actor, message="Processed.")
+def process_return(ret: Return, actor: str | None, *, without_receipt: bool = False) -> bool:
+    """Staff: the items have been checked. Before the parcel was received only on an explicit
+    override (`without_receipt`), which the history records with who gave it."""
+    db.session.refresh(ret)
+    early = ret.status in (states.OPEN, states.IN_TRANSIT)
+    if early and not without_receipt:
+        raise states.TransitionRefused("The parcel has not been received. Mark it received first, or process it "
+                                       "without receipt on purpose.")
+    if early:
+        return move_return(ret, states.PROCESSED, actor, message="Processed without receipt (override).",
+                           cause=f"Processed by {actor} without receipt (override)")
+    return move_return(ret, states.PROCESSED, actor, message="Processed.", cause=f"Processed by {actor}")
 
 
 def close_return(ret: Return, actor: str | None) -> bool:
-    """Staff: the return is finished (under the Manual action this issues the options)."""
-    return move_return(ret, states.CLOSED, actor, message="Closed.")
+    """Staff: the return is finished (under the Manual action this issues the options); the
+    history says who closed it, and when that was before the parcel was received."""
+    db.session.refresh(ret)
+    early = " before the parcel was received" if ret.status in (states.OPEN, states.IN_TRANSIT) else ""
+    return move_return(ret, states.CLOSED, actor, message=f"Closed{early}.", cause=f"Closed by {actor}{early}")
 
 
 def cancel_return(ret: Return, actor: str | None, *, by_customer: bool = False) -> None:
@@ -128,10 +142,11 @@ def set_tracking_by_staff(ret: Return, raw_number: str, actor: str | None) -> st
 
 # --- the return action ---------------------------------------------------------------------------
 
-def fire_action_if_due(ret: Return) -> bool:
+def fire_action_if_due(ret: Return, cause: str | None = None, actor: str | None = "system") -> bool:
     """Fire the account's return action once, if the return has reached its state: stamp
     `action_triggered_at` (one conditional UPDATE: only one caller wins) and queue an issuing
-    job per decided item. Returns whether this call fired it."""
+    job per decided item; the history names `cause` (what moved the return) and `actor`.
+    Returns whether this call fired it."""
     account = db.session.get(Account, ret.account_id)
     if ret.action_triggered_at is not None or not states.action_fires(account.return_action, ret.status):
         return False
@@ -144,11 +159,12 @@ def fire_action_if_due(ret: Return) -> bool:
         db.session.rollback()
         db.session.refresh(ret)
         return False
-    # Say what happened (the return reached this status), not only what the setting is: a return
+    # Say what happened (who or what moved the return), not only what the setting is: a return
     # closed straight from Open under First scan fires at its close, not at a carrier scan.
-    add_event(ret, "action", f"The return is {states.STATUS_LABELS[ret.status].lower()}: the chosen options are "
-              f"issued in Shopify now (this shop issues them at {ACTION_LABELS[account.return_action]} or "
-              "later).", "system", now=now, data={"return_action": account.return_action, "status": ret.status})
+    cause = cause or f"The return is {states.STATUS_LABELS[ret.status].lower()}"
+    add_event(ret, "action", f"{cause}, so the chosen options are issued in Shopify now (this shop's setting: "
+              f"{ACTION_LABELS[account.return_action]} or later).", actor or "system", now=now,
+              data={"return_action": account.return_action, "status": ret.status})
     db.session.commit()
     db.session.refresh(ret)
     queue_issuing(ret)

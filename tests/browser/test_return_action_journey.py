@@ -362,6 +362,11 @@ def test_manual_close_issues_store_credit_and_a_shopify_exchange_once(e2e_app, l
     all_controls_are_labelled(staff)
     shoot(screenshot, staff, "manual-staff-returns-selected")
     staff.get_by_role("button", name="Close selected").click()
+    confirm = staff.locator("#confirm-action")
+    for option in ("Credit note", "Exchange"):
+        expect(confirm.get_by_role("table", name="What will be issued")).to_contain_text(option)
+    shoot(screenshot, staff, "manual-staff-close-confirm")
+    confirm.get_by_role("button", name=f"Close return {rma}").click()
     progress = staff.locator("#bulk-progress")
     expect(progress.get_by_text("1 of 1 handled")).to_be_visible(timeout=30_000)
     expect(progress.get_by_text("1 closed")).to_be_visible()

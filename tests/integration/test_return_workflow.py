@@ -116,6 +116,7 @@ def test_a_received_return_cannot_be_cancelled(app, queued):
 
 def test_changing_the_setting_applies_to_returns_not_yet_fired(app, queued):
     ret = decided_return(app, "manual")
+    wf.mark_received(ret, STAFF)
     wf.process_return(ret, STAFF)
     assert ret.action_triggered_at is None
     db.session.get(Account, ret.account_id).return_action = "processing"

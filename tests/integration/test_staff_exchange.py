@@ -7,6 +7,7 @@ import pytest
 from app.extensions import db
 from app.models import Account, ReturnItem
 from tests.factories import PASSWORD, make_user
+from tests.support.confirm import confirmed
 from tests.support.issuing import connected_account, make_decided_return, shipped_order
 from tests.support.shopify_returns import record_jobs, sandbox_returns
 
@@ -96,7 +97,7 @@ def test_shopify_down_is_said_plainly(client, undecided, sandbox):
 def test_an_exchange_decided_after_the_action_is_issued_at_once(app, client, undecided, sandbox, monkeypatch):
     ret, product = undecided
     jobs = record_jobs(app, monkeypatch)
-    assert client.post(f"/dashboard/returns/{ret.id}/close").status_code == 303
+    assert confirmed(client, f"/dashboard/returns/{ret.id}/close").status_code == 303
     wanted = product.in_stock[0]
     client.post(decide_url(ret), data={"option": "exchange", "variant_id": wanted.id})
     assert "plan_shopify_returns" in jobs.names()

@@ -8,6 +8,7 @@ import pytest
 from app.extensions import db
 from app.models import BulkAction, Return, ReturnItem
 from tests.factories import PASSWORD, make_account, make_user
+from tests.support.confirm import confirmed
 from tests.support.returns import make_return
 
 LIST = "/dashboard/returns"
@@ -168,38 +169,28 @@ def test_another_accounts_returns_are_invisible_and_untouchable(account, client)
 
 # --- quick close and bulk close -----------------------------------------------------------------------
 
-def test_quick_close_re_renders_the_row(account, client):
+def test_quick_close_asks_first_then_goes_back_to_the_filtered_list(account, client):
     ret = make_return(account, items=[(None, "UNDECIDED")])
     db.session.commit()
-    list_body = client.get(LIST).get_data(as_text=True)
+    list_body = client.get(LIST, query_string={"status": "OPEN"}).get_data(as_text=True)
     assert f'aria-label="Close return {ret.rma_number}"' in list_body
-    response = client.post(f"{LIST}/{ret.id}/close", data={"next": LIST}, headers=HX)
-    assert response.status_code == 200
-    body = response.get_data(as_text=True)
-    assert body.lstrip().startswith(f'<tr id="return-row-{ret.id}"') and "Closed." in body
-    assert f'aria-label="Close return {ret.rma_number}"' not in body  # closed: no button any more
-    assert reload(ret).status == "CLOSED"
-
-
-def test_quick_close_refused_says_why_in_the_row(account, client):
-    ret = make_return(account, status="CANCELLED", items=[(None, "UNDECIDED")])
-    db.session.commit()
-    response = client.post(f"{LIST}/{ret.id}/close", headers=HX)
-    assert response.status_code == 409
-    assert "This return was cancelled." in response.get_data(as_text=True)
-    assert reload(ret).status == "CANCELLED"
-
-
-def test_quick_close_without_javascript_goes_back_to_the_filtered_list(account, client):
-    ret = make_return(account, items=[(None, "UNDECIDED")])
-    db.session.commit()
-    response = client.post(f"{LIST}/{ret.id}/close", data={"next": f"{LIST}?status=OPEN"})
+    response = confirmed(client, f"{LIST}/{ret.id}/close", {"next": f"{LIST}?status=OPEN"}, next=f"{LIST}?status=OPEN")
     assert response.status_code == 303 and response.headers["Location"] == f"{LIST}?status=OPEN"
     assert f"{ret.rma_number}: Closed." in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert reload(ret).status == "CLOSED"
     other = make_return(account, items=[(None, "UNDECIDED")])
     db.session.commit()
-    evil = client.post(f"{LIST}/{other.id}/close", data={"next": "https://evil.example.com/dashboard/returns"})
+    evil = confirmed(client, f"{LIST}/{other.id}/close", {"next": "https://evil.example.com/dashboard/returns"})
     assert evil.headers["Location"] == f"{LIST}/{other.id}"
+
+
+def test_quick_close_refused_says_why(account, client):
+    ret = make_return(account, status="CANCELLED", items=[(None, "UNDECIDED")])
+    db.session.commit()
+    page = client.get(f"{LIST}/{ret.id}/close", query_string={"next": LIST}).get_data(as_text=True)
+    assert "This return was cancelled." in page and 'name="confirm"' not in page   # nothing to confirm
+    assert client.post(f"{LIST}/{ret.id}/close", data={"next": LIST}).status_code == 409
+    assert reload(ret).status == "CANCELLED"
 
 
 def test_close_selected_closes_each_and_reports_a_result_per_return(account, client, drain_jobs):
@@ -207,7 +198,8 @@ def test_close_selected_closes_each_and_reports_a_result_per_return(account, cli
     two = make_return(account, status="PROCESSED", items=[(None, "NO_ACTION")])
     cancelled = make_return(account, status="CANCELLED", items=[(None, "UNDECIDED")])
     db.session.commit()
-    response = client.post(f"{LIST}/close-selected", data={"return_id": [one.id, two.id, cancelled.id]})
+    response = confirmed(client, f"{LIST}/close-selected", {"return_id": [one.id, two.id, cancelled.id]},
+                         return_id=[one.id, two.id, cancelled.id])
     assert response.status_code == 303
     drain_jobs()
     page = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -220,7 +212,8 @@ def test_close_selected_closes_each_and_reports_a_result_per_return(account, cli
 def test_close_selected_with_htmx_polls_until_finished(account, client, drain_jobs):
     rets = [make_return(account, items=[(None, "UNDECIDED")]) for _ in range(3)]
     db.session.commit()
-    response = client.post(f"{LIST}/close-selected", data={"return_id": [r.id for r in rets]}, headers=HX)
+    ids = [r.id for r in rets]
+    response = confirmed(client, f"{LIST}/close-selected", {"return_id": ids}, headers=HX, return_id=ids)
     assert response.status_code == 200
     fragment = response.get_data(as_text=True)
     bulk_id = int(re.search(r'hx-get="/dashboard/bulk/(\d+)"', fragment).group(1))
@@ -241,7 +234,7 @@ def test_close_all_matching_closes_every_page_of_the_filtered_list(account, clie
     listing = client.get(LIST, query_string={"status": "RECEIVED"}).get_data(as_text=True)
     assert "Close all matching returns" in listing                      # 30 matches, 25 a page
     assert "Close all matching returns" not in client.get(LIST, query_string={"status": "OPEN"}).get_data(as_text=True)
-    response = client.post(f"{LIST}/close-matching", data={"status": "RECEIVED"})
+    response = confirmed(client, f"{LIST}/close-matching", {"status": "RECEIVED"}, status="RECEIVED")
     assert response.status_code == 303
     drain_jobs()
     assert "30 of 30 handled" in client.get(response.headers["Location"]).get_data(as_text=True)
@@ -255,12 +248,14 @@ def test_close_all_matching_refuses_bad_filters_nothing_and_too_many(account, cl
     make_return(account, status="OPEN", items=[(None, "UNDECIDED")])
     make_return(account, status="OPEN", items=[(None, "UNDECIDED")])
     db.session.commit()
-    response = client.post(f"{LIST}/close-matching", data={"status": "LOST"}, headers=HX)
-    assert response.status_code == 422 and "not valid" in response.get_data(as_text=True)
-    response = client.post(f"{LIST}/close-matching", data={"status": "PROCESSED"}, headers=HX)
-    assert response.status_code == 422 and "No open return" in response.get_data(as_text=True)
+    for ask in (client.get, client.post):
+        response = ask(f"{LIST}/close-matching", query_string={"status": "LOST"}, data={"status": "LOST"}, headers=HX)
+        assert response.status_code == 422 and "not valid" in response.get_data(as_text=True)
+        response = ask(f"{LIST}/close-matching", query_string={"status": "PROCESSED"}, data={"status": "PROCESSED"},
+                       headers=HX)
+        assert response.status_code == 422 and "No open return" in response.get_data(as_text=True)
     monkeypatch.setattr(bulk, "MAX_POSTED_IDS", 1)
-    response = client.post(f"{LIST}/close-matching", data={"status": "OPEN"}, headers=HX)
+    response = client.get(f"{LIST}/close-matching", query_string={"status": "OPEN"}, headers=HX)
     assert response.status_code == 422 and "More than 1 returns match" in response.get_data(as_text=True)
     assert db.session.query(BulkAction).count() == 0
     assert {r.status for r in db.session.query(Return).all()} == {"OPEN"}
@@ -268,7 +263,7 @@ def test_close_all_matching_refuses_bad_filters_nothing_and_too_many(account, cl
 
 def test_close_selected_refuses_an_empty_or_broken_selection(account, client):
     assert client.post(f"{LIST}/close-selected", data={}).status_code == 400
-    response = client.post(f"{LIST}/close-selected", data={}, headers=HX)
+    response = client.get(f"{LIST}/close-selected", headers=HX)
     assert response.status_code == 422 and "Select at least one return" in response.get_data(as_text=True)
     assert client.post(f"{LIST}/close-selected", data={"return_id": ["1; DROP"]}).status_code == 400
     assert client.post(f"{LIST}/close-selected", data={"return_id": ["9" * 30]}).status_code == 400
@@ -326,7 +321,7 @@ def test_tracking_number_set_corrected_and_refused(account, client):
 def test_status_actions(account, client, action, start, end, message):
     ret = make_return(account, status=start, items=[(None, "UNDECIDED")])
     db.session.commit()
-    response = client.post(f"{LIST}/{ret.id}/{action}")
+    response = confirmed(client, f"{LIST}/{ret.id}/{action}")
     assert response.status_code == 303
     assert message in client.get(response.headers["Location"]).get_data(as_text=True)
     assert reload(ret).status == end
@@ -352,6 +347,7 @@ def test_cancel_is_refused_once_the_action_fired(account, client):
 
     ret = make_return(account, status="IN_TRANSIT", action_triggered_at=datetime.now(timezone.utc))
     db.session.commit()
+    assert "already being issued" in client.get(f"{LIST}/{ret.id}/cancel").get_data(as_text=True)
     response = client.post(f"{LIST}/{ret.id}/cancel")
     assert response.status_code == 409 and "already being issued" in response.get_data(as_text=True)
     assert reload(ret).status == "IN_TRANSIT"
@@ -403,7 +399,7 @@ def test_retry_a_failed_item_and_refused_when_not_failed(account, client):
 def test_staff_work_returns_but_only_admins_change_settings(account, client):
     ret = make_return(account, items=[(None, "UNDECIDED")])
     db.session.commit()
-    assert client.post(f"{LIST}/{ret.id}/receive").status_code == 303  # logged in as staff
+    assert confirmed(client, f"{LIST}/{ret.id}/receive").status_code == 303  # logged in as staff
     assert client.get("/dashboard/settings").status_code == 403
     assert client.post("/dashboard/settings", data={"return_action": "manual"}).status_code == 403
 

@@ -1,5 +1,6 @@
 // The returns list: "select all on this page", the selection count, and refusals that come back
-// as fragments (a quick close refused with 409, an empty selection with 422) are shown, not dropped.
+// as fragments (a confirmation that changed meanwhile with 409, an empty selection with 422) are shown,
+// not dropped.
 (function () {
   "use strict";
   function boxes() {
