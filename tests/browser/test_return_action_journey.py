@@ -356,7 +356,7 @@ def test_manual_close_issues_store_credit_and_a_shopify_exchange_once(e2e_app, l
     # Staff close it from the returns list, with "Close selected", and read the result.
     staff = new_page(page.context.browser)
     log_in(staff, live_server, facts["staff"])
-    staff.get_by_role("link", name="Returns").click()
+    staff.get_by_role("link", name="Returns", exact=True).click()
     staff.get_by_label(f"Select return {rma}").check()
     expect(staff.get_by_text("1 selected")).to_be_visible()
     all_controls_are_labelled(staff)
