@@ -3,11 +3,12 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from app.ask_first import ask_first, confirmed
 from app.dashboard import bp
 from app.dashboard.forms import COLOUR, RemoveStaffForm, ReturnActionForm, SettingsForm, StaffForm
 from app.domain.contrast import (LINK_SURFACES, WHITE, Palette, contrast_ratio, nearest_passing_shade, portal_palette,
                                  shown_ratio, white_text_verdict)
-from app.dashboard.scope import admin_required, current_account, scoped
+from app.dashboard.scope import admin_required, current_account, get_scoped_or_404, scoped
 from app.extensions import db
 from app.dashboard.returns_list import ACTIVE, NEEDS_DECISION, count_listed
 from app.models import Order, Return, TrackingEvent, User
@@ -64,6 +65,10 @@ def remove_staff(user_id: int):
     """Remove a login from the account."""
     form = RemoveStaffForm()
     if form.validate_on_submit():
+        if not confirmed():
+            user = get_scoped_or_404(User, user_id)
+            return ask_first(f"Remove {user.email}? They will no longer be able to log in.", layout="dashboard/base.html",
+                             button=f"Remove {user.email}", back_url=url_for("dashboard.staff"))
         try:
             remove_user(current_account(), user_id, current_user)
         except AccountError as error:

@@ -6,8 +6,10 @@ variant picker in place. Views parse, call `app.services.returns`, and render.
 import secrets
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
 from sqlalchemy import select
 
+from app.ask_first import ask_first, confirmed
 from app.domain.returns import TransitionRefused
 from app.extensions import db, limiter
 from app.models import Account, Order, Return
@@ -267,6 +269,11 @@ def cancel(slug: str, token: str):
     account = _account(slug)
     ret = _return_or_404(account, token)
     if CancelForm().validate_on_submit():
+        if not confirmed():
+            question = Markup('Cancel return <span class="rma-link">{}</span>? This cannot be undone.').format(ret.rma_number)
+            return ask_first(question, layout="portal/base.html",
+                             button="Cancel this return", account=account,
+                             back_url=url_for("portal.status", slug=slug, token=token))
         try:
             cancel_return(ret, ret.customer_email, by_customer=True)
         except TransitionRefused as error:

@@ -76,3 +76,32 @@ def test_a_status_link_that_no_longer_works_leads_back_to_the_lookup(e2e_app, li
     expect(page.get_by_role("heading", name="Start a return")).to_be_visible()
     find_order(page, live_server, facts["slug"])
     expect(page.get_by_role("heading", name="Choose what to return")).to_be_visible()
+
+
+@pytest.mark.parametrize("js", JS)
+def test_cancelling_asks_first_and_going_back_keeps_the_return(e2e_app, live_server, sandbox, shopper, screenshot, js):
+    facts = seed(e2e_app, sandbox, f"cancel-{js}")
+    page = shopper(js)
+    rma = return_socks(page, live_server, facts["slug"])
+    page.get_by_role("link", name="See your return's status").click()
+    question = f"Cancel return {rma}? This cannot be undone."
+    answers = []
+    if js:  # the browser's own dialog asks
+        page.on("dialog", lambda dialog: (answers.append(dialog.message), dialog.dismiss() if len(answers) == 1
+                                          else dialog.accept()))
+    page.get_by_role("button", name="Cancel this return").click()
+    if js:
+        expect(page.get_by_role("heading", name=f"Return {rma}")).to_be_visible()   # dismissed: nothing sent
+    else:  # a page of its own asks, with the way back
+        expect(page.get_by_role("heading", name=question)).to_be_focused()
+        shoot(screenshot, page, "portal-cancel-asks-no-js")
+        page.get_by_role("link", name="Go back").click()
+    expect(page.get_by_role("heading", name=f"Return {rma}")).to_be_visible()
+    expect(page.get_by_role("button", name="Cancel this return")).to_be_visible()   # changed my mind: still open
+
+    page.get_by_role("button", name="Cancel this return").click()
+    if not js:
+        page.get_by_role("button", name="Cancel this return").click()   # the asking page's button
+    expect(page.get_by_text(f"Return {rma} is cancelled.")).to_be_visible()
+    if js:
+        assert answers == [question, question]

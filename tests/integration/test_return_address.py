@@ -199,7 +199,7 @@ def test_a_forged_or_other_shops_packing_slip_link_is_a_404_and_a_cancelled_one_
     assert client.get(f"/r/{shop.slug}/returns/{token}x/packing-slip").status_code == 404
     assert client.get(f"/r/{other.slug}/returns/{token}/packing-slip").status_code == 404
     assert client.get(f"/r/{shop.slug}/returns/%00%ED%A0%80/packing-slip").status_code == 404
-    client.post(status + "/cancel")
+    client.post(status + "/cancel", data={"confirmed": "yes"})
     page = client.get(status + "/packing-slip").get_data(as_text=True)
     assert "This return is cancelled: please do not send anything." in page
     assert "Barcode of" not in page

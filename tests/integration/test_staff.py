@@ -51,13 +51,20 @@ def test_adding_staff_with_bad_input_shows_why_and_writes_nothing(admin, client,
 def test_admin_removes_a_staff_member(admin, client):
     staff = make_user(db.session.get(type(admin.account), admin.account_id), role="staff", email="sam@example.com")
     db.session.commit()
-    response = client.post(f"/dashboard/staff/{staff.id}/remove")
+    # Without JavaScript the button first leads to a page that asks; nothing is removed yet.
+    asked = client.post(f"/dashboard/staff/{staff.id}/remove")
+    assert asked.status_code == 200
+    page = asked.get_data(as_text=True)
+    assert "Remove sam@example.com? They will no longer be able to log in." in page
+    assert 'name="confirmed" value="yes"' in page and "Go back" in page
+    assert users_of(admin.account_id) == ["boss@example.com", "sam@example.com"]
+    response = client.post(f"/dashboard/staff/{staff.id}/remove", data={"confirmed": "yes"})
     assert response.status_code == 303
     assert users_of(admin.account_id) == ["boss@example.com"]
 
 
 def test_admin_cannot_remove_themself_or_the_last_admin(admin, client):
-    client.post(f"/dashboard/staff/{admin.id}/remove")
+    client.post(f"/dashboard/staff/{admin.id}/remove", data={"confirmed": "yes"})
     assert users_of(admin.account_id) == ["boss@example.com"]
     assert "You cannot remove yourself." in client.get("/dashboard/staff").get_data(as_text=True)
 
@@ -65,7 +72,8 @@ def test_admin_cannot_remove_themself_or_the_last_admin(admin, client):
 def test_admin_cannot_remove_someone_from_another_account(admin, client):
     other = make_user(make_account(), role="staff", email="theirs@example.com")
     db.session.commit()
-    client.post(f"/dashboard/staff/{other.id}/remove")
+    assert client.post(f"/dashboard/staff/{other.id}/remove").status_code == 404  # not asked about someone else
+    client.post(f"/dashboard/staff/{other.id}/remove", data={"confirmed": "yes"})
     assert db.session.scalar(select(func.count()).select_from(User).where(User.email == "theirs@example.com")) == 1
 
 

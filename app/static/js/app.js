@@ -12,8 +12,19 @@
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var question = form.getAttribute && form.getAttribute("data-confirm");
-    if (question && !window.confirm(question)) {
+    if (!question) { return; }
+    if (!window.confirm(question)) {
       event.preventDefault();
+      return;
     }
+    // Agreed here, so the server does not ask again on a page of its own (app/ask_first.py).
+    var field = form.querySelector('input[name="confirmed"]');
+    if (!field) {
+      field = document.createElement("input");
+      field.type = "hidden";
+      field.name = "confirmed";
+      form.appendChild(field);
+    }
+    field.value = "yes";
   }, true);
 })();
