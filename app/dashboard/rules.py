@@ -6,6 +6,8 @@ Anything posted that does not fit (another account's rule, a short or padded ord
 dimensions) ends in a 4xx or the form with its error, and nothing is written. HTMX requests get
 the fragment they swap; the same URLs work as plain forms without JavaScript.
 """
+import re
+
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from app.dashboard import bp
@@ -121,6 +123,28 @@ def rule_move(rule_id: int):
         abort(404)
     position = db.session.get(Rule, rule_id).position
     return _after_change(account, rule_id, f"“{name}” is now number {position}.")
+
+
+POSITION = re.compile(r"[0-9]{1,4}")  # ASCII digits only: "٣" or "1e9" is not a position here
+
+
+@bp.post(f"/rules/{RULE_ID}/position")
+@admin_required
+def rule_position(rule_id: int):
+    """Move one rule straight to a typed position (no matter how far), refusing positions that
+    do not exist with the list and what to type instead."""
+    account = current_account()
+    rule = get_scoped_or_404(Rule, rule_id)
+    name, typed = rule.name, request.form.get("position", "").strip()
+    try:
+        if not POSITION.fullmatch(typed):
+            raise service.PositionOutOfRange(f"Choose a position from 1 to {len(service.rules_of(account.id))}.")
+        service.move_to(account.id, rule_id, int(typed))
+    except service.PositionOutOfRange as refused:
+        return _list_response(account, message=f"“{name}” was not moved. {refused}", status=422)
+    except service.RuleNotFound:
+        abort(404)
+    return _after_change(account, rule_id, f"“{name}” is now number {int(typed)}.")
 
 
 @bp.post(f"/rules/{RULE_ID}/toggle")

@@ -228,6 +228,23 @@ def move(account_id: int, rule_id: int, step: int) -> None:
     db.session.commit()
 
 
+class PositionOutOfRange(ValueError):
+    """A position outside 1..(number of rules); the message says which positions exist."""
+
+
+def move_to(account_id: int, rule_id: int, position: int) -> None:
+    """Put one rule at `position` (1 = top); the rules between shift by one."""
+    rules = _lock_account_rules(account_id)
+    rule = _find(rules, rule_id)
+    if not 1 <= position <= len(rules):
+        db.session.rollback()
+        raise PositionOutOfRange(f"Choose a position from 1 to {len(rules)}.")
+    rules.remove(rule)
+    rules.insert(position - 1, rule)
+    _renumber(rules)
+    db.session.commit()
+
+
 # --- decisions -----------------------------------------------------------------------------
 
 def facts_for(order: Order, reason: str | None) -> ItemFacts:

@@ -27,3 +27,65 @@ def test_a_drag_raises_no_console_errors(e2e_app, live_server, page):
     expect(page.locator(".rule-item").first).to_contain_text("Faulty items are refunded")
     settled(page)
     assert errors == [], "\n".join(errors)
+
+VIEWPORTS = [pytest.param({"width": 390, "height": 844}, id="phone"),
+             pytest.param({"width": 1280, "height": 900}, id="desktop")]
+FIVE = (FAULTY_REFUND, BIG_DISCOUNT_CREDIT,
+        {"name": "VIP orders are refunded", "outcome": "refund", "enabled": True,
+         "conditions": [{"dimension": "tag", "operator": "has", "value": "vip"}]},
+        {"name": "Staff codes get a credit note", "outcome": "credit", "enabled": True,
+         "conditions": [{"dimension": "discount_code", "operator": "contains", "value": "STAFF"}]},
+        CANADA_NO_ACTION)
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_move_a_rule_straight_to_a_position_with_the_keyboard(e2e_app, live_server, page, screenshot, viewport):
+    page.set_viewport_size(viewport)
+    size = "phone" if viewport["width"] < 500 else "desktop"
+    account_id = setup_account(e2e_app, f"place-{size}@example.com", FIVE)
+    log_in(page, live_server, f"place-{size}@example.com")
+    page.goto(live_server.url("/dashboard/rules"))
+    settled(page)
+    # Number 5 to the top: type the position, press Enter (one round trip, not four).
+    place = page.get_by_label("Position of Canada: no automation")
+    expect(place).to_have_value("5")
+    place.focus()
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type("1")
+    page.keyboard.press("Enter")
+    expect(page.locator(".rule-item").first).to_contain_text("Canada: no automation")
+    expect(page.locator("#rules-status")).to_have_text("“Canada: no automation” is now number 1.")
+    settled(page)
+    expect(page.get_by_label("Position of Canada: no automation")).to_be_focused()
+    expect(page.get_by_label("Position of Canada: no automation")).to_have_value("1")
+    assert positions(e2e_app, account_id) == ["Canada: no automation", "Faulty items are refunded",
+                                              "Big discounts get a credit note", "VIP orders are refunded",
+                                              "Staff codes get a credit note"]
+    screenshot(f"rules-move-to-position-{size}")
+    # A position that does not exist is refused, saying which ones do; nothing moves.
+    page.get_by_label("Position of VIP orders are refunded").fill("9")
+    page.get_by_role("button", name="Move VIP orders are refunded to that position").click()
+    expect(page.get_by_role("alert")).to_contain_text("Choose a position from 1 to 5.")
+    assert positions(e2e_app, account_id)[3] == "VIP orders are refunded"
+    screenshot(f"rules-move-to-position-refused-{size}")
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_move_to_a_position_without_javascript(e2e_app, browser, live_server, screenshot, viewport):
+    size = "phone" if viewport["width"] < 500 else "desktop"
+    context = browser.new_context(viewport=viewport, java_script_enabled=False)
+    page = context.new_page()
+    account_id = setup_account(e2e_app, f"nojs-place-{size}@example.com", FIVE)
+    log_in(page, live_server, f"nojs-place-{size}@example.com")
+    page.goto(live_server.url("/dashboard/rules"))
+    page.get_by_label("Position of Staff codes get a credit note").fill("2")
+    page.get_by_role("button", name="Move Staff codes get a credit note to that position").click()
+    expect(page.get_by_text("“Staff codes get a credit note” is now number 2.")).to_be_visible()
+    expect(page.locator(".rule-item").nth(1)).to_contain_text("Staff codes get a credit note")
+    assert positions(e2e_app, account_id)[1] == "Staff codes get a credit note"
+    page.get_by_label("Position of Faulty items are refunded").fill("٣")
+    page.get_by_role("button", name="Move Faulty items are refunded to that position").click()
+    expect(page.get_by_role("alert")).to_contain_text("Choose a position from 1 to 5")
+    assert positions(e2e_app, account_id)[0] == "Faulty items are refunded"
+    screenshot(f"rules-move-to-position-nojs-{size}")
+    context.close()
