@@ -235,7 +235,7 @@ def _editor(rule: Rule | None):
 
 def _proposed_impact(account, rule: Rule | None, form: RuleForm) -> dict:
     """The impact and warnings of the list as it would be with this unsaved rule in it."""
-    stored, parsed = service.validate(form.to_raw())
+    stored, parsed = service.validate(form.to_raw(), service.reasons_of(account.id))
     current = service.rules_of(account.id)
     defs = []
     for existing in current:

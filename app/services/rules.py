@@ -41,11 +41,14 @@ class RuleNotFound(LookupError):
 
 # --- definitions ---------------------------------------------------------------------------
 
-def validate(raw: dict) -> tuple[dict, RuleDef]:
+def validate(raw: dict, reasons: list[str] | None = None) -> tuple[dict, RuleDef]:
     """Check a posted definition; return (what to store, the parsed rule). Raises RuleInvalid
-    with (field, message) pairs, the same field names `parse_rule` uses."""
+    with (field, message) pairs, the same field names `parse_rule` uses. With `reasons` (the
+    shop's return reasons), a condition on a reason the portal never offers is refused too."""
     _check_sizes(raw)
     parsed = parse_rule(raw)
+    if reasons is not None:
+        _check_reasons(parsed, raw.get("conditions") or [], reasons)
     stored = [_stored_condition(c) for c in raw.get("conditions") or []]
     return {"name": parsed.name, "enabled": parsed.enabled, "outcome": parsed.outcome, "conditions": stored}, parsed
 
@@ -66,6 +69,33 @@ def _check_sizes(raw: dict) -> None:
             errors.append((f"conditions.{index}.value", f"Use at most {MAX_VALUE_CHARS} characters."))
     if errors:
         raise RuleInvalid(errors)
+
+
+def _check_reasons(parsed: RuleDef, raw_conditions: list, reasons: list[str]) -> None:
+    """A shopper picks a reason from the shop's list (the portal refuses any other), so a
+    condition naming another one can never hold, or holds for everything: refuse it."""
+    offered = {r.strip().lower() for r in reasons}
+    errors = []
+    for index, condition in enumerate(parsed.conditions):
+        if condition.dimension != "return_reason":
+            continue
+        values = [condition.value] if isinstance(condition.value, str) else sorted(condition.value)
+        missing = [v for v in values if v not in offered]
+        if missing:
+            typed = _typed_reason(raw_conditions[index], missing[0])
+            listed = ", ".join(reasons) if reasons else "none yet"
+            errors.append((f"conditions.{index}.value",
+                           f"“{typed}” is not one of your return reasons, so no returned item can have it. "
+                           f"Your reasons: {listed} (change them in Settings)."))
+    if errors:
+        raise RuleInvalid(errors)
+
+
+def _typed_reason(raw_condition: dict, lowered: str) -> str:
+    """The reason as the retailer typed it (parsed conditions hold it lower-cased)."""
+    value = raw_condition.get("value")
+    typed = value if isinstance(value, (list, tuple)) else str(value or "").split(",")
+    return next((str(t).strip() for t in typed if str(t).strip().lower() == lowered), lowered)
 
 
 def _stored_condition(raw: dict) -> dict:
@@ -117,6 +147,11 @@ def to_def(rule: Rule) -> RuleDef | None:
         return None
 
 
+def reasons_of(account_id: int) -> list[str]:
+    """The return reasons the account's portal offers."""
+    return list(db.session.get(Account, account_id).return_reasons or [])
+
+
 def rules_of(account_id: int) -> list[Rule]:
     """The account's rules in priority order."""
     return list(db.session.scalars(select(Rule).where(Rule.account_id == account_id)
@@ -161,7 +196,7 @@ def _renumber(rules: list[Rule]) -> None:
 
 def create_rule(account_id: int, raw: dict) -> Rule:
     """Add a rule at the bottom of the list (lowest priority)."""
-    stored, _ = validate(raw)
+    stored, _ = validate(raw, reasons_of(account_id))
     rules = _lock_account_rules(account_id)
     if len(rules) >= MAX_RULES:
         db.session.rollback()
@@ -175,7 +210,7 @@ def create_rule(account_id: int, raw: dict) -> Rule:
 
 def update_rule(account_id: int, rule_id: int, raw: dict) -> Rule:
     """Change a rule's definition; any change bumps its version."""
-    stored, _ = validate(raw)
+    stored, _ = validate(raw, reasons_of(account_id))
     rule = _find(_lock_account_rules(account_id), rule_id)
     if as_raw(rule) != stored:
         rule.name, rule.enabled, rule.outcome = stored["name"], stored["enabled"], stored["outcome"]

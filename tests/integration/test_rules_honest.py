@@ -42,3 +42,56 @@ def test_another_accounts_rule_cannot_be_moved(admin, client):
     assert client.post(f"/dashboard/rules/{foreign.id}/position", data={"position": "1"}).status_code == 404
     assert client.post(f"/dashboard/rules/{2**63}/position", data={"position": "1"}).status_code == 404
     assert snapshot(other.id) == before
+
+
+def raw_post(client, url, pairs):
+    """Post form fields as a browser encodes them (values may hold NUL or a lone surrogate's bytes)."""
+    body = "&".join(f"{quote(k)}={v if v.startswith('%') else quote(v)}" for k, v in pairs)
+    return client.post(url, data=body, content_type="application/x-www-form-urlencoded")
+
+
+@pytest.mark.parametrize("data, field_id, message", [
+    (rule_post(rows=(("a1", "return_reason", "is", "Broken"),)), "cond-a1-value-error",
+     "“Broken” is not one of your return reasons"),
+    (rule_post(rows=(("a1", "return_reason", "any_of", "Faulty, Lost interest"),)), "cond-a1-value-error",
+     "“Lost interest” is not one of your return reasons"),
+    (rule_post(rows=(("a1", "return_reason", "none_of", "Broken"),)), "cond-a1-value-error",
+     "“Broken” is not one of your return reasons"),
+    (rule_post(rows=(("a1", "order_value", "gt", "-5"),)), "cond-a1-value-error", "An amount is 0 or more."),
+    (rule_post(rows=(("a1", "discount_value", "between", ""),), **{"cond-a1-low": "-10", "cond-a1-high": "5"}),
+     "cond-a1-value-error", "An amount is 0 or more."),
+    (rule_post(rows=(("a1", "order_value", "lt", "٥٠"),)), "cond-a1-value-error", "is not a number"),
+    (rule_post(rows=(("a1", "order_value", "lt", "9" * 150),)), "cond-a1-value-error",
+     "Use an amount below 1,000,000,000,000."),
+])
+def test_the_editor_refuses_reasons_the_shop_does_not_offer_and_impossible_amounts(admin, client, three, data,
+                                                                                    field_id, message):
+    before = snapshot(admin.account_id)
+    for url in ("/dashboard/rules/new", f"/dashboard/rules/{three[0].id}/edit"):
+        for action in ("save", "impact"):
+            response = client.post(url, data={**data, "action": action})
+            assert response.status_code == 422
+            page = response.get_data(as_text=True)
+            assert f'id="{field_id}"' in page and message in page
+            assert snapshot(admin.account_id) == before
+
+
+def test_the_reason_error_lists_the_reasons_offered_and_any_case_is_accepted(admin, client, three):
+    page = client.post("/dashboard/rules/new", data=rule_post(rows=(("a1", "return_reason", "is", "Broken"),)))
+    assert "Your reasons: Faulty, Too small, Too large" in page.get_data(as_text=True)
+    response = client.post("/dashboard/rules/new", data=rule_post(rows=(("a1", "return_reason", "is", "faulty"),)))
+    assert response.status_code == 303
+
+
+@pytest.mark.parametrize("field, value", [
+    # A browser sends a lone surrogate as U+FFFD (%EF%BF%BD), the mark of text that was broken.
+    ("name", "Faulty\x00"), ("name", "%EF%BF%BD"), ("cond-a1-value", "Faulty\x00"), ("cond-a1-value", "%EF%BF%BD"),
+    ("name", "x" * 100_000),
+])
+def test_hostile_text_in_the_editor_is_refused_and_nothing_is_written(admin, client, three, field, value):
+    before = snapshot(admin.account_id)
+    fields = {"name": "Faulty", "outcome": "refund", "enabled": "1", "row": "a1", "cond-a1-dimension": "return_reason",
+              "cond-a1-operator": "is", "cond-a1-value": "Faulty", field: value}
+    response = raw_post(client, "/dashboard/rules/new", list(fields.items()))
+    assert response.status_code == 422
+    assert snapshot(admin.account_id) == before
