@@ -15,6 +15,7 @@ from app.dashboard.rules_form import (DIMENSION_CHOICES, KEY, OUTCOME_CHOICES, C
                                      value_kind)
 from app.dashboard.scope import admin_required, current_account, get_scoped_or_404, scoped
 from app.domain.rules import MAX_CONDITIONS, RuleInvalid, parse_rule
+from app.domain.rules_reach import admin_summary, reach
 from app.domain.rules_warnings import never_firing
 from app.extensions import db
 from app.models import OptionMode, Return, Rule
@@ -56,20 +57,20 @@ def _list_context(account, message: str | None = None, status_text: str | None =
             row["caught"] = impact.caught[usable_index]
             usable_index += 1
         rows.append(row)
+    found = reach(usable, account.return_reasons or [])
     return {"rows": rows, "impact": impact, "message": message, "status_text": status_text,
-            "outcomes": dict(OUTCOME_CHOICES)}
+            "outcomes": dict(OUTCOME_CHOICES), "reach": found, "mode_summary": admin_summary(found),
+            "customer_choice": account.option_mode != OptionMode.RULES.value}
 
 
 def _list_response(account, message=None, status_text=None, status=200):
     """The list fragment for HTMX, the whole page otherwise."""
     if _is_htmx():
-        return render_template("dashboard/_partials/rule_list.html",
+        return render_template("dashboard/_partials/rule_list.html", banner_oob=True,
                                **_list_context(account, message, status_text)), status
     if status_text:
         flash(status_text, "success")
-    context = _list_context(account, message)
-    return render_template("dashboard/rules.html", account=account,
-                           customer_choice=account.option_mode != OptionMode.RULES.value, **context), status
+    return render_template("dashboard/rules.html", account=account, **_list_context(account, message)), status
 
 
 @bp.get("/rules")

@@ -19,6 +19,7 @@ from sqlalchemy import select, text
 from app.domain.rules import (DIMENSIONS, NUMERIC, OUTCOMES, ItemFacts, RuleDef, RuleInvalid, item_facts, parse_rule,
                               sentence)
 from app.domain.rules_index import RuleSet
+from app.domain.rules_reach import Reach, reach, shopper_promise
 from app.extensions import db
 from app.models import Account, ItemResolution, OptionMode, Order, Return, ReturnEvent, ReturnStatus, Rule
 from app.services.shopify_returns import queue_for_return
@@ -161,6 +162,27 @@ def rules_of(account_id: int) -> list[Rule]:
 def rule_defs(account_id: int) -> list[RuleDef]:
     """The account's rules, parsed, in priority order (unparseable ones left out)."""
     return [d for d in map(to_def, rules_of(account_id)) if d is not None]
+
+
+# --- what rules mode will do ------------------------------------------------------------------
+
+def reach_of(account_id: int) -> Reach:
+    """What the account's rules can produce for items returned through its portal."""
+    return reach(rule_defs(account_id), reasons_of(account_id))
+
+
+def shopper_promise_for(account: Account) -> str:
+    """What the portal tells a shopper will happen to their items in rules mode."""
+    return shopper_promise(reach_of(account.id), account.name)
+
+
+def rules_mode_refusal(account_id: int) -> str | None:
+    """Why switching this account to rules mode is refused (None: it may switch): with no rule
+    that can decide anything, every item would silently wait for staff."""
+    if reach_of(account_id).live:
+        return None
+    return ("You have no rule that can decide anything yet (none, or all switched off), so every returned item "
+            "would wait for staff. Add a rule on the Rules page first, then switch.")
 
 
 # --- writes, one account at a time ---------------------------------------------------------

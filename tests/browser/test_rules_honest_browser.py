@@ -89,3 +89,57 @@ def test_move_to_a_position_without_javascript(e2e_app, browser, live_server, sc
     assert positions(e2e_app, account_id)[0] == "Faulty items are refunded"
     screenshot(f"rules-move-to-position-nojs-{size}")
     context.close()
+
+
+def switch_to_rules(page, live_server):
+    page.goto(live_server.url("/dashboard/settings"))
+    page.get_by_label("My rules, automatically").check()
+    page.get_by_role("button", name="Save return settings").click()
+
+
+def option_mode(app, account_id):
+    from app.models import Account
+    from app.extensions import db
+
+    with app.app_context():
+        mode = db.session.get(Account, account_id).option_mode
+        db.session.remove()
+    return mode
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_rules_mode_is_refused_with_no_rule_and_the_rules_page_says_what_the_rules_give(
+        e2e_app, live_server, page, screenshot, viewport):
+    page.set_viewport_size(viewport)
+    size = "phone" if viewport["width"] < 500 else "desktop"
+    account_id = setup_account(e2e_app, f"mode-{size}@example.com", mode="customer_choice")
+    log_in(page, live_server, f"mode-{size}@example.com")
+    switch_to_rules(page, live_server)
+    error = page.locator(".error", has_text="no rule")
+    expect(error).to_contain_text("You have no rule that can decide anything yet")
+    expect(page.locator(".flash-success")).to_have_count(0)
+    assert option_mode(e2e_app, account_id) == "customer_choice"
+    screenshot(f"settings-rules-mode-refused-{size}")
+
+    # With the spec's rules in place the switch is accepted, and the rules page says what they give.
+    from app.services import rules as service
+
+    with e2e_app.app_context():
+        for raw in (FAULTY_REFUND, BIG_DISCOUNT_CREDIT, CANADA_NO_ACTION):
+            service.create_rule(account_id, raw)
+        from app.extensions import db
+        db.session.remove()
+    switch_to_rules(page, live_server)
+    expect(page.get_by_text("Return settings saved.")).to_be_visible()
+    assert option_mode(e2e_app, account_id) == "rules"
+    page.goto(live_server.url("/dashboard/rules"))
+    expect(page.locator(".mode-banner")).to_contain_text(
+        "new returns' items get Refund, Credit Note or No Action from these rules; items no rule catches or a No "
+        "Action rule catches wait for staff to decide")
+    # Switching every rule off leaves rules mode deciding nothing: the page warns, it is not green.
+    for name in ("Faulty items are refunded", "Big discounts get a credit note", "Canada: no automation"):
+        page.get_by_role("button", name=f"Turn off {name}").click()
+        settled(page)
+    expect(page.get_by_role("heading", name="Rules mode is on, but no rule can decide anything")).to_be_visible()
+    expect(page.locator(".mode-on")).to_have_count(0)
+    screenshot(f"rules-mode-deciding-nothing-{size}")

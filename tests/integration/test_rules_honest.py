@@ -95,3 +95,38 @@ def test_hostile_text_in_the_editor_is_refused_and_nothing_is_written(admin, cli
     response = raw_post(client, "/dashboard/rules/new", list(fields.items()))
     assert response.status_code == 422
     assert snapshot(admin.account_id) == before
+
+
+def settings_post(mode):
+    return {"option_mode": mode, "exchange_enabled": "y", "excluded_product_tags": "",
+            "return_reasons": "Faulty\nToo small\nToo large"}
+
+
+def test_switching_to_rules_mode_needs_a_rule_that_can_decide(admin, client):
+    account = admin.account
+    account.option_mode = "customer_choice"
+    db.session.commit()
+    response = client.post("/dashboard/settings/returns", data=settings_post("rules"))
+    assert response.status_code == 422
+    assert "You have no rule that can decide anything yet" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert account.option_mode == "customer_choice"
+    # A rule that is switched off, or hinges on a reason nobody can pick, decides nothing either.
+    service.create_rule(account.id, {"name": "Off", "outcome": "refund", "enabled": False, "conditions": []})
+    assert client.post("/dashboard/settings/returns", data=settings_post("rules")).status_code == 422
+    service.create_rule(account.id, {"name": "On", "outcome": "credit", "enabled": True, "conditions": []})
+    assert client.post("/dashboard/settings/returns", data=settings_post("rules")).status_code == 303
+    db.session.expire_all()
+    assert account.option_mode == "rules"
+    # Already in rules mode, other return settings still save (the rules page warns instead).
+    service.set_enabled(account.id, service.rules_of(account.id)[1].id, False)
+    assert client.post("/dashboard/settings/returns", data=settings_post("rules")).status_code == 303
+    page = client.get("/dashboard/rules").get_data(as_text=True)
+    assert "Rules mode is on, but no rule can decide anything" in page and "mode-on" not in page
+
+
+def test_the_list_redraw_brings_the_mode_banner_with_it(admin, client, three):
+    for rule in three:
+        fragment = client.post(f"/dashboard/rules/{rule.id}/toggle", data={"enabled": "0"}, headers=HX)
+    body = fragment.get_data(as_text=True)
+    assert 'id="mode-banner" hx-swap-oob="true"' in body and "no rule can decide anything" in body
