@@ -74,17 +74,22 @@ def _either(words: list[str]) -> str:
 
 def shopper_promise(found: Reach, shop: str) -> str:
     """What a shopper is told before and after submitting in rules mode."""
-    staff = f"{shop}'s staff decide"
+    shown = "Your return's page shows what each item gets."
     if not found.automated:
-        return f"{staff} what you get for each item, and your return's page will show it."
-    gives = _either([SHOPPER_WORDS[o] for o in found.automated])
-    items = "each item it covers" if found.staff else "each item"
-    text = (f"{shop}'s returns policy decides for {items} whether you get {gives}" if len(found.automated) > 1
-            else f"{shop}'s returns policy gives {gives} for {items}")
-    text += ", as soon as you submit; your return's page shows what each item gets."
+        return f"{shop}'s staff decide what each item gets. Your return's page will show it."
+    policy = f"As soon as you submit, {shop}'s returns policy"
+    if len(found.automated) > 1:
+        gives = _either([SHOPPER_WORDS[o] for o in found.automated])
+        text = f"{policy} decides whether each item gets {gives}"
+        others = "items it does not cover"
+    elif found.staff:
+        text = f"{policy} decides which items get {SHOPPER_WORDS[found.automated[0]]}"
+        others = "the others"
+    else:
+        return f"{policy} gives each item {SHOPPER_WORDS[found.automated[0]]}. {shown}"
     if found.staff:
-        text += f" For any other item, {staff} what you get."
-    return text
+        text += f"; {others} are decided by {shop}'s staff"
+    return f"{text}. {shown}"
 
 
 def admin_summary(found: Reach) -> str:

@@ -87,7 +87,7 @@ def test_move_to_a_position_without_javascript(e2e_app, browser, live_server, sc
     page.get_by_role("button", name="Move Faulty items are refunded to that position").click()
     expect(page.get_by_role("alert")).to_contain_text("Choose a position from 1 to 5")
     assert positions(e2e_app, account_id)[0] == "Faulty items are refunded"
-    screenshot(f"rules-move-to-position-nojs-{size}")
+    screenshot(f"rules-move-to-position-nojs-{size}", target=page)
     context.close()
 
 

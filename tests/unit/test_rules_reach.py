@@ -20,7 +20,7 @@ def test_no_rules_leave_everything_to_staff_and_promise_nothing_else():
     found = reach([], REASONS)
     assert (found.outcomes, found.staff, found.live) == (frozenset(), True, 0)
     text = shopper_promise(found, "Acme")
-    assert text == "Acme's staff decide what you get for each item, and your return's page will show it."
+    assert text == "Acme's staff decide what each item gets. Your return's page will show it."
     assert "exchange" not in text and "refund" not in text
 
 
@@ -28,9 +28,12 @@ def test_the_spec_examples_give_refund_or_credit_and_leave_the_rest_to_staff():
     found = reach([FAULTY, BIG, CANADA], REASONS)
     assert found.automated == ("refund", "credit") and found.staff
     text = shopper_promise(found, "Acme")
-    assert text.startswith("Acme's returns policy decides for each item it covers whether you get a refund or a "
-                           "credit note, as soon as you submit")
-    assert text.endswith("For any other item, Acme's staff decide what you get.")
+    assert text == ("As soon as you submit, Acme's returns policy decides whether each item gets a refund or a credit "
+                    "note; items it does not cover are decided by Acme's staff. Your return's page shows what each "
+                    "item gets.")
+    assert shopper_promise(reach([FAULTY], REASONS), "Acme") == (
+        "As soon as you submit, Acme's returns policy decides which items get a refund; the others are decided by "
+        "Acme's staff. Your return's page shows what each item gets.")
     assert "exchange" not in text
     assert admin_summary(found) == ("Rules mode is on: new returns' items get Refund, Credit Note or No Action from "
                                     "these rules; items no rule catches or a No Action rule catches wait for staff "
@@ -40,11 +43,12 @@ def test_the_spec_examples_give_refund_or_credit_and_leave_the_rest_to_staff():
 def test_a_catch_all_leaves_nothing_to_staff():
     found = reach([FAULTY, EVERYTHING_CREDIT], REASONS)
     assert not found.staff
-    assert shopper_promise(found, "Acme") == ("Acme's returns policy decides for each item whether you get a refund "
-                                              "or a credit note, as soon as you submit; your return's page shows "
-                                              "what each item gets.")
-    assert shopper_promise(reach([EVERYTHING_CREDIT]), "Acme").startswith(
-        "Acme's returns policy gives a credit note for each item, as soon as you submit")
+    assert shopper_promise(found, "Acme") == ("As soon as you submit, Acme's returns policy decides whether each item "
+                                              "gets a refund or a credit note. Your return's page shows what each "
+                                              "item gets.")
+    assert shopper_promise(reach([EVERYTHING_CREDIT]), "Acme") == (
+        "As soon as you submit, Acme's returns policy gives each item a credit note. Your return's page shows what "
+        "each item gets.")
 
 
 def test_rules_that_cannot_decide_are_left_out():
