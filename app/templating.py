@@ -32,6 +32,6 @@ def brand_palette(colour: str | None) -> Palette:
 
 def _rules_promise(account) -> str:
     """What rules mode will really do with a shopper's items, from the shop's rules as they are."""
-    from app.services.rules import shopper_promise_for
+    from app.services.rules_mode import shopper_promise_for
 
     return shopper_promise_for(account)

@@ -15,7 +15,7 @@ from app.dashboard.rules_form import (DIMENSION_CHOICES, KEY, OUTCOME_CHOICES, C
                                      value_kind)
 from app.dashboard.scope import admin_required, current_account, get_scoped_or_404, scoped
 from app.domain.rules import MAX_CONDITIONS, RuleInvalid, parse_rule
-from app.domain.rules_reach import admin_summary, reach
+from app.domain.rules_reach import admin_summary, reach, unoffered_reasons
 from app.domain.rules_warnings import never_firing
 from app.extensions import db
 from app.models import OptionMode, Return, Rule
@@ -53,7 +53,7 @@ def _list_context(account, message: str | None = None, status_text: str | None =
                "broken": parsed is None, "warning": None, "caught": None}
         if parsed is not None:
             found = warnings.get(usable_index)
-            row["warning"] = found.message if found else None
+            row["warning"] = found.message if found else _unoffered_warning(parsed, rule, account.return_reasons or [])
             row["caught"] = impact.caught[usable_index]
             usable_index += 1
         rows.append(row)
@@ -61,6 +61,18 @@ def _list_context(account, message: str | None = None, status_text: str | None =
     return {"rows": rows, "impact": impact, "message": message, "status_text": status_text,
             "outcomes": dict(OUTCOME_CHOICES), "reach": found, "mode_summary": admin_summary(found),
             "customer_choice": account.option_mode != OptionMode.RULES.value}
+
+
+def _unoffered_warning(parsed, rule: Rule, reasons: list[str]) -> str | None:
+    """A saved rule naming a reason the portal no longer offers (the reasons changed since)."""
+    missing = unoffered_reasons(parsed, reasons)
+    if not missing:
+        return None
+    typed = [v for c in rule.conditions or [] if c.get("dimension") == "return_reason"
+             for v in (c.get("value") if isinstance(c.get("value"), list) else [c.get("value")])]
+    shown = next((str(v) for v in typed if str(v).strip().lower() == missing[0]), missing[0])
+    return (f"Your portal no longer offers the reason “{shown}”, so no new return has it. "
+            "Edit the rule, or add the reason back in Settings.")
 
 
 def _list_response(account, message=None, status_text=None, status=200):

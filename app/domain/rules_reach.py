@@ -9,7 +9,7 @@ exchange: no rule outcome is one (staff, deciding by hand, may still offer it).
 """
 from dataclasses import dataclass
 
-from app.domain.rules import RuleDef
+from app.domain.rules import Condition, RuleDef
 from app.domain.rules_warnings import never_firing
 
 AUTOMATED = ("refund", "credit")  # in the order sentences name them
@@ -31,29 +31,31 @@ class Reach:
         return tuple(o for o in AUTOMATED if o in self.outcomes)
 
 
+def unoffered(condition: Condition, reasons: list[str]) -> list[str]:
+    """The reasons one condition names that the shop's portal does not offer (lower-cased)."""
+    if condition.dimension != "return_reason":
+        return []
+    offered = {r.strip().lower() for r in reasons}
+    values = [condition.value] if isinstance(condition.value, str) else sorted(condition.value)
+    return [v for v in values if v not in offered]
+
+
 def unoffered_reasons(rule: RuleDef, reasons: list[str] | None) -> list[str]:
     """The reasons a rule names that the shop's portal does not offer (lower-cased); none when
     the offered list is unknown."""
     if reasons is None:
         return []
-    offered = {r.strip().lower() for r in reasons}
-    missing = []
-    for condition in rule.conditions:
-        if condition.dimension == "return_reason":
-            values = [condition.value] if isinstance(condition.value, str) else sorted(condition.value)
-            missing += [v for v in values if v not in offered and v not in missing]
-    return missing
+    return list(dict.fromkeys(v for condition in rule.conditions for v in unoffered(condition, reasons)))
 
 
 def _can_hold(rule: RuleDef, reasons: list[str] | None) -> bool:
     """False when a condition asks for a reason (is / is any of) no shopper can pick."""
     if reasons is None:
         return True
-    offered = {r.strip().lower() for r in reasons}
     for condition in rule.conditions:
-        if condition.dimension == "return_reason" and condition.operator in ("is", "any_of"):
+        if condition.operator in ("is", "any_of") and condition.dimension == "return_reason":
             values = {condition.value} if isinstance(condition.value, str) else set(condition.value)
-            if not values & offered:
+            if set(unoffered(condition, reasons)) == values:
                 return False
     return True
 

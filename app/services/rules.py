@@ -19,7 +19,7 @@ from sqlalchemy import select, text
 from app.domain.rules import (DIMENSIONS, NUMERIC, OUTCOMES, ItemFacts, RuleDef, RuleInvalid, item_facts, parse_rule,
                               sentence)
 from app.domain.rules_index import RuleSet
-from app.domain.rules_reach import Reach, reach, shopper_promise
+from app.domain.rules_reach import unoffered
 from app.extensions import db
 from app.models import Account, ItemResolution, OptionMode, Order, Return, ReturnEvent, ReturnStatus, Rule
 from app.services.shopify_returns import queue_for_return
@@ -75,13 +75,9 @@ def _check_sizes(raw: dict) -> None:
 def _check_reasons(parsed: RuleDef, raw_conditions: list, reasons: list[str]) -> None:
     """A shopper picks a reason from the shop's list (the portal refuses any other), so a
     condition naming another one can never hold, or holds for everything: refuse it."""
-    offered = {r.strip().lower() for r in reasons}
     errors = []
     for index, condition in enumerate(parsed.conditions):
-        if condition.dimension != "return_reason":
-            continue
-        values = [condition.value] if isinstance(condition.value, str) else sorted(condition.value)
-        missing = [v for v in values if v not in offered]
+        missing = unoffered(condition, reasons)
         if missing:
             typed = _typed_reason(raw_conditions[index], missing[0])
             listed = ", ".join(reasons) if reasons else "none yet"
@@ -162,27 +158,6 @@ def rules_of(account_id: int) -> list[Rule]:
 def rule_defs(account_id: int) -> list[RuleDef]:
     """The account's rules, parsed, in priority order (unparseable ones left out)."""
     return [d for d in map(to_def, rules_of(account_id)) if d is not None]
-
-
-# --- what rules mode will do ------------------------------------------------------------------
-
-def reach_of(account_id: int) -> Reach:
-    """What the account's rules can produce for items returned through its portal."""
-    return reach(rule_defs(account_id), reasons_of(account_id))
-
-
-def shopper_promise_for(account: Account) -> str:
-    """What the portal tells a shopper will happen to their items in rules mode."""
-    return shopper_promise(reach_of(account.id), account.name)
-
-
-def rules_mode_refusal(account_id: int) -> str | None:
-    """Why switching this account to rules mode is refused (None: it may switch): with no rule
-    that can decide anything, every item would silently wait for staff."""
-    if reach_of(account_id).live:
-        return None
-    return ("You have no rule that can decide anything yet (none, or all switched off), so every returned item "
-            "would wait for staff. Add a rule on the Rules page first, then switch.")
 
 
 # --- writes, one account at a time ---------------------------------------------------------

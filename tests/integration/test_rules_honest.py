@@ -130,3 +130,13 @@ def test_the_list_redraw_brings_the_mode_banner_with_it(admin, client, three):
         fragment = client.post(f"/dashboard/rules/{rule.id}/toggle", data={"enabled": "0"}, headers=HX)
     body = fragment.get_data(as_text=True)
     assert 'id="mode-banner" hx-swap-oob="true"' in body and "no rule can decide anything" in body
+
+
+def test_a_saved_rule_whose_reason_the_shop_stopped_offering_is_flagged(admin, client, three):
+    account = admin.account
+    account.return_reasons = ["Too small", "Too large"]
+    db.session.commit()
+    page = client.get("/dashboard/rules").get_data(as_text=True)
+    assert "Your portal no longer offers the reason “Faulty”, so no new return has it." in page
+    # It can no longer decide anything, so the mode banner leaves Refund out.
+    assert "new returns&#39; items get Credit Note or No Action from these rules" in page
