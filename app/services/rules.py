@@ -16,8 +16,8 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select, text
 
-from app.domain.rules import (DIMENSIONS, NUMERIC, OUTCOMES, ItemFacts, RuleDef, RuleInvalid, item_facts, parse_rule,
-                              sentence)
+from app.domain.rules import (DIMENSIONS, MAX_CONDITIONS, NUMERIC, OUTCOMES, ItemFacts, RuleDef, RuleInvalid,
+                              item_facts, parse_condition, parse_rule, sentence)
 from app.domain.rules_index import RuleSet
 from app.domain.rules_reach import unoffered
 from app.extensions import db
@@ -47,9 +47,14 @@ def validate(raw: dict, reasons: list[str] | None = None) -> tuple[dict, RuleDef
     with (field, message) pairs, the same field names `parse_rule` uses. With `reasons` (the
     shop's return reasons), a condition on a reason the portal never offers is refused too."""
     _check_sizes(raw)
-    parsed = parse_rule(raw)
-    if reasons is not None:
-        _check_reasons(parsed, raw.get("conditions") or [], reasons)
+    # Every error at once: a reason the shop does not offer shows beside the other conditions' errors.
+    unoffered_errors = _reason_errors(raw.get("conditions"), reasons) if reasons is not None else []
+    try:
+        parsed = parse_rule(raw)
+    except RuleInvalid as invalid:
+        raise RuleInvalid(invalid.errors + unoffered_errors) from None
+    if unoffered_errors:
+        raise RuleInvalid(unoffered_errors)
     stored = [_stored_condition(c) for c in raw.get("conditions") or []]
     return {"name": parsed.name, "enabled": parsed.enabled, "outcome": parsed.outcome, "conditions": stored}, parsed
 
@@ -72,20 +77,22 @@ def _check_sizes(raw: dict) -> None:
         raise RuleInvalid(errors)
 
 
-def _check_reasons(parsed: RuleDef, raw_conditions: list, reasons: list[str]) -> None:
+def _reason_errors(raw_conditions, reasons: list[str]) -> list[tuple[str, str]]:
     """A shopper picks a reason from the shop's list (the portal refuses any other), so a
-    condition naming another one can never hold, or holds for everything: refuse it."""
+    condition naming another one can never hold, or holds for everything: one error for each
+    condition that does (conditions that do not parse get parse_rule's errors instead)."""
     errors = []
-    for index, condition in enumerate(parsed.conditions):
-        missing = unoffered(condition, reasons)
+    for index, raw in enumerate(raw_conditions[:MAX_CONDITIONS] if isinstance(raw_conditions, list) else []):
+        try:
+            missing = unoffered(parse_condition(raw if isinstance(raw, dict) else {}, index), reasons)
+        except RuleInvalid:
+            continue
         if missing:
-            typed = _typed_reason(raw_conditions[index], missing[0])
             listed = ", ".join(reasons) if reasons else "none yet"
             errors.append((f"conditions.{index}.value",
-                           f"“{typed}” is not one of your return reasons, so no returned item can have it. "
-                           f"Your reasons: {listed} (change them in Settings)."))
-    if errors:
-        raise RuleInvalid(errors)
+                           f"“{_typed_reason(raw, missing[0])}” is not one of your return reasons, so no returned "
+                           f"item can have it. Your reasons: {listed} (change them in Settings)."))
+    return errors
 
 
 def _typed_reason(raw_condition: dict, lowered: str) -> str:

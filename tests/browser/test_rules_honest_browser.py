@@ -1,6 +1,8 @@
 """The rules pages kept honest in a browser: a drag raises no Content-Security-Policy errors,
 a rule moves straight to a position (keyboard, JavaScript on and off), and rules mode cannot be
 switched on with nothing to decide."""
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -143,3 +145,36 @@ def test_rules_mode_is_refused_with_no_rule_and_the_rules_page_says_what_the_rul
     expect(page.get_by_role("heading", name="Rules mode is on, but no rule can decide anything")).to_be_visible()
     expect(page.locator(".mode-on")).to_have_count(0)
     screenshot(f"rules-mode-deciding-nothing-{size}")
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_the_editor_refuses_a_reason_the_shop_does_not_offer_and_a_negative_amount(
+        e2e_app, live_server, page, screenshot, viewport):
+    page.set_viewport_size(viewport)
+    size = "phone" if viewport["width"] < 500 else "desktop"
+    account_id = setup_account(e2e_app, f"refuse-{size}@example.com")
+    log_in(page, live_server, f"refuse-{size}@example.com")
+    page.goto(live_server.url("/dashboard/rules/new"))
+    page.get_by_label("Name").fill("Broken items are refunded")
+    page.get_by_label("Looks at").select_option(label="Order Return Reason")
+    settled(page)
+    page.get_by_label("Value", exact=True).fill("Broken")
+    page.get_by_role("button", name="Add condition").click()
+    second = page.locator(".condition-row").nth(1)
+    second.get_by_label("Looks at").select_option(label="Order Value")
+    settled(page)
+    second.get_by_label("Comparison").select_option(label="greater than")
+    settled(page)
+    second.get_by_label("Value", exact=True).fill("-20")
+    page.get_by_label("Refund", exact=True).check()
+    page.get_by_role("button", name="Save rule").click()
+    first_value = page.locator(".condition-row").nth(0).get_by_label("Value", exact=True)
+    expect(first_value).to_have_attribute("aria-invalid", "true")
+    expect(first_value).to_have_accessible_description(re.compile(
+        "“Broken” is not one of your return reasons, so no returned item can have it. Your reasons: Faulty, "))
+    expect(page.locator(".condition-row").nth(1).get_by_label("Value", exact=True)).to_have_accessible_description(
+        re.compile("An amount is 0 or more."))
+    # What was typed is still there, to correct.
+    expect(first_value).to_have_value("Broken")
+    screenshot(f"rules-editor-refused-{size}")
+    assert positions(e2e_app, account_id) == []
