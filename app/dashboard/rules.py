@@ -75,14 +75,15 @@ def _unoffered_warning(parsed, rule: Rule, reasons: list[str]) -> str | None:
             "Edit the rule, or add the reason back in Settings.")
 
 
-def _list_response(account, message=None, status_text=None, status=200):
+def _list_response(account, message=None, status_text=None, status=200, refused: dict | None = None):
     """The list fragment for HTMX, the whole page otherwise."""
     if _is_htmx():
         return render_template("dashboard/_partials/rule_list.html", banner_oob=True,
-                               **_list_context(account, message, status_text)), status
+                               refused=refused or {}, **_list_context(account, message, status_text)), status
     if status_text:
         flash(status_text, "success")
-    return render_template("dashboard/rules.html", account=account, **_list_context(account, message)), status
+    return render_template("dashboard/rules.html", account=account, refused=refused or {},
+                           **_list_context(account, message)), status
 
 
 @bp.get("/rules")
@@ -154,7 +155,9 @@ def rule_position(rule_id: int):
             raise service.PositionOutOfRange(f"Choose a position from 1 to {len(service.rules_of(account.id))}.")
         service.move_to(account.id, rule_id, int(typed))
     except service.PositionOutOfRange as refused:
-        return _list_response(account, message=f"“{name}” was not moved. {refused}", status=422)
+        # The typed position stays in its field, marked, to correct (cut short: it is only shown).
+        return _list_response(account, message=f"“{name}” was not moved. {refused}", status=422,
+                              refused={rule_id: typed[:12]})
     except service.RuleNotFound:
         abort(404)
     return _after_change(account, rule_id, f"“{name}” is now number {int(typed)}.")

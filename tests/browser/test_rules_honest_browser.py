@@ -68,6 +68,10 @@ def test_move_a_rule_straight_to_a_position_with_the_keyboard(e2e_app, live_serv
     page.get_by_label("Position of VIP orders are refunded").fill("9")
     page.get_by_role("button", name="Move VIP orders are refunded to that position").click()
     expect(page.get_by_role("alert")).to_contain_text("Choose a position from 1 to 5.")
+    refused = page.get_by_label("Position of VIP orders are refunded")
+    expect(refused).to_have_value("9")
+    expect(refused).to_have_attribute("aria-invalid", "true")
+    expect(refused).to_have_accessible_description(re.compile("Choose a position from 1 to 5."))
     assert positions(e2e_app, account_id)[3] == "VIP orders are refunded"
     screenshot(f"rules-move-to-position-refused-{size}")
 
@@ -88,6 +92,7 @@ def test_move_to_a_position_without_javascript(e2e_app, browser, live_server, sc
     page.get_by_label("Position of Faulty items are refunded").fill("٣")
     page.get_by_role("button", name="Move Faulty items are refunded to that position").click()
     expect(page.get_by_role("alert")).to_contain_text("Choose a position from 1 to 5")
+    expect(page.get_by_label("Position of Faulty items are refunded")).to_have_value("٣")
     assert positions(e2e_app, account_id)[0] == "Faulty items are refunded"
     screenshot(f"rules-move-to-position-nojs-{size}", target=page)
     context.close()
