@@ -101,7 +101,7 @@ def test_move_to_a_position_without_javascript(e2e_app, browser, live_server, sc
 def switch_to_rules(page, live_server):
     page.goto(live_server.url("/dashboard/settings"))
     page.get_by_label("My rules, automatically").check()
-    page.get_by_role("button", name="Save return settings").click()
+    page.get_by_role("button", name="Save settings").click()
 
 
 def option_mode(app, account_id):
@@ -137,7 +137,7 @@ def test_rules_mode_is_refused_with_no_rule_and_the_rules_page_says_what_the_rul
         from app.extensions import db
         db.session.remove()
     switch_to_rules(page, live_server)
-    expect(page.get_by_text("Return settings saved.")).to_be_visible()
+    expect(page.get_by_text("Settings saved.")).to_be_visible()
     assert option_mode(e2e_app, account_id) == "rules"
     page.goto(live_server.url("/dashboard/rules"))
     expect(page.locator(".mode-banner")).to_contain_text(
@@ -166,6 +166,7 @@ def test_the_editor_refuses_a_reason_the_shop_does_not_offer_and_a_negative_amou
     page.get_by_label("Value", exact=True).fill("Broken")
     page.get_by_role("button", name="Add condition").click()
     second = page.locator(".condition-row").nth(1)
+    expect(second.get_by_label("Looks at")).to_be_focused()  # the new row is wired up
     second.get_by_label("Looks at").select_option(label="Order Value")
     settled(page)
     second.get_by_label("Comparison").select_option(label="greater than")

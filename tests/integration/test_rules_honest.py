@@ -8,6 +8,7 @@ import pytest
 from app.extensions import db
 from app.services import rules as service
 from tests.factories import make_account
+from tests.support.settings import post_settings
 from tests.integration.test_rules_pages import HX, admin, rule_post, snapshot, three  # noqa: F401 (fixtures)
 
 
@@ -97,30 +98,29 @@ def test_hostile_text_in_the_editor_is_refused_and_nothing_is_written(admin, cli
     assert snapshot(admin.account_id) == before
 
 
-def settings_post(mode):
-    return {"option_mode": mode, "exchange_enabled": "y", "excluded_product_tags": "",
-            "return_reasons": "Faulty\nToo small\nToo large"}
+def switch_to(client, mode):
+    return post_settings(client, {"option_mode": mode})
 
 
 def test_switching_to_rules_mode_needs_a_rule_that_can_decide(admin, client):
     account = admin.account
     account.option_mode = "customer_choice"
     db.session.commit()
-    response = client.post("/dashboard/settings/returns", data=settings_post("rules"))
+    response = switch_to(client, "rules")
     assert response.status_code == 422
     assert "You have no rule that can decide anything yet" in response.get_data(as_text=True)
     db.session.expire_all()
     assert account.option_mode == "customer_choice"
     # A rule that is switched off, or hinges on a reason nobody can pick, decides nothing either.
     service.create_rule(account.id, {"name": "Off", "outcome": "refund", "enabled": False, "conditions": []})
-    assert client.post("/dashboard/settings/returns", data=settings_post("rules")).status_code == 422
+    assert switch_to(client, "rules").status_code == 422
     service.create_rule(account.id, {"name": "On", "outcome": "credit", "enabled": True, "conditions": []})
-    assert client.post("/dashboard/settings/returns", data=settings_post("rules")).status_code == 303
+    assert switch_to(client, "rules").status_code == 303
     db.session.expire_all()
     assert account.option_mode == "rules"
     # Already in rules mode, other return settings still save (the rules page warns instead).
     service.set_enabled(account.id, service.rules_of(account.id)[1].id, False)
-    assert client.post("/dashboard/settings/returns", data=settings_post("rules")).status_code == 303
+    assert switch_to(client, "rules").status_code == 303
     page = client.get("/dashboard/rules").get_data(as_text=True)
     assert "Rules mode is on, but no rule can decide anything" in page and "mode-on" not in page
 
