@@ -35,11 +35,12 @@ def test_positions_that_do_not_exist_are_refused_and_nothing_moves(admin, client
     assert snapshot(admin.account_id) == before
 
 
-def test_another_accounts_rule_cannot_be_moved(admin, client):
+def test_another_accounts_rule_cannot_be_moved(admin, client, three):
     other = make_account()
     db.session.commit()
     foreign = service.create_rule(other.id, {"name": "Theirs", "outcome": "refund", "enabled": True, "conditions": []})
     before = snapshot(other.id)
+    assert client.post(f"/dashboard/rules/{three[1].id}/position", data={"position": "1"}).status_code == 303
     assert client.post(f"/dashboard/rules/{foreign.id}/position", data={"position": "1"}).status_code == 404
     assert client.post(f"/dashboard/rules/{2**63}/position", data={"position": "1"}).status_code == 404
     assert snapshot(other.id) == before
