@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_rules_browser import log_in, positions, settled, setup_account
+from tests.browser.test_rules_browser import fill_condition, log_in, positions, settled, setup_account
 from tests.support.rules import BIG_DISCOUNT_CREDIT, CANADA_NO_ACTION, FAULTY_REFUND
 
 
@@ -167,11 +167,7 @@ def test_the_editor_refuses_a_reason_the_shop_does_not_offer_and_a_negative_amou
     page.get_by_role("button", name="Add condition").click()
     second = page.locator(".condition-row").nth(1)
     expect(second.get_by_label("Looks at")).to_be_focused()  # the new row is wired up
-    second.get_by_label("Looks at").select_option(label="Order Value")
-    settled(page)
-    second.get_by_label("Comparison").select_option(label="greater than")
-    settled(page)
-    second.get_by_label("Value", exact=True).fill("-20")
+    fill_condition(page, second, "Order Value", "greater than", "-20")
     page.get_by_label("Refund", exact=True).check()
     page.get_by_role("button", name="Save rule").click()
     first_value = page.locator(".condition-row").nth(0).get_by_label("Value", exact=True)
