@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
         htmx_sri=HTMX_SRI,
         is_htmx=is_htmx,
         brand_palette=brand_palette,
+        rules_promise=_rules_promise,
     )
 
 
@@ -27,3 +28,10 @@ def brand_palette(colour: str | None) -> Palette:
         return portal_palette(colour or DEFAULT_BRAND)
     except ValueError:
         return portal_palette(DEFAULT_BRAND)
+
+
+def _rules_promise(account) -> str:
+    """What rules mode will really do with a shopper's items, from the shop's rules as they are."""
+    from app.services.rules_mode import shopper_promise_for
+
+    return shopper_promise_for(account)

@@ -6,6 +6,8 @@ Anything posted that does not fit (another account's rule, a short or padded ord
 dimensions) ends in a 4xx or the form with its error, and nothing is written. HTMX requests get
 the fragment they swap; the same URLs work as plain forms without JavaScript.
 """
+import re
+
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from app.dashboard import bp
@@ -13,6 +15,7 @@ from app.dashboard.rules_form import (DIMENSION_CHOICES, KEY, OUTCOME_CHOICES, C
                                      value_kind)
 from app.dashboard.scope import admin_required, current_account, get_scoped_or_404, scoped
 from app.domain.rules import MAX_CONDITIONS, RuleInvalid, parse_rule
+from app.domain.rules_reach import admin_summary, reach, unoffered_reasons
 from app.domain.rules_warnings import never_firing
 from app.extensions import db
 from app.models import OptionMode, Return, Rule
@@ -50,24 +53,37 @@ def _list_context(account, message: str | None = None, status_text: str | None =
                "broken": parsed is None, "warning": None, "caught": None}
         if parsed is not None:
             found = warnings.get(usable_index)
-            row["warning"] = found.message if found else None
+            row["warning"] = found.message if found else _unoffered_warning(parsed, rule, account.return_reasons or [])
             row["caught"] = impact.caught[usable_index]
             usable_index += 1
         rows.append(row)
+    found = reach(usable, account.return_reasons or [])
     return {"rows": rows, "impact": impact, "message": message, "status_text": status_text,
-            "outcomes": dict(OUTCOME_CHOICES)}
+            "outcomes": dict(OUTCOME_CHOICES), "reach": found, "mode_summary": admin_summary(found),
+            "customer_choice": account.option_mode != OptionMode.RULES.value}
 
 
-def _list_response(account, message=None, status_text=None, status=200):
+def _unoffered_warning(parsed, rule: Rule, reasons: list[str]) -> str | None:
+    """A saved rule naming a reason the portal no longer offers (the reasons changed since)."""
+    missing = unoffered_reasons(parsed, reasons)
+    if not missing:
+        return None
+    typed = [v for c in rule.conditions or [] if c.get("dimension") == "return_reason"
+             for v in (c.get("value") if isinstance(c.get("value"), list) else [c.get("value")])]
+    shown = next((str(v) for v in typed if str(v).strip().lower() == missing[0]), missing[0])
+    return (f"Your portal no longer offers the reason “{shown}”, so no new return has it. "
+            "Edit the rule, or add the reason back in Settings.")
+
+
+def _list_response(account, message=None, status_text=None, status=200, refused: dict | None = None):
     """The list fragment for HTMX, the whole page otherwise."""
     if _is_htmx():
-        return render_template("dashboard/_partials/rule_list.html",
-                               **_list_context(account, message, status_text)), status
+        return render_template("dashboard/_partials/rule_list.html", banner_oob=True,
+                               refused=refused or {}, **_list_context(account, message, status_text)), status
     if status_text:
         flash(status_text, "success")
-    context = _list_context(account, message)
-    return render_template("dashboard/rules.html", account=account,
-                           customer_choice=account.option_mode != OptionMode.RULES.value, **context), status
+    return render_template("dashboard/rules.html", account=account, refused=refused or {},
+                           **_list_context(account, message)), status
 
 
 @bp.get("/rules")
@@ -121,6 +137,30 @@ def rule_move(rule_id: int):
         abort(404)
     position = db.session.get(Rule, rule_id).position
     return _after_change(account, rule_id, f"“{name}” is now number {position}.")
+
+
+POSITION = re.compile(r"[0-9]{1,4}")  # ASCII digits only: "٣" or "1e9" is not a position here
+
+
+@bp.post(f"/rules/{RULE_ID}/position")
+@admin_required
+def rule_position(rule_id: int):
+    """Move one rule straight to a typed position (no matter how far), refusing positions that
+    do not exist with the list and what to type instead."""
+    account = current_account()
+    rule = get_scoped_or_404(Rule, rule_id)
+    name, typed = rule.name, request.form.get("position", "").strip()
+    try:
+        if not POSITION.fullmatch(typed):
+            raise service.PositionOutOfRange(f"Choose a position from 1 to {len(service.rules_of(account.id))}.")
+        service.move_to(account.id, rule_id, int(typed))
+    except service.PositionOutOfRange as refused:
+        # The typed position stays in its field, marked, to correct (cut short: it is only shown).
+        return _list_response(account, message=f"“{name}” was not moved. {refused}", status=422,
+                              refused={rule_id: typed[:12]})
+    except service.RuleNotFound:
+        abort(404)
+    return _after_change(account, rule_id, f"“{name}” is now number {int(typed)}.")
 
 
 @bp.post(f"/rules/{RULE_ID}/toggle")
@@ -211,7 +251,7 @@ def _editor(rule: Rule | None):
 
 def _proposed_impact(account, rule: Rule | None, form: RuleForm) -> dict:
     """The impact and warnings of the list as it would be with this unsaved rule in it."""
-    stored, parsed = service.validate(form.to_raw())
+    stored, parsed = service.validate(form.to_raw(), service.reasons_of(account.id))
     current = service.rules_of(account.id)
     defs = []
     for existing in current:

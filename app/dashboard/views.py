@@ -11,7 +11,7 @@ from app.domain.contrast import (LINK_SURFACES, WHITE, Palette, contrast_ratio, 
 from app.dashboard.scope import admin_required, current_account, get_scoped_or_404, scoped
 from app.extensions import db
 from app.dashboard.returns_list import ACTIVE, NEEDS_DECISION, count_listed
-from app.models import Order, Return, TrackingEvent, User
+from app.models import OptionMode, Order, Return, TrackingEvent, User
 from app.services.accounts import AccountError, add_staff, remove_user
 from app.services.webhook_health import webhook_health
 
@@ -88,7 +88,9 @@ def settings():
     locations_problem = _load_locations(account, form)
     if request.method == "POST":
         valid = form.validate_on_submit()
-        if _window_within_cap(form, account) and valid:
+        # Every check runs, so each refusal shows beside its field at once.
+        checks = [_window_within_cap(form, account), _rules_mode_allowed(account, form)]
+        if valid and all(checks):
             _save(form, account)
             db.session.commit()
             flash("Settings saved.", "success")
@@ -182,6 +184,18 @@ def _window_within_cap(form: SettingsForm, account) -> bool:
             f"orders older than 60 days, and refunds must be issued before then.")
         return False
     return True
+
+
+def _rules_mode_allowed(account, form: SettingsForm) -> bool:
+    """Switching to rules mode needs a rule that can decide something (the field says why not)."""
+    from app.services.rules_mode import rules_mode_refusal
+
+    if form.option_mode.data != OptionMode.RULES.value or account.option_mode == OptionMode.RULES.value:
+        return True
+    refusal = rules_mode_refusal(account.id)
+    if refusal:
+        form.option_mode.errors = [*form.option_mode.errors, refusal]
+    return refusal is None
 
 
 def _load_locations(account, form: ReturnActionForm) -> str | None:

@@ -9,6 +9,7 @@ Definitions are validated by `parse_rule` (messages a retailer understands). `Ru
 priority-ordered list once and evaluates items fast (see rules_index.py); `evaluate_in_order` is
 the plain reading of the spec, kept as the reference the fast path is tested against.
 """
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -41,6 +42,7 @@ def sentence(dimension: str, operator: str, shown: str) -> str:
     label, operators = DIMENSIONS[dimension]
     return f"{label} {operators[operator]} {shown}".strip()
 MAX_CONDITIONS = 20
+UNUSABLE = "This holds a control character or broken text; type it again."
 
 
 class RuleInvalid(ValueError):
@@ -133,7 +135,21 @@ def item_facts(*, tags, total_price, subtotal_price, total_discounts, country, r
 
 # --- validation -----------------------------------------------------------------------------
 
+MAX_AMOUNT = Decimal(10) ** 12  # above any order's value: a longer number is a typing slip
+AMOUNTS = {"order_value", "discount_value"}
+
+
+def unusable_text(text) -> bool:
+    """Text that cannot be a rule's words: control characters (NUL…), or the replacement mark a
+    lone surrogate or broken UTF-8 was decoded into."""
+    return any(ch == "\ufffd" or unicodedata.category(ch) in ("Cc", "Cs") for ch in str(text or ""))
+
+
 def _decimal(text, field: str, errors: list) -> Decimal | None:
+    # Decimal() reads any script's digits ("٥٠" is 50); the editor asks for 0-9 like the hints show.
+    if not str(text).strip().isascii():
+        errors.append((field, f"“{text}” is not a number (use the digits 0 to 9)."))
+        return None
     try:
         value = Decimal(str(text).strip().replace(",", ""))
     except (InvalidOperation, ValueError, TypeError):
@@ -163,6 +179,9 @@ def parse_condition(raw: dict, index: int) -> Condition:
         raise RuleInvalid([(f"{field}.operator", f"Choose how to compare the {label.lower()}.")])
     raw_value = raw.get("value")
     value: object = None
+    parts = raw_value if isinstance(raw_value, (list, tuple)) else [raw_value, raw.get("low"), raw.get("high")]
+    if any(unusable_text(part) for part in parts):
+        raise RuleInvalid([(f"{field}.value", UNUSABLE)])
     if dimension in NUMERIC:
         if operator == "between":
             parts = raw_value if isinstance(raw_value, (list, tuple)) else [raw.get("low"), raw.get("high")]
@@ -177,10 +196,17 @@ def parse_condition(raw: dict, index: int) -> Condition:
                     value = (low, high)
         else:
             value = _decimal(raw_value, f"{field}.value", errors)
+        bounds = value if isinstance(value, tuple) else (value,)
         if dimension == "discount_percent" and value is not None and not errors:
-            bounds = value if isinstance(value, tuple) else (value,)
             if any(b < 0 or b > 100 for b in bounds):
                 errors.append((f"{field}.value", "A percentage is between 0 and 100."))
+        elif dimension in AMOUNTS and value is not None and not errors:
+            # No order is worth less than nothing: a negative bound is a slip (the sign typed by
+            # mistake) that would make the condition hold for every order, or for none.
+            if any(b < 0 for b in bounds):
+                errors.append((f"{field}.value", "An amount is 0 or more."))
+            elif any(b >= MAX_AMOUNT for b in bounds):
+                errors.append((f"{field}.value", "Use an amount below 1,000,000,000,000."))
     elif dimension == "country":
         names = _texts(raw_value)
         codes = []
@@ -216,6 +242,8 @@ def parse_rule(raw: dict, rule_id: int | None = None, version: int = 1) -> RuleD
     name = str((raw or {}).get("name") or "").strip()
     if not name:
         errors.append(("name", "Give the rule a name."))
+    elif unusable_text(name):
+        errors.append(("name", UNUSABLE))
     elif len(name) > 120:
         errors.append(("name", "Use at most 120 characters."))
     outcome = (raw or {}).get("outcome")

@@ -16,9 +16,10 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select, text
 
-from app.domain.rules import (DIMENSIONS, NUMERIC, OUTCOMES, ItemFacts, RuleDef, RuleInvalid, item_facts, parse_rule,
-                              sentence)
+from app.domain.rules import (DIMENSIONS, MAX_CONDITIONS, NUMERIC, OUTCOMES, ItemFacts, RuleDef, RuleInvalid,
+                              item_facts, parse_condition, parse_rule, sentence)
 from app.domain.rules_index import RuleSet
+from app.domain.rules_reach import unoffered
 from app.extensions import db
 from app.models import Account, ItemResolution, OptionMode, Order, Return, ReturnEvent, ReturnStatus, Rule
 from app.services.shopify_returns import queue_for_return
@@ -41,11 +42,19 @@ class RuleNotFound(LookupError):
 
 # --- definitions ---------------------------------------------------------------------------
 
-def validate(raw: dict) -> tuple[dict, RuleDef]:
+def validate(raw: dict, reasons: list[str] | None = None) -> tuple[dict, RuleDef]:
     """Check a posted definition; return (what to store, the parsed rule). Raises RuleInvalid
-    with (field, message) pairs, the same field names `parse_rule` uses."""
+    with (field, message) pairs, the same field names `parse_rule` uses. With `reasons` (the
+    shop's return reasons), a condition on a reason the portal never offers is refused too."""
     _check_sizes(raw)
-    parsed = parse_rule(raw)
+    # Every error at once: a reason the shop does not offer shows beside the other conditions' errors.
+    unoffered_errors = _reason_errors(raw.get("conditions"), reasons) if reasons is not None else []
+    try:
+        parsed = parse_rule(raw)
+    except RuleInvalid as invalid:
+        raise RuleInvalid(invalid.errors + unoffered_errors) from None
+    if unoffered_errors:
+        raise RuleInvalid(unoffered_errors)
     stored = [_stored_condition(c) for c in raw.get("conditions") or []]
     return {"name": parsed.name, "enabled": parsed.enabled, "outcome": parsed.outcome, "conditions": stored}, parsed
 
@@ -66,6 +75,31 @@ def _check_sizes(raw: dict) -> None:
             errors.append((f"conditions.{index}.value", f"Use at most {MAX_VALUE_CHARS} characters."))
     if errors:
         raise RuleInvalid(errors)
+
+
+def _reason_errors(raw_conditions, reasons: list[str]) -> list[tuple[str, str]]:
+    """A shopper picks a reason from the shop's list (the portal refuses any other), so a
+    condition naming another one can never hold, or holds for everything: one error for each
+    condition that does (conditions that do not parse get parse_rule's errors instead)."""
+    errors = []
+    for index, raw in enumerate(raw_conditions[:MAX_CONDITIONS] if isinstance(raw_conditions, list) else []):
+        try:
+            missing = unoffered(parse_condition(raw if isinstance(raw, dict) else {}, index), reasons)
+        except RuleInvalid:
+            continue
+        if missing:
+            listed = ", ".join(reasons) if reasons else "none yet"
+            errors.append((f"conditions.{index}.value",
+                           f"“{_typed_reason(raw, missing[0])}” is not one of your return reasons, so no returned "
+                           f"item can have it. Your reasons: {listed} (change them in Settings)."))
+    return errors
+
+
+def _typed_reason(raw_condition: dict, lowered: str) -> str:
+    """The reason as the retailer typed it (parsed conditions hold it lower-cased)."""
+    value = raw_condition.get("value")
+    typed = value if isinstance(value, (list, tuple)) else str(value or "").split(",")
+    return next((str(t).strip() for t in typed if str(t).strip().lower() == lowered), lowered)
 
 
 def _stored_condition(raw: dict) -> dict:
@@ -117,6 +151,11 @@ def to_def(rule: Rule) -> RuleDef | None:
         return None
 
 
+def reasons_of(account_id: int) -> list[str]:
+    """The return reasons the account's portal offers."""
+    return list(db.session.get(Account, account_id).return_reasons or [])
+
+
 def rules_of(account_id: int) -> list[Rule]:
     """The account's rules in priority order."""
     return list(db.session.scalars(select(Rule).where(Rule.account_id == account_id)
@@ -161,7 +200,7 @@ def _renumber(rules: list[Rule]) -> None:
 
 def create_rule(account_id: int, raw: dict) -> Rule:
     """Add a rule at the bottom of the list (lowest priority)."""
-    stored, _ = validate(raw)
+    stored, _ = validate(raw, reasons_of(account_id))
     rules = _lock_account_rules(account_id)
     if len(rules) >= MAX_RULES:
         db.session.rollback()
@@ -175,7 +214,7 @@ def create_rule(account_id: int, raw: dict) -> Rule:
 
 def update_rule(account_id: int, rule_id: int, raw: dict) -> Rule:
     """Change a rule's definition; any change bumps its version."""
-    stored, _ = validate(raw)
+    stored, _ = validate(raw, reasons_of(account_id))
     rule = _find(_lock_account_rules(account_id), rule_id)
     if as_raw(rule) != stored:
         rule.name, rule.enabled, rule.outcome = stored["name"], stored["enabled"], stored["outcome"]
@@ -224,6 +263,23 @@ def move(account_id: int, rule_id: int, step: int) -> None:
     target = index + step
     if 0 <= target < len(rules):
         rules[index], rules[target] = rules[target], rules[index]
+    _renumber(rules)
+    db.session.commit()
+
+
+class PositionOutOfRange(ValueError):
+    """A position outside 1..(number of rules); the message says which positions exist."""
+
+
+def move_to(account_id: int, rule_id: int, position: int) -> None:
+    """Put one rule at `position` (1 = top); the rules between shift by one."""
+    rules = _lock_account_rules(account_id)
+    rule = _find(rules, rule_id)
+    if not 1 <= position <= len(rules):
+        db.session.rollback()
+        raise PositionOutOfRange(f"Choose a position from 1 to {len(rules)}.")
+    rules.remove(rule)
+    rules.insert(position - 1, rule)
     _renumber(rules)
     db.session.commit()
 

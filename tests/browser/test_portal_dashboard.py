@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.services.returns import Selection, create_return
+from app.services.rules import create_rule
 from app.portal.status import compose_confirmation
 from tests.factories import PASSWORD, make_account, make_user
 from tests.support.portal import make_line, make_portal_order
@@ -27,6 +28,9 @@ def test_returns_outbox_and_settings(e2e_app, live_server, page, screenshot, vie
         ret, _ = create_return(account, order.id, [Selection(order.lines[0].id, 1, "Faulty", "Sole came off", "refund")],
                                "browser-token", compose_email=lambda r: compose_confirmation(account, r, "http://x/status"))
         rma = ret.rma_number
+        # Rules mode (switched on below) needs a rule that can decide something.
+        create_rule(account.id, {"name": "Faulty", "outcome": "refund", "enabled": True,
+                                 "conditions": [{"dimension": "return_reason", "operator": "is", "value": "Faulty"}]})
         db.session.remove()
     page.goto(live_server.url("/login"))
     page.get_by_label("Email").fill(f"boss-{size}@example.com")

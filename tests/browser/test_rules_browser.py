@@ -66,14 +66,19 @@ def positions(app, account_id):
     return names
 
 
+def fill_condition(page, row, dimension, operator, value):
+    """Choose a condition row's dimension and comparison (each redraws the row) and type its value."""
+    row.get_by_label("Looks at").select_option(label=dimension)
+    settled(page)
+    row.get_by_label("Comparison").select_option(label=operator)
+    settled(page)
+    row.get_by_label("Value", exact=True).fill(value)
+
+
 def enter_rule(page, name, dimension, operator, value, outcome):
     page.get_by_role("link", name="Add a rule").first.click()
     page.get_by_label("Name").fill(name)
-    page.get_by_label("Looks at").select_option(label=dimension)
-    settled(page)
-    page.get_by_label("Comparison").select_option(label=operator)
-    settled(page)
-    page.get_by_label("Value", exact=True).fill(value)
+    fill_condition(page, page, dimension, operator, value)
     page.get_by_label(outcome, exact=True).check()
     page.get_by_role("button", name="Save rule").click()
     expect(page.get_by_text(f"Saved “{name}” (version 1).")).to_be_visible()
@@ -95,11 +100,7 @@ def test_the_spec_examples_entered_as_written(e2e_app, live_server, page, screen
     enter_rule(page, "Big discounts get a credit note", "Order Discount Percent", "greater than", "50", "Credit Note")
     page.get_by_role("link", name="Add a rule").first.click()
     page.get_by_label("Name").fill("Canada: no automation")
-    page.get_by_label("Looks at").select_option(label="Order Country")
-    settled(page)
-    page.get_by_label("Comparison").select_option(label="equal to")
-    settled(page)
-    page.get_by_label("Value", exact=True).fill("Canada")
+    fill_condition(page, page, "Order Country", "equal to", "Canada")
     page.get_by_label("No Action", exact=True).check()
     screenshot(f"rules-editor-{size}")
     page.get_by_role("button", name="Save rule").click()

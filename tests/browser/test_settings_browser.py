@@ -11,9 +11,11 @@ from playwright.sync_api import expect
 from app.domain.contrast import AA_NORMAL, contrast_ratio
 from app.extensions import db
 from app.models import Account
+from app.services.rules import create_rule
 from tests.factories import make_account, make_user
 from tests.support.e2e import SCREENSHOTS
 from tests.support.journey import DESKTOP, PHONE, SHAPES, all_controls_are_labelled, fresh_page, log_in
+from tests.support.rules import FAULTY_REFUND
 
 RULES = "My rules, automatically (the portal does not ask)"
 EMAIL = "Boomerang emails the customer"
@@ -60,6 +62,9 @@ def colours_of(page, selector: str) -> tuple[str, str]:
 def test_one_save_keeps_every_edit_and_refuses_an_unreadable_colour(e2e_app, live_server, browser, viewport, js):
     name = f"settings-{'phone' if viewport is PHONE else 'desktop'}-js-{'on' if js else 'off'}"
     page, account_id = signed_in_admin(e2e_app, live_server, fresh_page(browser, viewport, js), name)
+    with e2e_app.app_context():  # rules mode, chosen below, needs a rule that can decide something
+        create_rule(account_id, FAULTY_REFUND)
+        db.session.remove()
     page.goto(live_server.url("/dashboard/settings"))
     expect(page.get_by_role("button", name=re.compile("^Save"))).to_have_count(1)
     all_controls_are_labelled(page)

@@ -158,6 +158,11 @@ VALID = {"option_mode": "rules", "exchange_enabled": "y", "excluded_product_tags
 
 
 def test_return_settings_are_saved(account, client):
+    from app.services.rules import create_rule
+
+    # Rules mode needs a rule that can decide something.
+    create_rule(account.id, {"name": "Faulty", "outcome": "refund", "enabled": True,
+                             "conditions": [{"dimension": "return_reason", "operator": "is", "value": "Faulty"}]})
     assert post_settings(client, VALID).status_code == 303
     db.session.expire_all()
     saved = db.session.get(Account, account.id)

@@ -203,7 +203,7 @@ def test_staff_cannot_reach_any_rules_page(app, client):
     from app.dashboard.scope import ADMIN_ONLY_ENDPOINTS
 
     rule_endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if rule.rule.startswith("/dashboard/rules")}
-    assert len(rule_endpoints) == 9 and rule_endpoints <= ADMIN_ONLY_ENDPOINTS
+    assert len(rule_endpoints) == 10 and rule_endpoints <= ADMIN_ONLY_ENDPOINTS
 
 
 def test_huge_ids_and_broken_stored_rules_never_500(admin, client, three):

@@ -8,8 +8,10 @@ import pytest
 
 from app.extensions import db
 from app.models import Account
+from app.services.rules import create_rule
 from tests.factories import PASSWORD, make_account, make_user
 from tests.support.forms import CONTENT_TYPE, multipart
+from tests.support.rules import FAULTY_REFUND
 from tests.support.settings import SETTINGS, page_values, post_settings, settings_data
 
 VALID = {"name": "Acme", "return_window_days": "45", "order_storage_months": "6",
@@ -56,6 +58,7 @@ def test_settings_are_saved(account, client):
 
 
 def test_one_save_keeps_the_changes_made_in_every_section(account, client):
+    create_rule(account.id, FAULTY_REFUND)  # rules mode needs a rule that can decide something
     response = post_settings(client, {**VALID, "option_mode": "rules", "exchange_enabled": None,
                                       "return_reasons": "Faulty\nToo big", "excluded_product_tags": "final-sale",
                                       "return_action": "manual", "restock_returned_units": None,

@@ -6,6 +6,14 @@
   "use strict";
   // Hides the "Update fields" button, which only the no-JavaScript form needs.
   document.documentElement.classList.add("rules-js");
+  // While settling a swap htmx copies the old element's `style` attribute onto its replacement
+  // with setAttribute, and SortableJS leaves inline styles (transform, transition) on the rules it
+  // animated. The Content-Security-Policy (style-src without 'unsafe-inline') refuses style
+  // attributes, so each copy was a blocked, logged violation. Settling only classes keeps the CSP
+  // as strict as it is: Sortable itself writes through element.style (CSSOM), which CSP allows.
+  htmx.config.attributesToSettle = htmx.config.attributesToSettle.filter(function (name) {
+    return name !== "style";
+  });
 
   function all(root, selector) {
     var found = [];
