@@ -84,7 +84,7 @@ def test_staff_triage_from_the_overview_and_the_list(live_server, browser, scree
     issued = page.locator("tr", has=page.get_by_role("link", name=store["issued"]))
     expect(issued.get_by_text("In transit")).to_be_visible()
     expect(issued.get_by_text("Needs a decision")).to_have_count(0)
-    expect(page.get_by_text("R-1001, #1001, 1001 or the customer's email")).to_be_visible()
+    expect(page.get_by_text("R-1042, #1042, 1042 or the customer's email")).to_be_visible()
     all_controls_are_labelled(page)
     no_sideways_scroll(page)
     shoot(screenshot, page, f"triage-list-{size}")

@@ -57,7 +57,7 @@ def test_needs_a_decision_is_a_filter_that_leaves_out_cancelled_returns(account,
 
 def test_the_search_hint_uses_per_store_rma_numbers(account, client):
     body = client.get(LIST).get_data(as_text=True)
-    assert "R-1001, #1001, 1001 or the customer" in body and "R-100042" not in body
+    assert "R-1042, #1042, 1042 or the customer" in body and "R-100042" not in body
 
 
 def test_the_overview_counts_are_links_to_the_lists_they_count(account, client):
