@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, EmailField, IntegerField, PasswordField, RadioField, SelectField, StringField,
                      TextAreaField, URLField, ValidationError)
 from app.domain.issuing import ExchangeMode
+from app.domain.return_window import BASIS_LABELS
 from app.forms import strip_spaces
 from app.services.return_settlement import OUTSIDE_METHOD_MAX
 from wtforms.validators import (URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp,
@@ -38,9 +39,11 @@ class GeneralSettingsForm(FlaskForm):
     """Store name, portal branding and the windows that apply to every return."""
 
     name = StringField("Store name", validators=[DataRequired("Enter the store's name."), Length(max=120)])
-    return_window_days = IntegerField("Return window (days after the order)", validators=[
+    return_window_days = IntegerField("Return window (days)", validators=[
         InputRequired("Enter a number of days."), NumberRange(1, 365, "Choose between 1 and 365 days."),
     ])
+    return_window_basis = SelectField("The return window counts from", choices=list(BASIS_LABELS.items()),
+                                      validators=[DataRequired("Choose what the window counts from.")])
     order_storage_months = IntegerField("Keep order data for (months)", validators=[
         InputRequired("Enter a number of months."), NumberRange(1, 24, "Choose between 1 and 24 months."),
     ])
