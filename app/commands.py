@@ -1,4 +1,4 @@
-"""Operator commands: `flask users …`, `flask tokens rotate`, `flask jobs …`, `flask serve`."""
+"""Operator commands: `flask users …`, `flask tokens rotate`, `flask jobs …`, `flask orders …`, `flask serve`."""
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
@@ -11,6 +11,7 @@ users_cli = AppGroup("users", help="Manage dashboard logins.")
 tokens_cli = AppGroup("tokens", help="Encrypted Shopify credentials.")
 jobs_cli = AppGroup("jobs", help="Background jobs: worker and scheduler.")
 returns_cli = AppGroup("returns", help="Returns in Shopify.")
+orders_cli = AppGroup("orders", help="Stored orders.")
 
 
 @users_cli.command("create-admin")
@@ -91,6 +92,28 @@ def record_legacy(slug: str | None, apply_: bool) -> None:
         click.echo(f"Dry run: {len(records)} return(s) would be recorded. Run again with --apply to record them.")
 
 
+@orders_cli.command("fill-fulfillments")
+@click.option("--account", "slug", default=None, help="Only this account (its portal slug).")
+def fill_fulfillments(slug: str | None) -> None:
+    """Read from Shopify the parcels (shipping and delivery dates, units) of stored orders that
+    lack them, so return windows can count from delivery. Safe to run again: it only reads what
+    is still missing."""
+    from app.models import Account
+    from app.services import parcel_fill
+    from app.services.reconcile import connected_account_ids
+
+    ids = connected_account_ids()
+    if slug:
+        account = db.session.scalar(select(Account).where(Account.slug == slug))
+        if account is None:
+            raise click.ClickException(f"No account {slug!r}.")
+        ids = [account.id]
+    for account_id in ids:
+        result = parcel_fill.fill_account(account_id)
+        left = parcel_fill.missing(account_id)
+        click.echo(f"account {account_id}: {result}; still missing: {left}")
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
@@ -110,5 +133,5 @@ def init_app(app: Flask) -> None:
     from app.demo import demo_cli
     from app.shop_cli import shop_cli
 
-    for command in (users_cli, tokens_cli, jobs_cli, returns_cli, serve, demo_cli, shop_cli):
+    for command in (users_cli, tokens_cli, jobs_cli, returns_cli, orders_cli, serve, demo_cli, shop_cli):
         app.cli.add_command(command)

@@ -67,7 +67,8 @@ class Config:
     SHOPIFY_APP_CLIENT_SECRET = os.environ.get("SHOPIFY_APP_CLIENT_SECRET") or None
     SHOPIFY_APP_SCOPES = _env_list("SHOPIFY_APP_SCOPES") or [
         "read_orders", "write_orders", "read_all_orders", "read_products", "read_returns", "write_returns",
-        "write_gift_cards", "write_customers", "write_draft_orders", "write_inventory", "read_locations"]
+        "write_gift_cards", "write_customers", "write_draft_orders", "write_inventory", "read_locations",
+        "read_fulfillments"]
     # Lets an admin point a store at another Admin API origin (the sandbox). Off in production:
     # the origin receives the store's token and, for OAuth, this deployment's client secret.
     SHOPIFY_API_ORIGIN_ALLOWED = _env_bool("SHOPIFY_API_ORIGIN_ALLOWED", False)

@@ -59,6 +59,7 @@ def copy_baseline(path: Path) -> dict:
     import psycopg
 
     from app.shopify.bulk import ORDER_CHILD_FIELDS, iter_bulk_objects
+    from app.shopify import parcels
     from app.shopify.mapping import order_from_graphql
 
     with open(path, "rb") as fh:
@@ -73,7 +74,9 @@ def copy_baseline(path: Path) -> dict:
                                json.dumps(o.shipping_address), o.shipping_country_code, o.currency, o.total_price,
                                o.subtotal_price, o.total_discounts, json.dumps(list(o.discount_codes)),
                                json.dumps(list(o.tags)), o.financial_status, o.fulfillment_status, o.created_at,
-                               o.updated_at, o.cancelled_at, o.created_at))
+                               o.updated_at, o.cancelled_at, o.created_at,
+                               json.dumps(o.fulfillments) if o.fulfillments is not None else None,
+                               parcels.known(o.fulfillments)))
             for line in o.lines:
                 line_rows.append((number, line.line_id, line.product_id, line.variant_id, line.title,
                                   line.variant_title, line.sku, json.dumps(list(line.product_tags or ())),
@@ -84,7 +87,7 @@ def copy_baseline(path: Path) -> dict:
                 "COPY orders (id, account_id, shopify_order_id, name, email, customer_shopify_id, customer_name,"
                 " shipping_address, shipping_country, currency, total_price, subtotal_price, total_discounts,"
                 " discount_codes, tags, financial_status, fulfillment_status, created_at, updated_at,"
-                " cancelled_at, stored_at) FROM STDIN") as copy:
+                " cancelled_at, stored_at, fulfillments, fulfillments_known) FROM STDIN") as copy:
             for row in order_rows:
                 copy.write_row(row)
         with conn.cursor().copy(

@@ -1,7 +1,7 @@
 """Reconciliation: a periodic sweep of orders updated since the last one, per connected store."""
 import time
 
-from app.services import reconcile
+from app.services import parcel_fill, reconcile
 from jobs.queue import job
 
 
@@ -15,6 +15,22 @@ def reconcile_all_accounts() -> int:
     for account_id in account_ids:
         reconcile_account.enqueue(account_id, job_id=f"reconcile-{account_id}-{slot}")
     return len(account_ids)
+
+
+@job(queue="maintenance", timeout=300, retry_intervals=())
+def fill_parcels_all_accounts() -> int:
+    """Hourly: fan out one parcel fill per connected account (nothing to do once all are read)."""
+    account_ids = reconcile.connected_account_ids()
+    slot = int(time.time()) // 3600
+    for account_id in account_ids:
+        fill_account_parcels.enqueue(account_id, job_id=f"fill-parcels-{account_id}-{slot}")
+    return len(account_ids)
+
+
+@job(queue="imports", timeout=1800, retry_intervals=(60, 300))
+def fill_account_parcels(account_id: int) -> dict:
+    """Read the parcels stored orders of one account lack; safe to run twice."""
+    return parcel_fill.fill_account(account_id)
 
 
 @job(queue="imports", timeout=1800, retry_intervals=(60, 300))

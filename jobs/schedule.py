@@ -27,6 +27,7 @@ PERIODIC = [
     Periodic(maintenance.purge_all_expired_orders, "17 3 * * *"),
     Periodic(intake.sweep_unprocessed_deliveries, "*/2 * * * *"),
     Periodic(reconcile.reconcile_all_accounts, "*/10 * * * *"),
+    Periodic(reconcile.fill_parcels_all_accounts, "41 * * * *"),
     Periodic(actions.sweep_issuing, "*/2 * * * *"),
     Periodic(shopify_returns.sweep_shopify_returns, "*/2 * * * *"),
     Periodic(shopify_returns.follow_refunds, "*/15 * * * *"),

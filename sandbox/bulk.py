@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 import threading
 
-from graphql import GraphQLError, execute, parse, validate
+from graphql import (GraphQLError, GraphQLList, GraphQLNonNull, TypeInfo, TypeInfoVisitor, Visitor,
+                     execute, get_named_type, parse, validate, visit)
 
 from . import calc, search
 from .clock import wait_until
@@ -21,6 +22,37 @@ from .models import BulkOp
 from .views import connection, gid, parse_gid
 
 _ACTIVE = ("CREATED", "RUNNING")
+
+
+LIST_CONNECTION_ERROR = ("Queries that contain a connection field within a list field are not "
+                         "currently supported.")
+
+
+def connection_in_list(schema, doc) -> bool:
+    """Whether a connection is selected inside a list field (e.g. Order.fulfillments >
+    fulfillmentLineItems): bulk queries refuse it (the error Shopify answers, quoted in
+    community.shopify.com/t/query-a-lot-of-data-at-once-without-bulk/207309)."""
+    info = TypeInfo(schema)
+    lists: list[bool] = []
+    found = []
+
+    class _Walk(Visitor):
+        def enter_field(self, node, *_):
+            field = info.get_field_def()
+            kind = field.type.of_type if field and isinstance(field.type, GraphQLNonNull) else (
+                field.type if field else None)
+            named = get_named_type(kind) if kind is not None else None
+            if named is not None and named.name.endswith("Connection") and any(lists):
+                found.append(node.name.value)
+            parent = info.get_parent_type()
+            # A connection's own edges/nodes lists are how connections nest, not list fields.
+            lists.append(isinstance(kind, GraphQLList) and not (parent and parent.name.endswith("Connection")))
+
+        def leave_field(self, *_):
+            lists.pop()
+
+    visit(doc, TypeInfoVisitor(info, _Walk()))
+    return bool(found)
 
 
 def bulk_view(op) -> dict:
@@ -142,6 +174,8 @@ class BulkRunner:
         try:
             doc = parse(query)
             errors = validate(executable_schema(), doc)
+            if not errors and connection_in_list(executable_schema(), doc):
+                errors = [GraphQLError(LIST_CONNECTION_ERROR)]
         except GraphQLError as exc:
             errors = [exc]
         if errors:

@@ -232,6 +232,18 @@ def update_order(shop, order_id):
     return jsonify(order_json(_st().get_shop(shop), o))
 
 
+@bp.post("/shops/<shop>/orders/<order_id>/fulfillments/<int:number>/deliver")
+def deliver_fulfillment(shop, order_id, number):
+    """The carrier delivered a parcel (now, or at ``at``: epoch seconds): fulfillments/update."""
+    at = _body().get("at")
+    if at is not None and (isinstance(at, bool) or not isinstance(at, (int, float))):
+        raise SandboxError("at must be epoch seconds", 400)
+    fulfillments.deliver_and_tell(_st(), shop, order_id, number, at)
+    _st().save()
+    o = _st().get_order(shop, order_id)
+    return jsonify(order_json(_st().get_shop(shop), o))
+
+
 @bp.get("/shops/<shop>/products")
 def products(shop):
     """Catalogue with variant ids, options, stock and tags."""

@@ -24,6 +24,9 @@ from .records import FulfillmentRec
 from .views import bag, connection, gid, parse_gid
 
 MAX_FULFILLMENTS = 31
+# Until a parcel is delivered, Shopify shows the carrier's estimate; the sandbox estimates three
+# days after shipping (Fulfillment.estimatedDeliveryAt).
+ESTIMATED_TRANSIT = 3 * 86400
 
 
 def fulfillment_id(order, number: int) -> int:
@@ -155,7 +158,13 @@ class FulfillmentView:
         self.id, self.legacyResourceId = gid("Fulfillment", rec.id), str(rec.id)
         self.name = f"#{order.number}.{rec.number}"
         self.status = "SUCCESS"
-        self.createdAt = self.updatedAt = calc.iso(rec.created_at)
+        self.createdAt = calc.iso(rec.created_at)
+        self.updatedAt = calc.iso(rec.delivered_at or rec.created_at)
+        # schema (2026-04): deliveredAt "the date that this fulfillment was delivered",
+        # estimatedDeliveryAt, displayStatus (FulfillmentDisplayStatus).
+        self.deliveredAt = calc.iso(rec.delivered_at) if rec.delivered_at else None
+        self.estimatedDeliveryAt = calc.iso(rec.created_at + ESTIMATED_TRANSIT)
+        self.displayStatus = "DELIVERED" if rec.delivered_at else "FULFILLED"
         self.totalQuantity = sum(q for _i, q in rec.lines)
 
     def location(self, info):
@@ -186,13 +195,53 @@ def summary(shop, order) -> list:
             for rec in records(shop, order)]
 
 
+def rest_body(order, rec) -> dict:
+    """One REST fulfillment: in order bodies and as the fulfillments/create and
+    fulfillments/update webhook body. As on Shopify it has no delivery date: ``shipment_status``
+    says "delivered" and ``updated_at`` is when that was recorded
+    (shopify.dev/docs/api/admin-rest/2026-04/resources/fulfillment)."""
+    return {"id": rec.id, "order_id": order.id, "status": "success",
+            "created_at": calc.iso_rest(rec.created_at),
+            "updated_at": calc.iso_rest(rec.delivered_at or rec.created_at), "service": "manual",
+            "shipment_status": "delivered" if rec.delivered_at else None,
+            "location_id": rec.location_id, "name": f"#{order.number}.{rec.number}",
+            "admin_graphql_api_id": gid("Fulfillment", rec.id),
+            "line_items": [{"id": order.lines[idx].id, "quantity": qty,
+                            "admin_graphql_api_id": gid("LineItem", order.lines[idx].id)}
+                           for idx, qty in rec.lines]}
+
+
 def rest_list(shop, order) -> list:
     """The ``fulfillments`` of a REST order body: one per shipment, its line items by line id."""
-    return [{"id": rec.id, "order_id": order.id, "status": "success",
-             "created_at": calc.iso_rest(rec.created_at), "service": "manual",
-             "location_id": rec.location_id, "name": f"#{order.number}.{rec.number}",
-             "admin_graphql_api_id": gid("Fulfillment", rec.id),
-             "line_items": [{"id": order.lines[idx].id, "quantity": qty,
-                             "admin_graphql_api_id": gid("LineItem", order.lines[idx].id)}
-                            for idx, qty in rec.lines]}
-            for rec in records(shop, order)]
+    return [rest_body(order, rec) for rec in records(shop, order)]
+
+
+def tell(store, shop, order, rec, topic: str) -> None:
+    """Deliver ``fulfillments/create`` or ``fulfillments/update`` with the parcel's REST body."""
+    store.webhooks.emit(shop, topic, lambda version: rest_body(order, rec))
+
+
+def deliver_and_tell(store, domain: str, order_id, number: int, when: float | None = None):
+    """The carrier delivered the order's ``number``-th parcel (now, or at ``when``):
+    ``fulfillments/update`` is delivered with ``shipment_status: "delivered"``. Returns the
+    parcel, or raises SandboxError(404)."""
+    from .store import SandboxError
+    shop, order = store.get_shop(domain), store.get_order(domain, order_id)
+    with store.lock:
+        rec = deliver(shop, order, int(number), store.clock.now() if when is None else when)
+    if rec is None:
+        raise SandboxError(f"order {order_id} has no parcel {number}", 404)
+    tell(store, shop, order, rec, "fulfillments/update")
+    return rec
+
+
+def deliver(shop, order, number: int, when: float):
+    """The carrier delivered the order's ``number``-th parcel at ``when``; returns the parcel
+    (None when there is no such parcel). Derived parcels are stored first."""
+    recs = list(records(shop, order))
+    rec = next((r for r in recs if r.number == number), None)
+    if rec is None:
+        return None
+    rec.delivered_at = when
+    order.fulfillments = recs
+    return rec

@@ -11,8 +11,9 @@ from .models import Slotted
 
 class FulfillmentRec(Slotted):
     """One shipment of an order: ``number`` counts from 1 within the order; ``lines`` is a list
-    of (order line index, units shipped)."""
-    __slots__ = ("id", "number", "created_at", "location_id", "lines")
+    of (order line index, units shipped); ``delivered_at`` when the carrier delivered it (None:
+    not yet, or never told)."""
+    __slots__ = ("id", "number", "created_at", "location_id", "lines", "delivered_at")
 
 
 class DispositionRec(Slotted):

@@ -95,6 +95,7 @@ SELECTION: dict[str, list[str]] = {
     "DiscountAllocation": ["allocatedAmountSet"],
     "Image": ["id", "url", "altText", "width", "height"],
     "Fulfillment": ["id", "legacyResourceId", "name", "status", "createdAt", "updatedAt",
+                    "deliveredAt", "estimatedDeliveryAt", "displayStatus",
                     "fulfillmentLineItems(first, after)", "location",
                     "totalQuantity"],
     "FulfillmentLineItemConnection": ["edges", "nodes", "pageInfo"],

@@ -372,9 +372,10 @@ class Store:
                                                    else tags) if t.strip()]
             if note is not None:
                 order.note = note
+            shipped = None
             if fulfill:  # what is left to ship goes out as one more fulfillment
                 from .fulfillments import fulfill_remaining
-                fulfill_remaining(shop_obj, order, now)
+                shipped = fulfill_remaining(shop_obj, order, now)
             if cancel and order.cancelled_at is None:
                 order.cancelled_at, order.cancel_reason = now, "CUSTOMER"
                 order.financial = "VOIDED"
@@ -393,6 +394,9 @@ class Store:
             order.search_at = now + self.search_lag(shop_obj)
         if emit:
             self._emit_order(shop_obj, order, "orders/updated")
+            if shipped is not None:
+                from .fulfillments import tell
+                tell(self, shop_obj, order, shipped, "fulfillments/create")
         return order
 
     def _emit_order(self, shop: Shop, order, topic: str) -> None:

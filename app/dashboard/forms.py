@@ -10,6 +10,7 @@ from wtforms.validators import (URL, DataRequired, Email, InputRequired, Length,
 
 from app.domain.contrast import white_text_verdict
 from app.domain.issuing import ExchangeMode
+from app.domain.return_window import BASIS_LABELS
 from app.forms import BaseForm, strip_spaces, typed_only
 from app.services.return_settlement import OUTSIDE_METHOD_MAX
 
@@ -83,9 +84,11 @@ class GeneralSettingsForm(BaseForm):
 
     name = StringField("Store name", validators=[
         plain_text, DataRequired("Enter the store's name."), Length(max=120, message="Use at most 120 characters.")])
-    return_window_days = WholeNumberField("Return window (days after the order)", validators=[
+    return_window_days = WholeNumberField("Return window (days)", validators=[
         InputRequired("Enter a number of days."), NumberRange(1, 365, "Choose between 1 and 365 days."),
     ], message="Enter a number of days in digits, e.g. 30.")
+    return_window_basis = SelectField("The return window counts from", choices=list(BASIS_LABELS.items()),
+                                      validators=[DataRequired("Choose what the window counts from.")])
     order_storage_months = WholeNumberField("Keep order data for (months)", validators=[
         InputRequired("Enter a number of months."), NumberRange(1, 24, "Choose between 1 and 24 months."),
     ], message="Enter a number of months in digits, e.g. 6.")

@@ -130,6 +130,7 @@ def _stored_settings(account) -> dict:
     """The form's values from the account (lists shown one entry per line)."""
     return {
         "name": account.name, "return_window_days": account.return_window_days,
+        "return_window_basis": account.return_window_basis,
         "order_storage_months": account.order_storage_months, "logo_url": account.logo_url,
         "primary_color": account.primary_color,
         "option_mode": account.option_mode, "exchange_enabled": account.exchange_enabled,
@@ -146,6 +147,7 @@ def _save(form: SettingsForm, account) -> None:
     """Write every section of a valid settings form to the account (not committed)."""
     account.name = form.name.data
     account.return_window_days = form.return_window_days.data
+    account.return_window_basis = form.return_window_basis.data
     account.order_storage_months = form.order_storage_months.data
     account.logo_url = form.logo_url.data or None
     account.primary_color = form.primary_color.data.lower()

@@ -89,6 +89,9 @@ class OrderData:
     # "partially_fulfilled").
     fulfillment_status: str | None = None
     lines: tuple[OrderLineData, ...] = ()
+    # The order's parcels in their stored form (app.shopify.parcels), or None when the source
+    # did not carry them.
+    fulfillments: list | None = field(default=None, hash=False)
 
     @property
     def customer_name(self) -> str | None:

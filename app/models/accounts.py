@@ -112,6 +112,9 @@ class Account(db.Model):
     # Shopify's return reason definition ids by handle (they differ per shop), read once.
     return_reason_definitions: Mapped[dict | None] = mapped_column(JSONType)
     return_window_days: Mapped[int] = mapped_column(Integer, default=30)
+    # What the return window counts from: "order" (the order date) or "delivery" (each parcel's
+    # delivery, its shipping date while delivery is unknown); app.domain.return_window.
+    return_window_basis: Mapped[str] = mapped_column(String(16), default="order", server_default="order")
     order_storage_months: Mapped[int] = mapped_column(Integer, default=3)
     initial_import_days: Mapped[int] = mapped_column(Integer, default=30)
     excluded_product_tags: Mapped[list] = mapped_column(JSONType, default=lambda: ["final-sale"])

@@ -2,12 +2,16 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, JSON, Text, UniqueConstraint, false
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models._common import JSONType, UTCDateTime, utcnow
 from app.types import BigIntPK, Money
+
+# JSON whose None is SQL NULL (not JSON null), so "never read" can be looked for.
+NULLABLE_JSON = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class Order(db.Model):
@@ -44,6 +48,13 @@ class Order(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     redacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The order's parcels, oldest first: [{"id", "created_at", "delivered_at",
+    # "estimated_delivery_at", "status", "lines": {"<line id>": units} or null}] (ISO instants;
+    # "lines" null when only the dates were read, as the bulk export gives them). None: never read.
+    fulfillments: Mapped[list | None] = mapped_column(NULLABLE_JSON)
+    # Whether every parcel's units are known (or there is at most one parcel): what the fill job
+    # looks for.
+    fulfillments_known: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     lines: Mapped[list["OrderLine"]] = relationship(
         back_populates="order", cascade="all, delete-orphan", passive_deletes=True,

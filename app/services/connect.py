@@ -46,6 +46,8 @@ SCOPE_PURPOSES = [
     ("write_draft_orders", "create separate exchange orders (only in that exchange mode)"),
     ("write_inventory", "put returned items back into stock"),
     ("read_locations", "choose the location returned items are restocked at"),
+    ("read_fulfillments", "hear at once when a parcel ships or arrives, for return windows counted from "
+                          "delivery (without it they are read with the order)"),
 ]
 # Orders cannot be read without both: a line item's product and variant need read_products.
 REQUIRED_SCOPES = ("read_orders", "read_products")

@@ -5,8 +5,8 @@ import logging
 from app.extensions import db
 from app.models import Account, WebhookDelivery
 from app.services import privacy
-from app.services.intake import ORDER_TOPICS, RETURN_TOPICS, mark_processed
-from app.services.orders import upsert_order
+from app.services.intake import FULFILLMENT_TOPICS, ORDER_TOPICS, RETURN_TOPICS, mark_processed
+from app.services.orders import store_parcel, upsert_order
 from app.services.shopify_access import NotConnected, client_for, mark_disconnected
 from app.services.shopify_returns import refresh_order_returns
 from app.shopify.errors import RevokedTokenError, ShopifyDataError
@@ -35,6 +35,8 @@ def process_delivery(delivery_id: int) -> str:
         outcome = _process_order(account, payload)
     elif delivery.topic in RETURN_TOPICS:
         outcome = _process_return(account, payload)
+    elif delivery.topic in FULFILLMENT_TOPICS:
+        outcome = store_parcel(account.id, payload)
     elif delivery.topic == "app/uninstalled":
         mark_disconnected(account, "The Boomerang app was uninstalled from this store. Reconnect to resume.")
         outcome = "disconnected"

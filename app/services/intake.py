@@ -27,7 +27,9 @@ ORDER_TOPICS = {"orders/create", "orders/updated"}
 PRIVACY_TOPICS = {"customers/redact", "shop/redact", "customers/data_request"}
 RETURN_TOPICS = {"returns/approve", "returns/request", "returns/process", "returns/close", "returns/cancel",
                  "returns/decline", "returns/reopen", "returns/update"}
-KNOWN_TOPICS = ORDER_TOPICS | PRIVACY_TOPICS | RETURN_TOPICS | {"app/uninstalled"}
+# A parcel shipped or changed (delivered): the return window may count from it.
+FULFILLMENT_TOPICS = {"fulfillments/create", "fulfillments/update"}
+KNOWN_TOPICS = ORDER_TOPICS | PRIVACY_TOPICS | RETURN_TOPICS | FULFILLMENT_TOPICS | {"app/uninstalled"}
 
 
 class IntakeRefused(Exception):

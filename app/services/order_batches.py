@@ -21,6 +21,7 @@ from app.models import Order, OrderLine
 from app.services import orders as order_store
 from app.services.orders import CREATED, STALE, UPDATED, upsert_order
 from app.shopify.errors import ShopifyDataError
+from app.shopify import parcels
 from app.shopify.lean_mapping import NULL, copy_text, graphql_order_values
 from app.shopify.mapping import order_from_graphql
 from app.types import MONEY_SCALE, Money
@@ -123,7 +124,8 @@ _PG_DIALECT = postgresql.dialect()
 _ORDER_COPY = ("COPY orders (id, account_id, stored_at, shopify_order_id, name, email,"
                " customer_shopify_id, customer_name, shipping_address, shipping_country, currency,"
                " total_price, subtotal_price, total_discounts, discount_codes, tags,"
-               " financial_status, fulfillment_status, created_at, updated_at, cancelled_at)"
+               " financial_status, fulfillment_status, created_at, updated_at, cancelled_at,"
+               " fulfillments, fulfillments_known)"
                " FROM STDIN")
 _LINE_COPY = ("COPY order_lines (order_id, shopify_line_id, product_id, variant_id, title,"
               " variant_title, sku, product_tags, quantity, unit_price, discounted_unit_price,"
@@ -164,13 +166,20 @@ def order_values(data: OrderData) -> tuple[tuple, list[tuple]]:
          data.currency, _money(data.total_price), _money(data.subtotal_price),
          _money(data.total_discounts), _json_list(data.discount_codes), _json_list(data.tags),
          data.financial_status, data.fulfillment_status, _aware(data.created_at),
-         _aware(data.updated_at), _aware(data.cancelled_at)),
+         _aware(data.updated_at), _aware(data.cancelled_at), *parcel_values(data.fulfillments)),
         [(line.line_id, line.product_id, line.variant_id, line.title, line.variant_title,
           line.sku or None, _json_list(line.product_tags or ()), line.quantity,
           _money(line.unit_price), _money(line.discounted_unit_value), line.fulfilled_quantity,
           line.refunded_quantity, line.image_url or None)
          for line in data.lines],
     )
+
+
+def parcel_values(fulfillments: list | None) -> tuple[str | None, str]:
+    """The ``fulfillments`` JSON and ``fulfillments_known`` (COPY's "t"/"f") of an order."""
+    if fulfillments is None:
+        return None, "f"
+    return json.dumps(fulfillments), "t" if parcels.known(fulfillments) else "f"
 
 
 def copy_fields(values: tuple) -> tuple:

@@ -5,6 +5,8 @@ from sqlalchemy.exc import IntegrityError
 from app.domain.order_data import OrderData
 from app.extensions import db
 from app.models import Order, OrderLine
+from app.shopify import parcels
+from app.shopify.errors import ShopifyDataError
 
 CREATED, UPDATED, STALE = "created", "updated", "stale"
 
@@ -34,6 +36,32 @@ def upsert_order(account_id: int, data: OrderData) -> str:
     return UPDATED
 
 
+def store_parcel(account_id: int, body) -> str:
+    """A fulfillments/create or fulfillments/update body: the parcel stored on its order (one
+    that no longer shipped anything — cancelled — taken off). The caller commits. An order not
+    stored yet gets its parcels with the order; a body that cannot be read changes nothing."""
+    if not isinstance(body, dict):
+        return "unreadable fulfillment"
+    try:
+        parcel = parcels.from_rest(body)
+        parcel_id = parcels.parcel_id(body)
+        order_id = parcels.strict_id(body.get("order_id"), "Order")
+    except (ShopifyDataError, TypeError, ValueError, AttributeError):
+        return "unreadable fulfillment"
+    order = _locked_order(account_id, order_id)
+    if order is None:
+        return "order not stored"
+    kept = [p for p in order.fulfillments or () if p["id"] != parcel_id]
+    if parcel is None:
+        if len(kept) == len(order.fulfillments or ()):
+            return "nothing shipped"
+        order.fulfillments = kept
+    else:
+        order.fulfillments = parcels.merge(order.fulfillments, [parcel], complete=False)
+    order.fulfillments_known = parcels.known(order.fulfillments)
+    return "parcel stored" if parcel else "parcel removed"
+
+
 def _locked_order(account_id: int, shopify_order_id: int) -> Order | None:
     query = select(Order).where(Order.account_id == account_id, Order.shopify_order_id == shopify_order_id)
     if db.session.get_bind().dialect.name == "postgresql":
@@ -59,6 +87,9 @@ def _apply(order: Order, data: OrderData) -> None:
     order.created_at = data.created_at
     order.updated_at = data.updated_at
     order.cancelled_at = data.cancelled_at
+    if data.fulfillments is not None:
+        order.fulfillments = parcels.merge(order.fulfillments, data.fulfillments)
+        order.fulfillments_known = parcels.known(order.fulfillments)
     existing = {line.shopify_line_id: line for line in order.lines}
     seen = set()
     for line_data in data.lines:

@@ -38,6 +38,22 @@ def connected_account_ids() -> list[int]:
                                  Account.disconnected_at.is_(None)).order_by(Account.id)))
 
 
+def with_store_client(account: Account, work) -> dict | None:
+    """Run ``work(client)`` with the store's Admin API client; None when it ran, else why not:
+    the store is not connected (skipped), or Shopify refused its token (the store is then marked
+    disconnected)."""
+    try:
+        work(imports.store_client(account))
+    except NotConnected as error:
+        return {"skipped": str(error)}
+    except E.RevokedTokenError:
+        db.session.rollback()
+        mark_disconnected(account, imports.REVOKED_REASON)
+        db.session.commit()
+        return {"disconnected": imports.REVOKED_REASON}
+    return None
+
+
 def reconcile_account(account_id: int, now: datetime | None = None) -> dict:
     """Upsert every order updated since ``reconciled_until`` − OVERLAP, then advance it.
     Returns counts; a revoked token disconnects the account instead."""
@@ -48,21 +64,19 @@ def reconcile_account(account_id: int, now: datetime | None = None) -> dict:
     since = (account.reconciled_until or started - FIRST_SWEEP) - OVERLAP
     counts = {"created": 0, "updated": 0, "stale": 0}
     missed = 0
-    try:
-        client = imports.store_client(account)
+
+    def sweep(client) -> None:
+        nonlocal missed
         for batch in imports.chunks(iter_orders(client, updated_at_min=since), BATCH_SIZE):
             missed += _not_brought_by_webhook(account, batch, started)
             for outcome, number in imports.upsert_orders(account.id, batch).items():
                 counts[outcome] = counts.get(outcome, 0) + number
             db.session.commit()
         check_webhooks_if_due(account, client)
-    except NotConnected as error:
-        return {"skipped": str(error)}
-    except E.RevokedTokenError:
-        db.session.rollback()
-        mark_disconnected(account, imports.REVOKED_REASON)
-        db.session.commit()
-        return {"disconnected": imports.REVOKED_REASON}
+
+    stopped = with_store_client(account, sweep)
+    if stopped:
+        return stopped
     if missed:
         record_missed(account.id, missed, started)
         counts["missed"] = missed

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Callable, Iterable
 
@@ -18,10 +18,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.domain import returns as states
 from app.domain.eligibility import Eligibility, LineFacts, OrderFacts, Policy, line_eligibility, order_problem
+from app.domain.return_window import ORDER, Parcel, line_windows
 from app.extensions import db
 from app.models import (Account, ItemResolution, Order, OrderLine, Return, ReturnEvent, ReturnItem, OptionMode,
                         ShopifyReturn)
 from app.queue import enqueue
+from app.shopify import parcels
 
 REFUND, CREDIT, EXCHANGE = "refund", "credit", "exchange"
 OPTION_LABELS = {REFUND: "Refund", CREDIT: "Credit note", EXCHANGE: "Exchange"}
@@ -60,10 +62,24 @@ class PlannedItem:
 VariantsFor = Callable[[int], Iterable]
 
 
-def policy_for(account: Account) -> Policy:
-    """The account's settings that decide eligibility."""
+def policy_for(account: Account, order: Order | None = None) -> Policy:
+    """The account's settings that decide eligibility (for `order`: without read_all_orders no
+    window may end later than the order stays issuable in Shopify; DESIGN §3)."""
+    from app.services.connect import CAPPED_RETURN_WINDOW_DAYS, window_cap_applies
+
+    latest = None
+    if order is not None and window_cap_applies(account):
+        latest = (order.created_at + timedelta(days=CAPPED_RETURN_WINDOW_DAYS)).date()
     return Policy(return_window_days=account.return_window_days, storage_months=account.order_storage_months,
-                  excluded_tags=tuple(account.excluded_product_tags or ()))
+                  excluded_tags=tuple(account.excluded_product_tags or ()),
+                  window_basis=account.return_window_basis or ORDER, latest_close=latest)
+
+
+def order_parcels(order: Order) -> list[Parcel] | None:
+    """The order's parcels for the return window; None when they were never read."""
+    if order.fulfillments is None:
+        return None
+    return [Parcel(created, delivered, lines) for created, delivered, lines in parcels.starts(order.fulfillments)]
 
 
 def order_facts(order: Order) -> OrderFacts:
@@ -102,11 +118,14 @@ def eligibility(account: Account, order: Order, now: datetime | None = None) -> 
     now = now or datetime.now(timezone.utc)
     in_returns = quantities_in_returns(order.id)
     outside = quantities_outside_shopify(order.id)
-    policy, facts = policy_for(account), order_facts(order)
+    policy, facts = policy_for(account, order), order_facts(order)
+    shipped = order_parcels(order) if policy.window_basis != ORDER else None
     return {line.id: line_eligibility(facts, LineFacts(
         quantity=line.quantity, fulfilled=line.fulfilled_quantity or 0, refunded=line.refunded_quantity or 0,
         in_returns=in_returns.get(line.id, 0), product_tags=tuple(line.product_tags or ()),
-        shopify_returnable=line.returnable_quantity, ours_outside_shopify=outside.get(line.id, 0)),
+        shopify_returnable=line.returnable_quantity, ours_outside_shopify=outside.get(line.id, 0),
+        windows=line_windows(line.shopify_line_id, line.fulfilled_quantity or 0, order.created_at, shipped,
+                             policy.window_basis, policy.return_window_days, policy.latest_close)),
         policy, now) for line in order.lines}
 
 

@@ -20,9 +20,15 @@ RETURN_TOPICS = ("returns/approve", "returns/request", "returns/process", "retur
                  "returns/decline", "returns/reopen", "returns/update")
 
 
+# Parcels shipped and delivered (the return window may count from delivery): these topics need
+# read_fulfillments (schema: WebhookSubscriptionTopic FULFILLMENTS_CREATE, FULFILLMENTS_UPDATE).
+FULFILLMENT_TOPICS = ("fulfillments/create", "fulfillments/update")
+
+
 def topics_for(account: Account) -> tuple[str, ...]:
     """The topics this store's subscriptions should cover, given its scopes."""
-    return WEBHOOK_TOPICS + (RETURN_TOPICS if account.has_scope("read_returns") else ())
+    return (WEBHOOK_TOPICS + (RETURN_TOPICS if account.has_scope("read_returns") else ())
+            + (FULFILLMENT_TOPICS if account.has_scope("read_fulfillments") else ()))
 WEBHOOK_PATH = "/webhooks/shopify"
 
 

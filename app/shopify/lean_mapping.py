@@ -30,6 +30,7 @@ _NO_DISCOUNT = Decimal("0")
 # columns take without rounding or refusing, so these need no further check on the way out.
 _PLAIN_AMOUNT = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,4})?").fullmatch
 NULL = "\\N"
+_ENUM_WORD = re.compile(r"[A-Z][A-Z_]*").fullmatch
 _CANONICAL_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z").fullmatch
 _fromisoformat = datetime.fromisoformat
 _COPY_SPECIAL = re.compile(r"[\\\t\n\r]").search
@@ -234,6 +235,7 @@ def _graphql_order_values(node: dict) -> tuple[tuple, list[tuple]]:
     if type(connection) is not dict or type(connection.get("nodes")) is not list:
         raise _NotPlain
     lines = [_graphql_line_values(item) for item in connection["nodes"]]
+    fulfillments, known = _parcels_fields(get("fulfillments")) if "fulfillments" in node else (NULL, "f")
     return (
         (order_id, copy_text(name), email, customer_id, customer_name,
          copy_text(_address_json(address)) if address else NULL, _optional_text(country),
@@ -241,9 +243,48 @@ def _graphql_order_values(node: dict) -> tuple[tuple, list[tuple]]:
          _json_list(codes), _tags_json(get("tags")),
          _optional_text((financial or "").lower() or None),
          _optional_text((fulfillment or "").lower() or None),
-         created_at, updated_at, cancelled_at),
+         created_at, updated_at, cancelled_at, fulfillments, known),
         lines,
     )
+
+
+def _utc_text(value) -> str:
+    """``parse_datetime(value).isoformat()`` of Shopify's "…Z" form (checked as _datetime_text)."""
+    if type(value) is str and _CANONICAL_UTC(value):
+        _fromisoformat(value)
+        return value[:-1] + "+00:00"
+    raise _NotPlain
+
+
+def _optional_utc(value) -> str:
+    return "null" if value is None else f'"{_utc_text(value)}"'
+
+
+def _parcels_fields(items) -> tuple[str, str]:
+    """``order_batches.parcel_values(parcels.from_graphql(items))`` for the bulk export's parcels
+    (dates only, canonical instants): the JSON written directly, the same values."""
+    if items is None:
+        return "[]", "t"
+    if type(items) is not list:
+        raise _NotPlain
+    rows = []
+    for item in items:
+        if type(item) is not dict or "fulfillmentLineItems" in item:
+            raise _NotPlain
+        status = item.get("status")
+        if (status or "SUCCESS") != "SUCCESS":
+            continue  # shipped nothing
+        display = item.get("displayStatus")
+        if display is not None and (type(display) is not str or not _ENUM_WORD(display)):
+            raise _NotPlain
+        created = _utc_text(item.get("createdAt"))
+        rows.append((created, f'{{"id": {_plain_id(item.get("id"), "gid://shopify/Fulfillment/")}, '
+                              f'"created_at": "{created}", "delivered_at": {_optional_utc(item.get("deliveredAt"))}, '
+                              f'"estimated_delivery_at": {_optional_utc(item.get("estimatedDeliveryAt"))}, '
+                              f'"status": {chr(34) + display.lower() + chr(34) if display else "null"}, '
+                              f'"lines": null}}'))
+    rows.sort(key=lambda row: row[0])
+    return "[" + ", ".join(text for _created, text in rows) + "]", "t" if len(rows) <= 1 else "f"
 
 
 def _graphql_line_values(item: dict) -> tuple:

@@ -31,6 +31,7 @@ from decimal import Decimal
 from typing import Any, Iterable
 
 from app.domain.order_data import ADDRESS_KEYS, OrderData, OrderLineData
+from app.shopify import parcels
 from app.shopify.errors import ShopifyDataError
 from app.shopify.values import (
     blank_to_none, parse_datetime, parse_id, parse_money, parse_optional_datetime,
@@ -152,6 +153,7 @@ def order_from_rest(payload: dict) -> OrderData:
         financial_status=(order.get("financial_status") or "").lower() or None,
         fulfillment_status=_REST_FULFILLMENT.get(fulfillment_status, str(fulfillment_status).lower()),
         lines=lines,
+        fulfillments=parcels.from_rest_order(order["fulfillments"]) if "fulfillments" in order else None,
     )
 
 
@@ -237,6 +239,7 @@ def order_from_graphql(node: dict) -> OrderData:
         financial_status=(node.get("displayFinancialStatus") or "").lower() or None,
         fulfillment_status=(node.get("displayFulfillmentStatus") or "").lower() or None,
         lines=tuple(_line_from_graphql(item) for item in _connection_nodes(node.get("lineItems"))),
+        fulfillments=parcels.from_graphql(node["fulfillments"]) if "fulfillments" in node else None,
     )
 
 

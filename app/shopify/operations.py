@@ -3,9 +3,10 @@
 Page sizes — from Shopify's cost rules (see ``cost.py``): scalars/enums 0, objects 1, a connection
 2 + first × (cost of one node). One order (``OrderFields``) costs 1 + 3 money bags × 2 (MoneyBag +
 MoneyV2) + customer + shippingAddress + billingAddress = 10, plus its line-item connection 2 + L × 9
-(LineItem 1 + originalUnitPriceSet 2 + discountAllocations 3 + product 1 + variant 1 + image 1).
-A page of P orders therefore requests 2 + P × (12 + 9L) points. With P=5, L=10 that is 512 — about
-half the 1,000-point single-query limit, and under a Standard bucket after one second of refill.
+(LineItem 1 + originalUnitPriceSet 2 + discountAllocations 3 + product 1 + variant 1 + image 1),
+plus its parcels' dates (fulfillments(first: 10), a list of objects: 10).
+A page of P orders therefore requests 2 + P × (12 + 9L + 10) points. With P=5, L=10 that is 562 —
+about half the 1,000-point single-query limit, and under a Standard bucket after one second of refill.
 Orders with more than L lines get the rest through ``order_line_items`` (50 per page: 2 + 50 × 9 +
 1 = 453). One variant costs 7: itself, selectedOptions, inventoryItem and its first media (a
 connection: 2 + 1 × (MediaImage + Image)). ``tests/unit/shopify/test_queries.py`` checks these
@@ -13,6 +14,7 @@ figures against the real schema.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -20,6 +22,7 @@ from typing import Iterator
 
 from app.domain.order_data import OrderData
 from app.shopify import errors as E
+from app.shopify import parcels
 from app.shopify.client import ShopifyClient
 from app.shopify.mapping import order_from_graphql
 from app.shopify.values import blank_to_none, parse_id, parse_money
@@ -28,6 +31,10 @@ ORDERS_PAGE_SIZE = 5
 ORDERS_PAGE_LINE_ITEMS = 10
 ORDER_LINE_ITEMS = 50        # first page of lines when fetching one order (cost 462)
 LINE_ITEMS_PAGE_SIZE = 50
+# An order's parcels with their units: 1 + 10 × (1 + 2 + 20 × 2) = 431.
+PARCEL_LINE_ITEMS = 20
+# Parcel dates of many orders: 50 × (1 + 10) = 550.
+PARCEL_DATES_BATCH = 50
 VARIANTS_PAGE_SIZE = 50      # 2 + 50 × 7 + 1 = 353
 WEBHOOKS_PAGE_SIZE = 50
 
@@ -120,7 +127,34 @@ def fetch_order(client: ShopifyClient, order_id: int | str) -> OrderData | None:
     node = data.get("order")
     if node is None:
         return None
-    return order_from_graphql(_complete_line_items(client, node))
+    order = order_from_graphql(_complete_line_items(client, node))
+    if order.fulfillments and len(order.fulfillments) > 1:
+        # Parcels read by their dates only: which units each carried is one more read.
+        detailed = fetch_order_parcels(client, order.shopify_order_id)
+        if detailed is not None:
+            order = dataclasses.replace(order, fulfillments=parcels.merge(order.fulfillments, detailed))
+    return order
+
+
+def fetch_order_parcels(client: ShopifyClient, order_id: int | str) -> list[dict] | None:
+    """The order's parcels with the units of each line they carried (``parcels`` stored form);
+    None when Shopify has no such order."""
+    data = client.run("order_fulfillments", {"id": order_gid(order_id), "first": parcels.MAX_PARCELS,
+                                             "linesFirst": PARCEL_LINE_ITEMS})
+    node = data.get("order")
+    return None if node is None else parcels.from_graphql(node.get("fulfillments"))
+
+
+def fetch_parcel_dates(client: ShopifyClient, order_ids: list[int]) -> dict[int, list[dict]]:
+    """The parcels (dates only) of up to PARCEL_DATES_BATCH orders, by order id; orders Shopify
+    no longer shows are left out."""
+    data = client.run("order_fulfillment_dates", {"ids": [order_gid(i) for i in order_ids],
+                                                  "first": parcels.MAX_PARCELS})
+    found = {}
+    for node in data.get("nodes") or ():
+        if isinstance(node, dict) and node.get("id"):
+            found[parse_id(node["id"], "Order")] = parcels.from_graphql(node.get("fulfillments"))
+    return found
 
 
 def _search_time(value: datetime | str) -> str:

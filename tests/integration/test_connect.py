@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from app.crypto import decrypt_secret
 from app.extensions import db
-from app.services.webhook_subscriptions import RETURN_TOPICS, WEBHOOK_TOPICS
+from app.services.webhook_subscriptions import FULFILLMENT_TOPICS, RETURN_TOPICS, WEBHOOK_TOPICS
 from app.models import Account, ImportRun, Order
 from app.services import imports
 from tests.factories import PASSWORD, make_account, make_user
@@ -681,7 +681,7 @@ def test_the_demo_connects_to_the_sandbox_and_is_safe_to_run_again(app, sandbox,
     assert account.access_token_encrypted == first_token  # already connected: left alone
     assert order_count(account.id) == shop_orders == len(sandbox.store.get_shop(DEMO_SHOP).orders)
     assert len([s for s in sandbox.store.state["subs"].values() if s.shop == DEMO_SHOP]) == len(
-        WEBHOOK_TOPICS + RETURN_TOPICS)
+        WEBHOOK_TOPICS + RETURN_TOPICS + FULFILLMENT_TOPICS)
     assert [ret.id for ret in facts["returns"]] == [ret.id for ret in returns]
     assert db.session.scalar(select(func.count()).select_from(Return).where(
         Return.account_id == account.id)) == len(OUTFITTERS_RETURNS)

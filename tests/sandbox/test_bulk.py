@@ -137,3 +137,16 @@ def test_bulk_operations_are_the_calling_apps_own(client, store, shop):
     body = gql(client, other, POLL % "gid://shopify/BulkOperation/1")[1]
     assert body["data"]["bulkOperation"]["status"] == "RUNNING"
     assert gql(client, other, POLL % "gid://shopify/Order/1")[1]["data"]["bulkOperation"] is None
+
+
+def test_a_connection_inside_a_list_field_is_refused_as_on_shopify(client, shop):
+    """Order.fulfillments is a list: its fulfillmentLineItems connection cannot be bulk-read
+    (the dates alone can)."""
+    nested = ('mutation { bulkOperationRunQuery(query: """{ orders { edges { node { id fulfillments '
+              '{ id fulfillmentLineItems(first: 5) { nodes { id } } } } } } }""") '
+              "{ bulkOperation { id } userErrors { message code } } }")
+    err = gql(client, shop["token"], nested)[1]["data"]["bulkOperationRunQuery"]["userErrors"][0]
+    assert err["code"] == "INVALID" and "connection field within a list field" in err["message"]
+    dates = ('mutation { bulkOperationRunQuery(query: """{ orders { edges { node { id fulfillments '
+             '{ id createdAt deliveredAt } } } } }""") { bulkOperation { id } userErrors { message code } } }')
+    assert gql(client, shop["token"], dates)[1]["data"]["bulkOperationRunQuery"]["userErrors"] == []

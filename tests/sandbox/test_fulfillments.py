@@ -135,3 +135,21 @@ def test_old_pickled_orders_without_the_new_slots_load(store, shop):
     restored = type(order).__new__(type(order))
     restored.__setstate__(old)
     assert restored.fulfillments is None and restored.lines[0].exchange is None
+
+
+def test_a_delivered_parcel_shows_its_delivery_in_graphql_and_webhook_bodies(client, store, shop):
+    """Fulfillment.deliveredAt and displayStatus DELIVERED; the REST body says shipment_status
+    "delivered" (it has no delivery date), updated when that was recorded."""
+    order = make_order(store)
+    before = graphql_fulfillments(client, shop["token"], order)
+    fulfillments.deliver_and_tell(store, SHOP, order.id, 1, when=order.created_at + 5 * 86400)
+    status, body = gql(client, shop["token"], """query($id: ID!) { order(id: $id) {
+        fulfillments { id deliveredAt estimatedDeliveryAt displayStatus } } }""",
+                       {"id": f"gid://shopify/Order/{order.id}"})
+    first = body["data"]["order"]["fulfillments"][0]
+    assert first["id"] == before[0]["id"] and first["displayStatus"] == "DELIVERED"
+    assert first["deliveredAt"] and first["estimatedDeliveryAt"]
+    rest = order_payload(store, store.get_shop(SHOP), order)["fulfillments"][0]
+    assert rest["shipment_status"] == "delivered" and "delivered_at" not in rest
+    with pytest.raises(Exception):
+        fulfillments.deliver_and_tell(store, SHOP, order.id, 9)

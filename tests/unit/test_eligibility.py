@@ -46,10 +46,12 @@ def test_each_reason_a_line_cannot_be_returned(the_order, facts, reason):
     assert result.message  # a sentence for the shopper
 
 
-def test_the_window_is_inclusive_of_its_last_moment():
+def test_the_window_holds_all_of_its_last_day():
     edge = OrderFacts(created_at=NOW - timedelta(days=30))
+    end_of_day = NOW.replace(hour=23, minute=59, second=59, microsecond=999999)
     assert line_eligibility(edge, line(), POLICY, NOW).returnable == 3
-    assert line_eligibility(edge, line(), POLICY, NOW + timedelta(seconds=1)).reason == Reason.OUTSIDE_WINDOW
+    assert line_eligibility(edge, line(), POLICY, end_of_day).returnable == 3
+    assert line_eligibility(edge, line(), POLICY, end_of_day + timedelta(microseconds=1)).reason == Reason.OUTSIDE_WINDOW
 
 
 def test_over_refunded_data_never_gives_a_negative_quantity():

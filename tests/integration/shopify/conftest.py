@@ -26,7 +26,7 @@ SHOP = "acme-outdoor.myshopify.com"
 CLIENT_ID = "boomerang-test-app"
 CLIENT_SECRET = "shpss_integrationsecret0123456789"
 ALL_SCOPES = ["read_orders", "write_orders", "read_all_orders", "read_products",
-              "read_customers", "read_inventory"]
+              "read_customers", "read_inventory", "read_fulfillments"]
 
 
 class Control:

@@ -26,9 +26,12 @@ from .conftest import CLIENT_SECRET, SHOP
 
 
 def without_rest_blind_spots(order):
-    """The order with the fields REST bodies cannot carry blanked on every line."""
+    """The order with the fields REST bodies cannot carry blanked on every line, and its parcels
+    reduced to what both shapes carry (REST has no delivery estimate; GraphQL's order read gives
+    the units of a parcel only when there are several: ``parcels``)."""
     return dataclasses.replace(order, lines=tuple(
-        dataclasses.replace(line, product_tags=None, image_url=None) for line in order.lines))
+        dataclasses.replace(line, product_tags=None, image_url=None) for line in order.lines),
+        fulfillments=[(p["id"], p["created_at"], p["delivered_at"]) for p in order.fulfillments or ()])
 
 
 def deliveries(receiver, control, topic: str) -> list[dict]:
@@ -115,3 +118,30 @@ def test_a_failing_receiver_gets_the_same_signed_body_again(shop, control, recei
                for a in attempts)
     (record,) = control.call("GET", f"/shops/{SHOP}/deliveries")["deliveries"]
     assert (record["status"], record["attempts"], record["last_code"]) == ("delivered", 3, 200)
+
+
+def test_a_parcel_shipped_and_delivered_is_told_by_fulfillment_webhooks(shop, control, receiver, sandbox):
+    """fulfillments/create when it ships, fulfillments/update with shipment_status "delivered"
+    when it arrives (the REST body has no delivery date; GraphQL's deliveredAt has it)."""
+    from app.shopify import parcels
+
+    client = shop.client()
+    for topic in ("fulfillments/create", "fulfillments/update"):
+        ops.create_webhook_subscription(client, topic, receiver.url)
+    placed = control.place_order(quantity=2)
+    control.update_order(placed["id"], fulfill=True)
+    (created,) = deliveries(receiver, control, "fulfillments/create")
+    assert verify_webhook(created["body"], created["headers"]["X-Shopify-Hmac-Sha256"], CLIENT_SECRET)
+    shipped = parcels.from_rest(json.loads(created["body"]))
+    order = ops.fetch_order(client, placed["id"])
+    (read,) = order.fulfillments
+    assert (shipped["id"], shipped["created_at"], shipped["delivered_at"]) == (read["id"], read["created_at"], None)
+    assert shipped["lines"] == {str(line.line_id): line.fulfilled_quantity for line in order.lines}
+
+    sandbox.clock.advance(2 * 86400)
+    control.call("POST", f"/shops/{SHOP}/orders/{placed['id']}/fulfillments/1/deliver")
+    (updated,) = deliveries(receiver, control, "fulfillments/update")
+    body = json.loads(updated["body"])
+    assert body["shipment_status"] == "delivered" and "delivered_at" not in body
+    (read,) = ops.fetch_order(client, placed["id"]).fulfillments
+    assert parcels.from_rest(body)["delivered_at"] == read["delivered_at"] is not None

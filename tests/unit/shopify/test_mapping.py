@@ -67,7 +67,10 @@ def without_graphql_only_fields(order: OrderData) -> OrderData:
 def test_rest_and_graphql_give_the_same_order():
     rest = order_from_rest(load_fixture("order_rest_docs_450789469.json"))
     graphql = order_from_graphql(copy.deepcopy(GRAPHQL_ORDER_1001))
-    assert without_graphql_only_fields(graphql) == rest
+    # Parcels differ by shape (REST names their units, GraphQL's order read their dates): see
+    # test_parcels.py. This body's one fulfillment failed: it shipped nothing.
+    assert rest.fulfillments == [] and graphql.fulfillments is None
+    assert without_graphql_only_fields(graphql) == dataclasses.replace(rest, fulfillments=None)
     assert graphql.lines[0].product_tags == ("Emotive", "Flash Memory", "MP3", "Music")
     assert rest.lines[0].product_tags is None
 

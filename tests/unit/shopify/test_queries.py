@@ -133,11 +133,13 @@ def test_page_costs_follow_the_documented_formula():
     P, L = ops.ORDERS_PAGE_SIZE, ops.ORDERS_PAGE_LINE_ITEMS
     cost = requested_cost(load_document("orders_page"), admin_schema(),
                           {"first": P, "lineItemsFirst": L})
-    assert cost == 2 + P * (12 + 9 * L)
+    assert cost == 2 + P * (12 + 9 * L + 10)
     assert cost <= MAX_SINGLE_QUERY_COST * 0.6
 
 
 @pytest.mark.parametrize("name,variables", [
+    ("order_fulfillments", {"first": 10, "linesFirst": ops.PARCEL_LINE_ITEMS}),
+    ("order_fulfillment_dates", {"first": 10, "ids": ["x"] * ops.PARCEL_DATES_BATCH}),
     ("order", {"lineItemsFirst": ops.ORDER_LINE_ITEMS}),
     ("order_line_items", {"first": ops.LINE_ITEMS_PAGE_SIZE}),
     ("product_variants", {"first": ops.VARIANTS_PAGE_SIZE}),
