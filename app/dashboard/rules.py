@@ -10,6 +10,7 @@ import re
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
+from app.ask_first import ask_first, confirmed
 from app.dashboard import bp
 from app.dashboard.rules_form import (DIMENSION_CHOICES, KEY, OUTCOME_CHOICES, ConditionRow, RuleForm, new_key,
                                      value_kind)
@@ -182,9 +183,13 @@ def rule_toggle(rule_id: int):
 @bp.post(f"/rules/{RULE_ID}/delete")
 @admin_required
 def rule_delete(rule_id: int):
-    """Delete a rule (the page asks for confirmation first)."""
+    """Delete a rule once the person has said yes (the browser's dialog, or a page that asks)."""
     account = current_account()
-    get_scoped_or_404(Rule, rule_id)
+    rule = get_scoped_or_404(Rule, rule_id)
+    if not confirmed():
+        return ask_first(f"Delete the rule “{rule.name}”? Returns it already decided keep their decision.",
+                         layout="dashboard/base.html", button=f"Delete “{rule.name}”",
+                         back_url=url_for("dashboard.rules_page") + f"#rule-{rule.id}")
     try:
         name = service.delete_rule(account.id, rule_id)
     except service.RuleNotFound:

@@ -5,6 +5,7 @@ from flask_login import current_user
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.ask_first import ask_first, confirmed
 from app.dashboard import bp
 from app.dashboard.scope import admin_required, current_account, scoped
 from app.domain.tracking import STATE_LABELS
@@ -98,6 +99,11 @@ def tracking_rotate(provider: str):
     _provider_or_404(provider)
     if ActionForm().validate_on_submit():
         existed = provider in service.connections_of(current_user.account_id)
+        if existed and not confirmed():
+            label, secret = ADAPTERS[provider].label, " and secret" if provider in service.GENERATED_SECRET else ""
+            return ask_first(f"Make a new URL{secret} for {label}? The current one stops working at once.",
+                             layout="dashboard/base.html", button=f"Make a new URL{secret}",
+                             back_url=url_for("dashboard.tracking_page"))
         service.create_or_rotate(current_account(), provider)
         label = ADAPTERS[provider].label
         flash(f"{label}: new webhook URL{' and secret' if provider in service.GENERATED_SECRET else ''} — "

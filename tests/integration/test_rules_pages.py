@@ -162,7 +162,11 @@ def test_switching_off_and_deleting(admin, client, three):
     assert client.post(f"/dashboard/rules/{faulty.id}/toggle", data={"enabled": "maybe"}).status_code == 400
     page = client.get("/dashboard/rules").get_data(as_text=True)
     assert "Turn on" in page and 'data-confirm="Delete the rule' in page
-    assert client.post(f"/dashboard/rules/{faulty.id}/delete").status_code == 303
+    asked = client.post(f"/dashboard/rules/{faulty.id}/delete")  # without JavaScript: a page asks first
+    assert asked.status_code == 200
+    assert f"Delete the rule “{faulty.name}”? Returns it already decided keep their decision." in asked.get_data(as_text=True)
+    assert len(snapshot(admin.account_id)) == 3
+    assert client.post(f"/dashboard/rules/{faulty.id}/delete", data={"confirmed": "yes"}).status_code == 303
     assert [r[1] for r in snapshot(admin.account_id)] == [1, 2]
 
 

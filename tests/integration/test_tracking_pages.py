@@ -49,7 +49,10 @@ def test_rotating_makes_the_old_url_and_secret_stop_working(account, client):
     client.post("/dashboard/tracking/easypost/rotate")
     before = connection_of(account, "easypost")
     old_token, old_secret = before.url_token, decrypt_secret(before.secret_encrypted)
-    client.post("/dashboard/tracking/easypost/rotate")
+    asked = client.post("/dashboard/tracking/easypost/rotate")  # without JavaScript: a page asks first
+    assert asked.status_code == 200 and "The current one stops working at once." in asked.get_data(as_text=True)
+    assert connection_of(account, "easypost").url_token == old_token
+    client.post("/dashboard/tracking/easypost/rotate", data={"confirmed": "yes"})
     after = connection_of(account, "easypost")
     assert after.url_token != old_token and decrypt_secret(after.secret_encrypted) != old_secret
     assert client.post(f"/webhooks/tracking/easypost/{old_token}", data=b"{}").status_code == 404

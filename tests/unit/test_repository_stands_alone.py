@@ -61,3 +61,14 @@ def test_the_check_would_catch_a_path_outside():
     assert OUTSIDE.search('FIXTURES = ROOT.parent / "' + 'shared" / "fixtures"')
     assert OUTSIDE.search("see ../" + "shared/DESIGN.md")
     assert not OUTSIDE.search("shared by every template")
+
+
+def test_no_tracked_file_is_a_link_out_of_the_repository():
+    """A clone must not carry a link to a place on the machine it was made on (a virtualenv, say)."""
+    import subprocess
+
+    listed = subprocess.run(["git", "ls-files", "-s"], cwd=ROOT, capture_output=True, text=True)
+    if listed.returncode != 0:
+        pytest.fail(f"git ls-files failed: {listed.stderr}")  # the suite runs from a clone
+    links = [line.split("\t", 1)[1] for line in listed.stdout.splitlines() if line.startswith("120000 ")]
+    assert links == []
