@@ -20,7 +20,7 @@ from sqlalchemy import text
 from app import create_app
 from app.config import TestConfig
 from app.extensions import db
-from app.services.intake import forget_shop_keys
+from app.services.intake import forget_refusals, forget_shop_keys
 
 pytest_plugins = ["tests.support.e2e", "tests.sandbox_fixtures"]
 
@@ -84,6 +84,7 @@ def rolled_back(app):
         finally:
             db.session.remove()
             forget_shop_keys()  # cached rows of this test are rolled back with it
+            forget_refusals()  # and so are the accounts its unwritten refusal counts belong to
             engines[None] = original
             transaction.rollback()
             connection.close()

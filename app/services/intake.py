@@ -120,6 +120,12 @@ REFUSAL_WRITE_SECONDS = 10.0
 _refusals: dict[int, tuple[float, int]] = {}  # account id → (monotonic time of the last write, unwritten)
 
 
+def forget_refusals() -> None:
+    """Drop this process's unwritten refusal counts (the database they belong to was rolled back)."""
+    with _keys_lock:
+        _refusals.clear()
+
+
 def _note_refusal(account_id: int) -> None:
     from app.services.webhook_health import record_refused
 
