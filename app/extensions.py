@@ -1,6 +1,7 @@
 """Unbound Flask extensions, bound to an app in `create_app` (FlaskBB's pattern)."""
 import sqlite3
 
+from flask import has_request_context, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -52,6 +53,14 @@ def _configure_sqlite(dbapi_connection, _record):
 
 @event.listens_for(Engine, "begin")
 def _begin_sqlite(connection):
-    """Start SQLite transactions explicitly (see _configure_sqlite)."""
+    """Start SQLite transactions explicitly (see _configure_sqlite).
+
+    Work that may write (a request other than GET/HEAD/OPTIONS, a job, a command) takes the write
+    lock up front. A transaction that read first cannot upgrade once another writer committed after
+    its read: SQLite answers "database is locked" at once, without the busy wait
+    (https://www.sqlite.org/lang_transaction.html, "Read transactions"), so a login stamping
+    last_login_at failed while webhooks were being stored. With the lock taken first it waits its
+    turn (busy_timeout). Page reads keep deferred transactions, so pages are read beside a writer."""
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+        reads = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+        connection.exec_driver_sql("BEGIN" if reads else "BEGIN IMMEDIATE")
