@@ -55,12 +55,13 @@ def _configure_sqlite(dbapi_connection, _record):
 def _begin_sqlite(connection):
     """Start SQLite transactions explicitly (see _configure_sqlite).
 
-    Work that may write (a request other than GET/HEAD/OPTIONS, a job, a command) takes the write
-    lock up front. A transaction that read first cannot upgrade once another writer committed after
-    its read: SQLite answers "database is locked" at once, without the busy wait
+    A request that may write (any method but GET/HEAD/OPTIONS) takes the write lock up front. A
+    transaction that read first cannot upgrade once another writer committed after its read: SQLite answers "database is locked" at once, without the busy wait
     (https://www.sqlite.org/lang_transaction.html, "Read transactions"), so a login stamping
     last_login_at failed while webhooks were being stored. With the lock taken first it waits its
-    turn (busy_timeout). Page reads keep deferred transactions, so pages are read beside a writer."""
+    turn (busy_timeout). Page reads keep deferred transactions, so pages are read beside a writer;
+    so do jobs, which may hold a transaction across a call to Shopify and must not block requests
+    meanwhile."""
     if connection.dialect.name == "sqlite":
-        reads = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
-        connection.exec_driver_sql("BEGIN" if reads else "BEGIN IMMEDIATE")
+        writes = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")

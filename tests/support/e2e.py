@@ -142,19 +142,11 @@ def screenshot(page):
 
 @contextmanager
 def rq_thread_worker(app, monkeypatch):
-    """Production shape: an RQ worker on a thread of this process runs what the live app queues.
-    Embedded default: jobs run in-process, on the backend's thread (werkzeug skips a response's
-    close when the browser hangs up after reading a redirect, and jobs queued for that close would
-    never run); the block ends once they are done."""
+    """Production shape: an RQ worker on a thread of this process runs what the live app queues
+    (the embedded default runs jobs in-process and needs none)."""
     backend = app.extensions["jobs"]
     if not hasattr(backend, "queue"):
-        if getattr(backend, "runs_in_process", False):
-            monkeypatch.setattr(backend, "use_thread", True)
-        try:
-            yield
-        finally:
-            if getattr(backend, "runs_in_process", False):
-                backend.wait_idle()
+        yield
         return
     import jobs.queue
     from rq import SimpleWorker
