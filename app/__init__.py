@@ -13,6 +13,7 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     """Build the Flask app. `config` is a config class, or a mapping applied over the env's class."""
     app = Flask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=True)
     load_config(app, config)
+    register_proxy_fix(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -39,6 +40,16 @@ def load_config(app: Flask, config: type | Mapping | None) -> None:
         options.pop("skip_autocommit_rollback", None)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     ensure_secrets(app.config)
+
+
+def register_proxy_fix(app: Flask) -> None:
+    """Behind TRUSTED_PROXY_HOPS proxies, take the client's address and scheme from the headers
+    they append (X-Forwarded-For, X-Forwarded-Proto); with 0, forwarded headers are ignored."""
+    hops = app.config.get("TRUSTED_PROXY_HOPS", 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
 
 
 def register_extensions(app: Flask) -> None:

@@ -104,13 +104,28 @@ class Config:
     # draft orders are found by search) and one call's timeout.
     ISSUE_LEASE_SECONDS = int(os.environ.get("ISSUE_LEASE_SECONDS", 120))
 
+    # Proxies in front of the app that append X-Forwarded-For (a load balancer, a PaaS router):
+    # their count, so rate limits key on the client's address. 0 trusts no forwarded header.
+    TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", 0))
+
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
+    # A down or frozen Redis costs a request at most this long; limits then count in memory (with
+    # a warning) and Redis is tried again after RATELIMIT_RETRY_SECONDS.
+    RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_RETRY_SECONDS = float(os.environ.get("RATELIMIT_RETRY_SECONDS", 5))
     RATELIMIT_KEY_PREFIX = "boomerang-limits"
     RATELIMIT_HEADERS_ENABLED = True
+    # Failed logins (app/rate_limits.py): per address, and per email (the latter refuses only
+    # addresses that failed themselves, so it never locks out the right password).
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
-    # Portal order look-ups, per shop and address; a portal session lasts this long.
+    LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "10 per 10 minutes;50 per day")
+    SIGNUP_RATE_LIMIT = os.environ.get("SIGNUP_RATE_LIMIT", "10 per hour;50 per day")
+    # Failed portal order look-ups, per shop and address and per shop and order number; a portal
+    # session lasts PORTAL_SESSION_MINUTES.
     PORTAL_LOOKUP_RATE_LIMIT = os.environ.get("PORTAL_LOOKUP_RATE_LIMIT", "10 per minute;60 per hour")
+    PORTAL_ORDER_RATE_LIMIT = os.environ.get("PORTAL_ORDER_RATE_LIMIT", "10 per 10 minutes;50 per day")
     PORTAL_SESSION_MINUTES = int(os.environ.get("PORTAL_SESSION_MINUTES", 120))
     # A shopper waits on the exchange variant list and the stock re-check: keep it short.
     PORTAL_SHOPIFY_TIMEOUT = float(os.environ.get("PORTAL_SHOPIFY_TIMEOUT", 4.0))
@@ -145,11 +160,14 @@ class TestConfig(Config):
     REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
-    # On, as in production, but generous; the rate-limit test tightens LOGIN_RATE_LIMIT itself
+    # On, as in production, but generous; the rate-limit tests tighten the limits themselves
     # (the limit is read per request).
     RATELIMIT_STORAGE_URI = "memory://"
     LOGIN_RATE_LIMIT = "10000 per minute"
+    LOGIN_ACCOUNT_RATE_LIMIT = "10000 per minute"
+    SIGNUP_RATE_LIMIT = "10000 per minute"
     PORTAL_LOOKUP_RATE_LIMIT = "10000 per minute"
+    PORTAL_ORDER_RATE_LIMIT = "10000 per minute"
     # In-process jobs run when the response is closed, so a test sees their effect at once.
     JOBS_INPROCESS_THREAD = False
     # Off for test-client tests, which post forms directly; CSRF tests and every browser test

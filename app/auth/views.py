@@ -4,10 +4,14 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from app import rate_limits
 from app.auth import bp
 from app.auth.forms import LoginForm, SignupForm
 from app.extensions import limiter
-from app.services.accounts import AccountError, authenticate, sign_up
+from app.services.accounts import AccountError, authenticate, normalise_email, sign_up
+
+SIGNED_UP = ("Thank you. If this email address is new to Boomerang, your account is ready: log in below "
+             "with the password you chose. If it already has an account, log in with that account's password.")
 
 
 def _safe_next(target: str | None) -> str:
@@ -26,34 +30,42 @@ def root():
 
 
 @bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["SIGNUP_RATE_LIMIT"], methods=["POST"],
+               deduct_when=lambda response: response.status_code == 303)
 def signup():
-    """Create a retailer account and its admin login."""
+    """Create a retailer account and its admin login.
+
+    A new email and one that already has a login get the same answer (the log-in page and the same
+    message), so sign-up does not tell who has an account; sign-ups that pass the form count
+    against SIGNUP_RATE_LIMIT per address."""
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.home"))
     form = SignupForm()
     if form.validate_on_submit():
         try:
-            user = sign_up(form.store_name.data, form.email.data, form.password.data)
+            sign_up(form.store_name.data, form.email.data, form.password.data)
         except AccountError as error:
             getattr(form, error.field or "email").errors.append(str(error))
         else:
-            session.clear()
-            login_user(user)
-            flash("Welcome to Boomerang! Your account is ready.", "success")
-            return redirect(url_for("dashboard.home"), code=303)
+            flash(SIGNED_UP, "success")
+            return redirect(url_for("auth.login"), code=303)
     return render_template("auth/signup.html", form=form), 200 if request.method == "GET" else 422
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def login():
-    """Log in with email and password."""
+    """Log in with email and password; failed attempts are limited per address and per email
+    (app/rate_limits.py: the right password from an address that has not failed always works)."""
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.home"))
     form = LoginForm()
     if form.validate_on_submit():
+        address, target = (request.remote_addr or "",), (normalise_email(form.email.data),)
+        if rate_limits.LOGIN.refused(address, target):
+            return render_template("auth/login.html", form=form, too_many=True), 429, {"Retry-After": "60"}
         user = authenticate(form.email.data, form.password.data)
         if user is None:
+            rate_limits.LOGIN.failed(address, target)
             form.password.errors.append("That email and password do not match.")
         else:
             next_url = _safe_next(request.args.get("next"))

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from app.ask_first import ask_first, confirmed
 from app.domain.returns import TransitionRefused
-from app.extensions import db, limiter
+from app import rate_limits
+from app.extensions import db
 from app.models import Account, Order, Return
 from app.portal import bp
 from app.portal import session as portal
@@ -26,7 +27,6 @@ from app.services.return_workflow import cancel_return
 
 NOT_FOUND = ("We could not find that order. Check the order number (it is in your order confirmation "
              "email) and use the email address you ordered with.")
-DEFAULT_LOOKUP_LIMIT = "10 per minute;60 per hour"
 
 
 def _account(slug: str) -> Account:
@@ -36,34 +36,21 @@ def _account(slug: str) -> Account:
     return account
 
 
-def _lookup_limit() -> str:
-    return current_app.config.get("PORTAL_LOOKUP_RATE_LIMIT", DEFAULT_LOOKUP_LIMIT)
-
-
-def _lookup_key() -> str:
-    # Per address and shop: guessing at one shop does not lock the address out of another.
-    return f"portal-lookup:{(request.view_args or {}).get('slug', '')}:{request.remote_addr}"
-
-
-@bp.errorhandler(429)
-def _too_many(error):
-    slug = (request.view_args or {}).get("slug")
-    account = db.session.scalar(select(Account).where(Account.slug == slug)) if slug else None
-    if account is None:
-        return render_template("errors/error.html", code=429, title="Too many attempts",
-                               message="Too many attempts. Please wait a minute and try again."), 429
-    form = LookupForm()
-    return render_template("portal/lookup.html", account=account, form=form, too_many=True), 429
-
-
 @bp.route("/<slug>", methods=["GET", "POST"])
-@limiter.limit(_lookup_limit, key_func=_lookup_key, methods=["POST"])
 def lookup(slug: str):
-    """Find the order by number and email; success opens a portal session for that order."""
+    """Find the order by number and email; success opens a portal session for that order.
+
+    Failed look-ups are limited per shop and address and per shop and order number
+    (app/rate_limits.py); a look-up that finds its order is never counted."""
     account = _account(slug)
     form = LookupForm()
     not_found = False
     if form.validate_on_submit():
+        names = portal.normalise_order_number(form.order_number.data)
+        address, target = (slug, request.remote_addr or ""), (slug, names[-1].casefold() if names else "")
+        if rate_limits.PORTAL_LOOKUP.refused(address, target):
+            return render_template("portal/lookup.html", account=account, form=form, too_many=True), 429, \
+                {"Retry-After": "60"}
         order_id = portal.find_order_id(account.id, form.order_number.data, form.email.data)
         if order_id is not None:
             portal.open_session(account, order_id)
@@ -72,6 +59,7 @@ def lookup(slug: str):
             if only is not None:
                 return redirect(url_for("portal.status", slug=slug, token=portal.status_token(only)), code=303)
             return redirect(url_for("portal.items", slug=slug), code=303)
+        rate_limits.PORTAL_LOOKUP.failed(address, target)
         not_found = True
     status = 200 if request.method == "GET" else 422
     return render_template("portal/lookup.html", account=account, form=form, not_found=not_found,

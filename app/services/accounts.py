@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
@@ -61,18 +62,29 @@ def unique_slug(name: str) -> str:
     return slug
 
 
-def sign_up(store_name: str, email: str, password: str) -> User:
-    """Create the retailer's account and its admin user, in one transaction."""
+def sign_up(store_name: str, email: str, password: str) -> User | None:
+    """Create the retailer's account and its admin user, in one transaction.
+
+    None when the email already has a login: nothing is created, and the work done is the same
+    (the password is hashed either way), so the caller can answer both alike."""
     problem = password_problem(password, email)
     if problem:
         raise AccountError(problem, "password")
+    password_hash = hash_password(password)
     if email_taken(email):
-        raise AccountError("An account with this email already exists.", "email")
+        return None
     account = Account(name=store_name.strip(), slug=unique_slug(store_name))
-    user = User(account=account, email=normalise_email(email), password_hash=hash_password(password),
+    user = User(account=account, email=normalise_email(email), password_hash=password_hash,
                 role=Role.ADMIN.value)
     db.session.add_all([account, user])
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same email signed up at the same moment: it has a login now, which is the answer.
+        db.session.rollback()
+        if email_taken(email):
+            return None
+        raise
     return user
 
 

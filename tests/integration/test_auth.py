@@ -19,15 +19,17 @@ def csrf_token_from(client, path):
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
 
 
-def test_signup_creates_the_account_and_its_admin_and_logs_in(client, auth):
+def test_signup_creates_the_account_and_its_admin_who_then_logs_in(client, auth):
     response = auth.signup(store="Acme Outdoor", email="  Owner@Example.COM ")
     assert response.status_code == 303
-    assert response.headers["Location"].endswith("/dashboard/")
+    assert response.headers["Location"] == "/login"
+    assert "your account is ready" in client.get("/login").get_data(as_text=True)
     user = db.session.scalar(select(User))
     assert user.email == "owner@example.com"
     assert user.role == "admin"
     assert user.password_hash != PASSWORD and "correct" not in user.password_hash
     assert db.session.get(Account, user.account_id).slug == "acme-outdoor"
+    assert auth.login(email="owner@example.com").status_code == 303
     assert "Acme Outdoor" in client.get("/dashboard/").get_data(as_text=True)
 
 
@@ -54,15 +56,6 @@ def test_signup_rejects_bad_input_next_to_the_field_and_writes_nothing(client, f
     assert count(User) == 0 and count(Account) == 0
 
 
-def test_signup_with_a_taken_email_is_refused(app, client, auth):
-    make_user(make_account(), email="owner@example.com")
-    db.session.commit()
-    response = auth.signup(email="OWNER@example.com")
-    assert response.status_code == 422
-    assert "An account with this email already exists." in response.get_data(as_text=True)
-    assert count(User) == 1 and count(Account) == 1
-
-
 def test_a_form_without_its_csrf_token_is_refused(app, client, monkeypatch):
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     response = client.post("/signup", data={"store_name": "Acme", "email": "o@example.com",
@@ -83,6 +76,7 @@ def test_a_form_with_its_csrf_token_is_accepted(app, client, monkeypatch):
 
 def test_htmx_requests_carry_the_csrf_token_in_a_header(app, client, auth, monkeypatch):
     auth.signup()
+    auth.login()
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     token = csrf_token_from(client, "/dashboard/settings")
     without = client.post("/dashboard/settings", headers={"HX-Request": "true"}, data={"name": "X"})
@@ -132,14 +126,6 @@ def test_login_only_follows_next_within_the_site(app, client, auth):
     response = client.post("/login?next=/dashboard/settings", data={"email": "staff@example.com",
                                                                     "password": PASSWORD})
     assert response.headers["Location"] == "/dashboard/settings"
-
-
-def test_login_attempts_are_rate_limited(app, client, monkeypatch):
-    monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "3 per minute")
-    statuses = [client.post("/login", data={"email": "a@example.org", "password": "nope nope nope"},
-                            environ_base={"REMOTE_ADDR": "203.0.113.9"}).status_code for _ in range(5)]
-    assert statuses[:3] == [422, 422, 422]
-    assert statuses[3:] == [429, 429]
 
 
 def test_an_expired_session_gets_hx_redirect_on_htmx_requests(client):
