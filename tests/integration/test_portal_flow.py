@@ -72,16 +72,6 @@ def test_an_unknown_shop_is_a_404(client, app):
     assert client.get("/r/no-such-shop").status_code == 404
 
 
-def test_lookups_are_rate_limited_per_address_and_shop(shop, client, app, monkeypatch):
-    other = make_account()
-    db.session.commit()
-    monkeypatch.setitem(app.config, "PORTAL_LOOKUP_RATE_LIMIT", "3 per minute")
-    codes = [lookup(client, shop, "#1", "a@example.com").status_code for _ in range(4)]
-    assert codes == [422, 422, 422, 429]
-    assert "Too many attempts" in lookup(client, shop, "#1", "a@example.com").get_data(as_text=True)
-    assert lookup(client, other, "#1", "a@example.com").status_code == 422  # another shop: own budget
-
-
 def test_each_unreturnable_line_says_why(shop, client):
     shop.excluded_product_tags = ["final-sale"]
     order = make_portal_order(shop, [
