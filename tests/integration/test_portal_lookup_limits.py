@@ -71,7 +71,7 @@ def test_guessing_one_order_numbers_email_is_limited_per_order_but_its_customer_
 
 
 @pytest.mark.parametrize("number, email", [
-    ("%00", "a%00%40example.com"), ("%ED%A0%80", "%ED%A0%80%40example.com"), ("%FF%FE", "x%40example.com"),
+    ("%01%1F", "a%01%40example.com"), ("%ED%A0%80", "%ED%A0%80%40example.com"), ("%FF%FE", "x%40example.com"),
     (quote("١٢٣٤"), "pat%40example.com"), ("9" * 64, quote("x" * 240 + "@example.com")),
 ])
 def test_hostile_lookups_are_counted_without_a_5xx(shop, client, monkeypatch, number, email):
