@@ -27,6 +27,15 @@ def snap(page, name):
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
+def fail_three_times(page, button, fields, error, message):
+    """Send the form three times with the values `fields` gives for attempt n; each is refused."""
+    for attempt in range(3):
+        for label, value in fields.items():
+            page.get_by_label(label).fill(value(attempt))
+        page.get_by_role("button", name=button).click()
+        expect(page.locator(error)).to_contain_text(message)
+
+
 @pytest.fixture
 def tight(live_server, monkeypatch):
     """Three failures per address; counters of this test's own (every browser comes from 127.0.0.1)."""
@@ -48,11 +57,8 @@ def test_login_lock_out_says_what_to_do(tight, browser, viewport, javascript, re
     shape = request.node.callspec.id
     page = new_page(browser, viewport, javascript)
     page.goto(tight.url("/login"))
-    for attempt in range(3):
-        page.get_by_label("Email").fill("boss@example.com")
-        page.get_by_label("Password").fill(f"wrong guess {attempt}")
-        page.get_by_role("button", name="Log in").click()
-        expect(page.locator("#password-error")).to_have_text("That email and password do not match.")
+    fail_three_times(page, "Log in", {"Email": lambda n: "boss@example.com", "Password": lambda n: f"wrong {n}"},
+                     "#password-error", "That email and password do not match.")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("alert")).to_have_text("Too many failed attempts. Please wait a few minutes, then try again.")
@@ -67,11 +73,9 @@ def test_portal_lookup_limit_says_what_to_do(tight, browser, viewport, javascrip
     shape = request.node.callspec.id
     page = new_page(browser, viewport, javascript)
     page.goto(tight.url("/r/acme-limits"))
-    for attempt in range(3):
-        page.get_by_label("Order number").fill(f"#99{attempt}")
-        page.get_by_label("Email address").fill("pat@example.com")
-        page.get_by_role("button", name="Find my order").click()
-        expect(page.locator("#lookup-error")).to_contain_text("We could not find that order.")
+    fail_three_times(page, "Find my order", {"Order number": lambda n: f"#99{n}",
+                                             "Email address": lambda n: "pat@example.com"},
+                     "#lookup-error", "We could not find that order.")
     snap(page, f"limits-lookup-not-found-{shape}")
     page.get_by_label("Order number").fill("#1042")
     page.get_by_role("button", name="Find my order").click()
