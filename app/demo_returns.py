@@ -21,6 +21,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Account, ItemResolution, Order, Return
 from app.services.returns import CREDIT, EXCHANGE, OPTION_LABELS, REFUND, ReturnRefused
+from app.services.tracking_numbers import set_tracking
 
 DEMO_COUNTRY = "US"  # the shop's currency, so amounts read the same everywhere
 
@@ -160,7 +161,7 @@ def make_demo_returns(account: Account, plans, skip_orders: set[int]) -> list[Re
             continue
         used.add(order_id)
         if plan.tracking:
-            _step(lambda: service.set_tracking(db.session.get(Return, ret_id), plan.tracking, email))
+            _step(lambda: set_tracking(db.session.get(Return, ret_id), plan.tracking, email))
         if plan.decide:
             _step(lambda: _decide_undecided(db.session.get(Return, ret_id), plan.decide, staff))
         if plan.then == "process":  # the parcel came back first: processing needs it received

@@ -25,6 +25,7 @@ from app.services.return_settlement import record_outside_refund
 from app.services.shopify_returns import queue_for_return
 from app.portal.variants import VariantsUnavailable, live_variants
 from app.services.returns import ReturnRefused, exchange_choices, variant_label
+from app.services.tracking_numbers import TrackingNumberTaken
 
 RETURN = "/returns/<int:return_id>"
 
@@ -67,6 +68,9 @@ def return_tracking(return_id: int):
         return return_page(ret, tracking_form=form, status=422)
     try:
         number = workflow.set_tracking_by_staff(ret, form.tracking_number.data, _actor())
+    except TrackingNumberTaken as taken:
+        form.tracking_number.errors = [taken.for_staff]
+        return return_page(ret, tracking_form=form, status=422)
     except ReturnRefused as refused:
         form.tracking_number.errors = [str(refused)]
         return return_page(ret, tracking_form=form, status=422)

@@ -20,6 +20,7 @@ from app.extensions import db
 from app.models import OutboxEmail, Return
 from app.services.return_confirm import plan_action
 from app.services.returns import OPTION_LABELS
+from app.services.tracking_numbers import also_carried_by
 
 PAGE_SIZE = 25
 
@@ -55,7 +56,7 @@ def return_page(ret: Return, *, error: str | None = None, tracking_form: Trackin
         tracking_form=tracking_form or TrackingForm(formdata=None, data={"tracking_number": ret.tracking_number}),
         decide_form=DecideItemForm(formdata=None), action_label=account.return_action,
         exchange_enabled=account.exchange_enabled, in_shopify=shopify_returns_of(ret), facts=item_facts(ret),
-        refund_forms=_refund_forms(ret, refund_forms or {}),
+        refund_forms=_refund_forms(ret, refund_forms or {}), also_carried_by=also_carried_by(ret),
         plans={action: plan_action(account, action, [ret.id]) for action in ("receive", "process", "close")},
         authorised_only=AUTHORISED_ONLY if payment_only_authorised(ret) else None), status
 

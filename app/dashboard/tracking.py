@@ -81,7 +81,8 @@ def _render(attach_forms=None, status=200, credential_forms=None):
              for event in parked}
     for event in parked:  # each row's field is named for its parcel (one page, many forms)
         forms[event.id].rma.label.text = f"RMA number for {event.tracking_number}"
-    return render_template("dashboard/tracking.html", providers=rows, parked=parked, attach_forms=forms,
+    shared = service.shared_numbers(account.id, {event.tracking_number for event in parked})
+    return render_template("dashboard/tracking.html", providers=rows, parked=parked, attach_forms=forms, shared=shared,
                            action_form=ActionForm(), labels=STATE_LABELS,
                            generated=service.GENERATED_SECRET), status
 

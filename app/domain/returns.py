@@ -3,6 +3,10 @@
 OPEN, IN_TRANSIT, RECEIVED, PROCESSED, CLOSED, CANCELLED = (
     "OPEN", "IN_TRANSIT", "RECEIVED", "PROCESSED", "CLOSED", "CANCELLED")
 FORWARD = (OPEN, IN_TRANSIT, RECEIVED, PROCESSED, CLOSED)
+# A return holds its parcel's tracking number until it is closed or cancelled: carrier events
+# may still come for it and it is still being handled. While it holds the number, no other
+# return of the store may carry it (one parcel refunds one return).
+HOLDS_TRACKING = (OPEN, IN_TRANSIT, RECEIVED, PROCESSED)
 STATUS_LABELS = {OPEN: "Open", IN_TRANSIT: "In transit", RECEIVED: "Received", PROCESSED: "Processed",
                  CLOSED: "Closed", CANCELLED: "Cancelled"}
 

@@ -3,9 +3,10 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.domain.returns import HOLDS_TRACKING
 from app.extensions import db
 from app.models._common import JSONType, UTCDateTime, utcnow
 from app.types import BigIntPK, Money
@@ -29,6 +30,10 @@ class ItemResolution(str, enum.Enum):
     NO_ACTION = "NO_ACTION"
 
 
+OPEN_TRACKING = ("tracking_number IS NOT NULL AND NOT tracking_shared AND status IN ("
+                 + ", ".join(f"'{status}'" for status in HOLDS_TRACKING) + ")")
+
+
 class Return(db.Model):
     """One return (RMA) against one order."""
 
@@ -42,6 +47,11 @@ class Return(db.Model):
         Index("ix_returns_account_status_created", "account_id", "status", "created_at"),
         Index("ix_returns_account_id", "account_id", "id"),
         UniqueConstraint("account_id", "rma_number", name="uq_returns_account_rma"),
+        # One parcel, one return: a number is held by one return of the store until that return
+        # is closed or cancelled (domain.returns.HOLDS_TRACKING; migration 0014). Rows that
+        # shared a number before the rule are marked `tracking_shared` and left out.
+        Index("uq_returns_account_open_tracking", "account_id", "tracking_number", unique=True,
+              sqlite_where=text(OPEN_TRACKING), postgresql_where=text(OPEN_TRACKING)),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -66,6 +76,9 @@ class Return(db.Model):
     currency: Mapped[str] = mapped_column(String(3))
     tracking_number: Mapped[str | None] = mapped_column(String(64), index=True)
     tracking_provider: Mapped[str | None] = mapped_column(String(32))
+    # Set only by migration 0014 on open returns that already shared a number with another: the
+    # unique index leaves them out, and carrier events for their number wait for staff.
+    tracking_shared: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     tracking_exception: Mapped[str | None] = mapped_column(String(255))
     # The furthest carrier state seen (LABEL_CREATED … DELIVERED); it only moves forward.
     tracking_state: Mapped[str | None] = mapped_column(String(32))

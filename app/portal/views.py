@@ -24,6 +24,7 @@ from app.services import portal_returns
 from app.services import returns as service
 from app.services import shopify_returns
 from app.services.return_workflow import cancel_return
+from app.services.tracking_numbers import set_tracking
 
 NOT_FOUND = ("We could not find that order. Check the order number (it is in your order confirmation "
              "email) and use the email address you ordered with.")
@@ -242,7 +243,7 @@ def tracking(slug: str, token: str):
     form = TrackingForm()
     if form.validate_on_submit():
         try:
-            number = service.set_tracking(ret, form.tracking_number.data, ret.customer_email)
+            number = set_tracking(ret, form.tracking_number.data, ret.customer_email)
         except (service.ReturnRefused, TransitionRefused) as error:
             form.tracking_number.errors = [str(error)]
         else:

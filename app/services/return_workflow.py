@@ -19,9 +19,9 @@ from app.extensions import db
 from app.models import Account, BulkAction, ItemResolution, Return, ReturnItem, ShopifyCall, ShopifyReturn
 from app.queue import enqueue
 from app.services.return_settlement import return_is_processed_in_shopify
-from app.services.returns import (CREDIT, EXCHANGE, OPTION_LABELS, REFUND, ReturnRefused, add_event,
-                                  store_tracking)
+from app.services.returns import CREDIT, EXCHANGE, OPTION_LABELS, REFUND, ReturnRefused, add_event
 from app.services.shopify_returns import queue_for_return, reset_failures
+from app.services.tracking_numbers import store_tracking
 
 # The timestamp column each status stamps when the return enters it.
 STATUS_STAMPS = {states.IN_TRANSIT: "in_transit_at", states.RECEIVED: "received_at",

@@ -1,5 +1,5 @@
 """Returns made in the portal: what can be returned, creating a return in one transaction,
-cancelling it, and the customer's tracking number.
+and cancelling it (services/tracking_numbers.py keeps its tracking number).
 
 The browser is never trusted: every submission is checked again here against the stored order,
 the account's settings and (for exchanges) live stock, and a refused submission writes nothing.
@@ -371,34 +371,3 @@ def _next_rma_seq(account_id: int) -> int:
     return db.session.execute(
         update(Account).where(Account.id == account_id).values(last_rma_seq=Account.last_rma_seq + 1)
         .returning(Account.last_rma_seq).execution_options(synchronize_session=False)).scalar_one()
-
-
-def normalise_tracking(raw: str | None) -> str:
-    """Carriers print numbers with spaces; compare and store them without."""
-    return "".join((raw or "").split()).upper()
-
-
-def set_tracking(ret: Return, raw_number: str, actor: str | None) -> str:
-    """Add or correct the parcel's tracking number while the return is OPEN (the customer)."""
-    if ret.status != states.OPEN:
-        raise states.TransitionRefused("The tracking number can only be changed before the parcel is scanned.")
-    return store_tracking(ret, raw_number, actor)
-
-
-def store_tracking(ret: Return, raw_number: str, actor: str | None) -> str:
-    """Check and store a tracking number (the caller checked the return may still change it);
-    carrier events already parked for that number are then applied to the return."""
-    number = normalise_tracking(raw_number)
-    if not 4 <= len(number) <= TRACKING_MAX or not number.isalnum():
-        raise ReturnRefused("Enter the tracking number as printed on the label (letters and digits).")
-    if number != ret.tracking_number:
-        previous = ret.tracking_number
-        ret.tracking_number = number
-        add_event(ret, "tracking", f"Tracking number {'changed to' if previous else 'added:'} {number}.",
-                  actor, data={"previous": previous} if previous else None)
-        db.session.commit()
-        from app.services.tracking import apply_parked_events_for
-
-        # The carrier may have scanned the parcel before its number was typed in.
-        apply_parked_events_for(ret)
-    return number

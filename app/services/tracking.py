@@ -3,10 +3,12 @@
 A connection names one provider for one account: the secret token in its webhook URL and the
 provider's signing secret (encrypted at rest). Every verified delivery is stored event by event
 under a unique (provider, provider_event_id) — a resend is a no-op — and then applied to the
-account's return with that tracking number: the carrier state only moves forward, exceptions
+account's one return with that tracking number: the carrier state only moves forward, exceptions
 set a flag, and the return moves through the workflow (in transit → IN_TRANSIT, delivered →
-RECEIVED). Events for a number no return has are parked until staff attach them, or until a
-return gets that number (`apply_parked_events_for`).
+RECEIVED). An event applies to exactly one return, and a return's carrier state comes only from
+the events attached to it. Events for a number no return has — or that several returns carry
+(rows from before numbers were unique) — are parked until staff attach them, or until a return
+gets that number (`apply_parked_events_for`).
 """
 from __future__ import annotations
 
@@ -25,7 +27,8 @@ from app.domain import returns as return_states
 from app.domain import tracking as carrier
 from app.extensions import db
 from app.models import Account, Return, TrackingConnection, TrackingEvent
-from app.services.returns import TRACKING_MAX, add_event, normalise_tracking
+from app.services.returns import TRACKING_MAX, add_event
+from app.services.tracking_numbers import TrackingNumberTaken, commit_number, normalise_tracking, refuse_if_held
 from app.tracking import ADAPTERS, Credentials, DeliveryRefused, ParsedEvent
 
 # Which providers get a generated secret, which a pasted one, which only basic credentials, and
@@ -174,9 +177,11 @@ def record_events(connection: TrackingConnection, events: list[ParsedEvent]) -> 
     touched: dict[int, Return] = {}
     stored = duplicates = parked = 0
     for event in events:
-        matches = next((by_number[n] for n in _numbers(event) if n in by_number), [])
+        candidates = next((by_number[n] for n in _numbers(event) if n in by_number), [])
+        owner = _owner(candidates)
+        matches = [owner] if owner is not None else []
         new_id = _insert(dict(
-            account_id=connection.account_id, return_id=matches[0].id if matches else None,
+            account_id=connection.account_id, return_id=owner.id if owner is not None else None,
             provider=connection.provider, provider_event_id=_scoped_id(connection.account_id, event),
             tracking_number=_numbers(event)[0], state=event.state, raw_status=event.raw_status,
             occurred_at=event.occurred_at, received_at=now,
@@ -195,6 +200,16 @@ def record_events(connection: TrackingConnection, events: list[ParsedEvent]) -> 
     for return_id, ret in touched.items():
         _apply(ret, fresh.get(return_id, []), connection.provider)
     return IntakeResult(stored, duplicates, parked, tuple(touched))
+
+
+def _owner(candidates: list[Return]) -> Return | None:
+    """The one return an event for this number applies to: the return holding the number, else
+    the only closed or cancelled one that had it (a late scan is kept in its history). None when
+    several qualify — only rows from before numbers were unique can share one — and the event is
+    parked for staff rather than moving, and perhaps refunding, every one of them."""
+    holding = [ret for ret in candidates if ret.status in return_states.HOLDS_TRACKING]
+    pool = holding or candidates
+    return pool[0] if len(pool) == 1 else None
 
 
 def _write_first(connection: TrackingConnection, now: datetime) -> None:
@@ -256,10 +271,9 @@ def _advance_state(ret: Return, state: str) -> bool:
 
 
 def _events_of(ret: Return):
-    query = select(TrackingEvent).where(TrackingEvent.account_id == ret.account_id)
-    if ret.tracking_number:
-        return query.where(or_(TrackingEvent.return_id == ret.id, TrackingEvent.tracking_number == ret.tracking_number))
-    return query.where(TrackingEvent.return_id == ret.id)
+    """The carrier events attached to this return — never another return's events for the same
+    number, nor parked ones (staff attach those to the right return)."""
+    return select(TrackingEvent).where(TrackingEvent.account_id == ret.account_id, TrackingEvent.return_id == ret.id)
 
 
 def _stored_furthest(ret: Return) -> str | None:
@@ -307,6 +321,18 @@ def parked_events(account_id: int, limit: int = PARKED_PAGE) -> list[TrackingEve
         .order_by(TrackingEvent.received_at.desc(), TrackingEvent.id.desc()).limit(limit)))
 
 
+def shared_numbers(account_id: int, numbers: set[str]) -> dict[str, list[str]]:
+    """Of these (parked events') numbers, those several returns hold, with their RMA numbers:
+    their events wait for staff to say which return the parcel belongs to."""
+    rows = db.session.execute(select(Return.tracking_number, Return.rma_number).where(
+        Return.account_id == account_id, Return.tracking_number.in_(numbers),
+        Return.status.in_(return_states.HOLDS_TRACKING)).order_by(Return.id)).all() if numbers else []
+    by_number: dict[str, list[str]] = {}
+    for number, rma in rows:
+        by_number.setdefault(number, []).append(rma)
+    return {number: rmas for number, rmas in by_number.items() if len(rmas) > 1}
+
+
 def _attach(ret: Return, rows: list[TrackingEvent]) -> int:
     if not rows:
         return 0
@@ -335,9 +361,14 @@ def attach_parked_event(account: Account, event_id: int, return_id: int, actor: 
     if ret is None:
         raise TrackingRefused("There is no such return in this store.")
     if not ret.tracking_number:
-        ret.tracking_number = event.tracking_number
-        add_event(ret, "tracking", f"Tracking number added: {event.tracking_number} (from a parked carrier "
-                  "event).", actor)
+        try:
+            refuse_if_held(ret, event.tracking_number)
+            ret.tracking_number = event.tracking_number
+            add_event(ret, "tracking", f"Tracking number added: {event.tracking_number} (from a parked carrier "
+                      "event).", actor)
+            commit_number(ret, event.tracking_number)
+        except TrackingNumberTaken as taken:
+            raise TrackingRefused(taken.for_staff) from None
     rows = list(db.session.scalars(select(TrackingEvent).where(
         TrackingEvent.account_id == account.id, TrackingEvent.return_id.is_(None),
         TrackingEvent.tracking_number == event.tracking_number)))
