@@ -363,9 +363,9 @@ def attach_parked_event(account: Account, event_id: int, return_id: int, actor: 
     if not ret.tracking_number:
         try:
             refuse_if_held(ret, event.tracking_number)
-            ret.tracking_number = event.tracking_number
             add_event(ret, "tracking", f"Tracking number added: {event.tracking_number} (from a parked carrier "
-                      "event).", actor)
+                      "event).", actor)  # before the number: see tracking_numbers.store_tracking
+            ret.tracking_number = event.tracking_number
             commit_number(ret, event.tracking_number)
         except TrackingNumberTaken as taken:
             raise TrackingRefused(taken.for_staff) from None

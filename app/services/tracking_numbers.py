@@ -95,9 +95,11 @@ def store_tracking(ret: Return, raw_number: str, actor: str | None) -> str:
         return number
     refuse_if_held(ret, number)
     previous = ret.tracking_number
-    ret.tracking_number, ret.tracking_shared = number, False
+    # The timeline entry first: loading the timeline would flush the new number early, out of
+    # reach of commit_number's refusal.
     add_event(ret, "tracking", f"Tracking number {'changed to' if previous else 'added:'} {number}.",
               actor, data={"previous": previous} if previous else None)
+    ret.tracking_number, ret.tracking_shared = number, False
     commit_number(ret, number)
     from app.services.tracking import apply_parked_events_for
 
