@@ -86,17 +86,22 @@ HOSTILE = ["1Z99\x009AA1", "\ud800\udfff1Z999", "1Z999\ud800", "²²²²²", "�
            "1Z999AA1" * 63, "A" * 500, "A" * 65, "1Z999/AA1", "<b>1Z999AA1</b>"]
 
 
-@pytest.mark.parametrize("number", HOSTILE, ids=range(len(HOSTILE)))
-def test_hostile_numbers_are_refused_cleanly_in_both_forms(account, staff, number):
+def test_hostile_numbers_are_refused_cleanly_in_both_forms(account, staff):
+    """NUL, lone surrogates, Unicode digits (no carrier prints ²), letters that upper-case into
+    others (ß → SS), over-long text and markup: each is a 422 naming the field, nothing stored."""
     ret = return_with_tracking(account, None)
-    encoded = "tracking_number=" + "".join(  # lone surrogates cannot be encoded by the client: send them raw
-        f"%{b:02X}" for b in number.encode("utf-8", "surrogatepass"))
-    for response in (portal_tracking(staff, account, ret, None, data=encoded,
-                                     content_type="application/x-www-form-urlencoded"),
-                     staff.post(f"/dashboard/returns/{ret.id}/tracking", data=encoded,
-                                content_type="application/x-www-form-urlencoded")):
-        assert response.status_code == 422, (number, response.status_code)
-        assert "tracking number" in response.get_data(as_text=True).lower()
+    answers = {}
+    for number in HOSTILE:
+        encoded = "tracking_number=" + "".join(  # lone surrogates cannot be encoded by the client: send raw
+            f"%{b:02X}" for b in number.encode("utf-8", "surrogatepass"))
+        for form, response in (
+                ("portal", portal_tracking(staff, account, ret, None, data=encoded,
+                                           content_type="application/x-www-form-urlencoded")),
+                ("staff", staff.post(f"/dashboard/returns/{ret.id}/tracking", data=encoded,
+                                     content_type="application/x-www-form-urlencoded"))):
+            answers[(number[:12], form)] = response.status_code
+            assert "tracking number" in response.get_data(as_text=True).lower()
+    assert {key: code for key, code in answers.items() if code != 422} == {}
     assert reload(ret).tracking_number is None
 
 
