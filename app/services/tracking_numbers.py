@@ -80,6 +80,9 @@ def set_tracking(ret: Return, raw_number: str, actor: str | None) -> str:
     try:
         return store_tracking(ret, raw_number, actor)
     except TrackingNumberTaken as taken:
+        last = ret.events[-1] if ret.events else None
+        if last is not None and last.kind == "tracking_refused" and (last.data or {}).get("number") == taken.number:
+            raise  # the same attempt again (a reload, a double click): noted once
         add_event(ret, "tracking_refused", f"Tracking number {taken.number} refused: return {taken.holder_rma} "
                   "already carries it.", actor, data={"number": taken.number, "holder": taken.holder_rma})
         db.session.commit()

@@ -7,6 +7,13 @@ from app.extensions import db
 from tests.conftest import make_test_app
 
 
+# Account 1 as the first schema stores it (later migrations give the columns they add defaults).
+ACCOUNT_AT_0001 = ("INSERT INTO accounts (id, name, slug, currency, option_mode, exchange_enabled, return_action, "
+                   "return_window_days, order_storage_months, initial_import_days, excluded_product_tags, "
+                   "return_reasons, granted_scopes, primary_color, created_at) VALUES (1, 'Acme', 'acme', 'USD', "
+                   "'rules', true, 'manual', 30, 3, 30, '[]', '[]', '[]', '#000000', CURRENT_TIMESTAMP)")
+
+
 @pytest.fixture
 def scratch_app(tmp_path, _session_app):
     if _session_app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -32,11 +39,7 @@ def test_upgrading_an_existing_database_keeps_its_accounts_and_users(scratch_app
     with scratch_app.app_context():
         upgrade(revision="0001_core_tables")
         with db.engine.begin() as conn:
-            conn.execute(text("INSERT INTO accounts (id, name, slug, currency, option_mode, exchange_enabled, "
-                              "return_action, return_window_days, order_storage_months, initial_import_days, "
-                              "excluded_product_tags, return_reasons, granted_scopes, primary_color, created_at) "
-                              "VALUES (1, 'Acme', 'acme', 'USD', 'rules', true, 'manual', 30, 3, 30, '[]', '[]', "
-                              "'[]', '#000000', CURRENT_TIMESTAMP)"))
+            conn.execute(text(ACCOUNT_AT_0001))
             conn.execute(text("INSERT INTO users (id, account_id, email, password_hash, role, active, created_at) "
                               "VALUES (1, 1, 'a@example.com', 'x', 'admin', true, CURRENT_TIMESTAMP)"))
         upgrade()

@@ -16,6 +16,7 @@ from app.portal.session import status_token
 from app.services.tracking import attach_parked_event
 from tests.factories import make_account
 from tests.integration.test_issuing import queued  # noqa: F401 (the fixture: issuing jobs run on demand)
+from tests.integration.test_migrations import ACCOUNT_AT_0001
 from tests.integration.test_migrations import scratch_app  # noqa: F401 (the fixture: its own database)
 from tests.integration.test_tracking_one_parcel import NUMBER, TAKEN, portal_tracking
 from tests.support.issuing import connected_account, issued_in_sandbox, make_decided_return, shipped_order
@@ -95,11 +96,7 @@ def test_the_migration_marks_open_returns_that_already_share_a_number(scratch_ap
     with scratch_app.app_context():
         upgrade(revision="0001_core_tables")
         with db.engine.begin() as conn:
-            conn.execute(text("INSERT INTO accounts (id, name, slug, currency, option_mode, exchange_enabled, "
-                              "return_action, return_window_days, order_storage_months, initial_import_days, "
-                              "excluded_product_tags, return_reasons, granted_scopes, primary_color, created_at) "
-                              "VALUES (1, 'Acme', 'acme', 'USD', 'rules', true, 'manual', 30, 3, 30, '[]', '[]', "
-                              "'[]', '#000000', CURRENT_TIMESTAMP)"))
+            conn.execute(text(ACCOUNT_AT_0001))
         upgrade(revision="0013_fulfillment_dates")
 
         def insert(conn, rid, status, number):
