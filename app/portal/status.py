@@ -3,11 +3,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from flask import render_template
-
 from app.crypto import decrypt_secret
 from app.domain import returns as states
 from app.models import Account, Return
+from app.services.mail import render_email
 
 # Timeline entries a customer may read; staff-only entries (decision traces, Shopify calls) stay
 # on the dashboard.
@@ -131,5 +130,4 @@ def compose_confirmation(account: Account, ret: Return, status_url: str) -> tupl
     context = {"account": account, "ret": ret, "status_url": status_url,
                "rules_mode": ret.option_source == "rules"}
     subject = f"Your return {ret.rma_number} for order {ret.order_name}"
-    return (subject, render_template("portal/email/confirmation.txt", **context),
-            render_template("portal/email/confirmation.html", **context))
+    return (subject, *render_email("confirmation", **context))

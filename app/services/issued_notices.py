@@ -8,11 +8,10 @@ shopper, and Shopify has no one to send it to.
 from __future__ import annotations
 
 from decimal import Decimal
-from html import escape
 
 from app.extensions import db
 from app.models import Account, Return, ReturnItem
-from app.services.mail import send_after_commit, store_email
+from app.services.mail import render_email, send_after_commit, store_email
 from app.services.returns import add_event
 
 SHOPIFY, EMAIL = "shopify", "email"
@@ -41,11 +40,7 @@ def email_issued(account: Account, ret: Return, items: list[ReturnItem], *, gift
     if not lines:
         return False
     subject = f"Your return {ret.rma_number}: issued"
-    text = (f"Hello,\n\nHere is what your return {ret.rma_number} ({ret.order_name}) gave you:\n\n"
-            + "\n".join(f"- {line}" for line in lines) + f"\n\nThank you for shopping at {account.name}.\n")
-    html = (f"<p>Hello,</p><p>Here is what your return {escape(ret.rma_number)} ({escape(ret.order_name)}) "
-            "gave you:</p><ul>" + "".join(f"<li>{escape(line)}</li>" for line in lines)
-            + f"</ul><p>Thank you for shopping at {escape(account.name)}.</p>")
+    text, html = render_email("issued", account=account, ret=ret, lines=lines)
     email = store_email(account, ret.customer_email, subject, text, html, return_id=ret.id)
     add_event(ret, "email", f"Email to {ret.customer_email}: what was issued.", "system")
     db.session.commit()

@@ -35,7 +35,7 @@ from app.domain.issuing import IssuingMethod
 from app.extensions import db
 from app.models import Account, ItemResolution, Return, ReturnItem
 from app.queue import enqueue
-from app.services.mail import send_after_commit, store_email
+from app.services.mail import render_email, send_after_commit, store_email
 from app.services.returns import CREDIT, EXCHANGE, REFUND, add_event
 from app.services.shopify_access import NotConnected, client_for
 from app.shopify import errors as E
@@ -203,12 +203,8 @@ def _compose_credit_email(ret: Return, item: ReturnItem, issued: Issued):
         return None
     account = db.session.get(Account, ret.account_id)
     subject = f"Your credit note for return {ret.rma_number}"
-    text = (f"Hello,\n\nYour return {ret.rma_number} ({item.title}) has been credited: a gift card "
-            f"worth {issued.amount} {ret.currency}.\n\nGift card code: {issued.gift_card_code}\n\n"
-            f"Use it at checkout in {account.name}.\n")
-    html = (f"<p>Hello,</p><p>Your return {ret.rma_number} ({item.title}) has been credited: a gift card "
-            f"worth <strong>{issued.amount} {ret.currency}</strong>.</p><p>Gift card code: "
-            f"<strong>{issued.gift_card_code}</strong></p><p>Use it at checkout in {account.name}.</p>")
+    text, html = render_email("credit_note", account=account, ret=ret, item=item, amount=issued.amount,
+                              code=issued.gift_card_code)
     return store_email(account, ret.customer_email, subject, text, html, return_id=ret.id)
 
 

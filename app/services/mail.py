@@ -9,10 +9,19 @@ from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
-from flask import current_app
+from flask import current_app, render_template
 
 from app.extensions import db
 from app.models import Account, OutboxEmail
+
+
+def render_email(name: str, **context) -> tuple[str, str]:
+    """(text, html) of one kind of email, from ``portal/email/<name>.txt`` and ``.html``.
+
+    Emails are built from templates only: the HTML part is autoescaped by Jinja (a product title
+    is the shop's or Shopify's text, never markup), the text part is plain text and not escaped."""
+    return (render_template(f"portal/email/{name}.txt", **context),
+            render_template(f"portal/email/{name}.html", **context))
 
 
 def store_email(account: Account, to_address: str, subject: str, text_body: str, html_body: str,
