@@ -2,7 +2,7 @@
 from flask import Flask, g
 
 from app.domain.contrast import Palette, portal_palette
-from app.security import HTMX_CDN_URL, HTMX_SRI, is_htmx
+from app.security import HTMX_PATH, HTMX_SRI, is_htmx
 
 DEFAULT_BRAND = "#1f6feb"
 
@@ -13,7 +13,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.globals.update(
         csp_nonce=lambda: getattr(g, "csp_nonce", ""),
-        htmx_cdn_url=HTMX_CDN_URL,
+        htmx_path=HTMX_PATH,
         htmx_sri=HTMX_SRI,
         is_htmx=is_htmx,
         brand_palette=brand_palette,

@@ -79,6 +79,13 @@ def plain_lines(form, field):
 COLOUR = re.compile(r"\A#[0-9a-fA-F]{6}\Z", re.ASCII)
 
 
+def https_only(form, field):
+    """A logo is loaded by every shopper's browser: over https only (the portal's CSP allows no
+    http: images, and a plain-http image would be a mixed-content warning on an https portal)."""
+    if field.data and not field.data.lower().startswith("https://"):
+        raise StopValidation("Use an https:// address: browsers block images sent over plain http.")
+
+
 class GeneralSettingsForm(BaseForm):
     """Store name, portal branding and the windows that apply to every return."""
 
@@ -94,7 +101,7 @@ class GeneralSettingsForm(BaseForm):
     ], message="Enter a number of months in digits, e.g. 6.")
     logo_url = URLField("Portal logo URL", validators=[
         plain_text, Optional(), Length(max=500, message="Use at most 500 characters."),
-        URL(require_tld=False, message="Enter a full https:// address."),
+        URL(require_tld=False, message="Enter a full https:// address."), https_only,
     ])
     primary_color = StringField("Portal colour", filters=[strip_spaces], validators=[
         plain_text, DataRequired("Choose a colour."),

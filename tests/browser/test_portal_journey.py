@@ -2,7 +2,6 @@
 exchange whose variants come live from the sandbox; every message a shopper can meet; keyboard only."""
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -10,21 +9,11 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import OutboxEmail, Return
-from app.security import HTMX_CDN_URL
 from tests.factories import make_account
 from tests.support.portal import connect_to_sandbox, exchangeable_product, line_for_variant, make_line, make_portal_order
 
-HTMX = (Path(__file__).resolve().parents[2] / "app" / "static" / "vendor" / "htmx-2.0.11.min.js").read_bytes()
 VIEWPORTS = [pytest.param({"width": 390, "height": 844}, id="phone"),
              pytest.param({"width": 1280, "height": 900}, id="desktop")]
-
-
-@pytest.fixture
-def page(page):
-    """The CDN is unreachable on the test network: serve htmx's pinned bytes in its place."""
-    page.route(HTMX_CDN_URL, lambda route: route.fulfill(status=200, body=HTMX, content_type="application/javascript",
-                                                         headers={"Access-Control-Allow-Origin": "*"}))
-    return page
 
 
 def seed(e2e_app, sandbox, slug, mode="customer_choice") -> dict:

@@ -10,8 +10,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Account, OutboxEmail, Return
 from app.services import rules as service
-from app.security import HTMX_CDN_URL
-from tests.browser.test_portal_journey import HTMX, VIEWPORTS, find_order, seed
+from tests.browser.test_portal_journey import VIEWPORTS, find_order, seed
 from tests.support.e2e import rq_thread_worker
 from tests.support.journey import reload_until
 from tests.support.rules import BIG_DISCOUNT_CREDIT, CANADA_NO_ACTION, FAULTY_REFUND
@@ -38,8 +37,6 @@ def walk(e2e_app, live_server, sandbox, browser, screenshot, viewport, js):
             service.create_rule(account_id, raw)
         db.session.remove()
     context = browser.new_context(viewport=viewport, java_script_enabled=js)
-    context.route(HTMX_CDN_URL, lambda route: route.fulfill(status=200, body=HTMX, content_type="application/javascript",
-                                                            headers={"Access-Control-Allow-Origin": "*"}))
     page = context.new_page()
     find_order(page, live_server, facts["slug"])
     note = page.locator("#rules-note")
