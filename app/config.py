@@ -97,6 +97,10 @@ class Config:
     MAX_FORM_MEMORY_SIZE = 512 * 1024
     # Shopify's largest order bodies are a few hundred KB; anything far past that is refused.
     WEBHOOK_MAX_BYTES = int(os.environ.get("WEBHOOK_MAX_BYTES", 2 * 1024 * 1024))
+    # Deliveries Shopify triggered longer ago, or further ahead of this server's clock, are set
+    # aside (app.services.intake.check_fresh: Shopify retries for 4 hours, rarely is a day late).
+    WEBHOOK_MAX_AGE_HOURS = float(os.environ.get("WEBHOOK_MAX_AGE_HOURS", 48))
+    WEBHOOK_CLOCK_SKEW_MINUTES = float(os.environ.get("WEBHOOK_CLOCK_SKEW_MINUTES", 15))
     # A delivery still unprocessed this long after it arrived is re-enqueued by the sweeper.
     WEBHOOK_SWEEP_AFTER_SECONDS = int(os.environ.get("WEBHOOK_SWEEP_AFTER_SECONDS", 180))
     # An item being issued belongs to the worker that claimed it for this long; after that it is

@@ -17,10 +17,10 @@ import json
 import threading
 import time
 import uuid
+from datetime import datetime, timezone
 
 import requests
 
-from . import calc
 from .models import Delivery
 
 DEFAULT_RETRY_DELAYS = [1, 2, 4, 8, 16, 32, 64, 128]  # 8 retries (4 h on Shopify)
@@ -31,6 +31,20 @@ def sign(secret: str, body: bytes) -> str:
     """Shopify's X-Shopify-Hmac-Sha256: base64(HMAC-SHA256(secret, raw body))."""
     return base64.b64encode(hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()
                             ).decode("ascii")
+
+
+def triggered_at_header(now: float) -> str:
+    """X-Shopify-Triggered-At as Shopify writes it: UTC with nanoseconds ("2023-03-29T18:00:27.877041743Z",
+    a real capture, docs/reference/shopify-api.md §1.1).
+
+    Stamped from the wall clock when the event happens, never the virtual clock: the app judges
+    freshness against its own clock (app.services.intake.check_fresh), as it does Shopify's, and
+    a test that moves the virtual clock days ahead does not make Shopify's deliveries come from
+    the future. Every retry of a delivery carries this same value, as Shopify's do
+    (https://shopify.dev/changelog/updates-to-webhook-retry-mechanism)."""
+    whole = int(now)
+    nanos = int(round((now - whole) * 1e9)) % 1_000_000_000
+    return datetime.fromtimestamp(whole, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") + f".{nanos:09d}Z"
 
 
 class WebhookDispatcher:
@@ -66,7 +80,7 @@ class WebhookDispatcher:
                     if s.shop == shop.domain and s.topic == topic
                     and (only_client is None or s.client_id == only_client)]
             event_id = str(uuid.uuid4())
-            triggered = calc.iso(store.clock.now()).replace("Z", ".000Z")
+            triggered = triggered_at_header(time.time())
             created = []
             for sub in sorted(subs, key=lambda s: s.id):
                 # Signed with the app's one client secret, whichever shop it is installed on

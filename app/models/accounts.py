@@ -86,13 +86,16 @@ class Account(db.Model):
     # Signs of webhook trouble (app.services.webhook_health): deliveries from this shop refused for
     # a bad signature (the last, and how many in that run of refusals); subscriptions the
     # periodic check found gone and made again; orders the reconciliation found that no webhook
-    # brought (the last sweep that found some, and how many in that run).
+    # brought (the last sweep that found some, and how many in that run); deliveries set aside
+    # because Shopify triggered them too long ago or ahead of this server's clock (intake).
     webhooks_refused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     webhooks_refused_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     webhooks_recreated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     webhooks_recreated: Mapped[str | None] = mapped_column(String(500))
     webhooks_missed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     webhooks_missed_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    webhooks_stale_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    webhooks_stale_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     option_mode: Mapped[str] = mapped_column(String(32), default=OptionMode.CUSTOMER_CHOICE.value)
     exchange_enabled: Mapped[bool] = mapped_column(Boolean, default=True)

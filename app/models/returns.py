@@ -153,6 +153,8 @@ class ReturnItem(db.Model):
     exchange_order_name: Mapped[str | None] = mapped_column(String(64))
     # The credit note's full code, for the customer's email and status page (encrypted at rest).
     gift_card_code_encrypted: Mapped[str | None] = mapped_column(Text)
+    # When the status page first showed that code in full; afterwards it shows its last characters.
+    gift_card_code_shown_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     issue_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # A refund issued at first scan leaves the stock alone (the parcel is travelling); the items
     # are restocked once the return is received: PENDING → DONE (or FAILED with the reason).

@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import msgspec
 from flask import current_app
@@ -45,6 +45,14 @@ def account_for_shop(shop_domain: str | None) -> Account | None:
     if not shop_domain:
         return None
     return db.session.scalar(select(Account).where(Account.shop_domain == shop_domain.lower()))
+
+
+class StaleDelivery(IntakeRefused):
+    """A signed delivery Shopify triggered too long ago, or ahead of this server's clock: set aside
+    unstored, and answered 200 (see `check_fresh`)."""
+
+    def __init__(self, message: str):
+        super().__init__(200, message)
 
 
 class StaleShopKeys(Exception):
@@ -106,18 +114,55 @@ def verify_delivery(headers: WebhookHeaders, body: bytes) -> int:
         keys = _shop_keys(headers.shop_domain, fresh=True)  # the secret may have just changed
         if keys is None or not verify_webhook(body, headers.hmac, keys.secrets):
             if keys is not None:
-                _note_refusal(keys.account_id)
+                _note_signal("refused", keys.account_id)
             raise IntakeRefused(401, "HMAC signature missing or invalid")
     if not headers.topic:
         raise IntakeRefused(400, "X-Shopify-Topic header missing")
+    check_fresh(headers, keys.account_id)
     return keys.account_id
 
 
-# Refusals of a known shop are a sign its secret is wrong (app.services.webhook_health). They are
-# written at most once per REFUSAL_WRITE_SECONDS per shop and process, carrying the refusals seen
-# meanwhile, so a flood of forged deliveries cannot turn into a flood of writes.
+def check_fresh(headers: WebhookHeaders, account_id: int, now: datetime | None = None) -> None:
+    """Refuse (StaleDelivery) a delivery triggered more than WEBHOOK_MAX_AGE_HOURS ago or more than
+    WEBHOOK_CLOCK_SKEW_MINUTES ahead of this server's clock.
+
+    Shopify retries a failed delivery 8 times over 4 hours, always with the original payload and
+    X-Shopify-Triggered-At, and says to judge staleness by that header
+    (https://shopify.dev/changelog/updates-to-webhook-retry-mechanism); in rare cases a delivery
+    comes up to a day late (https://shopify.dev/docs/apps/build/webhooks/best-practices). The
+    default of 48 hours is twice that day, so no genuine retry or late delivery is set aside.
+
+    A refused delivery is answered 200: any other answer makes Shopify retry it (with the same
+    header, so it would be refused again) and, after 8 failures in a row, delete a subscription
+    made through the API. Nothing is lost: the reconciliation reads every order updated since its
+    last sweep, so whatever such a delivery carried was read by an earlier sweep or is read by the
+    next one. Each refusal is a webhook trouble signal (a server clock far off shows there first).
+
+    The header is not covered by the HMAC (only the body is), so this stops a replay that keeps
+    Shopify's headers, not one that forges a fresh time; such a replay carries nothing new, since
+    every delivery is processed against the order read back from the Admin API. A delivery
+    without the header (Shopify always sends one) is not judged."""
+    triggered = headers.triggered_at
+    if triggered is None:
+        return
+    config = current_app.config
+    now = now or datetime.now(timezone.utc)
+    oldest = now - timedelta(hours=config["WEBHOOK_MAX_AGE_HOURS"])
+    newest = now + timedelta(minutes=config["WEBHOOK_CLOCK_SKEW_MINUTES"])
+    if oldest <= triggered <= newest:
+        return
+    _note_signal("stale", account_id)
+    when = "too long ago" if triggered < oldest else "ahead of this server's clock"
+    raise StaleDelivery(f"delivery triggered {when} ({triggered.isoformat()}): set aside, not stored")
+
+
+# Refusals of a known shop are a sign its secret is wrong, stale deliveries that its clock or
+# this server's is off, or that someone replays old deliveries (app.services.webhook_health). They
+# are written at most once per REFUSAL_WRITE_SECONDS per shop, kind and process, carrying the
+# refusals seen meanwhile, so a flood of forged deliveries cannot turn into a flood of writes.
 REFUSAL_WRITE_SECONDS = 10.0
-_refusals: dict[int, tuple[float, int]] = {}  # account id → (monotonic time of the last write, unwritten)
+# (kind, account id) → (monotonic time of the last write, unwritten)
+_refusals: dict[tuple[str, int], tuple[float, int]] = {}
 
 
 def forget_refusals() -> None:
@@ -126,21 +171,21 @@ def forget_refusals() -> None:
         _refusals.clear()
 
 
-def _note_refusal(account_id: int) -> None:
-    from app.services.webhook_health import record_refused
+def _note_signal(kind: str, account_id: int) -> None:
+    from app.services.webhook_health import record_refused, record_stale
 
     now = time.monotonic()
     with _keys_lock:
-        written, pending = _refusals.get(account_id, (-REFUSAL_WRITE_SECONDS, 0))
+        written, pending = _refusals.get((kind, account_id), (-REFUSAL_WRITE_SECONDS, 0))
         pending += 1
         due = now - written >= REFUSAL_WRITE_SECONDS
-        _refusals[account_id] = (now, 0) if due else (written, pending)
+        _refusals[(kind, account_id)] = (now, 0) if due else (written, pending)
     if due:
         try:
-            record_refused(account_id, pending)
+            (record_refused if kind == "refused" else record_stale)(account_id, pending)
         except Exception:  # noqa: BLE001 - the refusal is answered whatever happens to the note
             db.session.rollback()
-            log.warning("could not record a refused delivery of account %s", account_id, exc_info=True)
+            log.warning("could not record a %s delivery of account %s", kind, account_id, exc_info=True)
 
 
 # Validates the whole document but builds only its top level: the nested values stay raw bytes.

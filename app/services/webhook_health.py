@@ -1,8 +1,10 @@
 """Whether Shopify's webhooks reach this store's account, and what to do when they do not.
 
-Four signals, read together (none alone is proof, each points at a cause):
+Five signals, read together (none alone is proof, each points at a cause):
 - deliveries from the shop refused for a bad signature (the secret Boomerang holds is not the
   app's: the store was connected with another app's secret, or the secret was rotated);
+- deliveries set aside as stale (``intake.check_fresh``): triggered too long ago or ahead of this
+  server's clock (the clock is off, or someone replays old deliveries);
 - the subscription check (``webhook_subscriptions.sync_webhooks``, at connect and then hourly):
   it could not run, or found subscriptions gone — Shopify deletes a subscription made through the
   API after 8 consecutive failed deliveries (https://shopify.dev/changelog/updates-to-webhook-retry-mechanism,
@@ -111,6 +113,15 @@ def webhook_health(account: Account, now: datetime | None = None) -> WebhookHeal
             "The secret Boomerang holds is not the one Shopify signs with: the store was connected with "
             "another app's secret, or the secret was rotated. Connect the store again (Store page) with the app's "
             "current API secret key (or client secret)."))
+    if _recent(account.webhooks_stale_at, now, since) and account.webhooks_stale_count:
+        count = account.webhooks_stale_count
+        problems.append(Problem(
+            "stale",
+            f"Boomerang set aside {count} signed deliver{'ies' if count != 1 else 'y'} from {account.shop_domain} "
+            f"that Shopify triggered too long ago or ahead of this server's clock "
+            f"(the last at {_when(account.webhooks_stale_at)}).",
+            "Nothing is lost: the sync reads the store's orders every 10 minutes. Check that this server's clock "
+            "is right (it should follow NTP). If it is, someone may be sending old deliveries again."))
     if account.webhooks_error:
         problems.append(Problem(
             "subscriptions",
@@ -156,18 +167,24 @@ def _bump(count_column, at_column, now: datetime, by: int):
     return case((at_column.is_(None) | (at_column < now - RECENT), by), else_=count_column + by)
 
 
-def record_refused(account_id: int, refusals: int = 1, now: datetime | None = None) -> None:
-    """Note deliveries refused for a bad signature from a known shop (committed)."""
+def _record_run(count_column, at_column, account_id: int, by: int, now: datetime | None) -> None:
     now = now or _utcnow()
     db.session.execute(update(Account).where(Account.id == account_id).values(
-        webhooks_refused_count=_bump(Account.webhooks_refused_count, Account.webhooks_refused_at, now, refusals),
-        webhooks_refused_at=now))
+        {count_column: _bump(count_column, at_column, now, by), at_column: now}))
+
+
+def record_refused(account_id: int, refusals: int = 1, now: datetime | None = None) -> None:
+    """Note deliveries refused for a bad signature from a known shop (committed)."""
+    _record_run(Account.webhooks_refused_count, Account.webhooks_refused_at, account_id, refusals, now)
+    db.session.commit()
+
+
+def record_stale(account_id: int, deliveries: int = 1, now: datetime | None = None) -> None:
+    """Note signed deliveries set aside as stale (committed)."""
+    _record_run(Account.webhooks_stale_count, Account.webhooks_stale_at, account_id, deliveries, now)
     db.session.commit()
 
 
 def record_missed(account_id: int, orders: int, now: datetime | None = None) -> None:
     """Note orders the reconciliation stored that no webhook had brought (the caller commits)."""
-    now = now or _utcnow()
-    db.session.execute(update(Account).where(Account.id == account_id).values(
-        webhooks_missed_count=_bump(Account.webhooks_missed_count, Account.webhooks_missed_at, now, orders),
-        webhooks_missed_at=now))
+    _record_run(Account.webhooks_missed_count, Account.webhooks_missed_at, account_id, orders, now)

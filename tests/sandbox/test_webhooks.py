@@ -6,6 +6,9 @@ import base64
 import hashlib
 import hmac
 import json
+import re
+import time
+from datetime import datetime, timezone
 
 import requests
 
@@ -18,6 +21,10 @@ from .conftest import SHOP, gql
 SUBSCRIBE = """mutation($topic: WebhookSubscriptionTopic!, $uri: String!) {
   webhookSubscriptionCreate(topic: $topic, webhookSubscription: {uri: $uri, format: JSON}) {
     webhookSubscription { id topic } userErrors { field message } } }"""
+
+
+# As Shopify writes it: UTC with nanoseconds (a real capture: 2023-03-29T18:00:27.877041743Z).
+TRIGGERED = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z")
 
 
 def json_type(v):
@@ -121,7 +128,7 @@ def test_order_placed_is_delivered_signed_over_http(sandbox, receiver):
         assert hmac.compare_digest(digest, h["X-Shopify-Hmac-Sha256"])
         assert h["X-Shopify-Shop-Domain"] == SHOP and h["X-Shopify-Api-Version"] == "2026-04"
         assert h["X-Shopify-Webhook-Id"] and h["X-Shopify-Event-Id"]
-        assert h["X-Shopify-Triggered-At"].startswith("2026-")
+        assert TRIGGERED.fullmatch(h["X-Shopify-Triggered-At"])
         assert json.loads(r["body"])["id"] == placed["id"]
     assert json.loads(receiver.requests[1]["body"])["tags"] == "vip"
     assert receiver.requests[0]["headers"]["X-Shopify-Event-Id"] != \
@@ -139,8 +146,23 @@ def test_failed_delivery_is_retried_with_the_same_body(sandbox, receiver):
     assert len(receiver.requests) >= 2
     assert len({r["body"] for r in receiver.requests}) == 1
     assert len({r["headers"]["X-Shopify-Webhook-Id"] for r in receiver.requests}) == 1
+    assert len({r["headers"]["X-Shopify-Triggered-At"] for r in receiver.requests}) == 1  # the original's
     d = sandbox.store.state["deliveries"][-1]
     assert d.status == "delivered" and d.attempts >= 2
+
+
+def test_triggered_at_is_the_wall_clock_when_the_event_happened(sandbox, receiver):
+    """Shopify's clock is the one the app shares: moving the virtual clock does not date deliveries."""
+    app_, token = setup_shop(sandbox)
+    subscribe(sandbox, token, "ORDERS_CREATE", receiver.url)
+    sandbox.clock.advance(3 * 86400)
+    before = time.time()
+    sandbox.store.place_order(SHOP, seed=2)
+    assert sandbox.store.webhooks.flush(10)
+    stamp = receiver.requests[0]["headers"]["X-Shopify-Triggered-At"]
+    assert TRIGGERED.fullmatch(stamp)
+    sent = datetime.strptime(stamp[:26], "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=timezone.utc).timestamp()
+    assert before - 1 <= sent <= time.time()
 
 
 def test_subscription_removed_after_8_consecutive_failures(sandbox, receiver):

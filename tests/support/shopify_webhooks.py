@@ -1,6 +1,7 @@
 """Sending signed Shopify webhooks to the app in tests."""
 import json
 import uuid
+from datetime import datetime, timezone
 
 from app.shopify.webhooks import compute_webhook_hmac
 
@@ -18,7 +19,8 @@ def signed_headers(body: bytes, shop: str, topic: str = "orders/create", secret:
         "X-Shopify-API-Version": "2026-04",
         "X-Shopify-Webhook-Id": str(uuid.uuid4()),
         "X-Shopify-Event-Id": event_id or str(uuid.uuid4()),
-        "X-Shopify-Triggered-At": "2026-11-20T10:00:00.000000Z",
+        # Shopify's format (nanoseconds, Z), triggered just now.
+        "X-Shopify-Triggered-At": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f000Z"),
     }
 
 
