@@ -131,6 +131,9 @@ class Config:
     PORTAL_LOOKUP_RATE_LIMIT = os.environ.get("PORTAL_LOOKUP_RATE_LIMIT", "10 per minute;60 per hour")
     PORTAL_ORDER_RATE_LIMIT = os.environ.get("PORTAL_ORDER_RATE_LIMIT", "10 per 10 minutes;50 per day")
     PORTAL_SESSION_MINUTES = int(os.environ.get("PORTAL_SESSION_MINUTES", 120))
+    # A status link works this many days after it was made or after its return's last step,
+    # whichever is later (app.portal.session.link_expires_at); a lookup makes a fresh one.
+    PORTAL_STATUS_LINK_DAYS = int(os.environ.get("PORTAL_STATUS_LINK_DAYS", 90))
     # A shopper waits on the exchange variant list and the stock re-check: keep it short.
     PORTAL_SHOPIFY_TIMEOUT = float(os.environ.get("PORTAL_SHOPIFY_TIMEOUT", 4.0))
 

@@ -80,6 +80,12 @@ def _security_headers(response):
         "img-src 'self' data: https:; "
         "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'",
     )
+    if request.blueprint == "portal":
+        # Portal pages hold a shopper's address, items and gift card codes, and a status link's token
+        # is in the path: no cache keeps them, and no other site is told the address. (Not
+        # no-referrer: Flask-WTF checks the Referer of form posts over https.)
+        response.headers["Cache-Control"] = "no-store"
+        response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")

@@ -4,12 +4,15 @@ A successful lookup opens a portal session scoped to that one order of that one 
 Flask's signed session cookie, expiring after PORTAL_SESSION_MINUTES). The status page is reached
 instead through a signed link (itsdangerous, own salt) in the confirmation email, which names one
 return of one shop and needs no session at all; the returns of the looked-up order are linked
-with the same tokens (the lookup proved the order is the shopper's). The session also keeps the
+with the same tokens (the lookup proved the order is the shopper's). A link carries the day it was
+made and lasts PORTAL_STATUS_LINK_DAYS after that or after the return's last step, whichever is
+later; a lookup makes a fresh one. The session also keeps the
 shopper's unfinished choices for that order (a draft), so the items page comes back as it was left.
 """
 import json
 import re
 import time
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app, session
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -24,6 +27,7 @@ DRAFT_KEY = "portal_draft"
 # larger than this keeps its choices but not its notes, and one larger still is not kept.
 DRAFT_MAX_CHARS = 2400
 DEFAULT_MINUTES = 120
+DEFAULT_LINK_DAYS = 90
 STATUS_SALT = "boomerang.portal.return-status"
 _SPACES = re.compile(r"\s+")
 
@@ -119,21 +123,57 @@ def session_order(account: Account) -> Order | None:
     return db.session.scalar(select(Order).where(Order.id == data.get("o"), Order.account_id == account.id))
 
 
+class ExpiredLink(Exception):
+    """A genuine status link past its lifetime: the shopper finds the order again for a fresh one."""
+
+
 def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=STATUS_SALT)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
 def status_token(ret: Return) -> str:
-    """The token of the link in the confirmation email: names this return of this shop."""
-    return _serializer().dumps([ret.account_id, ret.id])
+    """The token of a status link: names this return of this shop, and the day the link was made
+    (a day, not a second: one link per return and day, so a page shows the same link as its email)."""
+    made = (datetime.now(timezone.utc) - _EPOCH).days
+    return _serializer().dumps([ret.account_id, ret.id, made])
 
 
-def return_from_token(account: Account, token: str) -> Return | None:
-    """The return a status-link token names, if the signature holds and it is this shop's."""
+def _read_token(token: str) -> tuple[int, int, datetime | None] | None:
+    """(account id, return id, when the link was made) of a well-signed token; links made before
+    links carried their day have none (they count from the return's creation)."""
     try:
-        account_id, return_id = _serializer().loads(token)
-    except (BadSignature, ValueError, TypeError):
+        data = _serializer().loads(token)
+    except (BadSignature, ValueError, TypeError):  # TypeError, ValueError: not a token (lone surrogates…)
         return None
-    if account_id != account.id or not isinstance(return_id, int):
+    if not isinstance(data, list) or len(data) not in (2, 3) or not all(isinstance(n, int) for n in data):
         return None
-    return db.session.scalar(select(Return).where(Return.id == return_id, Return.account_id == account.id))
+    made = _EPOCH + timedelta(days=data[2]) if len(data) == 3 else None
+    return data[0], data[1], made
+
+
+def link_expires_at(ret: Return, made: datetime | None) -> datetime:
+    """When a status link made at `made` stops working: PORTAL_STATUS_LINK_DAYS after it was made
+    or after the return's last step (started, sent, received, processed, closed, cancelled),
+    whichever is later, so a link keeps working while its return moves."""
+    days = current_app.config.get("PORTAL_STATUS_LINK_DAYS", DEFAULT_LINK_DAYS)
+    steps = (made, ret.created_at, ret.in_transit_at, ret.received_at, ret.processed_at, ret.closed_at,
+             ret.cancelled_at)
+    return max(step for step in steps if step is not None) + timedelta(days=days)
+
+
+def return_from_token(account: Account, token: str, now: datetime | None = None) -> Return | None:
+    """The return a status-link token names, if the signature holds and it is this shop's;
+    ExpiredLink when the link is past its lifetime."""
+    read = _read_token(token)
+    if read is None:
+        return None
+    account_id, return_id, made = read
+    if account_id != account.id:
+        return None
+    ret = db.session.scalar(select(Return).where(Return.id == return_id, Return.account_id == account.id))
+    if ret is not None and (now or datetime.now(timezone.utc)) > link_expires_at(ret, made):
+        raise ExpiredLink()
+    return ret

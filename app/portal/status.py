@@ -55,9 +55,11 @@ def _processed_detail(ret: Return) -> str:
     return "The shop has checked your items."
 
 
-def item_outcome(item, currency: str) -> str | None:
+def item_outcome(item, currency: str, show_code: bool = False) -> str | None:
     """What the customer got for an item, once issued (or that the shop is on it). Only words for
-    the shopper: no Shopify error codes, no staff notes (how the shop refunded outside Shopify)."""
+    the shopper: no Shopify error codes, no staff notes (how the shop refunded outside Shopify).
+    A gift card's full code only with `show_code` (its first showing); else its last characters
+    and where the full code was sent."""
     if getattr(item, "refund_state", None) == "OUTSIDE" and item.option == "refund":
         # Recorded by staff: the money has moved, whatever Shopify still has to record.
         amount = getattr(item, "outside_refund_amount", None) or item.issued_amount
@@ -78,8 +80,10 @@ def item_outcome(item, currency: str) -> str | None:
             return f"Store credit{value} added to your account"
         code = decrypt_secret(item.gift_card_code_encrypted) if item.gift_card_code_encrypted else None
         value = f" worth {_money(item.issued_amount, currency)}" if item.issued_amount is not None else ""
+        if code and show_code:
+            return f"Gift card{value}: code {code} (shown here this once; also sent by email)"
         if code:
-            return f"Gift card{value}: code {code} (also sent by email)"
+            return f"Gift card{value}: code ending {code[-4:]}. {_where_code_went(item)}"
         ending = f" (code ending {item.gift_card_last_characters})" if item.gift_card_last_characters else ""
         return f"Gift card sent{value}{ending}"
     if item.option == "exchange":
@@ -88,6 +92,21 @@ def item_outcome(item, currency: str) -> str | None:
             return f"Exchange confirmed on your order {item.exchange_order_name}"
         return f"Exchange order {item.exchange_order_name}" if item.exchange_order_name else "Exchange sent"
     return "Done"
+
+
+def _where_code_went(item) -> str:
+    """Where the shopper finds the full code once the status page no longer shows it."""
+    ret = getattr(item, "return_", None)
+    address = getattr(ret, "customer_email", None)
+    if address:
+        return f"The full code was sent by email to {mask_email(address)}."
+    return "Ask the shop for the full code."
+
+
+def mask_email(address: str) -> str:
+    """"jo@example.com" → "j…@example.com": enough to recognise one's own address, not to learn it."""
+    local, at, domain = address.partition("@")
+    return f"{local[:1]}…{at}{domain}" if at else f"{address[:1]}…"
 
 
 def _money(value, currency: str) -> str:

@@ -199,6 +199,13 @@ def _link_not_found(error):
     return render_template("portal/link_not_found.html", account=account), 404
 
 
+@bp.errorhandler(portal.ExpiredLink)
+def _link_expired(error):
+    # Gone, not missing: the lookup (order number and email) gives the shopper a fresh link.
+    account = _account((request.view_args or {}).get("slug", ""))
+    return render_template("portal/link_expired.html", account=account, form=LookupForm()), 410
+
+
 def _return_or_404(account: Account, token: str) -> Return:
     ret = portal.return_from_token(account, token)
     if ret is None:
@@ -226,13 +233,15 @@ def status(slug: str, token: str):
 def _render_status(account, ret, token, form=None, status=200):
     # The browser that looked this return's order up may go back to the order.
     order = portal.session_order(account)
+    shown_in_full = portal_returns.reveal_gift_card_codes(ret)
     own_order = order if order is not None and order.id == ret.order_id else None
     return render_template("portal/status.html", account=account, ret=ret, token=token, own_order=own_order,
                            all_returned=own_order is not None and portal_returns.nothing_left_to_return(account, order),
                            form=form or TrackingForm(tracking_number=ret.tracking_number),
                            cancel_form=CancelForm(), steps=timeline(ret),
                            labels=service.OPTION_LABELS, status_label=STATUS_LABELS.get(ret.status, ret.status),
-                           outcome_of=item_outcome, events=customer_events(ret)), status
+                           outcome_of=lambda item, currency: item_outcome(item, currency, item.id in shown_in_full),
+                           events=customer_events(ret)), status
 
 
 @bp.post("/<slug>/returns/<token>/tracking")

@@ -1,10 +1,12 @@
 """The returns a shopper already made on the order they looked up: the lookup (order number and
 email) proves the order is theirs, so it shows them, as the confirmation email's link does."""
-from sqlalchemy import select
+from datetime import datetime, timezone
+
+from sqlalchemy import select, update
 
 from app.domain import returns as states
 from app.extensions import db
-from app.models import Account, Order, Return
+from app.models import Account, Order, Return, ReturnItem
 from app.services.returns import eligibility
 
 
@@ -38,3 +40,24 @@ def the_only_return(account: Account, order: Order) -> Return | None:
     if len(returns) == 1 and nothing_left_to_return(account, order):
         return returns[0]
     return None
+
+
+def reveal_gift_card_codes(ret: Return) -> set[int]:
+    """The items whose gift card code the status page may show in full now: those never shown
+    before, each marked shown (committed). A code is shown in full once; afterwards its last
+    characters, since a status link travels (forwarded emails, shared screens, browser history).
+
+    One conditional UPDATE per code: of two first views at once, one shows it."""
+    unseen = [item.id for item in ret.items if item.gift_card_code_encrypted and item.gift_card_code_shown_at is None]
+    if not unseen:
+        return set()
+    now = datetime.now(timezone.utc)
+    shown = set()
+    for item_id in unseen:
+        won = db.session.execute(update(ReturnItem).where(
+            ReturnItem.id == item_id, ReturnItem.gift_card_code_shown_at.is_(None)
+        ).values(gift_card_code_shown_at=now).execution_options(synchronize_session=False)).rowcount
+        if won:
+            shown.add(item_id)
+    db.session.commit()
+    return shown
