@@ -3,7 +3,7 @@ showed each item's full gift card code (masked after that); and deliveries set a
 Shopify triggered them too long ago (or ahead of this server's clock), per store.
 
 Revision ID: 0016_status_link_lifetime
-Revises: 0013_fulfillment_dates
+Revises: 0014_tracking_unique
 Create Date: 2026-12-05 12:00:00
 """
 from alembic import op
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import app.types
 
 revision = "0016_status_link_lifetime"
-down_revision = "0013_fulfillment_dates"
+down_revision = "0014_tracking_unique"
 branch_labels = None
 depends_on = None
 
