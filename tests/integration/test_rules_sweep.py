@@ -4,6 +4,8 @@ cancelled returns are left alone."""
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from redis import Redis
+from rq import SimpleWorker
 from sqlalchemy import select
 
 from app.extensions import db
@@ -11,9 +13,10 @@ from app.models import ReturnEvent, ReturnItem
 from app.queue import enqueue
 from app.services import rules as service
 from app.services.rules_sweep import returns_to_decide
+from jobs.queue import QUEUES
 from jobs.rules import match_return_rules, sweep_rules_returns
 from jobs.schedule import PERIODIC
-from tests.conftest import rolled_back
+from tests.conftest import REDIS_URL, rolled_back
 from tests.factories import make_account, make_order
 from tests.support.rules import FAULTY_REFUND, make_return
 
@@ -22,9 +25,20 @@ EARLIER = datetime.now(timezone.utc) - timedelta(minutes=10)
 
 @pytest.fixture
 def served(_session_app):
-    """The app outside any request, as the scheduler runs the sweep (jobs it queues run after it)."""
+    """The app outside any request, as the scheduler runs the sweep (in-process, the jobs it queues
+    run after it; in the production shape, on a worker: `run_queued`)."""
+    if REDIS_URL:
+        Redis.from_url(REDIS_URL).flushdb()
     with rolled_back(_session_app) as app:
         yield app
+
+
+def run_queued(app) -> None:
+    """What a worker would run now (nothing to do in-process: it has run)."""
+    backend = app.extensions["jobs"]
+    if hasattr(backend, "queue"):
+        SimpleWorker([backend.queue(name) for name in QUEUES], connection=backend.connection).work(
+            burst=True, with_scheduler=False)
 
 
 def rules_account(**fields):
@@ -43,6 +57,7 @@ def test_a_lost_rules_job_is_picked_up_by_the_sweep(served):
     assert returns_to_decide() == [lost.id]
 
     assert sweep_rules_returns() == 1
+    run_queued(served)
     db.session.expire_all()
     items = db.session.scalars(select(ReturnItem).where(ReturnItem.return_id == lost.id).order_by(ReturnItem.id)).all()
     assert [(i.resolution, i.option) for i in items] == [("DECIDED", "refund"), ("UNDECIDED", None)]
