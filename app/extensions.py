@@ -62,8 +62,8 @@ def _begin_sqlite(connection):
     last_login_at failed while webhooks were being stored. With the lock taken first it waits its
     turn, for SQLITE_BUSY_TIMEOUT_SECONDS at most (`take_write_lock`). Page reads keep deferred
     transactions, so pages are read beside a writer; so do jobs, which may hold a transaction
-    across a call to Shopify and must not block requests meanwhile (a job whose write meets a
-    newer snapshot fails and is tried again later, jobs/queue.py)."""
+    across a call to Shopify and must not block requests meanwhile (a job whose write SQLite
+    refuses is run again, jobs/queue.py)."""
     if connection.dialect.name == "sqlite":
         if has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS"):
             take_write_lock(connection)
