@@ -38,6 +38,9 @@ def load_config(app: Flask, config: type | Mapping | None) -> None:
         # connection (app/extensions.py); those must still be rolled back on return to the pool.
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.pop("skip_autocommit_rollback", None)
+        # pysqlite's timeout is SQLite's busy wait, in seconds (app/extensions.py takes it further).
+        options["connect_args"] = {"timeout": app.config.get("SQLITE_BUSY_TIMEOUT_SECONDS", 5.0),
+                                   **options.get("connect_args", {})}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     ensure_secrets(app.config)
 

@@ -59,6 +59,12 @@ class Config:
     JOBS_BACKEND = os.environ.get("JOBS_BACKEND") or None
     RQ_FAILURE_TTL_SECONDS = int(os.environ.get("RQ_FAILURE_TTL_SECONDS", 7 * 24 * 3600))
     SCHEDULER_ENABLED = _env_bool("SCHEDULER_ENABLED", False)
+    # In-process jobs (no Redis): a failed job is tried again after each of its retry intervals
+    # times this factor (tests shorten them), on the jobs thread.
+    JOBS_RETRY_INTERVAL_SCALE = float(os.environ.get("JOBS_RETRY_INTERVAL_SCALE", 1.0))
+    JOBS_INPROCESS_RETRIES = _env_bool("JOBS_INPROCESS_RETRIES", True)
+    # SQLite: the longest a write waits for another writer's lock; past it a page answers 503.
+    SQLITE_BUSY_TIMEOUT_SECONDS = float(os.environ.get("SQLITE_BUSY_TIMEOUT_SECONDS", 5.0))
 
     SHOPIFY_API_VERSION = os.environ.get("SHOPIFY_API_VERSION", DEFAULT_API_VERSION)
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
@@ -175,8 +181,10 @@ class TestConfig(Config):
     SIGNUP_RATE_LIMIT = "10000 per minute"
     PORTAL_LOOKUP_RATE_LIMIT = "10000 per minute"
     PORTAL_ORDER_RATE_LIMIT = "10000 per minute"
-    # In-process jobs run when the response is closed, so a test sees their effect at once.
+    # In-process jobs run when the response is closed, so a test sees their effect at once; a
+    # failure is not tried again on another thread, outside the test's transaction.
     JOBS_INPROCESS_THREAD = False
+    JOBS_INPROCESS_RETRIES = False
     # Off for test-client tests, which post forms directly; CSRF tests and every browser test
     # (the e2e app) switch it back on.
     WTF_CSRF_ENABLED = False

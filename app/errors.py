@@ -1,7 +1,7 @@
 """Error pages: HTML for people, JSON for API and webhook callers; never a stack trace."""
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -17,6 +17,9 @@ MESSAGES = {
     500: "Something went wrong on our side. Please try again.",
     503: "The service is temporarily unavailable.",
 }
+BUSY_MESSAGE = "We are busy for a moment. Please try again in a few seconds."
+# Seconds a client is told to wait when the embedded database stayed locked past its wait.
+BUSY_RETRY_AFTER = 5
 
 
 def wants_json() -> bool:
@@ -45,8 +48,24 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        from app.extensions import db
+        from app.extensions import db, is_database_busy
 
         db.session.rollback()
+        if is_database_busy(error):
+            # Another writer held SQLite past SQLITE_BUSY_TIMEOUT_SECONDS: nothing is wrong with
+            # the request, so say when to come back (a webhook sender retries, a person reloads).
+            log.warning("database busy past its wait on %s %s: answered 503", request.method, request.path)
+            return _busy()
+        log.exception("unhandled error on %s %s", request.method, request.path)
         return _render(500)
+
+
+def _busy():
+    if wants_json():
+        response = jsonify(error=BUSY_MESSAGE)
+    else:
+        response = make_response(render_template("errors/error.html", code=503, title=MESSAGES[503],
+                                                 message=BUSY_MESSAGE))
+    response.status_code = 503
+    response.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
+    return response

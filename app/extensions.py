@@ -1,14 +1,15 @@
 """Unbound Flask extensions, bound to an app in `create_app` (FlaskBB's pattern)."""
 import sqlite3
+import time
 
-from flask import has_request_context, request
+from flask import current_app, has_app_context, has_request_context, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -41,13 +42,13 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 def _configure_sqlite(dbapi_connection, _record):
     """SQLite: enforce foreign keys (ON DELETE CASCADE / SET NULL), allow a reader beside the
     writer, and let SQLAlchemy own transactions so SAVEPOINTs work (pysqlite's own handling
-    breaks them)."""
+    breaks them). How long a statement waits for a lock is the connection's timeout
+    (SQLITE_BUSY_TIMEOUT_SECONDS, given to pysqlite by `create_app`)."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
 
 
@@ -59,9 +60,40 @@ def _begin_sqlite(connection):
     transaction that read first cannot upgrade once another writer committed after its read: SQLite answers "database is locked" at once, without the busy wait
     (https://www.sqlite.org/lang_transaction.html, "Read transactions"), so a login stamping
     last_login_at failed while webhooks were being stored. With the lock taken first it waits its
-    turn (busy_timeout). Page reads keep deferred transactions, so pages are read beside a writer;
-    so do jobs, which may hold a transaction across a call to Shopify and must not block requests
-    meanwhile."""
+    turn, for SQLITE_BUSY_TIMEOUT_SECONDS at most (`take_write_lock`). Page reads keep deferred
+    transactions, so pages are read beside a writer; so do jobs, which may hold a transaction
+    across a call to Shopify and must not block requests meanwhile (a job whose write SQLite
+    refuses is run again, jobs/queue.py)."""
     if connection.dialect.name == "sqlite":
-        writes = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+        if has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS"):
+            take_write_lock(connection)
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+
+def take_write_lock(connection) -> None:
+    """BEGIN IMMEDIATE, waiting up to SQLITE_BUSY_TIMEOUT_SECONDS for the lock in all.
+
+    SQLite's own busy wait covers most of it, but under a burst of writers a BEGIN IMMEDIATE was
+    seen answering "database is locked" at once; it is tried again, with short pauses, until the
+    bound. Past the bound the error is raised as any other (app/errors.py answers 503)."""
+    bound = current_app.config.get("SQLITE_BUSY_TIMEOUT_SECONDS", 5.0) if has_app_context() else 5.0
+    deadline = time.monotonic() + bound
+    raw = connection.connection.dbapi_connection
+    pause = 0.002
+    while True:
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as error:
+            if not is_database_busy(error) or time.monotonic() + pause > deadline:
+                raise exc.OperationalError("BEGIN IMMEDIATE", (), error) from error
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+
+
+def is_database_busy(error: BaseException) -> bool:
+    """Whether an error is SQLite's "database is locked" (a writer held the lock past the wait)."""
+    if isinstance(error, exc.DBAPIError):
+        error = error.orig
+    return isinstance(error, sqlite3.OperationalError) and "database is locked" in str(error)

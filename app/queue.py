@@ -35,6 +35,7 @@ SPECS = {spec.name: spec for spec in (
     JobSpec("jobs.actions.issue_item", "actions", 180, (150, 600, 1800)),
     JobSpec("jobs.actions.restock_item", "actions", 120, (60, 300, 1800)),
     JobSpec("jobs.rules.match_return_rules", "default", 120, (10, 60, 300)),
+    JobSpec("jobs.rules.sweep_rules_returns", "maintenance", 300, ()),
     JobSpec("jobs.shopify_returns.plan_shopify_returns", "actions", 120, (30, 300, 1800)),
     JobSpec("jobs.shopify_returns.advance_shopify_return", "actions", 300, (150, 600, 1800)),
     JobSpec("jobs.shopify_returns.refresh_order_returns", "default", 120, (30, 300)),

@@ -9,15 +9,18 @@ Jobs take ids, never ORM objects or secrets, and every job is written so a secon
 nothing.
 """
 import functools
+import heapq
 import importlib
+import itertools
 import logging
 import os
 import re
-import queue as queue_module
 import threading
+import time
 
 from flask import Flask, current_app, g, has_app_context, has_request_context
 
+from app.extensions import is_database_busy
 from app.queue import JobSpec
 
 log = logging.getLogger(__name__)
@@ -132,37 +135,65 @@ class InProcessBackend:
     Jobs queued during a request run after the response: on a background thread of this
     process (the default — a server may never call the response's close() when the browser hangs
     up early, e.g. after reading a redirect's headers), or, with JOBS_INPROCESS_THREAD off (the
-    test config), when the response is closed, which makes tests deterministic."""
+    test config), when the response is closed, which makes tests deterministic.
+
+    A job that fails is tried again as RQ would (see `RQBackend.enqueue`): after each of its
+    declared retry intervals (times JOBS_RETRY_INTERVAL_SCALE), on the background thread, and
+    then no more (JOBS_INPROCESS_RETRIES off: never)."""
 
     runs_in_process = True
 
     def __init__(self, app: Flask):
         self.app = app
         self.use_thread = app.config.get("JOBS_INPROCESS_THREAD", True)
-        self._work: queue_module.Queue | None = None
-        self._lock = threading.Lock()
+        self.retries = app.config.get("JOBS_INPROCESS_RETRIES", True)
+        self.retry_scale = float(app.config.get("JOBS_RETRY_INTERVAL_SCALE", 1.0))
+        self._due: list = []  # a heap of (when, order, job_func, args, attempt)
+        self._order = itertools.count()
+        self._cond = threading.Condition()
+        self._busy = 0
+        self._thread: threading.Thread | None = None
 
-    def submit(self, jobs: list) -> None:
-        """Run request-deferred jobs on the background thread, one after another, in order."""
-        with self._lock:
-            if self._work is None:
-                self._work = queue_module.Queue()
-                threading.Thread(target=self._drain_forever, name="boomerang-jobs", daemon=True).start()
-        for job_func, args in jobs:
-            self._work.put((job_func, args))
+    def submit(self, jobs: list, delay: float = 0.0, attempt: int = 0) -> None:
+        """Run jobs on the background thread in `delay` seconds, one after another, in order."""
+        when = time.monotonic() + delay
+        with self._cond:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._drain_forever, name="boomerang-jobs", daemon=True)
+                self._thread.start()
+            for job_func, args in jobs:
+                heapq.heappush(self._due, (when, next(self._order), job_func, args, attempt))
+            self._cond.notify_all()
+
+    def retry_later(self, job_func, args, attempt: int) -> float | None:
+        """Schedule try number `attempt` + 1 of a job that failed `attempt` times; the seconds
+        until it runs, or None when the job has no retry left."""
+        intervals = job_func.spec.retry_intervals
+        if not self.retries or attempt > len(intervals):
+            return None
+        delay = intervals[attempt - 1] * self.retry_scale
+        self.submit([(job_func, args)], delay, attempt)
+        return delay
 
     def _drain_forever(self) -> None:
         while True:
-            job_func, args = self._work.get()
+            with self._cond:
+                while not self._due or self._due[0][0] > time.monotonic():
+                    self._cond.wait(self._due[0][0] - time.monotonic() if self._due else None)
+                _, _, job_func, args, attempt = heapq.heappop(self._due)
+                self._busy += 1
             try:
-                run_safely(self.app, job_func, args)
+                run_safely(self.app, job_func, args, attempt)
             finally:
-                self._work.task_done()
+                with self._cond:
+                    self._busy -= 1
+                    self._cond.notify_all()
 
-    def wait_idle(self) -> None:
-        """Block until every submitted job has run (tests and shutdown)."""
-        if self._work is not None:
-            self._work.join()
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until every submitted job has run, retries included (tests and shutdown);
+        False if `timeout` seconds passed first."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._due and not self._busy, timeout)
 
     def enqueue_spec(self, spec: JobSpec, args, job_id, unique):
         """Run a job named by its dotted path, found when it runs (as a worker would)."""
@@ -191,13 +222,37 @@ class _NamedJob:
         return getattr(importlib.import_module(module), attribute)(*args)
 
 
-def run_safely(app: Flask, job_func, args) -> None:
-    """Run one in-process job; a failure is logged, never raised into the caller."""
-    try:
-        with app.app_context():
-            job_func(*args)
-    except Exception:  # noqa: BLE001 - a failed job must not break the request that queued it
-        log.exception("job %s%r failed", job_func.spec.name, args)
+# A job's transaction begins deferred (it may read across a call to Shopify and must not block
+# requests meanwhile), so its first write upgrades it, and SQLite refuses that upgrade at once,
+# without its busy wait, while another connection writes or once one has committed since the
+# job began reading (https://www.sqlite.org/lang_transaction.html, "Read transactions";
+# https://www.sqlite.org/rescode.html#busy_snapshot). The cure is to roll back and run the
+# transaction again: the job is run again after these pauses, and only then is it a failure.
+BUSY_PAUSES = (0.02, 0.05, 0.1, 0.2, 0.4, 0.8, 1.0, 1.0)
+
+
+def run_safely(app: Flask, job_func, args, attempt: int = 0) -> bool:
+    """Run one in-process job (after `attempt` failed tries); whether it succeeded. A failure is
+    logged and the job scheduled again after its next retry interval, never raised into the
+    caller."""
+    for pause in (*BUSY_PAUSES, None):
+        try:
+            with app.app_context():
+                job_func(*args)
+            return True
+        except Exception as error:  # noqa: BLE001 - a failed job must not break the request that queued it
+            if pause is not None and is_database_busy(error):
+                time.sleep(pause)
+                continue
+            backend = app.extensions.get("jobs")
+            delay = backend.retry_later(job_func, args, attempt + 1) if isinstance(backend, InProcessBackend) else None
+            tried = f"try {attempt + 1} of {len(job_func.spec.retry_intervals) + 1}"
+            if delay is None:
+                log.exception("job %s%r failed (%s); not tried again", job_func.spec.name, args, tried)
+            else:
+                log.exception("job %s%r failed (%s); tried again in %.1f s", job_func.spec.name, args, tried, delay)
+            return False
+    return False
 
 
 def _run_deferred(response):

@@ -4,8 +4,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Return, ReturnEvent
-from app.queue import SPECS
+from app.queue import SPECS, enqueue
 from app.services.rules import decide_return
+from app.services.rules_sweep import returns_to_decide
 from jobs.queue import job
 
 PENDING_KIND = "rules_pending"
@@ -24,3 +25,14 @@ def match_return_rules(return_id: int) -> str:
                                    message="The retailer's rules will decide the option for each item."))
         db.session.commit()
     return decide_return(return_id)
+
+
+@job(**SPECS["jobs.rules.sweep_rules_returns"].options)
+def sweep_rules_returns() -> int:
+    """Queue the rules job again for rules-mode returns it never decided (a lost enqueue, a
+    process stopped before its in-process jobs ran); returns how many."""
+    return_ids = returns_to_decide()
+    db.session.remove()  # hold no transaction while the jobs run
+    for return_id in return_ids:
+        enqueue("jobs.rules.match_return_rules", return_id)
+    return len(return_ids)

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from croniter import croniter
 from flask import Flask
 
-from jobs import actions, intake, maintenance, reconcile, shopify_returns
+from jobs import actions, intake, maintenance, reconcile, rules, shopify_returns
 from jobs.queue import run_safely
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,7 @@ PERIODIC = [
     Periodic(reconcile.fill_parcels_all_accounts, "41 * * * *"),
     Periodic(actions.sweep_issuing, "*/2 * * * *"),
     Periodic(shopify_returns.sweep_shopify_returns, "*/2 * * * *"),
+    Periodic(rules.sweep_rules_returns, "*/2 * * * *"),
     Periodic(shopify_returns.follow_refunds, "*/15 * * * *"),
 ]
 

@@ -91,11 +91,15 @@ def sign_up(store_name: str, email: str, password: str) -> User | None:
 def authenticate(email: str, password: str) -> User | None:
     """The active user with these credentials, or None (same answer for every kind of wrong)."""
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
-    if user is None:
+    active, password_hash = (user.active, user.password_hash) if user is not None else (False, None)
+    # A password check is slow on purpose: hold no transaction through it (on SQLite a login's
+    # transaction holds the write lock, which webhooks and jobs would wait on meanwhile).
+    db.session.commit()
+    if password_hash is None:
         # Spend the same time as a real check so response times do not reveal which emails exist.
         check_password_hash(hash_password("not-a-real-password"), password)
         return None
-    if not user.active or not check_password_hash(user.password_hash, password):
+    if not check_password_hash(password_hash, password) or not active:
         return None
     user.last_login_at = datetime.now(timezone.utc)
     db.session.commit()

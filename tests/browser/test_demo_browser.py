@@ -53,14 +53,14 @@ def fresh_database_url() -> str:
 class Demo:
     """A running `flask demo run` (the app and its sandbox), as `make demo` starts it."""
 
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, settings: dict | None = None):
         self.port, self.sandbox_port = free_port(), free_port()
         self.url, self.sandbox_url = f"http://127.0.0.1:{self.port}", f"http://127.0.0.1:{self.sandbox_port}"
         self.database_url = fresh_database_url()
         env = {key: value for key, value in os.environ.items()
                if not key.startswith(("TEST_", "REDIS_", "DATABASE_", "SANDBOX_", "PYTEST"))}
         env.update(BOOMERANG_ENV="development", FLASK_APP="wsgi", DATABASE_URL=self.database_url,
-                   SANDBOX_STATE_FILE=str(tmp / "sandbox.pkl"))
+                   SANDBOX_STATE_FILE=str(tmp / "sandbox.pkl"), **(settings or {}))
         self.log = tmp / "demo.log"
         flask = [sys.executable, "-m", "flask"]
         subprocess.run(flask + ["db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)

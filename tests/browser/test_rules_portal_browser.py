@@ -8,10 +8,10 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Account, OutboxEmail, Return
+from app.models import Account, OutboxEmail
 from app.services import rules as service
 from tests.browser.test_portal_journey import VIEWPORTS, find_order, seed
-from tests.support.e2e import rq_thread_worker
+from tests.support.e2e import served_jobs
 from tests.support.journey import reload_until
 from tests.support.rules import BIG_DISCOUNT_CREDIT, CANADA_NO_ACTION, FAULTY_REFUND
 
@@ -24,7 +24,7 @@ PROMISE = ("As soon as you submit, Acme Outdoor's returns policy decides whether
 @pytest.mark.parametrize("js", [pytest.param(True, id="js"), pytest.param(False, id="nojs")])
 def test_rules_mode_promises_what_the_rules_give_and_confirmation_agrees_with_status(
         e2e_app, live_server, sandbox, browser, screenshot, monkeypatch, viewport, js):
-    with rq_thread_worker(e2e_app, monkeypatch):
+    with served_jobs(e2e_app, monkeypatch):
         walk(e2e_app, live_server, sandbox, browser, screenshot, viewport, js)
 
 
@@ -54,14 +54,6 @@ def walk(e2e_app, live_server, sandbox, browser, screenshot, viewport, js):
     page.get_by_role("button", name="Submit return").click()
     expect(page.get_by_role("heading", name="Your return is registered")).to_be_visible()
 
-    # The rules job is queued at submission. In the test config it runs when the response is
-    # closed, which werkzeug skips when the browser hangs up after reading the redirect; run it as
-    # a sweep would (jobs are safe to run twice).
-    with e2e_app.app_context():
-        from jobs.rules import match_return_rules
-
-        match_return_rules(db.session.scalar(select(Return.id).where(Return.account_id == account_id)))
-        db.session.remove()
     # The rules decided at once: the confirmation names each item's outcome, no "decides later".
     confirmation = page.locator(".item-choice")
     # The rules run in a job just after the answer (on a worker in the production shape): a

@@ -141,6 +141,25 @@ def screenshot(page):
 
 
 @contextmanager
+def served_jobs(app, monkeypatch):
+    """The embedded default as it is served: in-process jobs run on the app's jobs thread (the
+    test config runs them when a response is closed, and werkzeug skips that close when the
+    browser hangs up after reading a redirect), a failed one tried again after a twentieth of its
+    intervals; the block ends once they are all done. The production shape: an RQ worker thread."""
+    backend = app.extensions["jobs"]
+    if getattr(backend, "runs_in_process", False):
+        monkeypatch.setattr(backend, "use_thread", True)
+        monkeypatch.setattr(backend, "retries", True)
+        monkeypatch.setattr(backend, "retry_scale", 0.05)
+    try:
+        with rq_thread_worker(app, monkeypatch):
+            yield
+    finally:
+        if getattr(backend, "runs_in_process", False):
+            backend.wait_idle(60)  # nothing of this test still running when the next empties the database
+
+
+@contextmanager
 def rq_thread_worker(app, monkeypatch):
     """Production shape: an RQ worker on a thread of this process runs what the live app queues
     (the embedded default runs jobs in-process and needs none)."""

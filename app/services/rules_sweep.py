@@ -1,0 +1,26 @@
+"""Rules-mode returns whose rules job never ran: the job is queued when the return is submitted,
+and can be lost (a process stopped before its in-process jobs ran, an enqueue that failed). The
+sweep (jobs/rules.py) queues it again for each."""
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import or_, select
+
+from app.extensions import db
+from app.models import Account, ItemResolution, OptionMode, Return, ReturnItem, ReturnStatus
+
+# The rules job runs just after submission; a return left undecided this long lost it.
+SETTLED = timedelta(minutes=2)
+
+
+def returns_to_decide(now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Ids of rules-mode returns with an item the rules never looked at (undecided, no decision
+    trace), made more than SETTLED ago: exactly those `decide_return` would still decide."""
+    now = now or datetime.now(timezone.utc)
+    return list(db.session.scalars(
+        select(Return.id).join(ReturnItem, ReturnItem.return_id == Return.id)
+        .join(Account, Account.id == Return.account_id).where(
+            Account.option_mode == OptionMode.RULES.value,
+            or_(Return.option_source.is_(None), Return.option_source == "rules"),
+            Return.status != ReturnStatus.CANCELLED.value, Return.created_at <= now - SETTLED,
+            ReturnItem.resolution == ItemResolution.UNDECIDED.value, ReturnItem.decision_trace.is_(None))
+        .group_by(Return.id).order_by(Return.id).limit(limit)))
