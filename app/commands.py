@@ -50,18 +50,28 @@ def rotate_tokens() -> None:
 @click.argument("queues", nargs=-1)
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 def worker(queues: tuple[str, ...], burst: bool) -> None:
-    """Run an RQ worker (with its scheduler, which runs retries) over the named queues."""
-    from rq import Worker
-
+    """Run an RQ worker (with its scheduler, which runs retries) over the named queues; it
+    reconnects when Redis goes away and comes back."""
     from jobs.queue import QUEUES, set_worker_app
+    from jobs.worker import run_worker
 
-    backend = current_app.extensions["jobs"]
-    if not hasattr(backend, "queue"):
-        raise click.ClickException("REDIS_URL is not set: jobs run in-process, no worker is needed.")
+    _require_redis()
     set_worker_app(current_app._get_current_object())
-    names = queues or QUEUES
-    Worker([backend.queue(name) for name in names], connection=backend.connection).work(
-        with_scheduler=True, burst=burst)
+    run_worker(current_app._get_current_object(), queues or QUEUES, burst=burst)
+
+
+@jobs_cli.command("cron")
+def cron() -> None:
+    """Queue the periodic jobs on time (run exactly one); it reconnects when Redis goes away."""
+    from jobs.worker import run_cron
+
+    _require_redis()
+    run_cron(current_app._get_current_object())
+
+
+def _require_redis() -> None:
+    if not hasattr(current_app.extensions["jobs"], "queue"):
+        raise click.ClickException("REDIS_URL is not set: jobs run in-process, no worker is needed.")
 
 
 @returns_cli.command("record-legacy")

@@ -58,6 +58,23 @@ class Config:
     # Jobs run on RQ when Redis is configured, otherwise in-process after the response.
     JOBS_BACKEND = os.environ.get("JOBS_BACKEND") or None
     RQ_FAILURE_TTL_SECONDS = int(os.environ.get("RQ_FAILURE_TTL_SECONDS", 7 * 24 * 3600))
+    # Every Redis call is bounded, so a frozen Redis holds a request (a webhook's 200, /healthz)
+    # for at most these seconds; an idle pooled connection is pinged before use after the interval.
+    REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", 0.5))
+    REDIS_CONNECT_TIMEOUT = float(os.environ.get("REDIS_CONNECT_TIMEOUT", 0.5))
+    REDIS_HEALTH_CHECK_INTERVAL = int(os.environ.get("REDIS_HEALTH_CHECK_INTERVAL", 15))
+    # After a failed enqueue, a process queues nothing for this long (what it stored meanwhile is
+    # queued by the sweepers), so requests do not each wait out the timeout on a sick Redis.
+    REDIS_RETRY_AFTER_SECONDS = float(os.environ.get("REDIS_RETRY_AFTER_SECONDS", 2))
+    # A worker waits for a job at most RQ_WORKER_TTL - 15 s per call (RQ's socket timeout is 10 s
+    # more); when Redis goes away it reconnects, waiting at most this long between attempts.
+    RQ_WORKER_TTL = int(os.environ.get("RQ_WORKER_TTL", 35))
+    WORKER_RECONNECT_MAX_SECONDS = float(os.environ.get("WORKER_RECONNECT_MAX_SECONDS", 4))
+    # The periodic sweeps (deliveries, issuing, Shopify returns) run every this many seconds
+    # instead of on their cron times when set (tests shorten it).
+    SWEEP_INTERVAL_SECONDS = int(os.environ.get("SWEEP_INTERVAL_SECONDS", 0)) or None
+    # /healthz answers within this many seconds whatever its dependencies do.
+    HEALTHZ_TIMEOUT_SECONDS = float(os.environ.get("HEALTHZ_TIMEOUT_SECONDS", 0.8))
     SCHEDULER_ENABLED = _env_bool("SCHEDULER_ENABLED", False)
     # In-process jobs (no Redis): a failed job is tried again after each of its retry intervals
     # times this factor (tests shorten them), on the jobs thread.

@@ -19,6 +19,7 @@ import threading
 import time
 
 from flask import Flask, current_app, g, has_app_context, has_request_context
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from app.extensions import is_database_busy
 from app.queue import JobSpec
@@ -85,10 +86,12 @@ class RQBackend:
     runs_in_process = False
 
     def __init__(self, app: Flask):
-        from redis import Redis
+        from app.redis_client import connect
 
-        self.connection = Redis.from_url(app.config["REDIS_URL"])
+        self.connection = connect(app.config)
         self.failure_ttl = app.config["RQ_FAILURE_TTL_SECONDS"]
+        self.retry_after = app.config["REDIS_RETRY_AFTER_SECONDS"]
+        self._quiet_until = 0.0  # monotonic time before which enqueues do not ask Redis
         self._queues = {}
 
     def queue(self, name: str):
@@ -100,6 +103,18 @@ class RQBackend:
         return self._queues[name]
 
     def enqueue(self, job_func, args, job_id, unique):
+        """Queue one job; raises RedisUnavailable at once for a moment after Redis has failed."""
+        from redis.exceptions import RedisError
+
+        if time.monotonic() < self._quiet_until:
+            raise RedisUnavailable(f"Redis failed less than {self.retry_after:g} s ago; not queued")
+        try:
+            return self._enqueue(job_func, args, job_id, unique)
+        except RedisError:
+            self._quiet_until = time.monotonic() + self.retry_after
+            raise
+
+    def _enqueue(self, job_func, args, job_id, unique):
         from rq import Retry
         from rq.exceptions import DuplicateJobError
 
@@ -127,6 +142,11 @@ class RQBackend:
     def enqueue_spec(self, spec: JobSpec, args, job_id, unique):
         """Queue a job by its name: the worker imports it when it runs (app code never does)."""
         return self.enqueue(_NamedJob(spec), args, job_id, unique)
+
+
+class RedisUnavailable(RedisConnectionError):
+    """Redis failed moments ago: the job is not queued (what it would do is stored, and a sweeper
+    queues it), without waiting out another timeout."""
 
 
 class InProcessBackend:

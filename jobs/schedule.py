@@ -21,16 +21,22 @@ class Periodic:
 
     job: object
     cron: str
+    sweep: bool = False  # a sweep: runs every SWEEP_INTERVAL_SECONDS instead when that is set
+
+    def cron_options(self, sweep_interval: int | None = None) -> dict:
+        """The keyword arguments of RQ's cron `register` for this job."""
+        when = {"interval": sweep_interval} if self.sweep and sweep_interval else {"cron": self.cron}
+        return {"func": self.job, "queue_name": self.job.spec.queue, "job_timeout": self.job.spec.timeout, **when}
 
 
 PERIODIC = [
     Periodic(maintenance.purge_all_expired_orders, "17 3 * * *"),
-    Periodic(intake.sweep_unprocessed_deliveries, "*/2 * * * *"),
+    Periodic(intake.sweep_unprocessed_deliveries, "*/2 * * * *", sweep=True),
     Periodic(reconcile.reconcile_all_accounts, "*/10 * * * *"),
     Periodic(reconcile.fill_parcels_all_accounts, "41 * * * *"),
-    Periodic(actions.sweep_issuing, "*/2 * * * *"),
-    Periodic(shopify_returns.sweep_shopify_returns, "*/2 * * * *"),
-    Periodic(rules.sweep_rules_returns, "*/2 * * * *"),
+    Periodic(actions.sweep_issuing, "*/2 * * * *", sweep=True),
+    Periodic(shopify_returns.sweep_shopify_returns, "*/2 * * * *", sweep=True),
+    Periodic(rules.sweep_rules_returns, "*/2 * * * *", sweep=True),
     Periodic(shopify_returns.follow_refunds, "*/15 * * * *"),
 ]
 
