@@ -254,7 +254,17 @@ def gunicorn(env: dict, logs: Path) -> tuple[Process, int]:
     process = Process("gunicorn", [sys.executable, "-m", "gunicorn", "wsgi:app", "-b", f"127.0.0.1:{port}",
                                    "-w", "2", "--threads", "4", "--log-level", "warning"], env, logs).start()
     wait_for_port(port)
+    # The master listens before its workers have loaded the app: wait until both answer.
+    for _ in range(8):
+        assert wait_until(lambda: _answers(port), 30), "gunicorn's workers did not answer"
     return process, port
+
+
+def _answers(port: int) -> bool:
+    try:
+        return get_json(port, "/healthz")[0] == 200
+    except OSError:
+        return False
 
 
 def flask_command(name: str, env: dict, logs: Path, *argv: str) -> Process:
