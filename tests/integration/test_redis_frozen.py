@@ -152,3 +152,14 @@ def test_an_error_that_is_not_redis_is_not_swallowed():
 
     with pytest.raises(ValueError):
         Supervisor("worker", max_wait=1, sleep=lambda _: None).run(run_once)
+
+
+def test_the_sweeps_run_every_sweep_interval_when_it_is_set_and_the_rest_keep_their_cron_times():
+    from jobs.schedule import PERIODIC
+
+    by_name = {periodic.job.spec.name: periodic for periodic in PERIODIC}
+    sweep = by_name["jobs.intake.sweep_unprocessed_deliveries"]
+    assert sweep.cron_options(2)["interval"] == 2 and "cron" not in sweep.cron_options(2)
+    assert sweep.cron_options(None)["cron"] == "*/2 * * * *"
+    assert by_name["jobs.actions.sweep_issuing"].cron_options(2)["interval"] == 2
+    assert by_name["jobs.maintenance.purge_all_expired_orders"].cron_options(2)["cron"] == "17 3 * * *"
