@@ -79,7 +79,12 @@ def run_worker(app: Flask, queue_names, burst: bool = False) -> None:
                         connection=connection, worker_ttl=ttl)
         # RQ's own reconnect wait while dequeuing grows to 60 s by default; resume sooner.
         worker.max_connection_wait_time = max_wait
-        worker.work(with_scheduler=True, burst=burst)
+        try:
+            worker.work(with_scheduler=True, burst=burst)
+        except RedisError:
+            # Asked to stop while Redis was away: RQ's shutdown fails on Redis, the stop stands.
+            if worker._shutdown_requested_date is None:
+                raise
         return burst or worker._shutdown_requested_date is not None
 
     Supervisor("worker", max_wait).run(run_once)
@@ -92,11 +97,22 @@ def run_cron(app: Flask) -> None:
 
     from jobs.schedule import PERIODIC
 
+    class Scheduler(CronScheduler):
+        stop_requested = False
+
+        def _request_stop(self, signum, frame):
+            self.stop_requested = True
+            super()._request_stop(signum, frame)
+
     def run_once() -> bool:
-        scheduler = CronScheduler(connection=connect(app.config))
+        scheduler = Scheduler(connection=connect(app.config))
         for periodic in PERIODIC:
             scheduler.register(**periodic.cron_options(app.config["SWEEP_INTERVAL_SECONDS"]))
-        scheduler.start()  # returns only when asked to stop; Redis errors raise
+        try:
+            scheduler.start()  # returns only when asked to stop; Redis errors raise
+        except RedisError:
+            if not scheduler.stop_requested:  # a stop while Redis was away stands
+                raise
         return True
 
     Supervisor("cron scheduler", app.config["WORKER_RECONNECT_MAX_SECONDS"]).run(run_once)

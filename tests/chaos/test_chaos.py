@@ -4,6 +4,7 @@ nothing lost, nothing issued twice, every delivery answered in time, and work re
 Each test drives real processes (gunicorn, `flask jobs worker`, `flask jobs cron`) against its
 own redis-server and PostgreSQL cluster and the sandbox (a fake Shopify, where refunds are
 counted). Figures are printed in the run's summary."""
+import signal
 import threading
 import time
 
@@ -230,3 +231,13 @@ def test_workers_killed_mid_issue_issue_every_refund_exactly_once(stack, redis_s
     assert counts["refunds"] == returns
     assert sorted(r["order_id"] for r in counts["refund_list"]) == sorted(
         {r["order_id"] for r in counts["refund_list"]})  # one per order: nothing issued twice
+
+
+def test_the_worker_and_the_scheduler_stop_when_asked_while_redis_is_away(stack, redis_server):
+    worker, cron = stack.worker(), stack.cron()
+    assert chaos.wait_until(lambda: workers_registered(redis_server.url, 1), 30), stack.logs_tail()
+    redis_server.kill()
+    time.sleep(1.5)  # both are reconnecting now
+    for process in (worker, cron):
+        process.signal(signal.SIGTERM)
+    assert chaos.wait_until(lambda: not worker.alive() and not cron.alive(), 15), stack.logs_tail()
