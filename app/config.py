@@ -137,9 +137,10 @@ class Config:
 
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
-    # A down or frozen Redis costs a request at most this long; limits then count in memory (with
-    # a warning) and Redis is tried again after RATELIMIT_RETRY_SECONDS.
-    RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
+    # A down or frozen Redis costs a request at most the Redis timeouts above; limits then count in
+    # memory (with a warning) and Redis is tried again after RATELIMIT_RETRY_SECONDS.
+    RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": REDIS_SOCKET_TIMEOUT,
+                                 "socket_connect_timeout": REDIS_CONNECT_TIMEOUT}
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_RETRY_SECONDS = float(os.environ.get("RATELIMIT_RETRY_SECONDS", 5))
     RATELIMIT_KEY_PREFIX = "boomerang-limits"
