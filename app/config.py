@@ -126,6 +126,10 @@ class Config:
     WEBHOOK_CLOCK_SKEW_MINUTES = float(os.environ.get("WEBHOOK_CLOCK_SKEW_MINUTES", 15))
     # A delivery still unprocessed this long after it arrived is re-enqueued by the sweeper.
     WEBHOOK_SWEEP_AFTER_SECONDS = int(os.environ.get("WEBHOOK_SWEEP_AFTER_SECONDS", 180))
+    # A delivery whose work failed this many times is dead: no more retries, listed for admins
+    # (Dead deliveries page) until one retries it. With the job's retries (10 s, 1, 5 and 15 min)
+    # the fifth attempt runs about 21 minutes after the delivery arrived.
+    WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", 5))
     # An item being issued belongs to the worker that claimed it for this long; after that it is
     # reconciled with Shopify and tried again. It must exceed Shopify's search lag (gift cards and
     # draft orders are found by search) and one call's timeout.

@@ -31,6 +31,8 @@ class JobSpec:
 # Retries of issuing jobs start after the call lease (120 s by default): a retry reconciles with
 # Shopify first and must not find the lease still held by its own failed try.
 SPECS = {spec.name: spec for spec in (
+    # Four retries: with the first try, WEBHOOK_MAX_ATTEMPTS (5) attempts within about 21 minutes.
+    JobSpec("jobs.intake.process_webhook_delivery", "intake", 120, (10, 60, 300, 900)),
     # Items issued the old way (refundCreate, giftCardCreate, $0 draft orders) finish on it.
     JobSpec("jobs.actions.issue_item", "actions", 180, (150, 600, 1800)),
     JobSpec("jobs.actions.restock_item", "actions", 120, (60, 300, 1800)),

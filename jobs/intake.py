@@ -6,27 +6,29 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import WebhookDelivery
+from app.queue import SPECS
+from app.services.dead_deliveries import max_attempts
 from app.services.deliveries import process_delivery
 from jobs.queue import job
 
-MAX_SWEEP_ATTEMPTS = 10
 
-
-@job(queue="intake", timeout=120, retry_intervals=(10, 60, 300, 900))
+@job(**SPECS["jobs.intake.process_webhook_delivery"].options)
 def process_webhook_delivery(delivery_id: int) -> str:
-    """Do the work of one stored delivery (fetch and store the order, …); safe to repeat."""
+    """Do the work of one stored delivery (fetch and store the order, …); safe to repeat. Its
+    error is recorded on the delivery; after WEBHOOK_MAX_ATTEMPTS attempts it is dead, not retried."""
     return process_delivery(delivery_id)
 
 
 @job(queue="intake", timeout=300, retry_intervals=())
 def sweep_unprocessed_deliveries() -> int:
     """Re-enqueue deliveries still unprocessed a few minutes after they arrived (Redis or a
-    worker was down, or every retry failed). Returns how many were re-enqueued."""
+    worker was down, or a retry was lost), unless dead (their attempts used up: listed for admins
+    instead, see app.services.dead_deliveries). Returns how many were re-enqueued."""
     cutoff = datetime.now(timezone.utc) - timedelta(seconds=current_app.config["WEBHOOK_SWEEP_AFTER_SECONDS"])
     rows = db.session.execute(
         select(WebhookDelivery.id, WebhookDelivery.attempts).where(
             WebhookDelivery.processed_at.is_(None), WebhookDelivery.received_at < cutoff,
-            WebhookDelivery.attempts < MAX_SWEEP_ATTEMPTS)
+            WebhookDelivery.attempts < max_attempts())
         .order_by(WebhookDelivery.id).limit(1000)
     ).all()
     db.session.remove()  # hold no transaction while the jobs run

@@ -5,12 +5,13 @@ import logging
 from app.extensions import db
 from app.models import Account, WebhookDelivery
 from app.services import privacy
+from app.services.dead_deliveries import Undeliverable, describe, record_failure
 from app.services.intake import FULFILLMENT_TOPICS, ORDER_TOPICS, RETURN_TOPICS, mark_processed
 from app.services.orders import store_parcel, upsert_order
 from app.services.shopify_access import NotConnected, client_for, mark_disconnected
 from app.services.shopify_returns import refresh_order_returns
 from app.shopify.errors import RevokedTokenError, ShopifyDataError
-from app.shopify.mapping import order_from_rest
+from app.shopify.mapping import order_from_rest, order_id_of
 from app.shopify.operations import fetch_order
 from app.shopify.values import parse_id
 
@@ -19,21 +20,46 @@ log = logging.getLogger(__name__)
 
 def process_delivery(delivery_id: int) -> str:
     """Do a delivery's work once; returns what happened. Safe to run twice: a processed
-    delivery is left alone, and every step is an idempotent upsert or state change."""
+    delivery is left alone, and every step is an idempotent upsert or state change.
+
+    Each attempt is counted before its work starts. When the work fails, its error is recorded
+    on the delivery (``last_error``) and the exception raised again so that the job is retried,
+    until the delivery has used up its attempts: then it is dead (``dead_deliveries``), the
+    error is logged and nothing is raised (no retry is left to ask for)."""
     delivery = db.session.get(WebhookDelivery, delivery_id)
     if delivery is None:
         return "missing"
     if delivery.processed_at is not None:
         return "already processed"
-    account = db.session.get(Account, delivery.account_id) if delivery.account_id else None
     delivery.attempts += 1
+    attempts = delivery.attempts
     db.session.commit()
+    try:
+        outcome, note = _do_work(delivery)
+        mark_processed(delivery)
+        delivery.last_error = note
+        db.session.commit()
+    except Exception as error:  # noqa: BLE001 - recorded on the delivery, then retried or dead
+        db.session.rollback()
+        if not record_failure(delivery_id, error):
+            log.warning("delivery %s failed (attempt %s): %s", delivery_id, attempts, describe(error))
+            raise
+        log.error("delivery %s is dead after %s attempts: %s", delivery_id, attempts, describe(error),
+                  exc_info=True)
+        return "dead"
+    return outcome
+
+
+def _do_work(delivery: WebhookDelivery) -> tuple[str, str | None]:
+    """The delivery's work by topic: what happened, and a note kept on the processed delivery
+    (an order body that could not be mapped, though the Admin API's copy was stored)."""
+    account = db.session.get(Account, delivery.account_id) if delivery.account_id else None
     payload = json.loads(delivery.body)
     if account is None:
-        outcome = "no account"
-    elif delivery.topic in ORDER_TOPICS:
-        outcome = _process_order(account, payload)
-    elif delivery.topic in RETURN_TOPICS:
+        return "no account", None
+    if delivery.topic in ORDER_TOPICS:
+        return _process_order(account, payload)
+    if delivery.topic in RETURN_TOPICS:
         outcome = _process_return(account, payload)
     elif delivery.topic in FULFILLMENT_TOPICS:
         outcome = store_parcel(account.id, payload)
@@ -48,9 +74,7 @@ def process_delivery(delivery_id: int) -> str:
         outcome = "export ready"  # the export is built on download from current data
     else:
         outcome = "ignored topic"
-    mark_processed(delivery)
-    db.session.commit()
-    return outcome
+    return outcome, None
 
 
 def _process_return(account: Account, payload: dict) -> str:
@@ -75,28 +99,35 @@ def _process_return(account: Account, payload: dict) -> str:
     return f"order {order_id}: {stored} return(s) made in Shopify"
 
 
-def _process_order(account: Account, payload: dict) -> str:
-    """Store the body's order at once, then the Admin API's (authoritative) version."""
+def _process_order(account: Account, payload: dict) -> tuple[str, str | None]:
+    """Store the body's order at once, then the Admin API's (authoritative) version.
+
+    A body that cannot be mapped (an unexpected shape, lines whose ids disagree) is not stored,
+    and says why in the delivery's note; the order is still fetched when the body names it."""
+    note = None
     try:
-        body_outcome = upsert_order(account.id, order_from_rest(payload))
-        db.session.commit()
+        data = order_from_rest(payload)
     except ShopifyDataError as error:
-        # A partial body is not fatal: the API fetch below is the authoritative copy.
-        db.session.rollback()
-        log.warning("order body of account %s could not be mapped: %s", account.id, error)
+        note = f"the order in the body was not stored: {describe(error)}"
+        log.error("order body of account %s could not be mapped: %s", account.id, error)
         body_outcome = "unmapped"
-    order_id = payload.get("admin_graphql_api_id") or payload.get("id")
+    else:
+        body_outcome = upsert_order(account.id, data)
+        db.session.commit()
+    order_id = order_id_of(payload)
+    if order_id is None:
+        raise Undeliverable(note or "the order body names no order id")
     try:
         client = client_for(account)
         fetched = fetch_order(client, order_id)
     except NotConnected:
-        return f"body {body_outcome}; store not connected"
+        return f"body {body_outcome}; store not connected", note
     except RevokedTokenError:
         mark_disconnected(account, "Shopify no longer accepts this store's access token. Reconnect the store.")
         db.session.commit()
-        return f"body {body_outcome}; token revoked"
+        return f"body {body_outcome}; token revoked", note
     if fetched is None:
-        return f"body {body_outcome}; not visible in the Admin API"
+        return f"body {body_outcome}; not visible in the Admin API", note
     outcome = upsert_order(account.id, fetched)
     db.session.commit()
-    return f"body {body_outcome}; api {outcome}"
+    return f"body {body_outcome}; api {outcome}", note

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections import Counter
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -19,6 +20,7 @@ from app.domain.order_data import OrderData
 from app.extensions import db
 from app.models import Order, OrderLine
 from app.services import orders as order_store
+from app.services.order_fit import fit_order, width
 from app.services.orders import CREATED, STALE, UPDATED, upsert_order
 from app.shopify.errors import ShopifyDataError
 from app.shopify import parcels
@@ -50,7 +52,7 @@ def upsert_orders(account_id: int, batch: Sequence[OrderData]) -> Counter:
     """
     counts: Counter = Counter()
     latest: dict[int, OrderData] = {}
-    for data in batch:
+    for data in map(fit_order, batch):
         seen = latest.get(data.shopify_order_id)
         if seen is not None:
             counts[STALE] += 1  # a duplicate within the batch: one of the two is redundant
@@ -316,13 +318,40 @@ def node_rows(node: dict) -> tuple[str, list[str]] | None:
     """A node's COPY rows (``_copy_rows``): the lean way where it applies, else the full way
     (``order_values``); None when it cannot be read (a warning is logged)."""
     fields = graphql_order_values(node)
-    if fields is None:
+    if fields is None or not _storable(fields):
         data = _readable(node)
         if data is None:
             return None
-        order, lines = order_values(data)
+        order, lines = order_values(fit_order(data))
         fields = copy_fields(order), [copy_fields(line) for line in lines]
     return _copy_rows(fields)
+
+
+def _copy_columns(statement: str) -> list[str]:
+    return [name.strip() for name in statement[statement.index("(") + 1:statement.index(")")].split(",")]
+
+
+# Each COPY field's column width, from the table definitions (order fields follow the id, the
+# account and stored_at; line fields the order id).
+_ORDER_WIDTHS = tuple(width(f"orders.{name}") for name in _copy_columns(_ORDER_COPY)[3:])
+_LINE_WIDTHS = tuple(width(f"order_lines.{name}") for name in _copy_columns(_LINE_COPY)[1:])
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]").search
+
+
+def _storable(fields: tuple[tuple, list[tuple]]) -> bool:
+    """Whether the lean way's COPY fields can be written as they are: each within its column
+    (escapes counted too, so a field near its width goes the full way) and free of NUL and lone
+    surrogates. Else the full way makes them fit (``order_fit``)."""
+    order, lines = fields
+    return all(_within(row, widths) for row, widths in ((order, _ORDER_WIDTHS),
+                                                       *((line, _LINE_WIDTHS) for line in lines)))
+
+
+def _within(row: tuple, widths: tuple) -> bool:
+    for field, limit in zip(row, widths):
+        if limit is not None and len(field) > limit:
+            return False
+    return not _UNSTORABLE("".join(row))
 
 
 def _readable(node: dict, warn: bool = True) -> OrderData | None:

@@ -5,6 +5,7 @@ from sqlalchemy.exc import IntegrityError
 from app.domain.order_data import OrderData
 from app.extensions import db
 from app.models import Order, OrderLine
+from app.services.order_fit import fit_order
 from app.shopify import parcels
 from app.shopify.errors import ShopifyDataError
 
@@ -16,8 +17,9 @@ def upsert_order(account_id: int, data: OrderData) -> str:
 
     Deliveries arrive out of order and more than once: data older than what is stored
     (by Shopify's updatedAt) is ignored, so a late webhook never overwrites newer data.
-    The caller commits.
+    Every text is first made to fit its column (``order_fit``). The caller commits.
     """
+    data = fit_order(data)
     order = _locked_order(account_id, data.shopify_order_id)
     if order is None:
         order = Order(account_id=account_id, shopify_order_id=data.shopify_order_id)
@@ -25,9 +27,12 @@ def upsert_order(account_id: int, data: OrderData) -> str:
         try:
             with db.session.begin_nested():
                 db.session.add(order)
-        except IntegrityError:
+        except IntegrityError as error:
             # Another worker stored it between our look-up and insert: update theirs instead.
             order = _locked_order(account_id, data.shopify_order_id)
+            if order is None:  # the insert broke another constraint: say so, not a None later
+                raise ShopifyDataError(f"order {data.shopify_order_id} could not be stored: "
+                                       f"{str(error.orig)[:200]}") from error
         else:
             return CREATED
     if order.updated_at is not None and data.updated_at < order.updated_at:

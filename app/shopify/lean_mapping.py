@@ -31,6 +31,8 @@ _NO_DISCOUNT = Decimal("0")
 _PLAIN_AMOUNT = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,4})?").fullmatch
 NULL = "\\N"
 _ENUM_WORD = re.compile(r"[A-Z][A-Z_]*").fullmatch
+_CURRENCY = re.compile(r"[A-Za-z]{3}").fullmatch
+_MAX_COUNT = 2 ** 31 - 1
 _CANONICAL_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z").fullmatch
 _fromisoformat = datetime.fromisoformat
 _COPY_SPECIAL = re.compile(r"[\\\t\n\r]").search
@@ -170,7 +172,7 @@ def _address_json(address: dict) -> str:
 def _graphql_order_values(node: dict) -> tuple[tuple, list[tuple]]:
     get = node.get
     name, created, currency = get("name"), get("createdAt"), get("currencyCode")
-    if type(name) is not str or not name or type(currency) is not str or not currency:
+    if type(name) is not str or not name or type(currency) is not str or not _CURRENCY(currency):
         raise _NotPlain
     order_id = _plain_id(get("id"), "gid://shopify/Order/")
     created_at = _datetime_text(created, "createdAt")
@@ -235,6 +237,8 @@ def _graphql_order_values(node: dict) -> tuple[tuple, list[tuple]]:
     if type(connection) is not dict or type(connection.get("nodes")) is not list:
         raise _NotPlain
     lines = [_graphql_line_values(item) for item in connection["nodes"]]
+    if len({line[0] for line in lines}) != len(lines):
+        raise _NotPlain  # two lines known by one id: the full way refuses the order
     fulfillments, known = _parcels_fields(get("fulfillments")) if "fulfillments" in node else (NULL, "f")
     return (
         (order_id, copy_text(name), email, customer_id, customer_name,
@@ -287,9 +291,18 @@ def _parcels_fields(items) -> tuple[str, str]:
     return "[" + ", ".join(text for _created, text in rows) + "]", "t" if len(rows) <= 1 else "f"
 
 
+def _count(value) -> int:
+    """A unit count of the plain shape: a JSON integer a 32-bit column holds (absent: 0)."""
+    if value is None:
+        return 0
+    if type(value) is not int or not 0 <= value <= _MAX_COUNT:
+        raise _NotPlain
+    return value
+
+
 def _graphql_line_values(item: dict) -> tuple:
     get = item.get
-    quantity = int(get("quantity") or 0)
+    quantity = _count(get("quantity"))
     allocations = get("discountAllocations") or ()
     # Bounds that keep every product and sum exact in Decimal's 28 digits (amounts < 10**15).
     if not -1_000_000 < quantity < 1_000_000 or len(allocations) > 1000:
@@ -321,8 +334,8 @@ def _graphql_line_values(item: dict) -> tuple:
     if (title and type(title) is not str) or (variant_title is not None and type(variant_title) is not str):
         raise _NotPlain
     url = _plain_text(image.get("url")) if image else None
-    unfulfilled = int(get("unfulfilledQuantity") or 0)
-    non_fulfillable = int(get("nonFulfillableQuantity") or 0)
+    unfulfilled = _count(get("unfulfilledQuantity"))
+    non_fulfillable = _count(get("nonFulfillableQuantity"))
     refundable = get("refundableQuantity")
     return (
         _plain_id(get("id"), "gid://shopify/LineItem/"), product_id, variant_id,
@@ -330,6 +343,6 @@ def _graphql_line_values(item: dict) -> tuple:
         _tags_json(product["tags"]) if product and "tags" in product else "[]",
         str(quantity), unit_price, discounted,
         str(max(0, quantity - unfulfilled - non_fulfillable)),
-        str(max(0, quantity - int(refundable))) if refundable is not None else "0",
+        str(max(0, quantity - _count(refundable))) if refundable is not None else "0",
         copy_text(url) if url else NULL,
     )

@@ -27,6 +27,7 @@ naming them: an order stored without them could never be found in the portal.
 """
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any, Iterable
 
@@ -47,11 +48,73 @@ _GRAPHQL_ADDRESS = {
 }
 
 
+# Quantities are stored as 32-bit integers; no order holds anywhere near this many units.
+_MAX_COUNT = 2 ** 31 - 1
+
+
+def _count(value, what: str) -> int:
+    """A unit count: a non-negative JSON integer or ASCII digit string (absent: 0). Anything
+    else (a float, "²", a list, more than a 32-bit column holds) is refused, never guessed at."""
+    if value is None or value == "":
+        return 0
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_COUNT:
+        raise ShopifyDataError(f"{what} is not a unit count: {value!r}"[:200])
+    return value
+
+
+def _objects(value, what: str) -> list[dict]:
+    """A JSON list of objects (absent: empty); anything else is refused."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise ShopifyDataError(f"{what} is not a list of objects")
+    return value
+
+
+def _refusing_surprises(mapper):
+    """A mapper that refuses a payload of a shape it does not expect (a string where an object
+    belongs, a date past the calendar…) with ShopifyDataError, the one error callers handle,
+    instead of whatever Python raised on the way."""
+    @functools.wraps(mapper)
+    def mapped(payload):
+        try:
+            return mapper(payload)
+        except ShopifyDataError:
+            raise
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError, RecursionError) as error:
+            raise ShopifyDataError(f"unexpected order shape ({type(error).__name__}: {error})"[:300]) from error
+    return mapped
+
+
+def order_id_of(payload) -> int | None:
+    """The order id a REST order body names (``admin_graphql_api_id`` first, else ``id``), even
+    when the rest of it cannot be mapped; None when it names none that is valid."""
+    order = payload.get("order", payload) if isinstance(payload, dict) else None
+    if not isinstance(order, dict):
+        return None
+    for value, kind in ((order.get("admin_graphql_api_id"), "Order"), (order.get("id"), None)):
+        try:
+            return parse_id(value, kind)
+        except ShopifyDataError:
+            continue
+    return None
+
+
 def _require(source: dict, keys: Iterable[str], shape: str) -> None:
     missing = [k for k in keys if source.get(k) in (None, "")]
     if missing:
         ident = source.get("admin_graphql_api_id") or source.get("id")
         raise ShopifyDataError(f"{shape} order {ident!r} lacks {', '.join(missing)}")
+
+
+def _currency(value) -> str:
+    """An ISO 4217 code (three letters), upper-case; anything else is refused."""
+    if not isinstance(value, str) or not (len(value.strip()) == 3 and value.strip().isascii()
+                                          and value.strip().isalpha()):
+        raise ShopifyDataError(f"not a currency code: {value!r}"[:200])
+    return value.strip().upper()
 
 
 def _email(value) -> str | None:
@@ -94,13 +157,41 @@ def _rest_id(obj: dict, kind: str) -> int:
 
 
 def _rest_ids(obj: dict, kind: str) -> set[int]:
-    """Every id an object is known by (its gid and raw numeric id may differ in scraped docs)."""
+    """Every id an object is known by: its gid and its numeric id, which must agree.
+
+    They may differ only as a float would round the gid's number (Shopify's docs examples, scraped
+    through JavaScript, carry ``820982911946154500`` beside ``…/820982911946154508``); any other
+    disagreement is refused, since the object could be taken for another one."""
     ids = {_rest_id(obj, kind)}
     if isinstance(obj.get("id"), (int, str)) and not isinstance(obj.get("id"), bool):
         ids.add(parse_id(obj["id"]))
+    if len(ids) > 1 and len({float(i) for i in ids}) > 1:
+        raise ShopifyDataError(f"{kind} ids disagree: {obj.get('admin_graphql_api_id')!r} and {obj.get('id')!r}"[:300])
     return ids
 
 
+def _line_index(items: list[dict]) -> dict[int, int]:
+    """Each id the order's lines are known by → the line's own id. Two lines known by one id
+    are refused: their units would be merged into one line."""
+    index: dict[int, int] = {}
+    for item in items:
+        line_id = _rest_id(item, "LineItem")
+        for known in _rest_ids(item, "LineItem"):
+            if known in index:
+                raise ShopifyDataError(f"two line items of the order are known by the id {known}")
+        index.update(dict.fromkeys(_rest_ids(item, "LineItem"), line_id))
+    return index
+
+
+def _line_of(index: dict[int, int], ids: set[int], what: str) -> int | None:
+    """The order line that ids of a fulfillment or refund entry name (None: no line of the order)."""
+    lines = {index[i] for i in ids if i in index}
+    if len(lines) > 1:
+        raise ShopifyDataError(f"a {what} entry names two different line items: {sorted(lines)}")
+    return lines.pop() if lines else None
+
+
+@_refusing_surprises
 def order_from_rest(payload: dict) -> OrderData:
     """Map a REST order (webhook body, ``{"order": …}`` or bare) to ``OrderData``."""
     order = payload.get("order", payload) if isinstance(payload, dict) else None
@@ -110,20 +201,24 @@ def order_from_rest(payload: dict) -> OrderData:
     if order.get("id") is None and not order.get("admin_graphql_api_id"):
         raise ShopifyDataError("REST order lacks id")
 
+    items = _objects(order.get("line_items"), "line_items")
+    index = _line_index(items)
     fulfilled: dict[int, int] = {}
-    for fulfillment in order.get("fulfillments") or ():
-        if (fulfillment.get("status") or "").lower() != "success":
+    for fulfillment in _objects(order.get("fulfillments"), "fulfillments"):
+        if str(fulfillment.get("status") or "").lower() != "success":
             continue  # pending/open/cancelled/error/failure shipped nothing
-        for item in fulfillment.get("line_items") or ():
-            for line_id in _rest_ids(item, "LineItem"):
-                fulfilled[line_id] = fulfilled.get(line_id, 0) + int(item.get("quantity") or 0)
+        for item in _objects(fulfillment.get("line_items"), "fulfillment line_items"):
+            line_id = _line_of(index, _rest_ids(item, "LineItem"), "fulfillment")
+            if line_id is not None:
+                fulfilled[line_id] = fulfilled.get(line_id, 0) + _count(item.get("quantity"), "fulfilled quantity")
     refunded: dict[int, int] = {}
-    for refund in order.get("refunds") or ():
-        for item in refund.get("refund_line_items") or ():
-            line_id = parse_id(item.get("line_item_id"))
-            refunded[line_id] = refunded.get(line_id, 0) + int(item.get("quantity") or 0)
+    for refund in _objects(order.get("refunds"), "refunds"):
+        for item in _objects(refund.get("refund_line_items"), "refund_line_items"):
+            line_id = _line_of(index, {parse_id(item.get("line_item_id"))}, "refund")
+            if line_id is not None:
+                refunded[line_id] = refunded.get(line_id, 0) + _count(item.get("quantity"), "refunded quantity")
 
-    lines = tuple(_line_from_rest(item, fulfilled, refunded) for item in order.get("line_items") or ())
+    lines = tuple(_line_from_rest(item, fulfilled, refunded) for item in items)
     customer = order.get("customer") if isinstance(order.get("customer"), dict) else None
     shipping = _address(order.get("shipping_address"))
     billing = order.get("billing_address") if isinstance(order.get("billing_address"), dict) else {}
@@ -136,7 +231,7 @@ def order_from_rest(payload: dict) -> OrderData:
         created_at=created_at,
         updated_at=parse_optional_datetime(order.get("updated_at"), "updated_at") or created_at,
         cancelled_at=parse_optional_datetime(order.get("cancelled_at"), "cancelled_at"),
-        currency=str(order["currency"]).upper(),
+        currency=_currency(order["currency"]),
         total_price=_rest_money(order, "total_price", "total_price"),
         subtotal_price=_rest_money(order, "subtotal_price", "subtotal_price"),
         total_discounts=(_rest_money(order, "total_discounts", "total_discounts")
@@ -158,8 +253,8 @@ def order_from_rest(payload: dict) -> OrderData:
 
 
 def _line_from_rest(item: dict, fulfilled: dict[int, int], refunded: dict[int, int]) -> OrderLineData:
-    ids = _rest_ids(item, "LineItem")
-    quantity = int(item.get("quantity") or 0)
+    line_id = _rest_id(item, "LineItem")
+    quantity = _count(item.get("quantity"), "line quantity")
     unit_price = _rest_money(item, "price", "line price")
     allocations = item.get("discount_allocations")
     if allocations is not None:
@@ -170,7 +265,7 @@ def _line_from_rest(item: dict, fulfilled: dict[int, int], refunded: dict[int, i
                     if item.get("total_discount") is not None else Decimal("0"))
     total = unit_price * quantity - discount
     return OrderLineData(
-        line_id=_rest_id(item, "LineItem"),
+        line_id=line_id,
         product_id=parse_optional_id(item.get("product_id")),
         variant_id=parse_optional_id(item.get("variant_id")),
         title=str(item.get("title") or item.get("name") or ""),
@@ -180,8 +275,8 @@ def _line_from_rest(item: dict, fulfilled: dict[int, int], refunded: dict[int, i
         unit_price=unit_price,
         discounted_total=total,
         discounted_unit_value=unit_value(total, quantity),
-        fulfilled_quantity=max(fulfilled.get(i, 0) for i in ids),
-        refunded_quantity=max(refunded.get(i, 0) for i in ids),
+        fulfilled_quantity=fulfilled.get(line_id, 0),
+        refunded_quantity=refunded.get(line_id, 0),
         product_tags=None,  # REST order bodies do not carry product tags
         image_url=None,     # nor images
     )
@@ -208,6 +303,7 @@ def _connection_nodes(connection) -> list[dict]:
     return [edge["node"] for edge in connection.get("edges") or ()]
 
 
+@_refusing_surprises
 def order_from_graphql(node: dict) -> OrderData:
     """Map a GraphQL ``Order`` node (query result or bulk-reassembled) to ``OrderData``."""
     if not isinstance(node, dict):
@@ -225,7 +321,7 @@ def order_from_graphql(node: dict) -> OrderData:
         created_at=created_at,
         updated_at=parse_optional_datetime(node.get("updatedAt"), "updatedAt") or created_at,
         cancelled_at=parse_optional_datetime(node.get("cancelledAt"), "cancelledAt"),
-        currency=str(node["currencyCode"]).upper(),
+        currency=_currency(node["currencyCode"]),
         total_price=_shop_money(node.get("totalPriceSet"), "totalPriceSet"),
         subtotal_price=_shop_money(node.get("subtotalPriceSet"), "subtotalPriceSet"),
         total_discounts=discounts if discounts is not None else Decimal("0.00"),
@@ -238,13 +334,21 @@ def order_from_graphql(node: dict) -> OrderData:
         tags=split_tags(node.get("tags")),
         financial_status=(node.get("displayFinancialStatus") or "").lower() or None,
         fulfillment_status=(node.get("displayFulfillmentStatus") or "").lower() or None,
-        lines=tuple(_line_from_graphql(item) for item in _connection_nodes(node.get("lineItems"))),
+        lines=_distinct_lines(tuple(_line_from_graphql(item) for item in _connection_nodes(node.get("lineItems")))),
         fulfillments=parcels.from_graphql(node["fulfillments"]) if "fulfillments" in node else None,
     )
 
 
+def _distinct_lines(lines: tuple[OrderLineData, ...]) -> tuple[OrderLineData, ...]:
+    """The lines, once none is known by another's id (refused: they would be merged)."""
+    ids = [line.line_id for line in lines]
+    if len(set(ids)) != len(ids):
+        raise ShopifyDataError("two line items of the order share an id")
+    return lines
+
+
 def _line_from_graphql(item: dict) -> OrderLineData:
-    quantity = int(item.get("quantity") or 0)
+    quantity = _count(item.get("quantity"), "line quantity")
     unit_price = _shop_money(item.get("originalUnitPriceSet"), "originalUnitPriceSet")
     discount = sum(
         (_shop_money(a.get("allocatedAmountSet"), "allocatedAmountSet")
@@ -255,8 +359,8 @@ def _line_from_graphql(item: dict) -> OrderLineData:
     product = item.get("product") if isinstance(item.get("product"), dict) else None
     variant = item.get("variant") if isinstance(item.get("variant"), dict) else None
     image = item.get("image") if isinstance(item.get("image"), dict) else None
-    unfulfilled = int(item.get("unfulfilledQuantity") or 0)
-    non_fulfillable = int(item.get("nonFulfillableQuantity") or 0)
+    unfulfilled = _count(item.get("unfulfilledQuantity"), "unfulfilledQuantity")
+    non_fulfillable = _count(item.get("nonFulfillableQuantity"), "nonFulfillableQuantity")
     refundable = item.get("refundableQuantity")
     return OrderLineData(
         line_id=parse_id(item.get("id"), "LineItem"),
@@ -270,7 +374,7 @@ def _line_from_graphql(item: dict) -> OrderLineData:
         discounted_total=total,
         discounted_unit_value=unit_value(total, quantity),
         fulfilled_quantity=max(0, quantity - unfulfilled - non_fulfillable),
-        refunded_quantity=max(0, quantity - int(refundable)) if refundable is not None else 0,
+        refunded_quantity=max(0, quantity - _count(refundable, "refundableQuantity")) if refundable is not None else 0,
         product_tags=split_tags(product["tags"]) if product and "tags" in product else None,
         image_url=blank_to_none(image.get("url")) if image else None,
     )

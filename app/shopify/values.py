@@ -18,6 +18,8 @@ _GID_RE = re.compile(r"^gid://shopify/([A-Za-z]+)/(\d+)(?:\?.*)?$")
 # Infinity, no thousands separators — Shopify's Decimal/Money strings look like "24.95".
 _MONEY_RE = re.compile(r"^-?\d+(?:\.\d+)?$")
 UNIT_VALUE_PLACES = Decimal("0.0001")
+# The money columns are numeric(19, 4): 15 digits before the point. No order comes near it.
+_MONEY_LIMIT = Decimal(10) ** 15
 
 
 def parse_id(value, kind: str | None = None) -> int:
@@ -32,7 +34,7 @@ def parse_id(value, kind: str | None = None) -> int:
         number = value
     elif isinstance(value, str):
         text = value.strip().replace("\\/", "/")
-        if text.isdigit():
+        if text.isascii() and text.isdigit():  # "²" and "٣" are digits to str.isdigit
             number = int(text)
         else:
             match = _GID_RE.match(text)
@@ -75,6 +77,8 @@ def parse_money(value, what: str = "amount") -> Decimal:
         raise ShopifyDataError(f"{what}: money of type {type(value).__name__} refused: {value!r}")
     if not amount.is_finite():
         raise ShopifyDataError(f"{what}: money value is not finite: {value!r}")
+    if abs(amount) >= _MONEY_LIMIT:
+        raise ShopifyDataError(f"{what}: money value out of range: {value!r}"[:200])
     return amount
 
 

@@ -167,7 +167,7 @@ def test_odd_variations_match_or_fall_back(seed, sandbox_nodes):
     for base in bases:
         for varied in variations(base, rng, 60):
             lean += assert_same(varied)
-    assert lean > 100  # most variations are still of the plain shape
+    assert lean > 80  # most variations are still of the plain shape (a count is a JSON integer)
 
 
 @pytest.mark.parametrize("amount,quantity", [("199.0", 3), ("0.01", 3), ("10", 7), ("1.0001", 16),
