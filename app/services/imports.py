@@ -243,7 +243,8 @@ def import_bulk_nodes(run: ImportRun, account: Account, nodes: Iterable[dict]) -
 
 def _commit_nodes(run: ImportRun, account_id: int, nodes: list[dict]) -> None:
     if nodes:
-        upsert_graphql_orders(account_id, nodes)
+        counts, unreadable = upsert_graphql_orders(account_id, nodes)
+        _note_skipped(run, counts, unreadable)
         run.imported += len(nodes)
     _heartbeat(run)
     db.session.commit()
@@ -275,7 +276,7 @@ def _commit_batch(run: ImportRun, account: Account, batch: list[OrderData], *,
                   resumed_at: datetime | None = None, paginated: bool = False) -> None:
     """Write one batch of pages and the progress that goes with it, in one commit."""
     if batch:
-        upsert_orders(account.id, batch)
+        _note_skipped(run, upsert_orders(account.id, batch))
         if resumed_at is not None:
             # Orders created exactly at the resume point were counted by the earlier attempt.
             run.imported += sum(1 for data in batch if data.created_at > resumed_at)
@@ -285,6 +286,18 @@ def _commit_batch(run: ImportRun, account: Account, batch: list[OrderData], *,
             run.resume_from = max(data.created_at for data in batch)
     _heartbeat(run)
     db.session.commit()
+
+
+def _note_skipped(run: ImportRun, counts, unreadable: int = 0) -> None:
+    """Say on the run which orders of a batch were left out (the rest were stored): those the
+    database refused, by name, and how many could not be read (each named in the log)."""
+    skipped = [f"{name} ({error})" for name, error in getattr(counts, "skipped", ())]
+    if unreadable:
+        skipped.append(f"{unreadable} that could not be read (named in the log)")
+    if skipped:
+        named = "; ".join(skipped)
+        note = run.error or "Orders that could not be stored were skipped (the others were imported): "
+        run.error = (note + ("; " if run.error else "") + named)[:2000]
 
 
 def _learn_protected_data(account: Account, run: ImportRun) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections import Counter
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -13,14 +12,15 @@ from typing import Iterable, Iterator, Sequence
 import psycopg
 from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.orm import selectinload
 
 from app.domain.order_data import OrderData
 from app.extensions import db
 from app.models import Order, OrderLine
 from app.services import orders as order_store
-from app.services.order_fit import fit_order, width
+from app.services.order_fit import copy_widths, fit_order, fits_columns
+from app.text import clean_text
 from app.services.orders import CREATED, STALE, UPDATED, upsert_order
 from app.shopify.errors import ShopifyDataError
 from app.shopify import parcels
@@ -35,6 +35,18 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+SKIPPED = "skipped"
+# What the database may refuse of one order (a value past a column's range, a constraint): that
+# order is left out, not its batch. Lost connections and the like still fail the batch.
+# (SQLAlchemy reports a value its column type refuses as a StatementError.)
+_REFUSED = (IntegrityError, DataError, psycopg.IntegrityError, psycopg.DataError, ValueError, TypeError,
+            StatementError)
+
+
+def _lost(error: BaseException) -> bool:
+    """The database went away or broke (not a refusal of this batch's values)."""
+    return isinstance(error, DBAPIError) and not isinstance(error, (IntegrityError, DataError))
+
 # A batch that meets an order stored meanwhile (by a webhook job) is written one by one instead:
 # SQLAlchemy's for the INSERT path, psycopg's own for the COPY path (raw driver connection).
 _INTEGRITY_ERRORS = (IntegrityError, psycopg.IntegrityError)
@@ -48,8 +60,47 @@ def upsert_orders(account_id: int, batch: Sequence[OrderData]) -> Counter:
     updated, or stale when the stored copy is newer); returns the counts. The caller commits.
 
     New orders are inserted with multi-row INSERTs; values come from the same ``_apply`` that
-    ``upsert_order`` uses, so both paths store identical rows.
+    ``upsert_order`` uses, so both paths store identical rows. An order the database refuses
+    does not hold its batch back: the batch is written again order by order, and each order that
+    still fails is left out, counted as SKIPPED and named in ``counts.skipped`` (its name and error).
     """
+    counts = BatchCounts()
+    try:
+        with db.session.begin_nested():
+            counts.update(_upsert_orders(account_id, batch))
+            return counts
+    except _REFUSED as error:
+        if _lost(error):
+            raise
+        if len(batch) == 1:
+            counts.skip(batch[0], error)
+            return counts
+    for data in batch:
+        try:
+            with db.session.begin_nested():
+                counts.update(_upsert_orders(account_id, [data]))
+        except _REFUSED as error:
+            if _lost(error):
+                raise
+            counts.skip(data, error)
+    return counts
+
+
+class BatchCounts(Counter):
+    """A batch's counts by outcome, and the orders left out: (name, error) each."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.skipped: list[tuple[str, str]] = []
+
+    def skip(self, data: OrderData, error: BaseException) -> None:
+        """Count an order the database refused, and say which and why (logged too)."""
+        log.error("order %s (%s) could not be stored and was skipped: %s", data.shopify_order_id, data.name, error)
+        self[SKIPPED] += 1
+        self.skipped.append((clean_text(data.name)[:64], clean_text(f"{type(error).__name__}: {error}")[:300]))
+
+
+def _upsert_orders(account_id: int, batch: Sequence[OrderData]) -> Counter:
     counts: Counter = Counter()
     latest: dict[int, OrderData] = {}
     for data in map(fit_order, batch):
@@ -294,8 +345,9 @@ def upsert_graphql_orders(account_id: int, nodes: Sequence[dict]) -> tuple[Count
                     created = _copy_text(*copy_data)
                 else:
                     created = _copy_values(account_id, len(nodes), _node_values(nodes, unreadable))
-        except _INTEGRITY_ERRORS:
-            pass  # some are stored already (or a duplicate in the batch): the full way decides
+        except _REFUSED as error:
+            if _lost(error):
+                raise  # some are stored already (or a duplicate, or a refused value): the full way decides
         else:
             return Counter({CREATED: created} if created else {}), len(unreadable)
         batch = [data for data in (_readable(node, warn=False) for node in nodes) if data is not None]
@@ -322,36 +374,24 @@ def node_rows(node: dict) -> tuple[str, list[str]] | None:
         data = _readable(node)
         if data is None:
             return None
-        order, lines = order_values(fit_order(data))
+        try:
+            order, lines = order_values(fit_order(data))
+        except (ValueError, TypeError) as error:  # a value no column takes: this order only
+            log.error("skipped order %s, whose values cannot be stored: %s", data.shopify_order_id, error)
+            return None
         fields = copy_fields(order), [copy_fields(line) for line in lines]
     return _copy_rows(fields)
 
 
-def _copy_columns(statement: str) -> list[str]:
-    return [name.strip() for name in statement[statement.index("(") + 1:statement.index(")")].split(",")]
-
-
-# Each COPY field's column width, from the table definitions (order fields follow the id, the
-# account and stored_at; line fields the order id).
-_ORDER_WIDTHS = tuple(width(f"orders.{name}") for name in _copy_columns(_ORDER_COPY)[3:])
-_LINE_WIDTHS = tuple(width(f"order_lines.{name}") for name in _copy_columns(_LINE_COPY)[1:])
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]").search
+# Each COPY field's column width (order fields follow the id, the account and stored_at; line
+# fields the order id), for the check that the lean way's fields can be written as they are.
+_ORDER_WIDTHS = copy_widths(_ORDER_COPY, "orders")[3:]
+_LINE_WIDTHS = copy_widths(_LINE_COPY, "order_lines")[1:]
 
 
 def _storable(fields: tuple[tuple, list[tuple]]) -> bool:
-    """Whether the lean way's COPY fields can be written as they are: each within its column
-    (escapes counted too, so a field near its width goes the full way) and free of NUL and lone
-    surrogates. Else the full way makes them fit (``order_fit``)."""
     order, lines = fields
-    return all(_within(row, widths) for row, widths in ((order, _ORDER_WIDTHS),
-                                                       *((line, _LINE_WIDTHS) for line in lines)))
-
-
-def _within(row: tuple, widths: tuple) -> bool:
-    for field, limit in zip(row, widths):
-        if limit is not None and len(field) > limit:
-            return False
-    return not _UNSTORABLE("".join(row))
+    return fits_columns(order, _ORDER_WIDTHS) and all(fits_columns(line, _LINE_WIDTHS) for line in lines)
 
 
 def _readable(node: dict, warn: bool = True) -> OrderData | None:

@@ -12,11 +12,14 @@ JSON values too. Both configurations then store the very same values.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import replace
 
 from app.domain.order_data import OrderData, OrderLineData
 from app.models import Order, OrderLine
 from app.text import clean_json, clean_text, fit_text
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]").search
 
 
 @functools.cache
@@ -64,3 +67,19 @@ def _fit_line(line: OrderLineData) -> OrderLineData:
         sku=_fit(line.sku, "order_lines.sku"), image_url=_fit(line.image_url, "order_lines.image_url"),
         product_tags=_texts(line.product_tags) if line.product_tags is not None else None)
     return line if fitted == line else fitted
+
+
+def copy_widths(statement: str, table: str) -> tuple[int | None, ...]:
+    """The width of each column a ``COPY <table> (…) FROM STDIN`` statement names, in order."""
+    names = statement[statement.index("(") + 1:statement.index(")")].split(",")
+    return tuple(width(f"{table}.{name.strip()}") for name in names)
+
+
+def fits_columns(fields: tuple[str, ...], widths: tuple[int | None, ...]) -> bool:
+    """Whether text-format COPY fields can be written as they are: each within its column's
+    width (escapes counted too, so a field near its width is sent the full way, which makes it
+    fit) and none holding NUL or a lone surrogate."""
+    for field, limit in zip(fields, widths):
+        if limit is not None and len(field) > limit:
+            return False
+    return not _UNSTORABLE("".join(fields))

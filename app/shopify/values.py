@@ -18,7 +18,7 @@ _GID_RE = re.compile(r"^gid://shopify/([A-Za-z]+)/(\d+)(?:\?.*)?$")
 # Infinity, no thousands separators — Shopify's Decimal/Money strings look like "24.95".
 _MONEY_RE = re.compile(r"^-?\d+(?:\.\d+)?$")
 UNIT_VALUE_PLACES = Decimal("0.0001")
-# The money columns are numeric(19, 4): 15 digits before the point. No order comes near it.
+# The money columns are numeric(19, 4): 15 digits before the point, 4 after. No order comes near it.
 _MONEY_LIMIT = Decimal(10) ** 15
 
 
@@ -79,6 +79,9 @@ def parse_money(value, what: str = "amount") -> Decimal:
         raise ShopifyDataError(f"{what}: money value is not finite: {value!r}")
     if abs(amount) >= _MONEY_LIMIT:
         raise ShopifyDataError(f"{what}: money value out of range: {value!r}"[:200])
+    if amount.as_tuple().exponent < -4 and amount != amount.quantize(UNIT_VALUE_PLACES):
+        # More places than the money columns keep: refused, never rounded silently.
+        raise ShopifyDataError(f"{what}: more than four decimal places: {value!r}"[:200])
     return amount
 
 
