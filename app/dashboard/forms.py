@@ -35,6 +35,10 @@ class RemoveStaffForm(BaseForm):
     """Only the CSRF token; the user id is in the URL."""
 
 
+class RetryDeliveriesForm(BaseForm):
+    """Only the CSRF token; which delivery (or all) is in the URL."""
+
+
 class WholeNumberField(IntegerField):
     """An integer typed in ASCII digits (int() would also take Arabic-Indic or full-width digits,
     and refuses a number over 4,300 digits with a message no person should read)."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 
 from flask import current_app
-from sqlalchemy import ColumnElement, case, select, update
+from sqlalchemy import ColumnElement, case, func, select, update
 
 from app.extensions import db
 from app.models import WebhookDelivery
@@ -67,6 +67,12 @@ def dead_deliveries(account_id: int, limit: int = PAGE_SIZE) -> list[WebhookDeli
     return list(db.session.scalars(
         select(WebhookDelivery).where(WebhookDelivery.account_id == account_id, is_dead())
         .order_by(WebhookDelivery.received_at.desc(), WebhookDelivery.id.desc()).limit(limit)))
+
+
+def count_dead(account_id: int) -> int:
+    """How many of the account's deliveries are dead."""
+    return db.session.scalar(select(func.count()).select_from(WebhookDelivery).where(
+        WebhookDelivery.account_id == account_id, is_dead())) or 0
 
 
 def retry_dead(account_id: int, delivery_id: int | None = None) -> int:

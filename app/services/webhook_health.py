@@ -11,8 +11,9 @@ Five signals, read together (none alone is proof, each points at a cause):
   docs/reference/shopify-api.md §1.3; the sandbox does the same: sandbox/webhooks.py);
 - the age of the last delivery against orders placed since: orders came, webhooks did not;
 - orders the reconciliation found that no webhook brought (recorded by ``services.reconcile``).
-Deliveries stored but still not processed an hour later ("dead": every retry failed) are counted
-beside them.
+Deliveries whose every attempt failed (dead: ``dead_deliveries``, listed with their errors on the
+Dead deliveries page) are counted beside them, and those still waiting an hour after they
+arrived, never tried to the end (the workers do not run).
 """
 from __future__ import annotations
 
@@ -23,14 +24,16 @@ from sqlalchemy import case, func, select, update
 
 from app.extensions import db
 from app.models import Account, Order, WebhookDelivery
+from app.services.dead_deliveries import count_dead, is_dead, max_attempts
 
 # A signal this old is history, not trouble.
 RECENT = timedelta(hours=24)
 # How long a webhook may take to come after its order: Shopify sends within seconds; minutes
 # allow for its retries and ours.
 GRACE = timedelta(minutes=10)
-# Not processed after this long: the sweeper has retried many times (every 2 minutes).
-DEAD_AFTER = timedelta(hours=1)
+# Not processed after this long, yet not dead: nothing has been trying (the sweeper queues a
+# waiting delivery every 2 minutes, and a delivery is dead within about 21 minutes of attempts).
+STUCK_AFTER = timedelta(hours=1)
 ORDER_TOPICS = ("orders/create", "orders/updated")
 
 
@@ -45,6 +48,9 @@ class Problem:
     key: str
     what: str
     todo: str
+    # The dashboard page (endpoint) where admins act on it, if there is one.
+    link: str | None = None
+    link_text: str | None = None
 
 
 @dataclass
@@ -54,6 +60,7 @@ class WebhookHealth:
     connected: bool
     last_delivery_at: datetime | None = None
     dead: int = 0
+    stuck: int = 0
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -77,12 +84,12 @@ def last_delivery_at(account_id: int) -> datetime | None:
                              .order_by(WebhookDelivery.received_at.desc()).limit(1))
 
 
-def dead_deliveries(account_id: int, now: datetime | None = None) -> int:
-    """Deliveries stored more than DEAD_AFTER ago and still not processed."""
+def stuck_deliveries(account_id: int, now: datetime | None = None) -> int:
+    """Deliveries stored more than STUCK_AFTER ago, still not processed and not dead."""
     now = now or _utcnow()
     return db.session.scalar(select(func.count()).select_from(WebhookDelivery).where(
-        WebhookDelivery.account_id == account_id, WebhookDelivery.processed_at.is_(None),
-        WebhookDelivery.received_at < now - DEAD_AFTER)) or 0
+        WebhookDelivery.account_id == account_id, WebhookDelivery.processed_at.is_(None), ~is_dead(),
+        WebhookDelivery.received_at < now - STUCK_AFTER)) or 0
 
 
 def _orders_without_webhook(account: Account, last: datetime | None, now: datetime) -> int:
@@ -101,7 +108,7 @@ def webhook_health(account: Account, now: datetime | None = None) -> WebhookHeal
     since = account.connected_at
     last = last_delivery_at(account.id)
     health = WebhookHealth(connected=account.is_connected, last_delivery_at=last,
-                           dead=dead_deliveries(account.id, now))
+                           dead=count_dead(account.id), stuck=stuck_deliveries(account.id, now))
     problems = health.problems
     if _recent(account.webhooks_refused_at, now, since):
         count = account.webhooks_refused_count or 1
@@ -155,10 +162,16 @@ def webhook_health(account: Account, now: datetime | None = None) -> WebhookHeal
     if health.dead:
         problems.append(Problem(
             "dead",
-            f"{health.dead} deliver{'ies' if health.dead != 1 else 'y'} from Shopify could not be processed for "
-            f"over an hour.",
-            "Boomerang keeps retrying them. If the number grows, check that the worker processes run and "
-            "that the store is connected."))
+            f"{health.dead} deliver{'ies' if health.dead != 1 else 'y'} from Shopify could not be processed in "
+            f"{max_attempts()} attempts.",
+            "Boomerang no longer retries them. See the error of each, fix the cause (a disconnected store, "
+            "a worker that stopped), then retry them.", "dashboard.dead_deliveries_page", "Dead deliveries"))
+    if health.stuck:
+        problems.append(Problem(
+            "stuck",
+            f"{health.stuck} deliver{'ies have' if health.stuck != 1 else 'y has'} waited over an hour "
+            f"without being processed.",
+            "Check that the worker processes and Redis run: Boomerang processes them as soon as they do."))
     return health
 
 

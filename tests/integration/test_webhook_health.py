@@ -94,20 +94,33 @@ def test_a_reconnect_clears_old_refusals_and_a_day_old_one_is_history(account, c
     assert "Boomerang refused" not in webhooks_section(client)
 
 
-def test_deliveries_nobody_could_process_for_an_hour_are_counted_as_dead(account, client):
+def test_deliveries_whose_attempts_all_failed_are_counted_as_dead(account, client):
+    old = datetime.now(timezone.utc) - timedelta(hours=2)
+    for n, (received, attempts) in enumerate(((old, 5), (datetime.now(timezone.utc), 5),
+                                              (datetime.now(timezone.utc), 1))):
+        db.session.add(WebhookDelivery(account_id=account.id, shop_domain=SHOP, topic="orders/create",
+                                       event_id=f"e-{n}", body="{}", received_at=received, attempts=attempts,
+                                       processed_at=None))
+    db.session.add(WebhookDelivery(account_id=account.id, shop_domain=SHOP, topic="orders/create", event_id="done",
+                                   body="{}", received_at=old, processed_at=old, attempts=5))
+    db.session.commit()
+    page = client.get("/dashboard/").get_data(as_text=True)
+    assert re.search(r'<a class="stat stat-alert" href="/dashboard/deliveries/dead"><span class="stat-value">2</span> '
+                     r'<span class="stat-label">dead deliveries</span></a>', page)
+    assert "2 deliveries from Shopify could not be processed in 5 attempts" in attention(client)
+    assert "2 dead deliveries" in webhooks_section(client)
+    assert "waited over an hour" not in webhooks_section(client)
+
+
+def test_deliveries_nobody_tried_for_an_hour_say_the_workers_do_not_run(account, client):
     old = datetime.now(timezone.utc) - timedelta(hours=2)
     for n, received in enumerate((old, old, datetime.now(timezone.utc))):
         db.session.add(WebhookDelivery(account_id=account.id, shop_domain=SHOP, topic="orders/create",
-                                       event_id=f"e-{n}", body="{}", received_at=received, attempts=10,
-                                       processed_at=None))
-    db.session.add(WebhookDelivery(account_id=account.id, shop_domain=SHOP, topic="orders/create", event_id="done",
-                                   body="{}", received_at=old, processed_at=old))
+                                       event_id=f"e-{n}", body="{}", received_at=received, attempts=0))
     db.session.commit()
-    page = client.get("/dashboard/").get_data(as_text=True)
-    assert re.search(r'<a class="stat stat-alert" href="/dashboard/connect#webhooks"><span class="stat-value">2</span> '
-                     r'<span class="stat-label">dead deliveries</span></a>', page)
-    assert "2 deliveries from Shopify could not be processed for over an hour" in attention(client)
-    assert "2 dead deliveries" in webhooks_section(client)
+    section = webhooks_section(client)
+    assert "2 deliveries have waited over an hour without being processed" in section
+    assert "Check that the worker processes and Redis run" in section and "dead deliver" not in section
 
 
 def test_orders_placed_since_the_last_delivery_show_that_webhooks_stopped(account, client):
