@@ -49,7 +49,7 @@ def test_admins_see_each_dead_delivery_with_its_error_and_nothing_else(app, clie
     rows = re.findall(r'<tr id="delivery-(\d+)">', html)
     assert sorted(map(int, rows)) == sorted([dead.id, crashed.id])
     assert "acme-outdoor.myshopify.com" in html and "<code>orders/create</code>" in html
-    assert "20 Nov 2026, 09:30 UTC" in html and "5 <span" in html
+    assert "20 Nov 2026, 09:30 UTC" in html and "5 attempts" in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
     assert "No error was recorded" in html and "another store" not in html
 
