@@ -6,6 +6,7 @@ from app.domain.order_data import OrderData
 from app.extensions import db
 from app.models import Order, OrderLine
 from app.services.order_fit import fit_order
+from app.text import clean_json
 from app.shopify import parcels
 from app.shopify.errors import ShopifyDataError
 
@@ -56,6 +57,7 @@ def store_parcel(account_id: int, body) -> str:
     order = _locked_order(account_id, order_id)
     if order is None:
         return "order not stored"
+    parcel = clean_json(parcel)  # a shipment status is free text: no NUL or lone surrogate in JSONB
     kept = [p for p in order.fulfillments or () if p["id"] != parcel_id]
     if parcel is None:
         if len(kept) == len(order.fulfillments or ()):

@@ -97,6 +97,16 @@ def test_hostile_fulfillment_bodies_are_processed_and_write_nothing(stored, clie
     assert delivery is None or delivery.processed_at is not None
 
 
+def test_a_shipment_status_with_nul_and_a_lone_surrogate_is_stored_the_same_on_both_databases(
+        stored, client, drain_jobs):
+    _account, order = stored
+    raw = json.dumps({**DOCUMENTED, "shipment_status": "in\x00_transit \ud83d"}).encode()
+    deliver(client, drain_jobs, raw, topic="fulfillments/create")
+    (parcel,) = db.session.get(Order, order.id).fulfillments
+    assert parcel["status"] == "in_transit \ufffd"
+    assert db.session.scalar(select(WebhookDelivery)).processed_at is not None
+
+
 def test_the_fulfillment_topics_are_subscribed_once_read_fulfillments_is_granted(app):
     with_scope = make_account(granted_scopes=["read_orders", "read_fulfillments"], shop_domain="a.myshopify.com")
     without = make_account(granted_scopes=["read_orders"], shop_domain="b.myshopify.com")
