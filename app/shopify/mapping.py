@@ -110,7 +110,10 @@ def _require(source: dict, keys: Iterable[str], shape: str) -> None:
 
 
 def _currency(value) -> str:
-    """An ISO 4217 code (three letters), upper-case; anything else is refused."""
+    """An ISO 4217 code (three letters), upper-case; anything else is refused. Shopify's
+    CurrencyCode values are all three-letter codes
+    (https://shopify.dev/docs/api/admin-graphql/2024-04/enums/currencycode); the sandbox makes
+    shops only in such currencies (sandbox/store.py ``create_shop``)."""
     if not isinstance(value, str) or not (len(value.strip()) == 3 and value.strip().isascii()
                                           and value.strip().isalpha()):
         raise ShopifyDataError(f"not a currency code: {value!r}"[:200])
