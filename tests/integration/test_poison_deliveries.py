@@ -206,3 +206,36 @@ def test_a_failing_delivery_records_each_error_and_is_dead_after_the_stated_atte
         delivery = db.session.get(WebhookDelivery, delivery_id)
     assert delivery.processed_at is not None and delivery.last_error is None
     assert dead_deliveries(account.id) == [] and retry_dead(account.id) == 0
+
+
+def test_the_stated_attempts_fit_in_30_minutes_whichever_way_they_come(app):
+    """The job's own retries and the sweeper's re-queues both end a delivery's attempts well
+    within 30 minutes of its arrival (while the workers run)."""
+    from app.queue import SPECS
+
+    retries = SPECS["jobs.intake.process_webhook_delivery"].retry_intervals
+    assert len(retries) + 1 == app.config["WEBHOOK_MAX_ATTEMPTS"] == 5
+    assert sum(retries) < 30 * 60  # the last retry runs about 21 minutes after the first try
+    sweep_every = 120  # jobs/schedule.py: */2 minutes
+    assert app.config["WEBHOOK_SWEEP_AFTER_SECONDS"] + (5 - 1) * sweep_every < 30 * 60
+
+
+def test_a_worker_killed_in_every_attempt_leaves_a_dead_delivery_the_sweeper_stops_queueing(app, shop, monkeypatch):
+    account = connected_account(shop)
+    _, body = placed(shop)
+    delivery_id = stored_delivery(account, body)
+    db.session.get(WebhookDelivery, delivery_id).received_at = datetime.now(timezone.utc) - timedelta(minutes=10)
+    db.session.commit()
+
+    def killed(delivery):
+        raise SystemExit("the worker was killed")  # not an Exception: nothing is recorded
+
+    monkeypatch.setattr(deliveries, "_do_work", killed)
+    monkeypatch.setattr("jobs.intake.process_webhook_delivery.enqueue", lambda delivery_id, job_id: None)
+    for _ in range(5):
+        with pytest.raises(SystemExit):
+            process_delivery(delivery_id)
+        db.session.rollback()
+    assert sweep_unprocessed_deliveries() == 0  # dead: no more attempts, listed instead
+    (dead,) = dead_deliveries(account.id)
+    assert dead.id == delivery_id and dead.attempts == 5 and dead.last_error is None
