@@ -19,7 +19,7 @@ from app.domain.order_data import OrderData
 from app.extensions import db
 from app.models import Order, OrderLine
 from app.services import orders as order_store
-from app.services.order_fit import copy_widths, fit_order, fits_columns
+from app.services.order_fit import copy_widths, fit_order, fits_columns, storable_copy_text
 from app.text import clean_text
 from app.services.orders import CREATED, STALE, UPDATED, upsert_order
 from app.shopify.errors import ShopifyDataError
@@ -367,29 +367,32 @@ def _node_values(nodes: Sequence[dict], unreadable: list) -> Iterator[tuple[str,
 
 
 def node_rows(node: dict) -> tuple[str, list[str]] | None:
-    """A node's COPY rows (``_copy_rows``): the lean way where it applies, else the full way
-    (``order_values``); None when it cannot be read (a warning is logged)."""
+    """A node's COPY rows (``_copy_rows``): the lean way where it applies and its values can be
+    written as they are, else the full way (``order_values`` of the fitted order); None when it
+    cannot be read (a warning is logged)."""
     fields = graphql_order_values(node)
-    if fields is None or not _storable(fields):
-        data = _readable(node)
-        if data is None:
-            return None
-        try:
-            order, lines = order_values(fit_order(data))
-        except (ValueError, TypeError) as error:  # a value no column takes: this order only
-            log.error("skipped order %s, whose values cannot be stored: %s", data.shopify_order_id, error)
-            return None
-        fields = copy_fields(order), [copy_fields(line) for line in lines]
-    return _copy_rows(fields)
+    if fields is not None and _fits(fields):
+        rows = _copy_rows(fields)
+        if storable_copy_text(rows[0]) and storable_copy_text("".join(rows[1])):
+            return rows
+    data = _readable(node)
+    if data is None:
+        return None
+    try:
+        order, lines = order_values(fit_order(data))
+    except (ValueError, TypeError) as error:  # a value no column takes: this order only
+        log.error("skipped order %s, whose values cannot be stored: %s", data.shopify_order_id, error)
+        return None
+    return _copy_rows((copy_fields(order), [copy_fields(line) for line in lines]))
 
 
-# Each COPY field's column width (order fields follow the id, the account and stored_at; line
-# fields the order id), for the check that the lean way's fields can be written as they are.
-_ORDER_WIDTHS = copy_widths(_ORDER_COPY, "orders")[3:]
-_LINE_WIDTHS = copy_widths(_LINE_COPY, "order_lines")[1:]
+# The bounded columns among the COPY fields (order fields follow the id, the account and
+# stored_at; line fields the order id), for the check that the lean way's fields fit.
+_ORDER_WIDTHS = copy_widths(_ORDER_COPY, "orders", skip=3)
+_LINE_WIDTHS = copy_widths(_LINE_COPY, "order_lines", skip=1)
 
 
-def _storable(fields: tuple[tuple, list[tuple]]) -> bool:
+def _fits(fields: tuple[tuple, list[tuple]]) -> bool:
     order, lines = fields
     return fits_columns(order, _ORDER_WIDTHS) and all(fits_columns(line, _LINE_WIDTHS) for line in lines)
 

@@ -69,17 +69,25 @@ def _fit_line(line: OrderLineData) -> OrderLineData:
     return line if fitted == line else fitted
 
 
-def copy_widths(statement: str, table: str) -> tuple[int | None, ...]:
-    """The width of each column a ``COPY <table> (…) FROM STDIN`` statement names, in order."""
-    names = statement[statement.index("(") + 1:statement.index(")")].split(",")
-    return tuple(width(f"{table}.{name.strip()}") for name in names)
+def copy_widths(statement: str, table: str, skip: int = 0) -> tuple[tuple[int, int], ...]:
+    """``(position, width)`` of each bounded column a ``COPY <table> (…) FROM STDIN`` statement
+    names, positions counted after its first ``skip`` columns (those the caller writes itself)."""
+    names = [name.strip() for name in statement[statement.index("(") + 1:statement.index(")")].split(",")][skip:]
+    return tuple((position, limit) for position, name in enumerate(names)
+                 if (limit := width(f"{table}.{name}")) is not None)
 
 
-def fits_columns(fields: tuple[str, ...], widths: tuple[int | None, ...]) -> bool:
-    """Whether text-format COPY fields can be written as they are: each within its column's
-    width (escapes counted too, so a field near its width is sent the full way, which makes it
-    fit) and none holding NUL or a lone surrogate."""
-    for field, limit in zip(fields, widths):
-        if limit is not None and len(field) > limit:
+def fits_columns(fields: tuple[str, ...], widths: tuple[tuple[int, int], ...]) -> bool:
+    """Whether each of these text-format COPY fields is within its column's width (escapes
+    counted too, so a field near its width is sent the full way, which makes it fit)."""
+    for position, limit in widths:
+        if len(fields[position]) > limit:
             return False
-    return not _UNSTORABLE("".join(fields))
+    return True
+
+
+def storable_copy_text(text: str) -> bool:
+    """Whether COPY text holds neither NUL nor a lone surrogate (neither database stores them).
+    On the import's hot path: ``in`` and ``isascii`` (a flag of the string) spare most texts the
+    regular expression."""
+    return "\x00" not in text and (text.isascii() or _UNSTORABLE(text) is None)

@@ -97,17 +97,22 @@ def test_an_import_batch_with_one_bad_order_stores_the_others_and_says_so(app):
     # fail its whole batch, and so the import, again and again.
     refused["totalPriceSet"] = {"shopMoney": {"amount": "409.94001", "currencyCode": "USD"}}
     plain = copy.deepcopy(GRAPHQL_ORDER_1001)
-    nodes = list(iter_bulk_objects(jsonl_for([long_node(7001), refused, plain])))
+    unstorable = copy.deepcopy(plain)  # short texts, but a NUL and half an emoji in them
+    unstorable["id"], unstorable["name"] = "gid://shopify/Order/7003", "#7003\x00"
+    for index, item in enumerate(unstorable["lineItems"]["nodes"]):
+        item["id"], item["title"] = f"gid://shopify/LineItem/{70030 + index}", "Tent\x00 \ud83d"
+    nodes = list(iter_bulk_objects(jsonl_for([long_node(7001), refused, plain, unstorable])))
 
     imports.import_bulk_nodes(run, account, nodes)
 
     db.session.expire_all()
     stored = {o.shopify_order_id: o for o in db.session.scalars(select(Order))}
-    assert set(stored) == {7001, 450789469}
+    assert set(stored) == {7001, 450789469, 7003}
     assert_fitted(stored[7001])
+    assert stored[7003].name == "#7003" and {line.title for line in stored[7003].lines} == {"Tent \ufffd"}
     assert stored[450789469].total_price == Decimal("409.94")
     run = db.session.get(ImportRun, run.id)
-    assert run.imported == 3
+    assert run.imported == 4
     assert run.error == ("Orders that could not be stored were skipped (the others were imported): "
                          "1 that could not be read (named in the log)")
 
