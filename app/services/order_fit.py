@@ -6,8 +6,8 @@ a value longer than its column and SQLite stores it whole, so such a value broke
 one configuration only. ``fit_order`` is applied where an ``OrderData`` enters the order store
 (``orders.upsert_order``, ``order_batches.upsert_orders``): each text is cut to its column's
 width, read from the table definition (``Column.type.length``), so a column made wider or
-narrower needs no change here; NUL and lone surrogates are made storable (``app.text``) in
-JSON values too. Both configurations then store the very same values.
+narrower needs no change here (an email address, which would be another's when cut, is dropped
+instead); NUL and lone surrogates are made storable (``app.text``) in JSON values too. Both configurations then store the very same values.
 """
 from __future__ import annotations
 
@@ -34,6 +34,12 @@ def _fit(value: str | None, column: str) -> str | None:
     return fit_text(value, width(column))
 
 
+def _whole_or_none(value: str | None, column: str) -> str | None:
+    """A value that is wrong when cut (an email address): whole when it fits, else None."""
+    fitted = _fit(value, column)
+    return fitted if fitted == value else None
+
+
 def _texts(values) -> tuple[str, ...]:
     return tuple(clean_text(value) for value in values)
 
@@ -48,7 +54,7 @@ def fit_order(data: OrderData) -> OrderData:
         # The stored name is the two parts joined: cut the whole, kept in the first part.
         first, last = _fit(joined, "orders.customer_name"), None
     fitted = replace(
-        data, name=_fit(data.name, "orders.name"), email=_fit(data.email, "orders.email"),
+        data, name=_fit(data.name, "orders.name"), email=_whole_or_none(data.email, "orders.email"),
         customer_first_name=first, customer_last_name=last,
         currency=_fit(data.currency, "orders.currency"),
         shipping_country_code=_fit(data.shipping_country_code, "orders.shipping_country"),

@@ -41,7 +41,7 @@ def long_node(order_id: int, name: str = "#1001") -> dict:
 def assert_fitted(order: Order):
     """The stored values: each text cut to its column's width, the same on both databases."""
     assert order.name == ("#1001" + LONG)[:64] and len(order.name) == width("orders.name") == 64
-    assert order.email == ("bob" + "o" * 300)[:254]
+    assert order.email is None  # an address cut short would be someone else's: none is kept
     assert order.customer_name == LONG[:255]
     assert order.financial_status == ("paid" + "_x" * 40)[:32]
     for line in order.lines:
