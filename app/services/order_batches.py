@@ -12,15 +12,15 @@ from typing import Iterable, Iterator, Sequence
 import psycopg
 from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.domain.order_data import OrderData
 from app.extensions import db
 from app.models import Order, OrderLine
 from app.services import orders as order_store
+from app.services.batch_refusals import REFUSED, BatchCounts, lost
 from app.services.order_fit import copy_widths, fit_order, fits_columns, storable_copy_text
-from app.text import clean_text
 from app.services.orders import CREATED, STALE, UPDATED, upsert_order
 from app.shopify.errors import ShopifyDataError
 from app.shopify import parcels
@@ -34,18 +34,6 @@ log = logging.getLogger(__name__)
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
-
-SKIPPED = "skipped"
-# What the database may refuse of one order (a value past a column's range, a constraint): that
-# order is left out, not its batch. Lost connections and the like still fail the batch.
-# (SQLAlchemy reports a value its column type refuses as a StatementError.)
-_REFUSED = (IntegrityError, DataError, psycopg.IntegrityError, psycopg.DataError, ValueError, TypeError,
-            StatementError)
-
-
-def _lost(error: BaseException) -> bool:
-    """The database went away or broke (not a refusal of this batch's values)."""
-    return isinstance(error, DBAPIError) and not isinstance(error, (IntegrityError, DataError))
 
 # A batch that meets an order stored meanwhile (by a webhook job) is written one by one instead:
 # SQLAlchemy's for the INSERT path, psycopg's own for the COPY path (raw driver connection).
@@ -69,8 +57,8 @@ def upsert_orders(account_id: int, batch: Sequence[OrderData]) -> Counter:
         with db.session.begin_nested():
             counts.update(_upsert_orders(account_id, batch))
             return counts
-    except _REFUSED as error:
-        if _lost(error):
+    except REFUSED as error:
+        if lost(error):
             raise
         if len(batch) == 1:
             counts.skip(batch[0], error)
@@ -79,25 +67,11 @@ def upsert_orders(account_id: int, batch: Sequence[OrderData]) -> Counter:
         try:
             with db.session.begin_nested():
                 counts.update(_upsert_orders(account_id, [data]))
-        except _REFUSED as error:
-            if _lost(error):
+        except REFUSED as error:
+            if lost(error):
                 raise
             counts.skip(data, error)
     return counts
-
-
-class BatchCounts(Counter):
-    """A batch's counts by outcome, and the orders left out: (name, error) each."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.skipped: list[tuple[str, str]] = []
-
-    def skip(self, data: OrderData, error: BaseException) -> None:
-        """Count an order the database refused, and say which and why (logged too)."""
-        log.error("order %s (%s) could not be stored and was skipped: %s", data.shopify_order_id, data.name, error)
-        self[SKIPPED] += 1
-        self.skipped.append((clean_text(data.name)[:64], clean_text(f"{type(error).__name__}: {error}")[:300]))
 
 
 def _upsert_orders(account_id: int, batch: Sequence[OrderData]) -> Counter:
@@ -345,8 +319,8 @@ def upsert_graphql_orders(account_id: int, nodes: Sequence[dict]) -> tuple[Count
                     created = _copy_text(*copy_data)
                 else:
                     created = _copy_values(account_id, len(nodes), _node_values(nodes, unreadable))
-        except _REFUSED as error:
-            if _lost(error):
+        except REFUSED as error:
+            if lost(error):
                 raise  # some are stored already (or a duplicate, or a refused value): the full way decides
         else:
             return Counter({CREATED: created} if created else {}), len(unreadable)
