@@ -1,4 +1,6 @@
 """Operator commands: `flask users …`, `flask tokens rotate`, `flask jobs …`, `flask orders …`, `flask serve`."""
+import os
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
@@ -51,13 +53,27 @@ def rotate_tokens() -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 def worker(queues: tuple[str, ...], burst: bool) -> None:
     """Run an RQ worker (with its scheduler, which runs retries) over the named queues; it
-    reconnects when Redis goes away and comes back."""
+    reconnects when Redis goes away and comes back. With `intake` among the queues, the worker's
+    dispatcher (stored webhook deliveries to batch jobs) and confirmer (orders stored from webhook
+    bodies read back from the Admin API) threads run beside it."""
+    from jobs.dispatch import Confirmer, Dispatcher
     from jobs.queue import QUEUES, set_worker_app
     from jobs.worker import run_worker
 
     _require_redis()
-    set_worker_app(current_app._get_current_object())
-    run_worker(current_app._get_current_object(), queues or QUEUES, burst=burst)
+    import jobs.schedule  # noqa: F401 - every job's module, imported once here, not in each forked child
+
+    app = current_app._get_current_object()
+    set_worker_app(app)
+    names = queues or QUEUES
+    if "intake" in names:
+        # The dispatcher uses this process's connection pool; a forked work-horse must not
+        # share those connections, so each child starts with a fresh pool.
+        engine = db.engine
+        os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
+        Dispatcher(app).start()
+        Confirmer(app).start()
+    run_worker(app, names, burst=burst)
 
 
 @jobs_cli.command("cron")

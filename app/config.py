@@ -130,6 +130,16 @@ class Config:
     # (Dead deliveries page) until one retries it. With the job's retries (10 s, 1, 5 and 15 min)
     # the fifth attempt runs about 21 minutes after the delivery arrived.
     WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", 5))
+    # With RQ, intake only stores a delivery; the dispatcher of each `flask jobs worker` looks for
+    # new ones this often and queues them in batches of at most this many (one shop per batch).
+    DISPATCH_INTERVAL_SECONDS = float(os.environ.get("DISPATCH_INTERVAL_SECONDS", 0.2))
+    DISPATCH_BATCH_SIZE = int(os.environ.get("DISPATCH_BATCH_SIZE", 100))
+    # …unless this many jobs already wait in the intake queue (then the next batch grows instead).
+    DISPATCH_MAX_WAITING = int(os.environ.get("DISPATCH_MAX_WAITING", 2))
+    # A confirmer holds a shop's API budget for this long (renewed every batch), and confirms one
+    # shop for at most this many seconds before the next shop's turn (a confirm job: its successor).
+    CONFIRM_LEASE_SECONDS = int(os.environ.get("CONFIRM_LEASE_SECONDS", 60))
+    CONFIRM_JOB_SECONDS = int(os.environ.get("CONFIRM_JOB_SECONDS", 240))
     # An item being issued belongs to the worker that claimed it for this long; after that it is
     # reconciled with Shopify and tried again. It must exceed Shopify's search lag (gift cards and
     # draft orders are found by search) and one call's timeout.

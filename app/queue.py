@@ -43,6 +43,10 @@ SPECS = {spec.name: spec for spec in (
     JobSpec("jobs.shopify_returns.refresh_order_returns", "default", 120, (30, 300)),
     JobSpec("jobs.shopify_returns.follow_refunds", "maintenance", 300, ()),
     JobSpec("jobs.shopify_returns.sweep_shopify_returns", "maintenance", 300, ()),
+    # A dispatcher's batch of stored deliveries; a failed or killed batch is left to the sweeper.
+    JobSpec("jobs.intake.process_delivery_batch", "intake", 120, ()),
+    # Confirming a shop's orders from the Admin API; the lease stops two from spending one bucket.
+    JobSpec("jobs.intake.confirm_orders", "intake", 300, (30, 120)),
 )}
 
 
@@ -52,3 +56,8 @@ def enqueue(name: str, *args, job_id: str | None = None, unique: bool | None = N
     spec = SPECS[name]
     backend = current_app.extensions["jobs"]
     return backend.enqueue_spec(spec, args, job_id, job_id is not None if unique is None else unique)
+
+
+def waiting(queue: str) -> int:
+    """How many jobs wait in that queue (0 with in-process jobs, which never wait)."""
+    return current_app.extensions["jobs"].waiting(queue)

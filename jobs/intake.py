@@ -1,4 +1,7 @@
-"""Order intake jobs: process a webhook delivery; sweep up deliveries nobody processed."""
+"""Order intake jobs: process a webhook delivery or a batch of them; confirm stored orders from the
+Admin API; sweep up deliveries nobody processed."""
+import time
+import uuid
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
@@ -9,6 +12,8 @@ from app.models import WebhookDelivery
 from app.queue import SPECS
 from app.services.dead_deliveries import max_attempts
 from app.services.deliveries import process_delivery
+from app.services.delivery_batches import process_batch
+from app.services.order_confirm import confirm_pending
 from jobs.queue import job
 
 
@@ -37,3 +42,25 @@ def sweep_unprocessed_deliveries() -> int:
         # names the attempt: a retry after a failure is new, two sweeps of one attempt are not.
         process_webhook_delivery.enqueue(delivery_id, job_id=f"sweep-{delivery_id}-{attempts}")
     return len(rows)
+
+
+@job(**SPECS["jobs.intake.process_delivery_batch"].options)
+def process_delivery_batch(delivery_ids: list[int]) -> dict:
+    """A dispatcher's batch of stored deliveries (one shop's); safe to repeat. Not retried:
+    what it leaves unprocessed the sweeper queues again."""
+    return process_batch(delivery_ids)
+
+
+@job(**SPECS["jobs.intake.confirm_orders"].options)
+def confirm_orders(account_id: int) -> str:
+    """Confirm a shop's stored orders from the Admin API; when its time is up with orders still
+    waiting, it queues its successor (a chain, each under the job timeout)."""
+    result = confirm_pending(account_id, uuid.uuid4().hex)
+    if result is None:
+        return "another confirmer holds the shop"
+    if result.more:
+        confirm_orders.enqueue(account_id, job_id=f"confirm-{account_id}-{int(time.time())}")
+    if result.failed:
+        raise RuntimeError(f"confirming stopped: {result.failed}")  # RQ retries; the orders stay listed
+    return (f"{result.confirmed} confirmed, {result.corrected} corrected, {result.missing} missing;"
+            f" {result.points:.0f} points in {result.queries} queries, {result.throttled} throttled")

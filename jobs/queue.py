@@ -143,6 +143,10 @@ class RQBackend:
         """Queue a job by its name: the worker imports it when it runs (app code never does)."""
         return self.enqueue(_NamedJob(spec), args, job_id, unique)
 
+    def waiting(self, name: str) -> int:
+        """Jobs waiting in the named queue."""
+        return self.queue(name).count
+
 
 class RedisUnavailable(RedisConnectionError):
     """Redis failed moments ago: the job is not queued (what it would do is stored, and a sweeper
@@ -218,6 +222,10 @@ class InProcessBackend:
     def enqueue_spec(self, spec: JobSpec, args, job_id, unique):
         """Run a job named by its dotted path, found when it runs (as a worker would)."""
         return self.enqueue(_NamedJob(spec), args, job_id, unique)
+
+    def waiting(self, name: str) -> int:
+        """Nothing waits: jobs run in this process."""
+        return 0
 
     def enqueue(self, job_func, args, job_id, unique):
         if has_request_context():

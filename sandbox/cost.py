@@ -2,7 +2,7 @@
 
 Published rules (shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits):
 scalars and enums 0, objects 1, connections 2 + ``first`` × the cost of one
-node, interfaces/unions the maximum of their possible selections, mutations 10.
+node, a list field ``first`` (or, for ``nodes(ids:)``, the number of ids) × its item, interfaces/unions the maximum of their possible selections, mutations 10.
 The requested cost uses ``first``; the actual cost counts what came back.
 """
 from __future__ import annotations
@@ -103,6 +103,10 @@ class CostCalculator:
             return 2 + sum(self._node_cost(node, named, item, False) for item in items)
         if _is_list(field_def.type):
             count = self._arg(node, field_def, "first")
+            if count is None:
+                # nodes(ids:): one item per id asked for, whatever comes back.
+                ids = self._arg(node, field_def, "ids")
+                count = len(ids) if isinstance(ids, list) and ids else None
             if requested:
                 return (count or 1) * (1 + self.selection_cost(node.selection_set, named))
             items = value or []

@@ -9,10 +9,12 @@ EPSILON = 1e-3  # points; see try_take
 class Bucket:
     """Shopify's GraphQL bucket: ``available`` points refill at ``rate`` per second."""
 
-    __slots__ = ("maximum", "rate", "available", "stamp")
+    __slots__ = ("maximum", "rate", "available", "stamp", "refused", "spent")
 
     def __init__(self, maximum: float, rate: float, now: float):
         self.maximum, self.rate, self.available, self.stamp = maximum, rate, maximum, now
+        self.refused = 0  # THROTTLED answers given (benchmarks and tests count them)
+        self.spent = 0.0  # points charged, after refunds of the unused part
 
     def refill(self, now: float) -> None:
         """Add the points restored since the last look."""
@@ -49,8 +51,10 @@ def try_take(store, bucket: Bucket, cost: int) -> bool:
         # refused for 0.00001 of a point. The slack is far below any query's cost: it never
         # admits a query that is short by a real point.
         if bucket.available + EPSILON < cost:
+            bucket.refused += 1
             return False
         bucket.available = max(0.0, bucket.available - cost)
+        bucket.spent += cost
         return True
 
 
@@ -58,3 +62,4 @@ def refund(store, bucket: Bucket, points: int) -> None:
     """Give back the difference between requested and actual cost."""
     with store.lock:
         bucket.available = min(bucket.maximum, bucket.available + max(0, points))
+        bucket.spent -= max(0, points)

@@ -112,18 +112,27 @@ def redis_conn():
 
 @pytest.fixture
 def drain_jobs(app):
-    """Run every queued job to completion: an RQ SimpleWorker in the production shape; nothing
-    in the embedded default, where jobs already ran when the response closed."""
+    """Run every queued job to completion: in the production shape, a dispatcher pass (stored
+    deliveries to batch jobs, as a worker's dispatcher does), an RQ SimpleWorker and a confirmer
+    pass, until none finds anything; nothing in the embedded default, where jobs already ran when the response closed."""
 
     def drain():
         backend = app.extensions["jobs"]
         if hasattr(backend, "queue"):
             from rq import SimpleWorker
 
+            from app.services.dispatch import dispatch_pending
+            from app.services.order_confirm import confirm_all_pending
             from jobs.queue import QUEUES
 
-            SimpleWorker([backend.queue(name) for name in QUEUES], connection=backend.connection).work(
-                burst=True, with_scheduler=False)
+            while True:
+                dispatched = dispatch_pending()
+                worked = SimpleWorker([backend.queue(name) for name in QUEUES], connection=backend.connection).work(
+                    burst=True, with_scheduler=False)
+                # …and a worker's confirmer thread: orders stored from bodies read back from Shopify.
+                confirmed = confirm_all_pending("test-drain")
+                if not dispatched and not worked and not confirmed:
+                    break
 
     if REDIS_URL:
         from redis import Redis

@@ -7,7 +7,8 @@ from app.models.outbox import OutboxEmail
 from app.models.returns import Return, ReturnItem, ReturnEvent, ReturnStatus, ItemResolution
 from app.models.rules import Rule
 from app.models.shopify_returns import ShopifyCall, ShopifyReturn
-from app.models.webhooks import WebhookDelivery, TrackingEvent, TrackingConnection
+from app.models.webhooks import (WebhookDelivery, TrackingEvent, TrackingConnection, OrderConfirmation,
+                                 ConfirmLease)
 
 __all__ = [
     "Account", "User", "Role", "OptionMode", "ReturnAction", "ConnectionMethod",
@@ -18,5 +19,5 @@ __all__ = [
     "Return", "ReturnItem", "ReturnEvent", "ReturnStatus", "ItemResolution",
     "Rule",
     "ShopifyCall", "ShopifyReturn",
-    "WebhookDelivery", "TrackingEvent", "TrackingConnection",
+    "WebhookDelivery", "TrackingEvent", "TrackingConnection", "OrderConfirmation", "ConfirmLease",
 ]

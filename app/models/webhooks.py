@@ -1,7 +1,7 @@
 """Inbound deliveries: Shopify webhooks and carrier tracking events, stored before any work."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -34,8 +34,38 @@ class WebhookDelivery(db.Model):
     body: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when a dispatcher claimed the delivery into a batch job (app/services/dispatch.py).
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class OrderConfirmation(db.Model):
+    """An order stored from a webhook body, waiting to be confirmed from the Admin API."""
+
+    __tablename__ = "order_confirmations"
+    __table_args__ = (UniqueConstraint("account_id", "shopify_order_id", name="uq_order_confirmations_account_order"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    shopify_order_id: Mapped[int] = mapped_column(BigInteger)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ConfirmLease(db.Model):
+    """Which confirmer may spend a shop's API points now: one at a time, until `expires_at`."""
+
+    __tablename__ = "confirm_leases"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The shop's bucket as Shopify last reported it (throttleStatus), so the next confirmer —
+    # often a fresh process — paces from the first call instead of finding out by a THROTTLED.
+    bucket_available: Mapped[float | None] = mapped_column(Float)
+    bucket_maximum: Mapped[float | None] = mapped_column(Float)
+    bucket_restore_rate: Mapped[float | None] = mapped_column(Float)
+    bucket_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class TrackingEvent(db.Model):

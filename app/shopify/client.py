@@ -101,6 +101,7 @@ class ShopifyClient:
         self.random = random_fn
         self.pacing = pacing or Pacing()
         self.last_cost: dict | None = None
+        self.throttled = 0  # calls refused as throttled (and retried) by this client
         self._cost_by_document = self.pacing.costs
 
     @property
@@ -122,13 +123,14 @@ class ShopifyClient:
         return self.execute(document, variables, idempotent=idempotent)
 
     def execute(self, document: str, variables: dict | None = None, *,
-                idempotent: bool = False, cost_hint: float | None = None) -> dict:
+                idempotent: bool = False, cost_hint: float | None = None, cost: float | None = None) -> dict:
         """POST one GraphQL document and return ``data``; raise a ``ShopifyError`` otherwise.
 
         ``idempotent=True`` declares that a mutation carries ``@idempotent(key:)`` and may be
         retried after an ambiguous failure; it is refused for a document without the directive.
         ``cost_hint`` is the expected requested cost, used for pacing before the first response
-        for this document has told us its real cost.
+        for this document has told us its real cost. ``cost`` is the exact requested cost, for a
+        document whose cost depends on its variables (``nodes(ids:)``): it paces every call.
         """
         mutation = _is_mutation(document)
         if idempotent and "@idempotent" not in document:
@@ -139,7 +141,7 @@ class ShopifyClient:
         retries = 0
         renewed = False
         while True:
-            self._pace(self._cost_by_document.get(document, cost_hint))
+            self._pace(cost if cost is not None else self._cost_by_document.get(document, cost_hint))
             try:
                 response = self._post(payload)
             except requests.exceptions.ConnectTimeout as exc:
@@ -179,6 +181,8 @@ class ShopifyClient:
                     raise error
                 if kind == "fatal":
                     raise error
+                if kind == "throttled":
+                    self.throttled += 1
                 if not self._budget_allows(retries, started, wait):
                     raise error
             retries += 1

@@ -3,7 +3,9 @@
 Rules (shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits, "Cost calculation"): a field
 returning a scalar or enum costs 0, an object 1, an interface/union the maximum of its possible
 selections, a connection 2 plus ``first`` (or ``last``) times the cost of one node, and a mutation
-10. A list field sized by ``first`` costs that many times its item; an unsized list is counted once
+10. A list field sized by ``first`` costs that many times its item, and ``nodes(ids:)`` costs one
+item per id (the sandbox charges it so, and ``operations.PARCEL_DATES_BATCH`` was sized on that
+reading); an unsized list is counted once
 (Shopify does not publish a size for those — the real cost may differ slightly). A single query may
 not request more than 1,000 points.
 
@@ -83,8 +85,19 @@ class _Walker:
         inner = definition.type.of_type if isinstance(definition.type, GraphQLNonNull) else definition.type
         per_item = 1 + self.selection_cost(field.selection_set, named)
         if isinstance(inner, GraphQLList):
-            return (size or 1) * per_item
+            return (size or self._ids_count(field) or 1) * per_item
         return per_item
+
+    def _ids_count(self, field: FieldNode) -> int | None:
+        """How many ids a list field such as ``nodes(ids:)`` is asked for: each id is one item
+        (its requested cost is the ids times one item's, like a connection's ``first``)."""
+        for arg in field.arguments or ():
+            if arg.name.value == "ids":
+                if isinstance(arg.value, VariableNode):
+                    value = self.variables.get(arg.value.name.value)
+                    return len(value) if isinstance(value, (list, tuple)) else None
+                return len(getattr(arg.value, "values", ()) or ()) or None
+        return None
 
     def _node_cost(self, field: FieldNode, connection_type) -> int:
         """Cost of one node of a connection, read from ``nodes { … }`` or ``edges { node { … } }``."""

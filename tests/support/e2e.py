@@ -182,9 +182,16 @@ def rq_thread_worker(app, monkeypatch):
     stop = threading.Event()
 
     def work():
+        from app.services.dispatch import dispatch_pending
+        from app.services.order_confirm import confirm_all_pending
+
         queues = [backend.queue(name) for name in jobs.queue.QUEUES]
         while not stop.is_set():
+            with app.app_context():  # as a worker's dispatcher: stored deliveries to batch jobs
+                dispatch_pending()
             ThreadWorker(queues, connection=backend.connection).work(burst=True, with_scheduler=False)
+            with app.app_context():  # and its confirmer: orders read back from Shopify
+                confirm_all_pending("test-worker")
             stop.wait(0.2)
 
     thread = threading.Thread(target=work, name="test-rq-worker", daemon=True)

@@ -161,3 +161,16 @@ def test_cost_estimator_can_exceed_the_limit():
     too_big = requested_cost(load_document("orders_page"), admin_schema(),
                              {"first": 50, "lineItemsFirst": 50})
     assert too_big > MAX_SINGLE_QUERY_COST
+
+
+def test_the_confirm_batch_costs_one_order_per_id_and_fits_one_query():
+    from app.services import order_confirm
+
+    def cost(ids):
+        return requested_cost(load_document("orders_confirm"), admin_schema(),
+                              {"ids": ["x"] * ids, "lineItemsFirst": order_confirm.CONFIRM_LINE_ITEMS})
+
+    assert cost(1) == order_confirm.ORDER_CONFIRM_COST
+    assert cost(order_confirm.CONFIRM_BATCH) == order_confirm.CONFIRM_BATCH * order_confirm.ORDER_CONFIRM_COST
+    assert cost(order_confirm.CONFIRM_BATCH) <= MAX_SINGLE_QUERY_COST < cost(order_confirm.CONFIRM_BATCH + 1)
+    assert requested_cost(load_document("bucket_status"), admin_schema(), {}) == 0

@@ -1,0 +1,96 @@
+"""Dispatching stored deliveries to batch jobs (with RQ; in-process jobs need no dispatcher).
+
+Intake only commits the delivery row: the row is the record, and no Redis call holds the
+webhook's 200. A dispatcher (a thread of each `flask jobs worker`, jobs/dispatch.py) claims new
+rows every fraction of a second and queues them as batch jobs, one shop per batch. Two
+dispatchers never claim one row: the claim is a conditional UPDATE (`dispatched_at IS NULL`),
+with the rows another claim holds skipped (PostgreSQL) or waited for (SQLite). A claimed
+batch that never ran (Redis refused it) is released at once; one that died in a worker is left
+to the sweeper (jobs/intake.py), which queues every delivery still unprocessed after a while.
+"""
+import logging
+from datetime import datetime, timezone
+from itertools import groupby
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from app.extensions import db
+from app.models import WebhookDelivery
+from app.queue import SPECS, enqueue, waiting
+
+log = logging.getLogger(__name__)
+
+BATCH_JOB = "jobs.intake.process_delivery_batch"
+BATCH_QUEUE = SPECS[BATCH_JOB].queue
+CLAIM_LIMIT = 1000  # rows looked at per pass: ten batches of the default size
+
+
+def claim_undispatched(limit: int = CLAIM_LIMIT) -> list[tuple[int, int | None]]:
+    """Claim up to `limit` deliveries nobody dispatched yet; returns (delivery id, account id)
+    pairs in arrival order, committed. A row another dispatcher claimed first is not returned.
+
+    One statement, so the claim is a write from its start: PostgreSQL skips rows another claim
+    has locked and re-checks `dispatched_at IS NULL` on any it waited for; SQLite takes its write
+    lock before reading (a read that turns into a write could not wait for another writer)."""
+    candidates = (select(WebhookDelivery.id)
+                  .where(WebhookDelivery.processed_at.is_(None), WebhookDelivery.dispatched_at.is_(None))
+                  .order_by(WebhookDelivery.id).limit(limit))
+    if db.session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    # A CTE, not `IN (subquery)`: PostgreSQL may run a locking subquery again for each row it
+    # scans, each run skipping what the last one locked, so the LIMIT would not hold; a CTE with
+    # FOR UPDATE is run once.
+    claimable = candidates.cte("claimable")
+    claimed = db.session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id.in_(select(claimable.c.id)), WebhookDelivery.dispatched_at.is_(None))
+        .values(dispatched_at=datetime.now(timezone.utc))
+        .returning(WebhookDelivery.id, WebhookDelivery.account_id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    db.session.commit()
+    return sorted((row[0], row[1]) for row in claimed)
+
+
+def release(delivery_ids: list[int]) -> None:
+    """Give claimed deliveries back (their batch could not be queued): the next pass retries."""
+    db.session.execute(
+        update(WebhookDelivery).where(WebhookDelivery.id.in_(delivery_ids), WebhookDelivery.processed_at.is_(None))
+        .values(dispatched_at=None).execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def batches(claimed: list[tuple[int, int | None]], size: int) -> list[list[int]]:
+    """The claimed ids grouped by shop, in arrival order, cut into batches of at most `size`."""
+    out = []
+    by_account = sorted(claimed, key=lambda pair: (pair[1] or 0, pair[0]))
+    for _account, rows in groupby(by_account, key=lambda pair: pair[1] or 0):
+        ids = [delivery_id for delivery_id, _ in rows]
+        out.extend(ids[start:start + size] for start in range(0, len(ids), size))
+    return out
+
+
+def dispatch_pending() -> int:
+    """One pass: claim new deliveries and queue them in batches; returns how many were queued.
+    A batch Redis refuses is released for the next pass (the rows wait, safe, meanwhile).
+
+    While batches already wait for a worker, the pass claims nothing: what arrives meanwhile
+    goes into the next, larger batch, so a busy worker gets fewer, fuller jobs instead of a
+    growing queue of small ones (each costs a fork)."""
+    size = max(1, current_app.config["DISPATCH_BATCH_SIZE"])
+    if waiting(BATCH_QUEUE) >= current_app.config["DISPATCH_MAX_WAITING"]:
+        return 0
+    queued = 0
+    for batch in batches(claim_undispatched(), size):
+        try:
+            # The ids name the batch (a fresh claim cannot be queued already: no uniqueness check).
+            enqueue(BATCH_JOB, batch, job_id=f"batch-{batch[0]}-{batch[-1]}-{len(batch)}", unique=False)
+        except Exception:  # noqa: BLE001 - Redis down: release, the next pass (or the sweeper) retries
+            log.warning("could not queue a batch of %d deliveries; released for the next pass",
+                        len(batch), exc_info=True)
+            db.session.rollback()
+            release(batch)
+            continue
+        queued += len(batch)
+    return queued

@@ -1,0 +1,349 @@
+"""Flash-sale benchmark: a burst of `orders/create` deliveries for one shop on the basic plan's
+rate limit (100 points/s, bucket 2,000), against gunicorn and two `flask jobs worker` processes
+on PostgreSQL + Redis, with the sandbox as Shopify (on a thread here, real time).
+
+Sent at 100 deliveries/s (10,000; 200 with --smoke), each a real order of the sandbox shop, so
+the confirmer reads them back. Prints:
+- visibility: from each delivery's 200 to the first time the dashboard's own orders query (its
+  search by order number) returns the order, sampled for every order — p50 and p99 (need p99 ≤ 2 s);
+- intake p99 during the sale, against the intake benchmark's p99 measured in this run on its
+  own server (bench.intake at 200/s; need within 2 ms);
+- confirmation: points spent per order, orders confirmed per second, the time taken against the
+  points spent ÷ the restore rate × 1.2, and THROTTLED answers (need 0);
+- the CPU steal during the run.
+"""
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from urllib.parse import urlsplit
+
+from bench import RequirementNotMet
+from bench import intake as intake_bench
+from bench.loadgen import KeepAliveConnection, cpu_times, format_share, open_loop, steal_share
+
+ROOT = intake_bench.ROOT
+PG_URL = os.environ.get("BENCH_FLASH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/boomerang_bench_flash")
+REDIS_URL = os.environ.get("BENCH_FLASH_REDIS_URL", "redis://127.0.0.1:6379/12")
+SHOP = "flash-sale.myshopify.com"
+RATE = 100.0
+RESTORE_RATE = 100.0  # the basic plan's (sandbox/models.py PLANS)
+
+
+def _env() -> dict:
+    return {**intake_bench._env(), "DATABASE_URL": PG_URL, "REDIS_URL": REDIS_URL}
+
+
+def _serve_sandbox(orders: int, pipe) -> None:
+    """In the sandbox's own process: a basic-plan shop of `orders` orders and an installed app;
+    sends the shop's details and each order's orders/create body, serves until asked for the
+    bucket's figures."""
+    import logging
+
+    from werkzeug.serving import make_server
+
+    from sandbox import create_app
+    from sandbox.rest_payload import order_payload
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    app = create_app({})
+    store = app.extensions["sandbox"]
+    store.create_shop(SHOP, "Flash Sale", "USD", "basic")
+    installed = store.create_app(SHOP, client_id="flash")
+    token = store.issue_admin_token(SHOP, "flash").token
+    store.seed(SHOP, orders=orders, days=1, seed=7)
+    shop_obj = store.get_shop(SHOP)
+    bodies = [order_payload(store, shop_obj, order) for order in list(shop_obj.orders.values())[:orders]]
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    pipe.send({"origin": f"http://127.0.0.1:{server.server_port}/store/{SHOP}", "token": token,
+               "secret": installed.client_secret, "scopes": list(installed.scopes), "bodies": bodies})
+    pipe.recv()  # asked for the figures
+    bucket = next((b for (_client, domain), b in store.buckets.items() if domain == SHOP), None)
+    pipe.send({"spent": bucket.spent if bucket else 0.0, "refused": bucket.refused if bucket else 0})
+    server.shutdown()
+
+
+def start_sandbox(orders: int):
+    """The sandbox in its own process (real clock): its GraphQL work must not take the load
+    generator's CPU. Returns (shop details with the bodies, a function returning the bucket's
+    spent points and THROTTLED count and stopping the sandbox)."""
+    import multiprocessing
+
+    parent, child = multiprocessing.Pipe()
+    process = multiprocessing.get_context("fork").Process(target=_serve_sandbox, args=(orders, child), daemon=True)
+    process.start()
+    shop = parent.recv()
+
+    def finish() -> dict:
+        parent.send("figures")
+        figures = parent.recv() if parent.poll(30) else {"spent": float("nan"), "refused": -1}
+        process.join(10)
+        if process.is_alive():
+            process.terminate()
+        return figures
+
+    return shop, finish
+
+
+def prepare_database(env: dict, shop: dict) -> None:
+    """Fresh database, migrated, with one account connected to the sandbox shop."""
+    intake_bench.recreate_database(PG_URL)
+    account = {"origin": shop["origin"], "token": shop["token"], "secret": shop["secret"], "scopes": shop["scopes"]}
+    script = ("import json, os; from datetime import datetime, timezone;"
+              "from app import create_app; from app.extensions import db; from app.models import Account;"
+              "from app.crypto import encrypt_secret; from flask_migrate import upgrade;"
+              "a = json.loads(os.environ['FLASH_ACCOUNT']);"
+              "app = create_app(); ctx = app.app_context(); ctx.push(); upgrade();"
+              f"db.session.add(Account(name='Flash', slug='flash', shop_domain='{SHOP}', api_origin=a['origin'],"
+              " connection_method='legacy_token', access_token_encrypted=encrypt_secret(a['token']),"
+              " webhook_secret_encrypted=encrypt_secret(a['secret']), granted_scopes=a['scopes'],"
+              " connected_at=datetime.now(timezone.utc))); db.session.commit()")
+    subprocess.run([sys.executable, "-c", script], env={**env, "FLASH_ACCOUNT": json.dumps(account)},
+                   cwd=ROOT, check=True, capture_output=True)
+    from redis import Redis
+
+    Redis.from_url(REDIS_URL).flushdb()
+
+
+def signed_deliveries(shop: dict) -> list[tuple[str, bytes, dict]]:
+    """(order name, body, headers) of an orders/create delivery for each sandbox order."""
+    from app.shopify.webhooks import compute_webhook_hmac
+
+    run = uuid.uuid4().hex[:8]
+    out = []
+    for payload in shop["bodies"]:
+        body = json.dumps(payload).encode()
+        event = f"{run}-{payload['id']}"
+        out.append((payload["name"], body, {
+            "Content-Type": "application/json", "X-Shopify-Topic": "orders/create",
+            "X-Shopify-Hmac-Sha256": compute_webhook_hmac(body, shop["secret"]), "X-Shopify-Shop-Domain": SHOP,
+            "X-Shopify-Event-Id": event, "X-Shopify-Webhook-Id": event, "X-Shopify-API-Version": "2026-07"}))
+    return out
+
+
+def start_workers(env: dict, count: int = 2) -> list[subprocess.Popen]:
+    """`flask jobs worker` processes (each with its dispatcher), as the Procfile runs them."""
+    logs = [open(f"/tmp/boomerang-flash-worker-{n}.log", "wb") for n in range(count)]  # RQ logs every job
+    return [subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker"], env=env, cwd=ROOT,
+                             stdout=log, stderr=subprocess.STDOUT) for log in logs]
+
+
+def wait_for_workers(count: int, timeout: float = 60.0) -> None:
+    """Until `count` RQ workers have registered (their dispatchers start just before)."""
+    from redis import Redis
+    from rq import Worker
+
+    connection = Redis.from_url(REDIS_URL)
+    deadline = time.time() + timeout
+    while Worker.count(connection=connection) < count:
+        if time.time() > deadline:
+            raise SystemExit(f"the {count} workers did not start within {timeout:.0f} s")
+        time.sleep(0.2)
+    time.sleep(1.0)  # their first look at the queues
+
+
+def send(url: str, deliveries, rate: float, answered: list, latencies: list, connections: int = 8) -> int:
+    """Send every delivery on a fixed schedule; note each one's answer time (wall clock) and its
+    latency from the scheduled send (ms). Returns the number of non-200 answers."""
+    parts = urlsplit(url)
+    lock = threading.Lock()
+    next_index = [0]
+    errors = [0]
+    start = time.perf_counter() + 0.2
+
+    def loop():
+        conn = KeepAliveConnection(parts.hostname, parts.port)
+        while True:
+            with lock:
+                i = next_index[0]
+                next_index[0] += 1
+            if i >= len(deliveries):
+                break
+            scheduled = start + i / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            _name, body, headers = deliveries[i]
+            status = conn.request("POST", "/webhooks/shopify", body, headers)
+            answered[i] = time.time()
+            latencies[i] = (time.perf_counter() - scheduled) * 1000
+            if status != 200:
+                with lock:
+                    errors[0] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=loop) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors[0]
+
+
+def _sample_visibility(names: list[str], answered, visible, ready, stop, interval: float) -> None:
+    """In its own process (it must not take the load generator's CPU): for every answered order
+    not seen yet, run the dashboard's own orders query (`app.dashboard.orders._search`, its search
+    by order number, compiled as the app compiles it) and note when the order first appears. A
+    pass sends all its queries in one psycopg pipeline: one round trip, so it keeps up."""
+    import psycopg
+    from sqlalchemy import select
+    from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
+
+    from app.dashboard.orders import _search
+    from app.models import Order
+
+    dialect = pg_psycopg.dialect()
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        account_id = conn.execute("SELECT id FROM accounts WHERE shop_domain = %s", (SHOP,)).fetchone()[0]
+        ready.set()  # imports done and connected: the sale may start
+        while not stop.is_set():
+            pending = sorted((answered[i], i) for i in range(len(names)) if answered[i] and not visible[i])
+            for start in range(0, len(pending), 500):
+                chunk = [i for _at, i in pending[start:start + 500]]
+                queries = [_search(select(Order.id).where(Order.account_id == account_id), names[i]).limit(1)
+                           .compile(dialect=dialect) for i in chunk]
+                with conn.pipeline():
+                    cursors = [conn.execute(query.string, query.params) for query in queries]
+                seen = time.time()
+                for i, cursor in zip(chunk, cursors):
+                    if cursor.fetchone() is not None:
+                        visible[i] = seen
+            if all(visible[i] for i in range(len(names))):
+                break
+            stop.wait(interval)
+
+
+def start_sampler(deliveries, interval: float = 0.05):
+    """The visibility sampler's process; returns (answered, visible, stop, process): `answered`
+    and `visible` are shared arrays of wall-clock times (0: not yet)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    answered = context.Array("d", len(deliveries), lock=False)
+    visible = context.Array("d", len(deliveries), lock=False)
+    ready, stop = context.Event(), context.Event()
+    names = [name for name, _body, _headers in deliveries]
+    process = context.Process(target=_sample_visibility, args=(names, answered, visible, ready, stop, interval),
+                              daemon=True)
+    process.start()
+    if not ready.wait(120):
+        raise SystemExit("the visibility sampler did not start")
+    return answered, visible, stop, process
+
+
+def confirmations_left() -> int:
+    """Orders still listed for confirmation."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(PG_URL)
+    with engine.connect() as conn:
+        left = conn.scalar(text("SELECT count(*) FROM order_confirmations"))
+    engine.dispose()
+    return left
+
+
+def intake_baseline(smoke: bool) -> float:
+    """bench.intake's latency measure (its server, its database, 200 deliveries/s): p99 in ms,
+    the median of its rounds."""
+    env = intake_bench._env()
+    intake_bench.prepare_database(env)
+    process, url = intake_bench.start_gunicorn(env)
+    try:
+        rounds = [open_loop(url, intake_bench.SignedDelivery(), rate=200, seconds=2.0 if smoke else 10.0)
+                  for _ in range(1 if smoke else 3)]
+    finally:
+        process.terminate()
+        process.wait(10)
+    return statistics.median(r["p99"] for r in rounds)
+
+
+def _pct(values: list, p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(p / 100 * len(values)))]
+
+
+def run(smoke: bool = False) -> dict:
+    """Measure and print; returns the figures."""
+    orders = int(os.environ.get("FLASH_ORDERS") or (200 if smoke else 10_000))
+    baseline_p99 = intake_baseline(smoke)
+    shop, finish_sandbox = start_sandbox(orders)
+    bucket = {"spent": float("nan"), "refused": -1}
+    env = _env()
+    workers = []
+    process = None
+    try:
+        prepare_database(env, shop)
+        deliveries = signed_deliveries(shop)
+        process, url = intake_bench.start_gunicorn(env)
+        workers = start_workers(env)
+        wait_for_workers(len(workers))
+        latencies = [None] * len(deliveries)
+        answered, visible, stop_sampler, sampler = start_sampler(deliveries)
+        before = cpu_times()
+        started = time.time()
+        errors = send(url, deliveries, RATE, answered, latencies)
+        sent_seconds = time.time() - started
+        sampler.join(timeout=60)
+        stop_sampler.set()
+        sampler.join(10)
+        answered, visible = list(answered), list(visible)
+        deadline = time.time() + max(120.0, orders * 0.6)
+        while confirmations_left() and time.time() < deadline:
+            time.sleep(0.5)
+        confirmed_at = time.time()
+        left = confirmations_left()
+        steal = steal_share(before, cpu_times())
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(10)
+        if process is not None:
+            process.terminate()
+            process.wait(10)
+        bucket = finish_sandbox()
+    delays = [v - a for v, a in zip(visible, answered) if v and a]
+    unseen = sum(1 for v in visible if not v)
+    confirm_seconds = confirmed_at - started
+    points = bucket["spent"]
+    figures = {
+        "orders": orders, "errors": errors, "sent_seconds": sent_seconds, "unseen": unseen,
+        "visible_p50_s": _pct(delays, 50) if delays else None, "visible_p99_s": _pct(delays, 99) if delays else None,
+        "intake_p99_ms": _pct([l for l in latencies if l is not None], 99), "baseline_intake_p99_ms": baseline_p99,
+        "points": points, "points_per_order": points / orders, "confirm_seconds": confirm_seconds,
+        "confirm_bound_seconds": points / RESTORE_RATE * 1.2, "confirmed_per_second": (orders - left) / confirm_seconds,
+        "unconfirmed": left, "throttled": bucket["refused"], "steal": steal,
+    }
+    print(f"flash sale: {orders} orders/create at {RATE:.0f}/s in {sent_seconds:.1f} s, errors {errors}")
+    print(f"visible on the dashboard after the 200: p50 {figures['visible_p50_s'] or 0:.2f} s,"
+          f" p99 {figures['visible_p99_s'] or 0:.2f} s (need p99 <= 2 s); never seen: {unseen}")
+    print(f"intake p99 during the sale {figures['intake_p99_ms']:.1f} ms vs bench.intake's {baseline_p99:.1f} ms"
+          f" (need within 2 ms: {figures['intake_p99_ms'] - baseline_p99:+.1f} ms)")
+    print(f"confirmed: {orders - left} of {orders} in {confirm_seconds:.1f} s = {figures['confirmed_per_second']:.1f}"
+          f" orders/s; {points:.0f} points = {figures['points_per_order']:.1f} per order; bound: points / restore rate"
+          f" x 1.2 = {figures['confirm_bound_seconds']:.1f} s; THROTTLED {bucket['refused']};"
+          f" CPU steal {format_share(steal)}")
+    missed = []
+    if errors or unseen:
+        missed.append(f"{errors} errors, {unseen} orders never visible")
+    if figures["visible_p99_s"] is not None and figures["visible_p99_s"] > 2.0:
+        missed.append(f"visibility p99 {figures['visible_p99_s']:.2f} s > 2 s")
+    if figures["intake_p99_ms"] > baseline_p99 + 2.0:
+        missed.append(f"intake p99 {figures['intake_p99_ms']:.1f} ms > {baseline_p99:.1f} + 2 ms")
+    if left or bucket["refused"] or confirm_seconds > figures["confirm_bound_seconds"]:
+        missed.append(f"confirmation: {left} left, {bucket['refused']} THROTTLED, {confirm_seconds:.1f} s"
+                      f" (bound {figures['confirm_bound_seconds']:.1f} s)")
+    if missed and not smoke:
+        raise RequirementNotMet("; ".join(missed))
+    if missed:
+        print("smoke run (requirements checked at full size): " + "; ".join(missed))
+    return figures
+
+
+if __name__ == "__main__":
+    run(smoke="--smoke" in sys.argv)
