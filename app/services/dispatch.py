@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from app.extensions import db
 from app.models import WebhookDelivery
 from app.queue import SPECS, enqueue, waiting
+from app.services.dead_deliveries import max_attempts
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +34,10 @@ def claim_undispatched(limit: int = CLAIM_LIMIT) -> list[tuple[int, int | None]]
     One statement, so the claim is a write from its start: PostgreSQL skips rows another claim
     has locked and re-checks `dispatched_at IS NULL` on any it waited for; SQLite takes its write
     lock before reading (a read that turns into a write could not wait for another writer)."""
+    # A dead delivery (its attempts used up) waits for an admin's retry, not for a batch.
     candidates = (select(WebhookDelivery.id)
-                  .where(WebhookDelivery.processed_at.is_(None), WebhookDelivery.dispatched_at.is_(None))
+                  .where(WebhookDelivery.processed_at.is_(None), WebhookDelivery.dispatched_at.is_(None),
+                         WebhookDelivery.attempts < max_attempts())
                   .order_by(WebhookDelivery.id).limit(limit))
     if db.session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)

@@ -155,6 +155,16 @@ def test_a_batch_redis_refuses_is_released_for_the_next_pass(app, monkeypatch):
     assert dispatch.dispatch_pending() == 0  # claimed: never queued twice
 
 
+def test_a_dead_delivery_is_left_for_an_admin_to_retry(app, monkeypatch):
+    account = make_account(shop_domain=SHOP)
+    db.session.commit()
+    dead = db.session.get(WebhookDelivery, stored_delivery(account.id, DOCS_ORDER))
+    dead.attempts = app.config["WEBHOOK_MAX_ATTEMPTS"]
+    db.session.commit()
+    monkeypatch.setattr(dispatch, "enqueue", lambda *args, **kwargs: pytest.fail("a dead delivery was queued"))
+    assert dispatch.dispatch_pending() == 0
+
+
 def test_a_claimed_batch_that_never_ran_is_swept(app, monkeypatch):
     account = make_account(shop_domain=SHOP)
     db.session.commit()
@@ -311,23 +321,15 @@ def test_another_confirmer_of_the_shop_waits_its_turn(shop, app, monkeypatch):
 
 
 def test_a_worker_starts_its_dispatcher_and_confirmer_and_gives_forked_jobs_fresh_connections(_rq_app, monkeypatch):
-    import rq
-
     import jobs.dispatch
+    import jobs.worker
 
     started, hooks, worked = [], [], []
     monkeypatch.setattr(jobs.dispatch.Dispatcher, "start", lambda self: started.append("dispatcher"))
     monkeypatch.setattr(jobs.dispatch.Confirmer, "start", lambda self: started.append("confirmer"))
     monkeypatch.setattr("os.register_at_fork", lambda **kw: hooks.append(kw))
-
-    class Worker:  # no Redis here: the worker's own loop is RQ's
-        def __init__(self, queues, connection):
-            self.queues = queues
-
-        def work(self, **kwargs):
-            worked.append([queue.name for queue in self.queues])
-
-    monkeypatch.setattr(rq, "Worker", Worker)
+    # No Redis here: the worker's own loop is RQ's, under its supervisor.
+    monkeypatch.setattr(jobs.worker, "run_worker", lambda app, names, burst=False: worked.append(list(names)))
     result = _rq_app.test_cli_runner().invoke(args=["jobs", "worker"])
     assert result.exit_code == 0, result.output
     assert started == ["dispatcher", "confirmer"] and [list(h) for h in hooks] == [["after_in_child"]]
@@ -335,7 +337,7 @@ def test_a_worker_starts_its_dispatcher_and_confirmer_and_gives_forked_jobs_fres
     # A worker without the intake queue leaves dispatching to the others.
     started.clear()
     assert _rq_app.test_cli_runner().invoke(args=["jobs", "worker", "actions"]).exit_code == 0
-    assert started == []
+    assert started == [] and worked[-1] == ["actions"]
 
 
 def test_the_worker_threads_outlive_a_failed_pass(app, monkeypatch):
