@@ -65,6 +65,8 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
 
     app = current_app._get_current_object()
     set_worker_app(app)
+    if app.config["WORKER_NICE"] > 0:
+        os.nice(app.config["WORKER_NICE"])  # raising one's own niceness needs no privilege
     names = queues or QUEUES
     if "intake" in names:
         # The dispatcher uses this process's connection pool; a forked work-horse must not

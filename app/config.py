@@ -70,6 +70,9 @@ class Config:
     # more); when Redis goes away it reconnects, waiting at most this long between attempts.
     RQ_WORKER_TTL = int(os.environ.get("RQ_WORKER_TTL", 35))
     WORKER_RECONNECT_MAX_SECONDS = float(os.environ.get("WORKER_RECONNECT_MAX_SECONDS", 4))
+    # A worker lowers its own CPU priority by this much (os.nice) so that, on a host it shares with
+    # the web server, a burst of background work never delays a webhook's or a page's answer.
+    WORKER_NICE = int(os.environ.get("WORKER_NICE", 10))
     # The periodic sweeps (deliveries, issuing, Shopify returns) run every this many seconds
     # instead of on their cron times when set (tests shorten it).
     SWEEP_INTERVAL_SECONDS = int(os.environ.get("SWEEP_INTERVAL_SECONDS", 0)) or None

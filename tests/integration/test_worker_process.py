@@ -2,6 +2,7 @@
 import os
 import subprocess
 import sys
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -43,3 +44,22 @@ def test_flask_jobs_worker_runs_queued_jobs_in_their_own_app_context(rq_e2e_app)
         remaining = db.session.scalar(select(func.count()).select_from(Order).where(Order.account_id == account_id))
         db.session.remove()
     assert remaining == 1
+
+
+def test_a_worker_yields_the_cpu_to_the_web_server(rq_e2e_app):
+    """A worker lowers its own CPU priority (WORKER_NICE, 10 by default), so a burst of background
+    work on a shared host does not hold up a webhook's answer."""
+    env = {**os.environ, "BOOMERANG_ENV": "test", "WORKER_NICE": "7",
+           "TEST_DATABASE_URL": rq_e2e_app.config["SQLALCHEMY_DATABASE_URI"], "TEST_REDIS_URL": REDIS_URL}
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker", "intake"],
+                              cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while os.getpriority(os.PRIO_PROCESS, worker.pid) == before and time.monotonic() < deadline:
+            assert worker.poll() is None, worker.stderr.read().decode()[-2000:]
+            time.sleep(0.1)
+        assert os.getpriority(os.PRIO_PROCESS, worker.pid) == min(before + 7, 19)
+    finally:
+        worker.terminate()
+        worker.wait(15)
