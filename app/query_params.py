@@ -1,0 +1,104 @@
+"""Every query-string parameter a view reads, in one place: its kind, its bounds and the endpoints
+that read it.
+
+Views read a parameter through `query_arg`, which turns a value nobody could have meant (a NUL,
+another script's digits, a number past its bound, text longer than any real one) into a 400 that
+says what was wrong, before it reaches a database or `int()`. Parameters read by a GET form
+(the returns and orders filters) are listed with kind "form": the form validates them. Keys
+built per order line or per rule condition are listed as templates ("line-{id}-variant").
+"""
+import re
+from dataclasses import dataclass
+
+from flask import abort, request
+
+from app.forms import typed_only
+
+MAX_ID = 2**63 - 1  # ids are BIGINT
+
+
+@dataclass(frozen=True)
+class QueryParam:
+    """How one parameter is read: `kind` is "int", "text" or "form" (validated by a form)."""
+
+    kind: str
+    endpoints: tuple[str, ...]
+    message: str = "That link is not valid."
+    max_length: int = 200
+    low: int = 0
+    high: int = MAX_ID
+
+
+_RETURN_ACTIONS = tuple(f"dashboard.return_{action}" for action in ("cancel", "close", "process", "receive"))
+_BULK = ("dashboard.returns_close_matching", "dashboard.returns_close_selected")
+_RETURNS_FILTERS = ("dashboard.returns", *_BULK)
+_RULES_LIST = ("dashboard.rules_page", "dashboard.rule_delete", "dashboard.rule_move", "dashboard.rule_position",
+               "dashboard.rule_toggle", "dashboard.rules_reorder", "dashboard.rule_edit", "dashboard.rule_new")
+_PAGE = "That page number is not valid. Go back to the first page."
+_FILTER = QueryParam("form", _RETURNS_FILTERS)
+_SEARCH = QueryParam("form", (*_RETURNS_FILTERS, "dashboard.orders"))
+_CALLBACK = QueryParam("text", ("dashboard.connect_oauth_callback",), max_length=2000)
+
+QUERY_PARAMS: dict[str, QueryParam] = {
+    "next": QueryParam("text", ("auth.login", *_RETURN_ACTIONS, *_BULK), max_length=2000),
+    "page": QueryParam("int", ("dashboard.returns", "dashboard.outbox"), _PAGE, low=1, high=100_000),
+    "q": _SEARCH, "date_from": _SEARCH, "date_to": _SEARCH,
+    "status": _FILTER, "option": _FILTER, "issue": _FILTER, "sort": _FILTER, "per_page": _FILTER,
+    "return_id": QueryParam("form", ("dashboard.returns_close_selected",)),
+    "after": QueryParam("text", ("dashboard.orders",), _PAGE, max_length=64),
+    "before": QueryParam("text", ("dashboard.orders",), _PAGE, max_length=64),
+    "last": QueryParam("int", _RULES_LIST, "Choose how many recent returns to replay.", low=1, high=10**6),
+    "row": QueryParam("text", ("dashboard.rule_condition_row",), "Bad row key.", max_length=64),
+    "n": QueryParam("int", ("dashboard.rule_condition_row",), "Bad row number.", low=1, high=10**6),
+    "cond-{row}-{part}": QueryParam("text", ("dashboard.rule_condition_row",)),
+    "return": QueryParam("int", ("dashboard.rules_dry_run",), "Choose a return from the list.", low=1),
+    "order": QueryParam("text", ("dashboard.rules_dry_run",), max_length=64),
+    "reason": QueryParam("text", ("dashboard.rules_dry_run",), max_length=120),
+    "primary_color": QueryParam("text", ("dashboard.settings_colour_preview",), max_length=64),
+    "chosen": QueryParam("text", ("portal.variants",), max_length=64),
+    "line-{id}-variant": QueryParam("text", ("portal.variants",), max_length=64),
+    # Shopify's OAuth callback: the view passes every parameter on, since its HMAC covers them all.
+    "code": _CALLBACK, "hmac": _CALLBACK, "host": _CALLBACK, "shop": _CALLBACK, "state": _CALLBACK,
+    "timestamp": _CALLBACK,
+}
+
+_TEMPLATE_PART = re.compile(r"\{[^}]*\}")
+
+
+def template_of(key: str) -> str:
+    """A key with each `{placeholder}` written as `{}` (how keys built per line are compared)."""
+    return _TEMPLATE_PART.sub("{}", key)
+
+
+def _pattern(template: str) -> re.Pattern:
+    return re.compile("^" + "[^-]+".join(re.escape(part) for part in template_of(template).split("{}")) + "$")
+
+
+_PATTERNS = [(_pattern(key), spec) for key, spec in QUERY_PARAMS.items() if "{" in key]
+
+
+def spec_of(key: str) -> QueryParam:
+    """The registry's entry for `key` (a template's, for a key built per line or row)."""
+    if key in QUERY_PARAMS:
+        return QUERY_PARAMS[key]
+    for pattern, spec in _PATTERNS:
+        if pattern.match(key):
+            return spec
+    raise KeyError(f"query parameter {key!r} is not in app/query_params.py")
+
+
+def query_arg(key: str, default=None, source=None):
+    """The parameter `key` of this request (from `source`, else the query string), checked and
+    converted as the registry says; `default` when absent or empty; a 400 when nobody could mean it."""
+    spec = spec_of(key)
+    raw = (request.args if source is None else source).get(key)
+    if raw is None or raw == "":
+        return default
+    if len(raw) > max(spec.max_length, 20) or typed_only(raw) != raw:
+        abort(400, description=spec.message)
+    if spec.kind != "int":
+        return raw
+    # ASCII digits only: int() also reads "١٢" and str.isdigit() accepts "²", which int() refuses.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19) or not spec.low <= int(raw) <= spec.high:
+        abort(400, description=spec.message)
+    return int(raw)
