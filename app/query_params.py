@@ -27,6 +27,8 @@ class QueryParam:
     max_length: int = 200
     low: int = 0
     high: int = MAX_ID
+    # The answer to digits past `high`: an id that long names no row (404); a count is a 400.
+    beyond: int = 400
 
 
 _RETURN_ACTIONS = tuple(f"dashboard.return_{action}" for action in ("cancel", "close", "process", "receive"))
@@ -51,7 +53,7 @@ QUERY_PARAMS: dict[str, QueryParam] = {
     "row": QueryParam("text", ("dashboard.rule_condition_row",), "Bad row key.", max_length=64),
     "n": QueryParam("int", ("dashboard.rule_condition_row",), "Bad row number.", low=1, high=10**6),
     "cond-{row}-{part}": QueryParam("text", ("dashboard.rule_condition_row",)),
-    "return": QueryParam("int", ("dashboard.rules_dry_run",), "Choose a return from the list.", low=1),
+    "return": QueryParam("int", ("dashboard.rules_dry_run",), "Choose a return from the list.", low=1, beyond=404),
     "order": QueryParam("text", ("dashboard.rules_dry_run",), max_length=64),
     "reason": QueryParam("text", ("dashboard.rules_dry_run",), max_length=120),
     "primary_color": QueryParam("text", ("dashboard.settings_colour_preview",), max_length=64),
@@ -94,11 +96,16 @@ def query_arg(key: str, default=None, source=None):
     raw = (request.args if source is None else source).get(key)
     if raw is None or raw == "":
         return default
-    if len(raw) > max(spec.max_length, 20) or typed_only(raw) != raw:
-        abort(400, description=spec.message)
     if spec.kind != "int":
+        if len(raw) > spec.max_length or typed_only(raw) != raw:
+            abort(400, description=spec.message)
         return raw
     # ASCII digits only: int() also reads "١٢" and str.isdigit() accepts "²", which int() refuses.
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19) or not spec.low <= int(raw) <= spec.high:
+    if not (raw.isascii() and raw.isdigit()):
         abort(400, description=spec.message)
-    return int(raw)
+    number = int(raw) if len(raw) <= 19 else spec.high + 1
+    if number > spec.high:
+        abort(spec.beyond, description=spec.message)
+    if number < spec.low:
+        abort(400, description=spec.message)
+    return number

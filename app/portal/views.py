@@ -20,6 +20,7 @@ from app.portal.forms import CancelForm, LookupForm, TrackingForm, hidden_fields
 from app.domain.returns import STATUS_LABELS
 from app.portal.status import compose_confirmation, customer_events, item_outcome, timeline
 from app.portal.variants import VariantsUnavailable, live_variants
+from app.query_params import query_arg
 from app.services import portal_returns
 from app.services import returns as service
 from app.services import shopify_returns
@@ -143,7 +144,7 @@ def variants(slug: str, line_id: int):
         abort(404)
     picker = _picker(line, live_variants(account))
     # htmx sends the size chosen before (switching to a refund and back keeps it).
-    chosen = request.args.get("chosen") or request.args.get(f"line-{line_id}-variant", "")
+    chosen = query_arg("chosen") or query_arg(f"line-{line_id}-variant", "")
     return render_template("portal/_partials/variant_picker.html", account=account, line=line, picker=picker,
                            chosen=chosen)
 

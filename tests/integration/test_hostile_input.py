@@ -49,10 +49,10 @@ def _query_keys(endpoint: str, world: World) -> list[str]:
 def _report(request):
     yield
     pairs = sum(len(params) for params in TRIED.values())
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter:
-        reporter.write_line(f"hostile input: {pairs} (route, parameter) pairs over {len(TRIED)} routes and methods, "
-                            f"{SENT[0]} requests")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print(f"\nhostile input: {pairs} (route, parameter) pairs over {len(TRIED)} routes and methods, "
+              f"{SENT[0]} requests")
 
 
 @pytest.fixture
