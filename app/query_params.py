@@ -19,7 +19,8 @@ MAX_ID = 2**63 - 1  # ids are BIGINT
 
 @dataclass(frozen=True)
 class QueryParam:
-    """How one parameter is read: `kind` is "int", "text" or "form" (validated by a form)."""
+    """How one parameter is read: `kind` is "int", "text", "form" (validated by a form) or "own"
+    (any text, which the view itself matches against what it accepts)."""
 
     kind: str
     endpoints: tuple[str, ...]
@@ -56,7 +57,8 @@ QUERY_PARAMS: dict[str, QueryParam] = {
     "return": QueryParam("int", ("dashboard.rules_dry_run",), "Choose a return from the list.", low=1, beyond=404),
     "order": QueryParam("text", ("dashboard.rules_dry_run",), max_length=64),
     "reason": QueryParam("text", ("dashboard.rules_dry_run",), max_length=120),
-    "primary_color": QueryParam("text", ("dashboard.settings_colour_preview",), max_length=64),
+    # Typed as it is being typed: the preview explains anything that is not a colour (a 200 htmx swaps).
+    "primary_color": QueryParam("own", ("dashboard.settings_colour_preview",)),
     "chosen": QueryParam("text", ("portal.variants",), max_length=64),
     "line-{id}-variant": QueryParam("text", ("portal.variants",), max_length=64),
     # Shopify's OAuth callback: the view passes every parameter on, since its HMAC covers them all.
@@ -96,6 +98,8 @@ def query_arg(key: str, default=None, source=None):
     raw = (request.args if source is None else source).get(key)
     if raw is None or raw == "":
         return default
+    if spec.kind == "own":
+        return raw
     if spec.kind != "int":
         if len(raw) > spec.max_length or typed_only(raw) != raw:
             abort(400, description=spec.message)
