@@ -98,7 +98,11 @@ class Walker:
     def walk(self):
         """Path variables, registered query parameters, form fields (learned as read), JSON shapes."""
         endpoint = self.rule.endpoint
-        self.send("(baseline)", "", data=b"")
+        # A form body that names no field: Flask-WTF reads a form only when something was posted.
+        self.send("(baseline)", "", data=b"_=")
+        if self.method == "POST":
+            self.fields += [name for name in form_fields_of(self.client.application, endpoint)
+                            if name not in self.fields]
         for name in self.paths:
             for label, value in HOSTILE.items():
                 self.send(f"path:{name}", label, paths={name: value}, data=b"")
@@ -168,3 +172,65 @@ def test_the_walk_reaches_the_lookup_form_and_refuses_a_nul_in_a_tracking_event(
     response = client.post(f"/webhooks/tracking/generic/{world.connection.url_token}", data=body,
                            headers=generic_headers(secret, body))
     assert response.status_code == DeliveryRefused.status
+
+
+def form_fields_of(app, endpoint: str) -> list[str]:
+    """The fields of the form classes the endpoint's view (or a function of its module it calls)
+    names: a view may read a form only when another field selects it."""
+    import ast
+    import inspect
+    import sys
+
+    from wtforms.fields.core import UnboundField
+
+    view = inspect.unwrap(app.view_functions[endpoint])
+    tree = ast.parse(inspect.getsource(sys.modules[view.__module__]))
+    functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+    names, pending, seen = set(), [view.__name__], set()
+    while pending:
+        name = pending.pop()
+        if name in seen or name not in functions:
+            continue
+        seen.add(name)
+        used = {node.id for node in ast.walk(functions[name]) if isinstance(node, ast.Name)}
+        names |= used
+        pending += list(used & functions.keys())
+    return [field for cls in _form_classes() if cls.__name__ in names for field in dir(cls)
+            if isinstance(getattr(cls, field, None), UnboundField)]
+
+
+_FORM_CLASSES = []
+
+
+def _form_classes():
+    """Every BaseForm subclass in app/ (each module imported, so none is missed)."""
+    import importlib
+    import pkgutil
+
+    import app as package
+    from app.forms import BaseForm
+
+    if _FORM_CLASSES:
+        return _FORM_CLASSES
+    for module in pkgutil.walk_packages(package.__path__, "app."):
+        importlib.import_module(module.name)
+    found, pending = set(), [BaseForm]
+    while pending:
+        for sub in pending.pop().__subclasses__():
+            found.add(sub)
+            pending.append(sub)
+    _FORM_CLASSES.extend(sorted(found, key=lambda cls: cls.__qualname__))
+    return _FORM_CLASSES
+
+
+def test_every_field_of_every_form_class_was_tried():
+    """Runs after the walk (same module): each field the form classes declare was sent hostile values."""
+    from wtforms.fields.core import UnboundField
+
+    assert TRIED, "run the whole module: this test checks what the walk above tried"
+    tried = {param.split(":", 1)[1] for params in TRIED.values() for param in params if param.startswith("form:")}
+    untried = [f"{cls.__module__}.{cls.__qualname__}.{name}" for cls in _form_classes() for name in dir(cls)
+               if isinstance(getattr(cls, name, None), UnboundField)
+               and not any(key == name or key.endswith("-" + name) for key in tried)]
+    assert len(_form_classes()) >= 10
+    assert not untried, "form fields no route was sent hostile values in:\n" + "\n".join(untried)
