@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from app.ask_first import ask_first, confirmed
 from app.dashboard import bp
+from app.dashboard.forms import plain_text
 from app.dashboard.scope import admin_required, current_account, scoped
 from app.domain.tracking import STATE_LABELS
 from app.extensions import db
@@ -52,7 +53,7 @@ class AttachForm(BaseForm):
     """Attach a parked event to a return by its RMA number."""
 
     rma = StringField("RMA number", filters=[strip_spaces], validators=[
-        DataRequired("Enter the return's RMA number, like R-1042."), Length(max=32)])
+        DataRequired("Enter the return's RMA number, like R-1042."), Length(max=32), plain_text])
 
 
 def _provider_or_404(provider: str) -> str:
