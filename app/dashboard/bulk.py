@@ -42,7 +42,8 @@ def _selected_ids(values) -> list[int]:
 def _ask_or_start(ids: list[int], post_url: str, hidden: list[tuple[str, str]]):
     """GET: the confirmation of closing `ids`. POST: start closing them if the posted token is
     what was shown; otherwise the confirmation again, as things are now (409)."""
-    back = safe_next(query_arg("next", source=request.values)) or url_for("dashboard.returns", **filter_args(request.values))
+    back = (safe_next(query_arg("next", source=request.values))
+            or url_for("dashboard.returns", **filter_args(request.values)))
     hidden = [*hidden, ("next", back)]
     account = current_account()
     if request.method == "GET":
