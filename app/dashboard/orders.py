@@ -9,12 +9,11 @@ from wtforms.fields import DateField
 from wtforms.validators import Length, Optional
 
 from app.dashboard import bp
-from app.dashboard.forms import plain_text
 from app.dashboard.return_shopify import made_in_shopify
 from app.dashboard.search import ORDER_NUMBER, check_date_range, like_escape
 from app.dashboard.scope import current_account, get_scoped_or_404, scoped
 from app.extensions import db
-from app.forms import strip_spaces
+from app.forms import plain_text, strip_spaces
 from app.models import Order, Return
 from app.query_params import query_arg
 

@@ -7,11 +7,10 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from app.ask_first import ask_first, confirmed
 from app.dashboard import bp
-from app.dashboard.forms import plain_text
 from app.dashboard.scope import admin_required, current_account, scoped
 from app.domain.tracking import STATE_LABELS
 from app.extensions import db
-from app.forms import BaseForm, strip_spaces
+from app.forms import BaseForm, plain_text, strip_spaces
 from app.models import Return
 from app.services import tracking as service
 from app.tracking import ADAPTERS

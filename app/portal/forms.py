@@ -11,7 +11,7 @@ import re
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from app.forms import BaseForm, strip_spaces
+from app.forms import BaseForm, plain_text, strip_spaces, typed_only
 from app.services.returns import EXCHANGE, NOTE_MAX, TRACKING_MAX, Selection
 
 _LINE_KEY = re.compile(r"^line-(\d{1,18})-(return|quantity|reason|note|option|variant)$")
@@ -22,11 +22,12 @@ class LookupForm(BaseForm):
     """Find the order: its number and the email it was placed with."""
 
     order_number = StringField("Order number", filters=[strip_spaces], validators=[
-        DataRequired("Enter your order number."), Length(max=64, message="That order number is too long.")],
+        DataRequired("Enter your order number."), Length(max=64, message="That order number is too long."),
+        plain_text],
         render_kw={"inputmode": "text", "autocapitalize": "characters", "placeholder": "#1001"})
     email = StringField("Email address", filters=[strip_spaces], validators=[
         DataRequired("Enter the email address you ordered with."),
-        Length(max=254, message="That email address is too long.")],
+        Length(max=254, message="That email address is too long."), plain_text],
         render_kw={"type": "email", "inputmode": "email", "autocapitalize": "none", "spellcheck": "false"})
 
 
@@ -35,7 +36,7 @@ class TrackingForm(BaseForm):
 
     tracking_number = StringField("Tracking number", filters=[strip_spaces], validators=[
         DataRequired("Enter the tracking number from your shipping label."),
-        Length(max=TRACKING_MAX + 20, message="That tracking number is too long.")],
+        Length(max=TRACKING_MAX + 20, message="That tracking number is too long."), plain_text],
         render_kw={"autocapitalize": "characters", "spellcheck": "false"})
 
 
@@ -72,9 +73,13 @@ def parse_selections(state: dict[int, dict[str, str]], options_offered: bool):
         reason = fields.get("reason") or ""
         if not reason:
             problems["reason"] = "Choose a reason."
+        elif typed_only(reason) != reason:
+            problems["reason"] = "Choose a reason from the list."
         note = fields.get("note") or None
         if note and len(note) > NOTE_MAX:
             problems["note"] = f"Keep the note under {NOTE_MAX} characters."
+        elif note and typed_only(note, keep="\r\n\t") != note:
+            problems["note"] = "Use letters, digits and punctuation only."
         option = fields.get("option") or None
         variant_id = None
         if options_offered and option is None:

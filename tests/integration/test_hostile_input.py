@@ -14,6 +14,7 @@ from tests.conftest import make_test_app
 from tests.factories import PASSWORD
 from tests.support.hostile import (HOSTILE, JSON_SHAPES, QueryRecorder, ReadRecorder, RecordingRequest, World,
                                    form_body, path_values, url_of)
+from tests.support.settings import page_values
 from tests.support.shopify_webhooks import signed_headers
 from tests.support.tracking import generic_event, generic_headers
 
@@ -70,6 +71,7 @@ class Walker:
         self.client, self.rule, self.method, self.role, self.world = client, rule, method, role, world
         self.paths = path_values(world, rule)
         self.failures, self.fields, self.unregistered = [], [], set()
+        self.filler = dict(world.defaults)
 
     def send(self, param, value, *, paths=None, query=None, data=None, headers=None):
         """One request; a 5xx or an exception is a failure (route, method, role, param, value, status)."""
@@ -101,6 +103,10 @@ class Walker:
         # A form body that names no field: Flask-WTF reads a form only when something was posted.
         self.send("(baseline)", "", data=b"_=")
         if self.method == "POST":
+            pages = self.world.pages + ([url_of(self.rule.rule, self.paths)] if "GET" in self.rule.methods else [])
+            for page in pages:
+                self.filler.update({k: v for k, v in page_values(self.client.get(page).get_data(as_text=True),
+                                                                 None).items() if v})
             self.fields += [name for name in form_fields_of(self.client.application, endpoint)
                             if name not in self.fields]
         for name in self.paths:
@@ -121,9 +127,8 @@ class Walker:
             self._json()
 
     def _filled(self, field, value):
-        # The line fields only matter on a line ticked for return.
-        ticked = {f: "1" for f in self.world.line_fields if f.endswith("-return")} if field.startswith("line-") else {}
-        return {**ticked, field: value}
+        """Every field the route reads with a valid value, but `field`, which holds `value`."""
+        return {**{f: self.filler[f] for f in self.fields if f in self.filler}, field: value}
 
     def _json(self):
         shop = self.world.account.shop_domain

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import BulkAction, ImportRun, Rule, TrackingEvent, WebhookDelivery
 from app.portal import session as portal
 from app.portal.forms import FIELDS as LINE_FIELDS
-from tests.factories import make_account, make_user
+from tests.factories import PASSWORD, make_account, make_user
 from tests.support.portal import make_line, make_portal_order
 from tests.support.rules import make_return
 from tests.support.shopify_webhooks import SECRET
@@ -80,6 +80,20 @@ class World:
                       "user_id": removable.id, "event_id": event.id, "bulk_id": bulk.id, "run_id": run.id,
                       "delivery_id": delivery.id, "provider": "generic", "filename": "css/app.css"}
         self.line_fields = [f"line-{line.id}-{name}" for name in LINE_FIELDS]
+        # Valid values for fields whose page the walk does not read, so that one hostile field
+        # is not refused only because the others were missing.
+        line_values = {"return": "1", "quantity": "1", "reason": "Too small", "option": "refund", "note": "Tight"}
+        self.defaults = {"email": order.email, "order_number": order.name, "password": PASSWORD,
+                         "confirm": PASSWORD, "store_name": "Walk Store", "name": "Walk Person",
+                         "tracking_number": "1Z999AA10123456784", "rma": ret.rma_number, "order_id": str(order.id),
+                         "submission_token": "walk-token-1",
+                         **{f"line-{line.id}-{k}": v for k, v in line_values.items()}}
+        slug, rid, oid = account.slug, ret.id, order.id
+        # Pages whose forms hold valid values for the fields of the routes they post to.
+        self.pages = [f"/dashboard/returns/{rid}", f"/dashboard/orders/{oid}", f"/dashboard/orders/{oid}/return",
+                      "/dashboard/settings", "/dashboard/staff", "/dashboard/tracking", "/dashboard/rules/new",
+                      f"/dashboard/rules/{rule.id}/edit", "/dashboard/connect", f"/r/{slug}/items",
+                      f"/r/{slug}/returns/{self.paths['token']}"]
 
 
 def path_values(world: World, rule) -> dict:
