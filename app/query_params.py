@@ -59,8 +59,10 @@ QUERY_PARAMS: dict[str, QueryParam] = {
     "reason": QueryParam("text", ("dashboard.rules_dry_run",), max_length=120),
     # Typed as it is being typed: the preview explains anything that is not a colour (a 200 htmx swaps).
     "primary_color": QueryParam("own", ("dashboard.settings_colour_preview",)),
-    "chosen": QueryParam("text", ("portal.variants",), max_length=64),
-    "line-{id}-variant": QueryParam("text", ("portal.variants",), max_length=64),
+    # The size chosen before, which the picker only compares with the variants it offers (an htmx
+    # fragment: it ignores anything else rather than answer with an error htmx would not show).
+    "chosen": QueryParam("own", ("portal.variants",)),
+    "line-{id}-variant": QueryParam("own", ("portal.variants",)),
     # Shopify's OAuth callback: the view passes every parameter on, since its HMAC covers them all.
     "code": _CALLBACK, "hmac": _CALLBACK, "host": _CALLBACK, "shop": _CALLBACK, "state": _CALLBACK,
     "timestamp": _CALLBACK,

@@ -25,7 +25,13 @@ class TypedTextConverter(UnicodeConverter):
         return value
 
 
+class SignedTokenConverter(UnicodeConverter):
+    """`<signed:…>`: a signed link's token, any text. Its view checks the signature and answers
+    anything else, a NUL included, with its own page (the portal's "we could not find this return",
+    with the way back to the shop), never with a query."""
+
+
 def install_converters(app: Flask) -> None:
     """Use these converters for every route (call before the blueprints are registered)."""
     app.url_map.converters.update(int=AsciiIntegerConverter, default=TypedTextConverter,
-                                  string=TypedTextConverter)
+                                  string=TypedTextConverter, signed=SignedTokenConverter)

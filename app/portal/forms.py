@@ -16,6 +16,7 @@ from app.services.returns import EXCHANGE, NOTE_MAX, TRACKING_MAX, Selection
 
 _LINE_KEY = re.compile(r"^line-(\d{1,18})-(return|quantity|reason|note|option|variant)$")
 FIELDS = ("return", "quantity", "reason", "note", "option", "variant")
+PLAIN = "Use letters, digits and punctuation only."
 
 
 class LookupForm(BaseForm):
@@ -54,6 +55,35 @@ def raw_state(formdata) -> dict[int, dict[str, str]]:
     return state
 
 
+def _clean_state(state: dict) -> tuple[dict, dict]:
+    """The posted choices made safe to parse and show again, and what a person must fix: a note
+    with characters no one types (NUL, lone surrogates…) is refused; a quantity or size that is
+    not plain ASCII digits (², ٣) counts as not chosen."""
+    errors: dict[int, dict[str, str]] = {}
+    for line_id, fields in state.items():
+        note = fields.get("note") or ""
+        kept = typed_only(note)
+        if kept != note:
+            fields["note"] = kept
+            errors.setdefault(line_id, {})["note"] = PLAIN
+        for key in ("quantity", "variant"):
+            value = fields.get(key) or ""
+            if value and not (value.isascii() and value.isdigit()):
+                fields[key] = ""
+    return state, errors
+
+
+def read_choices(formdata, options_offered: bool):
+    """(state, selections, errors) of a posted choices form (the portal's or staff's): the state
+    cleaned to show again, the lines chosen with nothing to fix, and per line what to fix."""
+    state, errors = _clean_state(raw_state(formdata))
+    selections, parse_errors = parse_selections(state, options_offered)
+    for line_id, problems in parse_errors.items():
+        errors.setdefault(line_id, {}).update({k: v for k, v in problems.items() if k not in errors.get(line_id, {})})
+    selections = [s for s in selections if s.line_id not in errors]
+    return state, selections, errors
+
+
 def _int(value: str | None) -> int | None:
     # ASCII only: "²" is a digit to str.isdigit() but not to int(), and "٣" is not what a form sends.
     return int(value) if value and value.isascii() and value.isdigit() and len(value) <= 18 else None
@@ -73,13 +103,9 @@ def parse_selections(state: dict[int, dict[str, str]], options_offered: bool):
         reason = fields.get("reason") or ""
         if not reason:
             problems["reason"] = "Choose a reason."
-        elif typed_only(reason) != reason:
-            problems["reason"] = "Choose a reason from the list."
         note = fields.get("note") or None
         if note and len(note) > NOTE_MAX:
             problems["note"] = f"Keep the note under {NOTE_MAX} characters."
-        elif note and typed_only(note, keep="\r\n\t") != note:
-            problems["note"] = "Use letters, digits and punctuation only."
         option = fields.get("option") or None
         variant_id = None
         if options_offered and option is None:
