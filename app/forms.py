@@ -58,6 +58,14 @@ def plain_text(form, field):
     _unusual_characters_removed(field)
 
 
+def storable_text(form, field):
+    """For a value that is only looked up, never shown or kept (a login's email): refuse just what
+    no database text column takes, a NUL (PostgreSQL refuses it) or a lone surrogate (UTF-8 cannot
+    hold one), so that anything else is looked up, and counted as a failure, like any other."""
+    if field.data and ("\x00" in field.data or any("\ud800" <= c <= "\udfff" for c in field.data)):
+        raise StopValidation("Use letters, digits and punctuation only.")
+
+
 def plain_lines(form, field):
     """plain_text for a field of several lines: line breaks and tabs are typed too."""
     _unusual_characters_removed(field, "\r\n\t")

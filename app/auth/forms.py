@@ -2,7 +2,7 @@
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-from app.forms import BaseForm, plain_text, strip_spaces
+from app.forms import BaseForm, plain_text, storable_text, strip_spaces
 
 
 class SignupForm(BaseForm):
@@ -27,6 +27,6 @@ class LoginForm(BaseForm):
     """Email and password."""
 
     email = EmailField("Email", filters=[strip_spaces], validators=[
-        DataRequired("Enter your email address."), Length(max=254), plain_text])
+        DataRequired("Enter your email address."), Length(max=254), storable_text])
     password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=128)])
     remember = BooleanField("Keep me logged in on this device")
