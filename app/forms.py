@@ -6,6 +6,8 @@ from flask_wtf.csrf import _FlaskFormCSRF
 from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import StopValidation
 
+from app.types import UNSTORABLE_TEXT
+
 
 def strip_spaces(value):
     """A WTForms filter: people paste addresses with spaces around them."""
@@ -62,7 +64,7 @@ def storable_text(form, field):
     """For a value that is only looked up, never shown or kept (a login's email): refuse just what
     no database text column takes, a NUL (PostgreSQL refuses it) or a lone surrogate (UTF-8 cannot
     hold one), so that anything else is looked up, and counted as a failure, like any other."""
-    if field.data and ("\x00" in field.data or any("\ud800" <= c <= "\udfff" for c in field.data)):
+    if field.data and UNSTORABLE_TEXT.search(field.data):
         raise StopValidation("Use letters, digits and punctuation only.")
 
 

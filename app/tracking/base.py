@@ -10,13 +10,13 @@ import hashlib
 import hmac
 import json
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from app.domain.tracking import EXCEPTION, rank
+from app.types import UNSTORABLE_TEXT
 
 
 class DeliveryRefused(Exception):
@@ -104,9 +104,6 @@ def load_json(body: bytes) -> Any:
     return payload
 
 
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
 def _check_storable(value: Any) -> None:
     pending = [value]
     while pending:
@@ -117,7 +114,7 @@ def _check_storable(value: Any) -> None:
         elif isinstance(item, list):
             pending.extend(item)
         elif isinstance(item, str):
-            if _UNSTORABLE.search(item):
+            if UNSTORABLE_TEXT.search(item):
                 raise DeliveryRefused("body holds a NUL or a lone surrogate")
         elif isinstance(item, float) and not math.isfinite(item):
             raise DeliveryRefused("body holds a number out of range")
