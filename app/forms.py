@@ -61,9 +61,10 @@ def plain_text(form, field):
 
 
 def storable_text(form, field):
-    """For a value that is only looked up, never shown or kept (a login's email): refuse just what
-    no database text column takes, a NUL (PostgreSQL refuses it) or a lone surrogate (UTF-8 cannot
-    hold one), so that anything else is looked up, and counted as a failure, like any other."""
+    """For a value that is only looked up, never kept (a login's email, the portal lookup's order
+    number and email): refuse just what no database text column takes, a NUL (PostgreSQL refuses
+    it) or a lone surrogate (UTF-8 cannot hold one), so that anything else is looked up, and
+    counted as a failure, like any other."""
     if field.data and UNSTORABLE_TEXT.search(field.data):
         raise StopValidation("Use letters, digits and punctuation only.")
 

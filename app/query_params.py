@@ -43,7 +43,9 @@ _SEARCH = QueryParam("form", (*_RETURNS_FILTERS, "dashboard.orders"))
 _CALLBACK = QueryParam("text", ("dashboard.connect_oauth_callback",), max_length=2000)
 
 QUERY_PARAMS: dict[str, QueryParam] = {
-    "next": QueryParam("text", ("auth.login", *_RETURN_ACTIONS, *_BULK), max_length=2000),
+    # Where to go back to: safe_next keeps a path of this site and ignores anything else (a bad
+    # `next` never costs the action it came with).
+    "next": QueryParam("own", ("auth.login", *_RETURN_ACTIONS, *_BULK)),
     "page": QueryParam("int", ("dashboard.returns", "dashboard.outbox"), _PAGE, low=1, high=100_000),
     "q": _SEARCH, "date_from": _SEARCH, "date_to": _SEARCH,
     "status": _FILTER, "option": _FILTER, "issue": _FILTER, "sort": _FILTER, "per_page": _FILTER,

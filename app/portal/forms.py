@@ -11,7 +11,7 @@ import re
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from app.forms import BaseForm, plain_text, strip_spaces, typed_only
+from app.forms import BaseForm, plain_text, storable_text, strip_spaces, typed_only
 from app.services.returns import EXCHANGE, NOTE_MAX, TRACKING_MAX, Selection
 
 _LINE_KEY = re.compile(r"^line-(\d{1,18})-(return|quantity|reason|note|option|variant)$")
@@ -24,11 +24,11 @@ class LookupForm(BaseForm):
 
     order_number = StringField("Order number", filters=[strip_spaces], validators=[
         DataRequired("Enter your order number."), Length(max=64, message="That order number is too long."),
-        plain_text],
+        storable_text],
         render_kw={"inputmode": "text", "autocapitalize": "characters", "placeholder": "#1001"})
     email = StringField("Email address", filters=[strip_spaces], validators=[
         DataRequired("Enter the email address you ordered with."),
-        Length(max=254, message="That email address is too long."), plain_text],
+        Length(max=254, message="That email address is too long."), storable_text],
         render_kw={"type": "email", "inputmode": "email", "autocapitalize": "none", "spellcheck": "false"})
 
 

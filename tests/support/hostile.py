@@ -20,9 +20,9 @@ from tests.support.rules import make_return
 from tests.support.shopify_webhooks import SECRET
 from tests.support.tracking import connect
 
-HOSTILE = {"nul": "a\x00b", "surrogate": "\ud800", "superscript": "²", "arabic_digits": "١٢",
-           "far_future": "9999-12-31", "year_one": "0001-01-01", "huge": "9" * 30, "negative": "-1",
-           "long": "x" * 10_000}
+HOSTILE = {"nul": "a\x00b", "local_path_nul": "/dashboard/\x00", "surrogate": "\ud800", "superscript": "²",
+           "arabic_digits": "١٢", "far_future": "9999-12-31", "year_one": "0001-01-01", "huge": "9" * 30,
+           "negative": "-1", "long": "x" * 10_000}
 # Bodies for the endpoints that read JSON: every shape but the expected one, and hostile text inside it.
 JSON_SHAPES = {"list": "[]", "empty": "{}", "string": '"x"', "null": "null", "number": "1e999",
                "nul": '{"rules": ["\\u0000"], "id": "\\u0000"}', "surrogate": '{"rules": ["\\ud800"], "id": "\\ud800"}',
