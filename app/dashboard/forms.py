@@ -5,7 +5,8 @@ from datetime import datetime, time, timezone
 
 from wtforms import (BooleanField, DateField, EmailField, IntegerField, PasswordField, RadioField, SelectField, StringField,
                      TextAreaField, URLField, ValidationError)
-from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp,
+                                StopValidation)
 
 from app.domain.contrast import white_text_verdict
 from app.domain.issuing import ExchangeMode
