@@ -16,7 +16,7 @@ from app.portal import session as portal
 from app.portal.forms import FIELDS as LINE_FIELDS
 from tests.factories import PASSWORD, make_account, make_user
 from tests.support.portal import make_line, make_portal_order
-from tests.support.rules import make_return
+from tests.support.returns import make_return
 from tests.support.shopify_webhooks import SECRET
 from tests.support.tracking import connect
 
@@ -60,7 +60,7 @@ class World:
         removable = make_user(account, role="staff")
         line = make_line(product_id=1, variant_id=2, quantity=2, fulfilled_quantity=2)
         self.order = order = make_portal_order(account, [line])
-        ret = make_return(account, order, customer_name="Pat Shopper")
+        ret = make_return(account, email=order.email, order_id=order.id)
         rule = Rule(account_id=account.id, position=1, name="Faulty", outcome="refund",
                     conditions=[{"dimension": "return_reason", "operator": "is", "value": "Faulty"}])
         bulk = BulkAction(account_id=account.id, kind="close", return_ids=[ret.id], total=1)
