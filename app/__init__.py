@@ -74,8 +74,10 @@ def register_blueprints(app: Flask) -> None:
     from app.extensions import csrf, limiter
     from app.health import bp as health_bp
     from app.portal import bp as portal_bp
+    from app.routing import install_converters
     from app.webhooks import bp as webhooks_bp
 
+    install_converters(app)
     # Webhooks are authenticated by signatures, not sessions, and all come from the few
     # addresses of Shopify or a carrier: per-address limits and CSRF make no sense there.
     csrf.exempt(webhooks_bp)

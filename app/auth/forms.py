@@ -2,16 +2,17 @@
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-from app.forms import BaseForm, strip_spaces
+from app.forms import BaseForm, plain_text, storable_text, strip_spaces
 
 
 class SignupForm(BaseForm):
     """A new retailer: the store's name and the admin's login."""
 
-    store_name = StringField("Store name", validators=[DataRequired("Enter your store's name."), Length(max=120)])
+    store_name = StringField("Store name", validators=[DataRequired("Enter your store's name."), Length(max=120),
+                                                       plain_text])
     email = EmailField("Email", filters=[strip_spaces], validators=[
         DataRequired("Enter your email address."),
-        Length(max=254, message="That email address is too long."),
+        Length(max=254, message="That email address is too long."), plain_text,
         Email("Enter a valid email address.", check_deliverability=False),
     ])
     password = PasswordField("Password", validators=[
@@ -25,6 +26,7 @@ class SignupForm(BaseForm):
 class LoginForm(BaseForm):
     """Email and password."""
 
-    email = EmailField("Email", filters=[strip_spaces], validators=[DataRequired("Enter your email address."), Length(max=254)])
+    email = EmailField("Email", filters=[strip_spaces], validators=[
+        DataRequired("Enter your email address."), Length(max=254), storable_text])
     password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=128)])
     remember = BooleanField("Keep me logged in on this device")

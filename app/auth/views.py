@@ -8,6 +8,8 @@ from app import rate_limits
 from app.auth import bp
 from app.auth.forms import LoginForm, SignupForm
 from app.extensions import limiter
+from app.forms import typed_only
+from app.query_params import query_arg
 from app.services.accounts import AccountError, authenticate, normalise_email, sign_up
 
 SIGNED_UP = ("Thank you. If this email address is new to Boomerang, your account is ready: log in below "
@@ -15,8 +17,9 @@ SIGNED_UP = ("Thank you. If this email address is new to Boomerang, your account
 
 
 def _safe_next(target: str | None) -> str:
-    """Only follow `next` within this site, never to another host."""
-    if target:
+    """Only follow `next` within this site, never to another host, and never with a character no
+    one types (a NUL has no place in a Location header)."""
+    if target and typed_only(target) == target:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
             return target
@@ -68,7 +71,7 @@ def login():
             rate_limits.LOGIN.failed(address, target)
             form.password.errors.append("That email and password do not match.")
         else:
-            next_url = _safe_next(request.args.get("next"))
+            next_url = _safe_next(query_arg("next"))
             session.clear()
             login_user(user, remember=form.remember.data)
             return redirect(next_url, code=303)

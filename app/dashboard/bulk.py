@@ -14,6 +14,7 @@ from app.dashboard.returns_list import ReturnFilterForm, closable_ids, filter_ar
 from app.dashboard.scope import current_account, get_scoped_or_404
 from app.extensions import db
 from app.models import BulkAction, Return
+from app.query_params import query_arg
 from app.security import is_htmx
 from app.services import return_workflow as workflow
 from app.services.return_confirm import NotConfirmed, confirmed_plan, plan_action
@@ -41,7 +42,8 @@ def _selected_ids(values) -> list[int]:
 def _ask_or_start(ids: list[int], post_url: str, hidden: list[tuple[str, str]]):
     """GET: the confirmation of closing `ids`. POST: start closing them if the posted token is
     what was shown; otherwise the confirmation again, as things are now (409)."""
-    back = safe_next(request.values.get("next")) or url_for("dashboard.returns", **filter_args(request.values))
+    back = (safe_next(query_arg("next", source=request.values))
+            or url_for("dashboard.returns", **filter_args(request.values)))
     hidden = [*hidden, ("next", back)]
     account = current_account()
     if request.method == "GET":

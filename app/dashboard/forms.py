@@ -11,16 +11,16 @@ from wtforms.validators import (URL, DataRequired, Email, InputRequired, Length,
 from app.domain.contrast import white_text_verdict
 from app.domain.issuing import ExchangeMode
 from app.domain.return_window import BASIS_LABELS
-from app.forms import BaseForm, strip_spaces, typed_only
+from app.forms import BaseForm, plain_lines, plain_text, strip_spaces
 from app.services.return_settlement import OUTSIDE_METHOD_MAX
 
 
 class StaffForm(BaseForm):
     """Add a login to the account."""
 
-    name = StringField("Name", validators=[Optional(), Length(max=120)])
+    name = StringField("Name", validators=[Optional(), Length(max=120), plain_text])
     email = EmailField("Email", filters=[strip_spaces], validators=[
-        DataRequired("Enter their email address."), Length(max=254),
+        DataRequired("Enter their email address."), Length(max=254), plain_text,
         Email("Enter a valid email address.", check_deliverability=False),
     ])
     password = PasswordField("Temporary password", validators=[
@@ -57,27 +57,6 @@ class WholeNumberField(IntegerField):
                 self.data = None
                 raise ValueError(self.message)
             self.data = int(text) if len(text) <= 18 else 10 ** 18
-
-
-def _unusual_characters_removed(field, allowed: str = "") -> None:
-    """Refuse characters no person types: control characters (NUL …) other than `allowed`, lone
-    surrogates, private use, unassigned code points, and U+FFFD, which stands for bytes that were
-    not UTF-8."""
-    text = field.data or ""
-    kept = typed_only(text, keep=allowed)
-    if kept != text:
-        field.data = kept  # shown again without them: a page never echoes a NUL or a surrogate
-        raise StopValidation("Use letters, digits and punctuation only.")
-
-
-def plain_text(form, field):
-    """A one-line field holds only characters a person types (see _unusual_characters_removed)."""
-    _unusual_characters_removed(field)
-
-
-def plain_lines(form, field):
-    """plain_text for a field of several lines: line breaks and tabs are typed too."""
-    _unusual_characters_removed(field, "\r\n\t")
 
 
 COLOUR = re.compile(r"\A#[0-9a-fA-F]{6}\Z", re.ASCII)

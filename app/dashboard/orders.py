@@ -13,8 +13,9 @@ from app.dashboard.return_shopify import made_in_shopify
 from app.dashboard.search import ORDER_NUMBER, check_date_range, like_escape
 from app.dashboard.scope import current_account, get_scoped_or_404, scoped
 from app.extensions import db
-from app.forms import strip_spaces
+from app.forms import plain_text, strip_spaces
 from app.models import Order, Return
+from app.query_params import query_arg
 
 PAGE_SIZE = 25
 _CURSOR = re.compile(r"^(\d{1,20})-(\d{1,19})$")
@@ -24,7 +25,7 @@ class OrderSearchForm(Form):
     """The list's filters (a GET form: no CSRF token needed, nothing changes)."""
 
     q = SearchField("Order number, email or name", filters=[strip_spaces],
-                    validators=[Optional(), Length(max=200, message="Use at most 200 characters.")])
+                    validators=[Optional(), Length(max=200, message="Use at most 200 characters."), plain_text])
     date_from = DateField("Placed from", validators=[Optional()],
                           render_kw={"type": "date"})
     date_to = DateField("Placed until", validators=[Optional()],
@@ -84,7 +85,7 @@ def orders():
                 form.date_to.data + timedelta(days=1), time.min, timezone.utc))
     else:
         status = 400
-    after, before = request.args.get("after"), request.args.get("before")
+    after, before = query_arg("after"), query_arg("before")
     if after and before:
         abort(400, description="That page link is broken. Go back to the first page.")
     newest_first = (Order.created_at.desc(), Order.id.desc())

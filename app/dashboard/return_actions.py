@@ -18,6 +18,7 @@ from app.dashboard.returns import outside_refund_prefix, return_page
 from app.dashboard.scope import current_account, get_scoped_or_404
 from app.domain.returns import TransitionRefused
 from app.models import Return, ReturnItem
+from app.query_params import query_arg
 from app.security import is_htmx
 from app.services import return_workflow as workflow
 from app.services.return_confirm import NotConfirmed, confirmed_plan, plan_action
@@ -94,7 +95,7 @@ def _status_action(return_id: int, action: str):
     """GET: what the action will do, asked first (a page: no JavaScript needed). POST: do it, if
     the posted token is still what was shown; otherwise show it again, as it is now (409)."""
     ret = get_scoped_or_404(Return, return_id)
-    back = safe_next(request.values.get("next"))
+    back = safe_next(query_arg("next", source=request.values))
     if request.method == "GET":
         return _confirm(ret, plan_action(current_account(), action, [ret.id]), back)
     _checked_return(return_id)

@@ -10,14 +10,14 @@ from app.dashboard import bp
 from app.dashboard.forms import ActionForm, DecideItemForm, OutsideRefundForm, TrackingForm
 from app.dashboard.return_shopify import (AUTHORISED_ONLY, can_record_outside_refund, item_facts,
                                           payment_only_authorised, shopify_returns_of)
-from app.dashboard.returns_list import (RESOLUTION_LABELS, ReturnFilterForm, filter_args, load_page,
-                                        page_number)
+from app.dashboard.returns_list import RESOLUTION_LABELS, ReturnFilterForm, filter_args, load_page
 from app.dashboard.scope import current_account, get_scoped_or_404, scoped
 from app.domain.returns import STATUS_LABELS
 from app.domain.tracking import STATE_LABELS as CARRIER_LABELS
 from app.domain.triage import summarize_items
 from app.extensions import db
 from app.models import OutboxEmail, Return
+from app.query_params import query_arg
 from app.services.return_confirm import plan_action
 from app.services.returns import OPTION_LABELS
 from app.services.tracking_numbers import also_carried_by
@@ -35,7 +35,7 @@ def returns():
     """The account's returns, a page at a time: searchable, filtered by status, option, issue
     state and dates, sorted; bad filter values are a 400 with the reason next to the field."""
     form = ReturnFilterForm(request.args)
-    page = page_number(request.args.get("page"))
+    page = query_arg("page", 1)
     valid = form.validate()
     result = load_page(form if valid else None, page)
     filters = filter_args(request.args)
@@ -90,7 +90,7 @@ def return_detail(return_id: int):
 def outbox():
     """Emails the app wrote for this account, newest first (in the embedded default they are
     only stored here: there is no SMTP server)."""
-    page = page_number(request.args.get("page"))
+    page = query_arg("page", 1)
     query = scoped(OutboxEmail)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     rows = db.session.scalars(query.order_by(OutboxEmail.created_at.desc(), OutboxEmail.id.desc())

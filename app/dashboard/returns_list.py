@@ -8,7 +8,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 
-from flask import abort
 from flask_login import current_user
 from sqlalchemy import exists, func, literal, or_, select, union_all
 from sqlalchemy.orm import load_only
@@ -31,7 +30,6 @@ _RMA = re.compile(r"^[Rr]-?(\d{1,12})$")
 # Beyond this many matches the list says "1,000+": counting every match of an item filter means
 # one EXISTS probe per candidate return (about 100 ms at 100,000 returns), far more than the page.
 COUNT_CAP = 1_000
-MAX_PAGE = 100_000
 STATUS_ORDER = (*FORWARD, "CANCELLED")
 RESOLUTION_LABELS = {"UNDECIDED": "Not decided", "DECIDED": "Decided, not issued yet", "ISSUING": "Being issued",
                      "ISSUED": "Issued", "FAILED": "Failed", "NO_ACTION": "No action (staff decide)"}
@@ -122,15 +120,6 @@ def filter_clauses(form: ReturnFilterForm) -> list:
     if item:
         clauses.append(exists().where(ReturnItem.return_id == Return.id, *item))
     return clauses
-
-
-def page_number(raw: str | None) -> int:
-    """The `page` argument, or a 400 with a way out."""
-    raw = raw or "1"
-    # ASCII digits only (int() reads other scripts' digits), and short enough to parse cheaply.
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not 1 <= int(raw) <= MAX_PAGE:
-        abort(400, description="That page number is not valid. Go back to the first page.")
-    return int(raw)
 
 
 @dataclass

@@ -20,6 +20,7 @@ from app.domain.rules_reach import admin_summary, reach, unoffered_reasons
 from app.domain.rules_warnings import never_firing
 from app.extensions import db
 from app.models import OptionMode, Return, Rule
+from app.query_params import query_arg
 from app.services import rules as service
 from app.services import rules_preview as preview
 
@@ -34,10 +35,7 @@ def _is_htmx() -> bool:
 
 def _last() -> int:
     """How many recent returns the impact preview replays (?last=N, bounded)."""
-    try:
-        return max(1, min(int(request.values.get("last", preview.DEFAULT_LAST)), preview.MAX_LAST))
-    except ValueError:
-        return preview.DEFAULT_LAST
+    return min(query_arg("last", preview.DEFAULT_LAST, source=request.values), preview.MAX_LAST)
 
 
 def _list_context(account, message: str | None = None, status_text: str | None = None) -> dict:
@@ -290,14 +288,11 @@ def _row_context(account) -> dict:
 @admin_required
 def rule_condition_row():
     """One condition row, for HTMX: a new empty row, or a row redrawn for its new dimension."""
-    key = request.args.get("row") or new_key()
+    key = query_arg("row") or new_key()
     if not KEY.match(key):
         abort(400, "Bad row key.")
     row = ConditionRow.from_params(key, request.args).settle()
-    try:
-        number = max(1, min(int(request.args.get("n", 1)), MAX_CONDITIONS))
-    except ValueError:
-        number = 1
+    number = min(query_arg("n", 1), MAX_CONDITIONS)
     return render_template("dashboard/_partials/rule_condition.html", row=row, n=number,
                            **_row_context(current_account()))
 
@@ -311,14 +306,9 @@ def rules_dry_run():
     account = current_account()
     defs = service.rule_defs(account.id)
     run, status = None, 200
-    return_id, order_name = request.args.get("return", ""), request.args.get("order", "")[:64]
-    reason = request.args.get("reason", "")[:120]
+    return_id, order_name, reason = query_arg("return"), query_arg("order", ""), query_arg("reason", "")
     if return_id:
-        if not return_id.isdigit():
-            abort(400, "Choose a return from the list.")
-        if len(return_id) > 19 or int(return_id) > MAX_ID:
-            abort(404)
-        run = preview.dry_run_return(account.id, int(return_id), defs)
+        run = preview.dry_run_return(account.id, return_id, defs)
         if run is None:
             abort(404)
     elif "order" in request.args:
@@ -329,6 +319,6 @@ def rules_dry_run():
             status = 404 if run.problem else 200
     recent = db.session.scalars(scoped(Return).order_by(Return.created_at.desc(), Return.id.desc()).limit(100)).all()
     return render_template("dashboard/rules_dry_run.html", account=account, run=run, recent=recent,
-                           rules_count=len(defs), chosen=return_id, order_name=order_name, reason=reason,
+                           rules_count=len(defs), chosen=str(return_id or ""), order_name=order_name, reason=reason,
                            reasons=account.return_reasons or [], outcomes=dict(OUTCOME_CHOICES),
                            customer_choice=account.option_mode != OptionMode.RULES.value), status

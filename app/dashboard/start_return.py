@@ -14,47 +14,22 @@ from flask_login import current_user
 
 from app.dashboard import bp
 from app.dashboard.scope import current_account, get_scoped_or_404
-from app.forms import typed_only
 from app.models import Order
 from app.portal import session as portal
-from app.portal.forms import hidden_fields, parse_selections, raw_state
+from app.portal.forms import hidden_fields, read_choices
 from app.portal.status import compose_confirmation
 from app.portal.variants import VariantsUnavailable, live_variants
 from app.services import returns as service
 
-PLAIN = "Use letters, digits and punctuation only."
 # When the options are issued, by return action: what the confirmation promises.
 ISSUED_WHEN = {"first_scan": "when the carrier first scans the parcel",
                "processing": "when staff mark the return processed",
                "manual": "when staff close the return"}
 
 
-def _clean_state(state: dict) -> tuple[dict, dict]:
-    """The posted choices made safe to parse and show again, and what a person must fix: a note
-    with characters no one types (NUL, lone surrogates…) is refused; a quantity or size that is
-    not plain ASCII digits (², ٣) counts as not chosen."""
-    errors: dict[int, dict[str, str]] = {}
-    for line_id, fields in state.items():
-        note = fields.get("note") or ""
-        kept = typed_only(note)
-        if kept != note:
-            fields["note"] = kept
-            errors.setdefault(line_id, {})["note"] = PLAIN
-        for key in ("quantity", "variant"):
-            value = fields.get(key) or ""
-            if value and not (value.isascii() and value.isdigit()):
-                fields[key] = ""
-    return state, errors
-
-
 def _choices(account, order):
     """(state, selections, errors) of the posted form."""
-    state, errors = _clean_state(raw_state(request.form))
-    selections, parse_errors = parse_selections(state, bool(service.allowed_options(account)))
-    for line_id, problems in parse_errors.items():
-        errors.setdefault(line_id, {}).update({k: v for k, v in problems.items() if k not in errors.get(line_id, {})})
-    selections = [s for s in selections if s.line_id not in errors]
-    return state, selections, errors
+    return read_choices(request.form, bool(service.allowed_options(account)))
 
 
 def _pickers(account, order, state) -> dict:

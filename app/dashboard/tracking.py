@@ -10,7 +10,7 @@ from app.dashboard import bp
 from app.dashboard.scope import admin_required, current_account, scoped
 from app.domain.tracking import STATE_LABELS
 from app.extensions import db
-from app.forms import BaseForm, strip_spaces
+from app.forms import BaseForm, plain_text, strip_spaces
 from app.models import Return
 from app.services import tracking as service
 from app.tracking import ADAPTERS
@@ -52,7 +52,7 @@ class AttachForm(BaseForm):
     """Attach a parked event to a return by its RMA number."""
 
     rma = StringField("RMA number", filters=[strip_spaces], validators=[
-        DataRequired("Enter the return's RMA number, like R-1042."), Length(max=32)])
+        DataRequired("Enter the return's RMA number, like R-1042."), Length(max=32), plain_text])
 
 
 def _provider_or_404(provider: str) -> str:

@@ -12,6 +12,7 @@ from app.dashboard.scope import admin_required, current_account, get_scoped_or_4
 from app.extensions import db
 from app.dashboard.returns_list import ACTIVE, NEEDS_DECISION, count_listed
 from app.models import OptionMode, Order, Return, TrackingEvent, User
+from app.query_params import query_arg
 from app.services.accounts import AccountError, add_staff, remove_user
 from app.services.webhook_health import webhook_health
 
@@ -106,7 +107,7 @@ def settings():
 def settings_colour_preview():
     """The portal's button and link in the colour being typed, and whether they read (htmx)."""
     return render_template("dashboard/_colour_preview.html",
-                           preview=colour_preview(request.args.get("primary_color", "")))
+                           preview=colour_preview(query_arg("primary_color", "")))
 
 
 def colour_preview(colour) -> dict:

@@ -11,22 +11,24 @@ import re
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from app.forms import BaseForm, strip_spaces
+from app.forms import BaseForm, plain_text, storable_text, strip_spaces, typed_only
 from app.services.returns import EXCHANGE, NOTE_MAX, TRACKING_MAX, Selection
 
 _LINE_KEY = re.compile(r"^line-(\d{1,18})-(return|quantity|reason|note|option|variant)$")
 FIELDS = ("return", "quantity", "reason", "note", "option", "variant")
+PLAIN = "Use letters, digits and punctuation only."
 
 
 class LookupForm(BaseForm):
     """Find the order: its number and the email it was placed with."""
 
     order_number = StringField("Order number", filters=[strip_spaces], validators=[
-        DataRequired("Enter your order number."), Length(max=64, message="That order number is too long.")],
+        DataRequired("Enter your order number."), Length(max=64, message="That order number is too long."),
+        storable_text],
         render_kw={"inputmode": "text", "autocapitalize": "characters", "placeholder": "#1001"})
     email = StringField("Email address", filters=[strip_spaces], validators=[
         DataRequired("Enter the email address you ordered with."),
-        Length(max=254, message="That email address is too long.")],
+        Length(max=254, message="That email address is too long."), storable_text],
         render_kw={"type": "email", "inputmode": "email", "autocapitalize": "none", "spellcheck": "false"})
 
 
@@ -35,7 +37,7 @@ class TrackingForm(BaseForm):
 
     tracking_number = StringField("Tracking number", filters=[strip_spaces], validators=[
         DataRequired("Enter the tracking number from your shipping label."),
-        Length(max=TRACKING_MAX + 20, message="That tracking number is too long.")],
+        Length(max=TRACKING_MAX + 20, message="That tracking number is too long."), plain_text],
         render_kw={"autocapitalize": "characters", "spellcheck": "false"})
 
 
@@ -51,6 +53,35 @@ def raw_state(formdata) -> dict[int, dict[str, str]]:
         if match:
             state.setdefault(int(match.group(1)), {})[match.group(2)] = (formdata.get(key) or "").strip()
     return state
+
+
+def _clean_state(state: dict) -> tuple[dict, dict]:
+    """The posted choices made safe to parse and show again, and what a person must fix: a note
+    with characters no one types (NUL, lone surrogates…) is refused; a quantity or size that is
+    not plain ASCII digits (², ٣) counts as not chosen."""
+    errors: dict[int, dict[str, str]] = {}
+    for line_id, fields in state.items():
+        note = fields.get("note") or ""
+        kept = typed_only(note)
+        if kept != note:
+            fields["note"] = kept
+            errors.setdefault(line_id, {})["note"] = PLAIN
+        for key in ("quantity", "variant"):
+            value = fields.get(key) or ""
+            if value and not (value.isascii() and value.isdigit()):
+                fields[key] = ""
+    return state, errors
+
+
+def read_choices(formdata, options_offered: bool):
+    """(state, selections, errors) of a posted choices form (the portal's or staff's): the state
+    cleaned to show again, the lines chosen with nothing to fix, and per line what to fix."""
+    state, errors = _clean_state(raw_state(formdata))
+    selections, parse_errors = parse_selections(state, options_offered)
+    for line_id, problems in parse_errors.items():
+        errors.setdefault(line_id, {}).update({k: v for k, v in problems.items() if k not in errors.get(line_id, {})})
+    selections = [s for s in selections if s.line_id not in errors]
+    return state, selections, errors
 
 
 def _int(value: str | None) -> int | None:

@@ -12,7 +12,7 @@ from app.portal import session as portal
 from app.services.returns import OPTION_LABELS
 
 
-@bp.get("/<slug>/returns/<token>/packing-slip")
+@bp.get("/<slug>/returns/<signed:token>/packing-slip")
 def packing_slip(slug: str, token: str):
     """The packing slip of the return the status link names (a cancelled one says not to send)."""
     account = db.session.scalar(select(Account).where(Account.slug == slug))

@@ -16,10 +16,11 @@ from app.extensions import db
 from app.models import Account, Order, Return
 from app.portal import bp
 from app.portal import session as portal
-from app.portal.forms import CancelForm, LookupForm, TrackingForm, hidden_fields, parse_selections, raw_state
+from app.portal.forms import CancelForm, LookupForm, TrackingForm, hidden_fields, read_choices
 from app.domain.returns import STATUS_LABELS
 from app.portal.status import compose_confirmation, customer_events, item_outcome, timeline
 from app.portal.variants import VariantsUnavailable, live_variants
+from app.query_params import query_arg
 from app.services import portal_returns
 from app.services import returns as service
 from app.services import shopify_returns
@@ -115,12 +116,11 @@ def items(slug: str):
     if request.method == "GET":
         # Back from the review (or a reload) finds the choices as the shopper left them.
         return _render_items(account, order, portal.draft(order))
-    state = raw_state(request.form)
+    state, selections, errors = read_choices(request.form, bool(service.allowed_options(account)))
     portal.save_draft(order, state)
     if request.form.get("action") == "edit":
         # "Change my choices", or "Show sizes and colours" without JavaScript.
         return _render_items(account, order, state)
-    selections, errors = parse_selections(state, bool(service.allowed_options(account)))
     if errors:
         return _render_items(account, order, state, errors, status=422)
     try:
@@ -143,7 +143,7 @@ def variants(slug: str, line_id: int):
         abort(404)
     picker = _picker(line, live_variants(account))
     # htmx sends the size chosen before (switching to a refund and back keeps it).
-    chosen = request.args.get("chosen") or request.args.get(f"line-{line_id}-variant", "")
+    chosen = query_arg("chosen") or query_arg(f"line-{line_id}-variant", "")
     return render_template("portal/_partials/variant_picker.html", account=account, line=line, picker=picker,
                            chosen=chosen)
 
@@ -155,7 +155,7 @@ def submit(slug: str):
     order = portal.session_order(account)
     if order is None:
         return _refused(account, "Your session has ended, so nothing was sent. Please find your order again.")
-    selections, errors = parse_selections(raw_state(request.form), bool(service.allowed_options(account)))
+    _state, selections, errors = read_choices(request.form, bool(service.allowed_options(account)))
     if errors:
         first = next(iter(next(iter(errors.values())).values()))
         return _refused(account, f"Some choices were missing or not valid ({first}), so nothing was sent.")
@@ -213,7 +213,7 @@ def _return_or_404(account: Account, token: str) -> Return:
     return ret
 
 
-@bp.get("/<slug>/returns/<token>/confirmed")
+@bp.get("/<slug>/returns/<signed:token>/confirmed")
 def confirmation(slug: str, token: str):
     """What happens next, and the tracking number form."""
     account = _account(slug)
@@ -222,7 +222,7 @@ def confirmation(slug: str, token: str):
                            form=TrackingForm(), labels=service.OPTION_LABELS)
 
 
-@bp.get("/<slug>/returns/<token>")
+@bp.get("/<slug>/returns/<signed:token>")
 def status(slug: str, token: str):
     """The return's status and timeline, from the signed link; tracking and cancel while OPEN."""
     account = _account(slug)
@@ -244,7 +244,7 @@ def _render_status(account, ret, token, form=None, status=200):
                            events=customer_events(ret)), status
 
 
-@bp.post("/<slug>/returns/<token>/tracking")
+@bp.post("/<slug>/returns/<signed:token>/tracking")
 def tracking(slug: str, token: str):
     """Add or correct the tracking number (only while the return is OPEN)."""
     account = _account(slug)
@@ -261,7 +261,7 @@ def tracking(slug: str, token: str):
     return _render_status(account, ret, token, form=form, status=422)
 
 
-@bp.post("/<slug>/returns/<token>/cancel")
+@bp.post("/<slug>/returns/<signed:token>/cancel")
 def cancel(slug: str, token: str):
     """Cancel the return before it ships."""
     account = _account(slug)

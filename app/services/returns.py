@@ -6,6 +6,7 @@ the account's settings and (for exchanges) live stock, and a refused submission 
 """
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -29,6 +30,9 @@ REFUND, CREDIT, EXCHANGE = "refund", "credit", "exchange"
 OPTION_LABELS = {REFUND: "Refund", CREDIT: "Credit note", EXCHANGE: "Exchange"}
 NOTE_MAX = 500
 TRACKING_MAX = 64
+# What a form's one-time submission token can be (ours are URL-safe base64): printable ASCII, so a
+# NUL or a stray byte is an expired form, not a database error.
+_TOKEN = re.compile(r"[!-~]{1,64}", re.ASCII)
 
 
 class ReturnRefused(ValueError):
@@ -232,7 +236,7 @@ def create_return(account: Account, order_id: int, selections: list[Selection], 
     The one-time `token` is stored under a unique constraint: a resubmitted form or a second
     concurrent post finds the first return instead of making another (created is then False).
     Raises ReturnRefused (nothing written) when a rule is broken."""
-    if not token or len(token) > 64:
+    if not _TOKEN.fullmatch(token or ""):
         raise ReturnRefused("This form has expired. Please review your return again.")
     _prefetch_variants(account, order_id, selections, variants_for)
     for attempt in range(3):

@@ -9,12 +9,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from app.domain.tracking import EXCEPTION, rank
+from app.types import UNSTORABLE_TEXT
 
 
 class DeliveryRefused(Exception):
@@ -88,13 +90,34 @@ def same(a: str | bytes, b: str | bytes) -> bool:
 
 
 def load_json(body: bytes) -> Any:
-    """The body as JSON, or DeliveryRefused(400) saying why not."""
+    """The body as JSON, or DeliveryRefused(400) saying why not: also when it holds text no
+    database column takes (a NUL, which PostgreSQL refuses; a lone surrogate, which UTF-8 cannot
+    encode) or a number JSON columns cannot store (1e999 reads as infinity). A 400 and not a 5xx:
+    the same body sent again fails again, so asking for it again only repeats the failure."""
     if not body.strip():
         raise DeliveryRefused("empty body")
     try:
-        return json.loads(body.decode("utf-8"))
+        payload = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested past the parser's depth
         raise DeliveryRefused("body is not valid JSON") from None
+    _check_storable(payload)
+    return payload
+
+
+def _check_storable(value: Any) -> None:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            if UNSTORABLE_TEXT.search(item):
+                raise DeliveryRefused("body holds a NUL or a lone surrogate")
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise DeliveryRefused("body holds a number out of range")
 
 
 def stable_id(*parts: object) -> str:

@@ -6,12 +6,13 @@ SETTINGS = "/dashboard/settings"
 
 
 class _FormValues(HTMLParser):
-    """Successful controls of <form id="settings-form">: named inputs (checked boxes and radios
-    only), the selected option of each select, and textareas."""
+    """Successful controls of <form id="`form_id`"> (of every form when None): named inputs
+    (checked boxes and radios only), the selected option of each select, and textareas."""
 
-    def __init__(self):
+    def __init__(self, form_id: str | None = "settings-form"):
         super().__init__()
         self.values: dict[str, str] = {}
+        self.form_id = form_id
         self.inside = False
         self.select: str | None = None
         self.first_option: str | None = None
@@ -19,7 +20,7 @@ class _FormValues(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        if tag == "form" and attrs.get("id") == "settings-form":
+        if tag == "form" and (self.form_id is None or attrs.get("id") == self.form_id):
             self.inside = True
         if not self.inside:
             return
@@ -54,9 +55,10 @@ class _FormValues(HTMLParser):
             self.values[self.textarea] += data
 
 
-def page_values(html: str) -> dict[str, str]:
-    """What the settings form on `html` would post if saved untouched."""
-    reader = _FormValues()
+def page_values(html: str, form_id: str | None = "settings-form") -> dict[str, str]:
+    """What the settings form on `html` (or, with form_id None, its every form) would post if
+    saved untouched (a name in several forms: the last one's value)."""
+    reader = _FormValues(form_id)
     reader.feed(html)
     return reader.values
 
