@@ -52,6 +52,15 @@ def count(demo: Demo, sql: str) -> int:
         engine.dispose()
 
 
+def count_rows(demo: Demo, sql: str) -> list[tuple]:
+    engine = create_engine(demo.database_url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(sql))]
+    finally:
+        engine.dispose()
+
+
 def test_a_burst_of_deliveries_with_logins_meanwhile_gives_no_error_and_every_delivery_is_processed(demo):
     before = count(demo, "SELECT count(*) FROM webhook_deliveries WHERE topic = 'orders/create'")
     logins: list[int | str] = []
@@ -104,4 +113,7 @@ def test_a_burst_of_deliveries_with_logins_meanwhile_gives_no_error_and_every_de
     assert len(delivered) == DELIVERIES
     assert codes == {(200, 1): DELIVERIES}, "every delivery answered 200 at its first attempt"
     assert login_errors == []
-    assert unprocessed == 0 and stored == DELIVERIES
+    left = [] if not unprocessed else count_rows(
+        demo, "SELECT id, attempts, last_error FROM webhook_deliveries WHERE topic = 'orders/create' "
+              "AND processed_at IS NULL")
+    assert unprocessed == 0 and stored == DELIVERIES, f"left unprocessed (id, attempts, last error): {left}"

@@ -4,6 +4,7 @@ it carried is still read by the reconciliation. Genuine retries and late deliver
 import json
 import time
 from datetime import datetime, timedelta, timezone
+from functools import partial
 
 import pytest
 from sqlalchemy import select
@@ -28,7 +29,12 @@ def ago(**delta) -> str:
     return stamp(datetime.now(timezone.utc) - timedelta(**delta))
 
 
-def post(client, triggered: str | None, body: bytes = BODY, shop: str = SHOP, secret: str = SECRET):
+def post(client, triggered, body: bytes = BODY, shop: str = SHOP, secret: str = SECRET):
+    """Post the body signed, triggered at `triggered`: a header value, None (no header) or a function
+    giving the value when the test runs (times near a boundary are reckoned then, not when the
+    tests were collected)."""
+    if callable(triggered):
+        triggered = triggered()
     headers = signed_headers(body, shop, secret=secret)  # a fresh event id each time
     if triggered is None:
         del headers["X-Shopify-Triggered-At"]
@@ -39,11 +45,11 @@ def post(client, triggered: str | None, body: bytes = BODY, shop: str = SHOP, se
 
 @pytest.mark.parametrize("triggered", [
     pytest.param("2019-03-29T18:00:27.877041743Z", id="years old"),
-    pytest.param(ago(hours=48, minutes=1), id="just past 48 hours"),
+    pytest.param(partial(ago, hours=48, minutes=1), id="just past 48 hours"),
     pytest.param("0001-01-01T00:00:00Z", id="year 1"),
-    pytest.param(ago(minutes=-16), id="16 minutes ahead"),
+    pytest.param(partial(ago, minutes=-16), id="16 minutes ahead"),
     pytest.param("9999-12-31T23:59:59.999999999Z", id="year 9999"),
-    pytest.param(stamp(datetime.now(timezone.utc) + timedelta(days=1)), id="a day ahead"),
+    pytest.param(partial(ago, days=-1), id="a day ahead"),
 ])
 def test_a_replay_triggered_outside_the_window_is_answered_200_and_not_stored(door, client, triggered):
     response = post(client, triggered)
@@ -52,17 +58,18 @@ def test_a_replay_triggered_outside_the_window_is_answered_200_and_not_stored(do
 
 
 @pytest.mark.parametrize("triggered", [
-    pytest.param(ago(seconds=0), id="now"),
-    pytest.param(ago(hours=4, minutes=5), id="Shopify's last retry"),
-    pytest.param(ago(hours=30), id="a day late"),
-    pytest.param(ago(hours=47, minutes=59), id="just inside 48 hours"),
-    pytest.param(ago(minutes=-14), id="14 minutes ahead"),
+    pytest.param(partial(ago, seconds=0), id="now"),
+    pytest.param(partial(ago, hours=4, minutes=5), id="Shopify's last retry"),
+    pytest.param(partial(ago, hours=30), id="a day late"),
+    pytest.param(partial(ago, hours=47, minutes=59), id="just inside 48 hours"),
+    pytest.param(partial(ago, minutes=-14), id="14 minutes ahead"),
     pytest.param(None, id="no header"),
 ])
 def test_genuine_retries_and_late_deliveries_are_accepted(door, client, triggered):
     response = post(client, triggered)
     assert (response.status_code, response.json) == (200, {"status": "accepted"})
-    assert stored() == 1 and len(door[1]["queued"]) == 1
+    # The fast path (RQ) only stores: a worker's dispatcher queues the row.
+    assert stored() == 1 and len(door[1]["queued"]) == (0 if door[0] == "fast path" else 1)
 
 
 def test_the_window_is_a_setting(door, client, app, monkeypatch):
