@@ -16,7 +16,7 @@ import logging
 from flask import current_app
 from sqlalchemy import ColumnElement, case, func, select, update
 
-from app.extensions import db
+from app.extensions import db, is_database_busy
 from app.models import WebhookDelivery
 from app.queue import enqueue
 from app.text import clean_text
@@ -50,9 +50,14 @@ def describe(error: BaseException) -> str:
 
 def record_failure(delivery_id: int, error: BaseException) -> bool:
     """Record a failed attempt's error on the delivery (committed); True when the delivery is
-    now dead (no attempt left, or ``Undeliverable``). The caller has rolled back the attempt's work."""
+    now dead (no attempt left, or ``Undeliverable``). The caller has rolled back the attempt's work.
+
+    An attempt that met a busy database (SQLite's lock, held by another writer) is given back:
+    the delivery was not at fault, and a burst of writers must never make a delivery dead."""
     values = {"last_error": describe(error)}
-    if isinstance(error, Undeliverable):
+    if is_database_busy(error):
+        values["attempts"] = case((WebhookDelivery.attempts > 0, WebhookDelivery.attempts - 1), else_=0)
+    elif isinstance(error, Undeliverable):
         most = max_attempts()
         values["attempts"] = case((WebhookDelivery.attempts < most, most), else_=WebhookDelivery.attempts)
     db.session.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery_id)

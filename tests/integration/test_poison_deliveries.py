@@ -3,11 +3,13 @@ body's fault recorded, or dead after a stated number of attempts with the error 
 a job that crashes on every retry with nothing written down."""
 import copy
 import json
+import sqlite3
 import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
 from app.models import Order, WebhookDelivery
@@ -206,6 +208,31 @@ def test_a_failing_delivery_records_each_error_and_is_dead_after_the_stated_atte
         delivery = db.session.get(WebhookDelivery, delivery_id)
     assert delivery.processed_at is not None and delivery.last_error is None
     assert dead_deliveries(account.id) == [] and retry_dead(account.id) == 0
+
+
+def test_a_busy_database_never_makes_a_delivery_dead(app, shop, monkeypatch):
+    """SQLite refuses a write while another writer holds the lock ("database is locked"): not the
+    delivery's fault, so however often it happens the attempt is given back and the delivery
+    stays live until it is processed."""
+    account = connected_account(shop)
+    _, body = placed(shop)
+
+    def busy(client, order_id):
+        raise OperationalError("UPDATE order_lines", {}, sqlite3.OperationalError("database is locked"))
+
+    monkeypatch.setattr(deliveries, "fetch_order", busy)
+    delivery_id = stored_delivery(account, body)
+    for _ in range(app.config["WEBHOOK_MAX_ATTEMPTS"] * 2):
+        with pytest.raises(OperationalError):
+            process_delivery(delivery_id)  # raised again: the job is tried again
+        delivery = db.session.get(WebhookDelivery, delivery_id)
+        assert delivery.attempts == 0 and "database is locked" in delivery.last_error
+    assert dead_deliveries(account.id) == []
+    monkeypatch.undo()
+    use_virtual_time(monkeypatch, shop.sandbox)
+    process_delivery(delivery_id)
+    db.session.expire_all()
+    assert db.session.get(WebhookDelivery, delivery_id).processed_at is not None
 
 
 def test_the_stated_attempts_fit_in_30_minutes_whichever_way_they_come(app):
