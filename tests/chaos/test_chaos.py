@@ -144,14 +144,15 @@ def test_redis_frozen_for_20_s_during_200_deliveries(stack, redis_server, figure
     while "at" not in thawed:
         time.sleep(0.05)
 
-    # Nothing is lost (asserted); how soon the backlog is worked off is the workers' throughput
-    # on this machine, printed against the figure asked for.
+    # Nothing is lost, and the stored deliveries are queued by the workers' dispatchers as soon as
+    # Redis answers again (not at the next sweep): the backlog is worked off within the figure.
     took = chaos.wait_until(lambda: all_stored(stack, 200), NOTHING_LOST_WITHIN)
     figure(f"Redis frozen 20 s: all 200 processed {took if took is None else round(took, 1)} s after Redis"
-           f" returned (figure asked for: <= {PROCESSED_WITHIN:g} s; two workers here)")
+           f" returned (need <= {PROCESSED_WITHIN:g} s; two workers here)")
     figure("Redis frozen 20 s: /healthz " + ", ".join(f"{seconds * 1000:.0f} ms ({status}, failing {failing})"
                                                      for seconds, status, failing in health))
     assert took is not None, (stored(stack), stack.logs_tail())
+    assert took <= PROCESSED_WITHIN, f"processed {took:.1f} s after Redis returned"
     assert [(status, failing) for _, status, failing in health] == [(503, ["redis"])] * 2
     assert all(seconds < 1 for seconds, _, _ in health)
     started = time.monotonic()
