@@ -76,6 +76,9 @@ class Config:
     # The periodic sweeps (deliveries, issuing, Shopify returns) run every this many seconds
     # instead of on their cron times when set (tests shorten it).
     SWEEP_INTERVAL_SECONDS = int(os.environ.get("SWEEP_INTERVAL_SECONDS", 0)) or None
+    # How long the issuing sweeps leave work that a job was queued for before calling its enqueue
+    # lost (a bulk close queues many items, and the plan's bucket issues a few per second).
+    SWEEP_GRACE_SECONDS = int(os.environ.get("SWEEP_GRACE_SECONDS", 300))
     # /healthz answers within this many seconds whatever its dependencies do.
     HEALTHZ_TIMEOUT_SECONDS = float(os.environ.get("HEALTHZ_TIMEOUT_SECONDS", 0.8))
     SCHEDULER_ENABLED = _env_bool("SCHEDULER_ENABLED", False)

@@ -372,7 +372,7 @@ def items_to_sweep(now: datetime | None = None, limit: int = 500) -> tuple[list[
     now = now or datetime.now(timezone.utc)
     # A bulk close queues many items at once and the plan's bucket issues a few per second:
     # give the queue time before calling an item lost.
-    fired_before = now - timedelta(minutes=5)
+    fired_before = now - timedelta(seconds=current_app.config["SWEEP_GRACE_SECONDS"])
     issue_ids = db.session.execute(
         select(ReturnItem.id, ReturnItem.issue_attempts).join(Return, Return.id == ReturnItem.return_id)
         .where(Return.action_triggered_at.is_not(None), Return.action_triggered_at <= fired_before,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta, timezone
 
+from flask import current_app
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -200,7 +201,7 @@ def refs_to_sweep(now: datetime | None = None, limit: int = 500) -> list[int]:
     planned, a call past its lease, decided items in a return whose action fired, a closed or
     cancelled return whose Shopify return is still open."""
     now = now or datetime.now(timezone.utc)
-    settled = now - timedelta(minutes=5)
+    settled = now - timedelta(seconds=current_app.config["SWEEP_GRACE_SECONDS"])
     stale_call = select(ShopifyCall.shopify_return_ref_id).where(
         ShopifyCall.state == CallState.CLAIMED.value, ShopifyCall.claimed_at <= now - calls.lease())
     waiting_items = select(ReturnItem.shopify_return_ref_id).join(Return, Return.id == ReturnItem.return_id).where(
@@ -223,7 +224,8 @@ def returns_to_plan(now: datetime | None = None, limit: int = 500) -> list[int]:
     now = now or datetime.now(timezone.utc)
     return list(db.session.scalars(
         select(Return.id).join(ReturnItem, ReturnItem.return_id == Return.id).where(
-            Return.status != states.CANCELLED, Return.updated_at <= now - timedelta(minutes=5),
+            Return.status != states.CANCELLED,
+            Return.updated_at <= now - timedelta(seconds=current_app.config["SWEEP_GRACE_SECONDS"]),
             ReturnItem.issuing_method == IssuingMethod.RETURNS.value,
             ReturnItem.shopify_return_ref_id.is_(None), ReturnItem.resolution.in_(UNPLACED))
         .group_by(Return.id).order_by(Return.id).limit(limit)))

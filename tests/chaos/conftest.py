@@ -17,8 +17,10 @@ from tests.support.shopify_webhooks import SECRET
 
 SHOP = "chaos-outdoor.myshopify.com"
 # Shortened for the tests: a stored delivery is swept after 3 s, sweeps run every 2 s, a claim on
-# an item being issued lapses after 8 s, and RQ's retries wait out nothing longer than that.
+# an item being issued lapses after 8 s, work a killed job left queued-for is swept after 10 s, and
+# RQ's retries wait out nothing longer than that.
 SETTINGS = {"WEBHOOK_SWEEP_AFTER_SECONDS": 3, "SWEEP_INTERVAL_SECONDS": 2, "ISSUE_LEASE_SECONDS": 8,
+            "SWEEP_GRACE_SECONDS": 10,
             "WORKER_RECONNECT_MAX_SECONDS": 4}
 
 

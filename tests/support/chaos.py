@@ -27,6 +27,9 @@ def free_port(candidates=None) -> int:
     """A port nothing listens on (from `candidates` when given)."""
     for port in candidates or [0]:
         with socket.socket() as sock:
+            # As the servers bind: a port whose last connections are in TIME_WAIT (a server killed
+            # by an earlier test) is free for them, and must count as free here.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
