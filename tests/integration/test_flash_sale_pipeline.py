@@ -330,6 +330,7 @@ def test_a_worker_starts_its_dispatcher_and_confirmer_and_gives_forked_jobs_fres
     monkeypatch.setattr("os.register_at_fork", lambda **kw: hooks.append(kw))
     # No Redis here: the worker's own loop is RQ's, under its supervisor.
     monkeypatch.setattr(jobs.worker, "run_worker", lambda app, names, burst=False: worked.append(list(names)))
+    monkeypatch.setitem(_rq_app.config, "WORKER_NICE", 0)  # the command runs in this process: leave its priority
     result = _rq_app.test_cli_runner().invoke(args=["jobs", "worker"])
     assert result.exit_code == 0, result.output
     assert started == ["dispatcher", "confirmer"] and [list(h) for h in hooks] == [["after_in_child"]]
