@@ -7,12 +7,12 @@ from app.extensions import db
 from app.models import Account
 from tests.browser.test_portal_privacy_browser import SHAPES
 from tests.factories import make_account, make_user
-from tests.support.journey import log_in
+from tests.support.journey import log_in, shape_name
 
 
 @pytest.mark.parametrize("viewport, js", SHAPES)
 def test_a_plain_http_logo_is_refused_with_the_reason(e2e_app, live_server, browser, screenshot, viewport, js):
-    name = f"{'phone' if viewport['width'] < 500 else 'desktop'}-js-{'on' if js else 'off'}"
+    name = shape_name(viewport, js)
     with e2e_app.app_context():
         account = make_account(name="Acme Outfitters", slug=f"logo-{name}")
         make_user(account, role="admin", email=f"boss-logo-{name}@example.com")

@@ -12,11 +12,10 @@ from app.extensions import db
 from app.portal import session as portal
 from app.services.returns import Selection, create_return
 from tests.factories import make_account
+from tests.support.journey import SHAPES, shape_name
 from tests.support.portal import make_line, make_portal_order
 
 CODE = "GIFT-7Q2K-PLUM-X7QK"
-SHAPES = [pytest.param({"width": w, "height": h}, js, id=f"{name}-js-{'on' if js else 'off'}")
-          for name, w, h in (("phone", 390, 844), ("desktop", 1280, 800)) for js in (True, False)]
 
 
 def seed(e2e_app, slug) -> dict:
@@ -50,7 +49,7 @@ def seed(e2e_app, slug) -> dict:
 @pytest.mark.parametrize("viewport, js", SHAPES)
 def test_the_code_is_shown_once_and_an_expired_link_leads_to_a_fresh_one(e2e_app, live_server, browser, screenshot,
                                                                         viewport, js):
-    name = f"{'phone' if viewport['width'] < 500 else 'desktop'}-js-{'on' if js else 'off'}"
+    name = shape_name(viewport, js)
     facts = seed(e2e_app, f"privacy-{name}")
     page = browser.new_context(viewport=viewport, java_script_enabled=js).new_page()
     status_url = live_server.url(f"/r/{facts['slug']}/returns/{facts['card']}")

@@ -9,7 +9,7 @@ from app.crypto import decrypt_secret
 from app.extensions import db
 from app.portal.session import status_token
 from tests.factories import make_account, make_user
-from tests.support.journey import SHAPES, fresh_page, log_in
+from tests.support.journey import SHAPES, fresh_page, log_in, shape_name
 from tests.support.tracking import connect, generic_event, generic_headers, path_of, return_with_tracking
 
 NUMBER = "1Z999AA10123456784"
@@ -36,7 +36,7 @@ def test_a_number_another_return_holds_is_refused_to_shopper_and_staff(e2e_app, 
                                                                       viewport, js):
     import requests
 
-    size = f"{'phone' if viewport['width'] < 500 else 'desktop'}-js-{'on' if js else 'off'}"
+    size = shape_name(viewport, js)
     seeded = _seed(e2e_app, size)
     body = generic_event(SHARED, "in_transit")
     assert requests.post(live_server.url(seeded["hook"]), data=body, headers=generic_headers(seeded["secret"], body),

@@ -16,8 +16,15 @@ from tests.factories import PASSWORD
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
+
+
+def shape_name(viewport: dict, js: bool) -> str:
+    """A browser shape's name, as its test id and screenshots spell it ("phone-js-off")."""
+    return f"{'phone' if viewport['width'] < 500 else 'desktop'}-js-{'on' if js else 'off'}"
+
+
 # A phone and a desktop, each with JavaScript on and off (parameters viewport, js).
-SHAPES = [pytest.param(viewport, js, id=f"{'phone' if viewport is PHONE else 'desktop'}-js-{'on' if js else 'off'}")
+SHAPES = [pytest.param(viewport, js, id=shape_name(viewport, js))
           for viewport in (PHONE, DESKTOP) for js in (True, False)]
 
 
