@@ -102,6 +102,9 @@ def reload_until(page, locator_of, timeout: float = 30.0) -> None:
 
 def all_controls_are_labelled(page, scope: str = "main") -> None:
     """Every visible form control in `scope` has an accessible name."""
+    # Visibility is judged only once the stylesheets have applied: before that a control the CSS hides
+    # (a line's details while its checkbox is clear) reads as visible but has no accessible name.
+    page.wait_for_load_state("load")
     controls = page.locator(f"{scope} input:not([type=hidden]), {scope} select, {scope} textarea, {scope} button")
     for index in range(controls.count()):
         control = controls.nth(index)
