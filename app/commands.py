@@ -61,7 +61,7 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
     from jobs.worker import run_worker
 
     _require_redis()
-    import jobs.schedule  # noqa: F401 - every job's module, imported once here, not in each forked child
+    import jobs.schedule  # noqa: F401 - every job's module, imported before the first job is taken
 
     app = current_app._get_current_object()
     set_worker_app(app)
@@ -69,7 +69,7 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
         os.nice(app.config["WORKER_NICE"])  # raising one's own niceness needs no privilege
     names = queues or QUEUES
     if "intake" in names:
-        # The dispatcher uses this process's connection pool; a forked work-horse must not
+        # The dispatcher uses this process's connection pool; a forked child (RQ's scheduler) must not
         # share those connections, so each child starts with a fresh pool.
         engine = db.engine
         os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))

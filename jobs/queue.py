@@ -302,7 +302,7 @@ _worker_pid: int | None = None
 
 
 def set_worker_app(app: Flask) -> None:
-    """Give a worker process the app its jobs run in (built once, before forking)."""
+    """Give a worker process the app its jobs run in (built once, before its first job)."""
     global _worker_app
     _worker_app = app
 
@@ -315,7 +315,7 @@ def _default_worker_app() -> Flask:
 
 
 def _dispose_pool_after_fork(app: Flask) -> None:
-    """A forked work-horse must not reuse the parent's pooled connections."""
+    """A forked process must not reuse its parent's pooled connections."""
     global _worker_pid
     if _worker_pid != os.getpid():
         from app.extensions import db

@@ -4,9 +4,15 @@ RQ's worker quits for good on most Redis errors (a timeout, a failed heartbeat, 
 connection while a job runs), and RQ's cron scheduler on any. Here each runs under a small
 supervisor: when it ends without having been asked to stop, a warning is logged and a fresh one
 is started after a back-off that grows to WORKER_RECONNECT_MAX_SECONDS, so work resumes within
-seconds of Redis coming back, without a restart. The worker is RQ's own (a forked work-horse per
-job, its scheduler for retries); jobs lost with Redis's memory are queued again by the sweepers
-from the database, which is the record.
+seconds of Redis coming back, without a restart. Jobs lost with Redis's memory are queued again
+by the sweepers from the database, which is the record.
+
+The worker is RQ's SimpleWorker: each job runs in the worker's own process instead of a forked
+work-horse. A fork (and the exit of the child) per job is kernel work the web server's requests
+wait behind on a small host: during a flash sale it doubled intake's p99 on 2 cores
+(bench/flash_sale.py). Nothing is lost by not forking: a job's app context and database session
+are its own (jobs/queue.py), its timeout is still enforced (SIGALRM in this, the main, thread),
+and a worker killed mid-job leaves the job to the database sweepers, as a killed work-horse did.
 """
 import logging
 import signal
@@ -64,9 +70,9 @@ class Supervisor:
 
 
 def run_worker(app: Flask, queue_names, burst: bool = False) -> None:
-    """`flask jobs worker`: an RQ worker (with its scheduler, which runs retries) over the named
-    queues, started again whenever Redis trouble ends it."""
-    from rq import Queue, Worker
+    """`flask jobs worker`: an RQ worker that runs jobs in its own process (with RQ's scheduler,
+    which runs retries) over the named queues, started again whenever Redis trouble ends it."""
+    from rq import Queue, SimpleWorker
 
     ttl = app.config["RQ_WORKER_TTL"]
     max_wait = app.config["WORKER_RECONNECT_MAX_SECONDS"]
@@ -75,7 +81,7 @@ def run_worker(app: Flask, queue_names, burst: bool = False) -> None:
         # Its own connection: RQ raises the socket timeout above its blocking wait (ttl - 15 s),
         # which must not leak into the app's short-timeout connection used to enqueue.
         connection = connect(app.config, socket_timeout=ttl - 5)
-        worker = Worker([Queue(name, connection=connection) for name in queue_names],
+        worker = SimpleWorker([Queue(name, connection=connection) for name in queue_names],
                         connection=connection, worker_ttl=ttl)
         # RQ's own reconnect wait while dequeuing grows to 60 s by default; resume sooner.
         worker.max_connection_wait_time = max_wait

@@ -80,7 +80,7 @@ def dispatch_pending() -> int:
 
     While batches already wait for a worker, the pass claims nothing: what arrives meanwhile
     goes into the next, larger batch, so a busy worker gets fewer, fuller jobs instead of a
-    growing queue of small ones (each costs a fork)."""
+    growing queue of small ones (each costs a job's overhead)."""
     size = max(1, current_app.config["DISPATCH_BATCH_SIZE"])
     if waiting(BATCH_QUEUE) >= current_app.config["DISPATCH_MAX_WAITING"]:
         return 0

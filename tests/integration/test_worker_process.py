@@ -67,3 +67,25 @@ def test_a_worker_yields_the_cpu_to_the_web_server(rq_e2e_app):
         # (a warm shutdown takes seconds; an orphaned scheduler would go on moving other tests' jobs).
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(15)
+
+
+def test_a_worker_runs_each_job_in_its_own_process_without_forking(rq_e2e_app, redis_conn):
+    """No fork per job: on a small host the fork and exit of a work-horse per job held up the web
+    server's answers during a flash sale (bench/flash_sale.py)."""
+    from rq import Queue
+
+    job = Queue("maintenance", connection=redis_conn).enqueue("os.getpid")
+    env = {**os.environ, "BOOMERANG_ENV": "test", "WORKER_NICE": "0",
+           "TEST_DATABASE_URL": rq_e2e_app.config["SQLALCHEMY_DATABASE_URI"], "TEST_REDIS_URL": REDIS_URL}
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker", "--burst",
+                               "maintenance"], cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        _out, err = worker.communicate(timeout=60)
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(15)
+    assert worker.returncode == 0, err.decode()[-2000:]
+    job.refresh()
+    assert job.return_value() == worker.pid
