@@ -9,8 +9,9 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from app.domain.vocabulary import ReturnAction
 from app.extensions import db
-from app.models import Account, Order, OrderLine, ReturnAction, User
+from app.models import Account, Order, OrderLine, User
 from app.services.accounts import sign_up
 
 DEMO_EMAIL = "admin@demo-outfitters.com"

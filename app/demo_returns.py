@@ -18,9 +18,10 @@ from dataclasses import dataclass
 import click
 from sqlalchemy import select
 
+from app.domain.vocabulary import ItemResolution, Option
 from app.extensions import db
-from app.models import Account, ItemResolution, Order, Return
-from app.services.returns import CREDIT, EXCHANGE, OPTION_LABELS, REFUND, ReturnRefused
+from app.models import Account, Order, Return
+from app.services.returns import ReturnRefused
 from app.services.tracking_numbers import set_tracking
 
 DEMO_COUNTRY = "US"  # the shop's currency, so amounts read the same everywhere
@@ -105,14 +106,14 @@ class DemoReturn:
 
 
 OUTFITTERS_RETURNS = (
-    DemoReturn("refund-waiting", REFUND, "Too small", "open", tracking="DEMO1001"),
-    DemoReturn("refund-closed", REFUND, "Faulty", "close"),
-    DemoReturn("credit-closed", CREDIT, "Changed my mind", "close"),
-    DemoReturn("exchange-closed", EXCHANGE, "Too large", "close"),
+    DemoReturn("refund-waiting", Option.REFUND, "Too small", "open", tracking="DEMO1001"),
+    DemoReturn("refund-closed", Option.REFUND, "Faulty", "close"),
+    DemoReturn("credit-closed", Option.CREDIT, "Changed my mind", "close"),
+    DemoReturn("exchange-closed", Option.EXCHANGE, "Too large", "close"),
 )
 RULES_RETURNS = (
     DemoReturn("faulty-processed", None, "Faulty", "process"),
-    DemoReturn("credit-by-staff", None, "Not as described", "process", decide=CREDIT),
+    DemoReturn("credit-by-staff", None, "Not as described", "process", decide=Option.CREDIT),
 )
 
 
@@ -210,7 +211,7 @@ def _pick(account: Account, used: set[int], plan: DemoReturn, variants_for):
             continue  # a whole order whose every line can go back: partial cases are printed apart
         for line in order.lines:
             variant_id = None
-            if plan.option == EXCHANGE:
+            if plan.option == Option.EXCHANGE:
                 if line.product_id is None:
                     continue
                 choices = service.exchange_choices(line, variants_for(line.product_id))
@@ -224,7 +225,7 @@ def _pick(account: Account, used: set[int], plan: DemoReturn, variants_for):
 
 def describe(ret: Return) -> str:
     """One line about a demo return for the console: its items' options and where it stands."""
-    options = sorted({OPTION_LABELS.get(i.option, "decided by the rules") if i.option else "no rule matched"
+    options = sorted({Option.label_of(i.option, "decided by the rules") if i.option else "no rule matched"
                       for i in ret.items})
     state = ret.status.replace("_", " ").lower()
     tracking = f", tracking {ret.tracking_number}" if ret.tracking_number and ret.status == "OPEN" else ""

@@ -1,8 +1,9 @@
 """`make demo`: a generic tracking connection for each demo store, registered with the sandbox's
 fake carrier so its "Send tracking event" form is filled in. Safe to run again (the existing
 connection is reused, so a URL already given to the sandbox keeps working)."""
+from app.domain.vocabulary import ReturnAction
 from app.extensions import db
-from app.models import Account, ReturnAction
+from app.models import Account
 from app.services.tracking import connection_secret, connections_of, create_or_rotate, webhook_url
 
 

@@ -1,6 +1,7 @@
 """Jinja settings and template globals."""
 from flask import Flask, g
 
+from app.domain import vocabulary
 from app.domain.contrast import Palette, portal_palette
 from app.security import HTMX_PATH, HTMX_SRI, is_htmx
 
@@ -19,6 +20,20 @@ def init_app(app: Flask) -> None:
         brand_palette=brand_palette,
         rules_promise=_rules_promise,
     )
+    # The vocabulary's enums, by name (CTFd's JinjaEnum): templates compare with
+    # ``ReturnStatus.CANCELLED`` and show ``value|label(Option)``, never a copied string or label.
+    app.jinja_env.globals.update({enum.__name__: enum for enum in VOCABULARY})
+    app.jinja_env.filters["label"] = label
+
+
+VOCABULARY = (vocabulary.ReturnStatus, vocabulary.ItemResolution, vocabulary.Option, vocabulary.RuleOutcome,
+              vocabulary.OptionMode, vocabulary.ReturnAction, vocabulary.RestockState)
+
+
+def label(value: str | None, enum: type[vocabulary.Labelled], default: str | None = None) -> str:
+    """``{{ item.option|label(Option) }}``: the label of a stored value; ``default`` (else the
+    value itself, or nothing for None) when it is not one of the enum's."""
+    return enum.label_of(value, default) or ""
 
 
 def brand_palette(colour: str | None) -> Palette:

@@ -270,7 +270,8 @@ def _jobs_after_response():
 def _population(sandbox, account, planned: list[Planned], meter: Meter) -> dict:
     """Submit every return, then close them all at once; what it cost and what came of it."""
     from app.extensions import db
-    from app.models import ItemResolution, Return, ReturnItem, ShopifyReturn
+    from app.domain.vocabulary import ItemResolution
+    from app.models import Return, ReturnItem, ShopifyReturn
     from app.services import return_workflow
     from sandbox.returns_report import summary
 

@@ -12,7 +12,8 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from app.dashboard.scope import scoped
-from app.domain.issuing import CreditMethod, IssuingMethod, Phase, RefundState, RestockState
+from app.domain.issuing import CreditMethod, IssuingMethod, Phase, RefundState
+from app.domain.vocabulary import RestockState
 from app.extensions import db
 from app.models import Order, Return, ReturnItem, ShopifyCall, ShopifyReturn
 

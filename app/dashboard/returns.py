@@ -10,23 +10,20 @@ from app.dashboard import bp
 from app.dashboard.forms import ActionForm, DecideItemForm, OutsideRefundForm, TrackingForm
 from app.dashboard.return_shopify import (AUTHORISED_ONLY, can_record_outside_refund, item_facts,
                                           payment_only_authorised, shopify_returns_of)
-from app.dashboard.returns_list import RESOLUTION_LABELS, ReturnFilterForm, filter_args, load_page
+from app.dashboard.returns_list import ReturnFilterForm, filter_args, load_page
 from app.dashboard.scope import current_account, get_scoped_or_404, scoped
-from app.domain.returns import STATUS_LABELS
 from app.domain.tracking import STATE_LABELS as CARRIER_LABELS
 from app.domain.triage import summarize_items
 from app.extensions import db
 from app.models import OutboxEmail, Return
 from app.query_params import query_arg
 from app.services.return_confirm import plan_action
-from app.services.returns import OPTION_LABELS
 from app.services.tracking_numbers import also_carried_by
 
 PAGE_SIZE = 25
 
 # A list row is also rendered alone (the quick Close answers with it), so what it needs is global.
 bp.add_app_template_global(summarize_items, "summarize_items")
-bp.add_app_template_global(OPTION_LABELS, "option_labels")
 bp.add_app_template_global(CARRIER_LABELS, "carrier_labels")
 
 
@@ -41,7 +38,7 @@ def returns():
     filters = filter_args(request.args)
     return render_template("dashboard/returns.html", form=form, result=result, filters=filters,
                            filtered=bool({k: v for k, v in filters.items() if k not in ("sort", "per_page")}),
-                           labels=STATUS_LABELS, resolutions=RESOLUTION_LABELS, action_form=ActionForm(),
+                           action_form=ActionForm(),
                            next_url=request.full_path.rstrip("?")), 200 if valid else 400
 
 
@@ -51,8 +48,7 @@ def return_page(ret: Return, *, error: str | None = None, tracking_form: Trackin
     ``refund_forms`` are posted outside-refund forms by item id, shown with their errors."""
     account = current_account()
     return render_template(
-        "dashboard/return.html", ret=ret, labels=STATUS_LABELS, options=OPTION_LABELS,
-        resolutions=RESOLUTION_LABELS, action_form=ActionForm(), error=error,
+        "dashboard/return.html", ret=ret, action_form=ActionForm(), error=error,
         tracking_form=tracking_form or TrackingForm(formdata=None, data={"tracking_number": ret.tracking_number}),
         decide_form=DecideItemForm(formdata=None), action_label=account.return_action,
         exchange_enabled=account.exchange_enabled, in_shopify=shopify_returns_of(ret), facts=item_facts(ret),

@@ -18,21 +18,19 @@ from wtforms.validators import Length, Optional, ValidationError
 
 from app.dashboard.forms import plain_text
 from app.dashboard.search import ORDER_NUMBER, check_date_range, like_escape
-from app.domain.returns import FORWARD, STATUS_LABELS
+from app.domain.returns import FORWARD
 from app.domain.triage import NEEDS_DECISION as NEEDS_DECISION_STATES
 from app.domain.triage import summarize_items
+from app.domain.vocabulary import ItemResolution, Option, ReturnStatus
 from app.extensions import db
 from app.forms import strip_spaces
 from app.models import Return, ReturnItem
-from app.services.returns import OPTION_LABELS
 
 _RMA = re.compile(r"^[Rr]-?(\d{1,12})$")
 # Beyond this many matches the list says "1,000+": counting every match of an item filter means
 # one EXISTS probe per candidate return (about 100 ms at 100,000 returns), far more than the page.
 COUNT_CAP = 1_000
-STATUS_ORDER = (*FORWARD, "CANCELLED")
-RESOLUTION_LABELS = {"UNDECIDED": "Not decided", "DECIDED": "Decided, not issued yet", "ISSUING": "Being issued",
-                     "ISSUED": "Issued", "FAILED": "Failed", "NO_ACTION": "No action (staff decide)"}
+STATUS_ORDER = (*FORWARD, ReturnStatus.CANCELLED)
 SORTS = {"newest": "Newest first", "oldest": "Oldest first", "status": "Status (open first)", "rma": "RMA number"}
 PAGE_SIZES = ("25", "50", "100")
 # Issue-state filter values beyond the resolutions: items someone must decide (not cancelled).
@@ -49,11 +47,11 @@ class ReturnFilterForm(Form):
     q = SearchField("RMA, order number or email", filters=[strip_spaces],
                     validators=[Optional(), Length(max=200, message="Use at most 200 characters."), plain_text])
     status = SelectField("Status", choices=[("", "Any status"), (ACTIVE, "In progress (not closed or cancelled)")]
-                         + [(s, STATUS_LABELS[s]) for s in STATUS_ORDER], default="")
-    option = SelectField("Option", choices=[("", "Any option")] + list(OPTION_LABELS.items())
+                         + ReturnStatus.choices(*STATUS_ORDER), default="")
+    option = SelectField("Option", choices=[("", "Any option")] + Option.choices()
                          + [("none", "Not chosen yet")], default="")
     issue = SelectField("Issue state", choices=[("", "Any issue state"), (NEEDS_DECISION, "Needs a decision")]
-                        + list(RESOLUTION_LABELS.items()), default="")
+                        + ItemResolution.choices(), default="")
     date_from = DateField("Started from", validators=[Optional()], render_kw={"type": "date"})
     date_to = DateField("Started until", validators=[Optional()], render_kw={"type": "date"})
     sort = SelectField("Sort", choices=list(SORTS.items()), default="newest")
@@ -99,7 +97,7 @@ def filter_clauses(form: ReturnFilterForm) -> list:
     if form.q.data:
         clauses.append(search_clause(form.q.data))
     if form.status.data == ACTIVE:
-        clauses.append(Return.status.notin_(("CLOSED", "CANCELLED")))
+        clauses.append(Return.status.notin_((ReturnStatus.CLOSED, ReturnStatus.CANCELLED)))
     elif form.status.data:
         clauses.append(Return.status == form.status.data)
     if form.date_from.data:
@@ -114,7 +112,7 @@ def filter_clauses(form: ReturnFilterForm) -> list:
     if form.issue.data == NEEDS_DECISION:
         # A cancelled return issues nothing, so nothing on it waits for a decision.
         item.append(ReturnItem.resolution.in_(NEEDS_DECISION_STATES))
-        clauses.append(Return.status != "CANCELLED")
+        clauses.append(Return.status != ReturnStatus.CANCELLED)
     elif form.issue.data:
         item.append(ReturnItem.resolution == form.issue.data)
     if item:
@@ -209,7 +207,7 @@ def count_listed(args: dict) -> tuple[int, bool]:
 def closable_ids(form: ReturnFilterForm, limit: int) -> list[int]:
     """Every return the (validated) filters match that can still be closed, oldest first, at
     most `limit` + 1 of them (so the caller can tell that there are too many)."""
-    clauses = filter_clauses(form) + [Return.status.notin_(("CLOSED", "CANCELLED"))]
+    clauses = filter_clauses(form) + [Return.status.notin_((ReturnStatus.CLOSED, ReturnStatus.CANCELLED))]
     return list(db.session.scalars(select(Return.id).where(*clauses).order_by(Return.id).limit(limit + 1)))
 
 

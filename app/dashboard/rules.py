@@ -18,8 +18,9 @@ from app.dashboard.scope import admin_required, current_account, get_scoped_or_4
 from app.domain.rules import MAX_CONDITIONS, RuleInvalid, parse_rule
 from app.domain.rules_reach import admin_summary, reach, unoffered_reasons
 from app.domain.rules_warnings import never_firing
+from app.domain.vocabulary import OptionMode
 from app.extensions import db
-from app.models import OptionMode, Return, Rule
+from app.models import Return, Rule
 from app.query_params import query_arg
 from app.services import rules as service
 from app.services import rules_preview as preview

@@ -14,6 +14,7 @@ from flask_login import current_user
 
 from app.dashboard import bp
 from app.dashboard.scope import current_account, get_scoped_or_404
+from app.domain.vocabulary import Option
 from app.models import Order
 from app.portal import session as portal
 from app.portal.forms import hidden_fields, read_choices
@@ -37,7 +38,7 @@ def _pickers(account, order, state) -> dict:
     pickers, variants_for = {}, live_variants(account)
     for line in order.lines:
         fields = state.get(line.id, {})
-        if fields.get("return") == "1" and fields.get("option") == service.EXCHANGE:
+        if fields.get("return") == "1" and fields.get("option") == Option.EXCHANGE:
             try:
                 choices = service.exchange_choices(line, variants_for(line.product_id)) if line.product_id else []
             except VariantsUnavailable as error:
@@ -53,7 +54,7 @@ def _form_page(account, order, state=None, errors=None, problem=None, status=200
     return render_template(
         "dashboard/start_return.html", account=account, order=order, state=state, errors=errors or {},
         problem=problem, verdicts=service.eligibility(account, order), options=service.allowed_options(account),
-        labels=service.OPTION_LABELS, pickers=_pickers(account, order, state)), status
+        pickers=_pickers(account, order, state)), status
 
 
 def _summary(planned) -> list[tuple[str, int, Decimal]]:
@@ -63,7 +64,7 @@ def _summary(planned) -> list[tuple[str, int, Decimal]]:
         key = item.selection.option or ""
         units[key] += item.selection.quantity
         value[key] += item.value
-    order = [service.REFUND, service.CREDIT, service.EXCHANGE, ""]
+    order = [*Option, ""]
     return [(key, units[key], value[key]) for key in order if key in units]
 
 
@@ -86,7 +87,7 @@ def start_return(order_id: int):
     return render_template(
         "dashboard/start_return_confirm.html", account=account, order=order, planned=planned,
         summary=_summary(planned), hidden=hidden_fields(selections), token=secrets.token_urlsafe(32),
-        labels=service.OPTION_LABELS, rules_mode=not service.allowed_options(account),
+        rules_mode=not service.allowed_options(account),
         issued_when=ISSUED_WHEN.get(account.return_action, "when the return is processed"))
 
 

@@ -8,10 +8,11 @@ from app.dashboard import bp
 from app.dashboard.forms import COLOUR, RemoveStaffForm, ReturnActionForm, SettingsForm, StaffForm
 from app.domain.contrast import (LINK_SURFACES, WHITE, Palette, contrast_ratio, nearest_passing_shade, portal_palette,
                                  shown_ratio, white_text_verdict)
+from app.domain.vocabulary import OptionMode
 from app.dashboard.scope import admin_required, current_account, get_scoped_or_404, scoped
 from app.extensions import db
 from app.dashboard.returns_list import ACTIVE, NEEDS_DECISION, count_listed
-from app.models import OptionMode, Order, Return, TrackingEvent, User
+from app.models import Order, Return, TrackingEvent, User
 from app.query_params import query_arg
 from app.services.accounts import AccountError, add_staff, remove_user
 from app.services.webhook_health import webhook_health

@@ -74,15 +74,6 @@ class CreditMethod(StrEnum):
     GIFT_CARD = "gift_card"
 
 
-class RestockState(StrEnum):
-    """Units waiting to be put back after receipt (a return processed at first scan)."""
-
-    PENDING = "PENDING"
-    RESTOCKING = "RESTOCKING"   # legacy restocks only
-    DONE = "DONE"
-    FAILED = "FAILED"
-
-
 class ExchangeMode(StrEnum):
     """Where an exchange is issued."""
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from app.domain import returns as return_states
+from app.domain.vocabulary import ReturnStatus
 
 LABEL_CREATED, IN_TRANSIT, OUT_FOR_DELIVERY, DELIVERED = (
     "LABEL_CREATED", "IN_TRANSIT", "OUT_FOR_DELIVERY", "DELIVERED")
@@ -43,9 +43,9 @@ def return_target(state: str | None) -> str | None:
     """The return status a carrier state leads to (DESIGN §5): in transit or out for delivery →
     IN_TRANSIT, delivered → RECEIVED; label created (and the rest) → nothing."""
     if state == DELIVERED:
-        return return_states.RECEIVED
+        return ReturnStatus.RECEIVED
     if state in (IN_TRANSIT, OUT_FOR_DELIVERY):
-        return return_states.IN_TRANSIT
+        return ReturnStatus.IN_TRANSIT
     return None
 
 

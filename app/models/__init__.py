@@ -1,22 +1,22 @@
 """Models, one module per aggregate; importing this package registers every table."""
-from app.models.accounts import Account, User, Role, OptionMode, ReturnAction, ConnectionMethod
+from app.models.accounts import Account, User, Role, ConnectionMethod
 from app.models.bulk import BulkAction
 from app.models.imports import ImportRun, ImportStatus
 from app.models.orders import Order, OrderLine
 from app.models.outbox import OutboxEmail
-from app.models.returns import Return, ReturnItem, ReturnEvent, ReturnStatus, ItemResolution
+from app.models.returns import Return, ReturnItem, ReturnEvent
 from app.models.rules import Rule
 from app.models.shopify_returns import ShopifyCall, ShopifyReturn
 from app.models.webhooks import (WebhookDelivery, TrackingEvent, TrackingConnection, OrderConfirmation,
                                  ConfirmLease)
 
 __all__ = [
-    "Account", "User", "Role", "OptionMode", "ReturnAction", "ConnectionMethod",
+    "Account", "User", "Role", "ConnectionMethod",
     "BulkAction",
     "ImportRun", "ImportStatus",
     "Order", "OrderLine",
     "OutboxEmail",
-    "Return", "ReturnItem", "ReturnEvent", "ReturnStatus", "ItemResolution",
+    "Return", "ReturnItem", "ReturnEvent",
     "Rule",
     "ShopifyCall", "ShopifyReturn",
     "WebhookDelivery", "TrackingEvent", "TrackingConnection", "OrderConfirmation", "ConfirmLease",

@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, t
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.returns import RMA_SEQ_START
+from app.domain.vocabulary import OptionMode, ReturnAction
 from app.extensions import db
 from app.models._common import JSONType, UTCDateTime, utcnow
 from app.types import BigIntPK, Money
@@ -32,17 +33,6 @@ class ConnectionMethod(str, enum.Enum):
     OAUTH = "oauth"
     CLIENT_CREDENTIALS = "client_credentials"
     LEGACY_TOKEN = "legacy_token"
-
-
-class OptionMode(str, enum.Enum):
-    CUSTOMER_CHOICE = "customer_choice"
-    RULES = "rules"
-
-
-class ReturnAction(str, enum.Enum):
-    FIRST_SCAN = "first_scan"
-    PROCESSING = "processing"
-    MANUAL = "manual"
 
 
 class Account(db.Model):

@@ -1,5 +1,4 @@
 """Returns, their items (each a snapshot of the order line it returns) and their timeline."""
-import enum
 from datetime import datetime
 from decimal import Decimal
 
@@ -7,27 +6,10 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.returns import HOLDS_TRACKING
+from app.domain.vocabulary import ItemResolution, ReturnStatus
 from app.extensions import db
 from app.models._common import JSONType, UTCDateTime, utcnow
 from app.types import BigIntPK, Money
-
-
-class ReturnStatus(str, enum.Enum):
-    OPEN = "OPEN"
-    IN_TRANSIT = "IN_TRANSIT"
-    RECEIVED = "RECEIVED"
-    PROCESSED = "PROCESSED"
-    CLOSED = "CLOSED"
-    CANCELLED = "CANCELLED"
-
-
-class ItemResolution(str, enum.Enum):
-    UNDECIDED = "UNDECIDED"
-    DECIDED = "DECIDED"
-    ISSUING = "ISSUING"
-    ISSUED = "ISSUED"
-    FAILED = "FAILED"
-    NO_ACTION = "NO_ACTION"
 
 
 OPEN_TRACKING = ("tracking_number IS NOT NULL AND NOT tracking_shared AND status IN ("

@@ -11,8 +11,9 @@ import re
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
+from app.domain.vocabulary import Option
 from app.forms import BaseForm, plain_text, storable_text, strip_spaces, typed_only
-from app.services.returns import EXCHANGE, NOTE_MAX, TRACKING_MAX, Selection
+from app.services.returns import NOTE_MAX, TRACKING_MAX, Selection
 
 _LINE_KEY = re.compile(r"^line-(\d{1,18})-(return|quantity|reason|note|option|variant)$")
 FIELDS = ("return", "quantity", "reason", "note", "option", "variant")
@@ -110,7 +111,7 @@ def parse_selections(state: dict[int, dict[str, str]], options_offered: bool):
         variant_id = None
         if options_offered and option is None:
             problems["option"] = "Choose what you would like back."
-        if option == EXCHANGE:
+        if option == Option.EXCHANGE:
             # A variant radio left over from a picker the customer switched away from is dropped;
             # only an exchange carries one.
             variant_id = _int(fields.get("variant"))

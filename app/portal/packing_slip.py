@@ -3,13 +3,12 @@ Code 128 barcode the warehouse scans, the items, where it goes and who sent it).
 from flask import abort, render_template, url_for
 from sqlalchemy import select
 
-from app.domain import returns as states
 from app.domain.barcode import BarcodeRefused, code128_svg
+from app.domain.vocabulary import ReturnStatus
 from app.extensions import db
 from app.models import Account
 from app.portal import bp
 from app.portal import session as portal
-from app.services.returns import OPTION_LABELS
 
 
 @bp.get("/<slug>/returns/<signed:token>/packing-slip")
@@ -25,11 +24,11 @@ def packing_slip(slug: str, token: str):
 def packing_slip_page(account: Account, ret, back_url: str, back_label: str):
     """The slip of a return (the shopper's from the status link, staff's from the return page)."""
     barcode = None
-    if ret.status != states.CANCELLED:
+    if ret.status != ReturnStatus.CANCELLED:
         try:
             barcode = code128_svg(ret.rma_number)
         except BarcodeRefused:  # an RMA number is ASCII; the text alone still identifies the parcel
             barcode = None
     return render_template("portal/packing_slip.html", account=account, ret=ret, barcode=barcode,
                            back_url=back_url, back_label=back_label,
-                           cancelled=ret.status == states.CANCELLED, labels=OPTION_LABELS)
+                           cancelled=ret.status == ReturnStatus.CANCELLED)

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from app.crypto import decrypt_secret
 from app.domain import returns as states
+from app.domain.vocabulary import ReturnStatus
 from app.models import Account, Return
 from app.services.mail import render_email
 
@@ -26,17 +27,17 @@ class Step:
 
 def timeline(ret: Return) -> list[Step]:
     """Created → in transit → received → processed (→ closed), or created → cancelled."""
-    if ret.status == states.CANCELLED:
+    if ret.status == ReturnStatus.CANCELLED:
         return [Step("Return started", ret.created_at, done=True),
                 Step("Cancelled", ret.cancelled_at, done=True, current=True, detail="Nothing will be refunded or exchanged.")]
     milestones = [
-        (states.OPEN, "Return started", ret.created_at, "Send the items back with your RMA number in the parcel."),
-        (states.IN_TRANSIT, "On its way", ret.in_transit_at, "The carrier has your parcel."),
-        (states.RECEIVED, "Received", ret.received_at, "The shop has your parcel."),
-        (states.PROCESSED, "Processed", ret.processed_at, _processed_detail(ret)),
+        (ReturnStatus.OPEN, "Return started", ret.created_at, "Send the items back with your RMA number in the parcel."),
+        (ReturnStatus.IN_TRANSIT, "On its way", ret.in_transit_at, "The carrier has your parcel."),
+        (ReturnStatus.RECEIVED, "Received", ret.received_at, "The shop has your parcel."),
+        (ReturnStatus.PROCESSED, "Processed", ret.processed_at, _processed_detail(ret)),
     ]
-    if ret.status == states.CLOSED:
-        milestones.append((states.CLOSED, "Completed", ret.closed_at, None))
+    if ret.status == ReturnStatus.CLOSED:
+        milestones.append((ReturnStatus.CLOSED, "Completed", ret.closed_at, None))
     reached = states.FORWARD.index(ret.status) if ret.status in states.FORWARD else 0
     steps = []
     for status, label, at, detail in milestones:

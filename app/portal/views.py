@@ -11,13 +11,13 @@ from sqlalchemy import select
 
 from app.ask_first import ask_first, confirmed
 from app.domain.returns import TransitionRefused
+from app.domain.vocabulary import Option
 from app import rate_limits
 from app.extensions import db
 from app.models import Account, Order, Return
 from app.portal import bp
 from app.portal import session as portal
 from app.portal.forms import CancelForm, LookupForm, TrackingForm, hidden_fields, read_choices
-from app.domain.returns import STATUS_LABELS
 from app.portal.status import compose_confirmation, customer_events, item_outcome, timeline
 from app.portal.variants import VariantsUnavailable, live_variants
 from app.query_params import query_arg
@@ -86,15 +86,15 @@ def _render_items(account, order, state=None, errors=None, problem=None, status=
     for line in order.lines:
         fields = state.get(line.id, {})
         # Only what the page shows reads Shopify (a kept draft may predate exchanges being switched off).
-        if fields.get("return") == "1" and fields.get("option") == service.EXCHANGE and service.EXCHANGE in options:
+        if fields.get("return") == "1" and fields.get("option") == Option.EXCHANGE and Option.EXCHANGE in options:
             pickers[line.id] = _picker(line, variants_for)
     existing = portal_returns.returns_of_order(account, order)
     return render_template(
         "portal/items.html", account=account, order=order, verdicts=verdicts, state=state, errors=errors,
-        pickers=pickers, options=options, labels=service.OPTION_LABELS,
+        pickers=pickers, options=options,
         value_of=service.item_value, problem=problem, existing=existing,
         in_returns=portal_returns.returns_by_line(existing), token_of=portal.status_token,
-        status_labels=STATUS_LABELS, any_returnable=any(v.returnable for v in verdicts.values())), status
+        any_returnable=any(v.returnable for v in verdicts.values())), status
 
 
 def _picker(line, variants_for) -> dict:
@@ -129,7 +129,7 @@ def items(slug: str):
         return _render_items(account, order, state, problem=str(error), status=422)
     return render_template("portal/review.html", account=account, order=order, planned=planned,
                            hidden=hidden_fields(selections), token=secrets.token_urlsafe(32),
-                           labels=service.OPTION_LABELS, total=sum(p.value for p in planned),
+                           total=sum(p.value for p in planned),
                            rules_mode=not service.allowed_options(account))
 
 
@@ -139,7 +139,7 @@ def variants(slug: str, line_id: int):
     account = _account(slug)
     order = portal.session_order(account)
     line = next((ln for ln in order.lines if ln.id == line_id), None) if order else None
-    if line is None or service.EXCHANGE not in service.allowed_options(account):
+    if line is None or Option.EXCHANGE not in service.allowed_options(account):
         abort(404)
     picker = _picker(line, live_variants(account))
     # htmx sends the size chosen before (switching to a refund and back keeps it).
@@ -219,7 +219,7 @@ def confirmation(slug: str, token: str):
     account = _account(slug)
     ret = _return_or_404(account, token)
     return render_template("portal/confirmation.html", account=account, ret=ret, token=token,
-                           form=TrackingForm(), labels=service.OPTION_LABELS)
+                           form=TrackingForm())
 
 
 @bp.get("/<slug>/returns/<signed:token>")
@@ -239,7 +239,6 @@ def _render_status(account, ret, token, form=None, status=200):
                            all_returned=own_order is not None and portal_returns.nothing_left_to_return(account, order),
                            form=form or TrackingForm(tracking_number=ret.tracking_number),
                            cancel_form=CancelForm(), steps=timeline(ret),
-                           labels=service.OPTION_LABELS, status_label=STATUS_LABELS.get(ret.status, ret.status),
                            outcome_of=lambda item, currency: item_outcome(item, currency, item.id in shown_in_full),
                            events=customer_events(ret)), status
 

@@ -11,15 +11,15 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from app.domain import returns as states
 from app.domain.issuing import IssuingMethod
+from app.domain.vocabulary import ItemResolution, ReturnStatus
 from app.extensions import db
-from app.models import Account, ItemResolution, Return, ReturnItem, ShopifyReturn
+from app.models import Account, Return, ReturnItem, ShopifyReturn
 from app.services.returns import add_event
 from app.shopify.client import ShopifyClient
 
 DONE, IN_PROGRESS = "done", "in progress"
-RECEIVED_OR_LATER = (states.RECEIVED, states.PROCESSED, states.CLOSED)
+RECEIVED_OR_LATER = (ReturnStatus.RECEIVED, ReturnStatus.PROCESSED, ReturnStatus.CLOSED)
 
 
 class ReleasingClient:

@@ -30,13 +30,13 @@ from flask import current_app
 from sqlalchemy import func, or_, select, update
 
 from app.crypto import encrypt_secret
-from app.domain import returns as states
 from app.domain.issuing import IssuingMethod
+from app.domain.vocabulary import ItemResolution, Option, ReturnStatus
 from app.extensions import db
-from app.models import Account, ItemResolution, Return, ReturnItem
+from app.models import Account, Return, ReturnItem
 from app.queue import enqueue
 from app.services.mail import render_email, send_after_commit, store_email
-from app.services.returns import CREDIT, EXCHANGE, REFUND, add_event
+from app.services.returns import add_event
 from app.services.shopify_access import NotConnected, client_for
 from app.shopify import errors as E
 from app.shopify import issuing as shopify
@@ -107,10 +107,10 @@ def issue_item(item_id: int) -> str:
     if item.issuing_method != IssuingMethod.LEGACY.value:
         return "issued through its Shopify return"
     ret = item.return_
-    if ret.action_triggered_at is None or ret.status == states.CANCELLED:
+    if ret.action_triggered_at is None or ret.status == ReturnStatus.CANCELLED:
         return "not due"
     reconcile = item.resolution == ISSUING
-    if item.resolution not in (DECIDED, ISSUING) or item.option not in (REFUND, CREDIT, EXCHANGE):
+    if item.resolution not in (DECIDED, ISSUING) or item.option not in tuple(Option):
         return item.resolution.lower()
     # End the read transaction before claiming: on SQLite a write from a stale snapshot fails
     # instead of waiting, and on PostgreSQL it keeps no snapshot open across the Shopify calls.
@@ -185,14 +185,14 @@ def _record(item: ReturnItem, issued: Issued) -> None:
     db.session.commit()
     if email is not None:
         send_after_commit(email.id)
-    if issued.restock_pending and ret.status in (states.RECEIVED, states.PROCESSED, states.CLOSED):
+    if issued.restock_pending and ret.status in (ReturnStatus.RECEIVED, ReturnStatus.PROCESSED, ReturnStatus.CLOSED):
         enqueue("jobs.actions.restock_item", item.id)
 
 
 def _issued_message(item: ReturnItem, issued: Issued) -> str:
-    if item.option == REFUND:
+    if item.option == Option.REFUND:
         return f"{item.title}: refunded {issued.amount} {item.return_.currency} in Shopify."
-    if item.option == CREDIT:
+    if item.option == Option.CREDIT:
         return (f"{item.title}: credit note of {issued.amount} {item.return_.currency} created "
                 f"(gift card ending {issued.gift_card_last}).")
     return f"{item.title}: exchange order {issued.order_name or ''} created for {item.exchange_variant_title}."
@@ -304,7 +304,7 @@ def _issue_exchange(client, account: Account, ret: Return, item: ReturnItem, rec
                   order_name=draft.order_name)
 
 
-ISSUERS = {REFUND: _issue_refund, CREDIT: _issue_credit, EXCHANGE: _issue_exchange}
+ISSUERS = {Option.REFUND: _issue_refund, Option.CREDIT: _issue_credit, Option.EXCHANGE: _issue_exchange}
 
 
 # --- restocking after a first-scan refund ------------------------------------------------------------
@@ -316,7 +316,7 @@ def restock_item(item_id: int) -> str:
     if item is None or item.restock_state not in ("PENDING", "RESTOCKING"):
         return "nothing to restock"
     ret = item.return_
-    if ret.status not in (states.RECEIVED, states.PROCESSED, states.CLOSED):
+    if ret.status not in (ReturnStatus.RECEIVED, ReturnStatus.PROCESSED, ReturnStatus.CLOSED):
         return "not received"
     now = datetime.now(timezone.utc)
     claimed = db.session.execute(
@@ -376,7 +376,7 @@ def items_to_sweep(now: datetime | None = None, limit: int = 500) -> tuple[list[
     issue_ids = db.session.execute(
         select(ReturnItem.id, ReturnItem.issue_attempts).join(Return, Return.id == ReturnItem.return_id)
         .where(Return.action_triggered_at.is_not(None), Return.action_triggered_at <= fired_before,
-               Return.status != states.CANCELLED, ReturnItem.issuing_method == IssuingMethod.LEGACY.value,
+               Return.status != ReturnStatus.CANCELLED, ReturnItem.issuing_method == IssuingMethod.LEGACY.value,
                or_(ReturnItem.resolution == DECIDED,
                    (ReturnItem.resolution == ISSUING) & (ReturnItem.issuing_started_at <= now - lease())))
         .order_by(ReturnItem.id).limit(limit)).all()
@@ -385,6 +385,6 @@ def items_to_sweep(now: datetime | None = None, limit: int = 500) -> tuple[list[
         select(ReturnItem.id).join(Return, Return.id == ReturnItem.return_id)
         .where(ReturnItem.restock_state.in_(("PENDING", "RESTOCKING")),
                ReturnItem.issuing_method == IssuingMethod.LEGACY.value,
-               Return.status.in_((states.RECEIVED, states.PROCESSED, states.CLOSED)))
+               Return.status.in_((ReturnStatus.RECEIVED, ReturnStatus.PROCESSED, ReturnStatus.CLOSED)))
         .order_by(ReturnItem.id).limit(limit)).all()
     return list(issue_ids), list(restock_ids)

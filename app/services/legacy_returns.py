@@ -18,11 +18,11 @@ from sqlalchemy import select
 
 from app.domain import issuing as rules
 from app.domain.issuing import LEGACY_SEQ, CallState, IssuingMethod, Phase, ShopifyReturnStatus, legacy_marker
+from app.domain.vocabulary import ItemResolution, Option
 from app.extensions import db
-from app.models import Account, ItemResolution, Return, ReturnItem, ShopifyReturn
+from app.models import Account, Return, ReturnItem, ShopifyReturn
 from app.services import shopify_calls as calls
 from app.services.issuing_context import Ctx, ReleasingClient, note
-from app.services.returns import CREDIT, EXCHANGE
 from app.services.shopify_access import client_for
 from app.shopify import errors as E
 from app.shopify import returns as shopify
@@ -46,7 +46,7 @@ def unrecorded(account_id: int | None = None) -> list[LegacyRecord]:
     query = (select(ReturnItem).join(Return, Return.id == ReturnItem.return_id)
              .where(ReturnItem.issuing_method == IssuingMethod.LEGACY.value,
                     ReturnItem.resolution == ItemResolution.ISSUED.value,
-                    ReturnItem.option.in_((CREDIT, EXCHANGE)), ReturnItem.shopify_return_ref_id.is_(None))
+                    ReturnItem.option.in_((Option.CREDIT, Option.EXCHANGE)), ReturnItem.shopify_return_ref_id.is_(None))
              .order_by(Return.id, ReturnItem.id))
     if account_id is not None:
         query = query.where(Return.account_id == account_id)

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select, update
 
-from app.domain import returns as states
+from app.domain.vocabulary import ReturnStatus
 from app.extensions import db
 from app.models import Account, Order, Return, ReturnItem
 from app.services.returns import eligibility
@@ -14,7 +14,7 @@ def returns_of_order(account: Account, order: Order) -> list[Return]:
     """This shop's returns of this order that still stand (not cancelled), newest first."""
     return list(db.session.scalars(
         select(Return).where(Return.account_id == account.id, Return.order_id == order.id,
-                             Return.status != states.CANCELLED)
+                             Return.status != ReturnStatus.CANCELLED)
         .order_by(Return.created_at.desc(), Return.id.desc())))
 
 

@@ -17,16 +17,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.domain import returns as states
+from app.domain.vocabulary import ItemResolution, Option, ReturnStatus
 from app.extensions import db
-from app.models import Account, ItemResolution, Return
-from app.services.returns import CREDIT, EXCHANGE, OPTION_LABELS, REFUND
+from app.models import Account, Return
 
-TARGETS = {"receive": states.RECEIVED, "process": states.PROCESSED, "close": states.CLOSED,
-           "cancel": states.CANCELLED}
+TARGETS = {"receive": ReturnStatus.RECEIVED, "process": ReturnStatus.PROCESSED, "close": ReturnStatus.CLOSED,
+           "cancel": ReturnStatus.CANCELLED}
 VERBS = {"receive": "Mark {} received", "process": "Mark {} processed", "close": "Close {}", "cancel": "Cancel {}"}
 SETTING_WORDS = {"first_scan": "at the first carrier scan", "processing": "when processed", "manual": "when closed"}
 NOT_DECIDED = (ItemResolution.UNDECIDED.value, ItemResolution.NO_ACTION.value)
-NOT_RECEIVED = (states.OPEN, states.IN_TRANSIT)
+NOT_RECEIVED = (ReturnStatus.OPEN, ReturnStatus.IN_TRANSIT)
 NAMED = 5  # RMAs named in a warning; the rest are counted
 _CHUNK = 500  # ids per IN (…): well under every database's parameter limit
 
@@ -52,7 +52,7 @@ class OptionLine:
     @property
     def label(self) -> str:
         """The option as staff know it."""
-        return OPTION_LABELS[self.option]
+        return Option(self.option).label
 
     @property
     def total_text(self) -> str:
@@ -138,13 +138,13 @@ def plan_action(account: Account, action: str, return_ids: list[int]) -> Plan:
         for item in ret.items:
             if item.resolution in NOT_DECIDED:
                 undecided += 1
-            elif item.resolution == ItemResolution.DECIDED.value and item.option in (REFUND, CREDIT, EXCHANGE):
+            elif item.resolution == ItemResolution.DECIDED.value and item.option in tuple(Option):
                 line = lines.setdefault(item.option, OptionLine(item.option))
                 line.items += 1
                 line.totals[ret.currency] = line.totals.get(ret.currency, Decimal("0")) + item.unit_value * item.quantity
         if ret.status in NOT_RECEIVED:
             (bare if not ret.tracking_number else in_transit).append(ret.rma_number)
-    plan.lines = [lines[o] for o in (REFUND, CREDIT, EXCHANGE) if o in lines]
+    plan.lines = [lines[o] for o in tuple(Option) if o in lines]
     plan.warnings = _warnings(plan, bare, in_transit, undecided)
     plan.notes = _notes(plan, account, fired, waiting)
     plan.token = _token(account, action, rets)
@@ -162,11 +162,11 @@ def confirmed_plan(account: Account, action: str, return_ids: list[int], posted)
 
 def _refusal(ret: Return, target: str) -> str | None:
     """Why the action leaves this return as it is (None: it moves)."""
-    if target == states.CANCELLED and ret.action_triggered_at is not None:
+    if target == ReturnStatus.CANCELLED and ret.action_triggered_at is not None:
         return "Its options are already being issued; it can no longer be cancelled."
     if ret.status == target or (ret.status in states.FORWARD and target in states.FORWARD
                                 and states.FORWARD.index(ret.status) > states.FORWARD.index(target)):
-        return f"Already {states.STATUS_LABELS[ret.status].lower()}."
+        return f"Already {ReturnStatus(ret.status).label.lower()}."
     try:
         states.check_move(ret.status, target)
     except states.TransitionRefused as refused:

@@ -17,14 +17,14 @@ from flask import current_app
 from app.crypto import encrypt_secret
 from app.domain import issuing as rules
 from app.domain.issuing import CallState, CreditMethod, ExchangeMode, Phase
+from app.domain.vocabulary import ItemResolution, Option
 from app.extensions import db
-from app.models import ItemResolution, ReturnItem
+from app.models import ReturnItem
 from app.services import issued_notices as notices
 from app.services import shopify_calls as calls
 from app.services.issuing_context import DONE, IN_PROGRESS, Ctx, fail_item, note
 from app.services.return_money import issued
 from app.services.return_shape import start_call
-from app.services.returns import EXCHANGE
 from app.shopify import errors as E
 from app.shopify import issuing as legacy_shopify
 from app.shopify import returns as shopify
@@ -107,7 +107,7 @@ def _tell_about_card(ctx: Ctx, card, code: str, batch: list[ReturnItem]) -> None
 def exchange_order_step(ctx: Ctx) -> str:
     """Separate exchange order mode: the exchanged variant ships on a $0 order of its own, while
     the Shopify return still records and disposes of the returned unit."""
-    waiting = [i for i in ctx.items(ISSUING) if i.option == EXCHANGE and not i.exchange_line_ids
+    waiting = [i for i in ctx.items(ISSUING) if i.option == Option.EXCHANGE and not i.exchange_line_ids
                and i.process_call_id and ctx.account.exchange_mode == ExchangeMode.SEPARATE_ORDER.value]
     for item in waiting:
         tag = f"boomerang-{ctx.ret.id}-{item.id}"  # order tags are at most 40 characters (§6.13)

@@ -21,14 +21,14 @@ from decimal import Decimal
 from sqlalchemy import update
 
 from app.domain import issuing as rules
-from app.domain.issuing import CallState, CreditMethod, Phase, RefundState, RestockState
+from app.domain.issuing import CallState, CreditMethod, Phase, RefundState
+from app.domain.vocabulary import ItemResolution, Option, RestockState
 from app.extensions import db
-from app.models import ItemResolution, ReturnItem
+from app.models import ReturnItem
 from app.services import issued_notices as notices
 from app.services import shopify_calls as calls
 from app.services.issuing_context import DONE, Ctx, fail_item, in_shopify_return, lines_of, note, now
 from app.services.return_shape import items_named, next_round, start_call
-from app.services.returns import CREDIT, EXCHANGE, REFUND
 from app.shopify import returns as shopify
 
 DECIDED, ISSUING, ISSUED = (ItemResolution.DECIDED.value, ItemResolution.ISSUING.value,
@@ -82,7 +82,7 @@ def _claim_items(call) -> bool:
 
 def _ready(ctx: Ctx) -> list[ReturnItem]:
     return [i for i in ctx.items(DECIDED) if in_shopify_return(i)
-            and not (i.option != EXCHANGE and i.exchange_line_ids)]
+            and not (i.option != Option.EXCHANGE and i.exchange_line_ids)]
 
 
 def _build_process(ctx: Ctx, last) -> tuple[int, dict, dict] | None:
@@ -90,9 +90,9 @@ def _build_process(ctx: Ctx, last) -> tuple[int, dict, dict] | None:
     if not items:
         return None
     items = _check_exchange_stock(ctx, items)
-    refunds = [i for i in items if i.option == REFUND]
+    refunds = [i for i in items if i.option == Option.REFUND]
     paying = [i for i in refunds if i.refund_state != RefundState.OUTSIDE.value]
-    credits = [i for i in items if i.option == CREDIT]
+    credits = [i for i in items if i.option == Option.CREDIT]
     money = _Money(ctx, paying, credits)
     plans: dict[str, dict] = {}
     for item in paying:
@@ -109,7 +109,7 @@ def _build_process(ctx: Ctx, last) -> tuple[int, dict, dict] | None:
         if item not in paying:
             _plan(plans, [item], Decimal(0), "outside")  # refunded outside Shopify: no money moves
     for item in items:
-        if item.option == EXCHANGE:
+        if item.option == Option.EXCHANGE:
             plans[str(item.id)] = {"group": "exchange" if item.exchange_line_ids else "exchange_order",
                                    "value": "0.00"}
     db.session.commit()
@@ -183,7 +183,7 @@ def _process_variables(ctx: Ctx, last, items, plans, transactions, store_credit_
                 line["dispositions"] = [disposition_input(ctx, ln)]
             lines.append(line)
             line_items.append(item.id)
-        for eli in item.exchange_line_ids or () if item.option == EXCHANGE else ():
+        for eli in item.exchange_line_ids or () if item.option == Option.EXCHANGE else ():
             exchanges.append({"id": shopify.gid("ExchangeLineItem", eli), "quantity": 1})
             exchange_items.append(item.id)
     # Shopify tells the shopper what processing issued, when the account leaves it to Shopify.
@@ -219,7 +219,7 @@ def _plan(plans: dict, items: list[ReturnItem], total: Decimal, group: str) -> N
 
 def _check_exchange_stock(ctx: Ctx, items: list[ReturnItem]) -> list[ReturnItem]:
     """Exchanges whose variant ran out are refused now, with the reason, before anything moves."""
-    exchanges = [i for i in items if i.option == EXCHANGE and i.exchange_variant_id]
+    exchanges = [i for i in items if i.option == Option.EXCHANGE and i.exchange_variant_id]
     if not exchanges:
         return items
     stock = shopify.variants_stock(ctx.client, sorted({i.exchange_variant_id for i in exchanges}))

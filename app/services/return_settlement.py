@@ -16,14 +16,15 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 
-from app.domain.issuing import CallState, IssuingMethod, Phase, RefundState, RestockState
+from app.domain.issuing import CallState, IssuingMethod, Phase, RefundState
+from app.domain.vocabulary import ItemResolution, Option, RestockState
 from app.extensions import db
-from app.models import Account, ItemResolution, Return, ReturnItem, ShopifyCall, ShopifyReturn
+from app.models import Account, Return, ReturnItem, ShopifyCall, ShopifyReturn
 from app.services import shopify_calls as calls
 from app.services.issuing_context import DONE, Ctx, fail_item, lines_of, note, now
 from app.services.return_money import FAILED_TX, SETTLED, disposition_input
 from app.services.return_shape import next_round, start_call
-from app.services.returns import REFUND, ReturnRefused, add_event
+from app.services.returns import ReturnRefused, add_event
 from app.services.shopify_access import client_for
 from app.shopify import returns as shopify
 
@@ -133,7 +134,7 @@ def record_outside_refund(item: ReturnItem, *, amount: str, method: str, paid_on
     again so its Shopify return records the units with no money moved; after a refund that failed
     in Shopify, the refund is only recorded. Raises ReturnRefused with the reason."""
     db.session.refresh(item)
-    if item.option != REFUND or item.resolution != ItemResolution.FAILED.value:
+    if item.option != Option.REFUND or item.resolution != ItemResolution.FAILED.value:
         raise ReturnRefused("Only a refund Shopify could not pay can be recorded as refunded outside Shopify.")
     try:
         value = Decimal(str(amount).strip()).quantize(Decimal("0.01"))

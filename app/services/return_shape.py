@@ -18,13 +18,12 @@ from decimal import Decimal
 from sqlalchemy import delete
 
 from app.domain import issuing as rules
-from app.domain import returns as states
 from app.domain.issuing import CallState, ExchangeMode, Phase, ShopifyReturnStatus
+from app.domain.vocabulary import ItemResolution, Option, ReturnStatus
 from app.extensions import db
-from app.models import ItemResolution, OrderLine, ReturnItem, ShopifyReturn
+from app.models import OrderLine, ReturnItem, ShopifyReturn
 from app.services import shopify_calls as calls
 from app.services.issuing_context import DONE, IN_PROGRESS, Ctx, fail_item, lines_of, note
-from app.services.returns import EXCHANGE
 from app.shopify import returns as shopify
 from app.shopify.operations import order_gid
 
@@ -142,7 +141,7 @@ def ref_marker(ctx: Ctx) -> str:
 
 
 def _gets_exchange_lines(ctx: Ctx, item: ReturnItem) -> bool:
-    return (item.option == EXCHANGE and item.resolution == DECIDED and item.exchange_variant_id is not None
+    return (item.option == Option.EXCHANGE and item.resolution == DECIDED and item.exchange_variant_id is not None
             and ctx.account.exchange_mode == ExchangeMode.SHOPIFY.value)
 
 
@@ -276,7 +275,7 @@ def _move_out_of_other_returns(ctx: Ctx) -> str:
 def remove_step(ctx: Ctx) -> str:
     """Decided items that are no longer exchanges drop their exchange lines before processing."""
     for item in ctx.items(DECIDED):
-        if item.option != EXCHANGE and item.exchange_line_ids:
+        if item.option != Option.EXCHANGE and item.exchange_line_ids:
             lines = [{"exchangeLineItemId": shopify.gid("ExchangeLineItem", x), "quantity": 1}
                      for x in item.exchange_line_ids]
             result = remove_lines(ctx, item, exchange_lines=lines)
@@ -322,7 +321,7 @@ def _find_removed(ctx: Ctx, expect: dict):
 def close_step(ctx: Ctx) -> str:
     """returnClose once Boomerang closed the return and every line of this Shopify return is
     processed and its units disposed of."""
-    if ctx.ref.status != ShopifyReturnStatus.OPEN.value or ctx.ret.status != states.CLOSED:
+    if ctx.ref.status != ShopifyReturnStatus.OPEN.value or ctx.ret.status != ReturnStatus.CLOSED:
         return DONE
     items = ctx.items()
     if not items or any(i.resolution != ItemResolution.ISSUED.value or i.restock_state == "PENDING"
@@ -334,7 +333,7 @@ def close_step(ctx: Ctx) -> str:
 
 def cancel_step(ctx: Ctx) -> str:
     """returnCancel when the Boomerang return was cancelled (Shopify allows it only before work)."""
-    if ctx.ret.status != states.CANCELLED:
+    if ctx.ret.status != ReturnStatus.CANCELLED:
         return DONE
     if ctx.ref.status == ShopifyReturnStatus.PENDING.value:
         call = calls.current_call(ctx.ref.id, Phase.CREATE.value)

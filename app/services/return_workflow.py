@@ -15,18 +15,19 @@ from sqlalchemy import select, update
 
 from app.domain import returns as states
 from app.domain.issuing import CallState, ExchangeMode, IssuingMethod, ShopifyReturnStatus
+from app.domain.vocabulary import ItemResolution, Option, ReturnStatus
 from app.extensions import db
-from app.models import Account, BulkAction, ItemResolution, Return, ReturnItem, ShopifyCall, ShopifyReturn
+from app.models import Account, BulkAction, Return, ReturnItem, ShopifyCall, ShopifyReturn
 from app.queue import enqueue
 from app.services.return_settlement import return_is_processed_in_shopify
-from app.services.returns import CREDIT, EXCHANGE, OPTION_LABELS, REFUND, ReturnRefused, add_event
+from app.services.returns import ReturnRefused, add_event
 from app.services.shopify_returns import queue_for_return, reset_failures
 from app.services.tracking_numbers import store_tracking
 
 # The timestamp column each status stamps when the return enters it.
-STATUS_STAMPS = {states.IN_TRANSIT: "in_transit_at", states.RECEIVED: "received_at",
-                 states.PROCESSED: "processed_at", states.CLOSED: "closed_at",
-                 states.CANCELLED: "cancelled_at"}
+STATUS_STAMPS = {ReturnStatus.IN_TRANSIT: "in_transit_at", ReturnStatus.RECEIVED: "received_at",
+                 ReturnStatus.PROCESSED: "processed_at", ReturnStatus.CLOSED: "closed_at",
+                 ReturnStatus.CANCELLED: "cancelled_at"}
 ACTION_LABELS = {"first_scan": "the first carrier scan", "processing": "processing", "manual": "close"}
 # Items still on the method before Shopify returns finish on it (jobs/actions.py).
 LEGACY_ISSUE, LEGACY_RESTOCK = "jobs.actions.issue_item", "jobs.actions.restock_item"
@@ -35,7 +36,7 @@ BULK_CLOSE_MAX = 5_000
 
 def _sources_for(target: str) -> list[str]:
     """The statuses a return may be in to move to `target`."""
-    return [s for s in (*states.FORWARD, states.CANCELLED) if states.can_move(s, target)]
+    return [s for s in (*states.FORWARD, ReturnStatus.CANCELLED) if states.can_move(s, target)]
 
 
 def move_return(ret: Return, target: str, actor: str | None, *, at: datetime | None = None,
@@ -60,13 +61,13 @@ def move_return(ret: Return, target: str, actor: str | None, *, at: datetime | N
         db.session.rollback()
         db.session.refresh(ret)
         return False
-    add_event(ret, "status", message or f"Return {states.STATUS_LABELS[target].lower()}.", actor, now=now,
+    add_event(ret, "status", message or f"Return {ReturnStatus(target).label.lower()}.", actor, now=now,
               data={"status": target})
     db.session.commit()
     db.session.refresh(ret)
-    if target in (states.RECEIVED, states.PROCESSED, states.CLOSED):
+    if target in (ReturnStatus.RECEIVED, ReturnStatus.PROCESSED, ReturnStatus.CLOSED):
         _queue_pending_restocks(ret)
-    cause = cause or (message or f"The return is {states.STATUS_LABELS[target].lower()}").rstrip(".")
+    cause = cause or (message or f"The return is {ReturnStatus(target).label.lower()}").rstrip(".")
     if not fire_action_if_due(ret, cause, actor) and ret.action_triggered_at is not None:
         # After the action: receipt disposes of units processed at first scan, and closing
         # closes the Shopify returns. Before it, a move changes nothing in Shopify.
@@ -76,29 +77,29 @@ def move_return(ret: Return, target: str, actor: str | None, *, at: datetime | N
 
 def mark_received(ret: Return, actor: str | None) -> bool:
     """Staff: the parcel has arrived."""
-    return move_return(ret, states.RECEIVED, actor, message="Marked received.", cause=f"Marked received by {actor}")
+    return move_return(ret, ReturnStatus.RECEIVED, actor, message="Marked received.", cause=f"Marked received by {actor}")
 
 
 def process_return(ret: Return, actor: str | None, *, without_receipt: bool = False) -> bool:
     """Staff: the items have been checked. Before the parcel was received only on an explicit
     override (`without_receipt`), which the history records with who gave it."""
     db.session.refresh(ret)
-    early = ret.status in (states.OPEN, states.IN_TRANSIT)
+    early = ret.status in (ReturnStatus.OPEN, ReturnStatus.IN_TRANSIT)
     if early and not without_receipt:
         raise states.TransitionRefused("The parcel has not been received. Mark it received first, or process it "
                                        "without receipt on purpose.")
     if early:
-        return move_return(ret, states.PROCESSED, actor, message="Processed without receipt (override).",
+        return move_return(ret, ReturnStatus.PROCESSED, actor, message="Processed without receipt (override).",
                            cause=f"Processed by {actor} without receipt (override)")
-    return move_return(ret, states.PROCESSED, actor, message="Processed.", cause=f"Processed by {actor}")
+    return move_return(ret, ReturnStatus.PROCESSED, actor, message="Processed.", cause=f"Processed by {actor}")
 
 
 def close_return(ret: Return, actor: str | None) -> bool:
     """Staff: the return is finished (under the Manual action this issues the options); the
     history says who closed it, and when that was before the parcel was received."""
     db.session.refresh(ret)
-    early = " before the parcel was received" if ret.status in (states.OPEN, states.IN_TRANSIT) else ""
-    return move_return(ret, states.CLOSED, actor, message=f"Closed{early}.", cause=f"Closed by {actor}{early}")
+    early = " before the parcel was received" if ret.status in (ReturnStatus.OPEN, ReturnStatus.IN_TRANSIT) else ""
+    return move_return(ret, ReturnStatus.CLOSED, actor, message=f"Closed{early}.", cause=f"Closed by {actor}{early}")
 
 
 def cancel_return(ret: Return, actor: str | None, *, by_customer: bool = False) -> None:
@@ -113,14 +114,14 @@ def cancel_return(ret: Return, actor: str | None, *, by_customer: bool = False) 
         # returnCancel works only before any work on the return (docs/reference/shopify-returns.md §6.7).
         raise states.TransitionRefused("Shopify has already processed this return, and Shopify cancels a "
                                        "return only before any work on it.")
-    if by_customer and ret.status != states.OPEN:
+    if by_customer and ret.status != ReturnStatus.OPEN:
         raise states.TransitionRefused("This return can no longer be cancelled online: it is on its way.")
-    states.check_move(ret.status, states.CANCELLED)
-    sources = [states.OPEN] if by_customer else _sources_for(states.CANCELLED)
+    states.check_move(ret.status, ReturnStatus.CANCELLED)
+    sources = [ReturnStatus.OPEN] if by_customer else _sources_for(ReturnStatus.CANCELLED)
     now = datetime.now(timezone.utc)
     cancelled = db.session.execute(
         update(Return).where(Return.id == ret.id, Return.status.in_(sources), Return.action_triggered_at.is_(None))
-        .values(status=states.CANCELLED, cancelled_at=now, updated_at=now)
+        .values(status=ReturnStatus.CANCELLED, cancelled_at=now, updated_at=now)
         .execution_options(synchronize_session=False)).rowcount
     if not cancelled:
         db.session.rollback()
@@ -135,7 +136,7 @@ def cancel_return(ret: Return, actor: str | None, *, by_customer: bool = False) 
 def set_tracking_by_staff(ret: Return, raw_number: str, actor: str | None) -> str:
     """Staff add or correct the tracking number until the parcel has been received."""
     db.session.refresh(ret)
-    if ret.status not in (states.OPEN, states.IN_TRANSIT):
+    if ret.status not in (ReturnStatus.OPEN, ReturnStatus.IN_TRANSIT):
         raise states.TransitionRefused("The tracking number can only be changed before the return is received.")
     return store_tracking(ret, raw_number, actor)
 
@@ -153,7 +154,7 @@ def fire_action_if_due(ret: Return, cause: str | None = None, actor: str | None 
     now = datetime.now(timezone.utc)
     fired = db.session.execute(
         update(Return).where(Return.id == ret.id, Return.action_triggered_at.is_(None),
-                             Return.status != states.CANCELLED)
+                             Return.status != ReturnStatus.CANCELLED)
         .values(action_triggered_at=now).execution_options(synchronize_session=False)).rowcount
     if not fired:
         db.session.rollback()
@@ -161,7 +162,7 @@ def fire_action_if_due(ret: Return, cause: str | None = None, actor: str | None 
         return False
     # Say what happened (who or what moved the return), not only what the setting is: a return
     # closed straight from Open under First scan fires at its close, not at a carrier scan.
-    cause = cause or f"The return is {states.STATUS_LABELS[ret.status].lower()}"
+    cause = cause or f"The return is {ReturnStatus(ret.status).label.lower()}"
     add_event(ret, "action", f"{cause}, so the chosen options are issued in Shopify now (this shop's setting: "
               f"{ACTION_LABELS[account.return_action]} or later).", actor or "system", now=now,
               data={"return_action": account.return_action, "status": ret.status})
@@ -203,11 +204,11 @@ def decide_item(item: ReturnItem, option: str, actor: str | None, *, variant_id:
     to another option. If the return action has already fired, the item is issued right away."""
     db.session.refresh(item)
     ret = item.return_
-    if ret.status == states.CANCELLED:
+    if ret.status == ReturnStatus.CANCELLED:
         raise states.TransitionRefused("This return was cancelled.")
-    if option not in (REFUND, CREDIT, EXCHANGE):
+    if option not in tuple(Option):
         raise ReturnRefused("Choose refund, credit note or exchange.")
-    if option == EXCHANGE and not variant_id:
+    if option == Option.EXCHANGE and not variant_id:
         raise ReturnRefused("Choose the variant to send in exchange.")
     allowed = (ItemResolution.UNDECIDED.value, ItemResolution.NO_ACTION.value, ItemResolution.FAILED.value)
     if item.resolution not in allowed:
@@ -215,9 +216,9 @@ def decide_item(item: ReturnItem, option: str, actor: str | None, *, variant_id:
                                        "decided again.")
     _refuse_if_processed(item, switching=option != item.option)
     values = dict(option=option, resolution=ItemResolution.DECIDED.value, failure_reason=None,
-                  exchange_variant_id=variant_id if option == EXCHANGE else None,
-                  exchange_variant_title=variant_title if option == EXCHANGE else None,
-                  exchange_variant_price=variant_price if option == EXCHANGE else None, refund_state=None)
+                  exchange_variant_id=variant_id if option == Option.EXCHANGE else None,
+                  exchange_variant_title=variant_title if option == Option.EXCHANGE else None,
+                  exchange_variant_price=variant_price if option == Option.EXCHANGE else None, refund_state=None)
     if item.resolution == ItemResolution.FAILED.value and option != item.option:
         # A new option is a new Shopify write: it gets its own key and its own lookups.
         values.update(idempotency_key=None, shopify_draft_order_id=None)
@@ -228,7 +229,7 @@ def decide_item(item: ReturnItem, option: str, actor: str | None, *, variant_id:
     if not changed:
         db.session.rollback()
         raise states.TransitionRefused(f"{item.title} changed meanwhile; reload the page.")
-    add_event(ret, "decision", f"{item.title}: {OPTION_LABELS[option]} decided by staff.", actor,
+    add_event(ret, "decision", f"{item.title}: {Option(option).label} decided by staff.", actor,
               data={"item_id": item.id, "option": option})
     db.session.commit()
     _issue_now_if_fired(item)
@@ -285,7 +286,7 @@ def _placement_after(item: ReturnItem, option: str | None, variant_id: int | Non
     if ref is None or ref.status not in (ShopifyReturnStatus.PENDING.value, ShopifyReturnStatus.OPEN.value):
         return dict(shopify_return_ref_id=None, shopify_lines=None, exchange_line_ids=None)
     account = db.session.get(Account, item.return_.account_id)
-    if option == EXCHANGE and account.exchange_mode == ExchangeMode.SHOPIFY.value:
+    if option == Option.EXCHANGE and account.exchange_mode == ExchangeMode.SHOPIFY.value:
         has_lines = bool(item.exchange_line_ids) and item.exchange_variant_id == variant_id
         if not has_lines and ref.status == ShopifyReturnStatus.OPEN.value:
             return dict(shopify_return_ref_id=None, exchange_line_ids=None)  # lines keep the old ref

@@ -20,14 +20,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from app.domain import returns as states
 from app.domain.eligibility import Eligibility, LineFacts, OrderFacts, Policy, line_eligibility, order_problem
 from app.domain.return_window import ORDER, Parcel, line_windows
+from app.domain.vocabulary import ItemResolution, Option, OptionMode, ReturnStatus
 from app.extensions import db
-from app.models import (Account, ItemResolution, Order, OrderLine, Return, ReturnEvent, ReturnItem, OptionMode,
-                        ShopifyReturn)
+from app.models import Account, Order, OrderLine, Return, ReturnEvent, ReturnItem, ShopifyReturn
 from app.queue import enqueue
 from app.shopify import parcels
 
-REFUND, CREDIT, EXCHANGE = "refund", "credit", "exchange"
-OPTION_LABELS = {REFUND: "Refund", CREDIT: "Credit note", EXCHANGE: "Exchange"}
 NOTE_MAX = 500
 TRACKING_MAX = 64
 # What a form's one-time submission token can be (ours are URL-safe base64): printable ASCII, so a
@@ -95,7 +93,7 @@ def quantities_in_returns(order_id: int) -> dict[int, int]:
     rows = db.session.execute(
         select(ReturnItem.order_line_id, func.sum(ReturnItem.quantity))
         .join(Return, Return.id == ReturnItem.return_id)
-        .where(Return.order_id == order_id, Return.status != states.CANCELLED)
+        .where(Return.order_id == order_id, Return.status != ReturnStatus.CANCELLED)
         .group_by(ReturnItem.order_line_id)).all()
     return {line_id: int(total) for line_id, total in rows if line_id is not None}
 
@@ -109,10 +107,10 @@ def quantities_outside_shopify(order_id: int) -> dict[int, int]:
         select(ReturnItem.order_line_id, func.sum(ReturnItem.quantity))
         .join(Return, Return.id == ReturnItem.return_id)
         .outerjoin(ShopifyReturn, ShopifyReturn.id == ReturnItem.shopify_return_ref_id)
-        .where(Return.order_id == order_id, Return.status != states.CANCELLED,
+        .where(Return.order_id == order_id, Return.status != ReturnStatus.CANCELLED,
                (ReturnItem.shopify_return_ref_id.is_(None) | ~placed),
                # A legacy refund was refunded in Shopify, which takes it out of the returnable count.
-               ~((ReturnItem.issuing_method == "legacy") & (ReturnItem.option == REFUND)))
+               ~((ReturnItem.issuing_method == "legacy") & (ReturnItem.option == Option.REFUND)))
         .group_by(ReturnItem.order_line_id)).all()
     return {line_id: int(total) for line_id, total in rows if line_id is not None}
 
@@ -143,7 +141,7 @@ def allowed_options(account: Account) -> tuple[str, ...]:
     """The options a customer may pick; none in rules mode (the retailer's rules decide)."""
     if account.option_mode == OptionMode.RULES.value:
         return ()
-    return (REFUND, CREDIT, EXCHANGE) if account.exchange_enabled else (REFUND, CREDIT)
+    return tuple(Option) if account.exchange_enabled else (Option.REFUND, Option.CREDIT)
 
 
 def exchange_choices(line: OrderLine, variants: Iterable) -> list:
@@ -196,8 +194,8 @@ def check_selections(account: Account, order: Order, selections: list[Selection]
             if sel.option is not None or sel.variant_id is not None:
                 raise ReturnRefused("This shop decides the return option itself; none can be chosen here.")
         elif sel.option not in allowed:
-            raise ReturnRefused(f"{line.title}: choose one of {', '.join(OPTION_LABELS[o] for o in allowed)}.")
-        elif sel.option == EXCHANGE:
+            raise ReturnRefused(f"{line.title}: choose one of {', '.join(o.label for o in allowed)}.")
+        elif sel.option == Option.EXCHANGE:
             variant = _check_exchange(line, sel, variants_for)
             variant_title, variant_price = variant_label(variant), variant.price
         elif sel.variant_id is not None:
@@ -274,7 +272,7 @@ def _same_order(existing: Return, order_id: int) -> Return:
 def _prefetch_variants(account, order_id, selections, variants_for) -> None:
     """Read Shopify (the stock re-check) before the transaction, not while holding the order's
     lock: `variants_for` caches, so the checks inside the transaction do not wait on the network."""
-    wanted = {s.line_id for s in selections if s.option == EXCHANGE}
+    wanted = {s.line_id for s in selections if s.option == Option.EXCHANGE}
     if not wanted or variants_for is None:
         return
     products = db.session.scalars(select(OrderLine.product_id).join(Order).where(
@@ -307,7 +305,7 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
     now = now or datetime.now(timezone.utc)
     rules_mode = not allowed_options(account)
     ret = Return(account_id=account.id, order_id=order.id, rma_number=f"P-{uuid.uuid4().hex[:24]}",
-                 submission_token=token, status=states.OPEN, option_source="rules" if rules_mode else "customer",
+                 submission_token=token, status=ReturnStatus.OPEN, option_source="rules" if rules_mode else "customer",
                  shopify_order_id=order.shopify_order_id, order_name=order.name, customer_email=order.email,
                  customer_name=order.customer_name, shipping_address=order.shipping_address,
                  customer_shopify_id=order.customer_shopify_id, payment_status=order.financial_status,
@@ -319,7 +317,7 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
             variant_id=line.variant_id, title=line.title, variant_title=line.variant_title, sku=line.sku,
             image_url=line.image_url, unit_value=line.discounted_unit_price, quantity=sel.quantity,
             reason=sel.reason, note=sel.note or None, option=sel.option,
-            exchange_variant_id=sel.variant_id if sel.option == EXCHANGE else None,
+            exchange_variant_id=sel.variant_id if sel.option == Option.EXCHANGE else None,
             exchange_variant_title=item.variant_title, exchange_variant_price=item.variant_price,
             # The customer's choice is the decision (rules decide later in Rules mode), so the
             # return action issues it; left UNDECIDED, the action fired and issued nothing.

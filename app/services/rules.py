@@ -20,8 +20,9 @@ from app.domain.rules import (DIMENSIONS, MAX_CONDITIONS, NUMERIC, OUTCOMES, Ite
                               item_facts, parse_condition, parse_rule, sentence)
 from app.domain.rules_index import RuleSet
 from app.domain.rules_reach import unoffered
+from app.domain.vocabulary import ItemResolution, OptionMode, ReturnStatus
 from app.extensions import db
-from app.models import Account, ItemResolution, OptionMode, Order, Return, ReturnEvent, ReturnStatus, Rule
+from app.models import Account, Order, Return, ReturnEvent, Rule
 from app.services.shopify_returns import queue_for_return
 
 log = logging.getLogger(__name__)

@@ -5,8 +5,9 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import or_, select
 
+from app.domain.vocabulary import ItemResolution, OptionMode, ReturnStatus
 from app.extensions import db
-from app.models import Account, ItemResolution, OptionMode, Return, ReturnItem, ReturnStatus
+from app.models import Account, Return, ReturnItem
 
 # The rules job runs just after submission; a return left undecided this long lost it.
 SETTLED = timedelta(minutes=2)

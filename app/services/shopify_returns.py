@@ -17,10 +17,10 @@ from flask import current_app
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from app.domain import returns as states
 from app.domain.issuing import LEGACY_SEQ, CallState, IssuingMethod, ShopifyReturnStatus, has_marker
+from app.domain.vocabulary import ItemResolution, ReturnStatus
 from app.extensions import db
-from app.models import Account, ItemResolution, Order, Return, ReturnItem, ShopifyCall, ShopifyReturn
+from app.models import Account, Order, Return, ReturnItem, ShopifyCall, ShopifyReturn
 from app.queue import enqueue
 from app.services import shopify_calls as calls
 from app.services.issuing_context import IN_PROGRESS, Ctx, ReleasingClient, fail_item
@@ -43,7 +43,7 @@ def plan_shopify_returns(return_id: int) -> int | None:
     """Plan the return's items that are in no Shopify return yet into a new one, and queue it.
     Safe to run twice: the items are taken by one conditional UPDATE. Returns its id (or None)."""
     ret = db.session.get(Return, return_id)
-    if ret is None or ret.status == states.CANCELLED:
+    if ret is None or ret.status == ReturnStatus.CANCELLED:
         return None
     wanted = list(db.session.scalars(select(ReturnItem.id).where(
         ReturnItem.return_id == ret.id, ReturnItem.issuing_method == IssuingMethod.RETURNS.value,
@@ -191,7 +191,7 @@ def queue_for_return(ret: Return) -> int:
     db.session.commit()  # no read transaction held while an in-process job runs
     for ref_id in refs:
         enqueue(ADVANCE, ref_id)
-    if unplaced and ret.status != states.CANCELLED:
+    if unplaced and ret.status != ReturnStatus.CANCELLED:
         enqueue(PLAN, ret.id)
     return len(refs)
 
@@ -214,7 +214,7 @@ def refs_to_sweep(now: datetime | None = None, limit: int = 500) -> list[int]:
             or_((ShopifyReturn.status == ShopifyReturnStatus.PENDING.value) & (ShopifyReturn.created_at <= settled),
                 ShopifyReturn.id.in_(stale_call), ShopifyReturn.id.in_(waiting_items),
                 (ShopifyReturn.status == ShopifyReturnStatus.OPEN.value)
-                & Return.status.in_((states.CLOSED, states.CANCELLED)) & (Return.updated_at <= settled)))
+                & Return.status.in_((ReturnStatus.CLOSED, ReturnStatus.CANCELLED)) & (Return.updated_at <= settled)))
         .order_by(ShopifyReturn.id).limit(limit)))
 
 
@@ -224,7 +224,7 @@ def returns_to_plan(now: datetime | None = None, limit: int = 500) -> list[int]:
     now = now or datetime.now(timezone.utc)
     return list(db.session.scalars(
         select(Return.id).join(ReturnItem, ReturnItem.return_id == Return.id).where(
-            Return.status != states.CANCELLED,
+            Return.status != ReturnStatus.CANCELLED,
             Return.updated_at <= now - timedelta(seconds=current_app.config["SWEEP_GRACE_SECONDS"]),
             ReturnItem.issuing_method == IssuingMethod.RETURNS.value,
             ReturnItem.shopify_return_ref_id.is_(None), ReturnItem.resolution.in_(UNPLACED))

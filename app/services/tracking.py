@@ -25,6 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from app.crypto import decrypt_secret, encrypt_secret
 from app.domain import returns as return_states
 from app.domain import tracking as carrier
+from app.domain.vocabulary import ReturnStatus
 from app.extensions import db
 from app.models import Account, Return, TrackingConnection, TrackingEvent
 from app.services.returns import TRACKING_MAX, add_event
@@ -301,9 +302,9 @@ def _move(ret: Return, actor: str) -> None:
     target = carrier.return_target(ret.tracking_state)
     if target is None:
         return
-    steps = [(return_states.IN_TRANSIT, carrier.rank(carrier.IN_TRANSIT), "In transit: first carrier scan.")]
-    if target == return_states.RECEIVED:
-        steps.append((return_states.RECEIVED, carrier.rank(carrier.DELIVERED),
+    steps = [(ReturnStatus.IN_TRANSIT, carrier.rank(carrier.IN_TRANSIT), "In transit: first carrier scan.")]
+    if target == ReturnStatus.RECEIVED:
+        steps.append((ReturnStatus.RECEIVED, carrier.rank(carrier.DELIVERED),
                       "Received: the carrier delivered the parcel."))
     for status, min_rank, message in steps:
         try:

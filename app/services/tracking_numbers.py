@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.domain import returns as states
+from app.domain.vocabulary import ReturnStatus
 from app.extensions import db
 from app.models import Return
 from app.services.returns import TRACKING_MAX, ReturnRefused, add_event
@@ -75,7 +76,7 @@ def set_tracking(ret: Return, raw_number: str, actor: str | None) -> str:
     """Add or correct the parcel's tracking number while the return is OPEN (the customer). A
     number another return holds is refused, and the attempt is noted in this return's timeline
     for staff (customers do not see it)."""
-    if ret.status != states.OPEN:
+    if ret.status != ReturnStatus.OPEN:
         raise states.TransitionRefused("The tracking number can only be changed before the parcel is scanned.")
     try:
         return store_tracking(ret, raw_number, actor)

@@ -1,0 +1,100 @@
+"""The words a return is described in: one enum per concept, each value with its one label.
+
+A value is exactly the string stored in the database and posted by forms, so a member compares
+equal to it (``ReturnStatus.OPEN == "OPEN"``); ``.label`` is what pages and emails show. Templates
+read the same enums (app.templating registers them, and a ``|label`` filter), so no page keeps a
+copy of these labels. Pure: nothing here knows Flask or the database.
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Labelled(StrEnum):
+    """A StrEnum whose members are written ``NAME = "stored value", "Label"``."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+    @classmethod
+    def label_of(cls, value: str | None, default: str | None = None) -> str | None:
+        """The label of a stored value; ``default`` (else the value itself) when it is not one of ours."""
+        try:
+            return cls(value).label
+        except ValueError:
+            return value if default is None else default
+
+    @classmethod
+    def choices(cls, *members: Labelled) -> list[tuple[str, str]]:
+        """(value, label) pairs for a form's choices: ``members``, else all, in declaration order."""
+        return [(m.value, m.label) for m in (members or cls)]
+
+
+class ReturnStatus(Labelled):
+    """Where a return is in its lifecycle (app.domain.returns says which moves are allowed)."""
+
+    OPEN = "OPEN", "Open"
+    IN_TRANSIT = "IN_TRANSIT", "In transit"
+    RECEIVED = "RECEIVED", "Received"
+    PROCESSED = "PROCESSED", "Processed"
+    CLOSED = "CLOSED", "Closed"
+    CANCELLED = "CANCELLED", "Cancelled"
+
+
+class ItemResolution(Labelled):
+    """Where one returned item stands between its decision and its issuing in Shopify."""
+
+    UNDECIDED = "UNDECIDED", "Not decided"
+    DECIDED = "DECIDED", "Decided, not issued yet"
+    ISSUING = "ISSUING", "Being issued"
+    ISSUED = "ISSUED", "Issued"
+    FAILED = "FAILED", "Failed"
+    NO_ACTION = "NO_ACTION", "No action (staff decide)"   # a rule left the item to staff
+
+
+class Option(Labelled):
+    """What the shopper gets for an item: chosen in the portal, by staff, or by the shop's rules."""
+
+    REFUND = "refund", "Refund"
+    CREDIT = "credit", "Credit note"   # store credit, or a gift card where that is impossible
+    EXCHANGE = "exchange", "Exchange"
+
+
+class RuleOutcome(Labelled):
+    """What a rule decides for an item: an option it can issue without staff, or to leave it to them."""
+
+    REFUND = Option.REFUND.value, Option.REFUND.label
+    CREDIT = Option.CREDIT.value, Option.CREDIT.label
+    NO_ACTION = "no_action", "No action"
+
+
+class OptionMode(Labelled):
+    """Who chooses each item's option: the shopper in the portal, or the shop's rules."""
+
+    CUSTOMER_CHOICE = "customer_choice", "The customer, per item, in the portal"
+    RULES = "rules", "My rules, automatically (the portal does not ask)"
+
+
+class ReturnAction(Labelled):
+    """When a return's options are issued in Shopify (app.domain.returns.ACTION_STATES: at which status)."""
+
+    FIRST_SCAN = "first_scan", ("First scan — issue when the carrier first scans the parcel (in transit). Refunds "
+                                "are issued without restocking; the items are restocked when the return is "
+                                "received.")
+    PROCESSING = "processing", "Processing — issue when staff mark the return processed, after checking the items."
+    MANUAL = "manual", "Manual — issue only when staff close the return."
+
+
+class RestockState(Labelled):
+    """Units waiting to be put back after receipt (a return processed at first scan); each label
+    reads after "Units: "."""
+
+    PENDING = "PENDING", "waiting for the parcel"
+    RESTOCKING = "RESTOCKING", "being restocked"   # legacy restocks only
+    DONE = "DONE", "restocked"
+    FAILED = "FAILED", "restock failed"
