@@ -1,8 +1,10 @@
 """The return lifecycle: forward only, skips allowed, cancel before receipt; when actions fire."""
 import pytest
 
-from app.domain.returns import (CANCELLED, CLOSED, FORWARD, IN_TRANSIT, OPEN, PROCESSED, RECEIVED,
-                                TransitionRefused, action_fires, can_move, check_move)
+from app.domain.returns import FORWARD, TransitionRefused, action_fires, can_move, check_move
+from app.domain.vocabulary import ReturnStatus
+
+OPEN, IN_TRANSIT, RECEIVED, PROCESSED, CLOSED, CANCELLED = ReturnStatus
 
 
 @pytest.mark.parametrize("current, target", [(a, b) for i, a in enumerate(FORWARD) for b in FORWARD[i + 1:]])
