@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import click
 from sqlalchemy import select
 
-from app.domain.vocabulary import ItemResolution, Option
+from app.domain.vocabulary import ItemResolution, Option, ReturnStatus
 from app.extensions import db
 from app.models import Account, Order, Return
 from app.services.returns import ReturnRefused
@@ -228,5 +228,5 @@ def describe(ret: Return) -> str:
     options = sorted({Option.label_of(i.option, "decided by the rules") if i.option else "no rule matched"
                       for i in ret.items})
     state = ret.status.replace("_", " ").lower()
-    tracking = f", tracking {ret.tracking_number}" if ret.tracking_number and ret.status == "OPEN" else ""
+    tracking = f", tracking {ret.tracking_number}" if ret.tracking_number and ret.status == ReturnStatus.OPEN else ""
     return f"{', '.join(options).lower()}: {state}{tracking}"

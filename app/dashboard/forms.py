@@ -11,6 +11,7 @@ from wtforms.validators import (URL, DataRequired, Email, InputRequired, Length,
 from app.domain.contrast import white_text_verdict
 from app.domain.issuing import ExchangeMode
 from app.domain.return_window import BASIS_LABELS
+from app.domain.vocabulary import Option, OptionMode, ReturnAction
 from app.forms import BaseForm, plain_lines, plain_text, strip_spaces
 from app.services.return_settlement import OUTSIDE_METHOD_MAX
 
@@ -107,10 +108,8 @@ def _lines(text: str | None) -> list[str]:
 class ReturnsSettingsForm(BaseForm):
     """How the portal treats returns: who picks the option, exchanges, exclusions and reasons."""
 
-    option_mode = RadioField("Who chooses refund, credit note or exchange?", choices=[
-        ("customer_choice", "The customer, per item, in the portal"),
-        ("rules", "My rules, automatically (the portal does not ask)"),
-    ], validators=[InputRequired("Choose who decides.")])
+    option_mode = RadioField("Who chooses refund, credit note or exchange?", choices=OptionMode.choices(),
+                             validators=[InputRequired("Choose who decides.")])
     exchange_enabled = BooleanField("Offer exchanges for another size or colour")
     excluded_product_tags = TextAreaField(
         "Products that cannot be returned (product tags, one per line)", validators=[plain_lines],
@@ -152,20 +151,12 @@ class ReturnsSettingsForm(BaseForm):
             seen.add(reason.lower())
 
 
-RETURN_ACTION_CHOICES = [
-    ("first_scan", "First scan — issue when the carrier first scans the parcel (in transit). Refunds are "
-                   "issued without restocking; the items are restocked when the return is received."),
-    ("processing", "Processing — issue when staff mark the return processed, after checking the items."),
-    ("manual", "Manual — issue only when staff close the return."),
-]
-
-
 class ReturnActionForm(BaseForm):
     """When refunds, credit notes and exchanges are issued in Shopify, and where stock goes back.
 
     The location choices are the shop's locations, set by the view (empty: the shop's default)."""
 
-    return_action = RadioField("When are the options issued in Shopify?", choices=RETURN_ACTION_CHOICES,
+    return_action = RadioField("When are the options issued in Shopify?", choices=ReturnAction.choices(),
                                validators=[InputRequired("Choose when the options are issued.")])
     restock_location_id = SelectField("Restock at", choices=[("", "Shop's default location")],
                                       validate_choice=False)
@@ -198,8 +189,7 @@ class DecideItemForm(BaseForm):
     """Staff decide an item by hand (or switch a failed one): refund, credit note, or an exchange
     for another variant (checked live against the product's in-stock variants by the view)."""
 
-    option = RadioField("Issue as", choices=[("refund", "Refund"), ("credit", "Credit note"),
-                                             ("exchange", "Exchange")],
+    option = RadioField("Issue as", choices=Option.choices(),
                         validators=[InputRequired("Choose refund, credit note or exchange.")])
     variant_id = IntegerField("Exchange for", validators=[Optional(), NumberRange(min=1, max=2**63 - 1)])
 

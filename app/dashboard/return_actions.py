@@ -17,6 +17,7 @@ from app.dashboard.return_shopify import AUTHORISED_ONLY, can_record_outside_ref
 from app.dashboard.returns import outside_refund_prefix, return_page
 from app.dashboard.scope import current_account, get_scoped_or_404
 from app.domain.returns import TransitionRefused
+from app.domain.vocabulary import Option
 from app.models import Return, ReturnItem
 from app.query_params import query_arg
 from app.security import is_htmx
@@ -194,7 +195,7 @@ def return_item_decide(return_id: int, item_id: int):
     if form.errors:
         return return_page(ret, error=f"{item.title}: choose refund, credit note or exchange.", status=422)
     variant = {}
-    if form.option.data == "exchange":
+    if form.option.data == Option.EXCHANGE:
         choices, error = _exchange_choices(item)
         chosen = dict(choices).get(form.variant_id.data)
         if error or chosen is None:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.dashboard.scope import scoped
 from app.domain.issuing import CreditMethod, IssuingMethod, Phase, RefundState
-from app.domain.vocabulary import RestockState
+from app.domain.vocabulary import ItemResolution, Option, RestockState
 from app.extensions import db
 from app.models import Order, Return, ReturnItem, ShopifyCall, ShopifyReturn
 
@@ -107,11 +107,11 @@ def _money(value, currency: str) -> str:
 
 def _facts(item: ReturnItem, ret: Return, calls: dict) -> list[Fact]:
     out = []
-    if item.option == "refund":
+    if item.option == Option.REFUND:
         out += _refund_facts(item, ret.currency)
-    elif item.option == "credit":
+    elif item.option == Option.CREDIT:
         out += _credit_facts(item, ret.currency)
-    elif item.option == "exchange" and item.exchange_order_name:
+    elif item.option == Option.EXCHANGE and item.exchange_order_name:
         if item.exchange_line_ids or item.exchange_order_id == ret.shopify_order_id:
             out.append(Fact(f"Exchange confirmed on the original order {item.exchange_order_name}"))
         else:
@@ -179,7 +179,7 @@ def _dispositions(call: ShopifyCall | None, item: ReturnItem) -> list[str]:
 def _units(item: ReturnItem, calls: dict) -> Fact | None:
     """Restocked, waiting for the parcel, or not restocked (read from the call that disposed of them)."""
     if item.restock_state == RestockState.PENDING.value:
-        return Fact("Units: waiting for the parcel", "muted")
+        return Fact(f"Units: {RestockState.PENDING.label}", "muted")
     if item.restock_state == RestockState.FAILED.value:
         return Fact("Units: Shopify did not record whether they were restocked", "error")
     if item.restock_state == RestockState.DONE.value:
@@ -209,15 +209,13 @@ def _legacy_facts(item: ReturnItem, ret: Return) -> list[Fact]:
     if item.exchange_order_name:
         out.append(Fact(f"Exchange order {item.exchange_order_name}"))
     if item.restock_state:
-        words = {"PENDING": "waiting for the parcel", "RESTOCKING": "being restocked", "DONE": "restocked",
-                 "FAILED": "restock failed"}
-        out.append(Fact(f"Units: {words.get(item.restock_state, item.restock_state.lower())}",
-                        "error" if item.restock_state == "FAILED" else "muted"))
+        out.append(Fact(f"Units: {RestockState.label_of(item.restock_state, item.restock_state.lower())}",
+                        "error" if item.restock_state == RestockState.FAILED else "muted"))
     return out
 
 
 def can_record_outside_refund(item: ReturnItem) -> bool:
     """A refund Shopify could not pay (the item failed) may be recorded as refunded outside Shopify.
     Not a legacy item: the old method would issue a decided refund again, with money."""
-    return (item.option == "refund" and item.resolution == "FAILED"
+    return (item.option == Option.REFUND and item.resolution == ItemResolution.FAILED
             and item.issuing_method != IssuingMethod.LEGACY.value)

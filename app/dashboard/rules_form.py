@@ -10,7 +10,8 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
-from app.domain.rules import DIMENSIONS, MAX_CONDITIONS, NUMERIC, OUTCOMES, RuleInvalid
+from app.domain.rules import DIMENSIONS, MAX_CONDITIONS, NUMERIC, RuleInvalid
+from app.domain.vocabulary import RuleOutcome
 
 KEY = re.compile(r"^[a-z0-9]{1,16}$")
 MAX_TEXT = 1000  # longer posted text is cut here; the service then refuses anything over its limit
@@ -144,7 +145,7 @@ class RuleForm:
 
 
 DIMENSION_CHOICES = [(key, label) for key, (label, _) in DIMENSIONS.items()]
-OUTCOME_CHOICES = list(OUTCOMES.items())
+OUTCOME_CHOICES = RuleOutcome.choices()
 
 
 def value_kind(row: ConditionRow) -> str:

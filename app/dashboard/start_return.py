@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from app.dashboard import bp
 from app.dashboard.scope import current_account, get_scoped_or_404
-from app.domain.vocabulary import Option
+from app.domain.vocabulary import Option, ReturnAction
 from app.models import Order
 from app.portal import session as portal
 from app.portal.forms import hidden_fields, read_choices
@@ -23,9 +23,9 @@ from app.portal.variants import VariantsUnavailable, live_variants
 from app.services import returns as service
 
 # When the options are issued, by return action: what the confirmation promises.
-ISSUED_WHEN = {"first_scan": "when the carrier first scans the parcel",
-               "processing": "when staff mark the return processed",
-               "manual": "when staff close the return"}
+ISSUED_WHEN = {ReturnAction.FIRST_SCAN: "when the carrier first scans the parcel",
+               ReturnAction.PROCESSING: "when staff mark the return processed",
+               ReturnAction.MANUAL: "when staff close the return"}
 
 
 def _choices(account, order):

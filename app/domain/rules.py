@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from app.domain.countries import country_code, country_name
+from app.domain.vocabulary import RuleOutcome
 
-OUTCOMES = {"refund": "Refund", "credit": "Credit Note", "no_action": "No Action"}
 NUMERIC_OPERATORS = {"eq": "equal to", "ne": "not equal to", "gt": "greater than", "gte": "at least",
                      "lt": "less than", "lte": "at most", "between": "between"}
 CHOICE_OPERATORS = {"is": "equal to", "is_not": "not equal to", "any_of": "is any of", "none_of": "is none of"}
@@ -247,8 +247,9 @@ def parse_rule(raw: dict, rule_id: int | None = None, version: int = 1) -> RuleD
     elif len(name) > 120:
         errors.append(("name", "Use at most 120 characters."))
     outcome = (raw or {}).get("outcome")
-    if outcome not in OUTCOMES:
-        errors.append(("outcome", "Choose what the rule does: Refund, Credit Note or No Action."))
+    if outcome not in tuple(RuleOutcome):
+        errors.append(("outcome", "Choose what the rule does: "
+                       f"{RuleOutcome.REFUND.label}, {RuleOutcome.CREDIT.label} or {RuleOutcome.NO_ACTION.label}."))
     raw_conditions = (raw or {}).get("conditions") or []
     if not isinstance(raw_conditions, list):
         raw_conditions = []

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from app.domain.rules import Condition, RuleDef
 from app.domain.rules_warnings import never_firing
+from app.domain.vocabulary import RuleOutcome
 
-AUTOMATED = ("refund", "credit")  # in the order sentences name them
-SHOPPER_WORDS = {"refund": "a refund", "credit": "a credit note"}
-ADMIN_WORDS = {"refund": "Refund", "credit": "Credit Note", "no_action": "No Action"}
+AUTOMATED = (RuleOutcome.REFUND, RuleOutcome.CREDIT)  # in the order sentences name them
+SHOPPER_WORDS = {RuleOutcome.REFUND: "a refund", RuleOutcome.CREDIT: "a credit note"}
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def reach(rules: list[RuleDef], reasons: list[str] | None = None) -> Reach:
             if rule.enabled and index not in shadowed and _can_hold(rule, reasons)]
     outcomes = frozenset(rule.outcome for rule in live)
     catches_all = any(not rule.conditions for rule in live)
-    return Reach(outcomes, staff="no_action" in outcomes or not catches_all, live=len(live))
+    return Reach(outcomes, staff=RuleOutcome.NO_ACTION in outcomes or not catches_all, live=len(live))
 
 
 def _either(words: list[str]) -> str:
@@ -97,9 +97,9 @@ def shopper_promise(found: Reach, shop: str) -> str:
 def admin_summary(found: Reach) -> str:
     """The rules page's account of what rules mode does with these rules (`found.live` > 0; with
     none the page warns instead)."""
-    outcomes = [ADMIN_WORDS[o] for o in (*AUTOMATED, "no_action") if o in found.outcomes]
+    outcomes = [o.label for o in RuleOutcome if o in found.outcomes]
     text = f"Rules mode is on: new returns' items get {_either(outcomes)} from these rules"
     if found.staff:
-        text += "; items no rule catches" + (" or a No Action rule catches" if "no_action" in found.outcomes else "") \
+        text += "; items no rule catches" + (" or a No Action rule catches" if RuleOutcome.NO_ACTION in found.outcomes else "") \
             + " wait for staff to decide"
     return text + ". The portal tells customers exactly this."

@@ -8,14 +8,19 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from app.domain.vocabulary import ItemResolution, Option
+
 # States that wait for a person: nothing decided, or a rule said "No Action" (DESIGN §2.7).
-NEEDS_DECISION = ("UNDECIDED", "NO_ACTION")
+NEEDS_DECISION = (ItemResolution.UNDECIDED, ItemResolution.NO_ACTION)
 # How a row names each issue state; a mixed return lists its states in this order (the most
 # urgent first), so a failure is never hidden behind the items that went well.
-STATE_ORDER = ("FAILED", "UNDECIDED", "NO_ACTION", "DECIDED", "ISSUING", "ISSUED")
-STATE_WORDS = {"FAILED": "failed", "UNDECIDED": "not decided", "NO_ACTION": "no action", "DECIDED": "decided",
-               "ISSUING": "being issued", "ISSUED": "issued"}
-OPTION_ORDER = ("refund", "credit", "exchange", None)
+STATE_ORDER = (ItemResolution.FAILED, ItemResolution.UNDECIDED, ItemResolution.NO_ACTION, ItemResolution.DECIDED,
+               ItemResolution.ISSUING, ItemResolution.ISSUED)
+# Shorter than the labels: a row lists several ("2 issued, 1 failed").
+STATE_WORDS = {ItemResolution.FAILED: "failed", ItemResolution.UNDECIDED: "not decided",
+               ItemResolution.NO_ACTION: "no action", ItemResolution.DECIDED: "decided",
+               ItemResolution.ISSUING: "being issued", ItemResolution.ISSUED: "issued"}
+OPTION_ORDER = (*Option, None)
 
 
 @dataclass
@@ -30,7 +35,7 @@ class ItemsSummary:
     @property
     def failed(self) -> bool:
         """An item Shopify did not issue: staff must retry, switch or record a refund."""
-        return self.states["FAILED"] > 0
+        return self.states[ItemResolution.FAILED] > 0
 
     @property
     def needs_decision(self) -> bool:

@@ -70,7 +70,7 @@ class RuleOutcome(Labelled):
 
     REFUND = Option.REFUND.value, Option.REFUND.label
     CREDIT = Option.CREDIT.value, Option.CREDIT.label
-    NO_ACTION = "no_action", "No action"
+    NO_ACTION = "no_action", "No Action"   # a name: "a No Action rule"
 
 
 class OptionMode(Labelled):

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from app.crypto import decrypt_secret
 from app.domain import returns as states
-from app.domain.vocabulary import ReturnStatus
+from app.domain.vocabulary import ItemResolution, Option, ReturnStatus
 from app.models import Account, Return
 from app.services.mail import render_email
 
@@ -51,7 +51,7 @@ def timeline(ret: Return) -> list[Step]:
 
 def _processed_detail(ret: Return) -> str:
     """Under First scan the options went out long before processing: say so only while they go."""
-    if any(item.resolution in ("DECIDED", "ISSUING") for item in ret.items):
+    if any(item.resolution in (ItemResolution.DECIDED, ItemResolution.ISSUING) for item in ret.items):
         return "Your refund, credit note or exchange is being issued."
     return "The shop has checked your items."
 
@@ -61,21 +61,21 @@ def item_outcome(item, currency: str, show_code: bool = False) -> str | None:
     the shopper: no Shopify error codes, no staff notes (how the shop refunded outside Shopify).
     A gift card's full code only with `show_code` (its first showing); else its last characters
     and where the full code was sent."""
-    if getattr(item, "refund_state", None) == "OUTSIDE" and item.option == "refund":
+    if getattr(item, "refund_state", None) == "OUTSIDE" and item.option == Option.REFUND:
         # Recorded by staff: the money has moved, whatever Shopify still has to record.
         amount = getattr(item, "outside_refund_amount", None) or item.issued_amount
         return f"Refunded {_money(amount, currency)} by the shop" if amount is not None else "Refunded by the shop"
-    if item.resolution == "FAILED":
+    if item.resolution == ItemResolution.FAILED:
         # The reason is Shopify's and for staff; the customer needs to know someone is on it.
         return "The shop is sorting this item out and will be in touch."
-    if item.resolution != "ISSUED":
+    if item.resolution != ItemResolution.ISSUED:
         return None
-    if item.option == "refund":
+    if item.option == Option.REFUND:
         if getattr(item, "refund_state", None) == "PENDING":
             value = f" of {_money(item.issued_amount, currency)}" if item.issued_amount is not None else ""
             return f"Refund{value} sent to your payment provider — it may take a few days"
         return f"Refunded {_money(item.issued_amount, currency)}" if item.issued_amount is not None else "Refunded"
-    if item.option == "credit":
+    if item.option == Option.CREDIT:
         if getattr(item, "credit_method", None) == "store_credit":
             value = f" of {_money(item.issued_amount, currency)}" if item.issued_amount is not None else ""
             return f"Store credit{value} added to your account"
@@ -87,7 +87,7 @@ def item_outcome(item, currency: str, show_code: bool = False) -> str | None:
             return f"Gift card{value}: code ending {code[-4:]}. {_where_code_went(item)}"
         ending = f" (code ending {item.gift_card_last_characters})" if item.gift_card_last_characters else ""
         return f"Gift card sent{value}{ending}"
-    if item.option == "exchange":
+    if item.option == Option.EXCHANGE:
         ret = getattr(item, "return_", None)
         if item.exchange_order_name and ret is not None and item.exchange_order_id == ret.shopify_order_id:
             return f"Exchange confirmed on your order {item.exchange_order_name}"
@@ -116,7 +116,8 @@ def _money(value, currency: str) -> str:
 
 # What an "issued" timeline entry says to the shopper, by option: the entry's own words are for
 # staff (Shopify's wording, a refund's pending state, how the shop refunded outside Shopify).
-ISSUED_WORDS = {"refund": "refund issued", "credit": "credit note issued", "exchange": "exchange confirmed"}
+ISSUED_WORDS = {Option.REFUND: "refund issued", Option.CREDIT: "credit note issued",
+                Option.EXCHANGE: "exchange confirmed"}
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from app.domain.vocabulary import Option
 from app.extensions import db
 from app.models import Account, Return, ReturnItem
 from app.services.mail import render_email, send_after_commit, store_email
@@ -19,11 +20,11 @@ SHOPIFY, EMAIL = "shopify", "email"
 
 def _line(item: ReturnItem, currency: str) -> str | None:
     value = Decimal(item.issued_amount or 0)
-    if item.option == "refund":
+    if item.option == Option.REFUND:
         return f"{item.title}: a refund of {value:.2f} {currency} to your original payment method."
-    if item.option == "credit" and item.credit_method == "store_credit":
+    if item.option == Option.CREDIT and item.credit_method == "store_credit":
         return f"{item.title}: {value:.2f} {currency} of store credit in your account."
-    if item.option == "exchange":
+    if item.option == Option.EXCHANGE:
         return f"{item.title}: your exchange for {item.exchange_variant_title} is confirmed and will ship."
     return None
 

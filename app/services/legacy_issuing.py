@@ -31,7 +31,7 @@ from sqlalchemy import func, or_, select, update
 
 from app.crypto import encrypt_secret
 from app.domain.issuing import IssuingMethod
-from app.domain.vocabulary import ItemResolution, Option, ReturnStatus
+from app.domain.vocabulary import ItemResolution, Option, RestockState, ReturnAction, ReturnStatus
 from app.extensions import db
 from app.models import Account, Return, ReturnItem
 from app.queue import enqueue
@@ -177,7 +177,7 @@ def _record(item: ReturnItem, issued: Issued) -> None:
     item.exchange_order_id = issued.order_id or item.exchange_order_id
     item.exchange_order_name = issued.order_name or item.exchange_order_name
     if issued.restock_pending:
-        item.restock_state = "PENDING"
+        item.restock_state = RestockState.PENDING
     ret = item.return_
     add_event(ret, "issued", _issued_message(item, issued), "system",
               data={"item_id": item.id, "option": item.option})
@@ -223,7 +223,7 @@ def _suggested(client, ret: Return, item: ReturnItem) -> "shopify.SuggestedRefun
 
 def _issue_refund(client, account: Account, ret: Return, item: ReturnItem, reconcile: bool) -> Issued:
     marker = refund_marker(item.idempotency_key)
-    restock_later = account.restock_returned_units and account.return_action == "first_scan"
+    restock_later = account.restock_returned_units and account.return_action == ReturnAction.FIRST_SCAN
     if reconcile:
         found = shopify.find_refund(client, ret.shopify_order_id, marker)
         if found is not None:
@@ -313,15 +313,15 @@ def restock_item(item_id: int) -> str:
     """Put a first-scan refund's items back into stock once the return is received; the
     adjustment carries a key of its own, so running this twice restocks once."""
     item = db.session.get(ReturnItem, item_id)
-    if item is None or item.restock_state not in ("PENDING", "RESTOCKING"):
+    if item is None or item.restock_state not in (RestockState.PENDING, RestockState.RESTOCKING):
         return "nothing to restock"
     ret = item.return_
     if ret.status not in (ReturnStatus.RECEIVED, ReturnStatus.PROCESSED, ReturnStatus.CLOSED):
         return "not received"
     now = datetime.now(timezone.utc)
     claimed = db.session.execute(
-        update(ReturnItem).where(ReturnItem.id == item.id, ReturnItem.restock_state.in_(("PENDING", "RESTOCKING")))
-        .values(restock_state="RESTOCKING").execution_options(synchronize_session=False)).rowcount
+        update(ReturnItem).where(ReturnItem.id == item.id, ReturnItem.restock_state.in_((RestockState.PENDING, RestockState.RESTOCKING)))
+        .values(restock_state=RestockState.RESTOCKING).execution_options(synchronize_session=False)).rowcount
     db.session.commit()
     if not claimed or item.variant_id is None:
         return "nothing to restock"
@@ -331,7 +331,7 @@ def restock_item(item_id: int) -> str:
     if location_id is None:
         locations = shopify.list_locations(client)
         if not locations:
-            item.restock_state = "FAILED"
+            item.restock_state = RestockState.FAILED
             add_event(ret, "restock_failed", f"{item.title}: no Shopify location to restock at.", "system")
             db.session.commit()
             return "failed"
@@ -353,10 +353,10 @@ def restock_item(item_id: int) -> str:
         # The level moved between the read and the write, so nothing changed: the next run reads
         # it again and sends under a new key (this one belongs to the refused variables).
         item.keyed_input = {**(item.keyed_input or {}), "restock": None}
-        item.restock_state = "PENDING"
+        item.restock_state = RestockState.PENDING
         db.session.commit()
         return "stale level: retry"
-    item.restock_state, item.restocked_at = "DONE", now
+    item.restock_state, item.restocked_at = RestockState.DONE, now
     add_event(ret, "restocked", f"{item.title}: {item.quantity} back in stock.", "system",
               data={"item_id": item.id})
     db.session.commit()
@@ -383,7 +383,7 @@ def items_to_sweep(now: datetime | None = None, limit: int = 500) -> tuple[list[
     issue_ids = [(item_id, attempts) for item_id, attempts in issue_ids]
     restock_ids = db.session.scalars(
         select(ReturnItem.id).join(Return, Return.id == ReturnItem.return_id)
-        .where(ReturnItem.restock_state.in_(("PENDING", "RESTOCKING")),
+        .where(ReturnItem.restock_state.in_((RestockState.PENDING, RestockState.RESTOCKING)),
                ReturnItem.issuing_method == IssuingMethod.LEGACY.value,
                Return.status.in_((ReturnStatus.RECEIVED, ReturnStatus.PROCESSED, ReturnStatus.CLOSED)))
         .order_by(ReturnItem.id).limit(limit)).all()

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from app.domain import issuing as rules
 from app.domain.issuing import LEGACY_SEQ, CallState, IssuingMethod, Phase, ShopifyReturnStatus, legacy_marker
-from app.domain.vocabulary import ItemResolution, Option
+from app.domain.vocabulary import ItemResolution, Option, ReturnStatus
 from app.extensions import db
 from app.models import Account, Return, ReturnItem, ShopifyReturn
 from app.services import shopify_calls as calls
@@ -168,7 +168,7 @@ def _process(ctx: Ctx, items: list[ReturnItem]) -> None:
 
 
 def _close(ctx: Ctx) -> None:
-    if ctx.ret.status != "CLOSED":
+    if ctx.ret.status != ReturnStatus.CLOSED:
         return
 
     def find(_call):

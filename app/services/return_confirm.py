@@ -17,14 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.domain import returns as states
-from app.domain.vocabulary import ItemResolution, Option, ReturnStatus
+from app.domain.vocabulary import ItemResolution, Option, ReturnAction, ReturnStatus
 from app.extensions import db
 from app.models import Account, Return
 
 TARGETS = {"receive": ReturnStatus.RECEIVED, "process": ReturnStatus.PROCESSED, "close": ReturnStatus.CLOSED,
            "cancel": ReturnStatus.CANCELLED}
 VERBS = {"receive": "Mark {} received", "process": "Mark {} processed", "close": "Close {}", "cancel": "Cancel {}"}
-SETTING_WORDS = {"first_scan": "at the first carrier scan", "processing": "when processed", "manual": "when closed"}
+SETTING_WORDS = {ReturnAction.FIRST_SCAN: "at the first carrier scan", ReturnAction.PROCESSING: "when processed",
+                 ReturnAction.MANUAL: "when closed"}
 NOT_DECIDED = (ItemResolution.UNDECIDED.value, ItemResolution.NO_ACTION.value)
 NOT_RECEIVED = (ReturnStatus.OPEN, ReturnStatus.IN_TRANSIT)
 NAMED = 5  # RMAs named in a warning; the rest are counted

@@ -22,7 +22,7 @@ from sqlalchemy import update
 
 from app.domain import issuing as rules
 from app.domain.issuing import CallState, CreditMethod, Phase, RefundState
-from app.domain.vocabulary import ItemResolution, Option, RestockState
+from app.domain.vocabulary import ItemResolution, Option, RestockState, ReturnStatus
 from app.extensions import db
 from app.models import ReturnItem
 from app.services import issued_notices as notices
@@ -53,7 +53,7 @@ ROUNDS = 5  # a refusal naming some items sends the others again in another roun
 def process_step(ctx: Ctx) -> str:
     """Process the decided items of this Shopify return once its return action has fired."""
     for _ in range(ROUNDS):
-        if ctx.ref.status != "OPEN" or ctx.ret.action_triggered_at is None or ctx.ret.status == "CANCELLED":
+        if ctx.ref.status != "OPEN" or ctx.ret.action_triggered_at is None or ctx.ret.status == ReturnStatus.CANCELLED:
             return DONE
         started = start_call(ctx, Phase.PROCESS, lambda last: _build_process(ctx, last), also=_claim_items)
         if isinstance(started, str):

@@ -19,7 +19,7 @@ from sqlalchemy import delete
 
 from app.domain import issuing as rules
 from app.domain.issuing import CallState, ExchangeMode, Phase, ShopifyReturnStatus
-from app.domain.vocabulary import ItemResolution, Option, ReturnStatus
+from app.domain.vocabulary import ItemResolution, Option, RestockState, ReturnStatus
 from app.extensions import db
 from app.models import OrderLine, ReturnItem, ShopifyReturn
 from app.services import shopify_calls as calls
@@ -324,7 +324,7 @@ def close_step(ctx: Ctx) -> str:
     if ctx.ref.status != ShopifyReturnStatus.OPEN.value or ctx.ret.status != ReturnStatus.CLOSED:
         return DONE
     items = ctx.items()
-    if not items or any(i.resolution != ItemResolution.ISSUED.value or i.restock_state == "PENDING"
+    if not items or any(i.resolution != ItemResolution.ISSUED.value or i.restock_state == RestockState.PENDING
                         for i in items):
         return DONE
     return _status_call(ctx, Phase.CLOSE, shopify.close_return, ShopifyReturnStatus.CLOSED,

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from app.domain import returns as states
 from app.domain.issuing import CallState, ExchangeMode, IssuingMethod, ShopifyReturnStatus
-from app.domain.vocabulary import ItemResolution, Option, ReturnStatus
+from app.domain.vocabulary import ItemResolution, Option, RestockState, ReturnAction, ReturnStatus
 from app.extensions import db
 from app.models import Account, BulkAction, Return, ReturnItem, ShopifyCall, ShopifyReturn
 from app.queue import enqueue
@@ -28,7 +28,8 @@ from app.services.tracking_numbers import store_tracking
 STATUS_STAMPS = {ReturnStatus.IN_TRANSIT: "in_transit_at", ReturnStatus.RECEIVED: "received_at",
                  ReturnStatus.PROCESSED: "processed_at", ReturnStatus.CLOSED: "closed_at",
                  ReturnStatus.CANCELLED: "cancelled_at"}
-ACTION_LABELS = {"first_scan": "the first carrier scan", "processing": "processing", "manual": "close"}
+ACTION_LABELS = {ReturnAction.FIRST_SCAN: "the first carrier scan", ReturnAction.PROCESSING: "processing",
+                 ReturnAction.MANUAL: "close"}
 # Items still on the method before Shopify returns finish on it (jobs/actions.py).
 LEGACY_ISSUE, LEGACY_RESTOCK = "jobs.actions.issue_item", "jobs.actions.restock_item"
 BULK_CLOSE_MAX = 5_000
@@ -189,7 +190,7 @@ def queue_issuing(ret: Return) -> int:
 def _queue_pending_restocks(ret: Return) -> None:
     """Restocks still waiting on the old method (items issued before Shopify returns)."""
     item_ids = db.session.scalars(select(ReturnItem.id).where(
-        ReturnItem.return_id == ret.id, ReturnItem.restock_state == "PENDING",
+        ReturnItem.return_id == ret.id, ReturnItem.restock_state == RestockState.PENDING,
         ReturnItem.issuing_method == IssuingMethod.LEGACY.value)).all()
     db.session.commit()
     for item_id in item_ids:

@@ -16,11 +16,11 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select, text
 
-from app.domain.rules import (DIMENSIONS, MAX_CONDITIONS, NUMERIC, OUTCOMES, ItemFacts, RuleDef, RuleInvalid,
+from app.domain.rules import (DIMENSIONS, MAX_CONDITIONS, NUMERIC, ItemFacts, RuleDef, RuleInvalid,
                               item_facts, parse_condition, parse_rule, sentence)
 from app.domain.rules_index import RuleSet
 from app.domain.rules_reach import unoffered
-from app.domain.vocabulary import ItemResolution, OptionMode, ReturnStatus
+from app.domain.vocabulary import ItemResolution, OptionMode, ReturnStatus, RuleOutcome
 from app.extensions import db
 from app.models import Account, Order, Return, ReturnEvent, Rule
 from app.services.shopify_returns import queue_for_return
@@ -348,9 +348,9 @@ def decide_return(return_id: int) -> str:
         decision = rule_set.evaluate(facts_for(order, item.reason))
         item.decision_trace = {**decision.as_dict(), "evaluated_at": now.isoformat()}
         item.decided_by_rule_id, item.decided_by_rule_version = decision.rule_id, decision.rule_version
-        if decision.outcome in ("refund", "credit"):
+        if decision.outcome in (RuleOutcome.REFUND, RuleOutcome.CREDIT):
             item.option, item.resolution = decision.outcome, ItemResolution.DECIDED.value
-        elif decision.outcome == "no_action":
+        elif decision.outcome == RuleOutcome.NO_ACTION:
             item.resolution = ItemResolution.NO_ACTION.value
         summary.append({"item_id": item.id, "title": item.title, "outcome": decision.outcome,
                         "rule_id": decision.rule_id, "rule_version": decision.rule_version,
@@ -369,7 +369,7 @@ def _summary_message(summary: list[dict]) -> str:
         if entry["outcome"] is None:
             parts.append(f"{entry['title']}: no rule matched, staff decide")
         else:
-            parts.append(f"{entry['title']}: {OUTCOMES[entry['outcome']]} by rule “{entry['rule_name']}” "
+            parts.append(f"{entry['title']}: {RuleOutcome(entry['outcome']).label} by rule “{entry['rule_name']}” "
                          f"(version {entry['rule_version']})")
     return "Rules decided: " + "; ".join(parts) + "."
 
