@@ -59,7 +59,7 @@ def _list_context(account, message: str | None = None, status_text: str | None =
         rows.append(row)
     found = reach(usable, account.return_reasons or [])
     return {"rows": rows, "impact": impact, "message": message, "status_text": status_text,
-            "outcomes": dict(OUTCOME_CHOICES), "reach": found, "mode_summary": admin_summary(found),
+            "reach": found, "mode_summary": admin_summary(found),
             "customer_choice": account.option_mode != OptionMode.RULES.value}
 
 
@@ -321,5 +321,5 @@ def rules_dry_run():
     recent = db.session.scalars(scoped(Return).order_by(Return.created_at.desc(), Return.id.desc()).limit(100)).all()
     return render_template("dashboard/rules_dry_run.html", account=account, run=run, recent=recent,
                            rules_count=len(defs), chosen=str(return_id or ""), order_name=order_name, reason=reason,
-                           reasons=account.return_reasons or [], outcomes=dict(OUTCOME_CHOICES),
+                           reasons=account.return_reasons or [],
                            customer_choice=account.option_mode != OptionMode.RULES.value), status

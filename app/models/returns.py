@@ -81,6 +81,13 @@ class Return(db.Model):
         back_populates="return_", cascade="all, delete-orphan", order_by="ReturnEvent.id"
     )
 
+    def add_event(self, kind: str, message: str, actor: str | None = None, data: dict | None = None,
+                  now: datetime | None = None) -> "ReturnEvent":
+        """Append to the return's timeline (the caller commits)."""
+        event = ReturnEvent(kind=kind, message=message, actor=actor, data=data, created_at=now or utcnow())
+        self.events.append(event)
+        return event
+
 
 class ReturnItem(db.Model):
     """A returned quantity of one order line, with its option, decision trace and issuing result."""

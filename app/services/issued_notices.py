@@ -13,7 +13,6 @@ from app.domain.vocabulary import Option
 from app.extensions import db
 from app.models import Account, Return, ReturnItem
 from app.services.mail import render_email, send_after_commit, store_email
-from app.services.returns import add_event
 
 SHOPIFY, EMAIL = "shopify", "email"
 
@@ -43,7 +42,7 @@ def email_issued(account: Account, ret: Return, items: list[ReturnItem], *, gift
     subject = f"Your return {ret.rma_number}: issued"
     text, html = render_email("issued", account=account, ret=ret, lines=lines)
     email = store_email(account, ret.customer_email, subject, text, html, return_id=ret.id)
-    add_event(ret, "email", f"Email to {ret.customer_email}: what was issued.", "system")
+    ret.add_event("email", f"Email to {ret.customer_email}: what was issued.", "system")
     db.session.commit()
     send_after_commit(email.id)
     return True

@@ -15,7 +15,6 @@ from app.domain.issuing import IssuingMethod
 from app.domain.vocabulary import ItemResolution, ReturnStatus
 from app.extensions import db
 from app.models import Account, Return, ReturnItem, ShopifyReturn
-from app.services.returns import add_event
 from app.shopify.client import ShopifyClient
 
 DONE, IN_PROGRESS = "done", "in progress"
@@ -82,13 +81,13 @@ def fail_item(item: ReturnItem, reason: str, *, detach: bool = False) -> None:
         item.shopify_return_ref_id = None
         item.shopify_lines = None
         item.exchange_line_ids = None
-    add_event(item.return_, "issue_failed", f"{item.title}: could not be issued. {reason}", "system",
+    item.return_.add_event("issue_failed", f"{item.title}: could not be issued. {reason}", "system",
               data={"item_id": item.id})
 
 
 def note(ret: Return, kind: str, message: str, **data) -> None:
     """A line on the return's timeline from the system (the caller commits)."""
-    add_event(ret, kind, message, "system", data=data or None)
+    ret.add_event(kind, message, "system", data=data or None)
 
 
 def now() -> datetime:

@@ -36,7 +36,6 @@ from app.extensions import db
 from app.models import Account, Return, ReturnItem
 from app.queue import enqueue
 from app.services.mail import render_email, send_after_commit, store_email
-from app.services.returns import add_event
 from app.services.shopify_access import NotConnected, client_for
 from app.shopify import errors as E
 from app.shopify import issuing as shopify
@@ -158,7 +157,7 @@ def _claim(item_id: int, reconcile: bool) -> bool:
 
 def _fail(item: ReturnItem, reason: str) -> str:
     item.resolution, item.failure_reason = FAILED, reason[:2000]
-    add_event(item.return_, "issue_failed", f"{item.title}: could not be issued. {reason}", "system",
+    item.return_.add_event("issue_failed", f"{item.title}: could not be issued. {reason}", "system",
               data={"item_id": item.id})
     db.session.commit()
     return "failed"
@@ -179,7 +178,7 @@ def _record(item: ReturnItem, issued: Issued) -> None:
     if issued.restock_pending:
         item.restock_state = RestockState.PENDING
     ret = item.return_
-    add_event(ret, "issued", _issued_message(item, issued), "system",
+    ret.add_event("issued", _issued_message(item, issued), "system",
               data={"item_id": item.id, "option": item.option})
     email = _compose_credit_email(ret, item, issued) if issued.gift_card_code else None
     db.session.commit()
@@ -332,7 +331,7 @@ def restock_item(item_id: int) -> str:
         locations = shopify.list_locations(client)
         if not locations:
             item.restock_state = RestockState.FAILED
-            add_event(ret, "restock_failed", f"{item.title}: no Shopify location to restock at.", "system")
+            ret.add_event("restock_failed", f"{item.title}: no Shopify location to restock at.", "system")
             db.session.commit()
             return "failed"
         location_id = locations[0].location_id
@@ -357,7 +356,7 @@ def restock_item(item_id: int) -> str:
         db.session.commit()
         return "stale level: retry"
     item.restock_state, item.restocked_at = RestockState.DONE, now
-    add_event(ret, "restocked", f"{item.title}: {item.quantity} back in stock.", "system",
+    ret.add_event("restocked", f"{item.title}: {item.quantity} back in stock.", "system",
               data={"item_id": item.id})
     db.session.commit()
     return "restocked"

@@ -24,7 +24,7 @@ from app.services import shopify_calls as calls
 from app.services.issuing_context import DONE, Ctx, fail_item, lines_of, note, now
 from app.services.return_money import FAILED_TX, SETTLED, disposition_input
 from app.services.return_shape import next_round, start_call
-from app.services.returns import ReturnRefused, add_event
+from app.services.returns import ReturnRefused
 from app.services.shopify_access import client_for
 from app.shopify import returns as shopify
 
@@ -119,7 +119,7 @@ def follow_refunds(item_ids: list[int] | None = None) -> int:
         elif statuses and statuses <= SETTLED:
             for item in group:
                 item.refund_state = RefundState.PAID.value
-                add_event(item.return_, "refund_paid", f"{item.title}: the refund has been paid.", "system",
+                item.return_.add_event("refund_paid", f"{item.title}: the refund has been paid.", "system",
                           data={"item_id": item.id})
                 changed += 1
         db.session.commit()
@@ -158,7 +158,7 @@ def record_outside_refund(item: ReturnItem, *, amount: str, method: str, paid_on
         item.resolution, item.issued_amount, item.issued_at = ItemResolution.ISSUED.value, value, now()
     else:
         item.resolution = ItemResolution.DECIDED.value
-    add_event(item.return_, "outside_refund", f"{item.title}: {value:.2f} {item.return_.currency} refunded "
+    item.return_.add_event("outside_refund", f"{item.title}: {value:.2f} {item.return_.currency} refunded "
               f"outside Shopify ({method}), recorded by staff.", actor, data={"item_id": item.id})
     db.session.commit()
 

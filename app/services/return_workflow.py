@@ -20,7 +20,7 @@ from app.extensions import db
 from app.models import Account, BulkAction, Return, ReturnItem, ShopifyCall, ShopifyReturn
 from app.queue import enqueue
 from app.services.return_settlement import return_is_processed_in_shopify
-from app.services.returns import ReturnRefused, add_event
+from app.services.returns import ReturnRefused
 from app.services.shopify_returns import queue_for_return, reset_failures
 from app.services.tracking_numbers import store_tracking
 
@@ -62,7 +62,7 @@ def move_return(ret: Return, target: str, actor: str | None, *, at: datetime | N
         db.session.rollback()
         db.session.refresh(ret)
         return False
-    add_event(ret, "status", message or f"Return {ReturnStatus(target).label.lower()}.", actor, now=now,
+    ret.add_event("status", message or f"Return {ReturnStatus(target).label.lower()}.", actor, now=now,
               data={"status": target})
     db.session.commit()
     db.session.refresh(ret)
@@ -128,7 +128,7 @@ def cancel_return(ret: Return, actor: str | None, *, by_customer: bool = False) 
         db.session.rollback()
         db.session.refresh(ret)
         raise states.TransitionRefused("This return changed meanwhile and can no longer be cancelled.")
-    add_event(ret, "cancelled", "Return cancelled." if by_customer else "Return cancelled by staff.", actor, now=now)
+    ret.add_event("cancelled", "Return cancelled." if by_customer else "Return cancelled by staff.", actor, now=now)
     db.session.commit()
     db.session.refresh(ret)
     queue_for_return(ret)  # its Shopify returns are cancelled too, so their units are returnable again
@@ -164,7 +164,7 @@ def fire_action_if_due(ret: Return, cause: str | None = None, actor: str | None 
     # Say what happened (who or what moved the return), not only what the setting is: a return
     # closed straight from Open under First scan fires at its close, not at a carrier scan.
     cause = cause or f"The return is {ReturnStatus(ret.status).label.lower()}"
-    add_event(ret, "action", f"{cause}, so the chosen options are issued in Shopify now (this shop's setting: "
+    ret.add_event("action", f"{cause}, so the chosen options are issued in Shopify now (this shop's setting: "
               f"{ACTION_LABELS[account.return_action]} or later).", actor or "system", now=now,
               data={"return_action": account.return_action, "status": ret.status})
     db.session.commit()
@@ -230,7 +230,7 @@ def decide_item(item: ReturnItem, option: str, actor: str | None, *, variant_id:
     if not changed:
         db.session.rollback()
         raise states.TransitionRefused(f"{item.title} changed meanwhile; reload the page.")
-    add_event(ret, "decision", f"{item.title}: {Option(option).label} decided by staff.", actor,
+    ret.add_event("decision", f"{item.title}: {Option(option).label} decided by staff.", actor,
               data={"item_id": item.id, "option": option})
     db.session.commit()
     _issue_now_if_fired(item)
@@ -251,7 +251,7 @@ def retry_item(item: ReturnItem, actor: str | None) -> None:
     if not changed:
         db.session.rollback()
         raise states.TransitionRefused(f"{item.title} changed meanwhile; reload the page.")
-    add_event(item.return_, "retry", f"{item.title}: issuing retried.", actor, data={"item_id": item.id})
+    item.return_.add_event("retry", f"{item.title}: issuing retried.", actor, data={"item_id": item.id})
     reset_failures(values.get("shopify_return_ref_id", item.shopify_return_ref_id))
     db.session.commit()
     _issue_now_if_fired(item)

@@ -22,7 +22,7 @@ from app.domain.eligibility import Eligibility, LineFacts, OrderFacts, Policy, l
 from app.domain.return_window import ORDER, Parcel, line_windows
 from app.domain.vocabulary import ItemResolution, Option, OptionMode, ReturnStatus
 from app.extensions import db
-from app.models import Account, Order, OrderLine, Return, ReturnEvent, ReturnItem, ShopifyReturn
+from app.models import Account, Order, OrderLine, Return, ReturnItem, ShopifyReturn
 from app.queue import enqueue
 from app.shopify import parcels
 
@@ -330,7 +330,7 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
     by = f"{started_by} for the customer" if started_by else "the customer"
     # The shopper's history names the shop, never a staff member's login.
     shown = {"customer_message": f"Return {ret.rma_number} started for you by the shop: {count}."} if started_by else None
-    add_event(ret, "created", f"Return {ret.rma_number} started by {by}: {count}.", actor or order.email,
+    ret.add_event("created", f"Return {ret.rma_number} started by {by}: {count}.", actor or order.email,
               data=shown, now=now)
     email = None
     if compose_email and order.email:
@@ -338,7 +338,7 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
 
         subject, text, html = compose_email(ret)
         email = store_email(account, order.email, subject, text, html, return_id=ret.id)
-        add_event(ret, "email", f"Confirmation email to {order.email}.", "system", now=now)
+        ret.add_event("email", f"Confirmation email to {order.email}.", "system", now=now)
     db.session.flush()
     # Ids read before the commit: no read transaction may be open when an in-process job runs.
     return_id, email_id = ret.id, email.id if email is not None else None
@@ -355,15 +355,6 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
     else:
         enqueue("jobs.shopify_returns.plan_shopify_returns", return_id)
     return ret, True
-
-
-def add_event(ret: Return, kind: str, message: str, actor: str | None = None, data: dict | None = None,
-              now: datetime | None = None) -> ReturnEvent:
-    """Append to the return's timeline (the caller commits)."""
-    event = ReturnEvent(kind=kind, message=message, actor=actor, data=data,
-                        created_at=now or datetime.now(timezone.utc))
-    ret.events.append(event)
-    return event
 
 
 def _next_rma_seq(account_id: int) -> int:

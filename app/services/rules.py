@@ -22,7 +22,7 @@ from app.domain.rules_index import RuleSet
 from app.domain.rules_reach import unoffered
 from app.domain.vocabulary import ItemResolution, OptionMode, ReturnStatus, RuleOutcome
 from app.extensions import db
-from app.models import Account, Order, Return, ReturnEvent, Rule
+from app.models import Account, Order, Return, Rule
 from app.services.shopify_returns import queue_for_return
 
 log = logging.getLogger(__name__)
@@ -375,8 +375,7 @@ def _summary_message(summary: list[dict]) -> str:
 
 
 def _event(ret: Return, now: datetime, message: str, summary: list) -> None:
-    ret.events.append(ReturnEvent(kind=DECIDED_KIND, message=message, actor="rules",
-                                  data={"items": summary}, created_at=now))
+    ret.add_event(DECIDED_KIND, message, "rules", data={"items": summary}, now=now)
 
 
 # --- demo ----------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from app.domain import tracking as carrier
 from app.domain.vocabulary import ReturnStatus
 from app.extensions import db
 from app.models import Account, Return, TrackingConnection, TrackingEvent
-from app.services.returns import TRACKING_MAX, add_event
+from app.services.returns import TRACKING_MAX
 from app.services.tracking_numbers import TrackingNumberTaken, commit_number, normalise_tracking, refuse_if_held
 from app.tracking import ADAPTERS, Credentials, DeliveryRefused, ParsedEvent
 
@@ -243,7 +243,7 @@ def _apply(ret: Return, fresh: list[tuple[str, str | None]], provider: str) -> N
             if carrier.rank(running) < carrier.rank(carrier.DELIVERED):
                 text = (note or "Carrier reported an exception")[:255]
                 ret.tracking_exception = text
-                add_event(ret, "tracking_exception", f"Carrier reports a problem: {text}", actor,
+                ret.add_event("tracking_exception", f"Carrier reports a problem: {text}", actor,
                           data={"provider": provider})
         elif carrier.rank(state) > carrier.rank(running):
             running = state
@@ -252,7 +252,7 @@ def _apply(ret: Return, fresh: list[tuple[str, str | None]], provider: str) -> N
     if fresh:
         ret.tracking_provider = provider
     if best != previous and _advance_state(ret, best):
-        add_event(ret, "tracking", f"Carrier: {carrier.STATE_LABELS[best].lower()}.", actor,
+        ret.add_event("tracking", f"Carrier: {carrier.STATE_LABELS[best].lower()}.", actor,
                   data={"provider": provider, "state": best})
     db.session.commit()
     _move(ret, actor)
@@ -364,7 +364,7 @@ def attach_parked_event(account: Account, event_id: int, return_id: int, actor: 
     if not ret.tracking_number:
         try:
             refuse_if_held(ret, event.tracking_number)
-            add_event(ret, "tracking", f"Tracking number added: {event.tracking_number} (from a parked carrier "
+            ret.add_event("tracking", f"Tracking number added: {event.tracking_number} (from a parked carrier "
                       "event).", actor)  # before the number: see tracking_numbers.store_tracking
             ret.tracking_number = event.tracking_number
             commit_number(ret, event.tracking_number)
@@ -373,7 +373,7 @@ def attach_parked_event(account: Account, event_id: int, return_id: int, actor: 
     rows = list(db.session.scalars(select(TrackingEvent).where(
         TrackingEvent.account_id == account.id, TrackingEvent.return_id.is_(None),
         TrackingEvent.tracking_number == event.tracking_number)))
-    add_event(ret, "tracking", f"{len(rows)} carrier event(s) for {event.tracking_number} attached.", actor)
+    ret.add_event("tracking", f"{len(rows)} carrier event(s) for {event.tracking_number} attached.", actor)
     return _attach(ret, rows)
 
 

@@ -18,7 +18,7 @@ from app.domain import returns as states
 from app.domain.vocabulary import ReturnStatus
 from app.extensions import db
 from app.models import Return
-from app.services.returns import TRACKING_MAX, ReturnRefused, add_event
+from app.services.returns import TRACKING_MAX, ReturnRefused
 
 _PRINTED = re.compile(rf"[A-Za-z0-9]{{4,{TRACKING_MAX}}}")
 TAKEN_FOR_CUSTOMER = ("This tracking number is already used for another return. Check the number on your "
@@ -84,7 +84,7 @@ def set_tracking(ret: Return, raw_number: str, actor: str | None) -> str:
         last = ret.events[-1] if ret.events else None
         if last is not None and last.kind == "tracking_refused" and (last.data or {}).get("number") == taken.number:
             raise  # the same attempt again (a reload, a double click): noted once
-        add_event(ret, "tracking_refused", f"Tracking number {taken.number} refused: return {taken.holder_rma} "
+        ret.add_event("tracking_refused", f"Tracking number {taken.number} refused: return {taken.holder_rma} "
                   "already carries it.", actor, data={"number": taken.number, "holder": taken.holder_rma})
         db.session.commit()
         raise
@@ -101,7 +101,7 @@ def store_tracking(ret: Return, raw_number: str, actor: str | None) -> str:
     previous = ret.tracking_number
     # The timeline entry first: loading the timeline would flush the new number early, out of
     # reach of commit_number's refusal.
-    add_event(ret, "tracking", f"Tracking number {'changed to' if previous else 'added:'} {number}.",
+    ret.add_event("tracking", f"Tracking number {'changed to' if previous else 'added:'} {number}.",
               actor, data={"previous": previous} if previous else None)
     ret.tracking_number, ret.tracking_shared = number, False
     commit_number(ret, number)

@@ -10,7 +10,6 @@ import pytest
 
 from app.extensions import db
 from app.portal.session import status_token
-from app.services.returns import add_event
 from tests.factories import make_account
 from tests.support.returns import make_return
 
@@ -75,13 +74,13 @@ def test_the_history_tells_what_was_issued_without_staff_wording(account, client
     ret = make_return(account, status="PROCESSED", items=[("refund", "ISSUED"), ("credit", "ISSUED")])
     refund, credit = ret.items
     refund.refund_state, refund.outside_refund_amount, refund.issued_amount = "OUTSIDE", Decimal("20"), Decimal("20")
-    add_event(ret, "issued", f"{refund.title}: return recorded in Shopify; refunded outside Shopify (cash, ask Jo).",
+    ret.add_event("issued", f"{refund.title}: return recorded in Shopify; refunded outside Shopify (cash, ask Jo).",
               "system", data={"item_id": refund.id, "option": "refund"})
-    add_event(ret, "issued", f"{credit.title}: 20.00 USD issued as store credit.", "system",
+    ret.add_event("issued", f"{credit.title}: 20.00 USD issued as store credit.", "system",
               data={"item_id": credit.id, "option": "credit"})
-    add_event(ret, "outside_refund", f"{refund.title}: 20.00 USD refunded outside Shopify (cash, ask Jo), recorded "
+    ret.add_event("outside_refund", f"{refund.title}: 20.00 USD refunded outside Shopify (cash, ask Jo), recorded "
               "by staff.", "boss@example.com", data={"item_id": refund.id})
-    add_event(ret, "issue_failed", "Shopify could not refund the payment (card_declined).", "system")
+    ret.add_event("issue_failed", "Shopify could not refund the payment (card_declined).", "system")
     db.session.commit()
     page = outcomes(client, account, ret)["_page"]
     history = page.split("<h2>History</h2>", 1)[1]
