@@ -95,9 +95,9 @@ def test_the_spec_examples_entered_as_written(e2e_app, live_server, page, screen
     screenshot(f"rules-empty-{size}")
 
     # The spec: Return Reason EQUAL TO Faulty → Refund; Order Discount Percent GREATER THAN 50 →
-    # Credit Note; Order Country EQUAL TO Canada → No Action.
+    # Credit note; Order Country EQUAL TO Canada → No Action.
     enter_rule(page, "Faulty items are refunded", "Order Return Reason", "equal to", "Faulty", "Refund")
-    enter_rule(page, "Big discounts get a credit note", "Order Discount Percent", "greater than", "50", "Credit Note")
+    enter_rule(page, "Big discounts get a credit note", "Order Discount Percent", "greater than", "50", "Credit note")
     page.get_by_role("link", name="Add a rule").first.click()
     page.get_by_label("Name").fill("Canada: no automation")
     fill_condition(page, page, "Order Country", "equal to", "Canada")
@@ -108,7 +108,7 @@ def test_the_spec_examples_entered_as_written(e2e_app, live_server, page, screen
     items = page.locator(".rule-item")
     expect(items).to_have_count(3)
     expect(items.nth(0)).to_contain_text("Order Return Reason equal to Faulty → Refund")
-    expect(items.nth(1)).to_contain_text("Order Discount Percent greater than 50 → Credit Note")
+    expect(items.nth(1)).to_contain_text("Order Discount Percent greater than 50 → Credit note")
     expect(items.nth(2)).to_contain_text("Order Country equal to Canada → No Action")
     expect(items.nth(2).locator(".priority")).to_have_text("3")
     screenshot(f"rules-list-{size}")
@@ -195,7 +195,7 @@ def test_editor_rows_errors_switches_and_dry_run(e2e_app, live_server, page, scr
     settled(page)
     rows.nth(1).get_by_role("button", name="Remove condition 2").click()
     expect(rows).to_have_count(1)
-    page.get_by_label("Credit Note", exact=True).check()
+    page.get_by_label("Credit note", exact=True).check()
     page.get_by_role("button", name="Save rule").click()
     expect(page.get_by_text("The lowest value must not be above the highest.")).to_be_visible()
     expect(page.get_by_label("From")).to_have_attribute("aria-invalid", "true")

@@ -141,7 +141,7 @@ def test_rules_mode_is_refused_with_no_rule_and_the_rules_page_says_what_the_rul
     assert option_mode(e2e_app, account_id) == "rules"
     page.goto(live_server.url("/dashboard/rules"))
     expect(page.locator(".mode-banner")).to_contain_text(
-        "new returns' items get Refund, Credit Note or No Action from these rules; items no rule catches or a No "
+        "new returns' items get Refund, Credit note or No Action from these rules; items no rule catches or a No "
         "Action rule catches wait for staff to decide")
     # Switching every rule off leaves rules mode deciding nothing: the page warns, it is not green.
     for name in ("Faulty items are refunded", "Big discounts get a credit note", "Canada: no automation"):

@@ -140,4 +140,4 @@ def test_a_saved_rule_whose_reason_the_shop_stopped_offering_is_flagged(admin, c
     page = client.get("/dashboard/rules").get_data(as_text=True)
     assert "Your portal no longer offers the reason “Faulty”, so no new return has it." in page
     # It can no longer decide anything, so the mode banner leaves Refund out.
-    assert "new returns&#39; items get Credit Note or No Action from these rules" in page
+    assert "new returns&#39; items get Credit note or No Action from these rules" in page

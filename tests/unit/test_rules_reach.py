@@ -35,7 +35,7 @@ def test_the_spec_examples_give_refund_or_credit_and_leave_the_rest_to_staff():
         "As soon as you submit, Acme's returns policy decides which items get a refund; the others are decided by "
         "Acme's staff. Your return's page shows what each item gets.")
     assert "exchange" not in text
-    assert admin_summary(found) == ("Rules mode is on: new returns' items get Refund, Credit Note or No Action from "
+    assert admin_summary(found) == ("Rules mode is on: new returns' items get Refund, Credit note or No Action from "
                                     "these rules; items no rule catches or a No Action rule catches wait for staff "
                                     "to decide. The portal tells customers exactly this.")
 
