@@ -21,7 +21,7 @@ from sqlalchemy import select
 from app.domain.vocabulary import ItemResolution, Option, ReturnStatus
 from app.extensions import db
 from app.models import Account, Order, Return
-from app.services.returns import ReturnRefused
+from app.domain.returns import ReturnRefused
 from app.services.tracking_numbers import set_tracking
 
 DEMO_COUNTRY = "US"  # the shop's currency, so amounts read the same everywhere
@@ -136,7 +136,7 @@ def make_demo_returns(account: Account, plans, skip_orders: set[int]) -> list[Re
     ``skip_orders`` (the orders printed for people to try), oldest first. Returns them all."""
     from app.portal.variants import VariantsUnavailable, live_variants
     from app.services import return_workflow as workflow
-    from app.services import returns as service
+    from app.services import return_submission as service
     from app.services.shopify_returns import refresh_returnable_now
 
     used = skip_orders | {r.order_id for r in demo_returns_of(account, plans)}
@@ -196,7 +196,7 @@ def _decide_undecided(ret: Return, option: str, staff: str) -> None:
 def _pick(account: Account, used: set[int], plan: DemoReturn, variants_for):
     """The oldest order in the window, not used yet, with a returnable line (one with another
     size or colour in stock for an exchange): (order, the selection)."""
-    from app.services import returns as service
+    from app.services import return_submission as service
 
     candidates = db.session.scalars(
         select(Order).where(Order.account_id == account.id, Order.financial_status == "paid",

@@ -229,7 +229,7 @@ def _submit(account, planned: Planned, meter: Meter, clock) -> int:
     import secrets
 
     from app.portal.variants import live_variants
-    from app.services.returns import Selection, create_return
+    from app.services.return_submission import Selection, create_return
     from app.services.shopify_returns import refresh_returnable_now
 
     order = planned.order

@@ -18,7 +18,7 @@ from app.query_params import query_arg
 from app.security import is_htmx
 from app.services import return_workflow as workflow
 from app.services.return_confirm import NotConfirmed, confirmed_plan, plan_action
-from app.services.returns import ReturnRefused
+from app.domain.returns import ReturnRefused
 
 MAX_POSTED_IDS = workflow.BULK_CLOSE_MAX
 

@@ -16,7 +16,7 @@ from app.dashboard.forms import ActionForm, DecideItemForm, OutsideRefundForm, T
 from app.dashboard.return_shopify import AUTHORISED_ONLY, can_record_outside_refund, payment_only_authorised
 from app.dashboard.returns import outside_refund_prefix, return_page
 from app.dashboard.scope import current_account, get_scoped_or_404
-from app.domain.returns import TransitionRefused
+from app.domain.returns import ReturnRefused, TransitionRefused
 from app.domain.vocabulary import Option
 from app.models import Return, ReturnItem
 from app.query_params import query_arg
@@ -26,7 +26,7 @@ from app.services.return_confirm import NotConfirmed, confirmed_plan, plan_actio
 from app.services.return_settlement import record_outside_refund
 from app.services.shopify_returns import queue_for_return
 from app.portal.variants import VariantsUnavailable, live_variants
-from app.services.returns import ReturnRefused, exchange_choices, variant_label
+from app.services.return_submission import exchange_choices, variant_label
 from app.services.tracking_numbers import TrackingNumberTaken
 
 RETURN = "/returns/<int:return_id>"

@@ -14,13 +14,14 @@ from flask_login import current_user
 
 from app.dashboard import bp
 from app.dashboard.scope import current_account, get_scoped_or_404
+from app.domain.returns import ReturnRefused
 from app.domain.vocabulary import Option, ReturnAction
 from app.models import Order
 from app.portal import session as portal
 from app.portal.forms import hidden_fields, read_choices
 from app.portal.status import compose_confirmation
 from app.portal.variants import VariantsUnavailable, live_variants
-from app.services import returns as service
+from app.services import return_submission as service
 
 # When the options are issued, by return action: what the confirmation promises.
 ISSUED_WHEN = {ReturnAction.FIRST_SCAN: "when the carrier first scans the parcel",
@@ -82,7 +83,7 @@ def start_return(order_id: int):
         return _form_page(account, order, state, errors, status=422)
     try:
         planned = service.check_selections(account, order, selections, live_variants(account))
-    except (service.ReturnRefused, VariantsUnavailable) as error:
+    except (ReturnRefused, VariantsUnavailable) as error:
         return _form_page(account, order, state, problem=str(error), status=422)
     return render_template(
         "dashboard/start_return_confirm.html", account=account, order=order, planned=planned,
@@ -111,7 +112,7 @@ def confirm_start_return(order_id: int):
             account, order.id, selections, request.form.get("submission_token", ""),
             variants_for=live_variants(account), actor=current_user.email, started_by=current_user.email,
             compose_email=compose if email_customer else None)
-    except (service.ReturnRefused, VariantsUnavailable) as error:
+    except (ReturnRefused, VariantsUnavailable) as error:
         return _form_page(account, order, state, problem=str(error), status=422)
     if created:
         who = order.customer_name or order.email or "the customer"

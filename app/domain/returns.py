@@ -25,6 +25,11 @@ class TransitionRefused(ValueError):
     """A status change the lifecycle does not allow; the message says why."""
 
 
+class ReturnRefused(ValueError):
+    """A return, or a change to one, that the rules do not allow; the message is what the person
+    who asked (the customer or staff) reads."""
+
+
 def can_move(current: str, target: str) -> bool:
     """Forward only (skips allowed); CANCELLED only from OPEN or IN_TRANSIT."""
     if target == ReturnStatus.CANCELLED:

@@ -4,7 +4,7 @@ The item choices are one field group per order line (`line-<id>-return`, `-quant
 `-note`, `-option`, `-variant`), so they are parsed here by hand rather than with nested WTForms
 forms. Parsing only reports what a person can fix (a missing reason, an exchange without a size);
 everything else (unknown lines, quantities, options the shop does not offer) is checked by
-`app.services.returns.check_selections`, which trusts nothing that was posted.
+`app.services.return_submission.check_selections`, which trusts nothing that was posted.
 """
 import re
 
@@ -13,7 +13,8 @@ from wtforms.validators import DataRequired, Length
 
 from app.domain.vocabulary import Option
 from app.forms import BaseForm, plain_text, storable_text, strip_spaces, typed_only
-from app.services.returns import NOTE_MAX, TRACKING_MAX, Selection
+from app.services.return_submission import NOTE_MAX, Selection
+from app.services.tracking_numbers import TRACKING_MAX
 
 _LINE_KEY = re.compile(r"^line-(\d{1,18})-(return|quantity|reason|note|option|variant)$")
 FIELDS = ("return", "quantity", "reason", "note", "option", "variant")

@@ -1,7 +1,7 @@
 """Customer portal pages: find the order, choose items, review, submit, follow the return.
 
 Every step is a plain form post that works without JavaScript; htmx only loads the exchange
-variant picker in place. Views parse, call `app.services.returns`, and render.
+variant picker in place. Views parse, call `app.services.return_submission`, and render.
 """
 import secrets
 
@@ -10,7 +10,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from app.ask_first import ask_first, confirmed
-from app.domain.returns import TransitionRefused
+from app.domain.returns import ReturnRefused, TransitionRefused
 from app.domain.vocabulary import Option
 from app import rate_limits
 from app.extensions import db
@@ -22,7 +22,7 @@ from app.portal.status import compose_confirmation, customer_events, item_outcom
 from app.portal.variants import VariantsUnavailable, live_variants
 from app.query_params import query_arg
 from app.services import portal_returns
-from app.services import returns as service
+from app.services import return_submission as service
 from app.services import shopify_returns
 from app.services.return_workflow import cancel_return
 from app.services.tracking_numbers import set_tracking
@@ -125,7 +125,7 @@ def items(slug: str):
         return _render_items(account, order, state, errors, status=422)
     try:
         planned = service.check_selections(account, order, selections, live_variants(account))
-    except (service.ReturnRefused, VariantsUnavailable) as error:
+    except (ReturnRefused, VariantsUnavailable) as error:
         return _render_items(account, order, state, problem=str(error), status=422)
     return render_template("portal/review.html", account=account, order=order, planned=planned,
                            hidden=hidden_fields(selections), token=secrets.token_urlsafe(32),
@@ -169,7 +169,7 @@ def submit(slug: str):
             account, order.id, selections, request.form.get("submission_token", ""),
             variants_for=live_variants(account), actor=order.email,
             compose_email=lambda r: compose_confirmation(account, r, _status_url(r)))
-    except (service.ReturnRefused, VariantsUnavailable) as error:
+    except (ReturnRefused, VariantsUnavailable) as error:
         return _refused(account, str(error))
     portal.drop_draft()
     return redirect(url_for("portal.confirmation", slug=slug, token=portal.status_token(ret)), code=303)
@@ -252,7 +252,7 @@ def tracking(slug: str, token: str):
     if form.validate_on_submit():
         try:
             number = set_tracking(ret, form.tracking_number.data, ret.customer_email)
-        except (service.ReturnRefused, TransitionRefused) as error:
+        except (ReturnRefused, TransitionRefused) as error:
             form.tracking_number.errors = [str(error)]
         else:
             flash(f"Thank you. Tracking number {number} is saved.", "success")

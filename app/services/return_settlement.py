@@ -24,7 +24,7 @@ from app.services import shopify_calls as calls
 from app.services.issuing_context import DONE, Ctx, fail_item, lines_of, note, now
 from app.services.return_money import FAILED_TX, SETTLED, disposition_input
 from app.services.return_shape import next_round, start_call
-from app.services.returns import ReturnRefused
+from app.domain.returns import ReturnRefused
 from app.services.shopify_access import client_for
 from app.shopify import returns as shopify
 

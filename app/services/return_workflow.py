@@ -20,7 +20,7 @@ from app.extensions import db
 from app.models import Account, BulkAction, Return, ReturnItem, ShopifyCall, ShopifyReturn
 from app.queue import enqueue
 from app.services.return_settlement import return_is_processed_in_shopify
-from app.services.returns import ReturnRefused
+from app.domain.returns import ReturnRefused
 from app.services.shopify_returns import queue_for_return, reset_failures
 from app.services.tracking_numbers import store_tracking
 

@@ -28,8 +28,8 @@ from app.domain import tracking as carrier
 from app.domain.vocabulary import ReturnStatus
 from app.extensions import db
 from app.models import Account, Return, TrackingConnection, TrackingEvent
-from app.services.returns import TRACKING_MAX
-from app.services.tracking_numbers import TrackingNumberTaken, commit_number, normalise_tracking, refuse_if_held
+from app.services.tracking_numbers import (TRACKING_MAX, TrackingNumberTaken, commit_number, normalise_tracking,
+                                           refuse_if_held)
 from app.tracking import ADAPTERS, Credentials, DeliveryRefused, ParsedEvent
 
 # Which providers get a generated secret, which a pasted one, which only basic credentials, and

@@ -15,11 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.domain import returns as states
+from app.domain.returns import ReturnRefused
 from app.domain.vocabulary import ReturnStatus
 from app.extensions import db
 from app.models import Return
-from app.services.returns import TRACKING_MAX, ReturnRefused
 
+# The longest tracking number kept (the column is String(64)).
+TRACKING_MAX = 64
 _PRINTED = re.compile(rf"[A-Za-z0-9]{{4,{TRACKING_MAX}}}")
 TAKEN_FOR_CUSTOMER = ("This tracking number is already used for another return. Check the number on your "
                       "shipping label; if you sent several returns in one parcel, please contact the shop.")

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.extensions import db
-from app.services.returns import Selection, create_return
+from app.services.return_submission import Selection, create_return
 from app.services.rules import create_rule
 from app.portal.status import compose_confirmation
 from tests.factories import PASSWORD, make_account, make_user

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from app.crypto import encrypt_secret
 from app.extensions import db
 from app.portal import session as portal
-from app.services.returns import Selection, create_return
+from app.services.return_submission import Selection, create_return
 from tests.factories import make_account
 from tests.support.journey import SHAPES, shape_name
 from tests.support.portal import make_line, make_portal_order

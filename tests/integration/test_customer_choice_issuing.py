@@ -9,7 +9,7 @@ import pytest
 from app.extensions import db
 from app.models import ReturnItem
 from app.services import return_workflow as wf
-from app.services.returns import Selection, create_return
+from app.services.return_submission import Selection, create_return
 from tests.factories import make_account
 from tests.support.portal import make_line, make_portal_order
 from tests.support.shopify_returns import record_jobs

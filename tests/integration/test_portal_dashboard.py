@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Account, OutboxEmail, Return, ReturnEvent
 from app.services.mail import send_email, store_email
-from app.services.returns import Selection, create_return
+from app.services.return_submission import Selection, create_return
 from jobs.rules import match_return_rules
 from tests.factories import PASSWORD, make_account, make_user
 from tests.support.portal import make_line, make_portal_order

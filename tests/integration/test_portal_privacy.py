@@ -13,7 +13,7 @@ from app.crypto import encrypt_secret
 from app.extensions import db
 from app.models import ReturnItem
 from app.portal import session as portal
-from app.services.returns import Selection, create_return
+from app.services.return_submission import Selection, create_return
 from tests.factories import make_account
 from tests.support.portal import make_line, make_portal_order
 from tests.support.returns import make_return

@@ -7,7 +7,7 @@ import pytest
 from app.extensions import db
 from app.portal.session import status_token
 from app.services.return_workflow import cancel_return
-from app.services.returns import Selection, create_return
+from app.services.return_submission import Selection, create_return
 from tests.factories import make_account
 from tests.support.portal import make_line, make_portal_order
 

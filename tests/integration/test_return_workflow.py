@@ -3,13 +3,12 @@ per return, on entering the action's state or any later one; staff decisions and
 import pytest
 from sqlalchemy import select
 
-from app.domain.returns import TransitionRefused
+from app.domain.returns import ReturnRefused, TransitionRefused
 from app.extensions import db
 from app.models import Account, BulkAction, ReturnEvent, ShopifyReturn
 from app.services import legacy_issuing, return_money, shopify_returns
 from app.services import return_workflow as wf
 from app.services.issuing_context import Ctx
-from app.services.returns import ReturnRefused
 from app.services.rules import create_rule, decide_return
 from jobs import actions
 from tests.factories import make_account, make_order

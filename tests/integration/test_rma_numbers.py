@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from app.extensions import db
 from app.models import Account, Return
-from app.services.returns import Selection, create_return
+from app.services.return_submission import Selection, create_return
 from tests.factories import make_account
 from tests.support.portal import make_line, make_portal_order
 

@@ -194,7 +194,7 @@ def test_staff_print_the_packing_slip_from_the_return_page_and_not_another_store
     slip = client.get(f"/dashboard/returns/{ret.id}/packing-slip").get_data(as_text=True)
     assert f'aria-label="Barcode of {ret.rma_number}"' in slip and "Trail Jacket" in slip
     assert f'href="/dashboard/returns/{ret.id}">Back to the return' in slip
-    from app.services.returns import Selection, create_return
+    from app.services.return_submission import Selection, create_return
 
     their_ret, _ = create_return(other, theirs.id, [Selection(theirs.lines[0].id, 1, "Faulty", option="refund")],
                                  "other-token")

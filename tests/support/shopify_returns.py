@@ -21,7 +21,7 @@ from app.extensions import db
 from app.models import Account, Order, Return
 from app.services import legacy_issuing, return_settlement, shopify_returns
 from app.services.orders import upsert_order
-from app.services.returns import Selection, create_return
+from app.services.return_submission import Selection, create_return
 from app.services.rules import decide_return
 from app.services.shopify_access import client_for
 from app.shopify.operations import fetch_order, fetch_product_variants

@@ -8,8 +8,7 @@ from app.extensions import db
 from app.models import Order, ReturnItem, ShopifyReturn
 from app.services import return_workflow as wf
 from app.services import shopify_returns
-from app.services.returns import ReturnRefused
-from app.domain.returns import TransitionRefused
+from app.domain.returns import ReturnRefused, TransitionRefused
 from tests.support.shopify_returns import (placed_order, returns_account, sandbox_returns, stock, submit)
 
 STAFF = "staff@example.com"

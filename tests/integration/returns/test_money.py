@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import OutboxEmail, ReturnItem
 from app.portal.status import item_outcome
 from app.services import return_settlement, return_workflow as wf
-from app.services.returns import ReturnRefused
+from app.domain.returns import ReturnRefused
 from tests.support.shopify_returns import now, placed_order, returns_account, sandbox_returns, set_shop, submit
 
 STAFF = "staff@example.com"

@@ -1,5 +1,7 @@
-"""Returns made in the portal: what can be returned, creating a return in one transaction,
-and cancelling it (services/tracking_numbers.py keeps its tracking number).
+"""Starting a return (the shopper in the portal, or staff for them): what an order's lines can
+still return, checking a submission, and creating the return with its items in one transaction.
+What happens to a return afterwards is in return_workflow.py; its tracking number in
+tracking_numbers.py.
 
 The browser is never trusted: every submission is checked again here against the stored order,
 the account's settings and (for exchanges) live stock, and a refused submission writes nothing.
@@ -20,6 +22,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from app.domain import returns as states
 from app.domain.eligibility import Eligibility, LineFacts, OrderFacts, Policy, line_eligibility, order_problem
 from app.domain.return_window import ORDER, Parcel, line_windows
+from app.domain.returns import ReturnRefused
 from app.domain.vocabulary import ItemResolution, Option, OptionMode, ReturnStatus
 from app.extensions import db
 from app.models import Account, Order, OrderLine, Return, ReturnItem, ShopifyReturn
@@ -27,14 +30,9 @@ from app.queue import enqueue
 from app.shopify import parcels
 
 NOTE_MAX = 500
-TRACKING_MAX = 64
 # What a form's one-time submission token can be (ours are URL-safe base64): printable ASCII, so a
 # NUL or a stray byte is an expired form, not a database error.
 _TOKEN = re.compile(r"[!-~]{1,64}", re.ASCII)
-
-
-class ReturnRefused(ValueError):
-    """A submission the rules do not allow; the message is what the customer reads."""
 
 
 @dataclass(frozen=True)
@@ -137,7 +135,7 @@ def item_value(line: OrderLine, quantity: int) -> Decimal:
     return (line.discounted_unit_price * quantity).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
-def allowed_options(account: Account) -> tuple[str, ...]:
+def allowed_options(account: Account) -> tuple[Option, ...]:
     """The options a customer may pick; none in rules mode (the retailer's rules decide)."""
     if account.option_mode == OptionMode.RULES.value:
         return ()
