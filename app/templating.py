@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
     # The vocabulary's enums, by name (CTFd's JinjaEnum): templates compare with
     # ``ReturnStatus.CANCELLED`` and show ``value|label(Option)``, never a copied string or label.
     app.jinja_env.globals.update({enum.__name__: enum for enum in VOCABULARY})
+    app.jinja_env.globals.update(ACTION_WHEN=vocabulary.ACTION_WHEN, ACTION_WHEN_SHOPPER=vocabulary.ACTION_WHEN_SHOPPER)
     app.jinja_env.filters["label"] = label
 
 

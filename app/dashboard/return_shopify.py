@@ -12,13 +12,11 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from app.dashboard.scope import scoped
-from app.domain.issuing import CreditMethod, IssuingMethod, Phase, RefundState
+from app.domain.issuing import CreditMethod, IssuingMethod, Phase, RefundState, ShopifyReturnStatus
 from app.domain.vocabulary import ItemResolution, Option, RestockState
 from app.extensions import db
 from app.models import Order, Return, ReturnItem, ShopifyCall, ShopifyReturn
 
-STATUS_LABELS = {"PENDING": "Planned", "OPEN": "Open", "CLOSED": "Closed", "CANCELED": "Cancelled",
-                 "REFUSED": "Refused"}
 LEGACY_NOTE = "Issued before Boomerang recorded returns in Shopify"
 AUTHORISED_ONLY = ("The payment for this order is only authorised, not captured: a refund cannot move money "
                    "until it is captured in Shopify.")
@@ -56,10 +54,10 @@ def shopify_returns_of(ret: Return) -> list[ShopifyReturnRow]:
                               .order_by(ShopifyReturn.seq, ShopifyReturn.id)).all()
     rows = []
     for ref in refs:
-        pending = ref.status == "PENDING"
+        pending = ref.status == ShopifyReturnStatus.PENDING
         rows.append(ShopifyReturnRow(
             name=ref.name or ("being created" if pending else "not named"), pending=pending and not ref.name,
-            status=ref.status, status_label=STATUS_LABELS.get(ref.status, ref.status.title()),
+            status=ref.status, status_label=ShopifyReturnStatus.label_of(ref.status, ref.status.title()),
             failure_reason=ref.failure_reason,
             items=[f"{i.quantity} × {i.title}" + (f" ({i.variant_title})" if i.variant_title else "")
                    for i in ret.items if i.shopify_return_ref_id == ref.id]))
@@ -84,7 +82,7 @@ def made_in_shopify(order: Order) -> list[dict]:
             title = titles.get(line_id) or (f"Line {line_id}" if line_id else "A line Shopify did not name")
             lines.append({"title": title, "quantity": _count(line.get("quantity")),
                           "processed": _count(line.get("processed"))})
-        out.append({"name": ref.name or "—", "status_label": STATUS_LABELS.get(ref.status, ref.status.title()),
+        out.append({"name": ref.name or "—", "status_label": ShopifyReturnStatus.label_of(ref.status, ref.status.title()),
                     "status": ref.status, "lines": lines})
     return out
 

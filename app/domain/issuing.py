@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 
+from app.domain.vocabulary import Labelled
+
 CENT = Decimal("0.01")
 # ReturnLineItemInput.returnReasonNote: "Maximum length: 255 characters" (2026-04 schema).
 REASON_NOTE_MAX = 255
@@ -27,14 +29,14 @@ class IssuingMethod(StrEnum):
     LEGACY = "legacy"     # refundCreate, giftCardCreate and $0 draft orders (before 2026-12)
 
 
-class ShopifyReturnStatus(StrEnum):
+class ShopifyReturnStatus(Labelled):
     """A Shopify return as Boomerang knows it (Shopify's own statuses plus the two before it)."""
 
-    PENDING = "PENDING"     # planned, not yet created in Shopify
-    OPEN = "OPEN"
-    CLOSED = "CLOSED"
-    CANCELED = "CANCELED"   # Shopify's spelling
-    REFUSED = "REFUSED"     # Shopify refused to create it; the reason is kept
+    PENDING = "PENDING", "Planned"         # not yet created in Shopify
+    OPEN = "OPEN", "Open"
+    CLOSED = "CLOSED", "Closed"
+    CANCELED = "CANCELED", "Cancelled"     # Shopify's spelling; ours to show
+    REFUSED = "REFUSED", "Refused"         # Shopify refused to create it; the reason is kept
 
 
 class Phase(StrEnum):

@@ -90,6 +90,15 @@ class ReturnAction(Labelled):
     MANUAL = "manual", "Manual — issue only when staff close the return."
 
 
+# When each return action issues the options, in words: for staff ("issues the options …") and for
+# the shopper ("…, you get what you chose").
+ACTION_WHEN = {ReturnAction.FIRST_SCAN: "at the first carrier scan", ReturnAction.PROCESSING: "when processed",
+               ReturnAction.MANUAL: "when closed"}
+ACTION_WHEN_SHOPPER = {ReturnAction.FIRST_SCAN: "As soon as the carrier has your parcel",
+                       ReturnAction.PROCESSING: "When the shop has checked the items",
+                       ReturnAction.MANUAL: "When the shop has completed your return"}
+
+
 class RestockState(Labelled):
     """Units waiting to be put back after receipt (a return processed at first scan); each label
     reads after "Units: "."""

@@ -17,15 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.domain import returns as states
-from app.domain.vocabulary import ItemResolution, Option, ReturnAction, ReturnStatus
+from app.domain.vocabulary import ACTION_WHEN, ItemResolution, Option, ReturnStatus
 from app.extensions import db
 from app.models import Account, Return
 
 TARGETS = {"receive": ReturnStatus.RECEIVED, "process": ReturnStatus.PROCESSED, "close": ReturnStatus.CLOSED,
            "cancel": ReturnStatus.CANCELLED}
 VERBS = {"receive": "Mark {} received", "process": "Mark {} processed", "close": "Close {}", "cancel": "Cancel {}"}
-SETTING_WORDS = {ReturnAction.FIRST_SCAN: "at the first carrier scan", ReturnAction.PROCESSING: "when processed",
-                 ReturnAction.MANUAL: "when closed"}
 NOT_DECIDED = (ItemResolution.UNDECIDED.value, ItemResolution.NO_ACTION.value)
 NOT_RECEIVED = (ReturnStatus.OPEN, ReturnStatus.IN_TRANSIT)
 NAMED = 5  # RMAs named in a warning; the rest are counted
@@ -211,7 +209,7 @@ def _notes(plan: Plan, account: Account, fired: int, waiting: int) -> list[str]:
         notes.append("Nothing more is issued for the return: its options were issued already." if plan.single_rma
                      else f"Nothing more is issued for {fired:,} of them: their options were issued already.")
     if waiting:
-        notes.append(f"Nothing is issued now: this shop issues the options {SETTING_WORDS[account.return_action]}.")
+        notes.append(f"Nothing is issued now: this shop issues the options {ACTION_WHEN[account.return_action]}.")
     for rma, reason in plan.unchanged[:NAMED]:
         notes.append(f"{rma} stays as it is: {reason}")
     if len(plan.unchanged) > NAMED:
