@@ -18,10 +18,10 @@ from dataclasses import dataclass
 import click
 from sqlalchemy import select
 
+from app.domain.returns import ReturnRefused
 from app.domain.vocabulary import ItemResolution, Option, ReturnStatus
 from app.extensions import db
 from app.models import Account, Order, Return
-from app.domain.returns import ReturnRefused
 from app.services.tracking_numbers import set_tracking
 
 DEMO_COUNTRY = "US"  # the shop's currency, so amounts read the same everywhere

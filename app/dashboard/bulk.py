@@ -12,13 +12,13 @@ from app.dashboard.confirm_pages import NOT_CONFIRMED, confirm_page, posted_ids,
 from app.dashboard.forms import ActionForm
 from app.dashboard.returns_list import ReturnFilterForm, closable_ids, filter_args
 from app.dashboard.scope import current_account, get_scoped_or_404
+from app.domain.returns import ReturnRefused
 from app.extensions import db
 from app.models import BulkAction, Return
 from app.query_params import query_arg
 from app.security import is_htmx
 from app.services import return_workflow as workflow
 from app.services.return_confirm import NotConfirmed, confirmed_plan, plan_action
-from app.domain.returns import ReturnRefused
 
 MAX_POSTED_IDS = workflow.BULK_CLOSE_MAX
 

@@ -82,7 +82,8 @@ def made_in_shopify(order: Order) -> list[dict]:
             title = titles.get(line_id) or (f"Line {line_id}" if line_id else "A line Shopify did not name")
             lines.append({"title": title, "quantity": _count(line.get("quantity")),
                           "processed": _count(line.get("processed"))})
-        out.append({"name": ref.name or "—", "status_label": ShopifyReturnStatus.label_of(ref.status, ref.status.title()),
+        out.append({"name": ref.name or "—",
+                    "status_label": ShopifyReturnStatus.label_of(ref.status, ref.status.title()),
                     "status": ref.status, "lines": lines})
     return out
 

@@ -100,6 +100,7 @@ def admin_summary(found: Reach) -> str:
     outcomes = [o.label for o in RuleOutcome if o in found.outcomes]
     text = f"Rules mode is on: new returns' items get {_either(outcomes)} from these rules"
     if found.staff:
-        text += "; items no rule catches" + (" or a No Action rule catches" if RuleOutcome.NO_ACTION in found.outcomes else "") \
+        no_action = RuleOutcome.NO_ACTION in found.outcomes
+        text += "; items no rule catches" + (" or a No Action rule catches" if no_action else "") \
             + " wait for staff to decide"
     return text + ". The portal tells customers exactly this."

@@ -31,7 +31,8 @@ def timeline(ret: Return) -> list[Step]:
         return [Step("Return started", ret.created_at, done=True),
                 Step("Cancelled", ret.cancelled_at, done=True, current=True, detail="Nothing will be refunded or exchanged.")]
     milestones = [
-        (ReturnStatus.OPEN, "Return started", ret.created_at, "Send the items back with your RMA number in the parcel."),
+        (ReturnStatus.OPEN, "Return started", ret.created_at,
+         "Send the items back with your RMA number in the parcel."),
         (ReturnStatus.IN_TRANSIT, "On its way", ret.in_transit_at, "The carrier has your parcel."),
         (ReturnStatus.RECEIVED, "Received", ret.received_at, "The shop has your parcel."),
         (ReturnStatus.PROCESSED, "Processed", ret.processed_at, _processed_detail(ret)),

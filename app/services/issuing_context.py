@@ -82,7 +82,7 @@ def fail_item(item: ReturnItem, reason: str, *, detach: bool = False) -> None:
         item.shopify_lines = None
         item.exchange_line_ids = None
     item.return_.add_event("issue_failed", f"{item.title}: could not be issued. {reason}", "system",
-              data={"item_id": item.id})
+                           data={"item_id": item.id})
 
 
 def note(ret: Return, kind: str, message: str, **data) -> None:

@@ -158,7 +158,7 @@ def _claim(item_id: int, reconcile: bool) -> bool:
 def _fail(item: ReturnItem, reason: str) -> str:
     item.resolution, item.failure_reason = FAILED, reason[:2000]
     item.return_.add_event("issue_failed", f"{item.title}: could not be issued. {reason}", "system",
-              data={"item_id": item.id})
+                           data={"item_id": item.id})
     db.session.commit()
     return "failed"
 
@@ -179,7 +179,7 @@ def _record(item: ReturnItem, issued: Issued) -> None:
         item.restock_state = RestockState.PENDING
     ret = item.return_
     ret.add_event("issued", _issued_message(item, issued), "system",
-              data={"item_id": item.id, "option": item.option})
+                  data={"item_id": item.id, "option": item.option})
     email = _compose_credit_email(ret, item, issued) if issued.gift_card_code else None
     db.session.commit()
     if email is not None:
@@ -319,7 +319,8 @@ def restock_item(item_id: int) -> str:
         return "not received"
     now = datetime.now(timezone.utc)
     claimed = db.session.execute(
-        update(ReturnItem).where(ReturnItem.id == item.id, ReturnItem.restock_state.in_((RestockState.PENDING, RestockState.RESTOCKING)))
+        update(ReturnItem).where(ReturnItem.id == item.id,
+                                 ReturnItem.restock_state.in_((RestockState.PENDING, RestockState.RESTOCKING)))
         .values(restock_state=RestockState.RESTOCKING).execution_options(synchronize_session=False)).rowcount
     db.session.commit()
     if not claimed or item.variant_id is None:
@@ -357,7 +358,7 @@ def restock_item(item_id: int) -> str:
         return "stale level: retry"
     item.restock_state, item.restocked_at = RestockState.DONE, now
     ret.add_event("restocked", f"{item.title}: {item.quantity} back in stock.", "system",
-              data={"item_id": item.id})
+                  data={"item_id": item.id})
     db.session.commit()
     return "restocked"
 

@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 
 from app.domain.issuing import CallState, IssuingMethod, Phase, RefundState
+from app.domain.returns import ReturnRefused
 from app.domain.vocabulary import ItemResolution, Option, RestockState
 from app.extensions import db
 from app.models import Account, Return, ReturnItem, ShopifyCall, ShopifyReturn
@@ -24,7 +25,6 @@ from app.services import shopify_calls as calls
 from app.services.issuing_context import DONE, Ctx, fail_item, lines_of, note, now
 from app.services.return_money import FAILED_TX, SETTLED, disposition_input
 from app.services.return_shape import next_round, start_call
-from app.domain.returns import ReturnRefused
 from app.services.shopify_access import client_for
 from app.shopify import returns as shopify
 
@@ -120,7 +120,7 @@ def follow_refunds(item_ids: list[int] | None = None) -> int:
             for item in group:
                 item.refund_state = RefundState.PAID.value
                 item.return_.add_event("refund_paid", f"{item.title}: the refund has been paid.", "system",
-                          data={"item_id": item.id})
+                                       data={"item_id": item.id})
                 changed += 1
         db.session.commit()
     return changed
@@ -159,7 +159,7 @@ def record_outside_refund(item: ReturnItem, *, amount: str, method: str, paid_on
     else:
         item.resolution = ItemResolution.DECIDED.value
     item.return_.add_event("outside_refund", f"{item.title}: {value:.2f} {item.return_.currency} refunded "
-              f"outside Shopify ({method}), recorded by staff.", actor, data={"item_id": item.id})
+                           f"outside Shopify ({method}), recorded by staff.", actor, data={"item_id": item.id})
     db.session.commit()
 
 

@@ -329,7 +329,7 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
     # The shopper's history names the shop, never a staff member's login.
     shown = {"customer_message": f"Return {ret.rma_number} started for you by the shop: {count}."} if started_by else None
     ret.add_event("created", f"Return {ret.rma_number} started by {by}: {count}.", actor or order.email,
-              data=shown, now=now)
+                  data=shown, now=now)
     email = None
     if compose_email and order.email:
         from app.services.mail import store_email

@@ -15,12 +15,12 @@ from sqlalchemy import select, update
 
 from app.domain import returns as states
 from app.domain.issuing import CallState, ExchangeMode, IssuingMethod, ShopifyReturnStatus
+from app.domain.returns import ReturnRefused
 from app.domain.vocabulary import ItemResolution, Option, RestockState, ReturnAction, ReturnStatus
 from app.extensions import db
 from app.models import Account, BulkAction, Return, ReturnItem, ShopifyCall, ShopifyReturn
 from app.queue import enqueue
 from app.services.return_settlement import return_is_processed_in_shopify
-from app.domain.returns import ReturnRefused
 from app.services.shopify_returns import queue_for_return, reset_failures
 from app.services.tracking_numbers import store_tracking
 
@@ -63,7 +63,7 @@ def move_return(ret: Return, target: str, actor: str | None, *, at: datetime | N
         db.session.refresh(ret)
         return False
     ret.add_event("status", message or f"Return {ReturnStatus(target).label.lower()}.", actor, now=now,
-              data={"status": target})
+                  data={"status": target})
     db.session.commit()
     db.session.refresh(ret)
     if target in (ReturnStatus.RECEIVED, ReturnStatus.PROCESSED, ReturnStatus.CLOSED):
@@ -78,7 +78,8 @@ def move_return(ret: Return, target: str, actor: str | None, *, at: datetime | N
 
 def mark_received(ret: Return, actor: str | None) -> bool:
     """Staff: the parcel has arrived."""
-    return move_return(ret, ReturnStatus.RECEIVED, actor, message="Marked received.", cause=f"Marked received by {actor}")
+    return move_return(ret, ReturnStatus.RECEIVED, actor, message="Marked received.",
+                       cause=f"Marked received by {actor}")
 
 
 def process_return(ret: Return, actor: str | None, *, without_receipt: bool = False) -> bool:
@@ -165,8 +166,8 @@ def fire_action_if_due(ret: Return, cause: str | None = None, actor: str | None 
     # closed straight from Open under First scan fires at its close, not at a carrier scan.
     cause = cause or f"The return is {ReturnStatus(ret.status).label.lower()}"
     ret.add_event("action", f"{cause}, so the chosen options are issued in Shopify now (this shop's setting: "
-              f"{ACTION_LABELS[account.return_action]} or later).", actor or "system", now=now,
-              data={"return_action": account.return_action, "status": ret.status})
+                  f"{ACTION_LABELS[account.return_action]} or later).", actor or "system", now=now,
+                  data={"return_action": account.return_action, "status": ret.status})
     db.session.commit()
     db.session.refresh(ret)
     queue_issuing(ret)
@@ -231,7 +232,7 @@ def decide_item(item: ReturnItem, option: str, actor: str | None, *, variant_id:
         db.session.rollback()
         raise states.TransitionRefused(f"{item.title} changed meanwhile; reload the page.")
     ret.add_event("decision", f"{item.title}: {Option(option).label} decided by staff.", actor,
-              data={"item_id": item.id, "option": option})
+                  data={"item_id": item.id, "option": option})
     db.session.commit()
     _issue_now_if_fired(item)
 

@@ -244,7 +244,7 @@ def _apply(ret: Return, fresh: list[tuple[str, str | None]], provider: str) -> N
                 text = (note or "Carrier reported an exception")[:255]
                 ret.tracking_exception = text
                 ret.add_event("tracking_exception", f"Carrier reports a problem: {text}", actor,
-                          data={"provider": provider})
+                              data={"provider": provider})
         elif carrier.rank(state) > carrier.rank(running):
             running = state
             ret.tracking_exception = None  # the parcel moved on: the problem is behind it
@@ -253,7 +253,7 @@ def _apply(ret: Return, fresh: list[tuple[str, str | None]], provider: str) -> N
         ret.tracking_provider = provider
     if best != previous and _advance_state(ret, best):
         ret.add_event("tracking", f"Carrier: {carrier.STATE_LABELS[best].lower()}.", actor,
-                  data={"provider": provider, "state": best})
+                      data={"provider": provider, "state": best})
     db.session.commit()
     _move(ret, actor)
 
@@ -365,7 +365,7 @@ def attach_parked_event(account: Account, event_id: int, return_id: int, actor: 
         try:
             refuse_if_held(ret, event.tracking_number)
             ret.add_event("tracking", f"Tracking number added: {event.tracking_number} (from a parked carrier "
-                      "event).", actor)  # before the number: see tracking_numbers.store_tracking
+                          "event).", actor)  # before the number: see tracking_numbers.store_tracking
             ret.tracking_number = event.tracking_number
             commit_number(ret, event.tracking_number)
         except TrackingNumberTaken as taken:

@@ -87,7 +87,7 @@ def set_tracking(ret: Return, raw_number: str, actor: str | None) -> str:
         if last is not None and last.kind == "tracking_refused" and (last.data or {}).get("number") == taken.number:
             raise  # the same attempt again (a reload, a double click): noted once
         ret.add_event("tracking_refused", f"Tracking number {taken.number} refused: return {taken.holder_rma} "
-                  "already carries it.", actor, data={"number": taken.number, "holder": taken.holder_rma})
+                      "already carries it.", actor, data={"number": taken.number, "holder": taken.holder_rma})
         db.session.commit()
         raise
 
@@ -104,7 +104,7 @@ def store_tracking(ret: Return, raw_number: str, actor: str | None) -> str:
     # The timeline entry first: loading the timeline would flush the new number early, out of
     # reach of commit_number's refusal.
     ret.add_event("tracking", f"Tracking number {'changed to' if previous else 'added:'} {number}.",
-              actor, data={"previous": previous} if previous else None)
+                  actor, data={"previous": previous} if previous else None)
     ret.tracking_number, ret.tracking_shared = number, False
     commit_number(ret, number)
     from app.services.tracking import apply_parked_events_for

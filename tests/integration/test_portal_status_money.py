@@ -75,11 +75,11 @@ def test_the_history_tells_what_was_issued_without_staff_wording(account, client
     refund, credit = ret.items
     refund.refund_state, refund.outside_refund_amount, refund.issued_amount = "OUTSIDE", Decimal("20"), Decimal("20")
     ret.add_event("issued", f"{refund.title}: return recorded in Shopify; refunded outside Shopify (cash, ask Jo).",
-              "system", data={"item_id": refund.id, "option": "refund"})
+                  "system", data={"item_id": refund.id, "option": "refund"})
     ret.add_event("issued", f"{credit.title}: 20.00 USD issued as store credit.", "system",
-              data={"item_id": credit.id, "option": "credit"})
+                  data={"item_id": credit.id, "option": "credit"})
     ret.add_event("outside_refund", f"{refund.title}: 20.00 USD refunded outside Shopify (cash, ask Jo), recorded "
-              "by staff.", "boss@example.com", data={"item_id": refund.id})
+                  "by staff.", "boss@example.com", data={"item_id": refund.id})
     ret.add_event("issue_failed", "Shopify could not refund the payment (card_declined).", "system")
     db.session.commit()
     page = outcomes(client, account, ret)["_page"]
