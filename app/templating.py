@@ -2,7 +2,7 @@
 from flask import Flask, g
 
 from app.domain.contrast import Palette, portal_palette
-from app.security import HTMX_PATH, HTMX_SRI, is_htmx
+from app.htmx import HTMX_PATH, HTMX_SRI, is_htmx
 
 DEFAULT_BRAND = "#1f6feb"
 

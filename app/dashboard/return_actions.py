@@ -17,9 +17,9 @@ from app.dashboard.return_shopify import AUTHORISED_ONLY, can_record_outside_ref
 from app.dashboard.returns import outside_refund_prefix, return_page
 from app.dashboard.scope import current_account, get_scoped_or_404
 from app.domain.returns import TransitionRefused
+from app.htmx import is_htmx
 from app.models import Return, ReturnItem
 from app.query_params import query_arg
-from app.security import is_htmx
 from app.services import return_workflow as workflow
 from app.services.return_confirm import NotConfirmed, confirmed_plan, plan_action
 from app.services.return_settlement import record_outside_refund
