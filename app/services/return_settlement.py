@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 
+from app.domain.formatting import format_money
 from app.domain.issuing import CallState, IssuingMethod, Phase, RefundState, RestockState
 from app.extensions import db
 from app.models import Account, ItemResolution, Return, ReturnItem, ShopifyCall, ShopifyReturn
@@ -157,7 +158,7 @@ def record_outside_refund(item: ReturnItem, *, amount: str, method: str, paid_on
         item.resolution, item.issued_amount, item.issued_at = ItemResolution.ISSUED.value, value, now()
     else:
         item.resolution = ItemResolution.DECIDED.value
-    add_event(item.return_, "outside_refund", f"{item.title}: {value:.2f} {item.return_.currency} refunded "
+    add_event(item.return_, "outside_refund", f"{item.title}: {format_money(value, item.return_.currency)} refunded "
               f"outside Shopify ({method}), recorded by staff.", actor, data={"item_id": item.id})
     db.session.commit()
 
