@@ -6,16 +6,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from app.extensions import db, login_manager
-
-# htmx is served from this site only (app/static/vendor/README.md says where the copy comes from);
-# the hash is that of the published file, so a changed copy is refused by the browser as well.
-HTMX_PATH = "vendor/htmx-2.0.11.min.js"
-HTMX_SRI = "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg"
-
-
-def is_htmx() -> bool:
-    """A request made by htmx that wants a fragment (boosted navigations want whole pages)."""
-    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+from app.htmx import client_redirect, sent_by_htmx, vary_on_htmx
 
 
 def init_app(app: Flask) -> None:
@@ -41,11 +32,8 @@ def _load_user(user_id: str):
 
 def _unauthorized():
     login_url = url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None)
-    if request.headers.get("HX-Request") == "true":
-        # A redirect would be followed inside the XHR and land the login page in a fragment.
-        response = current_app.response_class(status=401)
-        response.headers["HX-Redirect"] = login_url
-        return response
+    if sent_by_htmx():
+        return client_redirect(login_url, 401)
     if request.accept_mimetypes.best == "application/json":
         return jsonify(error="login required"), 401
     flash(login_manager.login_message, login_manager.login_message_category)
@@ -54,7 +42,7 @@ def _unauthorized():
 
 def _csrf_error(error: CSRFError):
     message = "This form has expired or was not sent from this site. Please reload the page and try again."
-    if request.headers.get("HX-Request") == "true" or request.accept_mimetypes.best == "application/json":
+    if sent_by_htmx() or request.accept_mimetypes.best == "application/json":
         return jsonify(error=message), 400
     return render_template("errors/error.html", code=400, title="Form expired", message=message), 400
 
@@ -91,8 +79,7 @@ def _security_headers(response):
     response.headers.setdefault("X-Frame-Options", "DENY")
     if current_app.config.get("SESSION_COOKIE_SECURE"):
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    if "HX-Request" in request.headers:
-        response.vary.add("HX-Request")
+    vary_on_htmx(response)
     if current_user.is_authenticated or request.path.startswith("/dashboard"):
         response.headers.setdefault("Cache-Control", "no-store")
     return response

@@ -3,15 +3,18 @@ from flask import Flask, g
 
 from app.domain import vocabulary
 from app.domain.contrast import Palette, portal_palette
-from app.security import HTMX_PATH, HTMX_SRI, is_htmx
+from app.domain.formatting import format_date, format_datetime, format_money
+from app.htmx import HTMX_PATH, HTMX_SRI, is_htmx
 
 DEFAULT_BRAND = "#1f6feb"
 
 
 def init_app(app: Flask) -> None:
-    """Register template globals."""
+    """Register template globals and the filters that format dates, times and money (CTFd's
+    init_template_filters): templates call no strftime and format no amount themselves."""
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    app.jinja_env.filters.update(date=format_date, datetime=format_datetime, money=format_money)
     app.jinja_env.globals.update(
         csp_nonce=lambda: getattr(g, "csp_nonce", ""),
         htmx_path=HTMX_PATH,

@@ -14,9 +14,9 @@ from app.dashboard.returns_list import ReturnFilterForm, closable_ids, filter_ar
 from app.dashboard.scope import current_account, get_scoped_or_404
 from app.domain.returns import ReturnRefused
 from app.extensions import db
+from app.htmx import current_url, is_htmx
 from app.models import BulkAction, Return
 from app.query_params import query_arg
-from app.security import is_htmx
 from app.services import return_workflow as workflow
 from app.services.return_confirm import NotConfirmed, confirmed_plan, plan_action
 
@@ -121,7 +121,7 @@ def _results(bulk: BulkAction) -> list[dict]:
 def _list_to_refresh() -> str | None:
     """The returns list the polling page shows (htmx names it), so the finished fragment can
     reload its rows in place; only a path on the returns list is accepted."""
-    current = urlsplit(request.headers.get("HX-Current-URL", ""))
+    current = urlsplit(current_url())
     if current.path != url_for("dashboard.returns"):
         return None
     return current.path + (f"?{current.query}" if current.query else "")

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from flask import abort, render_template, request, url_for
 
 from app.dashboard.forms import ActionForm
-from app.security import is_htmx
+from app.htmx import is_htmx
 from app.services.return_confirm import Plan
 
 NOT_CONFIRMED = "Confirm first: check below what this will do."

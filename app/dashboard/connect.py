@@ -9,8 +9,8 @@ from app.dashboard import bp
 from app.dashboard.scope import admin_required, current_account, get_scoped_or_404
 from app.extensions import db
 from app.forms import BaseForm, strip_spaces
+from app.htmx import current_url, is_htmx
 from app.models import ImportRun
-from app.security import is_htmx
 from app.services import connect as connecting
 from app.services import imports
 from app.services.webhook_health import webhook_health
@@ -245,7 +245,7 @@ def _latest_import_progress():
 
 
 def _safe_refresh_url() -> str:
-    current = request.headers.get("HX-Current-URL") or ""
+    current = current_url()
     path = urlparse(current).path
     if path.startswith("/dashboard") and "//" not in path:
         return path

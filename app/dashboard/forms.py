@@ -9,6 +9,7 @@ from wtforms.validators import (URL, DataRequired, Email, InputRequired, Length,
                                 StopValidation)
 
 from app.domain.contrast import white_text_verdict
+from app.domain.formatting import format_date
 from app.domain.issuing import ExchangeMode
 from app.domain.return_window import BASIS_LABELS
 from app.domain.vocabulary import Option, OptionMode, ReturnAction
@@ -235,7 +236,7 @@ class OutsideRefundForm(BaseForm):
         """Whether the date paid is on or after ``earliest`` (the day the return started); the
         error goes next to the field when it is not."""
         if self.paid_on.data is not None and self.paid_on.data < earliest:
-            self.paid_on.errors = [f"The refund date cannot be before the return started ({earliest:%-d %b %Y})."]
+            self.paid_on.errors = [f"The refund date cannot be before the return started ({format_date(earliest)})."]
             self._errors = None  # WTForms caches .errors
             return False
         return True

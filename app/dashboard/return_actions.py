@@ -16,11 +16,12 @@ from app.dashboard.forms import ActionForm, DecideItemForm, OutsideRefundForm, T
 from app.dashboard.return_shopify import AUTHORISED_ONLY, can_record_outside_refund, payment_only_authorised
 from app.dashboard.returns import outside_refund_prefix, return_page
 from app.dashboard.scope import current_account, get_scoped_or_404
+from app.domain.formatting import format_money
 from app.domain.returns import ReturnRefused, TransitionRefused
 from app.domain.vocabulary import Option
+from app.htmx import is_htmx
 from app.models import Return, ReturnItem
 from app.query_params import query_arg
-from app.security import is_htmx
 from app.services import return_workflow as workflow
 from app.services.return_confirm import NotConfirmed, confirmed_plan, plan_action
 from app.services.return_settlement import record_outside_refund
@@ -246,5 +247,5 @@ def return_item_outside_refund(return_id: int, item_id: int):
         form.refuse(str(refused))
         return return_page(ret, refund_forms={item.id: form}, status=422)
     queue_for_return(item.return_)
-    return _done(ret, f"{item.title}: refund of {item.outside_refund_amount:.2f} {ret.currency} made outside "
-                      "Shopify recorded.")
+    return _done(ret, f"{item.title}: refund of {format_money(item.outside_refund_amount, ret.currency)} made "
+                      "outside Shopify recorded.")

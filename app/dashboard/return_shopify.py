@@ -7,11 +7,11 @@ Read-only: everything here comes from the rows the issuing services keep (``Shop
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from sqlalchemy import select
 
 from app.dashboard.scope import scoped
+from app.domain.formatting import format_date, format_money
 from app.domain.issuing import CreditMethod, IssuingMethod, Phase, RefundState, ShopifyReturnStatus
 from app.domain.vocabulary import ItemResolution, Option, RestockState
 from app.extensions import db
@@ -100,10 +100,6 @@ def item_facts(ret: Return) -> dict[int, list[Fact]]:
                       else _facts(item, ret, calls)) for item in ret.items}
 
 
-def _money(value, currency: str) -> str:
-    return f"{Decimal(value):.2f} {currency}"
-
-
 def _facts(item: ReturnItem, ret: Return, calls: dict) -> list[Fact]:
     out = []
     if item.option == Option.REFUND:
@@ -123,7 +119,7 @@ def _facts(item: ReturnItem, ret: Return, calls: dict) -> list[Fact]:
 
 def _refund_facts(item: ReturnItem, currency: str) -> list[Fact]:
     state = item.refund_state
-    amount = _money(item.issued_amount, currency) if item.issued_amount is not None else None
+    amount = format_money(item.issued_amount, currency) if item.issued_amount is not None else None
     if state == RefundState.PAID.value:
         return [Fact(f"Refund paid{': ' + amount if amount else ''}")]
     if state == RefundState.PENDING.value:
@@ -131,9 +127,9 @@ def _refund_facts(item: ReturnItem, currency: str) -> list[Fact]:
     if state == RefundState.FAILED.value:
         return [Fact(f"Refund failed at the payment provider ({item.refund_error or 'no reason given'})")]
     if state == RefundState.OUTSIDE.value and item.outside_refund_amount is not None:
-        when = f", paid {item.outside_refund_at:%-d %b %Y}" if item.outside_refund_at else ""
+        when = f", paid {format_date(item.outside_refund_at)}" if item.outside_refund_at else ""
         who = f", recorded by {item.outside_refund_by}" if item.outside_refund_by else ""
-        return [Fact(f"Refunded outside Shopify: {_money(item.outside_refund_amount, currency)} "
+        return [Fact(f"Refunded outside Shopify: {format_money(item.outside_refund_amount, currency)} "
                      f"({item.outside_refund_method}){when}{who}")]
     if item.shopify_refund_id:  # issued, its money not followed (no state recorded)
         return [Fact(f"Refund {item.shopify_refund_id}{': ' + amount if amount else ''}")]
@@ -141,7 +137,7 @@ def _refund_facts(item: ReturnItem, currency: str) -> list[Fact]:
 
 
 def _credit_facts(item: ReturnItem, currency: str) -> list[Fact]:
-    value = _money(item.issued_amount, currency) if item.issued_amount is not None else None
+    value = format_money(item.issued_amount, currency) if item.issued_amount is not None else None
     if item.credit_method == CreditMethod.STORE_CREDIT.value:
         return [Fact(f"Store credit{': ' + value if value else ''}")]
     if item.gift_card_last_characters:
@@ -200,10 +196,10 @@ def _units(item: ReturnItem, calls: dict) -> Fact | None:
 def _legacy_facts(item: ReturnItem, ret: Return) -> list[Fact]:
     out = [Fact(LEGACY_NOTE, "muted")]
     if item.shopify_refund_id:
-        value = f": {_money(item.issued_amount, ret.currency)}" if item.issued_amount is not None else ""
+        value = f": {format_money(item.issued_amount, ret.currency)}" if item.issued_amount is not None else ""
         out.append(Fact(f"Refund {item.shopify_refund_id}{value}"))
     if item.gift_card_last_characters:
-        value = f" ({_money(item.issued_amount, ret.currency)})" if item.issued_amount is not None else ""
+        value = f" ({format_money(item.issued_amount, ret.currency)})" if item.issued_amount is not None else ""
         out.append(Fact(f"Gift card ending {item.gift_card_last_characters}{value}"))
     if item.exchange_order_name:
         out.append(Fact(f"Exchange order {item.exchange_order_name}"))

@@ -20,6 +20,7 @@ from app.domain.rules_reach import admin_summary, reach, unoffered_reasons
 from app.domain.rules_warnings import never_firing
 from app.domain.vocabulary import OptionMode
 from app.extensions import db
+from app.htmx import is_htmx, retarget
 from app.models import Return, Rule
 from app.query_params import query_arg
 from app.services import rules as service
@@ -28,10 +29,6 @@ from app.services import rules_preview as preview
 MAX_POSTED_IDS = 1000
 MAX_ID = 2**63 - 1  # ids are BIGINT: a longer number in a URL is a 404, not a database error
 RULE_ID = f"<int(max={MAX_ID}):rule_id>"
-
-
-def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _last() -> int:
@@ -77,7 +74,7 @@ def _unoffered_warning(parsed, rule: Rule, reasons: list[str]) -> str | None:
 
 def _list_response(account, message=None, status_text=None, status=200, refused: dict | None = None):
     """The list fragment for HTMX, the whole page otherwise."""
-    if _is_htmx():
+    if is_htmx():
         return render_template("dashboard/_partials/rule_list.html", banner_oob=True,
                                refused=refused or {}, **_list_context(account, message, status_text)), status
     if status_text:
@@ -198,7 +195,7 @@ def rule_delete(rule_id: int):
 
 
 def _after_change(account, rule_id: int, text: str):
-    if _is_htmx():
+    if is_htmx():
         return _list_response(account, status_text=text)
     flash(text, "success")
     return redirect(url_for("dashboard.rules_page") + f"#rule-{rule_id}", code=303)
@@ -243,9 +240,9 @@ def _editor(rule: Rule | None):
     except RuleInvalid as invalid:
         form.show_errors(invalid)
         body, status = _render_editor(account, rule, form, status=422)
-        if _is_htmx():
+        if is_htmx():
             # The impact button swaps only #impact; the errors belong in the form, so swap that.
-            return body, status, {"HX-Retarget": "#rule-form", "HX-Reselect": "#rule-form", "HX-Reswap": "outerHTML"}
+            return body, status, retarget("#rule-form", "#rule-form", "outerHTML")
         return body, status
     except service.RuleNotFound:
         abort(404)  # deleted by someone else meanwhile

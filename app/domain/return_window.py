@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Mapping, Sequence
 
+from app.domain.formatting import format_date
+
 ORDER, DELIVERY = "order", "delivery"
 BASES = (ORDER, DELIVERY)
 BASIS_LABELS = {
@@ -92,7 +94,7 @@ def open_windows(windows: Sequence[UnitWindow], now: datetime) -> tuple[UnitWind
 
 def format_day(day: date) -> str:
     """"3 January 2027", as the shopper reads it."""
-    return f"{day.day} {day.strftime('%B %Y')}"
+    return format_date(day, "long")
 
 
 def return_by(windows: Sequence[UnitWindow]) -> str | None:

@@ -1,10 +1,10 @@
 """What the customer is told about a return: the status timeline and the confirmation email."""
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
 from app.crypto import decrypt_secret
 from app.domain import returns as states
+from app.domain.formatting import format_money
 from app.domain.vocabulary import ItemResolution, Option, ReturnStatus
 from app.models import Account, Return
 from app.services.mail import render_email
@@ -65,7 +65,8 @@ def item_outcome(item, currency: str, show_code: bool = False) -> str | None:
     if getattr(item, "refund_state", None) == "OUTSIDE" and item.option == Option.REFUND:
         # Recorded by staff: the money has moved, whatever Shopify still has to record.
         amount = getattr(item, "outside_refund_amount", None) or item.issued_amount
-        return f"Refunded {_money(amount, currency)} by the shop" if amount is not None else "Refunded by the shop"
+        return (f"Refunded {format_money(amount, currency)} by the shop" if amount is not None
+                else "Refunded by the shop")
     if item.resolution == ItemResolution.FAILED:
         # The reason is Shopify's and for staff; the customer needs to know someone is on it.
         return "The shop is sorting this item out and will be in touch."
@@ -73,15 +74,16 @@ def item_outcome(item, currency: str, show_code: bool = False) -> str | None:
         return None
     if item.option == Option.REFUND:
         if getattr(item, "refund_state", None) == "PENDING":
-            value = f" of {_money(item.issued_amount, currency)}" if item.issued_amount is not None else ""
+            value = f" of {format_money(item.issued_amount, currency)}" if item.issued_amount is not None else ""
             return f"Refund{value} sent to your payment provider — it may take a few days"
-        return f"Refunded {_money(item.issued_amount, currency)}" if item.issued_amount is not None else "Refunded"
+        return (f"Refunded {format_money(item.issued_amount, currency)}" if item.issued_amount is not None
+                else "Refunded")
     if item.option == Option.CREDIT:
         if getattr(item, "credit_method", None) == "store_credit":
-            value = f" of {_money(item.issued_amount, currency)}" if item.issued_amount is not None else ""
+            value = f" of {format_money(item.issued_amount, currency)}" if item.issued_amount is not None else ""
             return f"Store credit{value} added to your account"
         code = decrypt_secret(item.gift_card_code_encrypted) if item.gift_card_code_encrypted else None
-        value = f" worth {_money(item.issued_amount, currency)}" if item.issued_amount is not None else ""
+        value = f" worth {format_money(item.issued_amount, currency)}" if item.issued_amount is not None else ""
         if code and show_code:
             return f"Gift card{value}: code {code} (shown here this once; also sent by email)"
         if code:
@@ -109,10 +111,6 @@ def mask_email(address: str) -> str:
     """"jo@example.com" → "j…@example.com": enough to recognise one's own address, not to learn it."""
     local, at, domain = address.partition("@")
     return f"{local[:1]}…{at}{domain}" if at else f"{address[:1]}…"
-
-
-def _money(value, currency: str) -> str:
-    return f"{Decimal(value):.2f} {currency}"
 
 
 # What an "issued" timeline entry says to the shopper, by option: the entry's own words are for

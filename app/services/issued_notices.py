@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from app.domain.formatting import format_money
 from app.domain.vocabulary import Option
 from app.extensions import db
 from app.models import Account, Return, ReturnItem
@@ -20,9 +21,9 @@ SHOPIFY, EMAIL = "shopify", "email"
 def _line(item: ReturnItem, currency: str) -> str | None:
     value = Decimal(item.issued_amount or 0)
     if item.option == Option.REFUND:
-        return f"{item.title}: a refund of {value:.2f} {currency} to your original payment method."
+        return f"{item.title}: a refund of {format_money(value, currency)} to your original payment method."
     if item.option == Option.CREDIT and item.credit_method == "store_credit":
-        return f"{item.title}: {value:.2f} {currency} of store credit in your account."
+        return f"{item.title}: {format_money(value, currency)} of store credit in your account."
     if item.option == Option.EXCHANGE:
         return f"{item.title}: your exchange for {item.exchange_variant_title} is confirmed and will ship."
     return None
@@ -36,7 +37,7 @@ def email_issued(account: Account, ret: Return, items: list[ReturnItem], *, gift
         return False
     lines = [text for text in (_line(i, ret.currency) for i in items) if text]
     if gift_card_code:
-        lines.append(f"A gift card worth {Decimal(gift_card_value or 0):.2f} {ret.currency}: code {gift_card_code}.")
+        lines.append(f"A gift card worth {format_money(gift_card_value or 0, ret.currency)}: code {gift_card_code}.")
     if not lines:
         return False
     subject = f"Your return {ret.rma_number}: issued"

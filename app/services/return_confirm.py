@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.domain import returns as states
+from app.domain.formatting import format_money
 from app.domain.vocabulary import ACTION_WHEN, ItemResolution, Option, ReturnStatus
 from app.extensions import db
 from app.models import Account, Return
@@ -56,7 +57,7 @@ class OptionLine:
     @property
     def total_text(self) -> str:
         """The value, e.g. "40.00 USD" (each currency apart, should returns differ)."""
-        return " + ".join(f"{amount:.2f} {currency}" for currency, amount in sorted(self.totals.items()))
+        return " + ".join(format_money(amount, currency) for currency, amount in sorted(self.totals.items()))
 
 
 @dataclass

@@ -16,6 +16,7 @@ from flask import current_app
 
 from app.crypto import encrypt_secret
 from app.domain import issuing as rules
+from app.domain.formatting import format_money
 from app.domain.issuing import CallState, CreditMethod, ExchangeMode, Phase
 from app.domain.vocabulary import ItemResolution, Option
 from app.extensions import db
@@ -79,8 +80,9 @@ def gift_card_step(ctx: Ctx) -> str:
     for item in batch:
         item.shopify_gift_card_id, item.gift_card_last_characters = card.gift_card_id, card.last_characters
         item.gift_card_code_encrypted = encrypt_secret(code)
-        issued(ctx, item, item.issued_amount, f"{item.title}: credit note of {item.issued_amount:.2f} "
-                f"{ctx.ret.currency} issued as a gift card ending {card.last_characters}.")
+        worth = format_money(item.issued_amount, ctx.ret.currency)
+        issued(ctx, item, item.issued_amount, f"{item.title}: credit note of {worth} "
+                f"issued as a gift card ending {card.last_characters}.")
     calls.finish(call, CallState.DONE)
     db.session.commit()
     _tell_about_card(ctx, card, code, batch)

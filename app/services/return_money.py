@@ -21,6 +21,7 @@ from decimal import Decimal
 from sqlalchemy import update
 
 from app.domain import issuing as rules
+from app.domain.formatting import format_money
 from app.domain.issuing import CallState, CreditMethod, Phase, RefundState
 from app.domain.vocabulary import ItemResolution, Option, RestockState, ReturnStatus
 from app.extensions import db
@@ -164,9 +165,9 @@ class _Money:
             self.store_credit = (outcome.store_credit, outcome.store_credit_currency)
         limit = ctx.account.gift_card_issue_limit
         if self.store_credit is None and limit is not None and self.credit > limit:
-            self.credit_refused = (f"Shopify caps gift cards made by apps at {limit:.2f} {ctx.account.currency} on "
-                                   f"this shop; this credit note is worth {self.credit:.2f}. Issue it in Shopify by "
-                                   "hand, or refund it.")
+            cap = format_money(limit, ctx.account.currency)
+            self.credit_refused = (f"Shopify caps gift cards made by apps at {cap} on this shop; this credit note "
+                                   f"is worth {format_money(self.credit)}. Issue it in Shopify by hand, or refund it.")
 
 
 def _worth(items: list[ReturnItem]) -> Decimal:
@@ -280,7 +281,7 @@ def _record_processed(ctx: Ctx, call, state: shopify.ReturnState) -> None:
         elif group == "store_credit":
             item.credit_method = CreditMethod.STORE_CREDIT.value
             item.shopify_refund_id = refund.id if refund else None
-            issued(ctx, item, value, f"{item.title}: {value:.2f} {ctx.ret.currency} issued as store credit.")
+            issued(ctx, item, value, f"{item.title}: {format_money(value, ctx.ret.currency)} issued as store credit.")
         elif group == "gift_card":
             item.credit_method, item.issued_amount = CreditMethod.GIFT_CARD.value, value  # card made next
         elif group == "exchange":
@@ -306,7 +307,7 @@ def _refund_issued(ctx: Ctx, item: ReturnItem, value: Decimal, refund: shopify.R
         return
     pending = not statuses or not statuses <= SETTLED
     item.refund_state = (RefundState.PENDING if pending else RefundState.PAID).value
-    issued(ctx, item, value, f"{item.title}: refund of {value:.2f} {ctx.ret.currency} "
+    issued(ctx, item, value, f"{item.title}: refund of {format_money(value, ctx.ret.currency)} "
             f"{'sent to the payment provider (pending)' if pending else 'paid'} in Shopify.")
 
 

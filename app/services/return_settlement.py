@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 
+from app.domain.formatting import format_money
 from app.domain.issuing import CallState, IssuingMethod, Phase, RefundState
 from app.domain.returns import ReturnRefused
 from app.domain.vocabulary import ItemResolution, Option, RestockState
@@ -158,7 +159,7 @@ def record_outside_refund(item: ReturnItem, *, amount: str, method: str, paid_on
         item.resolution, item.issued_amount, item.issued_at = ItemResolution.ISSUED.value, value, now()
     else:
         item.resolution = ItemResolution.DECIDED.value
-    item.return_.add_event("outside_refund", f"{item.title}: {value:.2f} {item.return_.currency} refunded "
+    item.return_.add_event("outside_refund", f"{item.title}: {format_money(value, item.return_.currency)} refunded "
                            f"outside Shopify ({method}), recorded by staff.", actor, data={"item_id": item.id})
     db.session.commit()
 

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import case, func, select, update
 
+from app.domain.formatting import format_datetime
 from app.extensions import db
 from app.models import Account, Order, WebhookDelivery
 from app.services.dead_deliveries import count_dead, is_dead, max_attempts
@@ -74,8 +75,6 @@ def _recent(moment: datetime | None, now: datetime, since: datetime | None) -> b
     return moment is not None and moment > now - RECENT and (since is None or moment >= since)
 
 
-def _when(moment: datetime) -> str:
-    return moment.strftime("%-d %b %Y, %H:%M UTC")
 
 
 def last_delivery_at(account_id: int) -> datetime | None:
@@ -116,7 +115,7 @@ def webhook_health(account: Account, now: datetime | None = None) -> WebhookHeal
             "refused",
             f"Boomerang refused {count} deliver{'ies' if count != 1 else 'y'} from {account.shop_domain} because "
             f"{'their signatures do' if count != 1 else 'its signature does'} not match the app's secret "
-            f"(the last at {_when(account.webhooks_refused_at)}).",
+            f"(the last at {format_datetime(account.webhooks_refused_at, 'utc')}).",
             "The secret Boomerang holds is not the one Shopify signs with: the store was connected with "
             "another app's secret, or the secret was rotated. Connect the store again (Store page) with the app's "
             "current API secret key (or client secret)."))
@@ -126,7 +125,7 @@ def webhook_health(account: Account, now: datetime | None = None) -> WebhookHeal
             "stale",
             f"Boomerang set aside {count} signed deliver{'ies' if count != 1 else 'y'} from {account.shop_domain} "
             f"that Shopify triggered too long ago or ahead of this server's clock "
-            f"(the last at {_when(account.webhooks_stale_at)}).",
+            f"(the last at {format_datetime(account.webhooks_stale_at, 'utc')}).",
             "Nothing is lost: the sync reads the store's orders every 10 minutes. Check that this server's clock "
             "is right (it should follow NTP). If it is, someone may be sending old deliveries again."))
     if account.webhooks_error:
@@ -140,14 +139,14 @@ def webhook_health(account: Account, now: datetime | None = None) -> WebhookHeal
             "recreated",
             f"Shopify had removed the subscription{'s' if ',' in (account.webhooks_recreated or '') else ''} for "
             f"{account.webhooks_recreated}; Boomerang made {'them' if ',' in (account.webhooks_recreated or '') else 'it'} "
-            f"again at {_when(account.webhooks_recreated_at)}.",
+            f"again at {format_datetime(account.webhooks_recreated_at, 'utc')}.",
             "Shopify removes a subscription after 8 deliveries in a row fail. Check that this server is "
             "reachable from the internet at its webhook address and answers within 5 seconds."))
     missing = _orders_without_webhook(account, last, now) if account.is_connected else 0
     if missing:
         problems.append(Problem(
             "silent",
-            (f"No webhook has arrived since {_when(last)}" if last else "No webhook has arrived yet")
+            (f"No webhook has arrived since {format_datetime(last, 'utc')}" if last else "No webhook has arrived yet")
             + f", but {missing} order{'s were' if missing != 1 else ' was'} placed since.",
             "Those orders reached Boomerang only through the sync every 10 minutes. Check the "
             "signature and subscription messages here; if there are none, check that Shopify can reach "
@@ -157,7 +156,7 @@ def webhook_health(account: Account, now: datetime | None = None) -> WebhookHeal
         problems.append(Problem(
             "missed",
             f"The sync found {count} order{'s' if count != 1 else ''} that no webhook brought "
-            f"(the last sweep at {_when(account.webhooks_missed_at)}).",
+            f"(the last sweep at {format_datetime(account.webhooks_missed_at, 'utc')}).",
             "Orders still arrive, up to 10 minutes late. Look at the other messages here for the cause."))
     if health.dead:
         problems.append(Problem(

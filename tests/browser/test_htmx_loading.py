@@ -1,5 +1,5 @@
 """htmx is served from this site only, checked against its published hash; no CDN is asked."""
-from app.security import HTMX_PATH
+from app.htmx import HTMX_PATH
 
 
 def _requests(page):

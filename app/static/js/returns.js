@@ -1,6 +1,6 @@
-// The returns list: "select all on this page", the selection count, and refusals that come back
-// as fragments (a confirmation that changed meanwhile with 409, an empty selection with 422) are shown,
-// not dropped.
+// The returns list: "select all on this page" and the selection count. (Refusals that come back
+// as fragments, a confirmation that changed meanwhile with 409 or an empty selection with 422, are
+// shown by the htmx-config in base.html.)
 (function () {
   "use strict";
   function boxes() {
@@ -29,11 +29,4 @@
     if (target.matches && (target.matches("[data-select-all]") || target.name === "return_id")) { refresh(); }
   });
   document.addEventListener("htmx:afterSwap", refresh);
-  document.addEventListener("htmx:beforeSwap", function (event) {
-    var status = event.detail.xhr.status;
-    if (status === 409 || status === 422) {
-      event.detail.shouldSwap = true;
-      event.detail.isError = false;
-    }
-  });
 })();

@@ -39,15 +39,6 @@
     renumber();
   });
 
-  // A refused order (409) or form (422) comes back with the fragment that explains why.
-  document.addEventListener("htmx:beforeSwap", function (event) {
-    var status = event.detail.xhr.status;
-    if (status === 409 || status === 422) {
-      event.detail.shouldSwap = true;
-      event.detail.isError = false;
-    }
-  });
-
   function rows() {
     return Array.prototype.slice.call(document.querySelectorAll("#conditions .condition-row"));
   }
