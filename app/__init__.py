@@ -105,7 +105,7 @@ def register_security(app: Flask) -> None:
 
 def register_jobs(app: Flask) -> None:
     """Pick the job backend: RQ when Redis is configured, in-process otherwise."""
-    from jobs.queue import init_app
+    from app.queue.backends import init_app
 
     init_app(app)
 

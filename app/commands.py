@@ -8,6 +8,11 @@ from werkzeug.serving import run_simple
 from sqlalchemy import select
 
 from app.extensions import db
+from app.queue import QUEUES
+from app.queue import worker as queue_worker
+from app.queue.backends import set_worker_app
+from app.queue.schedule import InProcessScheduler
+from app.queue.worker_threads import Confirmer, Dispatcher
 
 users_cli = AppGroup("users", help="Manage dashboard logins.")
 tokens_cli = AppGroup("tokens", help="Encrypted Shopify credentials.")
@@ -56,12 +61,8 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
     reconnects when Redis goes away and comes back. With `intake` among the queues, the worker's
     dispatcher (stored webhook deliveries to batch jobs) and confirmer (orders stored from webhook
     bodies read back from the Admin API) threads run beside it."""
-    from jobs.dispatch import Confirmer, Dispatcher
-    from jobs.queue import QUEUES, set_worker_app
-    from jobs.worker import run_worker
-
     _require_redis()
-    import jobs.schedule  # noqa: F401 - every job's module, imported before the first job is taken
+    queue_worker.import_jobs()
 
     app = current_app._get_current_object()
     set_worker_app(app)
@@ -75,16 +76,14 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
         os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
         Dispatcher(app).start()
         Confirmer(app).start()
-    run_worker(app, names, burst=burst)
+    queue_worker.run_worker(app, names, burst=burst)
 
 
 @jobs_cli.command("cron")
 def cron() -> None:
     """Queue the periodic jobs on time (run exactly one); it reconnects when Redis goes away."""
-    from jobs.worker import run_cron
-
     _require_redis()
-    run_cron(current_app._get_current_object())
+    queue_worker.run_cron(current_app._get_current_object())
 
 
 def _require_redis() -> None:
@@ -147,8 +146,6 @@ def fill_fulfillments(slug: str | None) -> None:
 @click.option("--port", default=5000, type=int)
 def serve(host: str, port: int) -> None:
     """Serve the app for the embedded default, with the in-process periodic timer."""
-    from jobs.schedule import InProcessScheduler
-
     app = current_app._get_current_object()
     if app.config.get("SCHEDULER_ENABLED") and not hasattr(app.extensions["jobs"], "queue"):
         InProcessScheduler(app).start()

@@ -11,6 +11,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Account, Order, OrderLine, ReturnAction, User
+from app.queue import enqueue
+from app.queue.schedule import PERIODIC, InProcessScheduler, Periodic
 from app.services.accounts import sign_up
 
 DEMO_EMAIL = "admin@demo-outfitters.com"
@@ -188,9 +190,7 @@ def connect_demo_shop(account: Account, sandbox: _Sandbox, demo: DemoShop) -> No
         except connecting.ConnectError as error:
             raise click.ClickException(f"connecting {account.name} to the sandbox failed: {error}") from None
     else:
-        from jobs.imports import sync_webhooks
-
-        sync_webhooks.enqueue(account.id)  # the app's address may have changed
+        enqueue("jobs.imports.sync_webhooks_job", account.id)  # the app's address may have changed
     db.session.commit()  # end this session's transaction: the import committed in another
 
 
@@ -333,10 +333,8 @@ class SetupGate:
 def demo_periodic():
     """The periodic jobs, with pending refunds followed every minute (every 15 otherwise), so a
     refund settled on the sandbox page shows in Boomerang soon."""
-    from jobs import shopify_returns
-    from jobs.schedule import PERIODIC, Periodic
-
-    return [Periodic(p.job, "* * * * *") if p.job is shopify_returns.follow_refunds else p for p in PERIODIC]
+    return [Periodic(p.job, "* * * * *") if p.job == "jobs.shopify_returns.follow_refunds_job" else p
+            for p in PERIODIC]
 
 
 @demo_cli.command("run")
@@ -356,7 +354,6 @@ def run_command(host: str, port: int, sandbox_port: int) -> None:
     from werkzeug.serving import make_server
 
     from app.config import INSTANCE_DIR
-    from jobs.schedule import InProcessScheduler
 
     app = current_app._get_current_object()
     base = f"http://{host}:{port}"

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.dashboard.returns_list import ACTIVE, NEEDS_DECISION, count_listed
 from app.models import OptionMode, Order, Return, TrackingEvent, User
 from app.query_params import query_arg
-from app.services.accounts import AccountError, add_staff, remove_user
+from app.services.accounts import AccountError, add_staff, remove_user, save_settings
 from app.services.webhook_health import webhook_health
 
 
@@ -92,8 +92,7 @@ def settings():
         # Every check runs, so each refusal shows beside its field at once.
         checks = [_window_within_cap(form, account), _rules_mode_allowed(account, form)]
         if valid and all(checks):
-            _save(form, account)
-            db.session.commit()
+            save_settings(account, _settings(form))
             flash("Settings saved.", "success")
             return redirect(url_for("dashboard.settings"), code=303)
     status = 422 if request.method == "POST" else 200
@@ -144,25 +143,27 @@ def _stored_settings(account) -> dict:
     }
 
 
-def _save(form: SettingsForm, account) -> None:
-    """Write every section of a valid settings form to the account (not committed)."""
-    account.name = form.name.data
-    account.return_window_days = form.return_window_days.data
-    account.return_window_basis = form.return_window_basis.data
-    account.order_storage_months = form.order_storage_months.data
-    account.logo_url = form.logo_url.data or None
-    account.primary_color = form.primary_color.data.lower()
-    account.option_mode = form.option_mode.data
-    account.exchange_enabled = form.exchange_enabled.data
-    account.excluded_product_tags = form.tags()
-    account.return_reasons = form.reasons()
-    account.return_action = form.return_action.data
-    account.restock_location_id = form.location_id()
-    account.restock_returned_units = form.restock_returned_units.data
-    account.exchange_mode = form.exchange_mode.data
-    account.issued_notice = form.issued_notice.data
-    account.return_address = form.address() or None  # empty: the shop's address applies
-    account.return_instructions = form.instructions() or None
+def _settings(form: SettingsForm) -> dict:
+    """Every section of a valid settings form, as the account attributes it sets."""
+    return {
+        "name": form.name.data,
+        "return_window_days": form.return_window_days.data,
+        "return_window_basis": form.return_window_basis.data,
+        "order_storage_months": form.order_storage_months.data,
+        "logo_url": form.logo_url.data or None,
+        "primary_color": form.primary_color.data.lower(),
+        "option_mode": form.option_mode.data,
+        "exchange_enabled": form.exchange_enabled.data,
+        "excluded_product_tags": form.tags(),
+        "return_reasons": form.reasons(),
+        "return_action": form.return_action.data,
+        "restock_location_id": form.location_id(),
+        "restock_returned_units": form.restock_returned_units.data,
+        "exchange_mode": form.exchange_mode.data,
+        "issued_notice": form.issued_notice.data,
+        "return_address": form.address() or None,  # empty: the shop's address applies
+        "return_instructions": form.instructions() or None,
+    }
 
 
 def credit_kind(account) -> str:

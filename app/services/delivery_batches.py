@@ -29,7 +29,7 @@ from app.shopify.mapping import order_from_rest
 
 log = logging.getLogger(__name__)
 
-CONFIRM_JOB = "jobs.intake.confirm_orders"
+CONFIRM_JOB = "jobs.intake.confirm_orders_job"
 
 
 def process_batch(delivery_ids: list[int]) -> dict:

@@ -22,7 +22,7 @@ from app.services.dead_deliveries import max_attempts
 
 log = logging.getLogger(__name__)
 
-BATCH_JOB = "jobs.intake.process_delivery_batch"
+BATCH_JOB = "jobs.intake.process_delivery_batch_job"
 BATCH_QUEUE = SPECS[BATCH_JOB].queue
 CLAIM_LIMIT = 1000  # rows looked at per pass: ten batches of the default size
 

@@ -29,7 +29,7 @@ STATUS_STAMPS = {states.IN_TRANSIT: "in_transit_at", states.RECEIVED: "received_
                  states.CANCELLED: "cancelled_at"}
 ACTION_LABELS = {"first_scan": "the first carrier scan", "processing": "processing", "manual": "close"}
 # Items still on the method before Shopify returns finish on it (jobs/actions.py).
-LEGACY_ISSUE, LEGACY_RESTOCK = "jobs.actions.issue_item", "jobs.actions.restock_item"
+LEGACY_ISSUE, LEGACY_RESTOCK = "jobs.actions.issue_item_job", "jobs.actions.restock_item_job"
 BULK_CLOSE_MAX = 5_000
 
 
@@ -321,9 +321,7 @@ def start_bulk_close(account: Account, return_ids: list[int], actor: str | None)
     db.session.flush()
     bulk_id = bulk.id
     db.session.commit()
-    from jobs.actions import run_bulk_close
-
-    run_bulk_close.enqueue(bulk_id)
+    enqueue("jobs.actions.run_bulk_close_job", bulk_id)
     return bulk
 
 

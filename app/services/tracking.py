@@ -27,6 +27,7 @@ from app.domain import returns as return_states
 from app.domain import tracking as carrier
 from app.extensions import db
 from app.models import Account, Return, TrackingConnection, TrackingEvent
+from app.services.return_workflow import move_return
 from app.services.returns import TRACKING_MAX, add_event
 from app.services.tracking_numbers import TrackingNumberTaken, commit_number, normalise_tracking, refuse_if_held
 from app.tracking import ADAPTERS, Credentials, DeliveryRefused, ParsedEvent
@@ -296,8 +297,6 @@ def _first_time(ret: Return, min_rank: int) -> datetime | None:
 def _move(ret: Return, actor: str) -> None:
     """Move the return as far as its carrier state says, one workflow step at a time (so
     in_transit_at is stamped even when the first news is "delivered")."""
-    from app.services.return_workflow import move_return
-
     target = carrier.return_target(ret.tracking_state)
     if target is None:
         return
