@@ -4,15 +4,22 @@ import os
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from werkzeug.serving import run_simple
 from sqlalchemy import select
+from werkzeug.serving import run_simple
 
+from app.crypto import rotate_secret
+from app.demo import demo_cli
 from app.extensions import db
+from app.models import Account
 from app.queue import QUEUES
 from app.queue import worker as queue_worker
 from app.queue.backends import set_worker_app
 from app.queue.schedule import InProcessScheduler
 from app.queue.worker_threads import Confirmer, Dispatcher
+from app.services import legacy_returns, parcel_fill
+from app.services.accounts import AccountError, sign_up
+from app.services.reconcile import connected_account_ids
+from app.shop_cli import shop_cli
 
 users_cli = AppGroup("users", help="Manage dashboard logins.")
 tokens_cli = AppGroup("tokens", help="Encrypted Shopify credentials.")
@@ -27,8 +34,6 @@ orders_cli = AppGroup("orders", help="Stored orders.")
 @click.password_option()
 def create_admin(store: str, email: str, password: str) -> None:
     """Create an account and its admin login."""
-    from app.services.accounts import AccountError, sign_up
-
     try:
         user = sign_up(store, email, password)
     except AccountError as error:
@@ -39,9 +44,6 @@ def create_admin(store: str, email: str, password: str) -> None:
 @tokens_cli.command("rotate")
 def rotate_tokens() -> None:
     """Re-encrypt every stored secret under the newest TOKEN_ENCRYPTION_KEYS key."""
-    from app.crypto import rotate_secret
-    from app.models import Account
-
     fields = ("access_token_encrypted", "refresh_token_encrypted", "client_secret_encrypted",
               "webhook_secret_encrypted", "previous_webhook_secret_encrypted")
     count = 0
@@ -97,9 +99,6 @@ def _require_redis() -> None:
 def record_legacy(slug: str | None, apply_: bool) -> None:
     """Record credit notes and exchanges issued before Shopify returns as processed Shopify
     returns with no money and no restock. Lists them only, unless --apply."""
-    from app.models import Account
-    from app.services import legacy_returns
-
     account_id = None
     if slug:
         account = db.session.scalar(select(Account).where(Account.slug == slug))
@@ -125,10 +124,6 @@ def fill_fulfillments(slug: str | None) -> None:
     """Read from Shopify the parcels (shipping and delivery dates, units) of stored orders that
     lack them, so return windows can count from delivery. Safe to run again: it only reads what
     is still missing."""
-    from app.models import Account
-    from app.services import parcel_fill
-    from app.services.reconcile import connected_account_ids
-
     ids = connected_account_ids()
     if slug:
         account = db.session.scalar(select(Account).where(Account.slug == slug))
@@ -155,8 +150,5 @@ def serve(host: str, port: int) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the command groups."""
-    from app.demo import demo_cli
-    from app.shop_cli import shop_cli
-
     for command in (users_cli, tokens_cli, jobs_cli, returns_cli, orders_cli, serve, demo_cli, shop_cli):
         app.cli.add_command(command)

@@ -6,6 +6,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from app.extensions import db, login_manager
+from app.models import User
 
 # htmx is served from this site only (app/static/vendor/README.md says where the copy comes from);
 # the hash is that of the published file, so a changed copy is refused by the browser as well.
@@ -32,8 +33,6 @@ def init_app(app: Flask) -> None:
 
 
 def _load_user(user_id: str):
-    from app.models import User
-
     if not user_id.isdigit():
         return None
     return db.session.get(User, int(user_id))

@@ -14,7 +14,12 @@ from app.dashboard.returns_list import ACTIVE, NEEDS_DECISION, count_listed
 from app.models import OptionMode, Order, Return, TrackingEvent, User
 from app.query_params import query_arg
 from app.services.accounts import AccountError, add_staff, remove_user, save_settings
+from app.services.connect import CAPPED_RETURN_WINDOW_DAYS, window_cap_applies
+from app.services.rules_mode import rules_mode_refusal
+from app.services.shopify_access import NotConnected, client_for
 from app.services.webhook_health import webhook_health
+from app.shopify.errors import MissingScopeError, ShopifyError
+from app.shopify.issuing import list_locations
 
 
 # The overview's counts of returns: each is the returns list under these filters, and links to it.
@@ -179,8 +184,6 @@ def credit_kind(account) -> str:
 def _window_within_cap(form: SettingsForm, account) -> bool:
     """Without read_all_orders, Shopify hides orders older than 60 days, so a return must be
     issuable inside that: the window is capped (DESIGN §3) and the field says why."""
-    from app.services.connect import CAPPED_RETURN_WINDOW_DAYS, window_cap_applies
-
     days = form.return_window_days.data
     if isinstance(days, int) and window_cap_applies(account) and days > CAPPED_RETURN_WINDOW_DAYS:
         form.return_window_days.errors.append(
@@ -192,8 +195,6 @@ def _window_within_cap(form: SettingsForm, account) -> bool:
 
 def _rules_mode_allowed(account, form: SettingsForm) -> bool:
     """Switching to rules mode needs a rule that can decide something (the field says why not)."""
-    from app.services.rules_mode import rules_mode_refusal
-
     if form.option_mode.data != OptionMode.RULES.value or account.option_mode == OptionMode.RULES.value:
         return True
     refusal = rules_mode_refusal(account.id)
@@ -205,14 +206,9 @@ def _rules_mode_allowed(account, form: SettingsForm) -> bool:
 def _load_locations(account, form: ReturnActionForm) -> str | None:
     """Fill the restock location choices from the shop; the reason when they could not be listed
     (the stored choice is then kept as the only other option, so saving never loses it)."""
-    from app.services.shopify_access import NotConnected, client_for
-    from app.shopify.errors import MissingScopeError, ShopifyError
-
     problem, listed = None, []
     try:
         client = client_for(account, read_timeout=current_app.config.get("SETTINGS_SHOPIFY_TIMEOUT", 4.0))
-        from app.shopify.issuing import list_locations
-
         # A person is waiting for the page: no retries, a slow shop is reported instead.
         client.max_retries, client.max_retry_seconds = 0, 0.0
         listed = [(str(loc.location_id), loc.name) for loc in list_locations(client)]

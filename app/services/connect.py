@@ -22,7 +22,8 @@ from app.crypto import decrypt_secret, encrypt_secret
 from app.extensions import db
 from app.models import Account, ConnectionMethod, ImportRun, Order
 from app.queue import enqueue
-from app.services.imports import SHOPIFY_ORDER_VISIBILITY_DAYS, client_options, describe_error, start_import
+from app.services import imports
+from app.services.imports import SHOPIFY_ORDER_VISIBILITY_DAYS, describe_error, start_import
 from app.services.return_address import remember_shop_address
 from app.services.shopify_access import mark_disconnected, store_token
 from app.shopify import auth
@@ -295,7 +296,7 @@ def _check_client(shop: str, token: str, origin: str | None) -> ShopifyClient:
     client = ShopifyClient(shop, token, api_version=current_app.config["SHOPIFY_API_VERSION"],
                            api_origin=origin, timeout=timeout, max_retries=1,
                            max_retry_seconds=timeout[1])
-    for name, value in client_options().items():
+    for name, value in imports.client_options().items():
         setattr(client, name, value)
     return client
 

@@ -243,7 +243,7 @@ def test_the_stated_attempts_fit_in_30_minutes_whichever_way_they_come(app):
     retries = SPECS["jobs.intake.process_webhook_delivery_job"].retry_intervals
     assert len(retries) + 1 == app.config["WEBHOOK_MAX_ATTEMPTS"] == 5
     assert sum(retries) < 30 * 60  # the last retry runs about 21 minutes after the first try
-    sweep_every = 120  # jobs/schedule.py: */2 minutes
+    sweep_every = 120  # app/queue/schedule.py: */2 minutes
     assert app.config["WEBHOOK_SWEEP_AFTER_SECONDS"] + (5 - 1) * sweep_every < 30 * 60
 
 

@@ -157,7 +157,7 @@ def test_an_error_that_is_not_redis_is_not_swallowed():
 def test_the_sweeps_run_every_sweep_interval_when_it_is_set_and_the_rest_keep_their_cron_times():
     from app.queue.schedule import PERIODIC
 
-    by_name = {periodic.job.spec.name: periodic for periodic in PERIODIC}
+    by_name = {periodic.job: periodic for periodic in PERIODIC}
     sweep = by_name["jobs.intake.sweep_unprocessed_deliveries_job"]
     assert sweep.cron_options(2)["interval"] == 2 and "cron" not in sweep.cron_options(2)
     assert sweep.cron_options(None)["cron"] == "*/2 * * * *"

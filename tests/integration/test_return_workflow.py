@@ -28,8 +28,8 @@ def queued(app, monkeypatch):
     def count(ret) -> int:
         refs = {r.id for r in db.session.scalars(select(ShopifyReturn).where(ShopifyReturn.return_id == ret.id))}
         return sum(1 for name, args in log.queued
-                   if (name.endswith("plan_shopify_returns") and args == (ret.id,))
-                   or (name.endswith("advance_shopify_return") and args[0] in refs))
+                   if (name.endswith("plan_shopify_returns_job") and args == (ret.id,))
+                   or (name.endswith("advance_shopify_return_job") and args[0] in refs))
 
     log.count = count
     return log

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 VIEW_PACKAGES = ("app/dashboard", "app/portal", "app/auth", "app/webhooks")
 VIEW_MODULES = ("app/health.py",)
-EXPLAINED_IMPORT_PACKAGES = ("app/services", "app/queue", "jobs")
+EXPLAINED_IMPORT_PACKAGES = ("app", "jobs")
 
 
 @dataclass(frozen=True)
