@@ -2,15 +2,10 @@
 Admin API; sweep up deliveries nobody processed."""
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
-
-from flask import current_app
-from sqlalchemy import select
 
 from app.extensions import db
-from app.models import WebhookDelivery
 from app.queue import enqueue, job
-from app.services.dead_deliveries import max_attempts
+from app.services.dead_deliveries import deliveries_to_sweep
 from app.services.deliveries import process_delivery
 from app.services.delivery_batches import process_batch
 from app.services.order_confirm import confirm_pending
@@ -28,13 +23,7 @@ def sweep_unprocessed_deliveries_job() -> int:
     """Re-enqueue deliveries still unprocessed a few minutes after they arrived (Redis or a
     worker was down, or a retry was lost), unless dead (their attempts used up: listed for admins
     instead, see app.services.dead_deliveries). Returns how many were re-enqueued."""
-    cutoff = datetime.now(timezone.utc) - timedelta(seconds=current_app.config["WEBHOOK_SWEEP_AFTER_SECONDS"])
-    rows = db.session.execute(
-        select(WebhookDelivery.id, WebhookDelivery.attempts).where(
-            WebhookDelivery.processed_at.is_(None), WebhookDelivery.received_at < cutoff,
-            WebhookDelivery.attempts < max_attempts())
-        .order_by(WebhookDelivery.id).limit(1000)
-    ).all()
+    rows = deliveries_to_sweep()
     db.session.remove()  # hold no transaction while the jobs run
     for delivery_id, attempts in rows:
         # RQ keeps a finished or failed job's id for a while and refuses it again, so the id

@@ -1,18 +1,14 @@
 """Periodic housekeeping jobs."""
 from datetime import date
 
-from sqlalchemy import select
-
-from app.extensions import db
-from app.models import Account
 from app.queue import enqueue, job
-from app.services.retention import purge_expired_orders
+from app.services.retention import accounts_to_purge, purge_expired_orders
 
 
 @job
 def purge_all_expired_orders_job() -> int:
     """Daily: fan out one purge per account (each account's purge is its own job)."""
-    account_ids = db.session.scalars(select(Account.id).order_by(Account.id)).all()
+    account_ids = accounts_to_purge()
     today = date.today().isoformat()
     for account_id in account_ids:
         # One purge per account per day; RQ refuses an id it still remembers (even failed).

@@ -12,6 +12,7 @@ delivery ends processed or dead within 30 minutes while the workers run.
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from sqlalchemy import ColumnElement, case, func, select, update
@@ -65,6 +66,19 @@ def record_failure(delivery_id: int, error: BaseException) -> bool:
     db.session.commit()
     attempts = db.session.scalar(select(WebhookDelivery.attempts).where(WebhookDelivery.id == delivery_id))
     return attempts is not None and attempts >= max_attempts()
+
+
+def deliveries_to_sweep(limit: int = 1000) -> list[tuple[int, int]]:
+    """(id, attempts) of the deliveries still unprocessed WEBHOOK_SWEEP_AFTER_SECONDS after they
+    arrived (Redis or a worker was down, or a retry was lost), unless dead: what the sweeper queues
+    again, oldest first."""
+    cutoff = datetime.now(timezone.utc) - timedelta(seconds=current_app.config["WEBHOOK_SWEEP_AFTER_SECONDS"])
+    return [tuple(row) for row in db.session.execute(
+        select(WebhookDelivery.id, WebhookDelivery.attempts).where(
+            WebhookDelivery.processed_at.is_(None), WebhookDelivery.received_at < cutoff,
+            WebhookDelivery.attempts < max_attempts())
+        .order_by(WebhookDelivery.id).limit(limit)
+    ).all()]
 
 
 def dead_deliveries(account_id: int, limit: int = PAGE_SIZE) -> list[WebhookDelivery]:
