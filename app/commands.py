@@ -4,10 +4,22 @@ import os
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from werkzeug.serving import run_simple
 from sqlalchemy import select
+from werkzeug.serving import run_simple
 
+from app.crypto import rotate_secret
+from app.demo import demo_cli
 from app.extensions import db
+from app.models import Account
+from app.queue import QUEUES
+from app.queue import worker as queue_worker
+from app.queue.backends import set_worker_app
+from app.queue.schedule import InProcessScheduler
+from app.queue.worker_threads import Confirmer, Dispatcher
+from app.services import legacy_returns, parcel_fill
+from app.services.accounts import AccountError, sign_up
+from app.services.reconcile import connected_account_ids
+from app.shop_cli import shop_cli
 
 users_cli = AppGroup("users", help="Manage dashboard logins.")
 tokens_cli = AppGroup("tokens", help="Encrypted Shopify credentials.")
@@ -22,8 +34,6 @@ orders_cli = AppGroup("orders", help="Stored orders.")
 @click.password_option()
 def create_admin(store: str, email: str, password: str) -> None:
     """Create an account and its admin login."""
-    from app.services.accounts import AccountError, sign_up
-
     try:
         user = sign_up(store, email, password)
     except AccountError as error:
@@ -34,9 +44,6 @@ def create_admin(store: str, email: str, password: str) -> None:
 @tokens_cli.command("rotate")
 def rotate_tokens() -> None:
     """Re-encrypt every stored secret under the newest TOKEN_ENCRYPTION_KEYS key."""
-    from app.crypto import rotate_secret
-    from app.models import Account
-
     fields = ("access_token_encrypted", "refresh_token_encrypted", "client_secret_encrypted",
               "webhook_secret_encrypted", "previous_webhook_secret_encrypted")
     count = 0
@@ -56,12 +63,8 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
     reconnects when Redis goes away and comes back. With `intake` among the queues, the worker's
     dispatcher (stored webhook deliveries to batch jobs) and confirmer (orders stored from webhook
     bodies read back from the Admin API) threads run beside it."""
-    from jobs.dispatch import Confirmer, Dispatcher
-    from jobs.queue import QUEUES, set_worker_app
-    from jobs.worker import run_worker
-
     _require_redis()
-    import jobs.schedule  # noqa: F401 - every job's module, imported before the first job is taken
+    queue_worker.import_jobs()
 
     app = current_app._get_current_object()
     set_worker_app(app)
@@ -75,16 +78,14 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
         os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
         Dispatcher(app).start()
         Confirmer(app).start()
-    run_worker(app, names, burst=burst)
+    queue_worker.run_worker(app, names, burst=burst)
 
 
 @jobs_cli.command("cron")
 def cron() -> None:
     """Queue the periodic jobs on time (run exactly one); it reconnects when Redis goes away."""
-    from jobs.worker import run_cron
-
     _require_redis()
-    run_cron(current_app._get_current_object())
+    queue_worker.run_cron(current_app._get_current_object())
 
 
 def _require_redis() -> None:
@@ -98,9 +99,6 @@ def _require_redis() -> None:
 def record_legacy(slug: str | None, apply_: bool) -> None:
     """Record credit notes and exchanges issued before Shopify returns as processed Shopify
     returns with no money and no restock. Lists them only, unless --apply."""
-    from app.models import Account
-    from app.services import legacy_returns
-
     account_id = None
     if slug:
         account = db.session.scalar(select(Account).where(Account.slug == slug))
@@ -126,10 +124,6 @@ def fill_fulfillments(slug: str | None) -> None:
     """Read from Shopify the parcels (shipping and delivery dates, units) of stored orders that
     lack them, so return windows can count from delivery. Safe to run again: it only reads what
     is still missing."""
-    from app.models import Account
-    from app.services import parcel_fill
-    from app.services.reconcile import connected_account_ids
-
     ids = connected_account_ids()
     if slug:
         account = db.session.scalar(select(Account).where(Account.slug == slug))
@@ -147,8 +141,6 @@ def fill_fulfillments(slug: str | None) -> None:
 @click.option("--port", default=5000, type=int)
 def serve(host: str, port: int) -> None:
     """Serve the app for the embedded default, with the in-process periodic timer."""
-    from jobs.schedule import InProcessScheduler
-
     app = current_app._get_current_object()
     if app.config.get("SCHEDULER_ENABLED") and not hasattr(app.extensions["jobs"], "queue"):
         InProcessScheduler(app).start()
@@ -158,8 +150,5 @@ def serve(host: str, port: int) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the command groups."""
-    from app.demo import demo_cli
-    from app.shop_cli import shop_cli
-
     for command in (users_cli, tokens_cli, jobs_cli, returns_cli, orders_cli, serve, demo_cli, shop_cli):
         app.cli.add_command(command)

@@ -1,18 +1,37 @@
 """`flask demo seed`: a demo retailer with a login and a few orders, safe to run again; and
 `flask demo run` (`make demo`): the app beside the sandbox, its demo stores connected to it."""
+import logging
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import click
+import requests
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
+from werkzeug.serving import make_server
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
+from app.config import INSTANCE_DIR
+from app.crypto import decrypt_secret
+from app.demo_returns import (OUTFITTERS_ORDERS, OUTFITTERS_RETURNS, SPECIAL_EMAILS, describe,
+                              make_demo_returns, place_orders_to_try, stored_orders_to_try)
+from app.demo_tracking import connect_demo_carrier
 from app.domain.vocabulary import ReturnAction
 from app.extensions import db
 from app.models import Account, Order, OrderLine, User
+from app.queue import enqueue
+from app.queue.schedule import PERIODIC, InProcessScheduler, Periodic
+from app.services import connect as connecting
 from app.services.accounts import sign_up
+from app.services.imports import latest_run
 
 DEMO_EMAIL = "admin@demo-outfitters.com"
 DEMO_PASSWORD = "boomerang-demo-2026"
@@ -87,8 +106,6 @@ class _Sandbox:
     """The sandbox's control API (``/_sandbox/``) over HTTP."""
 
     def __init__(self, url: str):
-        import requests
-
         self.url = url.rstrip("/")
         self.http = requests.Session()
 
@@ -100,16 +117,12 @@ class _Sandbox:
         return response.json()
 
     def answers(self) -> bool:
-        import requests
-
         try:
             return self.http.get(f"{self.url}/_sandbox/", timeout=1).status_code == 200
         except requests.RequestException:
             return False
 
     def wait(self, seconds: float = 30) -> None:
-        import time
-
         deadline = time.monotonic() + seconds
         while not self.answers():
             if time.monotonic() > deadline:
@@ -140,8 +153,6 @@ def _demo_shop(sandbox: _Sandbox, domain: str = DEMO_SHOP, name: str = DEMO_STOR
     """A sandbox shop with 30 days of varied orders, the ``orders_to_try`` and the Boomerang app
     installed with every scope it asks for, with ``settings`` (customer accounts …) applied; a
     fresh admin token. Safe to run again: existing shop, app (its one secret) and orders are kept."""
-    from app.demo_returns import place_orders_to_try
-
     shop = sandbox.call("GET", f"/shops/{domain}", ok=(200, 404))
     if "domain" not in shop:
         sandbox.call("POST", "/shops", {"domain": domain, "name": name, "currency": "USD",
@@ -169,10 +180,6 @@ def connect_demo_shop(account: Account, sandbox: _Sandbox, demo: DemoShop) -> No
     """Connect the account to the demo shop the custom-token way (which starts the import), unless
     it is connected already just as the shop is now: same origin and app secret, every scope, the
     customer accounts and gift card limit the connect check reads, a finished import."""
-    from app.crypto import decrypt_secret
-    from app.services import connect as connecting
-    from app.services.imports import latest_run
-
     origin = f"{sandbox.url}/store/{demo.domain}"
     run = latest_run(account.id)
     accounts_version = ACCOUNTS_VERSIONS[demo.shop["settings"]["customer_accounts"]]
@@ -189,18 +196,13 @@ def connect_demo_shop(account: Account, sandbox: _Sandbox, demo: DemoShop) -> No
         except connecting.ConnectError as error:
             raise click.ClickException(f"connecting {account.name} to the sandbox failed: {error}") from None
     else:
-        from jobs.imports import sync_webhooks
-
-        sync_webhooks.enqueue(account.id)  # the app's address may have changed
+        enqueue("jobs.imports.sync_webhooks_job", account.id)  # the app's address may have changed
     db.session.commit()  # end this session's transaction: the import committed in another
 
 
 def connect_demo(sandbox_url: str) -> tuple[User, dict]:
     """Seed the demo login, make the sandbox shop (with its orders to try), connect the account to
     it, make the demo returns and return what to print. Safe to run again."""
-    from app.demo_returns import OUTFITTERS_ORDERS, OUTFITTERS_RETURNS, make_demo_returns, stored_orders_to_try
-    from app.services.imports import latest_run
-
     user = seed_demo(sample_orders=False)
     account = db.session.get(Account, user.account_id)
     # The three placeholder orders of `flask demo seed` would sit beside the shop's own #1001…
@@ -234,8 +236,6 @@ DEMO_WINDOW_DAYS = 21  # shorter than the 30 days imported, so some orders are o
 def orders_to_try(account: Account) -> list[tuple[str, Order]]:
     """Three stored orders that show the portal's cases: one with items to exchange, one partly
     refunded, one outside the return window (the orders placed for one case each are left out)."""
-    from app.demo_returns import SPECIAL_EMAILS
-
     account.return_window_days = DEMO_WINDOW_DAYS
     db.session.commit()
     cutoff = datetime.now(timezone.utc) - timedelta(days=DEMO_WINDOW_DAYS)
@@ -268,8 +268,6 @@ def _echo_orders(rows: list[tuple[str, Order]]) -> None:
 
 
 def _echo_returns(base: str, returns) -> None:
-    from app.demo_returns import describe
-
     if not returns:
         return
     click.echo(f"  Returns:    {base}/dashboard/returns   made already, each with its Shopify return:")
@@ -307,8 +305,6 @@ class SetupGate:
 
     def open_and_replay(self) -> int:
         """Let requests through, and hand the app each webhook kept meanwhile, in order."""
-        from werkzeug.test import EnvironBuilder, run_wsgi_app
-
         with self.lock:
             self.open = True
             kept, self.kept = self.kept, []
@@ -334,10 +330,8 @@ class SetupGate:
 def demo_periodic():
     """The periodic jobs, with pending refunds followed every minute (every 15 otherwise), so a
     refund settled on the sandbox page shows in Boomerang soon."""
-    from jobs import shopify_returns
-    from jobs.schedule import PERIODIC, Periodic
-
-    return [Periodic(p.job, "* * * * *") if p.job is shopify_returns.follow_refunds else p for p in PERIODIC]
+    return [Periodic(p.job, "* * * * *") if p.job == "jobs.shopify_returns.follow_refunds_job" else p
+            for p in PERIODIC]
 
 
 @demo_cli.command("run")
@@ -346,19 +340,6 @@ def demo_periodic():
 @click.option("--sandbox-port", default=8001, type=int)
 def run_command(host: str, port: int, sandbox_port: int) -> None:
     """Start the sandbox beside the app, connect the demo store to it, and serve until Ctrl-C."""
-    import logging
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    from flask import current_app
-    from werkzeug.serving import make_server
-
-    from app.config import INSTANCE_DIR
-    from jobs.schedule import InProcessScheduler
-
     app = current_app._get_current_object()
     base = f"http://{host}:{port}"
     app.config["PUBLIC_BASE_URL"] = base  # where the sandbox delivers webhooks
@@ -395,8 +376,7 @@ def run_command(host: str, port: int, sandbox_port: int) -> None:
         except OSError as error:
             raise click.ClickException(f"cannot serve on {base}: {error}") from None
         threading.Thread(target=server.serve_forever, name="demo-server", daemon=True).start()
-        from app.demo_rules import RULES_EMAIL, RULES_STORE, connect_rules_demo
-        from app.demo_tracking import connect_demo_carrier
+        from app.demo_rules import RULES_EMAIL, RULES_STORE, connect_rules_demo  # a cycle: demo_rules builds on this module
 
         user, facts = connect_demo(sandbox_url)
         rules_user, rules_facts = connect_rules_demo(sandbox_url)

@@ -22,6 +22,10 @@ from app.domain.returns import ReturnRefused
 from app.domain.vocabulary import ItemResolution, Option, ReturnStatus
 from app.extensions import db
 from app.models import Account, Order, Return
+from app.portal.variants import VariantsUnavailable, live_variants
+from app.services import return_submission as service
+from app.services import return_workflow as workflow
+from app.services.shopify_returns import refresh_returnable_now
 from app.services.tracking_numbers import set_tracking
 
 DEMO_COUNTRY = "US"  # the shop's currency, so amounts read the same everywhere
@@ -134,11 +138,6 @@ def demo_returns_of(account: Account, plans) -> list[Return]:
 def make_demo_returns(account: Account, plans, skip_orders: set[int]) -> list[Return]:
     """Make each planned return that does not exist yet, on an order in the return window not in
     ``skip_orders`` (the orders printed for people to try), oldest first. Returns them all."""
-    from app.portal.variants import VariantsUnavailable, live_variants
-    from app.services import return_workflow as workflow
-    from app.services import return_submission as service
-    from app.services.shopify_returns import refresh_returnable_now
-
     used = skip_orders | {r.order_id for r in demo_returns_of(account, plans)}
     staff = account.users[0].email if account.users else "staff"
     for plan in plans:
@@ -185,8 +184,6 @@ def _step(step):
 
 def _decide_undecided(ret: Return, option: str, staff: str) -> None:
     """Staff decide, by hand, each item no rule decided."""
-    from app.services import return_workflow as workflow
-
     for item in list(ret.items):
         db.session.refresh(item)
         if item.resolution in (ItemResolution.UNDECIDED.value, ItemResolution.NO_ACTION.value):
@@ -196,8 +193,6 @@ def _decide_undecided(ret: Return, option: str, staff: str) -> None:
 def _pick(account: Account, used: set[int], plan: DemoReturn, variants_for):
     """The oldest order in the window, not used yet, with a returnable line (one with another
     size or colour in stock for an exchange): (order, the selection)."""
-    from app.services import return_submission as service
-
     candidates = db.session.scalars(
         select(Order).where(Order.account_id == account.id, Order.financial_status == "paid",
                             Order.fulfillment_status == "fulfilled", Order.email.is_not(None),

@@ -3,9 +3,13 @@ classic customer accounts (so a credit note is a gift card)."""
 from sqlalchemy import select
 
 from app.demo import DEMO_PASSWORD, _demo_shop, _Sandbox, connect_demo_shop, orders_to_try
+from app.demo_returns import RULES_ORDERS, RULES_RETURNS, make_demo_returns, stored_orders_to_try
 from app.extensions import db
 from app.models import Account, User
 from app.services.accounts import sign_up
+from app.services.rules import seed_rules_demo
+from app.shopify.client import ShopifyClient
+from app.shopify.operations import delete_webhook_subscription, list_webhook_subscriptions
 
 RULES_EMAIL = "admin@demo-rules.com"
 RULES_STORE = "Demo Rules Co"
@@ -19,9 +23,6 @@ def retire_earlier_app(sandbox: _Sandbox, shop: dict) -> None:
     through the one Boomerang app: its webhook subscriptions first, so it sends none, and no
     app/uninstalled, which the store's previous secret (the earlier app's, still accepted while
     a secret changes) would let disconnect the store."""
-    from app.shopify.client import ShopifyClient
-    from app.shopify.operations import delete_webhook_subscription, list_webhook_subscriptions
-
     if not any(app["client_id"] == EARLIER_CLIENT_ID and app["installed"] for app in shop["apps"]):
         return
     path = f"/shops/{RULES_SHOP}/apps/{EARLIER_CLIENT_ID}"
@@ -36,9 +37,6 @@ def connect_rules_demo(sandbox_url: str) -> tuple[User, dict]:
     """Make the login, the sandbox shop (classic customer accounts, its order to try) and the
     connection, seed the three example rules and switch customer choice off, then make the demo
     returns; returns the user and what to print. Safe to run again."""
-    from app.demo_returns import RULES_ORDERS, RULES_RETURNS, make_demo_returns, stored_orders_to_try
-    from app.services.rules import seed_rules_demo
-
     user = db.session.scalar(select(User).where(User.email == RULES_EMAIL))
     if user is None:
         user = sign_up(RULES_STORE, RULES_EMAIL, DEMO_PASSWORD)

@@ -4,6 +4,8 @@ import logging
 from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from app.extensions import db, is_database_busy
+
 log = logging.getLogger(__name__)
 
 MESSAGES = {
@@ -48,8 +50,6 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
-        from app.extensions import db, is_database_busy
-
         db.session.rollback()
         if is_database_busy(error):
             # Another writer held SQLite past SQLITE_BUSY_TIMEOUT_SECONDS: nothing is wrong with

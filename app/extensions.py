@@ -63,7 +63,7 @@ def _begin_sqlite(connection):
     turn, for SQLITE_BUSY_TIMEOUT_SECONDS at most (`take_write_lock`). Page reads keep deferred
     transactions, so pages are read beside a writer; so do jobs, which may hold a transaction
     across a call to Shopify and must not block requests meanwhile (a job whose write SQLite
-    refuses is run again, jobs/queue.py)."""
+    refuses is run again, app/queue/backends.py)."""
     if connection.dialect.name == "sqlite":
         if has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS"):
             take_write_lock(connection)

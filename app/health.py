@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from app.extensions import db
+from app.redis_client import connect
 
 bp = Blueprint("health", __name__)
 
@@ -84,8 +85,6 @@ def _check_database(url, deadline: float) -> str:
 
 
 def _redis_client(app):
-    from app.redis_client import connect
-
     return app.extensions.setdefault("health_redis", connect(app.config))
 
 

@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFError
 
 from app.extensions import db, login_manager
 from app.htmx import client_redirect, sent_by_htmx, vary_on_htmx
+from app.models import User
 
 
 def init_app(app: Flask) -> None:
@@ -23,8 +24,6 @@ def init_app(app: Flask) -> None:
 
 
 def _load_user(user_id: str):
-    from app.models import User
-
     if not user_id.isdigit():
         return None
     return db.session.get(User, int(user_id))

@@ -4,7 +4,10 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Account
+from app.models import Account, ImportRun
+from app.services import connect as connecting
+from app.services.imports import start_import
+from app.services.reconcile import connected_account_ids, reconcile_account
 
 shop_cli = AppGroup("shop", help="Connect Shopify stores and import their orders.")
 
@@ -26,8 +29,6 @@ def _account(slug: str) -> Account:
 @click.option("--api-origin", default=None, help="Another Admin API origin (the sandbox).")
 def connect_command(account_slug, domain, token, secret, api_origin):
     """Connect an account with an admin custom-app token, then import recent orders."""
-    from app.services import connect as connecting
-
     account = _account(account_slug)
     try:
         shop = connecting.parse_shop(domain)
@@ -56,8 +57,6 @@ def connect_command(account_slug, domain, token, secret, api_origin):
 
 
 def _echo_run(run_id: int) -> None:
-    from app.models import ImportRun
-
     db.session.expire_all()
     run = db.session.get(ImportRun, run_id)
     total = f" of {run.total}" if run.total is not None else ""
@@ -73,8 +72,6 @@ def _echo_run(run_id: int) -> None:
 @click.option("--account-slug", required=True)
 def import_command(account_slug):
     """Import the account's recent orders (or continue a stopped import)."""
-    from app.services.imports import start_import
-
     account = _account(account_slug)
     if not account.is_connected:
         raise click.ClickException("That account's store is not connected.")
@@ -86,8 +83,6 @@ def import_command(account_slug):
 @click.option("--account-slug", default=None, help="One account; every connected one if omitted.")
 def reconcile_command(account_slug):
     """Fetch orders updated since the last sweep (the periodic job, run now)."""
-    from app.services.reconcile import connected_account_ids, reconcile_account
-
     ids = [_account(account_slug).id] if account_slug else connected_account_ids()
     for account_id in ids:
         click.echo(f"account {account_id}: {reconcile_account(account_id)}")

@@ -5,6 +5,7 @@ from app.domain import vocabulary
 from app.domain.contrast import Palette, portal_palette
 from app.domain.formatting import format_date, format_datetime, format_money
 from app.htmx import HTMX_PATH, HTMX_SRI, is_htmx
+from app.services.rules_mode import shopper_promise_for
 
 DEFAULT_BRAND = "#1f6feb"
 
@@ -51,6 +52,4 @@ def brand_palette(colour: str | None) -> Palette:
 
 def _rules_promise(account) -> str:
     """What rules mode will really do with a shopper's items, from the shop's rules as they are."""
-    from app.services.rules_mode import shopper_promise_for
-
     return shopper_promise_for(account)

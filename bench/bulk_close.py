@@ -313,7 +313,7 @@ def _measure(count: int, refund_only: int, seed: int) -> dict:
     for noisy in ("werkzeug", "app.services", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     failed_jobs = _FailedJobs()
-    logging.getLogger("jobs.queue").addHandler(failed_jobs)
+    logging.getLogger("app.queue.backends").addHandler(failed_jobs)
     sandbox, stop = start_sandbox()
     rng = random.Random(seed)
     try:
@@ -339,7 +339,7 @@ def _measure(count: int, refund_only: int, seed: int) -> dict:
                 db.session.remove()
                 db.engine.dispose()
     finally:
-        logging.getLogger("jobs.queue").removeHandler(failed_jobs)
+        logging.getLogger("app.queue.backends").removeHandler(failed_jobs)
         stop()
     result["failed_jobs"] = failed_jobs.messages
     return result

@@ -2,64 +2,52 @@
 Admin API; sweep up deliveries nobody processed."""
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
-
-from flask import current_app
-from sqlalchemy import select
 
 from app.extensions import db
-from app.models import WebhookDelivery
-from app.queue import SPECS
-from app.services.dead_deliveries import max_attempts
+from app.queue import enqueue, job
+from app.services.dead_deliveries import deliveries_to_sweep
 from app.services.deliveries import process_delivery
 from app.services.delivery_batches import process_batch
 from app.services.order_confirm import confirm_pending
-from jobs.queue import job
 
 
-@job(**SPECS["jobs.intake.process_webhook_delivery"].options)
-def process_webhook_delivery(delivery_id: int) -> str:
+@job
+def process_webhook_delivery_job(delivery_id: int) -> str:
     """Do the work of one stored delivery (fetch and store the order, …); safe to repeat. Its
     error is recorded on the delivery; after WEBHOOK_MAX_ATTEMPTS attempts it is dead, not retried."""
     return process_delivery(delivery_id)
 
 
-@job(queue="intake", timeout=300, retry_intervals=())
-def sweep_unprocessed_deliveries() -> int:
+@job
+def sweep_unprocessed_deliveries_job() -> int:
     """Re-enqueue deliveries still unprocessed a few minutes after they arrived (Redis or a
     worker was down, or a retry was lost), unless dead (their attempts used up: listed for admins
     instead, see app.services.dead_deliveries). Returns how many were re-enqueued."""
-    cutoff = datetime.now(timezone.utc) - timedelta(seconds=current_app.config["WEBHOOK_SWEEP_AFTER_SECONDS"])
-    rows = db.session.execute(
-        select(WebhookDelivery.id, WebhookDelivery.attempts).where(
-            WebhookDelivery.processed_at.is_(None), WebhookDelivery.received_at < cutoff,
-            WebhookDelivery.attempts < max_attempts())
-        .order_by(WebhookDelivery.id).limit(1000)
-    ).all()
+    rows = deliveries_to_sweep()
     db.session.remove()  # hold no transaction while the jobs run
     for delivery_id, attempts in rows:
         # RQ keeps a finished or failed job's id for a while and refuses it again, so the id
         # names the attempt: a retry after a failure is new, two sweeps of one attempt are not.
-        process_webhook_delivery.enqueue(delivery_id, job_id=f"sweep-{delivery_id}-{attempts}")
+        enqueue("jobs.intake.process_webhook_delivery_job", delivery_id, job_id=f"sweep-{delivery_id}-{attempts}")
     return len(rows)
 
 
-@job(**SPECS["jobs.intake.process_delivery_batch"].options)
-def process_delivery_batch(delivery_ids: list[int]) -> dict:
+@job
+def process_delivery_batch_job(delivery_ids: list[int]) -> dict:
     """A dispatcher's batch of stored deliveries (one shop's); safe to repeat. Not retried:
     what it leaves unprocessed the sweeper queues again."""
     return process_batch(delivery_ids)
 
 
-@job(**SPECS["jobs.intake.confirm_orders"].options)
-def confirm_orders(account_id: int) -> str:
+@job
+def confirm_orders_job(account_id: int) -> str:
     """Confirm a shop's stored orders from the Admin API; when its time is up with orders still
     waiting, it queues its successor (a chain, each under the job timeout)."""
     result = confirm_pending(account_id, uuid.uuid4().hex)
     if result is None:
         return "another confirmer holds the shop"
     if result.more:
-        confirm_orders.enqueue(account_id, job_id=f"confirm-{account_id}-{int(time.time())}")
+        enqueue("jobs.intake.confirm_orders_job", account_id, job_id=f"confirm-{account_id}-{int(time.time())}")
     if result.failed:
         raise RuntimeError(f"confirming stopped: {result.failed}")  # RQ retries; the orders stay listed
     return (f"{result.confirmed} confirmed, {result.corrected} corrected, {result.missing} missing;"

@@ -1,26 +1,22 @@
 """Periodic housekeeping jobs."""
 from datetime import date
 
-from sqlalchemy import select
-
-from app.extensions import db
-from app.models import Account
-from app.services.retention import purge_expired_orders
-from jobs.queue import job
+from app.queue import enqueue, job
+from app.services.retention import accounts_to_purge, purge_expired_orders
 
 
-@job(queue="maintenance", timeout=3600, retry_intervals=(60, 600))
-def purge_all_expired_orders() -> int:
+@job
+def purge_all_expired_orders_job() -> int:
     """Daily: fan out one purge per account (each account's purge is its own job)."""
-    account_ids = db.session.scalars(select(Account.id).order_by(Account.id)).all()
+    account_ids = accounts_to_purge()
     today = date.today().isoformat()
     for account_id in account_ids:
         # One purge per account per day; RQ refuses an id it still remembers (even failed).
-        purge_account_orders.enqueue(account_id, job_id=f"purge-{account_id}-{today}")
+        enqueue("jobs.maintenance.purge_account_orders_job", account_id, job_id=f"purge-{account_id}-{today}")
     return len(account_ids)
 
 
-@job(queue="maintenance", timeout=3600, retry_intervals=(60, 600))
-def purge_account_orders(account_id: int) -> int:
+@job
+def purge_account_orders_job(account_id: int) -> int:
     """Delete one account's orders past retention; safe to run twice."""
     return purge_expired_orders(account_id)

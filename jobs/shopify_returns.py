@@ -4,26 +4,25 @@ App code queues them by name (``app.queue``); each takes ids and is safe to run 
 several workers, and after a crash (app/services/shopify_returns.py says how)."""
 from app.extensions import db
 from app.models import Account
-from app.queue import SPECS, enqueue
+from app.queue import enqueue, job
 from app.services import return_settlement, shopify_returns
-from jobs.queue import job
 
 
-@job(**SPECS["jobs.shopify_returns.plan_shopify_returns"].options)
-def plan_shopify_returns(return_id: int) -> str:
+@job
+def plan_shopify_returns_job(return_id: int) -> str:
     """Plan a return's unplaced items into a new Shopify return and queue its creation."""
     ref_id = shopify_returns.plan_shopify_returns(return_id)
     return "nothing to plan" if ref_id is None else f"planned {ref_id}"
 
 
-@job(**SPECS["jobs.shopify_returns.advance_shopify_return"].options)
-def advance_shopify_return(ref_id: int) -> str:
+@job
+def advance_shopify_return_job(ref_id: int) -> str:
     """Do what one Shopify return needs next (create, process, dispose, close, cancel)."""
     return shopify_returns.advance(ref_id)
 
 
-@job(**SPECS["jobs.shopify_returns.refresh_order_returns"].options)
-def refresh_order_returns(account_id: int, shopify_order_id: int) -> str:
+@job
+def refresh_order_returns_job(account_id: int, shopify_order_id: int) -> str:
     """After a returns/* webhook: Shopify's returnable quantities and merchant-made returns."""
     account = db.session.get(Account, account_id)
     if account is None or not account.is_connected:
@@ -31,19 +30,19 @@ def refresh_order_returns(account_id: int, shopify_order_id: int) -> str:
     return f"{shopify_returns.refresh_order_returns(account, shopify_order_id)} made in Shopify"
 
 
-@job(**SPECS["jobs.shopify_returns.follow_refunds"].options)
-def follow_refunds() -> int:
+@job
+def follow_refunds_job() -> int:
     """Read pending refunds again; record the ones that became final."""
     return return_settlement.follow_refunds()
 
 
-@job(**SPECS["jobs.shopify_returns.sweep_shopify_returns"].options)
-def sweep_shopify_returns() -> int:
+@job
+def sweep_shopify_returns_job() -> int:
     """Queue the Shopify returns a lost enqueue or a dead worker left with work to do."""
     ref_ids, return_ids = shopify_returns.refs_to_sweep(), shopify_returns.returns_to_plan()
     db.session.remove()  # hold no transaction while the jobs run
     for ref_id in ref_ids:
-        enqueue("jobs.shopify_returns.advance_shopify_return", ref_id)
+        enqueue("jobs.shopify_returns.advance_shopify_return_job", ref_id)
     for return_id in return_ids:
-        enqueue("jobs.shopify_returns.plan_shopify_returns", return_id)
+        enqueue("jobs.shopify_returns.plan_shopify_returns_job", return_id)
     return len(ref_ids) + len(return_ids)

@@ -123,7 +123,7 @@ def drain_jobs(app):
 
             from app.services.dispatch import dispatch_pending
             from app.services.order_confirm import confirm_all_pending
-            from jobs.queue import QUEUES
+            from app.queue import QUEUES
 
             while True:
                 dispatched = dispatch_pending()

@@ -79,7 +79,7 @@ def _error_on(form, error: connecting.ConnectError) -> None:
 
 
 def _see_other(location: str):
-    """A 303 with an empty body. Served, in-process jobs run on a thread (jobs/queue.py); the
+    """A 303 with an empty body. Served, in-process jobs run on a thread (app/queue/backends.py); the
     test server instead runs them when the response is closed, and werkzeug skips that close when
     Chrome drops a connection with a redirect's body unread. No body, nothing left unread."""
     response = redirect(location, code=303)

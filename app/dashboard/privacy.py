@@ -1,7 +1,7 @@
 """Customer data requests sent by Shopify (customers/data_request): list them, download exports."""
 import json
 
-from flask import Response, render_template
+from flask import Response, abort, render_template
 from sqlalchemy import select
 
 from app.dashboard import bp
@@ -35,8 +35,6 @@ def privacy_export(delivery_id: int):
     """Everything we hold about the requesting customer, as a JSON download."""
     delivery = get_scoped_or_404(WebhookDelivery, delivery_id)
     if delivery.topic != DATA_REQUEST:
-        from flask import abort
-
         abort(404)
     export = customer_export(current_account(), json.loads(delivery.body))
     return Response(json.dumps(export, indent=2, default=str), mimetype="application/json",

@@ -14,8 +14,13 @@ from app.extensions import db
 from app.dashboard.returns_list import ACTIVE, NEEDS_DECISION, count_listed
 from app.models import Order, Return, TrackingEvent, User
 from app.query_params import query_arg
-from app.services.accounts import AccountError, add_staff, remove_user
+from app.services.accounts import AccountError, add_staff, remove_user, save_settings
+from app.services.connect import CAPPED_RETURN_WINDOW_DAYS, window_cap_applies
+from app.services.rules_mode import rules_mode_refusal
+from app.services.shopify_access import NotConnected, client_for
 from app.services.webhook_health import webhook_health
+from app.shopify.errors import MissingScopeError, ShopifyError
+from app.shopify.issuing import list_locations
 
 
 # The overview's counts of returns: each is the returns list under these filters, and links to it.
@@ -93,8 +98,7 @@ def settings():
         # Every check runs, so each refusal shows beside its field at once.
         checks = [_window_within_cap(form, account), _rules_mode_allowed(account, form)]
         if valid and all(checks):
-            _save(form, account)
-            db.session.commit()
+            save_settings(account, _settings(form))
             flash("Settings saved.", "success")
             return redirect(url_for("dashboard.settings"), code=303)
     status = 422 if request.method == "POST" else 200
@@ -145,25 +149,27 @@ def _stored_settings(account) -> dict:
     }
 
 
-def _save(form: SettingsForm, account) -> None:
-    """Write every section of a valid settings form to the account (not committed)."""
-    account.name = form.name.data
-    account.return_window_days = form.return_window_days.data
-    account.return_window_basis = form.return_window_basis.data
-    account.order_storage_months = form.order_storage_months.data
-    account.logo_url = form.logo_url.data or None
-    account.primary_color = form.primary_color.data.lower()
-    account.option_mode = form.option_mode.data
-    account.exchange_enabled = form.exchange_enabled.data
-    account.excluded_product_tags = form.tags()
-    account.return_reasons = form.reasons()
-    account.return_action = form.return_action.data
-    account.restock_location_id = form.location_id()
-    account.restock_returned_units = form.restock_returned_units.data
-    account.exchange_mode = form.exchange_mode.data
-    account.issued_notice = form.issued_notice.data
-    account.return_address = form.address() or None  # empty: the shop's address applies
-    account.return_instructions = form.instructions() or None
+def _settings(form: SettingsForm) -> dict:
+    """Every section of a valid settings form, as the account attributes it sets."""
+    return {
+        "name": form.name.data,
+        "return_window_days": form.return_window_days.data,
+        "return_window_basis": form.return_window_basis.data,
+        "order_storage_months": form.order_storage_months.data,
+        "logo_url": form.logo_url.data or None,
+        "primary_color": form.primary_color.data.lower(),
+        "option_mode": form.option_mode.data,
+        "exchange_enabled": form.exchange_enabled.data,
+        "excluded_product_tags": form.tags(),
+        "return_reasons": form.reasons(),
+        "return_action": form.return_action.data,
+        "restock_location_id": form.location_id(),
+        "restock_returned_units": form.restock_returned_units.data,
+        "exchange_mode": form.exchange_mode.data,
+        "issued_notice": form.issued_notice.data,
+        "return_address": form.address() or None,  # empty: the shop's address applies
+        "return_instructions": form.instructions() or None,
+    }
 
 
 def credit_kind(account) -> str:
@@ -179,8 +185,6 @@ def credit_kind(account) -> str:
 def _window_within_cap(form: SettingsForm, account) -> bool:
     """Without read_all_orders, Shopify hides orders older than 60 days, so a return must be
     issuable inside that: the window is capped (DESIGN §3) and the field says why."""
-    from app.services.connect import CAPPED_RETURN_WINDOW_DAYS, window_cap_applies
-
     days = form.return_window_days.data
     if isinstance(days, int) and window_cap_applies(account) and days > CAPPED_RETURN_WINDOW_DAYS:
         form.return_window_days.errors.append(
@@ -192,8 +196,6 @@ def _window_within_cap(form: SettingsForm, account) -> bool:
 
 def _rules_mode_allowed(account, form: SettingsForm) -> bool:
     """Switching to rules mode needs a rule that can decide something (the field says why not)."""
-    from app.services.rules_mode import rules_mode_refusal
-
     if form.option_mode.data != OptionMode.RULES.value or account.option_mode == OptionMode.RULES.value:
         return True
     refusal = rules_mode_refusal(account.id)
@@ -205,14 +207,9 @@ def _rules_mode_allowed(account, form: SettingsForm) -> bool:
 def _load_locations(account, form: ReturnActionForm) -> str | None:
     """Fill the restock location choices from the shop; the reason when they could not be listed
     (the stored choice is then kept as the only other option, so saving never loses it)."""
-    from app.services.shopify_access import NotConnected, client_for
-    from app.shopify.errors import MissingScopeError, ShopifyError
-
     problem, listed = None, []
     try:
         client = client_for(account, read_timeout=current_app.config.get("SETTINGS_SHOPIFY_TIMEOUT", 4.0))
-        from app.shopify.issuing import list_locations
-
         # A person is waiting for the page: no retries, a slow shop is reported instead.
         client.max_retries, client.max_retry_seconds = 0, 0.0
         listed = [(str(loc.location_id), loc.name) for loc in list_locations(client)]

@@ -1,6 +1,7 @@
 """Sign-up, login and staff management."""
 import re
 import secrets
+from collections.abc import Mapping
 from datetime import datetime, timezone
 
 from flask import current_app
@@ -136,4 +137,12 @@ def remove_user(account: Account, user_id: int, acting_user: User) -> None:
         if admins <= 1:
             raise AccountError("An account needs at least one admin.")
     db.session.delete(user)
+    db.session.commit()
+
+
+def save_settings(account: Account, settings: Mapping[str, object]) -> None:
+    """Write a valid settings page's values (account attribute → value) and commit them together:
+    one Save stores all of them or none."""
+    for name, value in settings.items():
+        setattr(account, name, value)
     db.session.commit()

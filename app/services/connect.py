@@ -21,7 +21,10 @@ from sqlalchemy import select
 from app.crypto import decrypt_secret, encrypt_secret
 from app.extensions import db
 from app.models import Account, ConnectionMethod, ImportRun, Order
+from app.queue import enqueue
+from app.services import imports
 from app.services.imports import SHOPIFY_ORDER_VISIBILITY_DAYS, describe_error, start_import
+from app.services.return_address import remember_shop_address
 from app.services.shopify_access import mark_disconnected, store_token
 from app.shopify import auth
 from app.shopify import errors as E
@@ -289,8 +292,6 @@ def missing_scopes(granted) -> list[tuple[str, str]]:
 
 
 def _check_client(shop: str, token: str, origin: str | None) -> ShopifyClient:
-    from app.services import imports
-
     timeout = _timeout()
     client = ShopifyClient(shop, token, api_version=current_app.config["SHOPIFY_API_VERSION"],
                            api_origin=origin, timeout=timeout, max_retries=1,
@@ -360,8 +361,6 @@ def connect(account: Account, shop: str, grant: Grant, origin: str | None) -> Co
     now = _utcnow()
     readable = _protected_data_readable(client, now)
     gift_card_limit = _gift_card_limit(client)
-    from app.services.return_address import remember_shop_address
-
     # The default return address: the shop's own, as Shopify shows it to buyers.
     remember_shop_address(account, client)
 
@@ -397,9 +396,7 @@ def connect(account: Account, shop: str, grant: Grant, origin: str | None) -> Co
         account.return_window_days = CAPPED_RETURN_WINDOW_DAYS
     db.session.commit()
     run = start_import(account)
-    from jobs.imports import sync_webhooks
-
-    sync_webhooks.enqueue(account.id)  # safe to run twice; see start_import on job ids
+    enqueue("jobs.imports.sync_webhooks_job", account.id)  # safe to run twice; see start_import on job ids
     return ConnectResult(account=account, shop=info, missing_scopes=missing_scopes(scopes),
                          window_capped_from=capped_from, import_run=run)
 

@@ -12,6 +12,7 @@ delivery ends processed or dead within 30 minutes while the workers run.
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from sqlalchemy import ColumnElement, case, func, select, update
@@ -67,6 +68,19 @@ def record_failure(delivery_id: int, error: BaseException) -> bool:
     return attempts is not None and attempts >= max_attempts()
 
 
+def deliveries_to_sweep(limit: int = 1000) -> list[tuple[int, int]]:
+    """(id, attempts) of the deliveries still unprocessed WEBHOOK_SWEEP_AFTER_SECONDS after they
+    arrived (Redis or a worker was down, or a retry was lost), unless dead: what the sweeper queues
+    again, oldest first."""
+    cutoff = datetime.now(timezone.utc) - timedelta(seconds=current_app.config["WEBHOOK_SWEEP_AFTER_SECONDS"])
+    return [tuple(row) for row in db.session.execute(
+        select(WebhookDelivery.id, WebhookDelivery.attempts).where(
+            WebhookDelivery.processed_at.is_(None), WebhookDelivery.received_at < cutoff,
+            WebhookDelivery.attempts < max_attempts())
+        .order_by(WebhookDelivery.id).limit(limit)
+    ).all()]
+
+
 def dead_deliveries(account_id: int, limit: int = PAGE_SIZE) -> list[WebhookDelivery]:
     """The account's dead deliveries, newest first."""
     return list(db.session.scalars(
@@ -96,7 +110,7 @@ def retry_dead(account_id: int, delivery_id: int | None = None) -> int:
     for dead_id in ids:
         try:
             # No fixed job id: RQ would refuse the id of the attempt that failed before.
-            enqueue("jobs.intake.process_webhook_delivery", dead_id)
+            enqueue("jobs.intake.process_webhook_delivery_job", dead_id)
         except Exception:  # noqa: BLE001 - Redis down: live again, the sweeper queues it
             log.warning("could not queue delivery %s; the sweeper will", dead_id, exc_info=True)
     return len(ids)

@@ -29,7 +29,7 @@ from app.shopify.mapping import order_from_rest
 
 log = logging.getLogger(__name__)
 
-CONFIRM_JOB = "jobs.intake.confirm_orders"
+CONFIRM_JOB = "jobs.intake.confirm_orders_job"
 
 
 def process_batch(delivery_ids: list[int]) -> dict:
@@ -116,7 +116,7 @@ def _store_alone(delivery: WebhookDelivery, data: OrderData) -> bool:
 
 def queue_confirmation(account_id: int) -> None:
     """With in-process jobs, run the shop's confirmer after this job. With RQ nothing is queued:
-    the confirmer thread of each worker looks for listed orders every second (jobs/dispatch.py),
+    the confirmer thread of each worker looks for listed orders every second (app/queue/worker_threads.py),
     so confirming, which mostly waits for the shop's bucket to refill, never holds a worker."""
     if not current_app.extensions["jobs"].runs_in_process:
         return

@@ -1,7 +1,7 @@
 """Dispatching stored deliveries to batch jobs (with RQ; in-process jobs need no dispatcher).
 
 Intake only commits the delivery row: the row is the record, and no Redis call holds the
-webhook's 200. A dispatcher (a thread of each `flask jobs worker`, jobs/dispatch.py) claims new
+webhook's 200. A dispatcher (a thread of each `flask jobs worker`, app/queue/worker_threads.py) claims new
 rows every fraction of a second and queues them as batch jobs, one shop per batch. Two
 dispatchers never claim one row: the claim is a conditional UPDATE (`dispatched_at IS NULL`),
 with the rows another claim holds skipped (PostgreSQL) or waited for (SQLite). A claimed
@@ -22,7 +22,7 @@ from app.services.dead_deliveries import max_attempts
 
 log = logging.getLogger(__name__)
 
-BATCH_JOB = "jobs.intake.process_delivery_batch"
+BATCH_JOB = "jobs.intake.process_delivery_batch_job"
 BATCH_QUEUE = SPECS[BATCH_JOB].queue
 CLAIM_LIMIT = 1000  # rows looked at per pass: ten batches of the default size
 

@@ -1,6 +1,6 @@
 """The initial import of a store's recent orders: a bulk export first, paginated pages as the fallback.
 
-An import is an ``ImportRun`` row that a job works on (``jobs.imports.run_import``). The job may run
+An import is an ``ImportRun`` row that a job works on (``jobs.imports.run_import_job``). The job may run
 twice, crash midway or be retried: orders are upserted (newest ``updatedAt`` wins, as in
 ``app.services.orders.upsert_order``) and committed in batches together with the progress, so a
 re-run continues where the last committed batch ended and the orders table ends the same.
@@ -26,6 +26,7 @@ from sqlalchemy import and_, func, or_, select, update
 from app.domain.order_data import OrderData
 from app.extensions import db
 from app.models import Account, ImportRun, ImportStatus, Order
+from app.queue import enqueue as enqueue_job
 from app.services.shopify_access import NotConnected, client_for, mark_disconnected
 from app.shopify import errors as E
 from app.shopify.bulk import (BulkOperation, get_bulk_operation, iter_bulk_orders,
@@ -113,11 +114,9 @@ def start_import(account: Account, *, enqueue: bool = True, now: datetime | None
         account.reconciled_until = now
     db.session.commit()
     if enqueue:
-        from jobs.imports import run_import
-
         # No fixed job id: RQ keeps a finished or failed job's id for its result/failure TTL and
         # would refuse a retry under the same id; two runs of one import are safe (``claim``).
-        run_import.enqueue(run.id)
+        enqueue_job("jobs.imports.run_import_job", run.id)
     return run
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from app.crypto import decrypt_secret
 from app.extensions import db
 from app.models import Account, WebhookDelivery
+from app.services.webhook_health import record_refused, record_stale
 from app.shopify.webhooks import WebhookHeaders, verify_webhook
 
 log = logging.getLogger(__name__)
@@ -172,8 +173,6 @@ def forget_refusals() -> None:
 
 
 def _note_signal(kind: str, account_id: int) -> None:
-    from app.services.webhook_health import record_refused, record_stale
-
     now = time.monotonic()
     with _keys_lock:
         written, pending = _refusals.get((kind, account_id), (-REFUSAL_WRITE_SECONDS, 0))

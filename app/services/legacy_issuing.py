@@ -185,7 +185,7 @@ def _record(item: ReturnItem, issued: Issued) -> None:
     if email is not None:
         send_after_commit(email.id)
     if issued.restock_pending and ret.status in (ReturnStatus.RECEIVED, ReturnStatus.PROCESSED, ReturnStatus.CLOSED):
-        enqueue("jobs.actions.restock_item", item.id)
+        enqueue("jobs.actions.restock_item_job", item.id)
 
 
 def _issued_message(item: ReturnItem, issued: Issued) -> str:

@@ -2,7 +2,7 @@
 
 The embedded default has no SMTP server: emails are only stored, and the dashboard's Outbox
 page shows them (so the demo shows what a customer would receive). With MAIL_SERVER set, the
-`jobs.mail.send_outbox_email` job sends each one over SMTP and records when, or why not.
+`jobs.mail.send_outbox_email_job` job sends each one over SMTP and records when, or why not.
 """
 import smtplib
 from datetime import datetime, timezone
@@ -13,6 +13,7 @@ from flask import current_app, render_template
 
 from app.extensions import db
 from app.models import Account, OutboxEmail
+from app.queue import enqueue
 
 
 def render_email(name: str, **context) -> tuple[str, str]:
@@ -37,9 +38,7 @@ def store_email(account: Account, to_address: str, subject: str, text_body: str,
 def send_after_commit(email_id: int) -> None:
     """Queue the SMTP send of a committed outbox email (nothing to do without SMTP)."""
     if current_app.config.get("MAIL_SERVER"):
-        from jobs.mail import send_outbox_email
-
-        send_outbox_email.enqueue(email_id, job_id=f"outbox-{email_id}")
+        enqueue("jobs.mail.send_outbox_email_job", email_id, job_id=f"outbox-{email_id}")
 
 
 def build_message(email: OutboxEmail, account: Account, sender: str) -> EmailMessage:

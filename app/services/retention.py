@@ -14,6 +14,11 @@ PURGE_BATCH_SIZE = 500
 PURGE_REST_RATIO = 1.0
 
 
+def accounts_to_purge() -> list[int]:
+    """Every account's id: each keeps orders for its own storage setting."""
+    return list(db.session.scalars(select(Account.id).order_by(Account.id)))
+
+
 def retention_cutoff(storage_months: int, now: datetime) -> datetime:
     """Orders created before this moment are past retention (a month counted as 30 days)."""
     return now - timedelta(days=30 * storage_months)

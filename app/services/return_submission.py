@@ -27,6 +27,8 @@ from app.domain.vocabulary import ItemResolution, Option, OptionMode, ReturnStat
 from app.extensions import db
 from app.models import Account, Order, OrderLine, Return, ReturnItem, ShopifyReturn
 from app.queue import enqueue
+from app.services.connect import CAPPED_RETURN_WINDOW_DAYS, window_cap_applies
+from app.services.mail import send_after_commit, store_email
 from app.shopify import parcels
 
 NOTE_MAX = 500
@@ -65,8 +67,6 @@ VariantsFor = Callable[[int], Iterable]
 def policy_for(account: Account, order: Order | None = None) -> Policy:
     """The account's settings that decide eligibility (for `order`: without read_all_orders no
     window may end later than the order stays issuable in Shopify; DESIGN §3)."""
-    from app.services.connect import CAPPED_RETURN_WINDOW_DAYS, window_cap_applies
-
     latest = None
     if order is not None and window_cap_applies(account):
         latest = (order.created_at + timedelta(days=CAPPED_RETURN_WINDOW_DAYS)).date()
@@ -332,8 +332,6 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
                   data=shown, now=now)
     email = None
     if compose_email and order.email:
-        from app.services.mail import store_email
-
         subject, text, html = compose_email(ret)
         email = store_email(account, order.email, subject, text, html, return_id=ret.id)
         ret.add_event("email", f"Confirmation email to {order.email}.", "system", now=now)
@@ -342,16 +340,14 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
     return_id, email_id = ret.id, email.id if email is not None else None
     db.session.commit()
     if email_id is not None:
-        from app.services.mail import send_after_commit
-
         send_after_commit(email_id)
     # The options are known now in customer-choice mode: the units go into a Shopify return at
     # once (in a job). In rules mode the rules decide first, and their job plans it. Outside a
     # request an in-process job runs right here, on its own connection: this session holds none.
     if rules_mode:
-        enqueue("jobs.rules.match_return_rules", return_id, job_id=f"rules-{return_id}")
+        enqueue("jobs.rules.match_return_rules_job", return_id, job_id=f"rules-{return_id}")
     else:
-        enqueue("jobs.shopify_returns.plan_shopify_returns", return_id)
+        enqueue("jobs.shopify_returns.plan_shopify_returns_job", return_id)
     return ret, True
 
 

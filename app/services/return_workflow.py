@@ -31,7 +31,7 @@ STATUS_STAMPS = {ReturnStatus.IN_TRANSIT: "in_transit_at", ReturnStatus.RECEIVED
 ACTION_LABELS = {ReturnAction.FIRST_SCAN: "the first carrier scan", ReturnAction.PROCESSING: "processing",
                  ReturnAction.MANUAL: "close"}
 # Items still on the method before Shopify returns finish on it (jobs/actions.py).
-LEGACY_ISSUE, LEGACY_RESTOCK = "jobs.actions.issue_item", "jobs.actions.restock_item"
+LEGACY_ISSUE, LEGACY_RESTOCK = "jobs.actions.issue_item_job", "jobs.actions.restock_item_job"
 BULK_CLOSE_MAX = 5_000
 
 
@@ -324,9 +324,7 @@ def start_bulk_close(account: Account, return_ids: list[int], actor: str | None)
     db.session.flush()
     bulk_id = bulk.id
     db.session.commit()
-    from jobs.actions import run_bulk_close
-
-    run_bulk_close.enqueue(bulk_id)
+    enqueue("jobs.actions.run_bulk_close_job", bulk_id)
     return bulk
 
 

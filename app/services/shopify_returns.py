@@ -32,8 +32,8 @@ from app.services.shopify_access import NotConnected, client_for
 from app.shopify import errors as E
 from app.shopify import returns as shopify
 
-ADVANCE = "jobs.shopify_returns.advance_shopify_return"
-PLAN = "jobs.shopify_returns.plan_shopify_returns"
+ADVANCE = "jobs.shopify_returns.advance_shopify_return_job"
+PLAN = "jobs.shopify_returns.plan_shopify_returns_job"
 STEPS = (create_step, remove_step, process_step, gift_card_step, exchange_order_step, dispose_step,
          close_step, cancel_step)
 UNPLACED = (ItemResolution.UNDECIDED.value, ItemResolution.DECIDED.value, ItemResolution.NO_ACTION.value)

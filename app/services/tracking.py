@@ -28,6 +28,7 @@ from app.domain import tracking as carrier
 from app.domain.vocabulary import ReturnStatus
 from app.extensions import db
 from app.models import Account, Return, TrackingConnection, TrackingEvent
+from app.services.return_workflow import move_return
 from app.services.tracking_numbers import (TRACKING_MAX, TrackingNumberTaken, commit_number, normalise_tracking,
                                            refuse_if_held)
 from app.tracking import ADAPTERS, Credentials, DeliveryRefused, ParsedEvent
@@ -297,8 +298,6 @@ def _first_time(ret: Return, min_rank: int) -> datetime | None:
 def _move(ret: Return, actor: str) -> None:
     """Move the return as far as its carrier state says, one workflow step at a time (so
     in_transit_at is stamped even when the first news is "delivered")."""
-    from app.services.return_workflow import move_return
-
     target = carrier.return_target(ret.tracking_state)
     if target is None:
         return

@@ -107,7 +107,7 @@ def store_tracking(ret: Return, raw_number: str, actor: str | None) -> str:
                   actor, data={"previous": previous} if previous else None)
     ret.tracking_number, ret.tracking_shared = number, False
     commit_number(ret, number)
-    from app.services.tracking import apply_parked_events_for
+    from app.services.tracking import apply_parked_events_for  # a cycle: tracking imports this module
 
     # The carrier may have scanned the parcel before its number was typed in.
     apply_parked_events_for(ret)

@@ -6,6 +6,7 @@ from flask import current_app
 
 from app.extensions import db
 from app.models import Account
+from app.services import imports
 from app.services.imports import describe_error
 from app.services.shopify_access import mark_disconnected
 from app.shopify import errors as E
@@ -49,8 +50,6 @@ def sync_webhooks(account_id: int, client=None) -> dict:
     """Make the store's subscriptions exactly one per topic at ``webhook_address()``: list them,
     delete ours that point elsewhere (or twice at the same place), create the missing ones.
     Safe to run any number of times. Returns what it did."""
-    from app.services import imports
-
     account = db.session.get(Account, account_id)
     done = {"created": [], "deleted": [], "kept": []}
     if account is None or not account.is_connected:

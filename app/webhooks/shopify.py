@@ -3,11 +3,11 @@ from typing import Mapping
 
 from flask import current_app, jsonify, request
 
+from app.queue import enqueue
 from app.services.intake import IntakeRefused, StaleShopKeys, record_delivery, verify_delivery
 from app.shopify.errors import ShopifyDataError
 from app.shopify.webhooks import parse_webhook_headers
 from app.webhooks import bp, capped_body, too_large
-from jobs.intake import process_webhook_delivery
 
 SHOPIFY_WEBHOOK_PATH = "/webhooks/shopify"
 
@@ -33,7 +33,8 @@ def receive_delivery(headers: Mapping[str, str], body: bytes) -> tuple[int, dict
         # In-process jobs run after the response (the embedded default). With RQ the committed
         # row is the record: a worker's dispatcher queues it within a fraction of a second
         # (app/services/dispatch.py), so no Redis call ever holds the answer.
-        process_webhook_delivery.enqueue(delivery_id, job_id=f"delivery-{delivery_id}", unique=False)
+        enqueue("jobs.intake.process_webhook_delivery_job", delivery_id, job_id=f"delivery-{delivery_id}",
+                unique=False)
     return 200, {"status": "accepted"}
 
 

@@ -36,10 +36,10 @@ def test_demo_seed_is_safe_to_run_twice(app):
 def test_rq_cron_config_registers_every_periodic_job():
     from rq import cron
 
-    from jobs.schedule import PERIODIC
+    import app.queue.cron
+    from app.queue.schedule import PERIODIC
 
-    import jobs.cron
-
-    importlib.reload(jobs.cron)
-    registered = {(entry["func"], entry["cron"]) for entry in cron._job_data_registry}
+    importlib.reload(app.queue.cron)
+    registered = {(f"{entry['func'].__module__}.{entry['func'].__name__}", entry["cron"])
+                  for entry in cron._job_data_registry}
     assert {(p.job, p.cron) for p in PERIODIC} <= registered

@@ -541,9 +541,9 @@ def jobs_run_at_once(monkeypatch):
     """pytest-flask keeps a test request context pushed, so in-process jobs enqueued outside a
     real request would wait for a response that never comes: run them at once instead, as they
     run when `flask shop …` is used from a shell."""
-    import jobs.queue
+    from app.queue import backends as queue_backends
 
-    monkeypatch.setattr(jobs.queue, "has_request_context", lambda: False)
+    monkeypatch.setattr(queue_backends, "has_request_context", lambda: False)
 
 
 def test_cli_connects_with_a_token_and_imports(app, sandbox, monkeypatch, drain_jobs, jobs_run_at_once):
@@ -592,7 +592,7 @@ def test_cli_connect_refuses_bad_input_and_saves_nothing(app, shop, args, messag
 def demo_jobs_in_process(app, monkeypatch, jobs_run_at_once):
     """`make demo` runs its jobs in-process (no Redis): the demo returns are made by running the
     app's jobs as it goes. In the production shape too, this test's jobs run that way."""
-    from jobs.queue import InProcessBackend
+    from app.queue.backends import InProcessBackend
 
     monkeypatch.setitem(app.extensions, "jobs", InProcessBackend(app))
 

@@ -39,9 +39,9 @@ def test_a_customer_choice_is_decided_and_issued_when_the_action_fires(app, queu
     item = db.session.get(ReturnItem, ret.items[0].id)
     assert (item.option, item.resolution) == (option, "DECIDED")
     # Known at once: the units go into a Shopify return now, issued when the action fires.
-    assert queued.queued == [("jobs.shopify_returns.plan_shopify_returns", (ret.id,))]
+    assert queued.queued == [("jobs.shopify_returns.plan_shopify_returns_job", (ret.id,))]
     wf.close_return(ret, "staff@example.com")
-    assert queued.queued[-1] == ("jobs.shopify_returns.plan_shopify_returns", (ret.id,))
+    assert queued.queued[-1] == ("jobs.shopify_returns.plan_shopify_returns_job", (ret.id,))
 
 
 def test_a_rules_mode_item_waits_for_the_rules(app, queued):

@@ -55,7 +55,7 @@ def test_a_failed_inprocess_job_is_tried_again_after_each_declared_interval(embe
 
 
 def test_an_inprocess_job_that_keeps_failing_stops_after_its_last_retry_and_says_so(embedded, caplog):
-    caplog.set_level(logging.ERROR, logger="jobs.queue")
+    caplog.set_level(logging.ERROR, logger="app.queue.backends")
     queue_from_a_request(embedded, fails_until, "always", 99)
     assert embedded.extensions["jobs"].wait_idle(10)
     time.sleep(60 * SCALE * 3)  # nothing more comes

@@ -15,7 +15,7 @@ from app.models import Order, OrderConfirmation, WebhookDelivery
 from app.services import dispatch
 from app.services.delivery_batches import process_batch
 from app.services.order_confirm import CONFIRM_BATCH, ORDER_CONFIRM_COST, confirm_pending
-from jobs.intake import sweep_unprocessed_deliveries
+from jobs.intake import sweep_unprocessed_deliveries_job
 from sandbox.rest_payload import order_payload
 from sandbox.throttle import Bucket
 from tests.conftest import make_test_app, rolled_back
@@ -175,8 +175,8 @@ def test_a_claimed_batch_that_never_ran_is_swept(app, monkeypatch):
     delivery.received_at = datetime.now(timezone.utc) - timedelta(minutes=10)
     db.session.commit()
     ran = []
-    monkeypatch.setattr("jobs.intake.process_webhook_delivery.enqueue", lambda *a, **kw: ran.append(a))
-    assert sweep_unprocessed_deliveries() == 1 and ran == [(delivery_id,)]
+    monkeypatch.setattr("jobs.intake.enqueue", lambda name, *a, **kw: ran.append(a))
+    assert sweep_unprocessed_deliveries_job() == 1 and ran == [(delivery_id,)]
 
 
 # --- batches ----------------------------------------------------------------------------------
@@ -321,15 +321,15 @@ def test_another_confirmer_of_the_shop_waits_its_turn(shop, app, monkeypatch):
 
 
 def test_a_worker_starts_its_dispatcher_and_confirmer_and_gives_forked_jobs_fresh_connections(_rq_app, monkeypatch):
-    import jobs.dispatch
-    import jobs.worker
+    import app.queue.worker
+    import app.queue.worker_threads
 
     started, hooks, worked = [], [], []
-    monkeypatch.setattr(jobs.dispatch.Dispatcher, "start", lambda self: started.append("dispatcher"))
-    monkeypatch.setattr(jobs.dispatch.Confirmer, "start", lambda self: started.append("confirmer"))
+    monkeypatch.setattr(app.queue.worker_threads.Dispatcher, "start", lambda self: started.append("dispatcher"))
+    monkeypatch.setattr(app.queue.worker_threads.Confirmer, "start", lambda self: started.append("confirmer"))
     monkeypatch.setattr("os.register_at_fork", lambda **kw: hooks.append(kw))
     # No Redis here: the worker's own loop is RQ's, under its supervisor.
-    monkeypatch.setattr(jobs.worker, "run_worker", lambda app, names, burst=False: worked.append(list(names)))
+    monkeypatch.setattr(app.queue.worker, "run_worker", lambda app, names, burst=False: worked.append(list(names)))
     monkeypatch.setitem(_rq_app.config, "WORKER_NICE", 0)  # the command runs in this process: leave its priority
     result = _rq_app.test_cli_runner().invoke(args=["jobs", "worker"])
     assert result.exit_code == 0, result.output
@@ -342,13 +342,13 @@ def test_a_worker_starts_its_dispatcher_and_confirmer_and_gives_forked_jobs_fres
 
 
 def test_the_worker_threads_outlive_a_failed_pass(app, monkeypatch):
-    from jobs.dispatch import Confirmer, Dispatcher
+    from app.queue.worker_threads import Confirmer, Dispatcher
 
     def away(*args, **kwargs):
         raise ConnectionError("the database is restarting")
 
-    monkeypatch.setattr("jobs.dispatch.dispatch_pending", away)
-    monkeypatch.setattr("jobs.dispatch.confirm_all_pending", away)
+    monkeypatch.setattr("app.queue.worker_threads.dispatch_pending", away)
+    monkeypatch.setattr("app.queue.worker_threads.confirm_all_pending", away)
     assert Dispatcher(app).run_once() == 0 and Confirmer(app).run_once() == 0
-    monkeypatch.setattr("jobs.dispatch.dispatch_pending", lambda: 3)
+    monkeypatch.setattr("app.queue.worker_threads.dispatch_pending", lambda: 3)
     assert Dispatcher(app).run_once() == 3

@@ -10,7 +10,7 @@ from app.crypto import encrypt_secret
 from app.extensions import db
 from app.models import Account, Order, OutboxEmail, Return, WebhookDelivery
 from app.services.deliveries import process_delivery
-from jobs.intake import sweep_unprocessed_deliveries
+from jobs.intake import sweep_unprocessed_deliveries_job
 from tests.conftest import REDIS_URL, make_test_app, rolled_back
 from tests.factories import make_account, make_order
 from tests.fixture_files import shopify_json
@@ -53,11 +53,11 @@ def test_redis_down_at_intake_keeps_the_delivery_and_the_sweeper_processes_it(_a
         # Later, with jobs working again, the sweeper finds it (it is older than the sweep delay).
         delivery.received_at = datetime.now(timezone.utc) - timedelta(minutes=10)
         db.session.commit()
-        from jobs.queue import InProcessBackend
+        from app.queue.backends import InProcessBackend
 
         app.extensions["jobs"] = InProcessBackend(app)
         try:
-            assert sweep_unprocessed_deliveries() == 1
+            assert sweep_unprocessed_deliveries_job() == 1
         finally:
             app.extensions["jobs"] = _app_with_redis_down.extensions["jobs"]
         db.session.expire_all()
@@ -71,7 +71,7 @@ def test_the_sweeper_leaves_fresh_and_processed_deliveries_alone(account, client
                             body=json.dumps(ORDER))
     db.session.add(fresh)
     db.session.commit()
-    assert sweep_unprocessed_deliveries() == 0
+    assert sweep_unprocessed_deliveries_job() == 0
 
 
 @pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL is not set (the embedded configuration has no Redis)")
@@ -213,15 +213,16 @@ def test_the_sweeper_requeues_a_delivery_whose_job_failed(account, client, drain
     monkeypatch.setattr("app.services.delivery_batches._mapped_order", lambda delivery: None)
     from dataclasses import replace
 
-    from jobs.intake import process_webhook_delivery
+    from app.queue import SPECS
 
-    monkeypatch.setattr(process_webhook_delivery, "spec", replace(process_webhook_delivery.spec, retry_intervals=()))
+    name = "jobs.intake.process_webhook_delivery_job"
+    monkeypatch.setitem(SPECS, name, replace(SPECS[name], retry_intervals=()))
     post_webhook(client, ORDER, SHOP)
     drain_jobs()
     assert count(Order) == 0
     delivery = db.session.scalar(select(WebhookDelivery))
     delivery.received_at = datetime.now(timezone.utc) - timedelta(minutes=10)
     db.session.commit()
-    assert sweep_unprocessed_deliveries() == 1
+    assert sweep_unprocessed_deliveries_job() == 1
     drain_jobs()
     assert count(Order) == 1 and len(calls) == 2

@@ -22,9 +22,7 @@ def queued(app, monkeypatch):
     """Issuing and restock jobs recorded when queued; `run()` runs them (each twice, as a
     retry or a duplicate delivery would)."""
     calls = {"issue": [], "restock": [], "other": []}
-    monkeypatch.setattr(actions.issue_item, "enqueue", lambda item_id, **kw: calls["issue"].append(item_id))
-    monkeypatch.setattr(actions.restock_item, "enqueue", lambda item_id, **kw: calls["restock"].append(item_id))
-    by_name = {"jobs.actions.issue_item": "issue", "jobs.actions.restock_item": "restock"}
+    by_name = {"jobs.actions.issue_item_job": "issue", "jobs.actions.restock_item_job": "restock"}
     monkeypatch.setattr(app.extensions["jobs"], "enqueue_spec", lambda spec, args, job_id, unique: calls[
         by_name.get(spec.name, "other")].append(args[0] if spec.name in by_name else (spec.name, args)),
         raising=False)
@@ -106,7 +104,7 @@ def test_an_exchange_for_a_sold_out_variant_fails_in_words_and_can_switch(app, s
     item = db.session.get(ReturnItem, item.id)
     # Its first attempt produced nothing: decided again, it moves to a Shopify return.
     assert (item.resolution, item.issuing_method) == ("DECIDED", "returns")
-    assert ("jobs.shopify_returns.plan_shopify_returns", (ret.id,)) in queued["other"]
+    assert ("jobs.shopify_returns.plan_shopify_returns_job", (ret.id,)) in queued["other"]
     assert queued["issue"] == []
 
 
@@ -253,13 +251,13 @@ def test_the_sweeper_requeues_what_a_lost_enqueue_left(app, sandbox, shop, queue
     ret = make_decided_return(shop, shipped_order(shop, sandbox), "refund")
     wf.close_return(ret, STAFF)
     queued["issue"].clear()                                   # the enqueue was lost
-    assert actions.sweep_issuing() == 0                       # a fresh queue gets its time
+    assert actions.sweep_issuing_job() == 0                       # a fresh queue gets its time
     ret.action_triggered_at = datetime.now(timezone.utc) - timedelta(minutes=10)
     db.session.commit()
-    assert actions.sweep_issuing() == 1
+    assert actions.sweep_issuing_job() == 1
     queued["run"]()
     assert issued_in_sandbox(sandbox, shop)["refunds"] == 1
-    assert actions.sweep_issuing() == 0
+    assert actions.sweep_issuing_job() == 0
 
 
 def test_a_signed_first_scan_delivered_five_times_refunds_once(app, sandbox, client, queued):

@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Order
-from jobs.maintenance import purge_account_orders, purge_all_expired_orders
-from jobs.queue import InProcessBackend, RQBackend
-from jobs.schedule import InProcessScheduler, Periodic
+from jobs.maintenance import purge_account_orders_job, purge_all_expired_orders_job
+from app.queue.backends import InProcessBackend, RQBackend
+from app.queue.schedule import InProcessScheduler, Periodic
 from tests.conftest import REDIS_URL, make_test_app, rolled_back
 from tests.factories import make_account, make_order
 from tests.support.jobs import always_fails, rename_account
@@ -51,7 +51,7 @@ def work(app):
     """Run the RQ queues dry in this process."""
     from rq import SimpleWorker
 
-    from jobs.queue import QUEUES
+    from app.queue import QUEUES
 
     backend = app.extensions["jobs"]
     SimpleWorker([backend.queue(q) for q in QUEUES], connection=backend.connection).work(burst=True)
@@ -71,14 +71,14 @@ def seed_old_and_new_orders():
 def test_inprocess_job_outside_a_request_runs_at_once(inprocess_app):
     assert isinstance(inprocess_app.extensions["jobs"], InProcessBackend)
     account = seed_old_and_new_orders()
-    purge_account_orders.enqueue(account.id)
+    purge_account_orders_job.enqueue(account.id)
     assert order_count(account.id) == 1
 
 
 def test_inprocess_job_queued_in_a_request_runs_after_the_response_is_sent(inprocess_app):
     account = seed_old_and_new_orders()
     with inprocess_app.test_request_context("/"):
-        purge_account_orders.enqueue(account.id)
+        purge_account_orders_job.enqueue(account.id)
         assert order_count(account.id) == 6  # nothing yet: the response has not gone out
         response = inprocess_app.process_response(inprocess_app.response_class("ok"))
         assert order_count(account.id) == 6
@@ -103,8 +103,8 @@ def test_a_job_writes_through_its_own_session(inprocess_app):
 
 def test_running_the_purge_twice_changes_nothing_more(inprocess_app):
     account = seed_old_and_new_orders()
-    assert purge_account_orders(account.id) == 5
-    assert purge_account_orders(account.id) == 0
+    assert purge_account_orders_job(account.id) == 5
+    assert purge_account_orders_job(account.id) == 0
     assert order_count(account.id) == 1
 
 
@@ -121,14 +121,14 @@ def test_the_purge_works_in_small_batches(inprocess_app):
 
 def test_the_daily_purge_covers_every_account(inprocess_app):
     first, second = seed_old_and_new_orders(), seed_old_and_new_orders()
-    assert purge_all_expired_orders() == db.session.scalar(select(func.count()).select_from(type(first)))
+    assert purge_all_expired_orders_job() == db.session.scalar(select(func.count()).select_from(type(first)))
     assert order_count(first.id) == 1 and order_count(second.id) == 1
 
 
 def test_the_inprocess_scheduler_runs_due_jobs_once(inprocess_app):
     account = seed_old_and_new_orders()
     calls = []
-    periodic = Periodic(purge_all_expired_orders, "0 3 * * *")
+    periodic = Periodic("jobs.maintenance.purge_all_expired_orders_job", "0 3 * * *")
     scheduler = InProcessScheduler(current_app._get_current_object(), periodic=[periodic])
     due = scheduler._next[periodic]
     assert scheduler.run_due(due - timedelta(seconds=1)) == []
@@ -143,7 +143,7 @@ def test_the_inprocess_scheduler_runs_due_jobs_once(inprocess_app):
 def test_rq_job_is_queued_then_run_by_a_worker(rq_app):
     assert isinstance(rq_app.extensions["jobs"], RQBackend)
     account = seed_old_and_new_orders()
-    job = purge_account_orders.enqueue(account.id)
+    job = purge_account_orders_job.enqueue(account.id)
     assert job.origin == "maintenance" and job.timeout == 3600
     assert order_count(account.id) == 6  # queued, not run
     work(rq_app)
@@ -163,14 +163,14 @@ def test_rq_failing_job_is_retried_then_lands_in_the_failed_registry(rq_app, red
 
 def test_rq_job_enqueued_again_while_waiting_is_not_queued_twice(rq_app):
     account = seed_old_and_new_orders()
-    first = purge_account_orders.enqueue(account.id, job_id=f"purge-{account.id}")
-    second = purge_account_orders.enqueue(account.id, job_id=f"purge-{account.id}")
+    first = purge_account_orders_job.enqueue(account.id, job_id=f"purge-{account.id}")
+    second = purge_account_orders_job.enqueue(account.id, job_id=f"purge-{account.id}")
     assert first is not None and second is None
     assert rq_app.extensions["jobs"].queue("maintenance").count == 1
 
 
 def test_rq_retry_intervals_grow(rq_app):
-    job = purge_account_orders.enqueue(1)
+    job = purge_account_orders_job.enqueue(1)
     assert job.retry_intervals == [60, 600] and job.retries_left == 2
 
 

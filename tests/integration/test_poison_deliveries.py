@@ -19,7 +19,7 @@ from app.services.deliveries import process_delivery
 from app.services.orders import upsert_order
 from app.shopify.errors import ShopifyDataError
 from app.shopify.mapping import order_from_rest
-from jobs.intake import sweep_unprocessed_deliveries
+from jobs.intake import sweep_unprocessed_deliveries_job
 from sandbox.rest_payload import order_payload
 from tests.integration.test_connect import SHOP, make_shop, use_virtual_time
 from tests.integration.test_import import connected_account
@@ -193,7 +193,7 @@ def test_a_failing_delivery_records_each_error_and_is_dead_after_the_stated_atte
     # The sweeper leaves a dead delivery alone, however old.
     db.session.get(WebhookDelivery, delivery_id).received_at = datetime.now(timezone.utc) - timedelta(hours=2)
     db.session.commit()
-    assert sweep_unprocessed_deliveries() == 0
+    assert sweep_unprocessed_deliveries_job() == 0
 
     # Retried (the page's button): live again, and processed now that Shopify answers.
     monkeypatch.undo()
@@ -240,10 +240,10 @@ def test_the_stated_attempts_fit_in_30_minutes_whichever_way_they_come(app):
     within 30 minutes of its arrival (while the workers run)."""
     from app.queue import SPECS
 
-    retries = SPECS["jobs.intake.process_webhook_delivery"].retry_intervals
+    retries = SPECS["jobs.intake.process_webhook_delivery_job"].retry_intervals
     assert len(retries) + 1 == app.config["WEBHOOK_MAX_ATTEMPTS"] == 5
     assert sum(retries) < 30 * 60  # the last retry runs about 21 minutes after the first try
-    sweep_every = 120  # jobs/schedule.py: */2 minutes
+    sweep_every = 120  # app/queue/schedule.py: */2 minutes
     assert app.config["WEBHOOK_SWEEP_AFTER_SECONDS"] + (5 - 1) * sweep_every < 30 * 60
 
 
@@ -258,11 +258,11 @@ def test_a_worker_killed_in_every_attempt_leaves_a_dead_delivery_the_sweeper_sto
         raise SystemExit("the worker was killed")  # not an Exception: nothing is recorded
 
     monkeypatch.setattr(deliveries, "_do_work", killed)
-    monkeypatch.setattr("jobs.intake.process_webhook_delivery.enqueue", lambda delivery_id, job_id: None)
+    monkeypatch.setattr("jobs.intake.enqueue", lambda name, delivery_id, job_id: None)
     for _ in range(5):
         with pytest.raises(SystemExit):
             process_delivery(delivery_id)
         db.session.rollback()
-    assert sweep_unprocessed_deliveries() == 0  # dead: no more attempts, listed instead
+    assert sweep_unprocessed_deliveries_job() == 0  # dead: no more attempts, listed instead
     (dead,) = dead_deliveries(account.id)
     assert dead.id == delivery_id and dead.attempts == 5 and dead.last_error is None

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import Account, OutboxEmail, Return, ReturnEvent
 from app.services.mail import send_email, store_email
 from app.services.return_submission import Selection, create_return
-from jobs.rules import match_return_rules
+from jobs.rules import match_return_rules_job
 from tests.factories import PASSWORD, make_account, make_user
 from tests.support.portal import make_line, make_portal_order
 from tests.support.settings import post_settings
@@ -145,9 +145,9 @@ def test_an_smtp_failure_is_recorded_and_raised_for_retry(account, app, monkeypa
 
 def test_match_return_rules_records_once_and_is_safe_to_run_twice(account):
     ret = a_return(account)
-    match_return_rules(ret.id)
+    match_return_rules_job(ret.id)
     first = db.session.scalars(select(ReturnEvent.kind).where(ReturnEvent.return_id == ret.id)).all()
-    match_return_rules(ret.id)
+    match_return_rules_job(ret.id)
     kinds = db.session.scalars(select(ReturnEvent.kind).where(ReturnEvent.return_id == ret.id)).all()
     assert kinds.count("rules_pending") == 1
     assert kinds == first  # a second run adds nothing

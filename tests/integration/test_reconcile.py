@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Account, Order
 from app.services import reconcile
-from jobs.schedule import PERIODIC
+from app.queue.schedule import PERIODIC
 from tests.integration.test_connect import SHOP, make_shop, order_count, subscriptions, use_virtual_time
 from tests.integration.test_import import connected_account
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
@@ -90,14 +90,14 @@ def test_disconnected_and_unconnected_accounts_are_skipped(app, shop):
 
 
 def test_the_periodic_job_fans_out_one_sweep_per_connected_account(app, shop, drain_jobs, monkeypatch):
-    import jobs.queue
-    from jobs.reconcile import reconcile_all_accounts
+    from app.queue import backends as queue_backends
+    from jobs.reconcile import reconcile_all_accounts_job
 
-    monkeypatch.setattr(jobs.queue, "has_request_context", lambda: False)
+    monkeypatch.setattr(queue_backends, "has_request_context", lambda: False)
     account = connected_account(shop, reconciled_until=datetime.now(timezone.utc) - timedelta(minutes=1))
     shop.sandbox.clock.set(time.time())
     shop.store.place_order(SHOP, seed=12)
-    assert reconcile_all_accounts() >= 1
+    assert reconcile_all_accounts_job() >= 1
     drain_jobs()
     assert order_count(account.id) == 1
-    assert any(p.job is reconcile_all_accounts and p.cron == "*/10 * * * *" for p in PERIODIC)
+    assert any(p.job == "jobs.reconcile.reconcile_all_accounts_job" and p.cron == "*/10 * * * *" for p in PERIODIC)

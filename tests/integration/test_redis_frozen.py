@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from app.crypto import encrypt_secret
 from app.extensions import db
 from app.models import WebhookDelivery
-from jobs.queue import RedisUnavailable
-from jobs.worker import Supervisor
+from app.queue import RedisUnavailable
+from app.queue.worker import Supervisor
 from tests.conftest import make_test_app, rolled_back
 from tests.factories import make_account
 from tests.fixture_files import shopify_json
@@ -89,7 +89,7 @@ def test_webhooks_are_answered_within_a_second_while_redis_does_not_answer(_sess
 
 
 def test_an_enqueue_gives_up_after_the_timeout_then_fails_fast_for_a_moment(silent_port):
-    from jobs.intake import process_webhook_delivery
+    from jobs.intake import process_webhook_delivery_job
 
     app = make_test_app(JOBS_BACKEND="rq", REDIS_URL=f"redis://127.0.0.1:{silent_port}/0",
                         REDIS_SOCKET_TIMEOUT=0.3, REDIS_RETRY_AFTER_SECONDS=60)
@@ -97,7 +97,7 @@ def test_an_enqueue_gives_up_after_the_timeout_then_fails_fast_for_a_moment(sile
 
     def enqueue():
         try:
-            backend.enqueue(process_webhook_delivery, (1,), "delivery-1", False)
+            backend.enqueue(process_webhook_delivery_job, (1,), "delivery-1", False)
         except (RedisTimeoutError, RedisConnectionError) as error:
             return error
 
@@ -155,11 +155,11 @@ def test_an_error_that_is_not_redis_is_not_swallowed():
 
 
 def test_the_sweeps_run_every_sweep_interval_when_it_is_set_and_the_rest_keep_their_cron_times():
-    from jobs.schedule import PERIODIC
+    from app.queue.schedule import PERIODIC
 
-    by_name = {periodic.job.spec.name: periodic for periodic in PERIODIC}
-    sweep = by_name["jobs.intake.sweep_unprocessed_deliveries"]
+    by_name = {periodic.job: periodic for periodic in PERIODIC}
+    sweep = by_name["jobs.intake.sweep_unprocessed_deliveries_job"]
     assert sweep.cron_options(2)["interval"] == 2 and "cron" not in sweep.cron_options(2)
     assert sweep.cron_options(None)["cron"] == "*/2 * * * *"
-    assert by_name["jobs.actions.sweep_issuing"].cron_options(2)["interval"] == 2
-    assert by_name["jobs.maintenance.purge_all_expired_orders"].cron_options(2)["cron"] == "17 3 * * *"
+    assert by_name["jobs.actions.sweep_issuing_job"].cron_options(2)["interval"] == 2
+    assert by_name["jobs.maintenance.purge_all_expired_orders_job"].cron_options(2)["cron"] == "17 3 * * *"

@@ -27,8 +27,8 @@ def queued(app, monkeypatch):
     def count(ret) -> int:
         refs = {r.id for r in db.session.scalars(select(ShopifyReturn).where(ShopifyReturn.return_id == ret.id))}
         return sum(1 for name, args in log.queued
-                   if (name.endswith("plan_shopify_returns") and args == (ret.id,))
-                   or (name.endswith("advance_shopify_return") and args[0] in refs))
+                   if (name.endswith("plan_shopify_returns_job") and args == (ret.id,))
+                   or (name.endswith("advance_shopify_return_job") and args[0] in refs))
 
     log.count = count
     return log
@@ -205,7 +205,7 @@ def test_bulk_close_records_a_result_per_return_and_runs_twice_safely(app, queue
     wf.close_return(returns[2], STAFF)
     bulk = wf.start_bulk_close(account, [r.id for r in returns], STAFF)
     drain_jobs()  # RQ runs the job here; in-process it waits for a response that never comes
-    actions.run_bulk_close(bulk.id)
+    actions.run_bulk_close_job(bulk.id)
     db.session.expire_all()
     bulk = db.session.get(BulkAction, bulk.id)
     assert bulk.finished_at is not None and (bulk.total, bulk.done, bulk.failed) == (4, 4, 1)
@@ -259,7 +259,7 @@ def test_jobs_given_ids_that_do_not_exist_do_nothing(app):
     assert legacy_issuing.restock_item(9 * 10**15) == "nothing to restock"
     assert shopify_returns.advance(9 * 10**15) == "missing"
     assert shopify_returns.plan_shopify_returns(9 * 10**15) is None
-    assert actions.run_bulk_close(9 * 10**15) == "missing"
+    assert actions.run_bulk_close_job(9 * 10**15) == "missing"
     assert db.session.scalars(select(ReturnEvent)).all() == []
 
 

@@ -13,9 +13,9 @@ from app.models import ReturnEvent, ReturnItem
 from app.queue import enqueue
 from app.services import rules as service
 from app.services.rules_sweep import returns_to_decide
-from jobs.queue import QUEUES
-from jobs.rules import match_return_rules, sweep_rules_returns
-from jobs.schedule import PERIODIC
+from app.queue import QUEUES
+from jobs.rules import match_return_rules_job, sweep_rules_returns_job
+from app.queue.schedule import PERIODIC
 from tests.conftest import REDIS_URL, rolled_back
 from tests.factories import make_account, make_order
 from tests.support.rules import FAULTY_REFUND, make_return
@@ -52,11 +52,11 @@ def test_a_lost_rules_job_is_picked_up_by_the_sweep(served):
     lost = make_return(account, make_order(account), reasons=("Faulty", "Changed my mind"), created_at=EARLIER)
     db.session.commit()
     with served.test_request_context("/r/shop/submit", method="POST"):
-        enqueue("jobs.rules.match_return_rules", lost.id)  # queued at submission, to run at the close
+        enqueue("jobs.rules.match_return_rules_job", lost.id)  # queued at submission, to run at the close
         served.process_response(served.response_class("registered"))  # which never came
     assert returns_to_decide() == [lost.id]
 
-    assert sweep_rules_returns() == 1
+    assert sweep_rules_returns_job() == 1
     run_queued(served)
     db.session.expire_all()
     items = db.session.scalars(select(ReturnItem).where(ReturnItem.return_id == lost.id).order_by(ReturnItem.id)).all()
@@ -64,7 +64,7 @@ def test_a_lost_rules_job_is_picked_up_by_the_sweep(served):
     assert all(i.decision_trace is not None for i in items)  # the rules looked at both
     kinds = db.session.scalars(select(ReturnEvent.kind).where(ReturnEvent.return_id == lost.id)).all()
     assert "rules_pending" in kinds and "rules_decided" in kinds
-    assert sweep_rules_returns() == 0  # an item no rule matched waits for staff: not swept again
+    assert sweep_rules_returns_job() == 0  # an item no rule matched waits for staff: not swept again
 
 
 def test_the_sweep_leaves_alone_what_the_rules_job_does_not_decide(served):
@@ -77,11 +77,11 @@ def test_the_sweep_leaves_alone_what_the_rules_job_does_not_decide(served):
     other = make_account()  # customer choice
     make_return(other, make_order(other), created_at=EARLIER)
     db.session.commit()
-    match_return_rules(decided.id)
+    match_return_rules_job(decided.id)
 
     assert returns_to_decide() == []
     assert returns_to_decide(now=datetime.now(timezone.utc) + timedelta(minutes=5)) == [just_made.id]
 
 
 def test_the_sweep_runs_every_two_minutes():
-    assert [p.cron for p in PERIODIC if p.job is sweep_rules_returns] == ["*/2 * * * *"]
+    assert [p.cron for p in PERIODIC if p.job == "jobs.rules.sweep_rules_returns_job"] == ["*/2 * * * *"]

@@ -100,7 +100,7 @@ def test_an_exchange_decided_after_the_action_is_issued_at_once(app, client, und
     assert confirmed(client, f"/dashboard/returns/{ret.id}/close").status_code == 303
     wanted = product.in_stock[0]
     client.post(decide_url(ret), data={"option": "exchange", "variant_id": wanted.id})
-    assert "plan_shopify_returns" in jobs.names()
+    assert "plan_shopify_returns_job" in jobs.names()
     jobs.run()
     item = item_of(ret)
     assert (item.resolution, item.issuing_method, item.exchange_order_name) == ("ISSUED", "returns", ret.order_name)

@@ -12,7 +12,6 @@ from app.crypto import encrypt_secret
 from app.extensions import db
 from app.models import WebhookDelivery
 from app.services import intake
-from jobs.intake import process_webhook_delivery
 from tests.factories import make_account
 from tests.support.shopify_webhooks import SECRET, signed_headers
 
@@ -32,7 +31,7 @@ def door(request, app, monkeypatch):
         return view()
 
     monkeypatch.setitem(app.view_functions, "webhooks.shopify_webhook", counting_view)
-    monkeypatch.setattr(process_webhook_delivery, "enqueue", lambda *args, **kw: seen["queued"].append(args))
+    monkeypatch.setattr("app.webhooks.shopify.enqueue", lambda name, *args, **kw: seen["queued"].append(args))
     make_account(shop_domain=SHOP, webhook_secret_encrypted=encrypt_secret(SECRET))
     db.session.commit()
     return request.param, seen

@@ -72,10 +72,8 @@ def test_refusals_are_written_at_most_every_few_seconds_per_shop_and_none_is_los
     monkeypatch.setattr(intake, "REFUSAL_WRITE_SECONDS", 3600)
     monkeypatch.setattr(intake, "_refusals", {})
     writes = []
-    import app.services.webhook_health as health
-
-    original = health.record_refused
-    monkeypatch.setattr(health, "record_refused", lambda *args, **kw: (writes.append(args), original(*args, **kw)))
+    original = intake.record_refused
+    monkeypatch.setattr(intake, "record_refused", lambda *args, **kw: (writes.append(args), original(*args, **kw)))
     for _ in range(5):
         post_webhook(client, {"id": 1}, SHOP, secret="wrong")
     assert len(writes) == 1  # a flood of forged deliveries is one write

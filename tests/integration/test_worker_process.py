@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Order
-from jobs.maintenance import purge_account_orders
+from jobs.maintenance import purge_account_orders_job
 from tests.conftest import PROJECT_ROOT, REDIS_URL, make_test_app
 from tests.factories import make_account, make_order
 
@@ -32,7 +32,7 @@ def test_flask_jobs_worker_runs_queued_jobs_in_their_own_app_context(rq_e2e_app)
             make_order(account, created_at=old)
         make_order(account)
         db.session.commit()
-        purge_account_orders.enqueue(account.id)
+        purge_account_orders_job.enqueue(account.id)
         account_id = account.id
 
     env = {**os.environ, "BOOMERANG_ENV": "test",

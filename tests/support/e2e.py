@@ -167,9 +167,11 @@ def rq_thread_worker(app, monkeypatch):
     if not hasattr(backend, "queue"):
         yield
         return
-    import jobs.queue
     from rq import SimpleWorker
     from rq.timeouts import TimerDeathPenalty
+
+    from app.queue import QUEUES
+    from app.queue import backends as queue_backends
 
     class ThreadWorker(SimpleWorker):
         death_penalty_class = TimerDeathPenalty  # SIGALRM is for the main thread only
@@ -177,7 +179,7 @@ def rq_thread_worker(app, monkeypatch):
         def _install_signal_handlers(self):  # so are signal handlers
             pass
 
-    monkeypatch.setattr(jobs.queue, "_worker_app", app)
+    monkeypatch.setattr(queue_backends, "_worker_app", app)
     backend.connection.flushdb()
     stop = threading.Event()
 
@@ -185,7 +187,7 @@ def rq_thread_worker(app, monkeypatch):
         from app.services.dispatch import dispatch_pending
         from app.services.order_confirm import confirm_all_pending
 
-        queues = [backend.queue(name) for name in jobs.queue.QUEUES]
+        queues = [backend.queue(name) for name in QUEUES]
         while not stop.is_set():
             with app.app_context():  # as a worker's dispatcher: stored deliveries to batch jobs
                 dispatch_pending()

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Account
-from jobs.queue import job
+from app.queue import job
 
 
 @job(queue="default", timeout=30, retry_intervals=(0, 0))

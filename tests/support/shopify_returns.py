@@ -32,12 +32,12 @@ _numbers = iter(range(1, 10**6))
 
 # What each job named by app code does, run here in-process.
 RUNNERS = {
-    "jobs.shopify_returns.plan_shopify_returns": shopify_returns.plan_shopify_returns,
-    "jobs.shopify_returns.advance_shopify_return": shopify_returns.advance,
-    "jobs.shopify_returns.follow_refunds": lambda: return_settlement.follow_refunds(),
-    "jobs.rules.match_return_rules": decide_return,
-    "jobs.actions.issue_item": legacy_issuing.issue_item,
-    "jobs.actions.restock_item": legacy_issuing.restock_item,
+    "jobs.shopify_returns.plan_shopify_returns_job": shopify_returns.plan_shopify_returns,
+    "jobs.shopify_returns.advance_shopify_return_job": shopify_returns.advance,
+    "jobs.shopify_returns.follow_refunds_job": lambda: return_settlement.follow_refunds(),
+    "jobs.rules.match_return_rules_job": decide_return,
+    "jobs.actions.issue_item_job": legacy_issuing.issue_item,
+    "jobs.actions.restock_item_job": legacy_issuing.restock_item,
 }
 
 

@@ -90,7 +90,7 @@ def test_a_call_whose_answer_is_lost_is_found_not_repeated(app, sandbox, jobs, v
     sandbox.store.clear_faults(account.shop_domain)
     call = db.session.query(ShopifyCall).filter_by(phase=phase).one()
     assert call.state == "CLAIMED"  # Shopify applied it; we do not know yet
-    jobs.queued.append(("jobs.shopify_returns.advance_shopify_return", (ref_of(ret).id,)))
+    jobs.queued.append(("jobs.shopify_returns.advance_shopify_return_job", (ref_of(ret).id,)))
     if phase == "create":
         wf.close_return(ret, STAFF)
     jobs.run()
@@ -148,7 +148,7 @@ def test_a_worker_killed_after_shopifys_answer_leaves_nothing_twice(app, sandbox
     monkeypatch.setattr(module, name, real)
     db.session.rollback()
     sandbox.clock.advance(120)  # past Shopify's search lag: the gift card is findable by its code
-    jobs.queued[:] = [("jobs.shopify_returns.advance_shopify_return", (ref_of(ret).id,))]
+    jobs.queued[:] = [("jobs.shopify_returns.advance_shopify_return_job", (ref_of(ret).id,))]
     if phase == "create":
         wf.close_return(ret, STAFF)
     jobs.run()
@@ -217,14 +217,14 @@ def test_the_sweeper_finds_what_a_lost_enqueue_or_a_dead_worker_left(app, sandbo
     later = datetime.now(timezone.utc) + timedelta(minutes=10)
     assert shopify_returns.returns_to_plan() == []  # a fresh return gets its queue's time first
     assert shopify_returns.returns_to_plan(later) == [ret.id]
-    jobs.queued.append(("jobs.shopify_returns.plan_shopify_returns", (ret.id,)))
+    jobs.queued.append(("jobs.shopify_returns.plan_shopify_returns_job", (ret.id,)))
     jobs.run(times=1)
     wf.close_return(ret, STAFF)
     jobs.queued.clear()  # the action's enqueue was lost too
     ref_id = ref_of(ret).id
     assert shopify_returns.refs_to_sweep() == []  # a fresh action gets its queue's time first
     assert shopify_returns.refs_to_sweep(later) == [ref_id]
-    jobs.queued.append(("jobs.shopify_returns.advance_shopify_return", (ref_id,)))
+    jobs.queued.append(("jobs.shopify_returns.advance_shopify_return_job", (ref_id,)))
     jobs.run()
     assert summary(sandbox, account)["return_process_calls"] == 1
     assert shopify_returns.refs_to_sweep(later) == [] and shopify_returns.returns_to_plan(later) == []

@@ -148,6 +148,6 @@ def test_with_our_emails_the_shopper_gets_one_email_per_issue(app, sandbox, jobs
     _order, ret, item = issue(account, sandbox, jobs)
     mails = [m for m in db.session.query(OutboxEmail).filter_by(return_id=ret.id) if "issued" in m.subject]
     assert len(mails) == 1 and f"{item.issued_amount:.2f}" in mails[0].text_body
-    jobs.queued.append(("jobs.shopify_returns.advance_shopify_return", (item.shopify_return_ref_id,)))
+    jobs.queued.append(("jobs.shopify_returns.advance_shopify_return_job", (item.shopify_return_ref_id,)))
     jobs.run()
     assert len([m for m in db.session.query(OutboxEmail).filter_by(return_id=ret.id) if "issued" in m.subject]) == 1

@@ -1,4 +1,4 @@
-"""The one way to enqueue a job.
+"""The job backends, and the decorator that makes a function of ``jobs/`` a job.
 
 With REDIS_URL set, jobs go to RQ: named queues, a timeout per job type, Retry with growing
 intervals, a bounded failure TTL, and an optional unique job id so a job enqueued again while the
@@ -14,31 +14,38 @@ import importlib
 import itertools
 import logging
 import os
-import re
 import threading
 import time
 
 from flask import Flask, current_app, g, has_app_context, has_request_context
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from rq import Queue, Retry
+from rq.exceptions import DuplicateJobError
 
-from app.extensions import is_database_busy
-from app.queue import JobSpec
+from app.extensions import db, is_database_busy
+from app.queue.specs import SPECS, JobSpec
+from app.redis_client import connect
 
 log = logging.getLogger(__name__)
 
 _running = threading.local()  # in-process: jobs queued by the job now running
-QUEUES = ("default", "intake", "imports", "actions", "maintenance")
-_JOB_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
-def job(queue: str = "default", timeout: int = 180, retry_intervals: tuple[int, ...] = (10, 60, 300)):
-    """Declare a job function. The decorated function runs in a fresh app context per call and
-    gains `.enqueue(*ids, job_id=None)`."""
-    if queue not in QUEUES:
-        raise ValueError(f"unknown queue {queue!r}")
+def job(func=None, *, queue: str | None = None, timeout: int = 180, retry_intervals: tuple[int, ...] = (10, 60, 300)):
+    """Declare a job function: bare (``@job``) for a job of ``jobs/``, queued as its entry in
+    ``SPECS`` says; with a queue, timeout and retries for a job outside that table (the tests').
+    The decorated function runs in a fresh app context per call and gains
+    ``.enqueue(*ids, job_id=None)``."""
 
     def decorate(func):
-        spec = JobSpec(f"{func.__module__}.{func.__qualname__}", queue, timeout, tuple(retry_intervals))
+        name = f"{func.__module__}.{func.__qualname__}"
+        if queue is None:
+            if name not in SPECS:
+                raise LookupError(f"job {name} is not declared in app/queue/specs.py")
+            spec = SPECS[name]
+        else:
+            spec = JobSpec(name, queue, timeout, tuple(retry_intervals))
 
         @functools.wraps(func)
         def run(*args, **kwargs):
@@ -57,25 +64,17 @@ def job(queue: str = "default", timeout: int = 180, retry_intervals: tuple[int, 
                         run_safely(app, job_func, job_args)
 
         run.spec = spec
-        run.enqueue = functools.partial(enqueue, run)
+        run.enqueue = functools.partial(_enqueue_function, run)
         return run
 
-    return decorate
+    return decorate if func is None else decorate(func)
 
 
-def enqueue(job_func, *args, job_id: str | None = None, unique: bool | None = None):
-    """Queue `job_func(*args)` on the configured backend; returns the RQ job, or None when
-    it ran (or will run) in-process, or when an identical unique job is already waiting.
-
-    A job with a `job_id` is unique unless told otherwise: enqueued again while the first is
-    still waiting, it is not queued twice."""
+def _enqueue_function(job_func, *args, job_id: str | None = None, unique: bool | None = None):
+    """Queue ``job_func(*args)`` on the configured backend (``app.queue.enqueue`` with the
+    function instead of its name)."""
     backend = current_app.extensions["jobs"]
     return backend.enqueue(job_func, args, job_id, job_id is not None if unique is None else unique)
-
-
-def safe_job_id(*parts) -> str:
-    """A deterministic RQ job id from parts (RQ allows only letters, digits, _ and -)."""
-    return _JOB_ID_UNSAFE.sub("_", "-".join(str(p) for p in parts))
 
 
 # --- backends -------------------------------------------------------------------------------
@@ -86,8 +85,6 @@ class RQBackend:
     runs_in_process = False
 
     def __init__(self, app: Flask):
-        from app.redis_client import connect
-
         self.connection = connect(app.config)
         self.failure_ttl = app.config["RQ_FAILURE_TTL_SECONDS"]
         self.retry_after = app.config["REDIS_RETRY_AFTER_SECONDS"]
@@ -96,16 +93,12 @@ class RQBackend:
 
     def queue(self, name: str):
         """The RQ queue of that name (created lazily, one per name)."""
-        from rq import Queue
-
         if name not in self._queues:
             self._queues[name] = Queue(name, connection=self.connection)
         return self._queues[name]
 
     def enqueue(self, job_func, args, job_id, unique):
         """Queue one job; raises RedisUnavailable at once for a moment after Redis has failed."""
-        from redis.exceptions import RedisError
-
         if time.monotonic() < self._quiet_until:
             raise RedisUnavailable(f"Redis failed less than {self.retry_after:g} s ago; not queued")
         try:
@@ -115,9 +108,6 @@ class RQBackend:
             raise
 
     def _enqueue(self, job_func, args, job_id, unique):
-        from rq import Retry
-        from rq.exceptions import DuplicateJobError
-
         spec = job_func.spec
         retry = None
         if spec.retry_intervals:
@@ -127,7 +117,7 @@ class RQBackend:
         pipeline = self.connection.pipeline()
         try:
             # A job named by app code goes to RQ as its dotted path, imported by the worker.
-            target = spec.name if isinstance(job_func, _NamedJob) else job_func
+            target = spec.name if isinstance(job_func, NamedJob) else job_func
             job = self.queue(spec.queue).enqueue(
                 target, *args, job_id=job_id, unique=unique,
                 job_timeout=spec.timeout, retry=retry, failure_ttl=self.failure_ttl,
@@ -141,7 +131,7 @@ class RQBackend:
 
     def enqueue_spec(self, spec: JobSpec, args, job_id, unique):
         """Queue a job by its name: the worker imports it when it runs (app code never does)."""
-        return self.enqueue(_NamedJob(spec), args, job_id, unique)
+        return self.enqueue(NamedJob(spec), args, job_id, unique)
 
     def waiting(self, name: str) -> int:
         """Jobs waiting in the named queue."""
@@ -221,7 +211,7 @@ class InProcessBackend:
 
     def enqueue_spec(self, spec: JobSpec, args, job_id, unique):
         """Run a job named by its dotted path, found when it runs (as a worker would)."""
-        return self.enqueue(_NamedJob(spec), args, job_id, unique)
+        return self.enqueue(NamedJob(spec), args, job_id, unique)
 
     def waiting(self, name: str) -> int:
         """Nothing waits: jobs run in this process."""
@@ -238,7 +228,14 @@ class InProcessBackend:
         return None
 
 
-class _NamedJob:
+def resolve_job(name: str):
+    """The job function of that dotted name, imported now (app code names jobs, never imports
+    them: this is where a name becomes a function, when the job runs or a worker starts)."""
+    module, _, attribute = name.rpartition(".")
+    return getattr(importlib.import_module(module), attribute)
+
+
+class NamedJob:
     """A job known by its name: RQ is given the dotted path (it imports the function in the
     worker); run in-process, the function is imported at that moment."""
 
@@ -246,8 +243,7 @@ class _NamedJob:
         self.spec = spec
 
     def __call__(self, *args):
-        module, _, attribute = self.spec.name.rpartition(".")
-        return getattr(importlib.import_module(module), attribute)(*args)
+        return resolve_job(self.spec.name)(*args)
 
 
 # A job's transaction begins deferred (it may read across a call to Shopify and must not block
@@ -309,7 +305,7 @@ def set_worker_app(app: Flask) -> None:
 
 @functools.cache
 def _default_worker_app() -> Flask:
-    from app import create_app
+    from app import create_app  # a cycle: create_app sets up this module's backends
 
     return create_app()
 
@@ -318,8 +314,6 @@ def _dispose_pool_after_fork(app: Flask) -> None:
     """A forked process must not reuse its parent's pooled connections."""
     global _worker_pid
     if _worker_pid != os.getpid():
-        from app.extensions import db
-
         with app.app_context():
             db.engine.dispose(close=False)
         _worker_pid = os.getpid()

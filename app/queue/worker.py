@@ -11,7 +11,7 @@ The worker is RQ's SimpleWorker: each job runs in the worker's own process inste
 work-horse. A fork (and the exit of the child) per job is kernel work the web server's requests
 wait behind on a small host: during a flash sale it doubled intake's p99 on 2 cores
 (bench/flash_sale.py). Nothing is lost by not forking: a job's app context and database session
-are its own (jobs/queue.py), its timeout is still enforced (SIGALRM in this, the main, thread),
+are its own (app/queue/backends.py), its timeout is still enforced (SIGALRM in this, the main, thread),
 and a worker killed mid-job leaves the job to the database sweepers, as a killed work-horse did.
 """
 import logging
@@ -21,7 +21,12 @@ import time
 
 from flask import Flask
 from redis.exceptions import RedisError
+from rq import Queue, SimpleWorker
+from rq.cron import CronScheduler
 
+from app.queue.backends import resolve_job
+from app.queue.schedule import PERIODIC
+from app.queue.specs import SPECS
 from app.redis_client import connect
 
 log = logging.getLogger(__name__)
@@ -69,11 +74,16 @@ class Supervisor:
                 signal.signal(sig, handler)
 
 
+def import_jobs() -> None:
+    """Import every job's module now, before the worker takes its first job (a job's first run
+    would otherwise pay for it)."""
+    for name in SPECS:
+        resolve_job(name)
+
+
 def run_worker(app: Flask, queue_names, burst: bool = False) -> None:
     """`flask jobs worker`: an RQ worker that runs jobs in its own process (with RQ's scheduler,
     which runs retries) over the named queues, started again whenever Redis trouble ends it."""
-    from rq import Queue, SimpleWorker
-
     ttl = app.config["RQ_WORKER_TTL"]
     max_wait = app.config["WORKER_RECONNECT_MAX_SECONDS"]
 
@@ -99,10 +109,6 @@ def run_worker(app: Flask, queue_names, burst: bool = False) -> None:
 def run_cron(app: Flask) -> None:
     """`flask jobs cron`: RQ's cron scheduler over the periodic jobs (run exactly one), started
     again whenever Redis trouble ends it."""
-    from rq.cron import CronScheduler
-
-    from jobs.schedule import PERIODIC
-
     class Scheduler(CronScheduler):
         stop_requested = False
 

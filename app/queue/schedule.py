@@ -1,43 +1,42 @@
-"""The periodic jobs, declared once: RQ's cron scheduler (`rq cron jobs.cron`) registers them in
-production, and a small in-process timer runs them in the embedded default."""
-import logging
+"""The periodic jobs, declared once by name: RQ's cron scheduler (``flask jobs cron``, or
+``rq cron app.queue.cron``) registers them in production, and a small in-process timer runs them
+in the embedded default. Each name is resolved to its function of ``jobs/`` only when it runs."""
 import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from croniter import croniter
 from flask import Flask
 
-from jobs import actions, intake, maintenance, reconcile, rules, shopify_returns
-from jobs.queue import run_safely
-
-log = logging.getLogger(__name__)
+from app.queue.backends import NamedJob, resolve_job, run_safely
+from app.queue.specs import SPECS
 
 
 @dataclass(frozen=True)
 class Periodic:
-    """A job and when it runs (a cron string, UTC)."""
+    """A job (its dotted name, declared in ``SPECS``) and when it runs (a cron string, UTC)."""
 
-    job: object
+    job: str
     cron: str
     sweep: bool = False  # a sweep: runs every SWEEP_INTERVAL_SECONDS instead when that is set
 
     def cron_options(self, sweep_interval: int | None = None) -> dict:
-        """The keyword arguments of RQ's cron `register` for this job."""
+        """The keyword arguments of RQ's cron `register` for this job (its function imported now:
+        RQ's cron wants the function)."""
+        spec = SPECS[self.job]
         when = {"interval": sweep_interval} if self.sweep and sweep_interval else {"cron": self.cron}
-        return {"func": self.job, "queue_name": self.job.spec.queue, "job_timeout": self.job.spec.timeout, **when}
+        return {"func": resolve_job(self.job), "queue_name": spec.queue, "job_timeout": spec.timeout, **when}
 
 
 PERIODIC = [
-    Periodic(maintenance.purge_all_expired_orders, "17 3 * * *"),
-    Periodic(intake.sweep_unprocessed_deliveries, "*/2 * * * *", sweep=True),
-    Periodic(reconcile.reconcile_all_accounts, "*/10 * * * *"),
-    Periodic(reconcile.fill_parcels_all_accounts, "41 * * * *"),
-    Periodic(actions.sweep_issuing, "*/2 * * * *", sweep=True),
-    Periodic(shopify_returns.sweep_shopify_returns, "*/2 * * * *", sweep=True),
-    Periodic(rules.sweep_rules_returns, "*/2 * * * *", sweep=True),
-    Periodic(shopify_returns.follow_refunds, "*/15 * * * *"),
+    Periodic("jobs.maintenance.purge_all_expired_orders_job", "17 3 * * *"),
+    Periodic("jobs.intake.sweep_unprocessed_deliveries_job", "*/2 * * * *", sweep=True),
+    Periodic("jobs.reconcile.reconcile_all_accounts_job", "*/10 * * * *"),
+    Periodic("jobs.reconcile.fill_parcels_all_accounts_job", "41 * * * *"),
+    Periodic("jobs.actions.sweep_issuing_job", "*/2 * * * *", sweep=True),
+    Periodic("jobs.shopify_returns.sweep_shopify_returns_job", "*/2 * * * *", sweep=True),
+    Periodic("jobs.rules.sweep_rules_returns_job", "*/2 * * * *", sweep=True),
+    Periodic("jobs.shopify_returns.follow_refunds_job", "*/15 * * * *"),
 ]
 
 
@@ -58,7 +57,7 @@ class InProcessScheduler(threading.Thread):
         ran = []
         for periodic, due in self._next.items():
             if now >= due:
-                run_safely(self.app, periodic.job, ())
+                run_safely(self.app, NamedJob(SPECS[periodic.job]), ())
                 self._next[periodic] = croniter(periodic.cron, now).get_next(datetime)
                 ran.append(periodic)
         return ran
