@@ -66,7 +66,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
-    import app.models  # noqa: F401  (registers every table on db.metadata)
+    import app.models  # registers every table on db.metadata
 
 
 def register_blueprints(app: Flask) -> None:

@@ -264,7 +264,7 @@ def run_safely(app: Flask, job_func, args, attempt: int = 0) -> bool:
             with app.app_context():
                 job_func(*args)
             return True
-        except Exception as error:  # noqa: BLE001 - a failed job must not break the request that queued it
+        except Exception as error:  # a failed job must not break the request that queued it
             if pause is not None and is_database_busy(error):
                 time.sleep(pause)
                 continue

@@ -25,7 +25,7 @@ from app.queue import enqueue
 from app.services import imports
 from app.services.imports import SHOPIFY_ORDER_VISIBILITY_DAYS, describe_error, start_import
 from app.services.return_address import remember_shop_address
-from app.services.shopify_access import mark_disconnected, store_token
+from app.services.shopify_access import store_token
 from app.shopify import auth
 from app.shopify import errors as E
 from app.shopify.auth import AccessToken

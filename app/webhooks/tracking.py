@@ -40,7 +40,7 @@ def tracking_webhook(provider: str, token: str):
     except DeliveryRefused as refused:
         db.session.rollback()
         return jsonify(error=str(refused)), refused.status
-    except Exception:  # noqa: BLE001 - our fault, not the sender's: ask for the delivery again
+    except Exception:  # our fault, not the sender's: ask for the delivery again
         log.exception("tracking delivery for connection %s could not be applied", connection.id)
         db.session.rollback()
         return jsonify(error="could not process the delivery now; send it again later"), 503

@@ -3,7 +3,6 @@
 Exchanges read the product's variants live from the sandbox (fake Shopify) over HTTP."""
 import html
 import re
-from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
