@@ -147,7 +147,7 @@ def warm_up(url: str, shop: dict, connections: int = 8, each: int = 4) -> None:
 
     def loop(n: int) -> None:
         conn = KeepAliveConnection(parts.hostname, parts.port)
-        for i in range(each):
+        for _ in range(each):
             event = f"warm-up-{uuid.uuid4().hex}"
             conn.request("POST", "/webhooks/shopify", body, {
                 "Content-Type": "application/json", "X-Shopify-Topic": "shop/update",

@@ -131,7 +131,7 @@ def parse_api_origin(raw: str | None) -> str | None:
         raise ConnectError("Enter a full address like http://127.0.0.1:8001/store/my-store.myshopify.com, "
                            "or leave it empty for Shopify itself.", "api_origin")
     try:
-        parsed.port
+        parsed.port  # noqa: B018 - reading the port is the check: it raises on a bad one
     except ValueError:
         raise ConnectError("The port in that address is not a number between 1 and 65535.",
                            "api_origin") from None

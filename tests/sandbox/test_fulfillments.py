@@ -7,6 +7,7 @@ import pickle
 import pytest
 
 from sandbox import create_app, fulfillments
+from sandbox.store import SandboxError
 from sandbox.persistence import load_state, save_state
 from sandbox.rest_payload import order_payload
 
@@ -151,5 +152,5 @@ def test_a_delivered_parcel_shows_its_delivery_in_graphql_and_webhook_bodies(cli
     assert first["deliveredAt"] and first["estimatedDeliveryAt"]
     rest = order_payload(store, store.get_shop(SHOP), order)["fulfillments"][0]
     assert rest["shipment_status"] == "delivered" and "delivered_at" not in rest
-    with pytest.raises(Exception):
+    with pytest.raises(SandboxError):
         fulfillments.deliver_and_tell(store, SHOP, order.id, 9)
