@@ -164,12 +164,12 @@ def run(smoke: bool = False) -> dict:
         "noop_rps_median": statistics.median(noop_rps),
         "intake_rps_median": statistics.median(intake_rps),
         "ratio_median": statistics.median(ratios),
-        "p50_ms_median": statistics.median(l["p50"] for l in latencies),
-        "p99_ms_median": statistics.median(l["p99"] for l in latencies),
-        "errors_at_200rps": sum(l["errors"] for l in latencies),
-        "noop_p99_ms_median": statistics.median(l["p99"] for l in noop_latencies),
+        "p50_ms_median": statistics.median(run["p50"] for run in latencies),
+        "p99_ms_median": statistics.median(run["p99"] for run in latencies),
+        "errors_at_200rps": sum(run["errors"] for run in latencies),
+        "noop_p99_ms_median": statistics.median(run["p99"] for run in noop_latencies),
         "p99_added_ms_median": statistics.median(i["p99"] - n["p99"] for i, n in zip(latencies, noop_latencies)),
-        "steal_median": _median_or_none([l["steal"] for l in latencies + noop_latencies]),
+        "steal_median": _median_or_none([run["steal"] for run in latencies + noop_latencies]),
     }
     print(f"intake: {figures['intake_rps_median']:.0f} deliveries/s vs no-op {figures['noop_rps_median']:.0f} req/s"
           f" -> ratio {figures['ratio_median']:.2f} (need >= 0.25; medians of {rounds})")

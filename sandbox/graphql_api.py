@@ -112,7 +112,7 @@ def run_graphql(st, shop, token, body: dict, api_version: str | None = None,
     except GraphQLSyntaxError as exc:
         return {"errors": [{"message": f"Parse error: {exc.message}",
                             "locations": [{"line": l.line, "column": l.column}
-                                          for l in exc.locations or []],
+                                          for loc in exc.locations or []],
                             "extensions": {"code": "PARSE_ERROR"}}],
                 "extensions": _cost_ext(0, 0, bucket)}, 200
     if errors:

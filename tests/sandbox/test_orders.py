@@ -184,7 +184,7 @@ def test_full_order_shape_and_consistent_money(client, store, shop):
         lines = d["lineItems"]["nodes"]
         assert d["legacyResourceId"] == str(o.id) and d["name"] == f"#{o.number}"
         subtotal = sum(float(l["discountedUnitPriceAfterAllDiscountsSet"]["shopMoney"]["amount"])
-                       * l["quantity"] for l in lines)
+                       * line["quantity"] for line in lines)
         assert abs(subtotal - float(d["subtotalPriceSet"]["shopMoney"]["amount"])) < 0.05 * len(lines)
         assert d["transactions"][0]["kind"] in ("SALE", "AUTHORIZATION")
     body = gql(client, shop["token"], FULL, {"id": f"gid://shopify/Order/{refunded.id}"})[1]["data"]["order"]
@@ -267,6 +267,6 @@ def test_seeded_data_is_varied(store, shop):
     currencies = {o.currency for o in orders}
     assert len(countries) >= 10 and len(currencies) >= 5
     assert any(o.refunds for o in orders) and any(o.discount_code for o in orders)
-    assert any(0 < sum(l.fulfilled for l in o.lines) < sum(l.quantity for l in o.lines)
+    assert any(0 < sum(line.fulfilled for line in o.lines) < sum(line.quantity for line in o.lines)
                for o in orders)
     assert any(o.tags for o in orders) and any(len(o.lines) >= 3 for o in orders)

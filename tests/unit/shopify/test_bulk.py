@@ -21,10 +21,10 @@ def jsonl_for(orders: list[dict], grouped: bool = True) -> list[bytes]:
         parents.append(json.dumps(order))
         children.append([json.dumps({**item, "__parentId": order["id"]}) for item in items])
     if grouped:
-        lines = [l for p, c in zip(parents, children) for l in [p, *c]]
+        lines = [line for p, c in zip(parents, children) for line in [p, *c]]
     else:  # every child still after its parent, but after later orders too
-        lines = parents + [l for c in children for l in c]
-    return [l.encode() for l in lines]
+        lines = parents + [line for c in children for line in c]
+    return [line.encode() for line in lines]
 
 
 def second_order():

@@ -141,7 +141,7 @@ def variations(node, rng, count):
             where = rng.random()
             connection = varied.get("lineItems")
             line_nodes = connection.get("nodes") if isinstance(connection, dict) else None
-            if not isinstance(line_nodes, list) or not all(isinstance(l, dict) for l in line_nodes):
+            if not isinstance(line_nodes, list) or not all(isinstance(node, dict) for node in line_nodes):
                 line_nodes = []
             value = copy.deepcopy(rng.choice(ODD_VALUES))
             if where < 0.35:

@@ -32,7 +32,7 @@ def test_fetch_order_follows_line_item_pages(stub, client):
              graphql({"order": {"id": first["id"], "lineItems": {
                  "nodes": rest_lines, "pageInfo": {"hasNextPage": False, "endCursor": "c2"}}}}))
     order = ops.fetch_order(client, 450789469)
-    assert [l.line_id for l in order.lines] == [466157049, 518995019, 703073504]
+    assert [line.line_id for line in order.lines] == [466157049, 518995019, 703073504]
     assert stub.requests[0].json["variables"] == {"id": "gid://shopify/Order/450789469",
                                                   "lineItemsFirst": ops.ORDER_LINE_ITEMS}
     assert stub.requests[1].json["variables"]["after"] == "c1"
