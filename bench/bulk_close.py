@@ -207,7 +207,7 @@ def _place(sandbox, account, shapes: list[tuple[int, list[str]]], rng: random.Ra
         order = placed_order(account, sandbox, lines=ORDER_LINES, product=products[n % len(products)])
         by_variant = {line.variant_id: index for index, line in enumerate(order.lines)}
         choices = []
-        for product, option in zip(rng.sample(order.products, size), options):
+        for product, option in zip(rng.sample(order.products, size), options, strict=True):
             variant = None
             if option == "exchange":
                 for v in product.in_stock:

@@ -248,7 +248,7 @@ def _sample_visibility(names: list[str], answered, visible, ready, stop, interva
                 with conn.pipeline():
                     cursors = [conn.execute(*queries[i]) for i in chunk]
                 seen = time.time()
-                for i, cursor in zip(chunk, cursors):
+                for i, cursor in zip(chunk, cursors, strict=True):
                     if cursor.fetchone() is not None:
                         visible[i] = seen
             if all(visible[i] for i in range(len(names))):
@@ -347,7 +347,7 @@ def run(smoke: bool = False) -> dict:
             process.terminate()
             process.wait(10)
         bucket = finish_sandbox()
-    delays = [v - a for v, a in zip(visible, answered) if v and a]
+    delays = [v - a for v, a in zip(visible, answered, strict=True) if v and a]
     unseen = sum(1 for v in visible if not v)
     confirm_seconds = confirmed_at - started
     points = bucket["spent"]

@@ -168,7 +168,7 @@ def run(smoke: bool = False) -> dict:
         "p99_ms_median": statistics.median(run["p99"] for run in latencies),
         "errors_at_200rps": sum(run["errors"] for run in latencies),
         "noop_p99_ms_median": statistics.median(run["p99"] for run in noop_latencies),
-        "p99_added_ms_median": statistics.median(i["p99"] - n["p99"] for i, n in zip(latencies, noop_latencies)),
+        "p99_added_ms_median": statistics.median(i["p99"] - n["p99"] for i, n in zip(latencies, noop_latencies, strict=True)),
         "steal_median": _median_or_none([run["steal"] for run in latencies + noop_latencies]),
     }
     print(f"intake: {figures['intake_rps_median']:.0f} deliveries/s vs no-op {figures['noop_rps_median']:.0f} req/s"

@@ -111,7 +111,7 @@ def run_graphql(st, shop, token, body: dict, api_version: str | None = None,
         document, errors = parsed_and_validated(query)
     except GraphQLSyntaxError as exc:
         return {"errors": [{"message": f"Parse error: {exc.message}",
-                            "locations": [{"line": l.line, "column": l.column}
+                            "locations": [{"line": loc.line, "column": loc.column}
                                           for loc in exc.locations or []],
                             "extensions": {"code": "PARSE_ERROR"}}],
                 "extensions": _cost_ext(0, 0, bucket)}, 200

@@ -160,7 +160,7 @@ def _process(ctx: Ctx, items: list[ReturnItem]) -> None:
 
     def find(_call):
         state = shopify.fetch_return(ctx.client, ctx.ref.shopify_return_id)
-        done = state and all((state.line(int(l["id"].rsplit("/", 1)[1])) or shopify.ReturnLine(0, None, None, 0, 0, ""))
+        done = state and all((state.line(int(line["id"].rsplit("/", 1)[1])) or shopify.ReturnLine(0, None, None, 0, 0, ""))
                              .processed_quantity >= line["quantity"] for line in lines)
         return state if done else None
 

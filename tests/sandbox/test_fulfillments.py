@@ -86,7 +86,7 @@ def test_graphql_fulfillments_match_the_webhook_body(client, store, shop):
     found = graphql_fulfillments(client, shop["token"], split)
     rest = order_payload(store, s, split)["fulfillments"]
     assert [f["admin_graphql_api_id"] for f in rest] == [f["id"] for f in found]
-    for f, r in zip(found, rest):
+    for f, r in zip(found, rest, strict=True):
         assert [(n["lineItem"]["id"], n["quantity"]) for n in f["fulfillmentLineItems"]["nodes"]] \
             == [(f"gid://shopify/LineItem/{i['id']}", i["quantity"]) for i in r["line_items"]]
         assert r["location_id"] == int(f["location"]["id"].rsplit("/", 1)[1])

@@ -183,7 +183,7 @@ def test_full_order_shape_and_consistent_money(client, store, shop):
         d = body["data"]["order"]
         lines = d["lineItems"]["nodes"]
         assert d["legacyResourceId"] == str(o.id) and d["name"] == f"#{o.number}"
-        subtotal = sum(float(l["discountedUnitPriceAfterAllDiscountsSet"]["shopMoney"]["amount"])
+        subtotal = sum(float(line["discountedUnitPriceAfterAllDiscountsSet"]["shopMoney"]["amount"])
                        * line["quantity"] for line in lines)
         assert abs(subtotal - float(d["subtotalPriceSet"]["shopMoney"]["amount"])) < 0.05 * len(lines)
         assert d["transactions"][0]["kind"] in ("SALE", "AUTHORIZATION")

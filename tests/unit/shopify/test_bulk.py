@@ -21,7 +21,7 @@ def jsonl_for(orders: list[dict], grouped: bool = True) -> list[bytes]:
         parents.append(json.dumps(order))
         children.append([json.dumps({**item, "__parentId": order["id"]}) for item in items])
     if grouped:
-        lines = [line for p, c in zip(parents, children) for line in [p, *c]]
+        lines = [line for p, c in zip(parents, children, strict=True) for line in [p, *c]]
     else:  # every child still after its parent, but after later orders too
         lines = parents + [line for c in children for line in c]
     return [line.encode() for line in lines]
@@ -41,7 +41,7 @@ def test_reassembles_children_onto_their_orders(grouped):
     orders = [GRAPHQL_ORDER_1001, second_order()]
     nodes = list(bulk.iter_bulk_objects(jsonl_for(orders, grouped)))
     assert [n["id"] for n in nodes] == [o["id"] for o in orders]
-    for node, original in zip(nodes, orders):
+    for node, original in zip(nodes, orders, strict=True):
         expected = copy.deepcopy(original)
         expected["lineItems"].pop("pageInfo")
         assert node == expected
