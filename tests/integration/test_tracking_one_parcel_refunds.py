@@ -74,7 +74,8 @@ def test_two_shoppers_racing_for_one_number_leave_one_holder(e2e_app, live_serve
             page = session.get(live_server.url(path), timeout=10).text
             sessions.append((session, path, re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)))
 
-        def post(session, path, token):
+        # Bound now: a thread that outlives its join must not read the next pair's barrier.
+        def post(session, path, token, start=start, answers=answers, number=number):
             start.wait(5)
             answers.append(session.post(live_server.url(path + "/tracking"), allow_redirects=False, timeout=20,
                                         data={"csrf_token": token, "tracking_number": number}))
