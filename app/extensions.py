@@ -57,7 +57,8 @@ def _begin_sqlite(connection):
     """Start SQLite transactions explicitly (see _configure_sqlite).
 
     A request that may write (any method but GET/HEAD/OPTIONS) takes the write lock up front. A
-    transaction that read first cannot upgrade once another writer committed after its read: SQLite answers "database is locked" at once, without the busy wait
+    transaction that read first cannot upgrade once another writer committed after its read:
+    SQLite answers "database is locked" at once, without the busy wait
     (https://www.sqlite.org/lang_transaction.html, "Read transactions"), so a login stamping
     last_login_at failed while webhooks were being stored. With the lock taken first it waits its
     turn, for SQLITE_BUSY_TIMEOUT_SECONDS at most (`take_write_lock`). Page reads keep deferred

@@ -424,9 +424,9 @@ def _documents(population: dict) -> list[tuple]:
 
 
 def _outcome(pops: list[dict]) -> str:
-    return (f"items issued {[p['issued'] for p in pops]} of {pops[0]['items']:,}, failed {[p['failed'] for p in pops]}; "
-            f"Shopify returns closed {[p['shopify_closed'] for p in pops]}, returnProcess calls "
-            f"{[p['process_calls'] for p in pops]}")
+    return (f"items issued {[p['issued'] for p in pops]} of {pops[0]['items']:,}, "
+            f"failed {[p['failed'] for p in pops]}; Shopify returns closed {[p['shopify_closed'] for p in pops]}, "
+            f"returnProcess calls {[p['process_calls'] for p in pops]}")
 
 
 def _plan_line(pops: list[dict], median: dict) -> str:

@@ -354,7 +354,8 @@ def run(smoke: bool = False) -> dict:
     figures = {
         "orders": orders, "errors": errors, "sent_seconds": sent_seconds, "unseen": unseen,
         "visible_p50_s": _pct(delays, 50) if delays else None, "visible_p99_s": _pct(delays, 99) if delays else None,
-        "intake_p99_ms": _pct([latency for latency in latencies if latency is not None], 99), "baseline_intake_p99_ms": baseline_p99,
+        "intake_p99_ms": _pct([latency for latency in latencies if latency is not None], 99),
+        "baseline_intake_p99_ms": baseline_p99,
         "points": points, "points_per_order": points / orders, "confirm_seconds": confirm_seconds,
         "confirm_bound_seconds": points / RESTORE_RATE * 1.2, "confirmed_per_second": (orders - left) / confirm_seconds,
         "unconfirmed": left, "throttled": bucket["refused"], "steal": steal,

@@ -74,8 +74,9 @@ def remove_staff(user_id: int):
     if form.validate_on_submit():
         if not confirmed():
             user = get_scoped_or_404(User, user_id)
-            return ask_first(f"Remove {user.email}? They will no longer be able to log in.", layout="dashboard/base.html",
-                             button=f"Remove {user.email}", back_url=url_for("dashboard.staff"))
+            return ask_first(f"Remove {user.email}? They will no longer be able to log in.",
+                             layout="dashboard/base.html", button=f"Remove {user.email}",
+                             back_url=url_for("dashboard.staff"))
         try:
             remove_user(current_account(), user_id, current_user)
         except AccountError as error:

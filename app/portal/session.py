@@ -103,7 +103,8 @@ def draft(order: Order) -> dict[int, dict[str, str]]:
     if not isinstance(data, dict) or data.get("o") != order.id or not isinstance(data.get("s"), dict):
         return {}
     return {int(line_id): {str(k): str(v) for k, v in fields.items()}
-            for line_id, fields in data["s"].items() if line_id.isascii() and line_id.isdigit() and isinstance(fields, dict)}
+            for line_id, fields in data["s"].items()
+            if line_id.isascii() and line_id.isdigit() and isinstance(fields, dict)}
 
 
 def drop_draft() -> None:

@@ -267,7 +267,8 @@ def cancel(slug: str, token: str):
     ret = _return_or_404(account, token)
     if CancelForm().validate_on_submit():
         if not confirmed():
-            question = Markup('Cancel return <span class="rma-link">{}</span>? This cannot be undone.').format(ret.rma_number)
+            question = Markup('Cancel return <span class="rma-link">{}</span>? This cannot be undone.').format(
+                ret.rma_number)
             return ask_first(question, layout="portal/base.html",
                              button="Cancel this return", account=account,
                              back_url=url_for("portal.status", slug=slug, token=token))
