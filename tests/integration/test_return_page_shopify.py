@@ -182,7 +182,8 @@ def test_each_item_says_where_it_stands_in_shopify(account, client):
     outside.outside_refund_at = datetime(2026, 3, 4, tzinfo=timezone.utc)
     store.process_call_id, store.credit_method, store.issued_amount = processed.id, "store_credit", Decimal("20.00")
     card.credit_method, card.gift_card_last_characters, card.issued_amount = "gift_card", "X7QK", Decimal("20.00")
-    swap.exchange_line_ids, swap.exchange_order_id, swap.exchange_order_name = [11], ret.shopify_order_id, ret.order_name
+    swap.exchange_line_ids, swap.exchange_order_id = [11], ret.shopify_order_id
+    swap.exchange_order_name = ret.order_name
     swap.restock_state = "DONE"
     separate.exchange_order_id, separate.exchange_order_name = 5_555, "#1042"
     db.session.commit()
