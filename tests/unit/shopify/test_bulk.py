@@ -177,7 +177,8 @@ def test_latest_bulk_query_prefers_a_running_one(stub, client, running, latest, 
 
 def test_run_user_errors(stub, client):
     stub.add(graphql({"bulkOperationRunQuery": {"bulkOperation": None, "userErrors": [
-        {"field": ["query"], "message": "A bulk query operation for this app and shop is already in progress", "code": "OPERATION_IN_PROGRESS"}]}}))
+        {"field": ["query"], "message": "A bulk query operation for this app and shop is already in progress",
+         "code": "OPERATION_IN_PROGRESS"}]}}))
     with pytest.raises(E.UserErrorsError) as info:
         bulk.start_bulk_orders(client)
     assert info.value.items[0].code == "OPERATION_IN_PROGRESS"

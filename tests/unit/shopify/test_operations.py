@@ -14,8 +14,10 @@ from tests.unit.shopify.test_mapping import GRAPHQL_ORDER_1001
 def test_shop_info(stub, client):
     stub.add(graphql({"shop": {"id": "gid://shopify/Shop/1", "name": "Demo", "myshopifyDomain": "demo.myshopify.com",
                                "currencyCode": "EUR", "ianaTimezone": "Europe/Paris",
-                               "plan": {"publicDisplayName": "Basic", "partnerDevelopment": False, "shopifyPlus": False}},
-                      "currentAppInstallation": {"accessScopes": [{"handle": "read_orders"}, {"handle": "read_products"}]}}))
+                               "plan": {"publicDisplayName": "Basic", "partnerDevelopment": False,
+                                        "shopifyPlus": False}},
+                      "currentAppInstallation": {"accessScopes": [{"handle": "read_orders"},
+                                                                  {"handle": "read_products"}]}}))
     info = ops.fetch_shop_info(client)
     assert info.name == "Demo" and info.currency_code == "EUR" and info.plan_display_name == "Basic"
     assert info.scopes == frozenset({"read_orders", "read_products"})
@@ -106,7 +108,8 @@ def test_webhook_subscription_create_uses_uri(stub, client):
 
 def test_webhook_subscription_user_errors(stub, client):
     stub.add(graphql({"webhookSubscriptionCreate": {"webhookSubscription": None, "userErrors": [
-        {"field": ["webhookSubscription", "callbackUrl"], "message": "Address for this topic has already been taken"}]}}))
+        {"field": ["webhookSubscription", "callbackUrl"],
+         "message": "Address for this topic has already been taken"}]}}))
     with pytest.raises(E.UserErrorsError) as info:
         ops.create_webhook_subscription(client, "ORDERS_CREATE", "https://app.example/w")
     assert info.value.messages == ["Address for this topic has already been taken"]
