@@ -180,7 +180,7 @@ def _refused(account: Account, message: str):
 
 
 def _status_url(ret: Return) -> str:
-    base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     return base + url_for("portal.status", slug=_slug_of(ret), token=portal.status_token(ret))
 
 

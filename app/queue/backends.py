@@ -159,9 +159,9 @@ class InProcessBackend:
 
     def __init__(self, app: Flask):
         self.app = app
-        self.use_thread = app.config.get("JOBS_INPROCESS_THREAD", True)
-        self.retries = app.config.get("JOBS_INPROCESS_RETRIES", True)
-        self.retry_scale = float(app.config.get("JOBS_RETRY_INTERVAL_SCALE", 1.0))
+        self.use_thread = app.config["JOBS_INPROCESS_THREAD"]
+        self.retries = app.config["JOBS_INPROCESS_RETRIES"]
+        self.retry_scale = float(app.config["JOBS_RETRY_INTERVAL_SCALE"])
         self._due: list = []  # a heap of (when, order, job_func, args, attempt)
         self._order = itertools.count()
         self._cond = threading.Condition()

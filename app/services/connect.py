@@ -168,7 +168,7 @@ def _secret(raw: str | None, field_name: str, what: str) -> str:
 # --- the three ways -------------------------------------------------------------------------------
 
 def _timeout() -> tuple[float, float]:
-    return (3.05, float(current_app.config.get("SHOPIFY_CONNECT_TIMEOUT", 10)))
+    return (3.05, float(current_app.config["SHOPIFY_CONNECT_TIMEOUT"]))
 
 
 def _unreachable(shop: str, origin: str | None) -> ConnectError:

@@ -71,7 +71,7 @@ class Issued:
 
 def lease() -> timedelta:
     """How long an ISSUING item belongs to the worker that claimed it."""
-    return timedelta(seconds=current_app.config.get("ISSUE_LEASE_SECONDS", 120))
+    return timedelta(seconds=current_app.config["ISSUE_LEASE_SECONDS"])
 
 
 def gift_card_code(key: str) -> str:
