@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: demo test bench install install-dev browser migrate clean
+.PHONY: demo test lint bench install install-dev browser migrate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ demo: install
 # jobs when unset (the embedded default), PostgreSQL and Redis when set (the production shape).
 test: install-dev browser
 	BOOMERANG_ENV=test $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# ruff's rules and per-file exceptions live in pyproject.toml.
+lint: install-dev
+	$(BIN)/ruff check .
 
 bench: install-dev
 	BOOMERANG_ENV=test $(BIN)/python -m bench $(BENCH_ARGS)

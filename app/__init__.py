@@ -43,7 +43,7 @@ def load_config(app: Flask, config: type | Mapping | None) -> None:
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.pop("skip_autocommit_rollback", None)
         # pysqlite's timeout is SQLite's busy wait, in seconds (app/extensions.py takes it further).
-        options["connect_args"] = {"timeout": app.config.get("SQLITE_BUSY_TIMEOUT_SECONDS", 5.0),
+        options["connect_args"] = {"timeout": app.config["SQLITE_BUSY_TIMEOUT_SECONDS"],
                                    **options.get("connect_args", {})}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     ensure_secrets(app.config)
@@ -52,7 +52,7 @@ def load_config(app: Flask, config: type | Mapping | None) -> None:
 def register_proxy_fix(app: Flask) -> None:
     """Behind TRUSTED_PROXY_HOPS proxies, take the client's address and scheme from the headers
     they append (X-Forwarded-For, X-Forwarded-Proto); with 0, forwarded headers are ignored."""
-    hops = app.config.get("TRUSTED_PROXY_HOPS", 0)
+    hops = app.config["TRUSTED_PROXY_HOPS"]
     if hops > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
 
@@ -66,7 +66,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
-    import app.models  # noqa: F401  (registers every table on db.metadata)
+    import app.models  # registers every table on db.metadata
 
 
 def register_blueprints(app: Flask) -> None:

@@ -16,6 +16,8 @@ from app.shopify.client import DEFAULT_API_VERSION
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
+# Also the bound where no app config is at hand (a bare Flask app's request context).
+DEFAULT_SQLITE_BUSY_TIMEOUT_SECONDS = 5.0
 
 
 class ConfigError(RuntimeError):
@@ -86,8 +88,12 @@ class Config:
     # times this factor (tests shorten them), on the jobs thread.
     JOBS_RETRY_INTERVAL_SCALE = float(os.environ.get("JOBS_RETRY_INTERVAL_SCALE", 1.0))
     JOBS_INPROCESS_RETRIES = _env_bool("JOBS_INPROCESS_RETRIES", True)
+    # In-process jobs queued by a request run on a background thread after the response; off (the
+    # test config), when the response is closed (app.queue.backends.InProcessBackend).
+    JOBS_INPROCESS_THREAD = True
     # SQLite: the longest a write waits for another writer's lock; past it a page answers 503.
-    SQLITE_BUSY_TIMEOUT_SECONDS = float(os.environ.get("SQLITE_BUSY_TIMEOUT_SECONDS", 5.0))
+    SQLITE_BUSY_TIMEOUT_SECONDS = float(os.environ.get("SQLITE_BUSY_TIMEOUT_SECONDS",
+                                                       DEFAULT_SQLITE_BUSY_TIMEOUT_SECONDS))
 
     SHOPIFY_API_VERSION = os.environ.get("SHOPIFY_API_VERSION", DEFAULT_API_VERSION)
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
@@ -111,7 +117,7 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
     MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", True)
-    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "returns@localhost")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER") or "returns@localhost"
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -126,6 +132,8 @@ class Config:
     MAX_FORM_MEMORY_SIZE = 512 * 1024
     # Shopify's largest order bodies are a few hundred KB; anything far past that is refused.
     WEBHOOK_MAX_BYTES = int(os.environ.get("WEBHOOK_MAX_BYTES", 2 * 1024 * 1024))
+    # Carrier payloads are a few kilobytes even with a long history; anything near this is not one.
+    TRACKING_WEBHOOK_MAX_BYTES = 512 * 1024
     # Deliveries Shopify triggered longer ago, or further ahead of this server's clock, are set
     # aside (app.services.intake.check_fresh: Shopify retries for 4 hours, rarely is a day late).
     WEBHOOK_MAX_AGE_HOURS = float(os.environ.get("WEBHOOK_MAX_AGE_HOURS", 48))
@@ -180,6 +188,8 @@ class Config:
     PORTAL_STATUS_LINK_DAYS = int(os.environ.get("PORTAL_STATUS_LINK_DAYS", 90))
     # A shopper waits on the exchange variant list and the stock re-check: keep it short.
     PORTAL_SHOPIFY_TIMEOUT = float(os.environ.get("PORTAL_SHOPIFY_TIMEOUT", 4.0))
+    # Seconds the settings pages wait for Shopify (the return address and the locations they show).
+    SETTINGS_SHOPIFY_TIMEOUT = 4.0
 
     PASSWORD_HASH_METHOD = "scrypt"
 

@@ -376,7 +376,8 @@ def run_command(host: str, port: int, sandbox_port: int) -> None:
         except OSError as error:
             raise click.ClickException(f"cannot serve on {base}: {error}") from None
         threading.Thread(target=server.serve_forever, name="demo-server", daemon=True).start()
-        from app.demo_rules import RULES_EMAIL, RULES_STORE, connect_rules_demo  # a cycle: demo_rules builds on this module
+        from app.demo_rules import (  # a cycle: demo_rules builds on this module
+            RULES_EMAIL, RULES_STORE, connect_rules_demo)
 
         user, facts = connect_demo(sandbox_url)
         rules_user, rules_facts = connect_rules_demo(sandbox_url)

@@ -152,23 +152,23 @@ def make_demo_returns(account: Account, plans, skip_orders: set[int]) -> list[Re
         order, selection = picked
         order_id, email = order.id, order.email
         db.session.commit()  # end the picking's read before the steps write
-        _step(lambda: refresh_returnable_now(account, db.session.get(Order, order_id)))
+        _step(lambda: refresh_returnable_now(account, db.session.get(Order, order_id)))  # noqa: B023 - _step runs it at once
         try:
             ret_id = _step(lambda: service.create_return(
-                account, order_id, [selection], token, variants_for=variants_for, actor=email)[0].id)
+                account, order_id, [selection], token, variants_for=variants_for, actor=email)[0].id)  # noqa: B023 - _step runs it at once
         except (ReturnRefused, VariantsUnavailable) as refused:
             click.echo(f"  (demo return {plan.key} not made: {refused})", err=True)
             continue
         used.add(order_id)
         if plan.tracking:
-            _step(lambda: set_tracking(db.session.get(Return, ret_id), plan.tracking, email))
+            _step(lambda: set_tracking(db.session.get(Return, ret_id), plan.tracking, email))  # noqa: B023 - _step runs it at once
         if plan.decide:
-            _step(lambda: _decide_undecided(db.session.get(Return, ret_id), plan.decide, staff))
+            _step(lambda: _decide_undecided(db.session.get(Return, ret_id), plan.decide, staff))  # noqa: B023 - _step runs it at once
         if plan.then == "process":  # the parcel came back first: processing needs it received
-            _step(lambda: workflow.mark_received(db.session.get(Return, ret_id), staff))
+            _step(lambda: workflow.mark_received(db.session.get(Return, ret_id), staff))  # noqa: B023 - _step runs it at once
         if plan.then in ("process", "close"):
             move = workflow.process_return if plan.then == "process" else workflow.close_return
-            _step(lambda: move(db.session.get(Return, ret_id), staff))
+            _step(lambda: move(db.session.get(Return, ret_id), staff))  # noqa: B023 - _step runs it at once
     db.session.commit()
     return demo_returns_of(account, plans)
 

@@ -13,6 +13,8 @@ from sqlalchemy import MetaData, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
+from app.config import DEFAULT_SQLITE_BUSY_TIMEOUT_SECONDS
+
 # Stable constraint names, so Alembic can alter and drop them on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -57,7 +59,8 @@ def _begin_sqlite(connection):
     """Start SQLite transactions explicitly (see _configure_sqlite).
 
     A request that may write (any method but GET/HEAD/OPTIONS) takes the write lock up front. A
-    transaction that read first cannot upgrade once another writer committed after its read: SQLite answers "database is locked" at once, without the busy wait
+    transaction that read first cannot upgrade once another writer committed after its read:
+    SQLite answers "database is locked" at once, without the busy wait
     (https://www.sqlite.org/lang_transaction.html, "Read transactions"), so a login stamping
     last_login_at failed while webhooks were being stored. With the lock taken first it waits its
     turn, for SQLITE_BUSY_TIMEOUT_SECONDS at most (`take_write_lock`). Page reads keep deferred
@@ -77,7 +80,8 @@ def take_write_lock(connection) -> None:
     SQLite's own busy wait covers most of it, but under a burst of writers a BEGIN IMMEDIATE was
     seen answering "database is locked" at once; it is tried again, with short pauses, until the
     bound. Past the bound the error is raised as any other (app/errors.py answers 503)."""
-    bound = current_app.config.get("SQLITE_BUSY_TIMEOUT_SECONDS", 5.0) if has_app_context() else 5.0
+    bound = (current_app.config.get("SQLITE_BUSY_TIMEOUT_SECONDS", DEFAULT_SQLITE_BUSY_TIMEOUT_SECONDS)
+             if has_app_context() else DEFAULT_SQLITE_BUSY_TIMEOUT_SECONDS)
     deadline = time.monotonic() + bound
     raw = connection.connection.dbapi_connection
     pause = 0.002

@@ -68,12 +68,12 @@ def counters() -> Counters:
     found = current_app.extensions.get(EXTENSION_KEY)
     if found is None:
         config = current_app.config
-        options = {**config.get("RATELIMIT_STORAGE_OPTIONS", {}), "wrap_exceptions": True}
-        uri = config.get("RATELIMIT_STORAGE_URI") or "memory://"
+        options = {**config["RATELIMIT_STORAGE_OPTIONS"], "wrap_exceptions": True}
+        uri = config["RATELIMIT_STORAGE_URI"]
         if uri.startswith("memory://"):
             options = {"wrap_exceptions": True}
-        found = Counters(uri, options, config.get("RATELIMIT_KEY_PREFIX", "limits") + "-failures",
-                         float(config.get("RATELIMIT_RETRY_SECONDS", 5)))
+        found = Counters(uri, options, config["RATELIMIT_KEY_PREFIX"] + "-failures",
+                         float(config["RATELIMIT_RETRY_SECONDS"]))
         current_app.extensions[EXTENSION_KEY] = found
     return found
 

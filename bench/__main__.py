@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             if exc.code not in (None, 0):
                 failed.append(name)
                 print(f"FAILED: {exc.code}", flush=True)
-        except Exception:  # one broken benchmark must not hide the others' figures
+        except Exception:  # noqa: BLE001 - one broken benchmark must not hide the others' figures
             failed.append(name)
             traceback.print_exc()
         print(f"--- bench.{name}: {time.perf_counter() - started:.1f} s", flush=True)

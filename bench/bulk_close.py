@@ -207,7 +207,7 @@ def _place(sandbox, account, shapes: list[tuple[int, list[str]]], rng: random.Ra
         order = placed_order(account, sandbox, lines=ORDER_LINES, product=products[n % len(products)])
         by_variant = {line.variant_id: index for index, line in enumerate(order.lines)}
         choices = []
-        for product, option in zip(rng.sample(order.products, size), options):
+        for product, option in zip(rng.sample(order.products, size), options, strict=True):
             variant = None
             if option == "exchange":
                 for v in product.in_stock:
@@ -424,9 +424,9 @@ def _documents(population: dict) -> list[tuple]:
 
 
 def _outcome(pops: list[dict]) -> str:
-    return (f"items issued {[p['issued'] for p in pops]} of {pops[0]['items']:,}, failed {[p['failed'] for p in pops]}; "
-            f"Shopify returns closed {[p['shopify_closed'] for p in pops]}, returnProcess calls "
-            f"{[p['process_calls'] for p in pops]}")
+    return (f"items issued {[p['issued'] for p in pops]} of {pops[0]['items']:,}, "
+            f"failed {[p['failed'] for p in pops]}; Shopify returns closed {[p['shopify_closed'] for p in pops]}, "
+            f"returnProcess calls {[p['process_calls'] for p in pops]}")
 
 
 def _plan_line(pops: list[dict], median: dict) -> str:

@@ -212,7 +212,7 @@ def report(results: dict, runs: int) -> None:
               f"{r['import_seconds']:>9.2f} "
               f"{r['import_peak_rss_mb']:>14.1f} {hwm:>8} {r['baseline_peak_rss_mb']:>16.1f}")
     first, last = results[min(results)], results[max(results)]
-    print(f"throughput ratio vs baseline (import orders/s / json.loads orders/s): "
+    print("throughput ratio vs baseline (import orders/s / json.loads orders/s): "
           + ", ".join(f"{r['ratio']:.3f} at {r['orders']:,}" for r in results.values()))
     print(f"peak RSS growth {first['orders']:,} -> {last['orders']:,} orders: "
           f"{last['import_peak_rss_mb'] - first['import_peak_rss_mb']:+.1f} MB")

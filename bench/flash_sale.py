@@ -147,7 +147,7 @@ def warm_up(url: str, shop: dict, connections: int = 8, each: int = 4) -> None:
 
     def loop(n: int) -> None:
         conn = KeepAliveConnection(parts.hostname, parts.port)
-        for i in range(each):
+        for _ in range(each):
             event = f"warm-up-{uuid.uuid4().hex}"
             conn.request("POST", "/webhooks/shopify", body, {
                 "Content-Type": "application/json", "X-Shopify-Topic": "shop/update",
@@ -248,7 +248,7 @@ def _sample_visibility(names: list[str], answered, visible, ready, stop, interva
                 with conn.pipeline():
                     cursors = [conn.execute(*queries[i]) for i in chunk]
                 seen = time.time()
-                for i, cursor in zip(chunk, cursors):
+                for i, cursor in zip(chunk, cursors, strict=True):
                     if cursor.fetchone() is not None:
                         visible[i] = seen
             if all(visible[i] for i in range(len(names))):
@@ -347,14 +347,15 @@ def run(smoke: bool = False) -> dict:
             process.terminate()
             process.wait(10)
         bucket = finish_sandbox()
-    delays = [v - a for v, a in zip(visible, answered) if v and a]
+    delays = [v - a for v, a in zip(visible, answered, strict=True) if v and a]
     unseen = sum(1 for v in visible if not v)
     confirm_seconds = confirmed_at - started
     points = bucket["spent"]
     figures = {
         "orders": orders, "errors": errors, "sent_seconds": sent_seconds, "unseen": unseen,
         "visible_p50_s": _pct(delays, 50) if delays else None, "visible_p99_s": _pct(delays, 99) if delays else None,
-        "intake_p99_ms": _pct([l for l in latencies if l is not None], 99), "baseline_intake_p99_ms": baseline_p99,
+        "intake_p99_ms": _pct([latency for latency in latencies if latency is not None], 99),
+        "baseline_intake_p99_ms": baseline_p99,
         "points": points, "points_per_order": points / orders, "confirm_seconds": confirm_seconds,
         "confirm_bound_seconds": points / RESTORE_RATE * 1.2, "confirmed_per_second": (orders - left) / confirm_seconds,
         "unconfirmed": left, "throttled": bucket["refused"], "steal": steal,
@@ -362,8 +363,8 @@ def run(smoke: bool = False) -> dict:
     print(f"flash sale: {orders} orders/create at {RATE:.0f}/s in {sent_seconds:.1f} s, errors {errors}")
     print(f"visible on the dashboard after the 200: p50 {figures['visible_p50_s'] or 0:.2f} s,"
           f" p99 {figures['visible_p99_s'] or 0:.2f} s (need p99 <= 2 s); never seen: {unseen}")
-    worst = sorted(((l, i) for i, l in enumerate(latencies) if l is not None), reverse=True)[:5]
-    print("slowest answers (ms, delivery number): " + ", ".join(f"{l:.1f} (#{i})" for l, i in worst))
+    worst = sorted(((latency, i) for i, latency in enumerate(latencies) if latency is not None), reverse=True)[:5]
+    print("slowest answers (ms, delivery number): " + ", ".join(f"{latency:.1f} (#{i})" for latency, i in worst))
     print(f"intake p99 during the sale {figures['intake_p99_ms']:.1f} ms vs bench.intake's {baseline_p99:.1f} ms"
           f" (need within 2 ms: {figures['intake_p99_ms'] - baseline_p99:+.1f} ms)")
     print(f"confirmed: {orders - left} of {orders} in {confirm_seconds:.1f} s = {figures['confirmed_per_second']:.1f}"

@@ -125,8 +125,8 @@ def run(smoke: bool = False) -> dict:
         imports, copies = [], []
         for _ in range(rounds):
             prepare_database(env)
-            out = subprocess.run([sys.executable, "-c", LAUNCHER, sys.executable, "-c",
-                                  f"import json, bench.import_bulk as b; print(json.dumps(b.child_import({str(path)!r})))"],
+            child = f"import json, bench.import_bulk as b; print(json.dumps(b.child_import({str(path)!r})))"
+            out = subprocess.run([sys.executable, "-c", LAUNCHER, sys.executable, "-c", child],
                                  env=env, cwd=ROOT, capture_output=True, text=True, check=True)
             imports.append(json.loads(out.stdout.strip().splitlines()[-1]))
             copies.append(copy_baseline(path))

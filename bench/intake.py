@@ -164,18 +164,20 @@ def run(smoke: bool = False) -> dict:
         "noop_rps_median": statistics.median(noop_rps),
         "intake_rps_median": statistics.median(intake_rps),
         "ratio_median": statistics.median(ratios),
-        "p50_ms_median": statistics.median(l["p50"] for l in latencies),
-        "p99_ms_median": statistics.median(l["p99"] for l in latencies),
-        "errors_at_200rps": sum(l["errors"] for l in latencies),
-        "noop_p99_ms_median": statistics.median(l["p99"] for l in noop_latencies),
-        "p99_added_ms_median": statistics.median(i["p99"] - n["p99"] for i, n in zip(latencies, noop_latencies)),
-        "steal_median": _median_or_none([l["steal"] for l in latencies + noop_latencies]),
+        "p50_ms_median": statistics.median(run["p50"] for run in latencies),
+        "p99_ms_median": statistics.median(run["p99"] for run in latencies),
+        "errors_at_200rps": sum(run["errors"] for run in latencies),
+        "noop_p99_ms_median": statistics.median(run["p99"] for run in noop_latencies),
+        "p99_added_ms_median": statistics.median(i["p99"] - n["p99"]
+                                                 for i, n in zip(latencies, noop_latencies, strict=True)),
+        "steal_median": _median_or_none([run["steal"] for run in latencies + noop_latencies]),
     }
     print(f"intake: {figures['intake_rps_median']:.0f} deliveries/s vs no-op {figures['noop_rps_median']:.0f} req/s"
           f" -> ratio {figures['ratio_median']:.2f} (need >= 0.25; medians of {rounds})")
     print(f"intake at 200 req/s: p50 {figures['p50_ms_median']:.1f} ms, p99 {figures['p99_ms_median']:.1f} ms"
-          f" (need p99 < 25 ms), errors {figures['errors_at_200rps']}; no-op p99 {figures['noop_p99_ms_median']:.1f} ms;"
-          f" medians of {latency_rounds}; CPU steal {format_share(figures['steal_median'])}")
+          f" (need p99 < 25 ms), errors {figures['errors_at_200rps']};"
+          f" no-op p99 {figures['noop_p99_ms_median']:.1f} ms; medians of {latency_rounds};"
+          f" CPU steal {format_share(figures['steal_median'])}")
     print(f"intake p99 over the no-op's, round by round: {figures['p99_added_ms_median']:+.1f} ms (median)")
     missed = []
     if figures["ratio_median"] < 0.25:

@@ -155,7 +155,7 @@ def steal_share(before: list[int] | None, after: list[int] | None) -> float | No
     stolen nothing runs, and every request that arrives meanwhile queues."""
     if not before or not after or len(before) < 8:
         return None
-    deltas = [b - a for a, b in zip(before, after)]
+    deltas = [b - a for a, b in zip(before, after, strict=True)]
     total = sum(deltas[:8])
     return deltas[7] / total if total else 0.0
 

@@ -57,8 +57,8 @@ def prepare(env: dict, orders: int) -> int:
 
 def start_gunicorn(env: dict):
     port = _free_port()
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "bench.portal_wsgi:app", "-b", f"127.0.0.1:{port}", "-w", "2",
-                                "--threads", "4", "--log-level", "warning"], env=env, cwd=ROOT)
+    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "bench.portal_wsgi:app", "-b", f"127.0.0.1:{port}",
+                                "-w", "2", "--threads", "4", "--log-level", "warning"], env=env, cwd=ROOT)
     for _ in range(100):
         try:
             http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/health")
@@ -138,7 +138,8 @@ from app.portal.session import find_order_id
 app = create_app()
 rng = random.Random(7)
 keys = [rng.randint(1, {orders}) for _ in range({repeats})]
-raw_sql = "SELECT id FROM orders WHERE account_id = %s AND name = ANY(%s) AND email = %s ORDER BY created_at DESC LIMIT 1"
+raw_sql = ("SELECT id FROM orders WHERE account_id = %s AND name = ANY(%s) AND email = %s "
+           "ORDER BY created_at DESC LIMIT 1")
 def timed(fn):
     rounds = []
     for _ in range(5):

@@ -133,8 +133,9 @@ for name, args in pages.items():
     figures[name] = timed(get)
 with app.app_context():
     account_id = db.session.query(Account.id).filter_by(slug="bench").scalar()
-raw = ("SELECT r.id FROM returns r WHERE r.account_id = %s AND r.status = %s AND EXISTS (SELECT 1 FROM return_items i "
-       "WHERE i.return_id = r.id AND i.option = %s AND i.resolution = %s) ORDER BY r.created_at DESC, r.id DESC LIMIT 26")
+raw = ("SELECT r.id FROM returns r WHERE r.account_id = %s AND r.status = %s "
+       "AND EXISTS (SELECT 1 FROM return_items i WHERE i.return_id = r.id AND i.option = %s AND i.resolution = %s) "
+       "ORDER BY r.created_at DESC, r.id DESC LIMIT 26")
 params = (account_id, "OPEN", "refund", "UNDECIDED")
 with psycopg.connect(pg_url, autocommit=True) as conn:
     figures["raw SQL: filtered page's ids"] = timed(lambda: conn.execute(raw, params).fetchall())

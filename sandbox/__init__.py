@@ -22,7 +22,7 @@ import os
 
 from flask import Flask, jsonify
 
-from .clock import RealClock, VirtualClock  # noqa: F401  (re-exported for convenience)
+from .clock import RealClock, VirtualClock  # re-exported for convenience
 from .store import SandboxError, Store
 
 __all__ = ["create_app", "Store", "VirtualClock", "RealClock"]

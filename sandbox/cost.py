@@ -2,7 +2,8 @@
 
 Published rules (shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits):
 scalars and enums 0, objects 1, connections 2 + ``first`` × the cost of one
-node, a list field ``first`` (or, for ``nodes(ids:)``, the number of ids) × its item, interfaces/unions the maximum of their possible selections, mutations 10.
+node, a list field ``first`` (or, for ``nodes(ids:)``, the number of ids) × its item,
+interfaces/unions the maximum of their possible selections, mutations 10.
 The requested cost uses ``first``; the actual cost counts what came back.
 """
 from __future__ import annotations

@@ -111,8 +111,8 @@ def run_graphql(st, shop, token, body: dict, api_version: str | None = None,
         document, errors = parsed_and_validated(query)
     except GraphQLSyntaxError as exc:
         return {"errors": [{"message": f"Parse error: {exc.message}",
-                            "locations": [{"line": l.line, "column": l.column}
-                                          for l in exc.locations or []],
+                            "locations": [{"line": loc.line, "column": loc.column}
+                                          for loc in exc.locations or []],
                             "extensions": {"code": "PARSE_ERROR"}}],
                 "extensions": _cost_ext(0, 0, bucket)}, 200
     if errors:
@@ -130,7 +130,7 @@ def run_graphql(st, shop, token, body: dict, api_version: str | None = None,
         return {"errors": [{"message": "you must provide one of first or last",
                             "path": [str(exc)], "extensions": {"code": "BAD_REQUEST"}}],
                 "extensions": _cost_ext(0, 0, bucket)}, 200
-    except Exception:  # bad variable values: let execution report them
+    except Exception:  # noqa: BLE001 - bad variable values: let execution report them
         requested = 0
     if requested > costs.MAX_QUERY_COST:
         return {"errors": [{"message": (
@@ -155,7 +155,7 @@ def run_graphql(st, shop, token, body: dict, api_version: str | None = None,
                      operation_name=body.get("operationName"))
     try:
         actual = costs.actual_cost(schema, operation, fragments, variables, result.data)
-    except Exception:
+    except Exception:  # noqa: BLE001 - a result the cost walk cannot read costs what was asked for
         actual = requested
     actual = min(actual, requested)
     throttle.refund(st, bucket, requested - actual)

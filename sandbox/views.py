@@ -63,7 +63,7 @@ def connection(items: list, first: int | None, after: str | None = None) -> dict
 
 def paged(nodes, cursors, has_next, has_prev) -> dict:
     """Connection dict from a page of nodes and their cursors."""
-    return {"edges": [{"cursor": c, "node": n} for c, n in zip(cursors, nodes)],
+    return {"edges": [{"cursor": c, "node": n} for c, n in zip(cursors, nodes, strict=True)],
             "nodes": nodes,
             "pageInfo": {"hasNextPage": has_next, "hasPreviousPage": has_prev,
                          "startCursor": cursors[0] if cursors else None,
@@ -163,7 +163,7 @@ class VariantView:
         p = ctx.shop.products[v.product_id]
         self.displayName = f"{p.title} - {v.title}"
         self.selectedOptions = [{"name": name, "value": val}
-                                for (name, _vals), val in zip(p.options, v.options)]
+                                for (name, _vals), val in zip(p.options, v.options, strict=True)]
 
     def product(self, info):
         return ProductView(self.ctx, self.ctx.shop.products[self.v.product_id])

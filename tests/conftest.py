@@ -114,7 +114,8 @@ def redis_conn():
 def drain_jobs(app):
     """Run every queued job to completion: in the production shape, a dispatcher pass (stored
     deliveries to batch jobs, as a worker's dispatcher does), an RQ SimpleWorker and a confirmer
-    pass, until none finds anything; nothing in the embedded default, where jobs already ran when the response closed."""
+    pass, until none finds anything; nothing in the embedded default, where jobs already ran when
+    the response closed."""
 
     def drain():
         backend = app.extensions["jobs"]

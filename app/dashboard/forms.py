@@ -3,8 +3,8 @@ staff actions on a return."""
 import re
 from datetime import datetime, time, timezone
 
-from wtforms import (BooleanField, DateField, EmailField, IntegerField, PasswordField, RadioField, SelectField, StringField,
-                     TextAreaField, URLField, ValidationError)
+from wtforms import (BooleanField, DateField, EmailField, IntegerField, PasswordField, RadioField, SelectField,
+                     StringField, TextAreaField, URLField, ValidationError)
 from wtforms.validators import (URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp,
                                 StopValidation)
 

@@ -108,7 +108,8 @@ def filter_clauses(form: ReturnFilterForm) -> list:
     # Option and issue state describe one item together ("a failed exchange"), so one EXISTS.
     item = []
     if form.option.data:
-        item.append(ReturnItem.option.is_(None) if form.option.data == "none" else ReturnItem.option == form.option.data)
+        item.append(ReturnItem.option.is_(None) if form.option.data == "none"
+                    else ReturnItem.option == form.option.data)
     if form.issue.data == NEEDS_DECISION:
         # A cancelled return issues nothing, so nothing on it waits for a decision.
         item.append(ReturnItem.resolution.in_(NEEDS_DECISION_STATES))

@@ -45,7 +45,7 @@ def _list_context(account, message: str | None = None, status_text: str | None =
     impact = preview.impact(account.id, usable, _last())
     rows = []
     usable_index = 0
-    for rule, parsed in zip(rules, defs):
+    for rule, parsed in zip(rules, defs, strict=True):
         row = {"rule": rule, "conditions": [service.describe(c) for c in rule.conditions or []],
                "broken": parsed is None, "warning": None, "caught": None}
         if parsed is not None:

@@ -103,7 +103,7 @@ def confirm_start_return(order_id: int):
     email_customer = bool(request.form.get("email_customer")) and bool(order.email)
 
     def compose(ret):
-        base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
+        base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
         link = base + url_for("portal.status", slug=account.slug, token=portal.status_token(ret))
         return compose_confirmation(account, ret, link)
 

@@ -74,8 +74,9 @@ def remove_staff(user_id: int):
     if form.validate_on_submit():
         if not confirmed():
             user = get_scoped_or_404(User, user_id)
-            return ask_first(f"Remove {user.email}? They will no longer be able to log in.", layout="dashboard/base.html",
-                             button=f"Remove {user.email}", back_url=url_for("dashboard.staff"))
+            return ask_first(f"Remove {user.email}? They will no longer be able to log in.",
+                             layout="dashboard/base.html", button=f"Remove {user.email}",
+                             back_url=url_for("dashboard.staff"))
         try:
             remove_user(current_account(), user_id, current_user)
         except AccountError as error:
@@ -209,7 +210,7 @@ def _load_locations(account, form: ReturnActionForm) -> str | None:
     (the stored choice is then kept as the only other option, so saving never loses it)."""
     problem, listed = None, []
     try:
-        client = client_for(account, read_timeout=current_app.config.get("SETTINGS_SHOPIFY_TIMEOUT", 4.0))
+        client = client_for(account, read_timeout=current_app.config["SETTINGS_SHOPIFY_TIMEOUT"])
         # A person is waiting for the page: no retries, a slow shop is reported instead.
         client.max_retries, client.max_retry_seconds = 0, 0.0
         listed = [(str(loc.location_id), loc.name) for loc in list_locations(client)]

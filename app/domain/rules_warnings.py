@@ -88,8 +88,10 @@ def _inside(inner, outer) -> bool:
     """Interval inclusion (intervals from valid rules are never empty: between has low ≤ high)."""
     i_low, i_low_closed, i_high, i_high_closed = inner
     o_low, o_low_closed, o_high, o_high_closed = outer
-    low_ok = o_low is None or (i_low is not None and (i_low > o_low or (i_low == o_low and (o_low_closed or not i_low_closed))))
-    high_ok = o_high is None or (i_high is not None and (i_high < o_high or (i_high == o_high and (o_high_closed or not i_high_closed))))
+    low_ok = o_low is None or (i_low is not None and (
+        i_low > o_low or (i_low == o_low and (o_low_closed or not i_low_closed))))
+    high_ok = o_high is None or (i_high is not None and (
+        i_high < o_high or (i_high == o_high and (o_high_closed or not i_high_closed))))
     return low_ok and high_ok
 
 

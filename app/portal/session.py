@@ -26,8 +26,6 @@ DRAFT_KEY = "portal_draft"
 # The session is a cookie (browsers drop one over ~4 KB, and the whole session with it): a draft
 # larger than this keeps its choices but not its notes, and one larger still is not kept.
 DRAFT_MAX_CHARS = 2400
-DEFAULT_MINUTES = 120
-DEFAULT_LINK_DAYS = 90
 STATUS_SALT = "boomerang.portal.return-status"
 _SPACES = re.compile(r"\s+")
 
@@ -103,7 +101,8 @@ def draft(order: Order) -> dict[int, dict[str, str]]:
     if not isinstance(data, dict) or data.get("o") != order.id or not isinstance(data.get("s"), dict):
         return {}
     return {int(line_id): {str(k): str(v) for k, v in fields.items()}
-            for line_id, fields in data["s"].items() if line_id.isascii() and line_id.isdigit() and isinstance(fields, dict)}
+            for line_id, fields in data["s"].items()
+            if line_id.isascii() and line_id.isdigit() and isinstance(fields, dict)}
 
 
 def drop_draft() -> None:
@@ -117,7 +116,7 @@ def session_order(account: Account) -> Order | None:
     data = session.get(SESSION_KEY)
     if not isinstance(data, dict) or data.get("a") != account.id:
         return None
-    minutes = current_app.config.get("PORTAL_SESSION_MINUTES", DEFAULT_MINUTES)
+    minutes = current_app.config["PORTAL_SESSION_MINUTES"]
     if not isinstance(data.get("t"), int) or time.time() - data["t"] > minutes * 60:
         return None
     return db.session.scalar(select(Order).where(Order.id == data.get("o"), Order.account_id == account.id))
@@ -158,7 +157,7 @@ def link_expires_at(ret: Return, made: datetime | None) -> datetime:
     """When a status link made at `made` stops working: PORTAL_STATUS_LINK_DAYS after it was made
     or after the return's last step (started, sent, received, processed, closed, cancelled),
     whichever is later, so a link keeps working while its return moves."""
-    days = current_app.config.get("PORTAL_STATUS_LINK_DAYS", DEFAULT_LINK_DAYS)
+    days = current_app.config["PORTAL_STATUS_LINK_DAYS"]
     steps = (made, ret.created_at, ret.in_transit_at, ret.received_at, ret.processed_at, ret.closed_at,
              ret.cancelled_at)
     return max(step for step in steps if step is not None) + timedelta(days=days)

@@ -29,7 +29,8 @@ def timeline(ret: Return) -> list[Step]:
     """Created → in transit → received → processed (→ closed), or created → cancelled."""
     if ret.status == ReturnStatus.CANCELLED:
         return [Step("Return started", ret.created_at, done=True),
-                Step("Cancelled", ret.cancelled_at, done=True, current=True, detail="Nothing will be refunded or exchanged.")]
+                Step("Cancelled", ret.cancelled_at, done=True, current=True,
+                     detail="Nothing will be refunded or exchanged.")]
     milestones = [
         (ReturnStatus.OPEN, "Return started", ret.created_at,
          "Send the items back with your RMA number in the parcel."),

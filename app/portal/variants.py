@@ -25,7 +25,7 @@ def live_variants(account: Account):
     def variants_for(product_id: int):
         if product_id not in cache:
             try:
-                client = client_for(account, read_timeout=current_app.config.get("PORTAL_SHOPIFY_TIMEOUT", 4.0))
+                client = client_for(account, read_timeout=current_app.config["PORTAL_SHOPIFY_TIMEOUT"])
                 # A person is waiting: one quick retry at most, never the minute a job may spend.
                 client.max_retries, client.max_retry_seconds = 1, 3.0
                 cache[product_id] = fetch_product_variants(client, product_id)

@@ -180,7 +180,7 @@ def _refused(account: Account, message: str):
 
 
 def _status_url(ret: Return) -> str:
-    base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     return base + url_for("portal.status", slug=_slug_of(ret), token=portal.status_token(ret))
 
 
@@ -267,7 +267,8 @@ def cancel(slug: str, token: str):
     ret = _return_or_404(account, token)
     if CancelForm().validate_on_submit():
         if not confirmed():
-            question = Markup('Cancel return <span class="rma-link">{}</span>? This cannot be undone.').format(ret.rma_number)
+            question = Markup('Cancel return <span class="rma-link">{}</span>? This cannot be undone.').format(
+                ret.rma_number)
             return ask_first(question, layout="portal/base.html",
                              button="Cancel this return", account=account,
                              back_url=url_for("portal.status", slug=slug, token=token))

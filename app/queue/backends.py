@@ -159,9 +159,9 @@ class InProcessBackend:
 
     def __init__(self, app: Flask):
         self.app = app
-        self.use_thread = app.config.get("JOBS_INPROCESS_THREAD", True)
-        self.retries = app.config.get("JOBS_INPROCESS_RETRIES", True)
-        self.retry_scale = float(app.config.get("JOBS_RETRY_INTERVAL_SCALE", 1.0))
+        self.use_thread = app.config["JOBS_INPROCESS_THREAD"]
+        self.retries = app.config["JOBS_INPROCESS_RETRIES"]
+        self.retry_scale = float(app.config["JOBS_RETRY_INTERVAL_SCALE"])
         self._due: list = []  # a heap of (when, order, job_func, args, attempt)
         self._order = itertools.count()
         self._cond = threading.Condition()
@@ -264,7 +264,7 @@ def run_safely(app: Flask, job_func, args, attempt: int = 0) -> bool:
             with app.app_context():
                 job_func(*args)
             return True
-        except Exception as error:  # noqa: BLE001 - a failed job must not break the request that queued it
+        except Exception as error:  # a failed job must not break the request that queued it
             if pause is not None and is_database_busy(error):
                 time.sleep(pause)
                 continue

@@ -39,7 +39,7 @@ class _PassThread(threading.Thread):
         with self.app.app_context():
             try:
                 return self.work()
-            except Exception:  # noqa: BLE001 - logged; the next pass tries again
+            except Exception:  # logged; the next pass tries again
                 log.warning("%s pass failed", self.name, exc_info=True)
                 return 0
             finally:

@@ -25,7 +25,7 @@ from app.queue import enqueue
 from app.services import imports
 from app.services.imports import SHOPIFY_ORDER_VISIBILITY_DAYS, describe_error, start_import
 from app.services.return_address import remember_shop_address
-from app.services.shopify_access import mark_disconnected, store_token
+from app.services.shopify_access import store_token
 from app.shopify import auth
 from app.shopify import errors as E
 from app.shopify.auth import AccessToken
@@ -131,7 +131,7 @@ def parse_api_origin(raw: str | None) -> str | None:
         raise ConnectError("Enter a full address like http://127.0.0.1:8001/store/my-store.myshopify.com, "
                            "or leave it empty for Shopify itself.", "api_origin")
     try:
-        parsed.port
+        parsed.port  # noqa: B018 - reading the port is the check: it raises on a bad one
     except ValueError:
         raise ConnectError("The port in that address is not a number between 1 and 65535.",
                            "api_origin") from None
@@ -168,7 +168,7 @@ def _secret(raw: str | None, field_name: str, what: str) -> str:
 # --- the three ways -------------------------------------------------------------------------------
 
 def _timeout() -> tuple[float, float]:
-    return (3.05, float(current_app.config.get("SHOPIFY_CONNECT_TIMEOUT", 10)))
+    return (3.05, float(current_app.config["SHOPIFY_CONNECT_TIMEOUT"]))
 
 
 def _unreachable(shop: str, origin: str | None) -> ConnectError:

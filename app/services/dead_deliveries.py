@@ -111,6 +111,6 @@ def retry_dead(account_id: int, delivery_id: int | None = None) -> int:
         try:
             # No fixed job id: RQ would refuse the id of the attempt that failed before.
             enqueue("jobs.intake.process_webhook_delivery_job", dead_id)
-        except Exception:  # noqa: BLE001 - Redis down: live again, the sweeper queues it
+        except Exception:  # Redis down: live again, the sweeper queues it
             log.warning("could not queue delivery %s; the sweeper will", dead_id, exc_info=True)
     return len(ids)

@@ -39,7 +39,7 @@ def process_delivery(delivery_id: int) -> str:
         mark_processed(delivery)
         delivery.last_error = note
         db.session.commit()
-    except Exception as error:  # noqa: BLE001 - recorded on the delivery, then retried or dead
+    except Exception as error:  # recorded on the delivery, then retried or dead
         db.session.rollback()
         if not record_failure(delivery_id, error):
             log.warning("delivery %s failed (attempt %s): %s", delivery_id, attempts, describe(error))

@@ -64,7 +64,7 @@ def process_batch(delivery_ids: list[int]) -> dict:
         try:
             process_delivery(delivery_id)
             counts["single"] += 1
-        except Exception:  # noqa: BLE001 - isolated: the sweeper tries this one again later
+        except Exception:  # isolated: the sweeper tries this one again later
             db.session.rollback()
             counts["failed"] += 1
             log.warning("delivery %s failed in its batch; the sweeper will retry it", delivery_id, exc_info=True)
@@ -122,5 +122,5 @@ def queue_confirmation(account_id: int) -> None:
         return
     try:
         enqueue(CONFIRM_JOB, account_id, job_id=f"confirm-{account_id}")
-    except Exception:  # noqa: BLE001 - the confirmations are rows; nothing is lost
+    except Exception:  # the confirmations are rows; nothing is lost
         log.warning("could not queue the confirmer of account %s", account_id, exc_info=True)

@@ -89,7 +89,7 @@ def dispatch_pending() -> int:
         try:
             # The ids name the batch (a fresh claim cannot be queued already: no uniqueness check).
             enqueue(BATCH_JOB, batch, job_id=f"batch-{batch[0]}-{batch[-1]}-{len(batch)}", unique=False)
-        except Exception:  # noqa: BLE001 - Redis down: release, the next pass (or the sweeper) retries
+        except Exception:  # Redis down: release, the next pass (or the sweeper) retries
             log.warning("could not queue a batch of %d deliveries; released for the next pass",
                         len(batch), exc_info=True)
             db.session.rollback()

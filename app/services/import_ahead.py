@@ -62,7 +62,8 @@ class PreparedBatch(Sequence):
         head = copy_head(self.account_id)
         orders, lines = [], []
         add_line = lines.append
-        for order_id, (row, line_rows) in zip(ids, self._rows):
+        # One id per node, and unreadable nodes have no rows: the ids may outnumber them.
+        for order_id, (row, line_rows) in zip(ids, self._rows, strict=False):
             orders.append(f"{order_id}{head}{row}")
             for line in line_rows:
                 add_line(f"{order_id}\t{line}")

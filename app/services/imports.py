@@ -167,7 +167,7 @@ def run_import(run_id: int) -> str:
         mark_disconnected(account, REVOKED_REASON)
         db.session.commit()
         return _fail(run, REVOKED_REASON)
-    except Exception as error:  # noqa: BLE001 - recorded for the progress bar, then retried
+    except Exception as error:  # recorded for the progress bar, then retried
         _fail(run, describe_error(error))
         raise
     run.status, run.finished_at = ImportStatus.COMPLETED.value, _utcnow()

@@ -182,7 +182,7 @@ def _note_signal(kind: str, account_id: int) -> None:
     if due:
         try:
             (record_refused if kind == "refused" else record_stale)(account_id, pending)
-        except Exception:  # noqa: BLE001 - the refusal is answered whatever happens to the note
+        except Exception:  # the refusal is answered whatever happens to the note
             db.session.rollback()
             log.warning("could not record a %s delivery of account %s", kind, account_id, exc_info=True)
 

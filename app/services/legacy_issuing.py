@@ -71,7 +71,7 @@ class Issued:
 
 def lease() -> timedelta:
     """How long an ISSUING item belongs to the worker that claimed it."""
-    return timedelta(seconds=current_app.config.get("ISSUE_LEASE_SECONDS", 120))
+    return timedelta(seconds=current_app.config["ISSUE_LEASE_SECONDS"])
 
 
 def gift_card_code(key: str) -> str:
@@ -264,11 +264,11 @@ def _issue_credit(client, account: Account, ret: Return, item: ReturnItem, recon
     try:
         card = shopify.create_gift_card(client, amount=suggestion.amount, code=code,
                                         note=f"Credit note for return {ret.rma_number}: {item.title}")
-    except shopify.GiftCardCodeTaken:
+    except shopify.GiftCardCodeTaken as taken:
         # An earlier attempt made it and its answer was lost: find it (search may lag).
         card = shopify.find_gift_card(client, code)
         if card is None:
-            raise LookupPending(f"gift card for item {item.id} exists but is not searchable yet")
+            raise LookupPending(f"gift card for item {item.id} exists but is not searchable yet") from taken
     return Issued(amount=card.amount, gift_card_id=card.gift_card_id, gift_card_last=card.last_characters,
                   gift_card_code=code)
 

@@ -70,7 +70,8 @@ def record_legacy_return(return_id: int) -> LegacyRecord:
                             outcome="nothing to record")
     if ref is None:
         ref = ShopifyReturn(account_id=ret.account_id, return_id=ret.id, shopify_order_id=ret.shopify_order_id,
-                            seq=LEGACY_SEQ, marker=legacy_marker(ret.rma_number), status=ShopifyReturnStatus.PENDING.value)
+                            seq=LEGACY_SEQ, marker=legacy_marker(ret.rma_number),
+                            status=ShopifyReturnStatus.PENDING.value)
         db.session.add(ref)
         db.session.flush()
         for item_id, _title, _qty in record.items:
@@ -160,8 +161,9 @@ def _process(ctx: Ctx, items: list[ReturnItem]) -> None:
 
     def find(_call):
         state = shopify.fetch_return(ctx.client, ctx.ref.shopify_return_id)
-        done = state and all((state.line(int(l["id"].rsplit("/", 1)[1])) or shopify.ReturnLine(0, None, None, 0, 0, ""))
-                             .processed_quantity >= l["quantity"] for l in lines)
+        done = state and all((state.line(int(line["id"].rsplit("/", 1)[1]))
+                              or shopify.ReturnLine(0, None, None, 0, 0, "")).processed_quantity >= line["quantity"]
+                             for line in lines)
         return state if done else None
 
     _run(ctx, Phase.PROCESS, variables, lambda v: shopify.process_return(ctx.client, v), find)

@@ -69,12 +69,12 @@ def send_email(email_id: int) -> str:
     account = db.session.get(Account, email.account_id)
     email.attempts = (email.attempts or 0) + 1
     try:
-        with smtplib.SMTP(config["MAIL_SERVER"], config.get("MAIL_PORT", 587), timeout=20) as smtp:
+        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=20) as smtp:
             if config.get("MAIL_USE_TLS"):
                 smtp.starttls()
             if config.get("MAIL_USERNAME"):
                 smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
-            smtp.send_message(build_message(email, account, config.get("MAIL_DEFAULT_SENDER") or "returns@localhost"))
+            smtp.send_message(build_message(email, account, config["MAIL_DEFAULT_SENDER"]))
     except (smtplib.SMTPException, OSError) as error:
         email.error = f"{type(error).__name__}: {error}"[:1000]
         db.session.commit()

@@ -254,7 +254,8 @@ def _copy_values(account_id: int, count: int, entries: Iterable[tuple[str, list[
     with raw.cursor() as cur:
         with cur.copy(_ORDER_COPY) as copy:
             add_line = line_parts.append
-            for order_id, (row, lines) in zip(ids, entries):
+            # ``count`` ids are drawn for at most ``count`` entries: the ids may be left over.
+            for order_id, (row, lines) in zip(ids, entries, strict=False):
                 parts.append(f"{order_id}{head}{row}")
                 for line in lines:
                     add_line(f"{order_id}\t{line}")
@@ -393,7 +394,7 @@ def _insert_new(account_id: int, new: list[OrderData]) -> None:
     ids = db.session.execute(
         insert(Order).returning(Order.id, sort_by_parameter_order=True), order_rows).scalars().all()
     lines = []
-    for order_id, rows in zip(ids, line_rows):
+    for order_id, rows in zip(ids, line_rows, strict=True):
         for row in rows:
             row["order_id"] = order_id
             lines.append(row)

@@ -80,7 +80,8 @@ def request_confirmations(account_id: int, shopify_order_ids: list[int]) -> None
 
 def pending_accounts() -> list[int]:
     """Accounts with orders waiting to be confirmed."""
-    return list(db.session.scalars(select(OrderConfirmation.account_id).distinct().order_by(OrderConfirmation.account_id)))
+    return list(db.session.scalars(
+        select(OrderConfirmation.account_id).distinct().order_by(OrderConfirmation.account_id)))
 
 
 def confirm_all_pending(holder: str, seconds: float | None = None) -> int:

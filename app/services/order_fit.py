@@ -7,7 +7,8 @@ one configuration only. ``fit_order`` is applied where an ``OrderData`` enters t
 (``orders.upsert_order``, ``order_batches.upsert_orders``): each text is cut to its column's
 width, read from the table definition (``Column.type.length``), so a column made wider or
 narrower needs no change here (an email address, which would be another's when cut, is dropped
-instead); NUL and lone surrogates are made storable (``app.text``) in JSON values too. Both configurations then store the very same values.
+instead); NUL and lone surrogates are made storable (``app.text``) in JSON values too. Both
+configurations then store the very same values.
 """
 from __future__ import annotations
 

@@ -38,7 +38,7 @@ def refresh_shop_address(account: Account) -> str | None:
     """Read the shop's address from Shopify again (a person waits: short timeout, no retries);
     stored and committed. Raises AddressUnavailable with the reason."""
     try:
-        client = client_for(account, read_timeout=current_app.config.get("SETTINGS_SHOPIFY_TIMEOUT", 4.0))
+        client = client_for(account, read_timeout=current_app.config["SETTINGS_SHOPIFY_TIMEOUT"])
         client.max_retries, client.max_retry_seconds = 0, 0.0
         address = shop_address_from(client)
     except NotConnected:

@@ -141,7 +141,8 @@ def plan_action(account: Account, action: str, return_ids: list[int]) -> Plan:
             elif item.resolution == ItemResolution.DECIDED.value and item.option in tuple(Option):
                 line = lines.setdefault(item.option, OptionLine(item.option))
                 line.items += 1
-                line.totals[ret.currency] = line.totals.get(ret.currency, Decimal("0")) + item.unit_value * item.quantity
+                line.totals[ret.currency] = (line.totals.get(ret.currency, Decimal("0"))
+                                             + item.unit_value * item.quantity)
         if ret.status in NOT_RECEIVED:
             (bare if not ret.tracking_number else in_transit).append(ret.rma_number)
     plan.lines = [lines[o] for o in tuple(Option) if o in lines]

@@ -156,7 +156,7 @@ class _Money:
         shares = rules.allocate(presented, [t.amount for t in outcome.transactions])
         self.transactions = [{"parentId": shopify.gid("OrderTransaction", t.parent_id),
                               "transactionAmount": {"amount": str(share), "currencyCode": t.currency}}
-                             for t, share in zip(outcome.transactions, shares) if share > 0]
+                             for t, share in zip(outcome.transactions, shares, strict=True) if share > 0]
 
     def _credit(self, ctx: Ctx, outcome: shopify.Outcome, split: bool, presented: Decimal) -> None:
         if split:  # asked to the original payment methods: the credit part is ours to send
@@ -214,7 +214,7 @@ def _outcome_lines(items: list[ReturnItem]) -> list[dict]:
 def _plan(plans: dict, items: list[ReturnItem], total: Decimal, group: str) -> None:
     """Each item's share of the group's amount, by what it was worth when returned."""
     shares = rules.allocate(Decimal(total), [Decimal(i.unit_value) * i.quantity for i in items])
-    for item, share in zip(items, shares):
+    for item, share in zip(items, shares, strict=True):
         plans[str(item.id)] = {"group": group, "value": str(share)}
 
 

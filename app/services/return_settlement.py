@@ -45,7 +45,7 @@ def dispose_step(ctx: Ctx) -> str:
     for item in waiting:
         for line in lines_of(item):
             by_rfo.setdefault(line.get("rfo") or 0, []).append((item, line))
-    for rfo, entries in sorted(by_rfo.items()):
+    for _rfo, entries in sorted(by_rfo.items()):
         result = _dispose_one(ctx, entries)
         if result != DONE:
             return result

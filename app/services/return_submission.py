@@ -327,7 +327,8 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
     count = f"{units} item{'s' if units != 1 else ''}"
     by = f"{started_by} for the customer" if started_by else "the customer"
     # The shopper's history names the shop, never a staff member's login.
-    shown = {"customer_message": f"Return {ret.rma_number} started for you by the shop: {count}."} if started_by else None
+    shown = ({"customer_message": f"Return {ret.rma_number} started for you by the shop: {count}."}
+             if started_by else None)
     ret.add_event("created", f"Return {ret.rma_number} started by {by}: {count}.", actor or order.email,
                   data=shown, now=now)
     email = None

@@ -68,7 +68,7 @@ class Outcome:
 
 def lease() -> timedelta:
     """How long a claimed call belongs to the worker that claimed it."""
-    return timedelta(seconds=current_app.config.get("ISSUE_LEASE_SECONDS", 120))
+    return timedelta(seconds=current_app.config["ISSUE_LEASE_SECONDS"])
 
 
 def current_call(ref_id: int, phase: str) -> ShopifyCall | None:

@@ -138,7 +138,8 @@ def webhook_health(account: Account, now: datetime | None = None) -> WebhookHeal
         problems.append(Problem(
             "recreated",
             f"Shopify had removed the subscription{'s' if ',' in (account.webhooks_recreated or '') else ''} for "
-            f"{account.webhooks_recreated}; Boomerang made {'them' if ',' in (account.webhooks_recreated or '') else 'it'} "
+            f"{account.webhooks_recreated}; Boomerang made "
+            f"{'them' if ',' in (account.webhooks_recreated or '') else 'it'} "
             f"again at {format_datetime(account.webhooks_recreated_at, 'utc')}.",
             "Shopify removes a subscription after 8 deliveries in a row fail. Check that this server is "
             "reachable from the internet at its webhook address and answers within 5 seconds."))

@@ -84,7 +84,8 @@ def sync_webhooks(account_id: int, client=None) -> dict:
         db.session.commit()
         raise
     now = _utcnow()
-    if done["created"] and account.webhooks_ok_at is not None and account.webhooks_ok_at >= (account.connected_at or now):
+    if (done["created"] and account.webhooks_ok_at is not None
+            and account.webhooks_ok_at >= (account.connected_at or now)):
         # They were all there at the last check since connecting: Shopify removed these since
         # (after 8 failed deliveries in a row, docs/reference/shopify-api.md §1.3).
         account.webhooks_recreated_at = now

@@ -208,7 +208,8 @@ def _check_and_copy(lines: Iterable[bytes | str], out) -> bool:
                 continue
             item = _loads(raw, number)
             if type(item) is not dict:
-                raise E.BulkResultError(f"line {number} is not a JSON object", line_number=number)
+                # The ValueError only sent the line down this path; the message says what is wrong.
+                raise E.BulkResultError(f"line {number} is not a JSON object", line_number=number) from None
             parent, own = item.get("__parentId"), item.get("id")
         else:
             parent, own = head.parent, head.id

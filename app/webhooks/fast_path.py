@@ -53,7 +53,7 @@ class ShopifyWebhookFastPath:
             if body is None:
                 return 413, too_large(limit)
             return receive_delivery(EnvironHeaders(environ), body)
-        except Exception:  # noqa: BLE001 - as the app's error handler: logged, a JSON 500, never a trace
+        except Exception:  # as the app's error handler: logged, a JSON 500, never a trace
             log.exception("unhandled error on POST %s", SHOPIFY_WEBHOOK_PATH)
             db.session.rollback()
             return 500, {"error": MESSAGES[500]}

@@ -17,8 +17,6 @@ from app.webhooks import bp, capped_body, too_large
 
 log = logging.getLogger(__name__)
 
-# Carrier payloads are a few kilobytes even with a long history; anything near this is not one.
-DEFAULT_MAX_BYTES = 512 * 1024
 NOT_FOUND = "no such tracking webhook"
 
 
@@ -29,7 +27,7 @@ def tracking_webhook(provider: str, token: str):
     connection = find_connection(provider, token) if adapter else None
     if connection is None:
         return jsonify(error=NOT_FOUND), 404
-    limit = current_app.config.get("TRACKING_WEBHOOK_MAX_BYTES", DEFAULT_MAX_BYTES)
+    limit = current_app.config["TRACKING_WEBHOOK_MAX_BYTES"]
     body = capped_body(limit)
     if body is None:
         return jsonify(too_large(limit)), 413
@@ -40,7 +38,7 @@ def tracking_webhook(provider: str, token: str):
     except DeliveryRefused as refused:
         db.session.rollback()
         return jsonify(error=str(refused)), refused.status
-    except Exception:  # noqa: BLE001 - our fault, not the sender's: ask for the delivery again
+    except Exception:  # our fault, not the sender's: ask for the delivery again
         log.exception("tracking delivery for connection %s could not be applied", connection.id)
         db.session.rollback()
         return jsonify(error="could not process the delivery now; send it again later"), 503

@@ -1,7 +1,7 @@
 """Create the core tables
 
 Revision ID: 0001_core_tables
-Revises: 
+Revises:
 Create Date: 2026-11-26 10:01:04.656790
 
 """

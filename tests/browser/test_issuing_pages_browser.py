@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import Account, ReturnItem, ShopifyCall, ShopifyReturn
 from tests.factories import make_account, make_user
 from tests.support.e2e import SCREENSHOTS
-from tests.support.journey import DESKTOP, PHONE, SHAPES, all_controls_are_labelled, fresh_page, log_in
+from tests.support.journey import PHONE, SHAPES, all_controls_are_labelled, fresh_page, log_in
 from tests.support.returns import make_return
 
 AUTHORISED = "The payment for this order is only authorised, not captured"
@@ -92,7 +92,8 @@ def test_staff_record_a_refund_made_outside_shopify(e2e_app, live_server, browse
 
     page.get_by_label("Amount refunded").fill("24.50")
     page.get_by_role("button", name="Record refund").click()
-    expect(page.locator(".flash-success")).to_have_text("Trail Runner: refund of 24.50 USD made outside Shopify recorded.")
+    expect(page.locator(".flash-success")).to_have_text(
+        "Trail Runner: refund of 24.50 USD made outside Shopify recorded.")
     expect(row).to_contain_text(re.compile(r"Refunded outside Shopify: 24\.50 USD \(Cash in the shop\), paid \d+ \w+ "
                                            rf"\d{{4}}, recorded by {re.escape(facts['staff'])}"))
     expect(row.locator(".badge")).to_have_text("Issued")
@@ -132,7 +133,8 @@ def test_an_admin_chooses_how_exchanges_go_and_who_tells_the_customer(e2e_app, l
     expect(section).to_contain_text("A guest order (no customer) always gets a gift card")
     expect(page.get_by_label("Shopify exchanges on the original order")).to_be_checked()
     expect(page.get_by_label("Shopify tells the customer")).to_be_checked()
-    expect(page.get_by_label("Put returned items back into stock (refunds, credit notes and exchanges)")).to_be_visible()
+    expect(page.get_by_label(
+        "Put returned items back into stock (refunds, credit notes and exchanges)")).to_be_visible()
     all_controls_are_labelled(page, "#issuing")
     shot(page, name, "#issuing")
 
@@ -140,7 +142,8 @@ def test_an_admin_chooses_how_exchanges_go_and_who_tells_the_customer(e2e_app, l
     page.get_by_label("Boomerang emails the customer").check()
     page.get_by_role("button", name="Save settings").click()
     expect(page.locator(".flash-success")).to_have_text("Settings saved.")
-    expect(page.get_by_label("A separate $0 exchange order, for warehouses that only ship normal orders")).to_be_checked()
+    expect(page.get_by_label(
+        "A separate $0 exchange order, for warehouses that only ship normal orders")).to_be_checked()
     expect(page.get_by_label("Boomerang emails the customer")).to_be_checked()
     shot(page, f"{name}-saved", "#issuing")
     with e2e_app.app_context():

@@ -61,7 +61,8 @@ def test_login_lock_out_says_what_to_do(tight, browser, viewport, javascript, re
                      "#password-error", "That email and password do not match.")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("alert")).to_have_text("Too many failed attempts. Please wait a few minutes, then try again.")
+    expect(page.get_by_role("alert")).to_have_text(
+        "Too many failed attempts. Please wait a few minutes, then try again.")
     expect(page.get_by_label("Email")).to_have_value("boss@example.com")
     expect(page.get_by_role("button", name="Log out")).to_have_count(0)
     snap(page, f"limits-login-locked-{shape}")

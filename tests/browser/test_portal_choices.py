@@ -134,7 +134,8 @@ def test_an_exchange_without_a_size_is_pointed_at(e2e_app, live_server, sandbox,
     page.get_by_role("button", name="Review my return").click()
     summary = page.get_by_role("alert").filter(has_text="need your attention")
     expect(summary).to_be_focused()
-    expect(summary.get_by_role("link")).to_have_text([f"{facts['product']}: Choose the size or colour you want instead."])
+    expect(summary.get_by_role("link")).to_have_text(
+        [f"{facts['product']}: Choose the size or colour you want instead."])
     expect(shoe.get_by_role("radio", name=re.compile("^Exchange"))).to_be_checked()
     picker = shoe.get_by_role("group", name="Exchange for")
     expect(picker).to_be_visible()

@@ -25,8 +25,10 @@ def test_returns_outbox_and_settings(e2e_app, live_server, page, screenshot, vie
                                                       discounted_unit_price=Decimal("96.00"))],
                                   name="#1042", email="pat@example.com")
         db.session.commit()
-        ret, _ = create_return(account, order.id, [Selection(order.lines[0].id, 1, "Faulty", "Sole came off", "refund")],
-                               "browser-token", compose_email=lambda r: compose_confirmation(account, r, "http://x/status"))
+        ret, _ = create_return(account, order.id,
+                               [Selection(order.lines[0].id, 1, "Faulty", "Sole came off", "refund")],
+                               "browser-token",
+                               compose_email=lambda r: compose_confirmation(account, r, "http://x/status"))
         rma = ret.rma_number
         # Rules mode (switched on below) needs a rule that can decide something.
         create_rule(account.id, {"name": "Faulty", "outcome": "refund", "enabled": True,
@@ -61,5 +63,6 @@ def test_returns_outbox_and_settings(e2e_app, live_server, page, screenshot, vie
     page.get_by_role("button", name="Save settings").click()
     expect(page.get_by_text("Settings saved.")).to_be_visible()
     expect(page.get_by_label("My rules, automatically")).to_be_checked()
-    expect(page.get_by_label("Products that cannot be returned (product tags, one per line)")).to_have_value("final-sale")
+    expect(page.get_by_label("Products that cannot be returned (product tags, one per line)")).to_have_value(
+        "final-sale")
     screenshot(f"dashboard-settings-{size}")

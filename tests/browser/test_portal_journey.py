@@ -10,7 +10,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import OutboxEmail, Return
 from tests.factories import make_account
-from tests.support.portal import connect_to_sandbox, exchangeable_product, line_for_variant, make_line, make_portal_order
+from tests.support.portal import (connect_to_sandbox, exchangeable_product, line_for_variant, make_line,
+                                   make_portal_order)
 
 VIEWPORTS = [pytest.param({"width": 390, "height": 844}, id="phone"),
              pytest.param({"width": 1280, "height": 900}, id="desktop")]

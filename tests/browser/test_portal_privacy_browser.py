@@ -29,7 +29,8 @@ def seed(e2e_app, slug) -> dict:
         old_order = make_portal_order(account, [make_line(title="Wool Socks")], name="#1043",
                                       email="pat@example.com")
         db.session.commit()
-        card, _ = create_return(account, card_order.id, [Selection(card_order.lines[0].id, 1, "Faulty", None, "credit")],
+        card, _ = create_return(account, card_order.id,
+                                [Selection(card_order.lines[0].id, 1, "Faulty", None, "credit")],
                                 f"{slug}-card")
         card.status, card.processed_at, card.closed_at = "CLOSED", now, now
         item = card.items[0]
@@ -40,7 +41,8 @@ def seed(e2e_app, slug) -> dict:
         old.created_at = now - timedelta(days=200)
         db.session.commit()
         today = (now - portal._EPOCH).days
-        facts = {"slug": slug, "card": portal.status_token(card), "card_rma": card.rma_number, "old_rma": old.rma_number,
+        facts = {"slug": slug, "card": portal.status_token(card), "card_rma": card.rma_number,
+                 "old_rma": old.rma_number,
                  "old": portal._serializer().dumps([account.id, old.id, today - 200])}
         db.session.remove()
     return facts

@@ -55,7 +55,7 @@ def test_nothing_left_to_return_goes_straight_to_the_return(e2e_app, live_server
     page = shopper(js)
     find_order(page, live_server, facts["slug"])
     expect(page.get_by_role("heading", name=f"Return {rma}")).to_be_visible()
-    expect(page.get_by_text(f"Everything you can return from order #1042 is in this return.")).to_be_visible()
+    expect(page.get_by_text("Everything you can return from order #1042 is in this return.")).to_be_visible()
     shoot(screenshot, page, f"portal-lookup-all-returned-{'js' if js else 'no-js'}")
     # The order's page is still one link away.
     page.get_by_role("link", name="See order #1042").click()

@@ -11,7 +11,8 @@ from app.extensions import db
 from tests.factories import make_account, make_user
 from tests.support.e2e import SCREENSHOTS
 from tests.support.journey import DESKTOP, PHONE, all_controls_are_labelled, log_in, shoot
-from tests.support.portal import connect_to_sandbox, exchangeable_product, line_for_variant, make_line, make_portal_order
+from tests.support.portal import (connect_to_sandbox, exchangeable_product, line_for_variant, make_line,
+                                   make_portal_order)
 
 SIZES = [pytest.param(PHONE, id="phone"), pytest.param(DESKTOP, id="desktop")]
 
@@ -66,7 +67,8 @@ def test_the_admin_sets_the_return_address_and_a_refused_one_says_why(e2e_app, l
     expect(page.get_by_text("Settings saved.")).to_be_visible()
     section = page.get_by_role("region", name="Return address")
     expect(section.get_by_text("Shoppers send their parcels to the return address below.")).to_be_visible()
-    expect(section.get_by_role("textbox", name="Return address", exact=True)).to_have_value("Acme Returns\n4 Dock St\nLeith EH6 7AA")
+    expect(section.get_by_role("textbox", name="Return address", exact=True)).to_have_value(
+        "Acme Returns\n4 Dock St\nLeith EH6 7AA")
     shoot(screenshot, page, f"return-address-settings-{size}")
     # The section alone, where it can be read at the size it is seen.
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -164,7 +166,8 @@ def test_staff_start_a_return_for_a_customer_on_the_phone(e2e_app, live_server, 
     expect(page.get_by_label("Email the customer the status link")).to_be_checked()
     shoot(screenshot, page, f"start-return-confirm-{size}")
     page.get_by_role("button", name="Start the return").click()
-    expect(page.get_by_text(re.compile(r"Return R-\d+ started for Pat Shopper\. They were emailed the status link\."))).to_be_visible()
+    expect(page.get_by_text(re.compile(
+        r"Return R-\d+ started for Pat Shopper\. They were emailed the status link\."))).to_be_visible()
     expect(page.get_by_text(re.compile(r"started by staff-start-.*@example.com for the customer"))).to_be_visible()
     shoot(screenshot, page, f"start-return-done-{size}")
     page.get_by_role("link", name="Packing slip").click()

@@ -134,7 +134,8 @@ def test_links_and_buttons_read_at_aa_in_the_dashboard_and_the_portal(e2e_app, l
     page.goto(live_server.url(f"/r/sunny-{size}"))
     text, behind = colours_of(page, ".button.primary")
     assert behind == "#ffe680" and contrast_ratio(text, behind) >= AA_NORMAL, (text, behind)
-    page.locator("main").evaluate("main => main.insertAdjacentHTML('beforeend', '<p><a href=\"#\" id=\"probe\">a link</a></p>')")
+    page.locator("main").evaluate(
+        "main => main.insertAdjacentHTML('beforeend', '<p><a href=\"#\" id=\"probe\">a link</a></p>')")
     text, behind = colours_of(page, "#probe")
     assert contrast_ratio(text, behind) >= AA_NORMAL and contrast_ratio(text, "#eef4ff") >= AA_NORMAL, (text, behind)
     shot(page, f"portal-stored-light-colour-{size}", "main")

@@ -65,7 +65,8 @@ def test_filter_select_close_in_bulk_and_on_the_page(e2e_app, live_server, job_w
         page.get_by_label(f"Select return {rma}").check()
     expect(page.get_by_text("3 selected")).to_be_visible()
     page.get_by_role("button", name="Close selected").click()
-    expect(page.locator("#confirm-action")).to_contain_text(f"{rmas['cancelled']} stays as it is: This return was cancelled.")
+    expect(page.locator("#confirm-action")).to_contain_text(
+        f"{rmas['cancelled']} stays as it is: This return was cancelled.")
     page.get_by_role("button", name="Close 3 returns").click()
     progress = page.locator("#bulk-progress")
     expect(progress.get_by_text("3 of 3 handled")).to_be_visible()
@@ -95,7 +96,8 @@ def test_filter_select_close_in_bulk_and_on_the_page(e2e_app, live_server, job_w
     screenshot(f"staff-return-processed-{size}")
 
 
-def test_close_all_matching_across_pages_after_a_confirmation_that_counts_them(e2e_app, live_server, job_worker, page, screenshot):
+def test_close_all_matching_across_pages_after_a_confirmation_that_counts_them(
+        e2e_app, live_server, job_worker, page, screenshot):
     page.set_viewport_size({"width": 390, "height": 844})
     with e2e_app.test_request_context():
         account = make_account(name="Acme Outdoor", slug="staff-matching", return_action="manual")

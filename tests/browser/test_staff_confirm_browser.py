@@ -104,7 +104,7 @@ def test_the_list_asks_before_it_closes_and_issues(e2e_app, live_server, job_wor
         expect(table.get_by_role("row", name=re.compile(rf"{option} 1 item 20\.00 USD"))).to_be_visible()
     expect(confirm).to_contain_text(f"1 has no tracking number and has not been received: the options are issued "
                                     f"without the parcel ({second_rma})")
-    expect(confirm).to_contain_text(f"1 is on the way and has not been received yet")
+    expect(confirm).to_contain_text("1 is on the way and has not been received yet")
     if js:  # in place, above the list
         assert page.url.endswith("/dashboard/returns")
     shoot(snap, page, f"{name}-selected")

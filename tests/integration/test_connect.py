@@ -656,7 +656,8 @@ def test_the_demo_connects_to_the_sandbox_and_is_safe_to_run_again(app, sandbox,
     assert not {ret.order_id for ret in returns} & (tried | {order.id for order in stored.values()})
     assert [ret.status for ret in returns] == ["OPEN", "CLOSED", "CLOSED", "CLOSED"]
     assert returns[0].tracking_number == "DEMO1001"
-    assert [sorted(i.option for i in ret.items) for ret in returns] == [["refund"], ["refund"], ["credit"], ["exchange"]]
+    assert [sorted(i.option for i in ret.items) for ret in returns] == [
+        ["refund"], ["refund"], ["credit"], ["exchange"]]
     assert all(i.resolution == "ISSUED" for ret in returns[1:] for i in ret.items)
     assert [i.resolution for i in returns[0].items] == ["DECIDED"]  # waiting for the first scan
     in_sandbox = demo_returns_in_sandbox(sandbox, DEMO_SHOP, account.id)

@@ -24,7 +24,7 @@ def control(sandbox, method: str, path: str, **kwargs):
 
 
 def test_a_demo_over_an_earlier_demos_sandbox_moves_demo_rules_co_to_the_one_app_quietly(
-        app, sandbox, monkeypatch, drain_jobs, demo_jobs_in_process):  # noqa: F811
+        app, sandbox, monkeypatch, drain_jobs, demo_jobs_in_process):
     import app.demo as demo
     import app.demo_rules as demo_rules
     from app.demo_rules import EARLIER_CLIENT_ID, RULES_SHOP, connect_rules_demo

@@ -143,7 +143,8 @@ def flask_limiter_in(app, monkeypatch, uri):
 
 def signup(client, email):
     return timed(lambda: client.post("/signup", data={"store_name": "Acme", "email": email, "password": PASSWORD,
-                                                      "confirm": PASSWORD}, environ_base={"REMOTE_ADDR": "203.0.113.90"}))
+                                                      "confirm": PASSWORD},
+                                     environ_base={"REMOTE_ADDR": "203.0.113.90"}))
 
 
 def test_with_redis_down_or_frozen_signup_answers_at_once_and_is_still_limited(app, client, user, own_redis,

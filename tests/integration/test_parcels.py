@@ -2,7 +2,6 @@
 filled in for orders stored before (safe to run twice); hostile webhook bodies change nothing."""
 import copy
 import json
-import time
 from datetime import datetime, timezone
 
 import pytest
@@ -12,7 +11,6 @@ from app.crypto import encrypt_secret
 from app.extensions import db
 from app.models import Order, WebhookDelivery
 from app.services import parcel_fill
-from app.services.deliveries import process_delivery
 from app.services.orders import upsert_order
 from app.services.webhook_subscriptions import topics_for
 from app.shopify.operations import fetch_order
@@ -115,7 +113,7 @@ def test_the_fulfillment_topics_are_subscribed_once_read_fulfillments_is_granted
 
 
 @pytest.fixture
-def shop(sandbox, monkeypatch):  # noqa: F811
+def shop(sandbox, monkeypatch):
     use_virtual_time(monkeypatch, sandbox)
     return make_shop(sandbox, orders=0)
 

@@ -27,7 +27,7 @@ from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtu
 
 
 @pytest.fixture
-def shop(sandbox, monkeypatch):  # noqa: F811
+def shop(sandbox, monkeypatch):
     use_virtual_time(monkeypatch, sandbox)
     return make_shop(sandbox, orders=0)
 

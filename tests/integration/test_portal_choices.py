@@ -21,7 +21,8 @@ def found(app, client):
     order = make_portal_order(account, [make_line(title=f"Item {n}", quantity=3, fulfilled_quantity=3)
                                         for n in range(3)], name="#1234", email="pat@example.com")
     db.session.commit()
-    assert client.post(f"/r/{account.slug}", data={"order_number": "1234", "email": "pat@example.com"}).status_code == 303
+    response = client.post(f"/r/{account.slug}", data={"order_number": "1234", "email": "pat@example.com"})
+    assert response.status_code == 303
     return account, order
 
 

@@ -3,7 +3,6 @@
 Exchanges read the product's variants live from the sandbox (fake Shopify) over HTTP."""
 import html
 import re
-from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -12,7 +11,8 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import OutboxEmail, Return, ReturnEvent
 from tests.factories import make_account
-from tests.support.portal import connect_to_sandbox, exchangeable_product, line_for_variant, make_line, make_portal_order
+from tests.support.portal import (connect_to_sandbox, exchangeable_product, line_for_variant, make_line,
+                                   make_portal_order)
 
 NOT_FOUND = "We could not find that order"
 
@@ -108,7 +108,8 @@ def choose(line, quantity=1, reason="Faulty", option=None, variant=None, note=No
 def review(client, shop, data):
     response = client.post(f"/r/{shop.slug}/items", data=data)
     body = response.get_data(as_text=True)
-    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', body.split('class="edit-form"')[0]))
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">',
+                             body.split('class="edit-form"')[0]))
     return response, body, hidden
 
 
@@ -251,7 +252,8 @@ def test_tracking_number_can_be_added_and_corrected_while_open_then_cancelled(sh
     assert "1Z999AA10123456784" in client.get(status_url).get_data(as_text=True)
     asked = client.post(status_url + "/cancel")  # without JavaScript: a page that asks first
     assert asked.status_code == 200
-    assert f"Cancel return {ret.rma_number}? This cannot be undone." in re.sub(r"<[^>]+>", "", asked.get_data(as_text=True))
+    assert f"Cancel return {ret.rma_number}? This cannot be undone." in re.sub(
+        r"<[^>]+>", "", asked.get_data(as_text=True))
     db.session.expire_all()
     assert db.session.get(Return, ret.id).status == "OPEN"
     assert client.post(status_url + "/cancel", data={"confirmed": "yes"}).status_code == 303

@@ -100,7 +100,8 @@ def test_an_expired_link_is_a_friendly_page_and_the_lookup_gives_a_fresh_link(sh
     old = token(client, ret, 200)
     for response in (status(client, shop, old), client.get(f"/r/{shop.slug}/returns/{old}/confirmed"),
                      client.get(f"/r/{shop.slug}/returns/{old}/packing-slip"),
-                     client.post(f"/r/{shop.slug}/returns/{old}/tracking", data={"tracking_number": "1Z999AA10123456784"}),
+                     client.post(f"/r/{shop.slug}/returns/{old}/tracking",
+                                 data={"tracking_number": "1Z999AA10123456784"}),
                      client.post(f"/r/{shop.slug}/returns/{old}/cancel", data={"confirmed": "1"})):
         assert response.status_code == 410, response.request.path
         page = text(response)
@@ -141,7 +142,8 @@ def test_a_gift_card_code_is_shown_in_full_on_first_view_then_masked(shop, clien
     for _ in range(2):
         again = text(status(client, shop, link))
         assert CODE not in again and "GIFT-7Q2K" not in again
-        assert "Gift card worth 15.00 USD: code ending X7QK. The full code was sent by email to s…@example.com." in again
+        assert ("Gift card worth 15.00 USD: code ending X7QK. The full code was sent by email to s…@example.com."
+                in again)
         assert "sam.shopper" not in again
 
 

@@ -17,7 +17,8 @@ def lookup(client, account, number, email="pat@example.com"):
 
 
 def returned(account, order, line_index=0, quantity=1, token=None):
-    ret, _ = create_return(account, order.id, [Selection(order.lines[line_index].id, quantity, "Faulty", None, "refund")],
+    ret, _ = create_return(account, order.id,
+                           [Selection(order.lines[line_index].id, quantity, "Faulty", None, "refund")],
                            token or f"t-{order.id}-{line_index}")
     db.session.commit()
     return ret

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import OutboxEmail, Return, ReturnItem
 from tests.factories import make_account
-from tests.support.portal import connect_to_sandbox, exchangeable_product, line_for_variant, make_line, make_portal_order
+from tests.support.portal import (connect_to_sandbox, exchangeable_product, line_for_variant, make_line,
+                                   make_portal_order)
 
 
 @pytest.fixture

@@ -55,11 +55,13 @@ def test_the_shops_address_can_be_read_again_and_a_store_of_its_own_replaces_it(
     response = client.post(REFRESH)
     assert response.status_code == 303 and response.headers["Location"].endswith("/dashboard/settings#return-address")
     db.session.expire_all()
-    assert db.session.get(Account, shop.id).shop_address == "Acme Outfitters\n9 Quay Road\nLeith, EH6 6QQ\nUnited Kingdom"
+    assert (db.session.get(Account, shop.id).shop_address
+            == "Acme Outfitters\n9 Quay Road\nLeith, EH6 6QQ\nUnited Kingdom")
     assert "Your shop&#39;s address was read from Shopify." in client.get("/dashboard/settings").get_data(as_text=True)
 
     response = post_settings(client, {"return_address": " Acme Returns \r\n 4 Dock St \r\n\r\nLeith EH6 7AA ",
-                                      "return_instructions": "Pack the items in their box.\r\nUse any tracked service."})
+                                      "return_instructions":
+                                          "Pack the items in their box.\r\nUse any tracked service."})
     assert response.status_code == 303
     db.session.expire_all()
     saved = db.session.get(Account, shop.id)

@@ -121,7 +121,7 @@ def test_the_in_shopify_card_lists_each_shopify_return_its_status_and_items(acco
     cancelled = ref(account, ret, 5, "CANCELED", name=f"{ret.order_name}-R3")
     blocked = ref(account, ret, 6, "OPEN", name=f"{ret.order_name}-R4",
                   failure="Boomerang needs the write_returns access scope to record returns in Shopify.")
-    for item, row in zip(ret.items, (first, first, second, refused)):
+    for item, row in zip(ret.items, (first, first, second, refused), strict=True):
         item.shopify_return_ref_id = row.id
     ret.items[0].variant_title = "42 / Grey"
     db.session.commit()
@@ -182,13 +182,14 @@ def test_each_item_says_where_it_stands_in_shopify(account, client):
     outside.outside_refund_at = datetime(2026, 3, 4, tzinfo=timezone.utc)
     store.process_call_id, store.credit_method, store.issued_amount = processed.id, "store_credit", Decimal("20.00")
     card.credit_method, card.gift_card_last_characters, card.issued_amount = "gift_card", "X7QK", Decimal("20.00")
-    swap.exchange_line_ids, swap.exchange_order_id, swap.exchange_order_name = [11], ret.shopify_order_id, ret.order_name
+    swap.exchange_line_ids, swap.exchange_order_id = [11], ret.shopify_order_id
+    swap.exchange_order_name = ret.order_name
     swap.restock_state = "DONE"
     separate.exchange_order_id, separate.exchange_order_name = 5_555, "#1042"
     db.session.commit()
     body = page(client, ret)
     cells = {item.id: text_of(cell) for item, cell in zip(ret.items, re.findall(
-        r'<span class="cell-label" aria-hidden="true">Issue state </span>(.*?)</td>', body, re.S))}
+        r'<span class="cell-label" aria-hidden="true">Issue state </span>(.*?)</td>', body, re.S), strict=True)}
     assert "Refund paid: 24.50 USD" in cells[paid.id] and "Units: restocked" in cells[paid.id]
     assert "Refund of 19.99 USD pending at the payment provider" in cells[pending.id]
     assert "Units: waiting for the parcel" in cells[pending.id]

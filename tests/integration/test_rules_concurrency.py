@@ -61,7 +61,7 @@ def test_two_admins_reordering_at_once_never_corrupt_the_order(e2e_app):
                 if response.status_code != 200:
                     errors.append(response.status_code)
                 written.append(order)
-        except Exception as error:  # surfaced below; a thread cannot fail the test itself
+        except Exception as error:  # noqa: BLE001 - surfaced below; a thread cannot fail the test itself
             errors.append(repr(error))
 
     def watcher():

@@ -47,7 +47,8 @@ def test_impact_after_moving_canada_to_the_top(data):
     assert (result.compared, result.changed) == (4, 2)
     assert {(e["before"], e["after"]) for e in result.examples} == {("refund", "no_action"), ("credit", "no_action")}
     last_two = preview.impact(data["account"].id, service.rule_defs(data["account"].id), last=2)
-    assert (last_two.returns, last_two.items, last_two.caught, last_two.compared, last_two.changed) == (2, 2, [1, 0, 0], 1, 0)
+    assert ((last_two.returns, last_two.items, last_two.caught, last_two.compared, last_two.changed)
+            == (2, 2, [1, 0, 0], 1, 0))
 
 
 def test_the_rules_page_shows_the_impact_and_refreshes_it_after_a_reorder(data, client):

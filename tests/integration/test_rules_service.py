@@ -46,7 +46,8 @@ def test_rules_are_stored_as_typed_in_order_and_parse_back(account):
     assert positions(account.id) == [(faulty.name, 1), (discount.name, 2), (canada.name, 3)]
     assert canada.conditions == [{"dimension": "country", "operator": "is", "value": "Canada"}]
     assert service.describe(canada.conditions[0]) == "Order Country equal to Canada"
-    assert [d.conditions[0].value for d in service.rule_defs(account.id)] == ["faulty", Decimal("50"), frozenset({"CA"})]
+    assert [d.conditions[0].value for d in service.rule_defs(account.id)] == [
+        "faulty", Decimal("50"), frozenset({"CA"})]
 
 
 def test_invalid_definitions_write_nothing(account):

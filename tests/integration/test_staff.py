@@ -27,7 +27,8 @@ def test_admin_adds_a_staff_member_who_can_log_in_but_not_reach_settings(admin, 
     assert users_of(admin.account_id) == ["boss@example.com", "sam@example.com"]
     assert "sam@example.com" in client.get("/dashboard/staff").get_data(as_text=True)
     client.post("/logout")
-    assert client.post("/login", data={"email": "sam@example.com", "password": "a long staff password"}).status_code == 303
+    response = client.post("/login", data={"email": "sam@example.com", "password": "a long staff password"})
+    assert response.status_code == 303
     home = client.get("/dashboard/").get_data(as_text=True)
     assert "Settings" not in home  # staff are not offered what they cannot open
     assert client.get("/dashboard/settings").status_code == 403

@@ -172,7 +172,8 @@ def test_the_list_close_goes_back_to_the_filtered_list(manual, client):
                      rf'value="{LIST}\?status=RECEIVED">', listing), listing
     page = client.get(f"{LIST}/{ret.id}/close", query_string={"next": f"{LIST}?status=RECEIVED"})
     body = page.get_data(as_text=True)
-    response = client.post(f"{LIST}/{ret.id}/close", data={"confirm": token_of(body), "next": f"{LIST}?status=RECEIVED"})
+    response = client.post(f"{LIST}/{ret.id}/close",
+                           data={"confirm": token_of(body), "next": f"{LIST}?status=RECEIVED"})
     assert response.status_code == 303 and response.headers["Location"] == f"{LIST}?status=RECEIVED"
     assert f"{ret.rma_number}: Closed." in client.get(response.headers["Location"]).get_data(as_text=True)
 
@@ -204,7 +205,8 @@ def test_close_selected_with_htmx_confirms_in_place(manual, client):
     db.session.commit()
     ids = [r.id for r in rets]
     fragment = client.get(f"{LIST}/close-selected", query_string={"return_id": ids}, headers=HX).get_data(as_text=True)
-    assert "<html" not in fragment and "Close 2 returns" in fragment and 'hx-post="/dashboard/returns/close-selected"' in fragment
+    assert "<html" not in fragment and "Close 2 returns" in fragment
+    assert 'hx-post="/dashboard/returns/close-selected"' in fragment
     response = client.post(f"{LIST}/close-selected", data={"return_id": ids, "confirm": token_of(fragment)}, headers=HX)
     assert response.status_code == 200 and 'role="progressbar"' in response.get_data(as_text=True)
 
@@ -242,7 +244,8 @@ def test_close_all_matching_refuses_hostile_filters(manual, client, query):
     for ask in (client.get, client.post):
         url = f"{LIST}/close-matching"
         response = (client.get(f"{url}?{query}") if ask is client.get else
-                    client.post(url, data=f"{query}&confirm={'0' * 64}", content_type="application/x-www-form-urlencoded"))
+                    client.post(url, data=f"{query}&confirm={'0' * 64}",
+                                content_type="application/x-www-form-urlencoded"))
         assert response.status_code in (400, 409, 422) or (response.status_code == 200 and ask is client.get)
         assert response.status_code < 500
     assert db.session.query(BulkAction).count() == 0

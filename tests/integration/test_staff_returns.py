@@ -205,7 +205,8 @@ def test_close_selected_closes_each_and_reports_a_result_per_return(account, cli
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "3 of 3 handled" in page and "2 closed, 1 not closed" in page
     assert 'hx-trigger="every 1s"' not in page  # finished: no more polling
-    assert f"{one.rma_number}</a>: Closed." in page and f"{cancelled.rma_number}</a>: This return was cancelled." in page
+    assert f"{one.rma_number}</a>: Closed." in page
+    assert f"{cancelled.rma_number}</a>: This return was cancelled." in page
     assert (reload(one).status, reload(two).status, reload(cancelled).status) == ("CLOSED", "CLOSED", "CANCELLED")
 
 

@@ -11,7 +11,8 @@ from app.extensions import db
 from app.models import OutboxEmail, Return, ReturnEvent
 from tests.factories import PASSWORD, make_account, make_user
 from tests.support.forms import CONTENT_TYPE, multipart
-from tests.support.portal import connect_to_sandbox, exchangeable_product, line_for_variant, make_line, make_portal_order
+from tests.support.portal import (connect_to_sandbox, exchangeable_product, line_for_variant, make_line,
+                                   make_portal_order)
 
 
 @pytest.fixture
@@ -73,7 +74,8 @@ def test_staff_start_a_return_from_the_order_page_confirm_what_it_issues_and_ema
     assert done.headers["Location"] == f"/dashboard/returns/{ret.id}"
     assert [(i.title, i.quantity, i.option, i.reason) for i in ret.items] == [
         ("Trail Jacket", 2, "refund", "Faulty"), ("Socks", 1, "credit", "Too small")]
-    created = db.session.scalar(select(ReturnEvent).where(ReturnEvent.return_id == ret.id, ReturnEvent.kind == "created"))
+    created = db.session.scalar(
+        select(ReturnEvent).where(ReturnEvent.return_id == ret.id, ReturnEvent.kind == "created"))
     assert created.actor == "staff@example.com"
     assert created.message == f"Return {ret.rma_number} started by staff@example.com for the customer: 3 items."
     email = db.session.scalar(select(OutboxEmail))
@@ -100,7 +102,7 @@ def test_without_the_email_box_the_customer_is_not_emailed_and_changing_choices_
     edit = client.post(start_url(order), data={**hidden, "action": "edit"}).get_data(as_text=True)
     p = f"line-{order.lines[0].id}"
     assert f'id="{p}-return" name="{p}-return" value="1" checked' in edit
-    assert f'value="credit" checked' in edit and f'value="Too small" selected' in edit
+    assert 'value="credit" checked' in edit and 'value="Too small" selected' in edit
     assert "Called on the phone" in edit
     assert client.post(start_url(order) + "/confirm", data=hidden).status_code == 303
     assert db.session.scalar(select(func.count()).select_from(OutboxEmail)) == 0
@@ -174,7 +176,8 @@ def test_another_stores_order_or_line_is_refused(shop, client):
     assert client.get(start_url(theirs)).status_code == 404
     assert client.post(start_url(theirs) + "/confirm", data=choose(theirs.lines[0], option="refund")).status_code == 404
     response = client.post(start_url(mine), data=choose(theirs.lines[0], option="refund"))
-    assert response.status_code == 422 and "One of the items is not part of this order." in response.get_data(as_text=True)
+    assert (response.status_code == 422
+            and "One of the items is not part of this order." in response.get_data(as_text=True))
     response = client.post(start_url(mine) + "/confirm", data={**choose(theirs.lines[0], option="refund"),
                                                                "submission_token": "t" * 40})
     assert response.status_code == 422

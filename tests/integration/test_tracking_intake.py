@@ -170,7 +170,8 @@ def test_forged_stale_and_malformed_generic_deliveries_are_refused(account, gene
         (body, {}, 401),
         (body, {"X-Returns-Signature": "v1=abc"}, 401),
         (body, generic_headers(secret, body, t=int(time.time()) - 600), 400),  # stale (tolerance 300 s)
-        (body, generic_headers(secret, body, t=int(time.time()) + 600), 400),  # from the future (a slow host must not make it fresh)
+        # from the future (a slow host must not make it fresh)
+        (body, generic_headers(secret, body, t=int(time.time()) + 600), 400),
         (b"", generic_headers(secret, b""), 400),
         (b"{not json", generic_headers(secret, b"{not json"), 400),
         (b"[1, 2]", generic_headers(secret, b"[1, 2]"), 400),
@@ -218,7 +219,8 @@ def test_tracking_webhooks_need_no_csrf_token(account, generic, client, app, mon
 
 def test_aftership_real_history_moves_the_return_to_received(account, client):
     connection = connect(account, "aftership", secret="as-webhook-secret")
-    tracking = json.loads((CARRIERS / "aftership_tracking_object_fedex_sdk_fixture.json").read_text())["data"]["tracking"]
+    tracking = json.loads(
+        (CARRIERS / "aftership_tracking_object_fedex_sdk_fixture.json").read_text())["data"]["tracking"]
     ret = return_with_tracking(account, tracking["tracking_number"])
     body = json.dumps({"event": "tracking_update", "event_id": "94dadd60", "msg": tracking, "ts": 1}).encode()
     forged = {**aftership_headers("as-webhook-secret", body)}

@@ -23,7 +23,7 @@ from tests.support.issuing import connected_account, issued_in_sandbox, make_dec
 from tests.support.tracking import connect, return_with_tracking, send_generic
 
 
-def test_one_in_transit_scan_refunds_one_return_under_first_scan(app, sandbox, client, queued):  # noqa: F811
+def test_one_in_transit_scan_refunds_one_return_under_first_scan(app, sandbox, client, queued):
     app.config["SHOPIFY_CLOCK"] = sandbox.clock
     account = connected_account(sandbox, "first_scan")
     honest = make_decided_return(account, shipped_order(account, sandbox), "refund")
@@ -38,7 +38,7 @@ def test_one_in_transit_scan_refunds_one_return_under_first_scan(app, sandbox, c
     assert db.session.get(Return, other.id).status == "OPEN"
 
 
-def test_a_number_two_old_returns_share_refunds_neither_until_staff_choose(app, sandbox, client, queued):  # noqa: F811
+def test_a_number_two_old_returns_share_refunds_neither_until_staff_choose(app, sandbox, client, queued):
     app.config["SHOPIFY_CLOCK"] = sandbox.clock
     account = connected_account(sandbox, "first_scan")
     first = make_decided_return(account, shipped_order(account, sandbox), "refund")
@@ -74,7 +74,8 @@ def test_two_shoppers_racing_for_one_number_leave_one_holder(e2e_app, live_serve
             page = session.get(live_server.url(path), timeout=10).text
             sessions.append((session, path, re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)))
 
-        def post(session, path, token):
+        # Bound now: a thread that outlives its join must not read the next pair's barrier.
+        def post(session, path, token, start=start, answers=answers, number=number):
             start.wait(5)
             answers.append(session.post(live_server.url(path + "/tracking"), allow_redirects=False, timeout=20,
                                         data={"csrf_token": token, "tracking_number": number}))
@@ -92,7 +93,7 @@ def test_two_shoppers_racing_for_one_number_leave_one_holder(e2e_app, live_serve
         assert len(holders) == 1 and holders[0] in {return_id for return_id, _ in pair}
 
 
-def test_the_migration_marks_open_returns_that_already_share_a_number(scratch_app):  # noqa: F811
+def test_the_migration_marks_open_returns_that_already_share_a_number(scratch_app):
     with scratch_app.app_context():
         upgrade(revision="0001_core_tables")
         with db.engine.begin() as conn:

@@ -71,7 +71,8 @@ def test_the_overview_counts_are_links_to_the_lists_they_count(account, client):
     page = client.get("/dashboard/").get_data(as_text=True)
     stats = page.split('aria-label="At a glance"')[1].split("</section>")[0]
     tiles = {label: (href, int(value)) for href, value, label in re.findall(
-        r'<a class="stat[^"]*" href="([^"]+)"><span class="stat-value">(\d+)</span> <span class="stat-label">([^<]+)</span>',
+        r'<a class="stat[^"]*" href="([^"]+)"><span class="stat-value">(\d+)</span> '
+        r'<span class="stat-label">([^<]+)</span>',
         stats)}
     assert tiles["returns"] == ("/dashboard/returns", 5)
     assert tiles["in progress"] == ("/dashboard/returns?status=active", 3)

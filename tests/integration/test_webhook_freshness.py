@@ -86,7 +86,7 @@ def test_a_bad_signature_is_judged_before_the_time(door, client):
     assert db.session.scalar(select(Account.webhooks_stale_count).where(Account.shop_domain == SHOP)) in (0, None)
 
 
-def test_stale_deliveries_are_webhook_trouble_with_what_to_do(account, client, monkeypatch):  # noqa: F811
+def test_stale_deliveries_are_webhook_trouble_with_what_to_do(account, client, monkeypatch):
     monkeypatch.setattr(intake, "REFUSAL_WRITE_SECONDS", 0)
     body = json.dumps({"id": 1}).encode()
     assert "No sign of trouble" in webhooks_section(client)
@@ -100,7 +100,7 @@ def test_stale_deliveries_are_webhook_trouble_with_what_to_do(account, client, m
     assert db.session.get(Account, account.id).webhooks_refused_count in (0, None)  # not a signature problem
 
 
-def test_the_reconciliation_still_stores_the_order_a_stale_delivery_carried(app, client, sandbox, monkeypatch):  # noqa: F811
+def test_the_reconciliation_still_stores_the_order_a_stale_delivery_carried(app, client, sandbox, monkeypatch):
     use_virtual_time(monkeypatch, sandbox)
     shop = make_shop(sandbox, orders=0)
     account = connected_account(shop, reconciled_until=datetime.now(timezone.utc) - timedelta(minutes=10))

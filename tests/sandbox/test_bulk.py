@@ -44,14 +44,14 @@ def test_bulk_query_produces_jsonl_with_parent_ids(sandbox):
         sandbox.clock.sleep(0.5)  # the client's poll interval, in virtual time
     assert statuses[0] == "CREATED" and "RUNNING" in statuses and statuses[-1] == "COMPLETED"
     assert cur["id"] == op_id
-    rows = [json.loads(l) for l in requests.get(cur["url"], timeout=5).text.splitlines()]
+    rows = [json.loads(raw) for raw in requests.get(cur["url"], timeout=5).text.splitlines()]
     orders = [r for r in rows if "__parentId" not in r]
     lines = [r for r in rows if "__parentId" in r]
     cutoff_ids = {f"gid://shopify/Order/{o.id}" for o in st.get_shop(SHOP).order_list
                   if o.created_at >= 1_764_547_200}  # 2025-12-01
     assert {o["id"] for o in orders} == cutoff_ids
     assert int(cur["rootObjectCount"]) == len(orders) and int(cur["objectCount"]) == len(rows)
-    assert all(l["__parentId"] in cutoff_ids for l in lines) and lines
+    assert all(row["__parentId"] in cutoff_ids for row in lines) and lines
     assert all("lineItems" not in o for o in orders)
     assert lines[0]["variant"]["id"].startswith("gid://shopify/ProductVariant/")
     node = post(sandbox, token, '{ node(id: "%s") { ... on BulkOperation { status url } } }' % op_id)

@@ -23,7 +23,8 @@ def boomerang(_live_server, e2e_app):
         ret = return_with_tracking(account, NUMBER)
         connection = connect(account, "generic")
         path = webhook_url(connection).split("/webhooks/", 1)[1]
-        url, secret, return_id = _live_server.url(f"/webhooks/{path}"), decrypt_secret(connection.secret_encrypted), ret.id
+        url, secret = _live_server.url(f"/webhooks/{path}"), decrypt_secret(connection.secret_encrypted)
+        return_id = ret.id
         db.session.remove()
     return url, secret, return_id
 

@@ -7,6 +7,7 @@ import pickle
 import pytest
 
 from sandbox import create_app, fulfillments
+from sandbox.store import SandboxError
 from sandbox.persistence import load_state, save_state
 from sandbox.rest_payload import order_payload
 
@@ -85,7 +86,7 @@ def test_graphql_fulfillments_match_the_webhook_body(client, store, shop):
     found = graphql_fulfillments(client, shop["token"], split)
     rest = order_payload(store, s, split)["fulfillments"]
     assert [f["admin_graphql_api_id"] for f in rest] == [f["id"] for f in found]
-    for f, r in zip(found, rest):
+    for f, r in zip(found, rest, strict=True):
         assert [(n["lineItem"]["id"], n["quantity"]) for n in f["fulfillmentLineItems"]["nodes"]] \
             == [(f"gid://shopify/LineItem/{i['id']}", i["quantity"]) for i in r["line_items"]]
         assert r["location_id"] == int(f["location"]["id"].rsplit("/", 1)[1])
@@ -151,5 +152,5 @@ def test_a_delivered_parcel_shows_its_delivery_in_graphql_and_webhook_bodies(cli
     assert first["deliveredAt"] and first["estimatedDeliveryAt"]
     rest = order_payload(store, store.get_shop(SHOP), order)["fulfillments"][0]
     assert rest["shipment_status"] == "delivered" and "delivered_at" not in rest
-    with pytest.raises(Exception):
+    with pytest.raises(SandboxError):
         fulfillments.deliver_and_tell(store, SHOP, order.id, 9)

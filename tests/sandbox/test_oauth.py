@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 from urllib.parse import parse_qs, urlparse
 

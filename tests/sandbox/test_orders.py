@@ -183,15 +183,16 @@ def test_full_order_shape_and_consistent_money(client, store, shop):
         d = body["data"]["order"]
         lines = d["lineItems"]["nodes"]
         assert d["legacyResourceId"] == str(o.id) and d["name"] == f"#{o.number}"
-        subtotal = sum(float(l["discountedUnitPriceAfterAllDiscountsSet"]["shopMoney"]["amount"])
-                       * l["quantity"] for l in lines)
+        subtotal = sum(float(line["discountedUnitPriceAfterAllDiscountsSet"]["shopMoney"]["amount"])
+                       * line["quantity"] for line in lines)
         assert abs(subtotal - float(d["subtotalPriceSet"]["shopMoney"]["amount"])) < 0.05 * len(lines)
         assert d["transactions"][0]["kind"] in ("SALE", "AUTHORIZATION")
     body = gql(client, shop["token"], FULL, {"id": f"gid://shopify/Order/{refunded.id}"})[1]["data"]["order"]
     assert body["displayFinancialStatus"] in ("PARTIALLY_REFUNDED", "REFUNDED")
     assert body["refunds"][0]["refundLineItems"]["nodes"][0]["quantity"] >= 1
     line = body["lineItems"]["nodes"][0]
-    assert line["refundableQuantity"] == line["quantity"] - body["refunds"][0]["refundLineItems"]["nodes"][0]["quantity"]
+    refunded = body["refunds"][0]["refundLineItems"]["nodes"][0]["quantity"]
+    assert line["refundableQuantity"] == line["quantity"] - refunded
     assert any(t["kind"] == "REFUND" for t in body["transactions"])
     body = gql(client, shop["token"], FULL, {"id": f"gid://shopify/Order/{discounted.id}"})[1]["data"]["order"]
     assert body["discountCodes"] == [discounted.discount_code]
@@ -267,6 +268,6 @@ def test_seeded_data_is_varied(store, shop):
     currencies = {o.currency for o in orders}
     assert len(countries) >= 10 and len(currencies) >= 5
     assert any(o.refunds for o in orders) and any(o.discount_code for o in orders)
-    assert any(0 < sum(l.fulfilled for l in o.lines) < sum(l.quantity for l in o.lines)
+    assert any(0 < sum(line.fulfilled for line in o.lines) < sum(line.quantity for line in o.lines)
                for o in orders)
     assert any(o.tags for o in orders) and any(len(o.lines) >= 3 for o in orders)

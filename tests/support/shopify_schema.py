@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from graphql import GraphQLSchema, build_ast_schema, parse, validate
+from graphql import GraphQLError, GraphQLSchema, build_ast_schema, parse, validate
 
 from tests.fixture_files import ADMIN_SCHEMA_SDL, admin_schema_sdl
 
@@ -31,6 +31,6 @@ def validation_errors(document: str, schema: GraphQLSchema | None = None) -> lis
     schema = schema or admin_schema()
     try:
         ast = parse(document)
-    except Exception as exc:  # graphql.GraphQLError on a syntax error
+    except GraphQLError as exc:  # a syntax error
         return [f"syntax: {exc}"]
     return [e.message for e in validate(schema, ast)]

@@ -51,7 +51,8 @@ def test_the_window_holds_all_of_its_last_day():
     end_of_day = NOW.replace(hour=23, minute=59, second=59, microsecond=999999)
     assert line_eligibility(edge, line(), POLICY, NOW).returnable == 3
     assert line_eligibility(edge, line(), POLICY, end_of_day).returnable == 3
-    assert line_eligibility(edge, line(), POLICY, end_of_day + timedelta(microseconds=1)).reason == Reason.OUTSIDE_WINDOW
+    assert (line_eligibility(edge, line(), POLICY, end_of_day + timedelta(microseconds=1)).reason
+            == Reason.OUTSIDE_WINDOW)
 
 
 def test_over_refunded_data_never_gives_a_negative_quantity():

@@ -37,7 +37,8 @@ def test_only_ticked_lines_are_selected_and_choices_are_kept():
     assert errors == {}
     assert selections == [Selection(7, 2, "Faulty", "Torn", "exchange", 55)]
     assert dict(hidden_fields(selections)) == {"line-7-return": "1", "line-7-quantity": "2", "line-7-reason": "Faulty",
-                                               "line-7-note": "Torn", "line-7-option": "exchange", "line-7-variant": "55"}
+                                               "line-7-note": "Torn", "line-7-option": "exchange",
+                                               "line-7-variant": "55"}
 
 
 def test_missing_choices_are_reported_per_field():
@@ -48,7 +49,8 @@ def test_missing_choices_are_reported_per_field():
 
 
 def test_rules_mode_asks_no_option_and_a_leftover_variant_is_dropped():
-    selections, errors = parse_selections(raw_state(form(**{"return": "1", "quantity": "1", "reason": "Faulty"})), False)
+    selections, errors = parse_selections(
+        raw_state(form(**{"return": "1", "quantity": "1", "reason": "Faulty"})), False)
     assert errors == {} and selections[0].option is None
     selections, _ = parse_selections(raw_state(form(**{"return": "1", "quantity": "1", "reason": "Faulty",
                                                        "option": "refund", "variant": "9"})), True)

@@ -76,7 +76,8 @@ def test_disabled_rules_neither_shadow_nor_get_warnings():
 def test_every_condition_of_the_earlier_rule_must_be_implied():
     earlier = rule("two", ("tag", "has", "vip"), ("order_value", "gt", "100"))
     assert warned(earlier, rule("one", ("tag", "has", "vip"))) == {}
-    assert warned(earlier, rule("both", ("order_value", "gt", "200"), ("tag", "has", "vip"), ("country", "is", "CA"))) == {1: 0}
+    assert warned(earlier, rule("both", ("order_value", "gt", "200"), ("tag", "has", "vip"),
+                                ("country", "is", "CA"))) == {1: 0}
 
 
 @st.composite

@@ -280,7 +280,8 @@ def test_seko_fixture_parses_and_only_the_repaired_copy_is_json():
 
 
 def test_seko_rt_is_the_first_scan_and_rc_is_not():
-    body = json.dumps([{"OmniRPSTrackingNo": "BE1", "ConsignmentNo": "CN9", "Code": "RC", "EventDT": "2026-01-01 09:00:00"},
+    body = json.dumps([{"OmniRPSTrackingNo": "BE1", "ConsignmentNo": "CN9", "Code": "RC",
+                        "EventDT": "2026-01-01 09:00:00"},
                        {"OmniRPSTrackingNo": "BE1", "Code": "RT", "EventDT": "2026-01-02 09:00:00"},
                        {"OmniRPSTrackingNo": "BE1", "Code": "RR", "Status": "Return Rejected", "EventDT": ""}])
     events = seko.parse(body.encode())

@@ -10,7 +10,8 @@ def item(option, resolution, quantity=1, value="20.00"):
 
 
 def test_units_value_and_options_in_a_fixed_order():
-    summary = summarize_items([item("exchange", "ISSUED"), item(None, "UNDECIDED", 2, "12.50"), item("refund", "ISSUED")])
+    summary = summarize_items([item("exchange", "ISSUED"), item(None, "UNDECIDED", 2, "12.50"),
+                               item("refund", "ISSUED")])
     assert summary.quantity == 4 and summary.value == Decimal("65.00")
     assert summary.options == ["refund", "exchange", None]
 

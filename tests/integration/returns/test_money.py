@@ -122,7 +122,8 @@ def test_a_guest_order_gets_a_gift_card_and_the_code_by_our_email(app, sandbox, 
     cards = sandbox.store.get_shop(account.shop_domain).issuing["gift_cards"]
     assert [c.customer_id for c in cards.values()] == [None]
     mails = db.session.query(OutboxEmail).filter_by(return_id=ret.id).all()
-    code_mails = [m for m in mails if (item.gift_card_last_characters or "????") in m.text_body and "code" in m.text_body]
+    code_mails = [m for m in mails
+                  if (item.gift_card_last_characters or "????") in m.text_body and "code" in m.text_body]
     assert len(code_mails) == 1 and sandbox_returns(sandbox, account)["summary"]["gift_card_notifications"] == 0
 
 

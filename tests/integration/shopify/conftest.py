@@ -139,13 +139,13 @@ class Shop:
 
 
 @pytest.fixture
-def control(sandbox):  # noqa: F811  (the fixture imported above)
+def control(sandbox):
     """The control API of an emptied sandbox."""
     return Control(sandbox.url)
 
 
 @pytest.fixture
-def shop(sandbox, control):  # noqa: F811
+def shop(sandbox, control):
     """A basic-plan USD shop with the app (all scopes) installed and a shpat_ token."""
     control.create_shop()
     control.create_app()

@@ -3,7 +3,6 @@ records: suggested refunds, keyed refunds (also through a lost response), gift c
 draft orders, stock and restocking."""
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import pytest
@@ -19,7 +18,7 @@ ISSUING_SCOPES = ALL_SCOPES + ["write_gift_cards", "write_draft_orders", "write_
 
 
 @pytest.fixture
-def shop(sandbox, control):  # noqa: F811  (replaces the package's shop: more scopes)
+def shop(sandbox, control):  # replaces the package's shop: more scopes
     control.create_shop()
     control.create_app(scopes=ISSUING_SCOPES)
     return Shop(domain=SHOP, token=control.admin_token(), server=sandbox, control=control)

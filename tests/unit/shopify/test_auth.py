@@ -134,7 +134,8 @@ def test_client_credentials_token_lasts_a_day(stub):
 
 def test_token_refusal_and_html_are_typed(stub):
     origin = f"{stub.url}/store/{SHOP}"
-    stub.add(Reply(400, {"error": "invalid_request", "error_description": "The authorization code was not found or was already used"}))
+    stub.add(Reply(400, {"error": "invalid_request",
+                         "error_description": "The authorization code was not found or was already used"}))
     with pytest.raises(E.ShopifyAuthError, match="already used"):
         auth.exchange_code(SHOP, "key", "secret", "used", origin=origin)
     stub.add(Reply(502, "<html>Bad gateway</html>", {"Content-Type": "text/html"}))

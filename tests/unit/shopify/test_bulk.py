@@ -21,10 +21,10 @@ def jsonl_for(orders: list[dict], grouped: bool = True) -> list[bytes]:
         parents.append(json.dumps(order))
         children.append([json.dumps({**item, "__parentId": order["id"]}) for item in items])
     if grouped:
-        lines = [l for p, c in zip(parents, children) for l in [p, *c]]
+        lines = [line for p, c in zip(parents, children, strict=True) for line in [p, *c]]
     else:  # every child still after its parent, but after later orders too
-        lines = parents + [l for c in children for l in c]
-    return [l.encode() for l in lines]
+        lines = parents + [line for c in children for line in c]
+    return [line.encode() for line in lines]
 
 
 def second_order():
@@ -41,7 +41,7 @@ def test_reassembles_children_onto_their_orders(grouped):
     orders = [GRAPHQL_ORDER_1001, second_order()]
     nodes = list(bulk.iter_bulk_objects(jsonl_for(orders, grouped)))
     assert [n["id"] for n in nodes] == [o["id"] for o in orders]
-    for node, original in zip(nodes, orders):
+    for node, original in zip(nodes, orders, strict=True):
         expected = copy.deepcopy(original)
         expected["lineItems"].pop("pageInfo")
         assert node == expected
@@ -177,7 +177,8 @@ def test_latest_bulk_query_prefers_a_running_one(stub, client, running, latest, 
 
 def test_run_user_errors(stub, client):
     stub.add(graphql({"bulkOperationRunQuery": {"bulkOperation": None, "userErrors": [
-        {"field": ["query"], "message": "A bulk query operation for this app and shop is already in progress", "code": "OPERATION_IN_PROGRESS"}]}}))
+        {"field": ["query"], "message": "A bulk query operation for this app and shop is already in progress",
+         "code": "OPERATION_IN_PROGRESS"}]}}))
     with pytest.raises(E.UserErrorsError) as info:
         bulk.start_bulk_orders(client)
     assert info.value.items[0].code == "OPERATION_IN_PROGRESS"

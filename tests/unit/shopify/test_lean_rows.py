@@ -70,13 +70,13 @@ def read_field(text: str, kind: str):
 
 def read_fields(fields, types):
     assert len(fields) == len(types)
-    return tuple(read_field(text, kind) for text, kind in zip(fields, types))
+    return tuple(read_field(text, kind) for text, kind in zip(fields, types, strict=True))
 
 
 def stored(values, types):
     """A full-path value the way its column stores it (JSON parsed)."""
     return tuple(json.loads(v) if kind == "json" and v is not None else v
-                 for v, kind in zip(values, types))
+                 for v, kind in zip(values, types, strict=True))
 
 
 def assert_same(node):
@@ -88,7 +88,7 @@ def assert_same(node):
     (order, lines), (full_order, full_lines) = lean, full
     assert read_fields(order, ORDER_TYPES) == stored(full_order, ORDER_TYPES)
     assert len(lines) == len(full_lines)
-    for line, full_line in zip(lines, full_lines):
+    for line, full_line in zip(lines, full_lines, strict=True):
         assert read_fields(line, LINE_TYPES) == stored(full_line, LINE_TYPES)
     # The full path's own fields (copy_fields: an order that is not of the plain shape) too.
     assert read_fields(copy_fields(full_order), ORDER_TYPES) == stored(full_order, ORDER_TYPES)
@@ -141,7 +141,7 @@ def variations(node, rng, count):
             where = rng.random()
             connection = varied.get("lineItems")
             line_nodes = connection.get("nodes") if isinstance(connection, dict) else None
-            if not isinstance(line_nodes, list) or not all(isinstance(l, dict) for l in line_nodes):
+            if not isinstance(line_nodes, list) or not all(isinstance(node, dict) for node in line_nodes):
                 line_nodes = []
             value = copy.deepcopy(rng.choice(ODD_VALUES))
             if where < 0.35:

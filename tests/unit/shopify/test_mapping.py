@@ -60,7 +60,7 @@ GRAPHQL_ORDER_1001 = {
 
 def without_graphql_only_fields(order: OrderData) -> OrderData:
     """REST bodies carry no product tags or images; blank those to compare the rest."""
-    lines = tuple(dataclasses.replace(l, product_tags=None, image_url=None) for l in order.lines)
+    lines = tuple(dataclasses.replace(line, product_tags=None, image_url=None) for line in order.lines)
     return dataclasses.replace(order, lines=lines)
 
 
@@ -98,10 +98,10 @@ def test_rest_docs_order_450789469():
     assert order.shipping_address["address1"] == "Chestnut Street 92"
     assert order.shipping_address["address2"] is None  # "" normalised
     assert order.financial_status == "authorized" and order.fulfillment_status == "unfulfilled"
-    by_id = {l.line_id: l for l in order.lines}
+    by_id = {line.line_id: line for line in order.lines}
     assert by_id[703073504].refunded_quantity == 1 and by_id[466157049].refunded_quantity == 1
     assert by_id[518995019].refunded_quantity == 0
-    assert all(l.fulfilled_quantity == 0 for l in order.lines)  # its fulfillment "failure"d
+    assert all(line.fulfilled_quantity == 0 for line in order.lines)  # its fulfillment "failure"d
     assert by_id[466157049] == OrderLineData(
         line_id=466157049, product_id=632910392, variant_id=39072856, title="IPod Nano - 8gb",
         variant_title="green", sku="IPOD2008GREEN", quantity=1, unit_price=Decimal("199.00"),
@@ -112,8 +112,8 @@ def test_rest_docs_order_450789469():
 def test_python_api_vintage_of_the_same_order():
     order = order_from_rest(load_fixture("order_rest_python_api_fixture_450789469.json"))
     assert order.shopify_order_id == 450789469 and order.discount_codes == ("TENOFF",)
-    assert [l.sku for l in order.lines] == ["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]
-    assert all(l.discounted_unit_value == Decimal("199.00") for l in order.lines)
+    assert [line.sku for line in order.lines] == ["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]
+    assert all(line.discounted_unit_value == Decimal("199.00") for line in order.lines)
 
 
 def test_docs_webhook_2026_04_keeps_19_digit_ids_exact():
@@ -123,7 +123,7 @@ def test_docs_webhook_2026_04_keeps_19_digit_ids_exact():
     assert body["id"] == 820982911946154500
     assert order.shopify_order_id == 820982911946154508
     assert order.customer_id == 115310627314723954
-    assert [l.line_id for l in order.lines][:2] == [487817672276298554, 789012345678901234]
+    assert [line.line_id for line in order.lines][:2] == [487817672276298554, 789012345678901234]
     assert order.tags == ("tag1", "tag2")
     assert order.total_discounts == Decimal("20.00") and order.discount_codes == ()
     assert order.cancelled_at == datetime(2022, 1, 1, 0, 0, tzinfo=UTC)
@@ -152,10 +152,10 @@ def test_real_devstore_webhook_with_its_missing_top_level_keys_supplied():
     assert order.shipping_address is None and order.shipping_country_code is None
     assert order.customer_id is None and order.customer_name is None and order.email is None
     assert order.discount_codes == () and order.tags == ()
-    assert [l.line_id for l in order.lines] == [13375446745303, 13375446778071, 13375446810839]
-    assert [l.variant_id for l in order.lines] == [44258260058327, 44258260091095, 44258260123863]
-    assert all(l.sku is None for l in order.lines)  # "" in the payload
-    assert [l.unit_price for l in order.lines] == [Decimal("24.95"), Decimal("49.95"), Decimal("9.95")]
+    assert [line.line_id for line in order.lines] == [13375446745303, 13375446778071, 13375446810839]
+    assert [line.variant_id for line in order.lines] == [44258260058327, 44258260091095, 44258260123863]
+    assert all(line.sku is None for line in order.lines)  # "" in the payload
+    assert [line.unit_price for line in order.lines] == [Decimal("24.95"), Decimal("49.95"), Decimal("9.95")]
     assert order.currency == "NIO"
 
 

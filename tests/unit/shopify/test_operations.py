@@ -14,8 +14,10 @@ from tests.unit.shopify.test_mapping import GRAPHQL_ORDER_1001
 def test_shop_info(stub, client):
     stub.add(graphql({"shop": {"id": "gid://shopify/Shop/1", "name": "Demo", "myshopifyDomain": "demo.myshopify.com",
                                "currencyCode": "EUR", "ianaTimezone": "Europe/Paris",
-                               "plan": {"publicDisplayName": "Basic", "partnerDevelopment": False, "shopifyPlus": False}},
-                      "currentAppInstallation": {"accessScopes": [{"handle": "read_orders"}, {"handle": "read_products"}]}}))
+                               "plan": {"publicDisplayName": "Basic", "partnerDevelopment": False,
+                                        "shopifyPlus": False}},
+                      "currentAppInstallation": {"accessScopes": [{"handle": "read_orders"},
+                                                                  {"handle": "read_products"}]}}))
     info = ops.fetch_shop_info(client)
     assert info.name == "Demo" and info.currency_code == "EUR" and info.plan_display_name == "Basic"
     assert info.scopes == frozenset({"read_orders", "read_products"})
@@ -32,7 +34,7 @@ def test_fetch_order_follows_line_item_pages(stub, client):
              graphql({"order": {"id": first["id"], "lineItems": {
                  "nodes": rest_lines, "pageInfo": {"hasNextPage": False, "endCursor": "c2"}}}}))
     order = ops.fetch_order(client, 450789469)
-    assert [l.line_id for l in order.lines] == [466157049, 518995019, 703073504]
+    assert [line.line_id for line in order.lines] == [466157049, 518995019, 703073504]
     assert stub.requests[0].json["variables"] == {"id": "gid://shopify/Order/450789469",
                                                   "lineItemsFirst": ops.ORDER_LINE_ITEMS}
     assert stub.requests[1].json["variables"]["after"] == "c1"
@@ -106,7 +108,8 @@ def test_webhook_subscription_create_uses_uri(stub, client):
 
 def test_webhook_subscription_user_errors(stub, client):
     stub.add(graphql({"webhookSubscriptionCreate": {"webhookSubscription": None, "userErrors": [
-        {"field": ["webhookSubscription", "callbackUrl"], "message": "Address for this topic has already been taken"}]}}))
+        {"field": ["webhookSubscription", "callbackUrl"],
+         "message": "Address for this topic has already been taken"}]}}))
     with pytest.raises(E.UserErrorsError) as info:
         ops.create_webhook_subscription(client, "ORDERS_CREATE", "https://app.example/w")
     assert info.value.messages == ["Address for this topic has already been taken"]

@@ -76,7 +76,8 @@ def test_the_default_api_version_is_the_schema_the_tests_hold():
 @pytest.mark.parametrize("document", [
     "query { shop { nme } }",                                             # unknown field
     "query Order($id: ID!) { order(id: $id) { lineItems { nodes { id } } } }",  # fine shape, see below
-    'mutation { webhookSubscriptionCreate(topic: ORDERS_CREATE, webhookSubscription: {callbackUrl: "https://x"}) { userErrors { message } } }',
+    'mutation { webhookSubscriptionCreate(topic: ORDERS_CREATE, webhookSubscription: {callbackUrl: "https://x"}) '
+    '{ userErrors { message } } }',
     'mutation { refundCreate(input: {orderId: "gid://shopify/Order/1"}) @idempotent { userErrors { message } } }',
     "query { shop { name } ",                                             # syntax
 ])
