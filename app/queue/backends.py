@@ -13,7 +13,6 @@ import heapq
 import importlib
 import itertools
 import logging
-import os
 import threading
 import time
 
@@ -23,7 +22,7 @@ from redis.exceptions import RedisError
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 
-from app.extensions import db, is_database_busy
+from app.extensions import is_database_busy
 from app.queue.specs import SPECS, JobSpec
 from app.redis_client import connect
 
@@ -294,7 +293,6 @@ def _run_deferred(response):
 # --- app contexts for jobs -------------------------------------------------------------------
 
 _worker_app: Flask | None = None
-_worker_pid: int | None = None
 
 
 def set_worker_app(app: Flask) -> None:
@@ -310,15 +308,6 @@ def _default_worker_app() -> Flask:
     return create_app()
 
 
-def _dispose_pool_after_fork(app: Flask) -> None:
-    """A forked process must not reuse its parent's pooled connections."""
-    global _worker_pid
-    if _worker_pid != os.getpid():
-        with app.app_context():
-            db.engine.dispose(close=False)
-        _worker_pid = os.getpid()
-
-
 class _job_context:
     """A fresh app context per job, so each job gets its own database session."""
 
@@ -326,8 +315,8 @@ class _job_context:
         if has_app_context():
             app = current_app._get_current_object()
         else:
+            # Jobs run in the worker's own process (SimpleWorker), on its connection pool.
             app = _worker_app or _default_worker_app()
-            _dispose_pool_after_fork(app)
         self._ctx = app.app_context()
         self._ctx.push()
 
