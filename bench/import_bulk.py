@@ -33,10 +33,12 @@ def child_import(path: str) -> dict:
     from app import create_app
     from app.extensions import db
     from app.models import Account, ImportRun, Order
+    from app.queue import tuning
     from app.services.imports import import_bulk_nodes
     from app.shopify.bulk import ORDER_CHILD_FIELDS, iter_bulk_objects
 
     app = create_app()
+    tuning.enable()  # as `flask jobs worker` does: the import runs in a worker
     with app.app_context():
         account = db.session.query(Account).filter_by(slug="bench").one()
         run = ImportRun(account_id=account.id, status="running", method="bulk", imported=0,

@@ -24,6 +24,7 @@ from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker
 from rq.cron import CronScheduler
 
+from app.queue import tuning
 from app.queue.backends import resolve_job
 from app.queue.schedule import PERIODIC
 from app.queue.specs import SPECS
@@ -84,6 +85,7 @@ def import_jobs() -> None:
 def run_worker(app: Flask, queue_names, burst: bool = False) -> None:
     """`flask jobs worker`: an RQ worker that runs jobs in its own process (with RQ's scheduler,
     which runs retries) over the named queues, started again whenever Redis trouble ends it."""
+    tuning.enable()  # long batch work may tune this process (it serves no requests)
     ttl = app.config["RQ_WORKER_TTL"]
     max_wait = app.config["WORKER_RECONNECT_MAX_SECONDS"]
 

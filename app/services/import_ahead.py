@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import marshal
 import queue
-import sys
 import threading
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -22,11 +21,6 @@ from app.shopify.bulk import reread_bulk_object
 
 _pack, _unpack = marshal.dumps, marshal.loads
 _END = object()
-# The importing thread waits on PostgreSQL a dozen times a batch; each time it is ready again it
-# must win the GIL back from the reader, which CPython hands over only every switch interval
-# (5 ms by default: seconds over a 50,000-order import; 5-20 µs measured best here).
-_SWITCH_INTERVAL = 0.000005
-
 
 class PreparedBatch(Sequence):
     """A batch of order nodes, read as a sequence of nodes, mapped as they are added (``add``)
@@ -143,8 +137,6 @@ def batches_ahead(nodes: Iterable[dict], size: int, account_id: int, *, skip: in
             yield item
 
     thread = threading.Thread(target=read, name="import-reader", daemon=True)
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(min(interval, _SWITCH_INTERVAL))
     thread.start()
     try:
         yield batches()
@@ -158,7 +150,6 @@ def batches_ahead(nodes: Iterable[dict], size: int, account_id: int, *, skip: in
             except queue.Empty:
                 pass
         thread.join()
-        sys.setswitchinterval(interval)
 
 
 def _chain(first, rest: Iterator) -> Iterator:

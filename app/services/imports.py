@@ -15,7 +15,6 @@ export's batches are read and mapped into COPY text by a thread one batch ahead 
 """
 from __future__ import annotations
 
-import gc
 import logging
 from datetime import datetime, timedelta, timezone
 from typing import Iterable
@@ -27,6 +26,7 @@ from app.domain.order_data import OrderData
 from app.extensions import db
 from app.models import Account, ImportRun, ImportStatus, Order
 from app.queue import enqueue as enqueue_job
+from app.queue.tuning import batch_work
 from app.services.shopify_access import NotConnected, client_for, mark_disconnected
 from app.shopify import errors as E
 from app.shopify.bulk import (BulkOperation, get_bulk_operation, iter_bulk_orders,
@@ -220,24 +220,18 @@ def import_bulk_nodes(run: ImportRun, account: Account, nodes: Iterable[dict]) -
     The first ``run.imported`` nodes were committed by an earlier attempt at this same export and
     are passed over; nodes that cannot be read count as done (looked at and skipped).
     """
-    # The parsed nodes are acyclic and freed by reference counting; CPython's cyclic collector
-    # would still traverse every batch held in memory again and again (a third of the time).
-    # Paused for the import, with the young generations collected after each batch instead.
-    collecting = gc.isenabled()
-    gc.disable()
     lean = db.session.get_bind().dialect.name == "postgresql"
     account_id = account.id  # read once: each commit expires the object, a reload per batch
-    try:
+    # In a worker process the collector is paused and the switch interval short meanwhile
+    # (app/queue/tuning.py); in the web process nothing process-wide changes.
+    with batch_work() as tuned:
         # Read and mapped a batch ahead by a thread while this one writes (see batches_ahead).
         with batches_ahead(nodes, BULK_BATCH_SIZE, account_id, skip=run.imported,
                            lean=lean) as batches:
             for batch in batches:
                 _commit_nodes(run, account_id, batch)
-                gc.collect(1)
+                tuned.after_batch()
         _commit_nodes(run, account_id, [])
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _commit_nodes(run: ImportRun, account_id: int, nodes: list[dict]) -> None:
