@@ -130,6 +130,9 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 512 * 1024
+    # `POST /webhooks/shopify` answered ahead of Flask's request machinery
+    # (app/webhooks/fast_path.py). Off here; the served app (wsgi.py) switches it on.
+    WEBHOOK_FAST_PATH = False
     # Shopify's largest order bodies are a few hundred KB; anything far past that is refused.
     WEBHOOK_MAX_BYTES = int(os.environ.get("WEBHOOK_MAX_BYTES", 2 * 1024 * 1024))
     # Carrier payloads are a few kilobytes even with a long history; anything near this is not one.

@@ -22,7 +22,7 @@ from app.config import TestConfig
 from app.extensions import db
 from app.services.intake import forget_refusals, forget_shop_keys
 
-pytest_plugins = ["tests.support.e2e", "tests.sandbox_fixtures"]
+pytest_plugins = ["tests.support.e2e", "tests.sandbox_fixtures", "tests.support.shopify_webhooks"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("TEST_REDIS_URL")

@@ -15,6 +15,7 @@ import itertools
 import logging
 import threading
 import time
+from contextlib import contextmanager
 
 from flask import Flask, current_app, g, has_app_context, has_request_context
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -29,6 +30,7 @@ from app.redis_client import connect
 log = logging.getLogger(__name__)
 
 _running = threading.local()  # in-process: jobs queued by the job now running
+_collected = threading.local()  # in-process: jobs queued inside `InProcessBackend.collecting`
 
 
 def job(func=None, *, queue: str | None = None, timeout: int = 180, retry_intervals: tuple[int, ...] = (10, 60, 300)):
@@ -95,6 +97,11 @@ class RQBackend:
         if name not in self._queues:
             self._queues[name] = Queue(name, connection=self.connection)
         return self._queues[name]
+
+    @contextmanager
+    def collecting(self):
+        """Nothing to collect: a job goes to Redis when queued (see InProcessBackend.collecting)."""
+        yield []
 
     def enqueue(self, job_func, args, job_id, unique):
         """Queue one job; raises RedisUnavailable at once for a moment after Redis has failed."""
@@ -216,8 +223,31 @@ class InProcessBackend:
         """Nothing waits: jobs run in this process."""
         return 0
 
+    @contextmanager
+    def collecting(self):
+        """Jobs queued inside the block are listed instead of run, for `run_after_response`:
+        the webhook fast path answers without a request context, where `enqueue` would
+        otherwise run them at once, before the answer."""
+        outer = getattr(_collected, "jobs", None)
+        _collected.jobs = jobs = []
+        try:
+            yield jobs
+        finally:
+            _collected.jobs = outer
+
+    def run_after_response(self, jobs: list, call_on_close) -> None:
+        """Run `jobs` once the response has gone out: on the background thread, or (with
+        JOBS_INPROCESS_THREAD off) when the server closes the response, through
+        `call_on_close(callback)`."""
+        if self.use_thread:
+            self.submit(jobs)
+        else:
+            call_on_close(lambda: [run_safely(self.app, job_func, args) for job_func, args in jobs])
+
     def enqueue(self, job_func, args, job_id, unique):
-        if has_request_context():
+        if getattr(_collected, "jobs", None) is not None:  # innermost: a request context may be around it
+            _collected.jobs.append((job_func, args))
+        elif has_request_context():
             # Keep the request fast: run once the response has gone out (see _run_deferred).
             g.setdefault("deferred_jobs", []).append((job_func, args))
         elif getattr(_running, "pending", None) is not None:
@@ -281,12 +311,7 @@ def run_safely(app: Flask, job_func, args, attempt: int = 0) -> bool:
 def _run_deferred(response):
     deferred = g.pop("deferred_jobs", None)
     if deferred:
-        backend = current_app.extensions["jobs"]
-        if backend.use_thread:
-            backend.submit(deferred)
-        else:
-            app = current_app._get_current_object()
-            response.call_on_close(lambda: [run_safely(app, f, a) for f, a in deferred])
+        current_app.extensions["jobs"].run_after_response(deferred, response.call_on_close)
     return response
 
 

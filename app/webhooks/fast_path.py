@@ -6,8 +6,10 @@ headers), yet that machinery took about a third of a delivery's time in the serv
 ms). This middleware serves exactly that method and path with `receive_delivery`, the code
 behind the Flask view, in an app context; everything else goes to Flask untouched.
 
-With in-process jobs (the embedded configuration) the view is used instead: there a job queued
-during a request runs after the response through Flask's request hooks.
+It is switched on by the WEBHOOK_FAST_PATH setting (wsgi.py, the app gunicorn serves), whatever
+the job backend. With in-process jobs (the embedded configuration) the job a delivery queues
+runs after the response, as it does behind the view: listed while the delivery is answered
+(`collecting`), then handed to the backend once the body is sent.
 """
 import json
 import logging
@@ -16,6 +18,7 @@ from contextlib import nullcontext
 from flask import Flask, current_app, has_app_context
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.wsgi import ClosingIterator
 
 from app.errors import MESSAGES
 from app.extensions import db
@@ -34,17 +37,22 @@ class ShopifyWebhookFastPath:
 
     def __call__(self, environ, start_response):
         if (environ.get("REQUEST_METHOD") != "POST" or environ.get("PATH_INFO") != SHOPIFY_WEBHOOK_PATH
-                or self.app.extensions["jobs"].runs_in_process):
+                or not self.app.config["WEBHOOK_FAST_PATH"]):
             return self.wsgi_app(environ, start_response)
+        backend = self.app.extensions["jobs"]
         # Inside a test's app context, keep it (and its database session), as Flask would.
         same_app = has_app_context() and current_app._get_current_object() is self.app
-        with nullcontext() if same_app else self.app.app_context():
+        with nullcontext() if same_app else self.app.app_context(), backend.collecting() as queued:
             status, answer = self._answer(environ)
         payload = json.dumps(answer).encode()
         start_response(f"{status} {HTTP_STATUS_CODES[status]}", [
             ("Content-Type", "application/json"), ("Content-Length", str(len(payload))),
             ("X-Content-Type-Options", "nosniff")])
-        return [payload]
+        if not queued:
+            return [payload]
+        on_close = []
+        backend.run_after_response(queued, on_close.append)
+        return ClosingIterator([payload], on_close)
 
     def _answer(self, environ) -> tuple[int, dict]:
         limit = self.app.config["WEBHOOK_MAX_BYTES"]
@@ -60,5 +68,6 @@ class ShopifyWebhookFastPath:
 
 
 def install(app: Flask) -> None:
-    """Put the fast path in front of the app's WSGI callable (the test client goes through it too)."""
+    """Put the fast path in front of the app's WSGI callable (the test client goes through it
+    too); it serves deliveries while the app's WEBHOOK_FAST_PATH setting is on."""
     app.wsgi_app = ShopifyWebhookFastPath(app, app.wsgi_app)

@@ -40,8 +40,8 @@ def receive_delivery(headers: Mapping[str, str], body: bytes) -> tuple[int, dict
 
 @bp.post(SHOPIFY_WEBHOOK_PATH)
 def shopify_webhook():
-    """One endpoint for every topic; the topic comes from X-Shopify-Topic. With jobs on RQ the
-    fast path answers before Flask is reached; this view serves the in-process configuration."""
+    """One endpoint for every topic; the topic comes from X-Shopify-Topic. Where the fast path
+    is on (the served app, wsgi.py), it answers before Flask is reached and this view is not used."""
     limit = current_app.config["WEBHOOK_MAX_BYTES"]
     body = capped_body(limit)
     status, answer = (413, too_large(limit)) if body is None else receive_delivery(request.headers, body)

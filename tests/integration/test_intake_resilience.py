@@ -29,7 +29,8 @@ def count(model):
 
 
 @pytest.fixture
-def account(app):
+def account(app, webhook_door):
+    """The shop's account; each test using it posts through both doors (fast path, Flask view)."""
     account = make_account(shop_domain=SHOP, webhook_secret_encrypted=encrypt_secret(SECRET))
     db.session.commit()
     return account

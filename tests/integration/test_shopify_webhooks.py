@@ -14,6 +14,9 @@ from tests.factories import make_account
 from tests.fixture_files import shopify_json
 from tests.support.shopify_webhooks import SECRET, post_webhook, signed_headers
 
+# Every delivery here goes through both doors: the WSGI fast path and the Flask view.
+pytestmark = pytest.mark.usefixtures("webhook_door")
+
 SHOP = "acme-outdoor.myshopify.com"
 
 

@@ -1,6 +1,6 @@
-"""The Shopify delivery endpoint answers the same through either door: the WSGI fast path (jobs
-on RQ) and the Flask view (in-process jobs). Each test runs through both, whichever
-configuration the suite runs in."""
+"""The Shopify delivery endpoint answers the same through either door: the WSGI fast path (the
+served app's, wsgi.py) and the Flask view. Each test runs through both, whichever configuration
+(job backend) the suite runs in."""
 import io
 import json
 
@@ -19,10 +19,9 @@ SHOP = "fast-path.myshopify.com"
 BODY = json.dumps({"id": 820982911946154508, "email": "jon@example.com", "line_items": []}).encode()
 
 
-@pytest.fixture(params=["fast path", "flask view"])
-def door(request, app, monkeypatch):
+@pytest.fixture
+def door(webhook_door, app, monkeypatch):
     """Pick the door; record what the view answered and what was queued."""
-    monkeypatch.setattr(app.extensions["jobs"], "runs_in_process", request.param == "flask view")
     seen = {"view": 0, "queued": []}
     view = app.view_functions["webhooks.shopify_webhook"]
 
@@ -34,14 +33,20 @@ def door(request, app, monkeypatch):
     monkeypatch.setattr("app.webhooks.shopify.enqueue", lambda name, *args, **kw: seen["queued"].append(args))
     make_account(shop_domain=SHOP, webhook_secret_encrypted=encrypt_secret(SECRET))
     db.session.commit()
-    return request.param, seen
+    return webhook_door, seen
+
+
+def queued_for_one_delivery(app) -> int:
+    """Jobs one stored delivery queues in the request: one with in-process jobs; none on RQ, where
+    a worker's dispatcher queues the stored row (no Redis call in the request)."""
+    return 1 if app.extensions["jobs"].runs_in_process else 0
 
 
 def stored() -> int:
     return db.session.scalar(select(func.count()).select_from(WebhookDelivery))
 
 
-def test_a_delivery_is_stored_and_queued_once_and_its_repeat_is_a_duplicate(door, client):
+def test_a_delivery_is_stored_and_queued_once_and_its_repeat_is_a_duplicate(door, client, app):
     name, seen = door
     headers = signed_headers(BODY, SHOP, event_id="evt-1")
     first = client.post("/webhooks/shopify", data=BODY, headers=headers)
@@ -50,8 +55,7 @@ def test_a_delivery_is_stored_and_queued_once_and_its_repeat_is_a_duplicate(door
     assert (again.status_code, again.json) == (200, {"status": "duplicate"})
     assert first.headers["Content-Type"] == "application/json"
     assert first.headers["X-Content-Type-Options"] == "nosniff"
-    # The fast path (RQ) only stores: a worker's dispatcher queues the row, no Redis call in the request.
-    assert stored() == 1 and len(seen["queued"]) == (0 if name == "fast path" else 1)
+    assert stored() == 1 and len(seen["queued"]) == queued_for_one_delivery(app)
     assert seen["view"] == (0 if name == "fast path" else 2)
 
 
@@ -99,3 +103,41 @@ def test_an_unexpected_error_is_a_json_500_without_a_trace(door, client, monkeyp
 def test_other_methods_and_paths_still_reach_flask(door, client):
     assert client.get("/webhooks/shopify").status_code == 405
     assert client.post("/webhooks/shopify/", data=BODY, headers=signed_headers(BODY, SHOP)).status_code == 404
+
+
+def test_with_in_process_jobs_the_fast_path_runs_the_deliverys_job_after_the_answer(app, monkeypatch):
+    """The embedded configuration behind the fast path: the job the delivery queues has not run
+    when the answer is handed to the server, and runs once the server closes the response."""
+    from app.queue.backends import InProcessBackend
+
+    monkeypatch.setitem(app.config, "WEBHOOK_FAST_PATH", True)
+    monkeypatch.setitem(app.config, "JOBS_INPROCESS_THREAD", False)
+    monkeypatch.setitem(app.extensions, "jobs", InProcessBackend(app))
+    ran = []
+    monkeypatch.setattr(InProcessBackend, "submit", lambda *args: ran.append("thread"))
+    monkeypatch.setattr("app.queue.backends.run_safely", lambda _app, job_func, args, attempt=0: ran.append(args))
+    view = app.view_functions["webhooks.shopify_webhook"]
+    monkeypatch.setitem(app.view_functions, "webhooks.shopify_webhook", lambda: ran.append("view") or view())
+    make_account(shop_domain=SHOP, webhook_secret_encrypted=encrypt_secret(SECRET))
+    db.session.commit()
+    environ = EnvironBuilder(path="/webhooks/shopify", method="POST", data=BODY,
+                             headers=signed_headers(BODY, SHOP)).get_environ()
+    answered = []
+    chunks = app.wsgi_app(environ, lambda status_line, headers: answered.append(status_line))
+    assert answered == ["200 OK"] and json.loads(b"".join(chunks)) == {"status": "accepted"}
+    assert ran == []  # answered first
+    chunks.close()
+    delivery_id = db.session.scalar(select(WebhookDelivery.id))
+    assert ran == [(delivery_id,)]
+
+
+def test_the_served_app_answers_deliveries_on_the_fast_path():
+    """wsgi.py (what gunicorn serves) switches the fast path on; the setting's default is off."""
+    import subprocess
+    import sys
+
+    from app.config import Config
+
+    out = subprocess.run([sys.executable, "-c", "import wsgi; print(wsgi.app.config['WEBHOOK_FAST_PATH'])"],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True" and Config.WEBHOOK_FAST_PATH is False

@@ -1,7 +1,9 @@
-"""Sending signed Shopify webhooks to the app in tests."""
+"""Sending signed Shopify webhooks to the app in tests, through either door."""
 import json
 import uuid
 from datetime import datetime, timezone
+
+import pytest
 
 from app.shopify.webhooks import compute_webhook_hmac
 
@@ -30,3 +32,12 @@ def post_webhook(client, payload, shop: str, topic: str = "orders/create", secre
     body = body if body is not None else json.dumps(payload).encode()
     return client.post("/webhooks/shopify", data=body,
                        headers=signed_headers(body, shop, topic, secret, event_id))
+
+
+@pytest.fixture(params=["fast path", "flask view"])
+def webhook_door(request, app, monkeypatch):
+    """`POST /webhooks/shopify` served by the WSGI fast path (as the served app, wsgi.py, does) or
+    by the Flask view (WEBHOOK_FAST_PATH off): a test using it runs through both, in whichever
+    configuration the suite runs. Returns the door's name."""
+    monkeypatch.setitem(app.config, "WEBHOOK_FAST_PATH", request.param == "fast path")
+    return request.param

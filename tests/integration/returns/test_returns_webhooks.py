@@ -14,6 +14,9 @@ from tests.fixture_files import shopify_json
 from tests.support.shopify_webhooks import SECRET, post_webhook
 from tests.support.shopify_returns import placed_order, returns_account
 
+# Every delivery here goes through both doors: the WSGI fast path and the Flask view.
+pytestmark = pytest.mark.usefixtures("webhook_door")
+
 
 @pytest.fixture
 def shop(app, sandbox, virtual_clock):
