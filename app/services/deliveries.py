@@ -1,5 +1,4 @@
 """Processing a stored webhook delivery (in a job): orders, returns, uninstalls and privacy requests."""
-import json
 import logging
 
 from app.extensions import db
@@ -14,6 +13,7 @@ from app.shopify.errors import RevokedTokenError, ShopifyDataError
 from app.shopify.mapping import order_from_rest, order_id_of
 from app.shopify.operations import fetch_order
 from app.shopify.values import parse_id
+from app.shopify.webhooks import delivery_payload
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def _do_work(delivery: WebhookDelivery) -> tuple[str, str | None]:
     """The delivery's work by topic: what happened, and a note kept on the processed delivery
     (an order body that could not be mapped, though the Admin API's copy was stored)."""
     account = db.session.get(Account, delivery.account_id) if delivery.account_id else None
-    payload = json.loads(delivery.body)
+    payload = delivery_payload(delivery.body)
     if account is None:
         return "no account", None
     if delivery.topic in ORDER_TOPICS:

@@ -9,7 +9,6 @@ is tried alone in its own, and one that still fails is handed to the per-deliver
 a batch changes nothing: processed deliveries are skipped, and on PostgreSQL a delivery locked by
 another run is skipped too (SKIP LOCKED).
 """
-import json
 import logging
 from collections import defaultdict
 
@@ -26,6 +25,7 @@ from app.services.order_batches import upsert_orders
 from app.services.order_confirm import request_confirmations
 from app.services.orders import upsert_order
 from app.shopify.mapping import order_from_rest
+from app.shopify.webhooks import delivery_payload
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def _mapped_order(delivery: WebhookDelivery) -> OrderData | None:
     if delivery.account_id is None or delivery.topic not in ORDER_TOPICS:
         return None
     try:
-        return order_from_rest(json.loads(delivery.body))
+        return order_from_rest(delivery_payload(delivery.body))
     except Exception as error:  # noqa: BLE001 - any body that does not map takes the single path
         log.info("delivery %s does not map from its body (%s); processing it alone", delivery.id, error)
         return None

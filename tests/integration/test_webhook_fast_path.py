@@ -141,3 +141,14 @@ def test_the_served_app_answers_deliveries_on_the_fast_path():
     out = subprocess.run([sys.executable, "-c", "import wsgi; print(wsgi.app.config['WEBHOOK_FAST_PATH'])"],
                          capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True" and Config.WEBHOOK_FAST_PATH is False
+
+
+@pytest.mark.parametrize("body, status", [
+    (b'{"id": 1, "total": ' + b"9" * 5000 + b"}", 400),  # readable by msgspec, not by the job: refused
+    (b'{"id": 1, "note": "' + b"9" * 5000 + b'"}', 200),  # the same digits in a string: an order
+    (b'{"id": 1, "note": "\\ud83d"}', 200),  # a cut emoji: msgspec refuses, the job reads it
+])
+def test_intake_stores_exactly_the_bodies_the_job_can_read(door, client, body, status):
+    response = client.post("/webhooks/shopify", data=body, headers=signed_headers(body, SHOP))
+    assert response.status_code == status
+    assert stored() == (1 if status == 200 else 0)
