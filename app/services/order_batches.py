@@ -26,7 +26,7 @@ from app.shopify.errors import ShopifyDataError
 from app.shopify import parcels
 from app.shopify.lean_mapping import NULL, copy_text, graphql_order_values
 from app.shopify.mapping import order_from_graphql
-from app.types import MONEY_SCALE, Money
+from app.models.types import MONEY_SCALE, Money
 
 log = logging.getLogger(__name__)
 
