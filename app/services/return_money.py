@@ -32,8 +32,6 @@ from app.services.issuing_context import DONE, Ctx, fail_item, in_shopify_return
 from app.services.return_shape import items_named, next_round, start_call
 from app.shopify import returns as shopify
 
-DECIDED, ISSUING, ISSUED = (ItemResolution.DECIDED.value, ItemResolution.ISSUING.value,
-                            ItemResolution.ISSUED.value)
 NO_PAYMENT = ("Shopify has no payment to refund this to (the order was paid manually, by cash on delivery, "
               "or only authorised). Record a refund made outside Shopify, or switch the item to a credit note.")
 SETTLED = {"SUCCESS"}
@@ -74,15 +72,15 @@ def _claim_items(call) -> bool:
     (an item that changed meanwhile vetoes the claim; the next round is built afresh)."""
     wanted = [int(i) for i in (call.expect or {}).get("items", {})]
     moved = db.session.execute(
-        update(ReturnItem).where(ReturnItem.id.in_(wanted), ReturnItem.resolution == DECIDED)
-        .values(resolution=ISSUING, process_call_id=call.id, issuing_started_at=now(),
+        update(ReturnItem).where(ReturnItem.id.in_(wanted), ReturnItem.resolution == ItemResolution.DECIDED)
+        .values(resolution=ItemResolution.ISSUING.value, process_call_id=call.id, issuing_started_at=now(),
                 issue_attempts=ReturnItem.issue_attempts + 1)
         .execution_options(synchronize_session=False)).rowcount
     return moved == len(wanted)
 
 
 def _ready(ctx: Ctx) -> list[ReturnItem]:
-    return [i for i in ctx.items(DECIDED) if in_shopify_return(i)
+    return [i for i in ctx.items(ItemResolution.DECIDED) if in_shopify_return(i)
             and not (i.option != Option.EXCHANGE and i.exchange_line_ids)]
 
 
@@ -293,7 +291,7 @@ def _record_processed(ctx: Ctx, call, state: shopify.ReturnState) -> None:
     db.session.commit()
     if ctx.account.issued_notice == notices.EMAIL:
         done = [db.session.get(ReturnItem, int(i)) for i in (expect.get("items") or {})]
-        notices.email_issued(ctx.account, ctx.ret, [i for i in done if i and i.resolution == ISSUED])
+        notices.email_issued(ctx.account, ctx.ret, [i for i in done if i and i.resolution == ItemResolution.ISSUED])
 
 
 def _refund_issued(ctx: Ctx, item: ReturnItem, value: Decimal, refund: shopify.Refund | None) -> None:
@@ -313,7 +311,7 @@ def _refund_issued(ctx: Ctx, item: ReturnItem, value: Decimal, refund: shopify.R
 
 def issued(ctx: Ctx, item: ReturnItem, value, message: str) -> None:
     """The item is issued: its value and a line on the timeline (the caller commits)."""
-    item.resolution, item.issued_at, item.failure_reason = ISSUED, now(), None
+    item.resolution, item.issued_at, item.failure_reason = ItemResolution.ISSUED.value, now(), None
     item.issued_amount = value
     note(ctx.ret, "issued", message, item_id=item.id, option=item.option)
 
@@ -326,12 +324,12 @@ def _record_process_refused(ctx: Ctx, call, outcome) -> None:
                                           "exchangeLineItems": expect.get("exchange_items") or []})
     for item_id in expect.get("items") or {}:
         item = db.session.get(ReturnItem, int(item_id))
-        if item is None or item.resolution != ISSUING:
+        if item is None or item.resolution != ItemResolution.ISSUING:
             continue
         item.process_call_id = None  # refused: nothing happened, the item was not processed
         if not named or item.id in named:
             fail_item(item, outcome.error or "Shopify refused to process the return.")
         else:
-            item.resolution = DECIDED
+            item.resolution = ItemResolution.DECIDED.value
     calls.finish(call, CallState.REFUSED, outcome.error)
     db.session.commit()

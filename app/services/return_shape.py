@@ -27,7 +27,6 @@ from app.services.issuing_context import DONE, IN_PROGRESS, Ctx, fail_item, line
 from app.shopify import returns as shopify
 from app.shopify.operations import order_gid
 
-DECIDED = ItemResolution.DECIDED.value
 
 
 def start_call(ctx: Ctx, phase: Phase, build, also=None) -> tuple[object, bool] | str:
@@ -141,8 +140,8 @@ def ref_marker(ctx: Ctx) -> str:
 
 
 def _gets_exchange_lines(ctx: Ctx, item: ReturnItem) -> bool:
-    return (item.option == Option.EXCHANGE and item.resolution == DECIDED and item.exchange_variant_id is not None
-            and ctx.account.exchange_mode == ExchangeMode.SHOPIFY.value)
+    return (item.option == Option.EXCHANGE and item.resolution == ItemResolution.DECIDED
+            and item.exchange_variant_id is not None and ctx.account.exchange_mode == ExchangeMode.SHOPIFY.value)
 
 
 def _exchange_line(ctx: Ctx, item: ReturnItem) -> dict:
@@ -274,7 +273,7 @@ def _move_out_of_other_returns(ctx: Ctx) -> str:
 
 def remove_step(ctx: Ctx) -> str:
     """Decided items that are no longer exchanges drop their exchange lines before processing."""
-    for item in ctx.items(DECIDED):
+    for item in ctx.items(ItemResolution.DECIDED):
         if item.option != Option.EXCHANGE and item.exchange_line_ids:
             lines = [{"exchangeLineItemId": shopify.gid("ExchangeLineItem", x), "quantity": 1}
                      for x in item.exchange_line_ids]
