@@ -31,6 +31,7 @@ from app.services import shopify_calls as calls
 from app.services.issuing_context import DONE, Ctx, fail_item, in_shopify_return, lines_of, note, now
 from app.services.return_shape import items_named, next_round, start_call
 from app.shopify import returns as shopify
+from app.shopify.return_values import Outcome, Refund, ReturnLine, ReturnState
 
 NO_PAYMENT = ("Shopify has no payment to refund this to (the order was paid manually, by cash on delivery, "
               "or only authorised). Record a refund made outside Shopify, or switch the item to a credit note.")
@@ -147,7 +148,7 @@ class _Money:
         if credits:
             self._credit(ctx, outcome, as_store_credit and bool(paying), presented_credit)
 
-    def _refund_transactions(self, outcome: shopify.Outcome, presented: Decimal) -> None:
+    def _refund_transactions(self, outcome: Outcome, presented: Decimal) -> None:
         if not outcome.transactions:
             self.refund_refused = NO_PAYMENT
             return
@@ -156,7 +157,7 @@ class _Money:
                               "transactionAmount": {"amount": str(share), "currencyCode": t.currency}}
                              for t, share in zip(outcome.transactions, shares, strict=True) if share > 0]
 
-    def _credit(self, ctx: Ctx, outcome: shopify.Outcome, split: bool, presented: Decimal) -> None:
+    def _credit(self, ctx: Ctx, outcome: Outcome, split: bool, presented: Decimal) -> None:
         if split:  # asked to the original payment methods: the credit part is ours to send
             self.store_credit = (presented, outcome.presentment_currency)
         elif outcome.store_credit:
@@ -248,17 +249,17 @@ def disposition_input(ctx: Ctx, line: dict) -> dict:
     return out
 
 
-def _find_processed(ctx: Ctx, call) -> shopify.ReturnState | None:
+def _find_processed(ctx: Ctx, call) -> ReturnState | None:
     state = shopify.fetch_return(ctx.client, ctx.ref.shopify_return_id)
     if state is None:
         return None
     wanted = (call.expect or {}).get("lines") or {}
-    done = all((state.line(int(rli)) or shopify.ReturnLine(0, None, None, 0, 0, "")).processed_quantity >= qty
+    done = all((state.line(int(rli)) or ReturnLine(0, None, None, 0, 0, "")).processed_quantity >= qty
                for rli, qty in wanted.items())
     return state if done else None
 
 
-def _record_processed(ctx: Ctx, call, state: shopify.ReturnState) -> None:
+def _record_processed(ctx: Ctx, call, state: ReturnState) -> None:
     expect = call.expect or {}
     known = set(expect.get("known_refunds") or ())
     refund = next((r for r in state.refunds if r.id not in known), None)
@@ -294,7 +295,7 @@ def _record_processed(ctx: Ctx, call, state: shopify.ReturnState) -> None:
         notices.email_issued(ctx.account, ctx.ret, [i for i in done if i and i.resolution == ItemResolution.ISSUED])
 
 
-def _refund_issued(ctx: Ctx, item: ReturnItem, value: Decimal, refund: shopify.Refund | None) -> None:
+def _refund_issued(ctx: Ctx, item: ReturnItem, value: Decimal, refund: Refund | None) -> None:
     statuses = {t.status for t in (refund.transactions if refund else ()) if t.kind == "REFUND"}
     item.shopify_refund_id = refund.id if refund else None
     if statuses & FAILED_TX:

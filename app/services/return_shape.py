@@ -25,6 +25,7 @@ from app.models import OrderLine, ReturnItem, ShopifyReturn
 from app.services import shopify_calls as calls
 from app.services.issuing_context import DONE, IN_PROGRESS, Ctx, fail_item, lines_of, note
 from app.shopify import returns as shopify
+from app.shopify.return_values import ReturnState
 from app.shopify.operations import order_gid
 
 
@@ -173,7 +174,7 @@ def _reason_ids(ctx: Ctx, handles: list[str]) -> dict[str, int]:
     return {h: int(v) for h, v in known.items()}
 
 
-def _find_created(ctx: Ctx) -> shopify.ReturnState | None:
+def _find_created(ctx: Ctx) -> ReturnState | None:
     """The return an earlier attempt created: the order's return whose lines carry our marker."""
     marker = ref_marker(ctx)
     for summary in shopify.order_returns(ctx.client, ctx.ret.shopify_order_id):
@@ -182,7 +183,7 @@ def _find_created(ctx: Ctx) -> shopify.ReturnState | None:
     return None
 
 
-def _record_created(ctx: Ctx, call, state: shopify.ReturnState) -> None:
+def _record_created(ctx: Ctx, call, state: ReturnState) -> None:
     ref = ctx.ref
     # A returns/* webhook that outran this job may have stored it as made in Shopify: it is ours.
     db.session.execute(delete(ShopifyReturn).where(
