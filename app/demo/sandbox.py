@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import Account
 from app.queue import enqueue
 from app.services import connect as connecting
+from app.services import connect_input
 from app.services.imports import latest_run
 
 DEMO_SHOP = "demo-outfitters.myshopify.com"
@@ -116,7 +117,7 @@ def connect_demo_shop(account: Account, sandbox: SandboxControl, demo: DemoShop)
         try:
             connecting.connect(account, demo.domain, connecting.legacy_token_grant(demo.token, demo.client_secret),
                                origin)
-        except connecting.ConnectError as error:
+        except connect_input.ConnectError as error:
             raise click.ClickException(f"connecting {account.name} to the sandbox failed: {error}") from None
     else:
         enqueue("jobs.imports.sync_webhooks_job", account.id)  # the app's address may have changed
