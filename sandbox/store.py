@@ -17,6 +17,7 @@ from .clock import RealClock
 from .errors import SandboxError
 from .models import DEFAULT_FAULTS, PLANS, App, Shop, Token
 from .persistence import load_state, save_state
+from .rest_payload import shop_payload
 from .store_orders import ShopOrders
 
 # An app's API version unless it names one: the version of the schema the sandbox serves
@@ -213,7 +214,6 @@ class Store(ShopOrders):
         shop_obj = self.get_shop(shop)
         if not apps.installed(self.state, shop_obj.domain, client_id):
             raise SandboxError("the app is not installed on this shop")
-        from .rest_payload import shop_payload
         self.webhooks.emit(shop_obj, "app/uninstalled", shop_payload(self, shop_obj),
                            only_client=client_id)
         with self.lock:

@@ -6,7 +6,10 @@ import random
 
 from . import seed as seeding
 from .errors import SandboxError
-from .models import Line, Shop
+from .fulfillments import fulfill_remaining, tell
+from .models import Line, RefundRec, Shop
+from .rest_payload import order_payload
+from .shop_settings import PAYMENTS
 
 
 class ShopOrders:
@@ -44,7 +47,6 @@ class ShopOrders:
 
         ``payment``: card (captured), manual, cod or authorized (shop_settings.PAYMENTS);
         ``guest``: no customer on the order (the email stays)."""
-        from .shop_settings import PAYMENTS
         if payment not in PAYMENTS:
             raise SandboxError(f"payment must be one of {', '.join(PAYMENTS)}")
         shop_obj = self.get_shop(shop)
@@ -127,13 +129,11 @@ class ShopOrders:
                 order.note = note
             shipped = None
             if fulfill:  # what is left to ship goes out as one more fulfillment
-                from .fulfillments import fulfill_remaining
                 shipped = fulfill_remaining(shop_obj, order, now)
             if cancel and order.cancelled_at is None:
                 order.cancelled_at, order.cancel_reason = now, "CUSTOMER"
                 order.financial = "VOIDED"
             if refund_line is not None:
-                from .models import RefundRec
                 ln = order.lines[int(refund_line)]
                 qty = int(refund_quantity)
                 amount = (ln.price * ln.quantity - ln.discount) * qty // ln.quantity
@@ -148,10 +148,8 @@ class ShopOrders:
         if emit:
             self._emit_order(shop_obj, order, "orders/updated")
             if shipped is not None:
-                from .fulfillments import tell
                 tell(self, shop_obj, order, shipped, "fulfillments/create")
         return order
 
     def _emit_order(self, shop: Shop, order, topic: str) -> None:
-        from .rest_payload import order_payload
         self.webhooks.emit(shop, topic, lambda version: order_payload(self, shop, order))
