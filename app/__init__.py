@@ -121,7 +121,7 @@ def register_fast_paths(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """Operator commands: `flask users …`, `flask tokens rotate`, `flask demo seed`, `flask jobs …`."""
-    from app.commands import init_app  # at build time: importing app stays cheap
+    from app.cli import init_app  # at build time: importing app stays cheap
 
     init_app(app)
 

@@ -6,7 +6,7 @@ from flask_wtf.csrf import _FlaskFormCSRF
 from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import StopValidation
 
-from app.types import UNSTORABLE_TEXT
+from app.text import UNSTORABLE_TEXT
 
 
 def strip_spaces(value):

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# What no text column takes: a NUL (PostgreSQL refuses it) or a lone surrogate (UTF-8 cannot hold one).
+UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 
 def _replace(match: re.Match) -> str:
@@ -17,7 +18,7 @@ def _replace(match: re.Match) -> str:
 
 def clean_text(value: str) -> str:
     """The text without NUL, and with U+FFFD for each lone surrogate (unchanged when it has neither)."""
-    return _UNSTORABLE.sub(_replace, value) if _UNSTORABLE.search(value) else value
+    return UNSTORABLE_TEXT.sub(_replace, value) if UNSTORABLE_TEXT.search(value) else value
 
 
 def fit_text(value: str | None, width: int | None) -> str | None:

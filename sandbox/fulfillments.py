@@ -20,6 +20,7 @@ fulfillment ``order.id * 32 + n`` (n = 1..31) and fulfillment line item
 from __future__ import annotations
 
 from . import calc, issuing
+from .errors import SandboxError
 from .records import FulfillmentRec
 from .views import bag, connection, gid, parse_gid
 
@@ -225,7 +226,6 @@ def deliver_and_tell(store, domain: str, order_id, number: int, when: float | No
     """The carrier delivered the order's ``number``-th parcel (now, or at ``when``):
     ``fulfillments/update`` is delivered with ``shipment_status: "delivered"``. Returns the
     parcel, or raises SandboxError(404)."""
-    from .store import SandboxError
     shop, order = store.get_shop(domain), store.get_order(domain, order_id)
     with store.lock:
         rec = deliver(shop, order, int(number), store.clock.now() if when is None else when)

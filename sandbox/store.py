@@ -1,9 +1,9 @@
 """The sandbox's in-memory Shopify: shops, apps, tokens, orders and their changes.
 
 Everything the HTTP layer, the control API, the CLI and in-process tests do goes
-through these methods, under one re-entrant lock.  Webhook delivery and bulk
-operations run on background threads owned by the store (see ``webhooks.py``
-and ``bulk.py``).
+through these methods (the orders' are in ``store_orders.py``), under one re-entrant
+lock.  Webhook delivery and bulk operations run on background threads owned by the
+store (see ``webhooks.py`` and ``bulk.py``).
 """
 from __future__ import annotations
 
@@ -14,8 +14,11 @@ import threading
 from . import apps
 from . import seed as seeding
 from .clock import RealClock
-from .models import DEFAULT_FAULTS, PLANS, App, Line, Shop, Token
+from .errors import SandboxError
+from .models import DEFAULT_FAULTS, PLANS, App, Shop, Token
 from .persistence import load_state, save_state
+from .rest_payload import shop_payload
+from .store_orders import ShopOrders
 
 # An app's API version unless it names one: the version of the schema the sandbox serves
 # (sandbox/schema.graphql is cut from Shopify's 2026-04 schema).
@@ -23,14 +26,6 @@ DEFAULT_API_VERSION = "2026-04"
 DEFAULT_SCOPES = ["read_orders", "write_orders", "read_all_orders", "read_products",
                   "read_customers", "read_inventory", "write_inventory", "read_locations",
                   "write_gift_cards", "write_draft_orders", "write_returns", "write_customers"]
-
-
-class SandboxError(ValueError):
-    """A bad request to the store (unknown shop, bad argument); maps to HTTP 4xx."""
-
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.status = status
 
 
 def fresh_state() -> dict:
@@ -48,7 +43,7 @@ def scope_set(scopes) -> set[str]:
     return out
 
 
-class Store:
+class Store(ShopOrders):
     """All sandbox state plus the operations the control API exposes."""
 
     def __init__(self, clock=None, config: dict | None = None):
@@ -219,7 +214,6 @@ class Store:
         shop_obj = self.get_shop(shop)
         if not apps.installed(self.state, shop_obj.domain, client_id):
             raise SandboxError("the app is not installed on this shop")
-        from .rest_payload import shop_payload
         self.webhooks.emit(shop_obj, "app/uninstalled", shop_payload(self, shop_obj),
                            only_client=client_id)
         with self.lock:
@@ -258,147 +252,3 @@ class Store:
         if lag is None:
             lag = self.config.get("SANDBOX_SEARCH_LAG", 0.0)
         return float(lag or 0.0)
-
-    # ---- orders -------------------------------------------------------------------------
-    def _index(self, shop: Shop, orders) -> None:
-        for o in orders:
-            shop.orders[o.id] = o
-        keys = [(o.created_at, o.id) for o in orders]
-        if shop.order_list and keys and keys[0] < (shop.order_list[-1].created_at,
-                                                   shop.order_list[-1].id):
-            shop.order_list.extend(orders)
-            shop.order_list.sort(key=lambda o: (o.created_at, o.id))
-        else:
-            shop.order_list.extend(orders)
-
-    def seed(self, shop: str, orders: int = 100, days: float = 30, seed: int = 1,
-             end: float | None = None) -> int:
-        """Generate ``orders`` orders over the last ``days`` days (no webhooks)."""
-        shop_obj = self.get_shop(shop)
-        if orders < 0 or days <= 0:
-            raise SandboxError("orders must be >= 0 and days > 0")
-        with self.lock:
-            new = seeding.seed_orders(shop_obj, int(orders), float(days), int(seed),
-                                      end if end is not None else self.clock.now())
-            self._index(shop_obj, new)
-        return len(new)
-
-    def place_order(self, shop: str, seed: int | None = None, email: str | None = None,
-                    variant_ids=None, quantity: int = 1, discount_code: str | None = None,
-                    tags=None, country: str | None = None, created_at: float | None = None,
-                    payment: str = "card", guest: bool = False):
-        """Create one order now and deliver ``orders/create`` to subscribers.
-
-        ``payment``: card (captured), manual, cod or authorized (shop_settings.PAYMENTS);
-        ``guest``: no customer on the order (the email stays)."""
-        from .shop_settings import PAYMENTS
-        if payment not in PAYMENTS:
-            raise SandboxError(f"payment must be one of {', '.join(PAYMENTS)}")
-        shop_obj = self.get_shop(shop)
-        rng = random.Random(seed if seed is not None else self.next_seq())
-        now = self.clock.now() if created_at is None else created_at
-        with self.lock:
-            cid = shop_obj.id * 10_000_000 + 1_000_000 + len(shop_obj.customers)
-            cust = seeding.make_customer(rng, cid, now)
-            if email:
-                cust.email = email.strip().lower()
-            if country:
-                match = [c for c in seeding.COUNTRIES if c[0] == country.upper()]
-                if not match:
-                    raise SandboxError(f"unknown country {country}")
-                c = match[0]
-                a = cust.address
-                a.country_code, a.country, a.province, a.province_code = c[0], c[1], c[2], c[3]
-                a.city, a.zip, cust.currency = c[4], c[5], c[6]
-            shop_obj.customers[cust.id] = cust
-            oid = shop_obj.next_id
-            shop_obj.next_id += 1
-            order = seeding.make_order(rng, shop_obj, oid, shop_obj.next_number, now, cust,
-                                       sorted(shop_obj.variants), shop_obj.currency)
-            shop_obj.next_number += 1
-            if variant_ids:
-                order.lines = []
-                for idx, vid in enumerate(variant_ids):
-                    v = shop_obj.variants.get(int(vid))
-                    if v is None:
-                        raise SandboxError(f"unknown variant {vid}")
-                    order.lines.append(Line(id=oid * 16 + idx, variant_id=v.id,
-                                            product_id=v.product_id, quantity=int(quantity),
-                                            price=v.price, discount=0, fulfilled=0))
-            if discount_code is not None:
-                order.discount_code = discount_code or None
-                pct = seeding.discount_percent(discount_code) if discount_code else 0
-                order.discount_pct = pct
-                for ln in order.lines:
-                    ln.discount = ln.price * ln.quantity * pct // 100
-            if tags is not None:
-                order.tags = list(tags)
-            order.gateway, order.financial = PAYMENTS[payment]
-            if guest:
-                del shop_obj.customers[cust.id]
-                order.customer_id = None
-            order.search_at = now + self.search_lag(shop_obj)
-            self._index(shop_obj, [order])
-        self._emit_order(shop_obj, order, "orders/create")
-        return order
-
-    def get_order(self, shop: str, order_id) -> object:
-        """Return an order by numeric id or gid, or raise SandboxError(404)."""
-        shop_obj = self.get_shop(shop)
-        oid = int(str(order_id).rsplit("/", 1)[-1])
-        order = shop_obj.orders.get(oid)
-        if order is None:
-            raise SandboxError(f"unknown order {order_id}", 404)
-        return order
-
-    def update_order(self, shop: str, order_id, tags=None, note=None, cancel: bool = False,
-                     fulfill: bool = False, refund_line: int | None = None,
-                     refund_quantity: int = 1, emit: bool = True):
-        """Change an order and deliver ``orders/updated``.
-
-        ``fulfill`` ships every line; ``refund_line`` (index) refunds that many units.
-        """
-        shop_obj = self.get_shop(shop)
-        order = self.get_order(shop, order_id)
-        now = self.clock.now()
-        with self.lock:
-            prev_updated = order.updated_at
-            searchable = (order.updated_at, list(order.tags))
-            if order.search_at is not None and now < order.search_at:
-                # A second write inside the lag window: the index still has the older copy.
-                searchable = order.search_prev_updated
-            if tags is not None:
-                order.tags = [t.strip() for t in (tags.split(",") if isinstance(tags, str)
-                                                   else tags) if t.strip()]
-            if note is not None:
-                order.note = note
-            shipped = None
-            if fulfill:  # what is left to ship goes out as one more fulfillment
-                from .fulfillments import fulfill_remaining
-                shipped = fulfill_remaining(shop_obj, order, now)
-            if cancel and order.cancelled_at is None:
-                order.cancelled_at, order.cancel_reason = now, "CUSTOMER"
-                order.financial = "VOIDED"
-            if refund_line is not None:
-                from .models import RefundRec
-                ln = order.lines[int(refund_line)]
-                qty = int(refund_quantity)
-                amount = (ln.price * ln.quantity - ln.discount) * qty // ln.quantity
-                order.refunds.append(RefundRec(
-                    id=order.id * 4 + 1 + len(order.refunds), created_at=now,
-                    lines=[(int(refund_line), qty, "RETURN")], amount=amount, note=None,
-                    transaction_id=order.id * 8 + 2 + len(order.refunds)))
-            order.updated_at = max(now, prev_updated + 0.001)
-            # The search index keeps showing the previous version until the lag passes.
-            order.search_prev_updated = searchable
-            order.search_at = now + self.search_lag(shop_obj)
-        if emit:
-            self._emit_order(shop_obj, order, "orders/updated")
-            if shipped is not None:
-                from .fulfillments import tell
-                tell(self, shop_obj, order, shipped, "fulfillments/create")
-        return order
-
-    def _emit_order(self, shop: Shop, order, topic: str) -> None:
-        from .rest_payload import order_payload
-        self.webhooks.emit(shop, topic, lambda version: order_payload(self, shop, order))

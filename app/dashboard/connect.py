@@ -12,8 +12,10 @@ from app.forms import BaseForm, strip_spaces
 from app.htmx import current_url, is_htmx
 from app.models import ImportRun
 from app.services import connect as connecting
+from app.services import connect_input
 from app.services import imports
 from app.services.webhook_health import webhook_health
+from app.services.webhook_subscriptions import webhook_address
 
 OAUTH_SESSION_KEY = "shopify_oauth"
 METHOD_NAMES = {"oauth": "Boomerang's Shopify app (OAuth)",
@@ -61,17 +63,17 @@ def _render(forms, status=200, open_method=None, oauth_error=None):
     return render_template(
         "dashboard/connect.html", account=account, forms=forms, open_method=open_method,
         oauth_error=oauth_error, oauth_configured=connecting.oauth_configured(),
-        origin_allowed=connecting.api_origin_allowed(),
+        origin_allowed=connect_input.api_origin_allowed(),
         missing=connecting.missing_scopes(account.granted_scopes) if account.shop_domain else [],
         cap_applies=connecting.window_cap_applies(account) and account.connected_at is not None,
         capped_days=connecting.CAPPED_RETURN_WINDOW_DAYS, grace_days=connecting.ISSUE_GRACE_DAYS,
         scope_purposes=connecting.SCOPE_PURPOSES, method_names=METHOD_NAMES,
-        webhook_address=connecting.webhook_address(), progress=imports.progress(run),
+        webhook_address=webhook_address(), progress=imports.progress(run),
         refresh_url=url_for("dashboard.connect_store"), webhooks=webhook_health(account),
     ), status
 
 
-def _error_on(form, error: connecting.ConnectError) -> None:
+def _error_on(form, error: connect_input.ConnectError) -> None:
     target = getattr(form, error.field, None) if error.field else None
     if target is None:
         target = form.shop_domain
@@ -114,12 +116,12 @@ def connect_token():
         return _render(forms, 400, "legacy_token")
     account = current_account()
     try:
-        shop = connecting.parse_shop(form.shop_domain.data)
-        origin = connecting.parse_api_origin(form.api_origin.data)
-        connecting.check_available(account, shop)
+        shop = connect_input.parse_shop(form.shop_domain.data)
+        origin = connect_input.parse_api_origin(form.api_origin.data)
+        connect_input.check_available(account, shop)
         grant = connecting.legacy_token_grant(form.access_token.data, form.api_secret.data)
         result = connecting.connect(account, shop, grant, origin)
-    except connecting.ConnectError as error:
+    except connect_input.ConnectError as error:
         db.session.rollback()
         _error_on(form, error)
         return _render(forms, 422, "legacy_token")
@@ -136,13 +138,13 @@ def connect_client_credentials():
         return _render(forms, 400, "client_credentials")
     account = current_account()
     try:
-        shop = connecting.parse_shop(form.shop_domain.data)
-        origin = connecting.parse_api_origin(form.api_origin.data)
-        connecting.check_available(account, shop)
+        shop = connect_input.parse_shop(form.shop_domain.data)
+        origin = connect_input.parse_api_origin(form.api_origin.data)
+        connect_input.check_available(account, shop)
         grant = connecting.client_credentials_grant(shop, form.client_id.data, form.client_secret.data,
                                                     origin)
         result = connecting.connect(account, shop, grant, origin)
-    except connecting.ConnectError as error:
+    except connect_input.ConnectError as error:
         db.session.rollback()
         _error_on(form, error)
         return _render(forms, 422, "client_credentials")
@@ -165,7 +167,7 @@ def connect_oauth():
     try:
         url, saved = connecting.begin_oauth(current_account(), form.shop_domain.data,
                                             form.api_origin.data, _redirect_uri())
-    except connecting.ConnectError as error:
+    except connect_input.ConnectError as error:
         if not connecting.oauth_configured():
             return _render(forms, 422, "oauth", oauth_error=str(error))
         _error_on(form, error)
@@ -197,7 +199,7 @@ def connect_oauth_callback():
     params = {key: value for key, value in request.args.items()}
     try:
         result = connecting.finish_oauth(current_account(), params, saved)
-    except connecting.ConnectError as error:
+    except connect_input.ConnectError as error:
         db.session.rollback()
         forms = _forms()
         if saved and saved.get("shop"):

@@ -16,6 +16,7 @@ from app.dashboard.rules_form import (DIMENSION_CHOICES, KEY, OUTCOME_CHOICES, C
                                      value_kind)
 from app.dashboard.scope import admin_required, current_account, get_scoped_or_404, scoped
 from app.domain.rules import MAX_CONDITIONS, RuleInvalid, parse_rule
+from app.domain.rules_input import validate
 from app.domain.rules_reach import admin_summary, reach, unoffered_reasons
 from app.domain.rules_warnings import never_firing
 from app.domain.vocabulary import OptionMode
@@ -252,7 +253,7 @@ def _editor(rule: Rule | None):
 
 def _proposed_impact(account, rule: Rule | None, form: RuleForm) -> dict:
     """The impact and warnings of the list as it would be with this unsaved rule in it."""
-    stored, parsed = service.validate(form.to_raw(), service.reasons_of(account.id))
+    stored, parsed = validate(form.to_raw(), service.reasons_of(account.id))
     current = service.rules_of(account.id)
     defs = []
     for existing in current:

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 from sqlalchemy import JSON
 from sqlalchemy.dialects.postgresql import JSONB
 
-from app.types import UTCDateTime  # noqa: F401  (re-exported for the model modules)
+from app.models.types import UTCDateTime  # noqa: F401  (re-exported for the model modules)
 
 # JSONB on PostgreSQL (indexable, compact), plain JSON text on SQLite.
 JSONType = JSON().with_variant(JSONB(), "postgresql")

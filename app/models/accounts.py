@@ -11,7 +11,7 @@ from app.domain.returns import RMA_SEQ_START
 from app.domain.vocabulary import OptionMode, ReturnAction
 from app.extensions import db
 from app.models._common import JSONType, UTCDateTime, utcnow
-from app.types import BigIntPK, Money
+from app.models.types import BigIntPK, Money
 
 DEFAULT_RETURN_REASONS = [
     "Faulty",

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 from app.models._common import JSONType, UTCDateTime, utcnow
-from app.types import BigIntPK
+from app.models.types import BigIntPK
 
 
 class BulkAction(db.Model):

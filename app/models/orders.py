@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models._common import JSONType, UTCDateTime, utcnow
-from app.types import BigIntPK, Money
+from app.models.types import BigIntPK, Money
 
 # JSON whose None is SQL NULL (not JSON null), so "never read" can be looked for.
 NULLABLE_JSON = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")

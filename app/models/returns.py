@@ -9,7 +9,7 @@ from app.domain.returns import HOLDS_TRACKING
 from app.domain.vocabulary import ItemResolution, ReturnStatus
 from app.extensions import db
 from app.models._common import JSONType, UTCDateTime, utcnow
-from app.types import BigIntPK, Money
+from app.models.types import BigIntPK, Money
 
 
 OPEN_TRACKING = ("tracking_number IS NOT NULL AND NOT tracking_shared AND status IN ("

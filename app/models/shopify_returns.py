@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.domain.issuing import CallState, ShopifyReturnStatus
 from app.extensions import db
 from app.models._common import JSONType, UTCDateTime, utcnow
-from app.types import BigIntPK
+from app.models.types import BigIntPK
 
 
 class ShopifyReturn(db.Model):

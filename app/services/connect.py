@@ -1,4 +1,4 @@
-"""Connecting a store, three ways (DESIGN §2.1), and keeping its webhook subscriptions right.
+"""Connecting a store, three ways (DESIGN §2.1); what was typed is read in connect_input.py.
 
 Every way ends in ``connect``: a live check against the store with a short timeout (who the shop
 is, which scopes were granted, whether customer data is readable), and only when all of that
@@ -13,16 +13,15 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from itertools import islice
-from urllib.parse import urlparse
 
 from flask import current_app
-from sqlalchemy import select
 
 from app.crypto import decrypt_secret, encrypt_secret
 from app.extensions import db
-from app.models import Account, ConnectionMethod, ImportRun, Order
+from app.models import Account, ConnectionMethod, ImportRun
 from app.queue import enqueue
 from app.services import imports
+from app.services.connect_input import ConnectError, check_available, parse_api_origin, parse_secret, parse_shop
 from app.services.imports import SHOPIFY_ORDER_VISIBILITY_DAYS, describe_error, start_import
 from app.services.return_address import remember_shop_address
 from app.services.shopify_access import store_token
@@ -58,16 +57,7 @@ REQUIRED_SCOPES = ("read_orders", "read_products")
 # starting a return and the refund, credit note or exchange going out in Shopify.
 ISSUE_GRACE_DAYS = 14
 CAPPED_RETURN_WINDOW_DAYS = SHOPIFY_ORDER_VISIBILITY_DAYS - ISSUE_GRACE_DAYS
-_SECRET_RE = re.compile(r"^[A-Za-z0-9_]{16,255}$")
 _CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,255}$")
-
-
-class ConnectError(Exception):
-    """Connecting failed; ``field`` is the form field the message belongs next to (or None)."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -97,74 +87,6 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-# --- reading what was typed -----------------------------------------------------------------------
-
-def parse_shop(raw: str | None) -> str:
-    """``my-shop`` / ``https://my-shop.myshopify.com/admin`` → ``my-shop.myshopify.com``."""
-    if not (raw or "").strip():
-        raise ConnectError("Enter your store's address, like my-store.myshopify.com.", "shop_domain")
-    if len(raw) > 255:
-        raise ConnectError("That address is too long for a store address.", "shop_domain")
-    try:
-        return auth.normalize_shop_domain(raw)
-    except E.InvalidShopDomainError:
-        raise ConnectError("Enter the store's myshopify.com address, like my-store.myshopify.com "
-                           "(find it in Shopify under Settings → Domains).", "shop_domain") from None
-
-
-def api_origin_allowed() -> bool:
-    """Whether this deployment lets admins point a store at another API origin (the sandbox)."""
-    return bool(current_app.config.get("SHOPIFY_API_ORIGIN_ALLOWED"))
-
-
-def parse_api_origin(raw: str | None) -> str | None:
-    """An optional ``http(s)://host[:port][/path]`` standing in for ``https://<shop>``."""
-    text = (raw or "").strip()
-    if not text:
-        return None
-    if not api_origin_allowed():
-        raise ConnectError("This deployment does not allow another API origin.", "api_origin")
-    parsed = urlparse(text)
-    if (parsed.scheme not in ("http", "https") or not parsed.hostname or parsed.query
-            or parsed.fragment or parsed.username or parsed.password or len(text) > 500
-            or any(c.isspace() for c in text)):
-        raise ConnectError("Enter a full address like http://127.0.0.1:8001/store/my-store.myshopify.com, "
-                           "or leave it empty for Shopify itself.", "api_origin")
-    try:
-        parsed.port  # noqa: B018 - reading the port is the check: it raises on a bad one
-    except ValueError:
-        raise ConnectError("The port in that address is not a number between 1 and 65535.",
-                           "api_origin") from None
-    return text.rstrip("/")
-
-
-def check_available(account: Account, shop: str) -> None:
-    """Refuse a store connected to another account, and a second store for one account's orders."""
-    other = db.session.scalar(select(Account.id).where(Account.shop_domain == shop,
-                                                       Account.id != account.id))
-    if other is not None:
-        raise ConnectError(f"{shop} is already connected to another Boomerang account. Ask its "
-                           f"admin to add you as staff there.", "shop_domain")
-    if account.shop_domain and account.shop_domain != shop and account.access_token_encrypted:
-        has_orders = db.session.scalar(select(Order.id).where(Order.account_id == account.id).limit(1))
-        if has_orders is not None:
-            raise ConnectError(f"This account holds orders of {account.shop_domain}. Connect that "
-                               f"store again, or sign up a new account for {shop}.", "shop_domain")
-
-
-def _secret(raw: str | None, field_name: str, what: str) -> str:
-    text = (raw or "").strip()
-    if not text:
-        raise ConnectError(f"Enter the {what}.", field_name)
-    if text.startswith(("shpat_", "shpca_", "shppa_", "shpua_")):
-        raise ConnectError(f"That is an access token, not the {what}. The {what} is shown beside "
-                           f"the API key in the app's credentials.", field_name)
-    if not _SECRET_RE.fullmatch(text):
-        raise ConnectError(f"That does not look like an {what}: it is a string of letters and "
-                           f"digits (often starting shpss_), with no spaces.", field_name)
-    return text
-
-
 # --- the three ways -------------------------------------------------------------------------------
 
 def _timeout() -> tuple[float, float]:
@@ -187,7 +109,7 @@ def legacy_token_grant(token: str | None, secret: str | None) -> Grant:
         token = auth.check_pasted_token(token)
     except E.ShopifyAuthError as error:
         raise ConnectError(f"That is not an Admin API access token: {error}.", "access_token") from None
-    secret = _secret(secret, "api_secret", "API secret key")
+    secret = parse_secret(secret, "api_secret", "API secret key")
     if secret == token:
         raise ConnectError("The API secret key is not the access token.", "api_secret")
     return Grant(ConnectionMethod.LEGACY_TOKEN.value, AccessToken(access_token=token, scopes=()),
@@ -202,7 +124,7 @@ def client_credentials_grant(shop: str, client_id: str | None, client_secret: st
         raise ConnectError("Enter the app's client ID.", "client_id")
     if not _CLIENT_ID_RE.fullmatch(client_id):
         raise ConnectError("A client ID is letters and digits with no spaces.", "client_id")
-    client_secret = _secret(client_secret, "client_secret", "client secret")
+    client_secret = parse_secret(client_secret, "client_secret", "client secret")
     try:
         token = auth.client_credentials_token(shop, client_id, client_secret, origin=origin,
                                               timeout=_timeout())
@@ -404,7 +326,3 @@ def connect(account: Account, shop: str, grant: Grant, origin: str | None) -> Co
 def window_cap_applies(account: Account) -> bool:
     """Whether the return window is held to CAPPED_RETURN_WINDOW_DAYS (no read_all_orders)."""
     return bool(account.shop_domain) and not account.has_scope("read_all_orders")
-
-
-# Webhook subscriptions live in their own module; connect's callers keep importing them here.
-from app.services.webhook_subscriptions import sync_webhooks, webhook_address  # noqa: E402,F401

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from typing import Iterable, Iterator
 
-from app.services.order_batches import copy_head, draw_order_ids, node_rows
+from app.services.order_batches import copy_head, draw_order_ids
+from app.services.order_copy import node_rows
 from app.shopify.bulk import reread_bulk_object
 
 _pack, _unpack = marshal.dumps, marshal.loads
@@ -24,7 +25,7 @@ _END = object()
 
 class PreparedBatch(Sequence):
     """A batch of order nodes, read as a sequence of nodes, mapped as they are added (``add``)
-    into COPY rows (``order_batches.node_rows``; ``unreadable`` counts the nodes that could not
+    into COPY rows (``order_copy.node_rows``; ``unreadable`` counts the nodes that could not
     be read), then sealed with its order ids into ``copy_data`` (the orders' and the lines' COPY
     text, and how many orders) for ``order_batches.upsert_graphql_orders``. The nodes are kept
     compact — the JSONL lines they were read from, else marshalled — for the full way, should

@@ -40,8 +40,6 @@ from app.services.shopify_access import NotConnected, client_for
 from app.shopify import errors as E
 from app.shopify import issuing as shopify
 
-ISSUING, ISSUED, FAILED, DECIDED = (ItemResolution.ISSUING.value, ItemResolution.ISSUED.value,
-                                   ItemResolution.FAILED.value, ItemResolution.DECIDED.value)
 WINDOW_MESSAGE = ("Shopify no longer shows this order to Boomerang: it is older than 60 days and the "
                   "store has not granted read_all_orders. Issue it in Shopify by hand, or grant the scope.")
 
@@ -108,8 +106,8 @@ def issue_item(item_id: int) -> str:
     ret = item.return_
     if ret.action_triggered_at is None or ret.status == ReturnStatus.CANCELLED:
         return "not due"
-    reconcile = item.resolution == ISSUING
-    if item.resolution not in (DECIDED, ISSUING) or item.option not in tuple(Option):
+    reconcile = item.resolution == ItemResolution.ISSUING
+    if item.resolution not in (ItemResolution.DECIDED, ItemResolution.ISSUING) or item.option not in tuple(Option):
         return item.resolution.lower()
     # End the read transaction before claiming: on SQLite a write from a stale snapshot fails
     # instead of waiting, and on PostgreSQL it keeps no snapshot open across the Shopify calls.
@@ -143,12 +141,13 @@ def _claim(item_id: int, reconcile: bool) -> bool:
     now = datetime.now(timezone.utc)
     query = update(ReturnItem).where(ReturnItem.id == item_id)
     if reconcile:
-        query = query.where(ReturnItem.resolution == ISSUING, or_(ReturnItem.issuing_started_at.is_(None),
-                                                                  ReturnItem.issuing_started_at <= now - lease()))
+        query = query.where(ReturnItem.resolution == ItemResolution.ISSUING,
+                            or_(ReturnItem.issuing_started_at.is_(None),
+                                ReturnItem.issuing_started_at <= now - lease()))
     else:
-        query = query.where(ReturnItem.resolution == DECIDED)
+        query = query.where(ReturnItem.resolution == ItemResolution.DECIDED)
     claimed = db.session.execute(query.values(
-        resolution=ISSUING, issuing_started_at=now, issue_attempts=ReturnItem.issue_attempts + 1,
+        resolution=ItemResolution.ISSUING.value, issuing_started_at=now, issue_attempts=ReturnItem.issue_attempts + 1,
         idempotency_key=func.coalesce(ReturnItem.idempotency_key, uuid.uuid4().hex))
         .execution_options(synchronize_session=False)).rowcount
     db.session.commit()
@@ -156,7 +155,7 @@ def _claim(item_id: int, reconcile: bool) -> bool:
 
 
 def _fail(item: ReturnItem, reason: str) -> str:
-    item.resolution, item.failure_reason = FAILED, reason[:2000]
+    item.resolution, item.failure_reason = ItemResolution.FAILED.value, reason[:2000]
     item.return_.add_event("issue_failed", f"{item.title}: could not be issued. {reason}", "system",
                            data={"item_id": item.id})
     db.session.commit()
@@ -165,7 +164,7 @@ def _fail(item: ReturnItem, reason: str) -> str:
 
 def _record(item: ReturnItem, issued: Issued) -> None:
     now = datetime.now(timezone.utc)
-    item.resolution, item.issued_at, item.failure_reason = ISSUED, now, None
+    item.resolution, item.issued_at, item.failure_reason = ItemResolution.ISSUED.value, now, None
     item.issued_amount = issued.amount
     item.shopify_refund_id = issued.refund_id or item.shopify_refund_id
     item.shopify_gift_card_id = issued.gift_card_id or item.shopify_gift_card_id
@@ -377,8 +376,9 @@ def items_to_sweep(now: datetime | None = None, limit: int = 500) -> tuple[list[
         select(ReturnItem.id, ReturnItem.issue_attempts).join(Return, Return.id == ReturnItem.return_id)
         .where(Return.action_triggered_at.is_not(None), Return.action_triggered_at <= fired_before,
                Return.status != ReturnStatus.CANCELLED, ReturnItem.issuing_method == IssuingMethod.LEGACY.value,
-               or_(ReturnItem.resolution == DECIDED,
-                   (ReturnItem.resolution == ISSUING) & (ReturnItem.issuing_started_at <= now - lease())))
+               or_(ReturnItem.resolution == ItemResolution.DECIDED,
+                   (ReturnItem.resolution == ItemResolution.ISSUING)
+                   & (ReturnItem.issuing_started_at <= now - lease())))
         .order_by(ReturnItem.id).limit(limit)).all()
     issue_ids = [(item_id, attempts) for item_id, attempts in issue_ids]
     restock_ids = db.session.scalars(

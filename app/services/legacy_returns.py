@@ -26,6 +26,7 @@ from app.services.issuing_context import Ctx, ReleasingClient, note
 from app.services.shopify_access import client_for
 from app.shopify import errors as E
 from app.shopify import returns as shopify
+from app.shopify.return_values import ReturnLine
 from app.shopify.operations import order_gid
 
 
@@ -162,7 +163,7 @@ def _process(ctx: Ctx, items: list[ReturnItem]) -> None:
     def find(_call):
         state = shopify.fetch_return(ctx.client, ctx.ref.shopify_return_id)
         done = state and all((state.line(int(line["id"].rsplit("/", 1)[1]))
-                              or shopify.ReturnLine(0, None, None, 0, 0, "")).processed_quantity >= line["quantity"]
+                              or ReturnLine(0, None, None, 0, 0, "")).processed_quantity >= line["quantity"]
                              for line in lines)
         return state if done else None
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from app.domain import returns as states
 from app.domain.formatting import format_money
+from app.domain.triage import NEEDS_DECISION
 from app.domain.vocabulary import ACTION_WHEN, ItemResolution, Option, ReturnStatus
 from app.extensions import db
 from app.models import Account, Return
@@ -25,7 +26,6 @@ from app.models import Account, Return
 TARGETS = {"receive": ReturnStatus.RECEIVED, "process": ReturnStatus.PROCESSED, "close": ReturnStatus.CLOSED,
            "cancel": ReturnStatus.CANCELLED}
 VERBS = {"receive": "Mark {} received", "process": "Mark {} processed", "close": "Close {}", "cancel": "Cancel {}"}
-NOT_DECIDED = (ItemResolution.UNDECIDED.value, ItemResolution.NO_ACTION.value)
 NOT_RECEIVED = (ReturnStatus.OPEN, ReturnStatus.IN_TRANSIT)
 NAMED = 5  # RMAs named in a warning; the rest are counted
 _CHUNK = 500  # ids per IN (…): well under every database's parameter limit
@@ -136,7 +136,7 @@ def plan_action(account: Account, action: str, return_ids: list[int]) -> Plan:
             continue
         plan.issuing += 1
         for item in ret.items:
-            if item.resolution in NOT_DECIDED:
+            if item.resolution in NEEDS_DECISION:
                 undecided += 1
             elif item.resolution == ItemResolution.DECIDED.value and item.option in tuple(Option):
                 line = lines.setdefault(item.option, OptionLine(item.option))

@@ -30,12 +30,11 @@ from app.shopify import errors as E
 from app.shopify import issuing as legacy_shopify
 from app.shopify import returns as shopify
 
-ISSUING = ItemResolution.ISSUING.value
 
 
 def gift_card_step(ctx: Ctx) -> str:
     """Credit notes processed without store credit become one gift card per processing round."""
-    waiting = [i for i in ctx.items(ISSUING) if i.credit_method == CreditMethod.GIFT_CARD.value
+    waiting = [i for i in ctx.items(ItemResolution.ISSUING) if i.credit_method == CreditMethod.GIFT_CARD.value
                and i.process_call_id and i.shopify_gift_card_id is None]
     if not waiting:
         return DONE
@@ -109,7 +108,7 @@ def _tell_about_card(ctx: Ctx, card, code: str, batch: list[ReturnItem]) -> None
 def exchange_order_step(ctx: Ctx) -> str:
     """Separate exchange order mode: the exchanged variant ships on a $0 order of its own, while
     the Shopify return still records and disposes of the returned unit."""
-    waiting = [i for i in ctx.items(ISSUING) if i.option == Option.EXCHANGE and not i.exchange_line_ids
+    waiting = [i for i in ctx.items(ItemResolution.ISSUING) if i.option == Option.EXCHANGE and not i.exchange_line_ids
                and i.process_call_id and ctx.account.exchange_mode == ExchangeMode.SEPARATE_ORDER.value]
     for item in waiting:
         tag = f"boomerang-{ctx.ret.id}-{item.id}"  # order tags are at most 40 characters (§6.13)

@@ -31,9 +31,8 @@ from app.services import shopify_calls as calls
 from app.services.issuing_context import DONE, Ctx, fail_item, in_shopify_return, lines_of, note, now
 from app.services.return_shape import items_named, next_round, start_call
 from app.shopify import returns as shopify
+from app.shopify.return_values import Outcome, Refund, ReturnLine, ReturnState
 
-DECIDED, ISSUING, ISSUED = (ItemResolution.DECIDED.value, ItemResolution.ISSUING.value,
-                            ItemResolution.ISSUED.value)
 NO_PAYMENT = ("Shopify has no payment to refund this to (the order was paid manually, by cash on delivery, "
               "or only authorised). Record a refund made outside Shopify, or switch the item to a credit note.")
 SETTLED = {"SUCCESS"}
@@ -74,15 +73,15 @@ def _claim_items(call) -> bool:
     (an item that changed meanwhile vetoes the claim; the next round is built afresh)."""
     wanted = [int(i) for i in (call.expect or {}).get("items", {})]
     moved = db.session.execute(
-        update(ReturnItem).where(ReturnItem.id.in_(wanted), ReturnItem.resolution == DECIDED)
-        .values(resolution=ISSUING, process_call_id=call.id, issuing_started_at=now(),
+        update(ReturnItem).where(ReturnItem.id.in_(wanted), ReturnItem.resolution == ItemResolution.DECIDED)
+        .values(resolution=ItemResolution.ISSUING.value, process_call_id=call.id, issuing_started_at=now(),
                 issue_attempts=ReturnItem.issue_attempts + 1)
         .execution_options(synchronize_session=False)).rowcount
     return moved == len(wanted)
 
 
 def _ready(ctx: Ctx) -> list[ReturnItem]:
-    return [i for i in ctx.items(DECIDED) if in_shopify_return(i)
+    return [i for i in ctx.items(ItemResolution.DECIDED) if in_shopify_return(i)
             and not (i.option != Option.EXCHANGE and i.exchange_line_ids)]
 
 
@@ -149,7 +148,7 @@ class _Money:
         if credits:
             self._credit(ctx, outcome, as_store_credit and bool(paying), presented_credit)
 
-    def _refund_transactions(self, outcome: shopify.Outcome, presented: Decimal) -> None:
+    def _refund_transactions(self, outcome: Outcome, presented: Decimal) -> None:
         if not outcome.transactions:
             self.refund_refused = NO_PAYMENT
             return
@@ -158,7 +157,7 @@ class _Money:
                               "transactionAmount": {"amount": str(share), "currencyCode": t.currency}}
                              for t, share in zip(outcome.transactions, shares, strict=True) if share > 0]
 
-    def _credit(self, ctx: Ctx, outcome: shopify.Outcome, split: bool, presented: Decimal) -> None:
+    def _credit(self, ctx: Ctx, outcome: Outcome, split: bool, presented: Decimal) -> None:
         if split:  # asked to the original payment methods: the credit part is ours to send
             self.store_credit = (presented, outcome.presentment_currency)
         elif outcome.store_credit:
@@ -250,17 +249,17 @@ def disposition_input(ctx: Ctx, line: dict) -> dict:
     return out
 
 
-def _find_processed(ctx: Ctx, call) -> shopify.ReturnState | None:
+def _find_processed(ctx: Ctx, call) -> ReturnState | None:
     state = shopify.fetch_return(ctx.client, ctx.ref.shopify_return_id)
     if state is None:
         return None
     wanted = (call.expect or {}).get("lines") or {}
-    done = all((state.line(int(rli)) or shopify.ReturnLine(0, None, None, 0, 0, "")).processed_quantity >= qty
+    done = all((state.line(int(rli)) or ReturnLine(0, None, None, 0, 0, "")).processed_quantity >= qty
                for rli, qty in wanted.items())
     return state if done else None
 
 
-def _record_processed(ctx: Ctx, call, state: shopify.ReturnState) -> None:
+def _record_processed(ctx: Ctx, call, state: ReturnState) -> None:
     expect = call.expect or {}
     known = set(expect.get("known_refunds") or ())
     refund = next((r for r in state.refunds if r.id not in known), None)
@@ -293,10 +292,10 @@ def _record_processed(ctx: Ctx, call, state: shopify.ReturnState) -> None:
     db.session.commit()
     if ctx.account.issued_notice == notices.EMAIL:
         done = [db.session.get(ReturnItem, int(i)) for i in (expect.get("items") or {})]
-        notices.email_issued(ctx.account, ctx.ret, [i for i in done if i and i.resolution == ISSUED])
+        notices.email_issued(ctx.account, ctx.ret, [i for i in done if i and i.resolution == ItemResolution.ISSUED])
 
 
-def _refund_issued(ctx: Ctx, item: ReturnItem, value: Decimal, refund: shopify.Refund | None) -> None:
+def _refund_issued(ctx: Ctx, item: ReturnItem, value: Decimal, refund: Refund | None) -> None:
     statuses = {t.status for t in (refund.transactions if refund else ()) if t.kind == "REFUND"}
     item.shopify_refund_id = refund.id if refund else None
     if statuses & FAILED_TX:
@@ -313,7 +312,7 @@ def _refund_issued(ctx: Ctx, item: ReturnItem, value: Decimal, refund: shopify.R
 
 def issued(ctx: Ctx, item: ReturnItem, value, message: str) -> None:
     """The item is issued: its value and a line on the timeline (the caller commits)."""
-    item.resolution, item.issued_at, item.failure_reason = ISSUED, now(), None
+    item.resolution, item.issued_at, item.failure_reason = ItemResolution.ISSUED.value, now(), None
     item.issued_amount = value
     note(ctx.ret, "issued", message, item_id=item.id, option=item.option)
 
@@ -326,12 +325,12 @@ def _record_process_refused(ctx: Ctx, call, outcome) -> None:
                                           "exchangeLineItems": expect.get("exchange_items") or []})
     for item_id in expect.get("items") or {}:
         item = db.session.get(ReturnItem, int(item_id))
-        if item is None or item.resolution != ISSUING:
+        if item is None or item.resolution != ItemResolution.ISSUING:
             continue
         item.process_call_id = None  # refused: nothing happened, the item was not processed
         if not named or item.id in named:
             fail_item(item, outcome.error or "Shopify refused to process the return.")
         else:
-            item.resolution = DECIDED
+            item.resolution = ItemResolution.DECIDED.value
     calls.finish(call, CallState.REFUSED, outcome.error)
     db.session.commit()

@@ -25,9 +25,9 @@ from app.models import OrderLine, ReturnItem, ShopifyReturn
 from app.services import shopify_calls as calls
 from app.services.issuing_context import DONE, IN_PROGRESS, Ctx, fail_item, lines_of, note
 from app.shopify import returns as shopify
+from app.shopify.return_values import ReturnState
 from app.shopify.operations import order_gid
 
-DECIDED = ItemResolution.DECIDED.value
 
 
 def start_call(ctx: Ctx, phase: Phase, build, also=None) -> tuple[object, bool] | str:
@@ -141,8 +141,8 @@ def ref_marker(ctx: Ctx) -> str:
 
 
 def _gets_exchange_lines(ctx: Ctx, item: ReturnItem) -> bool:
-    return (item.option == Option.EXCHANGE and item.resolution == DECIDED and item.exchange_variant_id is not None
-            and ctx.account.exchange_mode == ExchangeMode.SHOPIFY.value)
+    return (item.option == Option.EXCHANGE and item.resolution == ItemResolution.DECIDED
+            and item.exchange_variant_id is not None and ctx.account.exchange_mode == ExchangeMode.SHOPIFY.value)
 
 
 def _exchange_line(ctx: Ctx, item: ReturnItem) -> dict:
@@ -174,7 +174,7 @@ def _reason_ids(ctx: Ctx, handles: list[str]) -> dict[str, int]:
     return {h: int(v) for h, v in known.items()}
 
 
-def _find_created(ctx: Ctx) -> shopify.ReturnState | None:
+def _find_created(ctx: Ctx) -> ReturnState | None:
     """The return an earlier attempt created: the order's return whose lines carry our marker."""
     marker = ref_marker(ctx)
     for summary in shopify.order_returns(ctx.client, ctx.ret.shopify_order_id):
@@ -183,7 +183,7 @@ def _find_created(ctx: Ctx) -> shopify.ReturnState | None:
     return None
 
 
-def _record_created(ctx: Ctx, call, state: shopify.ReturnState) -> None:
+def _record_created(ctx: Ctx, call, state: ReturnState) -> None:
     ref = ctx.ref
     # A returns/* webhook that outran this job may have stored it as made in Shopify: it is ours.
     db.session.execute(delete(ShopifyReturn).where(
@@ -274,7 +274,7 @@ def _move_out_of_other_returns(ctx: Ctx) -> str:
 
 def remove_step(ctx: Ctx) -> str:
     """Decided items that are no longer exchanges drop their exchange lines before processing."""
-    for item in ctx.items(DECIDED):
+    for item in ctx.items(ItemResolution.DECIDED):
         if item.option != Option.EXCHANGE and item.exchange_line_ids:
             lines = [{"exchangeLineItemId": shopify.gid("ExchangeLineItem", x), "quantity": 1}
                      for x in item.exchange_line_ids]

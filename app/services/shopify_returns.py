@@ -31,6 +31,7 @@ from app.services.return_shape import cancel_step, close_step, create_step, remo
 from app.services.shopify_access import NotConnected, client_for
 from app.shopify import errors as E
 from app.shopify import returns as shopify
+from app.shopify.return_values import ReturnableUnit
 
 ADVANCE = "jobs.shopify_returns.advance_shopify_return_job"
 PLAN = "jobs.shopify_returns.plan_shopify_returns_job"
@@ -267,7 +268,7 @@ def refresh_order_returns(account: Account, shopify_order_id: int) -> int:
     return stored
 
 
-def store_returnable(order: Order, units: list[shopify.ReturnableUnit]) -> None:
+def store_returnable(order: Order, units: list[ReturnableUnit]) -> None:
     """Each line's returnable quantity: the sum over its fulfillment line items (the caller commits)."""
     totals: dict[int, int] = {}
     for unit in units:

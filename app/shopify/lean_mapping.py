@@ -15,7 +15,7 @@ from app.shopify.values import parse_datetime, split_tags, unit_value
 
 # The import's hot path skips the OrderData objects: ``graphql_order_values`` reads a node of the
 # plain shape Shopify sends (gid ids, money strings with at most four places, lists where lists
-# belong) straight into the values ``order_batches.order_values`` derives from
+# belong) straight into the values ``order_copy.order_values`` derives from
 # ``order_from_graphql``'s OrderData — the same values, in the same column order — written as
 # the fields of a text-format COPY row (``copy_text``; NULL as ``\N``). Money goes as the very
 # digits Shopify sent (checked to be what numeric(19,4) stores exactly); a Decimal is made only
@@ -141,8 +141,8 @@ def graphql_order_values(node: dict) -> tuple[tuple, list[tuple]] | None:
     """The stored values of a GraphQL order node of the plain shape as COPY text fields, or None
     for any other node.
 
-    Returns ``(order fields, [line fields, …])``: ``order_batches.order_values(order_from_graphql
-    (node))`` as ``order_batches.copy_fields`` writes it, up to spelling (the same numbers,
+    Returns ``(order fields, [line fields, …])``: ``order_copy.order_values(order_from_graphql
+    (node))`` as ``order_copy.copy_fields`` writes it, up to spelling (the same numbers,
     instants and JSON); None means "map it the full way".
     """
     try:
@@ -265,7 +265,7 @@ def _optional_utc(value) -> str:
 
 
 def _parcels_fields(items) -> tuple[str, str]:
-    """``order_batches.parcel_values(parcels.from_graphql(items))`` for the bulk export's parcels
+    """``order_copy.parcel_values(parcels.from_graphql(items))`` for the bulk export's parcels
     (dates only, canonical instants): the JSON written directly, the same values."""
     if items is None:
         return "[]", "t"

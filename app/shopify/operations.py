@@ -1,9 +1,10 @@
 """Admin API operations, each returning plain values: shop, orders, variants, webhooks.
 
-Page sizes — from Shopify's cost rules (see ``cost.py``): scalars/enums 0, objects 1, a connection
-2 + first × (cost of one node). One order (``OrderFields``) costs 1 + 3 money bags × 2 (MoneyBag +
-MoneyV2) + customer + shippingAddress + billingAddress = 10, plus its line-item connection 2 + L × 9
-(LineItem 1 + originalUnitPriceSet 2 + discountAllocations 3 + product 1 + variant 1 + image 1),
+Page sizes — from Shopify's cost rules (see ``tests/support/shopify_cost.py``): scalars/enums 0,
+objects 1, a connection 2 + first × (cost of one node). One order (``OrderFields``) costs 1 + 3
+money bags × 2 (MoneyBag + MoneyV2) + customer + shippingAddress + billingAddress = 10, plus its
+line-item connection 2 + L × 9 (LineItem 1 + originalUnitPriceSet 2 + discountAllocations 3 +
+product 1 + variant 1 + image 1),
 plus its parcels' dates (fulfillments(first: 10), a list of objects: 10).
 A page of P orders therefore requests 2 + P × (12 + 9L + 10) points. With P=5, L=10 that is 562 —
 about half the 1,000-point single-query limit, and under a Standard bucket after one second of refill.

@@ -1,4 +1,5 @@
-"""Shopify's Returns API: returnable units, returns, their processing, disposal and money.
+"""Shopify's Returns API calls: returnable units, returns, their processing, disposal and money
+(the values they answer with: app/shopify/return_values.py).
 
 Facts this follows (docs/reference/shopify-returns.md; each with its source there):
 - A return line names a fulfillment line item; ``returnableFulfillments`` says how many of each
@@ -17,12 +18,11 @@ Facts this follows (docs/reference/shopify-returns.md; each with its source ther
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal
-
 from app.shopify import errors as E
 from app.shopify.client import ShopifyClient
 from app.shopify.operations import order_gid, raise_for_user_errors
+from app.shopify.return_values import (Outcome, Refund, ReturnableUnit, ReturnState, VariantStock, nodes_of,
+                                        parse_count, parse_outcome, parse_refund, parse_return)
 from app.shopify.values import parse_id, parse_money, parse_optional_id
 
 RETURNABLE_PAGE_SIZE = 5     # fulfillments per page: 2 + 5 × (3 + 2 + 20 × 3) = 327 points
@@ -42,211 +42,7 @@ def gid(kind: str, value: int) -> str:
     return f"gid://shopify/{kind}/{int(value)}"
 
 
-@dataclass(frozen=True)
-class ReturnableUnit:
-    """Units of one fulfillment line item that a return may still take."""
-
-    fulfillment_line_item_id: int
-    line_item_id: int
-    quantity: int
-    location_id: int | None
-    fulfilled_at: str
-
-
-@dataclass(frozen=True)
-class ReturnLine:
-    """One return line: which fulfillment line item, how many, how many processed, its note."""
-
-    id: int
-    fulfillment_line_item_id: int | None
-    line_item_id: int | None
-    quantity: int
-    processed_quantity: int
-    note: str
-
-
-@dataclass(frozen=True)
-class ExchangeLine:
-    """One exchange line: the variant sent, how many, how many processed."""
-
-    id: int
-    variant_id: int | None
-    quantity: int
-    processed_quantity: int
-
-
-@dataclass(frozen=True)
-class Disposition:
-    """What happened to some returned units: restocked (at a location), not restocked, …"""
-
-    quantity: int
-    type: str
-    location_id: int | None
-
-
-@dataclass(frozen=True)
-class ReverseLine:
-    """A reverse fulfillment order line: the units expected back for one fulfillment line item."""
-
-    id: int
-    reverse_fulfillment_order_id: int
-    fulfillment_line_item_id: int | None
-    total_quantity: int
-    dispositions: tuple[Disposition, ...]
-
-    @property
-    def disposed(self) -> int:
-        """Units already disposed of."""
-        return sum(d.quantity for d in self.dispositions)
-
-
-@dataclass(frozen=True)
-class RefundTransaction:
-    """A refund's transaction: its status says whether money moved (SUCCESS), is on its way
-    (PENDING, AWAITING_RESPONSE, UNKNOWN) or did not (FAILURE, ERROR) — schema
-    OrderTransactionStatus."""
-
-    id: int
-    kind: str
-    status: str
-    error_code: str | None
-    gateway: str | None
-    amount: Decimal
-
-
-@dataclass(frozen=True)
-class Refund:
-    """A refund a return made (shop money)."""
-
-    id: int
-    amount: Decimal
-    currency: str
-    transactions: tuple[RefundTransaction, ...]
-
-
-@dataclass(frozen=True)
-class ReturnState:
-    """A Shopify return as Shopify reports it."""
-
-    id: int
-    name: str
-    status: str
-    lines: tuple[ReturnLine, ...]
-    exchange_lines: tuple[ExchangeLine, ...] = ()
-    reverse_lines: tuple[ReverseLine, ...] = ()
-    refunds: tuple[Refund, ...] = ()
-
-    def line(self, line_id: int) -> ReturnLine | None:
-        """The return line with this id."""
-        return next((ln for ln in self.lines if ln.id == line_id), None)
-
-    def reverse_line_for(self, fulfillment_line_item_id: int) -> ReverseLine | None:
-        """The reverse fulfillment order line expecting units of this fulfillment line item."""
-        return next((r for r in self.reverse_lines
-                     if r.fulfillment_line_item_id == fulfillment_line_item_id), None)
-
-
-@dataclass(frozen=True)
-class SuggestedTransaction:
-    """A transaction Shopify suggests refunding against (amount in presentment currency)."""
-
-    parent_id: int
-    gateway: str
-    amount: Decimal
-    currency: str
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """Shopify's suggested money for some lines: a refund (with the transactions to send, and
-    store credit when asked for) or an invoice (the buyer owes money)."""
-
-    kind: str                      # "refund", "invoice" or "none"
-    amount: Decimal                # shop money
-    presentment_amount: Decimal
-    presentment_currency: str
-    transactions: tuple[SuggestedTransaction, ...] = ()
-    store_credit: Decimal | None = None            # presentment money
-    store_credit_currency: str | None = None
-
-
 # --- reading -------------------------------------------------------------------------------------
-
-def _count(value, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise E.ShopifyDataError(f"{what}: not a count: {value!r}")
-    return value
-
-
-def _money(bag: dict | None, key: str, what: str) -> tuple[Decimal, str]:
-    money = (bag or {}).get(key)
-    if not isinstance(money, dict):
-        raise E.ShopifyDataError(f"{what}: missing money")
-    return parse_money(money.get("amount"), what), str(money.get("currencyCode") or "")
-
-
-def _nodes(connection) -> list:
-    if not isinstance(connection, dict):
-        return []
-    return [n for n in connection.get("nodes") or () if isinstance(n, dict)]
-
-
-def parse_return(node: dict) -> ReturnState:
-    """A ``Return`` node (the ReturnFields or ReturnSummary fragment) as plain values."""
-    if not isinstance(node, dict):
-        raise E.ShopifyDataError("return: not an object")
-    lines = []
-    for ln in _nodes(node.get("returnLineItems")):
-        fli = ln.get("fulfillmentLineItem") or {}
-        lines.append(ReturnLine(
-            id=parse_id(ln.get("id"), "ReturnLineItem"),
-            fulfillment_line_item_id=parse_optional_id(fli.get("id"), "FulfillmentLineItem"),
-            line_item_id=parse_optional_id((fli.get("lineItem") or {}).get("id"), "LineItem"),
-            quantity=_count(ln.get("quantity"), "return line quantity"),
-            processed_quantity=_count(ln.get("processedQuantity"), "processed quantity"),
-            note=str(ln.get("returnReasonNote") or "")))
-    exchanges = tuple(ExchangeLine(
-        id=parse_id(x.get("id"), "ExchangeLineItem"),
-        variant_id=parse_optional_id(x.get("variantId"), "ProductVariant"),
-        quantity=_count(x.get("quantity"), "exchange quantity"),
-        processed_quantity=_count(x.get("processedQuantity"), "exchange processed quantity"))
-        for x in _nodes(node.get("exchangeLineItems")))
-    reverse = []
-    for rfo in _nodes(node.get("reverseFulfillmentOrders")):
-        rfo_id = parse_id(rfo.get("id"), "ReverseFulfillmentOrder")
-        for rl in _nodes(rfo.get("lineItems")):
-            reverse.append(ReverseLine(
-                id=parse_id(rl.get("id"), "ReverseFulfillmentOrderLineItem"),
-                reverse_fulfillment_order_id=rfo_id,
-                fulfillment_line_item_id=parse_optional_id(
-                    (rl.get("fulfillmentLineItem") or {}).get("id"), "FulfillmentLineItem"),
-                total_quantity=_count(rl.get("totalQuantity"), "reverse line quantity"),
-                dispositions=tuple(_disposition(d) for d in rl.get("dispositions") or ())))
-    refunds = tuple(parse_refund(r) for r in _nodes(node.get("refunds")))
-    return ReturnState(id=parse_id(node.get("id"), "Return"), name=str(node.get("name") or ""),
-                       status=str(node.get("status") or ""), lines=tuple(lines),
-                       exchange_lines=exchanges, reverse_lines=tuple(reverse), refunds=refunds)
-
-
-def _disposition(d: dict) -> Disposition:
-    return Disposition(quantity=_count(d.get("quantity"), "disposed quantity"),
-                       type=str(d.get("type") or ""),
-                       location_id=parse_optional_id((d.get("location") or {}).get("id"), "Location"))
-
-
-def parse_refund(node: dict) -> Refund:
-    """A ``Refund`` node (ReturnRefundFields) as plain values."""
-    amount, currency = _money(node.get("totalRefundedSet"), "shopMoney", "refund")
-    transactions = []
-    for tx in _nodes(node.get("transactions")):
-        tx_amount, _ = _money(tx.get("amountSet"), "shopMoney", "refund transaction")
-        transactions.append(RefundTransaction(
-            id=parse_id(tx.get("id"), "OrderTransaction"), kind=str(tx.get("kind") or ""),
-            status=str(tx.get("status") or ""), error_code=tx.get("errorCode"),
-            gateway=tx.get("gateway"), amount=tx_amount))
-    return Refund(id=parse_id(node.get("id"), "Refund"), amount=amount, currency=currency,
-                  transactions=tuple(transactions))
-
 
 def returnable_units(client: ShopifyClient, order_id: int) -> list[ReturnableUnit]:
     """Every fulfillment line item of the order with units Shopify still lets a return take,
@@ -256,15 +52,15 @@ def returnable_units(client: ShopifyClient, order_id: int) -> list[ReturnableUni
         data = client.run("returnable_fulfillments", {"orderId": order_gid(order_id),
                                                       "first": RETURNABLE_PAGE_SIZE, "after": after})
         connection = data.get("returnableFulfillments") or {}
-        for node in _nodes(connection):
+        for node in nodes_of(connection):
             fulfillment = node.get("fulfillment") or {}
             location = parse_optional_id((fulfillment.get("location") or {}).get("id"), "Location")
-            for item in _nodes(node.get("returnableFulfillmentLineItems")):
+            for item in nodes_of(node.get("returnableFulfillmentLineItems")):
                 fli = item.get("fulfillmentLineItem") or {}
                 found.append(ReturnableUnit(
                     fulfillment_line_item_id=parse_id(fli.get("id"), "FulfillmentLineItem"),
                     line_item_id=parse_id((fli.get("lineItem") or {}).get("id"), "LineItem"),
-                    quantity=_count(item.get("quantity"), "returnable quantity"),
+                    quantity=parse_count(item.get("quantity"), "returnable quantity"),
                     location_id=location, fulfilled_at=str(fulfillment.get("createdAt") or "")))
         page = connection.get("pageInfo") or {}
         if not page.get("hasNextPage"):
@@ -288,7 +84,7 @@ def order_returns(client: ShopifyClient, order_id: int) -> list[ReturnState]:
         if order is None:
             return found
         connection = order.get("returns") or {}
-        found.extend(parse_return(n) for n in _nodes(connection))
+        found.extend(parse_return(n) for n in nodes_of(connection))
         page = connection.get("pageInfo") or {}
         if not page.get("hasNextPage"):
             break
@@ -301,19 +97,10 @@ def reason_definition_ids(client: ShopifyClient, handles: list[str]) -> dict[str
     data = client.run("return_reason_definitions", {"handles": sorted(set(handles)),
                                                     "first": REASON_PAGE_SIZE})
     out = {}
-    for node in _nodes(data.get("returnReasonDefinitions")):
+    for node in nodes_of(data.get("returnReasonDefinitions")):
         if not node.get("deleted"):
             out[str(node.get("handle"))] = parse_id(node.get("id"), "ReturnReasonDefinition")
     return out
-
-
-@dataclass(frozen=True)
-class VariantStock:
-    """A variant's price and stock (``available`` None: not tracked, or sold past zero)."""
-
-    variant_id: int
-    price: Decimal
-    available: int | None
 
 
 def variants_stock(client: ShopifyClient, variant_ids: list[int]) -> dict[int, VariantStock]:
@@ -347,37 +134,7 @@ def suggested_outcome(client: ShopifyClient, return_id: int, lines: list[dict], 
     node = data.get("return")
     if node is None:
         raise E.ShopifyDataError("the return is not visible to this app")
-    return _outcome(node.get("suggestedFinancialOutcome"))
-
-
-def _outcome(node: dict | None) -> Outcome:
-    transfer = (node or {}).get("financialTransfer")
-    if not transfer:
-        return Outcome(kind="none", amount=Decimal("0.00"), presentment_amount=Decimal("0.00"),
-                       presentment_currency="")
-    amount, _ = _money(transfer.get("amount"), "shopMoney", "outcome")
-    if transfer.get("__typename") == "InvoiceReturnOutcome":
-        return Outcome(kind="invoice", amount=amount, presentment_amount=amount,
-                       presentment_currency="")
-    presentment, currency = _money(transfer.get("amount"), "presentmentMoney", "outcome")
-    transactions = []
-    for tx in transfer.get("suggestedTransactions") or ():
-        parent = (tx or {}).get("parentTransaction") or {}
-        if not parent.get("id"):
-            continue
-        tx_amount, tx_currency = _money(tx.get("amountSet"), "presentmentMoney", "transaction")
-        transactions.append(SuggestedTransaction(
-            parent_id=parse_id(parent["id"], "OrderTransaction"), gateway=str(tx.get("gateway") or ""),
-            amount=tx_amount, currency=tx_currency or currency))
-    store_credit = store_credit_currency = None
-    for method in transfer.get("suggestedRefundMethods") or ():
-        if (method or {}).get("__typename") == "SuggestedStoreCreditRefund":
-            # In the order's presentment currency, as StoreCreditRefundInput.amount wants it.
-            store_credit, store_credit_currency = _money(method.get("amount"), "presentmentMoney",
-                                                         "store credit")
-    return Outcome(kind="refund", amount=amount, presentment_amount=presentment,
-                   presentment_currency=currency, transactions=tuple(transactions),
-                   store_credit=store_credit, store_credit_currency=store_credit_currency or currency)
+    return parse_outcome(node.get("suggestedFinancialOutcome"))
 
 
 def refund_status(client: ShopifyClient, refund_id: int) -> Refund | None:

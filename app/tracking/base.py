@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from app.domain.tracking import EXCEPTION, rank
-from app.types import UNSTORABLE_TEXT
+from app.text import UNSTORABLE_TEXT
 
 
 class DeliveryRefused(Exception):

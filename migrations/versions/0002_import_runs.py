@@ -8,7 +8,7 @@ Create Date: 2026-11-26 10:11:13.380029
 from alembic import op
 import sqlalchemy as sa
 
-import app.types
+import app.models.types
 
 
 # revision identifiers, used by Alembic.
@@ -25,15 +25,15 @@ def upgrade():
     sa.Column('account_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('method', sa.String(length=16), nullable=True),
-    sa.Column('since', app.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('since', app.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('window_note', sa.Text(), nullable=True),
     sa.Column('bulk_operation_id', sa.String(length=255), nullable=True),
     sa.Column('total', sa.Integer(), nullable=True),
     sa.Column('imported', sa.Integer(), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
-    sa.Column('created_at', app.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('started_at', app.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('finished_at', app.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('started_at', app.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', app.models.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_import_runs_account_id_accounts'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_import_runs'))
     )
@@ -43,7 +43,7 @@ def upgrade():
     with op.batch_alter_table('accounts', schema=None) as batch_op:
         batch_op.add_column(sa.Column('disconnect_reason', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('protected_data_readable', sa.Boolean(), nullable=True))
-        batch_op.add_column(sa.Column('reconciled_until', app.types.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('reconciled_until', app.models.types.UTCDateTime(timezone=True), nullable=True))
         batch_op.drop_column('import_status')
 
     # ### end Alembic commands ###

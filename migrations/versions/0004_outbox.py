@@ -8,7 +8,7 @@ Create Date: 2026-11-26 10:33:56.405802
 from alembic import op
 import sqlalchemy as sa
 
-import app.types
+import app.models.types
 
 
 # revision identifiers, used by Alembic.
@@ -28,8 +28,8 @@ def upgrade():
     sa.Column('subject', sa.String(length=255), nullable=False),
     sa.Column('text_body', sa.Text(), nullable=False),
     sa.Column('html_body', sa.Text(), nullable=False),
-    sa.Column('created_at', app.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', app.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', app.models.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_outbox_emails_account_id_accounts'), ondelete='CASCADE'),

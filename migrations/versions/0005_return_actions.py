@@ -8,7 +8,7 @@ Create Date: 2026-12-01 14:56:43.592529
 from alembic import op
 import sqlalchemy as sa
 
-import app.types
+import app.models.types
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
@@ -30,8 +30,8 @@ def upgrade():
     sa.Column('done', sa.Integer(), nullable=False),
     sa.Column('failed', sa.Integer(), nullable=False),
     sa.Column('results', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('created_at', app.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', app.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', app.models.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_bulk_actions_account_id_accounts'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_bulk_actions'))
     )
@@ -45,8 +45,8 @@ def upgrade():
     sa.Column('url_token', sa.String(length=64), nullable=False),
     sa.Column('secret_encrypted', sa.Text(), nullable=True),
     sa.Column('username', sa.String(length=120), nullable=True),
-    sa.Column('created_at', app.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_event_at', app.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_event_at', app.models.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_tracking_connections_account_id_accounts'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tracking_connections')),
     sa.UniqueConstraint('account_id', 'provider', name=op.f('uq_tracking_connections_account_id_provider')),
@@ -64,7 +64,7 @@ def upgrade():
         batch_op.add_column(sa.Column('gift_card_code_encrypted', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('issue_attempts', sa.Integer(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('restock_state', sa.String(length=16), nullable=True))
-        batch_op.add_column(sa.Column('restocked_at', app.types.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('restocked_at', app.models.types.UTCDateTime(timezone=True), nullable=True))
 
     with op.batch_alter_table('returns', schema=None) as batch_op:
         batch_op.add_column(sa.Column('tracking_state', sa.String(length=32), nullable=True))

@@ -12,7 +12,7 @@ Create Date: 2026-12-05 05:37:37.556600
 from alembic import op
 import sqlalchemy as sa
 
-import app.types
+import app.models.types
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
@@ -38,8 +38,8 @@ def upgrade():
     sa.Column('lines', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.Column('failure_reason', sa.Text(), nullable=True),
     sa.Column('failures', sa.Integer(), server_default='0', nullable=False),
-    sa.Column('created_at', app.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_shopify_returns_account_id_accounts'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['return_id'], ['returns.id'], name=op.f('fk_shopify_returns_return_id_returns'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_shopify_returns')),
@@ -58,9 +58,9 @@ def upgrade():
     sa.Column('state', sa.String(length=16), nullable=False),
     sa.Column('variables', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('expect', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
-    sa.Column('claimed_at', app.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claimed_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('finished_at', app.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', app.models.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['shopify_return_ref_id'], ['shopify_returns.id'], name=op.f('fk_shopify_calls_shopify_return_ref_id_shopify_returns'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_shopify_calls')),
@@ -74,7 +74,7 @@ def upgrade():
                               existing_type=sa.Boolean(), existing_nullable=False,
                               existing_server_default=sa.true())
         batch_op.add_column(sa.Column('customer_accounts_version', sa.String(length=32), nullable=True))
-        batch_op.add_column(sa.Column('gift_card_issue_limit', app.types.Money(precision=19, scale=4), nullable=True))
+        batch_op.add_column(sa.Column('gift_card_issue_limit', app.models.types.Money(precision=19, scale=4), nullable=True))
         batch_op.add_column(sa.Column('exchange_mode', sa.String(length=16), server_default='shopify', nullable=False))
         batch_op.add_column(sa.Column('issued_notice', sa.String(length=16), server_default='shopify', nullable=False))
         batch_op.add_column(sa.Column('return_reason_definitions', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True))
@@ -91,14 +91,14 @@ def upgrade():
         batch_op.add_column(sa.Column('shopify_return_ref_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True))
         batch_op.add_column(sa.Column('shopify_lines', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True))
         batch_op.add_column(sa.Column('exchange_line_ids', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True))
-        batch_op.add_column(sa.Column('exchange_variant_price', app.types.Money(precision=19, scale=4), nullable=True))
+        batch_op.add_column(sa.Column('exchange_variant_price', app.models.types.Money(precision=19, scale=4), nullable=True))
         batch_op.add_column(sa.Column('process_call_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True))
         batch_op.add_column(sa.Column('credit_method', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('refund_state', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('refund_error', sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column('outside_refund_amount', app.types.Money(precision=19, scale=4), nullable=True))
+        batch_op.add_column(sa.Column('outside_refund_amount', app.models.types.Money(precision=19, scale=4), nullable=True))
         batch_op.add_column(sa.Column('outside_refund_method', sa.String(length=120), nullable=True))
-        batch_op.add_column(sa.Column('outside_refund_at', app.types.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('outside_refund_at', app.models.types.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('outside_refund_by', sa.String(length=254), nullable=True))
         batch_op.add_column(sa.Column('keyed_input', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True))
         batch_op.create_index(batch_op.f('ix_return_items_shopify_return_ref_id'), ['shopify_return_ref_id'], unique=False)

@@ -9,7 +9,7 @@ Create Date: 2026-12-05 08:50:00
 from alembic import op
 import sqlalchemy as sa
 
-import app.types
+import app.models.types
 
 # revision identifiers, used by Alembic.
 revision = "0012_webhook_signals"
@@ -20,11 +20,11 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table("accounts", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("webhooks_refused_at", app.types.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("webhooks_refused_at", app.models.types.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("webhooks_refused_count", sa.Integer(), server_default="0", nullable=False))
-        batch_op.add_column(sa.Column("webhooks_recreated_at", app.types.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("webhooks_recreated_at", app.models.types.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("webhooks_recreated", sa.String(length=500), nullable=True))
-        batch_op.add_column(sa.Column("webhooks_missed_at", app.types.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("webhooks_missed_at", app.models.types.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("webhooks_missed_count", sa.Integer(), server_default="0", nullable=False))
     with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
         batch_op.create_index("ix_webhook_deliveries_account_received", ["account_id", "received_at"], unique=False)

@@ -9,7 +9,7 @@ Create Date: 2026-12-05 12:00:00
 from alembic import op
 import sqlalchemy as sa
 
-import app.types
+import app.models.types
 
 revision = "0016_status_link_lifetime"
 down_revision = "0014_tracking_unique"
@@ -19,9 +19,9 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table("return_items", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("gift_card_code_shown_at", app.types.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("gift_card_code_shown_at", app.models.types.UTCDateTime(timezone=True), nullable=True))
     with op.batch_alter_table("accounts", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("webhooks_stale_at", app.types.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("webhooks_stale_at", app.models.types.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("webhooks_stale_count", sa.Integer(), server_default="0", nullable=False))
 
 

@@ -20,8 +20,9 @@ import requests
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, make_url, text
 
-from app.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_SHOP, DEMO_STORE
-from app.demo_rules import RULES_EMAIL, RULES_SHOP, RULES_STORE
+from app.demo.sandbox import DEMO_SHOP
+from app.demo.seed import DEMO_EMAIL, DEMO_PASSWORD, DEMO_STORE
+from app.demo.stores import RULES_EMAIL, RULES_SHOP, RULES_STORE
 from tests.support.e2e import scratch_database_url
 from tests.support.journey import PHONE, new_page, shoot
 

@@ -24,7 +24,7 @@ def test_create_admin_refuses_a_weak_password_and_writes_nothing(app):
 
 
 def test_demo_seed_is_safe_to_run_twice(app):
-    from app.demo import seed_demo
+    from app.demo.seed import seed_demo
     from app.models import Order
 
     seed_demo()

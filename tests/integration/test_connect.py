@@ -612,8 +612,10 @@ def test_the_demo_connects_to_the_sandbox_and_is_safe_to_run_again(app, sandbox,
                                                                    demo_jobs_in_process):
     from decimal import Decimal
 
-    from app.demo import DEMO_ORDERS, DEMO_SCOPES, DEMO_SHOP, connect_demo
-    from app.demo_returns import OUTFITTERS_ORDERS, OUTFITTERS_RETURNS
+    from app.demo.orders import OUTFITTERS_ORDERS
+    from app.demo.returns import OUTFITTERS_RETURNS
+    from app.demo.sandbox import DEMO_ORDERS, DEMO_SCOPES, DEMO_SHOP
+    from app.demo.stores import connect_demo
     from app.models import Return, ShopifyReturn
 
     use_virtual_time(monkeypatch, sandbox)
@@ -697,10 +699,11 @@ def test_the_rules_demo_is_on_classic_accounts_with_the_one_app_and_returns(app,
     from decimal import Decimal
 
     from app.crypto import decrypt_secret
-    from app.demo import DEMO_SHOP, connect_demo
+    from app.demo.orders import RULES_ORDERS
+    from app.demo.returns import RULES_RETURNS
+    from app.demo.sandbox import DEMO_SHOP
+    from app.demo.stores import RULES_SHOP, connect_demo, connect_rules_demo
     from app.models import Rule
-    from app.demo_returns import RULES_ORDERS, RULES_RETURNS
-    from app.demo_rules import RULES_SHOP, connect_rules_demo
 
     use_virtual_time(monkeypatch, sandbox)
     sandbox.clock.set(time.time())
@@ -748,7 +751,7 @@ def test_make_demo_keeps_the_webhooks_sent_while_it_sets_up_and_hands_them_on_af
     from werkzeug.test import Client
 
     from app.crypto import encrypt_secret
-    from app.demo import SetupGate
+    from app.demo.gate import SetupGate
     from app.models import WebhookDelivery
     from tests.support.shopify_webhooks import SECRET, signed_headers
 

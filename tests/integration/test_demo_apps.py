@@ -25,9 +25,9 @@ def control(sandbox, method: str, path: str, **kwargs):
 
 def test_a_demo_over_an_earlier_demos_sandbox_moves_demo_rules_co_to_the_one_app_quietly(
         app, sandbox, monkeypatch, drain_jobs, demo_jobs_in_process):
-    import app.demo as demo
-    import app.demo_rules as demo_rules
-    from app.demo_rules import EARLIER_CLIENT_ID, RULES_SHOP, connect_rules_demo
+    import app.demo.sandbox as demo
+    import app.demo.stores as demo_rules
+    from app.demo.stores import EARLIER_CLIENT_ID, RULES_SHOP, connect_rules_demo
 
     use_virtual_time(monkeypatch, sandbox)
     sandbox.clock.set(time.time())

@@ -11,7 +11,8 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from app.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_SHOP
+from app.demo.sandbox import DEMO_SHOP
+from app.demo.seed import DEMO_EMAIL, DEMO_PASSWORD
 from tests.browser.test_demo_browser import Demo
 
 DELIVERIES = 100

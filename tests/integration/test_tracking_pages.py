@@ -163,8 +163,8 @@ def test_huge_event_ids_are_a_404(account, client):
 def test_the_demo_registers_each_store_with_the_sandbox_carrier_once(app, sandbox):
     import requests
 
-    from app.demo import _Sandbox
-    from app.demo_tracking import connect_demo_carrier
+    from app.demo.sandbox import SandboxControl as _Sandbox
+    from app.demo.tracking import connect_demo_carrier
     from app.services.tracking import webhook_url
 
     sandbox.app.extensions.pop("sandbox_carrier", None)  # the session sandbox's carrier, emptied

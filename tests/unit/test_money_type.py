@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.types import Money, canonical_money, to_decimal
+from app.models.types import Money, canonical_money, to_decimal
 
 
 class _Dialect:

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.services.order_batches import copy_fields, order_values
+from app.services.order_copy import copy_fields, order_values
 from app.shopify.bulk import iter_bulk_objects
 from app.shopify.errors import ShopifyDataError
 from app.shopify.lean_mapping import graphql_order_values

@@ -12,9 +12,9 @@ from graphql.validation import NoDeprecatedCustomRule
 from app.config import Config
 from app.shopify import issuing, operations as ops
 from app.shopify.client import DEFAULT_API_VERSION, ShopifyClient
-from app.shopify.cost import MAX_SINGLE_QUERY_COST, requested_cost
 from app.shopify.documents import document_names, load_document, operation_type
 from tests.fixture_files import ADMIN_SCHEMA_VERSION
+from tests.support.shopify_cost import MAX_SINGLE_QUERY_COST, requested_cost
 from tests.support.shopify_schema import admin_schema, validation_errors
 
 

@@ -1,5 +1,4 @@
 """Column types shared by the models: exact money and 64-bit ids on SQLite and PostgreSQL."""
-import re
 from datetime import timezone
 from decimal import Decimal, InvalidOperation
 
@@ -8,9 +7,6 @@ from sqlalchemy.types import TypeDecorator
 
 # Our own primary keys: BIGINT on PostgreSQL; SQLite only auto-increments INTEGER PRIMARY KEY.
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
-
-# What no text column takes: a NUL (PostgreSQL refuses it) or a lone surrogate (UTF-8 cannot hold one).
-UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 MONEY_SCALE = 4
 _SCALE_FACTOR = Decimal(10) ** MONEY_SCALE

@@ -9,7 +9,7 @@ reading); an unsized list is counted once
 (Shopify does not publish a size for those — the real cost may differ slightly). A single query may
 not request more than 1,000 points.
 
-Used by the tests to prove the page sizes in ``operations.py`` keep a page well under that limit.
+Used by the tests to prove the page sizes in ``app/shopify/operations.py`` keep a page well under that limit.
 """
 from __future__ import annotations
 

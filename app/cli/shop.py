@@ -6,6 +6,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Account, ImportRun
 from app.services import connect as connecting
+from app.services import connect_input
 from app.services.imports import start_import
 from app.services.reconcile import connected_account_ids, reconcile_account
 
@@ -31,12 +32,12 @@ def connect_command(account_slug, domain, token, secret, api_origin):
     """Connect an account with an admin custom-app token, then import recent orders."""
     account = _account(account_slug)
     try:
-        shop = connecting.parse_shop(domain)
-        origin = connecting.parse_api_origin(api_origin)
-        connecting.check_available(account, shop)
+        shop = connect_input.parse_shop(domain)
+        origin = connect_input.parse_api_origin(api_origin)
+        connect_input.check_available(account, shop)
         grant = connecting.legacy_token_grant(token, secret)
         result = connecting.connect(account, shop, grant, origin)
-    except connecting.ConnectError as error:
+    except connect_input.ConnectError as error:
         db.session.rollback()
         option = {"shop_domain": "--domain", "access_token": "--token", "api_secret": "--secret",
                   "api_origin": "--api-origin"}.get(error.field or "", "")

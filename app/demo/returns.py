@@ -1,15 +1,6 @@
-"""`make demo`: the orders that show how a return is issued through a Shopify return, and a few
-returns already made.
-
-- Orders to try (placed in the sandbox before the store connects, so the import brings them): one
-  paid manually (Shopify has no payment to refund to), one whose refund stays pending until it is
-  settled on the sandbox page, one whose refund fails, a guest order (a credit note becomes a gift
-  card), and on Demo Rules Co (classic customer accounts) one whose 60 % discount makes the rules
-  give a credit note, which is a gift card there. Same sandbox seed, same orders.
-- Returns already made, each the app's own way: ``create_return`` as the portal calls it, then the
-  jobs (planned into a Shopify return, processed, disposed of, closed) as staff would set them off.
-
-Both are safe to run again: an order is placed once per email, a return once per submission token.
+"""`make demo`: a few returns already made, each the app's own way: ``create_return`` as the portal
+calls it, then the jobs (planned into a Shopify return, processed, disposed of, closed) as staff
+would set them off. Safe to run again: a return is made once per submission token.
 """
 from __future__ import annotations
 
@@ -18,6 +9,7 @@ from dataclasses import dataclass
 import click
 from sqlalchemy import select
 
+from app.demo.orders import SPECIAL_EMAILS
 from app.domain.returns import ReturnRefused
 from app.domain.vocabulary import ItemResolution, Option, ReturnStatus
 from app.extensions import db
@@ -28,72 +20,6 @@ from app.services import return_workflow as workflow
 from app.services.shopify_returns import refresh_returnable_now
 from app.services.tracking_numbers import set_tracking
 
-DEMO_COUNTRY = "US"  # the shop's currency, so amounts read the same everywhere
-
-
-@dataclass(frozen=True)
-class OrderToTry:
-    """An order placed in the sandbox for one case; ``label`` is printed beside it."""
-
-    email: str
-    product: str
-    label: str
-    seed: int
-    payment: str = "card"
-    guest: bool = False
-    refund_outcome: str | None = None
-    discount_code: str | None = None
-
-
-OUTFITTERS_ORDERS = (
-    OrderToTry("paid.manually@example.com", "Linen Shirt", seed=501, payment="manual",
-               label="paid manually: a Refund goes to staff (no payment to refund)"),
-    OrderToTry("refund.pending@example.com", "Chino Trousers", seed=502, refund_outcome="pending",
-               label="Refund: pending until marked paid on the sandbox page"),
-    OrderToTry("refund.fails@example.com", "Denim Jacket", seed=503, refund_outcome="failure",
-               label="Refund: the payment provider refuses it; staff see why"),
-    OrderToTry("guest.checkout@example.com", "Canvas Sneaker", seed=504, guest=True,
-               label="guest order: a Credit note becomes a gift card"),
-)
-RULES_ORDERS = (
-    OrderToTry("big.discount@example.com", "Leather Boot", seed=601, discount_code="STAFF60",
-               label="60% off: a rule gives a credit note, here a gift card"),
-)
-SPECIAL_EMAILS = {o.email for o in OUTFITTERS_ORDERS + RULES_ORDERS}
-
-
-def place_orders_to_try(sandbox, domain: str, wanted) -> bool:
-    """Place each order of ``wanted`` not in the shop yet (by email), shipped; True when any was."""
-    have = {(o["email"] or "").lower() for o in
-            sandbox.call("GET", f"/shops/{domain}/orders?limit=500")["orders"]}
-    missing = [o for o in wanted if o.email not in have]
-    if not missing:
-        return False
-    products = {p["title"]: p for p in sandbox.call("GET", f"/shops/{domain}/products")["products"]}
-    for spec in missing:
-        # The product's first variant with stock to spare (and others to exchange to).
-        variant = next(v for v in sorted(products[spec.product]["variants"], key=lambda v: v["id"])
-                       if v["inventory"] >= 3)
-        placed = sandbox.call("POST", f"/shops/{domain}/orders", {
-            "email": spec.email, "variant_ids": [variant["id"]], "quantity": 1, "seed": spec.seed,
-            "country": DEMO_COUNTRY, "payment": spec.payment, "guest": spec.guest,
-            "refund_outcome": spec.refund_outcome, "discount_code": spec.discount_code})
-        sandbox.call("PATCH", f"/shops/{domain}/orders/{placed['id']}", {"fulfill": True})
-    return True
-
-
-def stored_orders_to_try(account: Account, wanted) -> list[tuple[str, Order]]:
-    """(label, stored order) for each order of ``wanted`` the import brought in."""
-    picks = []
-    for spec in wanted:
-        order = db.session.scalar(select(Order).where(Order.account_id == account.id, Order.email == spec.email)
-                                  .order_by(Order.created_at.desc()))
-        if order is not None:
-            picks.append((spec.label, order))
-    return picks
-
-
-# --- returns already made -------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class DemoReturn:
