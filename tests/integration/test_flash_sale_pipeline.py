@@ -21,8 +21,7 @@ from sandbox.throttle import Bucket
 from tests.conftest import make_test_app, rolled_back
 from tests.factories import make_account
 from tests.fixture_files import shopify_json
-from tests.integration.test_connect import SHOP, make_shop
-from tests.integration.test_import import connected_account
+from tests.support.connect import SHOP, connected_account, make_shop
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
 from tests.support.shopify_webhooks import SECRET, post_webhook
 

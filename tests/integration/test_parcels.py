@@ -16,8 +16,7 @@ from app.services.webhook_subscriptions import topics_for
 from app.shopify.operations import fetch_order
 from sandbox import fulfillments
 from tests.factories import make_account
-from tests.integration.test_connect import SHOP, make_shop, use_virtual_time
-from tests.integration.test_import import connected_account
+from tests.support.connect import SHOP, connected_account, make_shop, use_virtual_time
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
 from tests.support.portal import make_line, make_portal_order
 from tests.support.shopify_webhooks import SECRET, post_webhook

@@ -21,8 +21,7 @@ from app.shopify.errors import ShopifyDataError
 from app.shopify.mapping import order_from_rest
 from jobs.intake import sweep_unprocessed_deliveries_job
 from sandbox.rest_payload import order_payload
-from tests.integration.test_connect import SHOP, make_shop, use_virtual_time
-from tests.integration.test_import import connected_account
+from tests.support.connect import SHOP, connected_account, make_shop, use_virtual_time
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
 
 

@@ -9,8 +9,7 @@ from app.extensions import db
 from app.models import Account, Order
 from app.services import reconcile
 from app.queue.schedule import PERIODIC
-from tests.integration.test_connect import SHOP, make_shop, order_count, subscriptions, use_virtual_time
-from tests.integration.test_import import connected_account
+from tests.support.connect import SHOP, connected_account, make_shop, order_count, subscriptions, use_virtual_time
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
 
 

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import Account, OutboxEmail, Return
 from sandbox import shop_address as sandbox_address
 from tests.factories import PASSWORD, make_account, make_user
-from tests.integration.test_connect import connect_with_token, login_admin, make_shop, use_virtual_time
+from tests.support.connect import connect_with_token, login_admin, make_shop, use_virtual_time
 from tests.integration.test_portal_flow import lookup, review, choose
 from tests.support.forms import CONTENT_TYPE, multipart
 from tests.support.portal import connect_to_sandbox, make_line, make_portal_order

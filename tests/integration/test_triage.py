@@ -8,7 +8,8 @@ import pytest
 
 from app.extensions import db
 from tests.factories import make_account
-from tests.integration.test_staff_returns import LIST, account, listed  # noqa: F401  (the fixture)
+from tests.support.staff_returns import LIST, listed
+from tests.support.staff_returns import account  # noqa: F401  (fixtures)
 from tests.support.returns import make_return
 
 

@@ -15,8 +15,7 @@ from app.models import Account, WebhookDelivery
 from app.services import intake, reconcile
 from app.services.webhook_subscriptions import sync_webhooks
 from tests.factories import PASSWORD, make_account, make_order, make_user
-from tests.integration.test_connect import make_shop, subscriptions, use_virtual_time
-from tests.integration.test_import import connected_account
+from tests.support.connect import connected_account, make_shop, subscriptions, use_virtual_time
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
 from tests.support.shopify_webhooks import SECRET, post_webhook
 
