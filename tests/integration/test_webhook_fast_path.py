@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import WebhookDelivery
 from app.services import intake
 from tests.factories import make_account
+from tests.support.queue import RecordingBackend, record_jobs
 from tests.support.shopify_webhooks import SECRET, signed_headers
 
 SHOP = "fast-path.myshopify.com"
@@ -22,8 +23,8 @@ BODY = json.dumps({"id": 820982911946154508, "email": "jon@example.com", "line_i
 @pytest.fixture(params=["fast path", "flask view"])
 def door(request, app, monkeypatch):
     """Pick the door; record what the view answered and what was queued."""
-    monkeypatch.setattr(app.extensions["jobs"], "runs_in_process", request.param == "flask view")
-    seen = {"view": 0, "queued": []}
+    jobs = record_jobs(app, monkeypatch, RecordingBackend(runs_in_process=request.param == "flask view"))
+    seen = {"view": 0, "queued": jobs.queued}
     view = app.view_functions["webhooks.shopify_webhook"]
 
     def counting_view():
@@ -31,7 +32,6 @@ def door(request, app, monkeypatch):
         return view()
 
     monkeypatch.setitem(app.view_functions, "webhooks.shopify_webhook", counting_view)
-    monkeypatch.setattr("app.webhooks.shopify.enqueue", lambda name, *args, **kw: seen["queued"].append(args))
     make_account(shop_domain=SHOP, webhook_secret_encrypted=encrypt_secret(SECRET))
     db.session.commit()
     return request.param, seen
