@@ -4,7 +4,7 @@ import pytest
 from werkzeug.routing import IntegerConverter
 
 from app.dashboard.scope import ADMIN_ONLY_ENDPOINTS
-from tests.conftest import make_test_app
+from tests.fixtures.app import make_test_app
 from tests.factories import PASSWORD, make_account, make_user
 
 _URL_APP = make_test_app(SQLALCHEMY_DATABASE_URI="sqlite://")

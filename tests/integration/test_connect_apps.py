@@ -13,7 +13,6 @@ from tests.factories import PASSWORD, make_account, make_user
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
 from tests.support.connect import (OAUTH_CLIENT_ID, OAUTH_SECRET, SEEDED, SHOP, assert_nothing_saved,
                                    connect_with_token, login_admin, make_shop, order_count, use_virtual_time)
-from tests.support.connect import shop  # noqa: F401  (fixtures)
 
 
 # --- client credentials -----------------------------------------------------------------------------

@@ -11,7 +11,6 @@ from app.models import Account
 from tests.factories import make_account
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
 from tests.support.connect import (SEEDED, SHOP, assert_nothing_saved, make_shop, order_count, use_virtual_time)
-from tests.support.connect import demo_jobs_in_process, jobs_run_at_once, shop  # noqa: F401  (fixtures)
 
 
 # --- CLI --------------------------------------------------------------------------------------------

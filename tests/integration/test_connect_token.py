@@ -13,7 +13,6 @@ from tests.factories import make_account
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
 from tests.support.connect import (SEEDED, SHOP, assert_nothing_saved, closed_port, connect_with_token, login_admin,
                                    make_shop, order_count, subscriptions, use_virtual_time)
-from tests.support.connect import shop  # noqa: F401  (fixtures)
 
 
 # What a store's custom app granted before Boomerang recorded returns in Shopify.

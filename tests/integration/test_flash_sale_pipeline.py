@@ -18,7 +18,7 @@ from app.services.order_confirm import CONFIRM_BATCH, ORDER_CONFIRM_COST, confir
 from jobs.intake import sweep_unprocessed_deliveries_job
 from sandbox.rest_payload import order_payload
 from sandbox.throttle import Bucket
-from tests.conftest import make_test_app, rolled_back
+from tests.fixtures.app import make_test_app, rolled_back
 from tests.factories import make_account
 from tests.fixture_files import shopify_json
 from tests.support.connect import SHOP, connected_account, make_shop

@@ -10,7 +10,7 @@ import pytest
 
 from app.query_params import QUERY_PARAMS, spec_of
 from app.tracking.base import DeliveryRefused
-from tests.conftest import make_test_app
+from tests.fixtures.app import make_test_app
 from tests.factories import PASSWORD
 from tests.support.hostile import (HOSTILE, JSON_SHAPES, QueryRecorder, ReadRecorder, RecordingRequest, World,
                                    form_body, path_values, url_of)

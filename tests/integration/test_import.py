@@ -12,7 +12,6 @@ from tests.factories import make_account
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
 from tests.support.connect import (SEEDED, SHOP, connected_account, make_shop, order_count, sandbox_order_count,
                                    use_virtual_time)
-from tests.support.connect import shop  # noqa: F401  (fixtures)
 from tests.support.imports import run_now, snapshot
 
 

@@ -10,7 +10,6 @@ from app.shopify.operations import iter_orders
 from tests.factories import make_account
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
 from tests.support.connect import SEEDED, connected_account, make_shop, use_virtual_time
-from tests.support.connect import shop  # noqa: F401  (fixtures)
 from tests.support.imports import run_now, snapshot
 
 

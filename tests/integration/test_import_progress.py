@@ -8,7 +8,6 @@ from app.models import ImportRun
 from tests.factories import PASSWORD, make_account, make_user
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
 from tests.support.connect import SEEDED, connected_account
-from tests.support.connect import shop  # noqa: F401  (fixtures)
 
 
 # --- progress in the dashboard -----------------------------------------------------------------------

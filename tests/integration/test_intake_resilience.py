@@ -11,12 +11,15 @@ from app.extensions import db
 from app.models import Account, Order, OutboxEmail, Return, WebhookDelivery
 from app.services.deliveries import process_delivery
 from jobs.intake import sweep_unprocessed_deliveries_job
-from tests.conftest import REDIS_URL, make_test_app, rolled_back
+from tests.fixtures.app import REDIS_URL, make_test_app, rolled_back
 from tests.factories import make_account, make_order
 from tests.fixture_files import shopify_json
 from tests.support.shopify_webhooks import SECRET, post_webhook
 
 SHOP = "acme-outdoor.myshopify.com"
+
+pytestmark = pytest.mark.account(shop_domain=SHOP, webhook_secret=SECRET)
+
 ORDER = shopify_json("webhook_orders_create_docs_2026-04.metadata.json")["response"]
 
 
@@ -26,13 +29,6 @@ def metadata_body(topic_file):
 
 def count(model):
     return db.session.scalar(select(func.count()).select_from(model))
-
-
-@pytest.fixture
-def account(app):
-    account = make_account(shop_domain=SHOP, webhook_secret_encrypted=encrypt_secret(SECRET))
-    db.session.commit()
-    return account
 
 
 @pytest.fixture(scope="module")

@@ -9,22 +9,14 @@ import pytest
 
 from app.extensions import db
 from app.models import Account
-from tests.factories import PASSWORD, make_account, make_user
+from tests.factories import PASSWORD
 from tests.support.forms import CONTENT_TYPE, multipart
 from tests.support.settings import SETTINGS, post_settings, settings_data
 
+# Not connected: the settings page asks Shopify nothing (its locations list says to connect).
+pytestmark = pytest.mark.account(name="Acme Outdoor", currency="EUR", users=["admin", "staff"], logged_in="admin")
+
 VALID = {"exchange_mode": "separate_order", "issued_notice": "email"}
-
-
-@pytest.fixture
-def account(app, client):
-    # Not connected: the settings page asks Shopify nothing (its locations list says to connect).
-    account = make_account(name="Acme Outdoor", currency="EUR")
-    make_user(account, role="admin", email="boss@example.com")
-    make_user(account, role="staff", email="staff@example.com")
-    db.session.commit()
-    client.post("/login", data={"email": "boss@example.com", "password": PASSWORD})
-    return account
 
 
 def section(body: str) -> str:

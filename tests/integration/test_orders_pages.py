@@ -12,11 +12,6 @@ from tests.factories import PASSWORD, make_account, make_order, make_user
 BASE = datetime(2026, 10, 1, 12, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture
-def account():
-    return make_account()
-
-
 def login(client, account, role="staff"):
     user = make_user(account, role=role)
     db.session.commit()

@@ -21,15 +21,11 @@ from app.shopify.errors import ShopifyDataError
 from app.shopify.mapping import order_from_rest
 from jobs.intake import sweep_unprocessed_deliveries_job
 from sandbox.rest_payload import order_payload
-from tests.support.connect import SHOP, connected_account, make_shop, use_virtual_time
+from tests.support.connect import SHOP, connected_account, use_virtual_time
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
 from tests.support.queue import record_jobs
 
-
-@pytest.fixture
-def shop(sandbox, monkeypatch):
-    use_virtual_time(monkeypatch, sandbox)
-    return make_shop(sandbox, orders=0)
+pytestmark = pytest.mark.shop(orders=0)  # the `shop` fixture: a sandbox shop without orders
 
 
 def placed(shop, quantity=2):
@@ -93,6 +89,7 @@ POISON = {
     "currency not a code": lambda b: b.update(currency="EURO"),
     "refund line id in Unicode digits": lambda b: b.update(refunds=[
         {"refund_line_items": [{"line_item_id": "١٢", "quantity": 1}]}]),
+
 }
 
 

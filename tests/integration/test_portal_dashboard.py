@@ -16,14 +16,7 @@ from tests.factories import PASSWORD, make_account, make_user
 from tests.support.portal import make_line, make_portal_order
 from tests.support.settings import post_settings
 
-
-@pytest.fixture
-def account(app, client):
-    account = make_account(name="Acme Outdoor")
-    make_user(account, role="admin", email="boss@example.com")
-    db.session.commit()
-    client.post("/login", data={"email": "boss@example.com", "password": PASSWORD})
-    return account
+pytestmark = pytest.mark.account(name="Acme Outdoor", users=["admin"], logged_in="admin")
 
 
 def a_return(account, email="pat@example.com", name=None, minutes_ago=0, note=None) -> Return:

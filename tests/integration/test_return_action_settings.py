@@ -8,19 +8,12 @@ import pytest
 
 from app.extensions import db
 from app.models import Account
-from tests.factories import PASSWORD, make_account, make_user
+from tests.factories import PASSWORD, make_user
 from tests.support.portal import SCOPES, connect_to_sandbox
 from tests.support.settings import SETTINGS, post_settings
 
+pytestmark = pytest.mark.account(return_action="processing", users=["admin"], logged_in="admin")
 
-
-@pytest.fixture
-def account(app, client):
-    account = make_account(return_action="processing")
-    make_user(account, role="admin", email="boss@example.com")
-    db.session.commit()
-    client.post("/login", data={"email": "boss@example.com", "password": PASSWORD})
-    return account
 
 
 @pytest.fixture

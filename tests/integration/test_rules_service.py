@@ -12,12 +12,7 @@ from app.services import rules as service
 from tests.factories import make_account, make_order
 from tests.support.rules import BIG_DISCOUNT_CREDIT, CANADA_NO_ACTION, FAULTY_REFUND, condition, make_return
 
-
-@pytest.fixture
-def account(app):
-    account = make_account(option_mode="rules")
-    db.session.commit()
-    return account
+pytestmark = pytest.mark.account(option_mode="rules")
 
 
 def positions(account_id):

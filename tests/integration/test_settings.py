@@ -9,23 +9,16 @@ import pytest
 from app.extensions import db
 from app.models import Account
 from app.services.rules import create_rule
-from tests.factories import PASSWORD, make_account, make_user
+from tests.factories import PASSWORD, make_user
 from tests.support.forms import CONTENT_TYPE, multipart
 from tests.support.rules import FAULTY_REFUND
 from tests.support.settings import SETTINGS, page_values, post_settings, settings_data
 
+pytestmark = pytest.mark.account(users=["admin"], logged_in="admin")
+
 VALID = {"name": "Acme", "return_window_days": "45", "order_storage_months": "6",
          "logo_url": "https://cdn.example.com/logo.png", "primary_color": "#aa3300"}
 LIGHT_YELLOW = "#ffe680"
-
-
-@pytest.fixture
-def account(app, client):
-    account = make_account()
-    make_user(account, role="admin", email="boss@example.com")
-    db.session.commit()
-    client.post("/login", data={"email": "boss@example.com", "password": PASSWORD})
-    return account
 
 
 def saved(account) -> Account:

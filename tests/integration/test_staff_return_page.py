@@ -6,8 +6,9 @@ from app.models import Return, ReturnItem
 from tests.factories import make_account
 from tests.support.confirm import confirmed
 from tests.support.returns import make_return
-from tests.support.staff_returns import LIST, reload
-from tests.support.staff_returns import account  # noqa: F401  (fixtures)
+from tests.support.staff_returns import LIST, STAFF_ACCOUNT, reload
+
+pytestmark = STAFF_ACCOUNT
 
 
 # --- the return page ----------------------------------------------------------------------------------

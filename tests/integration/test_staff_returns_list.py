@@ -10,8 +10,9 @@ from app.models import BulkAction, Return
 from tests.factories import make_account
 from tests.support.confirm import confirmed
 from tests.support.returns import make_return
-from tests.support.staff_returns import HX, LIST, listed, reload
-from tests.support.staff_returns import account  # noqa: F401  (fixtures)
+from tests.support.staff_returns import HX, LIST, STAFF_ACCOUNT, listed, reload
+
+pytestmark = STAFF_ACCOUNT
 
 
 # --- the list ---------------------------------------------------------------------------------------

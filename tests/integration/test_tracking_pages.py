@@ -2,7 +2,6 @@
 only see and attach parked events, every query stays inside the account."""
 import re
 
-import pytest
 from sqlalchemy import select
 
 from app.crypto import decrypt_secret
@@ -10,13 +9,6 @@ from app.extensions import db
 from app.models import Account, Return, TrackingConnection, TrackingEvent
 from tests.factories import PASSWORD, make_account, make_user
 from tests.support.tracking import connect, return_with_tracking, send_generic
-
-
-@pytest.fixture
-def account(app):
-    account = make_account()
-    db.session.commit()
-    return account
 
 
 def login(client, account, role):

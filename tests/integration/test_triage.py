@@ -8,9 +8,10 @@ import pytest
 
 from app.extensions import db
 from tests.factories import make_account
-from tests.support.staff_returns import LIST, listed
-from tests.support.staff_returns import account  # noqa: F401  (fixtures)
+from tests.support.staff_returns import LIST, STAFF_ACCOUNT, listed
 from tests.support.returns import make_return
+
+pytestmark = STAFF_ACCOUNT
 
 
 def row_of(body: str, rma: str) -> str:

@@ -15,9 +15,11 @@ from app.models import Account, WebhookDelivery
 from app.services import intake, reconcile
 from app.services.webhook_subscriptions import sync_webhooks
 from tests.factories import PASSWORD, make_account, make_order, make_user
-from tests.support.connect import connected_account, make_shop, subscriptions, use_virtual_time
+from tests.support.connect import connected_account, subscriptions
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
 from tests.support.shopify_webhooks import SECRET, post_webhook
+
+pytestmark = pytest.mark.shop(orders=0)  # the `shop` fixture: a sandbox shop without orders
 
 SHOP = "acme-outdoor.myshopify.com"
 
@@ -151,12 +153,6 @@ def test_staff_see_the_trouble_and_are_sent_to_an_admin(app, client):
 
 # --- signals recorded by the reconciliation (sandbox) ---------------------------------------------------
 
-@pytest.fixture
-def shop(sandbox, monkeypatch):
-    use_virtual_time(monkeypatch, sandbox)
-    return make_shop(sandbox, orders=0)
-
-
 def admin_of(client, account):
     log_in(client, account)
 
@@ -204,6 +200,7 @@ def test_a_subscription_shopify_removed_is_made_again_by_the_hourly_check_and_re
     section = webhooks_section(client)
     assert re.search(r"Shopify had removed the subscription for orders/create; Boomerang made it again at .+\.",
                      section)
+
     assert "Shopify removes a subscription after 8 deliveries in a row fail" in section
 
 

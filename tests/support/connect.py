@@ -5,14 +5,11 @@ import time
 from datetime import datetime, timezone
 from types import SimpleNamespace
 
-import pytest
 from sqlalchemy import func, select
 
 from app.crypto import encrypt_secret
 from app.extensions import db
 from app.models import Account, ImportRun, Order
-from app.queue import backends as queue_backends
-from app.queue.backends import InProcessBackend
 from app.services import imports
 from tests.factories import PASSWORD, make_account, make_user
 
@@ -97,15 +94,6 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-# --- fixtures ---------------------------------------------------------------------------------------
-
-@pytest.fixture
-def shop(sandbox, monkeypatch):
-    """A sandbox shop (``make_shop``'s defaults) on the sandbox's virtual clock."""
-    use_virtual_time(monkeypatch, sandbox)
-    return make_shop(sandbox)
-
-
 def assert_nothing_saved(account_id, domain_before="untouched.myshopify.com"):
     """The account is as before a refused connection: no credentials, no import."""
     db.session.expire_all()
@@ -116,21 +104,3 @@ def assert_nothing_saved(account_id, domain_before="untouched.myshopify.com"):
     assert account.shop_domain == domain_before
     assert db.session.scalar(select(func.count()).select_from(ImportRun)
                              .where(ImportRun.account_id == account_id)) == 0
-
-
-# --- jobs outside a request -------------------------------------------------------------------------
-
-@pytest.fixture
-def jobs_run_at_once(monkeypatch):
-    """pytest-flask keeps a test request context pushed, so in-process jobs enqueued outside a
-    real request would wait for a response that never comes: run them at once instead, as they
-    run when `flask shop …` is used from a shell."""
-    monkeypatch.setattr(queue_backends, "has_request_context", lambda: False)
-
-
-@pytest.fixture
-def demo_jobs_in_process(app, monkeypatch, jobs_run_at_once):
-    """`make demo` runs its jobs in-process (no Redis): the demo returns are made by running the
-    app's jobs as it goes. In the production shape too, this test's jobs run that way."""
-    monkeypatch.setitem(app.extensions, "jobs", InProcessBackend(app))
-

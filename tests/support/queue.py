@@ -4,7 +4,6 @@ It stands where the app keeps its job backend, ``app.extensions["jobs"]`` (``app
 so app code queues on it exactly as on RQ or in-process: by name through ``app.queue.enqueue`` or
 through a job function's ``.enqueue``. Nothing of the app is patched.
 """
-import pytest
 
 
 class Queued(tuple):
@@ -75,8 +74,3 @@ def record_jobs(app, monkeypatch, backend: RecordingBackend | None = None) -> Re
     monkeypatch.setitem(app.extensions, "jobs", backend)
     return backend
 
-
-@pytest.fixture
-def recorded_jobs(app, monkeypatch) -> RecordingBackend:
-    """The jobs this test queues, recorded instead of run (``RecordingBackend``)."""
-    return record_jobs(app, monkeypatch)

@@ -1,28 +1,20 @@
-"""The staff returns workflow's shared parts: an account with a staff member logged in, and what
-the returns list shows."""
+"""The staff returns workflow's shared parts: the account its tests share, and what the returns
+list shows."""
 import re
 
 import pytest
 
 from app.extensions import db
 from app.models import Return
-from tests.factories import PASSWORD, make_account, make_user
 
 LIST = "/dashboard/returns"
 HX = {"HX-Request": "true"}
 
-
-@pytest.fixture
-def account(app, client):
-    """An account with a staff member (logged in) and an admin."""
-    # Manual: closing is the only moment anything would be issued, and these returns' items are
-    # mostly undecided, so no test here reaches Shopify.
-    account = make_account(name="Acme Outdoor", return_action="manual")
-    make_user(account, role="staff", email="staff@example.com")
-    make_user(account, role="admin", email="boss@example.com")
-    db.session.commit()
-    client.post("/login", data={"email": "staff@example.com", "password": PASSWORD})
-    return account
+# The account of the staff returns tests, for their modules' ``pytestmark``: a staff member (logged
+# in) and an admin. Manual: closing is the only moment anything would be issued, and these returns'
+# items are mostly undecided, so no test here reaches Shopify.
+STAFF_ACCOUNT = pytest.mark.account(name="Acme Outdoor", return_action="manual", users=["staff", "admin"],
+                                    logged_in="staff")
 
 
 def listed(client, **args) -> list[str]:
