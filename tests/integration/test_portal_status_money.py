@@ -10,7 +10,7 @@ import pytest
 
 from app.extensions import db
 from app.portal.session import status_token
-from tests.support.returns import make_return
+from tests.factories import make_return
 
 pytestmark = pytest.mark.account(name="Acme Outdoor", slug="acme-money")
 

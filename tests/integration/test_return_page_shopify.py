@@ -10,9 +10,8 @@ import pytest
 
 from app.extensions import db
 from app.models import ReturnEvent, ReturnItem, ShopifyCall, ShopifyReturn
-from tests.factories import make_account
+from tests.factories import make_account, make_return
 from tests.support.forms import CONTENT_TYPE, multipart
-from tests.support.returns import make_return
 
 pytestmark = pytest.mark.account(name="Acme Outdoor", return_action="manual", users=["staff"], logged_in="staff")
 

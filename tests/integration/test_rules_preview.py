@@ -6,8 +6,8 @@ import pytest
 from app.extensions import db
 from app.services import rules as service
 from app.services import rules_preview as preview
-from tests.factories import PASSWORD, make_account, make_order, make_user
-from tests.support.rules import BIG_DISCOUNT_CREDIT, CANADA_NO_ACTION, FAULTY_REFUND, make_return
+from tests.factories import PASSWORD, make_account, make_order, make_return, make_user
+from tests.support.rules import BIG_DISCOUNT_CREDIT, CANADA_NO_ACTION, FAULTY_REFUND
 
 
 @pytest.fixture

@@ -9,9 +9,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import BulkAction, Return, ReturnEvent
-from tests.factories import PASSWORD, make_account, make_user
+from tests.factories import PASSWORD, make_account, make_return, make_user
 from tests.support.confirm import token_of
-from tests.support.returns import make_return
 from tests.support.shopify_returns import record_jobs
 
 LIST = "/dashboard/returns"

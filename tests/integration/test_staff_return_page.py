@@ -3,9 +3,8 @@ import pytest
 
 from app.extensions import db
 from app.models import Return, ReturnItem
-from tests.factories import make_account
+from tests.factories import make_account, make_return
 from tests.support.confirm import confirmed
-from tests.support.returns import make_return
 from tests.support.staff_returns import LIST, STAFF_ACCOUNT, reload
 
 pytestmark = STAFF_ACCOUNT

@@ -7,9 +7,8 @@ import pytest
 
 from app.extensions import db
 from app.models import BulkAction, Return
-from tests.factories import make_account
+from tests.factories import make_account, make_return
 from tests.support.confirm import confirmed
-from tests.support.returns import make_return
 from tests.support.staff_returns import HX, LIST, STAFF_ACCOUNT, listed, reload
 
 pytestmark = STAFF_ACCOUNT

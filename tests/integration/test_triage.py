@@ -7,9 +7,8 @@ from decimal import Decimal
 import pytest
 
 from app.extensions import db
-from tests.factories import make_account
+from tests.factories import make_account, make_return
 from tests.support.staff_returns import LIST, STAFF_ACCOUNT, listed
-from tests.support.returns import make_return
 
 pytestmark = STAFF_ACCOUNT
 
