@@ -9,7 +9,8 @@ import requests
 from app.crypto import decrypt_secret
 from app.extensions import db
 from app.models import Account
-from tests.factories import PASSWORD, make_account, make_user
+from tests.factories import make_account, make_user
+from tests.fixtures.auth import log_in
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
 from tests.support.connect import (OAUTH_CLIENT_ID, OAUTH_SECRET, SEEDED, SHOP, assert_nothing_saved,
                                    connect_with_token, login_admin, make_shop, order_count, use_virtual_time)
@@ -173,7 +174,7 @@ def test_staff_cannot_connect_a_store(app, client, shop):
     make_user(account, role="admin")
     staff = make_user(account, role="staff")
     db.session.commit()
-    client.post("/login", data={"email": staff.email, "password": PASSWORD})
+    log_in(client, staff.email)
     assert connect_with_token(client, shop).status_code == 403
     assert "Store</a>" not in client.get("/dashboard/").get_data(as_text=True)
     assert_nothing_saved(account.id)

@@ -5,18 +5,13 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ImportRun
-from tests.factories import PASSWORD, make_account, make_user
+from tests.factories import make_account
+from tests.fixtures.auth import log_in
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
 from tests.support.connect import SEEDED, connected_account
 
 
 # --- progress in the dashboard -----------------------------------------------------------------------
-
-def _login(client, account, role="staff"):
-    user = make_user(account, role=role)
-    db.session.commit()
-    client.post("/login", data={"email": user.email, "password": PASSWORD})
-
 
 def _run(account, **fields):
     values = dict(account_id=account.id, status="running", method="bulk",
@@ -33,7 +28,7 @@ HX = {"HX-Request": "true", "HX-Current-URL": "http://localhost/dashboard/"}
 
 def test_the_progress_fragment_polls_while_running_and_stops_when_done(app, client):
     account = make_account()
-    _login(client, account)  # staff may watch the import
+    log_in(client, account)  # staff may watch the import
     run = _run(account)
     html = client.get(f"/dashboard/imports/{run.id}/progress", headers=HX).get_data(as_text=True)
     assert f'hx-get="/dashboard/imports/{run.id}/progress"' in html
@@ -52,7 +47,7 @@ def test_the_progress_fragment_polls_while_running_and_stops_when_done(app, clie
 
 def test_the_progress_shows_an_unknown_total_errors_and_the_window_note(app, client):
     account = make_account()
-    _login(client, account)
+    log_in(client, account)
     run = _run(account, method="paginated", total=None, imported=35)
     html = client.get(f"/dashboard/imports/{run.id}/progress", headers=HX).get_data(as_text=True)
     assert "aria-valuenow" not in html and 'aria-valuetext="Importing page by page: 35 orders so far"' in html
@@ -66,7 +61,7 @@ def test_the_progress_shows_an_unknown_total_errors_and_the_window_note(app, cli
 
 def test_the_overview_shows_the_running_import_and_works_without_javascript(app, client):
     account = make_account()
-    _login(client, account)
+    log_in(client, account)
     run = _run(account)
     page = client.get("/dashboard/").get_data(as_text=True)
     assert 'id="import-progress"' in page and 'hx-trigger="every 1s"' in page
@@ -78,7 +73,7 @@ def test_the_overview_shows_the_running_import_and_works_without_javascript(app,
 
 def test_another_accounts_import_is_not_found(app, client):
     mine, theirs = make_account(), make_account()
-    _login(client, mine)
+    log_in(client, mine)
     run = _run(theirs)
     assert client.get(f"/dashboard/imports/{run.id}/progress", headers=HX).status_code == 404
     assert client.get("/dashboard/imports/999999/progress").status_code == 404
@@ -86,7 +81,7 @@ def test_another_accounts_import_is_not_found(app, client):
 
 def test_an_admin_can_continue_a_failed_import(app, client, shop, drain_jobs):
     account = connected_account(shop)
-    _login(client, account, role="admin")
+    log_in(client, account, role="admin")
     run = _run(account, status="failed", error="Shopify did not answer in time.", imported=0, total=None,
                method=None)
     page = client.get("/dashboard/connect").get_data(as_text=True)
@@ -102,5 +97,5 @@ def test_an_admin_can_continue_a_failed_import(app, client, shop, drain_jobs):
 
 def test_staff_cannot_start_an_import(app, client, shop):
     account = connected_account(shop)
-    _login(client, account, role="staff")
+    log_in(client, account, role="staff")
     assert client.post("/dashboard/imports", data={}).status_code == 403

@@ -13,6 +13,7 @@ from app.services.deliveries import process_delivery
 from jobs.intake import sweep_unprocessed_deliveries_job
 from tests.fixtures.app import REDIS_URL, make_test_app, rolled_back
 from tests.factories import make_account, make_order
+from tests.fixtures.auth import log_in
 from tests.fixture_files import shopify_json
 from tests.support.shopify_webhooks import SECRET, post_webhook
 
@@ -156,7 +157,7 @@ def test_shop_redact_deletes_the_stores_data(account, client, drain_jobs):
 
 
 def test_a_customer_data_request_becomes_a_downloadable_export(account, client, drain_jobs):
-    from tests.factories import PASSWORD, make_user
+    from tests.factories import make_user
 
     payload = metadata_body("webhook_customers_data_request_docs_2026-04.metadata.json")
     email = payload["customer"]["email"]
@@ -166,7 +167,7 @@ def test_a_customer_data_request_becomes_a_downloadable_export(account, client, 
     db.session.commit()
     post_webhook(client, payload, SHOP, topic="customers/data_request")
     drain_jobs()
-    client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    log_in(client, admin.email)
     page = client.get("/dashboard/privacy").get_data(as_text=True)
     assert email in page
     delivery = db.session.scalar(select(WebhookDelivery).where(WebhookDelivery.topic == "customers/data_request"))
@@ -177,7 +178,7 @@ def test_a_customer_data_request_becomes_a_downloadable_export(account, client, 
 
 
 def test_another_accounts_data_request_is_a_404(account, client):
-    from tests.factories import PASSWORD, make_user
+    from tests.factories import make_user
 
     other = make_account()
     theirs = WebhookDelivery(account_id=other.id, shop_domain=other.shop_domain, topic="customers/data_request",
@@ -185,7 +186,7 @@ def test_another_accounts_data_request_is_a_404(account, client):
     admin = make_user(account, role="admin")
     db.session.add(theirs)
     db.session.commit()
-    client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    log_in(client, admin.email)
     assert client.get(f"/dashboard/privacy/{theirs.id}/export.json").status_code == 404
 
 

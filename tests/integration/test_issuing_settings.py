@@ -9,7 +9,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Account
-from tests.factories import PASSWORD
+from tests.fixtures.auth import log_in
 from tests.support.forms import CONTENT_TYPE, multipart
 from tests.support.settings import SETTINGS, post_settings, settings_data
 
@@ -127,7 +127,7 @@ def test_a_post_without_a_csrf_token_is_a_400(account, client, app, monkeypatch)
 
 def test_staff_may_not_change_them(account, client):
     client.post("/logout")
-    client.post("/login", data={"email": "staff@example.com", "password": PASSWORD})
+    log_in(client, "staff@example.com")
     assert client.post(SETTINGS, data=VALID).status_code == 403
     assert client.get(SETTINGS).status_code == 403
     assert stored(account) == ("shopify", "shopify")

@@ -8,7 +8,8 @@ import pytest
 
 from app.extensions import db
 from app.models import Account
-from tests.factories import PASSWORD, make_user
+from tests.factories import make_user
+from tests.fixtures.auth import log_in
 from tests.support.portal import SCOPES, connect_to_sandbox
 from tests.support.settings import SETTINGS, post_settings
 
@@ -111,6 +112,6 @@ def test_staff_may_not_change_the_return_action(account, client):
     make_user(account, role="staff", email="staff@example.com")
     db.session.commit()
     client.post("/logout")
-    client.post("/login", data={"email": "staff@example.com", "password": PASSWORD})
+    log_in(client, "staff@example.com")
     assert client.post(SETTINGS, data={"return_action": "manual"}).status_code == 403
     assert saved(account).return_action == "processing"

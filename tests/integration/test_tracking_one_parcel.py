@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Return, ReturnEvent, TrackingEvent
 from app.portal.session import status_token
-from tests.factories import PASSWORD
+from tests.fixtures.auth import log_in
 from tests.support.tracking import connect, return_with_tracking, send_generic
 
 pytestmark = pytest.mark.account(name="Acme Outdoor", return_action="manual", users=["staff"])
@@ -21,7 +21,7 @@ TAKEN = "This tracking number is already used for another return."
 
 @pytest.fixture
 def staff(account, client):
-    client.post("/login", data={"email": "staff@example.com", "password": PASSWORD})
+    log_in(client, "staff@example.com")
     return client
 
 

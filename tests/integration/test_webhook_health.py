@@ -14,7 +14,8 @@ from app.extensions import db
 from app.models import Account, WebhookDelivery
 from app.services import intake, reconcile
 from app.services.webhook_subscriptions import sync_webhooks
-from tests.factories import PASSWORD, make_account, make_order, make_user
+from tests.factories import make_account, make_order
+from tests.fixtures.auth import log_in
 from tests.support.connect import connected_account, subscriptions
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
 from tests.support.shopify_webhooks import SECRET, post_webhook
@@ -38,19 +39,13 @@ def attention(client) -> str:
     return text(page.split('id="needs-attention"')[1].split("</section>")[0]) if 'id="needs-attention"' in page else ""
 
 
-def log_in(client, account, role="admin"):
-    user = make_user(account, role=role)
-    db.session.commit()
-    client.post("/login", data={"email": user.email, "password": PASSWORD})
-
-
 @pytest.fixture
 def account(app, client):
     account = make_account(shop_domain=SHOP, webhook_secret_encrypted=encrypt_secret(SECRET),
                            access_token_encrypted=encrypt_secret("shpat_x"),
                            connected_at=datetime.now(timezone.utc) - timedelta(days=2),
                            webhooks_ok_at=datetime.now(timezone.utc) - timedelta(days=2))
-    log_in(client, account)
+    log_in(client, account, "admin")
     return account
 
 
@@ -154,7 +149,7 @@ def test_staff_see_the_trouble_and_are_sent_to_an_admin(app, client):
 # --- signals recorded by the reconciliation (sandbox) ---------------------------------------------------
 
 def admin_of(client, account):
-    log_in(client, account)
+    log_in(client, account, "admin")
 
 
 def test_orders_the_reconciliation_found_that_no_webhook_brought_are_reported(app, client, shop):

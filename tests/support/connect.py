@@ -11,7 +11,8 @@ from app.crypto import encrypt_secret
 from app.extensions import db
 from app.models import Account, ImportRun, Order
 from app.services import imports
-from tests.factories import PASSWORD, make_account, make_user
+from tests.factories import make_account, make_user
+from tests.fixtures.auth import log_in
 
 SHOP = "acme-outfitters.myshopify.com"
 SEEDED = 40
@@ -59,8 +60,7 @@ def login_admin(client, **account_fields):
     account = make_account(**account_fields)
     user = make_user(account, role="admin")
     db.session.commit()
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
-    assert response.status_code in (302, 303)
+    log_in(client, user)
     return account, user
 
 
