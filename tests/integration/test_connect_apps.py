@@ -13,7 +13,8 @@ from tests.factories import make_account, make_user
 from tests.fixtures.auth import log_in
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
 from tests.support.connect import (OAUTH_CLIENT_ID, OAUTH_SECRET, SEEDED, SHOP, assert_nothing_saved,
-                                   connect_with_token, login_admin, make_shop, order_count, use_virtual_time)
+                                   connect_with_token, login_admin, make_shop, order_count, refused_next_to,
+                                   use_virtual_time)
 
 
 # --- client credentials -----------------------------------------------------------------------------
@@ -59,9 +60,8 @@ def test_bad_client_credentials_are_refused_next_to_the_field(app, client, shop,
                             lambda *a, **k: (_ for _ in ()).throw(requests.exceptions.ConnectionError("offline")))
     account, _ = login_admin(client, shop_domain="untouched.myshopify.com")
     response = connect_with_client_credentials(client, shop, **overrides)
-    assert response.status_code == 422
-    page = response.get_data(as_text=True)
-    assert f'id="cc-{field}-error"' in page and message in page
+    page = refused_next_to(response, f"cc-{field}")
+    assert message in page
     assert_nothing_saved(account.id)
 
 

@@ -94,6 +94,14 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
+def refused_next_to(response, field: str) -> str:
+    """The page of a refused form (a 422), checked to show an error next to the field with that id."""
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert f'id="{field}-error"' in page
+    return page
+
+
 def assert_nothing_saved(account_id, domain_before="untouched.myshopify.com"):
     """The account is as before a refused connection: no credentials, no import."""
     db.session.expire_all()
