@@ -1,13 +1,17 @@
 """Small factories for test data (plain functions; values a test does not care about are filled)."""
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from itertools import count
 
 from app.extensions import db
-from app.models import Account, Order, OrderLine, User
+from app.models import Account, Order, OrderLine, Return, ReturnItem, User
 from app.services.accounts import hash_password
 
 _sequence = count(1)
+# Returns count apart: one without an order numbers its order name and lines from its count, and one of
+# an order is made that many seconds from now (a count kept small, so it stays within minutes).
+_returns = count(1)
+_order_returns = count(1)
 PASSWORD = "correct horse battery"
 
 
@@ -47,3 +51,48 @@ def make_order(account: Account, **fields) -> Order:
     db.session.add(order)
     db.session.flush()
     return order
+
+
+def make_return(account: Account, order: Order | None = None, reasons=("Faulty",), *, status: str = "OPEN",
+                items=(("refund", "DECIDED"),), days_ago: float = 0, created_at: datetime | None = None,
+                email: str | None = None, tracking: str | None = None, option_source: str | None = None,
+                **fields) -> Return:
+    """A return of ``account`` written straight to the tables (no portal, no rules; flushed, not
+    committed); ``fields`` are any other columns.
+
+    Of ``order``: one item per reason in ``reasons``, on the order's first line, to be decided by
+    the rules unless ``option_source`` says otherwise; made ``n`` seconds from now, ``n`` counting
+    the returns made here, so later returns sort later.
+
+    Without an order: any status and age (``days_ago``), one item per ``(option, resolution)`` pair
+    in ``items`` (20.00 each), and an RMA number like the app's."""
+    n = next(_returns if order is None else _order_returns)
+    now = datetime.now(timezone.utc)
+    if order is not None:
+        created = created_at or now + timedelta(seconds=n)
+        values = {"order_id": order.id, "rma_number": f"T-{n}", "option_source": option_source or "rules",
+                  "shopify_order_id": order.shopify_order_id, "order_name": order.name,
+                  "customer_email": email or order.email, "currency": order.currency}
+        line = order.lines[0]
+        lines = [ReturnItem(order_line_id=line.id, shopify_line_id=line.shopify_line_id,
+                            title=f"{line.title} {index + 1}", unit_value=line.discounted_unit_price,
+                            quantity=1, reason=reason) for index, reason in enumerate(reasons)]
+    else:
+        created = created_at or now - timedelta(days=days_ago)
+        values = {"rma_number": f"T-{account.id}-{n}", "shopify_order_id": 8_000_000_000_000 + n,
+                  "order_name": f"#{5000 + n}", "customer_email": email or f"shopper{n}@example.com",
+                  "customer_name": f"Shopper {n}", "currency": "USD", "tracking_number": tracking}
+        if option_source is not None:
+            values["option_source"] = option_source
+        lines = [ReturnItem(shopify_line_id=9_000_000_000_000 + n * 10 + k, title=f"Item {n}.{k}",
+                            unit_value=Decimal("20.00"), quantity=1, reason="Too small", option=option,
+                            resolution=resolution) for k, (option, resolution) in enumerate(items)]
+    values.update(fields)
+    ret = Return(account_id=account.id, status=status, created_at=created, updated_at=created, **values)
+    ret.items.extend(lines)
+    db.session.add(ret)
+    db.session.flush()
+    if order is None:
+        ret.rma_number = f"R-{100_000 + ret.id}"
+        db.session.flush()
+    return ret

@@ -1,5 +1,7 @@
 """The fixture files the tests read: real public Shopify and carrier payloads, signature vectors and
-Shopify's Admin schema, kept in ``tests/fixtures/`` with a ``.source.txt`` note beside each one."""
+Shopify's Admin schema, kept in ``tests/fixtures/shopify/`` and ``tests/fixtures/carriers/`` with a
+``.source.txt`` note beside each one (the modules directly in ``tests/fixtures/`` are the suite's
+pytest fixtures)."""
 from __future__ import annotations
 
 import json

@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import Account, ImportRun
 from tests.support.e2e import rq_thread_worker
 from tests.factories import PASSWORD, make_account, make_user
-from tests.integration.test_connect import (OAUTH_CLIENT_ID, OAUTH_SECRET, SEEDED, SHOP, make_shop,
+from tests.support.connect import (OAUTH_CLIENT_ID, OAUTH_SECRET, SEEDED, SHOP, make_shop,
                                             use_virtual_time)
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
 

@@ -4,9 +4,8 @@ swaps nothing, and what the page showed stays."""
 from playwright.sync_api import expect
 
 from app.extensions import db
-from tests.factories import make_account, make_user
+from tests.factories import make_account, make_return, make_user
 from tests.support.journey import log_in
-from tests.support.returns import make_return
 
 # htmx.ajax's promise settles once htmx has handled the answer (swapped or not).
 ASK = "([verb, url, values]) => htmx.ajax(verb, url, {target: '#bulk-status', swap: 'innerHTML', values})"

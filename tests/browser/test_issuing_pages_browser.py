@@ -11,10 +11,9 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models import Account, ReturnItem, ShopifyCall, ShopifyReturn
-from tests.factories import make_account, make_user
+from tests.factories import make_account, make_return, make_user
 from tests.support.e2e import SCREENSHOTS
 from tests.support.journey import PHONE, SHAPES, all_controls_are_labelled, fresh_page, log_in
-from tests.support.returns import make_return
 
 AUTHORISED = "The payment for this order is only authorised, not captured"
 def shot(page, name: str, element: str | None = None) -> None:

@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.models import Return
 from app.services import rules as service
-from tests.factories import PASSWORD, make_account, make_order, make_user
-from tests.support.rules import BIG_DISCOUNT_CREDIT, CANADA_NO_ACTION, FAULTY_REFUND, make_return
+from tests.factories import PASSWORD, make_account, make_order, make_return, make_user
+from tests.support.rules import BIG_DISCOUNT_CREDIT, CANADA_NO_ACTION, FAULTY_REFUND
 
 VIEWPORTS = [pytest.param({"width": 390, "height": 844}, id="phone"),
              pytest.param({"width": 1280, "height": 900}, id="desktop")]

@@ -7,8 +7,7 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from tests.support.e2e import SCREENSHOTS, rq_thread_worker
-from tests.factories import PASSWORD, make_account, make_user
-from tests.support.returns import make_return
+from tests.factories import PASSWORD, make_account, make_return, make_user
 
 
 @pytest.fixture

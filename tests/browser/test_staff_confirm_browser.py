@@ -9,10 +9,9 @@ import pytest
 from playwright.sync_api import expect
 
 from app.extensions import db
-from tests.factories import make_account, make_user
+from tests.factories import make_account, make_return, make_user
 from tests.support.e2e import SCREENSHOTS, rq_thread_worker
 from tests.support.journey import DESKTOP, PHONE, all_controls_are_labelled, log_in, shoot
-from tests.support.returns import make_return
 
 SHAPES = [pytest.param(viewport, js, id=f"{'phone' if viewport is PHONE else 'desktop'}-js-{'on' if js else 'off'}")
           for viewport in (PHONE, DESKTOP) for js in (True, False)]

@@ -5,11 +5,10 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models import ReturnItem
-from tests.factories import make_account, make_user
+from tests.factories import make_account, make_return, make_user
 from tests.support.e2e import rq_thread_worker
 from tests.support.journey import DESKTOP, PHONE, all_controls_are_labelled, log_in, new_page, sandbox_order
 from tests.support.portal import connect_to_sandbox, exchangeable_product
-from tests.support.rules import make_return
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])

@@ -10,9 +10,8 @@ from playwright.sync_api import expect
 from app.crypto import encrypt_secret
 from app.extensions import db
 from app.models import WebhookDelivery
-from tests.factories import make_account, make_user
+from tests.factories import make_account, make_return, make_user
 from tests.support.journey import DESKTOP, PHONE, all_controls_are_labelled, log_in, new_page, shoot
-from tests.support.returns import make_return
 
 SHOP = "triage-outdoor.myshopify.com"
 

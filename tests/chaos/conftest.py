@@ -11,7 +11,7 @@ from app.config import normalise_database_url
 from app.crypto import encrypt_secret
 from app.extensions import db
 from app.models import Account
-from tests.conftest import make_test_app, reset_schema
+from tests.fixtures.app import make_test_app, reset_schema
 from tests.support import chaos
 from tests.support.shopify_webhooks import SECRET
 

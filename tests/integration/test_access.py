@@ -4,8 +4,9 @@ import pytest
 from werkzeug.routing import IntegerConverter
 
 from app.dashboard.scope import ADMIN_ONLY_ENDPOINTS
-from tests.conftest import make_test_app
-from tests.factories import PASSWORD, make_account, make_user
+from tests.fixtures.app import make_test_app
+from tests.factories import make_account, make_user
+from tests.fixtures.auth import log_in
 
 _URL_APP = make_test_app(SQLALCHEMY_DATABASE_URI="sqlite://")
 
@@ -61,7 +62,7 @@ def test_every_admin_only_url_refuses_staff(app, client, method, url):
     from app.extensions import db
 
     db.session.commit()
-    client.post("/login", data={"email": staff.email, "password": PASSWORD})
+    log_in(client, staff.email)
     response = client.open(url, method=method)
     assert response.status_code == 403
 
@@ -73,7 +74,7 @@ def test_every_admin_only_url_lets_an_admin_in(app, client, method, url):
     from app.extensions import db
 
     db.session.commit()
-    client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    log_in(client, admin.email)
     response = client.open(url, method=method)
     assert response.status_code not in (401, 403)
 
@@ -102,5 +103,5 @@ def test_ids_beyond_64_bits_are_a_404_never_a_500(app, client, url):
     from app.extensions import db
 
     db.session.commit()
-    client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    log_in(client, admin.email)
     assert client.get(url).status_code == 404

@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Order, WebhookDelivery
-from tests.factories import PASSWORD, make_account, make_user
+from tests.factories import make_account
+from tests.fixtures.auth import log_in
 from tests.fixture_files import shopify_json
 from tests.integration.test_auth import csrf_token_from
 
@@ -28,12 +29,6 @@ def delivery(account, attempts=5, error="RuntimeError: Shopify answered 502", or
     return row
 
 
-def log_in(client, account, role="admin"):
-    user = make_user(account, role=role)
-    db.session.commit()
-    assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 303
-
-
 def test_admins_see_each_dead_delivery_with_its_error_and_nothing_else(app, client):
     account = make_account(shop_domain="acme-outdoor.myshopify.com")
     other = make_account()
@@ -43,7 +38,7 @@ def test_admins_see_each_dead_delivery_with_its_error_and_nothing_else(app, clie
     delivery(account, attempts=7, order_id=3, processed_at=datetime.now(timezone.utc))  # done at last
     delivery(other, order_id=4, error="another store's error")      # another account's
     crashed = delivery(account, order_id=5, error=None)             # the worker died in its last attempt
-    log_in(client, account)
+    log_in(client, account, "admin")
     html = client.get(PAGE).get_data(as_text=True)
     assert "2 dead deliveries" in html
     rows = re.findall(r'<tr id="delivery-(\d+)">', html)
@@ -69,7 +64,7 @@ def test_retry_one_makes_it_live_and_it_is_processed(app, client, drain_jobs, mo
     account = make_account()
     db.session.commit()
     first, second = delivery(account, order_id=820982911946154508), delivery(account, order_id=11)
-    log_in(client, account)
+    log_in(client, account, "admin")
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     token = csrf_token_from(client, PAGE)
     assert client.post(f"{PAGE}/{first.id}/retry").status_code == 400  # no CSRF token
@@ -93,7 +88,7 @@ def test_retry_all_makes_every_dead_delivery_of_the_account_live(app, client, dr
     db.session.commit()
     mine = [delivery(account, order_id=n) for n in (21, 22, 23)]
     theirs = delivery(other, order_id=24)
-    log_in(client, account)
+    log_in(client, account, "admin")
     assert client.post(f"{PAGE}/retry").status_code == 303
     drain_jobs()
     db.session.expire_all()
@@ -106,7 +101,7 @@ def test_another_accounts_delivery_or_an_impossible_id_cannot_be_retried(app, cl
     account, other = make_account(), make_account()
     db.session.commit()
     theirs = delivery(other)
-    log_in(client, account)
+    log_in(client, account, "admin")
     client.post(f"{PAGE}/{theirs.id}/retry")
     assert db.session.get(WebhookDelivery, theirs.id).attempts == 5
     assert client.post(f"{PAGE}/{2 ** 63}/retry").status_code == 404
@@ -117,7 +112,7 @@ def test_the_overview_and_the_store_page_link_to_the_dead_deliveries(app, client
     account = make_account(connected_at=datetime.now(timezone.utc) - timedelta(days=1))
     db.session.commit()
     delivery(account)
-    log_in(client, account)
+    log_in(client, account, "admin")
     home = client.get("/dashboard/").get_data(as_text=True)
     assert re.search(r'<a class="stat stat-alert" href="/dashboard/deliveries/dead"><span class="stat-value">1</span>',
                      home)

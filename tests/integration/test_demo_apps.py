@@ -13,7 +13,7 @@ import requests
 from app.crypto import decrypt_secret
 from app.extensions import db
 from app.models import Account
-from tests.integration.test_connect import demo_jobs_in_process, jobs_run_at_once, use_virtual_time  # noqa: F401
+from tests.support.connect import use_virtual_time
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
 
 

@@ -10,8 +10,7 @@ from app.models import OutboxEmail
 from app.portal.status import compose_confirmation
 from app.services import issued_notices
 from app.services.legacy_issuing import Issued, _compose_credit_email
-from tests.factories import make_account
-from tests.support.returns import make_return
+from tests.factories import make_account, make_return
 
 TITLE = '<img src=x onerror=alert(1)> & "quotes"'
 ESCAPED = "&lt;img src=x onerror=alert(1)&gt; &amp; &#34;quotes&#34;"

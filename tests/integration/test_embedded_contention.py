@@ -12,7 +12,7 @@ import pytest
 from app.crypto import encrypt_secret
 from app.extensions import db
 from app.models import Account
-from tests.conftest import make_test_app
+from tests.fixtures.app import make_test_app
 from tests.factories import make_account, make_user
 from tests.support.jobs import TRIES, fails_until, rename_after_another_writer
 from tests.support.shopify_webhooks import SECRET, post_webhook

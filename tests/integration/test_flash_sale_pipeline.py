@@ -13,17 +13,17 @@ from app.crypto import encrypt_secret
 from app.extensions import db
 from app.models import Order, OrderConfirmation, WebhookDelivery
 from app.services import dispatch
-from app.services.delivery_batches import process_batch
+from app.services.delivery_batches import CONFIRM_JOB, process_batch
 from app.services.order_confirm import CONFIRM_BATCH, ORDER_CONFIRM_COST, confirm_pending
 from jobs.intake import sweep_unprocessed_deliveries_job
 from sandbox.rest_payload import order_payload
 from sandbox.throttle import Bucket
-from tests.conftest import make_test_app, rolled_back
+from tests.fixtures.app import make_test_app, rolled_back
 from tests.factories import make_account
 from tests.fixture_files import shopify_json
-from tests.integration.test_connect import SHOP, make_shop
-from tests.integration.test_import import connected_account
+from tests.support.connect import SHOP, connected_account, make_shop
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
+from tests.support.queue import record_jobs
 from tests.support.shopify_webhooks import SECRET, post_webhook
 
 DOCS_ORDER = shopify_json("webhook_orders_create_docs_2026-04.metadata.json")["response"]
@@ -74,8 +74,7 @@ def _rq_app(_session_app):
 
 
 def test_with_rq_intake_only_stores_the_row_and_never_calls_redis(_rq_app, monkeypatch):
-    calls = []
-    monkeypatch.setattr(type(_rq_app.extensions["jobs"]), "enqueue", lambda self, *a, **kw: calls.append(a))
+    jobs = record_jobs(_rq_app, monkeypatch)  # stands in for RQ: any job queued would show here
     with rolled_back(_rq_app) as app:
         make_account(shop_domain=SHOP, webhook_secret_encrypted=encrypt_secret(SECRET))
         db.session.commit()
@@ -83,7 +82,7 @@ def test_with_rq_intake_only_stores_the_row_and_never_calls_redis(_rq_app, monke
         assert response.status_code == 200 and response.json == {"status": "accepted"}
         delivery = db.session.scalar(select(WebhookDelivery))
         assert delivery.processed_at is None and delivery.dispatched_at is None
-        assert calls == []  # the row is the record; a dispatcher queues it
+        assert jobs.queued == []  # the row is the record; a dispatcher queues it
 
 
 # --- dispatch ---------------------------------------------------------------------------------
@@ -142,16 +141,13 @@ def test_a_batch_redis_refuses_is_released_for_the_next_pass(app, monkeypatch):
     db.session.commit()
     delivery_id = stored_delivery(account.id, DOCS_ORDER)
 
-    def refuse(*args, **kwargs):
-        raise ConnectionError("Redis is away")
-
-    monkeypatch.setattr(dispatch, "enqueue", refuse)
+    jobs = record_jobs(app, monkeypatch)
+    jobs.refuse = ConnectionError("Redis is away")
     assert dispatch.dispatch_pending() == 0
     db.session.expire_all()
     assert db.session.get(WebhookDelivery, delivery_id).dispatched_at is None
-    queued = []
-    monkeypatch.setattr(dispatch, "enqueue", lambda name, ids, **kw: queued.append(ids))
-    assert dispatch.dispatch_pending() == 1 and queued == [[delivery_id]]
+    jobs.refuse = None
+    assert dispatch.dispatch_pending() == 1 and [args for _, args in jobs.queued] == [([delivery_id],)]
     assert dispatch.dispatch_pending() == 0  # claimed: never queued twice
 
 
@@ -161,22 +157,22 @@ def test_a_dead_delivery_is_left_for_an_admin_to_retry(app, monkeypatch):
     dead = db.session.get(WebhookDelivery, stored_delivery(account.id, DOCS_ORDER))
     dead.attempts = app.config["WEBHOOK_MAX_ATTEMPTS"]
     db.session.commit()
-    monkeypatch.setattr(dispatch, "enqueue", lambda *args, **kwargs: pytest.fail("a dead delivery was queued"))
+    jobs = record_jobs(app, monkeypatch)
     assert dispatch.dispatch_pending() == 0
+    assert jobs.queued == []  # a dead delivery is never queued
 
 
 def test_a_claimed_batch_that_never_ran_is_swept(app, monkeypatch):
     account = make_account(shop_domain=SHOP)
     db.session.commit()
     delivery_id = stored_delivery(account.id, DOCS_ORDER)
-    monkeypatch.setattr(dispatch, "enqueue", lambda *args, **kwargs: None)  # the job is lost
+    jobs = record_jobs(app, monkeypatch)  # recorded, never run: the job is lost
     assert dispatch.dispatch_pending() == 1
     delivery = db.session.get(WebhookDelivery, delivery_id)
     delivery.received_at = datetime.now(timezone.utc) - timedelta(minutes=10)
     db.session.commit()
-    ran = []
-    monkeypatch.setattr("jobs.intake.enqueue", lambda name, *a, **kw: ran.append(a))
-    assert sweep_unprocessed_deliveries_job() == 1 and ran == [(delivery_id,)]
+    jobs.queued.clear()
+    assert sweep_unprocessed_deliveries_job() == 1 and [args for _, args in jobs.queued] == [(delivery_id,)]
 
 
 # --- batches ----------------------------------------------------------------------------------
@@ -187,8 +183,7 @@ def test_a_batch_stores_each_body_at_once_and_one_bad_body_never_fails_it(app, m
     good = [stored_delivery(account.id, docs_order(5000 + n, f"#F{n}")) for n in range(3)]
     bad = [stored_delivery(account.id, body) for body in HOSTILE_BODIES]
     bad.append(stored_delivery(account.id, '{"id": 1, "line_items": [1, 2', topic="orders/updated"))
-    confirmers = []
-    monkeypatch.setattr("app.services.delivery_batches.enqueue", lambda name, *args, **kw: confirmers.append(args))
+    jobs = record_jobs(app, monkeypatch)
 
     counts = process_batch(good[:2] + bad + good[2:])
 
@@ -200,14 +195,14 @@ def test_a_batch_stores_each_body_at_once_and_one_bad_body_never_fails_it(app, m
     assert listed >= {5000, 5001, 5002}
     # In-process, one confirmer for the shop whatever the batch size; with RQ, the workers'
     # confirmer threads find the listed orders (no job holds a worker while the bucket refills).
-    assert confirmers == ([(account.id,)] if app.extensions["jobs"].runs_in_process else [])
+    assert jobs.args_of(CONFIRM_JOB) == ([(account.id,)] if jobs.runs_in_process else [])
 
 
 def test_a_batch_run_twice_changes_nothing(app, monkeypatch):
     account = make_account(shop_domain=SHOP)
     db.session.commit()
     ids = [stored_delivery(account.id, docs_order(7000 + n, f"#T{n}")) for n in range(3)]
-    monkeypatch.setattr("app.services.delivery_batches.enqueue", lambda *a, **kw: None)
+    record_jobs(app, monkeypatch)  # the confirmer a batch queues is recorded, not run
     process_batch(ids)
     first = [(o.shopify_order_id, o.name, o.updated_at, len(o.lines))
              for o in db.session.scalars(select(Order).order_by(Order.shopify_order_id))]
@@ -223,7 +218,7 @@ def test_other_topics_in_a_batch_go_through_the_single_path(app, monkeypatch):
     account = make_account(shop_domain=SHOP)
     db.session.commit()
     delivery_id = stored_delivery(account.id, {"id": 1}, topic="app/uninstalled")
-    monkeypatch.setattr("app.services.delivery_batches.enqueue", lambda *a, **kw: None)
+    record_jobs(app, monkeypatch)  # the confirmer a batch queues is recorded, not run
     assert process_batch([delivery_id]) == {"stored": 0, "single": 1, "failed": 0}
     assert db.session.get(WebhookDelivery, delivery_id).processed_at is not None
 
@@ -270,7 +265,7 @@ def test_the_sandbox_charges_nodes_by_the_ids_asked_for(shop):
 
 
 def test_confirmation_corrects_what_the_body_got_wrong_in_few_queries(shop, app, monkeypatch):
-    monkeypatch.setattr("app.services.delivery_batches.enqueue", lambda *a, **kw: None)
+    record_jobs(app, monkeypatch)  # the confirmer a batch queues is recorded, not run
     account = connected_account(shop)
 
     def tamper(bodies):
@@ -292,7 +287,7 @@ def test_confirmation_corrects_what_the_body_got_wrong_in_few_queries(shop, app,
 
 
 def test_a_small_bucket_is_never_overdrawn_and_the_pace_is_the_restore_rate(shop, app, monkeypatch):
-    monkeypatch.setattr("app.services.delivery_batches.enqueue", lambda *a, **kw: None)
+    record_jobs(app, monkeypatch)  # the confirmer a batch queues is recorded, not run
     account = connected_account(shop)
     place_and_store(shop, account, 40)
     # A bucket of 300 points (4 orders' requested cost) restoring 100/s.
@@ -312,7 +307,7 @@ def test_a_small_bucket_is_never_overdrawn_and_the_pace_is_the_restore_rate(shop
 def test_another_confirmer_of_the_shop_waits_its_turn(shop, app, monkeypatch):
     from app.services.order_confirm import take_lease
 
-    monkeypatch.setattr("app.services.delivery_batches.enqueue", lambda *a, **kw: None)
+    record_jobs(app, monkeypatch)  # the confirmer a batch queues is recorded, not run
     account = connected_account(shop)
     place_and_store(shop, account, 2)
     assert take_lease(account.id, "first") is not None

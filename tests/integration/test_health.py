@@ -1,5 +1,5 @@
 """`/healthz` reports each dependency and names the failing one."""
-from tests.conftest import make_test_app
+from tests.fixtures.app import make_test_app
 
 
 def test_healthy_when_the_database_answers(client):

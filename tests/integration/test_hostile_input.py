@@ -10,8 +10,8 @@ import pytest
 
 from app.query_params import QUERY_PARAMS, spec_of
 from app.tracking.base import DeliveryRefused
-from tests.conftest import make_test_app
-from tests.factories import PASSWORD
+from tests.fixtures.auth import log_in
+from tests.fixtures.app import make_test_app
 from tests.support.hostile import (HOSTILE, JSON_SHAPES, QueryRecorder, ReadRecorder, RecordingRequest, World,
                                    form_body, path_values, url_of)
 from tests.support.settings import page_values
@@ -156,7 +156,7 @@ def test_no_hostile_value_reaches_a_5xx(recording, client, rule_text, method, ro
     client.post(f"/r/{world.account.slug}", data={"order_number": world.order.name, "email": world.order.email})
     if role != "anonymous":
         user = world.admin if role == "admin" else world.staff
-        client.post("/login", data={"email": user.email, "password": PASSWORD})
+        log_in(client, user.email)
     walker = Walker(client, _rule(rule_text, method), method, role, world)
     walker.walk()
     assert not walker.failures, "5xx answers (route, method, role, param, value, status):\n" + "\n".join(

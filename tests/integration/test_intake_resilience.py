@@ -11,12 +11,16 @@ from app.extensions import db
 from app.models import Account, Order, OutboxEmail, Return, WebhookDelivery
 from app.services.deliveries import process_delivery
 from jobs.intake import sweep_unprocessed_deliveries_job
-from tests.conftest import REDIS_URL, make_test_app, rolled_back
+from tests.fixtures.app import REDIS_URL, make_test_app, rolled_back
 from tests.factories import make_account, make_order
+from tests.fixtures.auth import log_in
 from tests.fixture_files import shopify_json
 from tests.support.shopify_webhooks import SECRET, post_webhook
 
 SHOP = "acme-outdoor.myshopify.com"
+
+pytestmark = pytest.mark.account(shop_domain=SHOP, webhook_secret=SECRET)
+
 ORDER = shopify_json("webhook_orders_create_docs_2026-04.metadata.json")["response"]
 
 
@@ -29,10 +33,9 @@ def count(model):
 
 
 @pytest.fixture
-def account(app, webhook_door):
-    """The shop's account; each test using it posts through both doors (fast path, Flask view)."""
-    account = make_account(shop_domain=SHOP, webhook_secret_encrypted=encrypt_secret(SECRET))
-    db.session.commit()
+def account(account, webhook_door):
+    """The shop's account (tests/fixtures); each test using it posts through both doors (the
+    fast path and the Flask view)."""
     return account
 
 
@@ -161,7 +164,7 @@ def test_shop_redact_deletes_the_stores_data(account, client, drain_jobs):
 
 
 def test_a_customer_data_request_becomes_a_downloadable_export(account, client, drain_jobs):
-    from tests.factories import PASSWORD, make_user
+    from tests.factories import make_user
 
     payload = metadata_body("webhook_customers_data_request_docs_2026-04.metadata.json")
     email = payload["customer"]["email"]
@@ -171,7 +174,7 @@ def test_a_customer_data_request_becomes_a_downloadable_export(account, client, 
     db.session.commit()
     post_webhook(client, payload, SHOP, topic="customers/data_request")
     drain_jobs()
-    client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    log_in(client, admin.email)
     page = client.get("/dashboard/privacy").get_data(as_text=True)
     assert email in page
     delivery = db.session.scalar(select(WebhookDelivery).where(WebhookDelivery.topic == "customers/data_request"))
@@ -182,7 +185,7 @@ def test_a_customer_data_request_becomes_a_downloadable_export(account, client, 
 
 
 def test_another_accounts_data_request_is_a_404(account, client):
-    from tests.factories import PASSWORD, make_user
+    from tests.factories import make_user
 
     other = make_account()
     theirs = WebhookDelivery(account_id=other.id, shop_domain=other.shop_domain, topic="customers/data_request",
@@ -190,7 +193,7 @@ def test_another_accounts_data_request_is_a_404(account, client):
     admin = make_user(account, role="admin")
     db.session.add(theirs)
     db.session.commit()
-    client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    log_in(client, admin.email)
     assert client.get(f"/dashboard/privacy/{theirs.id}/export.json").status_code == 404
 
 

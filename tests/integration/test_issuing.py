@@ -13,32 +13,9 @@ from app.services import legacy_issuing as issuing
 from app.services import return_workflow as wf
 from jobs import actions
 from tests.support.issuing import connected_account, issued_in_sandbox, make_decided_return, shipped_order
+from tests.support.issuing import queued  # noqa: F401  (fixtures)
 
 STAFF = "staff@example.com"
-
-
-@pytest.fixture
-def queued(app, monkeypatch):
-    """Issuing and restock jobs recorded when queued; `run()` runs them (each twice, as a
-    retry or a duplicate delivery would)."""
-    calls = {"issue": [], "restock": [], "other": []}
-    by_name = {"jobs.actions.issue_item_job": "issue", "jobs.actions.restock_item_job": "restock"}
-    monkeypatch.setattr(app.extensions["jobs"], "enqueue_spec", lambda spec, args, job_id, unique: calls[
-        by_name.get(spec.name, "other")].append(args[0] if spec.name in by_name else (spec.name, args)),
-        raising=False)
-
-    def run(times=2):
-        results = []
-        for kind, func in (("issue", issuing.issue_item), ("restock", issuing.restock_item)):
-            pending, calls[kind] = calls[kind], []
-            for item_id in pending:
-                for _ in range(times):
-                    results.append(func(item_id))
-        db.session.expire_all()
-        return results
-
-    calls["run"] = run
-    return calls
 
 
 @pytest.fixture
@@ -53,7 +30,7 @@ def test_a_refund_is_issued_once_with_shopifys_amount(app, sandbox, shop, queued
     order = shipped_order(shop, sandbox)
     ret = make_decided_return(shop, order, "refund")
     wf.close_return(ret, STAFF)
-    assert queued["run"]() == ["issued", "issued"]
+    assert queued.run() == ["issued", "issued"]
     item = db.session.get(ReturnItem, ret.items[0].id)
     assert item.resolution == "ISSUED" and item.shopify_refund_id
     placed = sandbox.store.get_order(shop.shop_domain, order.shopify_order_id)
@@ -67,7 +44,7 @@ def test_a_credit_note_is_one_gift_card_and_its_code_is_mailed(app, sandbox, sho
     order = shipped_order(shop, sandbox)
     ret = make_decided_return(shop, order, "credit")
     wf.close_return(ret, STAFF)
-    queued["run"]()
+    queued.run()
     item = db.session.get(ReturnItem, ret.items[0].id)
     code = issuing.gift_card_code(item.idempotency_key)
     assert item.resolution == "ISSUED" and item.gift_card_last_characters == code[-4:]
@@ -83,7 +60,7 @@ def test_an_exchange_is_one_completed_draft_order_that_takes_stock(app, sandbox,
     stock_before = sandbox.store.get_shop(shop.shop_domain).variants[wanted.id].inventory
     ret = make_decided_return(shop, order, "exchange", variant=wanted)
     wf.close_return(ret, STAFF)
-    queued["run"]()
+    queued.run()
     item = db.session.get(ReturnItem, ret.items[0].id)
     assert item.resolution == "ISSUED" and item.exchange_order_name and item.shopify_draft_order_id
     counts = issued_in_sandbox(sandbox, shop)
@@ -96,7 +73,7 @@ def test_an_exchange_for_a_sold_out_variant_fails_in_words_and_can_switch(app, s
     sold_out = order.product.sold_out[0]
     ret = make_decided_return(shop, order, "exchange", variant=sold_out)
     wf.close_return(ret, STAFF)
-    queued["run"]()
+    queued.run()
     item = db.session.get(ReturnItem, ret.items[0].id)
     assert item.resolution == "FAILED" and "out of stock" in item.failure_reason
     assert issued_in_sandbox(sandbox, shop)["draft_orders"] == 0
@@ -104,8 +81,8 @@ def test_an_exchange_for_a_sold_out_variant_fails_in_words_and_can_switch(app, s
     item = db.session.get(ReturnItem, item.id)
     # Its first attempt produced nothing: decided again, it moves to a Shopify return.
     assert (item.resolution, item.issuing_method) == ("DECIDED", "returns")
-    assert ("jobs.shopify_returns.plan_shopify_returns_job", (ret.id,)) in queued["other"]
-    assert queued["issue"] == []
+    assert ("jobs.shopify_returns.plan_shopify_returns_job", (ret.id,)) in queued.other
+    assert queued.issue == []
 
 
 def test_an_item_already_refunded_in_shopify_fails_with_the_reason(app, sandbox, shop, queued):
@@ -113,7 +90,7 @@ def test_an_item_already_refunded_in_shopify_fails_with_the_reason(app, sandbox,
     sandbox.store.update_order(shop.shop_domain, order.shopify_order_id, refund_line=0, emit=False)
     ret = make_decided_return(shop, order, "refund")
     wf.close_return(ret, STAFF)
-    queued["run"]()
+    queued.run()
     item = db.session.get(ReturnItem, ret.items[0].id)
     assert item.resolution == "FAILED" and "refund" in item.failure_reason.lower()
     assert issued_in_sandbox(sandbox, shop)["refunds"] == 0
@@ -125,9 +102,9 @@ def test_each_staff_action_issues_at_its_moment(app, sandbox, queued, action, st
     account = connected_account(sandbox, action)
     ret = make_decided_return(account, shipped_order(account, sandbox), "refund")
     wf.mark_received(ret, STAFF)
-    assert queued["issue"] == []
+    assert queued.issue == []
     (wf.process_return if step == "process" else wf.close_return)(ret, STAFF)
-    queued["run"]()
+    queued.run()
     assert issued_in_sandbox(sandbox, account)["refunds"] == 1
 
 
@@ -140,12 +117,12 @@ def test_first_scan_refunds_without_restock_then_restocks_on_receipt(app, sandbo
     stock = variants[variant_id].inventory
     ret = make_decided_return(account, order, "refund")
     wf.move_return(ret, "IN_TRANSIT", "tracking:generic")
-    queued["run"]()
+    queued.run()
     item = db.session.get(ReturnItem, ret.items[0].id)
     assert item.resolution == "ISSUED" and item.restock_state == "PENDING"
     assert variants[variant_id].inventory == stock            # still travelling
     wf.mark_received(ret, STAFF)
-    queued["run"]()                                           # the restock job, twice
+    queued.run()                                           # the restock job, twice
     item = db.session.get(ReturnItem, item.id)
     assert item.restock_state == "DONE" and variants[variant_id].inventory == stock + 1
     assert issued_in_sandbox(sandbox, account)["refunds"] == 1
@@ -156,7 +133,7 @@ def test_a_return_closed_straight_from_open_issues_under_first_scan(app, sandbox
     account = connected_account(sandbox, "first_scan")
     ret = make_decided_return(account, shipped_order(account, sandbox), "refund")
     wf.close_return(ret, STAFF)
-    queued["run"]()
+    queued.run()
     assert issued_in_sandbox(sandbox, account)["refunds"] == 1
 
 
@@ -177,7 +154,7 @@ def test_a_lost_answer_is_found_not_repeated(app, sandbox, shop, queued, option)
     variant = order.product.in_stock[0] if option == "exchange" else None
     ret = make_decided_return(shop, order, option, variant=variant)
     wf.close_return(ret, STAFF)
-    item_id = queued["issue"][0]
+    item_id = queued.issue[0]
     sandbox.store.set_faults(shop.shop_domain, drop_response_after_mutation=1.0, search_lag_seconds=30)
     with pytest.raises(Exception):  # noqa: B017 - whatever the dropped answer raises; what follows is the test
         issuing.issue_item(item_id)
@@ -206,7 +183,7 @@ def test_a_worker_killed_after_shopify_answered_is_reconciled(app, sandbox, shop
     variant = order.product.in_stock[0] if option == "exchange" else None
     ret = make_decided_return(shop, order, option, variant=variant)
     wf.close_return(ret, STAFF)
-    item_id = queued["issue"][0]
+    item_id = queued.issue[0]
 
     def killed(*args, **kwargs):
         raise SystemExit("worker killed before the commit")
@@ -239,7 +216,7 @@ def test_an_order_shopify_no_longer_shows_fails_in_words(app, sandbox, shop, que
     sandbox.clock.advance(61 * 86400)                         # the order is now past 60 days
     ret = make_decided_return(shop, order, "refund")
     wf.close_return(ret, STAFF)
-    queued["run"]()
+    queued.run()
     item = db.session.get(ReturnItem, ret.items[0].id)
     assert item.resolution == "FAILED" and "read_all_orders" in item.failure_reason
     assert issued_in_sandbox(sandbox, shop)["refunds"] == 0
@@ -250,12 +227,12 @@ def test_the_sweeper_requeues_what_a_lost_enqueue_left(app, sandbox, shop, queue
 
     ret = make_decided_return(shop, shipped_order(shop, sandbox), "refund")
     wf.close_return(ret, STAFF)
-    queued["issue"].clear()                                   # the enqueue was lost
+    queued.issue.clear()                                   # the enqueue was lost
     assert actions.sweep_issuing_job() == 0                       # a fresh queue gets its time
     ret.action_triggered_at = datetime.now(timezone.utc) - timedelta(minutes=10)
     db.session.commit()
     assert actions.sweep_issuing_job() == 1
-    queued["run"]()
+    queued.run()
     assert issued_in_sandbox(sandbox, shop)["refunds"] == 1
     assert actions.sweep_issuing_job() == 0
 
@@ -271,8 +248,8 @@ def test_a_signed_first_scan_delivered_five_times_refunds_once(app, sandbox, cli
     carrier = connect(account, "generic")
     for _ in range(5):
         assert send_generic(client, carrier, ret.tracking_number, "in_transit").status_code == 200
-    assert len(queued["issue"]) == 1                          # the action fired once
-    queued["run"](times=5)
+    assert len(queued.issue) == 1                          # the action fired once
+    queued.run(times=5)
     db.session.expire_all()
     item = db.session.get(ReturnItem, ret.items[0].id)
     assert item.resolution == "ISSUED" and item.return_.status == "IN_TRANSIT"

@@ -9,22 +9,14 @@ import pytest
 
 from app.extensions import db
 from app.models import Account
-from tests.factories import PASSWORD, make_account, make_user
+from tests.fixtures.auth import log_in
 from tests.support.forms import CONTENT_TYPE, multipart
 from tests.support.settings import SETTINGS, post_settings, settings_data
 
+# Not connected: the settings page asks Shopify nothing (its locations list says to connect).
+pytestmark = pytest.mark.account(name="Acme Outdoor", currency="EUR", users=["admin", "staff"], logged_in="admin")
+
 VALID = {"exchange_mode": "separate_order", "issued_notice": "email"}
-
-
-@pytest.fixture
-def account(app, client):
-    # Not connected: the settings page asks Shopify nothing (its locations list says to connect).
-    account = make_account(name="Acme Outdoor", currency="EUR")
-    make_user(account, role="admin", email="boss@example.com")
-    make_user(account, role="staff", email="staff@example.com")
-    db.session.commit()
-    client.post("/login", data={"email": "boss@example.com", "password": PASSWORD})
-    return account
 
 
 def section(body: str) -> str:
@@ -135,7 +127,7 @@ def test_a_post_without_a_csrf_token_is_a_400(account, client, app, monkeypatch)
 
 def test_staff_may_not_change_them(account, client):
     client.post("/logout")
-    client.post("/login", data={"email": "staff@example.com", "password": PASSWORD})
+    log_in(client, "staff@example.com")
     assert client.post(SETTINGS, data=VALID).status_code == 403
     assert client.get(SETTINGS).status_code == 403
     assert stored(account) == ("shopify", "shopify")

@@ -10,7 +10,7 @@ from app.models import Order
 from jobs.maintenance import purge_account_orders_job, purge_all_expired_orders_job
 from app.queue.backends import InProcessBackend, RQBackend
 from app.queue.schedule import InProcessScheduler, Periodic
-from tests.conftest import REDIS_URL, make_test_app, rolled_back
+from tests.fixtures.app import REDIS_URL, make_test_app, rolled_back
 from tests.factories import make_account, make_order
 from tests.support.jobs import always_fails, rename_account
 

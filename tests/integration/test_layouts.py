@@ -3,7 +3,8 @@ import pytest
 from flask import render_template
 
 from app.extensions import db
-from tests.factories import PASSWORD, make_account, make_user
+from tests.factories import make_account, make_user
+from tests.fixtures.auth import log_in
 
 
 def test_portal_layout_uses_the_retailers_logo_and_colour(app):
@@ -78,7 +79,7 @@ def test_a_page_with_several_forms_has_each_id_once(app, client, monkeypatch):
     account = make_account()
     make_user(account, role="admin", email="boss@example.com")
     db.session.commit()
-    client.post("/login", data={"email": "boss@example.com", "password": PASSWORD})
+    log_in(client, "boss@example.com")
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)  # every form renders its CSRF field
     html = client.get("/dashboard/settings").get_data(as_text=True)
     assert html.count('name="csrf_token"') > 1

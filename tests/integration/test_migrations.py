@@ -4,7 +4,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
 from app.extensions import db
-from tests.conftest import make_test_app
+from tests.fixtures.app import make_test_app
 
 
 # Account 1 as the first schema stores it (later migrations give the columns they add defaults).

@@ -7,16 +7,9 @@ import pytest
 
 from app.extensions import db
 from app.models import ShopifyReturn
-from tests.factories import PASSWORD, make_account, make_order, make_user
+from tests.factories import make_account, make_order
 
-
-@pytest.fixture
-def account(app, client):
-    account = make_account(name="Acme Outdoor")
-    make_user(account, role="staff", email="staff@example.com")
-    db.session.commit()
-    client.post("/login", data={"email": "staff@example.com", "password": PASSWORD})
-    return account
+pytestmark = pytest.mark.account(name="Acme Outdoor", users=["staff"], logged_in="staff")
 
 
 def made(account, order_id, name, status, lines, **fields) -> ShopifyReturn:

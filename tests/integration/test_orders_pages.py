@@ -7,21 +7,10 @@ import pytest
 
 from app.extensions import db
 from app.models import Return
-from tests.factories import PASSWORD, make_account, make_order, make_user
+from tests.factories import make_account, make_order
+from tests.fixtures.auth import log_in
 
 BASE = datetime(2026, 10, 1, 12, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def account():
-    return make_account()
-
-
-def login(client, account, role="staff"):
-    user = make_user(account, role=role)
-    db.session.commit()
-    client.post("/login", data={"email": user.email, "password": PASSWORD})
-    return user
 
 
 def names(html):
@@ -42,7 +31,7 @@ def seed(account, count, **fields):
 
 def test_staff_see_the_orders_newest_first_in_pages_of_25(app, client, account):
     seed(account, 30)
-    login(client, account)
+    log_in(client, account)
     first = client.get("/dashboard/orders")
     assert first.status_code == 200
     html = first.get_data(as_text=True)
@@ -58,7 +47,7 @@ def test_staff_see_the_orders_newest_first_in_pages_of_25(app, client, account):
 
 def test_pages_are_stable_when_many_orders_share_a_time(app, client, account):
     seed(account, 60, created_at=BASE)
-    login(client, account)
+    log_in(client, account)
     seen, url = [], "/dashboard/orders"
     while url:
         html = client.get(url).get_data(as_text=True)
@@ -75,7 +64,7 @@ def test_pages_are_stable_when_many_orders_share_a_time(app, client, account):
 ])
 def test_search_by_order_number_email_or_name(app, client, account, query, expected):
     seed(account, 5)
-    login(client, account)
+    log_in(client, account)
     response = client.get("/dashboard/orders", query_string={"q": query})
     assert response.status_code == 200
     html = response.get_data(as_text=True)
@@ -86,7 +75,7 @@ def test_search_by_order_number_email_or_name(app, client, account, query, expec
 def test_search_by_date_range_and_keep_the_filters_across_pages(app, client, account):
     seed(account, 30, created_at=BASE)
     seed(account, 3, created_at=BASE - timedelta(days=5), name="#2000")
-    login(client, account)
+    log_in(client, account)
     html = client.get("/dashboard/orders", query_string={
         "date_from": "2026-09-25", "date_to": "2026-09-27"}).get_data(as_text=True)
     assert names(html) == ["#2000"] * 3
@@ -105,7 +94,7 @@ def test_search_by_date_range_and_keep_the_filters_across_pages(app, client, acc
 ])
 def test_bad_filters_are_explained_next_to_the_field(app, client, account, params, field, message):
     seed(account, 2)
-    login(client, account)
+    log_in(client, account)
     response = client.get("/dashboard/orders", query_string=params)
     assert response.status_code == 400
     html = response.get_data(as_text=True)
@@ -115,7 +104,7 @@ def test_bad_filters_are_explained_next_to_the_field(app, client, account, param
 @pytest.mark.parametrize("params", [{"after": "nonsense"}, {"before": "1-"}, {"after": "9" * 30 + "-1"},
                                     {"after": "1-1", "before": "1-1"}, {"after": "99999999999999999999-1"}])
 def test_broken_page_links_get_a_clear_400(app, client, account, params):
-    login(client, account)
+    log_in(client, account)
     response = client.get("/dashboard/orders", query_string=params)
     assert response.status_code == 400
     assert "page link is broken" in response.get_data(as_text=True)
@@ -126,7 +115,7 @@ def test_another_accounts_orders_are_invisible(app, client, account):
     other = make_account()
     theirs = make_order(other, name="#7777", email="secret@example.com")
     db.session.commit()
-    login(client, account)
+    log_in(client, account)
     html = client.get("/dashboard/orders").get_data(as_text=True)
     assert "#7777" not in html and "secret@example.com" not in html
     assert names(client.get("/dashboard/orders", query_string={"q": "#7777"}).get_data(as_text=True)) == []
@@ -143,7 +132,7 @@ def test_an_order_page_shows_its_lines_and_returns(app, client, account):
                           status="IN_TRANSIT", shopify_order_id=order.shopify_order_id,
                           order_name=order.name, currency="USD"))
     db.session.commit()
-    login(client, account)
+    log_in(client, account)
     html = client.get(f"/dashboard/orders/{order.id}").get_data(as_text=True)
     assert "<h1>Order #1001</h1>" in html
     for text in ("Trail Runner", "42 / Grey", "96.00 USD", "(list 120.00)", "RMA-1001-A", "in transit",
@@ -154,7 +143,7 @@ def test_an_order_page_shows_its_lines_and_returns(app, client, account):
 
 
 def test_an_empty_list_says_what_to_do(app, client, account):
-    login(client, account, role="admin")
+    log_in(client, account, role="admin")
     html = client.get("/dashboard/orders").get_data(as_text=True)
     assert "Connect your Shopify store" in html
     html = client.get("/dashboard/orders", query_string={"q": "nothing"}).get_data(as_text=True)
@@ -162,7 +151,7 @@ def test_an_empty_list_says_what_to_do(app, client, account):
 
 
 def test_the_nav_links_orders_for_everyone_and_the_store_page_for_admins(app, client, account):
-    login(client, account, role="staff")
+    log_in(client, account, role="staff")
     html = client.get("/dashboard/orders").get_data(as_text=True)
     assert 'href="/dashboard/orders" aria-current="page"' in html
     assert 'href="/dashboard/connect"' not in html

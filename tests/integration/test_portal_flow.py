@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import OutboxEmail, Return, ReturnEvent
 from tests.factories import make_account
+from tests.fixtures.auth import look_up_order
 from tests.support.portal import (connect_to_sandbox, exchangeable_product, line_for_variant, make_line,
                                    make_portal_order)
 
@@ -30,10 +31,6 @@ def product(shop, sandbox):
     return exchangeable_product(sandbox, shop.shop_domain)
 
 
-def lookup(client, account, number, email):
-    return client.post(f"/r/{account.slug}", data={"order_number": number, "email": email})
-
-
 def count_returns() -> int:
     return db.session.scalar(select(func.count()).select_from(Return))
 
@@ -44,7 +41,7 @@ def count_returns() -> int:
 def test_lookup_accepts_the_number_with_or_without_hash_and_any_email_case(shop, client, typed_number, typed_email):
     make_portal_order(shop, [make_line()], name="#1234", email="pat@example.com")
     db.session.commit()
-    response = lookup(client, shop, typed_number, typed_email)
+    response = look_up_order(client, shop, typed_number, typed_email)
     assert response.status_code == 303
     assert response.headers["Location"] == f"/r/{shop.slug}/items"
     assert "#1234" in client.get(f"/r/{shop.slug}/items").get_data(as_text=True)
@@ -57,7 +54,7 @@ def test_a_wrong_number_email_or_shop_all_say_the_same(shop, client):
     db.session.commit()
     bodies = []
     for number, email in [("#9999", "pat@example.com"), ("#1234", "someone@example.com"), ("#7777", "pat@example.com")]:
-        response = lookup(client, shop, number, email)
+        response = look_up_order(client, shop, number, email)
         assert response.status_code == 422
         body = response.get_data(as_text=True)
         assert NOT_FOUND in body
@@ -82,13 +79,13 @@ def test_each_unreturnable_line_says_why(shop, client):
     ], email="pat@example.com")
     old = make_portal_order(shop, [make_line(title="Old Jacket")], email="pat@example.com", days_ago=45)
     db.session.commit()
-    lookup(client, shop, order.name, "pat@example.com")
+    look_up_order(client, shop, order.name, "pat@example.com")
     body = client.get(f"/r/{shop.slug}/items").get_data(as_text=True)
     assert "This item is final sale and cannot be returned." in body
     assert "This item has not been shipped yet." in body
     assert "This item has already been returned or refunded." in body
     assert "You can return 2 of 3." in body
-    lookup(client, shop, old.name, "pat@example.com")
+    look_up_order(client, shop, old.name, "pat@example.com")
     body = client.get(f"/r/{shop.slug}/items").get_data(as_text=True)
     assert "The return window for this order has closed." in body
     assert "Review my return" not in body
@@ -126,7 +123,7 @@ def test_the_credit_note_is_offered_as_what_it_will_be(shop, client, accounts, c
     order = make_portal_order(shop, [make_line(discounted_unit_price=Decimal("40.50"))], email="pat@example.com",
                               customer_shopify_id=customer)
     db.session.commit()
-    lookup(client, shop, order.name, "pat@example.com")
+    look_up_order(client, shop, order.name, "pat@example.com")
     page = client.get(f"/r/{shop.slug}/items").get_data(as_text=True)
     described = re.search(r"<strong>Credit note</strong>\s*(<span.*?</span>)</span>", page, re.S).group(1)
     assert html.unescape(re.sub(r"<[^>]+>", "", described)).strip() == offered
@@ -140,7 +137,7 @@ def test_customer_choice_journey_with_an_exchange(app, shop, product, client, dr
                               email="pat@example.com")
     exchange_line, socks = order.lines
     db.session.commit()
-    lookup(client, shop, order.name, "PAT@example.com")
+    look_up_order(client, shop, order.name, "PAT@example.com")
     page = client.get(f"/r/{shop.slug}/items").get_data(as_text=True)
     assert "Refund" in page and "Credit note" in page and "Exchange" in page
     assert "40.50 USD" in page
@@ -192,7 +189,7 @@ def test_rules_mode_asks_no_option_and_enqueues_rule_matching(shop, client, drai
     shop.option_mode = "rules"
     order = make_portal_order(shop, [make_line(title="Tee")], email="pat@example.com")
     db.session.commit()
-    lookup(client, shop, order.name, "pat@example.com")
+    look_up_order(client, shop, order.name, "pat@example.com")
     page = client.get(f"/r/{shop.slug}/items").get_data(as_text=True)
     assert "Acme Outdoor&#39;s staff decide what each item gets." in page and "exchange" not in page.lower()
     assert "-option" not in page
@@ -212,7 +209,7 @@ def test_rules_mode_asks_no_option_and_enqueues_rule_matching(shop, client, drai
 def test_exchange_without_javascript_asks_for_the_variant_on_the_next_page(shop, product, client):
     order = make_portal_order(shop, [line_for_variant(product)], email="pat@example.com")
     db.session.commit()
-    lookup(client, shop, order.name, "pat@example.com")
+    look_up_order(client, shop, order.name, "pat@example.com")
     response = client.post(f"/r/{shop.slug}/items", data=choose(order.lines[0], option="exchange"))
     body = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -223,7 +220,7 @@ def test_exchange_without_javascript_asks_for_the_variant_on_the_next_page(shop,
 def test_shopify_down_gives_a_clear_message(shop, product, client, sandbox):
     order = make_portal_order(shop, [line_for_variant(product)], email="pat@example.com")
     db.session.commit()
-    lookup(client, shop, order.name, "pat@example.com")
+    look_up_order(client, shop, order.name, "pat@example.com")
     sandbox.store.set_faults(shop.shop_domain, error_rate=1.0)
     picker = client.get(f"/r/{shop.slug}/items/{order.lines[0].id}/variants").get_data(as_text=True)
     assert "We could not reach the shop" in picker
@@ -234,7 +231,7 @@ def test_shopify_down_gives_a_clear_message(shop, product, client, sandbox):
 
 
 def _submit_one(client, shop, order, **choice):
-    lookup(client, shop, order.name, order.email)
+    look_up_order(client, shop, order.name, order.email)
     _, _, hidden = review(client, shop, choose(order.lines[0], **choice))
     location = client.post(f"/r/{shop.slug}/submit", data=hidden).headers["Location"]
     return location.rsplit("/confirmed", 1)[0]
@@ -263,7 +260,7 @@ def test_tracking_number_can_be_added_and_corrected_while_open_then_cancelled(sh
     assert "Cancelled" in page and "Cancel this return" not in page
     assert client.post(status_url + "/tracking", data={"tracking_number": "NEW12345"}).status_code == 422
     # Cancelled units can be returned again.
-    lookup(client, shop, order.name, order.email)
+    look_up_order(client, shop, order.name, order.email)
     assert "Return this item" in client.get(f"/r/{shop.slug}/items").get_data(as_text=True)
 
 
@@ -281,7 +278,7 @@ def test_a_forged_or_other_shops_status_link_is_a_404(shop, client):
 def test_the_portal_session_expires(shop, client, app):
     order = make_portal_order(shop, [make_line()], email="pat@example.com")
     db.session.commit()
-    lookup(client, shop, order.name, order.email)
+    look_up_order(client, shop, order.name, order.email)
     with client.session_transaction() as session:
         session["portal"] = {**session["portal"], "t": session["portal"]["t"] - 3 * 3600}
     assert client.get(f"/r/{shop.slug}/items").status_code == 303
@@ -290,5 +287,5 @@ def test_the_portal_session_expires(shop, client, app):
 def test_an_order_older_than_storage_says_so(shop, client):
     order = make_portal_order(shop, [make_line()], email="pat@example.com", days_ago=100)
     db.session.commit()
-    lookup(client, shop, order.name, order.email)
+    look_up_order(client, shop, order.name, order.email)
     assert "This order is too old to be returned online." in client.get(f"/r/{shop.slug}/items").get_data(as_text=True)

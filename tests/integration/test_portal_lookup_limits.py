@@ -8,6 +8,7 @@ import pytest
 
 from app.extensions import db
 from tests.factories import make_account
+from tests.fixtures.auth import look_up_order
 from tests.support.portal import make_line, make_portal_order
 
 _numbers = itertools.count(1)
@@ -17,11 +18,6 @@ TOO_MANY = "Too many attempts. Please wait a minute and try again."
 def fresh_address() -> str:
     n = next(_numbers)
     return f"192.0.{n // 250}.{n % 250 + 1}"
-
-
-def lookup(client, account, number, email, address):
-    return client.post(f"/r/{account.slug}", data={"order_number": number, "email": email},
-                       environ_base={"REMOTE_ADDR": address})
 
 
 @pytest.fixture
@@ -38,36 +34,36 @@ def shop(app, monkeypatch):
 def test_failed_lookups_from_one_address_are_limited_per_shop(shop, client):
     here, other_shop = fresh_address(), make_account()
     db.session.commit()
-    codes = [lookup(client, shop, f"#9{n}", "x@example.com", here).status_code for n in range(2)]
-    codes.append(lookup(client, shop, "#1234", "pat@example.com", here).status_code)  # found: not counted
-    codes += [lookup(client, shop, f"#9{n}", "x@example.com", here).status_code for n in range(2, 4)]
+    codes = [look_up_order(client, shop, f"#9{n}", "x@example.com", here).status_code for n in range(2)]
+    codes.append(look_up_order(client, shop, "#1234", "pat@example.com", here).status_code)  # found: not counted
+    codes += [look_up_order(client, shop, f"#9{n}", "x@example.com", here).status_code for n in range(2, 4)]
     assert codes == [422, 422, 303, 422, 429]
-    refused = lookup(client, shop, "#1234", "pat@example.com", here)
+    refused = look_up_order(client, shop, "#1234", "pat@example.com", here)
     assert refused.status_code == 429 and refused.headers["Retry-After"] == "60"
     page = refused.get_data(as_text=True)
     assert TOO_MANY in page and 'name="order_number"' in page  # the look-up form, not a dead end
-    assert lookup(client, other_shop, "#1", "x@example.com", here).status_code == 422  # another shop
+    assert look_up_order(client, other_shop, "#1", "x@example.com", here).status_code == 422  # another shop
     # Another shopper of the same shop, at another address, is not blocked.
-    assert lookup(client, shop, "#5678", "sam@example.com", fresh_address()).status_code == 303
+    assert look_up_order(client, shop, "#5678", "sam@example.com", fresh_address()).status_code == 303
 
 
 def test_successful_lookups_never_count(shop, client):
     here = fresh_address()
     for _ in range(6):
-        assert lookup(client, shop, "#1234", "pat@example.com", here).status_code == 303
-    assert lookup(client, shop, "#1234", "wrong@example.com", here).status_code == 422
+        assert look_up_order(client, shop, "#1234", "pat@example.com", here).status_code == 303
+    assert look_up_order(client, shop, "#1234", "wrong@example.com", here).status_code == 422
 
 
 def test_guessing_one_order_numbers_email_is_limited_per_order_but_its_customer_gets_in(shop, client):
     guessers = [fresh_address() for _ in range(6)]
-    codes = [lookup(client, shop, "1234", f"guess{n}@example.com", address).status_code
+    codes = [look_up_order(client, shop, "1234", f"guess{n}@example.com", address).status_code
              for n, address in enumerate(guessers)]
     assert codes == [422] * 6  # past the order's limit, each new address keeps one guess
-    assert lookup(client, shop, "# 1234", "guess9@example.com", guessers[0]).status_code == 429
+    assert look_up_order(client, shop, "# 1234", "guess9@example.com", guessers[0]).status_code == 429
     # The customer, at an address that has not failed, finds the order.
-    assert lookup(client, shop, "#1234", "PAT@example.com", fresh_address()).status_code == 303
+    assert look_up_order(client, shop, "#1234", "PAT@example.com", fresh_address()).status_code == 303
     # Another order of the shop is not touched by the guessing.
-    assert lookup(client, shop, "#5678", "sam@example.com", fresh_address()).status_code == 303
+    assert look_up_order(client, shop, "#5678", "sam@example.com", fresh_address()).status_code == 303
 
 
 @pytest.mark.parametrize("number, email", [

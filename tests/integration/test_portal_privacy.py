@@ -14,9 +14,8 @@ from app.extensions import db
 from app.models import ReturnItem
 from app.portal import session as portal
 from app.services.return_submission import Selection, create_return
-from tests.factories import make_account
+from tests.factories import make_account, make_return
 from tests.support.portal import make_line, make_portal_order
-from tests.support.returns import make_return
 
 NOW = datetime.now(timezone.utc)
 CODE = "GIFT-7Q2K-PLUM-X7QK"

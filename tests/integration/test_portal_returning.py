@@ -9,11 +9,8 @@ from app.portal.session import status_token
 from app.services.return_workflow import cancel_return
 from app.services.return_submission import Selection, create_return
 from tests.factories import make_account
+from tests.fixtures.auth import look_up_order
 from tests.support.portal import make_line, make_portal_order
-
-
-def lookup(client, account, number, email="pat@example.com"):
-    return client.post(f"/r/{account.slug}", data={"order_number": number, "email": email})
 
 
 def returned(account, order, line_index=0, quantity=1, token=None):
@@ -45,7 +42,7 @@ def test_the_lookup_shows_this_orders_returns_only(shop, client):
     not_mine = returned(shop, other_order)
     foreign = returned(other_shop, elsewhere)
 
-    assert lookup(client, shop, "1001").headers["Location"] == f"/r/{shop.slug}/items"
+    assert look_up_order(client, shop, "1001").headers["Location"] == f"/r/{shop.slug}/items"
     body = client.get(f"/r/{shop.slug}/items").get_data(as_text=True)
     assert "Your returns for this order" in body
     assert f"See return {mine.rma_number}" in body and status_token(mine) in body
@@ -59,7 +56,7 @@ def test_a_line_partly_in_a_return_says_so(shop, client):
                               email="pat@example.com")
     db.session.commit()
     ret = returned(shop, order, quantity=2)
-    lookup(client, shop, "1001")
+    look_up_order(client, shop, "1001")
     body = client.get(f"/r/{shop.slug}/items").get_data(as_text=True)
     assert f"You can return 1 of 3. Some are already in your return {ret.rma_number}." in body
 
@@ -69,7 +66,7 @@ def test_nothing_left_and_one_return_leads_straight_to_it(shop, client):
                               email="pat@example.com")
     db.session.commit()
     ret = returned(shop, order, quantity=2)
-    response = lookup(client, shop, "#1001", "PAT@example.com")
+    response = look_up_order(client, shop, "#1001", "PAT@example.com")
     assert response.status_code == 303
     assert response.headers["Location"] == f"/r/{shop.slug}/returns/{status_token(ret)}"
     page = client.get(response.headers["Location"]).get_data(as_text=True)

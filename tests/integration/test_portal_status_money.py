@@ -10,15 +10,9 @@ import pytest
 
 from app.extensions import db
 from app.portal.session import status_token
-from tests.factories import make_account
-from tests.support.returns import make_return
+from tests.factories import make_return
 
-
-@pytest.fixture
-def account(app):
-    account = make_account(name="Acme Outdoor", slug="acme-money")
-    db.session.commit()
-    return account
+pytestmark = pytest.mark.account(name="Acme Outdoor", slug="acme-money")
 
 
 def outcomes(client, account, ret) -> dict[str, str]:

@@ -9,15 +9,10 @@ from app.extensions import db
 from app.models import Account, Order
 from app.services import reconcile
 from app.queue.schedule import PERIODIC
-from tests.integration.test_connect import SHOP, make_shop, order_count, subscriptions, use_virtual_time
-from tests.integration.test_import import connected_account
+from tests.support.connect import SHOP, connected_account, make_shop, order_count, subscriptions
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
 
-
-@pytest.fixture
-def shop(sandbox, monkeypatch):
-    use_virtual_time(monkeypatch, sandbox)
-    return make_shop(sandbox, orders=0)
+pytestmark = pytest.mark.shop(orders=0)  # the `shop` fixture: a sandbox shop without orders
 
 
 def test_an_order_whose_webhook_never_came_is_caught_and_the_sweep_moves_on(app, shop):
@@ -81,6 +76,7 @@ def test_disconnected_and_unconnected_accounts_are_skipped(app, shop):
     live = connected_account(shop)
     gone = connected_account(make_shop(shop.sandbox, domain="gone-shop.myshopify.com", orders=0),
                              disconnected_at=datetime.now(timezone.utc))
+
     from tests.factories import make_account
 
     never = make_account(shop_domain=None)

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import WebhookDelivery
 from app.queue import RedisUnavailable
 from app.queue.worker import Supervisor
-from tests.conftest import make_test_app, rolled_back
+from tests.fixtures.app import make_test_app, rolled_back
 from tests.factories import make_account
 from tests.fixture_files import shopify_json
 from tests.support.shopify_webhooks import SECRET, post_webhook

@@ -8,19 +8,13 @@ import pytest
 
 from app.extensions import db
 from app.models import Account
-from tests.factories import PASSWORD, make_account, make_user
+from tests.factories import make_user
+from tests.fixtures.auth import log_in
 from tests.support.portal import SCOPES, connect_to_sandbox
 from tests.support.settings import SETTINGS, post_settings
 
+pytestmark = pytest.mark.account(return_action="processing", users=["admin"], logged_in="admin")
 
-
-@pytest.fixture
-def account(app, client):
-    account = make_account(return_action="processing")
-    make_user(account, role="admin", email="boss@example.com")
-    db.session.commit()
-    client.post("/login", data={"email": "boss@example.com", "password": PASSWORD})
-    return account
 
 
 @pytest.fixture
@@ -118,6 +112,6 @@ def test_staff_may_not_change_the_return_action(account, client):
     make_user(account, role="staff", email="staff@example.com")
     db.session.commit()
     client.post("/logout")
-    client.post("/login", data={"email": "staff@example.com", "password": PASSWORD})
+    log_in(client, "staff@example.com")
     assert client.post(SETTINGS, data={"return_action": "manual"}).status_code == 403
     assert saved(account).return_action == "processing"

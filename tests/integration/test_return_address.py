@@ -10,9 +10,10 @@ from app.domain.contrast import contrast_ratio
 from app.extensions import db
 from app.models import Account, OutboxEmail, Return
 from sandbox import shop_address as sandbox_address
-from tests.factories import PASSWORD, make_account, make_user
-from tests.integration.test_connect import connect_with_token, login_admin, make_shop, use_virtual_time
-from tests.integration.test_portal_flow import lookup, review, choose
+from tests.factories import make_account, make_user
+from tests.fixtures.auth import log_in, look_up_order
+from tests.support.connect import connect_with_token, login_admin, make_shop, use_virtual_time
+from tests.integration.test_portal_flow import choose, review
 from tests.support.forms import CONTENT_TYPE, multipart
 from tests.support.portal import connect_to_sandbox, make_line, make_portal_order
 from tests.support.settings import SETTINGS, post_settings, settings_data
@@ -44,12 +45,8 @@ def shop(app, sandbox, client):
     return account
 
 
-def log_in(client):
-    client.post("/login", data={"email": "boss@example.com", "password": PASSWORD})
-
-
 def test_the_shops_address_can_be_read_again_and_a_store_of_its_own_replaces_it(shop, client, sandbox):
-    log_in(client)
+    log_in(client, "boss@example.com")
     sandbox_address.set_address(sandbox.store.get_shop(shop.shop_domain), address1="9 Quay Road",
                                 city="Leith", zip="EH6 6QQ", country="United Kingdom", countryCodeV2="GB")
     response = client.post(REFRESH)
@@ -79,7 +76,7 @@ def test_the_shops_address_can_be_read_again_and_a_store_of_its_own_replaces_it(
 
 
 def test_reading_the_address_from_a_shop_that_cannot_answer_says_so_and_keeps_the_old_one(shop, client, sandbox):
-    log_in(client)
+    log_in(client, "boss@example.com")
     shop.shop_address = "Old Address\nSomewhere"
     db.session.commit()
     sandbox.store.get_shop(shop.shop_domain).faults.update(error_rate=1.0)
@@ -106,7 +103,7 @@ LONG_LINE = "x" * 121
     ("return_instructions", "٣".encode() * 2000, "at most 1000 characters"),
 ])
 def test_hostile_input_is_refused_next_to_the_field_and_nothing_is_written(shop, client, field, raw, message):
-    log_in(client)
+    log_in(client, "boss@example.com")
     shop.return_address, shop.return_instructions = "Kept\nAddress", "Kept instructions"
     db.session.commit()
     fields = {name: value.encode() for name, value in settings_data(client, {}).items()}
@@ -124,7 +121,7 @@ def test_hostile_input_is_refused_next_to_the_field_and_nothing_is_written(shop,
 def test_staff_cannot_change_the_return_address(shop, client):
     make_user(shop, role="staff", email="staff@example.com")
     db.session.commit()
-    client.post("/login", data={"email": "staff@example.com", "password": PASSWORD})
+    log_in(client, "staff@example.com")
     assert client.post(SETTINGS, data={"return_address": "Mine", "return_instructions": ""}).status_code == 403
     assert client.post(REFRESH).status_code == 403
     db.session.expire_all()
@@ -132,7 +129,7 @@ def test_staff_cannot_change_the_return_address(shop, client):
 
 
 def _submit(client, shop, order):
-    lookup(client, shop, order.name, order.email)
+    look_up_order(client, shop, order.name, order.email)
     _, _, hidden = review(client, shop, choose(order.lines[0], option="refund"))
     location = client.post(f"/r/{shop.slug}/submit", data=hidden).headers["Location"]
     return location, location.rsplit("/confirmed", 1)[0]
@@ -176,7 +173,7 @@ def test_the_packing_slip_has_the_rma_its_barcode_the_items_and_both_addresses(s
                                                    fulfilled_quantity=2)],
                               email="pat@example.com", customer_name="Pat Shopper")
     db.session.commit()
-    lookup(client, shop, order.name, order.email)
+    look_up_order(client, shop, order.name, order.email)
     _, _, hidden = review(client, shop, choose(order.lines[0], quantity=2, option="refund", reason="Too small"))
     status = client.post(f"/r/{shop.slug}/submit", data=hidden).headers["Location"].rsplit("/confirmed", 1)[0]
     ret = db.session.scalar(select(Return))

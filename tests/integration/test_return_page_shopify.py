@@ -10,22 +10,14 @@ import pytest
 
 from app.extensions import db
 from app.models import ReturnEvent, ReturnItem, ShopifyCall, ShopifyReturn
-from tests.factories import PASSWORD, make_account, make_user
+from tests.factories import make_account, make_return
 from tests.support.forms import CONTENT_TYPE, multipart
-from tests.support.returns import make_return
+
+pytestmark = pytest.mark.account(name="Acme Outdoor", return_action="manual", users=["staff"], logged_in="staff")
 
 LIST = "/dashboard/returns"
 AUTHORISED = ("The payment for this order is only authorised, not captured: a refund cannot move money until it "
               "is captured in Shopify.")
-
-
-@pytest.fixture
-def account(app, client):
-    account = make_account(name="Acme Outdoor", return_action="manual")
-    make_user(account, role="staff", email="staff@example.com")
-    db.session.commit()
-    client.post("/login", data={"email": "staff@example.com", "password": PASSWORD})
-    return account
 
 
 @pytest.fixture

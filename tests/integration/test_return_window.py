@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from app.domain.return_window import format_day
 from app.extensions import db
 from app.models import Account, Return
-from tests.factories import PASSWORD, make_account, make_user
+from tests.factories import make_account, make_user
+from tests.fixtures.auth import log_in
 from tests.support.portal import make_line, make_portal_order
 from tests.support.settings import post_settings, settings_data
 
@@ -119,7 +120,7 @@ def test_when_every_parcel_window_closed_the_item_says_when(shop, client):
 def admin(shop, client):
     make_user(shop, role="admin", email="boss@example.com")
     db.session.commit()
-    client.post("/login", data={"email": "boss@example.com", "password": PASSWORD})
+    log_in(client, "boss@example.com")
     return shop
 
 

@@ -11,8 +11,8 @@ from app.services import return_workflow as wf
 from app.services.issuing_context import Ctx
 from app.services.rules import create_rule, decide_return
 from jobs import actions
-from tests.factories import make_account, make_order
-from tests.support.rules import FAULTY_REFUND, make_return
+from tests.factories import make_account, make_order, make_return
+from tests.support.rules import FAULTY_REFUND
 from tests.support.shopify_returns import record_jobs
 
 STAFF = "staff@example.com"

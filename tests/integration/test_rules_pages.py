@@ -5,7 +5,8 @@ import pytest
 from app.extensions import db
 from app.models import Rule
 from app.services import rules as service
-from tests.factories import PASSWORD, make_account, make_user
+from tests.factories import make_account, make_user
+from tests.fixtures.auth import log_in
 from tests.support.rules import BIG_DISCOUNT_CREDIT, CANADA_NO_ACTION, FAULTY_REFUND
 
 HX = {"HX-Request": "true"}
@@ -16,7 +17,7 @@ def admin(app, client):
     account = make_account(option_mode="rules")
     user = make_user(account, role="admin")
     db.session.commit()
-    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    log_in(client, user.email)
     return user
 
 

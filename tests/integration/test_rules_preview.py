@@ -6,8 +6,9 @@ import pytest
 from app.extensions import db
 from app.services import rules as service
 from app.services import rules_preview as preview
-from tests.factories import PASSWORD, make_account, make_order, make_user
-from tests.support.rules import BIG_DISCOUNT_CREDIT, CANADA_NO_ACTION, FAULTY_REFUND, make_return
+from tests.factories import make_account, make_order, make_return, make_user
+from tests.fixtures.auth import log_in
+from tests.support.rules import BIG_DISCOUNT_CREDIT, CANADA_NO_ACTION, FAULTY_REFUND
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def data(app, client):
     db.session.commit()
     for ret in (r1, r2, r3):
         service.decide_return(ret.id)
-    client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    log_in(client, admin.email)
     return {"account": account, "rules": (faulty, discount, canada), "returns": (r1, r2, r3, r4),
             "american": american}
 

@@ -9,15 +9,10 @@ from app.domain.rules import RuleInvalid
 from app.extensions import db
 from app.models import Return, ReturnEvent, Rule
 from app.services import rules as service
-from tests.factories import make_account, make_order
-from tests.support.rules import BIG_DISCOUNT_CREDIT, CANADA_NO_ACTION, FAULTY_REFUND, condition, make_return
+from tests.factories import make_account, make_order, make_return
+from tests.support.rules import BIG_DISCOUNT_CREDIT, CANADA_NO_ACTION, FAULTY_REFUND, condition
 
-
-@pytest.fixture
-def account(app):
-    account = make_account(option_mode="rules")
-    db.session.commit()
-    return account
+pytestmark = pytest.mark.account(option_mode="rules")
 
 
 def positions(account_id):

@@ -16,9 +16,9 @@ from app.services.rules_sweep import returns_to_decide
 from app.queue import QUEUES
 from jobs.rules import match_return_rules_job, sweep_rules_returns_job
 from app.queue.schedule import PERIODIC
-from tests.conftest import REDIS_URL, rolled_back
-from tests.factories import make_account, make_order
-from tests.support.rules import FAULTY_REFUND, make_return
+from tests.fixtures.app import REDIS_URL, rolled_back
+from tests.factories import make_account, make_order, make_return
+from tests.support.rules import FAULTY_REFUND
 
 EARLIER = datetime.now(timezone.utc) - timedelta(minutes=10)
 

@@ -9,23 +9,17 @@ import pytest
 from app.extensions import db
 from app.models import Account
 from app.services.rules import create_rule
-from tests.factories import PASSWORD, make_account, make_user
+from tests.factories import make_user
+from tests.fixtures.auth import log_in
 from tests.support.forms import CONTENT_TYPE, multipart
 from tests.support.rules import FAULTY_REFUND
 from tests.support.settings import SETTINGS, page_values, post_settings, settings_data
 
+pytestmark = pytest.mark.account(users=["admin"], logged_in="admin")
+
 VALID = {"name": "Acme", "return_window_days": "45", "order_storage_months": "6",
          "logo_url": "https://cdn.example.com/logo.png", "primary_color": "#aa3300"}
 LIGHT_YELLOW = "#ffe680"
-
-
-@pytest.fixture
-def account(app, client):
-    account = make_account()
-    make_user(account, role="admin", email="boss@example.com")
-    db.session.commit()
-    client.post("/login", data={"email": "boss@example.com", "password": PASSWORD})
-    return account
 
 
 def saved(account) -> Account:
@@ -181,7 +175,7 @@ def test_staff_may_not_preview_or_save(account, client):
     make_user(account, role="staff", email="staff@example.com")
     db.session.commit()
     client.post("/logout")
-    client.post("/login", data={"email": "staff@example.com", "password": PASSWORD})
+    log_in(client, "staff@example.com")
     assert client.get(f"{SETTINGS}/colour-preview?primary_color=%23000000").status_code == 403
     assert client.post(SETTINGS, data=VALID).status_code == 403
 

@@ -19,6 +19,8 @@ pytestmark = pytest.mark.usefixtures("webhook_door")
 
 SHOP = "acme-outdoor.myshopify.com"
 
+pytestmark = pytest.mark.account(shop_domain=SHOP, webhook_secret=SECRET)
+
 
 def fixture_body(name, key):
     return shopify_json(name)[key]
@@ -36,13 +38,6 @@ REAL_ORDERS = [
      dict(name="#9999", email="jon@example.com", total="404.95", subtotal="404.95", discounts="20.00",
           tags=["tag1", "tag2"], codes=[], country="US", lines=5)),
 ]
-
-
-@pytest.fixture
-def account(app):
-    account = make_account(shop_domain=SHOP, webhook_secret_encrypted=encrypt_secret(SECRET))
-    db.session.commit()
-    return account
 
 
 def count(model, **where):

@@ -4,7 +4,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import User
-from tests.factories import PASSWORD, make_account, make_user
+from tests.factories import make_account, make_user
+from tests.fixtures.auth import log_in
 
 
 @pytest.fixture
@@ -12,7 +13,7 @@ def admin(app, client):
     account = make_account()
     user = make_user(account, role="admin", email="boss@example.com")
     db.session.commit()
-    client.post("/login", data={"email": "boss@example.com", "password": PASSWORD})
+    log_in(client, "boss@example.com")
     return user
 
 

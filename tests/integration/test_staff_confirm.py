@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import BulkAction, Return, ReturnEvent
-from tests.factories import PASSWORD, make_account, make_user
+from tests.factories import make_account, make_return, make_user
+from tests.fixtures.auth import log_in
 from tests.support.confirm import token_of
-from tests.support.returns import make_return
 from tests.support.shopify_returns import record_jobs
 
 LIST = "/dashboard/returns"
@@ -29,7 +29,7 @@ def signed_in(client, action: str):
     account = make_account(name="Acme Outdoor", return_action=action)
     make_user(account, role="staff", email=STAFF)
     db.session.commit()
-    client.post("/login", data={"email": STAFF, "password": PASSWORD})
+    log_in(client, STAFF)
     return account
 
 

@@ -6,7 +6,8 @@ import pytest
 
 from app.extensions import db
 from app.models import Account, ReturnItem
-from tests.factories import PASSWORD, make_user
+from tests.factories import make_user
+from tests.fixtures.auth import log_in
 from tests.support.confirm import confirmed
 from tests.support.issuing import connected_account, make_decided_return, shipped_order
 from tests.support.shopify_returns import record_jobs, sandbox_returns
@@ -25,7 +26,7 @@ def undecided(app, client, sandbox):
     ret = make_decided_return(account, order, option=None)
     ret.items[0].resolution = "NO_ACTION"
     db.session.commit()
-    client.post("/login", data={"email": "staff@example.com", "password": PASSWORD})
+    log_in(client, "staff@example.com")
     yield ret, order.product
     app.config.pop("SHOPIFY_CLOCK", None)
 

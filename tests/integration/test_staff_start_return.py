@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import OutboxEmail, Return, ReturnEvent
-from tests.factories import PASSWORD, make_account, make_user
+from tests.factories import make_account, make_user
+from tests.fixtures.auth import log_in
 from tests.support.forms import CONTENT_TYPE, multipart
 from tests.support.portal import (connect_to_sandbox, exchangeable_product, line_for_variant, make_line,
                                    make_portal_order)
@@ -21,7 +22,7 @@ def shop(app, sandbox, client):
     connect_to_sandbox(account, sandbox)
     make_user(account, role="staff", email="staff@example.com")
     db.session.commit()
-    client.post("/login", data={"email": "staff@example.com", "password": PASSWORD})
+    log_in(client, "staff@example.com")
     return account
 
 

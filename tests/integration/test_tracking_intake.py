@@ -20,13 +20,6 @@ NUMBER = "1Z999AA10123456784"
 
 
 @pytest.fixture
-def account(app):
-    account = make_account()
-    db.session.commit()
-    return account
-
-
-@pytest.fixture
 def generic(account):
     return connect(account, "generic")
 

@@ -8,8 +8,10 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Return, ReturnEvent, TrackingEvent
 from app.portal.session import status_token
-from tests.factories import PASSWORD, make_account, make_user
+from tests.fixtures.auth import log_in
 from tests.support.tracking import connect, return_with_tracking, send_generic
+
+pytestmark = pytest.mark.account(name="Acme Outdoor", return_action="manual", users=["staff"])
 
 NUMBER = "1Z999AA10123456784"
 # The same number as shoppers type it: lower case, spaced, dashed (ASCII and Unicode dashes).
@@ -18,16 +20,8 @@ TAKEN = "This tracking number is already used for another return."
 
 
 @pytest.fixture
-def account(app):
-    account = make_account(name="Acme Outdoor", return_action="manual")
-    make_user(account, role="staff", email="staff@example.com")
-    db.session.commit()
-    return account
-
-
-@pytest.fixture
 def staff(account, client):
-    client.post("/login", data={"email": "staff@example.com", "password": PASSWORD})
+    log_in(client, "staff@example.com")
     return client
 
 

@@ -15,7 +15,7 @@ from app.models import Return, TrackingEvent
 from app.portal.session import status_token
 from app.services.tracking import attach_parked_event
 from tests.factories import make_account
-from tests.integration.test_issuing import queued  # noqa: F401 (the fixture: issuing jobs run on demand)
+from tests.support.issuing import queued  # noqa: F401  (fixtures: issuing jobs run on demand)
 from tests.integration.test_migrations import ACCOUNT_AT_0001
 from tests.integration.test_migrations import scratch_app  # noqa: F401 (the fixture: its own database)
 from tests.integration.test_tracking_one_parcel import NUMBER, TAKEN, portal_tracking
@@ -32,8 +32,8 @@ def test_one_in_transit_scan_refunds_one_return_under_first_scan(app, sandbox, c
     refused = portal_tracking(client, account, other, "1z 999 aa1 0123 456 784")
     assert refused.status_code == 422 and TAKEN in refused.get_data(as_text=True)
     assert send_generic(client, connect(account, "generic"), NUMBER, "in_transit").status_code == 200
-    assert len(queued["issue"]) == 1
-    queued["run"]()
+    assert len(queued.issue) == 1
+    queued.run()
     assert issued_in_sandbox(sandbox, account)["refunds"] == 1
     assert db.session.get(Return, other.id).status == "OPEN"
 
@@ -47,11 +47,11 @@ def test_a_number_two_old_returns_share_refunds_neither_until_staff_choose(app, 
         ret.tracking_number, ret.tracking_shared = NUMBER, True
     db.session.commit()
     assert send_generic(client, connect(account, "generic"), NUMBER, "in_transit").json["parked"] == 1
-    assert queued["issue"] == []
+    assert queued.issue == []
     event = db.session.scalar(select(TrackingEvent))
     assert attach_parked_event(account, event.id, first.id, "staff@example.com") == 1
-    assert len(queued["issue"]) == 1
-    queued["run"]()
+    assert len(queued.issue) == 1
+    queued.run()
     assert issued_in_sandbox(sandbox, account)["refunds"] == 1
     assert db.session.get(Return, second.id).status == "OPEN"
 

@@ -2,28 +2,14 @@
 only see and attach parked events, every query stays inside the account."""
 import re
 
-import pytest
 from sqlalchemy import select
 
 from app.crypto import decrypt_secret
 from app.extensions import db
 from app.models import Account, Return, TrackingConnection, TrackingEvent
-from tests.factories import PASSWORD, make_account, make_user
+from tests.factories import make_account
+from tests.fixtures.auth import log_in
 from tests.support.tracking import connect, return_with_tracking, send_generic
-
-
-@pytest.fixture
-def account(app):
-    account = make_account()
-    db.session.commit()
-    return account
-
-
-def login(client, account, role):
-    user = make_user(account, role=role)
-    db.session.commit()
-    client.post("/login", data={"email": user.email, "password": PASSWORD})
-    return user
 
 
 def connection_of(account, provider):
@@ -33,7 +19,7 @@ def connection_of(account, provider):
 
 
 def test_admin_connects_generic_and_sees_the_url_and_secret(account, client):
-    login(client, account, "admin")
+    log_in(client, account, "admin")
     page = client.get("/dashboard/tracking")
     assert page.status_code == 200 and b"Connect Generic signed JSON" in page.data
     assert client.post("/dashboard/tracking/generic/rotate").status_code == 303
@@ -45,7 +31,7 @@ def test_admin_connects_generic_and_sees_the_url_and_secret(account, client):
 
 
 def test_rotating_makes_the_old_url_and_secret_stop_working(account, client):
-    login(client, account, "admin")
+    log_in(client, account, "admin")
     client.post("/dashboard/tracking/easypost/rotate")
     before = connection_of(account, "easypost")
     old_token, old_secret = before.url_token, decrypt_secret(before.secret_encrypted)
@@ -59,7 +45,7 @@ def test_rotating_makes_the_old_url_and_secret_stop_working(account, client):
 
 
 def test_aftership_secret_is_pasted_and_seko_credentials_come_in_pairs(account, client):
-    login(client, account, "admin")
+    log_in(client, account, "admin")
     client.post("/dashboard/tracking/aftership/rotate")
     assert "No webhook secret saved yet" in client.get("/dashboard/tracking").get_data(as_text=True)
     empty = client.post("/dashboard/tracking/aftership/credentials", data={"aftership-secret": ""})
@@ -76,7 +62,7 @@ def test_aftership_secret_is_pasted_and_seko_credentials_come_in_pairs(account, 
 
 
 def test_admin_connects_shippo_and_sees_its_url_and_no_secret_to_paste(account, client):
-    login(client, account, "admin")
+    log_in(client, account, "admin")
     page = client.get("/dashboard/tracking").get_data(as_text=True)
     assert "Connect Shippo" in page and "track_updated" in page
     assert client.post("/dashboard/tracking/shippo/rotate").status_code == 303
@@ -93,13 +79,13 @@ def test_admin_connects_shippo_and_sees_its_url_and_no_secret_to_paste(account, 
 
 def test_staff_do_not_see_the_shippo_url(account, client):
     connection = connect(account, "shippo")
-    login(client, account, "staff")
+    log_in(client, account, "staff")
     html = client.get("/dashboard/tracking").get_data(as_text=True)
     assert connection.url_token not in html and "Connect Shippo" not in html
 
 
 def test_an_unknown_provider_is_a_404(account, client):
-    login(client, account, "admin")
+    log_in(client, account, "admin")
     assert client.post("/dashboard/tracking/wibble/rotate").status_code == 404
     assert client.post("/dashboard/tracking/generic/credentials", data={}).status_code == 422
 
@@ -108,7 +94,7 @@ def test_staff_see_parked_events_but_not_secrets_and_cannot_rotate(account, clie
     connection = connect(account, "generic")
     secret = decrypt_secret(connection.secret_encrypted)
     send_generic(client, connection, "JJD0099887766", "in_transit")
-    login(client, account, "staff")
+    log_in(client, account, "staff")
     html = client.get("/dashboard/tracking").get_data(as_text=True)
     assert "JJD0099887766" in html and secret not in html and connection.url_token not in html
     for url in ("/dashboard/tracking/generic/rotate", "/dashboard/tracking/aftership/credentials"):
@@ -122,7 +108,7 @@ def test_staff_attach_a_parked_event_by_rma_and_a_bad_rma_is_a_clear_error(accou
     ret = return_with_tracking(account, None)
     other_store_return = return_with_tracking(make_account(), None)
     event = db.session.scalar(select(TrackingEvent))
-    login(client, account, "staff")
+    log_in(client, account, "staff")
     url = f"/dashboard/tracking/events/{event.id}/attach"
     for rma in ("R-999999", other_store_return.rma_number):
         response = client.post(url, data={f"e{event.id}-rma": rma})
@@ -147,7 +133,7 @@ def test_another_accounts_parked_event_cannot_be_attached(account, client):
     send_generic(client, connect(other, "generic"), "JJD0099887766", "delivered")
     event = db.session.scalar(select(TrackingEvent))
     ret = return_with_tracking(account, None)
-    login(client, account, "admin")
+    log_in(client, account, "admin")
     assert "JJD0099887766" not in client.get("/dashboard/tracking").get_data(as_text=True)
     response = client.post(f"/dashboard/tracking/events/{event.id}/attach",
                            data={f"e{event.id}-rma": ret.rma_number}, follow_redirects=True)
@@ -156,7 +142,7 @@ def test_another_accounts_parked_event_cannot_be_attached(account, client):
 
 
 def test_huge_event_ids_are_a_404(account, client):
-    login(client, account, "staff")
+    log_in(client, account, "staff")
     assert client.post(f"/dashboard/tracking/events/{'9' * 25}/attach", data={}).status_code == 404
 
 

@@ -7,9 +7,10 @@ from decimal import Decimal
 import pytest
 
 from app.extensions import db
-from tests.factories import make_account
-from tests.integration.test_staff_returns import LIST, account, listed  # noqa: F401  (the fixture)
-from tests.support.returns import make_return
+from tests.factories import make_account, make_return
+from tests.support.staff_returns import LIST, STAFF_ACCOUNT, listed
+
+pytestmark = STAFF_ACCOUNT
 
 
 def row_of(body: str, rma: str) -> str:

@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import WebhookDelivery
 from app.services import intake
 from tests.factories import make_account
+from tests.support.queue import RecordingBackend, record_jobs
 from tests.support.shopify_webhooks import SECRET, signed_headers
 
 SHOP = "fast-path.myshopify.com"
@@ -22,7 +23,8 @@ BODY = json.dumps({"id": 820982911946154508, "email": "jon@example.com", "line_i
 @pytest.fixture
 def door(webhook_door, app, monkeypatch):
     """Pick the door; record what the view answered and what was queued."""
-    seen = {"view": 0, "queued": []}
+    jobs = record_jobs(app, monkeypatch, RecordingBackend.standing_in_for(app.extensions["jobs"]))
+    seen = {"view": 0, "queued": jobs.queued}
     view = app.view_functions["webhooks.shopify_webhook"]
 
     def counting_view():
@@ -30,7 +32,6 @@ def door(webhook_door, app, monkeypatch):
         return view()
 
     monkeypatch.setitem(app.view_functions, "webhooks.shopify_webhook", counting_view)
-    monkeypatch.setattr("app.webhooks.shopify.enqueue", lambda name, *args, **kw: seen["queued"].append(args))
     make_account(shop_domain=SHOP, webhook_secret_encrypted=encrypt_secret(SECRET))
     db.session.commit()
     return webhook_door, seen

@@ -13,8 +13,7 @@ from app.crypto import encrypt_secret
 from app.extensions import db
 from app.models import Account, Order
 from app.services import intake, reconcile
-from tests.integration.test_connect import SHOP as SANDBOX_SHOP, make_shop, use_virtual_time
-from tests.integration.test_import import connected_account
+from tests.support.connect import SHOP as SANDBOX_SHOP, connected_account, make_shop, use_virtual_time
 from tests.integration.test_webhook_fast_path import (BODY, SHOP, door, queued_for_one_delivery,  # noqa: F401 (fixture)
                                                        stored)
 from tests.integration.test_webhook_health import account, log_in, webhooks_section  # noqa: F401  (fixture)

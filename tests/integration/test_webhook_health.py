@@ -14,11 +14,13 @@ from app.extensions import db
 from app.models import Account, WebhookDelivery
 from app.services import intake, reconcile
 from app.services.webhook_subscriptions import sync_webhooks
-from tests.factories import PASSWORD, make_account, make_order, make_user
-from tests.integration.test_connect import make_shop, subscriptions, use_virtual_time
-from tests.integration.test_import import connected_account
+from tests.factories import make_account, make_order
+from tests.fixtures.auth import log_in
+from tests.support.connect import connected_account, subscriptions
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
 from tests.support.shopify_webhooks import SECRET, post_webhook
+
+pytestmark = pytest.mark.shop(orders=0)  # the `shop` fixture: a sandbox shop without orders
 
 SHOP = "acme-outdoor.myshopify.com"
 
@@ -37,19 +39,13 @@ def attention(client) -> str:
     return text(page.split('id="needs-attention"')[1].split("</section>")[0]) if 'id="needs-attention"' in page else ""
 
 
-def log_in(client, account, role="admin"):
-    user = make_user(account, role=role)
-    db.session.commit()
-    client.post("/login", data={"email": user.email, "password": PASSWORD})
-
-
 @pytest.fixture
 def account(app, client):
     account = make_account(shop_domain=SHOP, webhook_secret_encrypted=encrypt_secret(SECRET),
                            access_token_encrypted=encrypt_secret("shpat_x"),
                            connected_at=datetime.now(timezone.utc) - timedelta(days=2),
                            webhooks_ok_at=datetime.now(timezone.utc) - timedelta(days=2))
-    log_in(client, account)
+    log_in(client, account, "admin")
     return account
 
 
@@ -152,14 +148,8 @@ def test_staff_see_the_trouble_and_are_sent_to_an_admin(app, client):
 
 # --- signals recorded by the reconciliation (sandbox) ---------------------------------------------------
 
-@pytest.fixture
-def shop(sandbox, monkeypatch):
-    use_virtual_time(monkeypatch, sandbox)
-    return make_shop(sandbox, orders=0)
-
-
 def admin_of(client, account):
-    log_in(client, account)
+    log_in(client, account, "admin")
 
 
 def test_orders_the_reconciliation_found_that_no_webhook_brought_are_reported(app, client, shop):
@@ -205,6 +195,7 @@ def test_a_subscription_shopify_removed_is_made_again_by_the_hourly_check_and_re
     section = webhooks_section(client)
     assert re.search(r"Shopify had removed the subscription for orders/create; Boomerang made it again at .+\.",
                      section)
+
     assert "Shopify removes a subscription after 8 deliveries in a row fail" in section
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Order
 from jobs.maintenance import purge_account_orders_job
-from tests.conftest import PROJECT_ROOT, REDIS_URL, make_test_app
+from tests.fixtures.app import PROJECT_ROOT, REDIS_URL, make_test_app
 from tests.factories import make_account, make_order
 
 

@@ -16,7 +16,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tests.conftest import PROJECT_ROOT
+from tests.fixtures.app import PROJECT_ROOT
 from tests.support.shopify_webhooks import signed_headers
 
 REDIS_PORTS = range(6391, 6400)

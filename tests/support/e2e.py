@@ -45,7 +45,7 @@ def scratch_database_url(suffix: str) -> str:
 
 @pytest.fixture(scope="session")
 def _e2e_session_app():
-    from tests.conftest import make_test_app, reset_schema
+    from tests.fixtures.app import make_test_app, reset_schema
 
     app = make_test_app(SQLALCHEMY_DATABASE_URI=e2e_database_url(), WTF_CSRF_ENABLED=True)
     reset_schema(app)

@@ -14,9 +14,8 @@ from app.extensions import db
 from app.models import BulkAction, ImportRun, Rule, TrackingEvent, WebhookDelivery
 from app.portal import session as portal
 from app.portal.forms import FIELDS as LINE_FIELDS
-from tests.factories import PASSWORD, make_account, make_user
+from tests.factories import PASSWORD, make_account, make_return, make_user
 from tests.support.portal import make_line, make_portal_order
-from tests.support.returns import make_return
 from tests.support.shopify_webhooks import SECRET
 from tests.support.tracking import connect
 

@@ -5,14 +5,17 @@ items in flight when Shopify returns arrived finish on it (tests/integration/ret
 new method)."""
 from datetime import datetime, timezone
 
+import pytest
 import requests
 
 from app.extensions import db
 from app.models import Account, Order, Return, ReturnItem
+from app.services import legacy_issuing
 from app.services.orders import upsert_order
 from app.services.shopify_access import client_for
 from app.shopify.operations import fetch_order
 from tests.support.portal import SCOPES, connect_to_sandbox, exchangeable_product
+from tests.support.queue import RecordingBackend, record_jobs
 
 _numbers = iter(range(1, 10**6))
 
@@ -72,3 +75,45 @@ def issued_in_sandbox(sandbox, account: Account | str) -> dict:
     response = requests.get(f"{sandbox.url}/_sandbox/shops/{domain}/issued", timeout=5)
     response.raise_for_status()
     return response.json()
+
+
+class IssuingJobs(RecordingBackend):
+    """Issuing and restock jobs recorded when queued, as item ids in ``issue`` and ``restock``;
+    every other job as ``(name, args)`` in ``other``. ``run()`` runs the issuing and restock jobs
+    (each twice, as a retry or a duplicate delivery would)."""
+
+    KINDS = {"jobs.actions.issue_item_job": "issue", "jobs.actions.restock_item_job": "restock"}
+
+    def __init__(self, runs_in_process: bool = False):
+        super().__init__(runs_in_process)
+        self.issue: list = []
+        self.restock: list = []
+        self.other: list = []
+
+    def enqueue_spec(self, spec, args, job_id, unique):
+        """Record the job under its kind."""
+        super().enqueue_spec(spec, args, job_id, unique)
+        job = self.queued.pop()
+        kind = self.KINDS.get(job.name)
+        if kind:
+            getattr(self, kind).append(job.args[0])
+        else:
+            self.other.append(job)
+
+    def run(self, times: int = 2) -> list:
+        """Run the issuing, then the restock jobs recorded so far, each ``times`` times."""
+        results = []
+        for kind, func in (("issue", legacy_issuing.issue_item), ("restock", legacy_issuing.restock_item)):
+            pending = getattr(self, kind)
+            setattr(self, kind, [])
+            for item_id in pending:
+                for _ in range(times):
+                    results.append(func(item_id))
+        db.session.expire_all()
+        return results
+
+
+@pytest.fixture
+def queued(app, monkeypatch) -> IssuingJobs:
+    """Issuing and restock jobs recorded when queued; ``queued.run()`` runs them."""
+    return record_jobs(app, monkeypatch, IssuingJobs.standing_in_for(app.extensions["jobs"]))

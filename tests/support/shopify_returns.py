@@ -5,14 +5,13 @@
   delivery or only authorised; with or without a customer), stored here through the app's client.
 - ``submit``: a return made the way the portal makes it (``create_return``), so every test goes
   through the real planning path.
-- ``JobLog``: jobs queued by name are recorded instead of run; ``run()`` runs them (each twice, as
-  a retry or a duplicate delivery would) until nothing is left.
+- ``JobLog``: jobs queued are recorded instead of run (``tests/support/queue.py``); ``run()`` runs
+  them (each twice, as a retry or a duplicate delivery would) until nothing is left.
 - ``sandbox_returns``: what the sandbox holds, from its own control API (never our rows).
 """
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import requests
@@ -25,7 +24,9 @@ from app.services.return_submission import Selection, create_return
 from app.services.rules import decide_return
 from app.services.shopify_access import client_for
 from app.shopify.operations import fetch_order, fetch_product_variants
+from tests.support import queue
 from tests.support.portal import SCOPES, connect_to_sandbox, exchangeable_product
+from tests.support.queue import RecordingBackend
 
 RETURNS_SCOPES = SCOPES + ["read_returns", "write_returns", "write_customers"]
 _numbers = iter(range(1, 10**6))
@@ -41,20 +42,12 @@ RUNNERS = {
 }
 
 
-@dataclass
-class JobLog:
-    """Jobs queued by name, in order; ``run`` runs them."""
+class JobLog(RecordingBackend):
+    """Jobs queued are recorded in order (``RecordingBackend``); ``run`` runs them."""
 
-    queued: list = field(default_factory=list)
-    ran: list = field(default_factory=list)
-
-    def record(self, spec, args, job_id, unique):
-        """The backend's ``enqueue_spec``, recording instead of running."""
-        self.queued.append((spec.name, tuple(args)))
-
-    def names(self) -> list[str]:
-        """The short names of what is queued now."""
-        return [name.rsplit(".", 1)[1] for name, _ in self.queued]
+    def __init__(self, runs_in_process: bool = False):
+        super().__init__(runs_in_process)
+        self.ran: list = []
 
     def run(self, times: int = 2, limit: int = 200) -> list:
         """Run what is queued (and what that queues), each job ``times`` times."""
@@ -73,10 +66,8 @@ class JobLog:
 
 
 def record_jobs(app, monkeypatch) -> JobLog:
-    """Record jobs queued by name instead of running them."""
-    log = JobLog()
-    monkeypatch.setattr(app.extensions["jobs"], "enqueue_spec", log.record, raising=False)
-    return log
+    """Record the jobs the app queues instead of running them, until the test ends."""
+    return queue.record_jobs(app, monkeypatch, JobLog.standing_in_for(app.extensions["jobs"]))
 
 
 def returns_account(sandbox, return_action: str = "manual", *, scopes=None, customer_accounts: str = "new",

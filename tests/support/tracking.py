@@ -10,8 +10,7 @@ import unicodedata
 from app.crypto import decrypt_secret
 from app.extensions import db
 from app.services.tracking import create_or_rotate, save_credentials
-from tests.factories import make_order
-from tests.support.rules import make_return
+from tests.factories import make_order, make_return
 
 
 def return_with_tracking(account, number="1Z999AA10123456784", status="OPEN", **fields):

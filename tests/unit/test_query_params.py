@@ -5,7 +5,7 @@ import ast
 from pathlib import Path
 
 from app.query_params import QUERY_PARAMS, template_of
-from tests.conftest import make_test_app
+from tests.fixtures.app import make_test_app
 
 APP_DIR = Path(__file__).resolve().parents[2] / "app"
 QUERY_SOURCES = {"args", "values"}

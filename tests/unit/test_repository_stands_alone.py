@@ -30,7 +30,10 @@ def source_note(fixture: Path) -> Path:
     return fixture.with_name(f"{stem}.source.txt")
 
 
-FIXTURE_FILES = sorted(p for p in FIXTURES.rglob("*") if p.is_file() and not p.name.endswith(".source.txt"))
+# The payloads and vectors the tests read; the pytest fixture modules beside them (``tests/fixtures/*.py``)
+# are the suite's code, not material from outside.
+FIXTURE_FILES = sorted(p for p in FIXTURES.rglob("*") if p.is_file() and not p.name.endswith(".source.txt")
+                       and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts)
 
 
 def test_the_fixtures_are_in_the_repository():
