@@ -1,7 +1,7 @@
 """The bulk import's lean node → COPY fields path gives exactly what the full OrderData path gives.
 
 ``lean_mapping.graphql_order_values`` writes COPY text fields; read back by column type they must
-equal ``order_batches.order_values(order_from_graphql(node))`` value for value (money as the same
+equal ``order_copy.order_values(order_from_graphql(node))`` value for value (money as the same
 exact amount, instants the same instant, JSON the same JSON), or it returns None (the full way
 then decides). Checked on the GraphQL twin of the real docs order, on a real sandbox bulk export,
 and on many variations of them: blanks, nulls, odd types, escaped ids, amounts of every scale.
