@@ -69,6 +69,9 @@ def test_admins_retry_dead_deliveries_and_staff_are_refused(e2e_app, live_server
     expect(page.get_by_role("heading", name="3 dead deliveries")).to_be_visible()
     expect(page.get_by_text("<b>not bold</b>", exact=False)).to_be_visible()  # shown as text
     expect(page.get_by_text("No error was recorded")).to_be_visible()
+    # Layout is judged once the stylesheet has applied (the load event waits for it): on a busy
+    # host the text could be visible before, unstyled and as wide as its longest error.
+    page.wait_for_load_state("load")
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]  # nothing runs off
     screenshot(f"{name}-list", page)
 
