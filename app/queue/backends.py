@@ -354,9 +354,9 @@ def init_app(app: Flask) -> None:
     """Choose the backend: RQ when REDIS_URL is set (or JOBS_BACKEND=rq), in-process otherwise.
 
     The backend in use is ``app.extensions["jobs"]``, and app code only ever reaches it there. Any
-    object with the same members (``runs_in_process``, ``enqueue``, ``enqueue_spec``, ``waiting``)
-    may be put in its place: the tests put one there that records what is queued and runs nothing
-    (``tests/support/queue.py``)."""
+    object with the same members (``runs_in_process``, ``enqueue``, ``enqueue_spec``, ``waiting``, and
+    ``collecting``, which the webhook fast path asks for) may be put in its place: the tests put
+    one there that records what is queued and runs nothing (``tests/support/queue.py``)."""
     choice = app.config.get("JOBS_BACKEND") or ("rq" if app.config.get("REDIS_URL") else "inprocess")
     if choice == "rq":
         if not app.config.get("REDIS_URL"):
