@@ -230,7 +230,7 @@ def check(results: dict, smoke: bool) -> None:
           + (" [smoke: not enforced]" if smoke else ""))
     if not verdict and not smoke:
         raise RequirementNotMet(
-            f"bulk JSONL import peak RSS {peak:.1f} MB, growth {growth:+.1f} MB")
+            f"bulk JSONL import peak RSS {peak:.1f} MB, growth {growth:+.1f} MB", results)
 
 
 if __name__ == "__main__":

@@ -29,9 +29,15 @@ from bench.loadgen import cpu_times, format_share, steal_share
 
 ROOT = Path(__file__).resolve().parent.parent
 # Runs in the compared revision's tree, which may not have this module: self-contained.
-CHILD = ("import json, sys; from importlib import import_module;"
-         "figures = import_module('bench.' + sys.argv[1]).run(smoke=sys.argv[2] == '1');"
-         "figures = figures if isinstance(figures, dict) else {};"
+# A run that misses its requirement still has figures when its exception carries them.
+CHILD = ("import json, sys; from importlib import import_module\n"
+         "try:\n"
+         "    figures = import_module('bench.' + sys.argv[1]).run(smoke=sys.argv[2] == '1')\n"
+         "except Exception as error:\n"
+         "    figures = getattr(error, 'figures', None)\n"
+         "    print('MISSED ' + str(error), file=sys.stderr)\n"
+         "    if figures is None: raise\n"
+         "figures = figures if isinstance(figures, dict) else {}\n"
          "print('FIGURES ' + json.dumps({str(k): v for k, v in figures.items()}, default=str))")
 TOLERANCE = 0.05
 
@@ -63,11 +69,14 @@ def run_once(tree: Path, name: str, smoke: bool) -> tuple[dict | None, float | N
 
 
 def flatten(figures: dict) -> dict:
-    """Figures with each list (a tuple in the benchmark) spread over `key[0]`, `key[1]`, …."""
+    """Figures with each list (a tuple in the benchmark) spread over `key[0]`, `key[1]`, …, and
+    each nested dict (figures per size) over `key.inner`."""
     flat = {}
     for key, value in figures.items():
         if isinstance(value, list):
             flat.update({f"{key}[{i}]": item for i, item in enumerate(value)})
+        elif isinstance(value, dict):
+            flat.update({f"{key}.{inner}": item for inner, item in flatten(value).items()})
         else:
             flat[key] = value
     return flat

@@ -382,7 +382,7 @@ def run(smoke: bool = False) -> dict:
         missed.append(f"confirmation: {left} left, {bucket['refused']} THROTTLED, {confirm_seconds:.1f} s"
                       f" (bound {figures['confirm_bound_seconds']:.1f} s)")
     if missed and not smoke:
-        raise RequirementNotMet("; ".join(missed))
+        raise RequirementNotMet("; ".join(missed), figures)
     if missed:
         print("smoke run (requirements checked at full size): " + "; ".join(missed))
     return figures

@@ -145,5 +145,5 @@ def run(smoke: bool = False) -> dict:
     figures = {"orders": n, "import_seconds": import_s, "copy_seconds": copy_s, "ratio_of_copy": ratio,
                "peak_rss_mb": rss, "paginated_estimate_seconds": paged}
     if not smoke and (ratio < 0.5 or rss >= 150):
-        raise RequirementNotMet(f"import at {ratio:.2f} of COPY speed, peak RSS {rss:.0f} MB")
+        raise RequirementNotMet(f"import at {ratio:.2f} of COPY speed, peak RSS {rss:.0f} MB", figures)
     return figures

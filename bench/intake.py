@@ -185,7 +185,7 @@ def run(smoke: bool = False) -> dict:
     if figures["p99_ms_median"] >= 25:
         missed.append(f"p99 {figures['p99_ms_median']:.1f} ms >= 25 ms")
     if missed and not smoke:
-        raise RequirementNotMet("; ".join(missed))
+        raise RequirementNotMet("; ".join(missed), figures)
     return figures
 
 

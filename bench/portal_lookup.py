@@ -205,7 +205,7 @@ def run(smoke: bool = False) -> dict:
     if "ix_orders_portal_lookup" not in costs["plan"]:
         missed.append("the lookup does not use ix_orders_portal_lookup")
     if missed:
-        raise RequirementNotMet("; ".join(missed))
+        raise RequirementNotMet("; ".join(missed), figures)
     return figures
 
 
