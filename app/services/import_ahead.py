@@ -16,8 +16,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from typing import Iterable, Iterator
 
-from app.services.order_batches import copy_head, draw_order_ids
-from app.services.order_copy import node_rows
+from app.services.order_copy import NumberedRows, draw_order_ids, node_rows
 from app.shopify.bulk import reread_bulk_object
 
 _pack, _unpack = marshal.dumps, marshal.loads
@@ -54,15 +53,9 @@ class PreparedBatch(Sequence):
 
     def seal(self, ids: list[int]) -> None:
         """Write the COPY text, the orders numbered with ``ids`` (at least one per node)."""
-        head = copy_head(self.account_id)
-        orders, lines = [], []
-        add_line = lines.append
-        # One id per node, and unreadable nodes have no rows: the ids may outnumber them.
-        for order_id, (row, line_rows) in zip(ids, self._rows, strict=False):
-            orders.append(f"{order_id}{head}{row}")
-            for line in line_rows:
-                add_line(f"{order_id}\t{line}")
-        self.copy_data = ("".join(orders), "".join(lines), len(self._rows))
+        rows = NumberedRows(self.account_id, ids, self._rows)
+        orders = "".join(rows)  # one id per node, and unreadable nodes have no rows: ids left over
+        self.copy_data = (orders, "".join(rows.lines), rows.count)
         self._rows = []
 
     def __len__(self) -> int:

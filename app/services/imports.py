@@ -9,7 +9,7 @@ Speed: on PostgreSQL a batch is first loaded as if none of its orders were store
 case): ids drawn from the sequence, orders and lines written with COPY, in a SAVEPOINT. Only when
 that meets a stored order does the batch cost one SELECT for what is stored already, a COPY (on
 SQLite a multi-row INSERT) for the new orders and their lines; orders that are stored already and
-changed are loaded as objects and updated through ``upsert_order``'s own ``_apply``. A bulk
+changed are loaded as objects and updated through ``orders.apply_order``. A bulk
 export's batches are read and mapped into COPY text by a thread one batch ahead of the writing
 (``import_ahead.batches_ahead``), so that Python and PostgreSQL's backend work at the same time.
 """

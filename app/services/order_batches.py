@@ -1,50 +1,43 @@
 """Writing orders in batches: `upsert_orders` is `upsert_order` for many orders at once, with
-the same outcome per order; on PostgreSQL new orders go in with COPY (the import's hot path)."""
+the same outcome per order. New orders go through the one batch writer
+(``order_copy.write_new_orders``: COPY on PostgreSQL, the import's hot path); stored ones are
+updated as ``upsert_order`` updates them."""
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import datetime, timezone
-from typing import Iterable, Iterator, Sequence
+from typing import Iterator, Sequence
 
 import psycopg
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.domain.order_data import OrderData
 from app.extensions import db
-from app.models import Order, OrderLine
-from app.services import orders as order_store
+from app.models import Order
 from app.services.batch_refusals import REFUSED, BatchCounts, lost
-from app.services.order_copy import (LINE_COPY, ORDER_COPY, copy_fields, copy_rows, node_rows, order_values,
-                                    readable_order)
+from app.services.order_copy import copy_new_orders, load_copy_text, node_rows, readable_order, write_new_orders
 from app.services.order_fit import fit_order
-from app.services.orders import CREATED, STALE, UPDATED, upsert_order
+from app.services.orders import CREATED, STALE, UPDATED, apply_order, upsert_order
 
 log = logging.getLogger(__name__)
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 # A batch that meets an order stored meanwhile (by a webhook job) is written one by one instead:
 # SQLAlchemy's for the INSERT path, psycopg's own for the COPY path (raw driver connection).
 _INTEGRITY_ERRORS = (IntegrityError, psycopg.IntegrityError)
 
-_ORDER_COLUMNS = [c.key for c in Order.__table__.columns if c.key != "id"]
-_LINE_COLUMNS = [c.key for c in OrderLine.__table__.columns if c.key not in ("id", "order_id")]
-
 
 def upsert_orders(account_id: int, batch: Sequence[OrderData]) -> Counter:
     """``upsert_order`` for many orders at once, with the same outcome per order (created,
     updated, or stale when the stored copy is newer); returns the counts. The caller commits.
 
-    New orders are inserted with multi-row INSERTs; values come from the same ``_apply`` that
-    ``upsert_order`` uses, so both paths store identical rows. An order the database refuses
-    does not hold its batch back: the batch is written again order by order, and each order that
-    still fails is left out, counted as SKIPPED and named in ``counts.skipped`` (its name and error).
+    New orders are written by ``order_copy.write_new_orders``, with the values
+    (``order_copy.order_values``) that ``upsert_order`` stores, so both paths store identical
+    rows. An order the database refuses does not hold its batch back: the batch is written again
+    order by order, and each order that still fails is left out, counted as SKIPPED and named in
+    ``counts.skipped`` (its name and error).
     """
     counts = BatchCounts()
     try:
@@ -87,7 +80,7 @@ def _upsert_orders(account_id: int, batch: Sequence[OrderData]) -> Counter:
         # "empty"); a unique violation rolls back just this attempt and the look-up decides.
         try:
             with db.session.begin_nested():
-                _copy_new(account_id, list(latest.values()))
+                write_new_orders(account_id, list(latest.values()))
         except _INTEGRITY_ERRORS:
             pass
         else:
@@ -101,10 +94,7 @@ def _upsert_orders(account_id: int, batch: Sequence[OrderData]) -> Counter:
     if new:
         try:
             with db.session.begin_nested():
-                if postgres:
-                    _copy_new(account_id, new)
-                else:
-                    _insert_new(account_id, new)
+                write_new_orders(account_id, new)
         except _INTEGRITY_ERRORS:
             # Someone (a webhook job) stored some of them meanwhile: one by one, as they would.
             for data in new:
@@ -122,7 +112,7 @@ def _upsert_orders(account_id: int, batch: Sequence[OrderData]) -> Counter:
             if order.updated_at is not None and data.updated_at < order.updated_at:
                 counts[STALE] += 1  # changed under our feet by a newer webhook
                 continue
-            order_store._apply(order, data)
+            apply_order(order, data)
             counts[UPDATED] += 1
     db.session.flush()
     return counts
@@ -136,72 +126,6 @@ def _stored(account_id: int, shopify_order_ids: list[int]) -> dict:
             select(Order.shopify_order_id, Order.updated_at)
             .where(Order.account_id == account_id, Order.shopify_order_id.in_(shopify_order_ids)))
     }
-
-
-_COPY_CHUNK = 500  # rows sent at once: the server parses while the next are joined
-
-
-def _copy_new(account_id: int, new: list[OrderData]) -> None:
-    """PostgreSQL: the new orders and their lines loaded with COPY (see ``_copy_values``)."""
-    _copy_values(account_id, len(new),
-                 (copy_rows((copy_fields(order), [copy_fields(line) for line in lines]))
-                  for order, lines in map(order_values, new)))
-
-
-def _copy_values(account_id: int, count: int, entries: Iterable[tuple[str, list[str]]]) -> int:
-    """PostgreSQL: at most ``count`` orders and their lines (``copy_rows``) loaded with COPY
-    on the session's connection (the caller's SAVEPOINT rolls the batch back on a unique
-    violation); returns how many orders. ``entries`` is consumed while the orders' COPY is
-    under way, so the server stores rows while the next ones are being prepared."""
-    head = copy_head(account_id)
-    ids = draw_order_ids(count)
-    raw = db.session.connection().connection.driver_connection
-    written, parts, line_parts = 0, [], []
-    with raw.cursor() as cur:
-        with cur.copy(ORDER_COPY) as copy:
-            add_line = line_parts.append
-            # ``count`` ids are drawn for at most ``count`` entries: the ids may be left over.
-            for order_id, (row, lines) in zip(ids, entries, strict=False):
-                parts.append(f"{order_id}{head}{row}")
-                for line in lines:
-                    add_line(f"{order_id}\t{line}")
-                written += 1
-                if len(parts) >= _COPY_CHUNK:
-                    copy.write("".join(parts))
-                    parts.clear()
-            if parts:
-                copy.write("".join(parts))
-        if line_parts:
-            with cur.copy(LINE_COPY) as copy:
-                for start in range(0, len(line_parts), _COPY_CHUNK):
-                    copy.write("".join(line_parts[start:start + _COPY_CHUNK]))
-    return written
-
-
-def draw_order_ids(count: int) -> list[int]:
-    """``count`` fresh order ids from the sequence, on the session's connection."""
-    raw = db.session.connection().connection.driver_connection
-    with raw.cursor() as cur:
-        cur.execute("SELECT nextval(pg_get_serial_sequence('orders', 'id'))"
-                    " FROM generate_series(1, %s)", (count,))
-        return [row[0] for row in cur.fetchall()]
-
-
-def copy_head(account_id: int) -> str:
-    """What follows the id in each order row of ``ORDER_COPY``: the account and stored_at."""
-    return f"\t{account_id}\t{_utcnow().isoformat()}\t"
-
-
-def _copy_text(orders: str, lines: str, count: int) -> int:
-    """PostgreSQL: orders and lines already written as COPY text (ids and all) loaded."""
-    raw = db.session.connection().connection.driver_connection
-    with raw.cursor() as cur:
-        with cur.copy(ORDER_COPY) as copy:
-            copy.write(orders)
-        if lines:
-            with cur.copy(LINE_COPY) as copy:
-                copy.write(lines)
-    return count
 
 
 def upsert_graphql_orders(account_id: int, nodes: Sequence[dict]) -> tuple[Counter, int]:
@@ -223,9 +147,10 @@ def upsert_graphql_orders(account_id: int, nodes: Sequence[dict]) -> tuple[Count
         try:
             with db.session.begin_nested():
                 if copy_data is not None:
-                    created = _copy_text(*copy_data)
+                    orders, lines, created = copy_data
+                    load_copy_text((orders,), (lines,) if lines else ())
                 else:
-                    created = _copy_values(account_id, len(nodes), _node_values(nodes, unreadable))
+                    created = copy_new_orders(account_id, len(nodes), _node_values(nodes, unreadable))
         except REFUSED as error:
             if lost(error):
                 raise  # some are stored already (or a duplicate, or a refused value): the full way decides
@@ -245,26 +170,3 @@ def _node_values(nodes: Sequence[dict], unreadable: list) -> Iterator[tuple[str,
             unreadable.append(node)
         else:
             yield rows
-
-
-def _insert_new(account_id: int, new: list[OrderData]) -> None:
-    now = _utcnow()
-    order_rows, line_rows = [], []
-    for data in new:
-        order = Order(account_id=account_id, shopify_order_id=data.shopify_order_id)
-        order_store._apply(order, data)  # a transient object, never added to the session
-        row = {key: getattr(order, key) for key in _ORDER_COLUMNS}
-        row["stored_at"] = now
-        order_rows.append(row)
-        line_rows.append([{key: getattr(line, key) for key in _LINE_COLUMNS} for line in order.lines])
-    ids = db.session.execute(
-        insert(Order).returning(Order.id, sort_by_parameter_order=True), order_rows).scalars().all()
-    lines = []
-    for order_id, rows in zip(ids, line_rows, strict=True):
-        for row in rows:
-            row["order_id"] = order_id
-            lines.append(row)
-    if lines:
-        db.session.execute(insert(OrderLine), lines)
-
-

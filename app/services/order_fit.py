@@ -76,10 +76,9 @@ def _fit_line(line: OrderLineData) -> OrderLineData:
     return line if fitted == line else fitted
 
 
-def copy_widths(statement: str, table: str, skip: int = 0) -> tuple[tuple[int, int], ...]:
-    """``(position, width)`` of each bounded column a ``COPY <table> (…) FROM STDIN`` statement
-    names, positions counted after its first ``skip`` columns (those the caller writes itself)."""
-    names = [name.strip() for name in statement[statement.index("(") + 1:statement.index(")")].split(",")][skip:]
+def copy_widths(table: str, names: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
+    """``(position, width)`` of each bounded column among ``names`` (columns of ``table``, in the
+    order a row's COPY fields give them)."""
     return tuple((position, limit) for position, name in enumerate(names)
                  if (limit := width(f"{table}.{name}")) is not None)
 

@@ -5,6 +5,8 @@ from sqlalchemy.exc import IntegrityError
 from app.domain.order_data import OrderData
 from app.extensions import db
 from app.models import Order, OrderLine
+from app.order_rows import LINE_FIELDS, ORDER_FIELDS
+from app.services.order_copy import order_values
 from app.services.order_fit import fit_order
 from app.text import clean_json
 from app.shopify import parcels
@@ -24,7 +26,7 @@ def upsert_order(account_id: int, data: OrderData) -> str:
     order = _locked_order(account_id, data.shopify_order_id)
     if order is None:
         order = Order(account_id=account_id, shopify_order_id=data.shopify_order_id)
-        _apply(order, data)
+        apply_order(order, data)
         try:
             with db.session.begin_nested():
                 db.session.add(order)
@@ -38,7 +40,7 @@ def upsert_order(account_id: int, data: OrderData) -> str:
             return CREATED
     if order.updated_at is not None and data.updated_at < order.updated_at:
         return STALE
-    _apply(order, data)
+    apply_order(order, data)
     return UPDATED
 
 
@@ -76,54 +78,40 @@ def _locked_order(account_id: int, shopify_order_id: int) -> Order | None:
     return db.session.scalar(query)
 
 
-def _apply(order: Order, data: OrderData) -> None:
-    order.name = data.name
-    order.email = data.email.strip().lower() if data.email else None
-    order.customer_shopify_id = data.customer_id
-    order.customer_name = data.customer_name
-    order.shipping_address = dict(data.shipping_address) if data.shipping_address else None
-    order.shipping_country = data.shipping_country_code
-    order.currency = data.currency
-    order.total_price = data.total_price
-    order.subtotal_price = data.subtotal_price
-    order.total_discounts = data.total_discounts
-    order.discount_codes = list(data.discount_codes)
-    order.tags = list(data.tags)
-    order.financial_status = data.financial_status
-    order.fulfillment_status = data.fulfillment_status
-    order.created_at = data.created_at
-    order.updated_at = data.updated_at
-    order.cancelled_at = data.cancelled_at
+def apply_order(order: Order, data: OrderData) -> None:
+    """Give a new or stored order and its lines ``data``'s values: those a batch writes for a
+    new order (``order_copy.order_values``), keeping what the data does not know: the parcels
+    are merged with those stored (a body without them leaves them alone), and a line keeps its
+    product tags and image when the body carries none. Lines no longer in the order go."""
+    values, line_values = order_values(data)
+    for name, value in zip(ORDER_FIELDS, values, strict=True):
+        if name not in _PARCEL_FIELDS:
+            setattr(order, name, value)
     if data.fulfillments is not None:
         order.fulfillments = parcels.merge(order.fulfillments, data.fulfillments)
         order.fulfillments_known = parcels.known(order.fulfillments)
     existing = {line.shopify_line_id: line for line in order.lines}
     seen = set()
-    for line_data in data.lines:
+    for line_data, row in zip(data.lines, line_values, strict=True):
         line = existing.get(line_data.line_id)
         if line is None:
-            line = OrderLine(shopify_line_id=line_data.line_id)
+            line = OrderLine()
             order.lines.append(line)
-        _apply_line(line, line_data)
+        _apply_line(line, line_data, row)
         seen.add(line_data.line_id)
     for line_id, line in existing.items():
         if line_id not in seen:  # removed by an order edit
             order.lines.remove(line)
 
 
-def _apply_line(line: OrderLine, data) -> None:
-    line.product_id = data.product_id
-    line.variant_id = data.variant_id
-    line.title = data.title
-    line.variant_title = data.variant_title
-    line.sku = data.sku or None
-    if data.product_tags is not None:  # webhook bodies carry no product tags: keep what we had
-        line.product_tags = list(data.product_tags)
-    elif line.product_tags is None:
-        line.product_tags = []
-    line.quantity = data.quantity
-    line.unit_price = data.unit_price
-    line.discounted_unit_price = data.discounted_unit_value
-    line.fulfilled_quantity = data.fulfilled_quantity
-    line.refunded_quantity = data.refunded_quantity
-    line.image_url = data.image_url or line.image_url
+_PARCEL_FIELDS = ("fulfillments", "fulfillments_known")
+
+
+def _apply_line(line: OrderLine, data, row: tuple) -> None:
+    tags, image = line.product_tags, line.image_url
+    for name, value in zip(LINE_FIELDS, row, strict=True):
+        setattr(line, name, value)
+    if data.product_tags is None and tags is not None:  # webhook bodies carry no product tags
+        line.product_tags = tags
+    if line.image_url is None:
+        line.image_url = image

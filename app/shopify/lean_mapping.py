@@ -10,14 +10,16 @@ from json import dumps as _dumps
 
 from orjson import dumps as _fast_dumps
 
+from app.order_rows import NULL, copy_text
 from app.shopify.mapping import _GRAPHQL_ADDRESS, _country
 from app.shopify.values import parse_datetime, split_tags, unit_value
 
 # The import's hot path skips the OrderData objects: ``graphql_order_values`` reads a node of the
 # plain shape Shopify sends (gid ids, money strings with at most four places, lists where lists
 # belong) straight into the values ``order_copy.order_values`` derives from
-# ``order_from_graphql``'s OrderData — the same values, in the same column order — written as
-# the fields of a text-format COPY row (``copy_text``; NULL as ``\N``). Money goes as the very
+# ``order_from_graphql``'s OrderData — the same values, in the order ``app.order_rows`` names
+# the columns (ORDER_FIELDS, LINE_FIELDS) — written as the fields of a text-format COPY row,
+# spelled as ``app.order_rows`` spells them (``copy_text``; NULL as ``\N``). Money goes as the very
 # digits Shopify sent (checked to be what numeric(19,4) stores exactly); a Decimal is made only
 # for a line whose discounts must be subtracted. Anything else (a missing essential, an odd id or
 # amount, an unexpected type) returns None, and the caller maps that node the full way, which
@@ -29,19 +31,11 @@ _NO_DISCOUNT = Decimal("0")
 # Plain ASCII amounts of at most four places: exactly what parse_money reads, and what the money
 # columns take without rounding or refusing, so these need no further check on the way out.
 _PLAIN_AMOUNT = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,4})?").fullmatch
-NULL = "\\N"
 _ENUM_WORD = re.compile(r"[A-Z][A-Z_]*").fullmatch
 _CURRENCY = re.compile(r"[A-Za-z]{3}").fullmatch
 _MAX_COUNT = 2 ** 31 - 1
 _CANONICAL_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z").fullmatch
 _fromisoformat = datetime.fromisoformat
-_COPY_SPECIAL = re.compile(r"[\\\t\n\r]").search
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def copy_text(value: str) -> str:
-    """A string as a field of a text-format COPY row (backslash, tab, newline, CR escaped)."""
-    return value.translate(_COPY_ESCAPES) if _COPY_SPECIAL(value) else value
 
 
 def _optional_text(value: str | None) -> str:

@@ -3,6 +3,8 @@ import hidden in a function counts as much as one at the top of the file).
 
 - ``app/domain`` is pure: no Flask, no SQLAlchemy, nothing of the app outside the domain.
 - ``app/shopify`` and ``app/tracking`` (the adapters) know no Flask, models, services or extensions.
+- ``app/order_rows.py`` (the stored columns of an order and their COPY spelling, read by the
+  Shopify adapter and the storage layer alike) is pure: no Flask, SQLAlchemy or app import.
 - Nothing in ``app/`` imports ``jobs``: app code queues a job by its name (``app.queue.enqueue``).
 - Views don't commit: services own transactions.
 - An import inside a function says on its line why it is there (the cycle or start-up cost it
@@ -107,6 +109,8 @@ def import_violations(root: Path) -> list[str]:
           "the domain imports nothing of Flask, SQLAlchemy or the app")
     check(["app/shopify", "app/tracking"], (*flask, "app.models", "app.services", "app.extensions"),
           rule="the Shopify and tracking adapters import no Flask, models, services or extensions")
+    check(["app/order_rows.py"], (*flask, "sqlalchemy", "app"),
+          rule="app.order_rows, shared by the Shopify adapter and the storage layer, imports nothing of the app")
     check(["app"], ("jobs",), rule="app code queues jobs by name and never imports jobs/")
     return found
 
@@ -150,6 +154,7 @@ BROKEN = {
     "tracking imports services": ("app/tracking/base.py", "def f():\n    from app.services import x\n",
                                   import_violations),
     "tracking imports extensions": ("app/tracking/base.py", "from app.extensions import db\n", import_violations),
+    "the order rows import models": ("app/order_rows.py", "from app.models import Order\n", import_violations),
     "app imports a job": ("app/services/mail.py", "def f():\n    from jobs.mail import send_job\n",
                           import_violations),
     "app imports jobs": ("app/commands.py", "import jobs.schedule\n", import_violations),
@@ -178,6 +183,8 @@ def test_each_rule_reports_a_module_that_breaks_it(case, tmp_path):
 ALLOWED = {
     "domain imports the domain": ("app/domain/rules.py", "from app.domain.returns import OPEN\n", import_violations),
     "shopify imports the domain": ("app/shopify/client.py", "from app.domain import order_data\n", import_violations),
+    "shopify imports the order rows": ("app/shopify/lean_mapping.py", "from app.order_rows import NULL\n",
+                                       import_violations),
     "a job imports services": ("jobs/mail.py", "from app.services.mail import send_email\n", import_violations),
     "a service commits": ("app/services/mail.py", "def f():\n    db.session.commit()\n", commit_violations),
     "an import hidden for a stated reason": (

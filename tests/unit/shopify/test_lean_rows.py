@@ -1,7 +1,8 @@
 """The bulk import's lean node → COPY fields path gives exactly what the full OrderData path gives.
 
 ``lean_mapping.graphql_order_values`` writes COPY text fields; read back by column type they must
-equal ``order_copy.order_values(order_from_graphql(node))`` value for value (money as the same
+equal ``order_copy.order_values(order_from_graphql(node))`` value for value, each field read
+the way its column (named in ``app.order_rows``) reads it (money as the same
 exact amount, instants the same instant, JSON the same JSON), or it returns None (the full way
 then decides). Checked on the GraphQL twin of the real docs order, on a real sandbox bulk export,
 and on many variations of them: blanks, nulls, odd types, escaped ids, amounts of every scale.
@@ -14,7 +15,12 @@ from decimal import Decimal
 
 import pytest
 
-from app.services.order_copy import copy_fields, order_values
+from sqlalchemy import JSON, BigInteger, Boolean, Integer, String
+
+from app.models import Order, OrderLine
+from app.models.types import Money, UTCDateTime
+from app.order_rows import LINE_FIELDS, ORDER_FIELDS, copy_fields
+from app.services.order_copy import order_values
 from app.shopify.bulk import iter_bulk_objects
 from app.shopify.errors import ShopifyDataError
 from app.shopify.lean_mapping import graphql_order_values
@@ -32,11 +38,16 @@ def full_values(node):
         return None
 
 
-# The column types of order_values' fields, in order: how PostgreSQL reads each COPY field.
-ORDER_TYPES = ("int", "text", "text", "int", "text", "json", "text", "text", "money", "money",
-               "money", "json", "json", "text", "text", "time", "time", "time", "json", "text")
-LINE_TYPES = ("int", "int", "int", "text", "text", "text", "json", "int", "money", "money", "int",
-              "int", "text")
+def column_kinds(table, names):
+    """How PostgreSQL reads each COPY field of these columns, from the table definition."""
+    kinds = {BigInteger: "int", Integer: "int", Boolean: "bool", Money: "money", UTCDateTime: "time",
+             JSON: "json", String: "text"}  # String covers Text
+    return tuple(next(kind for cls, kind in kinds.items() if isinstance(table.c[name].type, cls))
+                 for name in names)
+
+
+ORDER_TYPES = column_kinds(Order.__table__, ORDER_FIELDS)
+LINE_TYPES = column_kinds(OrderLine.__table__, LINE_FIELDS)
 UNESCAPE = {"\\\\": "\\", "\\t": "\t", "\\n": "\n", "\\r": "\r"}
 
 
@@ -65,6 +76,8 @@ def read_field(text: str, kind: str):
         return datetime.fromisoformat(value)
     if kind == "json":
         return json.loads(value)
+    if kind == "bool":
+        return {"t": True, "f": False}[value]
     return value
 
 
@@ -74,8 +87,8 @@ def read_fields(fields, types):
 
 
 def stored(values, types):
-    """A full-path value the way its column stores it (JSON parsed)."""
-    return tuple(json.loads(v) if kind == "json" and v is not None else v
+    """A full-path value the way its column stores it (JSON as JSON reads it back)."""
+    return tuple(json.loads(json.dumps(v)) if kind == "json" else v
                  for v, kind in zip(values, types, strict=True))
 
 
