@@ -11,30 +11,25 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import OutboxEmail, Return, ReturnItem
 from tests.factories import make_account
-from tests.support.portal import (connect_to_sandbox, exchangeable_product, line_for_variant, make_line,
+from tests.support.portal import (exchangeable_product, line_for_variant, make_line,
                                    make_portal_order)
 
 
-@pytest.fixture
-def shop(app, sandbox):
-    account = make_account(name="Acme Outdoor", excluded_product_tags=["final-sale"])
-    connect_to_sandbox(account, sandbox)
-    db.session.commit()
-    return account
+pytestmark = pytest.mark.account(name="Acme Outdoor", excluded_product_tags=["final-sale"], in_sandbox=True)
 
 
 @pytest.fixture
-def product(shop, sandbox):
-    return exchangeable_product(sandbox, shop.shop_domain)
+def product(account, sandbox):
+    return exchangeable_product(sandbox, account.shop_domain)
 
 
 @pytest.fixture
-def order(shop, product, client):
-    order = make_portal_order(shop, [line_for_variant(product, quantity=2, fulfilled_quantity=2),
+def order(account, product, client):
+    order = make_portal_order(account, [line_for_variant(product, quantity=2, fulfilled_quantity=2),
                                      make_line(title="Sale Scarf", product_tags=["final-sale"])],
                               email="pat@example.com")
     db.session.commit()
-    assert client.post(f"/r/{shop.slug}", data={"order_number": order.name, "email": order.email}).status_code == 303
+    assert client.post(f"/r/{account.slug}", data={"order_number": order.name, "email": order.email}).status_code == 303
     return order
 
 
@@ -45,8 +40,8 @@ def form(order, line=None, token="tok-0123456789abcdef", **fields):
     return {"order_id": str(order.id), "submission_token": token, **data}
 
 
-def refused(client, shop, data, message):
-    response = client.post(f"/r/{shop.slug}/submit", data=data)
+def refused(client, account, data, message):
+    response = client.post(f"/r/{account.slug}/submit", data=data)
     body = response.get_data(as_text=True)
     assert response.status_code == 422, body
     assert message in body, body
@@ -56,92 +51,92 @@ def refused(client, shop, data, message):
     assert db.session.scalar(select(func.count()).select_from(OutboxEmail)) == 0
 
 
-def test_an_untampered_form_is_accepted(shop, order, client):
-    assert client.post(f"/r/{shop.slug}/submit", data=form(order)).status_code == 303
+def test_an_untampered_form_is_accepted(account, order, client):
+    assert client.post(f"/r/{account.slug}/submit", data=form(order)).status_code == 303
 
 
 @pytest.mark.parametrize("quantity", ["3", "0", "-1", "99999999999999999999"])
-def test_quantity_beyond_what_is_returnable(shop, order, client, quantity):
+def test_quantity_beyond_what_is_returnable(account, order, client, quantity):
     message = "you can return between 1 and 2" if quantity == "3" else "Choose how many to return."
-    refused(client, shop, form(order, quantity=quantity), message)
+    refused(client, account, form(order, quantity=quantity), message)
 
 
-def test_a_line_excluded_by_tag(shop, order, client):
-    refused(client, shop, form(order, line=order.lines[1]), "final sale")
+def test_a_line_excluded_by_tag(account, order, client):
+    refused(client, account, form(order, line=order.lines[1]), "final sale")
 
 
-def test_a_reason_not_on_the_shops_list(shop, order, client):
-    refused(client, shop, form(order, reason="Free stuff please"), "choose a reason from the list")
+def test_a_reason_not_on_the_shops_list(account, order, client):
+    refused(client, account, form(order, reason="Free stuff please"), "choose a reason from the list")
 
 
-def test_an_option_the_shop_does_not_offer(shop, order, client):
-    refused(client, shop, form(order, option="cash-in-hand"), "choose one of Refund, Credit note, Exchange")
+def test_an_option_the_shop_does_not_offer(account, order, client):
+    refused(client, account, form(order, option="cash-in-hand"), "choose one of Refund, Credit note, Exchange")
 
 
-def test_exchange_when_the_shop_switched_it_off(shop, order, client, product):
-    shop.exchange_enabled = False
+def test_exchange_when_the_shop_switched_it_off(account, order, client, product):
+    account.exchange_enabled = False
     db.session.commit()
-    refused(client, shop, form(order, option="exchange", variant=str(product.in_stock[0].id)),
+    refused(client, account, form(order, option="exchange", variant=str(product.in_stock[0].id)),
             "choose one of Refund, Credit note.")
 
 
-def test_an_option_in_rules_mode(shop, order, client):
-    shop.option_mode = "rules"
+def test_an_option_in_rules_mode(account, order, client):
+    account.option_mode = "rules"
     db.session.commit()
-    refused(client, shop, form(order, option="credit"), "decides the return option itself")
+    refused(client, account, form(order, option="credit"), "decides the return option itself")
 
 
-def test_an_exchange_variant_of_another_product(shop, order, client, sandbox):
-    other = next(p for p in sandbox.store.get_shop(shop.shop_domain).products.values()
+def test_an_exchange_variant_of_another_product(account, order, client, sandbox):
+    other = next(p for p in sandbox.store.get_shop(account.shop_domain).products.values()
                  if p.id != order.lines[0].product_id)
-    refused(client, shop, form(order, option="exchange", variant=str(other.variants[0])),
+    refused(client, account, form(order, option="exchange", variant=str(other.variants[0])),
             "not one of this product")
 
 
-def test_an_exchange_for_the_variant_already_bought(shop, order, client, product):
-    refused(client, shop, form(order, option="exchange", variant=str(product.bought.id)), "not one of this product")
+def test_an_exchange_for_the_variant_already_bought(account, order, client, product):
+    refused(client, account, form(order, option="exchange", variant=str(product.bought.id)), "not one of this product")
 
 
-def test_an_exchange_variant_sold_out_at_submit(shop, order, client, product, sandbox):
+def test_an_exchange_variant_sold_out_at_submit(account, order, client, product, sandbox):
     wanted = product.in_stock[0]
-    sandbox.store.get_shop(shop.shop_domain).variants[wanted.id].inventory = 0  # sold while reviewing
-    refused(client, shop, form(order, option="exchange", variant=str(wanted.id)), "has just sold out")
+    sandbox.store.get_shop(account.shop_domain).variants[wanted.id].inventory = 0  # sold while reviewing
+    refused(client, account, form(order, option="exchange", variant=str(wanted.id)), "has just sold out")
 
 
-def test_a_line_of_another_shops_order(shop, order, client):
+def test_a_line_of_another_shops_order(account, order, client):
     other = make_account()
     foreign = make_portal_order(other, [make_line()], email=order.email)
     db.session.commit()
-    refused(client, shop, form(order, line=foreign.lines[0]), "not part of this order")
+    refused(client, account, form(order, line=foreign.lines[0]), "not part of this order")
 
 
-def test_an_order_id_other_than_the_sessions(shop, order, client):
-    second = make_portal_order(shop, [make_line()], email=order.email)
+def test_an_order_id_other_than_the_sessions(account, order, client):
+    second = make_portal_order(account, [make_line()], email=order.email)
     db.session.commit()
-    refused(client, shop, {**form(order), "order_id": str(second.id)}, "does not belong to this session")
+    refused(client, account, {**form(order), "order_id": str(second.id)}, "does not belong to this session")
 
 
-def test_the_window_closed_since_the_lookup(shop, order, client):
-    order.created_at -= timedelta(days=shop.return_window_days + 1)
+def test_the_window_closed_since_the_lookup(account, order, client):
+    order.created_at -= timedelta(days=account.return_window_days + 1)
     db.session.commit()
-    refused(client, shop, form(order), "The return window for this order has closed.")
+    refused(client, account, form(order), "The return window for this order has closed.")
 
 
-def test_no_portal_session(shop, order, client, app):
+def test_no_portal_session(account, order, client, app):
     fresh = app.test_client()
-    response = fresh.post(f"/r/{shop.slug}/submit", data=form(order))
+    response = fresh.post(f"/r/{account.slug}/submit", data=form(order))
     assert response.status_code == 422 and "find your order again" in response.get_data(as_text=True)
 
 
-def test_the_session_of_another_shop(shop, order, client):
+def test_the_session_of_another_shop(account, order, client):
     other = make_account()
     db.session.commit()
     response = client.post(f"/r/{other.slug}/submit", data=form(order))
     assert response.status_code == 422 and "find your order again" in response.get_data(as_text=True)
 
 
-def test_a_missing_submission_token(shop, order, client):
-    refused(client, shop, form(order, token=""), "This form has expired")
+def test_a_missing_submission_token(account, order, client):
+    refused(client, account, form(order, token=""), "This form has expired")
 
 
 def _csrf(html: str) -> str:

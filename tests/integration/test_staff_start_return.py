@@ -9,21 +9,14 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import OutboxEmail, Return, ReturnEvent
-from tests.factories import make_account, make_user
-from tests.fixtures.auth import log_in
+from tests.factories import make_account
 from tests.support.forms import CONTENT_TYPE, multipart
-from tests.support.portal import (connect_to_sandbox, exchangeable_product, line_for_variant, make_line,
+from tests.support.portal import (exchangeable_product, line_for_variant, make_line,
                                    make_portal_order)
 
 
-@pytest.fixture
-def shop(app, sandbox, client):
-    account = make_account(name="Acme Outfitters", return_reasons=["Faulty", "Too small"])
-    connect_to_sandbox(account, sandbox)
-    make_user(account, role="staff", email="staff@example.com")
-    db.session.commit()
-    log_in(client, "staff@example.com")
-    return account
+pytestmark = pytest.mark.account(name="Acme Outfitters", return_reasons=["Faulty", "Too small"], in_sandbox=True,
+                                 users=["staff"], logged_in="staff")
 
 
 def start_url(order):
@@ -47,9 +40,9 @@ def hidden_inputs(body: str) -> dict:
     return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form))
 
 
-def test_staff_start_a_return_from_the_order_page_confirm_what_it_issues_and_email_the_customer(shop, client):
+def test_staff_start_a_return_from_the_order_page_confirm_what_it_issues_and_email_the_customer(account, client):
     jacket = make_line(title="Trail Jacket", fulfilled_quantity=2, quantity=2)
-    order = make_portal_order(shop, [jacket, make_line(title="Socks")], email="pat@example.com",
+    order = make_portal_order(account, [jacket, make_line(title="Socks")], email="pat@example.com",
                               customer_name="Pat Shopper")
     db.session.commit()
     page = client.get(f"/dashboard/orders/{order.id}").get_data(as_text=True)
@@ -95,8 +88,8 @@ def test_staff_start_a_return_from_the_order_page_confirm_what_it_issues_and_ema
     assert db.session.scalar(select(func.count()).select_from(OutboxEmail)) == 1
 
 
-def test_without_the_email_box_the_customer_is_not_emailed_and_changing_choices_keeps_them(shop, client):
-    order = make_portal_order(shop, [make_line(title="Trail Jacket")], email="pat@example.com")
+def test_without_the_email_box_the_customer_is_not_emailed_and_changing_choices_keeps_them(account, client):
+    order = make_portal_order(account, [make_line(title="Trail Jacket")], email="pat@example.com")
     db.session.commit()
     data = choose(order.lines[0], option="credit", reason="Too small", note="Called on the phone")
     hidden = hidden_inputs(client.post(start_url(order), data=data).get_data(as_text=True))
@@ -111,9 +104,9 @@ def test_without_the_email_box_the_customer_is_not_emailed_and_changing_choices_
     assert ret.items[0].note == "Called on the phone"
 
 
-def test_an_exchange_offers_the_products_other_sizes_in_stock(shop, client, sandbox):
-    product = exchangeable_product(sandbox, shop.shop_domain)
-    order = make_portal_order(shop, [line_for_variant(product)], email="pat@example.com")
+def test_an_exchange_offers_the_products_other_sizes_in_stock(account, client, sandbox):
+    product = exchangeable_product(sandbox, account.shop_domain)
+    order = make_portal_order(account, [line_for_variant(product)], email="pat@example.com")
     db.session.commit()
     line = order.lines[0]
     asked = client.post(start_url(order), data=choose(line, option="exchange"))
@@ -129,9 +122,9 @@ def test_an_exchange_offers_the_products_other_sizes_in_stock(shop, client, sand
     assert db.session.scalar(select(Return)).items[0].exchange_variant_id == wanted.id
 
 
-def test_in_rules_mode_staff_choose_no_option_and_the_rules_decide(shop, client):
-    shop.option_mode = "rules"
-    order = make_portal_order(shop, [make_line(title="Trail Jacket")], email="pat@example.com")
+def test_in_rules_mode_staff_choose_no_option_and_the_rules_decide(account, client):
+    account.option_mode = "rules"
+    order = make_portal_order(account, [make_line(title="Trail Jacket")], email="pat@example.com")
     db.session.commit()
     form = client.get(start_url(order)).get_data(as_text=True)
     assert "Refund" not in form and "the shop's rules decide" in form
@@ -154,8 +147,8 @@ def test_in_rules_mode_staff_choose_no_option_and_the_rules_decide(shop, client)
     ("note", b"x" * 501, "under 500 characters"),
     ("option", b"cash", "choose one of Refund, Credit note, Exchange"),
 ])
-def test_hostile_choices_are_refused_with_a_reason_and_nothing_is_written(shop, client, field, raw, message):
-    order = make_portal_order(shop, [make_line(title="Trail Jacket")], email="pat@example.com")
+def test_hostile_choices_are_refused_with_a_reason_and_nothing_is_written(account, client, field, raw, message):
+    order = make_portal_order(account, [make_line(title="Trail Jacket")], email="pat@example.com")
     db.session.commit()
     fields = {k: v.encode() for k, v in choose(order.lines[0], option="refund").items()}
     fields[f"line-{order.lines[0].id}-{field}"] = raw
@@ -169,10 +162,10 @@ def test_hostile_choices_are_refused_with_a_reason_and_nothing_is_written(shop, 
     assert returns_count() == 0
 
 
-def test_another_stores_order_or_line_is_refused(shop, client):
+def test_another_stores_order_or_line_is_refused(account, client):
     other = make_account()
     theirs = make_portal_order(other, [make_line()], email="x@example.com")
-    mine = make_portal_order(shop, [make_line()], email="pat@example.com")
+    mine = make_portal_order(account, [make_line()], email="pat@example.com")
     db.session.commit()
     assert client.get(start_url(theirs)).status_code == 404
     assert client.post(start_url(theirs) + "/confirm", data=choose(theirs.lines[0], option="refund")).status_code == 404
@@ -185,8 +178,8 @@ def test_another_stores_order_or_line_is_refused(shop, client):
     assert returns_count() == 0
 
 
-def test_staff_print_the_packing_slip_from_the_return_page_and_not_another_stores(shop, client):
-    order = make_portal_order(shop, [make_line(title="Trail Jacket")], email="pat@example.com")
+def test_staff_print_the_packing_slip_from_the_return_page_and_not_another_stores(account, client):
+    order = make_portal_order(account, [make_line(title="Trail Jacket")], email="pat@example.com")
     other = make_account()
     theirs = make_portal_order(other, [make_line()], email="x@example.com")
     db.session.commit()
@@ -205,8 +198,8 @@ def test_staff_print_the_packing_slip_from_the_return_page_and_not_another_store
     assert client.get(f"/dashboard/returns/{their_ret.id}/packing-slip").status_code == 404
 
 
-def test_an_order_without_email_cannot_be_emailed_and_odd_order_ids_are_404(shop, client):
-    order = make_portal_order(shop, [make_line(title="Trail Jacket")])
+def test_an_order_without_email_cannot_be_emailed_and_odd_order_ids_are_404(account, client):
+    order = make_portal_order(account, [make_line(title="Trail Jacket")])
     order.email = None  # a phone or POS order: no address to write to
     db.session.commit()
     confirm = client.post(start_url(order), data=choose(order.lines[0], option="refund")).get_data(as_text=True)
