@@ -20,9 +20,15 @@ from tests.support.connect import connected_account, subscriptions
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
 from tests.support.shopify_webhooks import SECRET, post_webhook
 
-pytestmark = pytest.mark.shop(orders=0)  # the `shop` fixture: a sandbox shop without orders
-
 SHOP = "acme-outdoor.myshopify.com"
+TWO_DAYS_AGO = datetime.now(timezone.utc) - timedelta(days=2)
+
+pytestmark = [
+    pytest.mark.shop(orders=0),  # the `shop` fixture: a sandbox shop without orders
+    # the `account` fixture: a store connected two days ago, its webhooks fine then; an admin logged in
+    pytest.mark.account(shop_domain=SHOP, webhook_secret=SECRET, access_token="shpat_x", connected_at=TWO_DAYS_AGO,
+                        webhooks_ok_at=TWO_DAYS_AGO, users=["admin"], logged_in="admin"),
+]
 
 
 def text(page: str) -> str:
@@ -37,16 +43,6 @@ def webhooks_section(client) -> str:
 def attention(client) -> str:
     page = client.get("/dashboard/").get_data(as_text=True)
     return text(page.split('id="needs-attention"')[1].split("</section>")[0]) if 'id="needs-attention"' in page else ""
-
-
-@pytest.fixture
-def account(app, client):
-    account = make_account(shop_domain=SHOP, webhook_secret_encrypted=encrypt_secret(SECRET),
-                           access_token_encrypted=encrypt_secret("shpat_x"),
-                           connected_at=datetime.now(timezone.utc) - timedelta(days=2),
-                           webhooks_ok_at=datetime.now(timezone.utc) - timedelta(days=2))
-    log_in(client, account, "admin")
-    return account
 
 
 def test_deliveries_refused_for_a_bad_signature_from_a_known_shop_say_what_to_do(account, client, monkeypatch):
