@@ -20,6 +20,8 @@ from tests.support.shopify_webhooks import SECRET, post_webhook
 SHOP = "acme-outdoor.myshopify.com"
 
 pytestmark = pytest.mark.account(shop_domain=SHOP, webhook_secret=SECRET)
+# A test marked so posts its deliveries through both doors: the WSGI fast path and the Flask view.
+both_doors = pytest.mark.usefixtures("webhook_door")
 
 ORDER = shopify_json("webhook_orders_create_docs_2026-04.metadata.json")["response"]
 
@@ -30,13 +32,6 @@ def metadata_body(topic_file):
 
 def count(model):
     return db.session.scalar(select(func.count()).select_from(model))
-
-
-@pytest.fixture
-def account(account, webhook_door):
-    """The shop's account (tests/fixtures); each test using it posts through both doors (the
-    fast path and the Flask view)."""
-    return account
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +64,7 @@ def test_redis_down_at_intake_keeps_the_delivery_and_the_sweeper_processes_it(_a
         assert db.session.scalar(select(WebhookDelivery)).processed_at is not None
 
 
+@both_doors
 def test_the_sweeper_leaves_fresh_and_processed_deliveries_alone(account, client):
     post_webhook(client, ORDER, SHOP)  # processed at once (in-process) or queued (RQ)
     fresh = WebhookDelivery(account_id=account.id, shop_domain=SHOP, topic="orders/create", event_id="fresh",
@@ -79,6 +75,7 @@ def test_the_sweeper_leaves_fresh_and_processed_deliveries_alone(account, client
 
 
 @pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL is not set (the embedded configuration has no Redis)")
+@both_doors
 def test_with_redis_the_delivery_waits_in_the_queue_until_a_worker_runs(account, client, drain_jobs):
     post_webhook(client, ORDER, SHOP)
     assert count(Order) == 0  # answered 200 before any processing
@@ -86,6 +83,7 @@ def test_with_redis_the_delivery_waits_in_the_queue_until_a_worker_runs(account,
     assert count(Order) == 1
 
 
+@both_doors
 def test_processing_a_delivery_twice_changes_nothing(account, client, drain_jobs):
     post_webhook(client, ORDER, SHOP)
     drain_jobs()
@@ -102,6 +100,7 @@ def test_processing_a_delivery_twice_changes_nothing(account, client, drain_jobs
     assert count(Order) == 1
 
 
+@both_doors
 def test_app_uninstalled_disconnects_the_store(account, client, drain_jobs):
     account.access_token_encrypted = encrypt_secret("shpat_x")
     db.session.commit()
@@ -115,6 +114,7 @@ def test_app_uninstalled_disconnects_the_store(account, client, drain_jobs):
     assert "uninstalled" in refreshed.disconnect_reason
 
 
+@both_doors
 def test_customers_redact_anonymises_that_customers_orders_and_returns(account, client, drain_jobs):
     payload = metadata_body("webhook_customers_redact_docs_2026-04.metadata.json")
     email = payload["customer"]["email"]
@@ -134,6 +134,7 @@ def test_customers_redact_anonymises_that_customers_orders_and_returns(account, 
     assert ret.customer_email is None and ret.customer_name is None
 
 
+@both_doors
 def test_customers_redact_deletes_the_emails_written_to_that_customer(account, client, drain_jobs):
     """The Outbox holds the customer's address and, for credit notes, a gift card code."""
     from app.services.mail import store_email
@@ -149,6 +150,7 @@ def test_customers_redact_deletes_the_emails_written_to_that_customer(account, c
     assert db.session.scalars(select(OutboxEmail.to_address)).all() == ["someone@example.com"]
 
 
+@both_doors
 def test_shop_redact_deletes_the_stores_data(account, client, drain_jobs):
     from app.services.mail import store_email
 
@@ -163,6 +165,7 @@ def test_shop_redact_deletes_the_stores_data(account, client, drain_jobs):
     assert db.session.get(Account, account.id) is not None  # the retailer's login stays
 
 
+@both_doors
 def test_a_customer_data_request_becomes_a_downloadable_export(account, client, drain_jobs):
     from tests.factories import make_user
 
@@ -184,6 +187,7 @@ def test_a_customer_data_request_becomes_a_downloadable_export(account, client, 
     assert [o["email"] for o in data["orders"]] == [email]
 
 
+@both_doors
 def test_another_accounts_data_request_is_a_404(account, client):
     from tests.factories import make_user
 
@@ -198,6 +202,7 @@ def test_another_accounts_data_request_is_a_404(account, client):
 
 
 @pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL is not set (the embedded configuration has no Redis)")
+@both_doors
 def test_the_sweeper_requeues_a_delivery_whose_job_failed(account, client, drain_jobs, monkeypatch):
     """RQ remembers a failed job's id; a sweep after the failure must still queue a new attempt."""
     calls = []
