@@ -19,64 +19,64 @@ STAFF = "staff@example.com"
 
 
 @pytest.fixture
-def shop(app, sandbox):
+def manual_account(app, sandbox):
     """An account under the Manual action, connected to a sandbox shop."""
     app.config["SHOPIFY_CLOCK"] = sandbox.clock
     yield connected_account(sandbox, "manual")
     app.config.pop("SHOPIFY_CLOCK", None)
 
 
-def test_a_refund_is_issued_once_with_shopifys_amount(app, sandbox, shop, queued):
-    order = shipped_order(shop, sandbox)
-    ret = make_decided_return(shop, order, "refund")
+def test_a_refund_is_issued_once_with_shopifys_amount(app, sandbox, manual_account, queued):
+    order = shipped_order(manual_account, sandbox)
+    ret = make_decided_return(manual_account, order, "refund")
     wf.close_return(ret, STAFF)
     assert queued.run() == ["issued", "issued"]
     item = db.session.get(ReturnItem, ret.items[0].id)
     assert item.resolution == "ISSUED" and item.shopify_refund_id
-    placed = sandbox.store.get_order(shop.shop_domain, order.shopify_order_id)
+    placed = sandbox.store.get_order(manual_account.shop_domain, order.shopify_order_id)
     assert [Decimal(r.amount) / 100 for r in placed.refunds] == [item.issued_amount]
     # Shopify's figure: what was paid for the line (its tax in), never less.
     assert item.issued_amount >= order.lines[0].discounted_unit_price
-    assert issued_in_sandbox(sandbox, shop)["refunds"] == 1
+    assert issued_in_sandbox(sandbox, manual_account)["refunds"] == 1
 
 
-def test_a_credit_note_is_one_gift_card_and_its_code_is_mailed(app, sandbox, shop, queued):
-    order = shipped_order(shop, sandbox)
-    ret = make_decided_return(shop, order, "credit")
+def test_a_credit_note_is_one_gift_card_and_its_code_is_mailed(app, sandbox, manual_account, queued):
+    order = shipped_order(manual_account, sandbox)
+    ret = make_decided_return(manual_account, order, "credit")
     wf.close_return(ret, STAFF)
     queued.run()
     item = db.session.get(ReturnItem, ret.items[0].id)
     code = issuing.gift_card_code(item.idempotency_key)
     assert item.resolution == "ISSUED" and item.gift_card_last_characters == code[-4:]
     assert item.issued_amount > 0
-    assert issued_in_sandbox(sandbox, shop)["gift_cards"] == 1
+    assert issued_in_sandbox(sandbox, manual_account)["gift_cards"] == 1
     mails = db.session.scalars(select(OutboxEmail).where(OutboxEmail.return_id == ret.id)).all()
     assert [m.to_address for m in mails if code in m.text_body] == [order.email]
 
 
-def test_an_exchange_is_one_completed_draft_order_that_takes_stock(app, sandbox, shop, queued):
-    order = shipped_order(shop, sandbox)
+def test_an_exchange_is_one_completed_draft_order_that_takes_stock(app, sandbox, manual_account, queued):
+    order = shipped_order(manual_account, sandbox)
     wanted = order.product.in_stock[0]
-    stock_before = sandbox.store.get_shop(shop.shop_domain).variants[wanted.id].inventory
-    ret = make_decided_return(shop, order, "exchange", variant=wanted)
+    stock_before = sandbox.store.get_shop(manual_account.shop_domain).variants[wanted.id].inventory
+    ret = make_decided_return(manual_account, order, "exchange", variant=wanted)
     wf.close_return(ret, STAFF)
     queued.run()
     item = db.session.get(ReturnItem, ret.items[0].id)
     assert item.resolution == "ISSUED" and item.exchange_order_name and item.shopify_draft_order_id
-    counts = issued_in_sandbox(sandbox, shop)
+    counts = issued_in_sandbox(sandbox, manual_account)
     assert (counts["draft_orders"], counts["completed_draft_orders"]) == (1, 1)
-    assert sandbox.store.get_shop(shop.shop_domain).variants[wanted.id].inventory == stock_before - 1
+    assert sandbox.store.get_shop(manual_account.shop_domain).variants[wanted.id].inventory == stock_before - 1
 
 
-def test_an_exchange_for_a_sold_out_variant_fails_in_words_and_can_switch(app, sandbox, shop, queued):
-    order = shipped_order(shop, sandbox)
+def test_an_exchange_for_a_sold_out_variant_fails_in_words_and_can_switch(app, sandbox, manual_account, queued):
+    order = shipped_order(manual_account, sandbox)
     sold_out = order.product.sold_out[0]
-    ret = make_decided_return(shop, order, "exchange", variant=sold_out)
+    ret = make_decided_return(manual_account, order, "exchange", variant=sold_out)
     wf.close_return(ret, STAFF)
     queued.run()
     item = db.session.get(ReturnItem, ret.items[0].id)
     assert item.resolution == "FAILED" and "out of stock" in item.failure_reason
-    assert issued_in_sandbox(sandbox, shop)["draft_orders"] == 0
+    assert issued_in_sandbox(sandbox, manual_account)["draft_orders"] == 0
     wf.decide_item(item, "credit", STAFF)
     item = db.session.get(ReturnItem, item.id)
     # Its first attempt produced nothing: decided again, it moves to a Shopify return.
@@ -85,15 +85,15 @@ def test_an_exchange_for_a_sold_out_variant_fails_in_words_and_can_switch(app, s
     assert queued.issue == []
 
 
-def test_an_item_already_refunded_in_shopify_fails_with_the_reason(app, sandbox, shop, queued):
-    order = shipped_order(shop, sandbox)
-    sandbox.store.update_order(shop.shop_domain, order.shopify_order_id, refund_line=0, emit=False)
-    ret = make_decided_return(shop, order, "refund")
+def test_an_item_already_refunded_in_shopify_fails_with_the_reason(app, sandbox, manual_account, queued):
+    order = shipped_order(manual_account, sandbox)
+    sandbox.store.update_order(manual_account.shop_domain, order.shopify_order_id, refund_line=0, emit=False)
+    ret = make_decided_return(manual_account, order, "refund")
     wf.close_return(ret, STAFF)
     queued.run()
     item = db.session.get(ReturnItem, ret.items[0].id)
     assert item.resolution == "FAILED" and "refund" in item.failure_reason.lower()
-    assert issued_in_sandbox(sandbox, shop)["refunds"] == 0
+    assert issued_in_sandbox(sandbox, manual_account)["refunds"] == 0
 
 
 @pytest.mark.parametrize("action, step", [("processing", "process"), ("manual", "close")])
@@ -137,30 +137,30 @@ def test_a_return_closed_straight_from_open_issues_under_first_scan(app, sandbox
     assert issued_in_sandbox(sandbox, account)["refunds"] == 1
 
 
-def test_a_second_worker_leaves_an_item_being_issued_alone(app, sandbox, shop, queued):
-    ret = make_decided_return(shop, shipped_order(shop, sandbox), "refund")
+def test_a_second_worker_leaves_an_item_being_issued_alone(app, sandbox, manual_account, queued):
+    ret = make_decided_return(manual_account, shipped_order(manual_account, sandbox), "refund")
     wf.close_return(ret, STAFF)
     item = db.session.get(ReturnItem, ret.items[0].id)
     assert issuing._claim(item.id, reconcile=False)              # worker A holds the lease
     assert issuing.issue_item(item.id) == "in progress"       # worker B does nothing
-    assert issued_in_sandbox(sandbox, shop)["refunds"] == 0
+    assert issued_in_sandbox(sandbox, manual_account)["refunds"] == 0
 
 
 @pytest.mark.parametrize("option", ["refund", "credit", "exchange"])
-def test_a_lost_answer_is_found_not_repeated(app, sandbox, shop, queued, option):
+def test_a_lost_answer_is_found_not_repeated(app, sandbox, manual_account, queued, option):
     """"Apply the mutation, then drop the response", with search lagging behind writes: the
     retry after the lease finds the effect instead of making a second one."""
-    order = shipped_order(shop, sandbox)
+    order = shipped_order(manual_account, sandbox)
     variant = order.product.in_stock[0] if option == "exchange" else None
-    ret = make_decided_return(shop, order, option, variant=variant)
+    ret = make_decided_return(manual_account, order, option, variant=variant)
     wf.close_return(ret, STAFF)
     item_id = queued.issue[0]
-    sandbox.store.set_faults(shop.shop_domain, drop_response_after_mutation=1.0, search_lag_seconds=30)
+    sandbox.store.set_faults(manual_account.shop_domain, drop_response_after_mutation=1.0, search_lag_seconds=30)
     with pytest.raises(Exception):  # noqa: B017 - whatever the dropped answer raises; what follows is the test
         issuing.issue_item(item_id)
     db.session.expire_all()
     assert db.session.get(ReturnItem, item_id).resolution == "ISSUING"
-    sandbox.store.set_faults(shop.shop_domain, drop_response_after_mutation=0.0)
+    sandbox.store.set_faults(manual_account.shop_domain, drop_response_after_mutation=0.0)
     assert issuing.issue_item(item_id) == "in progress"       # inside the lease: hands off
     app.config["ISSUE_LEASE_SECONDS"] = 0
     sandbox.clock.advance(31)                                 # the lease outlasts search lag
@@ -171,17 +171,18 @@ def test_a_lost_answer_is_found_not_repeated(app, sandbox, shop, queued, option)
         app.config["ISSUE_LEASE_SECONDS"] = 120
     db.session.expire_all()
     assert db.session.get(ReturnItem, item_id).resolution == "ISSUED"
-    counts = issued_in_sandbox(sandbox, shop)
+    counts = issued_in_sandbox(sandbox, manual_account)
     assert {"refund": counts["refunds"], "credit": counts["gift_cards"],
             "exchange": counts["completed_draft_orders"]}[option] == 1
     assert counts["draft_orders"] == (1 if option == "exchange" else 0)
 
 
 @pytest.mark.parametrize("option", ["refund", "credit", "exchange"])
-def test_a_worker_killed_after_shopify_answered_is_reconciled(app, sandbox, shop, queued, monkeypatch, option):
-    order = shipped_order(shop, sandbox)
+def test_a_worker_killed_after_shopify_answered_is_reconciled(app, sandbox, manual_account, queued, monkeypatch,
+                                                              option):
+    order = shipped_order(manual_account, sandbox)
     variant = order.product.in_stock[0] if option == "exchange" else None
-    ret = make_decided_return(shop, order, option, variant=variant)
+    ret = make_decided_return(manual_account, order, option, variant=variant)
     wf.close_return(ret, STAFF)
     item_id = queued.issue[0]
 
@@ -200,32 +201,33 @@ def test_a_worker_killed_after_shopify_answered_is_reconciled(app, sandbox, shop
         issuing.issue_item(item_id)
     finally:
         app.config["ISSUE_LEASE_SECONDS"] = 120
-    counts = issued_in_sandbox(sandbox, shop)
+    counts = issued_in_sandbox(sandbox, manual_account)
     assert {"refund": counts["refunds"], "credit": counts["gift_cards"],
             "exchange": counts["completed_draft_orders"]}[option] == 1
 
 
-def test_an_order_shopify_no_longer_shows_fails_in_words(app, sandbox, shop, queued):
-    order = shipped_order(shop, sandbox)
-    limited = sandbox.store.create_app(shop.shop_domain, scopes=["read_orders", "write_orders", "read_products"])
+def test_an_order_shopify_no_longer_shows_fails_in_words(app, sandbox, manual_account, queued):
+    order = shipped_order(manual_account, sandbox)
+    limited = sandbox.store.create_app(manual_account.shop_domain,
+                                       scopes=["read_orders", "write_orders", "read_products"])
     from app.crypto import encrypt_secret
 
-    shop.access_token_encrypted = encrypt_secret(
-        sandbox.store.issue_admin_token(shop.shop_domain, limited.client_id).token)
+    manual_account.access_token_encrypted = encrypt_secret(
+        sandbox.store.issue_admin_token(manual_account.shop_domain, limited.client_id).token)
     db.session.commit()
     sandbox.clock.advance(61 * 86400)                         # the order is now past 60 days
-    ret = make_decided_return(shop, order, "refund")
+    ret = make_decided_return(manual_account, order, "refund")
     wf.close_return(ret, STAFF)
     queued.run()
     item = db.session.get(ReturnItem, ret.items[0].id)
     assert item.resolution == "FAILED" and "read_all_orders" in item.failure_reason
-    assert issued_in_sandbox(sandbox, shop)["refunds"] == 0
+    assert issued_in_sandbox(sandbox, manual_account)["refunds"] == 0
 
 
-def test_the_sweeper_requeues_what_a_lost_enqueue_left(app, sandbox, shop, queued):
+def test_the_sweeper_requeues_what_a_lost_enqueue_left(app, sandbox, manual_account, queued):
     from datetime import datetime, timedelta, timezone
 
-    ret = make_decided_return(shop, shipped_order(shop, sandbox), "refund")
+    ret = make_decided_return(manual_account, shipped_order(manual_account, sandbox), "refund")
     wf.close_return(ret, STAFF)
     queued.issue.clear()                                   # the enqueue was lost
     assert actions.sweep_issuing_job() == 0                       # a fresh queue gets its time
@@ -233,7 +235,7 @@ def test_the_sweeper_requeues_what_a_lost_enqueue_left(app, sandbox, shop, queue
     db.session.commit()
     assert actions.sweep_issuing_job() == 1
     queued.run()
-    assert issued_in_sandbox(sandbox, shop)["refunds"] == 1
+    assert issued_in_sandbox(sandbox, manual_account)["refunds"] == 1
     assert actions.sweep_issuing_job() == 0
 
 
