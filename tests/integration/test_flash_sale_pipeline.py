@@ -21,10 +21,13 @@ from sandbox.throttle import Bucket
 from tests.fixtures.app import make_test_app, rolled_back
 from tests.factories import make_account
 from tests.fixture_files import shopify_json
-from tests.support.connect import SHOP, connected_account, make_shop
+from tests.support.connect import SHOP, connected_account
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
 from tests.support.queue import record_jobs
 from tests.support.shopify_webhooks import SECRET, post_webhook
+
+# The confirmation tests' `shop`: no orders; bucket waits in virtual time, with no memory of another test's.
+pytestmark = pytest.mark.shop(orders=0, virtual_pacing=True)
 
 DOCS_ORDER = shopify_json("webhook_orders_create_docs_2026-04.metadata.json")["response"]
 HOSTILE_BODIES = [
@@ -224,15 +227,6 @@ def test_other_topics_in_a_batch_go_through_the_single_path(app, monkeypatch):
 
 
 # --- confirmation -----------------------------------------------------------------------------
-
-@pytest.fixture
-def shop(sandbox, app, monkeypatch):
-    from app.services import shopify_access
-
-    monkeypatch.setitem(app.config, "SHOPIFY_CLOCK", sandbox.clock)  # bucket waits in virtual time
-    monkeypatch.setattr(shopify_access, "_PACING", {})  # no bucket memory from another test
-    return make_shop(sandbox, orders=0)
-
 
 def place_and_store(shop, account, orders: int, tamper=None) -> list[int]:
     """Orders placed in the sandbox, their orders/create bodies stored through a batch."""
