@@ -145,8 +145,10 @@ def control(sandbox):
 
 
 @pytest.fixture
-def shop(sandbox, control):
-    """A basic-plan USD shop with the app (all scopes) installed and a shpat_ token."""
+def api_shop(sandbox, control):
+    """A basic-plan USD shop with the app (all scopes) installed and a shpat_ token, made through
+    the control API, for the Shopify client's own tests (``Shop``: its ``client()`` records what
+    it sends). Not the suite's ``shop`` (tests/fixtures/shops.py), which the app's services use."""
     control.create_shop()
     control.create_app()
     return Shop(domain=SHOP, token=control.admin_token(), server=sandbox, control=control)

@@ -18,19 +18,21 @@ ISSUING_SCOPES = ALL_SCOPES + ["write_gift_cards", "write_draft_orders", "write_
 
 
 @pytest.fixture
-def shop(sandbox, control):  # replaces the package's shop: more scopes
+def issuing_shop(sandbox, control):
+    """The package's ``api_shop`` with the scopes issuing needs too (gift cards, draft orders,
+    inventory, locations)."""
     control.create_shop()
     control.create_app(scopes=ISSUING_SCOPES)
     return Shop(domain=SHOP, token=control.admin_token(), server=sandbox, control=control)
 
 
 @pytest.fixture
-def order(shop, control):
+def order(issuing_shop, control):
     """A shipped USD order of 3 units at 20.00 (6.00 discount, 3.00 tax) with 5.00 shipping."""
-    variant = next(v for v in sorted(shop.record.variants.values(), key=lambda v: v.id)
+    variant = next(v for v in sorted(issuing_shop.record.variants.values(), key=lambda v: v.id)
                    if v.inventory > 0)
     placed = control.place_order(variant_ids=[variant.id], quantity=3)
-    raw = shop.record.orders[placed["id"]]
+    raw = issuing_shop.record.orders[placed["id"]]
     raw.currency, raw.rate, raw.shipping, raw.financial = "USD", 1.0, 500, "PAID"
     ln = raw.lines[0]
     ln.price, ln.discount, ln.tax, ln.fulfilled = 2000, 600, 300, 3
@@ -47,8 +49,8 @@ def test_refund_fixture_shapes_match_what_the_client_reads():
     assert {"note", "refund_line_items", "transactions"} <= set(refund)
 
 
-def test_suggest_then_refund_then_find(shop, order):
-    client = shop.client()
+def test_suggest_then_refund_then_find(issuing_shop, order):
+    client = issuing_shop.client()
     line = order.lines[0].id
     s = I.suggest_refund(client, order.id, line, 1)
     assert s == I.SuggestedRefund(amount=Decimal("19.00"), currency="USD", transactions=(
@@ -77,9 +79,9 @@ def test_suggest_then_refund_then_find(shop, order):
     assert refused.value.items[0].field == ("refundLineItems", "0", "quantity")
 
 
-def test_refund_in_a_foreign_presentment_currency_names_it(shop, order):
+def test_refund_in_a_foreign_presentment_currency_names_it(issuing_shop, order):
     order.currency, order.rate = "EUR", 0.92
-    client = shop.client()
+    client = issuing_shop.client()
     s = I.suggest_refund(client, order.id, order.lines[0].id, 1)
     assert s.amount == Decimal("19.00") and s.currency == "USD"
     assert s.presentment_currency == "EUR" and s.transactions[0].amount == Decimal("17.48")
@@ -95,15 +97,15 @@ def test_refund_in_a_foreign_presentment_currency_names_it(shop, order):
     assert len(order.refunds) == 2
 
 
-def test_a_lost_refund_response_is_retried_with_its_key_and_refunds_once(shop, order, control):
+def test_a_lost_refund_response_is_retried_with_its_key_and_refunds_once(issuing_shop, order, control):
     control.set_faults(drop_response_after_mutation=1.0)
-    client = shop.client(max_retries=2)
+    client = issuing_shop.client(max_retries=2)
     s = I.suggest_refund(client, order.id, order.lines[0].id, 1)
     with pytest.raises(E.ShopifyServerError):
         I.create_refund(client, order_id=order.id, line_item_id=order.lines[0].id, quantity=1,
                         transactions=s.transactions, restock=False, location_id=None,
                         note="lost RMA-9", key="lost-9")
-    session = shop.sessions[-1]
+    session = issuing_shop.sessions[-1]
     assert session.count(status=502) == 3  # the first try and two keyed retries
     assert len(order.refunds) == 1  # every attempt after the first returned the original
     control.set_faults(drop_response_after_mutation=0.0)
@@ -112,11 +114,11 @@ def test_a_lost_refund_response_is_retried_with_its_key_and_refunds_once(shop, o
     assert control.call("GET", f"/shops/{SHOP}/issued")["refunds"] == 1
 
 
-def test_refund_with_restock_returns_units_to_the_location(shop, order):
-    client = shop.client()
+def test_refund_with_restock_returns_units_to_the_location(issuing_shop, order):
+    client = issuing_shop.client()
     locations = I.list_locations(client)
     assert [loc.name for loc in locations] == ["Main warehouse", "Returns centre"]
-    variant = shop.record.variants[order.lines[0].variant_id]
+    variant = issuing_shop.record.variants[order.lines[0].variant_id]
     before = variant.inventory
     s = I.suggest_refund(client, order.id, order.lines[0].id, 2)
     I.create_refund(client, order_id=order.id, line_item_id=order.lines[0].id, quantity=2,
@@ -125,16 +127,16 @@ def test_refund_with_restock_returns_units_to_the_location(shop, order):
     assert I.variant_available(client, variant.id) == before + 2 == variant.inventory
 
 
-def test_order_outside_the_window_has_no_suggestion(shop, control, sandbox):
+def test_order_outside_the_window_has_no_suggestion(issuing_shop, control, sandbox):
     narrow = control.admin_token(scopes=["read_orders", "write_orders"])
     placed = control.place_order()
-    shop.record.orders[placed["id"]].created_at -= 61 * 86400
-    client = shop.client(narrow)
+    issuing_shop.record.orders[placed["id"]].created_at -= 61 * 86400
+    client = issuing_shop.client(narrow)
     assert I.suggest_refund(client, placed["id"], placed["lines"][0]["id"], 1) is None
 
 
-def test_gift_card_create_taken_and_find(shop, control):
-    client = shop.client()
+def test_gift_card_create_taken_and_find(issuing_shop, control):
+    client = issuing_shop.client()
     card = I.create_gift_card(client, amount=Decimal("19.00"), code="BMRG7Q2X9K4L",
                               note="Credit note RMA-1001")
     assert (card.last_characters, card.amount, card.currency) == ("9K4L", Decimal("19.00"), "USD")
@@ -150,18 +152,18 @@ def test_gift_card_create_taken_and_find(shop, control):
     assert issued["gift_cards"] == 1 and issued["gift_card_list"][0]["last_characters"] == "9K4L"
 
 
-def test_find_gift_card_waits_for_the_search_index(shop, control, sandbox):
+def test_find_gift_card_waits_for_the_search_index(issuing_shop, control, sandbox):
     control.set_faults(search_lag_seconds=20)
-    client = shop.client()
+    client = issuing_shop.client()
     card = I.create_gift_card(client, amount=Decimal("5"), code="BMRGLAGGED01", note="lag")
     assert I.find_gift_card(client, "BMRGLAGGED01") is None
     sandbox.clock.advance(21)
     assert I.find_gift_card(client, "BMRGLAGGED01") == card
 
 
-def test_exchange_draft_completed_into_an_order(shop, control, sandbox):
-    client = shop.client()
-    variant = next(v for v in shop.record.variants.values() if v.inventory >= 1)
+def test_exchange_draft_completed_into_an_order(issuing_shop, control, sandbox):
+    client = issuing_shop.client()
+    variant = next(v for v in issuing_shop.record.variants.values() if v.inventory >= 1)
     before = variant.inventory
     address = {"first_name": "Pat", "last_name": "Lee", "company": None, "address1": "1 Main St",
                "address2": None, "city": "Ottawa", "province": "Ontario", "province_code": "ON",
@@ -178,7 +180,7 @@ def test_exchange_draft_completed_into_an_order(shop, control, sandbox):
     assert I.find_draft_orders(client, "boomerang-ex-42") == [draft]
 
     done = I.complete_draft_order(client, draft.draft_order_id)
-    raw = shop.record.orders[done.order_id]
+    raw = issuing_shop.record.orders[done.order_id]
     assert done.status == "COMPLETED" and done.order_name == f"#{raw.number}"
     assert raw.ship_to.country_code == "CA" and raw.ship_to.city == "Ottawa"
     assert raw.email == "pat@example.com" and "boomerang-ex-42" in raw.tags
@@ -191,9 +193,9 @@ def test_exchange_draft_completed_into_an_order(shop, control, sandbox):
     assert found == done
 
 
-def test_restock_is_keyed_and_changes_from_the_level_it_read(shop):
-    client = shop.client()
-    variant = next(v for v in shop.record.variants.values() if v.inventory > 0)
+def test_restock_is_keyed_and_changes_from_the_level_it_read(issuing_shop):
+    client = issuing_shop.client()
+    variant = next(v for v in issuing_shop.record.variants.values() if v.inventory > 0)
     before = variant.inventory
     main = I.list_locations(client)[0].location_id
     variables = I.restock_variables(client, variant_id=variant.id, location_id=main, quantity=3, key="rk-1")
@@ -211,8 +213,8 @@ def test_restock_is_keyed_and_changes_from_the_level_it_read(shop):
         I.restock_variables(client, variant_id=999_999_999, location_id=main, quantity=1, key="rk-3")
 
 
-def test_issuing_mutations_are_charged_ten_points(shop):
-    client = shop.client()
+def test_issuing_mutations_are_charged_ten_points(issuing_shop):
+    client = issuing_shop.client()
     I.create_gift_card(client, amount=Decimal("1"), code="BMRGCOST0001", note="cost")
     assert client.last_cost["requestedQueryCost"] == 10
     assert client.last_cost["actualQueryCost"] == 10

@@ -65,7 +65,7 @@ def virtual_now(sandbox):
     return datetime.fromtimestamp(sandbox.clock.now(), timezone.utc)
 
 
-def test_authorization_code_grant_gives_a_non_expiring_offline_token(shop, sandbox):
+def test_authorization_code_grant_gives_a_non_expiring_offline_token(api_shop, sandbox):
     params, state = approve_install(sandbox, ["read_orders", "read_products"])
 
     assert auth.verify_callback(params, CLIENT_SECRET, expected_state=state,
@@ -81,7 +81,7 @@ def test_authorization_code_grant_gives_a_non_expiring_offline_token(shop, sandb
                                origin=sandbox.api_origin(SHOP), now=lambda: virtual_now(sandbox))
     assert token.access_token.startswith("shpat_") and token.expires_at is None
     assert token.refresh_token is None and set(token.scopes) == {"read_orders", "read_products"}
-    info = ops.fetch_shop_info(shop.client(token.access_token))
+    info = ops.fetch_shop_info(api_shop.client(token.access_token))
     assert info.scopes == frozenset(token.scopes)
 
     # A code is single-use.
@@ -90,14 +90,14 @@ def test_authorization_code_grant_gives_a_non_expiring_offline_token(shop, sandb
                            origin=sandbox.api_origin(SHOP))
 
 
-def test_callback_older_than_an_hour_is_refused(shop, sandbox):
+def test_callback_older_than_an_hour_is_refused(api_shop, sandbox):
     params, state = approve_install(sandbox, ["read_orders"])
     with pytest.raises(E.ShopifyAuthError, match="too old"):
         auth.verify_callback(params, CLIENT_SECRET, expected_state=state,
                              now=virtual_now(sandbox) + timedelta(hours=2))
 
 
-def test_expiring_offline_token_refreshes_and_the_client_renews_on_401(shop, sandbox):
+def test_expiring_offline_token_refreshes_and_the_client_renews_on_401(api_shop, sandbox):
     params, state = approve_install(sandbox, ["read_orders"])
     auth.verify_callback(params, CLIENT_SECRET, expected_state=state, now=virtual_now(sandbox))
     origin = sandbox.api_origin(SHOP)
@@ -123,7 +123,7 @@ def test_expiring_offline_token_refreshes_and_the_client_renews_on_401(shop, san
         renewed.append(token)
         return token.access_token
 
-    client = shop.client(first.access_token, on_unauthorized=renew)
+    client = api_shop.client(first.access_token, on_unauthorized=renew)
     assert ops.fetch_shop_info(client).scopes == {"read_orders"}
     sandbox.clock.advance(3601)  # the access token has expired
     assert ops.fetch_shop_info(client).scopes == {"read_orders"}
@@ -135,10 +135,10 @@ def test_expiring_offline_token_refreshes_and_the_client_renews_on_401(shop, san
         auth.refresh_access_token(SHOP, CLIENT_ID, CLIENT_SECRET, first.refresh_token,
                                   origin=origin)
     with pytest.raises(E.RevokedTokenError):
-        ops.fetch_shop_info(shop.client(first.access_token))
+        ops.fetch_shop_info(api_shop.client(first.access_token))
 
 
-def test_online_grant_gives_a_per_user_token(shop, sandbox):
+def test_online_grant_gives_a_per_user_token(api_shop, sandbox):
     params, _state = approve_install(sandbox, ["read_orders"], online=True)
     token = auth.exchange_code(SHOP, CLIENT_ID, CLIENT_SECRET, params["code"],
                                origin=sandbox.api_origin(SHOP), now=lambda: virtual_now(sandbox))
@@ -146,14 +146,14 @@ def test_online_grant_gives_a_per_user_token(shop, sandbox):
     assert token.expires_at is not None
 
 
-def test_client_credentials_grant_lasts_24_hours(shop, sandbox):
+def test_client_credentials_grant_lasts_24_hours(api_shop, sandbox):
     origin = sandbox.api_origin(SHOP)
     token = auth.client_credentials_token(SHOP, CLIENT_ID, CLIENT_SECRET, origin=origin,
                                           now=lambda: virtual_now(sandbox))
     lifetime = token.expires_at - virtual_now(sandbox)
     assert timedelta(hours=23, minutes=59) <= lifetime <= timedelta(hours=24)
     assert token.refresh_token is None
-    client = shop.client(token.access_token)
+    client = api_shop.client(token.access_token)
     assert ops.fetch_shop_info(client).name == "Acme Outdoor"
 
     sandbox.clock.advance(86_400)
@@ -164,9 +164,9 @@ def test_client_credentials_grant_lasts_24_hours(shop, sandbox):
         auth.client_credentials_token(SHOP, CLIENT_ID, "shpss_wrong", origin=origin)
 
 
-def test_a_pasted_admin_token_works_for_a_shop_query(shop):
-    pasted = f"  {shop.token}\n"  # as copied from the admin, with stray whitespace
+def test_a_pasted_admin_token_works_for_a_shop_query(api_shop):
+    pasted = f"  {api_shop.token}\n"  # as copied from the admin, with stray whitespace
     token = auth.check_pasted_token(pasted)
-    assert ops.fetch_shop_info(shop.client(token)).myshopify_domain == SHOP
+    assert ops.fetch_shop_info(api_shop.client(token)).myshopify_domain == SHOP
     with pytest.raises(E.ShopifyAuthError, match="API secret key"):
         auth.check_pasted_token(CLIENT_SECRET)

@@ -15,20 +15,20 @@ ORDERS = 5_000
 
 
 @pytest.mark.slow
-def test_5000_order_import_stays_inside_the_bucket(shop, control, sandbox):
+def test_5000_order_import_stays_inside_the_bucket(api_shop, control, sandbox):
     assert control.seed(ORDERS, days=50, seed=11) == ORDERS
-    client = shop.client()
+    client = api_shop.client()
     started = sandbox.clock.now()
 
     ids = [o.shopify_order_id for o in ops.iter_orders(client)]
 
     # Every order exactly once, in the store's order, and no call failed (it would have raised).
-    assert ids == [o.id for o in shop.record.order_list]
-    answers = shop.sessions[0].answers
+    assert ids == [o.id for o in api_shop.record.order_list]
+    answers = api_shop.sessions[0].answers
     assert len(answers) == ORDERS // ops.ORDERS_PAGE_SIZE
     # The sandbox never refused a call: pacing waited for the points instead of hitting THROTTLED
     # (the client would tolerate max_retries in a row; it needed none).
-    assert shop.sessions[0].count(code="THROTTLED") == 0
+    assert api_shop.sessions[0].count(code="THROTTLED") == 0
     assert all(status == 200 and not codes for status, _cost, codes in answers)
     statuses = [cost["throttleStatus"] for _s, cost, _c in answers]
     assert min(s["currentlyAvailable"] for s in statuses) >= 0

@@ -42,15 +42,15 @@ def deliveries(receiver, control, topic: str) -> list[dict]:
 
 
 @pytest.fixture
-def subscribed(shop, receiver):
+def subscribed(api_shop, receiver):
     """The app subscribed to orders/create and orders/updated at the receiver."""
-    client = shop.client()
+    client = api_shop.client()
     for topic in ("orders/create", "orders/updated"):
         ops.create_webhook_subscription(client, topic, receiver.url)
     return client
 
 
-def test_order_placed_is_delivered_signed_and_maps_like_graphql(shop, control, receiver,
+def test_order_placed_is_delivered_signed_and_maps_like_graphql(api_shop, control, receiver,
                                                                  subscribed, sandbox):
     placed = control.place_order(email="Pat@Example.com", country="DE",
                                  discount_code="SPRING20", tags=["gift"])
@@ -77,7 +77,7 @@ def test_order_placed_is_delivered_signed_and_maps_like_graphql(shop, control, r
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_every_order_state_maps_the_same_from_webhook_and_graphql(shop, control, receiver,
+def test_every_order_state_maps_the_same_from_webhook_and_graphql(api_shop, control, receiver,
                                                                   subscribed, seed):
     """Placed, then changed the ways a returns app sees: fulfilled, refunded (before or after
     shipping), cancelled, re-tagged — each orders/updated body against a GraphQL read."""
@@ -96,7 +96,7 @@ def test_every_order_state_maps_the_same_from_webhook_and_graphql(shop, control,
     assert without_rest_blind_spots(from_webhook) == without_rest_blind_spots(from_graphql)
 
 
-def test_without_protected_data_the_webhook_body_hides_the_customer_too(shop, control, receiver,
+def test_without_protected_data_the_webhook_body_hides_the_customer_too(api_shop, control, receiver,
                                                                         subscribed):
     control.patch_shop(protected_data=False)
     placed = control.place_order(email="pat@example.com")
@@ -108,7 +108,7 @@ def test_without_protected_data_the_webhook_body_hides_the_customer_too(shop, co
         ops.fetch_order(subscribed, placed["id"]))
 
 
-def test_a_failing_receiver_gets_the_same_signed_body_again(shop, control, receiver, subscribed):
+def test_a_failing_receiver_gets_the_same_signed_body_again(api_shop, control, receiver, subscribed):
     receiver.fail_first = 2
     control.place_order()
     attempts = deliveries(receiver, control, "orders/create")  # retries are 0.05 s apart here
@@ -121,12 +121,12 @@ def test_a_failing_receiver_gets_the_same_signed_body_again(shop, control, recei
     assert (record["status"], record["attempts"], record["last_code"]) == ("delivered", 3, 200)
 
 
-def test_a_parcel_shipped_and_delivered_is_told_by_fulfillment_webhooks(shop, control, receiver, sandbox):
+def test_a_parcel_shipped_and_delivered_is_told_by_fulfillment_webhooks(api_shop, control, receiver, sandbox):
     """fulfillments/create when it ships, fulfillments/update with shipment_status "delivered"
     when it arrives (the REST body has no delivery date; GraphQL's deliveredAt has it)."""
     from app.shopify import parcels
 
-    client = shop.client()
+    client = api_shop.client()
     for topic in ("fulfillments/create", "fulfillments/update"):
         ops.create_webhook_subscription(client, topic, receiver.url)
     placed = control.place_order(quantity=2)
