@@ -8,9 +8,10 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models import WebhookDelivery
-from tests.factories import PASSWORD, make_account, make_user
+from tests.factories import make_account, make_user
 from tests.fixture_files import shopify_json
 from tests.support.e2e import rq_thread_worker
+from tests.support.journey import log_in
 
 ORDER = shopify_json("webhook_orders_create_docs_2026-04.metadata.json")["response"]
 HOSTILE_ERROR = ("ShopifyDataError: unexpected order shape (TypeError: '<' not supported) "
@@ -54,14 +55,7 @@ def test_admins_retry_dead_deliveries_and_staff_are_refused(e2e_app, live_server
     page = context.new_page()
     page.route("https://cdn.jsdelivr.net/**", lambda route: route.abort("internetdisconnected"))
 
-    def log_in(email):
-        page.goto(live_server.url("/login"))
-        page.get_by_label("Email").fill(email)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        expect(page.get_by_role("button", name="Log out")).to_be_visible()
-
-    log_in(f"admin-{name}@example.com")
+    log_in(page, live_server, f"admin-{name}@example.com")
     expect(page.get_by_text("3 deliveries from Shopify could not be processed in 5 attempts.")).to_be_visible()
     screenshot(f"{name}-overview", page)
     page.get_by_role("link", name="3 dead deliveries").click()
@@ -87,7 +81,7 @@ def test_admins_retry_dead_deliveries_and_staff_are_refused(e2e_app, live_server
 
     # Staff: not in their menu, and refused at the address.
     page.get_by_role("button", name="Log out").click()
-    log_in(f"staff-{name}@example.com")
+    log_in(page, live_server, f"staff-{name}@example.com")
     response = page.goto(live_server.url("/dashboard/deliveries/dead"))
     assert response.status == 403
     screenshot(f"{name}-staff-403", page)

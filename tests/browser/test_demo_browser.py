@@ -24,7 +24,7 @@ from app.demo.sandbox import DEMO_SHOP
 from app.demo.seed import DEMO_EMAIL, DEMO_PASSWORD, DEMO_STORE
 from app.demo.stores import RULES_EMAIL, RULES_SHOP, RULES_STORE
 from tests.support.e2e import scratch_database_url
-from tests.support.journey import PHONE, new_page, shoot
+from tests.support.journey import PHONE, log_in, new_page, shoot
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 STORES = ((DEMO_STORE, DEMO_SHOP, DEMO_EMAIL), (RULES_STORE, RULES_SHOP, RULES_EMAIL))
@@ -148,14 +148,6 @@ def test_an_order_placed_for_either_demo_store_reaches_boomerang_by_webhook_sign
     assert len(stores) == 2  # each in its own store
 
 
-def log_in(page, demo: Demo, email: str) -> None:
-    page.goto(f"{demo.url}/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
-
-
 def test_place_an_order_on_the_sandbox_page_and_it_is_in_the_stores_dashboard_within_5_seconds(
         demo, browser, screenshot):
     """Walked on a phone; each page is shot on a phone and a desktop."""
@@ -165,7 +157,7 @@ def test_place_an_order_on_the_sandbox_page_and_it_is_in_the_stores_dashboard_wi
         slug = shop.split(".")[0]
         email = f"page.{slug}@example.com"
         dashboard = new_page(browser, PHONE)
-        log_in(dashboard, demo, admin)
+        log_in(dashboard, demo.url, admin, DEMO_PASSWORD)
         dashboard.goto(f"{demo.url}/dashboard/orders")
 
         section = sandbox_page.locator("section.shop").filter(

@@ -9,7 +9,8 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.models import Return
 from app.services import rules as service
-from tests.factories import PASSWORD, make_account, make_order, make_return, make_user
+from tests.factories import make_account, make_order, make_return, make_user
+from tests.support.journey import log_in
 from tests.support.rules import BIG_DISCOUNT_CREDIT, CANADA_NO_ACTION, FAULTY_REFUND
 
 VIEWPORTS = [pytest.param({"width": 390, "height": 844}, id="phone"),
@@ -26,14 +27,6 @@ def setup_account(app, email, rules=(), mode="rules"):
             service.create_rule(account_id, raw)
         db.session.remove()
     return account_id
-
-
-def log_in(page, live_server, email):
-    page.goto(live_server.url("/login"))
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("link", name="Rules")).to_be_visible()
 
 
 def settled(page):

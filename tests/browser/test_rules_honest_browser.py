@@ -6,7 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_rules_browser import fill_condition, log_in, positions, settled, setup_account
+from tests.browser.test_rules_browser import fill_condition, positions, settled, setup_account
+from tests.support.journey import log_in
 from tests.support.rules import BIG_DISCOUNT_CREDIT, CANADA_NO_ACTION, FAULTY_REFUND
 
 

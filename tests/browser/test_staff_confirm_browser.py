@@ -30,10 +30,10 @@ def job_worker(e2e_app, monkeypatch):
 
 
 def signed_in(e2e_app, live_server, browser, viewport, js: bool, walk: str):
-    """(screenshot name, the shop's facts, a staff member's page): the page in its own context,
+    """(screenshot name, the account's facts, a staff member's page): the page in its own context,
     JavaScript on or off, the htmx CDN unreachable."""
     name = f"confirm-{walk}-{'phone' if viewport is PHONE else 'desktop'}-js-{'on' if js else 'off'}"
-    facts = shop(e2e_app, name)
+    facts = first_scan_account(e2e_app, name)
     context = browser.new_context(viewport=viewport, java_script_enabled=js)
     context.route("https://cdn.jsdelivr.net/**", lambda route: route.abort("internetdisconnected"))
     page = context.new_page()
@@ -41,9 +41,9 @@ def signed_in(e2e_app, live_server, browser, viewport, js: bool, walk: str):
     return name, facts, page
 
 
-def shop(e2e_app, name: str) -> dict:
-    """A First scan shop (the demo's) with open returns never shipped, one in transit and one
-    received, their items decided (20.00 USD each); committed."""
+def first_scan_account(e2e_app, name: str) -> dict:
+    """The facts of a First scan account (the demo's) with open returns never shipped, one in
+    transit and one received, their items decided (20.00 USD each); committed."""
     with e2e_app.test_request_context():
         account = make_account(name="Acme Outdoor", slug=name, return_action="first_scan")
         make_user(account, role="staff", email=f"{name}@example.com")
