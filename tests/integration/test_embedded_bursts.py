@@ -29,8 +29,9 @@ def demo(tmp_path_factory):
     running.stop()
 
 
-def log_in(base: str) -> int | str:
-    """One whole login (the form, then the post); the status of the post, or what went wrong."""
+def log_in_over_http(base: str) -> int | str:
+    """One whole login of the demo's admin to the app served at ``base`` (the form, then the post,
+    as a browser without JavaScript does); the status of the post, or what went wrong."""
     try:
         with requests.Session() as session:
             form = session.get(f"{base}/login", timeout=30)
@@ -71,7 +72,7 @@ def test_a_burst_of_deliveries_with_logins_meanwhile_gives_no_error_and_every_de
     def keep_logging_in():  # one admin: a login every 100 ms, or at once when the last took longer
         while not stop.is_set():
             started = time.monotonic()
-            logins.append(log_in(demo.url))
+            logins.append(log_in_over_http(demo.url))
             login_seconds.append(time.monotonic() - started)
             stop.wait(max(0.0, LOGIN_EVERY - (time.monotonic() - started)))
 

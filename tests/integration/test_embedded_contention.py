@@ -88,7 +88,9 @@ def test_a_job_whose_write_met_a_newer_commit_is_run_again_at_once(embedded):
         assert (account.name, account.return_window_days) == ("After", 31)
 
 
-def log_in(client):
+def wrong_password_login(client):
+    """A login the form refuses (wrong password), posted as a browser posts it: what is examined
+    is the answer while another writer holds the database, not being logged in."""
     return client.post("/login", data={"email": "owner@example.com", "password": "wrong password"},
                        headers={"Accept": "text/html"})
 
@@ -97,7 +99,7 @@ def deliver(client):
     return post_webhook(client, {"id": 820982911946154508, "email": "jon@example.com"}, SHOP)
 
 
-@pytest.mark.parametrize("send", [log_in, deliver])
+@pytest.mark.parametrize("send", [wrong_password_login, deliver])
 def test_a_write_kept_waiting_past_its_bound_answers_503_with_retry_after(embedded, send):
     with embedded.app_context():
         make_user(make_account(shop_domain=SHOP, webhook_secret_encrypted=encrypt_secret(SECRET)),

@@ -72,7 +72,8 @@ def timed(call):
     return response.status_code, time.monotonic() - started
 
 
-def login(client, user, password, address="203.0.113.50"):
+def timed_login(client, user, password, address="203.0.113.50"):
+    """(status, seconds) of the login form's answer to ``user`` with ``password``, from ``address``."""
     return timed(lambda: client.post("/login", data={"email": user.email, "password": password},
                                      environ_base={"REMOTE_ADDR": address}))
 
@@ -84,8 +85,8 @@ def lookup(client, user, email, address="203.0.113.60"):
 
 def assert_limits_still_work(client, user):
     """Login and look-up answer within 2 s, succeed with the right details, and still limit failures."""
-    assert [login(client, user, "wrong password!")[0] for _ in range(4)] == [422, 422, 422, 429]
-    status, seconds = login(client, user, PASSWORD, address="203.0.113.51")
+    assert [timed_login(client, user, "wrong password!")[0] for _ in range(4)] == [422, 422, 422, 429]
+    status, seconds = timed_login(client, user, PASSWORD, address="203.0.113.51")
     assert status == 303 and seconds < 2
     client.post("/logout")
     assert [lookup(client, user, "who@example.com")[0] for _ in range(4)] == [422, 422, 422, 429]
@@ -106,12 +107,12 @@ def test_with_redis_frozen_login_and_lookup_answer_within_two_seconds(app, clien
                                                                       caplog):
     process, port, _redis = own_redis
     limits_in(app, monkeypatch, f"redis://127.0.0.1:{port}/0")
-    assert login(client, user, "wrong password!", address="203.0.113.70")[0] == 422  # Redis answers
+    assert timed_login(client, user, "wrong password!", address="203.0.113.70")[0] == 422  # Redis answers
     os.kill(process.pid, signal.SIGSTOP)
     with caplog.at_level(logging.WARNING, logger="app.rate_limits"):
         assert_limits_still_work(client, user)
         time.sleep(0.4)  # past the retry delay: Redis is tried again, still frozen, costs one timeout
-        status, seconds = login(client, user, PASSWORD, address="203.0.113.52")
+        status, seconds = timed_login(client, user, PASSWORD, address="203.0.113.52")
         assert status == 303 and seconds < 2
     assert [r for r in caplog.records if UNREACHABLE in r.getMessage()]
 
@@ -120,12 +121,12 @@ def test_the_limits_go_back_to_redis_when_it_returns(app, client, user, own_redi
     process, port, redis_client = own_redis
     limits_in(app, monkeypatch, f"redis://127.0.0.1:{port}/0")
     os.kill(process.pid, signal.SIGSTOP)
-    assert login(client, user, "wrong password!", address="203.0.113.80")[0] == 422  # counted in memory
+    assert timed_login(client, user, "wrong password!", address="203.0.113.80")[0] == 422  # counted in memory
     os.kill(process.pid, signal.SIGCONT)
     assert redis_client.dbsize() == 0
     time.sleep(0.4)
     with caplog.at_level(logging.WARNING, logger="app.rate_limits"):
-        assert login(client, user, "wrong password!", address="203.0.113.81")[0] == 422
+        assert timed_login(client, user, "wrong password!", address="203.0.113.81")[0] == 422
     assert redis_client.dbsize() > 0  # counted in Redis again
     assert [r for r in caplog.records if "storage is back" in r.getMessage()]
 
