@@ -8,10 +8,11 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.models import Account, ImportRun
 from tests.support.e2e import rq_thread_worker
-from tests.factories import PASSWORD, make_account, make_user
+from tests.factories import make_account, make_user
 from tests.support.connect import (OAUTH_CLIENT_ID, OAUTH_SECRET, SEEDED, SHOP, make_shop,
                                             use_virtual_time)
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
+from tests.support.journey import log_in
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -50,14 +51,6 @@ def _admin(app, email="owner@acme.test", **fields):
         return account.id
 
 
-def _login(page, live_server, email="owner@acme.test"):
-    page.goto(live_server.url("/login"))
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Acme Outfitters")
-
-
 def _account(app, account_id):
     with app.app_context():
         db.session.expire_all()
@@ -76,7 +69,8 @@ def test_connect_with_a_token_watch_the_import_and_browse_orders(live_server, st
     shop = make_shop(sandbox, scopes=["read_orders", "write_orders", "read_all_orders", "read_products",
                                       "read_customers", "write_draft_orders"])
     account_id = _admin(store_app)
-    _login(page, live_server)
+    log_in(page, live_server, "owner@acme.test")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Acme Outfitters")
     page.get_by_role("link", name="Connect your store").click()
     expect(page.get_by_role("heading", name="Connect your Shopify store")).to_be_visible()
     screenshot(f"connect-{size}")
@@ -140,7 +134,8 @@ def test_the_progress_bar_polls_while_the_import_runs_and_stops_when_it_is_done(
     polls = []
     page.on("request", lambda request: polls.append(request.url)
             if request.url.endswith(f"/dashboard/imports/{run_id}/progress") else None)
-    _login(page, live_server)
+    log_in(page, live_server, "owner@acme.test")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Acme Outfitters")
     progress = page.locator("#import-progress")
     expect(progress).to_have_attribute("hx-trigger", "every 1s")
     expect(progress.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "25")
@@ -170,7 +165,8 @@ def test_connect_with_client_credentials_in_the_browser(live_server, store_app, 
     page.set_viewport_size(DESKTOP)
     shop = make_shop(sandbox)
     account_id = _admin(store_app)
-    _login(page, live_server)
+    log_in(page, live_server, "owner@acme.test")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Acme Outfitters")
     page.goto(live_server.url("/dashboard/connect"))
     page.locator("#method-client-credentials > summary").click()  # OAuth is configured: it opens first
     form = page.locator("#method-client-credentials form")
@@ -197,7 +193,8 @@ def test_install_with_oauth_through_the_sandbox_consent_page(live_server, store_
     page.set_viewport_size(DESKTOP)
     shop = make_shop(sandbox, client_id=OAUTH_CLIENT_ID, client_secret=OAUTH_SECRET)
     account_id = _admin(store_app)
-    _login(page, live_server)
+    log_in(page, live_server, "owner@acme.test")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Acme Outfitters")
     page.goto(live_server.url("/dashboard/connect"))
     form = page.locator("#method-oauth form")
     form.get_by_label("Store address").fill("acme-outfitters")  # the short form is accepted

@@ -9,7 +9,8 @@ from app.extensions import db
 from app.services.return_submission import Selection, create_return
 from app.services.rules import create_rule
 from app.portal.status import compose_confirmation
-from tests.factories import PASSWORD, make_account, make_user
+from tests.factories import make_account, make_user
+from tests.support.journey import log_in
 from tests.support.portal import make_line, make_portal_order
 
 
@@ -34,10 +35,7 @@ def test_returns_outbox_and_settings(e2e_app, live_server, page, screenshot, vie
         create_rule(account.id, {"name": "Faulty", "outcome": "refund", "enabled": True,
                                  "conditions": [{"dimension": "return_reason", "operator": "is", "value": "Faulty"}]})
         db.session.remove()
-    page.goto(live_server.url("/login"))
-    page.get_by_label("Email").fill(f"boss-{size}@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server, f"boss-{size}@example.com")
 
     page.goto(live_server.url("/dashboard/returns"))
     page.get_by_label("RMA, order number or email").fill("1042")

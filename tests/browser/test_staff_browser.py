@@ -7,7 +7,8 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from tests.support.e2e import SCREENSHOTS, rq_thread_worker
-from tests.factories import PASSWORD, make_account, make_return, make_user
+from tests.support.journey import log_in
+from tests.factories import make_account, make_return, make_user
 
 
 @pytest.fixture
@@ -34,11 +35,7 @@ def test_filter_select_close_in_bulk_and_on_the_page(e2e_app, live_server, job_w
         rmas = {"opens": [r.rma_number for r in opens], "cancelled": cancelled.rma_number,
                 "received": received.rma_number}
         db.session.remove()
-    page.goto(live_server.url("/login"))
-    page.get_by_label("Email").fill(f"staff-{size}@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    log_in(page, live_server, f"staff-{size}@example.com")
 
     page.goto(live_server.url("/dashboard/returns"))
     expect(page.get_by_role("link", name=rmas["received"])).to_be_visible()
@@ -106,10 +103,7 @@ def test_close_all_matching_across_pages_after_a_confirmation_that_counts_them(
         kept = make_return(account, status="OPEN", items=[(None, "UNDECIDED")]).rma_number
         db.session.commit()
         db.session.remove()
-    page.goto(live_server.url("/login"))
-    page.get_by_label("Email").fill("staff-matching@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server, "staff-matching@example.com")
     page.goto(live_server.url("/dashboard/returns?status=RECEIVED"))
     page.get_by_role("button", name="Close all matching returns").click()
     expect(page.locator("#confirm-action")).to_contain_text("30 items are not decided")

@@ -6,7 +6,8 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models import Return
-from tests.factories import PASSWORD, make_account, make_user
+from tests.factories import make_account, make_user
+from tests.support.journey import log_in
 from tests.support.tracking import return_with_tracking
 
 
@@ -23,10 +24,7 @@ def test_connect_then_attach_a_parked_event(e2e_app, live_server, page, screensh
         db.session.commit()
         rma, return_id = (lambda r: (r.rma_number, r.id))(return_with_tracking(account, None))
         db.session.remove()
-    page.goto(live_server.url("/login"))
-    page.get_by_label("Email").fill(f"boss-{size}@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server, f"boss-{size}@example.com")
     page.get_by_role("link", name="Tracking").click()
     page.get_by_role("button", name="Connect Generic signed JSON").click()
     url = page.get_by_label("Webhook URL for Generic signed JSON").input_value()
