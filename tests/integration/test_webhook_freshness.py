@@ -16,7 +16,7 @@ from app.services import intake, reconcile
 from tests.support.connect import SHOP as SANDBOX_SHOP, connected_account, make_shop, use_virtual_time
 from tests.integration.test_webhook_fast_path import (BODY, SHOP, door, queued_for_one_delivery,  # noqa: F401 (fixture)
                                                        stored)
-from tests.integration.test_webhook_health import account, log_in, webhooks_section  # noqa: F401  (fixture)
+from tests.integration.test_webhook_health import CONNECTED_TWO_DAYS_AGO, webhooks_section
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
 from tests.support.shopify_webhooks import SECRET, signed_headers
 
@@ -86,6 +86,7 @@ def test_a_bad_signature_is_judged_before_the_time(door, client):
     assert db.session.scalar(select(Account.webhooks_stale_count).where(Account.shop_domain == SHOP)) in (0, None)
 
 
+@CONNECTED_TWO_DAYS_AGO
 def test_stale_deliveries_are_webhook_trouble_with_what_to_do(account, client, monkeypatch):
     monkeypatch.setattr(intake, "REFUSAL_WRITE_SECONDS", 0)
     body = json.dumps({"id": 1}).encode()

@@ -23,12 +23,13 @@ from tests.support.shopify_webhooks import SECRET, post_webhook
 SHOP = "acme-outdoor.myshopify.com"
 TWO_DAYS_AGO = datetime.now(timezone.utc) - timedelta(days=2)
 
-pytestmark = [
-    pytest.mark.shop(orders=0),  # the `shop` fixture: a sandbox shop without orders
-    # the `account` fixture: a store connected two days ago, its webhooks fine then; an admin logged in
-    pytest.mark.account(shop_domain=SHOP, webhook_secret=SECRET, access_token="shpat_x", connected_at=TWO_DAYS_AGO,
-                        webhooks_ok_at=TWO_DAYS_AGO, users=["admin"], logged_in="admin"),
-]
+# The `account` fixture here and in test_webhook_freshness: a store connected two days ago, its webhooks
+# fine then; an admin logged in.
+CONNECTED_TWO_DAYS_AGO = pytest.mark.account(shop_domain=SHOP, webhook_secret=SECRET, access_token="shpat_x",
+                                             connected_at=TWO_DAYS_AGO, webhooks_ok_at=TWO_DAYS_AGO,
+                                             users=["admin"], logged_in="admin")
+pytestmark = [pytest.mark.shop(orders=0),  # the `shop` fixture: a sandbox shop without orders
+              CONNECTED_TWO_DAYS_AGO]
 
 
 def text(page: str) -> str:
