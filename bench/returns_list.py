@@ -170,6 +170,10 @@ def run(smoke: bool = False) -> dict:
     names = list(rounds[0]["figures"])
     summary = {name: {"p50": statistics.median(_pct(r["figures"][name], .5) for r in rounds),
                       "p95": statistics.median(_pct(r["figures"][name], .95) for r in rounds)} for name in names}
+    for name in names:  # against the unfiltered page of the same round, which absorbs the host's load
+        for q in (.5, .95):
+            summary[name][f"ratio_p{round(q * 100)}"] = statistics.median(
+                _pct(r["figures"][name], q) / _pct(r["figures"]["unfiltered (baseline)"], q) for r in rounds)
     for name in names:
         print(f"  {name:36s} p50 {summary[name]['p50']:6.2f} ms   p95 {summary[name]['p95']:6.2f} ms")
     filtered = summary["filtered: status + option + issue"]["p95"]
