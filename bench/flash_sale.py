@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from bench import RequirementNotMet
 from bench import intake as intake_bench
-from bench.loadgen import KeepAliveConnection, cpu_times, format_share, open_loop, steal_share
+from bench.loadgen import KeepAliveConnection, cpu_times, format_share, open_loop, steal_share, tree_cpu_seconds
 
 ROOT = intake_bench.ROOT
 PG_URL = os.environ.get("BENCH_FLASH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/boomerang_bench_flash")
@@ -81,7 +81,7 @@ def start_sandbox(orders: int):
     parent, child = multiprocessing.Pipe()
     process = multiprocessing.get_context("fork").Process(target=_serve_sandbox, args=(orders, child), daemon=True)
     process.start()
-    shop = parent.recv()
+    shop = {**parent.recv(), "pid": process.pid}
 
     def finish() -> dict:
         parent.send("figures")
@@ -300,6 +300,13 @@ def intake_baseline(smoke: bool) -> float:
     return statistics.median(r["p99"] for r in rounds)
 
 
+def _cpu_by_part(parts: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds used so far by each part of the run (its processes and their children), and
+    by this process: the load generator."""
+    used = {part: sum(tree_cpu_seconds(pid) for pid in pids) for part, pids in parts.items()}
+    return {**used, "load generator": time.process_time()}
+
+
 def _pct(values: list, p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(p / 100 * len(values)))]
@@ -323,10 +330,14 @@ def run(smoke: bool = False) -> dict:
         warm_up(url, shop)
         latencies = [None] * len(deliveries)
         answered, visible, stop_sampler, sampler = start_sampler(deliveries)
+        parts = {"server": [process.pid], "workers": [worker.pid for worker in workers],
+                 "sampler": [sampler.pid], "sandbox": [shop["pid"]]}
+        cpu_before = _cpu_by_part(parts)
         before = cpu_times()
         started = time.time()
         errors = send(url, deliveries, RATE, answered, latencies)
         sent_seconds = time.time() - started
+        cpu_used = {part: seconds - cpu_before[part] for part, seconds in _cpu_by_part(parts).items()}
         sampler.join(timeout=60)
         stop_sampler.set()
         sampler.join(10)
@@ -359,6 +370,7 @@ def run(smoke: bool = False) -> dict:
         "points": points, "points_per_order": points / orders, "confirm_seconds": confirm_seconds,
         "confirm_bound_seconds": points / RESTORE_RATE * 1.2, "confirmed_per_second": (orders - left) / confirm_seconds,
         "unconfirmed": left, "throttled": bucket["refused"], "steal": steal,
+        "cpu_ms_per_order": {part: seconds * 1000 / orders for part, seconds in cpu_used.items()},
     }
     print(f"flash sale: {orders} orders/create at {RATE:.0f}/s in {sent_seconds:.1f} s, errors {errors}")
     print(f"visible on the dashboard after the 200: p50 {figures['visible_p50_s'] or 0:.2f} s,"
@@ -371,6 +383,8 @@ def run(smoke: bool = False) -> dict:
           f" orders/s; {points:.0f} points = {figures['points_per_order']:.1f} per order; bound: points / restore rate"
           f" x 1.2 = {figures['confirm_bound_seconds']:.1f} s; THROTTLED {bucket['refused']};"
           f" CPU steal {format_share(steal)}")
+    print("CPU per order while the sale was sent (ms): "
+          + ", ".join(f"{part} {ms:.2f}" for part, ms in figures["cpu_ms_per_order"].items()))
     missed = []
     if errors or unseen:
         missed.append(f"{errors} errors, {unseen} orders never visible")
