@@ -274,6 +274,18 @@ def start_sampler(deliveries, interval: float = 0.05):
     return answered, visible, stop, process
 
 
+def postmaster_pid() -> int:
+    """The PostgreSQL server's main process (its backends are its children), from its pid file."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(PG_URL)
+    with engine.connect() as conn:
+        directory = conn.scalar(text("SHOW data_directory"))
+    engine.dispose()
+    with open(f"{directory}/postmaster.pid") as pid_file:
+        return int(pid_file.readline())
+
+
 def confirmations_left() -> int:
     """Orders still listed for confirmation."""
     from sqlalchemy import create_engine, text
@@ -331,7 +343,7 @@ def run(smoke: bool = False) -> dict:
         latencies = [None] * len(deliveries)
         answered, visible, stop_sampler, sampler = start_sampler(deliveries)
         parts = {"server": [process.pid], "workers": [worker.pid for worker in workers],
-                 "sampler": [sampler.pid], "sandbox": [shop["pid"]]}
+                 "sampler": [sampler.pid], "sandbox": [shop["pid"]], "postgres": [postmaster_pid()]}
         cpu_before = _cpu_by_part(parts)
         before = cpu_times()
         started = time.time()
