@@ -286,6 +286,22 @@ def postmaster_pid() -> int:
         return int(pid_file.readline())
 
 
+def wal_position() -> str:
+    """PostgreSQL's current write-ahead log position (an LSN such as 0/1A2B3C4D)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(PG_URL)
+    with engine.connect() as conn:
+        position = conn.scalar(text("SELECT pg_current_wal_lsn()::text"))
+    engine.dispose()
+    return position
+
+
+def _lsn_bytes(lsn: str) -> int:
+    high, low = lsn.split("/")
+    return (int(high, 16) << 32) + int(low, 16)
+
+
 def confirmations_left() -> int:
     """Orders still listed for confirmation."""
     from sqlalchemy import create_engine, text
@@ -345,11 +361,13 @@ def run(smoke: bool = False) -> dict:
         parts = {"server": [process.pid], "workers": [worker.pid for worker in workers],
                  "sampler": [sampler.pid], "sandbox": [shop["pid"]], "postgres": [postmaster_pid()]}
         cpu_before = _cpu_by_part(parts)
+        wal_before = wal_position()
         before = cpu_times()
         started = time.time()
         errors = send(url, deliveries, RATE, answered, latencies)
         sent_seconds = time.time() - started
         cpu_used = {part: seconds - cpu_before[part] for part, seconds in _cpu_by_part(parts).items()}
+        wal_after = wal_position()
         sampler.join(timeout=60)
         stop_sampler.set()
         sampler.join(10)
@@ -385,6 +403,9 @@ def run(smoke: bool = False) -> dict:
         "confirm_bound_seconds": points / RESTORE_RATE * 1.2, "confirmed_per_second": (orders - left) / confirm_seconds,
         "unconfirmed": left, "throttled": bucket["refused"], "steal": steal,
         "cpu_ms_per_order": {part: seconds * 1000 / orders for part, seconds in cpu_used.items()},
+        # The whole server's log while the sale was sent (`pg_waldump --start --end` breaks it down).
+        "wal_kb_per_order": (_lsn_bytes(wal_after) - _lsn_bytes(wal_before)) / 1024 / orders,
+        "wal_range": f"{wal_before} {wal_after}",
     }
     print(f"flash sale: {orders} orders/create at {RATE:.0f}/s in {sent_seconds:.1f} s, errors {errors}")
     print(f"visible on the dashboard after the 200: p50 {figures['visible_p50_s'] or 0:.2f} s,"
@@ -399,6 +420,8 @@ def run(smoke: bool = False) -> dict:
           f" CPU steal {format_share(steal)}")
     print("CPU per order while the sale was sent (ms): "
           + ", ".join(f"{part} {ms:.2f}" for part, ms in figures["cpu_ms_per_order"].items()))
+    print(f"write-ahead log while the sale was sent: {figures['wal_kb_per_order']:.1f} KB per order"
+          f" (LSN {wal_before} to {wal_after})")
     missed = []
     if errors or unseen:
         missed.append(f"{errors} errors, {unseen} orders never visible")
