@@ -60,9 +60,12 @@ def copy_baseline(path: Path) -> dict:
     """Prepare the same rows in memory (not timed), then time a plain COPY of orders and lines."""
     import psycopg
 
+    from app.services.order_copy import LINE_COPY, ORDER_COPY, order_values
     from app.shopify.bulk import ORDER_CHILD_FIELDS, iter_bulk_objects
-    from app.shopify import parcels
     from app.shopify.mapping import order_from_graphql
+
+    def plain(value):  # COPY's write_row takes JSON columns as their text
+        return json.dumps(value) if isinstance(value, (dict, list)) else value
 
     with open(path, "rb") as fh:
         orders = [order_from_graphql(n) for n in iter_bulk_objects((r.rstrip(b"\n") for r in fh), ORDER_CHILD_FIELDS)]
@@ -71,31 +74,16 @@ def copy_baseline(path: Path) -> dict:
         conn.execute("TRUNCATE orders, order_lines RESTART IDENTITY CASCADE")
         conn.commit()
         order_rows, line_rows = [], []
+        # The columns and values the import writes (order_copy's statements and order_values).
         for number, o in enumerate(orders, start=1):
-            order_rows.append((number, account_id, o.shopify_order_id, o.name, o.email, o.customer_id, o.customer_name,
-                               json.dumps(o.shipping_address), o.shipping_country_code, o.currency, o.total_price,
-                               o.subtotal_price, o.total_discounts, json.dumps(list(o.discount_codes)),
-                               json.dumps(list(o.tags)), o.financial_status, o.fulfillment_status, o.created_at,
-                               o.updated_at, o.cancelled_at, o.created_at,
-                               json.dumps(o.fulfillments) if o.fulfillments is not None else None,
-                               parcels.known(o.fulfillments)))
-            for line in o.lines:
-                line_rows.append((number, line.line_id, line.product_id, line.variant_id, line.title,
-                                  line.variant_title, line.sku, json.dumps(list(line.product_tags or ())),
-                                  line.quantity, line.unit_price, line.discounted_unit_value,
-                                  line.fulfilled_quantity, line.refunded_quantity, line.image_url))
+            values, lines = order_values(o)
+            order_rows.append((number, account_id, o.created_at, *map(plain, values)))
+            line_rows.extend((number, *map(plain, line)) for line in lines)
         started = time.perf_counter()
-        with conn.cursor().copy(
-                "COPY orders (id, account_id, shopify_order_id, name, email, customer_shopify_id, customer_name,"
-                " shipping_address, shipping_country, currency, total_price, subtotal_price, total_discounts,"
-                " discount_codes, tags, financial_status, fulfillment_status, created_at, updated_at,"
-                " cancelled_at, stored_at, fulfillments, fulfillments_known) FROM STDIN") as copy:
+        with conn.cursor().copy(ORDER_COPY) as copy:
             for row in order_rows:
                 copy.write_row(row)
-        with conn.cursor().copy(
-                "COPY order_lines (order_id, shopify_line_id, product_id, variant_id, title, variant_title, sku,"
-                " product_tags, quantity, unit_price, discounted_unit_price, fulfilled_quantity,"
-                " refunded_quantity, image_url) FROM STDIN") as copy:
+        with conn.cursor().copy(LINE_COPY) as copy:
             for row in line_rows:
                 copy.write_row(row)
         conn.commit()
