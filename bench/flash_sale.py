@@ -274,27 +274,26 @@ def start_sampler(deliveries, interval: float = 0.05):
     return answered, visible, stop, process
 
 
-def postmaster_pid() -> int:
-    """The PostgreSQL server's main process (its backends are its children), from its pid file."""
+def _scalar(sql: str):
+    """One value from the benchmark's database, on a connection of its own."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(PG_URL)
     with engine.connect() as conn:
-        directory = conn.scalar(text("SHOW data_directory"))
+        value = conn.scalar(text(sql))
     engine.dispose()
-    with open(f"{directory}/postmaster.pid") as pid_file:
+    return value
+
+
+def postmaster_pid() -> int:
+    """The PostgreSQL server's main process (its backends are its children), from its pid file."""
+    with open(f"{_scalar('SHOW data_directory')}/postmaster.pid") as pid_file:
         return int(pid_file.readline())
 
 
 def wal_position() -> str:
     """PostgreSQL's current write-ahead log position (an LSN such as 0/1A2B3C4D)."""
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(PG_URL)
-    with engine.connect() as conn:
-        position = conn.scalar(text("SELECT pg_current_wal_lsn()::text"))
-    engine.dispose()
-    return position
+    return _scalar("SELECT pg_current_wal_lsn()::text")
 
 
 def _lsn_bytes(lsn: str) -> int:
@@ -304,13 +303,7 @@ def _lsn_bytes(lsn: str) -> int:
 
 def confirmations_left() -> int:
     """Orders still listed for confirmation."""
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(PG_URL)
-    with engine.connect() as conn:
-        left = conn.scalar(text("SELECT count(*) FROM order_confirmations"))
-    engine.dispose()
-    return left
+    return _scalar("SELECT count(*) FROM order_confirmations")
 
 
 def intake_baseline(smoke: bool) -> float:
