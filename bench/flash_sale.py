@@ -340,6 +340,8 @@ def _pct(values: list, p: float) -> float:
 def run(smoke: bool = False) -> dict:
     """Measure and print; returns the figures."""
     orders = int(os.environ.get("FLASH_ORDERS") or (200 if smoke else 10_000))
+    # FLASH_CONFIRM=0: intake and visibility only (the confirmation is then not checked).
+    confirm = os.environ.get("FLASH_CONFIRM", "1") != "0"
     baseline_p99 = intake_baseline(smoke)
     shop, sandbox_normal_priority, finish_sandbox = start_sandbox(orders)
     bucket = {"spent": float("nan"), "refused": -1}
@@ -370,8 +372,6 @@ def run(smoke: bool = False) -> dict:
         sampler.join(10)
         sandbox_normal_priority()  # intake is measured: Shopify answers the confirmer at its own pace
         answered, visible = list(answered), list(visible)
-        # FLASH_CONFIRM=0: intake and visibility only (the confirmation is then not checked).
-        confirm = os.environ.get("FLASH_CONFIRM", "1") != "0"
         deadline = time.time() + max(120.0, orders * 0.6) if confirm else 0.0
         while confirmations_left() and time.time() < deadline:
             time.sleep(0.5)

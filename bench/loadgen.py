@@ -1,6 +1,7 @@
 """A small HTTP load generator for the benchmarks: closed-loop throughput and open-loop latency,
 over keep-alive connections, from worker processes so the GIL does not cap the client."""
 import multiprocessing
+import os
 import socket
 import statistics
 import threading
@@ -152,28 +153,25 @@ def cpu_times() -> list[int] | None:
 def tree_cpu_seconds(pid: int) -> float:
     """CPU seconds (user + system) used so far by process `pid` and its living descendants, from
     /proc (0.0 where there is none): where a run's CPU went, process by process."""
-    import os
-
-    tick = os.sysconf("SC_CLK_TCK")
-    parents: dict[int, int] = {}
+    children: dict[int, list[int]] = {}
     used: dict[int, int] = {}
     for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as stat:
+                # After the command's closing parenthesis: state, ppid, … utime (14th), stime (15th).
                 fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
+        except OSError:  # it ended meanwhile
             continue
-        parents[int(entry)] = int(fields[1])
+        children.setdefault(int(fields[1]), []).append(int(entry))
         used[int(entry)] = int(fields[11]) + int(fields[12])
-    tree, frontier = {pid}, [pid]
+    ticks, frontier = 0, [pid]
     while frontier:
-        parent = frontier.pop()
-        children = [child for child, of in parents.items() if of == parent and child not in tree]
-        tree.update(children)
-        frontier.extend(children)
-    return sum(used.get(member, 0) for member in tree) / tick
+        member = frontier.pop()
+        ticks += used.get(member, 0)
+        frontier.extend(children.get(member, ()))
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def steal_share(before: list[int] | None, after: list[int] | None) -> float | None:
