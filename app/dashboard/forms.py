@@ -8,6 +8,7 @@ from wtforms import (BooleanField, DateField, EmailField, IntegerField, Password
 from wtforms.validators import (URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp,
                                 StopValidation)
 
+from app.domain import fees
 from app.domain.contrast import white_text_verdict
 from app.domain.formatting import format_date
 from app.domain.issuing import ExchangeMode
@@ -323,7 +324,38 @@ class ReturnAddressForm(BaseForm):
         return "\n".join(_trimmed_lines(self.return_instructions.data)).strip("\n")
 
 
-class SettingsForm(GeneralSettingsForm, ReturnsSettingsForm, ReturnAddressForm, ReturnActionForm,
+class FeesSettingsForm(BaseForm):
+    """Restocking fees per reason and a flat return shipping fee (app.domain.fees)."""
+
+    restocking_fees = TextAreaField("Restocking fees (one reason per line, e.g. “Changed my mind: 10”)",
+                                    validators=[plain_lines], render_kw={"rows": 4})
+    return_shipping_fee = StringField("Return shipping fee", filters=[strip_spaces], validators=[plain_text],
+                                      render_kw={"inputmode": "decimal", "autocomplete": "off"})
+
+    def validate_restocking_fees(self, field):
+        """Each line names one of the reasons on this form and a percentage."""
+        try:
+            fees.parse_percentage_lines(field.data, self.reasons())
+        except fees.FeeRefused as refused:
+            raise ValidationError(str(refused)) from None
+
+    def validate_return_shipping_fee(self, field):
+        """An amount in digits, or blank."""
+        try:
+            fees.parse_shipping_fee(field.data)
+        except fees.FeeRefused as refused:
+            raise ValidationError(str(refused)) from None
+
+    def fee_percentages(self) -> dict[str, str]:
+        """The restocking fees by reason (a validated form)."""
+        return fees.parse_percentage_lines(self.restocking_fees.data, self.reasons())
+
+    def shipping_fee(self):
+        """The return shipping fee, or None (a validated form)."""
+        return fees.parse_shipping_fee(self.return_shipping_fee.data)
+
+
+class SettingsForm(GeneralSettingsForm, ReturnsSettingsForm, FeesSettingsForm, ReturnAddressForm, ReturnActionForm,
                    IssuingSettingsForm):
     """The whole settings page as one form with one Save: a change in one section is never lost
     by saving another, and a refusal anywhere keeps everything typed everywhere."""

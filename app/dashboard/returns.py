@@ -17,6 +17,7 @@ from app.domain.triage import summarize_items
 from app.extensions import db
 from app.models import OutboxEmail, Return
 from app.query_params import query_arg
+from app.services.return_fees import return_estimate
 from app.services.return_confirm import plan_action
 from app.services.tracking_numbers import also_carried_by
 
@@ -53,6 +54,7 @@ def return_page(ret: Return, *, error: str | None = None, tracking_form: Trackin
         decide_form=DecideItemForm(formdata=None), action_label=account.return_action,
         exchange_enabled=account.exchange_enabled, in_shopify=shopify_returns_of(ret), facts=item_facts(ret),
         refund_forms=_refund_forms(ret, refund_forms or {}), also_carried_by=also_carried_by(ret),
+        fees=return_estimate(ret),
         plans={action: plan_action(account, action, [ret.id]) for action in ("receive", "process", "close")},
         authorised_only=AUTHORISED_ONLY if payment_only_authorised(ret) else None), status
 

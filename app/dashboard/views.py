@@ -9,6 +9,7 @@ from app.dashboard.forms import COLOUR, RemoveStaffForm, ReturnActionForm, Setti
 from app.domain.contrast import (LINK_SURFACES, WHITE, Palette, contrast_ratio, nearest_passing_shade, portal_palette,
                                  shown_ratio, white_text_verdict)
 from app.domain.vocabulary import ItemResolution, OptionMode
+from app.domain.fees import percentage_lines
 from app.dashboard.scope import admin_required, current_account, get_scoped_or_404, scoped
 from app.extensions import db
 from app.dashboard.returns_list import ACTIVE, NEEDS_DECISION, count_listed
@@ -147,6 +148,8 @@ def _stored_settings(account) -> dict:
         "restock_returned_units": account.restock_returned_units,
         "exchange_mode": account.exchange_mode, "issued_notice": account.issued_notice,
         "return_address": account.return_address or "", "return_instructions": account.return_instructions or "",
+        "restocking_fees": percentage_lines(account.restocking_fees),
+        "return_shipping_fee": f"{account.return_shipping_fee:.2f}" if account.return_shipping_fee else "",
     }
 
 
@@ -170,6 +173,8 @@ def _settings(form: SettingsForm) -> dict:
         "issued_notice": form.issued_notice.data,
         "return_address": form.address() or None,  # empty: the shop's address applies
         "return_instructions": form.instructions() or None,
+        "restocking_fees": form.fee_percentages(),
+        "return_shipping_fee": form.shipping_fee(),
     }
 
 

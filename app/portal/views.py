@@ -24,6 +24,7 @@ from app.query_params import query_arg
 from app.services import portal_returns
 from app.services import return_submission as service
 from app.services import shopify_returns
+from app.services.return_fees import planned_estimate
 from app.services.return_workflow import cancel_return
 from app.services.tracking_numbers import set_tracking
 
@@ -127,9 +128,10 @@ def items(slug: str):
         planned = service.check_selections(account, order, selections, live_variants(account))
     except (ReturnRefused, VariantsUnavailable) as error:
         return _render_items(account, order, state, problem=str(error), status=422)
-    return render_template("portal/review.html", account=account, order=order, planned=planned,
+    estimate = planned_estimate(account, planned)
+    return render_template("portal/review.html", account=account, order=order,
+                           planned=list(zip(planned, estimate.items, strict=True)), estimate=estimate,
                            hidden=hidden_fields(selections), token=secrets.token_urlsafe(32),
-                           total=sum(p.value for p in planned),
                            rules_mode=not service.allowed_options(account))
 
 
@@ -167,7 +169,7 @@ def submit(slug: str):
     try:
         ret, _created = service.create_return(
             account, order.id, selections, request.form.get("submission_token", ""),
-            variants_for=live_variants(account), actor=order.email,
+            variants_for=live_variants(account), actor=order.email, fees_shown=request.form.get("fees_shown"),
             compose_email=lambda r: compose_confirmation(account, r, _status_url(r)))
     except (ReturnRefused, VariantsUnavailable) as error:
         return _refused(account, str(error))
