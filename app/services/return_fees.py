@@ -44,12 +44,18 @@ def return_estimate(ret: Return) -> fees.FeeEstimate:
                          ret.return_shipping_fee)
 
 
-def shipping_fee_input(ret: Return, items) -> dict | None:
-    """``ReturnInput.returnShippingFee`` for the Shopify return holding ``items`` (the first one of
-    the RMA), or None: the fee is taken once, and only when an item pays fees. Shopify reads the
-    amount in the order's presentment currency (2026-04 schema, ReturnShippingFeeInput.amount):
-    our stored currency is the order's, the shop's own."""
-    if not ret.return_shipping_fee or not any(fees.pays_fees(i.option) for i in items):
+def shipping_fee_due(ret: Return, items) -> bool:
+    """Whether the Shopify return holding ``items`` takes the return's shipping fee: it has one,
+    and an item pays fees (the caller sends it once, with the RMA's first Shopify return)."""
+    return bool(ret.return_shipping_fee) and any(fees.pays_fees(i.option) for i in items)
+
+
+def shipping_fee_input(ret: Return, presentment_currency: str | None) -> dict | None:
+    """``ReturnInput.returnShippingFee``, or None when the buyer paid in another currency than the
+    shop's. Shopify reads the amount "in the presentment currency of the order" (2026-04 schema,
+    ReturnShippingFeeInput.amount) and the fee is set in the shop's: with no rate of ours to
+    convert it, such an order is not charged the fee (its timeline says so)."""
+    if presentment_currency != ret.currency:
         return None
     amount = Decimal(ret.return_shipping_fee).quantize(fees.CENT)
     return {"amount": {"amount": str(amount), "currencyCode": ret.currency}}
