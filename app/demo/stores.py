@@ -42,6 +42,8 @@ def connect_demo(sandbox_url: str) -> tuple[User, dict]:
     connect_demo_shop(account, sandbox, demo)
     account = db.session.get(Account, user.account_id)
     account.return_action = ReturnAction.FIRST_SCAN.value  # as the demo carrier says (demo/tracking.py)
+    # A restocking fee for a change of mind, as many shops charge: the portal's review shows it.
+    account.restocking_fees = {"Changed my mind": "10"}
     run = latest_run(account.id)
     picks = orders_to_try(account)
     specials = stored_orders_to_try(account, OUTFITTERS_ORDERS)
