@@ -8,7 +8,7 @@ from wtforms import (BooleanField, DateField, EmailField, IntegerField, Password
 from wtforms.validators import (URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp,
                                 StopValidation)
 
-from app.domain import fees
+from app.domain import bonus, fees
 from app.domain.contrast import white_text_verdict
 from app.domain.formatting import format_date
 from app.domain.issuing import ExchangeMode
@@ -355,7 +355,36 @@ class FeesSettingsForm(BaseForm):
         return fees.parse_shipping_fee(self.return_shipping_fee.data)
 
 
+class BonusSettingsForm(BaseForm):
+    """Extra value for choosing a credit note or an exchange instead of a refund (app.domain.bonus)."""
+
+    credit_bonus = StringField("Bonus for choosing a credit note", filters=[strip_spaces], validators=[plain_text],
+                               render_kw={"autocomplete": "off", "placeholder": "e.g. 10% or 5.00"})
+    exchange_bonus = StringField("Bonus for choosing an exchange", filters=[strip_spaces], validators=[plain_text],
+                                 render_kw={"autocomplete": "off", "placeholder": "e.g. 10% or 5.00"})
+
+    def validate_credit_bonus(self, field):
+        """A percentage, an amount, or blank."""
+        _check_bonus(field)
+
+    def validate_exchange_bonus(self, field):
+        """A percentage, an amount, or blank."""
+        _check_bonus(field)
+
+    def bonuses(self) -> dict:
+        """The account attributes the two fields set (a validated form): "10%", "5.00" or None."""
+        found = {name: bonus.parse_bonus(getattr(self, name).data) for name in ("credit_bonus", "exchange_bonus")}
+        return {name: value.stored() if value else None for name, value in found.items()}
+
+
+def _check_bonus(field) -> None:
+    try:
+        bonus.parse_bonus(field.data)
+    except bonus.BonusRefused as refused:
+        raise ValidationError(str(refused)) from None
+
+
 class SettingsForm(GeneralSettingsForm, ReturnsSettingsForm, FeesSettingsForm, ReturnAddressForm, ReturnActionForm,
-                   IssuingSettingsForm):
+                   IssuingSettingsForm, BonusSettingsForm):
     """The whole settings page as one form with one Save: a change in one section is never lost
     by saving another, and a refusal anywhere keeps everything typed everywhere."""

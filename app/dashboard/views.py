@@ -150,6 +150,7 @@ def _stored_settings(account) -> dict:
         "return_address": account.return_address or "", "return_instructions": account.return_instructions or "",
         "restocking_fees": percentage_lines(account.restocking_fees),
         "return_shipping_fee": f"{account.return_shipping_fee:.2f}" if account.return_shipping_fee else "",
+        "credit_bonus": account.credit_bonus or "", "exchange_bonus": account.exchange_bonus or "",
     }
 
 
@@ -175,6 +176,7 @@ def _settings(form: SettingsForm) -> dict:
         "return_instructions": form.instructions() or None,
         "restocking_fees": form.fee_percentages(),
         "return_shipping_fee": form.shipping_fee(),
+        **form.bonuses(),
     }
 
 

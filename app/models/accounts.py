@@ -116,6 +116,9 @@ class Account(db.Model):
     # a flat return shipping fee in the shop's currency, both taken from refunds and credit notes.
     restocking_fees: Mapped[dict | None] = mapped_column(JSONType, default=dict)
     return_shipping_fee: Mapped[Decimal | None] = mapped_column(Money)
+    # Bonus credit (app.domain.bonus) for choosing a credit note or an exchange: "10%" or "5.00".
+    credit_bonus: Mapped[str | None] = mapped_column(String(16))
+    exchange_bonus: Mapped[str | None] = mapped_column(String(16))
 
     # The last RMA number given in this store (numbers count per store: one store's numbers never
     # show another's volume). Taken with an atomic increment as each return is made.

@@ -121,6 +121,12 @@ class ReturnItem(db.Model):
     # The restocking fee percentage its reason carried at submission (app.domain.fees); stored
     # with Money's exact decimal storage (SQLite's NUMERIC would be a float).
     restocking_fee_percentage: Mapped[Decimal | None] = mapped_column(Money)
+    # The bonus credit its option earned at submission (app.domain.bonus), and the gift card that
+    # carried it once issued.
+    bonus_amount: Mapped[Decimal | None] = mapped_column(Money)
+    bonus_gift_card_id: Mapped[int | None] = mapped_column(BigInteger)
+    bonus_code_encrypted: Mapped[str | None] = mapped_column(Text)
+    bonus_state: Mapped[str | None] = mapped_column(String(16))
 
     option: Mapped[str | None] = mapped_column(String(16))
     exchange_variant_id: Mapped[int | None] = mapped_column(BigInteger)

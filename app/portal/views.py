@@ -18,12 +18,13 @@ from app.models import Account, Order, Return
 from app.portal import bp
 from app.portal import session as portal
 from app.portal.forms import CancelForm, LookupForm, TrackingForm, hidden_fields, read_choices
-from app.portal.status import compose_confirmation, customer_events, item_outcome, timeline
+from app.portal.status import bonus_outcome, compose_confirmation, customer_events, item_outcome, timeline
 from app.portal.variants import VariantsUnavailable, live_variants
 from app.query_params import query_arg
 from app.services import portal_returns
 from app.services import return_submission as service
 from app.services import shopify_returns
+from app.services.return_bonus import offered, planned_bonus
 from app.services.return_fees import planned_estimate
 from app.services.return_workflow import cancel_return
 from app.services.tracking_numbers import set_tracking
@@ -93,6 +94,7 @@ def _render_items(account, order, state=None, errors=None, problem=None, status=
     return render_template(
         "portal/items.html", account=account, order=order, verdicts=verdicts, state=state, errors=errors,
         pickers=pickers, options=options,
+        bonuses=dict(zip((Option.CREDIT, Option.EXCHANGE), offered(account), strict=True)),
         value_of=service.item_value, problem=problem, existing=existing,
         in_returns=portal_returns.returns_by_line(existing), token_of=portal.status_token,
         any_returnable=any(v.returnable for v in verdicts.values())), status
@@ -130,7 +132,8 @@ def items(slug: str):
         return _render_items(account, order, state, problem=str(error), status=422)
     estimate = planned_estimate(account, planned)
     return render_template("portal/review.html", account=account, order=order,
-                           planned=list(zip(planned, estimate.items, strict=True)), estimate=estimate,
+                           planned=list(zip(planned, estimate.items, planned_bonus(account, planned), strict=True)),
+                           estimate=estimate,
                            hidden=hidden_fields(selections), token=secrets.token_urlsafe(32),
                            rules_mode=not service.allowed_options(account))
 
@@ -242,6 +245,7 @@ def _render_status(account, ret, token, form=None, status=200):
                            form=form or TrackingForm(tracking_number=ret.tracking_number),
                            cancel_form=CancelForm(), steps=timeline(ret),
                            outcome_of=lambda item, currency: item_outcome(item, currency, item.id in shown_in_full),
+                           bonus_of=bonus_outcome,
                            events=customer_events(ret)), status
 
 

@@ -29,6 +29,7 @@ from app.models import Account, Order, OrderLine, Return, ReturnItem, ShopifyRet
 from app.queue import enqueue
 from app.services.connect import CAPPED_RETURN_WINDOW_DAYS, window_cap_applies
 from app.services.mail import send_after_commit, store_email
+from app.services.return_bonus import fix_bonus
 from app.services.return_fees import check_fees_shown, fix_fees
 from app.shopify import parcels
 
@@ -326,6 +327,7 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
             # return action issues it; left UNDECIDED, the action fired and issued nothing.
             resolution=ItemResolution.UNDECIDED.value if rules_mode else ItemResolution.DECIDED.value))
     fix_fees(account, ret)
+    fix_bonus(account, ret)
     db.session.add(ret)
     db.session.flush()
     ret.rma_number = states.rma_number(_next_rma_seq(account.id))

@@ -90,3 +90,30 @@ def test_a_shopper_sees_the_fees_before_submitting_and_a_change_of_reason_drops_
         assert ret.return_shipping_fee == Decimal("3.50")
         assert [i.restocking_fee_percentage for i in ret.items] == [None]
         db.session.remove()
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js-on", "js-off"])
+def test_a_shopper_sees_the_bonus_beside_the_credit_note_and_on_the_review(e2e_app, live_server, sandbox, browser,
+                                                                           screenshot, js):
+    slug = f"bonus-shopper-js-{'on' if js else 'off'}"
+    seed(e2e_app, sandbox, slug)
+    with e2e_app.app_context():
+        account = db.session.scalar(db.select(Account).where(Account.slug == slug))
+        account.credit_bonus = "10%"
+        db.session.commit()
+        db.session.remove()
+    page = fresh_page(browser, PHONE, js)
+    find_order(page, live_server, slug)
+    socks = page.get_by_role("region", name=re.compile("Wool Socks"))
+    socks.get_by_label("Return this item").check()
+    expect(socks.locator(".bonus-offer")).to_have_count(1)
+    expect(socks.locator(".bonus-offer")).to_contain_text("0.96 USD bonus per item (10% extra, as a gift card)")
+    screenshot(f"portal-items-bonus-{slug}", target=page)
+    socks.get_by_label("Faulty").check()
+    socks.get_by_role("radio", name=re.compile("^Credit note")).check()
+    page.get_by_role("button", name=re.compile("^Review")).click()
+    expect(page.locator(".bonus-amount")).to_contain_text("+0.96 USD")
+    screenshot(f"portal-review-bonus-{slug}", target=page)
+    page.go_back()
+    socks = page.get_by_role("region", name=re.compile("Wool Socks"))
+    expect(socks.get_by_role("radio", name=re.compile("^Credit note"))).to_be_checked()
