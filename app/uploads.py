@@ -26,11 +26,12 @@ class UploadRequest(Request):
 
 
 def photo_response(photo, data: bytes):
-    """A stored photo as the app sends it, after the caller's access check: its image type, kept
-    by the browser only (never a shared cache), never sniffed as anything else, shown inline."""
+    """A stored photo as the app sends it, after the caller's access check: its image type, never
+    kept by a shared cache nor stored at all (personal data), never sniffed as anything else,
+    shown inline."""
     response = make_response(data)
     response.headers["Content-Type"] = photo.content_type
-    response.headers["Cache-Control"] = "private, max-age=300"
+    response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Disposition"] = 'inline; filename="photo.jpg"'
     return response

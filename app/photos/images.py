@@ -68,6 +68,9 @@ def _encode(image: Image.Image) -> Photo:
     elif image.mode != "RGB":
         image = image.convert("RGB")
     image.thumbnail((MAX_SIDE, MAX_SIDE))
+    # Pillow's JPEG writer copies a comment read from the source (image.info) into the new file:
+    # nothing read with the pixels may go out with them.
+    image.info = {}
     out = io.BytesIO()
     # No exif=, icc_profile= or comment=: the new file carries pixels only.
     image.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True)
