@@ -104,10 +104,20 @@ class S3Store:
         return answer["Body"].read()
 
     def delete(self, key: str) -> None:
-        """Remove the object. S3's DeleteObject answers 204 for a key that does not exist, so
-        running it twice is harmless (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html)."""
-        if valid_key(key):
+        """Remove the object; removing one already gone does nothing (safe to run twice).
+
+        Amazon S3 answers success for a key that does not exist ("If you delete an object that does
+        not exist, Amazon S3 will return a success", https://docs.aws.amazon.com/sdkfornet1/latest/
+        apidocs/html/M_Amazon_S3_AmazonS3_DeleteObject.htm), but some S3-compatible stores answer
+        404 NoSuchKey (Google Cloud Storage's XML API: https://cloud.google.com/storage/docs/xml-api/
+        delete-object), which means the same here."""
+        if not valid_key(key):
+            return
+        try:
             self.client.delete_object(Bucket=self.bucket, Key=key)
+        except self.client.exceptions.ClientError as error:
+            if error.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
+                raise
 
 
 def store_from_settings(settings: dict) -> PhotoStore:
