@@ -48,6 +48,10 @@ def reencode(data: bytes) -> Photo:
                 if image.format not in ALLOWED_FORMATS:
                     raise PhotoRefused(NOT_A_PHOTO)
                 image.seek(0)  # an animated WebP or PNG keeps its first frame
+                if image.format == "JPEG":
+                    # Decoded at the smallest scale still at least MAX_SIDE (JPEG's DCT can halve as
+                    # it decodes): a 48-megapixel phone photo takes a fraction of its full memory.
+                    image.draft("RGB", (MAX_SIDE, MAX_SIDE))
                 image.load()
                 upright = ImageOps.exif_transpose(image)
                 return _encode(upright)
