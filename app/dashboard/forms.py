@@ -12,6 +12,7 @@ from app.domain import bonus, fees
 from app.domain.contrast import white_text_verdict
 from app.domain.formatting import format_date
 from app.domain.issuing import ExchangeMode
+from app.domain.photos import PHOTOS_PER_ITEM_RANGE, modes_from_lists
 from app.domain.return_window import BASIS_LABELS
 from app.domain.vocabulary import Option, OptionMode, ReturnAction
 from app.forms import BaseForm, plain_lines, plain_text, strip_spaces
@@ -118,6 +119,15 @@ class ReturnsSettingsForm(BaseForm):
         render_kw={"rows": 3})
     return_reasons = TextAreaField("Return reasons (one per line, shown in this order)", validators=[plain_lines],
                                    render_kw={"rows": 7})
+    photos_required_reasons = TextAreaField("Photos required for these reasons (one per line)",
+                                            validators=[plain_lines], render_kw={"rows": 3})
+    photos_optional_reasons = TextAreaField("Photos optional for these reasons (one per line)",
+                                            validators=[plain_lines], render_kw={"rows": 3})
+    photos_per_item = WholeNumberField("Photos per item, at most", validators=[
+        InputRequired("Enter a number of photos."),
+        NumberRange(*PHOTOS_PER_ITEM_RANGE, f"Choose between {PHOTOS_PER_ITEM_RANGE[0]} and "
+                                            f"{PHOTOS_PER_ITEM_RANGE[1]} photos."),
+    ], message="Enter a number of photos in digits, e.g. 5.")
 
     def tags(self) -> list[str]:
         """The excluded tags, lowercased (Shopify compares tags case-insensitively), without repeats."""
@@ -136,6 +146,27 @@ class ReturnsSettingsForm(BaseForm):
         too_long = [t for t in tags if len(t) > 255]
         if too_long:
             raise ValidationError(f"“{too_long[0][:40]}…” is longer than Shopify allows for a tag (255).")
+
+    def photo_modes(self) -> dict[str, str]:
+        """The reason → photo mode map the two photo lists give (reasons in neither: not asked)."""
+        return modes_from_lists(self.reasons(), _lines(self.photos_required_reasons.data),
+                                _lines(self.photos_optional_reasons.data))
+
+    def _photo_reasons(self, field):
+        known = {r.casefold() for r in self.reasons()}
+        for reason in _lines(field.data):
+            if reason.casefold() not in known:
+                raise ValidationError(f"“{reason[:40]}” is not one of the return reasons above.")
+
+    def validate_photos_required_reasons(self, field):
+        self._photo_reasons(field)
+
+    def validate_photos_optional_reasons(self, field):
+        self._photo_reasons(field)
+        both = {r.casefold() for r in _lines(self.photos_required_reasons.data)}
+        twice = [r for r in _lines(field.data) if r.casefold() in both]
+        if twice:
+            raise ValidationError(f"“{twice[0][:40]}” is listed as required too: keep it in one list.")
 
     def validate_return_reasons(self, field):
         reasons = self.reasons()

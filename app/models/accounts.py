@@ -119,6 +119,10 @@ class Account(db.Model):
     # Bonus credit (app.domain.bonus) for choosing a credit note or an exchange: "10%" or "5.00".
     credit_bonus: Mapped[str | None] = mapped_column(String(16))
     exchange_bonus: Mapped[str | None] = mapped_column(String(16))
+    # Photos asked per reason: reason -> "optional" | "required" (app.domain.photos.PhotoMode);
+    # a reason not in the map is not asked. At most `photos_per_item` photos per returned item.
+    photo_modes: Mapped[dict | None] = mapped_column(JSONType)
+    photos_per_item: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
 
     # The last RMA number given in this store (numbers count per store: one store's numbers never
     # show another's volume). Taken with an atomic increment as each return is made.

@@ -227,11 +227,13 @@ def create_return(account: Account, order_id: int, selections: list[Selection], 
                   variants_for: VariantsFor | None = None, actor: str | None = None,
                   compose_email: Callable[[Return], tuple[str, str, str]] | None = None,
                   now: datetime | None = None, started_by: str | None = None,
-                  fees_shown: str | None = None) -> tuple[Return, bool]:
+                  fees_shown: str | None = None,
+                  attach_photos: Callable[[Return], None] | None = None) -> tuple[Return, bool]:
     """Create one return with its items in one transaction; returns (return, created).
 
     `started_by` names who started it in its history when not the customer (staff taking a call).
     `fees_shown` is the fees total the shopper's review page showed (refused when it changed since).
+    `attach_photos` gives the new items their photos in the same transaction (it may refuse).
 
     The one-time `token` is stored under a unique constraint: a resubmitted form or a second
     concurrent post finds the first return instead of making another (created is then False).
@@ -246,7 +248,7 @@ def create_return(account: Account, order_id: int, selections: list[Selection], 
             db.session.commit()
         try:
             result = _create_once(account, order_id, selections, token, variants_for, actor, compose_email, now,
-                                  started_by, fees_shown)
+                                  started_by, fees_shown, attach_photos)
         except (IntegrityError, OperationalError):
             # Another request with this token won the race (unique constraint), or SQLite
             # refused a write from a stale snapshot: look for its return, else try again.
@@ -292,7 +294,7 @@ def _lock_order(order_id: int) -> None:
 
 
 def _create_once(account, order_id, selections, token, variants_for, actor, compose_email, now, started_by=None,
-                 fees_shown=None):
+                 fees_shown=None, attach_photos=None):
     # Lock the order row so returns of one order are made one at a time: two different
     # submissions cannot both take the last returnable unit (FOR UPDATE on PostgreSQL).
     _lock_order(order_id)
@@ -330,6 +332,8 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
     fix_bonus(account, ret)
     db.session.add(ret)
     db.session.flush()
+    if attach_photos is not None:
+        attach_photos(ret)
     ret.rma_number = states.rma_number(_next_rma_seq(account.id))
     units = sum(i.selection.quantity for i in planned)
     count = f"{units} item{'s' if units != 1 else ''}"
