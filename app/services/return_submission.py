@@ -29,6 +29,7 @@ from app.models import Account, Order, OrderLine, Return, ReturnItem, ShopifyRet
 from app.queue import enqueue
 from app.services.connect import CAPPED_RETURN_WINDOW_DAYS, window_cap_applies
 from app.services.mail import send_after_commit, store_email
+from app.services.return_review import needs_review
 from app.shopify import parcels
 
 NOTE_MAX = 500
@@ -86,12 +87,16 @@ def order_facts(order: Order) -> OrderFacts:
     return OrderFacts(created_at=order.created_at, cancelled=order.cancelled_at is not None)
 
 
+# A cancelled or declined return holds no units of its order: they can be returned again.
+RELEASED = (ReturnStatus.CANCELLED, ReturnStatus.DECLINED)
+
+
 def quantities_in_returns(order_id: int) -> dict[int, int]:
     """Units of each line already in a non-cancelled return (open or closed; DESIGN §4)."""
     rows = db.session.execute(
         select(ReturnItem.order_line_id, func.sum(ReturnItem.quantity))
         .join(Return, Return.id == ReturnItem.return_id)
-        .where(Return.order_id == order_id, Return.status != ReturnStatus.CANCELLED)
+        .where(Return.order_id == order_id, Return.status.notin_(RELEASED))
         .group_by(ReturnItem.order_line_id)).all()
     return {line_id: int(total) for line_id, total in rows if line_id is not None}
 
@@ -105,7 +110,7 @@ def quantities_outside_shopify(order_id: int) -> dict[int, int]:
         select(ReturnItem.order_line_id, func.sum(ReturnItem.quantity))
         .join(Return, Return.id == ReturnItem.return_id)
         .outerjoin(ShopifyReturn, ShopifyReturn.id == ReturnItem.shopify_return_ref_id)
-        .where(Return.order_id == order_id, Return.status != ReturnStatus.CANCELLED,
+        .where(Return.order_id == order_id, Return.status.notin_(RELEASED),
                (ReturnItem.shopify_return_ref_id.is_(None) | ~placed),
                # A legacy refund was refunded in Shopify, which takes it out of the returnable count.
                ~((ReturnItem.issuing_method == "legacy") & (ReturnItem.option == Option.REFUND)))
@@ -302,8 +307,10 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
     planned = check_selections(account, order, selections, variants_for, now)
     now = now or datetime.now(timezone.utc)
     rules_mode = not allowed_options(account)
+    reviewed = needs_review(account, order, [item.selection.reason for item in planned])
     ret = Return(account_id=account.id, order_id=order.id, rma_number=f"P-{uuid.uuid4().hex[:24]}",
-                 submission_token=token, status=ReturnStatus.OPEN, option_source="rules" if rules_mode else "customer",
+                 submission_token=token, status=ReturnStatus.REQUESTED if reviewed else ReturnStatus.OPEN,
+                 option_source="rules" if rules_mode else "customer",
                  shopify_order_id=order.shopify_order_id, order_name=order.name, customer_email=order.email,
                  customer_name=order.customer_name, shipping_address=order.shipping_address,
                  customer_shopify_id=order.customer_shopify_id, payment_status=order.financial_status,
@@ -345,9 +352,10 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
     # The options are known now in customer-choice mode: the units go into a Shopify return at
     # once (in a job). In rules mode the rules decide first, and their job plans it. Outside a
     # request an in-process job runs right here, on its own connection: this session holds none.
+    # A return awaiting review is planned at approval (app/services/return_review.py).
     if rules_mode:
         enqueue("jobs.rules.match_return_rules_job", return_id, job_id=f"rules-{return_id}")
-    else:
+    elif not reviewed:
         enqueue("jobs.shopify_returns.plan_shopify_returns_job", return_id)
     return ret, True
 

@@ -37,6 +37,9 @@ ADVANCE = "jobs.shopify_returns.advance_shopify_return_job"
 PLAN = "jobs.shopify_returns.plan_shopify_returns_job"
 STEPS = (create_step, remove_step, process_step, gift_card_step, exchange_order_step, dispose_step,
          close_step, cancel_step)
+# A return awaiting review goes into Shopify only once approved (app/services/return_review.py);
+# a declined or cancelled one never.
+NOT_PLANNED = (ReturnStatus.REQUESTED, ReturnStatus.DECLINED, ReturnStatus.CANCELLED)
 UNPLACED = (ItemResolution.UNDECIDED.value, ItemResolution.DECIDED.value, ItemResolution.NO_ACTION.value)
 
 
@@ -44,7 +47,7 @@ def plan_shopify_returns(return_id: int) -> int | None:
     """Plan the return's items that are in no Shopify return yet into a new one, and queue it.
     Safe to run twice: the items are taken by one conditional UPDATE. Returns its id (or None)."""
     ret = db.session.get(Return, return_id)
-    if ret is None or ret.status == ReturnStatus.CANCELLED:
+    if ret is None or ret.status in NOT_PLANNED:
         return None
     wanted = list(db.session.scalars(select(ReturnItem.id).where(
         ReturnItem.return_id == ret.id, ReturnItem.issuing_method == IssuingMethod.RETURNS.value,
@@ -192,7 +195,7 @@ def queue_for_return(ret: Return) -> int:
     db.session.commit()  # no read transaction held while an in-process job runs
     for ref_id in refs:
         enqueue(ADVANCE, ref_id)
-    if unplaced and ret.status != ReturnStatus.CANCELLED:
+    if unplaced and ret.status not in NOT_PLANNED:
         enqueue(PLAN, ret.id)
     return len(refs)
 
@@ -225,7 +228,7 @@ def returns_to_plan(now: datetime | None = None, limit: int = 500) -> list[int]:
     now = now or datetime.now(timezone.utc)
     return list(db.session.scalars(
         select(Return.id).join(ReturnItem, ReturnItem.return_id == Return.id).where(
-            Return.status != ReturnStatus.CANCELLED,
+            Return.status.notin_(NOT_PLANNED),
             Return.updated_at <= now - timedelta(seconds=current_app.config["SWEEP_GRACE_SECONDS"]),
             ReturnItem.issuing_method == IssuingMethod.RETURNS.value,
             ReturnItem.shopify_return_ref_id.is_(None), ReturnItem.resolution.in_(UNPLACED))
