@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.models import Account, Return
 from tests.browser.test_portal_choices import JS, shopper  # noqa: F401  (the fixture)
-from tests.browser.test_portal_journey import find_order, seed
+from tests.browser.test_portal_journey import seed
 from tests.browser.test_portal_returning import return_socks
 from tests.factories import make_return, make_user
 from tests.support.journey import DESKTOP, all_controls_are_labelled, fresh_page, log_in, shoot
