@@ -38,8 +38,8 @@ def return_approve(return_id: int):
     ret = get_scoped_or_404(Return, return_id)
     _csrf_checked(ActionForm())
     if not confirmed():
-        return ask_first(f"Approve return {ret.rma_number}? The shopper can then send it, and it is created in "
-                         "Shopify.", layout="dashboard/base.html", button=f"Approve {ret.rma_number}",
+        return ask_first(f"Approve return {ret.rma_number}? The shopper can then send it, and Shopify has it as "
+                         "an open return.", layout="dashboard/base.html", button=f"Approve {ret.rma_number}",
                          back_url=url_for("dashboard.return_detail", return_id=ret.id))
     done = review.approve(ret.account_id, ret.id, current_user.email)
     flash(done.message, "success" if done.changed else "error")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from app.domain.returns import DECLINE_NOTE_MAX, ReturnRefused
-from app.domain.vocabulary import DeclineReason, ReviewMode, RuleOutcome
+from app.domain.vocabulary import DeclineReason, Option, ReviewMode, RuleOutcome
 
 
 def review_applies(mode: str, outcomes: Iterable[str | None]) -> bool:
@@ -21,6 +21,14 @@ def review_applies(mode: str, outcomes: Iterable[str | None]) -> bool:
     if mode == ReviewMode.RULE:
         return any(outcome == RuleOutcome.REVIEW for outcome in outcomes)
     return False
+
+
+def uses_request(options: Iterable[str | None]) -> bool:
+    """Whether a reviewed return with items of these ``options`` is a Shopify return request
+    (``returnRequest`` at submission, approved or declined in Shopify), rather than created in
+    Shopify only at approval: a request cannot carry exchange lines (2026-04 schema
+    ``ReturnRequestInput``), so a return with an exchange waits for approval and ``returnCreate``."""
+    return not any(option == Option.EXCHANGE for option in options)
 
 
 def check_decline(reason: str | None, note: str | None) -> tuple[str, str]:

@@ -1,14 +1,15 @@
 """Review before approval: staff approve or decline a return that awaits review (REQUESTED).
 
-Which way Shopify hears of it: a reviewed return is put into Shopify only once approved. At
-approval the return becomes OPEN and is planned into a Shopify return exactly as an unreviewed
-one is at submission (``shopify_returns.queue_for_return``: ``returnCreate``, one claimed call,
-read back before any repeat). A decline writes nothing to Shopify and issues nothing: the return
-is DECLINED, never planned, and its return action never fires (app/domain/returns.action_fires).
-Shopify's ``returnRequest`` cannot carry exchange lines (2026-04 schema ``ReturnRequestInput``:
-``orderId``, ``returnLineItems``, ``returnShippingFee`` only; docs/reference/shopify-returns.md §5),
-and no mutation adds them later, so creating at approval is the one way that treats a return with
-an exchange like any other.
+Which way Shopify hears of it (app/domain/review.uses_request):
+- Without an exchange, it is a Shopify return request: ``returnRequest`` at submission, then
+  ``returnApproveRequest`` or ``returnDeclineRequest`` once staff decide
+  (app/services/return_review_shopify.py), each one claimed call read back before any repeat.
+- With an exchange, Shopify hears of it only at approval, through ``returnCreate`` like any new
+  return: ``returnRequest`` cannot carry exchange lines (2026-04 schema ``ReturnRequestInput``:
+  ``orderId``, ``returnLineItems``, ``returnShippingFee`` only; docs/reference/shopify-returns.md
+  §5) and no mutation adds them later. A decline then writes nothing to Shopify.
+Either way a declined return issues nothing: it is never processed, and its return action never
+fires (app/domain/returns.action_fires). After approval the return flows exactly as any other.
 
 Approving or declining is one conditional UPDATE from REQUESTED: a second click, a second tab or
 a bulk run racing a single click changes the return once; the others are told it changed.
@@ -21,9 +22,9 @@ from datetime import datetime, timezone
 from sqlalchemy import select, update
 
 from app.domain.returns import IN_REVIEW, ReturnRefused, TransitionRefused
-from app.domain.review import check_decline, review_applies
+from app.domain.review import check_decline, review_applies, uses_request
 from app.domain.rules_index import RuleSet
-from app.domain.vocabulary import DeclineReason, Option, ReturnStatus, ReviewMode
+from app.domain.vocabulary import DeclineReason, ReturnStatus, ReviewMode
 from app.extensions import db
 from app.models import Account, Order, Return
 from app.services.rules import facts_for, rule_defs
@@ -31,8 +32,8 @@ from app.services.shopify_returns import queue_for_return
 
 APPROVED_KIND, DECLINED_KIND = "approved", "declined"
 # What staff read on the return page about how Shopify hears of a return awaiting review.
-SHOPIFY_WAY = "Created in Shopify when approved (Shopify's return requests cannot carry exchanges, so " \
-              "every reviewed return is made there at approval); a decline writes nothing to Shopify."
+SHOPIFY_WAY = "Return request awaiting approval: approving or declining here approves or declines it in " \
+              "Shopify too."
 SHOPIFY_WAY_EXCHANGE = "Created in Shopify when approved, because it includes an exchange; a decline " \
                        "writes nothing to Shopify."
 
@@ -50,9 +51,7 @@ def needs_review(account: Account, order: Order, reasons: list[str | None]) -> b
 
 def shopify_way(ret: Return) -> str:
     """How Shopify hears of this return awaiting review, in words for staff."""
-    if any(item.option == Option.EXCHANGE for item in ret.items):
-        return SHOPIFY_WAY_EXCHANGE
-    return SHOPIFY_WAY
+    return SHOPIFY_WAY if uses_request(item.option for item in ret.items) else SHOPIFY_WAY_EXCHANGE
 
 
 @dataclass
@@ -102,7 +101,7 @@ def approve(account_id: int, return_id: int, actor: str | None) -> Reviewed:
                   data={"customer_message": "The shop approved your return: you can send it now."})
     db.session.commit()
     db.session.refresh(ret)
-    queue_for_return(ret)  # the items go into a Shopify return now (returnCreate), as at submission
+    queue_for_return(ret)  # Shopify approves its request now, or creates the return (an exchange)
     after_approval(ret)
     return Reviewed(ret.id, True, f"Return {ret.rma_number} approved.")
 
@@ -115,8 +114,8 @@ def after_approval(ret: Return) -> None:
 
 def decline(account_id: int, return_id: int, actor: str | None, reason: str | None, note: str | None) -> Reviewed:
     """Decline a return awaiting review with Shopify's reason and a message to the shopper (at
-    most 500 characters). Nothing is issued and nothing is written to Shopify (see the module's
-    docstring). ReturnRefused (nothing written) for a missing or invalid reason or message."""
+    most 500 characters). Nothing is issued; Shopify declines the return request, if there is one
+    (see the module's docstring). ReturnRefused (nothing written) for a missing or invalid reason or message."""
     reason, text = check_decline(reason, note)
     ret = _find(account_id, return_id)
     if ret.status != IN_REVIEW or not _move(ret, ReturnStatus.DECLINED, actor, decline_reason=reason,
@@ -125,6 +124,8 @@ def decline(account_id: int, return_id: int, actor: str | None, reason: str | No
     ret.add_event(DECLINED_KIND, f"Return declined ({DeclineReason(reason).label.lower()}): {text}", actor,
                   data={"customer_message": "The shop declined your return."})
     db.session.commit()
+    db.session.refresh(ret)
+    queue_for_return(ret)  # Shopify declines its request too (nothing when it was never requested)
     return Reviewed(ret.id, True, f"Return {ret.rma_number} declined.")
 
 

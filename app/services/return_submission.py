@@ -105,7 +105,7 @@ def quantities_outside_shopify(order_id: int) -> dict[int, int]:
     """Units of each line in our non-cancelled returns that are in no Shopify return yet (still
     being planned or created, refused by Shopify, or credited or exchanged the old way), so
     Shopify's returnable quantity still counts them."""
-    placed = (ShopifyReturn.status.in_(("OPEN", "CLOSED")))
+    placed = (ShopifyReturn.status.in_(("REQUESTED", "OPEN", "CLOSED")))
     rows = db.session.execute(
         select(ReturnItem.order_line_id, func.sum(ReturnItem.quantity))
         .join(Return, Return.id == ReturnItem.return_id)
@@ -352,10 +352,11 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
     # The options are known now in customer-choice mode: the units go into a Shopify return at
     # once (in a job). In rules mode the rules decide first, and their job plans it. Outside a
     # request an in-process job runs right here, on its own connection: this session holds none.
-    # A return awaiting review is planned at approval (app/services/return_review.py).
+    # A return awaiting review becomes a Shopify return request now unless it has an exchange
+    # (plan_shopify_returns decides; app/services/return_review.py).
     if rules_mode:
         enqueue("jobs.rules.match_return_rules_job", return_id, job_id=f"rules-{return_id}")
-    elif not reviewed:
+    else:
         enqueue("jobs.shopify_returns.plan_shopify_returns_job", return_id)
     return ret, True
 

@@ -66,7 +66,7 @@ def test_the_shopper_waits_for_review_then_reads_the_shops_decline(e2e_app, live
     desk.goto(live_server.url("/dashboard/returns?status=REQUESTED"))
     desk.get_by_role("link", name=rma).click()
     review = desk.locator("#review")
-    expect(review).to_contain_text("Created in Shopify when approved")
+    expect(review).to_contain_text("Return request awaiting approval")
     # Too long a message: a clear error, and what was typed is still there.
     review.get_by_label("Reason (Shopify's)").select_option(label="The return contains final sale items")
     review.get_by_label("Message to the shopper").fill("x" * 501)
@@ -81,7 +81,7 @@ def test_the_shopper_waits_for_review_then_reads_the_shops_decline(e2e_app, live
     desk.locator("#review").get_by_role("button", name="Decline").click()
     if not js:
         expect(desk.get_by_role("heading", name="Decline 1 return?")).to_be_visible()
-        expect(desk.get_by_text("nothing is written to Shopify")).to_be_visible()
+        expect(desk.get_by_text("In Shopify each return request is declined")).to_be_visible()
         shoot(screenshot, desk, "review-staff-decline-asks-no-js")
     confirm_without_js(desk, js, "Decline 1 return")
     expect(desk.get_by_text(f"Return {rma} declined.")).to_be_visible()
@@ -118,7 +118,7 @@ def test_staff_approve_singly_and_in_bulk_and_the_shopper_may_send_it(e2e_app, l
     desk.get_by_role("button", name="Approve selected").click()
     asked = desk.locator("#review-confirm")
     expect(asked.get_by_role("heading", name="Approve 2 returns?")).to_be_visible()
-    expect(asked).to_contain_text("created in Shopify")
+    expect(asked).to_contain_text("In Shopify each return request is approved")
     shoot(screenshot, desk, f"review-staff-bulk-approve-asks-{'js' if js else 'no-js'}")
     asked.get_by_role("button", name="Approve 2 returns").click()
     expect(desk.get_by_text("2 of 2 returns approved.")).to_be_visible()

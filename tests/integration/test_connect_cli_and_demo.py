@@ -114,13 +114,13 @@ def test_the_demo_connects_to_the_sandbox_and_is_safe_to_run_again(app, sandbox,
 
     # The demo returns, each with its Shopify return (lines and all) in the sandbox.
     returns, (waiting,) = facts["returns"][:-1], facts["returns"][-1:]
-    # Then the store reviews returns over a value, and one such return awaits review: nothing of
-    # it is in Shopify until staff approve it.
+    # Then the store reviews returns over a value, and one such return awaits review: in Shopify
+    # a return request, until staff approve or decline it.
     assert len(returns) == len(OUTFITTERS_RETURNS) and len(REVIEW_RETURNS) == 1
     assert waiting.status == "REQUESTED" and account.review_mode == "rule"
     assert db.session.get(Order, waiting.order_id).total_price > Decimal("100")
-    assert db.session.scalar(select(func.count()).select_from(ShopifyReturn).where(
-        ShopifyReturn.return_id == waiting.id)) == 0
+    assert db.session.scalars(select(ShopifyReturn.status).where(
+        ShopifyReturn.return_id == waiting.id)).all() == ["REQUESTED"]
     assert not {ret.order_id for ret in returns} & (tried | {order.id for order in stored.values()})
     assert [ret.status for ret in returns] == ["OPEN", "CLOSED", "CLOSED", "CLOSED"]
     assert returns[0].tracking_number == "DEMO1001"
@@ -129,7 +129,9 @@ def test_the_demo_connects_to_the_sandbox_and_is_safe_to_run_again(app, sandbox,
     assert all(i.resolution == "ISSUED" for ret in returns[1:] for i in ret.items)
     assert [i.resolution for i in returns[0].items] == ["DECIDED"]  # waiting for the first scan
     in_sandbox = demo_returns_in_sandbox(sandbox, DEMO_SHOP, account.id)
-    assert len(in_sandbox) == len(OUTFITTERS_RETURNS)
+    assert len(in_sandbox) == len(OUTFITTERS_RETURNS) + len(REVIEW_RETURNS)
+    waiting_name = db.session.scalar(select(ShopifyReturn.name).where(ShopifyReturn.return_id == waiting.id))
+    assert in_sandbox[waiting_name]["status"] == "REQUESTED"
     for ret in returns:
         held = in_sandbox[db.session.scalar(select(ShopifyReturn.name).where(ShopifyReturn.return_id == ret.id))]
         assert [(ln["title"], ln["quantity"]) for ln in held["lines"]] == [
@@ -154,7 +156,7 @@ def test_the_demo_connects_to_the_sandbox_and_is_safe_to_run_again(app, sandbox,
     assert [ret.id for ret in facts["returns"]] == [ret.id for ret in returns] + [waiting.id]
     assert db.session.scalar(select(func.count()).select_from(Return).where(
         Return.account_id == account.id)) == len(OUTFITTERS_RETURNS) + len(REVIEW_RETURNS)
-    assert len(demo_returns_in_sandbox(sandbox, DEMO_SHOP, account.id)) == len(OUTFITTERS_RETURNS)
+    assert len(demo_returns_in_sandbox(sandbox, DEMO_SHOP, account.id)) == len(OUTFITTERS_RETURNS) + len(REVIEW_RETURNS)
 
 
 def test_the_rules_demo_is_on_classic_accounts_with_the_one_app_and_returns(app, sandbox, monkeypatch, drain_jobs,

@@ -23,7 +23,7 @@ def test_the_return_page_offers_approve_and_decline_and_says_how_shopify_hears_o
     ret = requested(account)
     body = client.get(f"{LIST}/{ret.id}").get_data(as_text=True)
     assert "Awaiting review" in body and "Approve" in body and "Decline" in body
-    assert "Created in Shopify when approved" in body
+    assert "Return request awaiting approval" in body
     assert "Mark received" not in body and "Save tracking number" not in body
     exchange = requested(account, items=[("exchange", "DECIDED")])
     assert "because it includes an exchange" in client.get(f"{LIST}/{exchange.id}").get_data(as_text=True)
@@ -47,7 +47,7 @@ def test_decline_asks_first_carrying_the_reason_and_message_then_declines(accoun
     form = {"decline_reason": "FINAL_SALE", "decline_note": "Final sale <b>items</b>."}
     asked = client.post(f"{LIST}/{ret.id}/decline", data=form)
     body = asked.get_data(as_text=True)
-    assert asked.status_code == 200 and "Decline 1 return?" in body and "nothing is written to Shopify" in body
+    assert asked.status_code == 200 and "Decline 1 return?" in body and "each return request is declined" in body
     assert "Final sale &lt;b&gt;items&lt;/b&gt;." in body  # kept, escaped, to post again
     assert reload(ret).status == "REQUESTED"
     done = client.post(f"{LIST}/{ret.id}/decline", data={**form, "confirmed": "yes"})
@@ -55,7 +55,7 @@ def test_decline_asks_first_carrying_the_reason_and_message_then_declines(accoun
     ret = reload(ret)
     assert (ret.status, ret.decline_reason, ret.decline_note) == ("DECLINED", "FINAL_SALE", "Final sale <b>items</b>.")
     page = client.get(f"{LIST}/{ret.id}").get_data(as_text=True)
-    assert "Nothing is issued, and nothing was written to Shopify" in page and "Final sale &lt;b&gt;" in page
+    assert "Nothing is issued; a Shopify return request is declined" in page and "Final sale &lt;b&gt;" in page
 
 
 @pytest.mark.parametrize("form, error", [

@@ -1,15 +1,17 @@
-"""Review before approval, end to end against the sandbox: a return awaiting review writes
-nothing to Shopify; approved, it is created there once (however often it is approved, and after a
-lost answer) and then flows as any return; declined, nothing is created, refunded or credited."""
+"""Review before approval, end to end against the sandbox: a return awaiting review is a Shopify
+return request, approved or declined there exactly once (approved twice, a lost answer, a worker
+killed before recording it); approved, it flows as any return; declined, nothing is processed,
+refunded or credited. One with an exchange reaches Shopify only when approved."""
 import pytest
 
 from app.extensions import db
-from app.models import Return, ReturnItem, ShopifyCall
+from app.models import Return, ReturnItem, ShopifyCall, ShopifyReturn
 from app.services import return_review as review
 from app.services import return_workflow as wf
 from app.services.rules import create_rule
 from app.services.shopify_returns import queue_for_return
 from app.shopify import errors as E
+from app.shopify import returns as shopify
 from tests.support.shopify_returns import placed_order, returns_account, sandbox_returns, stock, submit
 
 STAFF = "staff@example.com"
@@ -36,25 +38,40 @@ def reviewed_return(sandbox, jobs, option="refund", variant=None, **fields):
     return account, order, ret
 
 
-def test_a_reviewed_return_waits_with_nothing_in_shopify_then_approval_creates_it_once(app, sandbox, jobs,
-                                                                                     virtual_clock):
+def shopify_return(sandbox, account):
+    """The shop's one Shopify return as the sandbox holds it (its record, with the decline)."""
+    from sandbox import returns as held  # noqa: PLC0415 - the sandbox's own records, for what no view shows
+    (ret,) = held.all_returns(sandbox.store.get_shop(account.shop_domain)).values()
+    return ret
+
+
+def test_a_reviewed_return_is_a_shopify_request_approved_once_then_flows_as_any(app, sandbox, jobs, virtual_clock,
+                                                                              monkeypatch):
     account, order, ret = reviewed_return(sandbox, jobs)
     assert ret.status == "REQUESTED"
-    assert counts(sandbox, account) == (0, 0, 0, 0)  # nothing in Shopify while it awaits review
+    assert shopify_return(sandbox, account).status == "REQUESTED"  # a return request, nothing to process
+    assert counts(sandbox, account) == (1, 1, 0, 0)
+    assert "awaiting approval" in review.shopify_way(ret)
+    sent = []
+    real = shopify.approve_request
+    monkeypatch.setattr(shopify, "approve_request", lambda client, v: sent.append(v) or real(client, v))
     first = review.approve(account.id, ret.id, STAFF)
     again = review.approve(account.id, ret.id, STAFF)  # a second click, a second tab
     jobs.run()
     assert (first.changed, again.changed) == (True, False)
     assert "not awaiting review" in again.message
+    assert len(sent) == 1 and sent[0]["input"]["notifyCustomer"] is False
     assert db.session.get(Return, ret.id).status == "OPEN"
+    assert shopify_return(sandbox, account).status == "OPEN"
     assert counts(sandbox, account) == (1, 1, 0, 0)
     wf.close_return(db.session.get(Return, ret.id), STAFF)  # then the normal flow, as today
     jobs.run()
     assert counts(sandbox, account) == (1, 1, 1, 1)
     assert db.session.get(ReturnItem, ret.items[0].id).resolution == "ISSUED"
+    assert shopify_return(sandbox, account).status == "CLOSED"
 
 
-def test_a_declined_return_issues_nothing_and_writes_nothing_to_shopify(app, sandbox, jobs, virtual_clock):
+def test_a_declined_return_is_declined_in_shopify_and_issues_nothing(app, sandbox, jobs, virtual_clock):
     account, order, ret = reviewed_return(sandbox, jobs, option="credit")
     bought = order.products[0].bought.id
     before = stock(sandbox, account, bought)
@@ -64,15 +81,27 @@ def test_a_declined_return_issues_nothing_and_writes_nothing_to_shopify(app, san
     ret = db.session.get(Return, ret.id)
     assert (ret.status, ret.decline_reason, ret.decline_note) == ("DECLINED", "FINAL_SALE",
                                                                  "Sale items cannot be returned, sorry.")
+    held = shopify_return(sandbox, account)
+    assert (held.status, held.decline_reason, held.decline_note) == (
+        "DECLINED", "FINAL_SALE", "Sale items cannot be returned, sorry.")
     assert review.approve(account.id, ret.id, STAFF).changed is False  # declined is final
     with pytest.raises(Exception, match="declined"):
         wf.close_return(ret, STAFF)
     jobs.run()
-    assert counts(sandbox, account) == (0, 0, 0, 0)
-    assert sandbox_returns(sandbox, account)["summary"]["store_credit_issued"] in ("0", "0.00")
+    summary = sandbox_returns(sandbox, account)["summary"]
+    assert (summary["return_process_calls"], summary["return_refunds"]) == (0, 0)
+    assert summary["store_credit_issued"] in ("0", "0.00")
     item = db.session.get(ReturnItem, ret.items[0].id)
-    assert item.resolution != "ISSUED" and item.shopify_return_ref_id is None
+    assert item.resolution != "ISSUED"
     assert stock(sandbox, account, bought) == before
+    # Shopify frees the units: they can be returned again.
+    assert sum(qty for _fli, qty in _returnable(account, order)) == order.lines[0].quantity
+
+
+def _returnable(account, order):
+    from app.services.shopify_access import client_for  # noqa: PLC0415 - only here
+    return [(u.fulfillment_line_item_id, u.quantity)
+            for u in shopify.returnable_units(client_for(account), order.shopify_order_id)]
 
 
 @pytest.mark.parametrize("reason, note, refusal", [
@@ -85,18 +114,64 @@ def test_a_decline_shopify_would_refuse_changes_nothing(app, sandbox, jobs, virt
     assert review.decline(account.id, ret.id, STAFF, "OTHER", "é" * 500).changed  # 500 characters, as Shopify counts
 
 
-def test_an_approval_whose_shopify_answer_is_lost_creates_one_return(app, sandbox, jobs, virtual_clock, no_lease):
+@pytest.mark.parametrize("decision", ["approve", "decline"])
+def test_a_decision_whose_shopify_answer_is_lost_is_read_back_not_repeated(app, sandbox, jobs, virtual_clock,
+                                                                        no_lease, decision):
     account, _order, ret = reviewed_return(sandbox, jobs)
     sandbox.store.set_faults(account.shop_domain, drop_response_after_mutation=1.0)
-    review.approve(account.id, ret.id, STAFF)
+    if decision == "approve":
+        review.approve(account.id, ret.id, STAFF)
+    else:
+        review.decline(account.id, ret.id, STAFF, "OTHER", "No.")
     with pytest.raises(E.ShopifyError):
         jobs.run(times=1)
     sandbox.store.clear_faults(account.shop_domain)
-    assert db.session.query(ShopifyCall).filter_by(phase="create").one().state == "CLAIMED"
+    call = db.session.query(ShopifyCall).filter_by(phase=decision).one()
+    assert call.state == "CLAIMED"  # Shopify applied it; we do not know yet
     review.approve(account.id, ret.id, STAFF)  # staff click again meanwhile: nothing more happens
     queue_for_return(db.session.get(Return, ret.id))  # the sweeper, or any later change, queues it again
     jobs.run()
-    assert counts(sandbox, account)[:2] == (1, 1)
+    db.session.expire_all()
+    call = db.session.query(ShopifyCall).filter_by(phase=decision).one()
+    assert (call.state, call.attempts) == ("DONE", 2)  # read back as done: not sent again
+    ref = db.session.query(ShopifyReturn).filter_by(return_id=ret.id).one()
+    expected = "OPEN" if decision == "approve" else "DECLINED"
+    assert (ref.status, ref.failure_reason) == (expected, None)
+    assert shopify_return(sandbox, account).status == expected
+
+
+class Killed(BaseException):
+    """The worker died between Shopify's answer and the commit."""
+
+
+@pytest.mark.parametrize("decision", ["approve", "decline"])
+def test_a_worker_killed_after_shopifys_answer_leaves_one_decision(app, sandbox, jobs, virtual_clock, no_lease,
+                                                                   monkeypatch, decision):
+    from app.services import return_review_shopify  # noqa: PLC0415 - the kill point
+    account, _order, ret = reviewed_return(sandbox, jobs)
+    sent = []
+    name = "approve_request" if decision == "approve" else "decline_request"
+    real = getattr(shopify, name)
+    monkeypatch.setattr(shopify, name, lambda client, v: sent.append(v) or real(client, v))
+
+    def die(*_args, **_kwargs):
+        raise Killed()
+
+    kept = return_review_shopify.note
+    monkeypatch.setattr(return_review_shopify, "note", die)
+    if decision == "approve":
+        review.approve(account.id, ret.id, STAFF)
+    else:
+        review.decline(account.id, ret.id, STAFF, "RETURN_PERIOD_ENDED", "Too late.")
+    with pytest.raises(Killed):
+        jobs.run(times=1)
+    db.session.rollback()  # the worker's transaction is lost with it
+    monkeypatch.setattr(return_review_shopify, "note", kept)  # the next worker lives
+    queue_for_return(db.session.get(Return, ret.id))
+    jobs.run()
+    assert len(sent) == 1  # Shopify was asked once; the second run read the status back
+    ref = db.session.query(ShopifyReturn).filter_by(return_id=ret.id).one()
+    assert ref.status == ("OPEN" if decision == "approve" else "DECLINED") and ref.failure_reason is None
 
 
 def test_an_exchange_under_review_is_created_in_shopify_with_its_exchange_only_when_approved(app, sandbox, jobs,
