@@ -66,9 +66,10 @@ def _approve(ctx: Ctx) -> str:
 
     outcome = calls.run_call(call, send=lambda v: shopify.approve_request(ctx.client, v), find=find,
                              reconcile=reconcile)
-    if not outcome.done:
+    # Refused because it was approved in Shopify's admin meanwhile: what staff wanted is done.
+    state = outcome.result if outcome.done else find(call)
+    if state is None:
         return _refused(ctx, call, outcome.error, "approve")
-    state = outcome.result
     ctx.ref.status = ShopifyReturnStatus.OPEN.value
     for item in ctx.items():
         placed = []
@@ -97,7 +98,7 @@ def _decline(ctx: Ctx) -> str:
 
     outcome = calls.run_call(call, send=lambda v: shopify.decline_request(ctx.client, v), find=find,
                              reconcile=reconcile)
-    if not outcome.done:
+    if not outcome.done and find(call) is None:  # not declined in Shopify's admin meanwhile either
         return _refused(ctx, call, outcome.error, "decline")
     ctx.ref.status = ShopifyReturnStatus.DECLINED.value
     for item in ctx.items():

@@ -200,3 +200,26 @@ def test_review_by_rule_sends_only_the_returns_a_review_rule_matches(app, sandbo
                              "conditions": []})
     other = placed_order(account, sandbox)
     assert submit(account, other, [(0, 1, "refund", None)]).status == "REQUESTED"
+
+
+def test_a_request_approved_in_shopifys_admin_meanwhile_counts_as_approved(app, sandbox, jobs, virtual_clock):
+    account, _order, ret = reviewed_return(sandbox, jobs)
+    from sandbox import returns as held  # noqa: PLC0415 - the merchant acting in Shopify's admin
+    shop = sandbox.store.get_shop(account.shop_domain)
+    assert held.approve(shop, shopify_return(sandbox, account)) == []
+    review.approve(account.id, ret.id, STAFF)
+    jobs.run()
+    ref = db.session.query(ShopifyReturn).filter_by(return_id=ret.id).one()
+    assert (ref.status, ref.failure_reason) == ("OPEN", None)
+    assert ref.id and all(ln.get("rfoli") for ln in db.session.get(ReturnItem, ret.items[0].id).shopify_lines)
+
+
+def test_a_request_declined_in_shopify_while_staff_approved_is_shown_to_staff(app, sandbox, jobs, virtual_clock):
+    account, _order, ret = reviewed_return(sandbox, jobs)
+    from sandbox import returns as held  # noqa: PLC0415 - the merchant acting in Shopify's admin
+    assert held.decline(sandbox.store.get_shop(account.shop_domain), shopify_return(sandbox, account), "OTHER",
+                        None) == []
+    review.approve(account.id, ret.id, STAFF)
+    jobs.run()
+    ref = db.session.query(ShopifyReturn).filter_by(return_id=ret.id).one()
+    assert ref.status == "REQUESTED" and "not in a requested state" in ref.failure_reason
