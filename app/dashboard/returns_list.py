@@ -208,8 +208,9 @@ def count_listed(args: dict) -> tuple[int, bool]:
 
 def closable_ids(form: ReturnFilterForm, limit: int) -> list[int]:
     """Every return the (validated) filters match that can still be closed, oldest first, at
-    most `limit` + 1 of them (so the caller can tell that there are too many)."""
-    clauses = filter_clauses(form) + [Return.status.notin_(ENDED)]
+    most `limit` + 1 of them (so the caller can tell that there are too many). A return awaiting
+    review is approved or declined first, never closed."""
+    clauses = filter_clauses(form) + [Return.status.notin_((*ENDED, ReturnStatus.REQUESTED))]
     return list(db.session.scalars(select(Return.id).where(*clauses).order_by(Return.id).limit(limit + 1)))
 
 

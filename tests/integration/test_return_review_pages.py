@@ -155,3 +155,13 @@ def test_the_shopper_sees_approval_and_can_then_send_it(account, client, app):
     client.post(f"{LIST}/{ret.id}/approve", data={"confirmed": "yes"})
     body = app.test_client().get(f"/r/{account.slug}/returns/{status_token(ret)}").get_data(as_text=True)
     assert "approved your return: you can send it now" in body and "Add the tracking number" in body
+
+
+def test_a_return_awaiting_review_has_no_close_and_close_all_matching_leaves_it(account, client):
+    waiting = requested(account)
+    open_one = make_return(account, status="OPEN")
+    db.session.commit()
+    body = client.get(LIST).get_data(as_text=True)
+    assert f"Close return {open_one.rma_number}" in body and f"Close return {waiting.rma_number}" not in body
+    asked = client.get(f"{LIST}/close-matching", query_string={"status": "active"}).get_data(as_text=True)
+    assert open_one.rma_number in asked and waiting.rma_number not in asked
