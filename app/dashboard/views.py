@@ -8,7 +8,7 @@ from app.dashboard import bp
 from app.dashboard.forms import COLOUR, RemoveStaffForm, ReturnActionForm, SettingsForm, StaffForm
 from app.domain.contrast import (LINK_SURFACES, WHITE, Palette, contrast_ratio, nearest_passing_shade, portal_palette,
                                  shown_ratio, white_text_verdict)
-from app.domain.vocabulary import ItemResolution, OptionMode
+from app.domain.vocabulary import ItemResolution, OptionMode, ReturnStatus
 from app.dashboard.scope import admin_required, current_account, get_scoped_or_404, scoped
 from app.extensions import db
 from app.dashboard.returns_list import ACTIVE, NEEDS_DECISION, count_listed
@@ -25,7 +25,8 @@ from app.shopify.issuing import list_locations
 
 # The overview's counts of returns: each is the returns list under these filters, and links to it.
 OVERVIEW_LISTS = (("in progress", {"status": ACTIVE}), ("with a failed item", {"issue": ItemResolution.FAILED}),
-                  ("awaiting a decision", {"issue": NEEDS_DECISION}))
+                  ("awaiting a decision", {"issue": NEEDS_DECISION}),
+                  ("awaiting review", {"status": ReturnStatus.REQUESTED.value}))
 
 
 @bp.get("/")

@@ -165,3 +165,10 @@ def test_a_return_awaiting_review_has_no_close_and_close_all_matching_leaves_it(
     assert f"Close return {open_one.rma_number}" in body and f"Close return {waiting.rma_number}" not in body
     asked = client.get(f"{LIST}/close-matching", query_string={"status": "active"}).get_data(as_text=True)
     assert open_one.rma_number in asked and waiting.rma_number not in asked
+
+
+def test_the_overview_counts_returns_awaiting_review_and_links_to_them(account, client):
+    requested(account), requested(account)
+    body = client.get("/dashboard/").get_data(as_text=True)
+    assert "2 returns</a> awaiting review: approve or decline them" in body
+    assert 'href="/dashboard/returns?status=REQUESTED"' in body
