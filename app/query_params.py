@@ -33,7 +33,7 @@ class QueryParam:
 
 
 _RETURN_ACTIONS = tuple(f"dashboard.return_{action}" for action in ("cancel", "close", "process", "receive"))
-_BULK = ("dashboard.returns_close_matching", "dashboard.returns_close_selected")
+_BULK = ("dashboard.returns_close_matching", "dashboard.returns_close_selected", "dashboard.returns_review_selected")
 _RETURNS_FILTERS = ("dashboard.returns", *_BULK)
 _RULES_LIST = ("dashboard.rules_page", "dashboard.rule_delete", "dashboard.rule_move", "dashboard.rule_position",
                "dashboard.rule_toggle", "dashboard.rules_reorder", "dashboard.rule_edit", "dashboard.rule_new")
@@ -49,7 +49,9 @@ QUERY_PARAMS: dict[str, QueryParam] = {
     "page": QueryParam("int", ("dashboard.returns", "dashboard.outbox"), _PAGE, low=1, high=100_000),
     "q": _SEARCH, "date_from": _SEARCH, "date_to": _SEARCH,
     "status": _FILTER, "option": _FILTER, "issue": _FILTER, "sort": _FILTER, "per_page": _FILTER,
-    "return_id": QueryParam("form", ("dashboard.returns_close_selected",)),
+    "return_id": QueryParam("form", ("dashboard.returns_close_selected", "dashboard.returns_review_selected")),
+    # Approve or decline the ticked returns: the view accepts only those two words (else a 400).
+    "decision": QueryParam("own", ("dashboard.returns_review_selected",)),
     "after": QueryParam("text", ("dashboard.orders",), _PAGE, max_length=64),
     "before": QueryParam("text", ("dashboard.orders",), _PAGE, max_length=64),
     "last": QueryParam("int", _RULES_LIST, "Choose how many recent returns to replay.", low=1, high=10**6),

@@ -24,9 +24,10 @@ class DispositionRec(Slotted):
 class ReturnLineRec(Slotted):
     """A return line: ``fli_id`` the fulfillment line item it returns, ``line_idx`` that item's
     order line; ``rfo_line_id`` its reverse fulfillment order line, which holds
-    ``dispositions``; ``restocking_pct`` the fee asked at creation (or None)."""
+    ``dispositions``; ``restocking_pct`` the fee asked at creation (or None); ``customer_note``
+    the note a return request's line carries (``ReturnRequestLineItemInput.customerNote``)."""
     __slots__ = ("id", "fli_id", "line_idx", "quantity", "processed", "note", "reason_id",
-                 "restocking_pct", "rfo_line_id", "dispositions")
+                 "restocking_pct", "rfo_line_id", "dispositions", "customer_note")
 
 
 class ExchangeLineRec(Slotted):
@@ -40,9 +41,11 @@ class ExchangeLineRec(Slotted):
 class ReturnRec(Slotted):
     """A Shopify return on an order. ``number`` is n in the name ``#1001-Rn``; ``refunds`` the
     ids of the order's refunds its processing made; ``made_by`` the app's client id or
-    "merchant"; ``shipping_fee`` the return shipping fee in shop minor units (or 0)."""
+    "merchant"; ``shipping_fee`` the return shipping fee in shop minor units (or 0); a declined
+    request keeps its ``decline_reason`` and ``decline_note``."""
     __slots__ = ("id", "order_id", "number", "status", "created_at", "closed_at", "lines",
-                 "exchanges", "rfo_id", "refunds", "made_by", "shipping_fee")
+                 "exchanges", "rfo_id", "refunds", "made_by", "shipping_fee", "decline_reason",
+                 "decline_note")
 
 
 RECORD_CLASSES = (FulfillmentRec, DispositionRec, ReturnLineRec, ExchangeLineRec, ReturnRec)

@@ -304,6 +304,15 @@ class MutationRoot:
     def returnCreate(self, info, returnInput):
         return returns_api.return_create(info, returnInput)
 
+    def returnRequest(self, info, input):
+        return returns_api.return_request(info, input)
+
+    def returnApproveRequest(self, info, input):
+        return returns_api.return_approve_request(info, input)
+
+    def returnDeclineRequest(self, info, input):
+        return returns_api.return_decline_request(info, input)
+
     def returnProcess(self, info, input):
         return returns_api.return_process(info, input)
 

@@ -18,6 +18,10 @@ from .records import ExchangeLineRec, ReturnLineRec, ReturnRec
 from .views import parse_gid
 
 MAX_NOTE = 255  # schema: ReturnLineItemInput.returnReasonNote "Maximum length: 255 characters"
+MAX_CUSTOMER_NOTE = 300  # schema: ReturnRequestLineItemInput.customerNote "Maximum length: 300 characters"
+MAX_DECLINE_NOTE = 500  # schema: ReturnDeclineRequestInput.declineNote "Maximum length: 500 characters"
+# The wording of a review of a return that is not REQUESTED: unverified (STATUS_INVALID's code).
+NOT_REQUESTED = "Return is not in a requested state."
 INVALID_QUANTITY = "Return line item has an invalid quantity."  # §6.6 (live capture)
 STATUS_INVALID = "Return status is invalid."  # §6.7 (live capture)
 
@@ -92,7 +96,8 @@ def returnable(shop, order) -> dict:
     first, as LineItem.nonFulfillableQuantity says) came out of the earliest shipments."""
     taken: dict[int, int] = {}
     for ret in of_order(shop, order.id):
-        if ret.status != "CANCELED":
+        # A declined request holds no units (unverified: by analogy with a canceled return).
+        if ret.status not in ("CANCELED", "DECLINED"):
             for line in ret.lines:
                 taken[line.fli_id] = taken.get(line.fli_id, 0) + line.quantity
     refunded = [0] * len(order.lines)
@@ -170,8 +175,12 @@ def _discount_error(discount, path):
     return None
 
 
-def create(c, data: dict, made_by: str, root: str = "returnInput"):
+def create(c, data: dict, made_by: str, root: str = "returnInput", request: bool = False):
     """Validate a ReturnInput and create an OPEN return; returns (ReturnRec | None, errors).
+    With ``request`` (returnRequest): a ReturnRequestInput, whose lines carry a ``customerNote``
+    (at most 300 characters) and no exchange lines (the input type has none), and a REQUESTED
+    return without a reverse fulfillment order until it is approved (schema: returnCreate's
+    description, "returnCreate ... assumes that the return request ... has already been approved").
 
     ``c`` is a resolver context (store, shop, scopes, now). The whole input is refused when any
     line is (§6.6: "The whole batch is refused")."""
@@ -189,7 +198,7 @@ def create(c, data: dict, made_by: str, root: str = "returnInput"):
         found = fulfillments.find_item(shop, item.get("fulfillmentLineItemId"))
         qty = int(item.get("quantity") or 0)
         reason = parse_gid(item.get("returnReasonDefinitionId"))
-        note = item.get("returnReasonNote") or ""
+        note = item.get("customerNote" if request else "returnReasonNote") or ""
         pct = (item.get("restockingFee") or {}).get("percentage")
         if found is None or found[0] is not order:
             # §6.6 (live) for an unknown id; another order's item: unverified, same answer.
@@ -211,7 +220,11 @@ def create(c, data: dict, made_by: str, root: str = "returnInput"):
             errors.append(err(path + ["returnReasonDefinitionId"],
                               "Return reason definition not found.", "NOT_FOUND"))  # unverified
             continue
-        if len(note) > MAX_NOTE:  # the limit: schema; the wording: unverified
+        if request and len(note) > MAX_CUSTOMER_NOTE:  # the limit: schema; the wording: unverified
+            errors.append(err(path + ["customerNote"], "Customer note is too long (maximum is 300 "
+                                                       "characters)", "TOO_LONG"))
+            continue
+        if not request and len(note) > MAX_NOTE:  # the limit: schema; the wording: unverified
             errors.append(err(path + ["returnReasonNote"], "Return reason note is too long "
                                                            "(maximum is 255 characters)",
                               "TOO_LONG"))
@@ -222,9 +235,10 @@ def create(c, data: dict, made_by: str, root: str = "returnInput"):
             continue
         left[fid] -= qty  # two lines on one item share its returnable units
         lines.append(ReturnLineRec(id=issuing.new_id(shop), fli_id=fid, line_idx=found[2],
-                                   quantity=qty, processed=0, note=note, reason_id=reason[1],
-                                   restocking_pct=pct, rfo_line_id=issuing.new_id(shop),
-                                   dispositions=[]))
+                                   quantity=qty, processed=0, note="" if request else note,
+                                   reason_id=reason[1], restocking_pct=pct,
+                                   rfo_line_id=None if request else issuing.new_id(shop),
+                                   dispositions=[], customer_note=note if request else None))
     exchanges = []
     for j, item in enumerate(data.get("exchangeLineItems") or []):
         path = [root, "exchangeLineItems", j]
@@ -251,9 +265,10 @@ def create(c, data: dict, made_by: str, root: str = "returnInput"):
     if errors:
         return None, errors
     ret = ReturnRec(id=issuing.new_id(shop), order_id=order.id,
-                    number=len(of_order(shop, order.id)) + 1, status="OPEN", created_at=now,
+                    number=len(of_order(shop, order.id)) + 1,
+                    status="REQUESTED" if request else "OPEN", created_at=now,
                     closed_at=None, lines=lines, exchanges=exchanges,
-                    rfo_id=issuing.new_id(shop), refunds=[], made_by=made_by,
+                    rfo_id=None if request else issuing.new_id(shop), refunds=[], made_by=made_by,
                     shipping_fee=fee)
     all_returns(shop)[ret.id] = ret
     return ret, []
@@ -276,6 +291,32 @@ def shipping_fee(order, fee_input, path) -> tuple[dict | None, int]:
         return err(path + ["amount", "currencyCode"], "Currency must match the order's presentment "
                                                       "currency.", "INVALID"), 0
     return None, int((amount * 100).quantize(Decimal(1), ROUND_HALF_UP))
+
+
+# ---- approve, decline a request ----------------------------------------------------------------
+
+def approve(shop, ret) -> list:
+    """returnApproveRequest: REQUESTED -> OPEN, with its reverse fulfillment order now (schema:
+    ReturnApproveRequestInput; only a requested return can be approved: the mutation's name and
+    its input's description, "The ID of the return that's being approved")."""
+    if ret.status != "REQUESTED":
+        return [err(["input", "id"], NOT_REQUESTED, "INVALID_STATE")]
+    ret.status, ret.rfo_id = "OPEN", issuing.new_id(shop)
+    for line in ret.lines:
+        line.rfo_line_id = issuing.new_id(shop)
+    return []
+
+
+def decline(shop, ret, reason: str, note: str | None) -> list:
+    """returnDeclineRequest: REQUESTED -> DECLINED with Shopify's reason (the enum is checked by
+    the schema) and a note of at most 500 characters (schema: ReturnDeclineRequestInput)."""
+    if ret.status != "REQUESTED":
+        return [err(["input", "id"], NOT_REQUESTED, "INVALID_STATE")]
+    if note is not None and len(note) > MAX_DECLINE_NOTE:  # the limit: schema; the wording: unverified
+        return [err(["input", "declineNote"], "Decline note is too long (maximum is 500 characters)",
+                    "TOO_LONG")]
+    ret.status, ret.decline_reason, ret.decline_note = "DECLINED", reason, note
+    return []
 
 
 # ---- close, cancel, remove -------------------------------------------------------------------------

@@ -192,14 +192,44 @@ def return_create(info, returnInput):
     return _payload(c, ret, errors)
 
 
-def _with_return(info, value, field, change, topic):
+def return_request(info, input):
+    """returnRequest: a REQUESTED return (no reverse fulfillment order yet); returns/request."""
+    require(info, "write_returns", "returnRequest")
+    c = info.context
+    store, shop = c["store"], c["shop"]
+    with store.lock:
+        ret, errors = returns.create(c, input, c["token"].client_id, root="input", request=True)
+    if ret is not None:
+        order = shop.orders[ret.order_id]
+        store.webhooks.emit(shop, "returns/request", lambda _v: return_body(shop, order, ret))
+    return _payload(c, ret, errors)
+
+
+def return_approve_request(info, input):
+    """returnApproveRequest (returns/approve when it changes)."""
+    require(info, "write_returns", "returnApproveRequest")
+    shop = info.context["shop"]
+    return _with_return(info, input.get("id"), "id", lambda r: returns.approve(shop, r), "returns/approve",
+                        path=["input", "id"])
+
+
+def return_decline_request(info, input):
+    """returnDeclineRequest (returns/decline when it changes)."""
+    require(info, "write_returns", "returnDeclineRequest")
+    shop = info.context["shop"]
+    return _with_return(info, input.get("id"), "id",
+                        lambda r: returns.decline(shop, r, input.get("declineReason"), input.get("declineNote")),
+                        "returns/decline", path=["input", "id"])
+
+
+def _with_return(info, value, field, change, topic, path=None):
     c = info.context
     store, shop = c["store"], c["shop"]
     with store.lock:
         ret = returns.find(shop, value)
         if ret is None:
             return {"return": None, "userErrors": [
-                returns.err([field], "Return not found.", "NOT_FOUND")]}  # §6.7 (summary)
+                returns.err(path or [field], "Return not found.", "NOT_FOUND")]}  # §6.7 (summary)
         before = ret.status
         errors = change(ret)
     if not errors and ret.status != before:

@@ -50,6 +50,7 @@ class ReturnLineItemView:
         self.quantity, self.processedQuantity = line.quantity, line.processed
         self.processableQuantity = self.unprocessedQuantity = line.quantity - line.processed
         self.returnReasonNote = line.note or ""
+        self.customerNote = line.customer_note
         self.returnReasonDefinition = reason_view(line.reason_id)
 
     def fulfillmentLineItem(self, info):
@@ -155,6 +156,8 @@ class ReturnView:
                            for ex in exchanges], first, after)
 
     def reverseFulfillmentOrders(self, info, first=None, after=None):
+        if self.ret.rfo_id is None:  # a request: made when it is approved, never when declined
+            return connection([], first, after)
         return connection([ReverseFulfillmentOrderView(self.ctx, self.o, self.ret, self._lines)],
                           first, after)
 

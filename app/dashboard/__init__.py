@@ -14,7 +14,7 @@ def _require_login():
 from app.dashboard import privacy, views  # noqa: E402,F401  (routes register on bp)
 from app.dashboard import connect, orders  # noqa: E402,F401  (store connection, orders)
 from app.dashboard import returns  # noqa: E402,F401  (returns list and page, Outbox)
-from app.dashboard import bulk, return_actions  # noqa: E402,F401  (staff actions on returns)
+from app.dashboard import bulk, return_actions, review  # noqa: E402,F401  (staff actions on returns)
 from app.dashboard import rules  # noqa: E402,F401
 from app.dashboard import tracking  # noqa: E402,F401  (tracking providers, parked carrier events)
 from app.dashboard import return_address  # noqa: E402,F401  (settings: where parcels go)

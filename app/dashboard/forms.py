@@ -14,7 +14,7 @@ from app.domain.formatting import format_date
 from app.domain.issuing import ExchangeMode
 from app.domain.photos import PHOTOS_PER_ITEM_RANGE, modes_from_lists
 from app.domain.return_window import BASIS_LABELS
-from app.domain.vocabulary import Option, OptionMode, ReturnAction
+from app.domain.vocabulary import DeclineReason, Option, OptionMode, ReturnAction, ReviewMode
 from app.forms import BaseForm, plain_lines, plain_text, strip_spaces
 from app.services.return_settlement import OUTSIDE_METHOD_MAX
 
@@ -114,6 +114,9 @@ class ReturnsSettingsForm(BaseForm):
     option_mode = RadioField("Who chooses refund, credit note or exchange?", choices=OptionMode.choices(),
                              validators=[InputRequired("Choose who decides.")])
     exchange_enabled = BooleanField("Offer exchanges for another size or colour")
+    review_mode = RadioField("Which returns does staff approve before the shopper sends them?",
+                             choices=ReviewMode.choices(), default=ReviewMode.NONE.value,
+                             validators=[InputRequired("Choose which returns are reviewed.")])
     excluded_product_tags = TextAreaField(
         "Products that cannot be returned (product tags, one per line)", validators=[plain_lines],
         render_kw={"rows": 3})
@@ -205,6 +208,24 @@ class ReturnActionForm(BaseForm):
     def location_id(self) -> int | None:
         """The chosen location id, or None for the shop's default."""
         return int(self.restock_location_id.data) if self.restock_location_id.data else None
+
+
+class DeclineForm(BaseForm):
+    """Decline a return awaiting review: Shopify's reason and the message the shopper reads
+    (checked against Shopify's 500 characters by app/domain/review.py, so a long message is
+    refused with the text kept rather than cut by the browser)."""
+
+    decline_reason = SelectField("Reason (Shopify's)", choices=[("", "Choose a reason")] + DeclineReason.choices(),
+                                 default="", validators=[InputRequired("Choose Shopify's reason for declining.")])
+    decline_note = TextAreaField("Message to the shopper", validators=[plain_lines])
+
+    def validate_decline_reason(self, field):
+        if field.data not in tuple(DeclineReason):
+            raise ValidationError("Choose Shopify's reason for declining from the list.")
+
+    def note(self) -> str:
+        """The message with a browser's line breaks (CRLF) as one character each, as stored and counted."""
+        return (self.decline_note.data or "").replace("\r\n", "\n").strip()
 
 
 class ActionForm(BaseForm):

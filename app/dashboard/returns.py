@@ -7,7 +7,7 @@ from flask import abort, render_template, request
 from sqlalchemy import func, select
 
 from app.dashboard import bp
-from app.dashboard.forms import ActionForm, DecideItemForm, OutsideRefundForm, TrackingForm
+from app.dashboard.forms import ActionForm, DecideItemForm, DeclineForm, OutsideRefundForm, TrackingForm
 from app.dashboard.return_shopify import (AUTHORISED_ONLY, can_record_outside_refund, item_facts,
                                           payment_only_authorised, shopify_returns_of)
 from app.dashboard.returns_list import ReturnFilterForm, filter_args, load_page
@@ -20,6 +20,7 @@ from app.query_params import query_arg
 from app.services.return_fees import return_estimate
 from app.services import photos as photo_service
 from app.services.return_confirm import plan_action
+from app.services.return_review import shopify_way
 from app.services.tracking_numbers import also_carried_by
 from app.uploads import photo_response
 
@@ -46,7 +47,8 @@ def returns():
 
 
 def return_page(ret: Return, *, error: str | None = None, tracking_form: TrackingForm | None = None,
-                refund_forms: dict[int, OutsideRefundForm] | None = None, status: int = 200):
+                refund_forms: dict[int, OutsideRefundForm] | None = None, decline_form: DeclineForm | None = None,
+                status: int = 200):
     """The return page, optionally with a refusal to show (the status code says which kind);
     ``refund_forms`` are posted outside-refund forms by item id, shown with their errors."""
     account = current_account()
@@ -59,7 +61,8 @@ def return_page(ret: Return, *, error: str | None = None, tracking_form: Trackin
         fees=return_estimate(ret),
         photos=photo_service.by_item(ret),
         plans={action: plan_action(account, action, [ret.id]) for action in ("receive", "process", "close")},
-        authorised_only=AUTHORISED_ONLY if payment_only_authorised(ret) else None), status
+        authorised_only=AUTHORISED_ONLY if payment_only_authorised(ret) else None,
+        decline_form=decline_form or DeclineForm(formdata=None), shopify_way=shopify_way(ret)), status
 
 
 def outside_refund_prefix(item_id: int) -> str:

@@ -18,7 +18,7 @@ from wtforms.validators import Length, Optional, ValidationError
 
 from app.dashboard.forms import plain_text
 from app.dashboard.search import ORDER_NUMBER, check_date_range, like_escape
-from app.domain.returns import FORWARD
+from app.domain.returns import ENDED, FORWARD
 from app.domain.triage import NEEDS_DECISION as NEEDS_DECISION_STATES
 from app.domain.triage import summarize_items
 from app.domain.vocabulary import ItemResolution, Option, ReturnStatus
@@ -30,7 +30,7 @@ _RMA = re.compile(r"^[Rr]-?(\d{1,12})$")
 # Beyond this many matches the list says "1,000+": counting every match of an item filter means
 # one EXISTS probe per candidate return (about 100 ms at 100,000 returns), far more than the page.
 COUNT_CAP = 1_000
-STATUS_ORDER = (*FORWARD, ReturnStatus.CANCELLED)
+STATUS_ORDER = (*FORWARD, ReturnStatus.CANCELLED, ReturnStatus.DECLINED)
 SORTS = {"newest": "Newest first", "oldest": "Oldest first", "status": "Status (open first)", "rma": "RMA number"}
 PAGE_SIZES = ("25", "50", "100")
 # Issue-state filter values beyond the resolutions: items someone must decide (not cancelled).
@@ -46,7 +46,8 @@ class ReturnFilterForm(Form):
 
     q = SearchField("RMA, order number or email", filters=[strip_spaces],
                     validators=[Optional(), Length(max=200, message="Use at most 200 characters."), plain_text])
-    status = SelectField("Status", choices=[("", "Any status"), (ACTIVE, "In progress (not closed or cancelled)")]
+    status = SelectField("Status", choices=[("", "Any status"),
+                                            (ACTIVE, "In progress (not closed, cancelled or declined)")]
                          + ReturnStatus.choices(*STATUS_ORDER), default="")
     option = SelectField("Option", choices=[("", "Any option")] + Option.choices()
                          + [("none", "Not chosen yet")], default="")
@@ -97,7 +98,7 @@ def filter_clauses(form: ReturnFilterForm) -> list:
     if form.q.data:
         clauses.append(search_clause(form.q.data))
     if form.status.data == ACTIVE:
-        clauses.append(Return.status.notin_((ReturnStatus.CLOSED, ReturnStatus.CANCELLED)))
+        clauses.append(Return.status.notin_(ENDED))
     elif form.status.data:
         clauses.append(Return.status == form.status.data)
     if form.date_from.data:
@@ -113,7 +114,7 @@ def filter_clauses(form: ReturnFilterForm) -> list:
     if form.issue.data == NEEDS_DECISION:
         # A cancelled return issues nothing, so nothing on it waits for a decision.
         item.append(ReturnItem.resolution.in_(NEEDS_DECISION_STATES))
-        clauses.append(Return.status != ReturnStatus.CANCELLED)
+        clauses.append(Return.status.notin_((ReturnStatus.CANCELLED, ReturnStatus.DECLINED)))
     elif form.issue.data:
         item.append(ReturnItem.resolution == form.issue.data)
     if item:
@@ -207,8 +208,9 @@ def count_listed(args: dict) -> tuple[int, bool]:
 
 def closable_ids(form: ReturnFilterForm, limit: int) -> list[int]:
     """Every return the (validated) filters match that can still be closed, oldest first, at
-    most `limit` + 1 of them (so the caller can tell that there are too many)."""
-    clauses = filter_clauses(form) + [Return.status.notin_((ReturnStatus.CLOSED, ReturnStatus.CANCELLED))]
+    most `limit` + 1 of them (so the caller can tell that there are too many). A return awaiting
+    review is approved or declined first, never closed."""
+    clauses = filter_clauses(form) + [Return.status.notin_((*ENDED, ReturnStatus.REQUESTED))]
     return list(db.session.scalars(select(Return.id).where(*clauses).order_by(Return.id).limit(limit + 1)))
 
 

@@ -19,7 +19,7 @@ from app.domain.rules import MAX_CONDITIONS, RuleInvalid, parse_rule
 from app.domain.rules_input import validate
 from app.domain.rules_reach import admin_summary, reach, unoffered_reasons
 from app.domain.rules_warnings import never_firing
-from app.domain.vocabulary import OptionMode
+from app.domain.vocabulary import OptionMode, ReviewMode
 from app.extensions import db
 from app.htmx import is_htmx, retarget
 from app.models import Return, Rule
@@ -58,7 +58,8 @@ def _list_context(account, message: str | None = None, status_text: str | None =
     found = reach(usable, account.return_reasons or [])
     return {"rows": rows, "impact": impact, "message": message, "status_text": status_text,
             "reach": found, "mode_summary": admin_summary(found),
-            "customer_choice": account.option_mode != OptionMode.RULES.value}
+            "customer_choice": account.option_mode != OptionMode.RULES.value,
+            "review_by_rule": account.review_mode == ReviewMode.RULE.value}
 
 
 def _unoffered_warning(parsed, rule: Rule, reasons: list[str]) -> str | None:

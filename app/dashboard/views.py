@@ -9,7 +9,7 @@ from app.domain.photos import PhotoMode
 from app.dashboard.forms import COLOUR, RemoveStaffForm, ReturnActionForm, SettingsForm, StaffForm
 from app.domain.contrast import (LINK_SURFACES, WHITE, Palette, contrast_ratio, nearest_passing_shade, portal_palette,
                                  shown_ratio, white_text_verdict)
-from app.domain.vocabulary import ItemResolution, OptionMode
+from app.domain.vocabulary import ItemResolution, OptionMode, ReturnStatus
 from app.domain.fees import percentage_lines
 from app.dashboard.scope import admin_required, current_account, get_scoped_or_404, scoped
 from app.extensions import db
@@ -27,7 +27,8 @@ from app.shopify.issuing import list_locations
 
 # The overview's counts of returns: each is the returns list under these filters, and links to it.
 OVERVIEW_LISTS = (("in progress", {"status": ACTIVE}), ("with a failed item", {"issue": ItemResolution.FAILED}),
-                  ("awaiting a decision", {"issue": NEEDS_DECISION}))
+                  ("awaiting a decision", {"issue": NEEDS_DECISION}),
+                  ("awaiting review", {"status": ReturnStatus.REQUESTED.value}))
 
 
 @bp.get("/")
@@ -143,6 +144,7 @@ def _stored_settings(account) -> dict:
         "order_storage_months": account.order_storage_months, "logo_url": account.logo_url,
         "primary_color": account.primary_color,
         "option_mode": account.option_mode, "exchange_enabled": account.exchange_enabled,
+        "review_mode": account.review_mode,
         "excluded_product_tags": "\n".join(account.excluded_product_tags or []),
         "return_reasons": "\n".join(account.return_reasons or []),
         "photos_required_reasons": "\n".join(_photo_reasons(account, PhotoMode.REQUIRED)),
@@ -174,6 +176,7 @@ def _settings(form: SettingsForm) -> dict:
         "primary_color": form.primary_color.data.lower(),
         "option_mode": form.option_mode.data,
         "exchange_enabled": form.exchange_enabled.data,
+        "review_mode": form.review_mode.data,
         "excluded_product_tags": form.tags(),
         "return_reasons": form.reasons(),
         "photo_modes": form.photo_modes(),

@@ -5,6 +5,7 @@ would set them off. Safe to run again: a return is made once per submission toke
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import click
 from sqlalchemy import select
@@ -33,6 +34,7 @@ class DemoReturn:
     then: str
     decide: str | None = None
     tracking: str | None = None
+    min_value: Decimal | None = None  # only an order worth more (a review rule's threshold)
 
 
 OUTFITTERS_RETURNS = (
@@ -40,6 +42,11 @@ OUTFITTERS_RETURNS = (
     DemoReturn("refund-closed", Option.REFUND, "Faulty", "close"),
     DemoReturn("credit-closed", Option.CREDIT, "Changed my mind", "close"),
     DemoReturn("exchange-closed", Option.EXCHANGE, "Too large", "close"),
+)
+# Made once the store reviews returns over REVIEW_OVER (app/demo/stores.py): it awaits review.
+REVIEW_OVER = Decimal("100")
+REVIEW_RETURNS = (
+    DemoReturn("awaiting-review", Option.REFUND, "Changed my mind", "open", min_value=REVIEW_OVER),
 )
 RULES_RETURNS = (
     DemoReturn("faulty-processed", None, "Faulty", "process"),
@@ -125,7 +132,7 @@ def _pick(account: Account, used: set[int], plan: DemoReturn, variants_for):
                             Order.email.not_in(SPECIAL_EMAILS), Order.cancelled_at.is_(None))
         .order_by(Order.created_at, Order.id)).all()
     for order in candidates:
-        if order.id in used:
+        if order.id in used or (plan.min_value is not None and (order.total_price or 0) <= plan.min_value):
             continue
         eligible = service.eligibility(account, order)
         if any(e.returnable == 0 for e in eligible.values()):

@@ -5,7 +5,7 @@ accounts, so a credit note is a gift card). Both are safe to set up again."""
 from sqlalchemy import func, select
 
 from app.demo.orders import OUTFITTERS_ORDERS, RULES_ORDERS, orders_to_try, stored_orders_to_try
-from app.demo.returns import OUTFITTERS_RETURNS, RULES_RETURNS, make_demo_returns
+from app.demo.returns import OUTFITTERS_RETURNS, REVIEW_OVER, REVIEW_RETURNS, RULES_RETURNS, make_demo_returns
 from app.demo.sandbox import SandboxControl, connect_demo_shop, demo_shop
 from app.demo.seed import DEMO_PASSWORD, SAMPLE_ORDER_IDS, SAMPLE_ORDERS, seed_demo
 from app.domain.photos import PhotoMode
@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import Account, Order, User
 from app.services.accounts import sign_up
 from app.services.imports import latest_run
-from app.services.rules import seed_rules_demo
+from app.services.rules import seed_review_demo, seed_rules_demo
 from app.shopify.client import ShopifyClient
 from app.shopify.errors import UserErrorsError
 from app.shopify.operations import delete_webhook_subscription, list_webhook_subscriptions
@@ -53,6 +53,11 @@ def connect_demo(sandbox_url: str) -> tuple[User, dict]:
     specials = stored_orders_to_try(account, OUTFITTERS_ORDERS)
     returns = make_demo_returns(account, OUTFITTERS_RETURNS,
                                 skip_orders={order.id for _, order in picks + specials})
+    # Then the store reviews returns over a value, and one such return awaits review.
+    seed_review_demo(db.session.get(Account, user.account_id), REVIEW_OVER)
+    account = db.session.get(Account, user.account_id)
+    returns += make_demo_returns(account, REVIEW_RETURNS, skip_orders={order.id for _, order in picks + specials}
+                                 | {r.order_id for r in returns})
     return db.session.get(User, user.id), {
         "orders": demo.shop["orders"], "import": run.status if run else "none",
         "stored": db.session.scalar(select(func.count()).select_from(Order).where(

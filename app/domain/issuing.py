@@ -33,10 +33,12 @@ class ShopifyReturnStatus(Labelled):
     """A Shopify return as Boomerang knows it (Shopify's own statuses plus the two before it)."""
 
     PENDING = "PENDING", "Planned"         # not yet created in Shopify
+    REQUESTED = "REQUESTED", "Return request awaiting approval"   # returnRequest; the shop reviews it
     OPEN = "OPEN", "Open"
     CLOSED = "CLOSED", "Closed"
     CANCELED = "CANCELED", "Cancelled"     # Shopify's spelling; ours to show
     REFUSED = "REFUSED", "Refused"         # Shopify refused to create it; the reason is kept
+    DECLINED = "DECLINED", "Declined"      # a request the shop declined (nothing is issued)
 
 
 class Phase(StrEnum):
@@ -51,6 +53,8 @@ class Phase(StrEnum):
     DISPOSE = "dispose"
     CLOSE = "close"
     CANCEL = "cancel"
+    APPROVE = "approve"   # returnApproveRequest of a return request the shop approved
+    DECLINE = "decline"   # returnDeclineRequest of one it declined
 
 
 class CallState(StrEnum):

@@ -1,12 +1,20 @@
 """The return state machine and when the retailer's return action fires (DESIGN §5). Pure."""
 from app.domain.vocabulary import ReturnAction, ReturnStatus
 
-# The lifecycle, in order (ReturnStatus declares it so); CANCELLED is off to the side.
-FORWARD = tuple(status for status in ReturnStatus if status != ReturnStatus.CANCELLED)
-# A return holds its parcel's tracking number until it is closed or cancelled: carrier events
-# may still come for it and it is still being handled. While it holds the number, no other
-# return of the store may carry it (one parcel refunds one return).
-HOLDS_TRACKING = FORWARD[:FORWARD.index(ReturnStatus.CLOSED)]
+# The lifecycle, in order (ReturnStatus declares it so); CANCELLED and DECLINED are off to the side.
+FORWARD = tuple(status for status in ReturnStatus if status not in (ReturnStatus.CANCELLED, ReturnStatus.DECLINED))
+# A return awaiting review goes only to OPEN (approved) or DECLINED: it never skips approval.
+IN_REVIEW = ReturnStatus.REQUESTED
+# A return holds its parcel's tracking number from approval until it is closed or cancelled:
+# carrier events may still come for it and it is still being handled. While it holds the number,
+# no other return of the store may carry it (one parcel refunds one return). A return awaiting
+# review or declined has no parcel (the shopper sends nothing), so it holds none.
+HOLDS_TRACKING = FORWARD[FORWARD.index(ReturnStatus.OPEN):FORWARD.index(ReturnStatus.CLOSED)]
+# Statuses in which nothing more happens to a return.
+ENDED = (ReturnStatus.CLOSED, ReturnStatus.CANCELLED, ReturnStatus.DECLINED)
+# Shopify's limit on a decline note (2026-04 schema ``ReturnDeclineRequestInput.declineNote``:
+# "Maximum length: 500 characters").
+DECLINE_NOTE_MAX = 500
 
 # The return action names the state whose entry (or any later one) issues the options.
 ACTION_STATES = {ReturnAction.FIRST_SCAN: ReturnStatus.IN_TRANSIT, ReturnAction.PROCESSING: ReturnStatus.PROCESSED,
@@ -31,7 +39,12 @@ class ReturnRefused(ValueError):
 
 
 def can_move(current: str, target: str) -> bool:
-    """Forward only (skips allowed); CANCELLED only from OPEN or IN_TRANSIT."""
+    """Forward only (skips allowed); CANCELLED only from OPEN or IN_TRANSIT; a return awaiting
+    review only to OPEN (approved) or DECLINED; DECLINED is final."""
+    if current == IN_REVIEW:
+        return target in (ReturnStatus.OPEN, ReturnStatus.DECLINED)
+    if target == ReturnStatus.DECLINED or current == ReturnStatus.DECLINED:
+        return False
     if target == ReturnStatus.CANCELLED:
         return current in (ReturnStatus.OPEN, ReturnStatus.IN_TRANSIT)
     if current == ReturnStatus.CANCELLED or target not in FORWARD or current not in FORWARD:
@@ -45,6 +58,12 @@ def check_move(current: str, target: str) -> None:
         return
     if current == ReturnStatus.CANCELLED:
         raise TransitionRefused("This return was cancelled.")
+    if current == ReturnStatus.DECLINED:
+        raise TransitionRefused("This return was declined.")
+    if current == IN_REVIEW:
+        raise TransitionRefused("This return is awaiting review: approve or decline it first.")
+    if target == ReturnStatus.DECLINED:
+        raise TransitionRefused("Only a return awaiting review can be declined.")
     if target == ReturnStatus.CANCELLED:
         raise TransitionRefused("A return can only be cancelled before it is received.")
     raise TransitionRefused(
@@ -54,7 +73,7 @@ def check_move(current: str, target: str) -> None:
 
 def action_fires(return_action: str, status: str) -> bool:
     """Whether a return in `status` has reached the state its action names (or a later one)."""
-    if status == ReturnStatus.CANCELLED:
+    if status in (ReturnStatus.CANCELLED, ReturnStatus.DECLINED):
         return False
     trigger = ACTION_STATES[return_action]
     return FORWARD.index(status) >= FORWARD.index(trigger)

@@ -249,7 +249,8 @@ def parse_rule(raw: dict, rule_id: int | None = None, version: int = 1) -> RuleD
     outcome = (raw or {}).get("outcome")
     if outcome not in tuple(RuleOutcome):
         errors.append(("outcome", "Choose what the rule does: "
-                       f"{RuleOutcome.REFUND.label}, {RuleOutcome.CREDIT.label} or {RuleOutcome.NO_ACTION.label}."))
+                       f"{RuleOutcome.REFUND.label}, {RuleOutcome.CREDIT.label}, {RuleOutcome.NO_ACTION.label} or "
+                       f"{RuleOutcome.REVIEW.label}."))
     raw_conditions = (raw or {}).get("conditions") or []
     if not isinstance(raw_conditions, list):
         raw_conditions = []

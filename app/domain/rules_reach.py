@@ -67,7 +67,9 @@ def reach(rules: list[RuleDef], reasons: list[str] | None = None) -> Reach:
             if rule.enabled and index not in shadowed and _can_hold(rule, reasons)]
     outcomes = frozenset(rule.outcome for rule in live)
     catches_all = any(not rule.conditions for rule in live)
-    return Reach(outcomes, staff=RuleOutcome.NO_ACTION in outcomes or not catches_all, live=len(live))
+    # A Send to review rule leaves its items' options to staff too (app/domain/review.py).
+    to_staff = RuleOutcome.NO_ACTION in outcomes or RuleOutcome.REVIEW in outcomes
+    return Reach(outcomes, staff=to_staff or not catches_all, live=len(live))
 
 
 def _either(words: list[str]) -> str:
@@ -100,7 +102,7 @@ def admin_summary(found: Reach) -> str:
     outcomes = [o.label for o in RuleOutcome if o in found.outcomes]
     text = f"Rules mode is on: new returns' items get {_either(outcomes)} from these rules"
     if found.staff:
-        no_action = RuleOutcome.NO_ACTION in found.outcomes
-        text += "; items no rule catches" + (" or a No Action rule catches" if no_action else "") \
+        by_name = [o.label for o in (RuleOutcome.NO_ACTION, RuleOutcome.REVIEW) if o in found.outcomes]
+        text += "; items no rule catches" + (f" or a {_either(by_name)} rule catches" if by_name else "") \
             + " wait for staff to decide"
     return text + ". The portal tells customers exactly this."

@@ -38,12 +38,30 @@ class Labelled(StrEnum):
 class ReturnStatus(Labelled):
     """Where a return is in its lifecycle (app.domain.returns says which moves are allowed)."""
 
+    REQUESTED = "REQUESTED", "Awaiting review"   # the shop reviews it first (Account.review_mode)
     OPEN = "OPEN", "Open"
     IN_TRANSIT = "IN_TRANSIT", "In transit"
     RECEIVED = "RECEIVED", "Received"
     PROCESSED = "PROCESSED", "Processed"
     CLOSED = "CLOSED", "Closed"
     CANCELLED = "CANCELLED", "Cancelled"
+    DECLINED = "DECLINED", "Declined"   # the shop declined it at review: nothing is issued
+
+
+class ReviewMode(Labelled):
+    """Which returns staff approve or decline before the shopper sends anything."""
+
+    NONE = "none", "None — every return is open at once"
+    ALL = "all", "All — every return waits for staff to approve or decline it"
+    RULE = "rule", "By rule — only returns a “Send to review” rule matches"
+
+
+class DeclineReason(Labelled):
+    """Shopify's reasons for declining a return request (2026-04 schema ``enum ReturnDeclineReason``)."""
+
+    RETURN_PERIOD_ENDED = "RETURN_PERIOD_ENDED", "The return period has ended"
+    FINAL_SALE = "FINAL_SALE", "The return contains final sale items"
+    OTHER = "OTHER", "Another reason"
 
 
 class ItemResolution(Labelled):
@@ -71,6 +89,9 @@ class RuleOutcome(Labelled):
     REFUND = Option.REFUND.value, Option.REFUND.label
     CREDIT = Option.CREDIT.value, Option.CREDIT.label
     NO_ACTION = "no_action", "No Action"   # a name: "a No Action rule"
+    # Staff approve or decline the return first (where the account reviews by rule); the item's
+    # option is then theirs to decide, as with No Action.
+    REVIEW = "review", "Send to review"
 
 
 class OptionMode(Labelled):

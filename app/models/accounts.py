@@ -8,7 +8,7 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, t
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.returns import RMA_SEQ_START
-from app.domain.vocabulary import OptionMode, ReturnAction
+from app.domain.vocabulary import OptionMode, ReturnAction, ReviewMode
 from app.extensions import db
 from app.models._common import JSONType, UTCDateTime, utcnow
 from app.models.types import BigIntPK, Money
@@ -89,6 +89,9 @@ class Account(db.Model):
 
     option_mode: Mapped[str] = mapped_column(String(32), default=OptionMode.CUSTOMER_CHOICE.value)
     exchange_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Which returns staff approve or decline before the shopper sends anything (ReviewMode).
+    review_mode: Mapped[str] = mapped_column(String(16), default=ReviewMode.NONE.value,
+                                             server_default=ReviewMode.NONE.value)
     return_action: Mapped[str] = mapped_column(String(32), default=ReturnAction.PROCESSING.value)
     # Where returned items go back into stock (a Shopify location id), and whether refunds restock.
     restock_location_id: Mapped[int | None] = mapped_column(BigInteger)

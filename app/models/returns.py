@@ -73,6 +73,12 @@ class Return(db.Model):
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Review (Account.review_mode): when staff approved or declined it, who, and for a decline
+    # Shopify's reason (DeclineReason) and the message the shopper reads (at most 500 characters).
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reviewed_by: Mapped[str | None] = mapped_column(String(254))
+    decline_reason: Mapped[str | None] = mapped_column(String(32))
+    decline_note: Mapped[str | None] = mapped_column(Text)
     # Set once, by the conditional update that fires the return action.
     action_triggered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

@@ -11,7 +11,8 @@ from app.services.mail import render_email
 
 # Timeline entries a customer may read; staff-only entries (decision traces, Shopify calls) stay
 # on the dashboard.
-CUSTOMER_EVENT_KINDS = {"created", "tracking", "cancelled", "email", "status", "issued", "rules_pending"}
+CUSTOMER_EVENT_KINDS = {"created", "tracking", "cancelled", "email", "status", "issued", "rules_pending", "approved",
+                        "declined"}
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,15 @@ def timeline(ret: Return) -> list[Step]:
         return [Step("Return started", ret.created_at, done=True),
                 Step("Cancelled", ret.cancelled_at, done=True, current=True,
                      detail="Nothing will be refunded or exchanged.")]
+    if ret.status == ReturnStatus.DECLINED:
+        return [Step("Return requested", ret.created_at, done=True),
+                Step("Declined by the shop", ret.reviewed_at, done=True, current=True,
+                     detail="Nothing will be refunded, credited or exchanged.")]
+    if ret.status == ReturnStatus.REQUESTED:
+        return [Step("Return requested", ret.created_at, done=True),
+                Step("Awaiting review", None, done=False, current=True,
+                     detail="The shop checks your return before you send it."),
+                Step("Send it back", None, done=False)]
     milestones = [
         (ReturnStatus.OPEN, "Return started", ret.created_at,
          "Send the items back with your RMA number in the parcel."),

@@ -14,7 +14,7 @@ def returns_of_order(account: Account, order: Order) -> list[Return]:
     """This shop's returns of this order that still stand (not cancelled), newest first."""
     return list(db.session.scalars(
         select(Return).where(Return.account_id == account.id, Return.order_id == order.id,
-                             Return.status != ReturnStatus.CANCELLED)
+                             Return.status != ReturnStatus.CANCELLED)  # a declined one stays: its message
         .order_by(Return.created_at.desc(), Return.id.desc())))
 
 

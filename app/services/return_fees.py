@@ -10,6 +10,7 @@ from decimal import Decimal
 from app.domain import fees
 from app.domain.returns import ReturnRefused
 from app.models import Account, Return
+from app.shopify import returns as shopify
 
 
 def fix_fees(account: Account, ret: Return) -> None:
@@ -67,3 +68,17 @@ def restocking_fee_input(item) -> dict | None:
     if not pct or not fees.pays_fees(item.option):
         return None
     return {"percentage": float(Decimal(pct))}
+
+
+def add_shipping_fee(ctx, return_input: dict) -> None:
+    """Put the return's shipping fee on the first Shopify return (or request) being built, in the
+    currency the buyer paid in; when that is not the shop's, leave it out and say so on the
+    timeline (once). ``ctx`` is the issuing context (app.services.issuing_context.Ctx)."""
+    currency = shopify.presentment_currency(ctx.client, ctx.ret.shopify_order_id)
+    fee = shipping_fee_input(ctx.ret, currency)
+    if fee:
+        return_input["returnShippingFee"] = fee
+    elif not any(e.kind == "fee_left_out" for e in ctx.ret.events):
+        ctx.ret.add_event("fee_left_out", f"Return shipping fee not taken: the customer paid in {currency}, and "
+                                          f"the fee is set in {ctx.ret.currency}.", "system")
+

@@ -24,7 +24,7 @@ from app.extensions import db
 from app.models import OrderLine, ReturnItem, ShopifyReturn
 from app.services import shopify_calls as calls
 from app.services.issuing_context import DONE, IN_PROGRESS, Ctx, fail_item, lines_of, note
-from app.services.return_fees import restocking_fee_input, shipping_fee_due, shipping_fee_input
+from app.services.return_fees import add_shipping_fee, restocking_fee_input, shipping_fee_due
 from app.shopify import returns as shopify
 from app.shopify.return_values import ReturnState
 from app.shopify.operations import order_gid
@@ -82,7 +82,7 @@ def _create_round(ctx: Ctx) -> str:
             db.session.commit()
         return IN_PROGRESS if started == IN_PROGRESS else DONE
     call, reconcile = started
-    outcome = calls.run_call(call, send=lambda v: shopify.create_return(ctx.client, v),
+    outcome = calls.run_call(call, send=lambda v: _send_create(ctx, v),
                              find=lambda c: _find_created(ctx), reconcile=reconcile)
     if outcome.done:
         _record_created(ctx, call, outcome.result)
@@ -91,10 +91,20 @@ def _create_round(ctx: Ctx) -> str:
     return DONE
 
 
+def _send_create(ctx: Ctx, variables: dict):
+    """returnCreate, or returnRequest for a return the shop reviews (the stored variables say
+    which: ``returnInput`` or ``input``, so a resend after a lost answer is the same call)."""
+    if "input" in variables:
+        return shopify.request_return(ctx.client, variables)
+    return shopify.create_return(ctx.client, variables)
+
+
 def _build_create(ctx: Ctx, last) -> tuple[int, dict, dict] | None:
     items = ctx.items()
-    if not items:
-        return None
+    if not items or ctx.ret.status == ReturnStatus.DECLINED:
+        return None  # declined before it reached Shopify: nothing to create (return_review_shopify)
+    # Awaiting review: a return request (app/domain/review.uses_request: it has no exchange).
+    request = ctx.ret.status == ReturnStatus.REQUESTED
     units = [rules.Returnable(u.fulfillment_line_item_id, u.line_item_id, u.quantity, u.location_id)
              for u in shopify.returnable_units(ctx.client, ctx.ret.shopify_order_id)]
     reasons = _reason_ids(ctx, [rules.reason_handle(i.reason) for i in items])
@@ -112,8 +122,12 @@ def _build_create(ctx: Ctx, last) -> tuple[int, dict, dict] | None:
         item.shopify_lines = []
         restocking = restocking_fee_input(item)
         for unit, qty in pairs:
+            # A request's line has no reason note, only the customer's (ReturnRequestLineItemInput,
+            # 2026-04 schema: "customerNote ... Maximum length: 300 characters"; ours is at most 255).
             line = {"fulfillmentLineItemId": shopify.gid("FulfillmentLineItem", unit.fulfillment_line_item_id),
-                    "quantity": qty, "returnReasonNote": rules.reason_note(marker, item.reason, item.note)}
+                    "quantity": qty,
+                    "customerNote" if request else "returnReasonNote": rules.reason_note(marker, item.reason,
+                                                                                       item.note)}
             if reason_id:
                 line["returnReasonDefinitionId"] = shopify.gid("ReturnReasonDefinition", reason_id)
             if restocking:
@@ -123,7 +137,7 @@ def _build_create(ctx: Ctx, last) -> tuple[int, dict, dict] | None:
             item.shopify_lines.append({"ref": ctx.ref.id, "fli": unit.fulfillment_line_item_id, "qty": qty,
                                        "location": unit.location_id})
         placed.append(item)
-        if _gets_exchange_lines(ctx, item):
+        if not request and _gets_exchange_lines(ctx, item):
             for _ in range(item.quantity):
                 exchanges.append(_exchange_line(ctx, item))
                 exchange_items.append(item.id)
@@ -133,21 +147,11 @@ def _build_create(ctx: Ctx, last) -> tuple[int, dict, dict] | None:
     return_input = {"orderId": order_gid(ctx.ret.shopify_order_id), "returnLineItems": lines}
     if exchanges:
         return_input["exchangeLineItems"] = exchanges
-    # The return shipping fee is taken once per RMA: with its first Shopify return.
+    # The return shipping fee is taken once per RMA: with its first Shopify return (or request).
     if ctx.ref.seq == 1 and shipping_fee_due(ctx.ret, placed):
-        _add_shipping_fee(ctx, return_input)
-    return (next_round(last), {"returnInput": return_input},
+        add_shipping_fee(ctx, return_input)
+    return (next_round(last), {"input" if request else "returnInput": return_input},
             {"marker": marker, "line_items": line_items, "exchange_items": exchange_items})
-
-
-def _add_shipping_fee(ctx: Ctx, return_input: dict) -> None:
-    currency = shopify.presentment_currency(ctx.client, ctx.ret.shopify_order_id)
-    fee = shipping_fee_input(ctx.ret, currency)
-    if fee:
-        return_input["returnShippingFee"] = fee
-    elif not any(e.kind == "fee_left_out" for e in ctx.ret.events):
-        note(ctx.ret, "fee_left_out", f"Return shipping fee not taken: the customer paid in {currency}, and the fee "
-                                      f"is set in {ctx.ret.currency}.")
 
 
 def ref_marker(ctx: Ctx) -> str:
@@ -206,7 +210,9 @@ def _record_created(ctx: Ctx, call, state: ReturnState) -> None:
     db.session.execute(delete(ShopifyReturn).where(
         ShopifyReturn.account_id == ref.account_id, ShopifyReturn.shopify_return_id == state.id,
         ShopifyReturn.made_in_shopify.is_(True)).execution_options(synchronize_session=False))
-    ref.shopify_return_id, ref.name, ref.status = state.id, state.name, ShopifyReturnStatus.OPEN.value
+    requested = state.status == ShopifyReturnStatus.REQUESTED.value  # returnRequest: approved or declined later
+    ref.shopify_return_id, ref.name = state.id, state.name
+    ref.status = ShopifyReturnStatus.REQUESTED.value if requested else ShopifyReturnStatus.OPEN.value
     ref.failure_reason = None
     by_fli = {ln.fulfillment_line_item_id: ln for ln in state.lines if rules.has_marker(ln.note, ref.marker)}
     free_exchanges = list(state.exchange_lines)
@@ -223,9 +229,10 @@ def _record_created(ctx: Ctx, call, state: ReturnState) -> None:
             mine = [x for x in free_exchanges if x.variant_id == item.exchange_variant_id][:item.quantity]
             free_exchanges = [x for x in free_exchanges if x not in mine]
             item.exchange_line_ids = [x.id for x in mine]
-        _take_returnable(item, -item.quantity)
+        take_returnable(item, -item.quantity)
     calls.finish(call, CallState.DONE)
-    note(ctx.ret, "shopify_return", f"Shopify return {state.name} created on order {ctx.ret.order_name}.",
+    made = "return request" if requested else "return"
+    note(ctx.ret, "shopify_return", f"Shopify {made} {state.name} created on order {ctx.ret.order_name}.",
          shopify_return_id=state.id)
     db.session.commit()
 
@@ -258,7 +265,7 @@ def items_named(refused, index: dict[str, list[int]]) -> set[int]:
     return named
 
 
-def _take_returnable(item: ReturnItem, delta: int) -> None:
+def take_returnable(item: ReturnItem, delta: int) -> None:
     """Keep the line's stored returnable quantity in step with what our returns take or give back."""
     line = db.session.get(OrderLine, item.order_line_id) if item.order_line_id else None
     if line is not None and line.returnable_quantity is not None:
@@ -364,7 +371,7 @@ def cancel_step(ctx: Ctx) -> str:
                           ("cancelled", "cancel"))
     if ctx.ref.status == ShopifyReturnStatus.CANCELED.value:
         for item in ctx.items():
-            _take_returnable(item, item.quantity)
+            take_returnable(item, item.quantity)
         db.session.commit()
     return result
 

@@ -31,6 +31,7 @@ from app.services.connect import CAPPED_RETURN_WINDOW_DAYS, window_cap_applies
 from app.services.mail import send_after_commit, store_email
 from app.services.return_bonus import fix_bonus
 from app.services.return_fees import check_fees_shown, fix_fees
+from app.services.return_review import needs_review
 from app.shopify import parcels
 
 NOTE_MAX = 500
@@ -88,12 +89,16 @@ def order_facts(order: Order) -> OrderFacts:
     return OrderFacts(created_at=order.created_at, cancelled=order.cancelled_at is not None)
 
 
+# A cancelled or declined return holds no units of its order: they can be returned again.
+RELEASED = (ReturnStatus.CANCELLED, ReturnStatus.DECLINED)
+
+
 def quantities_in_returns(order_id: int) -> dict[int, int]:
     """Units of each line already in a non-cancelled return (open or closed; DESIGN §4)."""
     rows = db.session.execute(
         select(ReturnItem.order_line_id, func.sum(ReturnItem.quantity))
         .join(Return, Return.id == ReturnItem.return_id)
-        .where(Return.order_id == order_id, Return.status != ReturnStatus.CANCELLED)
+        .where(Return.order_id == order_id, Return.status.notin_(RELEASED))
         .group_by(ReturnItem.order_line_id)).all()
     return {line_id: int(total) for line_id, total in rows if line_id is not None}
 
@@ -102,12 +107,12 @@ def quantities_outside_shopify(order_id: int) -> dict[int, int]:
     """Units of each line in our non-cancelled returns that are in no Shopify return yet (still
     being planned or created, refused by Shopify, or credited or exchanged the old way), so
     Shopify's returnable quantity still counts them."""
-    placed = (ShopifyReturn.status.in_(("OPEN", "CLOSED")))
+    placed = (ShopifyReturn.status.in_(("REQUESTED", "OPEN", "CLOSED")))
     rows = db.session.execute(
         select(ReturnItem.order_line_id, func.sum(ReturnItem.quantity))
         .join(Return, Return.id == ReturnItem.return_id)
         .outerjoin(ShopifyReturn, ShopifyReturn.id == ReturnItem.shopify_return_ref_id)
-        .where(Return.order_id == order_id, Return.status != ReturnStatus.CANCELLED,
+        .where(Return.order_id == order_id, Return.status.notin_(RELEASED),
                (ReturnItem.shopify_return_ref_id.is_(None) | ~placed),
                # A legacy refund was refunded in Shopify, which takes it out of the returnable count.
                ~((ReturnItem.issuing_method == "legacy") & (ReturnItem.option == Option.REFUND)))
@@ -310,8 +315,10 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
     check_fees_shown(account, planned, fees_shown)
     now = now or datetime.now(timezone.utc)
     rules_mode = not allowed_options(account)
+    reviewed = needs_review(account, order, [item.selection.reason for item in planned])
     ret = Return(account_id=account.id, order_id=order.id, rma_number=f"P-{uuid.uuid4().hex[:24]}",
-                 submission_token=token, status=ReturnStatus.OPEN, option_source="rules" if rules_mode else "customer",
+                 submission_token=token, status=ReturnStatus.REQUESTED if reviewed else ReturnStatus.OPEN,
+                 option_source="rules" if rules_mode else "customer",
                  shopify_order_id=order.shopify_order_id, order_name=order.name, customer_email=order.email,
                  customer_name=order.customer_name, shipping_address=order.shipping_address,
                  customer_shopify_id=order.customer_shopify_id, payment_status=order.financial_status,
@@ -357,6 +364,8 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
     # The options are known now in customer-choice mode: the units go into a Shopify return at
     # once (in a job). In rules mode the rules decide first, and their job plans it. Outside a
     # request an in-process job runs right here, on its own connection: this session holds none.
+    # A return awaiting review becomes a Shopify return request now unless it has an exchange
+    # (plan_shopify_returns decides; app/services/return_review.py).
     if rules_mode:
         enqueue("jobs.rules.match_return_rules_job", return_id, job_id=f"rules-{return_id}")
     else:

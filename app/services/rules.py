@@ -19,7 +19,7 @@ from sqlalchemy import select, text
 from app.domain.rules import DIMENSIONS, ItemFacts, RuleDef, RuleInvalid, item_facts, parse_rule, sentence
 from app.domain.rules_index import RuleSet
 from app.domain.rules_input import validate
-from app.domain.vocabulary import ItemResolution, OptionMode, ReturnStatus, RuleOutcome
+from app.domain.vocabulary import ItemResolution, OptionMode, ReturnStatus, ReviewMode, RuleOutcome
 from app.extensions import db
 from app.models import Account, Order, Return, Rule
 from app.services.shopify_returns import queue_for_return
@@ -240,7 +240,7 @@ def decide_return(return_id: int) -> str:
     if account.option_mode != OptionMode.RULES.value:
         db.session.rollback()
         return "customer choice: rules not run"
-    if ret.option_source not in (None, "rules") or ret.status == ReturnStatus.CANCELLED.value:
+    if ret.option_source not in (None, "rules") or ret.status in (ReturnStatus.CANCELLED, ReturnStatus.DECLINED):
         db.session.rollback()
         return "not a rules return"
     pending = [i for i in ret.items
@@ -269,7 +269,9 @@ def decide_return(return_id: int) -> str:
         item.decided_by_rule_id, item.decided_by_rule_version = decision.rule_id, decision.rule_version
         if decision.outcome in (RuleOutcome.REFUND, RuleOutcome.CREDIT):
             item.option, item.resolution = decision.outcome, ItemResolution.DECIDED.value
-        elif decision.outcome == RuleOutcome.NO_ACTION:
+        elif decision.outcome in (RuleOutcome.NO_ACTION, RuleOutcome.REVIEW):
+            # Send to review: the return waited for staff to approve it (return_review.needs_review),
+            # and its items' options are theirs to decide, as with No Action.
             item.resolution = ItemResolution.NO_ACTION.value
         summary.append({"item_id": item.id, "title": item.title, "outcome": decision.outcome,
                         "rule_id": decision.rule_id, "rule_version": decision.rule_version,
@@ -307,6 +309,19 @@ DEMO_RULES = [
     {"name": "Canada: no automation", "outcome": "no_action", "enabled": True, "conditions": [
         {"dimension": "country", "operator": "is", "value": "Canada"}]},
 ]
+
+
+def seed_review_demo(account: Account, over) -> None:
+    """The demo's review: a "Send to review" rule for orders worth more than ``over``, first, and
+    the account reviewing by rule. Safe to run twice."""
+    name = f"Orders over {over} are reviewed"
+    account_id = account.id
+    if name not in {r.name for r in rules_of(account_id)}:
+        create_rule(account_id, {"name": name, "outcome": "review", "enabled": True, "conditions": [
+            {"dimension": "order_value", "operator": "gt", "value": str(over)}]})
+    account = db.session.get(Account, account_id)
+    account.review_mode = ReviewMode.RULE.value
+    db.session.commit()
 
 
 def seed_rules_demo(account: Account, rules_mode: bool = True) -> list[Rule]:

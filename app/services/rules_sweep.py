@@ -38,6 +38,7 @@ def returns_to_decide(now: datetime | None = None, limit: int = 500) -> list[int
         .join(Account, Account.id == Return.account_id).where(
             Account.option_mode == OptionMode.RULES.value,
             or_(Return.option_source.is_(None), Return.option_source == "rules"),
-            Return.status != ReturnStatus.CANCELLED.value, Return.created_at <= now - SETTLED,
+            Return.status.notin_((ReturnStatus.CANCELLED.value, ReturnStatus.DECLINED.value)),
+            Return.created_at <= now - SETTLED,
             ReturnItem.resolution == ItemResolution.UNDECIDED.value, ReturnItem.decision_trace.is_(None))
         .group_by(Return.id).order_by(Return.id).limit(limit)))

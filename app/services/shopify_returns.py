@@ -18,6 +18,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.domain.issuing import LEGACY_SEQ, CallState, IssuingMethod, ShopifyReturnStatus, has_marker
+from app.domain.review import uses_request
 from app.domain.vocabulary import ItemResolution, ReturnStatus
 from app.extensions import db
 from app.models import Account, Order, Return, ReturnItem, ShopifyCall, ShopifyReturn
@@ -28,6 +29,7 @@ from app.services.return_bonus import bonus_step
 from app.services.return_credit import exchange_order_step, gift_card_step
 from app.services.return_money import process_step
 from app.services.return_settlement import dispose_step
+from app.services.return_review_shopify import review_step
 from app.services.return_shape import cancel_step, close_step, create_step, remove_step
 from app.services.shopify_access import NotConnected, client_for
 from app.shopify import errors as E
@@ -36,8 +38,13 @@ from app.shopify.return_values import ReturnableUnit
 
 ADVANCE = "jobs.shopify_returns.advance_shopify_return_job"
 PLAN = "jobs.shopify_returns.plan_shopify_returns_job"
-STEPS = (create_step, remove_step, process_step, gift_card_step, exchange_order_step, bonus_step, dispose_step,
+STEPS = (create_step, review_step, remove_step, process_step, gift_card_step, exchange_order_step, bonus_step,
+         dispose_step,
          close_step, cancel_step)
+# A declined or cancelled return is never planned; one awaiting review only as a Shopify return
+# request, when it has no exchange (``plannable``; app/services/return_review.py).
+NOT_PLANNED = (ReturnStatus.REQUESTED, ReturnStatus.DECLINED, ReturnStatus.CANCELLED)
+LIVE_REFS = (ShopifyReturnStatus.PENDING.value, ShopifyReturnStatus.REQUESTED.value, ShopifyReturnStatus.OPEN.value)
 UNPLACED = (ItemResolution.UNDECIDED.value, ItemResolution.DECIDED.value, ItemResolution.NO_ACTION.value)
 
 
@@ -45,7 +52,7 @@ def plan_shopify_returns(return_id: int) -> int | None:
     """Plan the return's items that are in no Shopify return yet into a new one, and queue it.
     Safe to run twice: the items are taken by one conditional UPDATE. Returns its id (or None)."""
     ret = db.session.get(Return, return_id)
-    if ret is None or ret.status == ReturnStatus.CANCELLED:
+    if ret is None or not plannable(ret):
         return None
     wanted = list(db.session.scalars(select(ReturnItem.id).where(
         ReturnItem.return_id == ret.id, ReturnItem.issuing_method == IssuingMethod.RETURNS.value,
@@ -70,6 +77,14 @@ def plan_shopify_returns(return_id: int) -> int | None:
         return None
     enqueue(ADVANCE, ref_id)
     return ref_id
+
+
+def plannable(ret: Return) -> bool:
+    """Whether the return's items may go into a Shopify return now: an open (or later) return, or
+    one awaiting review that becomes a Shopify return request (no exchange: review.uses_request)."""
+    if ret.status == ReturnStatus.REQUESTED:
+        return uses_request(item.option for item in ret.items)
+    return ret.status not in NOT_PLANNED
 
 
 SQLITE_BUSY_RETRIES = 3
@@ -186,14 +201,14 @@ def queue_for_return(ret: Return) -> int:
     the return or its items); plan a new one for items not in any."""
     refs = list(db.session.scalars(select(ShopifyReturn.id).where(
         ShopifyReturn.return_id == ret.id,
-        ShopifyReturn.status.in_((ShopifyReturnStatus.PENDING.value, ShopifyReturnStatus.OPEN.value)))))
+        ShopifyReturn.status.in_(LIVE_REFS))))
     unplaced = db.session.scalar(select(func.count(ReturnItem.id)).where(
         ReturnItem.return_id == ret.id, ReturnItem.issuing_method == IssuingMethod.RETURNS.value,
         ReturnItem.shopify_return_ref_id.is_(None), ReturnItem.resolution.in_(UNPLACED)))
     db.session.commit()  # no read transaction held while an in-process job runs
     for ref_id in refs:
         enqueue(ADVANCE, ref_id)
-    if unplaced and ret.status != ReturnStatus.CANCELLED:
+    if unplaced and plannable(ret):
         enqueue(PLAN, ret.id)
     return len(refs)
 
@@ -214,6 +229,9 @@ def refs_to_sweep(now: datetime | None = None, limit: int = 500) -> list[int]:
             ShopifyReturn.made_in_shopify.is_(False), ShopifyReturn.seq != LEGACY_SEQ,
             ShopifyReturn.failures < MAX_FAILURES,
             or_((ShopifyReturn.status == ShopifyReturnStatus.PENDING.value) & (ShopifyReturn.created_at <= settled),
+                # a request the shop approved or declined since (a lost enqueue)
+                (ShopifyReturn.status == ShopifyReturnStatus.REQUESTED.value)
+                & (Return.status != ReturnStatus.REQUESTED) & (Return.updated_at <= settled),
                 ShopifyReturn.id.in_(stale_call), ShopifyReturn.id.in_(waiting_items),
                 (ShopifyReturn.status == ShopifyReturnStatus.OPEN.value)
                 & Return.status.in_((ReturnStatus.CLOSED, ReturnStatus.CANCELLED)) & (Return.updated_at <= settled)))
@@ -222,11 +240,12 @@ def refs_to_sweep(now: datetime | None = None, limit: int = 500) -> list[int]:
 
 def returns_to_plan(now: datetime | None = None, limit: int = 500) -> list[int]:
     """Returns with items in no Shopify return a few minutes after they were made or decided (a
-    lost planning enqueue): their units must still go into one."""
+    lost planning enqueue): their units must still go into one. A return still awaiting review is
+    left to its approval, which plans it (a decline needs nothing in Shopify then)."""
     now = now or datetime.now(timezone.utc)
     return list(db.session.scalars(
         select(Return.id).join(ReturnItem, ReturnItem.return_id == Return.id).where(
-            Return.status != ReturnStatus.CANCELLED,
+            Return.status.notin_(NOT_PLANNED),
             Return.updated_at <= now - timedelta(seconds=current_app.config["SWEEP_GRACE_SECONDS"]),
             ReturnItem.issuing_method == IssuingMethod.RETURNS.value,
             ReturnItem.shopify_return_ref_id.is_(None), ReturnItem.resolution.in_(UNPLACED))

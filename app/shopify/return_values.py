@@ -181,7 +181,9 @@ def parse_return(node: dict) -> ReturnState:
             line_item_id=parse_optional_id((fli.get("lineItem") or {}).get("id"), "LineItem"),
             quantity=parse_count(ln.get("quantity"), "return line quantity"),
             processed_quantity=parse_count(ln.get("processedQuantity"), "processed quantity"),
-            note=str(ln.get("returnReasonNote") or "")))
+            # A return request's lines carry our note as the customer note (ReturnRequestLineItemInput
+            # has no reason note; 2026-04 schema), kept once the request is approved.
+            note=str(ln.get("returnReasonNote") or ln.get("customerNote") or "")))
     exchanges = tuple(ExchangeLine(
         id=parse_id(x.get("id"), "ExchangeLineItem"),
         variant_id=parse_optional_id(x.get("variantId"), "ProductVariant"),

@@ -165,6 +165,26 @@ def create_return(client: ShopifyClient, variables: dict) -> ReturnState:
     return _mutation_return(client.run("return_create", variables), "returnCreate", "returnCreate")
 
 
+def request_return(client: ShopifyClient, variables: dict) -> ReturnState:
+    """returnRequest with the stored variables ``{"input": …}``: a REQUESTED return, approved or
+    declined later; refusals raise ``UserErrorsError`` (nothing was requested)."""
+    return _mutation_return(client.run("return_request", variables), "returnRequest", "returnRequest")
+
+
+def approve_request(client: ShopifyClient, variables: dict) -> ReturnState:
+    """returnApproveRequest with the stored variables ``{"input": {id, notifyCustomer}}``."""
+    return _mutation_return(client.run("return_approve_request", variables), "returnApproveRequest",
+                            "returnApproveRequest")
+
+
+def decline_request(client: ShopifyClient, variables: dict) -> str:
+    """returnDeclineRequest with the stored variables ``{"input": {id, declineReason, declineNote,
+    notifyCustomer}}``; the status Shopify reports after it."""
+    payload = client.run("return_decline_request", variables).get("returnDeclineRequest") or {}
+    raise_for_user_errors("returnDeclineRequest", payload)
+    return str((payload.get("return") or {}).get("status") or "")
+
+
 def process_return(client: ShopifyClient, variables: dict) -> ReturnState:
     """returnProcess with the stored variables ``{"input": …}``."""
     return _mutation_return(client.run("return_process", variables), "returnProcess", "returnProcess")

@@ -3,7 +3,7 @@ a return was submitted with (an item's restocking percentage, the return's shipp
 the Shopify return is created with.
 
 Revision ID: 0021_return_fees
-Revises: 0018_return_photos
+Revises: 0020_return_review
 Create Date: 2026-12-06 04:30:00
 """
 from alembic import op
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 import app.models.types
 
 revision = "0021_return_fees"
-down_revision = "0018_return_photos"
+down_revision = "0020_return_review"
 branch_labels = None
 depends_on = None
 

@@ -73,10 +73,10 @@ def test_the_demo_connects_to_the_sandbox_and_is_safe_to_run_again(app, sandbox,
     from decimal import Decimal
 
     from app.demo.orders import OUTFITTERS_ORDERS
-    from app.demo.returns import OUTFITTERS_RETURNS
+    from app.demo.returns import OUTFITTERS_RETURNS, REVIEW_RETURNS
     from app.demo.sandbox import DEMO_ORDERS, DEMO_SCOPES, DEMO_SHOP
     from app.demo.stores import connect_demo
-    from app.models import Return, ShopifyReturn
+    from app.models import Order, Return, ShopifyReturn
 
     use_virtual_time(monkeypatch, sandbox)
     sandbox.clock.set(time.time())
@@ -115,8 +115,14 @@ def test_the_demo_connects_to_the_sandbox_and_is_safe_to_run_again(app, sandbox,
     assert len(tried) == 3 and not tried & {order.id for order in stored.values()}
 
     # The demo returns, each with its Shopify return (lines and all) in the sandbox.
-    returns = facts["returns"]
-    assert len(returns) == len(OUTFITTERS_RETURNS)
+    returns, (waiting,) = facts["returns"][:-1], facts["returns"][-1:]
+    # Then the store reviews returns over a value, and one such return awaits review: in Shopify
+    # a return request, until staff approve or decline it.
+    assert len(returns) == len(OUTFITTERS_RETURNS) and len(REVIEW_RETURNS) == 1
+    assert waiting.status == "REQUESTED" and account.review_mode == "rule"
+    assert db.session.get(Order, waiting.order_id).total_price > Decimal("100")
+    assert db.session.scalars(select(ShopifyReturn.status).where(
+        ShopifyReturn.return_id == waiting.id)).all() == ["REQUESTED"]
     assert not {ret.order_id for ret in returns} & (tried | {order.id for order in stored.values()})
     assert [ret.status for ret in returns] == ["OPEN", "CLOSED", "CLOSED", "CLOSED"]
     assert returns[0].tracking_number == "DEMO1001"
@@ -125,7 +131,9 @@ def test_the_demo_connects_to_the_sandbox_and_is_safe_to_run_again(app, sandbox,
     assert all(i.resolution == "ISSUED" for ret in returns[1:] for i in ret.items)
     assert [i.resolution for i in returns[0].items] == ["DECIDED"]  # waiting for the first scan
     in_sandbox = demo_returns_in_sandbox(sandbox, DEMO_SHOP, account.id)
-    assert len(in_sandbox) == len(OUTFITTERS_RETURNS)
+    assert len(in_sandbox) == len(OUTFITTERS_RETURNS) + len(REVIEW_RETURNS)
+    waiting_name = db.session.scalar(select(ShopifyReturn.name).where(ShopifyReturn.return_id == waiting.id))
+    assert in_sandbox[waiting_name]["status"] == "REQUESTED"
     for ret in returns:
         held = in_sandbox[db.session.scalar(select(ShopifyReturn.name).where(ShopifyReturn.return_id == ret.id))]
         assert [(ln["title"], ln["quantity"]) for ln in held["lines"]] == [
@@ -147,10 +155,10 @@ def test_the_demo_connects_to_the_sandbox_and_is_safe_to_run_again(app, sandbox,
     assert order_count(account.id) == shop_orders == len(sandbox.store.get_shop(DEMO_SHOP).orders)
     assert len([s for s in sandbox.store.state["subs"].values() if s.shop == DEMO_SHOP]) == len(
         WEBHOOK_TOPICS + RETURN_TOPICS + FULFILLMENT_TOPICS)
-    assert [ret.id for ret in facts["returns"]] == [ret.id for ret in returns]
+    assert [ret.id for ret in facts["returns"]] == [ret.id for ret in returns] + [waiting.id]
     assert db.session.scalar(select(func.count()).select_from(Return).where(
-        Return.account_id == account.id)) == len(OUTFITTERS_RETURNS)
-    assert len(demo_returns_in_sandbox(sandbox, DEMO_SHOP, account.id)) == len(OUTFITTERS_RETURNS)
+        Return.account_id == account.id)) == len(OUTFITTERS_RETURNS) + len(REVIEW_RETURNS)
+    assert len(demo_returns_in_sandbox(sandbox, DEMO_SHOP, account.id)) == len(OUTFITTERS_RETURNS) + len(REVIEW_RETURNS)
 
 
 def test_the_rules_demo_is_on_classic_accounts_with_the_one_app_and_returns(app, sandbox, monkeypatch, drain_jobs,

@@ -232,3 +232,15 @@ def test_huge_ids_and_broken_stored_rules_never_500(admin, client, three):
     db.session.commit()
     page = client.get("/dashboard/rules")
     assert page.status_code == 200 and "no longer checks out" in page.get_data(as_text=True)
+
+
+def test_customer_choice_with_review_by_rule_says_review_rules_still_run(admin, client, three):
+    account = db.session.get(type(admin), admin.id).account
+    account.option_mode, account.review_mode = "customer_choice", "rule"
+    db.session.commit()
+    page = client.get("/dashboard/rules").get_data(as_text=True)
+    assert "Rules are not running: customer choice is on" in page
+    assert "the rules do run to decide\n  which returns staff approve or decline first" in page
+    account.review_mode = "none"
+    db.session.commit()
+    assert "review-rules-run" not in client.get("/dashboard/rules").get_data(as_text=True)

@@ -95,3 +95,47 @@ def test_dry_run_refuses_other_accounts_and_nonsense(data, client):
     assert client.get(f"/dashboard/rules/dry-run?return={ret.id}").status_code == 404
     assert client.get("/dashboard/rules/dry-run?return=abc").status_code == 400
     assert client.get("/dashboard/rules/dry-run").status_code == 200
+
+
+REVIEW_BIG = {"name": "Big orders are reviewed", "outcome": "review", "enabled": True,
+              "conditions": [{"dimension": "order_value", "operator": "gt", "value": "50"}]}
+
+
+def test_a_send_to_review_rule_is_listed_previewed_dry_run_and_shadow_checked(data, client):
+    review_rule = service.create_rule(data["account"].id, REVIEW_BIG)
+    faulty = data["rules"][0]
+    page = client.get("/dashboard/rules").get_data(as_text=True)
+    assert "Big orders are reviewed" in page and "Send to review" in page
+    service.reorder(data["account"].id, [review_rule.id, *[r.id for r in data["rules"]]])
+    run = preview.dry_run_return(data["account"].id, data["returns"][1].id, service.rule_defs(data["account"].id))
+    assert run.items[0].decision.outcome == "review" and run.items[0].decision.rule_id == review_rule.id
+    page = client.get(f"/dashboard/rules/dry-run?return={data['returns'][1].id}").get_data(as_text=True)
+    assert "Would be decided by rule <strong>“Big orders are reviewed”</strong>" in page
+    impact = preview.impact(data["account"].id, service.rule_defs(data["account"].id))
+    assert impact is not None
+    assert "items no rule catches or a No Action or Send to review rule catches wait for staff" in \
+        client.get("/dashboard/rules").get_data(as_text=True)
+    # A rule under one that catches everything it would is flagged, whatever its outcome.
+    service.create_rule(data["account"].id, {**REVIEW_BIG, "name": "Shadowed review"})
+    page = client.get("/dashboard/rules").get_data(as_text=True)
+    shadowed = page[page.index("Shadowed review"):]
+    assert "This rule never runs:" in shadowed and "catches every item this one would" in shadowed
+    assert faulty.id
+
+
+def test_a_rules_mode_return_a_review_rule_matches_waits_and_its_item_is_left_to_staff(app, data):
+    from app.services.return_submission import Selection, create_return  # noqa: PLC0415 - only here
+    from tests.support.portal import make_line, make_portal_order  # noqa: PLC0415 - only here
+    account = data["account"]
+    account.review_mode = "rule"
+    review_rule = service.create_rule(account.id, REVIEW_BIG)
+    service.reorder(account.id, [review_rule.id, *[r.id for r in data["rules"]]])
+    order = make_portal_order(account, [make_line(title="Tee", discounted_unit_price=Decimal("80.00"))],
+                              email="pat@example.com", total_price=Decimal("80.00"))
+    db.session.commit()
+    ret, _ = create_return(account, order.id, [Selection(order.lines[0].id, 1, "Faulty", None, None)], "t-review-1")
+    assert ret.status == "REQUESTED"
+    service.decide_return(ret.id)
+    db.session.expire_all()
+    item = ret.items[0]
+    assert item.resolution == "NO_ACTION" and item.decision_trace["outcome"] == "review"

@@ -15,6 +15,7 @@ from .returns_support import (create_return, data, gid, line_ids, locations, mak
                               outcome, process, returnable, rfo_line_ids, sale_refund)
 
 APP_DOCUMENTS = ["returnable_fulfillments", "return_calculate", "return_create", "return_state",
+                 "return_request", "return_approve_request", "return_decline_request",
                  "order_returns", "return_outcome", "return_process",
                  "reverse_fulfillment_order_dispose", "return_close", "return_cancel",
                  "remove_from_return", "return_reason_definitions", "variants_stock",

@@ -2,16 +2,19 @@
 templates show labels through the |label filter."""
 import pytest
 
-from app.domain.vocabulary import (ItemResolution, Option, OptionMode, RestockState, ReturnAction, ReturnStatus,
-                                   RuleOutcome)
+from app.domain.vocabulary import (DeclineReason, ItemResolution, Option, OptionMode, RestockState, ReturnAction,
+                                   ReturnStatus, ReviewMode, RuleOutcome)
 from app.templating import label
 
 # The stored strings (columns are plain strings: changing a value would need a data migration).
 STORED = {
-    ReturnStatus: ["OPEN", "IN_TRANSIT", "RECEIVED", "PROCESSED", "CLOSED", "CANCELLED"],
+    ReturnStatus: ["REQUESTED", "OPEN", "IN_TRANSIT", "RECEIVED", "PROCESSED", "CLOSED", "CANCELLED", "DECLINED"],
     ItemResolution: ["UNDECIDED", "DECIDED", "ISSUING", "ISSUED", "FAILED", "NO_ACTION"],
     Option: ["refund", "credit", "exchange"],
-    RuleOutcome: ["refund", "credit", "no_action"],
+    RuleOutcome: ["refund", "credit", "no_action", "review"],
+    ReviewMode: ["none", "all", "rule"],
+    # Shopify's enum ReturnDeclineReason (2026-04 schema), sent as is.
+    DeclineReason: ["RETURN_PERIOD_ENDED", "FINAL_SALE", "OTHER"],
     OptionMode: ["customer_choice", "rules"],
     ReturnAction: ["first_scan", "processing", "manual"],
     RestockState: ["PENDING", "RESTOCKING", "DONE", "FAILED"],
