@@ -32,7 +32,8 @@ def init_app(app: Flask) -> None:
 
 
 VOCABULARY = (vocabulary.ReturnStatus, vocabulary.ItemResolution, vocabulary.Option, vocabulary.RuleOutcome,
-              vocabulary.OptionMode, vocabulary.ReturnAction, vocabulary.RestockState)
+              vocabulary.OptionMode, vocabulary.ReturnAction, vocabulary.RestockState, vocabulary.LabelProvider,
+              vocabulary.LabelIssueOn, vocabulary.LabelPayer, vocabulary.LabelState)
 
 
 def label(value: str | None, enum: type[vocabulary.Labelled], default: str | None = None) -> str:
