@@ -1,0 +1,150 @@
+"""Prepaid return labels bought from the sandbox's EasyPost and Shippo fakes: exactly one label
+per return however the purchase is interrupted, its cost recorded, its number attached to the
+return so the first carrier scan moves it, and a void that gives the shopper the form back."""
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import requests
+
+from app.crypto import encrypt_secret
+from app.extensions import db
+from app.labels import LabelError
+from app.models import Return, ReturnLabel
+from app.services import labels as label_service
+from tests.support.labels import drop_next_buy_answers, purchases, return_to_label, use_label_provider
+from tests.support.tracking import connect, easypost_headers, path_of
+
+pytestmark = pytest.mark.account(name="Acme Outdoor", return_action="first_scan", in_sandbox=True)
+CARRIERS = Path(__file__).parents[1] / "fixtures" / "carriers"
+PROVIDERS = ["easypost", "shippo"]
+# The cheapest rate each fake offers (EasyPost: USPS GroundAdvantage; Shippo: USPS Ground Advantage).
+CHEAPEST = {"easypost": Decimal("8.20"), "shippo": Decimal("7.35")}
+
+
+def label_row(ret) -> ReturnLabel:
+    db.session.expire_all()
+    return db.session.query(ReturnLabel).filter_by(return_id=ret.id).one()
+
+
+def reload(ret) -> Return:
+    db.session.expire_all()
+    return db.session.get(Return, ret.id)
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_label_is_bought_once_its_cost_recorded_and_its_number_attached(account, sandbox, provider):
+    use_label_provider(account, sandbox, provider)
+    ret = return_to_label(account)
+    assert label_service.buy_label(ret.id) == "bought"
+    assert label_service.buy_label(ret.id) == "bought"  # run twice: nothing more is bought
+    label = label_row(ret)
+    assert purchases(sandbox)["purchases"] == 1
+    assert label.cost == CHEAPEST[provider] and isinstance(label.cost, Decimal) and label.currency == "USD"
+    assert reload(ret).tracking_number == label.tracking_number
+    assert purchases(sandbox)["trackers"] == [label.tracking_number]
+    pdf = requests.get(label.label_pdf_url, timeout=5)
+    assert pdf.headers["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    if provider == "easypost":
+        png = requests.get(label.label_png_url, timeout=5)
+        assert png.content.startswith(b"\x89PNG") and label.qr_url is None
+    else:  # Shippo offers a QR code
+        assert requests.get(label.qr_url, timeout=5).content.startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_crash_between_buying_and_recording_ends_with_one_label(account, sandbox, provider, monkeypatch):
+    use_label_provider(account, sandbox, provider)
+    ret = return_to_label(account)
+    real_record = label_service.record_purchase
+
+    def crash(*_args):
+        raise SystemExit("worker killed after the provider sold the label")
+
+    monkeypatch.setattr(label_service, "record_purchase", crash)
+    with pytest.raises(SystemExit):
+        label_service.buy_label(ret.id)
+    db.session.rollback()
+    assert label_row(ret).state == "BUYING" and purchases(sandbox)["purchases"] == 1
+    monkeypatch.setattr(label_service, "record_purchase", real_record)
+    assert label_service.buy_label(ret.id) == "bought"  # read back by the stored id, not bought again
+    assert purchases(sandbox)["purchases"] == 1
+    assert reload(ret).tracking_number == label_row(ret).tracking_number
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_lost_answer_to_the_buy_ends_with_one_label(account, sandbox, provider):
+    use_label_provider(account, sandbox, provider)
+    ret = return_to_label(account)
+    drop_next_buy_answers(sandbox)
+    with pytest.raises(LabelError) as lost:
+        label_service.buy_label(ret.id)
+    assert lost.value.retryable
+    db.session.rollback()
+    assert label_row(ret).state == "BUYING"
+    assert label_service.buy_label(ret.id) == "bought"
+    assert purchases(sandbox)["purchases"] == 1 and label_row(ret).cost == CHEAPEST[provider]
+
+
+def test_easypost_refuses_a_second_buy_of_a_bought_shipment(account, sandbox):
+    use_label_provider(account, sandbox, "easypost")
+    ret = return_to_label(account)
+    label_service.buy_label(ret.id)
+    label = label_row(ret)
+    again = requests.post(f"{sandbox.url}/easypost/v2/shipments/{label.shipment_id}/buy",
+                          json={"rate": {"id": label.rate_id}}, auth=("EZTK_test_labels_key", ""), timeout=5)
+    assert again.status_code == 422 and again.json()["error"]["code"] == "SHIPMENT.POSTAGE.EXISTS"
+    # A label job whose record was lost (BUYING again) reads the purchase back instead.
+    label.state = "BUYING"
+    db.session.commit()
+    assert label_service.buy_label(ret.id) == "bought" and purchases(sandbox)["purchases"] == 1
+
+
+def test_the_fakes_refuse_requests_without_the_providers_auth(sandbox):
+    assert requests.post(f"{sandbox.url}/easypost/v2/shipments", json={}, timeout=5).status_code == 401
+    wrong_key = requests.post(f"{sandbox.url}/easypost/v2/shipments", json={}, auth=("wrong", ""), timeout=5)
+    assert wrong_key.status_code == 401
+    assert requests.post(f"{sandbox.url}/shippo/transactions", json={}, timeout=5,
+                         headers={"Authorization": "Bearer shippo_test_labels_key"}).status_code == 401
+
+
+def test_the_first_carrier_scan_moves_the_return_without_the_shopper_typing(account, sandbox, client):
+    use_label_provider(account, sandbox, "easypost")
+    ret = return_to_label(account)
+    label_service.buy_label(ret.id)
+    number = label_row(ret).tracking_number
+    connection = connect(account, "easypost")
+    connection.secret_encrypted = encrypt_secret("label-secret")
+    db.session.commit()
+    event = json.loads((CARRIERS / "easypost_tracker_updated_fixture.json").read_text())
+    event["result"]["tracking_code"] = number
+    body = json.dumps(event).encode()
+    answer = client.post(path_of(connection), data=body, headers=easypost_headers("label-secret", body))
+    assert answer.status_code == 200
+    assert reload(ret).status == "IN_TRANSIT"
+
+
+def test_a_return_without_an_address_fails_with_the_reason_and_buys_nothing(account, sandbox):
+    use_label_provider(account, sandbox, "easypost")
+    ret = return_to_label(account)
+    ret.shipping_address = None
+    db.session.commit()
+    assert label_service.buy_label(ret.id) == "failed"
+    assert "no complete shipping address" in label_row(ret).error and purchases(sandbox)["purchases"] == 0
+
+
+def test_voiding_refunds_the_label_and_gives_the_number_back(account, sandbox):
+    use_label_provider(account, sandbox, "easypost")
+    ret = return_to_label(account)
+    label_service.buy_label(ret.id)
+    label_service.void_label(ret.id, "staff@example.com")
+    label = label_row(ret)
+    assert label.state == "VOIDED" and purchases(sandbox)["refunds"] == [label.purchase_id]
+    assert reload(ret).tracking_number is None
+
+
+def test_no_provider_no_label(account, sandbox):
+    ret = return_to_label(account)
+    assert label_service.buy_label(ret.id) == "labels off"
+    assert account.label_fee is None
