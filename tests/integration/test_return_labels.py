@@ -18,6 +18,7 @@ from tests.support.tracking import connect, easypost_headers, path_of
 
 pytestmark = pytest.mark.account(name="Acme Outdoor", return_action="first_scan", in_sandbox=True)
 CARRIERS = Path(__file__).parents[1] / "fixtures" / "carriers"
+LABELS = Path(__file__).parents[1] / "fixtures" / "labels"
 PROVIDERS = ["easypost", "shippo"]
 # The cheapest rate each fake offers (EasyPost: USPS GroundAdvantage; Shippo: USPS Ground Advantage).
 CHEAPEST = {"easypost": Decimal("8.20"), "shippo": Decimal("7.35")}
@@ -148,3 +149,39 @@ def test_no_provider_no_label(account, sandbox):
     ret = return_to_label(account)
     assert label_service.buy_label(ret.id) == "labels off"
     assert account.label_fee is None
+
+
+def documented(name: str) -> set:
+    return set(json.loads((LABELS / f"{name}.json").read_text()))
+
+
+def test_the_fakes_answer_in_the_documented_shapes(account, sandbox):
+    """Every field of the providers' documented answers is in the fakes' answers."""
+    use_label_provider(account, sandbox, "easypost")
+    use_label_provider(account, sandbox, "shippo")
+    ep = requests.Session()
+    ep.auth = ("EZTK_test_labels_key", "")
+    address = {"name": "A", "street1": "1 Main St", "city": "Town", "zip": "90277", "country": "US"}
+    shipment = ep.post(f"{sandbox.url}/easypost/v2/shipments", timeout=5, json={"shipment": {
+        "to_address": address, "from_address": address, "parcel": {"weight": "10"}, "is_return": True}}).json()
+    assert documented("easypost_returns-create") <= set(shipment) and shipment["is_return"] is True
+    bought = ep.post(f"{sandbox.url}/easypost/v2/shipments/{shipment['id']}/buy", timeout=5,
+                     json={"rate": {"id": shipment["rates"][0]["id"]}}).json()
+    assert documented("easypost_shipments-buy") <= set(bought)
+    tracker = ep.post(f"{sandbox.url}/easypost/v2/trackers", timeout=5,
+                      json={"tracker": {"tracking_code": bought["tracking_code"], "carrier": "USPS"}}).json()
+    assert documented("easypost_trackers-create") <= set(tracker)
+    sp = requests.Session()
+    sp.headers["Authorization"] = "ShippoToken shippo_test_labels_key"
+    created = sp.post(f"{sandbox.url}/shippo/shipments/", timeout=5, json={
+        "address_from": address, "address_to": address, "parcels": [{"weight": "1", "mass_unit": "lb"}],
+        "extra": {"is_return": True}, "async": False}).json()
+    assert documented("shippo_shipments-create") <= set(created)
+    transaction = sp.post(f"{sandbox.url}/shippo/transactions", timeout=5,
+                          json={"rate": created["rates"][0]["object_id"], "label_file_type": "PDF"}).json()
+    assert documented("shippo_transactions-create") <= set(transaction)
+    refund = sp.post(f"{sandbox.url}/shippo/refunds", timeout=5, json={"transaction": transaction["object_id"]}).json()
+    assert documented("shippo_refunds-create") <= set(refund)
+    track = sp.post(f"{sandbox.url}/shippo/tracks/", timeout=5,
+                    json={"carrier": "usps", "tracking_number": transaction["tracking_number"]}).json()
+    assert documented("shippo_tracks-create") <= set(track)
