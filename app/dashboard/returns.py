@@ -17,6 +17,7 @@ from app.domain.triage import summarize_items
 from app.extensions import db
 from app.models import OutboxEmail, Return
 from app.query_params import query_arg
+from app.services.labels import label_of
 from app.services.return_confirm import plan_action
 from app.services.tracking_numbers import also_carried_by
 
@@ -54,7 +55,8 @@ def return_page(ret: Return, *, error: str | None = None, tracking_form: Trackin
         exchange_enabled=account.exchange_enabled, in_shopify=shopify_returns_of(ret), facts=item_facts(ret),
         refund_forms=_refund_forms(ret, refund_forms or {}), also_carried_by=also_carried_by(ret),
         plans={action: plan_action(account, action, [ret.id]) for action in ("receive", "process", "close")},
-        authorised_only=AUTHORISED_ONLY if payment_only_authorised(ret) else None), status
+        authorised_only=AUTHORISED_ONLY if payment_only_authorised(ret) else None,
+        label=label_of(ret.id)), status
 
 
 def outside_refund_prefix(item_id: int) -> str:

@@ -21,7 +21,7 @@ from app.portal.forms import CancelForm, LookupForm, TrackingForm, hidden_fields
 from app.portal.status import compose_confirmation, customer_events, item_outcome, timeline
 from app.portal.variants import VariantsUnavailable, live_variants
 from app.query_params import query_arg
-from app.services import portal_returns
+from app.services import labels, portal_returns
 from app.services import return_submission as service
 from app.services import shopify_returns
 from app.services.return_workflow import cancel_return
@@ -240,7 +240,8 @@ def _render_status(account, ret, token, form=None, status=200):
                            form=form or TrackingForm(tracking_number=ret.tracking_number),
                            cancel_form=CancelForm(), steps=timeline(ret),
                            outcome_of=lambda item, currency: item_outcome(item, currency, item.id in shown_in_full),
-                           events=customer_events(ret)), status
+                           events=customer_events(ret), label=labels.label_of(ret.id),
+                           label_waits=labels.waits_for_approval(account, ret)), status
 
 
 @bp.post("/<slug>/returns/<signed:token>/tracking")

@@ -1,0 +1,105 @@
+"""The label pages: an admin sets labels up (the key stored encrypted and never shown back, every
+refusal beside its field with everything typed kept), the shopper's status page offers the label
+in place of the tracking form, staff see its state and cost and void it only after being asked."""
+from decimal import Decimal
+
+import pytest
+
+from app.crypto import decrypt_secret
+from app.extensions import db
+from app.models import Account, ReturnLabel
+from app.portal.session import status_token
+from app.services import labels as label_service
+from tests.fixtures.auth import log_in
+from tests.support.hostile import HOSTILE
+from tests.support.labels import return_to_label, use_label_provider
+
+pytestmark = pytest.mark.account(name="Acme Outdoor", users=["admin", "staff"], in_sandbox=True)
+PAGE = "/dashboard/settings/labels"
+VALID = {"provider": "easypost", "api_key": "EZTK_secret_key_123", "issue_on": "submission", "payer": "fee",
+         "fee": "5,95", "weight_oz": "24", "carrier": "", "name": "Acme Returns", "company": "",
+         "street1": "417 Montgomery Street", "street2": "5th Floor", "city": "San Francisco", "state": "CA",
+         "zip": "94104", "country": "us", "phone": ""}
+
+
+def saved(account) -> Account:
+    db.session.expire_all()
+    return db.session.get(Account, account.id)
+
+
+def test_an_admin_sets_up_labels_and_the_key_is_never_shown_back(account, client):
+    log_in(client, "boss@example.com")
+    answer = client.post(PAGE, data=VALID)
+    assert answer.status_code == 303
+    stored = saved(account)
+    assert stored.label_provider == "easypost" and decrypt_secret(stored.label_api_key_encrypted) == VALID["api_key"]
+    assert stored.label_fee == Decimal("5.95") and stored.label_weight_oz == Decimal("24")
+    assert stored.label_ship_to["country"] == "US" and stored.label_issue_on == "submission"
+    page = client.get(PAGE).get_data(as_text=True)
+    assert VALID["api_key"] not in page and "A key is stored" in page
+    # Saving again without typing the key keeps it.
+    assert client.post(PAGE, data={**VALID, "api_key": ""}).status_code == 303
+    assert decrypt_secret(saved(account).label_api_key_encrypted) == VALID["api_key"]
+
+
+def test_refusals_keep_everything_typed_and_save_nothing(account, client):
+    log_in(client, "boss@example.com")
+    answer = client.post(PAGE, data={**VALID, "fee": "", "street1": "", "api_key": ""})
+    body = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "Nothing was saved" in body
+    assert "Enter a fee between 0.01" in body and "Enter the street address" in body and "Enter the provider" in body
+    assert 'value="San Francisco"' in body and 'value="417 Montgomery Street"' not in body
+    assert '<input checked id="payer-1" name="payer" required type="radio" value="fee">' in body
+    assert saved(account).label_provider == ""
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+@pytest.mark.parametrize("name", ["fee", "weight_oz", "street1", "country", "api_key", "provider", "payer"])
+def test_hostile_values_are_refused_with_nothing_written(account, client, name, value):
+    log_in(client, "boss@example.com")
+    answer = client.post(PAGE, data={**VALID, name: value})
+    assert answer.status_code in (303, 422)
+    if answer.status_code == 303:  # a value that is only text where text is allowed
+        assert name in ("street1", "api_key")
+    else:
+        assert saved(account).label_provider == ""
+
+
+def test_staff_cannot_open_the_label_settings(account, client):
+    log_in(client, "staff@example.com")
+    assert client.get(PAGE).status_code in (302, 403)
+
+
+def test_the_status_page_offers_the_label_and_hides_the_tracking_form(account, client, sandbox):
+    use_label_provider(account, sandbox, "shippo")
+    ret = return_to_label(account)
+    status_page = f"/r/{account.slug}/returns/{status_token(ret)}"
+    assert "Add the tracking number" in client.get(status_page).get_data(as_text=True)
+    label_service.buy_label(ret.id)
+    label = db.session.query(ReturnLabel).filter_by(return_id=ret.id).one()
+    body = client.get(status_page).get_data(as_text=True)
+    assert "Download your label (PDF)" in body and label.label_pdf_url in body and label.qr_url in body
+    assert label.tracking_number in body and "Add the tracking number" not in body
+
+
+def test_on_approval_the_status_page_says_the_label_comes_later(account, client, sandbox):
+    use_label_provider(account, sandbox, "easypost", label_issue_on="approval")
+    ret = return_to_label(account)
+    body = client.get(f"/r/{account.slug}/returns/{status_token(ret)}").get_data(as_text=True)
+    assert "comes once Acme Outdoor approves your return" in body
+
+
+def test_staff_see_the_label_and_void_it_after_being_asked(account, client, sandbox):
+    use_label_provider(account, sandbox, "easypost")
+    ret = return_to_label(account)
+    label_service.buy_label(ret.id)
+    log_in(client, "staff@example.com")
+    page = client.get(f"/dashboard/returns/{ret.id}").get_data(as_text=True)
+    assert "Prepaid label" in page and "8.20 USD" in page and "Void label" in page
+    asked = client.post(f"/dashboard/returns/{ret.id}/label/void")
+    assert asked.status_code == 200 and "Void the prepaid label" in asked.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.query(ReturnLabel).filter_by(return_id=ret.id).one().state == "BOUGHT"
+    assert client.post(f"/dashboard/returns/{ret.id}/label/void", data={"confirmed": "yes"}).status_code == 303
+    db.session.expire_all()
+    assert db.session.query(ReturnLabel).filter_by(return_id=ret.id).one().state == "VOIDED"
