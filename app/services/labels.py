@@ -28,10 +28,10 @@ from app.domain.returns import ReturnRefused
 from app.domain.vocabulary import LabelIssueOn, LabelState, ReturnStatus
 from app.extensions import db
 from app.labels import Address, BoughtLabel, LabelError, Parcel, choose_rate, provider_for
-from app.models import Account, Return, ReturnLabel
+from app.models import Account, Return, ReturnLabel, ShopifyReturn
 from app.models._common import utcnow
 from app.queue import enqueue
-from app.services import tracking_numbers
+from app.services import label_delivery, tracking_numbers
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +204,23 @@ def _follow_up(account: Account, ret: Return, label: ReturnLabel, adapter) -> No
             return  # the number is attached; the next run (or staff) asks again
         label.tracker_id = tracker.id or label.tracking_number
         db.session.commit()
+    if label.shopify_delivery is None and account.is_connected:
+        # WAITING: no Shopify return yet; the Shopify return's job queues this one once it is made.
+        label_delivery.send_reverse_delivery(label)
+
+
+def after_shopify_return(ref_id: int) -> None:
+    """After a Shopify return's job: queue the label job when the return has a bought label not
+    yet sent to Shopify as its reverse delivery (the Shopify return exists now)."""
+    ref = db.session.get(ShopifyReturn, ref_id)
+    if ref is None or ref.return_id is None or ref.shopify_return_id is None:
+        return
+    label = label_of(ref.return_id)
+    if label is None or label.state != LabelState.BOUGHT or label.shopify_delivery is not None:
+        return
+    return_id = ref.return_id
+    db.session.commit()  # an in-process job may run right here: hold no transaction while it does
+    enqueue("jobs.labels.buy_label_job", return_id, job_id=f"label-delivery-{return_id}")
 
 
 def _fail(label: ReturnLabel, ret: Return, why: str) -> None:

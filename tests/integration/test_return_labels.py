@@ -13,6 +13,12 @@ from app.extensions import db
 from app.labels import LabelError
 from app.models import Return, ReturnLabel
 from app.services import labels as label_service
+from app.services.return_submission import Selection, create_return
+from app.services.shopify_access import client_for
+from tests.support.journey import sandbox_order
+from tests.factories import make_account
+from tests.support.portal import connect_to_sandbox, exchangeable_product
+from tests.support.shopify_returns import RETURNS_SCOPES, sandbox_returns
 from tests.support.labels import drop_next_buy_answers, purchases, return_to_label, use_label_provider
 from tests.support.tracking import connect, easypost_headers, path_of
 
@@ -185,3 +191,61 @@ def test_the_fakes_answer_in_the_documented_shapes(account, sandbox):
     track = sp.post(f"{sandbox.url}/shippo/tracks/", timeout=5,
                     json={"carrier": "usps", "tracking_number": transaction["tracking_number"]}).json()
     assert documented("shippo_tracks-create") <= set(track)
+
+
+@pytest.fixture
+def returns_account(sandbox):
+    """A store connected to its sandbox shop with the Returns API scopes (committed)."""
+    account = make_account(name="Acme Returns", return_action="manual")
+    connect_to_sandbox(account, sandbox, RETURNS_SCOPES)
+    db.session.commit()
+    return account
+
+
+@pytest.fixture
+def shopify_order(returns_account, sandbox):
+    """A paid, shipped order of the store's sandbox shop, stored as intake would store it."""
+    product = exchangeable_product(sandbox, returns_account.shop_domain)
+    return sandbox_order(returns_account, sandbox, [product.bought.id], "pat@example.com")
+
+
+def test_the_label_goes_to_shopify_as_the_returns_reverse_delivery_once(returns_account, sandbox, shopify_order,
+                                                                          demo_jobs_in_process):
+    use_label_provider(returns_account, sandbox, "easypost")
+    ret, _ = create_return(returns_account, shopify_order.id,
+                           [Selection(shopify_order.lines[0].id, 1, "Faulty", None, "refund")], "labels-shopify")
+    label = label_row(ret)
+    assert label.state == "BOUGHT" and label.shopify_delivery == "sent"
+    made = sandbox_returns(sandbox, returns_account)["returns"]
+    assert len(made) == 1
+    deliveries = made[0]["reverse_deliveries"]
+    assert len(deliveries) == 1 and deliveries[0]["tracking_number"] == label.tracking_number
+    assert deliveries[0]["label_url"] == label.label_url and deliveries[0]["lines"][0][1] == 1
+    # A lost record: the job runs again, reads the delivery back and sends nothing more.
+    label.shopify_delivery = None
+    db.session.commit()
+    assert label_service.buy_label(ret.id) == "bought"
+    assert len(sandbox_returns(sandbox, returns_account)["returns"][0]["reverse_deliveries"]) == 1
+    assert purchases(sandbox)["purchases"] == 1
+
+
+def test_shopify_refuses_a_reverse_delivery_it_does_not_hold(returns_account, sandbox, shopify_order,
+                                                              demo_jobs_in_process):
+    use_label_provider(returns_account, sandbox, "easypost")
+    ret, _ = create_return(returns_account, shopify_order.id,
+                           [Selection(shopify_order.lines[0].id, 1, "Faulty", None, "refund")], "labels-refused")
+    made = sandbox_returns(sandbox, returns_account)["returns"][0]
+    rfo = f"gid://shopify/ReverseFulfillmentOrder/{made['reverse_fulfillment_order_id']}"
+    line = f"gid://shopify/ReverseFulfillmentOrderLineItem/{made['lines'][0]['reverse_fulfillment_order_line_item_id']}"
+    client = client_for(returns_account)
+
+    def send(**variables):
+        body = {"reverseFulfillmentOrderId": rfo, "lines": [], "tracking": {"number": "1Z999"},
+                "label": {"fileUrl": "https://labels.example.com/l.pdf"}, "notifyCustomer": False, **variables}
+        return client.run("reverse_delivery_create", body)["reverseDeliveryCreateWithShipping"]["userErrors"]
+
+    assert send(reverseFulfillmentOrderId="gid://shopify/ReverseFulfillmentOrder/999999")[0]["code"] == "NOT_FOUND"
+    # The label already took the one unit: no unit is left for a second delivery.
+    assert send(lines=[{"reverseFulfillmentOrderLineItemId": line, "quantity": 1}])[0]["code"] == "INVALID"
+    assert send(label={"fileUrl": "javascript:alert(1)"})
+    assert len(sandbox_returns(sandbox, returns_account)["returns"][0]["reverse_deliveries"]) == 1
