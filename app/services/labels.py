@@ -73,6 +73,15 @@ def waits_for_approval(account: Account, ret: Return) -> bool:
             and ret.status == ReturnStatus.OPEN and label_of(ret.id) is None)
 
 
+def number_from_label(ret: Return) -> str | None:
+    """The return's tracking number when a bought label put it there (the shopper may not change
+    it: the parcel carries that label, and its scans come for that number)."""
+    label = label_of(ret.id)
+    if label is not None and label.bought and label.tracking_number == ret.tracking_number:
+        return label.tracking_number
+    return None
+
+
 def provider(account: Account):
     """The account's label provider adapter (its key decrypted only here)."""
     return provider_for(account.label_provider, decrypt_secret(account.label_api_key_encrypted) or "",

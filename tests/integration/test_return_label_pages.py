@@ -103,3 +103,27 @@ def test_staff_see_the_label_and_void_it_after_being_asked(account, client, sand
     assert client.post(f"/dashboard/returns/{ret.id}/label/void", data={"confirmed": "yes"}).status_code == 303
     db.session.expire_all()
     assert db.session.query(ReturnLabel).filter_by(return_id=ret.id).one().state == "VOIDED"
+
+
+def test_the_shopper_cannot_replace_the_labels_number(account, client, sandbox):
+    use_label_provider(account, sandbox, "easypost")
+    ret = return_to_label(account)
+    label_service.buy_label(ret.id)
+    number = db.session.query(ReturnLabel).filter_by(return_id=ret.id).one().tracking_number
+    answer = client.post(f"/r/{account.slug}/returns/{status_token(ret)}/tracking",
+                         data={"tracking_number": "1Z999AA1"})
+    assert answer.status_code == 422 and "already on this return" in answer.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(type(ret), ret.id).tracking_number == number
+
+
+def test_the_demo_store_buys_labels_from_the_sandbox(account, sandbox):
+    from app.demo.labels import connect_demo_labels
+    from app.demo.sandbox import SandboxControl
+
+    lines = connect_demo_labels(SandboxControl(sandbox.url), account)
+    assert any("prepaid EasyPost label" in line for line in lines)
+    ret = return_to_label(account)
+    assert label_service.buy_label(ret.id) == "bought"
+    connect_demo_labels(SandboxControl(sandbox.url), account)  # again: nothing changes
+    assert saved(account).label_provider == "easypost"
