@@ -250,9 +250,10 @@ def tracking(slug: str, token: str):
     account = _account(slug)
     ret = _return_or_404(account, token)
     form = TrackingForm()
-    if form.validate_on_submit() and labels.number_from_label(ret):
+    valid = form.validate_on_submit()  # once: a refused value is shown again cleaned, and must stay refused
+    if valid and labels.number_from_label(ret):
         form.tracking_number.errors = ["Your prepaid label's tracking number is already on this return."]
-    elif form.validate_on_submit():
+    elif valid:
         try:
             number = set_tracking(ret, form.tracking_number.data, ret.customer_email)
         except (ReturnRefused, TransitionRefused) as error:
