@@ -17,8 +17,9 @@ Rules kept as the providers document them:
 
 Control API (JSON): ``POST /_sandbox/labels/keys`` ``{"provider", "key"}``;
 ``GET /_sandbox/labels`` (purchases, per shipment, refunds, trackers);
-``POST /_sandbox/labels/faults`` ``{"drop_buy_responses": n}``: the next n buys are made and
-their answer lost (HTML 502, as a proxy would answer); ``POST /_sandbox/labels/reset``.
+``POST /_sandbox/labels/faults`` ``{"drop_buy_responses": n, "fail_buy_responses": n}``: the
+next n buys are made and their answer lost (HTML 502, as a proxy would answer), or made and then
+answered with a 500 error (the provider failed after committing); ``POST /_sandbox/labels/reset``.
 """
 from __future__ import annotations
 
@@ -69,6 +70,7 @@ class Labels:
         self.refunds: list[str] = []
         self.trackers: list[str] = []
         self.drop_buy_responses = 0
+        self.fail_buy_responses = 0
         self.sequence = 0
 
     def next_number(self) -> str:
@@ -81,14 +83,18 @@ class Labels:
         with self.lock:
             return {"purchases": sum(self.purchases.values()), "purchases_by_shipment": dict(self.purchases),
                     "refunds": list(self.refunds), "trackers": list(self.trackers),
-                    "shipments": len(self.shipments), "drop_buy_responses": self.drop_buy_responses}
+                    "shipments": len(self.shipments), "drop_buy_responses": self.drop_buy_responses,
+                    "fail_buy_responses": self.fail_buy_responses}
 
-    def take_drop(self) -> bool:
-        """Whether this buy's answer is to be lost (one fewer to lose after it)."""
+    def take_drop(self):
+        """How this buy's answer goes wrong: "lost", "failed" or None (one fewer after it)."""
         if self.drop_buy_responses > 0:
             self.drop_buy_responses -= 1
-            return True
-        return False
+            return "lost"
+        if self.fail_buy_responses > 0:
+            self.fail_buy_responses -= 1
+            return "failed"
+        return None
 
 
 def labels() -> Labels:
@@ -105,7 +111,10 @@ def _ep_error(status: int, code: str, message: str):
     return jsonify({"error": {"code": code, "message": message, "errors": []}}), status
 
 
-def _lost_answer():
+def _lost_answer(how: str):
+    if how == "failed":
+        return jsonify({"error": {"code": "INTERNAL_SERVER_ERROR", "message": "Internal server error.",
+                                  "errors": []}}), 500
     return Response("<html><body><h1>502 Bad Gateway</h1></body></html>", status=502, mimetype="text/html")
 
 
@@ -207,7 +216,7 @@ def ep_buy(shipment_id: str):
         store.purchases[shipment_id] = store.purchases.get(shipment_id, 0) + 1
         lost = store.take_drop()
         answer = copy.deepcopy(shipment)
-    return _lost_answer() if lost else jsonify(answer)
+    return _lost_answer(lost) if lost else jsonify(answer)
 
 
 @bp.get("/easypost/v2/shipments/<shipment_id>/label")
@@ -318,7 +327,7 @@ def shippo_buy():
         store.purchases[shipment["object_id"]] = store.purchases.get(shipment["object_id"], 0) + 1
         lost = store.take_drop()
         answer = copy.deepcopy(transaction)
-    return _lost_answer() if lost else (jsonify(answer), 201)
+    return _lost_answer(lost) if lost else (jsonify(answer), 201)
 
 
 @bp.get("/shippo/transactions")
@@ -405,13 +414,16 @@ def labels_register_key():
 
 @bp.post("/_sandbox/labels/faults")
 def labels_faults():
-    """`drop_buy_responses`: the next n buys are made and their answers lost."""
+    """`drop_buy_responses` / `fail_buy_responses`: the next n buys are made and their answers
+    lost / answered with a 500."""
     data = request.get_json(silent=True) or {}
-    count = data.get("drop_buy_responses", 0)
-    if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= 100:
-        raise SandboxError("drop_buy_responses must be an integer 0..100")
+    counts = {key: data.get(key, 0) for key in ("drop_buy_responses", "fail_buy_responses")}
+    for key, count in counts.items():
+        if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= 100:
+            raise SandboxError(f"{key} must be an integer 0..100")
     with labels().lock:
-        labels().drop_buy_responses = count
+        labels().drop_buy_responses = counts["drop_buy_responses"]
+        labels().fail_buy_responses = counts["fail_buy_responses"]
     return jsonify(labels().summary())
 
 

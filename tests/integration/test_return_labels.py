@@ -80,11 +80,13 @@ def test_a_crash_between_buying_and_recording_ends_with_one_label(account, sandb
     assert reload(ret).tracking_number == label_row(ret).tracking_number
 
 
+@pytest.mark.parametrize("how", ["drop", "fail"])
 @pytest.mark.parametrize("provider", PROVIDERS)
-def test_a_lost_answer_to_the_buy_ends_with_one_label(account, sandbox, provider):
+def test_a_lost_answer_to_the_buy_ends_with_one_label(account, sandbox, provider, how):
+    """The provider bought the label but its answer was lost, or it failed after committing."""
     use_label_provider(account, sandbox, provider)
     ret = return_to_label(account)
-    drop_next_buy_answers(sandbox)
+    drop_next_buy_answers(sandbox, how=how)
     with pytest.raises(LabelError) as lost:
         label_service.buy_label(ret.id)
     assert lost.value.retryable

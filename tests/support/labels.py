@@ -43,7 +43,8 @@ def purchases(sandbox) -> dict:
     return requests.get(f"{sandbox.url}/_sandbox/labels", timeout=5).json()
 
 
-def drop_next_buy_answers(sandbox, count=1) -> None:
-    """The fakes make the next `count` purchases and lose their answers."""
-    requests.post(f"{sandbox.url}/_sandbox/labels/faults", json={"drop_buy_responses": count},
+def drop_next_buy_answers(sandbox, count=1, how="drop") -> None:
+    """The fakes make the next `count` purchases and lose their answers ("drop") or answer them
+    with a server error ("fail")."""
+    requests.post(f"{sandbox.url}/_sandbox/labels/faults", json={f"{how}_buy_responses": count},
                   timeout=5).raise_for_status()
