@@ -61,3 +61,20 @@ def return_label_void(return_id: int):
     else:
         flash("Label voided; the shopper can add their own tracking number again.", "success")
     return redirect(back, code=303)
+
+
+@bp.post("/returns/<int:return_id>/label/retry")
+def return_label_retry(return_id: int):
+    """Buy the return's prepaid label now, or again after it failed."""
+    ret = get_scoped_or_404(Return, return_id)
+    back = url_for("dashboard.return_detail", return_id=ret.id)
+    if not ActionForm().validate_on_submit():
+        flash("The form expired. Reload the page and try again.", "error")
+        return redirect(back, code=303)
+    try:
+        label_service.retry_label(ret.id, current_user.email)
+    except label_service.LabelNotPossible as refusal:
+        flash(str(refusal), "error")
+    else:
+        flash("The prepaid label is on its way: reload in a moment.", "success")
+    return redirect(back, code=303)

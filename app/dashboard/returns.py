@@ -56,7 +56,8 @@ def return_page(ret: Return, *, error: str | None = None, tracking_form: Trackin
         refund_forms=_refund_forms(ret, refund_forms or {}), also_carried_by=also_carried_by(ret),
         plans={action: plan_action(account, action, [ret.id]) for action in ("receive", "process", "close")},
         authorised_only=AUTHORISED_ONLY if payment_only_authorised(ret) else None,
-        label=label_of(ret.id)), status
+        label=label_of(ret.id), labels_enabled=account.labels_enabled,
+        label_on_approval=account.label_issue_on == "approval"), status
 
 
 def outside_refund_prefix(item_id: int) -> str:

@@ -18,8 +18,10 @@ crash at any point, because every provider call that spends money is preceded by
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -36,6 +38,10 @@ from app.services import label_delivery, tracking_numbers
 log = logging.getLogger(__name__)
 
 DEFAULT_WEIGHT_OZ = Decimal("16")
+# Runs of the label job on one label (each a provider call) before the sweeper stops queueing it
+# (staff can still retry it from the return page).
+MAX_ATTEMPTS = 8
+UNFINISHED = (LabelState.CREATING.value, LabelState.SHIPMENT_CREATED.value, LabelState.BUYING.value)
 ACTOR = "label"
 
 
@@ -140,6 +146,7 @@ def _start(account: Account, ret: Return) -> ReturnLabel:
 
 def _create_shipment(account: Account, ret: Return, label: ReturnLabel, adapter) -> None:
     """Create the return shipment and commit it with the chosen rate (or FAILED, saying why)."""
+    label.attempts += 1
     try:
         shopper, shop = shopper_address(ret), shop_address(account)
         parcel = Parcel(weight_oz=account.label_weight_oz or DEFAULT_WEIGHT_OZ)
@@ -285,3 +292,40 @@ def shop_address(account: Account) -> Address:
     if not (address.street1 and address.city and address.zip and address.country):
         raise LabelNotPossible("The label settings have no complete return address.")
     return address
+
+
+def labels_to_sweep(now: datetime | None = None, limit: int = 200) -> list[int]:
+    """Returns whose label a lost job or a dead worker left unfinished a few minutes ago (not yet
+    bought, or bought but not yet sent to the Shopify return that exists now), below the cap."""
+    now = now or datetime.now(timezone.utc)
+    settled = now - timedelta(seconds=current_app.config["SWEEP_GRACE_SECONDS"])
+    unsent = select(ShopifyReturn.return_id).where(ShopifyReturn.shopify_return_id.is_not(None),
+                                                   ShopifyReturn.made_in_shopify.is_(False))
+    return list(db.session.scalars(select(ReturnLabel.return_id).where(
+        ReturnLabel.updated_at <= settled, ReturnLabel.attempts < MAX_ATTEMPTS,
+        (ReturnLabel.state.in_(UNFINISHED))
+        | ((ReturnLabel.state == LabelState.BOUGHT.value) & ReturnLabel.shopify_delivery.is_(None)
+           & ReturnLabel.return_id.in_(unsent))).order_by(ReturnLabel.id).limit(limit)))
+
+
+def retry_label(return_id: int, actor: str) -> None:
+    """Staff: buy the return's label now (none yet, e.g. waiting for approval), or again after it
+    failed (nothing was bought: the provider refused). LabelNotPossible says why not."""
+    ret = db.session.get(Return, return_id)
+    account = db.session.get(Account, ret.account_id)
+    if not account.labels_enabled:
+        raise LabelNotPossible("Set up prepaid labels in Settings first.")
+    if ret.status != ReturnStatus.OPEN:
+        raise LabelNotPossible("Only an open return can get a prepaid label.")
+    label = label_of(return_id)
+    if label is not None and label.state not in (LabelState.FAILED.value, *UNFINISHED):
+        raise LabelNotPossible("This return's label is already bought.")
+    if label is not None and label.state == LabelState.FAILED:
+        # Nothing was bought (the provider refused): a new shipment, with the settings as they are now.
+        label.state, label.shipment_id, label.rate_id, label.error = LabelState.CREATING.value, None, None, None
+        label.attempts = 0
+    elif label is not None:
+        label.attempts = 0  # the sweeper's cap starts again
+    ret.add_event("label_retry", "Prepaid label asked for again.", actor)
+    db.session.commit()
+    enqueue("jobs.labels.buy_label_job", return_id, job_id=f"label-retry-{return_id}-{utcnow().timestamp():.0f}")

@@ -127,3 +127,15 @@ def test_the_demo_store_buys_labels_from_the_sandbox(account, sandbox):
     assert label_service.buy_label(ret.id) == "bought"
     connect_demo_labels(SandboxControl(sandbox.url), account)  # again: nothing changes
     assert saved(account).label_provider == "easypost"
+
+
+def test_staff_buy_the_label_of_a_return_waiting_for_approval(account, client, sandbox, jobs_run_at_once):
+    use_label_provider(account, sandbox, "easypost", label_issue_on="approval")
+    ret = return_to_label(account)
+    log_in(client, "staff@example.com")
+    page = client.get(f"/dashboard/returns/{ret.id}").get_data(as_text=True)
+    assert "labels are bought when the return is approved" in page and "Buy the prepaid label now" in page
+    assert client.post(f"/dashboard/returns/{ret.id}/label/retry").status_code == 303
+    db.session.expire_all()
+    assert db.session.query(ReturnLabel).filter_by(return_id=ret.id).one().state == "BOUGHT"
+    assert "Void label" in client.get(f"/dashboard/returns/{ret.id}").get_data(as_text=True)

@@ -19,7 +19,8 @@ from tests.support.journey import sandbox_order
 from tests.factories import make_account
 from tests.support.portal import connect_to_sandbox, exchangeable_product
 from tests.support.shopify_returns import RETURNS_SCOPES, sandbox_returns
-from tests.support.labels import drop_next_buy_answers, purchases, return_to_label, use_label_provider
+from tests.support.labels import (SHOPPER_ADDRESS, drop_next_buy_answers, purchases, return_to_label,
+                                  use_label_provider)
 from tests.support.tracking import connect, easypost_headers, path_of
 
 pytestmark = pytest.mark.account(name="Acme Outdoor", return_action="first_scan", in_sandbox=True)
@@ -251,3 +252,32 @@ def test_shopify_refuses_a_reverse_delivery_it_does_not_hold(returns_account, sa
     assert send(lines=[{"reverseFulfillmentOrderLineItemId": line, "quantity": 1}])[0]["code"] == "INVALID"
     assert send(label={"fileUrl": "javascript:alert(1)"})
     assert len(sandbox_returns(sandbox, returns_account)["returns"][0]["reverse_deliveries"]) == 1
+
+
+def test_the_sweeper_finishes_a_label_a_lost_job_left_and_staff_can_retry_a_failed_one(account, sandbox, app,
+                                                                                         monkeypatch):
+    use_label_provider(account, sandbox, "easypost")
+    ret = return_to_label(account)
+    drop_next_buy_answers(sandbox)
+    with pytest.raises(LabelError):
+        label_service.buy_label(ret.id)
+    db.session.rollback()
+    assert label_service.labels_to_sweep() == []  # within the grace period: its own retries come first
+    monkeypatch.setitem(app.config, "SWEEP_GRACE_SECONDS", 0)
+    assert label_service.labels_to_sweep() == [ret.id]
+    assert label_service.buy_label(ret.id) == "bought" and label_service.labels_to_sweep() == []
+    assert purchases(sandbox)["purchases"] == 1
+
+    broken = return_to_label(account)
+    broken.shipping_address = None
+    db.session.commit()
+    assert label_service.buy_label(broken.id) == "failed"
+    assert broken.id not in label_service.labels_to_sweep()  # a refusal waits for staff
+    broken = reload(broken)
+    broken.shipping_address = dict(SHOPPER_ADDRESS)
+    db.session.commit()
+    label_service.retry_label(broken.id, "staff@example.com")  # queued (and run, in-process)
+    label_service.buy_label(broken.id)
+    assert label_row(broken).state == "BOUGHT" and purchases(sandbox)["purchases"] == 2
+    with pytest.raises(label_service.LabelNotPossible):
+        label_service.retry_label(broken.id, "staff@example.com")
