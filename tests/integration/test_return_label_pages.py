@@ -129,7 +129,7 @@ def test_the_demo_store_buys_labels_from_the_sandbox(account, sandbox):
     assert saved(account).label_provider == "easypost"
 
 
-def test_staff_buy_the_label_of_a_return_waiting_for_approval(account, client, sandbox, jobs_run_at_once):
+def test_staff_buy_the_label_of_a_return_waiting_for_approval(account, client, sandbox, demo_jobs_in_process):
     use_label_provider(account, sandbox, "easypost", label_issue_on="approval")
     ret = return_to_label(account)
     log_in(client, "staff@example.com")
