@@ -8,9 +8,11 @@ import pytest
 from playwright.sync_api import expect
 
 from app.extensions import db
+from app.models import Account, ReturnLabel
+from app.services import labels as label_service
 from tests.factories import make_account, make_user
 from tests.support.journey import DESKTOP, PHONE, all_controls_are_labelled, log_in, reload_until, shoot
-from tests.support.labels import SHOPPER_ADDRESS, purchases, use_label_provider
+from tests.support.labels import SHOPPER_ADDRESS, purchases, return_to_label, use_label_provider
 from tests.support.portal import connect_to_sandbox, make_line, make_portal_order
 from tests.support.return_action import journey  # noqa: F401  (fixtures)
 
@@ -111,3 +113,38 @@ def test_the_admin_on_a_desktop_connects_a_provider_in_settings(e2e_app, live_se
     shoot(screenshot, page, "return-label-settings-desktop")
     page.goto(live_server.url("/dashboard/settings"))
     expect(page.get_by_role("link", name=re.compile("EasyPost"))).to_be_visible()
+
+
+@pytest.mark.parametrize("javascript", [pytest.param(True, id="js"), pytest.param(False, id="no-js")])
+def test_staff_void_a_label_only_after_saying_yes(e2e_app, live_server, sandbox, browser, screenshot, javascript):
+    size = f"desktop-{'js' if javascript else 'nojs'}"
+    slug = seed_shop(e2e_app, sandbox, f"labels-void-{size}")
+    with e2e_app.test_request_context():
+        account = db.session.scalar(db.select(Account).where(Account.slug == slug))
+        ret = return_to_label(account)
+        label_service.buy_label(ret.id)
+        return_id, rma = ret.id, ret.rma_number
+        db.session.remove()
+    page = new_page(browser, DESKTOP, javascript)
+    log_in(page, live_server, f"boss-{slug}@example.com")
+    page.goto(live_server.url(f"/dashboard/returns/{return_id}"))
+    section = page.get_by_role("region", name="Prepaid label")
+    expect(section.locator("#label-cost")).to_have_text("8.20 USD")
+    if javascript:
+        page.once("dialog", lambda dialog: dialog.dismiss())  # "no": nothing happens
+        section.get_by_role("button", name="Void label").click()
+        expect(section.locator("#label-state")).to_have_text("Bought")
+        page.once("dialog", lambda dialog: dialog.accept())
+        section.get_by_role("button", name="Void label").click()
+    else:
+        section.get_by_role("button", name="Void label").click()
+        expect(page.get_by_role("heading", name=f"Void the prepaid label of return {rma}?")).to_be_visible()
+        shoot(screenshot, page, f"return-label-void-asked-{size}")
+        page.get_by_role("button", name="Void the label").click()
+    expect(page.get_by_text("Label voided")).to_be_visible()
+    expect(page.get_by_role("region", name="Prepaid label").locator("#label-state")).to_have_text("Voided")
+    with e2e_app.app_context():
+        assert db.session.scalar(db.select(ReturnLabel.state).where(ReturnLabel.return_id == return_id)) == "VOIDED"
+        db.session.remove()
+    assert len(purchases(sandbox)["refunds"]) == 1
+    shoot(screenshot, page, f"return-label-voided-{size}")
