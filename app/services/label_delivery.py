@@ -70,7 +70,8 @@ def _send_one(client, ref_id, shopify_return_id, place, order, label) -> str | N
             return IN_PROGRESS
         reconcile = True
     else:
-        variables = delivery_variables(order, label.tracking_number, label.tracking_url, label.label_url)
+        variables = delivery_variables(order, label.tracking_number, label.tracking_url,
+                                       label.label_pdf_url or label.label_url)
         call = calls.claim(ref_id, PHASE, place, variables)
         if call is None:
             return IN_PROGRESS

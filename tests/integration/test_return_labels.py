@@ -223,7 +223,7 @@ def test_the_label_goes_to_shopify_as_the_returns_reverse_delivery_once(returns_
     assert len(made) == 1
     deliveries = made[0]["reverse_deliveries"]
     assert len(deliveries) == 1 and deliveries[0]["tracking_number"] == label.tracking_number
-    assert deliveries[0]["label_url"] == label.label_url and deliveries[0]["lines"][0][1] == 1
+    assert deliveries[0]["label_url"] == label.label_pdf_url and deliveries[0]["lines"][0][1] == 1
     # A lost record: the job runs again, reads the delivery back and sends nothing more.
     label.shopify_delivery = None
     db.session.commit()
