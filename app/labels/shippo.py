@@ -9,8 +9,11 @@
   false}` answers a Transaction with `status` SUCCESS/ERROR, `tracking_number`, `label_url`,
   `qr_code_url`, `tracking_url_provider`
   (https://docs.goshippo.com/api-reference/transactions/create-a-shipping-label).
-- Shippo documents no idempotency key, so exactly-once is the rate id stored before buying and
-  the read-back `GET /transactions` (https://docs.goshippo.com/api-reference/transactions/
+- Shippo documents no idempotency key for `POST /transactions`. (It requires an `Idempotency-Key`
+  only on its beta Automations API, `POST /automations/labels`, which picks the rate by its own
+  rule and "may change without the notice period": https://docs.goshippo.com/api-reference/
+  automations/buy-a-label-using-your-automation-rules; not used here.) So exactly-once is the rate
+  id stored before buying and the read-back `GET /transactions` (https://docs.goshippo.com/api-reference/transactions/
   list-all-shipping-labels) for a transaction of that rate before buying again.
 - Void: `POST /refunds` `{"transaction": id}` (https://docs.goshippo.com/docs/billing_and_invoices/
   refundinglabels/). Trackers: `POST /tracks/` `{"carrier", "tracking_number"}` registers the number
