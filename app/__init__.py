@@ -16,6 +16,8 @@ from app.config import INSTANCE_DIR, config_from_env, ensure_secrets
 def create_app(config: type | Mapping | None = None) -> Flask:
     """Build the Flask app. `config` is a config class, or a mapping applied over the env's class."""
     app = Flask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=True)
+    from app.uploads import UploadRequest  # at build time: importing app stays cheap
+    app.request_class = UploadRequest
     load_config(app, config)
     register_proxy_fix(app)
     register_extensions(app)

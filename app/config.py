@@ -5,6 +5,7 @@ and in-process jobs when nothing else is configured); `TestConfig` is strict and
 chosen by `BOOMERANG_ENV` (production | development | test) unless `create_app` is given one.
 """
 import os
+import tempfile
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -129,6 +130,18 @@ class Config:
     # A dashboard left open all day must still post: the token lives as long as the session.
     WTF_CSRF_TIME_LIMIT = None
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    # The portal's items form carries photos (app/domain/photos.py: 10 MB each, at most 10 per item):
+    # its own larger limit, set on that request only; a body past it is a 413 page.
+    PHOTO_REQUEST_MAX_BYTES = int(os.environ.get("PHOTO_REQUEST_MAX_BYTES", 60 * 1024 * 1024))
+    # Where photos are kept: the local directory, unless an S3 bucket is named (app/photos/storage.py).
+    PHOTO_DIR = os.environ.get("PHOTO_DIR") or str(INSTANCE_DIR / "photos")
+    PHOTO_S3_BUCKET = os.environ.get("PHOTO_S3_BUCKET") or None
+    PHOTO_S3_ENDPOINT_URL = os.environ.get("PHOTO_S3_ENDPOINT_URL") or None
+    PHOTO_S3_REGION = os.environ.get("PHOTO_S3_REGION") or None
+    PHOTO_S3_ACCESS_KEY_ID = os.environ.get("PHOTO_S3_ACCESS_KEY_ID") or None
+    PHOTO_S3_SECRET_ACCESS_KEY = os.environ.get("PHOTO_S3_SECRET_ACCESS_KEY") or None
+    # Photos uploaded in the portal but never part of a submitted return are deleted after this.
+    PHOTO_PENDING_HOURS = int(os.environ.get("PHOTO_PENDING_HOURS", 24))
     MAX_FORM_MEMORY_SIZE = 512 * 1024
     # `POST /webhooks/shopify` answered ahead of Flask's request machinery
     # (app/webhooks/fast_path.py). Off here; the served app (wsgi.py) switches it on.
@@ -247,6 +260,8 @@ class TestConfig(Config):
     SHOPIFY_API_ORIGIN_ALLOWED = True
     SHOPIFY_CONNECT_TIMEOUT = 5.0
     IMPORT_BULK_POLL_SECONDS = 0.2
+    # Each test run keeps its photos apart from the demo's (tests that look at files set their own).
+    PHOTO_DIR = str(Path(tempfile.gettempdir()) / f"boomerang-test-photos-{os.getpid()}")
 
 
 CONFIGS = {"production": Config, "development": DevelopmentConfig, "test": TestConfig}

@@ -14,7 +14,8 @@ MESSAGES = {
     403: "You do not have permission to see this page.",
     404: "We could not find that page.",
     405: "That action is not allowed here.",
-    413: "That upload or form is too large.",
+    413: "That upload or form is too large. Photos can be up to 10 MB each: choose fewer or smaller "
+         "photos and try again.",
     429: "Too many attempts. Please wait a minute and try again.",
     500: "Something went wrong on our side. Please try again.",
     503: "The service is temporarily unavailable.",
@@ -34,11 +35,18 @@ def wants_json() -> bool:
 
 def _render(code: int, description: str | None = None):
     message = MESSAGES.get(code, description or "Error")
-    if code in (400, 413, 429) and description and not description.startswith("The browser (or proxy)"):
+    if code in (400, 413, 429) and description and not description.startswith(_WERKZEUG_DEFAULTS):
         message = description
     if wants_json():
         return jsonify(error=message), code
-    return render_template("errors/error.html", code=code, title=MESSAGES.get(code, "Error"), message=message), code
+    # A refused upload goes back to its own form (the items page's address is the form's).
+    back_url = request.path if code == 413 and request.method == "POST" else None
+    return render_template("errors/error.html", code=code, title=MESSAGES.get(code, "Error"), message=message,
+                           back_url=back_url), code
+
+
+# Werkzeug's own wording, which our pages replace with theirs.
+_WERKZEUG_DEFAULTS = ("The browser (or proxy)", "The data value transmitted exceeds")
 
 
 def init_app(app: Flask) -> None:

@@ -71,7 +71,8 @@ def _security_headers(response):
         # Portal pages hold a shopper's address, items and gift card codes, and a status link's token
         # is in the path: no cache keeps them, and no other site is told the address. (Not
         # no-referrer: Flask-WTF checks the Referer of form posts over https.)
-        response.headers["Cache-Control"] = "no-store"
+        if "no-store" not in response.headers.get("Cache-Control", ""):  # a photo's "private, no-store" stays
+            response.headers["Cache-Control"] = "no-store"
         response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")

@@ -3,7 +3,7 @@ from flask import Flask, g
 
 from app.domain import vocabulary
 from app.domain.contrast import Palette, portal_palette
-from app.domain.formatting import format_date, format_datetime, format_money
+from app.domain.formatting import format_date, format_datetime, format_money, format_percent
 from app.htmx import HTMX_PATH, HTMX_SRI, is_htmx
 from app.services.rules_mode import shopper_promise_for
 
@@ -15,7 +15,8 @@ def init_app(app: Flask) -> None:
     init_template_filters): templates call no strftime and format no amount themselves."""
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-    app.jinja_env.filters.update(date=format_date, datetime=format_datetime, money=format_money)
+    app.jinja_env.filters.update(date=format_date, datetime=format_datetime, money=format_money,
+                                  percent=format_percent)
     app.jinja_env.globals.update(
         csp_nonce=lambda: getattr(g, "csp_nonce", ""),
         htmx_path=HTMX_PATH,

@@ -2,6 +2,7 @@
 from datetime import date
 
 from app.queue import enqueue, job
+from app.services.photos import sweep_pending
 from app.services.retention import accounts_to_purge, purge_expired_orders
 
 
@@ -20,3 +21,9 @@ def purge_all_expired_orders_job() -> int:
 def purge_account_orders_job(account_id: int) -> int:
     """Delete one account's orders past retention; safe to run twice."""
     return purge_expired_orders(account_id)
+
+
+@job
+def sweep_pending_photos_job() -> int:
+    """Hourly: delete portal photos never sent with a return (older than PHOTO_PENDING_HOURS)."""
+    return sweep_pending()

@@ -11,6 +11,8 @@ where a source gives the exact text it is used and named, otherwise the comment 
 """
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from . import fulfillments, issuing, search
 from .records import ExchangeLineRec, ReturnLineRec, ReturnRec
 from .views import parse_gid
@@ -243,16 +245,37 @@ def create(c, data: dict, made_by: str, root: str = "returnInput"):
                                          quantity=int(item["quantity"]), processed=0,
                                          discount=item.get("appliedDiscount"), order_lines=[],
                                          held=False))
+    fee_error, fee = shipping_fee(order, data.get("returnShippingFee"), [root, "returnShippingFee"])
+    if fee_error:
+        errors.append(fee_error)
     if errors:
         return None, errors
-    fee = ((data.get("returnShippingFee") or {}).get("amount") or {}).get("amount")
     ret = ReturnRec(id=issuing.new_id(shop), order_id=order.id,
                     number=len(of_order(shop, order.id)) + 1, status="OPEN", created_at=now,
                     closed_at=None, lines=lines, exchanges=exchanges,
                     rfo_id=issuing.new_id(shop), refunds=[], made_by=made_by,
-                    shipping_fee=round(float(fee) * 100) if fee else 0)
+                    shipping_fee=fee)
     all_returns(shop)[ret.id] = ret
     return ret, []
+
+
+def shipping_fee(order, fee_input, path) -> tuple[dict | None, int]:
+    """(error, fee in minor units) of ``ReturnInput.returnShippingFee``: a MoneyInput "in the
+    presentment currency of the order" (2026-04 schema, ReturnShippingFeeInput.amount). A
+    negative amount or another currency is refused (the wording: unverified)."""
+    money = (fee_input or {}).get("amount") or {}
+    if not money:
+        return None, 0
+    try:
+        amount = Decimal(str(money.get("amount")))
+    except ArithmeticError:
+        return err(path + ["amount"], "Amount is invalid.", "INVALID"), 0
+    if not amount.is_finite() or amount < 0:
+        return err(path + ["amount"], "Amount must be greater than or equal to 0.", "INVALID"), 0
+    if money.get("currencyCode") != order.currency:
+        return err(path + ["amount", "currencyCode"], "Currency must match the order's presentment "
+                                                      "currency.", "INVALID"), 0
+    return None, int((amount * 100).quantize(Decimal(1), ROUND_HALF_UP))
 
 
 # ---- close, cancel, remove -------------------------------------------------------------------------

@@ -99,14 +99,19 @@ def return_calculate(info, input):
                                extensions={"code": "NOT_FOUND"})
         _o, rec, idx, shipped = found
         qty = max(0, min(int(item.get("quantity") or 0), order.lines[idx].quantity))
-        v = line_value(order, idx, qty, (item.get("restockingFee") or {}).get("percentage"))
+        pct = (item.get("restockingFee") or {}).get("percentage")
+        v = line_value(order, idx, qty, pct)
         ln = order.lines[idx]
         lines.append({"id": None, "quantity": qty,
                       "fulfillmentLineItem": fulfillments.item_view(ctx, order, rec, idx,
                                                                     shipped, views[idx]),
                       "subtotalSet": bag(ctx, order, v["subtotal"]),
                       "subtotalBeforeOrderDiscountsSet": bag(ctx, order, ln.price * qty),
-                      "totalTaxSet": bag(ctx, order, v["tax"])})
+                      "totalTaxSet": bag(ctx, order, v["tax"]),
+                      # CalculatedRestockingFee (2026-04 schema): the fee's amount and percentage.
+                      "restockingFee": ({"id": gid("CalculatedRestockingFee", order.id * 1000 + idx),
+                                         "amountSet": bag(ctx, order, v["fee"]), "percentage": float(pct)}
+                                        if pct is not None else None)})
     exchanges = []
     for item in input.get("exchangeLineItems") or []:
         parsed = parse_gid(item.get("variantId"))
@@ -116,8 +121,13 @@ def return_calculate(info, input):
         exchanges.append(calculated_exchange(ctx, order, variant, int(item.get("quantity") or 0),
                                              item.get("appliedDiscount"),
                                              VariantView(ctx, variant)))
+    fee_error, fee = returns.shipping_fee(order, input.get("returnShippingFee"), ["returnShippingFee"])
+    if fee_error:  # unverified: returnCalculate refusing as returnCreate does
+        raise GraphQLError(fee_error["message"], extensions={"code": fee_error["code"]})
     return {"id": gid("CalculatedReturn", order.id), "returnLineItems": lines,
-            "exchangeLineItems": exchanges}
+            "exchangeLineItems": exchanges,
+            "returnShippingFee": ({"id": gid("CalculatedReturnShippingFee", order.id),
+                                   "amountSet": bag(ctx, order, fee)} if fee else None)}
 
 
 def find_refund(shop, num: int):

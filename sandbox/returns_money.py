@@ -19,6 +19,8 @@
 """
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from . import calc
 from .refunds import _share, refundable_money
 from .shop_settings import NO_SUGGESTION_GATEWAYS, store_credit_possible
@@ -62,7 +64,8 @@ def line_value(order, idx: int, qty: int, fee_pct=None) -> dict:
     """Subtotal, tax and restocking fee (``fee_pct`` percent) of ``qty`` returned units of
     order line ``idx``."""
     subtotal, tax = unit_values(order, idx, qty)
-    fee = round(subtotal * float(fee_pct) / 100) if fee_pct else 0
+    # Rounded to the minor unit half up (Shopify's rounding of a percentage fee: unverified).
+    fee = int((Decimal(subtotal) * Decimal(str(fee_pct)) / 100).quantize(Decimal(1), ROUND_HALF_UP)) if fee_pct else 0
     return {"subtotal": subtotal, "tax": tax, "fee": fee}
 
 

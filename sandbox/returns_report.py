@@ -37,7 +37,7 @@ def return_json(shop, ret) -> dict:
                    "title": item_title(shop, order.lines[ln.line_idx].product_id,
                                        order.lines[ln.line_idx].variant_id),
                    "fulfillment_line_item_id": ln.fli_id, "quantity": ln.quantity,
-                   "processed": ln.processed, "note": ln.note,
+                   "processed": ln.processed, "note": ln.note, "restocking_pct": ln.restocking_pct,
                    "reason": returns.REASONS[ln.reason_id - 1][1] if ln.reason_id else None,
                    "reverse_fulfillment_order_line_item_id": ln.rfo_line_id,
                    "dispositions": [{"type": d.type, "quantity": d.quantity,

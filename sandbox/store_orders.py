@@ -42,11 +42,12 @@ class ShopOrders:
     def place_order(self, shop: str, seed: int | None = None, email: str | None = None,
                     variant_ids=None, quantity: int = 1, discount_code: str | None = None,
                     tags=None, country: str | None = None, created_at: float | None = None,
-                    payment: str = "card", guest: bool = False):
+                    payment: str = "card", guest: bool = False, paid_in: str | None = None):
         """Create one order now and deliver ``orders/create`` to subscribers.
 
         ``payment``: card (captured), manual, cod or authorized (shop_settings.PAYMENTS);
-        ``guest``: no customer on the order (the email stays)."""
+        ``guest``: no customer on the order (the email stays); ``paid_in``: the presentment
+        currency ("shop" for the shop's own, "customer" for the buyer's; else either, seeded)."""
         if payment not in PAYMENTS:
             raise SandboxError(f"payment must be one of {', '.join(PAYMENTS)}")
         shop_obj = self.get_shop(shop)
@@ -80,6 +81,9 @@ class ShopOrders:
                     order.lines.append(Line(id=oid * 16 + idx, variant_id=v.id,
                                             product_id=v.product_id, quantity=int(quantity),
                                             price=v.price, discount=0, fulfilled=0))
+            if paid_in is not None:
+                order.currency = shop_obj.currency if paid_in == "shop" else cust.currency
+                order.rate = seeding.RATES.get(order.currency, 1.0) / seeding.RATES.get(shop_obj.currency, 1.0)
             if discount_code is not None:
                 order.discount_code = discount_code or None
                 pct = seeding.discount_percent(discount_code) if discount_code else 0

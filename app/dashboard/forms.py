@@ -8,9 +8,11 @@ from wtforms import (BooleanField, DateField, EmailField, IntegerField, Password
 from wtforms.validators import (URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp,
                                 StopValidation)
 
+from app.domain import bonus, fees
 from app.domain.contrast import white_text_verdict
 from app.domain.formatting import format_date
 from app.domain.issuing import ExchangeMode
+from app.domain.photos import PHOTOS_PER_ITEM_RANGE, modes_from_lists
 from app.domain.return_window import BASIS_LABELS
 from app.domain.vocabulary import Option, OptionMode, ReturnAction
 from app.forms import BaseForm, plain_lines, plain_text, strip_spaces
@@ -117,6 +119,15 @@ class ReturnsSettingsForm(BaseForm):
         render_kw={"rows": 3})
     return_reasons = TextAreaField("Return reasons (one per line, shown in this order)", validators=[plain_lines],
                                    render_kw={"rows": 7})
+    photos_required_reasons = TextAreaField("Photos required for these reasons (one per line)",
+                                            validators=[plain_lines], render_kw={"rows": 3})
+    photos_optional_reasons = TextAreaField("Photos optional for these reasons (one per line)",
+                                            validators=[plain_lines], render_kw={"rows": 3})
+    photos_per_item = WholeNumberField("Photos per item, at most", validators=[
+        InputRequired("Enter a number of photos."),
+        NumberRange(*PHOTOS_PER_ITEM_RANGE, f"Choose between {PHOTOS_PER_ITEM_RANGE[0]} and "
+                                            f"{PHOTOS_PER_ITEM_RANGE[1]} photos."),
+    ], message="Enter a number of photos in digits, e.g. 5.")
 
     def tags(self) -> list[str]:
         """The excluded tags, lowercased (Shopify compares tags case-insensitively), without repeats."""
@@ -135,6 +146,27 @@ class ReturnsSettingsForm(BaseForm):
         too_long = [t for t in tags if len(t) > 255]
         if too_long:
             raise ValidationError(f"“{too_long[0][:40]}…” is longer than Shopify allows for a tag (255).")
+
+    def photo_modes(self) -> dict[str, str]:
+        """The reason → photo mode map the two photo lists give (reasons in neither: not asked)."""
+        return modes_from_lists(self.reasons(), _lines(self.photos_required_reasons.data),
+                                _lines(self.photos_optional_reasons.data))
+
+    def _photo_reasons(self, field):
+        known = {r.casefold() for r in self.reasons()}
+        for reason in _lines(field.data):
+            if reason.casefold() not in known:
+                raise ValidationError(f"“{reason[:40]}” is not one of the return reasons above.")
+
+    def validate_photos_required_reasons(self, field):
+        self._photo_reasons(field)
+
+    def validate_photos_optional_reasons(self, field):
+        self._photo_reasons(field)
+        both = {r.casefold() for r in _lines(self.photos_required_reasons.data)}
+        twice = [r for r in _lines(field.data) if r.casefold() in both]
+        if twice:
+            raise ValidationError(f"“{twice[0][:40]}” is listed as required too: keep it in one list.")
 
     def validate_return_reasons(self, field):
         reasons = self.reasons()
@@ -323,7 +355,67 @@ class ReturnAddressForm(BaseForm):
         return "\n".join(_trimmed_lines(self.return_instructions.data)).strip("\n")
 
 
-class SettingsForm(GeneralSettingsForm, ReturnsSettingsForm, ReturnAddressForm, ReturnActionForm,
-                   IssuingSettingsForm):
+class FeesSettingsForm(BaseForm):
+    """Restocking fees per reason and a flat return shipping fee (app.domain.fees)."""
+
+    restocking_fees = TextAreaField("Restocking fees (one reason per line, e.g. “Changed my mind: 10”)",
+                                    validators=[plain_lines], render_kw={"rows": 4})
+    return_shipping_fee = StringField("Return shipping fee", filters=[strip_spaces], validators=[plain_text],
+                                      render_kw={"inputmode": "decimal", "autocomplete": "off"})
+
+    def validate_restocking_fees(self, field):
+        """Each line names one of the reasons on this form and a percentage."""
+        try:
+            fees.parse_percentage_lines(field.data, self.reasons())
+        except fees.FeeRefused as refused:
+            raise ValidationError(str(refused)) from None
+
+    def validate_return_shipping_fee(self, field):
+        """An amount in digits, or blank."""
+        try:
+            fees.parse_shipping_fee(field.data)
+        except fees.FeeRefused as refused:
+            raise ValidationError(str(refused)) from None
+
+    def fee_percentages(self) -> dict[str, str]:
+        """The restocking fees by reason (a validated form)."""
+        return fees.parse_percentage_lines(self.restocking_fees.data, self.reasons())
+
+    def shipping_fee(self):
+        """The return shipping fee, or None (a validated form)."""
+        return fees.parse_shipping_fee(self.return_shipping_fee.data)
+
+
+class BonusSettingsForm(BaseForm):
+    """Extra value for choosing a credit note or an exchange instead of a refund (app.domain.bonus)."""
+
+    credit_bonus = StringField("Bonus for choosing a credit note", filters=[strip_spaces], validators=[plain_text],
+                               render_kw={"autocomplete": "off", "placeholder": "e.g. 10% or 5.00"})
+    exchange_bonus = StringField("Bonus for choosing an exchange", filters=[strip_spaces], validators=[plain_text],
+                                 render_kw={"autocomplete": "off", "placeholder": "e.g. 10% or 5.00"})
+
+    def validate_credit_bonus(self, field):
+        """A percentage, an amount, or blank."""
+        _check_bonus(field)
+
+    def validate_exchange_bonus(self, field):
+        """A percentage, an amount, or blank."""
+        _check_bonus(field)
+
+    def bonuses(self) -> dict:
+        """The account attributes the two fields set (a validated form): "10%", "5.00" or None."""
+        found = {name: bonus.parse_bonus(getattr(self, name).data) for name in ("credit_bonus", "exchange_bonus")}
+        return {name: value.stored() if value else None for name, value in found.items()}
+
+
+def _check_bonus(field) -> None:
+    try:
+        bonus.parse_bonus(field.data)
+    except bonus.BonusRefused as refused:
+        raise ValidationError(str(refused)) from None
+
+
+class SettingsForm(GeneralSettingsForm, ReturnsSettingsForm, FeesSettingsForm, ReturnAddressForm, ReturnActionForm,
+                   IssuingSettingsForm, BonusSettingsForm):
     """The whole settings page as one form with one Save: a change in one section is never lost
     by saving another, and a refusal anywhere keeps everything typed everywhere."""

@@ -3,7 +3,7 @@ Outbox of emails the app wrote. The actions are in return_actions.py and bulk.py
 import math
 from datetime import datetime, timezone
 
-from flask import render_template, request
+from flask import abort, render_template, request
 from sqlalchemy import func, select
 
 from app.dashboard import bp
@@ -18,8 +18,11 @@ from app.extensions import db
 from app.models import OutboxEmail, Return
 from app.query_params import query_arg
 from app.services.labels import label_of
+from app.services.return_fees import return_estimate
+from app.services import photos as photo_service
 from app.services.return_confirm import plan_action
 from app.services.tracking_numbers import also_carried_by
+from app.uploads import photo_response
 
 PAGE_SIZE = 25
 
@@ -54,6 +57,8 @@ def return_page(ret: Return, *, error: str | None = None, tracking_form: Trackin
         decide_form=DecideItemForm(formdata=None), action_label=account.return_action,
         exchange_enabled=account.exchange_enabled, in_shopify=shopify_returns_of(ret), facts=item_facts(ret),
         refund_forms=_refund_forms(ret, refund_forms or {}), also_carried_by=also_carried_by(ret),
+        fees=return_estimate(ret),
+        photos=photo_service.by_item(ret),
         plans={action: plan_action(account, action, [ret.id]) for action in ("receive", "process", "close")},
         authorised_only=AUTHORISED_ONLY if payment_only_authorised(ret) else None,
         label=label_of(ret.id), labels_enabled=account.labels_enabled,
@@ -83,6 +88,16 @@ def _refund_forms(ret: Return, posted: dict[int, OutsideRefundForm]) -> dict[int
 def return_detail(return_id: int):
     """One return: items (option, issue state and results, restock), tracking, timeline, actions."""
     return return_page(get_scoped_or_404(Return, return_id))
+
+
+@bp.get("/returns/<int:return_id>/photos/<key>")
+def return_photo(return_id: int, key: str):
+    """A photo of one of this account's returns, sent by the app (never a public or presigned
+    link); another account's photo, or a key that names none, is a 404."""
+    found = photo_service.account_photo(current_account().id, return_id, key)
+    if found is None:
+        abort(404)
+    return photo_response(*found)
 
 
 @bp.get("/outbox")

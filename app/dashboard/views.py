@@ -5,10 +5,12 @@ from sqlalchemy import func, select
 
 from app.ask_first import ask_first, confirmed
 from app.dashboard import bp
+from app.domain.photos import PhotoMode
 from app.dashboard.forms import COLOUR, RemoveStaffForm, ReturnActionForm, SettingsForm, StaffForm
 from app.domain.contrast import (LINK_SURFACES, WHITE, Palette, contrast_ratio, nearest_passing_shade, portal_palette,
                                  shown_ratio, white_text_verdict)
 from app.domain.vocabulary import ItemResolution, OptionMode
+from app.domain.fees import percentage_lines
 from app.dashboard.scope import admin_required, current_account, get_scoped_or_404, scoped
 from app.extensions import db
 from app.dashboard.returns_list import ACTIVE, NEEDS_DECISION, count_listed
@@ -143,11 +145,22 @@ def _stored_settings(account) -> dict:
         "option_mode": account.option_mode, "exchange_enabled": account.exchange_enabled,
         "excluded_product_tags": "\n".join(account.excluded_product_tags or []),
         "return_reasons": "\n".join(account.return_reasons or []),
+        "photos_required_reasons": "\n".join(_photo_reasons(account, PhotoMode.REQUIRED)),
+        "photos_optional_reasons": "\n".join(_photo_reasons(account, PhotoMode.OPTIONAL)),
+        "photos_per_item": account.photos_per_item,
         "return_action": account.return_action, "restock_location_id": str(account.restock_location_id or ""),
         "restock_returned_units": account.restock_returned_units,
         "exchange_mode": account.exchange_mode, "issued_notice": account.issued_notice,
         "return_address": account.return_address or "", "return_instructions": account.return_instructions or "",
+        "restocking_fees": percentage_lines(account.restocking_fees),
+        "return_shipping_fee": f"{account.return_shipping_fee:.2f}" if account.return_shipping_fee else "",
+        "credit_bonus": account.credit_bonus or "", "exchange_bonus": account.exchange_bonus or "",
     }
+
+
+def _photo_reasons(account, mode: PhotoMode) -> list[str]:
+    """The account's reasons (in their order) whose photos are `mode`."""
+    return [r for r in account.return_reasons or [] if (account.photo_modes or {}).get(r) == mode]
 
 
 def _settings(form: SettingsForm) -> dict:
@@ -163,6 +176,8 @@ def _settings(form: SettingsForm) -> dict:
         "exchange_enabled": form.exchange_enabled.data,
         "excluded_product_tags": form.tags(),
         "return_reasons": form.reasons(),
+        "photo_modes": form.photo_modes(),
+        "photos_per_item": form.photos_per_item.data,
         "return_action": form.return_action.data,
         "restock_location_id": form.location_id(),
         "restock_returned_units": form.restock_returned_units.data,
@@ -170,6 +185,9 @@ def _settings(form: SettingsForm) -> dict:
         "issued_notice": form.issued_notice.data,
         "return_address": form.address() or None,  # empty: the shop's address applies
         "return_instructions": form.instructions() or None,
+        "restocking_fees": form.fee_percentages(),
+        "return_shipping_fee": form.shipping_fee(),
+        **form.bonuses(),
     }
 
 

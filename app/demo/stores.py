@@ -8,6 +8,7 @@ from app.demo.orders import OUTFITTERS_ORDERS, RULES_ORDERS, orders_to_try, stor
 from app.demo.returns import OUTFITTERS_RETURNS, RULES_RETURNS, make_demo_returns
 from app.demo.sandbox import SandboxControl, connect_demo_shop, demo_shop
 from app.demo.seed import DEMO_PASSWORD, SAMPLE_ORDER_IDS, SAMPLE_ORDERS, seed_demo
+from app.domain.photos import PhotoMode
 from app.domain.vocabulary import ReturnAction
 from app.extensions import db
 from app.models import Account, Order, User
@@ -42,6 +43,11 @@ def connect_demo(sandbox_url: str) -> tuple[User, dict]:
     connect_demo_shop(account, sandbox, demo)
     account = db.session.get(Account, user.account_id)
     account.return_action = ReturnAction.FIRST_SCAN.value  # as the demo carrier says (demo/tracking.py)
+    # A restocking fee for a change of mind, as many shops charge: the portal's review shows it.
+    account.restocking_fees = {"Changed my mind": "10"}
+    # Shoppers returning a faulty item may add photos, so the portal shows its photo field.
+    if "Faulty" in (account.return_reasons or []):
+        account.photo_modes = {**(account.photo_modes or {}), "Faulty": PhotoMode.OPTIONAL.value}
     run = latest_run(account.id)
     picks = orders_to_try(account)
     specials = stored_orders_to_try(account, OUTFITTERS_ORDERS)

@@ -37,3 +37,9 @@ def format_money(amount, currency: str | None = None, exact: bool = False) -> st
     amount has (a stored amount keeps up to four: "3.3333 EUR") instead of rounding it."""
     text = str(amount) if exact else f"{Decimal(amount):.2f}"
     return f"{text} {currency}" if currency is not None else text
+
+
+def format_percent(value) -> str:
+    """A percentage without trailing zeros: 10.00 → "10", 12.50 → "12.5"."""
+    text = f"{Decimal(value):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text

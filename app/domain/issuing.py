@@ -46,6 +46,7 @@ class Phase(StrEnum):
     REMOVE = "remove"
     PROCESS = "process"
     GIFT_CARD = "gift_card"
+    BONUS = "bonus"                     # the bonus credit's gift card (app.domain.bonus)
     EXCHANGE_ORDER = "exchange_order"   # separate exchange order mode: a $0 order per item
     DISPOSE = "dispose"
     CLOSE = "close"

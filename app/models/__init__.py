@@ -5,6 +5,7 @@ from app.models.imports import ImportRun, ImportStatus
 from app.models.labels import ReturnLabel
 from app.models.orders import Order, OrderLine
 from app.models.outbox import OutboxEmail
+from app.models.photos import ReturnPhoto
 from app.models.returns import Return, ReturnItem, ReturnEvent
 from app.models.rules import Rule
 from app.models.shopify_returns import ShopifyCall, ShopifyReturn
@@ -18,6 +19,7 @@ __all__ = [
     "ReturnLabel",
     "Order", "OrderLine",
     "OutboxEmail",
+    "ReturnPhoto",
     "Return", "ReturnItem", "ReturnEvent",
     "Rule",
     "ShopifyCall", "ShopifyReturn",

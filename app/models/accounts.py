@@ -112,6 +112,17 @@ class Account(db.Model):
     initial_import_days: Mapped[int] = mapped_column(Integer, default=30)
     excluded_product_tags: Mapped[list] = mapped_column(JSONType, default=lambda: ["final-sale"])
     return_reasons: Mapped[list] = mapped_column(JSONType, default=lambda: list(DEFAULT_RETURN_REASONS))
+    # Fees (app.domain.fees): a restocking fee percentage per reason ({"Changed my mind": "10"}) and
+    # a flat return shipping fee in the shop's currency, both taken from refunds and credit notes.
+    restocking_fees: Mapped[dict | None] = mapped_column(JSONType, default=dict)
+    return_shipping_fee: Mapped[Decimal | None] = mapped_column(Money)
+    # Bonus credit (app.domain.bonus) for choosing a credit note or an exchange: "10%" or "5.00".
+    credit_bonus: Mapped[str | None] = mapped_column(String(16))
+    exchange_bonus: Mapped[str | None] = mapped_column(String(16))
+    # Photos asked per reason: reason -> "optional" | "required" (app.domain.photos.PhotoMode);
+    # a reason not in the map is not asked. At most `photos_per_item` photos per returned item.
+    photo_modes: Mapped[dict | None] = mapped_column(JSONType)
+    photos_per_item: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
 
     # The last RMA number given in this store (numbers count per store: one store's numbers never
     # show another's volume). Taken with an atomic increment as each return is made.

@@ -56,6 +56,8 @@ class Return(db.Model):
     payment_status: Mapped[str | None] = mapped_column(String(32))
     shipping_address: Mapped[dict | None] = mapped_column(JSONType)
     currency: Mapped[str] = mapped_column(String(3))
+    # The return shipping fee fixed at submission (app.domain.fees), sent with the Shopify return.
+    return_shipping_fee: Mapped[Decimal | None] = mapped_column(Money)
     tracking_number: Mapped[str | None] = mapped_column(String(64), index=True)
     tracking_provider: Mapped[str | None] = mapped_column(String(32))
     # Set only by migration 0014 on open returns that already shared a number with another: the
@@ -116,6 +118,15 @@ class ReturnItem(db.Model):
     quantity: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(120))
     note: Mapped[str | None] = mapped_column(Text)
+    # The restocking fee percentage its reason carried at submission (app.domain.fees); stored
+    # with Money's exact decimal storage (SQLite's NUMERIC would be a float).
+    restocking_fee_percentage: Mapped[Decimal | None] = mapped_column(Money)
+    # The bonus credit its option earned at submission (app.domain.bonus), and the gift card that
+    # carried it once issued.
+    bonus_amount: Mapped[Decimal | None] = mapped_column(Money)
+    bonus_gift_card_id: Mapped[int | None] = mapped_column(BigInteger)
+    bonus_code_encrypted: Mapped[str | None] = mapped_column(Text)
+    bonus_state: Mapped[str | None] = mapped_column(String(16))
 
     option: Mapped[str | None] = mapped_column(String(16))
     exchange_variant_id: Mapped[int | None] = mapped_column(BigInteger)

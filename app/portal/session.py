@@ -11,6 +11,7 @@ shopper's unfinished choices for that order (a draft), so the items page comes b
 """
 import json
 import re
+import secrets
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -67,6 +68,19 @@ def open_session(account: Account, order_id: int) -> None:
     """Scope the browser to this one order (any earlier portal session, and its choices, is replaced)."""
     session[SESSION_KEY] = {"a": account.id, "o": order_id, "t": int(time.time())}
     session.pop(DRAFT_KEY, None)
+
+
+def photo_key() -> str | None:
+    """A random key naming this portal session's uploaded photos (made on first use): photos
+    are shown, removed and attached only for the browser holding it."""
+    data = session.get(SESSION_KEY)
+    if not isinstance(data, dict):
+        return None
+    if not isinstance(data.get("k"), str):
+        data["k"] = secrets.token_urlsafe(24)
+        session[SESSION_KEY] = data
+        session.modified = True
+    return data["k"]
 
 
 def close_session() -> None:

@@ -152,3 +152,16 @@ def compose_confirmation(account: Account, ret: Return, status_url: str) -> tupl
                "rules_mode": ret.option_source == "rules"}
     subject = f"Your return {ret.rma_number} for order {ret.order_name}"
     return (subject, *render_email("confirmation", **context))
+
+
+def bonus_outcome(item, currency: str) -> str | None:
+    """The item's bonus credit for the shopper: promised, or issued (its code's last characters;
+    the full code went by email)."""
+    if not item.bonus_amount or item.bonus_state == "FAILED":
+        return None
+    worth = format_money(item.bonus_amount, currency)
+    if item.bonus_state == "ISSUED" and item.bonus_code_encrypted:
+        code = decrypt_secret(item.bonus_code_encrypted)
+        return f"Bonus gift card worth {worth}: code ending {code[-4:]} (sent by email)"
+    return f"Bonus of {worth} as a gift card, once this item is issued"
+

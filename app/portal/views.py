@@ -3,6 +3,7 @@
 Every step is a plain form post that works without JavaScript; htmx only loads the exchange
 variant picker in place. Views parse, call `app.services.return_submission`, and render.
 """
+import re
 import secrets
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -11,6 +12,7 @@ from sqlalchemy import select
 
 from app.ask_first import ask_first, confirmed
 from app.domain.returns import ReturnRefused, TransitionRefused
+from app.domain.photos import ACCEPT, PhotoMode, asks_photos
 from app.domain.vocabulary import Option
 from app import rate_limits
 from app.extensions import db
@@ -18,15 +20,21 @@ from app.models import Account, Order, Return
 from app.portal import bp
 from app.portal import session as portal
 from app.portal.forms import CancelForm, LookupForm, TrackingForm, hidden_fields, read_choices
-from app.portal.status import compose_confirmation, customer_events, item_outcome, timeline
+from app.portal.status import bonus_outcome, compose_confirmation, customer_events, item_outcome, timeline
 from app.portal.variants import VariantsUnavailable, live_variants
 from app.query_params import query_arg
-from app.services import labels, portal_returns
+from app.services import labels
+from app.services import photos as photo_service
+from app.services import portal_returns
 from app.services import return_submission as service
 from app.services import shopify_returns
+from app.services.return_bonus import offered, planned_bonus
+from app.services.return_fees import planned_estimate
 from app.services.return_workflow import cancel_return
 from app.services.tracking_numbers import set_tracking
+from app.uploads import photo_response
 
+PHOTO_FIELD = re.compile(r"^line-(\d{1,18})-photos$")
 NOT_FOUND = ("We could not find that order. Check the order number (it is in your order confirmation "
              "email) and use the email address you ordered with.")
 
@@ -91,7 +99,8 @@ def _render_items(account, order, state=None, errors=None, problem=None, status=
     existing = portal_returns.returns_of_order(account, order)
     return render_template(
         "portal/items.html", account=account, order=order, verdicts=verdicts, state=state, errors=errors,
-        pickers=pickers, options=options,
+        pickers=pickers, options=options, photos=_photo_context(account, order),
+        bonuses=dict(zip((Option.CREDIT, Option.EXCHANGE), offered(account), strict=True)),
         value_of=service.item_value, problem=problem, existing=existing,
         in_returns=portal_returns.returns_by_line(existing), token_of=portal.status_token,
         any_returnable=any(v.returnable for v in verdicts.values())), status
@@ -118,19 +127,69 @@ def items(slug: str):
         return _render_items(account, order, portal.draft(order))
     state, selections, errors = read_choices(request.form, bool(service.allowed_options(account)))
     portal.save_draft(order, state)
-    if request.form.get("action") == "edit":
-        # "Change my choices", or "Show sizes and colours" without JavaScript.
+    key = portal.photo_key()
+    if "remove_photo" in request.form:
+        photo_service.remove_pending(account, key, request.form.get("remove_photo", ""))
         return _render_items(account, order, state)
+    # Photos chosen in this post are kept first (all of them or, one refused, none), so they
+    # survive whatever else the shopper must fix.
+    photo_errors = photo_service.add_pending(account, order, key, _uploads())
+    if request.form.get("action") == "edit" or photo_errors:
+        # "Change my choices", "Upload photos", or "Show sizes and colours" without JavaScript.
+        return _render_items(account, order, state, _with_photo_errors({}, photo_errors),
+                             status=422 if photo_errors else 200)
+    errors = _with_photo_errors(errors, photo_service.problems(account, order, key, selections))
     if errors:
         return _render_items(account, order, state, errors, status=422)
     try:
         planned = service.check_selections(account, order, selections, live_variants(account))
     except (ReturnRefused, VariantsUnavailable) as error:
         return _render_items(account, order, state, problem=str(error), status=422)
-    return render_template("portal/review.html", account=account, order=order, planned=planned,
+    estimate = planned_estimate(account, planned)
+    return render_template("portal/review.html", account=account, order=order,
+                           planned=list(zip(planned, estimate.items, planned_bonus(account, planned), strict=True)),
+                           estimate=estimate,
+                           photos=_photo_context(account, order),
                            hidden=hidden_fields(selections), token=secrets.token_urlsafe(32),
-                           total=sum(p.value for p in planned),
                            rules_mode=not service.allowed_options(account))
+
+
+def _uploads() -> dict[int, list]:
+    """The photo files posted per order line (`line-<id>-photos`), empty file inputs left out."""
+    found = {}
+    for name in request.files:
+        match = PHOTO_FIELD.match(name)
+        if match:
+            files = [f.stream for f in request.files.getlist(name) if f.filename]
+            if files:
+                found[int(match.group(1))] = files
+    return found
+
+
+def _with_photo_errors(errors: dict, photo_errors: dict[int, str]) -> dict:
+    for line_id, message in photo_errors.items():
+        errors.setdefault(line_id, {})["photos"] = message
+    return errors
+
+
+def _photo_context(account, order) -> dict:
+    """What the items and review pages need to show photo fields and this session's photos."""
+    modes = account.photo_modes or {}
+    return {"asked": asks_photos(modes), "accept": ACCEPT, "limit": account.photos_per_item,
+            "pending": photo_service.pending(account, order, portal.photo_key()),
+            "required": [r for r in account.return_reasons if modes.get(r) == PhotoMode.REQUIRED],
+            "optional": [r for r in account.return_reasons if modes.get(r) == PhotoMode.OPTIONAL],
+            "mode_of": lambda reason: modes.get(reason or "", PhotoMode.NOT_ASKED.value)}
+
+
+@bp.get("/<slug>/photos/<key>")
+def pending_photo(slug: str, key: str):
+    """One of this browser's uploaded photos (before the return is sent); anyone else's is a 404."""
+    account = _account(slug)
+    found = photo_service.pending_photo(account, portal.photo_key(), key)
+    if found is None:
+        abort(404)
+    return photo_response(*found)
 
 
 @bp.get("/<slug>/items/<int:line_id>/variants")
@@ -167,8 +226,9 @@ def submit(slug: str):
     try:
         ret, _created = service.create_return(
             account, order.id, selections, request.form.get("submission_token", ""),
-            variants_for=live_variants(account), actor=order.email,
-            compose_email=lambda r: compose_confirmation(account, r, _status_url(r)))
+            variants_for=live_variants(account), actor=order.email, fees_shown=request.form.get("fees_shown"),
+            compose_email=lambda r: compose_confirmation(account, r, _status_url(r)),
+            attach_photos=lambda r: photo_service.attach(account, portal.photo_key(), r))
     except (ReturnRefused, VariantsUnavailable) as error:
         return _refused(account, str(error))
     portal.drop_draft()
@@ -240,6 +300,7 @@ def _render_status(account, ret, token, form=None, status=200):
                            form=form or TrackingForm(tracking_number=ret.tracking_number),
                            cancel_form=CancelForm(), steps=timeline(ret),
                            outcome_of=lambda item, currency: item_outcome(item, currency, item.id in shown_in_full),
+                           bonus_of=bonus_outcome,
                            events=customer_events(ret), label=labels.label_of(ret.id),
                            label_waits=labels.waits_for_approval(account, ret)), status
 

@@ -30,6 +30,7 @@ class Periodic:
 
 PERIODIC = [
     Periodic("jobs.maintenance.purge_all_expired_orders_job", "17 3 * * *"),
+    Periodic("jobs.maintenance.sweep_pending_photos_job", "23 * * * *"),
     Periodic("jobs.intake.sweep_unprocessed_deliveries_job", "*/2 * * * *", sweep=True),
     Periodic("jobs.reconcile.reconcile_all_accounts_job", "*/10 * * * *"),
     Periodic("jobs.reconcile.fill_parcels_all_accounts_job", "41 * * * *"),

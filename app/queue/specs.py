@@ -55,6 +55,7 @@ SPECS = {spec.name: spec for spec in (
     JobSpec("jobs.mail.send_outbox_email_job", "default", 60, (30, 300, 1800)),
     JobSpec("jobs.maintenance.purge_all_expired_orders_job", "maintenance", 3600, (60, 600)),
     JobSpec("jobs.maintenance.purge_account_orders_job", "maintenance", 3600, (60, 600)),
+    JobSpec("jobs.maintenance.sweep_pending_photos_job", "maintenance", 600, (60,)),
     JobSpec("jobs.reconcile.reconcile_all_accounts_job", "maintenance", 300, ()),
     JobSpec("jobs.reconcile.fill_parcels_all_accounts_job", "maintenance", 300, ()),
     JobSpec("jobs.reconcile.reconcile_account_job", "imports", 1800, (60, 300)),

@@ -2,7 +2,8 @@
 from sqlalchemy import delete, or_, select, update
 
 from app.extensions import db
-from app.models import Account, Order, OutboxEmail, Return, ReturnEvent, TrackingEvent, WebhookDelivery
+from app.models import Account, Order, OutboxEmail, Return, ReturnEvent, ReturnPhoto, TrackingEvent, WebhookDelivery
+from app.services import photos
 
 REDACTED = "redacted"
 
@@ -36,6 +37,12 @@ def redact_customer(account: Account, payload: dict) -> str:
     if return_filter is not None:
         conditions.append(return_filter)
     if conditions:
+        return_ids = list(db.session.scalars(select(Return.id).where(Return.account_id == account.id,
+                                                                     or_(*conditions))))
+        # Photos of the customer's items are personal data with no record value: deleted outright.
+        photo_condition = photos.of_orders_or_returns(order_ids, return_ids)
+        if photo_condition is not None:
+            photos.delete_photos(ReturnPhoto.account_id == account.id, photo_condition)
         db.session.execute(update(Return).where(Return.account_id == account.id, or_(*conditions)).values(
             customer_email=None, customer_name=None, shipping_address=None))
     email = (customer.get("email") or "").strip().lower()
@@ -49,6 +56,7 @@ def redact_customer(account: Account, payload: dict) -> str:
 def redact_shop(account: Account) -> str:
     """Delete everything the store sent us (orders, returns, emails, deliveries, tracking events).
     The retailer's login stays, so they can reconnect or close the account."""
+    photos.delete_photos(ReturnPhoto.account_id == account.id)
     for model in (ReturnEvent,):
         db.session.execute(delete(model).where(model.return_id.in_(
             select(Return.id).where(Return.account_id == account.id))))
@@ -70,6 +78,7 @@ def customer_export(account: Account, payload: dict) -> dict:
     return_filter = _customer_filter(Return, customer)
     returns = [] if return_filter is None else db.session.scalars(
         select(Return).where(Return.account_id == account.id, return_filter).order_by(Return.created_at)).all()
+    photo_rows = photos.export_rows(account.id, [o.id for o in orders], [r.id for r in returns])
     return {
         "shop_domain": account.shop_domain,
         "customer": {"id": customer.get("id"), "email": customer.get("email")},
@@ -85,4 +94,6 @@ def customer_export(account: Account, payload: dict) -> dict:
             "items": [{"title": i.title, "quantity": i.quantity, "reason": i.reason, "note": i.note}
                       for i in r.items],
         } for r in returns],
+        # What photos of their items we hold (the images stay with the merchant's return pages).
+        "photos": photo_rows,
     }

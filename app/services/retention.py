@@ -1,11 +1,13 @@
-"""Order retention: orders older than the account's storage setting are deleted in small batches."""
+"""Order retention: orders older than the account's storage setting, and their photos, are deleted in
+small batches."""
 import time
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import delete, select
 
 from app.extensions import db
-from app.models import Account, Order
+from app.models import Account, Order, ReturnPhoto
+from app.services.photos import delete_photos
 
 PURGE_BATCH_SIZE = 500
 # After each batch the purge rests for this share of the batch's own time (at most a second).
@@ -30,7 +32,9 @@ def purge_expired_orders(account_id: int, now: datetime | None = None, batch_siz
     and resting `rest_ratio` × the batch's time between batches.
 
     Returns how many orders were deleted; running it again right after deletes nothing.
-    Returns keep their own snapshots (their order_id becomes NULL), so no return breaks.
+    Returns keep their own snapshots (their order_id becomes NULL), so no return breaks; the
+    photos shoppers took for those orders (attached to returns or not) are personal data kept
+    no longer than the order, so they go with it, stored objects first.
     """
     account = db.session.get(Account, account_id)
     if account is None:
@@ -45,6 +49,7 @@ def purge_expired_orders(account_id: int, now: datetime | None = None, batch_siz
         ).all()
         if not ids:
             return deleted
+        delete_photos(ReturnPhoto.account_id == account_id, ReturnPhoto.order_id.in_(ids))
         db.session.execute(delete(Order).where(Order.id.in_(ids)))
         db.session.commit()
         deleted += len(ids)

@@ -24,6 +24,7 @@ from app.extensions import db
 from app.models import OrderLine, ReturnItem, ShopifyReturn
 from app.services import shopify_calls as calls
 from app.services.issuing_context import DONE, IN_PROGRESS, Ctx, fail_item, lines_of, note
+from app.services.return_fees import restocking_fee_input, shipping_fee_due, shipping_fee_input
 from app.shopify import returns as shopify
 from app.shopify.return_values import ReturnState
 from app.shopify.operations import order_gid
@@ -109,11 +110,14 @@ def _build_create(ctx: Ctx, last) -> tuple[int, dict, dict] | None:
             continue
         reason_id = reasons.get(rules.reason_handle(item.reason)) or reasons.get(rules.OTHER_REASON_HANDLE)
         item.shopify_lines = []
+        restocking = restocking_fee_input(item)
         for unit, qty in pairs:
             line = {"fulfillmentLineItemId": shopify.gid("FulfillmentLineItem", unit.fulfillment_line_item_id),
                     "quantity": qty, "returnReasonNote": rules.reason_note(marker, item.reason, item.note)}
             if reason_id:
                 line["returnReasonDefinitionId"] = shopify.gid("ReturnReasonDefinition", reason_id)
+            if restocking:
+                line["restockingFee"] = restocking
             lines.append(line)
             line_items.append(item.id)
             item.shopify_lines.append({"ref": ctx.ref.id, "fli": unit.fulfillment_line_item_id, "qty": qty,
@@ -129,8 +133,21 @@ def _build_create(ctx: Ctx, last) -> tuple[int, dict, dict] | None:
     return_input = {"orderId": order_gid(ctx.ret.shopify_order_id), "returnLineItems": lines}
     if exchanges:
         return_input["exchangeLineItems"] = exchanges
+    # The return shipping fee is taken once per RMA: with its first Shopify return.
+    if ctx.ref.seq == 1 and shipping_fee_due(ctx.ret, placed):
+        _add_shipping_fee(ctx, return_input)
     return (next_round(last), {"returnInput": return_input},
             {"marker": marker, "line_items": line_items, "exchange_items": exchange_items})
+
+
+def _add_shipping_fee(ctx: Ctx, return_input: dict) -> None:
+    currency = shopify.presentment_currency(ctx.client, ctx.ret.shopify_order_id)
+    fee = shipping_fee_input(ctx.ret, currency)
+    if fee:
+        return_input["returnShippingFee"] = fee
+    elif not any(e.kind == "fee_left_out" for e in ctx.ret.events):
+        note(ctx.ret, "fee_left_out", f"Return shipping fee not taken: the customer paid in {currency}, and the fee "
+                                      f"is set in {ctx.ret.currency}.")
 
 
 def ref_marker(ctx: Ctx) -> str:

@@ -30,6 +30,8 @@ from app.queue import enqueue
 from app.services import labels
 from app.services.connect import CAPPED_RETURN_WINDOW_DAYS, window_cap_applies
 from app.services.mail import send_after_commit, store_email
+from app.services.return_bonus import fix_bonus
+from app.services.return_fees import check_fees_shown, fix_fees
 from app.shopify import parcels
 
 NOTE_MAX = 500
@@ -225,10 +227,14 @@ def find_by_token(token: str) -> Return | None:
 def create_return(account: Account, order_id: int, selections: list[Selection], token: str, *,
                   variants_for: VariantsFor | None = None, actor: str | None = None,
                   compose_email: Callable[[Return], tuple[str, str, str]] | None = None,
-                  now: datetime | None = None, started_by: str | None = None) -> tuple[Return, bool]:
+                  now: datetime | None = None, started_by: str | None = None,
+                  fees_shown: str | None = None,
+                  attach_photos: Callable[[Return], None] | None = None) -> tuple[Return, bool]:
     """Create one return with its items in one transaction; returns (return, created).
 
     `started_by` names who started it in its history when not the customer (staff taking a call).
+    `fees_shown` is the fees total the shopper's review page showed (refused when it changed since).
+    `attach_photos` gives the new items their photos in the same transaction (it may refuse).
 
     The one-time `token` is stored under a unique constraint: a resubmitted form or a second
     concurrent post finds the first return instead of making another (created is then False).
@@ -243,7 +249,7 @@ def create_return(account: Account, order_id: int, selections: list[Selection], 
             db.session.commit()
         try:
             result = _create_once(account, order_id, selections, token, variants_for, actor, compose_email, now,
-                                  started_by)
+                                  started_by, fees_shown, attach_photos)
         except (IntegrityError, OperationalError):
             # Another request with this token won the race (unique constraint), or SQLite
             # refused a write from a stale snapshot: look for its return, else try again.
@@ -288,7 +294,8 @@ def _lock_order(order_id: int) -> None:
         db.session.execute(text("UPDATE orders SET id = id WHERE id = :id"), {"id": order_id})
 
 
-def _create_once(account, order_id, selections, token, variants_for, actor, compose_email, now, started_by=None):
+def _create_once(account, order_id, selections, token, variants_for, actor, compose_email, now, started_by=None,
+                 fees_shown=None, attach_photos=None):
     # Lock the order row so returns of one order are made one at a time: two different
     # submissions cannot both take the last returnable unit (FOR UPDATE on PostgreSQL).
     _lock_order(order_id)
@@ -301,6 +308,7 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
         db.session.rollback()
         return _same_order(existing, order_id), False
     planned = check_selections(account, order, selections, variants_for, now)
+    check_fees_shown(account, planned, fees_shown)
     now = now or datetime.now(timezone.utc)
     rules_mode = not allowed_options(account)
     ret = Return(account_id=account.id, order_id=order.id, rma_number=f"P-{uuid.uuid4().hex[:24]}",
@@ -321,8 +329,12 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
             # The customer's choice is the decision (rules decide later in Rules mode), so the
             # return action issues it; left UNDECIDED, the action fired and issued nothing.
             resolution=ItemResolution.UNDECIDED.value if rules_mode else ItemResolution.DECIDED.value))
+    fix_fees(account, ret)
+    fix_bonus(account, ret)
     db.session.add(ret)
     db.session.flush()
+    if attach_photos is not None:
+        attach_photos(ret)
     ret.rma_number = states.rma_number(_next_rma_seq(account.id))
     units = sum(i.selection.quantity for i in planned)
     count = f"{units} item{'s' if units != 1 else ''}"

@@ -25,6 +25,7 @@ from app.queue import enqueue
 from app.services import labels
 from app.services import shopify_calls as calls
 from app.services.issuing_context import IN_PROGRESS, Ctx, ReleasingClient, fail_item
+from app.services.return_bonus import bonus_step
 from app.services.return_credit import exchange_order_step, gift_card_step
 from app.services.return_money import process_step
 from app.services.return_settlement import dispose_step
@@ -36,7 +37,7 @@ from app.shopify.return_values import ReturnableUnit
 
 ADVANCE = "jobs.shopify_returns.advance_shopify_return_job"
 PLAN = "jobs.shopify_returns.plan_shopify_returns_job"
-STEPS = (create_step, remove_step, process_step, gift_card_step, exchange_order_step, dispose_step,
+STEPS = (create_step, remove_step, process_step, gift_card_step, exchange_order_step, bonus_step, dispose_step,
          close_step, cancel_step)
 UNPLACED = (ItemResolution.UNDECIDED.value, ItemResolution.DECIDED.value, ItemResolution.NO_ACTION.value)
 

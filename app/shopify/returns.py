@@ -103,6 +103,12 @@ def reason_definition_ids(client: ShopifyClient, handles: list[str]) -> dict[str
     return out
 
 
+def presentment_currency(client: ShopifyClient, order_id: int) -> str | None:
+    """The currency the order was paid in; None when the order is not visible."""
+    order = client.run("order_currency", {"id": order_gid(order_id)}).get("order")
+    return str(order.get("presentmentCurrencyCode") or order.get("currencyCode")) if order else None
+
+
 def variants_stock(client: ShopifyClient, variant_ids: list[int]) -> dict[int, VariantStock]:
     """Price and stock of several variants in one read; unknown variants are left out."""
     if not variant_ids:

@@ -1,7 +1,7 @@
 """Prepaid return labels: the account's label settings and one label row per return.
 
 Revision ID: 0019_return_labels
-Revises: 0017_delivery_dispatch
+Revises: 0023_bonus_credit
 Create Date: 2026-12-06 04:00:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql
 import app.models.types
 
 revision = "0019_return_labels"
-down_revision = "0017_delivery_dispatch"
+down_revision = "0023_bonus_credit"
 branch_labels = None
 depends_on = None
 

@@ -66,7 +66,10 @@ def test_the_shopper_on_a_phone_gets_the_label_on_the_status_page(e2e_app, live_
     section = page.get_by_role("region", name="Your prepaid return label")
     number = section.locator("#label-tracking").inner_text()
     assert re.fullmatch(r"[0-9]{12,}", number)
-    expect(page.locator(".tracking-number").first).to_have_text(number)  # already on the return
+    # Already on the return (the label job attaches it right after recording the label).
+    reload_until(page, lambda p: p.locator("section:has(h2:text-is('Progress')) .tracking-number"))
+    section = page.get_by_role("region", name="Your prepaid return label")
+    expect(page.locator("section:has(h2:text-is('Progress')) .tracking-number")).to_have_text(number)
     expect(page.get_by_role("heading", name="Add the tracking number")).to_have_count(0)
     expect(section.get_by_role("link", name="Label as an image (PNG)")).to_be_visible()
     expect(page.get_by_role("link", name="Print the packing slip")).to_be_visible()

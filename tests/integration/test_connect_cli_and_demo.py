@@ -94,6 +94,8 @@ def test_the_demo_connects_to_the_sandbox_and_is_safe_to_run_again(app, sandbox,
     assert account.customer_accounts_version == "NEW_CUSTOMER_ACCOUNTS"
     assert account.gift_card_issue_limit == Decimal("2000.00")
     assert account.return_action == "first_scan"
+    # Shoppers returning a faulty item are offered photos, so the demo shows the photo field.
+    assert account.photo_modes == {"Faulty": "optional"}
 
     # The orders to try, one per case, as the sandbox holds them and as Boomerang stored them.
     placed = {o["email"]: o for o in requests.get(

@@ -77,7 +77,8 @@ class World:
         self.paths = {"slug": account.slug, "token": portal.status_token(ret), "line_id": line.id,
                       "order_id": order.id, "return_id": ret.id, "item_id": ret.items[0].id, "rule_id": rule.id,
                       "user_id": removable.id, "event_id": event.id, "bulk_id": bulk.id, "run_id": run.id,
-                      "delivery_id": delivery.id, "provider": "generic", "filename": "css/app.css"}
+                      "delivery_id": delivery.id, "provider": "generic", "filename": "css/app.css",
+                      "key": "a" * 32}
         self.line_fields = [f"line-{line.id}-{name}" for name in LINE_FIELDS]
         # Valid values for fields whose page the walk does not read, so that one hostile field
         # is not refused only because the others were missing.

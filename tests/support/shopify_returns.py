@@ -88,9 +88,11 @@ def returns_account(sandbox, return_action: str = "manual", *, scopes=None, cust
 
 
 def placed_order(account: Account, sandbox, *, quantity: int = 1, lines: int = 1, payment: str = "card",
-                 guest: bool = False, product=None) -> Order:
+                 guest: bool = False, product=None, country: str | None = None,
+                 paid_in: str | None = None) -> Order:
     """An order placed and shipped in the sandbox, stored here through the app's own client.
-    ``lines`` different products (each ``quantity`` units); ``order.products`` lists them."""
+    ``lines`` different products (each ``quantity`` units); ``order.products`` lists them;
+    ``country`` the buyer's and ``paid_in`` the currency they paid in ("shop" or "customer")."""
     products = [product] if product else []
     taken = {p.id for p in products}
     while len(products) < lines:
@@ -99,7 +101,8 @@ def placed_order(account: Account, sandbox, *, quantity: int = 1, lines: int = 1
         taken.add(found.id)
     placed = sandbox.store.place_order(account.shop_domain, variant_ids=[p.bought.id for p in products],
                                        quantity=quantity, discount_code="", payment=payment, guest=guest,
-                                       seed=next(_numbers))
+                                       seed=next(_numbers), country=country,
+                                       paid_in=paid_in)
     placed.refunds, placed.cancelled_at = [], None
     sandbox.store.update_order(account.shop_domain, placed.id, fulfill=True, emit=False)
     upsert_order(account.id, fetch_order(client_for(account), placed.id))

@@ -108,8 +108,9 @@ def import_violations(root: Path) -> list[str]:
     flask = ("flask", "flask_login", "flask_wtf", "flask_sqlalchemy", "flask_migrate", "flask_limiter")
     check(["app/domain"], (*flask, "sqlalchemy", "app"), ("app.domain",),
           "the domain imports nothing of Flask, SQLAlchemy or the app")
-    check(["app/shopify", "app/tracking", "app/labels"], (*flask, "app.models", "app.services", "app.extensions"),
-          rule="the Shopify, tracking and label adapters import no Flask, models, services or extensions")
+    check(["app/shopify", "app/tracking", "app/photos", "app/labels"],
+          (*flask, "app.models", "app.services", "app.extensions"),
+          rule="the Shopify, tracking, photos and label adapters import no Flask, models, services or extensions")
     check(["app/order_rows.py"], (*flask, "sqlalchemy", "app"),
           rule="app.order_rows, shared by the Shopify adapter and the storage layer, imports nothing of the app")
     check(["app"], ("jobs",), rule="app code queues jobs by name and never imports jobs/")
