@@ -99,9 +99,10 @@ def index():
 
 @bp.post("/reset")
 def reset():
-    """Forget everything (the fake carrier's webhooks and parcels too)."""
+    """Forget everything (the fake carrier's webhooks and parcels, the label fakes' keys and labels too)."""
     _st().reset()
     current_app.extensions.pop("sandbox_carrier", None)
+    current_app.extensions.pop("sandbox_labels", None)
     return jsonify({"ok": True})
 
 

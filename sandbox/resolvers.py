@@ -6,7 +6,8 @@ import re
 
 from graphql import GraphQLError, build_schema
 
-from . import bulk, calc, issuing_api, refunds, returns_api, runtime_rules, search, shop_address
+from . import (bulk, calc, issuing_api, refunds, returns_api, reverse_deliveries, runtime_rules, search,
+               shop_address)
 from .models import PLANS, PUBLIC_PLAN_NAMES, Subscription
 from .schema_subset import load_served_sdl
 from .views import (CustomerView, Ctx, OrderView, ProductView, VariantView, access_denied, gid,
@@ -33,7 +34,7 @@ def executable_schema():
     def by_typename(value, _info, _type):
         return value.get("__typename") if isinstance(value, dict) else value.typename
 
-    for name in ("Node", "Media", "DisplayableError", *returns_api.ABSTRACT_TYPES):
+    for name in ("Node", "Media", "DisplayableError", "ReverseDeliveryDeliverable", *returns_api.ABSTRACT_TYPES):
         schema.type_map[name].resolve_type = by_typename
     return schema
 
@@ -327,6 +328,11 @@ class MutationRoot:
 
     def reverseFulfillmentOrderDispose(self, info, dispositionInputs):
         return returns_api.reverse_fulfillment_order_dispose(info, dispositionInputs)
+
+    def reverseDeliveryCreateWithShipping(self, info, reverseFulfillmentOrderId, reverseDeliveryLineItems,
+                                          trackingInput=None, labelInput=None, notifyCustomer=True):
+        return reverse_deliveries.create_with_shipping(info, reverseFulfillmentOrderId, reverseDeliveryLineItems,
+                                                       trackingInput, labelInput, notifyCustomer)
 
 
 def customer_accounts(shop) -> dict:

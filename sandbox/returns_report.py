@@ -3,7 +3,7 @@ counts tests assert on (returns by status, units, dispositions by type, refunds,
 """
 from __future__ import annotations
 
-from . import calc, returns
+from . import calc, returns, reverse_deliveries
 from .views import gid
 
 
@@ -26,6 +26,12 @@ def return_json(shop, ret) -> dict:
         "order_id": order.id, "order": f"#{order.number}", "status": ret.status,
         "created_at": calc.iso(ret.created_at), "closed_at": calc.iso(ret.closed_at),
         "made_by": ret.made_by, "shipping_fee": calc.fmt(ret.shipping_fee or 0),
+        "reverse_fulfillment_order_id": ret.rfo_id,
+        # Labels and tracking apps sent with reverseDeliveryCreateWithShipping (sandbox/reverse_deliveries.py).
+        "reverse_deliveries": [{"id": d["id"], "tracking_number": d["number"], "tracking_url": d["url"],
+                                "label_url": d["label_url"], "lines": [list(line) for line in d["lines"]],
+                                "notify_customer": d["notify"]}
+                               for d in reverse_deliveries.deliveries_of(shop, ret.rfo_id)],
         "lines": [{"id": ln.id, "gid": gid("ReturnLineItem", ln.id),
                    "line_id": order.lines[ln.line_idx].id,
                    "title": item_title(shop, order.lines[ln.line_idx].product_id,

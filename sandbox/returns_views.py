@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from graphql import GraphQLError
 
-from . import calc, fulfillments, issuing
+from . import calc, fulfillments, issuing, reverse_deliveries
 from .issuing_api import location_view
 from .returns import REASONS
 from .returns_money import suggested_outcome
@@ -115,6 +115,10 @@ class ReverseFulfillmentOrderView:
     def lineItems(self, info, first=None, after=None):
         return connection([ReverseFulfillmentOrderLineItemView(self.ctx, self.o, ln, self._lines)
                            for ln in self.ret.lines], first, after)
+
+    def reverseDeliveries(self, info, first=None, after=None):
+        made = reverse_deliveries.deliveries_of(info.context["shop"], self.ret.rfo_id)
+        return connection([reverse_deliveries.view(d) for d in made], first, after)
 
 
 def _filtered(records, status, processed_of, processable_of):

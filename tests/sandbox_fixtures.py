@@ -80,5 +80,6 @@ def sandbox(sandbox_server):
     sandbox_server.store.webhooks.flush(2)
     sandbox_server.store.reset()
     sandbox_server.app.extensions.pop("sandbox_carrier", None)  # the fake carrier's memory
+    sandbox_server.app.extensions.pop("sandbox_labels", None)  # the fake label providers' memory
     yield sandbox_server
     sandbox_server.store.webhooks.clear()

@@ -19,6 +19,7 @@ from app.demo.returns import describe
 from app.demo.sandbox import DEMO_SHOP, SandboxControl
 from app.demo.seed import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
 from app.demo.stores import RULES_EMAIL, RULES_STORE, connect_demo, connect_rules_demo
+from app.demo.labels import connect_demo_labels
 from app.demo.tracking import connect_demo_carrier
 from app.extensions import db
 from app.models import Account, Order
@@ -103,6 +104,7 @@ def run_command(host: str, port: int, sandbox_port: int) -> None:
         carrier_lines = connect_demo_carrier(sandbox, [db.session.get(Account, user.account_id),
                                                        db.session.get(Account, rules_user.account_id)],
                                              first_scan=db.session.get(Account, user.account_id))
+        carrier_lines += connect_demo_labels(sandbox, db.session.get(Account, user.account_id))
         db.session.commit()
         gate.open_and_replay()
         click.echo("")

@@ -17,6 +17,7 @@ from app.domain.triage import summarize_items
 from app.extensions import db
 from app.models import OutboxEmail, Return
 from app.query_params import query_arg
+from app.services.labels import label_of
 from app.services.return_fees import return_estimate
 from app.services import photos as photo_service
 from app.services.return_confirm import plan_action
@@ -62,7 +63,9 @@ def return_page(ret: Return, *, error: str | None = None, tracking_form: Trackin
         photos=photo_service.by_item(ret),
         plans={action: plan_action(account, action, [ret.id]) for action in ("receive", "process", "close")},
         authorised_only=AUTHORISED_ONLY if payment_only_authorised(ret) else None,
-        decline_form=decline_form or DeclineForm(formdata=None), shopify_way=shopify_way(ret)), status
+        decline_form=decline_form or DeclineForm(formdata=None), shopify_way=shopify_way(ret),
+        label=label_of(ret.id), labels_enabled=account.labels_enabled,
+        label_on_approval=account.label_issue_on == "approval"), status
 
 
 def outside_refund_prefix(item_id: int) -> str:

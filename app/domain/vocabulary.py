@@ -128,3 +128,29 @@ class RestockState(Labelled):
     RESTOCKING = "RESTOCKING", "being restocked"   # legacy restocks only
     DONE = "DONE", "restocked"
     FAILED = "FAILED", "restock failed"
+
+
+class LabelProvider(Labelled):
+    """Who sells the shop's prepaid return labels ("" : no labels)."""
+
+    NONE = "", "No prepaid labels"
+    EASYPOST = "easypost", "EasyPost"
+    SHIPPO = "shippo", "Shippo"
+
+
+class LabelIssueOn(Labelled):
+    """When a return's prepaid label is bought."""
+
+    SUBMISSION = "submission", "When the return is submitted"
+    APPROVAL = "approval", "When the shop approves the return"
+
+
+class LabelState(Labelled):
+    """Where a return label's purchase stands (app.services.labels)."""
+
+    CREATING = "CREATING", "Getting rates"
+    SHIPMENT_CREATED = "SHIPMENT_CREATED", "Rate chosen"
+    BUYING = "BUYING", "Buying"
+    BOUGHT = "BOUGHT", "Bought"
+    FAILED = "FAILED", "Failed"
+    VOIDED = "VOIDED", "Voided"

@@ -2,6 +2,7 @@
 from app.models.accounts import Account, User, Role, ConnectionMethod
 from app.models.bulk import BulkAction
 from app.models.imports import ImportRun, ImportStatus
+from app.models.labels import ReturnLabel
 from app.models.orders import Order, OrderLine
 from app.models.outbox import OutboxEmail
 from app.models.photos import ReturnPhoto
@@ -15,6 +16,7 @@ __all__ = [
     "Account", "User", "Role", "ConnectionMethod",
     "BulkAction",
     "ImportRun", "ImportStatus",
+    "ReturnLabel",
     "Order", "OrderLine",
     "OutboxEmail",
     "ReturnPhoto",

@@ -138,6 +138,20 @@ class Account(db.Model):
     # What to put in the parcel, how to pack it, which carrier: shown with the address.
     return_instructions: Mapped[str | None] = mapped_column(Text)
 
+    # Prepaid return labels (app.services.labels): the provider ("" none, "easypost", "shippo"),
+    # its API key (encrypted, never shown back), where its API lives when not at the provider (the
+    # sandbox), when a label is bought, who pays (free, or the flat fee below, which Shopify takes
+    # when the return is created: ReturnInput.returnShippingFee), the parcel's default weight, and
+    # where labels send parcels: a structured address (name, company, street1, street2, city,
+    # state, zip, country, phone), which providers need and the text return address is not.
+    label_provider: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    label_api_key_encrypted: Mapped[str | None] = mapped_column(Text)
+    label_api_base: Mapped[str | None] = mapped_column(String(500))
+    label_issue_on: Mapped[str] = mapped_column(String(16), default="submission", server_default="submission")
+    label_weight_oz: Mapped[Decimal | None] = mapped_column(Money)
+    label_carrier: Mapped[str | None] = mapped_column(String(64))
+    label_ship_to: Mapped[dict | None] = mapped_column(JSONType)
+
     logo_url: Mapped[str | None] = mapped_column(String(500))
     primary_color: Mapped[str] = mapped_column(String(7), default="#1f6feb")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -153,6 +167,11 @@ class Account(db.Model):
     def parcel_address(self) -> str | None:
         """Where shoppers send their parcels: the retailer's return address, else the shop's."""
         return self.return_address or self.shop_address
+
+    @property
+    def labels_enabled(self) -> bool:
+        """Whether returns get a prepaid label: a provider chosen and its key stored."""
+        return bool(self.label_provider and self.label_api_key_encrypted)
 
     def has_scope(self, scope: str) -> bool:
         """Whether Shopify granted this access scope (write_x implies read_x, as on Shopify)."""

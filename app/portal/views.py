@@ -23,6 +23,7 @@ from app.portal.forms import CancelForm, LookupForm, TrackingForm, hidden_fields
 from app.portal.status import bonus_outcome, compose_confirmation, customer_events, item_outcome, timeline
 from app.portal.variants import VariantsUnavailable, live_variants
 from app.query_params import query_arg
+from app.services import labels
 from app.services import photos as photo_service
 from app.services import portal_returns
 from app.services import return_submission as service
@@ -300,7 +301,8 @@ def _render_status(account, ret, token, form=None, status=200):
                            cancel_form=CancelForm(), steps=timeline(ret),
                            outcome_of=lambda item, currency: item_outcome(item, currency, item.id in shown_in_full),
                            bonus_of=bonus_outcome,
-                           events=customer_events(ret)), status
+                           events=customer_events(ret), label=labels.label_of(ret.id),
+                           label_waits=labels.waits_for_approval(account, ret)), status
 
 
 @bp.post("/<slug>/returns/<signed:token>/tracking")
@@ -309,7 +311,10 @@ def tracking(slug: str, token: str):
     account = _account(slug)
     ret = _return_or_404(account, token)
     form = TrackingForm()
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()  # once: a refused value is shown again cleaned, and must stay refused
+    if valid and labels.number_from_label(ret):
+        form.tracking_number.errors = ["Your prepaid label's tracking number is already on this return."]
+    elif valid:
         try:
             number = set_tracking(ret, form.tracking_number.data, ret.customer_email)
         except (ReturnRefused, TransitionRefused) as error:

@@ -37,6 +37,7 @@ PERIODIC = [
     Periodic("jobs.actions.sweep_issuing_job", "*/2 * * * *", sweep=True),
     Periodic("jobs.shopify_returns.sweep_shopify_returns_job", "*/2 * * * *", sweep=True),
     Periodic("jobs.rules.sweep_rules_returns_job", "*/2 * * * *", sweep=True),
+    Periodic("jobs.labels.sweep_labels_job", "*/2 * * * *", sweep=True),
     Periodic("jobs.shopify_returns.follow_refunds_job", "*/15 * * * *"),
 ]
 

@@ -27,6 +27,7 @@ from app.domain.rules_index import RuleSet
 from app.domain.vocabulary import DeclineReason, ReturnStatus, ReviewMode
 from app.extensions import db
 from app.models import Account, Order, Return
+from app.services import labels
 from app.services.rules import facts_for, rule_defs
 from app.services.shopify_returns import queue_for_return
 
@@ -107,9 +108,11 @@ def approve(account_id: int, return_id: int, actor: str | None) -> Reviewed:
 
 
 def after_approval(ret: Return) -> None:
-    """Runs once per approval, after it is committed: where what follows an approval starts
-    (prepaid return labels issued on approval are created from here). Nothing yet."""
-    return None
+    """Runs once per approval, after it is committed: what follows an approval starts here (the
+    prepaid return label, where the shop buys labels on approval)."""
+    account = db.session.get(Account, ret.account_id)
+    if account is not None:
+        labels.after_approval(account, ret.id)
 
 
 def decline(account_id: int, return_id: int, actor: str | None, reason: str | None, note: str | None) -> Reviewed:

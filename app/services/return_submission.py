@@ -27,6 +27,7 @@ from app.domain.vocabulary import ItemResolution, Option, OptionMode, ReturnStat
 from app.extensions import db
 from app.models import Account, Order, OrderLine, Return, ReturnItem, ShopifyReturn
 from app.queue import enqueue
+from app.services import labels
 from app.services.connect import CAPPED_RETURN_WINDOW_DAYS, window_cap_applies
 from app.services.mail import send_after_commit, store_email
 from app.services.return_bonus import fix_bonus
@@ -370,6 +371,8 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
         enqueue("jobs.rules.match_return_rules_job", return_id, job_id=f"rules-{return_id}")
     else:
         enqueue("jobs.shopify_returns.plan_shopify_returns_job", return_id)
+    # The prepaid label, when the shop buys it on submission (on approval: the approval queues it).
+    labels.after_submission(account, return_id)
     return ret, True
 
 

@@ -23,6 +23,7 @@ from app.domain.vocabulary import ItemResolution, ReturnStatus
 from app.extensions import db
 from app.models import Account, Order, Return, ReturnItem, ShopifyCall, ShopifyReturn
 from app.queue import enqueue
+from app.services import labels
 from app.services import shopify_calls as calls
 from app.services.issuing_context import IN_PROGRESS, Ctx, ReleasingClient, fail_item
 from app.services.return_bonus import bonus_step
@@ -113,6 +114,8 @@ def advance(ref_id: int) -> str:
             raise  # the queue's retries, then the sweeper (up to MAX_FAILURES)
         if result != IN_PROGRESS:  # a claim another worker holds says nothing either way
             _count_failure(ref_id, None)
+        # A prepaid label bought before the Shopify return existed goes to it now.
+        labels.after_shopify_return(ref_id)
         return result
     raise AssertionError("unreachable")
 

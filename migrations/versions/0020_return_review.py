@@ -2,7 +2,7 @@
 decline's reason and message). New statuses (REQUESTED, DECLINED) fit the existing column.
 
 Revision ID: 0020_return_review
-Revises: 0018_return_photos
+Revises: 0019_return_labels
 Create Date: 2026-12-06 04:10:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import app.models.types
 
 revision = "0020_return_review"
-down_revision = "0018_return_photos"
+down_revision = "0019_return_labels"
 branch_labels = None
 depends_on = None
 

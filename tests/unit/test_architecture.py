@@ -2,7 +2,8 @@
 import hidden in a function counts as much as one at the top of the file).
 
 - ``app/domain`` is pure: no Flask, no SQLAlchemy, nothing of the app outside the domain.
-- ``app/shopify`` and ``app/tracking`` (the adapters) know no Flask, models, services or extensions.
+- ``app/shopify``, ``app/tracking`` and ``app/labels`` (the adapters) know no Flask, models, services
+  or extensions.
 - ``app/order_rows.py`` (the stored columns of an order and their COPY spelling, read by the
   Shopify adapter and the storage layer alike) is pure: no Flask, SQLAlchemy or app import.
 - Nothing in ``app/`` imports ``jobs``: app code queues a job by its name (``app.queue.enqueue``).
@@ -107,8 +108,9 @@ def import_violations(root: Path) -> list[str]:
     flask = ("flask", "flask_login", "flask_wtf", "flask_sqlalchemy", "flask_migrate", "flask_limiter")
     check(["app/domain"], (*flask, "sqlalchemy", "app"), ("app.domain",),
           "the domain imports nothing of Flask, SQLAlchemy or the app")
-    check(["app/shopify", "app/tracking", "app/photos"], (*flask, "app.models", "app.services", "app.extensions"),
-          rule="the Shopify, tracking and photos adapters import no Flask, models, services or extensions")
+    check(["app/shopify", "app/tracking", "app/photos", "app/labels"],
+          (*flask, "app.models", "app.services", "app.extensions"),
+          rule="the Shopify, tracking, photos and label adapters import no Flask, models, services or extensions")
     check(["app/order_rows.py"], (*flask, "sqlalchemy", "app"),
           rule="app.order_rows, shared by the Shopify adapter and the storage layer, imports nothing of the app")
     check(["app"], ("jobs",), rule="app code queues jobs by name and never imports jobs/")
@@ -154,6 +156,7 @@ BROKEN = {
     "tracking imports services": ("app/tracking/base.py", "def f():\n    from app.services import x\n",
                                   import_violations),
     "tracking imports extensions": ("app/tracking/base.py", "from app.extensions import db\n", import_violations),
+    "labels import models": ("app/labels/base.py", "from app.models import ReturnLabel\n", import_violations),
     "the order rows import models": ("app/order_rows.py", "from app.models import Order\n", import_violations),
     "app imports a job": ("app/services/mail.py", "def f():\n    from jobs.mail import send_job\n",
                           import_violations),

@@ -37,7 +37,7 @@ FIXTURE_FILES = sorted(p for p in FIXTURES.rglob("*") if p.is_file() and not p.n
 
 
 def test_the_fixtures_are_in_the_repository():
-    assert {p.parent.name for p in FIXTURE_FILES} == {"shopify", "carriers"}
+    assert {p.parent.name for p in FIXTURE_FILES} == {"shopify", "carriers", "labels"}
     assert len(FIXTURE_FILES) >= 25
 
 
