@@ -11,8 +11,9 @@ agree with (tests/unit/test_rules_properties.py).
 """
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from operator import attrgetter
 
-from app.domain.rules import NUMERIC, Decision, ItemFacts, RuleDef, decide, observed
+from app.domain.rules import FIELDS, NUMERIC, Decision, ItemFacts, RuleDef, decide
 
 
 class _Threshold:
@@ -70,8 +71,9 @@ class _Numeric:
 
 
 class _Choice:
-    """Membership conditions on a single value (country, reason) or a set of values (tags,
-    codes): positive ones hold when a value is in them; negative ones unless one is."""
+    """Membership conditions on a single value (country, reason, product, product type) or a set
+    of values (order and product tags, collections, codes): positive ones hold when a value is in
+    them; negative ones unless one is."""
 
     def __init__(self):
         self.positive = defaultdict(int)
@@ -137,13 +139,15 @@ class RuleSet:
         for index in self._dimensions.values():
             if isinstance(index, _Numeric):
                 index.freeze()
+        # (read the item's value, its index) per dimension used: one attribute read each.
+        self._readers = [(attrgetter(FIELDS[dimension]), index) for dimension, index in self._dimensions.items()]
         self._starts, self._guards = starts, guards
 
     def match(self, facts: ItemFacts) -> RuleDef | None:
         """The first enabled rule whose conditions all hold, or None."""
         held = 0
-        for dimension, index in self._dimensions.items():
-            held |= index.mask(observed(dimension, facts))
+        for read, index in self._readers:
+            held |= index.mask(read(facts))
         carried = (held + self._starts) & self._guards
         if not carried:
             return None

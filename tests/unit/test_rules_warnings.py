@@ -137,7 +137,8 @@ def boundary_items(draw, rules):
     the listed countries, reasons, tags and codes, and their absence; where a wrong warning
     would show."""
     numbers = {Decimal("0")}
-    texts = {"reason": {""}, "tag": set(), "code": set(), "country": {None}}
+    texts = {"reason": {""}, "tag": set(), "code": set(), "country": {None}, "product": {None},
+             "product_type": {None}, "product_tag": set(), "collection": set()}
     for r in rules:
         for c in r.conditions:
             values = c.value if isinstance(c.value, (tuple, frozenset)) else (c.value,)
@@ -146,7 +147,7 @@ def boundary_items(draw, rules):
                     numbers |= {v, v - Decimal("0.01"), v + Decimal("0.01")}
                 elif v is not None:
                     key = {"return_reason": "reason", "tag": "tag", "discount_code": "code",
-                           "country": "country"}[c.dimension]
+                           "country": "country"}.get(c.dimension, c.dimension)
                     texts[key] |= {v, v + "x", "x" + v} if key == "code" else {v}
     pick = st.sampled_from(sorted(numbers))
     return ItemFacts(
@@ -154,7 +155,12 @@ def boundary_items(draw, rules):
         order_value=draw(pick), discount_value=draw(pick), discount_percent=draw(pick),
         country=draw(st.sampled_from(sorted(texts["country"], key=str) + ["DE"])),
         reason=draw(st.sampled_from(sorted(texts["reason"]) + ["other"])),
-        codes=tuple(draw(st.lists(st.sampled_from(sorted(texts["code"]) or ["none"]), max_size=2))))
+        codes=tuple(draw(st.lists(st.sampled_from(sorted(texts["code"]) or ["none"]), max_size=2))),
+        product=draw(st.sampled_from(sorted(texts["product"], key=str) + ["other"])),
+        product_type=draw(st.sampled_from(sorted(texts["product_type"], key=str) + ["other"])),
+        product_tags=frozenset(draw(st.lists(st.sampled_from(sorted(texts["product_tag"]) or ["none"]), max_size=3))),
+        collections=frozenset(draw(st.lists(st.sampled_from(sorted(texts["collection"]) or ["none"]), max_size=3))),
+        item_price=draw(pick), customer_returns=draw(pick), customer_returned_value=draw(pick))
 
 
 @settings(max_examples=600, deadline=None)
