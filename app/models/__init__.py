@@ -4,6 +4,7 @@ from app.models.bulk import BulkAction
 from app.models.imports import ImportRun, ImportStatus
 from app.models.orders import Order, OrderLine
 from app.models.outbox import OutboxEmail
+from app.models.products import Product
 from app.models.returns import Return, ReturnItem, ReturnEvent
 from app.models.rules import Rule
 from app.models.shopify_returns import ShopifyCall, ShopifyReturn
@@ -16,6 +17,7 @@ __all__ = [
     "ImportRun", "ImportStatus",
     "Order", "OrderLine",
     "OutboxEmail",
+    "Product",
     "Return", "ReturnItem", "ReturnEvent",
     "Rule",
     "ShopifyCall", "ShopifyReturn",
