@@ -11,6 +11,7 @@ the plain reading of the spec, kept as the reference the fast path is tested aga
 """
 import unicodedata
 from dataclasses import dataclass
+from functools import cached_property
 from decimal import Decimal, InvalidOperation
 
 from app.domain.countries import country_code, country_name
@@ -81,6 +82,11 @@ class Condition:
 
     def describe(self) -> str:
         """`Order Country equal to Canada`: how the retailer wrote it."""
+        return self._sentence
+
+    @cached_property
+    def _sentence(self) -> str:
+        # Written once per condition: every decision's trace repeats it.
         return sentence(self.dimension, self.operator, _show(self.dimension, self.value))
 
 

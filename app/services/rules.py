@@ -300,11 +300,14 @@ DEMO_RULES = [
         {"dimension": "discount_percent", "operator": "gt", "value": "50"}]},
     {"name": "Canada: no automation", "outcome": "no_action", "enabled": True, "conditions": [
         {"dimension": "country", "operator": "is", "value": "Canada"}]},
+    {"name": "Frequent returners wait for staff", "outcome": "no_action", "enabled": True, "conditions": [
+        {"dimension": "customer_returns", "operator": "gte", "value": "3"}]},
 ]
 
 
 def seed_rules_demo(account: Account, rules_mode: bool = True) -> list[Rule]:
-    """The spec's three example rules (DESIGN §2.7), in the spec's order, and (by default) the
+    """The spec's three example rules (DESIGN §2.7), in the spec's order, then one on the
+    customer's returns of the last 12 months, and (by default) the
     account switched to rules mode. Safe to run twice: a rule whose name exists is not added."""
     existing = {r.name for r in rules_of(account.id)}
     account_id = account.id
