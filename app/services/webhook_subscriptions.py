@@ -13,7 +13,11 @@ from app.shopify import errors as E
 from app.shopify.operations import (create_webhook_subscription, delete_webhook_subscription,
                                     list_webhook_subscriptions, topic_enum)
 
-WEBHOOK_TOPICS = ("orders/create", "orders/updated", "app/uninstalled")
+# products/*: the product facts the rules read (app.services.product_facts); read_products is a
+# scope every connection has (app.services.connect.REQUIRED_SCOPES; schema: WebhookSubscriptionTopic
+# PRODUCTS_CREATE, PRODUCTS_UPDATE, PRODUCTS_DELETE "Requires the `read_products` scope").
+WEBHOOK_TOPICS = ("orders/create", "orders/updated", "app/uninstalled", "products/create", "products/update",
+                  "products/delete")
 # Returns made or changed in Shopify (its admin, its self-serve returns, or ours): they change what
 # can still be returned. These topics need read_returns (schema: WebhookSubscriptionTopic), so they
 # are subscribed once the store has granted it.
