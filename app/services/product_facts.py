@@ -16,6 +16,7 @@ from app.models import Account, Product
 from app.services.shopify_access import NotConnected, client_for
 from app.shopify.products import (PRODUCTS_PAGE_SIZE, ProductFacts, fetch_product_facts, iter_product_facts,
                                   product_from_webhook, product_id_of_deleted)
+from app.text import fit_text
 
 log = logging.getLogger(__name__)
 MAX_TAGS = 250          # Shopify allows 250 tags per product
@@ -23,7 +24,8 @@ MAX_TEXT = 255
 
 
 def _texts(values) -> list[str]:
-    return [str(v)[:MAX_TEXT] for v in list(values or ())[:MAX_TAGS]]
+    # NUL and lone surrogates cleaned as every stored text is (app.text), then cut to fit.
+    return [t for t in (fit_text(str(v), MAX_TEXT) for v in list(values or ())[:MAX_TAGS]) if t]
 
 
 def store_product(account_id: int, facts: ProductFacts) -> str:
@@ -35,7 +37,8 @@ def store_product(account_id: int, facts: ProductFacts) -> str:
     if row is None:
         row = Product(account_id=account_id, shopify_product_id=facts.product_id, collections=[])
         db.session.add(row)
-    row.title, row.product_type, row.tags = facts.title, facts.product_type, _texts(facts.tags)
+    row.title, row.tags = fit_text(facts.title, MAX_TEXT), _texts(facts.tags)
+    row.product_type = fit_text(facts.product_type, MAX_TEXT) or None
     if facts.collections is not None:
         row.collections = _texts(facts.collections)
     row.shopify_updated_at = facts.updated_at or row.shopify_updated_at
