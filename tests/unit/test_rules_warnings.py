@@ -45,6 +45,14 @@ def test_an_unconditional_rule_shadows_everything_below_it():
     (("discount_code", "any_of", ["A", "B"]), ("discount_code", "is", "A")),
     (("discount_code", "contains", "st"), ("discount_code", "contains", "staff")),
     (("discount_code", "none_used", None), ("discount_code", "none_used", None)),
+    (("collection", "any_of", ["Sale", "Outlet"]), ("collection", "any_of", ["sale"])),
+    (("collection", "none_of", ["Outlet"]), ("collection", "none_of", ["Outlet", "Archive"])),
+    (("product_tag", "has", "final-sale"), ("product_tag", "has", "Final-Sale")),
+    (("product_type", "any_of", ["Shoes", "Boots"]), ("product_type", "is", "boots")),
+    (("product", "is_not", "Gift Card"), ("product", "is", "Trail Runner")),
+    (("item_price", "lt", "50"), ("item_price", "between", ["10", "20"])),
+    (("customer_returns", "gte", "3"), ("customer_returns", "gt", "5")),
+    (("customer_returned_value", "gt", "100"), ("customer_returned_value", "gte", "200")),
 ])
 def test_a_wider_or_equal_single_condition_above_is_found(earlier, later):
     assert warned(rule("wide", earlier), rule("narrow", later, ("tag", "has", "x"))) == {1: 0}
@@ -63,6 +71,11 @@ def test_a_wider_or_equal_single_condition_above_is_found(earlier, later):
     (("discount_code", "is", "STAFF50"), ("discount_code", "contains", "staff")),
     (("discount_code", "none_used", None), ("discount_code", "is", "A")),
     (("order_value", "gt", "5"), ("discount_value", "gt", "5")),                # another dimension
+    (("collection", "any_of", ["Sale"]), ("collection", "none_of", ["Outlet"])),  # may be in neither
+    (("collection", "none_of", ["Sale"]), ("collection", "any_of", ["Outlet"])),  # may be in both
+    (("product_tag", "has", "vip"), ("tag", "has", "vip")),                     # order tag, not product tag
+    (("customer_returns", "gte", "3"), ("customer_returns", "gte", "2")),
+    (("item_price", "gt", "5"), ("order_value", "gt", "5")),
 ])
 def test_no_warning_when_some_item_escapes(earlier, later):
     assert warned(rule("a", earlier), rule("b", later)) == {}
