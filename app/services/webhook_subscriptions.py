@@ -6,6 +6,7 @@ from flask import current_app
 
 from app.extensions import db
 from app.models import Account
+from app.queue import enqueue
 from app.services import imports
 from app.services.imports import describe_error
 from app.services.shopify_access import mark_disconnected
@@ -97,6 +98,10 @@ def sync_webhooks(account_id: int, client=None) -> dict:
     account.webhooks_ok_at = now
     account.webhooks_error = None
     db.session.commit()
+    if "PRODUCTS_UPDATE" in done["created"]:
+        # A store connected before the rules read products has none stored yet, and no webhook
+        # would bring the ones that never change: read them all once.
+        enqueue("jobs.imports.sync_products_job", account_id, job_id=f"sync-products-{account_id}")
     return done
 
 

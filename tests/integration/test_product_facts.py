@@ -124,3 +124,19 @@ def test_long_and_odd_texts_are_kept_within_their_columns(app, client, shop, dra
     row = stored(account.id)[77]
     assert len(row.title) == 255 and len(row.product_type) == 255
     assert "ok" in row.tags and all(len(t) <= 255 for t in row.tags)
+
+
+def test_a_store_connected_before_gets_its_products_once_the_product_topics_are_subscribed(app, shop, monkeypatch):
+    from app.services import webhook_subscriptions
+
+    queued = []
+    monkeypatch.setattr(webhook_subscriptions, "enqueue", lambda name, *args, **kw: queued.append((name, args)))
+    account = connected_account(shop)  # connected without the product sync (an older connection)
+    done = sync_webhooks(account.id, imports.store_client(account))
+    assert "PRODUCTS_UPDATE" in done["created"]
+    assert queued == [("jobs.imports.sync_products_job", (account.id,))]
+    sync_products(*queued[0][1])
+    assert len(stored(account.id)) == len(shop.store.get_shop(SHOP).products)
+    queued.clear()
+    sync_webhooks(account.id, imports.store_client(account))  # subscribed already: not read again
+    assert queued == []
