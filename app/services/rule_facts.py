@@ -15,7 +15,7 @@ compared without case: every return with that email counts, whoever placed it.
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from sqlalchemy import DateTime, and_, func, literal, or_, select, type_coerce
+from sqlalchemy import DateTime, and_, case, func, literal, select, type_coerce
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import FunctionElement
@@ -51,19 +51,24 @@ def _days_before_sqlite(element, compiler, **kw):
 
 def _history(account_id, customer_id, email, before, since, exclude_id=None):
     """Scalar subqueries: how many other returns the customer made in [since, before), cancelled
-    ones left out, and their items' value."""
-    past = aliased(Return)
-    past_item = aliased(ReturnItem)
-    same_customer = or_(
-        and_(customer_id.isnot(None), past.customer_shopify_id == customer_id),
-        and_(customer_id.is_(None), email.isnot(None), func.lower(past.customer_email) == func.lower(email)))
-    where = [past.account_id == account_id, past.status != ReturnStatus.CANCELLED.value,
-             past.created_at < before, past.created_at >= since, same_customer]
-    if exclude_id is not None:
-        where.append(past.id != exclude_id)
-    count = select(func.count(past.id)).where(*where).scalar_subquery()
-    value = select(func.coalesce(func.sum(past_item.unit_value * past_item.quantity), 0)) \
-        .select_from(past_item).join(past, past.id == past_item.return_id).where(*where).scalar_subquery()
+    ones left out, and their items' value. One pair matches by customer id, one by email; a CASE
+    picks the one that applies, so each runs on its own index (migration 0022) instead of an OR
+    that would scan a store's returns for every item."""
+    def pair(same_customer):
+        past, past_item = aliased(Return), aliased(ReturnItem)
+        where = [past.account_id == account_id, past.status != ReturnStatus.CANCELLED.value,
+                 past.created_at < before, past.created_at >= since, same_customer(past)]
+        if exclude_id is not None:
+            where.append(past.id != exclude_id)
+        count = select(func.count(past.id)).where(*where).scalar_subquery()
+        value = select(func.coalesce(func.sum(past_item.unit_value * past_item.quantity), 0)) \
+            .select_from(past_item).join(past, past.id == past_item.return_id).where(*where).scalar_subquery()
+        return count, value
+
+    by_id = pair(lambda past: past.customer_shopify_id == customer_id)
+    by_email = pair(lambda past: func.lower(past.customer_email) == func.lower(email))
+    count, value = (case((customer_id.isnot(None), by_id[i]), (email.isnot(None), by_email[i]), else_=0)
+                    for i in (0, 1))
     return count.label("history_count"), type_coerce(value, Money()).label("history_value")
 
 
