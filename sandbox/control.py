@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from . import apps, calc, fulfillments, issuing, shop_settings
+from . import apps, calc, fulfillments, issuing, product_webhooks, shop_settings
 from .store import DEFAULT_API_VERSION, SandboxError
 
 bp = Blueprint("sandbox_control", __name__, url_prefix="/_sandbox")
@@ -250,10 +250,28 @@ def products(shop):
     """Catalogue with variant ids, options, stock and tags."""
     s = _st().get_shop(shop)
     return jsonify({"products": [
-        {"id": p.id, "title": p.title, "tags": p.tags,
+        {"id": p.id, "title": p.title, "tags": p.tags, "product_type": p.product_type,
+         "collections": p.collections or [],
          "variants": [{"id": v, "title": s.variants[v].title,
                        "inventory": s.variants[v].inventory} for v in p.variants]}
         for p in s.products.values()]})
+
+
+@bp.route("/shops/<shop>/products/<int:product_id>", methods=["PATCH", "DELETE"])
+def product(shop, product_id):
+    """Change a product as the merchant would (→ products/update), or delete it (→ products/delete)."""
+    st = _st()
+    s = st.get_shop(shop)
+    with st.lock:
+        if request.method == "DELETE":
+            product_webhooks.delete_product(st, s, product_id)
+            body = {"deleted": product_id}
+        else:
+            p = product_webhooks.update_product(st, s, product_id, _body())
+            body = {"id": p.id, "title": p.title, "product_type": p.product_type, "tags": p.tags,
+                    "collections": p.collections}
+    st.save()
+    return jsonify(body)
 
 
 @bp.route("/shops/<shop>/faults", methods=["GET", "PUT", "DELETE"])

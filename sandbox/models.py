@@ -63,7 +63,7 @@ class Variant(Slotted):
 
 class Product(Slotted):
     __slots__ = ("id", "title", "handle", "vendor", "product_type", "tags", "options",
-                 "variants", "created_at", "image_url")
+                 "variants", "created_at", "image_url", "collections", "updated_at")
 
 
 class Line(Slotted):

@@ -10,7 +10,7 @@ from . import (bulk, calc, issuing_api, refunds, returns_api, reverse_deliveries
                shop_address)
 from .models import PLANS, PUBLIC_PLAN_NAMES, Subscription
 from .schema_subset import load_served_sdl
-from .views import (CustomerView, Ctx, OrderView, ProductView, VariantView, access_denied, gid,
+from .views import (CustomerView, Ctx, OrderView, ProductView, VariantView, access_denied, connection, gid,
                     paged, parse_gid, require)
 
 SIXTY_DAYS = 60 * 86400
@@ -121,6 +121,16 @@ class QueryRoot:
         except (ValueError, search.SearchError) as exc:
             raise GraphQLError(str(exc), extensions={"code": "BAD_REQUEST"}) from exc
         return paged([OrderView(c["ctx"], o) for o in nodes], cursors, has_next, has_prev)
+
+    def products(self, info, first=None, after=None):
+        """The shop's products in id order (schema: QueryRoot.products; sortKey ID is its default)."""
+        require(info, "read_products", "products")
+        if first is None or first > 250:
+            raise GraphQLError("The maximum page size is 250." if first else "You must provide one of first or last.",
+                               extensions={"code": "BAD_REQUEST"})
+        shop = info.context["shop"]
+        return connection([ProductView(info.context["ctx"], shop.products[pid]) for pid in sorted(shop.products)],
+                          first, after)
 
     def product(self, info, id):
         require(info, "read_products", "product")

@@ -35,6 +35,7 @@ SERVED_DIRECTIVES = ["idempotent"]
 SELECTION: dict[str, list[str]] = {
     "QueryRoot": ["shop", "currentAppInstallation", "order(id)",
                   "orders(first, after, query, sortKey, reverse)", "product(id)", "node(id)",
+                  "products(first, after)",
                   "webhookSubscriptions(first, after, topics)", "webhookSubscription(id)",
                   "bulkOperations(first, after, query, sortKey, reverse)", "bulkOperation(id)",
                   "giftCards(first, after, query)",
@@ -118,7 +119,13 @@ SELECTION: dict[str, list[str]] = {
     "OrderTransactionEdge": ["cursor", "node"],
     "Product": ["id", "legacyResourceId", "title", "handle", "vendor", "productType", "status",
                 "tags", "createdAt", "updatedAt", "totalInventory", "options(first)",
-                "variants(first, after)"],
+                "variants(first, after)", "collections(first, after)"],
+    "ProductConnection": ["edges", "nodes", "pageInfo"],
+    "ProductEdge": ["cursor", "node"],
+    # What the rules read about a product (app/shopify/queries/product_facts.graphql).
+    "Collection": ["id", "title", "handle"],
+    "CollectionConnection": ["edges", "nodes", "pageInfo"],
+    "CollectionEdge": ["cursor", "node"],
     "ProductOption": ["id", "name", "position", "values"],
     "ProductVariant": ["id", "legacyResourceId", "title", "displayName", "sku", "price",
                        "compareAtPrice", "inventoryQuantity", "availableForSale",

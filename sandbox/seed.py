@@ -82,6 +82,12 @@ def shop_seed(domain: str) -> int:
     return zlib.crc32(domain.encode("utf-8"))
 
 
+def catalogue_collections(index: int) -> list[str]:
+    """The titles of the collections the catalogue's product number `index` is in (drawn from
+    nothing random, so every other draw of the seed stays as it was)."""
+    return ["All products"] + (["New arrivals"] if index % 2 == 0 else []) + (["Summer Sale"] if index % 3 == 0 else [])
+
+
 def build_catalogue(domain: str, id_base: int, created_at: float):
     """Return (products dict, variants dict) for a new shop, deterministic per domain."""
     rng = random.Random(shop_seed(domain))
@@ -114,7 +120,7 @@ def build_catalogue(domain: str, id_base: int, created_at: float):
         products[pid] = Product(id=pid, title=title, handle=handle, vendor=domain.split(".")[0],
                                 product_type=ptype, tags=list(tags), options=options,
                                 variants=vlist, created_at=created_at,
-                                image_url=product_image(title))
+                                image_url=product_image(title), collections=catalogue_collections(i))
     return products, variants
 
 

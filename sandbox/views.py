@@ -9,6 +9,8 @@ Shopify too.
 from __future__ import annotations
 
 import base64
+import re
+import zlib
 
 from graphql import GraphQLError
 
@@ -187,7 +189,8 @@ class ProductView:
         self.legacyResourceId = str(p.id)
         self.title, self.handle, self.vendor = p.title, p.handle, p.vendor
         self.productType, self.status, self.tags = p.product_type, "ACTIVE", list(p.tags)
-        self.createdAt = self.updatedAt = calc.iso(p.created_at)
+        self.createdAt = calc.iso(p.created_at)
+        self.updatedAt = calc.iso(p.updated_at or p.created_at)
         self.totalInventory = sum(ctx.shop.variants[v].inventory for v in p.variants)
 
     def options(self, info, first=None):
@@ -199,6 +202,16 @@ class ProductView:
     def variants(self, info, first=None, after=None):
         vs = [VariantView(self.ctx, self.ctx.shop.variants[v]) for v in self.p.variants]
         return connection(vs, first, after)
+
+    def collections(self, info, first=None, after=None):
+        """The collections that include the product (schema: Product.collections)."""
+        return connection([collection_node(title) for title in self.p.collections or ()], first, after)
+
+
+def collection_node(title: str) -> dict:
+    """A collection by its title: a stable id and a handle made the way Shopify makes them."""
+    handle = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+    return {"id": gid("Collection", zlib.crc32(title.encode("utf-8"))), "title": title, "handle": handle}
 
 
 class LineItemView:

@@ -11,6 +11,7 @@ the plain reading of the spec, kept as the reference the fast path is tested aga
 """
 import unicodedata
 from dataclasses import dataclass
+from functools import cached_property
 from decimal import Decimal, InvalidOperation
 
 from app.domain.countries import country_code, country_name
@@ -19,8 +20,10 @@ from app.domain.vocabulary import RuleOutcome
 NUMERIC_OPERATORS = {"eq": "equal to", "ne": "not equal to", "gt": "greater than", "gte": "at least",
                      "lt": "less than", "lte": "at most", "between": "between"}
 CHOICE_OPERATORS = {"is": "equal to", "is_not": "not equal to", "any_of": "is any of", "none_of": "is none of"}
+# Keys are stored in rule definitions: a label may change ("Tag" became "Order Tag" when product
+# tags arrived), a key never does.
 DIMENSIONS = {
-    "tag": ("Tag", {"has": "has tag", "has_not": "does not have tag"}),
+    "tag": ("Order Tag", {"has": "has tag", "has_not": "does not have tag"}),
     "order_value": ("Order Value", NUMERIC_OPERATORS),
     "discount_value": ("Order Discount Value", NUMERIC_OPERATORS),
     "discount_percent": ("Order Discount Percent", NUMERIC_OPERATORS),
@@ -28,11 +31,26 @@ DIMENSIONS = {
     "return_reason": ("Order Return Reason", CHOICE_OPERATORS),
     "discount_code": ("Order Discount Code", {"is": "is", "contains": "contains", "any_of": "is any of",
                                               "none_used": "none used"}),
+    "product": ("Product", CHOICE_OPERATORS),
+    "product_type": ("Product Type", CHOICE_OPERATORS),
+    "product_tag": ("Product Tag", {"has": "has tag", "has_not": "does not have tag"}),
+    "collection": ("Collection", {"any_of": "is in", "none_of": "is not in"}),
+    "item_price": ("Item Price", NUMERIC_OPERATORS),
+    "customer_returns": ("Customer Returns (12 months)", NUMERIC_OPERATORS),
+    "customer_returned_value": ("Customer Returned Value (12 months)", NUMERIC_OPERATORS),
 }
 # Where "<label> <operator> <value>" would not read as a sentence ("Tag has tag vip").
-SENTENCES = {("tag", "has"): "Has tag {}", ("tag", "has_not"): "Does not have tag {}",
+SENTENCES = {("tag", "has"): "Order has tag {}", ("tag", "has_not"): "Order does not have tag {}",
+             ("product_tag", "has"): "Product has tag {}", ("product_tag", "has_not"): "Product does not have tag {}",
              ("discount_code", "none_used"): "No discount code used"}
-NUMERIC = {"order_value", "discount_value", "discount_percent"}
+NUMERIC = {"order_value", "discount_value", "discount_percent", "item_price", "customer_returns",
+           "customer_returned_value"}
+# The ItemFacts field each dimension reads.
+FIELDS = {"tag": "tags", "order_value": "order_value", "discount_value": "discount_value",
+          "discount_percent": "discount_percent", "country": "country", "return_reason": "reason",
+          "discount_code": "codes", "product": "product", "product_type": "product_type",
+          "product_tag": "product_tags", "collection": "collections", "item_price": "item_price",
+          "customer_returns": "customer_returns", "customer_returned_value": "customer_returned_value"}
 
 
 def sentence(dimension: str, operator: str, shown: str) -> str:
@@ -64,6 +82,11 @@ class Condition:
 
     def describe(self) -> str:
         """`Order Country equal to Canada`: how the retailer wrote it."""
+        return self._sentence
+
+    @cached_property
+    def _sentence(self) -> str:
+        # Written once per condition: every decision's trace repeats it.
         return sentence(self.dimension, self.operator, _show(self.dimension, self.value))
 
 
@@ -90,6 +113,17 @@ class ItemFacts:
     country: str | None             # alpha-2
     reason: str                     # lower-cased
     codes: tuple[str, ...]          # lower-cased
+    # The item's product (app.services.rule_facts): lower-cased title and type (None unknown),
+    # its tags and the titles of its collections (lower-cased, trimmed).
+    product: str | None = None
+    product_type: str | None = None
+    product_tags: frozenset[str] = frozenset()
+    collections: frozenset[str] = frozenset()
+    item_price: Decimal = Decimal(0)             # one unit, after its share of discounts
+    # The customer's other returns in the 365 days before this one (not cancelled), and the
+    # value of their items.
+    customer_returns: Decimal = Decimal(0)
+    customer_returned_value: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -119,9 +153,20 @@ class Decision:
                                for t in self.trace]}
 
 
-def item_facts(*, tags, total_price, subtotal_price, total_discounts, country, reason, codes) -> ItemFacts:
-    """Facts from an order's stored values and the item's reason. Discount percent is total
-    discounts ÷ (subtotal + total discounts) × 100, and 0 when there is nothing to divide by."""
+def _words(texts) -> frozenset[str]:
+    return frozenset(t.strip().lower() for t in (texts or ()) if t and t.strip())
+
+
+def _word(text) -> str | None:
+    return str(text).strip().lower() or None if text is not None else None
+
+
+def item_facts(*, tags, total_price, subtotal_price, total_discounts, country, reason, codes, product=None,
+               product_type=None, product_tags=(), collections=(), item_price=None, customer_returns=0,
+               customer_returned_value=None) -> ItemFacts:
+    """Facts from an order's stored values, the item's reason, its product and its customer's
+    past returns. Discount percent is total discounts ÷ (subtotal + total discounts) × 100, and 0
+    when there is nothing to divide by."""
     subtotal = Decimal(subtotal_price or 0)
     discounts = Decimal(total_discounts or 0)
     base = subtotal + discounts
@@ -130,13 +175,17 @@ def item_facts(*, tags, total_price, subtotal_price, total_discounts, country, r
         tags=frozenset(t.strip().lower() for t in (tags or ()) if t and t.strip()),
         order_value=Decimal(total_price or 0), discount_value=discounts, discount_percent=percent,
         country=country_code(country) if country else None, reason=(reason or "").strip().lower(),
-        codes=tuple(c.strip().lower() for c in (codes or ()) if c and c.strip()))
+        codes=tuple(c.strip().lower() for c in (codes or ()) if c and c.strip()),
+        product=_word(product), product_type=_word(product_type), product_tags=_words(product_tags),
+        collections=_words(collections), item_price=Decimal(item_price or 0),
+        customer_returns=Decimal(customer_returns or 0), customer_returned_value=Decimal(customer_returned_value or 0))
 
 
 # --- validation -----------------------------------------------------------------------------
 
 MAX_AMOUNT = Decimal(10) ** 12  # above any order's value: a longer number is a typing slip
-AMOUNTS = {"order_value", "discount_value"}
+AMOUNTS = {"order_value", "discount_value", "item_price", "customer_returned_value"}
+MAX_COUNT = 1_000_000  # returns by one customer in a year
 
 
 def unusable_text(text) -> bool:
@@ -207,6 +256,11 @@ def parse_condition(raw: dict, index: int) -> Condition:
                 errors.append((f"{field}.value", "An amount is 0 or more."))
             elif any(b >= MAX_AMOUNT for b in bounds):
                 errors.append((f"{field}.value", "Use an amount below 1,000,000,000,000."))
+        elif dimension == "customer_returns" and value is not None and not errors:
+            if any(b < 0 or b != b.to_integral_value() for b in bounds):
+                errors.append((f"{field}.value", "A number of returns is a whole number, 0 or more."))
+            elif any(b >= MAX_COUNT for b in bounds):
+                errors.append((f"{field}.value", "Use a number below 1,000,000."))
     elif dimension == "country":
         names = _texts(raw_value)
         codes = []
@@ -226,8 +280,8 @@ def parse_condition(raw: dict, index: int) -> Condition:
         texts = [t.lower() for t in _texts(raw_value)]
         if not texts:
             errors.append((f"{field}.value", "Enter a value."))
-        single = {"tag": True, "return_reason": operator in ("is", "is_not"),
-                  "discount_code": operator in ("is", "contains")}[dimension]
+        single = {"tag": True, "product_tag": True, "collection": False,
+                  "discount_code": operator in ("is", "contains")}.get(dimension, operator in ("is", "is_not"))
         if single and len(texts) > 1:
             errors.append((f"{field}.value", "Enter one value, or use “is any of”."))
         value = texts[0] if single and texts else frozenset(texts)
@@ -284,9 +338,7 @@ def condition_to_json(condition: Condition):
 
 def observed(dimension: str, facts: ItemFacts):
     """The item's value for a dimension."""
-    return {"tag": facts.tags, "order_value": facts.order_value, "discount_value": facts.discount_value,
-            "discount_percent": facts.discount_percent, "country": facts.country, "return_reason": facts.reason,
-            "discount_code": facts.codes}[dimension]
+    return getattr(facts, FIELDS[dimension])
 
 
 def holds(condition: Condition, facts: ItemFacts) -> bool:
@@ -298,8 +350,11 @@ def holds(condition: Condition, facts: ItemFacts) -> bool:
             return value[0] <= seen <= value[1]
         return {"eq": seen == value, "ne": seen != value, "gt": seen > value, "gte": seen >= value,
                 "lt": seen < value, "lte": seen <= value}[op]
-    if condition.dimension == "tag":
+    if condition.dimension in ("tag", "product_tag"):
         return (value in seen) is (op == "has")
+    if condition.dimension == "collection":
+        inside = bool(seen & value)
+        return inside if op == "any_of" else not inside
     if condition.dimension == "discount_code":
         if op == "none_used":
             return not seen
@@ -308,7 +363,7 @@ def holds(condition: Condition, facts: ItemFacts) -> bool:
         if op == "contains":
             return any(value in code for code in seen)
         return any(code in value for code in seen)
-    # country, return_reason: one value against a code / a set
+    # country, return_reason, product, product_type: one value against a code / a set
     members = {value} if isinstance(value, str) else value
     inside = seen in members
     return inside if op in ("is", "any_of") else not inside

@@ -11,8 +11,12 @@ agree with (tests/unit/test_rules_properties.py).
 """
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from operator import attrgetter
 
-from app.domain.rules import NUMERIC, Decision, ItemFacts, RuleDef, decide, observed
+from app.domain.rules import FIELDS, NUMERIC, Decision, ItemFacts, RuleDef, decide
+
+# Dimensions whose value is a set (an order's tags, a product's collections…), not one value.
+MANY = {"tag", "product_tag", "collection", "discount_code"}
 
 
 class _Threshold:
@@ -53,25 +57,31 @@ class _Numeric:
             self.ops[op].append((value, bit))
 
     def freeze(self):
-        self.thresholds = {op: _Threshold(pairs) for op, pairs in self.ops.items()}
+        """Done adding: keep only the look-ups these conditions need (evaluation runs per item)."""
+        self.eq, self.ne_fail = dict(self.eq), dict(self.ne_fail)
+        self.searches = []
+        for op, pairs in self.ops.items():
+            threshold = _Threshold(pairs)
+            # gt: threshold < seen; gte: threshold <= seen (the smallest thresholds hold);
+            # lt: threshold > seen; lte: threshold >= seen (all but the smallest hold).
+            search = bisect_left if op in ("gt", "lte") else bisect_right
+            self.searches.append((threshold.keys, threshold.prefix, threshold.total if op in ("lt", "lte") else None,
+                                  search))
 
     def mask(self, seen) -> int:
-        mask = self.eq.get(seen, 0) | (self.ne_all & ~self.ne_fail.get(seen, 0))
-        t = self.thresholds
-        if "gt" in t:   # threshold < seen
-            mask |= t["gt"].below(bisect_left(t["gt"].keys, seen))
-        if "gte" in t:  # threshold <= seen
-            mask |= t["gte"].below(bisect_right(t["gte"].keys, seen))
-        if "lt" in t:   # threshold > seen
-            mask |= t["lt"].above(bisect_right(t["lt"].keys, seen))
-        if "lte" in t:  # threshold >= seen
-            mask |= t["lte"].above(bisect_left(t["lte"].keys, seen))
+        mask = self.eq.get(seen, 0) if self.eq else 0
+        if self.ne_all:
+            mask |= self.ne_all & ~self.ne_fail.get(seen, 0)
+        for keys, prefix, total, search in self.searches:
+            held = prefix[search(keys, seen)]
+            mask |= held if total is None else total & ~held
         return mask
 
 
 class _Choice:
-    """Membership conditions on a single value (country, reason) or a set of values (tags,
-    codes): positive ones hold when a value is in them; negative ones unless one is."""
+    """Membership conditions on a single value (country, reason, product, product type) or a set
+    of values (order and product tags, collections, codes): positive ones hold when a value is in
+    them; negative ones unless one is."""
 
     def __init__(self):
         self.positive = defaultdict(int)
@@ -94,7 +104,24 @@ class _Choice:
         elif op == "none_used":
             self.none_used |= bit
 
+    def freeze(self, many: bool):
+        """Done adding: with positive conditions only (the usual case) a single value needs one
+        look-up, a set one per member."""
+        self.positive, self.negative_fail = dict(self.positive), dict(self.negative_fail)
+        if not (self.negative_all or self.contains or self.none_used):
+            self.mask = self._positive_many if many else self._positive_one
+
+    def _positive_one(self, seen) -> int:
+        return self.positive.get(seen, 0)
+
+    def _positive_many(self, seen) -> int:
+        mask = 0
+        for value in seen:
+            mask |= self.positive.get(value, 0)
+        return mask
+
     def mask(self, seen) -> int:
+        """Mask of the conditions that hold for the item's value (or values)."""
         values = seen if isinstance(seen, (frozenset, tuple)) else (() if seen is None else (seen,))
         positive = failed = 0
         for value in values:
@@ -134,16 +161,20 @@ class RuleSet:
             guards |= 1 << bit
             self._guard_rule[bit] = rule
             bit += 1  # the guard bit stays zero in every mask
-        for index in self._dimensions.values():
+        for dimension, index in self._dimensions.items():
             if isinstance(index, _Numeric):
                 index.freeze()
+            else:
+                index.freeze(dimension in MANY)
+        # (read the item's value, its index) per dimension used: one attribute read each.
+        self._readers = [(attrgetter(FIELDS[dimension]), index) for dimension, index in self._dimensions.items()]
         self._starts, self._guards = starts, guards
 
     def match(self, facts: ItemFacts) -> RuleDef | None:
         """The first enabled rule whose conditions all hold, or None."""
         held = 0
-        for dimension, index in self._dimensions.items():
-            held |= index.mask(observed(dimension, facts))
+        for read, index in self._readers:
+            held |= index.mask(read(facts))
         carried = (held + self._starts) & self._guards
         if not carried:
             return None

@@ -56,10 +56,12 @@ def implies(a: Condition, b: Condition) -> bool:
         return False
     if a.dimension in NUMERIC:
         return _numeric_implies(a, b)
-    if a.dimension == "tag":
-        # has x ⇒ has x; lacks x ⇒ lacks x. An order can carry any other tag as well, so nothing
-        # else follows.
+    if a.dimension in ("tag", "product_tag"):
+        # has x ⇒ has x; lacks x ⇒ lacks x. An order (a product) can carry any other tag as
+        # well, so nothing else follows.
         return a.operator == b.operator and a.value == b.value
+    if a.dimension == "collection":
+        return _set_implies(a, b)
     if a.dimension == "discount_code":
         return _code_implies(a, b)
     return _choice_implies(a, b)
@@ -120,6 +122,16 @@ def _choice_implies(a: Condition, b: Condition) -> bool:
     if b_in:  # "anything outside A" includes values nobody listed (and an unknown country)
         return False
     return _members(b) <= _members(a)  # outside A ⇒ outside B when B ⊆ A
+
+
+# --- collections: the product's collections, zero or more ------------------------------------
+
+def _set_implies(a: Condition, b: Condition) -> bool:
+    """In one of A ⇒ in one of B when A ⊆ B; in none of A ⇒ in none of B when B ⊆ A. A product
+    can be in any other collections too (or in none), so nothing crosses between the two."""
+    if a.operator != b.operator:
+        return False
+    return a.value <= b.value if a.operator == "any_of" else b.value <= a.value
 
 
 # --- discount codes: the order's codes, zero or more -------------------------------------------

@@ -6,6 +6,7 @@ from app.models.labels import ReturnLabel
 from app.models.orders import Order, OrderLine
 from app.models.outbox import OutboxEmail
 from app.models.photos import ReturnPhoto
+from app.models.products import Product
 from app.models.returns import Return, ReturnItem, ReturnEvent
 from app.models.rules import Rule
 from app.models.shopify_returns import ShopifyCall, ShopifyReturn
@@ -20,6 +21,7 @@ __all__ = [
     "Order", "OrderLine",
     "OutboxEmail",
     "ReturnPhoto",
+    "Product",
     "Return", "ReturnItem", "ReturnEvent",
     "Rule",
     "ShopifyCall", "ShopifyReturn",

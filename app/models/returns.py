@@ -2,7 +2,7 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
+from sqlalchemy import (BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.returns import HOLDS_TRACKING
@@ -95,6 +95,12 @@ class Return(db.Model):
         event = ReturnEvent(kind=kind, message=message, actor=actor, data=data, created_at=now or utcnow())
         self.events.append(event)
         return event
+
+
+# A customer's returns over the last year, for the rules' Customer Returns dimensions
+# (app.services.rule_facts): by Shopify customer, and for guests by lower-cased email.
+Index("ix_returns_account_customer_created", Return.account_id, Return.customer_shopify_id, Return.created_at)
+Index("ix_returns_account_email_created", Return.account_id, Return.customer_email, Return.created_at)
 
 
 class ReturnItem(db.Model):

@@ -52,6 +52,7 @@ SPECS = {spec.name: spec for spec in (
     JobSpec("jobs.shopify_returns.sweep_shopify_returns_job", "maintenance", 300, ()),
     JobSpec("jobs.imports.run_import_job", "imports", 6 * 3600, (30, 120, 600)),
     JobSpec("jobs.imports.sync_webhooks_job", "default", 120, (30, 300, 1800)),
+    JobSpec("jobs.imports.sync_products_job", "imports", 3600, (60, 300, 1800)),
     JobSpec("jobs.mail.send_outbox_email_job", "default", 60, (30, 300, 1800)),
     JobSpec("jobs.maintenance.purge_all_expired_orders_job", "maintenance", 3600, (60, 600)),
     JobSpec("jobs.maintenance.purge_account_orders_job", "maintenance", 3600, (60, 600)),

@@ -319,6 +319,8 @@ def connect(account: Account, shop: str, grant: Grant, origin: str | None) -> Co
     db.session.commit()
     run = start_import(account)
     enqueue("jobs.imports.sync_webhooks_job", account.id)  # safe to run twice; see start_import on job ids
+    # The rules' product facts: a job of its own, so the order import never waits on products.
+    enqueue("jobs.imports.sync_products_job", account.id, job_id=f"sync-products-{account.id}")
     return ConnectResult(account=account, shop=info, missing_scopes=missing_scopes(scopes),
                          window_capped_from=capped_from, import_run=run)
 

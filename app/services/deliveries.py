@@ -5,8 +5,9 @@ from app.extensions import db
 from app.models import Account, WebhookDelivery
 from app.services import privacy
 from app.services.dead_deliveries import Undeliverable, describe, record_failure
-from app.services.intake import FULFILLMENT_TOPICS, ORDER_TOPICS, RETURN_TOPICS, mark_processed
+from app.services.intake import FULFILLMENT_TOPICS, ORDER_TOPICS, PRODUCT_TOPICS, RETURN_TOPICS, mark_processed
 from app.services.orders import store_parcel, upsert_order
+from app.services.product_facts import process_product_webhook
 from app.services.shopify_access import NotConnected, client_for, mark_disconnected
 from app.services.shopify_returns import refresh_order_returns
 from app.shopify.errors import RevokedTokenError, ShopifyDataError
@@ -63,6 +64,14 @@ def _do_work(delivery: WebhookDelivery) -> tuple[str, str | None]:
         outcome = _process_return(account, payload)
     elif delivery.topic in FULFILLMENT_TOPICS:
         outcome = store_parcel(account.id, payload)
+    elif delivery.topic in PRODUCT_TOPICS:
+        try:
+            outcome = process_product_webhook(account, delivery.topic, payload)
+        except RevokedTokenError:
+            db.session.rollback()
+            mark_disconnected(account, "Shopify no longer accepts this store's access token. Reconnect the store.")
+            db.session.commit()
+            outcome = "token revoked"
     elif delivery.topic == "app/uninstalled":
         mark_disconnected(account, "The Boomerang app was uninstalled from this store. Reconnect to resume.")
         outcome = "disconnected"

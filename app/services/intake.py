@@ -28,7 +28,9 @@ RETURN_TOPICS = {"returns/approve", "returns/request", "returns/process", "retur
                  "returns/decline", "returns/reopen", "returns/update"}
 # A parcel shipped or changed (delivered): the return window may count from it.
 FULFILLMENT_TOPICS = {"fulfillments/create", "fulfillments/update"}
-KNOWN_TOPICS = ORDER_TOPICS | PRIVACY_TOPICS | RETURN_TOPICS | FULFILLMENT_TOPICS | {"app/uninstalled"}
+# A product changed or went: its facts for the rules (app.services.product_facts).
+PRODUCT_TOPICS = {"products/create", "products/update", "products/delete"}
+KNOWN_TOPICS = ORDER_TOPICS | PRIVACY_TOPICS | RETURN_TOPICS | FULFILLMENT_TOPICS | PRODUCT_TOPICS | {"app/uninstalled"}
 
 
 class IntakeRefused(Exception):

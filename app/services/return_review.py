@@ -28,7 +28,8 @@ from app.domain.vocabulary import DeclineReason, ReturnStatus, ReviewMode
 from app.extensions import db
 from app.models import Account, Order, Return
 from app.services import labels
-from app.services.rules import facts_for, rule_defs
+from app.services.rule_facts import order_line_facts
+from app.services.rules import rule_defs
 from app.services.shopify_returns import queue_for_return
 
 APPROVED_KIND, DECLINED_KIND = "approved", "declined"
@@ -39,14 +40,15 @@ SHOPIFY_WAY_EXCHANGE = "Created in Shopify when approved, because it includes an
                        "writes nothing to Shopify."
 
 
-def needs_review(account: Account, order: Order, reasons: list[str | None]) -> bool:
-    """Whether a new return of ``order`` whose items give ``reasons`` waits for review (see
-    app/domain/review.py: all, none, or a "Send to review" rule matching one item)."""
+def needs_review(account: Account, order: Order, items: list[tuple[int, str | None]], now=None) -> bool:
+    """Whether a new return of ``order`` whose items are ``(order line id, reason)`` waits for
+    review (see app/domain/review.py: all, none, or a "Send to review" rule matching one item).
+    The rules read each item's facts as the rules job will (app/services/rule_facts.py)."""
+    outcomes = []
     if account.review_mode == ReviewMode.RULE:
         rule_set = RuleSet(rule_defs(account.id))
-        outcomes = [rule_set.evaluate(facts_for(order, reason)).outcome for reason in reasons]
-    else:
-        outcomes = []
+        by_reason = {reason: order_line_facts(order, reason, now) for reason in {r for _, r in items}}
+        outcomes = [rule_set.evaluate(by_reason[reason][line_id]).outcome for line_id, reason in items]
     return review_applies(account.review_mode, outcomes)
 
 

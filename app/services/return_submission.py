@@ -316,7 +316,7 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
     check_fees_shown(account, planned, fees_shown)
     now = now or datetime.now(timezone.utc)
     rules_mode = not allowed_options(account)
-    reviewed = needs_review(account, order, [item.selection.reason for item in planned])
+    reviewed = needs_review(account, order, [(item.line.id, item.selection.reason) for item in planned], now)
     ret = Return(account_id=account.id, order_id=order.id, rma_number=f"P-{uuid.uuid4().hex[:24]}",
                  submission_token=token, status=ReturnStatus.REQUESTED if reviewed else ReturnStatus.OPEN,
                  option_source="rules" if rules_mode else "customer",

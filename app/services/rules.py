@@ -16,12 +16,13 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select, text
 
-from app.domain.rules import DIMENSIONS, ItemFacts, RuleDef, RuleInvalid, item_facts, parse_rule, sentence
+from app.domain.rules import DIMENSIONS, RuleDef, RuleInvalid, parse_rule, sentence
 from app.domain.rules_index import RuleSet
 from app.domain.rules_input import validate
 from app.domain.vocabulary import ItemResolution, OptionMode, ReturnStatus, ReviewMode, RuleOutcome
 from app.extensions import db
-from app.models import Account, Order, Return, Rule
+from app.models import Account, Return, Rule
+from app.services.rule_facts import return_facts
 from app.services.shopify_returns import queue_for_return
 
 log = logging.getLogger(__name__)
@@ -206,13 +207,6 @@ def move_to(account_id: int, rule_id: int, position: int) -> None:
 
 # --- decisions -----------------------------------------------------------------------------
 
-def facts_for(order: Order, reason: str | None) -> ItemFacts:
-    """What the rules read about one item: its order's stored values and the item's reason."""
-    return item_facts(tags=order.tags or (), total_price=order.total_price, subtotal_price=order.subtotal_price,
-                      total_discounts=order.total_discounts, country=order.shipping_country, reason=reason,
-                      codes=order.discount_codes or ())
-
-
 def stored_outcome(trace: dict | None) -> str | None:
     """The outcome an item's stored decision trace records (None: none, or never evaluated)."""
     return (trace or {}).get("outcome")
@@ -248,9 +242,9 @@ def decide_return(return_id: int) -> str:
     if not pending:
         db.session.rollback()
         return "nothing to decide"
-    order = db.session.get(Order, ret.order_id) if ret.order_id else None
     now = datetime.now(timezone.utc)
-    if order is None or order.account_id != ret.account_id:
+    facts = return_facts([ret.id])  # everything the rules read, in one query, before evaluating
+    if any(facts.get(item.id) is None for item in pending):
         # Purged past retention before the rules ran: deciding on missing values would be a
         # guess, so staff decide, and the trace says why.
         for item in pending:
@@ -264,7 +258,7 @@ def decide_return(return_id: int) -> str:
     rule_set = RuleSet(rule_defs(account.id))
     summary = []
     for item in pending:
-        decision = rule_set.evaluate(facts_for(order, item.reason))
+        decision = rule_set.evaluate(facts[item.id])
         item.decision_trace = {**decision.as_dict(), "evaluated_at": now.isoformat()}
         item.decided_by_rule_id, item.decided_by_rule_version = decision.rule_id, decision.rule_version
         if decision.outcome in (RuleOutcome.REFUND, RuleOutcome.CREDIT):
@@ -308,6 +302,8 @@ DEMO_RULES = [
         {"dimension": "discount_percent", "operator": "gt", "value": "50"}]},
     {"name": "Canada: no automation", "outcome": "no_action", "enabled": True, "conditions": [
         {"dimension": "country", "operator": "is", "value": "Canada"}]},
+    {"name": "Frequent returners wait for staff", "outcome": "no_action", "enabled": True, "conditions": [
+        {"dimension": "customer_returns", "operator": "gte", "value": "3"}]},
 ]
 
 
@@ -325,7 +321,8 @@ def seed_review_demo(account: Account, over) -> None:
 
 
 def seed_rules_demo(account: Account, rules_mode: bool = True) -> list[Rule]:
-    """The spec's three example rules (DESIGN §2.7), in the spec's order, and (by default) the
+    """The spec's three example rules (DESIGN §2.7), in the spec's order, then one on the
+    customer's returns of the last 12 months, and (by default) the
     account switched to rules mode. Safe to run twice: a rule whose name exists is not added."""
     existing = {r.name for r in rules_of(account.id)}
     account_id = account.id

@@ -6,6 +6,7 @@ from flask import current_app
 
 from app.extensions import db
 from app.models import Account
+from app.queue import enqueue
 from app.services import imports
 from app.services.imports import describe_error
 from app.services.shopify_access import mark_disconnected
@@ -13,7 +14,11 @@ from app.shopify import errors as E
 from app.shopify.operations import (create_webhook_subscription, delete_webhook_subscription,
                                     list_webhook_subscriptions, topic_enum)
 
-WEBHOOK_TOPICS = ("orders/create", "orders/updated", "app/uninstalled")
+# products/*: the product facts the rules read (app.services.product_facts); read_products is a
+# scope every connection has (app.services.connect.REQUIRED_SCOPES; schema: WebhookSubscriptionTopic
+# PRODUCTS_CREATE, PRODUCTS_UPDATE, PRODUCTS_DELETE "Requires the `read_products` scope").
+WEBHOOK_TOPICS = ("orders/create", "orders/updated", "app/uninstalled", "products/create", "products/update",
+                  "products/delete")
 # Returns made or changed in Shopify (its admin, its self-serve returns, or ours): they change what
 # can still be returned. These topics need read_returns (schema: WebhookSubscriptionTopic), so they
 # are subscribed once the store has granted it.
@@ -93,6 +98,10 @@ def sync_webhooks(account_id: int, client=None) -> dict:
     account.webhooks_ok_at = now
     account.webhooks_error = None
     db.session.commit()
+    if "PRODUCTS_UPDATE" in done["created"]:
+        # A store connected before the rules read products has none stored yet, and no webhook
+        # would bring the ones that never change: read them all once.
+        enqueue("jobs.imports.sync_products_job", account_id, job_id=f"sync-products-{account_id}")
     return done
 
 

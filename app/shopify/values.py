@@ -13,7 +13,8 @@ from app.shopify.errors import ShopifyDataError
 # Shopify ids are UnsignedInt64 in the schema; ours are stored as signed BIGINT, and no real id
 # comes near 2**63, so anything at or above it is treated as corrupt.
 _MAX_ID = 2 ** 63 - 1
-_GID_RE = re.compile(r"^gid://shopify/([A-Za-z]+)/(\d+)(?:\?.*)?$")
+# ASCII digits only: \d would take "１２３" (full-width) for an id.
+_GID_RE = re.compile(r"^gid://shopify/([A-Za-z]+)/([0-9]+)(?:\?.*)?$")
 # Plain decimal notation only: optional sign, digits, optional fraction. No exponent, no NaN or
 # Infinity, no thousands separators — Shopify's Decimal/Money strings look like "24.95".
 _MONEY_RE = re.compile(r"^-?\d+(?:\.\d+)?$")

@@ -184,7 +184,7 @@ def test_editor_rows_errors_switches_and_dry_run(e2e_app, live_server, page, scr
     rows = page.locator(".condition-row")
     expect(rows).to_have_count(2)
     expect(rows.nth(1).get_by_label("Looks at")).to_be_focused()
-    rows.nth(1).get_by_label("Looks at").select_option(label="Tag")
+    rows.nth(1).get_by_label("Looks at").select_option(label="Order Tag")
     settled(page)
     rows.nth(1).get_by_role("button", name="Remove condition 2").click()
     expect(rows).to_have_count(1)

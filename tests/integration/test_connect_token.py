@@ -57,8 +57,13 @@ def test_connect_with_a_legacy_token_checks_live_saves_encrypted_subscribes_and_
 
     topics = sorted((s.topic, s.uri) for s in subscriptions(shop))
     assert topics == [(t, "http://localhost/webhooks/shopify")
-                      for t in ("app/uninstalled", "orders/create", "orders/updated")]
+                      for t in ("app/uninstalled", "orders/create", "orders/updated", "products/create",
+                                "products/delete", "products/update")]
     assert db.session.get(Account, account.id).webhooks_ok_at is not None
+    # The rules' product facts were read too, by a job of their own.
+    from app.models import Product
+    assert db.session.query(Product).filter_by(account_id=account.id).count() == len(
+        shop.store.get_shop(shop.domain).products)
 
     run = db.session.scalar(select(ImportRun).where(ImportRun.account_id == account.id))
     assert run.status == "completed" and run.method == "bulk"

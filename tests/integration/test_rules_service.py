@@ -196,7 +196,7 @@ def test_disabled_rules_never_decide(account):
     assert decided(ret.id) == [("UNDECIDED", None, None, None)]
 
 
-def test_seed_rules_demo_creates_the_three_examples_once(app):
+def test_seed_rules_demo_creates_the_examples_once(app):
     account = make_account()
     db.session.commit()
     service.seed_rules_demo(account)
@@ -205,7 +205,8 @@ def test_seed_rules_demo_creates_the_three_examples_once(app):
     assert [(r.position, service.describe(r.conditions[0]), r.outcome) for r in rules] == [
         (1, "Order Return Reason equal to Faulty", "refund"),
         (2, "Order Discount Percent greater than 50", "credit"),
-        (3, "Order Country equal to Canada", "no_action")]
+        (3, "Order Country equal to Canada", "no_action"),
+        (4, "Customer Returns (12 months) at least 3", "no_action")]
     assert account.option_mode == "rules"
 
 

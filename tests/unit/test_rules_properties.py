@@ -14,21 +14,35 @@ REASONS = ["Faulty", "Too small", "Too large", "Changed my mind"]
 COUNTRIES = ["CA", "US", "GB", "Canada", "FR", None]
 TAGS = ["vip", "wholesale", "final-sale", "gift"]
 CODES = ["SUMMER10", "STAFF50", "WELCOME"]
+PRODUCTS = ["Blue Shirt", "Red Dress", "Gift Card"]
+TYPES = ["Shirts", "Dresses", "Gift cards"]
+COLLECTIONS = ["Summer Sale", "Outlet", "New In"]
 money = st.decimals(min_value=0, max_value=10_000, places=2, allow_nan=False, allow_infinity=False)
 
 
 @st.composite
 def conditions(draw):
     dimension = draw(st.sampled_from(["tag", "order_value", "discount_value", "discount_percent", "country",
-                                      "return_reason", "discount_code"]))
-    if dimension in ("order_value", "discount_value", "discount_percent"):
+                                      "return_reason", "discount_code", "product", "product_type", "product_tag",
+                                      "collection", "item_price", "customer_returns", "customer_returned_value"]))
+    if dimension in ("order_value", "discount_value", "discount_percent", "item_price", "customer_returns",
+                     "customer_returned_value"):
         op = draw(st.sampled_from(["eq", "ne", "gt", "gte", "lt", "lte", "between"]))
         top = 100 if dimension == "discount_percent" else 10_000
-        a = draw(st.decimals(min_value=0, max_value=top, places=2))
-        b = draw(st.decimals(min_value=0, max_value=top, places=2))
+        places = 0 if dimension == "customer_returns" else 2
+        a = draw(st.decimals(min_value=0, max_value=top, places=places))
+        b = draw(st.decimals(min_value=0, max_value=top, places=places))
         value = [str(min(a, b)), str(max(a, b))] if op == "between" else str(a)
-    elif dimension == "tag":
+    elif dimension in ("tag", "product_tag"):
         op, value = draw(st.sampled_from(["has", "has_not"])), draw(st.sampled_from(TAGS))
+    elif dimension == "collection":
+        op = draw(st.sampled_from(["any_of", "none_of"]))
+        value = draw(st.lists(st.sampled_from(COLLECTIONS), min_size=1, max_size=3))
+    elif dimension in ("product", "product_type"):
+        pool = PRODUCTS if dimension == "product" else TYPES
+        op = draw(st.sampled_from(["is", "is_not", "any_of", "none_of"]))
+        value = draw(st.sampled_from(pool)) if op in ("is", "is_not") else draw(
+            st.lists(st.sampled_from(pool), min_size=1, max_size=3))
     elif dimension == "country":
         op = draw(st.sampled_from(["is", "is_not", "any_of", "none_of"]))
         pool = ["CA", "US", "GB", "FR"]
@@ -60,7 +74,13 @@ def items(draw):
         tags=draw(st.lists(st.sampled_from(TAGS + ["VIP ", ""]), max_size=3)),
         total_price=draw(money), subtotal_price=draw(money), total_discounts=draw(money),
         country=draw(st.sampled_from(COUNTRIES)), reason=draw(st.sampled_from(REASONS + ["", "faulty"])),
-        codes=draw(st.lists(st.sampled_from(CODES + ["summer10", ""]), max_size=2)))
+        codes=draw(st.lists(st.sampled_from(CODES + ["summer10", ""]), max_size=2)),
+        product=draw(st.sampled_from(PRODUCTS + ["blue shirt ", None])),
+        product_type=draw(st.sampled_from(TYPES + ["", None])),
+        product_tags=draw(st.lists(st.sampled_from(TAGS + ["VIP ", ""]), max_size=3)),
+        collections=draw(st.lists(st.sampled_from(COLLECTIONS + ["outlet", ""]), max_size=3)),
+        item_price=draw(money), customer_returns=draw(st.integers(0, 12)),
+        customer_returned_value=draw(money))
 
 
 @settings(max_examples=250, deadline=None)
@@ -85,7 +105,11 @@ def test_first_match_wins_and_disabled_rules_never_fire(rule_list, item):
 @given(rule_lists(), st.builds(
     item_facts, tags=st.none(), total_price=st.one_of(st.none(), money), subtotal_price=st.one_of(st.none(), money),
     total_discounts=st.one_of(st.none(), money), country=st.one_of(st.none(), st.text(max_size=5)),
-    reason=st.one_of(st.none(), st.text(max_size=10)), codes=st.one_of(st.none(), st.lists(st.text(max_size=5)))))
+    reason=st.one_of(st.none(), st.text(max_size=10)), codes=st.one_of(st.none(), st.lists(st.text(max_size=5))),
+    product=st.one_of(st.none(), st.text(max_size=8)), product_type=st.one_of(st.none(), st.text(max_size=8)),
+    product_tags=st.one_of(st.none(), st.lists(st.text(max_size=5))),
+    collections=st.one_of(st.none(), st.lists(st.text(max_size=5))), item_price=st.one_of(st.none(), money),
+    customer_returns=st.one_of(st.none(), st.integers(0, 50)), customer_returned_value=st.one_of(st.none(), money)))
 def test_evaluation_never_raises_on_odd_order_data(rule_list, item):
     decision = RuleSet(rule_list).evaluate(item)
     assert decision.outcome in (None, *RuleOutcome)

@@ -45,6 +45,14 @@ def test_an_unconditional_rule_shadows_everything_below_it():
     (("discount_code", "any_of", ["A", "B"]), ("discount_code", "is", "A")),
     (("discount_code", "contains", "st"), ("discount_code", "contains", "staff")),
     (("discount_code", "none_used", None), ("discount_code", "none_used", None)),
+    (("collection", "any_of", ["Sale", "Outlet"]), ("collection", "any_of", ["sale"])),
+    (("collection", "none_of", ["Outlet"]), ("collection", "none_of", ["Outlet", "Archive"])),
+    (("product_tag", "has", "final-sale"), ("product_tag", "has", "Final-Sale")),
+    (("product_type", "any_of", ["Shoes", "Boots"]), ("product_type", "is", "boots")),
+    (("product", "is_not", "Gift Card"), ("product", "is", "Trail Runner")),
+    (("item_price", "lt", "50"), ("item_price", "between", ["10", "20"])),
+    (("customer_returns", "gte", "3"), ("customer_returns", "gt", "5")),
+    (("customer_returned_value", "gt", "100"), ("customer_returned_value", "gte", "200")),
 ])
 def test_a_wider_or_equal_single_condition_above_is_found(earlier, later):
     assert warned(rule("wide", earlier), rule("narrow", later, ("tag", "has", "x"))) == {1: 0}
@@ -63,6 +71,11 @@ def test_a_wider_or_equal_single_condition_above_is_found(earlier, later):
     (("discount_code", "is", "STAFF50"), ("discount_code", "contains", "staff")),
     (("discount_code", "none_used", None), ("discount_code", "is", "A")),
     (("order_value", "gt", "5"), ("discount_value", "gt", "5")),                # another dimension
+    (("collection", "any_of", ["Sale"]), ("collection", "none_of", ["Outlet"])),  # may be in neither
+    (("collection", "none_of", ["Sale"]), ("collection", "any_of", ["Outlet"])),  # may be in both
+    (("product_tag", "has", "vip"), ("tag", "has", "vip")),                     # order tag, not product tag
+    (("customer_returns", "gte", "3"), ("customer_returns", "gte", "2")),
+    (("item_price", "gt", "5"), ("order_value", "gt", "5")),
 ])
 def test_no_warning_when_some_item_escapes(earlier, later):
     assert warned(rule("a", earlier), rule("b", later)) == {}
@@ -137,7 +150,8 @@ def boundary_items(draw, rules):
     the listed countries, reasons, tags and codes, and their absence; where a wrong warning
     would show."""
     numbers = {Decimal("0")}
-    texts = {"reason": {""}, "tag": set(), "code": set(), "country": {None}}
+    texts = {"reason": {""}, "tag": set(), "code": set(), "country": {None}, "product": {None},
+             "product_type": {None}, "product_tag": set(), "collection": set()}
     for r in rules:
         for c in r.conditions:
             values = c.value if isinstance(c.value, (tuple, frozenset)) else (c.value,)
@@ -146,7 +160,7 @@ def boundary_items(draw, rules):
                     numbers |= {v, v - Decimal("0.01"), v + Decimal("0.01")}
                 elif v is not None:
                     key = {"return_reason": "reason", "tag": "tag", "discount_code": "code",
-                           "country": "country"}[c.dimension]
+                           "country": "country"}.get(c.dimension, c.dimension)
                     texts[key] |= {v, v + "x", "x" + v} if key == "code" else {v}
     pick = st.sampled_from(sorted(numbers))
     return ItemFacts(
@@ -154,7 +168,12 @@ def boundary_items(draw, rules):
         order_value=draw(pick), discount_value=draw(pick), discount_percent=draw(pick),
         country=draw(st.sampled_from(sorted(texts["country"], key=str) + ["DE"])),
         reason=draw(st.sampled_from(sorted(texts["reason"]) + ["other"])),
-        codes=tuple(draw(st.lists(st.sampled_from(sorted(texts["code"]) or ["none"]), max_size=2))))
+        codes=tuple(draw(st.lists(st.sampled_from(sorted(texts["code"]) or ["none"]), max_size=2))),
+        product=draw(st.sampled_from(sorted(texts["product"], key=str) + ["other"])),
+        product_type=draw(st.sampled_from(sorted(texts["product_type"], key=str) + ["other"])),
+        product_tags=frozenset(draw(st.lists(st.sampled_from(sorted(texts["product_tag"]) or ["none"]), max_size=3))),
+        collections=frozenset(draw(st.lists(st.sampled_from(sorted(texts["collection"]) or ["none"]), max_size=3))),
+        item_price=draw(pick), customer_returns=draw(pick), customer_returned_value=draw(pick))
 
 
 @settings(max_examples=600, deadline=None)

@@ -10,7 +10,7 @@ from graphql.language import FieldNode, FragmentSpreadNode
 from graphql.validation import NoDeprecatedCustomRule
 
 from app.config import Config
-from app.shopify import issuing, operations as ops
+from app.shopify import issuing, operations as ops, products
 from app.shopify.client import DEFAULT_API_VERSION, ShopifyClient
 from app.shopify.documents import document_names, load_document, operation_type
 from tests.fixture_files import ADMIN_SCHEMA_VERSION
@@ -145,6 +145,8 @@ def test_page_costs_follow_the_documented_formula():
     ("order_line_items", {"first": ops.LINE_ITEMS_PAGE_SIZE}),
     ("product_variants", {"first": ops.VARIANTS_PAGE_SIZE}),
     ("webhook_subscriptions", {"first": ops.WEBHOOKS_PAGE_SIZE}),
+    ("product_facts", {"first": products.PRODUCTS_PAGE_SIZE, "collections": products.PRODUCT_COLLECTIONS}),
+    ("product_facts_one", {"collections": products.PRODUCT_COLLECTIONS}),
     ("shop_info", {}),
     ("latest_bulk_query", {}),
     ("bulk_operation", {}),

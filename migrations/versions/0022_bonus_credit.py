@@ -1,7 +1,7 @@
 """Bonus credit: what the account offers for choosing a credit note or an exchange, the bonus an
 item earned at submission, and the gift card that carried it.
 
-Revision ID: 0023_bonus_credit
+Revision ID: 0022_bonus_credit
 Revises: 0021_return_fees
 Create Date: 2026-12-06 04:20:00
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 import app.models.types
 
-revision = "0023_bonus_credit"
+revision = "0022_bonus_credit"
 down_revision = "0021_return_fees"
 branch_labels = None
 depends_on = None
