@@ -11,6 +11,12 @@ def buy_label_job(return_id: int) -> str:
 
 
 @job
+def void_unused_label_job(return_id: int) -> str:
+    """Void the bought label of a cancelled or declined return (safe to run twice)."""
+    return labels.void_unused(return_id)
+
+
+@job
 def sweep_labels_job() -> int:
     """Queue the label job again for labels a lost job left unfinished; returns how many."""
     return_ids = labels.labels_to_sweep()

@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 from app.ask_first import ask_first, confirmed
 from app.dashboard import bp
 from app.domain.photos import PhotoMode
-from app.dashboard.forms import COLOUR, RemoveStaffForm, ReturnActionForm, SettingsForm, StaffForm
+from app.dashboard.forms import COLOUR, RemoveStaffForm, ReturnActionForm, StaffForm
+from app.dashboard.settings_forms import SettingsForm
 from app.domain.contrast import (LINK_SURFACES, WHITE, Palette, contrast_ratio, nearest_passing_shade, portal_palette,
                                  shown_ratio, white_text_verdict)
 from app.domain.vocabulary import ItemResolution, OptionMode, ReturnStatus

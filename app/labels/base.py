@@ -31,6 +31,14 @@ class Address:
     email: str = ""
     company: str = ""
 
+    def fields(self) -> dict:
+        """The address as both providers spell it (EasyPost's and Shippo's address objects share
+        these keys), empty parts left out."""
+        out = {"name": self.name, "company": self.company, "street1": self.street1, "street2": self.street2,
+               "city": self.city, "state": self.state, "zip": self.zip, "country": self.country,
+               "phone": self.phone, "email": self.email}
+        return {key: value for key, value in out.items() if value}
+
 
 @dataclass(frozen=True)
 class Parcel:

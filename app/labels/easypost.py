@@ -43,7 +43,7 @@ class EasyPost:
 
     def create_return_shipment(self, shopper: Address, shop: Address, parcel: Parcel, reference: str) -> Shipment:
         """A return Shipment (rates included) from the shopper to the shop."""
-        body = {"shipment": {"to_address": _address(shopper), "from_address": _address(shop),
+        body = {"shipment": {"to_address": shopper.fields(), "from_address": shop.fields(),
                              "parcel": _parcel(parcel), "is_return": True, "reference": reference}}
         return shipment_from(self._call("POST", "/v2/shipments", json=body))
 
@@ -92,13 +92,6 @@ class EasyPost:
 def _error_code(body: dict) -> str | None:
     inner = body.get("error")
     return text(inner.get("code")) if isinstance(inner, dict) else None
-
-
-def _address(address: Address) -> dict:
-    out = {"name": address.name, "company": address.company, "street1": address.street1,
-           "street2": address.street2, "city": address.city, "state": address.state, "zip": address.zip,
-           "country": address.country, "phone": address.phone, "email": address.email}
-    return {key: value for key, value in out.items() if value}
 
 
 def _parcel(parcel: Parcel) -> dict:

@@ -49,7 +49,7 @@ class Shippo:
 
     def create_return_shipment(self, shopper: Address, shop: Address, parcel: Parcel, reference: str) -> Shipment:
         """A return shipment with its rates (asked synchronously)."""
-        body = {"address_from": _address(shop), "address_to": _address(shopper), "parcels": [_parcel(parcel)],
+        body = {"address_from": shop.fields(), "address_to": shopper.fields(), "parcels": [_parcel(parcel)],
                 "extra": {"is_return": True, "reference_1": reference[:50]}, "async": False,
                 "metadata": reference[:100]}
         return shipment_from(self._call("POST", "/shipments/", json=body))
@@ -88,13 +88,6 @@ class Shippo:
 
 def _error_code(body: dict) -> str | None:
     return text(body.get("code")) if isinstance(body.get("code"), str) else None
-
-
-def _address(address: Address) -> dict:
-    out = {"name": address.name, "company": address.company, "street1": address.street1,
-           "street2": address.street2, "city": address.city, "state": address.state, "zip": address.zip,
-           "country": address.country, "phone": address.phone, "email": address.email}
-    return {key: value for key, value in out.items() if value}
 
 
 def _parcel(parcel: Parcel) -> dict:

@@ -42,6 +42,7 @@ SPECS = {spec.name: spec for spec in (
     JobSpec("jobs.actions.sweep_issuing_job", "maintenance", 300, ()),
     # A prepaid label: a retry reads the purchase back by its stored ids before buying again.
     JobSpec("jobs.labels.buy_label_job", "actions", 120, (30, 120, 600)),
+    JobSpec("jobs.labels.void_unused_label_job", "actions", 120, (30, 120, 600)),
     JobSpec("jobs.labels.sweep_labels_job", "maintenance", 300, ()),
     JobSpec("jobs.rules.match_return_rules_job", "default", 120, (10, 60, 300)),
     JobSpec("jobs.rules.sweep_rules_returns_job", "maintenance", 300, ()),

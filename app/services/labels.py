@@ -48,6 +48,9 @@ ACTOR = "label"
 class LabelNotPossible(Exception):
     """Why a label cannot be bought for this return (shown to staff, kept on the row)."""
 
+# A return that will never be sent: its label is not bought, or is voided once bought.
+ENDED = (ReturnStatus.CANCELLED.value, ReturnStatus.DECLINED.value)
+
 
 def issue_label_for(return_id: int) -> bool:
     """Queue the label job for a return (what submission, or approval, calls after its commit).
@@ -74,11 +77,19 @@ def after_submission(account: Account, return_id: int) -> bool:
 
 
 def after_approval(account: Account, return_id: int) -> bool:
-    """Queue the label when staff approve a reviewed return and the shop buys labels on approval
-    (on submission, it was bought then)."""
-    if account.labels_enabled and account.label_issue_on == LabelIssueOn.APPROVAL.value:
+    """Queue the label when staff approve a reviewed return whose label was not bought at
+    submission (the shop buys labels on approval)."""
+    if account.labels_enabled and label_of(return_id) is None:
         return issue_label_for(return_id)
     return False
+
+
+def may_buy(account: Account, ret: Return) -> bool:
+    """Whether a label may be bought for the return now: once it may be sent (open), or while it
+    awaits review when the shop buys labels on submission (shown to the shopper once approved,
+    voided if declined)."""
+    return ret.status == ReturnStatus.OPEN or (ret.status == ReturnStatus.REQUESTED
+                                               and account.label_issue_on == LabelIssueOn.SUBMISSION.value)
 
 
 def label_of(return_id: int) -> ReturnLabel | None:
@@ -118,10 +129,13 @@ def buy_label(return_id: int) -> str:
     if label is None:
         if not account.labels_enabled:
             return "labels off"
-        if ret.status != ReturnStatus.OPEN:
+        if not may_buy(account, ret):
             return f"return {ret.status.lower()}"
         label = _start(account, ret)
     if label.state in (LabelState.FAILED, LabelState.VOIDED):
+        return label.state.lower()
+    if ret.status in ENDED and label.state in (LabelState.CREATING, LabelState.SHIPMENT_CREATED):
+        _fail(label, ret, f"The return was {ret.status.lower()} before its label was bought.")
         return label.state.lower()
     adapter = provider(account)
     if label.state == LabelState.CREATING:
@@ -140,6 +154,9 @@ def buy_label(return_id: int) -> str:
         bought = None
     if bought is not None:
         record_purchase(label, bought)
+    if label.state == LabelState.BOUGHT and ret.status in ENDED:
+        # Bought while the return was being cancelled or declined: nobody will use it.
+        return void_unused(return_id)
     if label.state == LabelState.BOUGHT:
         _follow_up(account, ret, label, adapter)
     return label.state.lower()
@@ -256,6 +273,34 @@ def _fail(label: ReturnLabel, ret: Return, why: str) -> None:
     label.state, label.error = LabelState.FAILED.value, why[:2000]
     ret.add_event("label_failed", f"Prepaid label not bought: {why[:200]}", ACTOR)
     db.session.commit()
+
+
+def after_return_ended(return_id: int) -> bool:
+    """Queue the void of a bought label once its return is cancelled or declined (after that
+    commit): an unused label is refunded by the provider. False when there is none to void."""
+    label = label_of(return_id)
+    if label is None or label.state != LabelState.BOUGHT:
+        return False
+    db.session.commit()  # an in-process job may run right here: hold no transaction while it does
+    enqueue("jobs.labels.void_unused_label_job", return_id, job_id=f"label-void-{return_id}")
+    return True
+
+
+def void_unused(return_id: int) -> str:
+    """Void the bought label of a cancelled or declined return; safe to run twice (a voided label
+    is left alone). Raises LabelError for a failure worth retrying."""
+    label = label_of(return_id)
+    ret = db.session.get(Return, return_id)
+    if label is None or ret is None or label.state != LabelState.BOUGHT or ret.status not in ENDED:
+        return label.state.lower() if label is not None else "no label"
+    account = db.session.get(Account, ret.account_id)
+    db.session.commit()  # no transaction held across the provider call
+    status = provider(account).void(label.purchase_id)
+    label.state, label.voided_at = LabelState.VOIDED.value, utcnow()
+    ret.add_event("label_voided", f"Prepaid label {label.tracking_number} voided because the return was "
+                                  f"{ret.status.lower()} ({status}).", "system")
+    db.session.commit()
+    return label.state.lower()
 
 
 def void_label(return_id: int, actor: str) -> ReturnLabel:

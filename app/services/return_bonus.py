@@ -23,8 +23,8 @@ from app.models import Account, Return
 from app.services import issued_notices as notices
 from app.services import shopify_calls as calls
 from app.services.issuing_context import DONE, Ctx, note
+from app.services.return_credit import make_gift_card
 from app.services.return_shape import start_call
-from app.shopify import errors as E
 from app.shopify import issuing as shopify
 from app.shopify.returns import gid
 
@@ -73,20 +73,8 @@ def bonus_step(ctx: Ctx) -> str:
         return started
     call, reconcile = started
 
-    def send(variables):
-        card = variables["input"]
-        try:
-            return shopify.create_gift_card(ctx.client, amount=Decimal(card["initialValue"]), code=code,
-                                            note=card["note"],
-                                            customer_id=ctx.ret.customer_shopify_id if "customerId" in card else None)
-        except shopify.GiftCardCodeTaken:
-            found = shopify.find_gift_card(ctx.client, code)
-            if found is None:  # made by an earlier attempt, not searchable yet: try again later
-                raise E.ShopifyError("bonus gift card exists but is not searchable yet") from None
-            return found
-
-    outcome = calls.run_call(call, send=send, find=lambda c: shopify.find_gift_card(ctx.client, code),
-                             reconcile=reconcile)
+    outcome = calls.run_call(call, send=lambda variables: make_gift_card(ctx, code, variables["input"]),
+                             find=lambda c: shopify.find_gift_card(ctx.client, code), reconcile=reconcile)
     if not outcome.done:
         # The credit or exchange itself was issued: only the bonus waits for staff.
         note(ctx.ret, "bonus_failed", f"Bonus credit not issued: {outcome.error or 'Shopify refused the gift card.'}")

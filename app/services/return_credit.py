@@ -55,20 +55,8 @@ def gift_card_step(ctx: Ctx) -> str:
         return started
     call, reconcile = started
 
-    def send(variables):
-        card = dict(variables["input"], code=code)
-        try:
-            return legacy_shopify.create_gift_card(
-                ctx.client, amount=Decimal(card["initialValue"]), code=code, note=card["note"],
-                customer_id=ctx.ret.customer_shopify_id if "customerId" in card else None)
-        except legacy_shopify.GiftCardCodeTaken:
-            found = legacy_shopify.find_gift_card(ctx.client, code)
-            if found is None:  # made by an earlier attempt, not searchable yet: try again later
-                raise E.ShopifyError("gift card exists but is not searchable yet") from None
-            return found
-
-    outcome = calls.run_call(call, send=send, find=lambda c: legacy_shopify.find_gift_card(ctx.client, code),
-                             reconcile=reconcile)
+    outcome = calls.run_call(call, send=lambda variables: make_gift_card(ctx, code, variables["input"]),
+                             find=lambda c: legacy_shopify.find_gift_card(ctx.client, code), reconcile=reconcile)
     if not outcome.done:
         for item in batch:
             fail_item(item, outcome.error or "Shopify refused the gift card.")
@@ -86,6 +74,20 @@ def gift_card_step(ctx: Ctx) -> str:
     db.session.commit()
     _tell_about_card(ctx, card, code, batch)
     return DONE
+
+
+def make_gift_card(ctx: Ctx, code: str, card: dict):
+    """giftCardCreate with the claimed input ``card`` and our derived ``code``; when Shopify says the
+    code is taken, an earlier attempt made it: that card is found by its code and returned."""
+    try:
+        return legacy_shopify.create_gift_card(
+            ctx.client, amount=Decimal(card["initialValue"]), code=code, note=card["note"],
+            customer_id=ctx.ret.customer_shopify_id if "customerId" in card else None)
+    except legacy_shopify.GiftCardCodeTaken:
+        found = legacy_shopify.find_gift_card(ctx.client, code)
+        if found is None:  # made by an earlier attempt, not searchable yet: try again later
+            raise E.ShopifyError("gift card exists but is not searchable yet") from None
+        return found
 
 
 def _tell_about_card(ctx: Ctx, card, code: str, batch: list[ReturnItem]) -> None:

@@ -131,6 +131,7 @@ def decline(account_id: int, return_id: int, actor: str | None, reason: str | No
     db.session.commit()
     db.session.refresh(ret)
     queue_for_return(ret)  # Shopify declines its request too (nothing when it was never requested)
+    labels.after_return_ended(ret.id)  # a label bought on submission is refunded
     return Reviewed(ret.id, True, f"Return {ret.rma_number} declined.")
 
 

@@ -20,6 +20,7 @@ from app.domain.vocabulary import ItemResolution, Option, RestockState, ReturnAc
 from app.extensions import db
 from app.models import Account, BulkAction, Return, ReturnItem, ShopifyCall, ShopifyReturn
 from app.queue import enqueue
+from app.services import labels
 from app.services.return_settlement import return_is_processed_in_shopify
 from app.services.shopify_returns import queue_for_return, reset_failures
 from app.services.tracking_numbers import store_tracking
@@ -133,6 +134,7 @@ def cancel_return(ret: Return, actor: str | None, *, by_customer: bool = False) 
     db.session.commit()
     db.session.refresh(ret)
     queue_for_return(ret)  # its Shopify returns are cancelled too, so their units are returnable again
+    labels.after_return_ended(ret.id)  # an unused prepaid label is refunded
 
 
 def set_tracking_by_staff(ret: Return, raw_number: str, actor: str | None) -> str:

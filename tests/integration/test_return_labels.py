@@ -11,7 +11,7 @@ import requests
 from app.crypto import encrypt_secret
 from app.extensions import db
 from app.labels import LabelError
-from app.models import Return, ReturnLabel
+from app.models import Account, Return, ReturnLabel
 from app.services import labels as label_service
 from app.services.return_submission import Selection, create_return
 from app.services.shopify_access import client_for
@@ -281,3 +281,43 @@ def test_the_sweeper_finishes_a_label_a_lost_job_left_and_staff_can_retry_a_fail
     assert label_row(broken).state == "BOUGHT" and purchases(sandbox)["purchases"] == 2
     with pytest.raises(label_service.LabelNotPossible):
         label_service.retry_label(broken.id, "staff@example.com")
+
+
+def test_a_cancelled_returns_bought_label_is_voided_once(account, sandbox, monkeypatch):
+    from app.services import return_workflow  # noqa: PLC0415  (only these tests cancel)
+    use_label_provider(account, sandbox, "easypost")
+    ret = return_to_label(account)
+    label_service.buy_label(ret.id)
+    queued = []
+    monkeypatch.setattr(label_service, "enqueue", lambda name, *args, **kw: queued.append((name, args)))
+    return_workflow.cancel_return(reload(ret), "pat@example.com", by_customer=True)
+    assert ("jobs.labels.void_unused_label_job", (ret.id,)) in queued
+    assert label_service.void_unused(ret.id) == "voided"
+    assert label_service.void_unused(ret.id) == "voided"  # again: nothing more
+    assert purchases(sandbox)["refunds"] == [label_row(ret).purchase_id]
+
+
+def test_a_label_not_yet_bought_when_its_return_is_cancelled_is_never_bought(account, sandbox, monkeypatch):
+    from app.services import return_workflow  # noqa: PLC0415
+    use_label_provider(account, sandbox, "easypost")
+    ret = return_to_label(account)
+    monkeypatch.setattr(label_service, "_buy", lambda *a: (_ for _ in ()).throw(AssertionError("bought")))
+    label = label_service._start(db.session.get(Account, account.id), ret)
+    assert label.state == "CREATING"
+    return_workflow.cancel_return(reload(ret), "pat@example.com", by_customer=True)
+    assert label_service.buy_label(ret.id) == "failed"
+    assert "cancelled before its label was bought" in label_row(ret).error
+    assert purchases(sandbox)["purchases"] == 0
+
+
+def test_a_declined_returns_label_bought_on_submission_is_voided(account, sandbox, monkeypatch):
+    from app.services import return_review  # noqa: PLC0415
+    use_label_provider(account, sandbox, "shippo")
+    ret = return_to_label(account, status="REQUESTED")
+    label_service.buy_label(ret.id)
+    assert label_row(ret).state == "BOUGHT"
+    monkeypatch.setattr(return_review, "queue_for_return", lambda ret: None)  # its Shopify side: tested elsewhere
+    monkeypatch.setattr(label_service, "enqueue", lambda name, *args, **kw: None)
+    return_review.decline(account.id, ret.id, "boss@example.com", "OTHER", "We cannot take this back.")
+    assert label_service.void_unused(ret.id) == "voided"
+    assert purchases(sandbox)["refunds"] == [label_row(ret).purchase_id]
