@@ -40,7 +40,11 @@ def timeline(ret: Return) -> list[Step]:
         return [Step("Return requested", ret.created_at, done=True),
                 Step("Awaiting review", None, done=False, current=True,
                      detail="The shop checks your return before you send it."),
-                Step("Send it back", None, done=False)]
+                *([] if ret.keep_only else [Step("Send it back", None, done=False)])]
+    if ret.keep_only and ret.status == ReturnStatus.OPEN:
+        # Keep item rules: no parcel, so no carrier or receipt steps; what is issued shows per item.
+        return [Step("Return started", ret.created_at, done=True, current=True,
+                     detail="Keep the items: there is nothing to send back.")]
     milestones = [
         (ReturnStatus.OPEN, "Return started", ret.created_at,
          "Send the items back with your RMA number in the parcel."),
