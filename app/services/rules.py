@@ -335,6 +335,17 @@ def seed_review_demo(account: Account, over) -> None:
     db.session.commit()
 
 
+# Demo Outfitters: items too cheap to ship back are refunded and kept (no parcel, no label).
+KEEP_DEMO_RULE = {"name": "Items under 5 are kept", "outcome": "keep_refund", "enabled": True, "conditions": [
+    {"dimension": "item_price", "operator": "lt", "value": "5"}]}
+
+
+def seed_keep_demo(account: Account) -> None:
+    """The demo's Keep item rule (at the bottom of the list). Safe to run twice."""
+    if KEEP_DEMO_RULE["name"] not in {r.name for r in rules_of(account.id)}:
+        create_rule(account.id, KEEP_DEMO_RULE)
+
+
 def seed_rules_demo(account: Account, rules_mode: bool = True) -> list[Rule]:
     """The spec's three example rules (DESIGN §2.7), in the spec's order, then one on the
     customer's returns of the last 12 months, and (by default) the

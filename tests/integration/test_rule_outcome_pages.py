@@ -60,3 +60,14 @@ def test_editing_a_fee_rules_percentage_is_a_new_version_and_its_impact_counts_i
     saved = db.session.get(Rule, rule.id)
     assert (saved.version, str(saved.fee_percentage.normalize())) == (2, "12.5")
     assert "→ Restocking fee 12.5%" in client.get("/dashboard/rules").get_data(as_text=True)
+
+
+def test_customer_choice_says_keep_exchange_and_fee_rules_still_run(admin, client):  # noqa: F811
+    account = db.session.get(type(admin), admin.id).account
+    account.option_mode = "customer_choice"
+    db.session.commit()
+    assert "submission-rules-run" not in client.get("/dashboard/rules").get_data(as_text=True)
+    service.create_rule(admin.account_id, {"name": "Keep", "outcome": "keep_credit", "enabled": True,
+                                           "conditions": []})
+    page = client.get("/dashboard/rules").get_data(as_text=True)
+    assert "Rules are not running: customer choice is on" in page and 'id="submission-rules-run"' in page
