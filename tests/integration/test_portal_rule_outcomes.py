@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Return
+from app.models import OutboxEmail, Return
 from app.portal.session import status_token
 from app.services.rules import create_rule
 from tests.fixtures.auth import look_up_order
@@ -105,6 +105,9 @@ def test_a_kept_line_says_so_and_its_return_asks_for_no_parcel(account, client, 
     assert "Keep the item: no need to send it back" in status
     assert 'name="tracking_number"' not in status and "packing-slip" not in status
     assert "Cancel this return" not in status
+    email = db.session.scalar(select(OutboxEmail))
+    assert "keep the item, no need to send it back" in email.text_body
+    assert "in the parcel" not in email.text_body and "tracking number" not in email.text_body
 
 
 def test_a_fee_rule_is_shown_on_the_review_and_stored(account, client, order):
