@@ -339,6 +339,8 @@ def tracking(slug: str, token: str):
     valid = form.validate_on_submit()  # once: a refused value is shown again cleaned, and must stay refused
     if valid and labels.number_from_label(ret):
         form.tracking_number.errors = ["Your prepaid label's tracking number is already on this return."]
+    elif valid and ret.keep_only:  # the page offers no form: a forged post learns why
+        form.tracking_number.errors = ["You keep the items of this return: there is no parcel to track."]
     elif valid:
         try:
             number = set_tracking(ret, form.tracking_number.data, ret.customer_email)

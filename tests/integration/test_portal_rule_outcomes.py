@@ -105,6 +105,9 @@ def test_a_kept_line_says_so_and_its_return_asks_for_no_parcel(account, client, 
     assert "Keep the item: no need to send it back" in status
     assert 'name="tracking_number"' not in status and "packing-slip" not in status
     assert "Cancel this return" not in status
+    forged = client.post(f"/r/{account.slug}/returns/{status_token(ret)}/tracking", data={"tracking_number": "1Z999"})
+    assert forged.status_code == 422 and "there is no parcel to track" in forged.get_data(as_text=True)
+    assert db.session.get(Return, ret.id).tracking_number is None
     email = db.session.scalar(select(OutboxEmail))
     assert "keep the item, no need to send it back" in email.text_body
     assert "in the parcel" not in email.text_body and "tracking number" not in email.text_body
