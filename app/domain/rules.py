@@ -349,7 +349,7 @@ def parse_fee_percentage(raw) -> Decimal:
     value = Decimal(text)
     if not Decimal(0) < value <= Decimal(100):
         raise RuleInvalid([("fee_percentage", "A restocking fee is more than 0% and at most 100%.")])
-    return value.normalize() if value == value.to_integral() else value
+    return value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
 
 
 def outcome_words(outcome: str | None, fee_percentage=None) -> str:

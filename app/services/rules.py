@@ -13,10 +13,11 @@ later edits (or deleting the rule) never change what an item already shows.
 """
 import logging
 from datetime import datetime, timezone
+from decimal import Decimal
 
 from sqlalchemy import select, text
 
-from app.domain.rules import (DIMENSIONS, RuleDef, RuleInvalid, outcome_words, parse_fee_percentage, parse_rule,
+from app.domain.rules import (DIMENSIONS, RuleDef, RuleInvalid, fee_text, outcome_words, parse_rule,
                               sentence)
 from app.domain.rules_index import RuleSet
 from app.domain.rules_input import validate
@@ -69,7 +70,8 @@ def as_raw(rule: Rule) -> dict:
     """A stored rule as `parse_rule` reads it."""
     fee = rule.fee_percentage
     return {"name": rule.name, "enabled": rule.enabled, "outcome": rule.outcome, "conditions": rule.conditions,
-            "fee_percentage": None if fee is None else parse_fee_percentage(str(fee))}
+            # Stored with four places ("15.0000"): read back as typed ("15"), which parse_rule accepts.
+            "fee_percentage": None if fee is None else Decimal(fee_text(fee))}
 
 
 def to_def(rule: Rule) -> RuleDef | None:

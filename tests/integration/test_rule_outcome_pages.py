@@ -1,6 +1,8 @@
 """The rule editor with the new outcomes: each can be created through the form and is said in the
 rules list ("… → Restocking fee 15%"); a fee percentage that cannot be kept is refused next to its
 field with what was typed still there, and nothing is written."""
+from decimal import Decimal
+
 import pytest
 
 from app.extensions import db
@@ -71,3 +73,18 @@ def test_customer_choice_says_keep_exchange_and_fee_rules_still_run(admin, clien
                                            "conditions": []})
     page = client.get("/dashboard/rules").get_data(as_text=True)
     assert "Rules are not running: customer choice is on" in page and 'id="submission-rules-run"' in page
+
+
+@pytest.mark.parametrize("typed", ["15", "12.5", "100", "0.01"])
+def test_a_stored_fee_rule_reads_back_and_an_unchanged_save_keeps_its_version(admin, client, typed):  # noqa: F811
+    rule = service.create_rule(admin.account_id, {"name": "Fee", "outcome": "fee", "fee_percentage": typed,
+                                                  "enabled": True, "conditions": []})
+    db.session.expire_all()  # read back from the database (four decimal places there)
+    (parsed,) = service.rule_defs(admin.account_id)
+    assert parsed.fee_percentage == Decimal(typed)
+    response = client.post(f"/dashboard/rules/{rule.id}/edit", data=rule_post(name="Fee", outcome="fee", rows=(),
+                                                                               fee_percentage=typed))
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Rule, rule.id).version == 1
+    assert f"→ Restocking fee {typed}%" in client.get("/dashboard/rules").get_data(as_text=True)
