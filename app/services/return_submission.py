@@ -23,11 +23,11 @@ from app.domain import returns as states
 from app.domain.eligibility import Eligibility, LineFacts, OrderFacts, Policy, line_eligibility, order_problem
 from app.domain.return_window import ORDER, Parcel, line_windows
 from app.domain.returns import ReturnRefused
+from app.domain.rules import Decision
 from app.domain.vocabulary import ItemResolution, Option, OptionMode, ReturnStatus
 from app.extensions import db
 from app.models import Account, Order, OrderLine, Return, ReturnItem, ShopifyReturn
 from app.queue import enqueue
-from app.domain.rules import Decision
 from app.services import labels, submission_rules
 from app.services.connect import CAPPED_RETURN_WINDOW_DAYS, window_cap_applies
 from app.services.mail import send_after_commit, store_email
