@@ -6,6 +6,9 @@ What reads it:
 - Keep item (Refund / Credit note, keep the item): the item gets that option and ``keep_item``;
   a return whose items are all kept has no parcel (no label, no tracking, no return address) and
   its return action fires as soon as it is open (app/services/return_workflow.fire_action_if_due).
+  In a mixed return (some items kept, some shipped) nothing changes for the parcel: the kept
+  items are issued with the others when the return action fires, as usual; either way Shopify
+  disposes of kept units as NOT_RESTOCKED (app/services/return_money.disposition_input).
 - Exchange only: in customer-choice mode the portal offers only the exchange, and the server
   refuses any other option for the item (return_submission.check_selections). In rules mode the
   item is left to staff, as with No Action (app/services/rules.RULES_MODE_OPTION).
