@@ -4,6 +4,7 @@ from flask import Flask, g
 from app.domain import vocabulary
 from app.domain.contrast import Palette, portal_palette
 from app.domain.formatting import format_date, format_datetime, format_money, format_percent
+from app.domain.rules import outcome_words
 from app.htmx import HTMX_PATH, HTMX_SRI, is_htmx
 from app.services.rules_mode import shopper_promise_for
 
@@ -30,6 +31,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update({enum.__name__: enum for enum in VOCABULARY})
     app.jinja_env.globals.update(ACTION_WHEN=vocabulary.ACTION_WHEN, ACTION_WHEN_SHOPPER=vocabulary.ACTION_WHEN_SHOPPER)
     app.jinja_env.filters["label"] = label
+    # ``{{ rule.outcome|rule_outcome(rule.fee_percentage) }}``: "Restocking fee 15%" for a fee rule.
+    app.jinja_env.filters["rule_outcome"] = outcome_words
 
 
 VOCABULARY = (vocabulary.ReturnStatus, vocabulary.ItemResolution, vocabulary.Option, vocabulary.RuleOutcome,

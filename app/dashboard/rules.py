@@ -19,7 +19,7 @@ from app.domain.rules import MAX_CONDITIONS, RuleInvalid, parse_rule
 from app.domain.rules_input import validate
 from app.domain.rules_reach import admin_summary, reach, unoffered_reasons
 from app.domain.rules_warnings import never_firing
-from app.domain.vocabulary import OptionMode, ReviewMode
+from app.domain.vocabulary import OptionMode, ReviewMode, RuleOutcome
 from app.extensions import db
 from app.htmx import is_htmx, retarget
 from app.models import Return, Rule
@@ -28,6 +28,7 @@ from app.services import rules as service
 from app.services import rules_preview as preview
 
 MAX_POSTED_IDS = 1000
+SUBMISSION_OUTCOMES = (RuleOutcome.KEEP_REFUND, RuleOutcome.KEEP_CREDIT, RuleOutcome.EXCHANGE_ONLY, RuleOutcome.FEE)
 MAX_ID = 2**63 - 1  # ids are BIGINT: a longer number in a URL is a 404, not a database error
 RULE_ID = f"<int(max={MAX_ID}):rule_id>"
 
@@ -59,7 +60,9 @@ def _list_context(account, message: str | None = None, status_text: str | None =
     return {"rows": rows, "impact": impact, "message": message, "status_text": status_text,
             "reach": found, "mode_summary": admin_summary(found),
             "customer_choice": account.option_mode != OptionMode.RULES.value,
-            "review_by_rule": account.review_mode == ReviewMode.RULE.value}
+            "review_by_rule": account.review_mode == ReviewMode.RULE.value,
+            # These outcomes act at submission in either option mode (app/services/submission_rules.py).
+            "submission_outcomes": any(r.enabled and r.outcome in SUBMISSION_OUTCOMES for r in rules)}
 
 
 def _unoffered_warning(parsed, rule: Rule, reasons: list[str]) -> str | None:

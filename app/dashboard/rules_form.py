@@ -1,4 +1,5 @@
-"""The rule editor's form: a name, an outcome, a switch and any number of condition rows.
+"""The rule editor's form: a name, an outcome (with its percentage for a Restocking fee), a switch
+and any number of condition rows.
 
 Condition rows come and go in the browser, so they are not a fixed WTForms form. Each row has a
 short key; its inputs are named `cond-<key>-dimension|operator|value|low|high` and a hidden
@@ -10,7 +11,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
-from app.domain.rules import DIMENSIONS, MAX_CONDITIONS, NUMERIC, RuleInvalid
+from app.domain.rules import DIMENSIONS, MAX_CONDITIONS, NUMERIC, RuleInvalid, fee_text
 from app.domain.vocabulary import RuleOutcome
 
 KEY = re.compile(r"^[a-z0-9]{1,16}$")
@@ -89,7 +90,8 @@ class RuleForm:
     outcome: str = ""
     enabled: bool = True
     rows: list = field(default_factory=list)
-    errors: dict = field(default_factory=dict)  # "name", "outcome", "conditions"
+    errors: dict = field(default_factory=dict)  # "name", "outcome", "fee_percentage", "conditions"
+    fee_percentage: str = ""   # as typed; read only for the Restocking fee outcome
 
     @classmethod
     def blank(cls) -> "RuleForm":
@@ -99,8 +101,9 @@ class RuleForm:
     @classmethod
     def from_rule(cls, rule) -> "RuleForm":
         """A saved rule, ready to edit."""
+        fee = fee_text(rule.fee_percentage) if rule.fee_percentage is not None else ""
         return cls(rule.name, rule.outcome, rule.enabled,
-                   [ConditionRow.from_stored(new_key(), c) for c in rule.conditions or []])
+                   [ConditionRow.from_stored(new_key(), c) for c in rule.conditions or []], fee_percentage=fee)
 
     @classmethod
     def from_post(cls, form) -> "RuleForm":
@@ -113,12 +116,13 @@ class RuleForm:
             if len(keys) > MAX_CONDITIONS:
                 break
         return cls(_text(form.get("name")), _text(form.get("outcome")), form.get("enabled") == "1",
-                   [ConditionRow.from_params(key, form) for key in keys])
+                   [ConditionRow.from_params(key, form) for key in keys],
+                   fee_percentage=_text(form.get("fee_percentage"))[:40])
 
     def to_raw(self) -> dict:
         """The rule as `parse_rule` reads it."""
         return {"name": self.name, "outcome": self.outcome, "enabled": self.enabled,
-                "conditions": [row.to_raw() for row in self.rows]}
+                "conditions": [row.to_raw() for row in self.rows], "fee_percentage": self.fee_percentage}
 
     def remove(self, key: str) -> None:
         """Drop one row (the no-JavaScript Remove button)."""

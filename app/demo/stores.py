@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import Account, Order, User
 from app.services.accounts import sign_up
 from app.services.imports import latest_run
-from app.services.rules import seed_review_demo, seed_rules_demo
+from app.services.rules import seed_keep_demo, seed_review_demo, seed_rules_demo
 from app.shopify.client import ShopifyClient
 from app.shopify.errors import UserErrorsError
 from app.shopify.operations import delete_webhook_subscription, list_webhook_subscriptions
@@ -55,6 +55,7 @@ def connect_demo(sandbox_url: str) -> tuple[User, dict]:
                                 skip_orders={order.id for _, order in picks + specials})
     # Then the store reviews returns over a value, and one such return awaits review.
     seed_review_demo(db.session.get(Account, user.account_id), REVIEW_OVER)
+    seed_keep_demo(db.session.get(Account, user.account_id))
     account = db.session.get(Account, user.account_id)
     returns += make_demo_returns(account, REVIEW_RETURNS, skip_orders={order.id for _, order in picks + specials}
                                  | {r.order_id for r in returns})

@@ -1,7 +1,8 @@
 """The rules engine (DESIGN §2.7): pure, plain values in and out.
 
 A rule is a name, an enabled flag, conditions joined by AND, and an outcome (refund, credit,
-no_action). For each returned item the enabled rules are tried in priority order; the first whose
+no_action, review, keep the item with a refund or credit note, exchange only, or a restocking fee
+with its own percentage). For each returned item the enabled rules are tried in priority order; the first whose
 conditions all hold decides, and the decision carries a trace: the rule and its version, and each
 condition's observed value and result. No rule holds → no automation.
 
@@ -9,6 +10,7 @@ Definitions are validated by `parse_rule` (messages a retailer understands). `Ru
 priority-ordered list once and evaluates items fast (see rules_index.py); `evaluate_in_order` is
 the plain reading of the spec, kept as the reference the fast path is tested against.
 """
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
@@ -100,6 +102,7 @@ class RuleDef:
     enabled: bool
     conditions: tuple[Condition, ...]
     outcome: str
+    fee_percentage: Decimal | None = None   # only for the Restocking fee outcome
 
 
 @dataclass(frozen=True)
@@ -144,11 +147,13 @@ class Decision:
     rule_version: int | None = None
     rule_name: str | None = None
     trace: tuple[ConditionTrace, ...] = ()
+    fee_percentage: Decimal | None = None   # the Restocking fee outcome's percentage
 
     def as_dict(self) -> dict:
         """JSON-ready, for the item's stored decision trace."""
+        fee = {"fee_percentage": str(self.fee_percentage)} if self.fee_percentage is not None else {}
         return {"outcome": self.outcome, "rule_id": self.rule_id, "rule_version": self.rule_version,
-                "rule_name": self.rule_name,
+                "rule_name": self.rule_name, **fee,
                 "conditions": [{"condition": t.condition, "observed": t.observed, "held": t.held}
                                for t in self.trace]}
 
@@ -301,10 +306,15 @@ def parse_rule(raw: dict, rule_id: int | None = None, version: int = 1) -> RuleD
     elif len(name) > 120:
         errors.append(("name", "Use at most 120 characters."))
     outcome = (raw or {}).get("outcome")
+    fee = None
     if outcome not in tuple(RuleOutcome):
-        errors.append(("outcome", "Choose what the rule does: "
-                       f"{RuleOutcome.REFUND.label}, {RuleOutcome.CREDIT.label}, {RuleOutcome.NO_ACTION.label} or "
-                       f"{RuleOutcome.REVIEW.label}."))
+        labels = [o.label for o in RuleOutcome]
+        errors.append(("outcome", f"Choose what the rule does: {', '.join(labels[:-1])} or {labels[-1]}."))
+    elif outcome == RuleOutcome.FEE:
+        try:
+            fee = parse_fee_percentage((raw or {}).get("fee_percentage"))
+        except RuleInvalid as invalid:
+            errors.extend(invalid.errors)
     raw_conditions = (raw or {}).get("conditions") or []
     if not isinstance(raw_conditions, list):
         raw_conditions = []
@@ -319,7 +329,42 @@ def parse_rule(raw: dict, rule_id: int | None = None, version: int = 1) -> RuleD
             errors.extend(invalid.errors)
     if errors:
         raise RuleInvalid(errors)
-    return RuleDef(rule_id, version, name, bool(raw.get("enabled", True)), tuple(conditions), outcome)
+    return RuleDef(rule_id, version, name, bool(raw.get("enabled", True)), tuple(conditions), outcome, fee)
+
+
+_FEE = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,2})?", re.ASCII)
+
+
+def parse_fee_percentage(raw) -> Decimal:
+    """A Restocking fee rule's percentage as typed ("15", "12.5", "12.5%"): ASCII digits only (a
+    "²" or "١٥" is not a number here), more than 0 and at most 100, two decimals at most (Shopify
+    takes ``ReturnLineItemInput.restockingFee.percentage`` as a Float; app/domain/fees.py).
+    Raises RuleInvalid on the "fee_percentage" field."""
+    text = raw if isinstance(raw, str) else (str(raw) if isinstance(raw, (int, Decimal)) else "")
+    text = text.strip().removesuffix("%").strip()
+    if not text:
+        raise RuleInvalid([("fee_percentage", "Enter the restocking fee as a percentage, e.g. 15.")])
+    if len(text) > 6 or not _FEE.fullmatch(text):
+        raise RuleInvalid([("fee_percentage", "Enter the percentage in digits, e.g. 15 or 12.5.")])
+    value = Decimal(text)
+    if not Decimal(0) < value <= Decimal(100):
+        raise RuleInvalid([("fee_percentage", "A restocking fee is more than 0% and at most 100%.")])
+    return value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
+
+
+def outcome_words(outcome: str | None, fee_percentage=None) -> str:
+    """The outcome as the rules list, traces and dry run say it: "Restocking fee 15%" for a fee
+    rule (its percentage), else the outcome's label."""
+    label = RuleOutcome.label_of(outcome) or ""
+    if outcome == RuleOutcome.FEE and fee_percentage:
+        return f"{label} {fee_text(fee_percentage)}%"
+    return label
+
+
+def fee_text(fee_percentage) -> str:
+    """A stored fee percentage as typed back: "15", "12.5" (never "15.00" or "1.5E+1")."""
+    shown = Decimal(str(fee_percentage))
+    return format(shown.quantize(Decimal(1)) if shown == shown.to_integral() else shown.normalize(), "f")
 
 
 def condition_to_json(condition: Condition):
@@ -379,7 +424,7 @@ def decide(rule: RuleDef | None, facts: ItemFacts) -> Decision:
     """The Decision for the rule that matched (or none)."""
     if rule is None:
         return Decision(None)
-    return Decision(rule.outcome, rule.id, rule.version, rule.name, trace_of(rule, facts))
+    return Decision(rule.outcome, rule.id, rule.version, rule.name, trace_of(rule, facts), rule.fee_percentage)
 
 
 def evaluate_in_order(rules, facts: ItemFacts) -> Decision:

@@ -24,7 +24,9 @@ def validate(raw: dict, reasons: list[str] | None = None) -> tuple[dict, RuleDef
     if unoffered_errors:
         raise RuleInvalid(unoffered_errors)
     stored = [_stored_condition(c) for c in raw.get("conditions") or []]
-    return {"name": parsed.name, "enabled": parsed.enabled, "outcome": parsed.outcome, "conditions": stored}, parsed
+    # The fee's percentage is kept only for a Restocking fee rule (switching away clears it).
+    return {"name": parsed.name, "enabled": parsed.enabled, "outcome": parsed.outcome, "conditions": stored,
+            "fee_percentage": parsed.fee_percentage}, parsed
 
 
 def _check_sizes(raw: dict) -> None:

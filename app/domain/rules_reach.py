@@ -4,8 +4,10 @@ portal, the confirmation, the rules page, the settings) says what will really ha
 Pure: rule definitions and the shop's return reasons in, a `Reach` and sentences out. A rule can
 decide an item only when it is switched on, no earlier rule catches all its items first (see
 rules_warnings) and it does not hinge on a return reason the portal never offers. Whatever no
-live rule catches, and whatever a No Action rule catches, waits for staff. We never promise an
-exchange: no rule outcome is one (staff, deciding by hand, may still offer it).
+live rule catches, and whatever a No Action, Send to review or Exchange only rule catches, waits
+for staff. We never promise an exchange: in rules mode no outcome issues one (Exchange only leaves
+the item to staff, who may offer it). Keep item rules give a refund or a credit note, and a
+Restocking fee rule a refund less its fee (app/services/rules.RULES_MODE_OPTION).
 """
 from dataclasses import dataclass
 
@@ -15,20 +17,26 @@ from app.domain.vocabulary import RuleOutcome
 
 AUTOMATED = (RuleOutcome.REFUND, RuleOutcome.CREDIT)  # in the order sentences name them
 SHOPPER_WORDS = {RuleOutcome.REFUND: "a refund", RuleOutcome.CREDIT: "a credit note"}
+# The option each outcome issues by itself in rules mode (others leave the item to staff).
+ISSUES = {RuleOutcome.REFUND: RuleOutcome.REFUND, RuleOutcome.CREDIT: RuleOutcome.CREDIT,
+          RuleOutcome.KEEP_REFUND: RuleOutcome.REFUND, RuleOutcome.KEEP_CREDIT: RuleOutcome.CREDIT,
+          RuleOutcome.FEE: RuleOutcome.REFUND}
+TO_STAFF = (RuleOutcome.NO_ACTION, RuleOutcome.REVIEW, RuleOutcome.EXCHANGE_ONLY)
 
 
 @dataclass(frozen=True)
 class Reach:
     """The outcomes live rules can give, and whether some items are left to staff."""
 
-    outcomes: frozenset  # of "refund", "credit", "no_action"
+    outcomes: frozenset  # of RuleOutcome values
     staff: bool          # some item can end with staff deciding
     live: int            # rules that can decide anything
 
     @property
     def automated(self) -> tuple[str, ...]:
         """The options the rules issue by themselves, refund first."""
-        return tuple(o for o in AUTOMATED if o in self.outcomes)
+        issued = {ISSUES[o] for o in self.outcomes if o in ISSUES}
+        return tuple(o for o in AUTOMATED if o in issued)
 
 
 def unoffered(condition: Condition, reasons: list[str]) -> list[str]:
@@ -67,8 +75,8 @@ def reach(rules: list[RuleDef], reasons: list[str] | None = None) -> Reach:
             if rule.enabled and index not in shadowed and _can_hold(rule, reasons)]
     outcomes = frozenset(rule.outcome for rule in live)
     catches_all = any(not rule.conditions for rule in live)
-    # A Send to review rule leaves its items' options to staff too (app/domain/review.py).
-    to_staff = RuleOutcome.NO_ACTION in outcomes or RuleOutcome.REVIEW in outcomes
+    # Send to review and Exchange only rules leave their items' options to staff too.
+    to_staff = any(o in outcomes for o in TO_STAFF)
     return Reach(outcomes, staff=to_staff or not catches_all, live=len(live))
 
 
@@ -99,10 +107,14 @@ def shopper_promise(found: Reach, shop: str) -> str:
 def admin_summary(found: Reach) -> str:
     """The rules page's account of what rules mode does with these rules (`found.live` > 0; with
     none the page warns instead)."""
-    outcomes = [o.label for o in RuleOutcome if o in found.outcomes]
-    text = f"Rules mode is on: new returns' items get {_either(outcomes)} from these rules"
+    # Exchange only is named with the outcomes that leave items to staff, never as something
+    # rules mode gives (it issues no exchange).
+    outcomes = [o.label for o in RuleOutcome if o in found.outcomes and o != RuleOutcome.EXCHANGE_ONLY]
+    text = (f"Rules mode is on: new returns' items get {_either(outcomes)} from these rules" if outcomes
+            else "Rules mode is on: these rules issue nothing by themselves")
     if found.staff:
-        by_name = [o.label for o in (RuleOutcome.NO_ACTION, RuleOutcome.REVIEW) if o in found.outcomes]
-        text += "; items no rule catches" + (f" or a {_either(by_name)} rule catches" if by_name else "") \
+        by_name = [o.label for o in TO_STAFF if o in found.outcomes]
+        article = "an" if by_name and by_name[0][0] in "AEIOU" else "a"
+        text += "; items no rule catches" + (f" or {article} {_either(by_name)} rule catches" if by_name else "") \
             + " wait for staff to decide"
     return text + ". The portal tells customers exactly this."

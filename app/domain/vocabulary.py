@@ -92,6 +92,14 @@ class RuleOutcome(Labelled):
     # Staff approve or decline the return first (where the account reviews by rule); the item's
     # option is then theirs to decide, as with No Action.
     REVIEW = "review", "Send to review"
+    # Items not worth shipping back (app/services/submission_rules.py): the shopper keeps the item,
+    # no parcel or label, and the refund or credit note is issued once the return is open.
+    KEEP_REFUND = "keep_refund", "Refund, keep the item"
+    KEEP_CREDIT = "keep_credit", "Credit note, keep the item"
+    # The item may only be exchanged (customer choice); in rules mode it is left to staff, as No Action.
+    EXCHANGE_ONLY = "exchange_only", "Exchange only"
+    # A restocking fee of the rule's own percentage (Rule.fee_percentage), instead of the reason's.
+    FEE = "fee", "Restocking fee"
 
 
 class OptionMode(Labelled):

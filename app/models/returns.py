@@ -96,6 +96,11 @@ class Return(db.Model):
         self.events.append(event)
         return event
 
+    @property
+    def keep_only(self) -> bool:
+        """Every item is one the shopper keeps (a Keep item rule): there is no parcel to send."""
+        return bool(self.items) and all(item.keep_item for item in self.items)
+
 
 # A customer's returns over the last year, for the rules' Customer Returns dimensions
 # (app.services.rule_facts): by Shopify customer, and for guests by lower-cased email.
@@ -133,6 +138,9 @@ class ReturnItem(db.Model):
     # The restocking fee percentage its reason carried at submission (app.domain.fees); stored
     # with Money's exact decimal storage (SQLite's NUMERIC would be a float).
     restocking_fee_percentage: Mapped[Decimal | None] = mapped_column(Money)
+    # A Keep item rule matched it at submission (app/services/submission_rules.py): the shopper
+    # keeps it, nothing is shipped back, and Shopify disposes of it as not restocked.
+    keep_item: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The bonus credit its option earned at submission (app.domain.bonus), and the gift card that
     # carried it once issued.
     bonus_amount: Mapped[Decimal | None] = mapped_column(Money)

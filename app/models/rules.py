@@ -1,12 +1,14 @@
 """The retailer's automation rules, in priority order."""
 from datetime import datetime
 
+from decimal import Decimal
+
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 from app.models._common import JSONType, UTCDateTime, utcnow
-from app.models.types import BigIntPK
+from app.models.types import BigIntPK, Money
 
 
 class Rule(db.Model):
@@ -22,6 +24,8 @@ class Rule(db.Model):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     conditions: Mapped[list] = mapped_column(JSONType, default=list)
     outcome: Mapped[str] = mapped_column(String(16))
+    # The Restocking fee outcome's percentage (0 < p ≤ 100); None for every other outcome.
+    fee_percentage: Mapped[Decimal | None] = mapped_column(Money)
     # Bumped on every edit; a decision records the version it used.
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

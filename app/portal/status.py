@@ -40,7 +40,11 @@ def timeline(ret: Return) -> list[Step]:
         return [Step("Return requested", ret.created_at, done=True),
                 Step("Awaiting review", None, done=False, current=True,
                      detail="The shop checks your return before you send it."),
-                Step("Send it back", None, done=False)]
+                *([] if _kept(ret) else [Step("Send it back", None, done=False)])]
+    if _kept(ret) and ret.status == ReturnStatus.OPEN:
+        # Keep item rules: no parcel, so no carrier or receipt steps; what is issued shows per item.
+        return [Step("Return started", ret.created_at, done=True, current=True,
+                     detail="Keep the items: there is nothing to send back.")]
     milestones = [
         (ReturnStatus.OPEN, "Return started", ret.created_at,
          "Send the items back with your RMA number in the parcel."),
@@ -59,6 +63,11 @@ def timeline(ret: Return) -> list[Step]:
         steps.append(Step(label, at if done else None, done=done, current=index == reached,
                           detail=detail if index == reached else None))
     return steps
+
+
+def _kept(ret) -> bool:
+    """Every item is kept by the shopper (Return.keep_only, read from the items it holds)."""
+    return bool(ret.items) and all(getattr(item, "keep_item", False) for item in ret.items)
 
 
 def _processed_detail(ret: Return) -> str:

@@ -27,7 +27,7 @@ from app.services import labels
 from app.services import photos as photo_service
 from app.services import portal_returns
 from app.services import return_submission as service
-from app.services import shopify_returns
+from app.services import shopify_returns, submission_rules
 from app.services.return_bonus import offered, planned_bonus
 from app.services.return_fees import planned_estimate
 from app.services.return_workflow import cancel_return
@@ -91,19 +91,43 @@ def _render_items(account, order, state=None, errors=None, problem=None, status=
     pickers = {}
     variants_for = live_variants(account)
     options = service.allowed_options(account)
+    line_rules = _line_rules(account, order, state) if options else {}
+    line_options = {line.id: _options_of(options, line_rules.get(line.id)) for line in order.lines}
     for line in order.lines:
         fields = state.get(line.id, {})
         # Only what the page shows reads Shopify (a kept draft may predate exchanges being switched off).
-        if fields.get("return") == "1" and fields.get("option") == Option.EXCHANGE and Option.EXCHANGE in options:
+        if fields.get("return") == "1" and fields.get("option") == Option.EXCHANGE and \
+                Option.EXCHANGE in line_options[line.id]:
             pickers[line.id] = _picker(line, variants_for)
     existing = portal_returns.returns_of_order(account, order)
     return render_template(
         "portal/items.html", account=account, order=order, verdicts=verdicts, state=state, errors=errors,
-        pickers=pickers, options=options, photos=_photo_context(account, order),
+        pickers=pickers, options=options, line_options=line_options, line_rules=line_rules,
+        keep_option=submission_rules.keep_option, exchange_only=submission_rules.exchange_only,
+        photos=_photo_context(account, order),
         bonuses=dict(zip((Option.CREDIT, Option.EXCHANGE), offered(account), strict=True)),
         value_of=service.item_value, problem=problem, existing=existing,
         in_returns=portal_returns.returns_by_line(existing), token_of=portal.status_token,
         any_returnable=any(v.returnable for v in verdicts.values())), status
+
+
+def _line_rules(account, order, state) -> dict:
+    """Each line's rule decision, read with the reason the shopper picked (none yet: no reason),
+    in one pass (app/services/submission_rules.py). The server decides again at submission with
+    the posted reasons, and refuses what does not fit."""
+    reasons = account.return_reasons or []
+    wanted = [(line.id, r if (r := state.get(line.id, {}).get("reason")) in reasons else "") for line in order.lines]
+    found = submission_rules.item_rules(account, order, wanted)
+    return {line_id: found[(line_id, reason)] for line_id, reason in wanted}
+
+
+def _options_of(options: tuple, rule) -> tuple:
+    """The options a line offers: only the exchange for an Exchange only line, only the rule's
+    refund or credit note for a Keep item line, else the shop's."""
+    if submission_rules.exchange_only(rule):
+        return tuple(o for o in options if o == Option.EXCHANGE)
+    keep = submission_rules.keep_option(rule)
+    return (keep,) if keep is not None else options
 
 
 def _picker(line, variants_for) -> dict:
@@ -151,6 +175,7 @@ def items(slug: str):
                            estimate=estimate,
                            photos=_photo_context(account, order),
                            hidden=hidden_fields(selections), token=secrets.token_urlsafe(32),
+                           keep_option=submission_rules.keep_option,
                            rules_mode=not service.allowed_options(account))
 
 
@@ -314,6 +339,8 @@ def tracking(slug: str, token: str):
     valid = form.validate_on_submit()  # once: a refused value is shown again cleaned, and must stay refused
     if valid and labels.number_from_label(ret):
         form.tracking_number.errors = ["Your prepaid label's tracking number is already on this return."]
+    elif valid and ret.keep_only:  # the page offers no form: a forged post learns why
+        form.tracking_number.errors = ["You keep the items of this return: there is no parcel to track."]
     elif valid:
         try:
             number = set_tracking(ret, form.tracking_number.data, ret.customer_email)

@@ -54,10 +54,11 @@ ENDED = (ReturnStatus.CANCELLED.value, ReturnStatus.DECLINED.value)
 
 def issue_label_for(return_id: int) -> bool:
     """Queue the label job for a return (what submission, or approval, calls after its commit).
-    False when the shop has no label provider. Safe to call twice: the job is keyed by return."""
+    False when the shop has no label provider, or when the shopper keeps every item (a Keep item
+    rule: there is no parcel). Safe to call twice: the job is keyed by return."""
     ret = db.session.get(Return, return_id)
     account = db.session.get(Account, ret.account_id) if ret is not None else None
-    if account is None or not account.labels_enabled:
+    if account is None or not account.labels_enabled or ret.keep_only:
         return False
     db.session.commit()  # an in-process job may run right here: hold no transaction while it does
     enqueue("jobs.labels.buy_label_job", return_id, job_id=f"label-{return_id}")
@@ -100,7 +101,7 @@ def label_of(return_id: int) -> ReturnLabel | None:
 def waits_for_approval(account: Account, ret: Return) -> bool:
     """Whether the shopper's label comes only once the shop approves the return."""
     return (account.labels_enabled and account.label_issue_on == LabelIssueOn.APPROVAL.value
-            and ret.status == ReturnStatus.REQUESTED and label_of(ret.id) is None)
+            and not ret.keep_only and ret.status == ReturnStatus.REQUESTED and label_of(ret.id) is None)
 
 
 def number_from_label(ret: Return) -> str | None:

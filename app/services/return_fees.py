@@ -9,22 +9,33 @@ from decimal import Decimal
 
 from app.domain import fees
 from app.domain.returns import ReturnRefused
+from app.domain.vocabulary import RuleOutcome
 from app.models import Account, Return
 from app.shopify import returns as shopify
 
 
-def fix_fees(account: Account, ret: Return) -> None:
-    """Store on a new return (before its commit) the fees its reasons and the account carry now."""
-    for item in ret.items:
-        item.restocking_fee_percentage = fees.restocking_percentage(account.restocking_fees, item.reason)
+def restocking_for(account: Account, reason: str, decision=None) -> Decimal | None:
+    """An item's restocking fee percentage: a Restocking fee rule's own (``decision``, from
+    app/services/submission_rules.item_rules) when one matched it, else its reason's."""
+    if decision is not None and decision.outcome == RuleOutcome.FEE and decision.fee_percentage:
+        return decision.fee_percentage
+    return fees.restocking_percentage(account.restocking_fees, reason)
+
+
+def fix_fees(account: Account, ret: Return, decisions: list | None = None) -> None:
+    """Store on a new return (before its commit) the fees its reasons, its items' rule decisions
+    (aligned with ``ret.items``) and the account carry now."""
+    for item, decision in zip(ret.items, decisions or [None] * len(ret.items), strict=True):
+        item.restocking_fee_percentage = restocking_for(account, item.reason, decision)
     ret.return_shipping_fee = account.return_shipping_fee
 
 
 def planned_estimate(account: Account, planned) -> fees.FeeEstimate:
     """The fees of a return not yet submitted (the portal's review step, the staff's confirmation),
-    from its planned items (``return_submission.PlannedItem``)."""
+    from its planned items (``return_submission.PlannedItem``), with the same per-item rule
+    decision the submission stores, so the shopper sees exactly what will be taken."""
     return fees.estimate([(p.line.discounted_unit_price, p.selection.quantity, p.selection.option,
-                           fees.restocking_percentage(account.restocking_fees, p.selection.reason))
+                           restocking_for(account, p.selection.reason, p.rule))
                           for p in planned], account.return_shipping_fee)
 
 

@@ -179,8 +179,11 @@ def _process_variables(ctx: Ctx, last, items, plans, transactions, store_credit_
     for item in items:
         for ln in lines_of(item):
             line = {"id": shopify.gid("ReturnLineItem", ln["rli"]), "quantity": ln["qty"]}
-            if ctx.received:
-                line["dispositions"] = [disposition_input(ctx, ln)]
+            # A kept item (Keep item rule) never comes back: it is disposed of now, as not
+            # restocked, whatever the return's status (dispositions ride on returnProcess or
+            # come later: docs/reference/shopify-returns.md §6.1).
+            if ctx.received or item.keep_item:
+                line["dispositions"] = [disposition_input(ctx, ln, kept=item.keep_item)]
             lines.append(line)
             line_items.append(item.id)
         for eli in item.exchange_line_ids or () if item.option == Option.EXCHANGE else ():
@@ -200,7 +203,7 @@ def _process_variables(ctx: Ctx, last, items, plans, transactions, store_credit_
         process_input["financialTransfer"] = {"issueRefund": refund}
     expect = {"items": plans, "line_items": line_items, "exchange_items": exchange_items,
               "lines": {str(ln["rli"]): ln["qty"] for i in items for ln in lines_of(i)},
-              "disposed": ctx.received,
+              "disposed": ctx.received, "kept": sorted(i.id for i in items if i.keep_item),
               "known_refunds": sorted({i.shopify_refund_id for i in ctx.items() if i.shopify_refund_id})}
     return next_round(last), {"input": process_input}, expect
 
@@ -238,12 +241,13 @@ def _check_exchange_stock(ctx: Ctx, items: list[ReturnItem]) -> list[ReturnItem]
     return out
 
 
-def disposition_input(ctx: Ctx, line: dict) -> dict:
-    """Restocked at the chosen location (else where the unit shipped from), or not restocked."""
+def disposition_input(ctx: Ctx, line: dict, kept: bool = False) -> dict:
+    """Restocked at the chosen location (else where the unit shipped from), or not restocked;
+    always not restocked for an item the shopper keeps (``kept``: there is no unit to shelve)."""
     location = ctx.account.restock_location_id or line.get("location")
+    restock = ctx.account.restock_returned_units and location and not kept
     out = {"reverseFulfillmentOrderLineItemId": shopify.gid("ReverseFulfillmentOrderLineItem", line["rfoli"]),
-           "quantity": line["qty"],
-           "dispositionType": "RESTOCKED" if ctx.account.restock_returned_units and location else "NOT_RESTOCKED"}
+           "quantity": line["qty"], "dispositionType": "RESTOCKED" if restock else "NOT_RESTOCKED"}
     if location:
         out["locationId"] = shopify.gid("Location", location)
     return out
@@ -269,7 +273,7 @@ def _record_processed(ctx: Ctx, call, state: ReturnState) -> None:
             continue
         item.process_call_id = call.id
         value = Decimal(plan["value"])
-        if not expect.get("disposed"):
+        if not expect.get("disposed") and item.id not in (expect.get("kept") or ()):
             item.restock_state = RestockState.PENDING.value
         group = plan["group"]
         if group == "refund":

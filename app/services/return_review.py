@@ -23,13 +23,11 @@ from sqlalchemy import select, update
 
 from app.domain.returns import IN_REVIEW, ReturnRefused, TransitionRefused
 from app.domain.review import check_decline, review_applies, uses_request
-from app.domain.rules_index import RuleSet
 from app.domain.vocabulary import DeclineReason, ReturnStatus, ReviewMode
 from app.extensions import db
-from app.models import Account, Order, Return
+from app.models import Account, Return
 from app.services import labels
-from app.services.rule_facts import order_line_facts
-from app.services.rules import rule_defs
+from app.services.return_workflow import fire_action_if_due
 from app.services.shopify_returns import queue_for_return
 
 APPROVED_KIND, DECLINED_KIND = "approved", "declined"
@@ -40,15 +38,11 @@ SHOPIFY_WAY_EXCHANGE = "Created in Shopify when approved, because it includes an
                        "writes nothing to Shopify."
 
 
-def needs_review(account: Account, order: Order, items: list[tuple[int, str | None]], now=None) -> bool:
-    """Whether a new return of ``order`` whose items are ``(order line id, reason)`` waits for
-    review (see app/domain/review.py: all, none, or a "Send to review" rule matching one item).
-    The rules read each item's facts as the rules job will (app/services/rule_facts.py)."""
-    outcomes = []
-    if account.review_mode == ReviewMode.RULE:
-        rule_set = RuleSet(rule_defs(account.id))
-        by_reason = {reason: order_line_facts(order, reason, now) for reason in {r for _, r in items}}
-        outcomes = [rule_set.evaluate(by_reason[reason][line_id]).outcome for line_id, reason in items]
+def needs_review(account: Account, decisions: list) -> bool:
+    """Whether a new return waits for review (see app/domain/review.py: all, none, or a "Send to
+    review" rule matching one item). ``decisions`` are its items' rule decisions at submission
+    (app/services/submission_rules.item_rules: the facts the rules job will read)."""
+    outcomes = [d.outcome for d in decisions] if account.review_mode == ReviewMode.RULE else []
     return review_applies(account.review_mode, outcomes)
 
 
@@ -111,10 +105,13 @@ def approve(account_id: int, return_id: int, actor: str | None) -> Reviewed:
 
 def after_approval(ret: Return) -> None:
     """Runs once per approval, after it is committed: what follows an approval starts here (the
-    prepaid return label, where the shop buys labels on approval)."""
+    prepaid return label, where the shop buys labels on approval; a return whose items the
+    shopper keeps has no parcel, so its return action fires now)."""
     account = db.session.get(Account, ret.account_id)
     if account is not None:
         labels.after_approval(account, ret.id)
+        if ret.keep_only:
+            fire_action_if_due(ret, "The return was approved and its items are kept", "system")
 
 
 def decline(account_id: int, return_id: int, actor: str | None, reason: str | None, note: str | None) -> Reviewed:

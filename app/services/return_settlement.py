@@ -53,7 +53,7 @@ def dispose_step(ctx: Ctx) -> str:
 
 
 def _dispose_one(ctx: Ctx, entries: list[tuple[ReturnItem, dict]]) -> str:
-    inputs = [disposition_input(ctx, line) for _, line in entries]
+    inputs = [disposition_input(ctx, line, kept=item.keep_item) for item, line in entries]
     expect = {"lines": {str(line["rfoli"]): line["qty"] for _, line in entries},
               "items": sorted({item.id for item, _ in entries})}
     started = start_call(ctx, Phase.DISPOSE, lambda last: (next_round(last), {"dispositionInputs": inputs},

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Callable, Iterable
@@ -23,16 +23,18 @@ from app.domain import returns as states
 from app.domain.eligibility import Eligibility, LineFacts, OrderFacts, Policy, line_eligibility, order_problem
 from app.domain.return_window import ORDER, Parcel, line_windows
 from app.domain.returns import ReturnRefused
+from app.domain.rules import Decision
 from app.domain.vocabulary import ItemResolution, Option, OptionMode, ReturnStatus
 from app.extensions import db
 from app.models import Account, Order, OrderLine, Return, ReturnItem, ShopifyReturn
 from app.queue import enqueue
-from app.services import labels
+from app.services import labels, submission_rules
 from app.services.connect import CAPPED_RETURN_WINDOW_DAYS, window_cap_applies
 from app.services.mail import send_after_commit, store_email
 from app.services.return_bonus import fix_bonus
 from app.services.return_fees import check_fees_shown, fix_fees
 from app.services.return_review import needs_review
+from app.services.return_workflow import fire_action_if_due
 from app.shopify import parcels
 
 NOTE_MAX = 500
@@ -62,6 +64,8 @@ class PlannedItem:
     value: Decimal
     variant_title: str | None = None
     variant_price: Decimal | None = None
+    # The rule outcome that applies at submission (app/services/submission_rules.py).
+    rule: Decision = submission_rules.NONE
 
 
 # A function giving a product's variants live from Shopify: product id -> VariantData tuple.
@@ -177,6 +181,9 @@ def check_selections(account: Account, order: Order, selections: list[Selection]
     lines = {line.id: line for line in order.lines}
     allowed = allowed_options(account)
     eligible = eligibility(account, order, now)
+    reasons = account.return_reasons or []
+    rules = submission_rules.item_rules(account, order, [(s.line_id, s.reason) for s in selections
+                                                         if s.line_id in lines and s.reason in reasons], now)
     seen: set[int] = set()
     planned = []
     for sel in selections:
@@ -191,8 +198,10 @@ def check_selections(account: Account, order: Order, selections: list[Selection]
             raise ReturnRefused(f"{line.title}: {verdict.message}")
         if not 1 <= sel.quantity <= verdict.returnable:
             raise ReturnRefused(f"{line.title}: you can return between 1 and {verdict.returnable}.")
-        if sel.reason not in (account.return_reasons or []):
+        if sel.reason not in reasons:
             raise ReturnRefused(f"{line.title}: choose a reason from the list.")
+        rule = rules.get((line.id, sel.reason), submission_rules.NONE)
+        sel = _apply_rule(line, sel, rule, allowed)
         if sel.note and len(sel.note) > NOTE_MAX:
             raise ReturnRefused(f"{line.title}: the note can be at most {NOTE_MAX} characters.")
         variant_title = variant_price = None
@@ -206,8 +215,26 @@ def check_selections(account: Account, order: Order, selections: list[Selection]
             variant_title, variant_price = variant_label(variant), variant.price
         elif sel.variant_id is not None:
             raise ReturnRefused(f"{line.title}: a size or colour only goes with an exchange.")
-        planned.append(PlannedItem(line, sel, item_value(line, sel.quantity), variant_title, variant_price))
+        planned.append(PlannedItem(line, sel, item_value(line, sel.quantity), variant_title, variant_price, rule))
     return planned
+
+
+def _apply_rule(line: OrderLine, sel: Selection, rule: Decision, allowed: tuple) -> Selection:
+    """The selection as a rule outcome at submission leaves it, in customer-choice mode (rules
+    mode: the rules job decides the option). Exchange only: any other option is refused, whatever
+    the browser sent. Keep item: the shop's option replaces the shopper's (the review page shows
+    it before they submit)."""
+    if not allowed:
+        return sel
+    if submission_rules.exchange_only(rule) and sel.option != Option.EXCHANGE:
+        if Option.EXCHANGE not in allowed:
+            raise ReturnRefused(f"{line.title} can only be exchanged, and this shop does not offer exchanges "
+                                "online. Please contact the shop.")
+        raise ReturnRefused(f"{line.title} can only be exchanged for another size or colour.")
+    keep = submission_rules.keep_option(rule)
+    if keep is not None:
+        return replace(sel, option=keep, variant_id=None)
+    return sel
 
 
 def _check_exchange(line: OrderLine, sel: Selection, variants_for: VariantsFor | None):
@@ -316,7 +343,7 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
     check_fees_shown(account, planned, fees_shown)
     now = now or datetime.now(timezone.utc)
     rules_mode = not allowed_options(account)
-    reviewed = needs_review(account, order, [(item.line.id, item.selection.reason) for item in planned], now)
+    reviewed = needs_review(account, [item.rule for item in planned])
     ret = Return(account_id=account.id, order_id=order.id, rma_number=f"P-{uuid.uuid4().hex[:24]}",
                  submission_token=token, status=ReturnStatus.REQUESTED if reviewed else ReturnStatus.OPEN,
                  option_source="rules" if rules_mode else "customer",
@@ -335,8 +362,9 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
             exchange_variant_title=item.variant_title, exchange_variant_price=item.variant_price,
             # The customer's choice is the decision (rules decide later in Rules mode), so the
             # return action issues it; left UNDECIDED, the action fired and issued nothing.
-            resolution=ItemResolution.UNDECIDED.value if rules_mode else ItemResolution.DECIDED.value))
-    fix_fees(account, ret)
+            resolution=ItemResolution.UNDECIDED.value if rules_mode else ItemResolution.DECIDED.value,
+            keep_item=submission_rules.keep_option(item.rule) is not None))
+    fix_fees(account, ret, [item.rule for item in planned])
     fix_bonus(account, ret)
     db.session.add(ret)
     db.session.flush()
@@ -373,6 +401,10 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
         enqueue("jobs.shopify_returns.plan_shopify_returns_job", return_id)
     # The prepaid label, when the shop buys it on submission (on approval: the approval queues it).
     labels.after_submission(account, return_id)
+    # Every item kept (Keep item rules): no parcel will come, so the return action fires now,
+    # unless review holds the return (then it fires at approval: return_review.after_approval).
+    if ret.keep_only and ret.status == ReturnStatus.OPEN:
+        fire_action_if_due(ret, "Every item is one the customer keeps (no parcel to send)", "system")
     return ret, True
 
 

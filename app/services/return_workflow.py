@@ -151,9 +151,12 @@ def fire_action_if_due(ret: Return, cause: str | None = None, actor: str | None 
     """Fire the account's return action once, if the return has reached its state: stamp
     `action_triggered_at` (one conditional UPDATE: only one caller wins) and queue an issuing
     job per decided item; the history names `cause` (what moved the return) and `actor`.
-    Returns whether this call fired it."""
+    Returns whether this call fired it. A return whose items the shopper all keeps (Keep item
+    rules) has no parcel to wait for: its action is due as soon as it is open."""
     account = db.session.get(Account, ret.account_id)
-    if ret.action_triggered_at is not None or not states.action_fires(account.return_action, ret.status):
+    due = states.action_fires(account.return_action, ret.status) or (
+        ret.keep_only and ret.status not in (ReturnStatus.REQUESTED, ReturnStatus.CANCELLED, ReturnStatus.DECLINED))
+    if ret.action_triggered_at is not None or not due:
         return False
     now = datetime.now(timezone.utc)
     fired = db.session.execute(
@@ -167,8 +170,10 @@ def fire_action_if_due(ret: Return, cause: str | None = None, actor: str | None 
     # Say what happened (who or what moved the return), not only what the setting is: a return
     # closed straight from Open under First scan fires at its close, not at a carrier scan.
     cause = cause or f"The return is {ReturnStatus(ret.status).label.lower()}"
-    ret.add_event("action", f"{cause}, so the chosen options are issued in Shopify now (this shop's setting: "
-                  f"{ACTION_LABELS[account.return_action]} or later).", actor or "system", now=now,
+    setting = (f" (this shop's setting: {ACTION_LABELS[account.return_action]} or later)"
+               if states.action_fires(account.return_action, ret.status) else "")
+    ret.add_event("action", f"{cause}, so the chosen options are issued in Shopify now{setting}.",
+                  actor or "system", now=now,
                   data={"return_action": account.return_action, "status": ret.status})
     db.session.commit()
     db.session.refresh(ret)

@@ -13,13 +13,15 @@ later edits (or deleting the rule) never change what an item already shows.
 """
 import logging
 from datetime import datetime, timezone
+from decimal import Decimal
 
 from sqlalchemy import select, text
 
-from app.domain.rules import DIMENSIONS, RuleDef, RuleInvalid, parse_rule, sentence
+from app.domain.rules import (DIMENSIONS, RuleDef, RuleInvalid, fee_text, outcome_words, parse_rule,
+                              sentence)
 from app.domain.rules_index import RuleSet
 from app.domain.rules_input import validate
-from app.domain.vocabulary import ItemResolution, OptionMode, ReturnStatus, ReviewMode, RuleOutcome
+from app.domain.vocabulary import ItemResolution, Option, OptionMode, ReturnStatus, ReviewMode, RuleOutcome
 from app.extensions import db
 from app.models import Account, Return, Rule
 from app.services.rule_facts import return_facts
@@ -27,6 +29,13 @@ from app.services.shopify_returns import queue_for_return
 
 log = logging.getLogger(__name__)
 
+# What each outcome issues in rules mode (app/services/submission_rules.py fixes the keep flag
+# and the fee at submission). A Restocking fee rule refunds its items, less the rule's fee: a fee is
+# taken from a refund or a credit note, and a refund is what the shopper paid for. Outcomes not
+# here (No Action, Send to review, Exchange only) leave the item's option to staff.
+RULES_MODE_OPTION = {RuleOutcome.REFUND: Option.REFUND, RuleOutcome.CREDIT: Option.CREDIT,
+                     RuleOutcome.KEEP_REFUND: Option.REFUND, RuleOutcome.KEEP_CREDIT: Option.CREDIT,
+                     RuleOutcome.FEE: Option.REFUND}
 MAX_RULES = 200          # a list longer than this is not something a person can keep in their head
 DECIDED_KIND = "rules_decided"
 
@@ -59,7 +68,10 @@ def describe(condition: dict) -> str:
 
 def as_raw(rule: Rule) -> dict:
     """A stored rule as `parse_rule` reads it."""
-    return {"name": rule.name, "enabled": rule.enabled, "outcome": rule.outcome, "conditions": rule.conditions}
+    fee = rule.fee_percentage
+    return {"name": rule.name, "enabled": rule.enabled, "outcome": rule.outcome, "conditions": rule.conditions,
+            # Stored with four places ("15.0000"): read back as typed ("15"), which parse_rule accepts.
+            "fee_percentage": None if fee is None else Decimal(fee_text(fee))}
 
 
 def to_def(rule: Rule) -> RuleDef | None:
@@ -139,7 +151,7 @@ def update_rule(account_id: int, rule_id: int, raw: dict) -> Rule:
     rule = _find(_lock_account_rules(account_id), rule_id)
     if as_raw(rule) != stored:
         rule.name, rule.enabled, rule.outcome = stored["name"], stored["enabled"], stored["outcome"]
-        rule.conditions = stored["conditions"]
+        rule.conditions, rule.fee_percentage = stored["conditions"], stored["fee_percentage"]
         rule.version += 1
     db.session.commit()
     return rule
@@ -261,15 +273,16 @@ def decide_return(return_id: int) -> str:
         decision = rule_set.evaluate(facts[item.id])
         item.decision_trace = {**decision.as_dict(), "evaluated_at": now.isoformat()}
         item.decided_by_rule_id, item.decided_by_rule_version = decision.rule_id, decision.rule_version
-        if decision.outcome in (RuleOutcome.REFUND, RuleOutcome.CREDIT):
-            item.option, item.resolution = decision.outcome, ItemResolution.DECIDED.value
-        elif decision.outcome in (RuleOutcome.NO_ACTION, RuleOutcome.REVIEW):
+        option = RULES_MODE_OPTION.get(decision.outcome)
+        if option is not None:
+            item.option, item.resolution = option, ItemResolution.DECIDED.value
+        elif decision.outcome is not None:
             # Send to review: the return waited for staff to approve it (return_review.needs_review),
-            # and its items' options are theirs to decide, as with No Action.
+            # and its items' options are theirs to decide, as with No Action and Exchange only.
             item.resolution = ItemResolution.NO_ACTION.value
         summary.append({"item_id": item.id, "title": item.title, "outcome": decision.outcome,
                         "rule_id": decision.rule_id, "rule_version": decision.rule_version,
-                        "rule_name": decision.rule_name})
+                        "rule_name": decision.rule_name, **_fee_of(decision)})
     _event(ret, now, _summary_message(summary), summary)
     db.session.commit()
     # The options are known: every unit goes into a Shopify return now, and what the rules decided
@@ -278,14 +291,18 @@ def decide_return(return_id: int) -> str:
     return f"decided {sum(1 for s in summary if s['outcome'])} of {len(summary)}"
 
 
+def _fee_of(decision) -> dict:
+    return {} if decision.fee_percentage is None else {"fee_percentage": str(decision.fee_percentage)}
+
+
 def _summary_message(summary: list[dict]) -> str:
     parts = []
     for entry in summary:
         if entry["outcome"] is None:
             parts.append(f"{entry['title']}: no rule matched, staff decide")
         else:
-            parts.append(f"{entry['title']}: {RuleOutcome(entry['outcome']).label} by rule “{entry['rule_name']}” "
-                         f"(version {entry['rule_version']})")
+            said = outcome_words(entry["outcome"], entry.get("fee_percentage"))
+            parts.append(f"{entry['title']}: {said} by rule “{entry['rule_name']}” (version {entry['rule_version']})")
     return "Rules decided: " + "; ".join(parts) + "."
 
 
@@ -318,6 +335,17 @@ def seed_review_demo(account: Account, over) -> None:
     account = db.session.get(Account, account_id)
     account.review_mode = ReviewMode.RULE.value
     db.session.commit()
+
+
+# Demo Outfitters: items too cheap to ship back are refunded and kept (no parcel, no label).
+KEEP_DEMO_RULE = {"name": "Items under 5 are kept", "outcome": "keep_refund", "enabled": True, "conditions": [
+    {"dimension": "item_price", "operator": "lt", "value": "5"}]}
+
+
+def seed_keep_demo(account: Account) -> None:
+    """The demo's Keep item rule (at the bottom of the list). Safe to run twice."""
+    if KEEP_DEMO_RULE["name"] not in {r.name for r in rules_of(account.id)}:
+        create_rule(account.id, KEEP_DEMO_RULE)
 
 
 def seed_rules_demo(account: Account, rules_mode: bool = True) -> list[Rule]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.domain.rules import ConditionTrace, Decision, RuleDef, trace_of
+from app.domain.rules import ConditionTrace, Decision, RuleDef, outcome_words, trace_of
 from app.domain.rules_index import RuleSet
 from app.extensions import db
 from app.models import Order, Return
@@ -144,6 +144,8 @@ def impact(account_id: int, rules: list[RuleDef], last: int = DEFAULT_LAST) -> I
                 continue
             matched = rule_set.match(facts[item.id])
             outcome = matched.outcome if matched else None
+            # A fee rule's percentage is part of its outcome: 10% → 15% changes what the item gets.
+            after = outcome_words(matched.outcome, matched.fee_percentage) if matched else None
             if matched is None:
                 result.unmatched += 1
             else:
@@ -151,9 +153,11 @@ def impact(account_id: int, rules: list[RuleDef], last: int = DEFAULT_LAST) -> I
             if item.decision_trace is not None and not item.decision_trace.get("note"):
                 result.compared += 1
                 before = stored_outcome(item.decision_trace)
-                if before != outcome:
+                said = outcome_words(before, item.decision_trace.get("fee_percentage")) if before else None
+                if said != after:
                     result.changed += 1
                     if len(result.examples) < 10:
                         result.examples.append({"rma": ret.rma_number, "return_id": ret.id, "title": item.title,
-                                                "before": before, "after": outcome})
+                                                "before": before, "after": outcome, "before_text": said,
+                                                "after_text": after})
     return result

@@ -99,3 +99,16 @@ def test_a_failed_item_tells_the_customer_the_shop_is_on_it_without_the_reason()
     failed = SimpleNamespace(resolution="FAILED", option="exchange", failure_reason="Shopify refused: stock")
     assert item_outcome(failed, "USD") == "The shop is sorting this item out and will be in touch."
     assert item_outcome(SimpleNamespace(resolution="DECIDED", option="refund"), "USD") is None
+
+
+def test_a_return_the_shopper_keeps_has_no_parcel_steps():
+    at = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    kept = SimpleNamespace(keep_item=True, resolution="ISSUED")
+    ret = SimpleNamespace(status="OPEN", created_at=at, in_transit_at=None, received_at=None, processed_at=None,
+                          closed_at=None, cancelled_at=None, items=[kept])
+    (step,) = timeline(ret)
+    assert (step.label, step.detail) == ("Return started", "Keep the items: there is nothing to send back.")
+    ret.status = "REQUESTED"
+    assert [s.label for s in timeline(ret)] == ["Return requested", "Awaiting review"]
+    ret.items.append(SimpleNamespace(keep_item=False, resolution="DECIDED"))  # one still ships
+    assert "Send it back" in [s.label for s in timeline(ret)]

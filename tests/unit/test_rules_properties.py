@@ -64,6 +64,8 @@ def rule_lists(draw, max_rules=8):
     raws = draw(st.lists(st.fixed_dictionaries({
         "conditions": st.lists(conditions(), min_size=0, max_size=3),
         "outcome": st.sampled_from([o.value for o in RuleOutcome]),
+        # Read only by the Restocking fee outcome, which needs one (0 < p ≤ 100, two decimals at most).
+        "fee_percentage": st.decimals(min_value=Decimal("0.01"), max_value=Decimal(100), places=2).map(str),
         "enabled": st.booleans()}), min_size=0, max_size=max_rules))
     return [parse_rule({**raw, "name": f"rule {i}"}, rule_id=i + 1) for i, raw in enumerate(raws)]
 
@@ -98,6 +100,9 @@ def test_first_match_wins_and_disabled_rules_never_fire(rule_list, item):
         assert decision.outcome is None
     else:
         assert decision.rule_id == matching[0].id and decision.outcome == matching[0].outcome
+        # A fee decision carries its rule's percentage; no other outcome carries one.
+        assert decision.fee_percentage == matching[0].fee_percentage
+        assert (decision.fee_percentage is not None) is (decision.outcome == RuleOutcome.FEE)
     assert all(r.enabled for r in rule_list if r.id == decision.rule_id)
 
 

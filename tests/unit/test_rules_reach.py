@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.domain.rules import evaluate_in_order
-from app.domain.rules_reach import admin_summary, reach, shopper_promise, unoffered_reasons
+from app.domain.rules import evaluate_in_order, parse_rule
+from app.domain.rules_reach import ISSUES, admin_summary, reach, shopper_promise, unoffered_reasons
 from tests.unit.test_rules_properties import items
 from tests.unit.test_rules_warnings import rule
 
@@ -65,9 +65,15 @@ def test_rules_that_cannot_decide_are_left_out():
     assert reach([rule("Not broken", ("return_reason", "is_not", "Broken"), outcome="credit")], REASONS).live == 1
 
 
+CHEAP_KEEP = rule("Cheap", ("item_price", "lt", "5"), outcome="keep_refund")
+SALE_KEEP_CREDIT = rule("Sale", ("product_tag", "has", "sale"), outcome="keep_credit")
+SHOES_EXCHANGE = rule("Shoes", ("product_type", "is", "shoes"), outcome="exchange_only")
+CHANGED_MIND_FEE = parse_rule({"name": "Fee", "outcome": "fee", "fee_percentage": "15", "conditions": [
+    {"dimension": "return_reason", "operator": "is", "value": "Too small"}]})
 RULES = st.lists(st.sampled_from([FAULTY, BIG, CANADA, EVERYTHING_CREDIT,
                                   rule("VIP", ("tag", "has", "vip")),
-                                  rule("Off", outcome="refund", enabled=False)]), max_size=5)
+                                  rule("Off", outcome="refund", enabled=False),
+                                  CHEAP_KEEP, SALE_KEEP_CREDIT, SHOES_EXCHANGE, CHANGED_MIND_FEE]), max_size=5)
 
 
 @settings(max_examples=200, deadline=None)
@@ -77,12 +83,28 @@ def test_every_outcome_an_item_gets_is_one_the_reach_names(rules, facts):
     found = reach(rules)
     for item in facts:
         outcome = evaluate_in_order(rules, item).outcome
-        if outcome in ("refund", "credit"):
-            assert outcome in found.automated
+        if outcome in ISSUES:   # refund, credit, keep the item (either), restocking fee
+            assert ISSUES[outcome] in found.automated
         else:
             assert found.staff
 
 
 @pytest.mark.parametrize("rules", [[], [CANADA], [FAULTY, BIG, CANADA]])
 def test_admin_summary_never_promises_an_exchange(rules):
+    assert "xchange" not in admin_summary(reach(rules, REASONS))
+
+
+def test_keep_and_fee_rules_issue_and_exchange_only_is_left_to_staff():
+    found = reach([CHEAP_KEEP, SALE_KEEP_CREDIT, CHANGED_MIND_FEE], REASONS)
+    assert found.automated == ("refund", "credit") and found.staff  # nothing catches every item
+    only = reach([rule("All shoes", outcome="exchange_only")], REASONS)
+    assert only.automated == () and only.staff
+    assert admin_summary(only) == ("Rules mode is on: these rules issue nothing by themselves; items no rule "
+                                   "catches or an Exchange only rule catches wait for staff to decide. The portal "
+                                   "tells customers exactly this.")
+    assert "Restocking fee" in admin_summary(reach([CHANGED_MIND_FEE], REASONS))
+
+
+@pytest.mark.parametrize("rules", [[], [CANADA], [FAULTY, BIG, CANADA]])
+def test_admin_summary_never_promises_an_exchange_either(rules):
     assert "xchange" not in admin_summary(reach(rules, REASONS))

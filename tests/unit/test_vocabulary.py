@@ -11,7 +11,7 @@ STORED = {
     ReturnStatus: ["REQUESTED", "OPEN", "IN_TRANSIT", "RECEIVED", "PROCESSED", "CLOSED", "CANCELLED", "DECLINED"],
     ItemResolution: ["UNDECIDED", "DECIDED", "ISSUING", "ISSUED", "FAILED", "NO_ACTION"],
     Option: ["refund", "credit", "exchange"],
-    RuleOutcome: ["refund", "credit", "no_action", "review"],
+    RuleOutcome: ["refund", "credit", "no_action", "review", "keep_refund", "keep_credit", "exchange_only", "fee"],
     ReviewMode: ["none", "all", "rule"],
     # Shopify's enum ReturnDeclineReason (2026-04 schema), sent as is.
     DeclineReason: ["RETURN_PERIOD_ENDED", "FINAL_SALE", "OTHER"],
