@@ -89,6 +89,8 @@ def may_buy(account: Account, ret: Return) -> bool:
     """Whether a label may be bought for the return now: once it may be sent (open), or while it
     awaits review when the shop buys labels on submission (shown to the shopper once approved,
     voided if declined)."""
+    if ret.keep_only:  # the shopper keeps every item: there is no parcel
+        return False
     return ret.status == ReturnStatus.OPEN or (ret.status == ReturnStatus.REQUESTED
                                                and account.label_issue_on == LabelIssueOn.SUBMISSION.value)
 
