@@ -58,9 +58,10 @@ MAX_GROWTH = 2.0  # points a 3-item return may cost more than a 1-item one, per 
 PHASES = ("submission", "creation", "issuing", "closing")
 REQUIRED_PHASES = ("creation", "issuing", "closing")
 # The step of advance() a call runs in names its phase.
-STEP_PHASES = {"create_step": "creation", "remove_step": "issuing", "process_step": "issuing",
-               "gift_card_step": "issuing", "exchange_order_step": "issuing", "dispose_step": "issuing",
-               "close_step": "closing", "cancel_step": "cancelling"}
+STEP_PHASES = {"create_step": "creation", "review_step": "creation", "remove_step": "issuing",
+               "process_step": "issuing", "gift_card_step": "issuing", "exchange_order_step": "issuing",
+               "bonus_step": "issuing", "dispose_step": "issuing", "close_step": "closing",
+               "cancel_step": "cancelling"}
 
 
 @dataclass
