@@ -76,6 +76,7 @@ def test_the_admin_sets_the_return_address_and_a_refused_one_says_why(e2e_app, l
 
 
 def submit_refund(page, live_server, slug):
+    """Order #1042's Trail Jacket returned for a refund (reason Faulty) through the portal."""
     page.goto(live_server.url(f"/r/{slug}"))
     page.get_by_label("Order number").fill("1042")
     page.get_by_label("Email address").fill("pat@example.com")

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import Account, ReturnLabel
 from app.services import labels as label_service
 from tests.factories import make_account, make_user
+from tests.browser.test_return_address_browser import submit_refund
 from tests.support.journey import DESKTOP, PHONE, all_controls_are_labelled, log_in, reload_until, shoot
 from tests.support.labels import SHOPPER_ADDRESS, purchases, return_to_label, use_label_provider
 from tests.support.portal import connect_to_sandbox, make_line, make_portal_order
@@ -37,20 +38,6 @@ def seed_shop(e2e_app, sandbox, slug, labels=True):
             use_label_provider(account, sandbox, "easypost")
         db.session.remove()
     return slug
-
-
-def submit_refund(page, live_server, slug):
-    page.goto(live_server.url(f"/r/{slug}"))
-    page.get_by_label("Order number").fill("1042")
-    page.get_by_label("Email address").fill("pat@example.com")
-    page.get_by_role("button", name="Find my order").click()
-    jacket = page.get_by_role("region", name=re.compile("Trail Jacket"))
-    jacket.get_by_label("Return this item").check()
-    jacket.get_by_label("Faulty").check()
-    jacket.get_by_role("radio", name=re.compile("^Refund")).check()
-    page.get_by_role("button", name="Review my return").click()
-    page.get_by_role("button", name="Submit return").click()
-    expect(page.get_by_role("heading", name="Your return is registered")).to_be_visible()
 
 
 @pytest.mark.parametrize("javascript", [pytest.param(True, id="js"), pytest.param(False, id="no-js")])
