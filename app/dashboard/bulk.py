@@ -9,9 +9,8 @@ from sqlalchemy import func, select
 
 from app.dashboard import bp
 from app.dashboard.confirm_pages import NOT_CONFIRMED, confirm_page, posted_ids, safe_next
-from app.dashboard.forms import ActionForm
 from app.dashboard.returns_list import ReturnFilterForm, closable_ids, filter_args
-from app.dashboard.scope import current_account, get_scoped_or_404
+from app.dashboard.scope import csrf_checked, current_account, get_scoped_or_404
 from app.domain.returns import ReturnRefused
 from app.extensions import db
 from app.htmx import current_url, is_htmx
@@ -21,12 +20,6 @@ from app.services import return_workflow as workflow
 from app.services.return_confirm import NotConfirmed, confirmed_plan, plan_action
 
 MAX_POSTED_IDS = workflow.BULK_CLOSE_MAX
-
-
-def _check_csrf() -> None:
-    form = ActionForm()
-    if not form.validate_on_submit() and "csrf_token" in form.errors:
-        abort(400, description="The form expired. Reload the page and try again.")
 
 
 def _selected_ids(values) -> list[int]:
@@ -70,7 +63,7 @@ def returns_close_selected():
     in place, a plain form a page for each. Another account's return among them is a 404 and
     closes nothing."""
     if request.method == "POST":
-        _check_csrf()
+        csrf_checked()
     values = request.form if request.method == "POST" else request.args
     ids = _selected_ids(values)
     if not ids:
@@ -84,7 +77,7 @@ def returns_close_matching():
     once confirmed; the confirmation counts exactly those. The same progress and results as
     "Close selected"."""
     if request.method == "POST":
-        _check_csrf()
+        csrf_checked()
     values = request.form if request.method == "POST" else request.args
     filters = ReturnFilterForm(values)
     if not filters.validate():

@@ -5,9 +5,8 @@ from flask_login import current_user
 
 from app.ask_first import ask_first, confirmed
 from app.dashboard import bp
-from app.dashboard.forms import ActionForm
 from app.dashboard.label_forms import ADDRESS_FIELDS, LabelSettingsForm
-from app.dashboard.scope import admin_required, current_account, get_scoped_or_404
+from app.dashboard.scope import admin_required, csrf_checked, current_account, get_scoped_or_404
 from app.models import Return
 from app.services import labels as label_service
 from app.services.label_settings import save_label_settings
@@ -47,9 +46,7 @@ def return_label_void(return_id: int):
     """Void the return's bought label with the provider (asked first, with or without JS)."""
     ret = get_scoped_or_404(Return, return_id)
     back = url_for("dashboard.return_detail", return_id=ret.id)
-    if not ActionForm().validate_on_submit():
-        flash("The form expired. Reload the page and try again.", "error")
-        return redirect(back, code=303)
+    csrf_checked()
     if not confirmed():
         return ask_first(f"Void the prepaid label of return {ret.rma_number}? The shopper can no longer use it.",
                          layout="dashboard/base.html", button="Void the label", back_url=back)
@@ -67,9 +64,7 @@ def return_label_retry(return_id: int):
     """Buy the return's prepaid label now, or again after it failed."""
     ret = get_scoped_or_404(Return, return_id)
     back = url_for("dashboard.return_detail", return_id=ret.id)
-    if not ActionForm().validate_on_submit():
-        flash("The form expired. Reload the page and try again.", "error")
-        return redirect(back, code=303)
+    csrf_checked()
     try:
         label_service.retry_label(ret.id, current_user.email)
     except label_service.LabelNotPossible as refusal:

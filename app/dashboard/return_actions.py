@@ -15,7 +15,7 @@ from app.dashboard.confirm_pages import NOT_CONFIRMED, OVERRIDE_NEEDED, confirm_
 from app.dashboard.forms import ActionForm, DecideItemForm, OutsideRefundForm, TrackingForm
 from app.dashboard.return_shopify import AUTHORISED_ONLY, can_record_outside_refund, payment_only_authorised
 from app.dashboard.returns import outside_refund_prefix, return_page
-from app.dashboard.scope import current_account, get_scoped_or_404
+from app.dashboard.scope import csrf_checked, current_account, get_scoped_or_404
 from app.domain.formatting import format_money
 from app.domain.returns import ReturnRefused, TransitionRefused
 from app.domain.vocabulary import Option
@@ -36,9 +36,7 @@ RETURN = "/returns/<int:return_id>"
 def _checked_return(return_id: int, form=None) -> Return:
     """The account's return (404 otherwise), once the form's CSRF token checked out."""
     ret = get_scoped_or_404(Return, return_id)
-    form = form or ActionForm()
-    if not form.validate_on_submit() and "csrf_token" in form.errors:
-        abort(400, description="The form expired. Reload the page and try again.")
+    csrf_checked(form)
     return ret
 
 

@@ -13,7 +13,7 @@ from app.dashboard.confirm_pages import posted_ids, safe_next
 from app.dashboard.forms import ActionForm, DeclineForm
 from app.dashboard.returns import return_page
 from app.dashboard.returns_list import filter_args
-from app.dashboard.scope import get_scoped_or_404
+from app.dashboard.scope import csrf_checked, get_scoped_or_404
 from app.domain.returns import ReturnRefused
 from app.extensions import db
 from app.htmx import is_htmx
@@ -27,16 +27,11 @@ BULK_REVIEW_MAX = 100
 DECISIONS = ("approve", "decline")
 
 
-def _csrf_checked(form) -> None:
-    if not form.validate_on_submit() and "csrf_token" in form.errors:
-        abort(400, description="The form expired. Reload the page and try again.")
-
-
 @bp.post(f"{RETURN}/approve")
 def return_approve(return_id: int):
     """Approve one return awaiting review, once confirmed."""
     ret = get_scoped_or_404(Return, return_id)
-    _csrf_checked(ActionForm())
+    csrf_checked(ActionForm())
     if not confirmed():
         return ask_first(f"Approve return {ret.rma_number}? The shopper can then send it, and Shopify has it as "
                          "an open return.", layout="dashboard/base.html", button=f"Approve {ret.rma_number}",
@@ -51,7 +46,7 @@ def return_decline(return_id: int):
     """Decline one return awaiting review with Shopify's reason and a message, once confirmed."""
     ret = get_scoped_or_404(Return, return_id)
     form = DeclineForm()
-    _csrf_checked(form)
+    csrf_checked(form)
     problem = _decline_problem(form)
     if problem is not None:
         return return_page(ret, decline_form=form, status=422)
@@ -105,7 +100,7 @@ def returns_review_selected():
         abort(400, description="Choose approve or decline.")
     form = DeclineForm() if request.method == "POST" else DeclineForm(formdata=None)
     if request.method == "POST":
-        _csrf_checked(form)
+        csrf_checked(form)
     returns = _selected(values)
     if not returns:
         abort(400, description="Select at least one return to approve or decline.")

@@ -8,6 +8,7 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy import Select, select
 
+from app.dashboard.forms import ActionForm
 from app.extensions import db
 from app.models import Account
 
@@ -46,3 +47,12 @@ def admin_required(view):
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def csrf_checked(form=None) -> None:
+    """Refuse (400, nothing done) a posted dashboard form whose CSRF token expired; ``form`` is
+    the form being posted (default: the token-only ActionForm)."""
+    form = form or ActionForm()
+    if not form.validate_on_submit() and "csrf_token" in form.errors:
+        abort(400, description="The form expired. Reload the page and try again.")
+

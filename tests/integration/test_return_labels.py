@@ -317,7 +317,9 @@ def test_a_declined_returns_label_bought_on_submission_is_voided(account, sandbo
     label_service.buy_label(ret.id)
     assert label_row(ret).state == "BOUGHT"
     monkeypatch.setattr(return_review, "queue_for_return", lambda ret: None)  # its Shopify side: tested elsewhere
-    monkeypatch.setattr(label_service, "enqueue", lambda name, *args, **kw: None)
+    queued = []
+    monkeypatch.setattr(label_service, "enqueue", lambda name, *args, **kw: queued.append((name, args)))
     return_review.decline(account.id, ret.id, "boss@example.com", "OTHER", "We cannot take this back.")
+    assert queued == [("jobs.labels.void_unused_label_job", (ret.id,))]  # the decline asks for the void
     assert label_service.void_unused(ret.id) == "voided"
     assert purchases(sandbox)["refunds"] == [label_row(ret).purchase_id]
