@@ -30,6 +30,8 @@ from app.domain.returns import ReturnRefused
 from app.domain.vocabulary import LabelIssueOn, LabelState, ReturnStatus
 from app.extensions import db
 from app.labels import Address, BoughtLabel, LabelError, Parcel, choose_rate, provider_for
+from app.services import milestones
+from app.services.milestones import Milestone
 from app.models import Account, Return, ReturnLabel, ShopifyReturn
 from app.models._common import utcnow
 from app.queue import enqueue
@@ -238,6 +240,7 @@ def _follow_up(account: Account, ret: Return, label: ReturnLabel, adapter) -> No
     if ret.tracking_number != label.tracking_number and ret.status == ReturnStatus.OPEN:
         ret.add_event("label", f"Prepaid return label ready ({label.carrier or 'carrier'} {label.tracking_number}).",
                       ACTOR, data={"customer_message": "Your prepaid return label is ready to print."})
+        milestones.announce(ret, Milestone.LABEL_READY, label_id=label.id)
         try:
             tracking_numbers.store_tracking(ret, label.tracking_number, ACTOR)
         except ReturnRefused as refusal:

@@ -33,6 +33,8 @@ from app.crypto import encrypt_secret
 from app.domain.issuing import IssuingMethod
 from app.domain.vocabulary import ItemResolution, Option, RestockState, ReturnAction, ReturnStatus
 from app.extensions import db
+from app.services import milestones
+from app.services.milestones import Milestone
 from app.models import Account, Return, ReturnItem
 from app.queue import enqueue
 from app.services.mail import render_email, send_after_commit, store_email
@@ -179,6 +181,7 @@ def _record(item: ReturnItem, issued: Issued) -> None:
     ret = item.return_
     ret.add_event("issued", _issued_message(item, issued), "system",
                   data={"item_id": item.id, "option": item.option})
+    milestones.announce(ret, Milestone.ITEM_ISSUED, item_id=item.id, option=item.option)
     email = _compose_credit_email(ret, item, issued) if issued.gift_card_code else None
     db.session.commit()
     if email is not None:

@@ -25,6 +25,8 @@ from app.domain.formatting import format_money
 from app.domain.issuing import CallState, CreditMethod, Phase, RefundState
 from app.domain.vocabulary import ItemResolution, Option, RestockState, ReturnStatus
 from app.extensions import db
+from app.services import milestones
+from app.services.milestones import Milestone
 from app.models import ReturnItem
 from app.services import issued_notices as notices
 from app.services import shopify_calls as calls
@@ -319,6 +321,7 @@ def issued(ctx: Ctx, item: ReturnItem, value, message: str) -> None:
     item.resolution, item.issued_at, item.failure_reason = ItemResolution.ISSUED.value, now(), None
     item.issued_amount = value
     note(ctx.ret, "issued", message, item_id=item.id, option=item.option)
+    milestones.announce(ctx.ret, Milestone.ITEM_ISSUED, item_id=item.id, option=item.option)
 
 
 def _record_process_refused(ctx: Ctx, call, outcome) -> None:

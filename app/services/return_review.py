@@ -25,6 +25,8 @@ from app.domain.returns import IN_REVIEW, ReturnRefused, TransitionRefused
 from app.domain.review import check_decline, review_applies, uses_request
 from app.domain.vocabulary import DeclineReason, ReturnStatus, ReviewMode
 from app.extensions import db
+from app.services import milestones
+from app.services.milestones import Milestone
 from app.models import Account, Return
 from app.services import labels
 from app.services.return_workflow import fire_action_if_due
@@ -96,6 +98,7 @@ def approve(account_id: int, return_id: int, actor: str | None) -> Reviewed:
         return _not_waiting(ret)
     ret.add_event(APPROVED_KIND, "Return approved.", actor,
                   data={"customer_message": "The shop approved your return: you can send it now."})
+    milestones.announce(ret, Milestone.STATUS_CHANGED, previous=str(IN_REVIEW), status=str(ReturnStatus.OPEN))
     db.session.commit()
     db.session.refresh(ret)
     queue_for_return(ret)  # Shopify approves its request now, or creates the return (an exchange)
@@ -125,6 +128,7 @@ def decline(account_id: int, return_id: int, actor: str | None, reason: str | No
         return _not_waiting(ret)
     ret.add_event(DECLINED_KIND, f"Return declined ({DeclineReason(reason).label.lower()}): {text}", actor,
                   data={"customer_message": "The shop declined your return."})
+    milestones.announce(ret, Milestone.STATUS_CHANGED, previous=str(IN_REVIEW), status=str(ReturnStatus.DECLINED))
     db.session.commit()
     db.session.refresh(ret)
     queue_for_return(ret)  # Shopify declines its request too (nothing when it was never requested)

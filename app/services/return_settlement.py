@@ -21,6 +21,8 @@ from app.domain.issuing import CallState, IssuingMethod, Phase, RefundState
 from app.domain.returns import ReturnRefused
 from app.domain.vocabulary import ItemResolution, Option, RestockState
 from app.extensions import db
+from app.services import milestones
+from app.services.milestones import Milestone
 from app.models import Account, Return, ReturnItem, ShopifyCall, ShopifyReturn
 from app.services import shopify_calls as calls
 from app.services.issuing_context import DONE, Ctx, fail_item, lines_of, note, now
@@ -157,6 +159,7 @@ def record_outside_refund(item: ReturnItem, *, amount: str, method: str, paid_on
     item.refund_state, item.failure_reason = RefundState.OUTSIDE.value, None
     if processed:
         item.resolution, item.issued_amount, item.issued_at = ItemResolution.ISSUED.value, value, now()
+        milestones.announce(item.return_, Milestone.ITEM_ISSUED, item_id=item.id, option=item.option)
     else:
         item.resolution = ItemResolution.DECIDED.value
     item.return_.add_event("outside_refund", f"{item.title}: {format_money(value, item.return_.currency)} refunded "

@@ -26,6 +26,8 @@ from app.domain.returns import ReturnRefused
 from app.domain.rules import Decision
 from app.domain.vocabulary import ItemResolution, Option, OptionMode, ReturnStatus
 from app.extensions import db
+from app.services import milestones
+from app.services.milestones import Milestone
 from app.models import Account, Order, OrderLine, Return, ReturnItem, ShopifyReturn
 from app.queue import enqueue
 from app.services import labels, submission_rules
@@ -379,6 +381,7 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
              if started_by else None)
     ret.add_event("created", f"Return {ret.rma_number} started by {by}: {count}.", actor or order.email,
                   data=shown, now=now)
+    milestones.announce(ret, Milestone.CREATED, status=ret.status)
     email = None
     if compose_email and order.email:
         subject, text, html = compose_email(ret)

@@ -18,6 +18,8 @@ from app.domain.issuing import CallState, ExchangeMode, IssuingMethod, ShopifyRe
 from app.domain.returns import ReturnRefused
 from app.domain.vocabulary import ItemResolution, Option, RestockState, ReturnAction, ReturnStatus
 from app.extensions import db
+from app.services import milestones
+from app.services.milestones import Milestone
 from app.models import Account, BulkAction, Return, ReturnItem, ShopifyCall, ShopifyReturn
 from app.queue import enqueue
 from app.services import labels
@@ -53,7 +55,7 @@ def move_return(ret: Return, target: str, actor: str | None, *, at: datetime | N
                                 and states.FORWARD.index(ret.status) > states.FORWARD.index(target)):
         return False
     states.check_move(ret.status, target)
-    now = datetime.now(timezone.utc)
+    previous, now = ret.status, datetime.now(timezone.utc)
     stamp = STATUS_STAMPS[target]
     moved = db.session.execute(
         update(Return).where(Return.id == ret.id, Return.status.in_(_sources_for(target)))
@@ -65,6 +67,7 @@ def move_return(ret: Return, target: str, actor: str | None, *, at: datetime | N
         return False
     ret.add_event("status", message or f"Return {ReturnStatus(target).label.lower()}.", actor, now=now,
                   data={"status": target})
+    _announce_move(ret, previous, target)
     db.session.commit()
     db.session.refresh(ret)
     if target in (ReturnStatus.RECEIVED, ReturnStatus.PROCESSED, ReturnStatus.CLOSED):
@@ -75,6 +78,13 @@ def move_return(ret: Return, target: str, actor: str | None, *, at: datetime | N
         # closes the Shopify returns. Before it, a move changes nothing in Shopify.
         queue_for_return(ret)
     return True
+
+
+def _announce_move(ret: Return, previous: str, target: str) -> None:
+    """The status change's milestones, in the transaction that makes it (closing is also its own)."""
+    milestones.announce(ret, Milestone.STATUS_CHANGED, previous=str(previous), status=str(target))
+    if target == ReturnStatus.CLOSED:
+        milestones.announce(ret, Milestone.CLOSED)
 
 
 def mark_received(ret: Return, actor: str | None) -> bool:
@@ -120,6 +130,7 @@ def cancel_return(ret: Return, actor: str | None, *, by_customer: bool = False) 
     if by_customer and ret.status != ReturnStatus.OPEN:
         raise states.TransitionRefused("This return can no longer be cancelled online: it is on its way.")
     states.check_move(ret.status, ReturnStatus.CANCELLED)
+    previous = ret.status
     sources = [ReturnStatus.OPEN] if by_customer else _sources_for(ReturnStatus.CANCELLED)
     now = datetime.now(timezone.utc)
     cancelled = db.session.execute(
@@ -131,6 +142,7 @@ def cancel_return(ret: Return, actor: str | None, *, by_customer: bool = False) 
         db.session.refresh(ret)
         raise states.TransitionRefused("This return changed meanwhile and can no longer be cancelled.")
     ret.add_event("cancelled", "Return cancelled." if by_customer else "Return cancelled by staff.", actor, now=now)
+    _announce_move(ret, previous, ReturnStatus.CANCELLED)
     db.session.commit()
     db.session.refresh(ret)
     queue_for_return(ret)  # its Shopify returns are cancelled too, so their units are returnable again
