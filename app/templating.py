@@ -4,7 +4,7 @@ from flask import Flask, g
 from app.domain import vocabulary
 from app.domain.contrast import Palette, portal_palette
 from app.domain.formatting import format_date, format_datetime, format_money, format_percent
-from app.domain.rules import outcome_words
+from app.domain.rules_parse import outcome_words
 from app.htmx import HTMX_PATH, HTMX_SRI, is_htmx
 from app.services.rules_mode import shopper_promise_for
 

@@ -11,7 +11,8 @@ import time
 from decimal import Decimal
 
 from bench import RequirementNotMet
-from app.domain.rules import holds, item_facts, parse_rule, trace_of
+from app.domain.rules import holds, item_facts, trace_of
+from app.domain.rules_parse import parse_rule
 from app.domain.rules_index import RuleSet
 
 COUNTRIES = ["US", "GB", "FR", "DE", "IT", "ES", "NL", "SE", "AU", "JP"]

@@ -15,7 +15,8 @@ from app.dashboard import bp
 from app.dashboard.rules_form import (DIMENSION_CHOICES, KEY, OUTCOME_CHOICES, ConditionRow, RuleForm, new_key,
                                      value_kind)
 from app.dashboard.scope import admin_required, current_account, get_scoped_or_404, scoped
-from app.domain.rules import MAX_CONDITIONS, RuleInvalid, parse_rule
+from app.domain.rules import MAX_CONDITIONS, RuleInvalid
+from app.domain.rules_parse import parse_rule
 from app.domain.rules_input import validate
 from app.domain.rules_reach import admin_summary, reach, unoffered_reasons
 from app.domain.rules_warnings import never_firing

@@ -11,7 +11,8 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
-from app.domain.rules import DIMENSIONS, MAX_CONDITIONS, NUMERIC, RuleInvalid, fee_text
+from app.domain.rules import DIMENSIONS, MAX_CONDITIONS, NUMERIC, RuleInvalid
+from app.domain.rules_parse import fee_text
 from app.domain.vocabulary import RuleOutcome
 
 KEY = re.compile(r"^[a-z0-9]{1,16}$")

@@ -3,7 +3,8 @@ limits ``parse_rule`` leaves to its caller, conditions on a return reason the po
 and the stored form of each condition. Pure: plain values in and out."""
 from __future__ import annotations
 
-from app.domain.rules import MAX_CONDITIONS, NUMERIC, RuleDef, RuleInvalid, parse_condition, parse_rule
+from app.domain.rules import MAX_CONDITIONS, NUMERIC, RuleDef, RuleInvalid
+from app.domain.rules_parse import parse_condition, parse_rule
 from app.domain.rules_reach import unoffered
 
 MAX_VALUE_CHARS = 200    # one typed value (a reason, a code, a number)

@@ -17,8 +17,8 @@ from decimal import Decimal
 
 from sqlalchemy import select, text
 
-from app.domain.rules import (DIMENSIONS, RuleDef, RuleInvalid, fee_text, outcome_words, parse_rule,
-                              sentence)
+from app.domain.rules import DIMENSIONS, RuleDef, RuleInvalid, sentence
+from app.domain.rules_parse import fee_text, outcome_words, parse_rule
 from app.domain.rules_index import RuleSet
 from app.domain.rules_input import validate
 from app.domain.vocabulary import ItemResolution, Option, OptionMode, ReturnStatus, ReviewMode, RuleOutcome

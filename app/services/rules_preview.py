@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.domain.rules import ConditionTrace, Decision, RuleDef, outcome_words, trace_of
+from app.domain.rules import ConditionTrace, Decision, RuleDef, trace_of
+from app.domain.rules_parse import outcome_words
 from app.domain.rules_index import RuleSet
 from app.extensions import db
 from app.models import Order, Return

@@ -4,7 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from app.domain.rules import RuleInvalid, outcome_words, parse_rule
+from app.domain.rules import RuleInvalid
+from app.domain.rules_parse import outcome_words, parse_rule
 from app.domain.rules_index import RuleSet
 from app.domain.rules_input import validate
 from tests.unit.test_rules_properties import item_facts

@@ -3,7 +3,8 @@ from decimal import Decimal
 
 import pytest
 
-from app.domain.rules import RuleInvalid, condition_to_json, evaluate_in_order, item_facts, parse_rule
+from app.domain.rules import RuleInvalid, evaluate_in_order, item_facts
+from app.domain.rules_parse import condition_to_json, parse_rule
 from app.domain.rules_index import RuleSet
 
 FAULTY_REFUND = {"name": "Faulty items are refunded", "outcome": "refund",

@@ -6,7 +6,8 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.domain.rules import evaluate_in_order, holds, item_facts, parse_rule
+from app.domain.rules import evaluate_in_order, holds, item_facts
+from app.domain.rules_parse import parse_rule
 from app.domain.rules_index import RuleSet
 from app.domain.vocabulary import RuleOutcome
 

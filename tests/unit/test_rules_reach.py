@@ -4,7 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.domain.rules import evaluate_in_order, parse_rule
+from app.domain.rules import evaluate_in_order
+from app.domain.rules_parse import parse_rule
 from app.domain.rules_reach import ISSUES, admin_summary, reach, shopper_promise, unoffered_reasons
 from tests.unit.test_rules_properties import items
 from tests.unit.test_rules_warnings import rule

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.domain.rules import ItemFacts, evaluate_in_order, holds, parse_rule
+from app.domain.rules import ItemFacts, evaluate_in_order, holds
+from app.domain.rules_parse import parse_rule
 from app.domain.rules_warnings import covers, never_firing
 from tests.unit.test_rules_properties import conditions, items
 

@@ -2,7 +2,8 @@
 a return page."""
 import pytest
 
-from app.domain.rules import RuleInvalid, parse_condition
+from app.domain.rules import RuleInvalid
+from app.domain.rules_parse import parse_condition
 from app.services.rules import describe
 
 
