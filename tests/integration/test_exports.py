@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import Account, ShopifyReturn
 from app.models.labels import ReturnLabel
 from app.services import exports
-from tests.factories import make_account, make_return, make_user
+from tests.factories import make_account, make_return
 from tests.fixtures.accounts import EMAILS
 from tests.fixtures.auth import log_in
 from tests.support.hostile import HOSTILE, url_of
@@ -120,7 +120,7 @@ def test_items_csv_has_one_row_per_item_with_its_own_values(account, client):
     db.session.commit()
     rows = download(client, ITEMS_CSV)
     assert rmas(rows) == [rich.rma_number, rich.rma_number, other.rma_number]  # newest first, items in order
-    for row, item in zip(rows, [*rich.items, *other.items]):
+    for row, item in zip(rows, [*rich.items, *other.items], strict=True):
         assert row["Shopify line item ID"] == str(item.shopify_line_id)
         assert row["Title"] == item.title
         assert row["Quantity"] == str(item.quantity)
@@ -144,7 +144,7 @@ def test_items_csv_has_one_row_per_item_with_its_own_values(account, client):
 @ADMIN
 def test_money_is_exact_decimal_text_and_negative_amounts_stay_numbers(account, client):
     ret = make_return(account, items=[("refund", "ISSUED")] * 3, days_ago=1)
-    for item, value in zip(ret.items, ("0.10", "0.20", "100")):
+    for item, value in zip(ret.items, ("0.10", "0.20", "100"), strict=True):
         item.unit_value = Decimal(value)
     ret.items[0].outside_refund_amount = Decimal("-12.30")  # a correction recorded by hand
     db.session.commit()
