@@ -132,17 +132,18 @@ def export(url, query=None):
 
 figures = {}
 # Warm: code paths, pools, statement caches (a small filtered export of each kind).
-for url in ("/dashboard/returns/export/returns.csv", "/dashboard/returns/export/items.csv"):
-    export(url, {"q": "R-100001"})
+for kind in ("returns", "items"):
+    export(f"/dashboard/returns/export/{kind}.csv", {"q": "R-100001"})
 started = time.perf_counter()
 for _ in range(20):
     assert client.get("/dashboard/returns").status_code == 200
 figures["list_page_ms"] = (time.perf_counter() - started) / 20 * 1000
-for kind, url in (("returns", "/dashboard/returns/export/returns.csv"), ("items", "/dashboard/returns/export/items.csv")):
-    figures[kind] = export(url)
+for kind in ("returns", "items"):
+    figures[kind] = export(f"/dashboard/returns/export/{kind}.csv")
 copies = {
-    "returns": "COPY (SELECT r.* , (SELECT sum(i.unit_value * i.quantity) FROM return_items i WHERE i.return_id = r.id) "
-               "FROM returns r WHERE r.account_id = {a} ORDER BY r.created_at DESC, r.id DESC) TO STDOUT (FORMAT csv)",
+    "returns": "COPY (SELECT r.*, (SELECT sum(i.unit_value * i.quantity) FROM return_items i "
+               "WHERE i.return_id = r.id) FROM returns r WHERE r.account_id = {a} "
+               "ORDER BY r.created_at DESC, r.id DESC) TO STDOUT (FORMAT csv)",
     "items": "COPY (SELECT r.rma_number, r.status, r.created_at, r.order_name, r.shopify_order_id, r.customer_name, "
              "r.customer_email, r.currency, i.* FROM returns r JOIN return_items i ON i.return_id = r.id "
              "WHERE r.account_id = {a} ORDER BY r.created_at DESC, r.id DESC, i.id) TO STDOUT (FORMAT csv)",
