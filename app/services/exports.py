@@ -70,6 +70,9 @@ def stream_csv(kind: str, clauses: list, sort: str, status_order: tuple = (), *,
         buffer.seek(0)
         buffer.truncate()
         writer.writerows(_rows(kind, returns))
+        # The batch is read: end the read transaction, so a slow download holds no connection
+        # (nor an old snapshot) while it takes the chunk; the next batch starts after this one's key.
+        db.session.rollback()
         yield buffer.getvalue().encode("utf-8")
 
 
