@@ -34,7 +34,9 @@ class QueryParam:
 
 _RETURN_ACTIONS = tuple(f"dashboard.return_{action}" for action in ("cancel", "close", "process", "receive"))
 _BULK = ("dashboard.returns_close_matching", "dashboard.returns_close_selected", "dashboard.returns_review_selected")
-_RETURNS_FILTERS = ("dashboard.returns", *_BULK)
+# The CSV downloads read the list's filters and sort (every page: they read no page number).
+_EXPORTS = ("dashboard.export_returns", "dashboard.export_items")
+_RETURNS_FILTERS = ("dashboard.returns", *_BULK, *_EXPORTS)
 _RULES_LIST = ("dashboard.rules_page", "dashboard.rule_delete", "dashboard.rule_move", "dashboard.rule_position",
                "dashboard.rule_toggle", "dashboard.rules_reorder", "dashboard.rule_edit", "dashboard.rule_new")
 _PAGE = "That page number is not valid. Go back to the first page."

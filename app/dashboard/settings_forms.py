@@ -1,6 +1,6 @@
-"""The settings page's sections as forms (issuing, the return address, fees, bonus credit) and the
+"""The settings page's sections as forms (issuing, the return address, fees, bonus credit, exports) and the
 one form that joins every section, so a single Save stores all of them or none."""
-from wtforms import RadioField, StringField, TextAreaField, ValidationError
+from wtforms import BooleanField, RadioField, StringField, TextAreaField, ValidationError
 
 from app.dashboard.forms import GeneralSettingsForm, ReturnActionForm, ReturnsSettingsForm
 from app.domain import bonus, fees
@@ -137,7 +137,13 @@ def _check_bonus(field) -> None:
         raise ValidationError(str(refused)) from None
 
 
+class ExportSettingsForm(BaseForm):
+    """Who may download the returns list as CSV (admins always)."""
+
+    staff_may_export = BooleanField("Staff may export returns")
+
+
 class SettingsForm(GeneralSettingsForm, ReturnsSettingsForm, FeesSettingsForm, ReturnAddressForm, ReturnActionForm,
-                   IssuingSettingsForm, BonusSettingsForm):
+                   IssuingSettingsForm, BonusSettingsForm, ExportSettingsForm):
     """The whole settings page as one form with one Save: a change in one section is never lost
     by saving another, and a refusal anywhere keeps everything typed everywhere."""

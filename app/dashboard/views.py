@@ -158,6 +158,7 @@ def _stored_settings(account) -> dict:
         "restocking_fees": percentage_lines(account.restocking_fees),
         "return_shipping_fee": f"{account.return_shipping_fee:.2f}" if account.return_shipping_fee else "",
         "credit_bonus": account.credit_bonus or "", "exchange_bonus": account.exchange_bonus or "",
+        "staff_may_export": account.staff_may_export,
     }
 
 
@@ -192,6 +193,7 @@ def _settings(form: SettingsForm) -> dict:
         "restocking_fees": form.fee_percentages(),
         "return_shipping_fee": form.shipping_fee(),
         **form.bonuses(),
+        "staff_may_export": form.staff_may_export.data,
     }
 
 

@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, true
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.returns import RMA_SEQ_START
@@ -151,6 +151,10 @@ class Account(db.Model):
     label_weight_oz: Mapped[Decimal | None] = mapped_column(Money)
     label_carrier: Mapped[str | None] = mapped_column(String(64))
     label_ship_to: Mapped[dict | None] = mapped_column(JSONType)
+
+    # Whether staff (not only admins) may download the returns list as CSV (app/dashboard/exports.py):
+    # an export holds every customer's name and email at once, so admins decide.
+    staff_may_export: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     logo_url: Mapped[str | None] = mapped_column(String(500))
     primary_color: Mapped[str] = mapped_column(String(7), default="#1f6feb")
