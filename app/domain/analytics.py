@@ -90,7 +90,8 @@ def change(current: Decimal | int | None, previous: Decimal | int | None) -> Dec
     return current - previous
 
 
-def sold_units(created_at: datetime, cancelled_at: datetime | None, lines: Iterable[tuple], cutoff: datetime) -> Counter:
+def sold_units(created_at: datetime, cancelled_at: datetime | None, lines: Iterable[tuple],
+               cutoff: datetime) -> Counter:
     """What one order adds to the units sold: its lines' quantities per (day, product, variant),
     nothing when it is cancelled, and nothing once it is older than `cutoff` (the retention
     horizon): by then it was counted while stored, and counting it again would count it twice

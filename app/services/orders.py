@@ -40,7 +40,8 @@ def upsert_order(account_id: int, data: OrderData) -> str:
                 raise ShopifyDataError(f"order {data.shopify_order_id} could not be stored: "
                                        f"{str(error.orig)[:200]}") from error
         else:
-            units_sold.add_difference(account_id, Counter(), units_sold.counted(order, units_sold.cutoff_of(account_id)))
+            units_sold.add_difference(account_id, Counter(),
+                                      units_sold.counted(order, units_sold.cutoff_of(account_id)))
             return CREATED
     if order.updated_at is not None and data.updated_at < order.updated_at:
         return STALE
