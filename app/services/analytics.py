@@ -22,6 +22,7 @@ from app.domain.vocabulary import ItemResolution, Option, ReturnStatus
 from app.extensions import db
 from app.models import Return, ReturnItem, UnitsSoldDaily
 from app.models.types import Money
+from app.services import analytics_cache
 from app.services.units_sold import day_of
 
 TOP = 10
@@ -111,7 +112,13 @@ def _as_date(value) -> date:
 
 
 def figures(account_id: int, span: DateRange) -> Figures:
-    """The page's figures for `span` and the range before it."""
+    """The page's figures for `span` and the range before it (kept until the returns change:
+    app/services/analytics_cache.py)."""
+    return analytics_cache.cached(account_id, span.start, span.end, lambda: compute(account_id, span))
+
+
+def compute(account_id: int, span: DateRange) -> Figures:
+    """The page's figures for `span` and the range before it, read now."""
     previous = span.previous()
     start, end = _bounds(previous)[0], _bounds(span)[1]
     current_start = _bounds(span)[0]

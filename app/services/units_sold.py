@@ -22,6 +22,7 @@ from app.domain.analytics import difference, sold_units
 from app.extensions import db
 from app.models import Account, Order, OrderLine, UnitsSoldDaily
 from app.models.analytics import NO_ID
+from app.services import analytics_cache
 from app.services.retention import retention_cutoff
 
 _KEY = ("account_id", "day", "product_id", "variant_id")
@@ -56,6 +57,7 @@ def add_difference(account_id: int, before: Counter, after: Counter) -> None:
     change = difference(before, after)
     if not change:
         return
+    analytics_cache.changed(account_id)
     rows = [{"account_id": account_id, "day": day, "product_id": product, "variant_id": variant, "units": units}
             for (day, product, variant), units in change.items()]
     statement = _insert()
@@ -71,6 +73,7 @@ def count_new_orders(account_id: int, order_ids: Sequence[int]) -> None:
     SAVEPOINT that undoes the insert, and this with it, should the batch be refused."""
     if not order_ids:
         return
+    analytics_cache.changed(account_id)
     day = day_of(Order.created_at)
     product = func.coalesce(OrderLine.product_id, literal(NO_ID))
     variant = func.coalesce(OrderLine.variant_id, literal(NO_ID))

@@ -245,3 +245,37 @@ def test_a_range_nobody_could_mean_is_refused_in_words(account, client, args, me
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert message in html and "<svg class=\"chart" not in html
+
+
+def test_kept_figures_give_way_to_any_change(account, app, client, monkeypatch):
+    from sqlalchemy import update
+
+    from app.models import ReturnItem
+    from app.services import analytics_cache
+
+    monkeypatch.setitem(app.config, "ANALYTICS_CACHE_SECONDS", 600)
+    monkeypatch.setattr(analytics_cache, "_figures", analytics_cache.OrderedDict())
+
+    def shown() -> tuple[str, str]:
+        html = client.get(PAGE).get_data(as_text=True)
+        return (re.search(r'data-figure="returned">(\d+)<', html).group(1),
+                re.search(r'data-figure="rate">([^<]+)<', html).group(1))
+
+    upsert_order(account.id, _order(1, NOW - timedelta(days=1), [_line(1, 1001, 11, 10)]))
+    ret = make_return(account, items=[("refund", "ISSUED")], days_ago=1)
+    db.session.commit()
+    assert shown() == ("1", "10.0%")
+    assert len(analytics_cache._figures) == 1
+    assert shown() == ("1", "10.0%")  # the second read is the kept one
+    make_return(account, items=[("credit", "DECIDED")], days_ago=2)
+    db.session.commit()
+    assert shown() == ("2", "20.0%")
+    ret.items[0].quantity = 3  # an ORM change
+    db.session.commit()
+    assert shown() == ("4", "40.0%")
+    db.session.execute(update(ReturnItem).where(ReturnItem.return_id == ret.id).values(quantity=2))  # a statement
+    db.session.commit()
+    assert shown() == ("3", "30.0%")
+    upsert_order(account.id, _order(2, NOW - timedelta(days=1), [_line(2, 1001, 11, 5)]))  # more sold
+    db.session.commit()
+    assert shown() == ("3", "20.0%")
