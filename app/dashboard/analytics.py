@@ -63,8 +63,8 @@ def analytics():
     data = figures(current_user.account_id, span)
     return render_template("dashboard/analytics.html", form=form, presets=PRESET_CHOICES, data=data,
                            charts=charts(data), currency=current_account().currency, calc=calc,
-                           options=[*Option, None], list_url=list_url, custom=bool(form.date_from.data
-                                                                                  or form.date_to.data))
+                           options=[*Option, None], list_url=list_url, plot_left=svg_charts.PLOT_LEFT,
+                           custom=bool(form.date_from.data or form.date_to.data))
 
 
 def list_url(span: DateRange, **filters) -> str:
@@ -80,13 +80,13 @@ def charts(data) -> dict:
     """The geometry of each chart (app/domain/svg_charts.py), its bars linked to the list."""
     rates = [calc.rate(returned, sold) for returned, sold in zip(data.returned, data.sold, strict=True)]
     out = {"rate": svg_charts.columns(
-        [(_period_label(p), float(r * 100) if r is not None else None,
+        [(p.start.isoformat(), float(r * 100) if r is not None else None,
           f"{_period_label(p)}: {calc.share_text(r)} ({n} of {s} units)", list_url(p))
          for p, r, n, s in zip(data.periods, rates, data.returned, data.sold, strict=True)],
         lambda v: f"{v:g}%")}
     medians = [calc.percentile_bucket(h, 0.5) for h in data.durations]
     out["time"] = svg_charts.columns(
-        [(_period_label(p), float(m + 1 if m < calc.HOURLY_UNDER_HOURS else m + 24) if m is not None else None,
+        [(p.start.isoformat(), float(m + 1 if m < calc.HOURLY_UNDER_HOURS else m + 24) if m is not None else None,
           f"{_period_label(p)}: median {calc.duration_words(m)}", list_url(p, issue="ISSUED"))
          for p, m in zip(data.periods, medians, strict=True)], lambda v: f"{v:g} h")
     out["products"] = svg_charts.ranking(

@@ -7,8 +7,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-WIDTH = 640
-PLOT_LEFT = 48  # room for the axis labels
+# A narrow view box: on a phone the chart is drawn near its own size, so its 11-unit labels read
+# as 11-pixel text (app.css caps how far a desktop enlarges it).
+WIDTH = 360
+PLOT_LEFT = 40  # room for the axis labels
 PLOT_TOP = 8
 PLOT_BOTTOM = 24  # room for the first and last period's label
 
@@ -57,7 +59,7 @@ def nice_ceiling(value: float) -> float:
     return 10 * power  # pragma: no cover
 
 
-def columns(points: list[tuple[str, float | None, str, str | None]], fmt, height: int = 200) -> Chart:
+def columns(points: list[tuple[str, float | None, str, str | None]], fmt, height: int = 160) -> Chart:
     """Columns over time: `points` are (period label, value or None, value's text, link). A None
     value (nothing to divide by) leaves its place empty. `fmt` writes an axis value."""
     chart = Chart(WIDTH, height)
@@ -82,12 +84,12 @@ def columns(points: list[tuple[str, float | None, str, str | None]], fmt, height
     return chart
 
 
-def ranking(rows: list[tuple[str, float, str, str | None]], row_height: int = 28) -> Chart:
+def ranking(rows: list[tuple[str, float, str, str | None]], row_height: int = 34) -> Chart:
     """Horizontal bars, one per row (label, value, value's text, link), longest = the largest;
     labels sit above each bar, so long product names never squeeze the bars."""
     chart = Chart(WIDTH, max(row_height * len(rows), row_height))
     top = max((v for _, v, _, _ in rows), default=0) or 1
-    bar_h = row_height * 0.45
+    bar_h = row_height * 0.35
     for index, (label, value, text, href) in enumerate(rows):
         y = index * row_height + row_height - bar_h - 2
         chart.bars.append(Rect(0, round(y, 2), round(max(WIDTH * 0.8 * value / top, 1 if value else 0), 2),
@@ -95,7 +97,7 @@ def ranking(rows: list[tuple[str, float, str, str | None]], row_height: int = 28
     return chart
 
 
-def split(parts: list[tuple[str, str, float, str, str | None]], height: int = 36) -> Chart:
+def split(parts: list[tuple[str, str, float, str, str | None]], height: int = 24) -> Chart:
     """One bar cut into its parts (kind, label, value, value's text, link) in proportion; an
     empty split draws nothing."""
     chart = Chart(WIDTH, height)

@@ -68,7 +68,7 @@ def test_staff_read_the_charts_and_follow_one_to_the_returns(live_server, browse
     expect(charts).to_have_count(6)
     for index in range(6):
         expect(charts.nth(index)).to_be_visible()
-    expect(page.locator("svg.chart title").first).to_have_text("Return rate per day")
+    expect(page.locator("svg.chart title").first).to_have_text("Return rate per week")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), "scrolls sideways"
     shoot(screenshot, page, f"analytics-{shape}")
 
