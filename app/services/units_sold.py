@@ -67,6 +67,12 @@ def add_difference(account_id: int, before: Counter, after: Counter) -> None:
         index_elements=list(_KEY), set_={"units": UnitsSoldDaily.units + statement.excluded.units}), rows)
 
 
+def count_new_order(order: Order) -> None:
+    """Count one order just added through the ORM outside the order services (the demo's sample
+    orders): all its units are new."""
+    add_difference(order.account_id, Counter(), counted(order, cutoff_of(order.account_id)))
+
+
 def count_new_orders(account_id: int, order_ids: Sequence[int]) -> None:
     """Count orders just inserted by the batch writer (COPY or a multi-row INSERT), in SQL: their
     lines summed per day, product and variant, added to the daily units. The caller holds the
