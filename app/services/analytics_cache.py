@@ -32,7 +32,13 @@ log = logging.getLogger(__name__)
 TTL_SECONDS = 600  # unless ANALYTICS_CACHE_SECONDS says otherwise
 MAX_ENTRIES = 256
 EVERY_ACCOUNT = 0  # the version every account's figures also depend on
-_WATCHED = {Return.__tablename__, ReturnItem.__tablename__, UnitsSoldDaily.__tablename__}
+# The columns the figures read: a change to any other (a carrier's state, a label, a gift card
+# code) leaves them as they are, so it keeps the cache.
+_READ = {Return: {"account_id", "status", "created_at"},
+         ReturnItem: {"return_id", "option", "quantity", "unit_value", "reason", "resolution", "issued_at",
+                      "product_id", "variant_id", "title", "variant_title"},
+         UnitsSoldDaily: {"units"}}
+_READ_BY_TABLE = {model.__tablename__: columns for model, columns in _READ.items()}
 _KEY = "analytics:version:{}"
 _local_versions: Counter = Counter()
 _figures: OrderedDict = OrderedDict()
@@ -101,20 +107,34 @@ def _account_of(obj) -> int:
     return getattr(parent, "account_id", None) or EVERY_ACCOUNT
 
 
+def _read_changed(obj) -> bool:
+    """Whether a dirty row changed a column the figures read (the history still holds the
+    flushed changes in after_flush)."""
+    attrs = inspect(obj).attrs
+    return any(attrs[name].history.has_changes() for name in _READ[type(obj)])
+
+
 def _after_flush(session, _context) -> None:
     changed = session.info.setdefault("analytics_changed", set())
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, (Return, ReturnItem, UnitsSoldDaily)):
+    for obj in (*session.new, *session.deleted, *(o for o in session.dirty if type(o) in _READ and _read_changed(o))):
+        if type(obj) in _READ:
             changed.add(_account_of(obj))
 
 
 def _on_execute(state) -> None:
     if not (state.is_insert or state.is_update or state.is_delete):
         return
-    table = getattr(state.statement, "table", None)
+    name = getattr(getattr(state.statement, "table", None), "name", None)
     # The units sold name their account themselves (units_sold.add_difference, count_new_orders).
-    if getattr(table, "name", None) in _WATCHED - {UnitsSoldDaily.__tablename__}:
-        state.session.info.setdefault("analytics_changed", set()).add(EVERY_ACCOUNT)
+    if name not in _READ_BY_TABLE or name == UnitsSoldDaily.__tablename__:
+        return
+    values = getattr(state.statement, "_values", None) or {}
+    setting = {getattr(column, "key", column) for column in values}
+    # An UPDATE that sets only columns the figures do not read (a carrier's state) changes nothing
+    # here; one whose values come with its parameters may set anything.
+    if state.is_update and setting and not setting & _READ_BY_TABLE[name]:
+        return
+    state.session.info.setdefault("analytics_changed", set()).add(EVERY_ACCOUNT)
 
 
 def _after_commit(session) -> None:

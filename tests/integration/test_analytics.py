@@ -250,7 +250,7 @@ def test_a_range_nobody_could_mean_is_refused_in_words(account, client, args, me
 def test_kept_figures_give_way_to_any_change(account, app, client, monkeypatch):
     from sqlalchemy import update
 
-    from app.models import ReturnItem
+    from app.models import Return, ReturnItem
     from app.services import analytics_cache
 
     monkeypatch.setitem(app.config, "ANALYTICS_CACHE_SECONDS", 600)
@@ -267,6 +267,12 @@ def test_kept_figures_give_way_to_any_change(account, app, client, monkeypatch):
     assert shown() == ("1", "10.0%")
     assert len(analytics_cache._figures) == 1
     assert shown() == ("1", "10.0%")  # the second read is the kept one
+    # Changes to what the figures do not read keep them: a carrier's state, a tracking number.
+    ret.tracking_state = "IN_TRANSIT"
+    db.session.commit()
+    db.session.execute(update(Return).where(Return.id == ret.id).values(tracking_number="1Z999"))
+    db.session.commit()
+    assert shown() == ("1", "10.0%") and len(analytics_cache._figures) == 1
     make_return(account, items=[("credit", "DECIDED")], days_ago=2)
     db.session.commit()
     assert shown() == ("2", "20.0%")
