@@ -207,6 +207,19 @@ def test_units_sold_survive_the_purge_and_replayed_webhooks(account, monkeypatch
     assert db.session.scalar(select(func.sum(UnitsSoldDaily.units))) == sold
 
 
+def test_a_shop_redacted_takes_its_units_sold_along(account):
+    from app.services.privacy import redact_shop
+
+    upsert_order(account.id, _order(1, NOW - timedelta(days=2), [_line(1, 1001, 11, 5)]))
+    db.session.commit()
+    redact_shop(account)
+    db.session.commit()
+    # Reconnected, the store's orders are imported again: counted once, not on top of the old count.
+    upsert_order(account.id, _order(1, NOW - timedelta(days=2), [_line(1, 1001, 11, 5)]))
+    db.session.commit()
+    assert figures(account.id, preset_range(30, TODAY)).current.sold_units == 5
+
+
 def test_the_rate_counts_only_this_account(account, client):
     from tests.factories import make_account
     other = make_account()
