@@ -96,12 +96,13 @@ def charts(data) -> dict:
         [(row.title, row.returned, f"{row.returned} returned of {row.sold} sold ({calc.share_text(row.rate)})",
           list_url(data.span, variant=row.key)) for row in data.variants])
     out["reasons"] = svg_charts.ranking(
-        [(reason, units, f"{units} units", list_url(data.span, reason=reason)) for reason, units, _ in data.reasons])
+        [(reason, units, calc.units_text(units), list_url(data.span, reason=reason))
+         for reason, units, _ in data.reasons])
     split = data.current.split
     out["split"] = svg_charts.split(
         [(option.value if option else "none", option.label if option else "Not chosen yet",
           split.get(option.value if option else None, (0, 0))[0],
-          f"{split.get(option.value if option else None, (0, 0))[0]} units",
+          calc.units_text(split.get(option.value if option else None, (0, 0))[0]),
           list_url(data.span, option=option.value if option else "none")) for option in [*Option, None]])
     out["medians"] = medians
     out["p90s"] = [calc.percentile_bucket(h, 0.9) for h in data.durations]

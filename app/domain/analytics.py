@@ -179,3 +179,8 @@ def signed_text(change_: int | Decimal | None) -> str:
     if not change_:
         return "no change"
     return f"{'+' if change_ > 0 else '−'}{abs(change_)}"
+
+
+def units_text(count: int) -> str:
+    """"1 unit", "3 units"."""
+    return f"{count} unit{'' if count == 1 else 's'}"
