@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
-from sqlalchemy import Date, Integer, and_, case, cast, extract, func, literal, select, type_coerce
+from sqlalchemy import Date, Integer, and_, case, cast, extract, func, select, type_coerce
 
 from app.domain import analytics as calc
 from app.domain.analytics import DateRange
@@ -128,19 +128,22 @@ def compute(account_id: int, span: DateRange) -> Figures:
     day = day_of(Return.created_at)
     totals = {True: Totals(), False: Totals()}
     returned_by_day: Counter = Counter()
+    reasons: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     value = type_coerce(func.sum(ReturnItem.quantity * ReturnItem.unit_value), Money())
-    for row in db.session.execute(
-            select(day, ReturnItem.option, func.sum(ReturnItem.quantity), value)
+    # One pass for the units, the value, the split and the reasons (days × options × reasons rows).
+    for on_day, option, reason, units, amount in db.session.execute(
+            select(day, ReturnItem.option, ReturnItem.reason, func.sum(ReturnItem.quantity), value)
             .select_from(Return).join(ReturnItem, ReturnItem.return_id == Return.id).where(*counted)
-            .group_by(day, ReturnItem.option)):
-        on_day = _as_date(row[0])
-        side = totals[on_day >= span.start]
-        units, amount = int(row[2] or 0), row[3] or Decimal("0")
+            .group_by(day, ReturnItem.option, ReturnItem.reason)):
+        on_day, units, amount = _as_date(on_day), int(units or 0), amount or Decimal("0")
+        current = on_day >= span.start
+        side = totals[current]
         side.returned_units += units
         side.returned_value += amount
-        old_units, old_value = side.split.get(row[1], (0, Decimal("0")))
-        side.split[row[1]] = (old_units + units, old_value + amount)
-        if on_day >= span.start:
+        old_units, old_value = side.split.get(option, (0, Decimal("0")))
+        side.split[option] = (old_units + units, old_value + amount)
+        reasons[reason][0 if current else 1] += units
+        if current:
             returned_by_day[on_day] += units
     sold_by_day: Counter = Counter()
     for row in db.session.execute(
@@ -155,7 +158,9 @@ def compute(account_id: int, span: DateRange) -> Figures:
     _failed(account_id, start, end, is_current, totals)
     return Figures(span, previous, calc.periods(span), calc.fold_by_period(returned_by_day, span),
                    calc.fold_by_period(sold_by_day, span), durations, totals[True], totals[False],
-                   _reasons(counted, is_current), *_rankings(account_id, counted, is_current, span))
+                   sorted(((reason, now, before) for reason, (now, before) in reasons.items() if now),
+                          key=lambda row: (-row[1], row[0])),
+                   *_rankings(account_id, counted, is_current, span))
 
 
 def _hours():
@@ -212,37 +217,32 @@ def _failed(account_id: int, start: datetime, end: datetime, is_current, totals:
         totals[bool(current)].failed_items = int(items or 0)
 
 
-def _reasons(counted: list, is_current) -> list[tuple[str, int, int]]:
-    """Units per reason, now and in the previous range, most units first."""
-    units: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for reason, current, total in db.session.execute(
-            select(ReturnItem.reason, is_current, func.sum(ReturnItem.quantity))
-            .select_from(Return).join(ReturnItem, ReturnItem.return_id == Return.id).where(*counted)
-            .group_by(ReturnItem.reason, is_current)):
-        units[reason][0 if current else 1] += int(total or 0)
-    return sorted(((reason, now, before) for reason, (now, before) in units.items() if now),
-                  key=lambda row: (-row[1], row[0]))
-
-
 def _rankings(account_id: int, counted: list, is_current, span: DateRange) -> tuple[list[Ranked], list[Ranked]]:
-    """The TOP products and variants by units returned in `span`, with their units sold there."""
-    now = [*counted, is_current]
+    """The TOP products and variants by units returned in `span`, with their units sold there: one
+    pass per (product, variant) returned, summed per product here."""
+    by_product: dict[int, list] = {}
+    by_variant: dict[int, list] = {}
+    for product, variant, title, variant_title, units in db.session.execute(
+            select(ReturnItem.product_id, ReturnItem.variant_id, func.max(ReturnItem.title),
+                   func.max(ReturnItem.variant_title), func.sum(ReturnItem.quantity))
+            .select_from(Return).join(ReturnItem, ReturnItem.return_id == Return.id)
+            .where(*counted, is_current, ReturnItem.product_id.is_not(None) | ReturnItem.variant_id.is_not(None))
+            .group_by(ReturnItem.product_id, ReturnItem.variant_id)):
+        if product is not None:
+            entry = by_product.setdefault(product, [title or "", 0])
+            entry[0], entry[1] = max(entry[0], title or ""), entry[1] + int(units)
+        if variant is not None:
+            name = f"{title} — {variant_title}" if variant_title else (title or "")
+            entry = by_variant.setdefault(variant, [name, 0])
+            entry[0], entry[1] = max(entry[0], name), entry[1] + int(units)
     out = []
-    for key_column, sold_column, title in (
-            (ReturnItem.product_id, UnitsSoldDaily.product_id, func.max(ReturnItem.title)),
-            (ReturnItem.variant_id, UnitsSoldDaily.variant_id,
-             func.max(ReturnItem.title + literal(" — ") + func.coalesce(ReturnItem.variant_title, literal(""))))):
-        units = func.sum(ReturnItem.quantity)
-        rows = db.session.execute(
-            select(key_column, title, units).select_from(Return).join(ReturnItem, ReturnItem.return_id == Return.id)
-            .where(*now, key_column.is_not(None)).group_by(key_column)
-            .order_by(units.desc(), key_column).limit(TOP)).all()
-        keys = [row[0] for row in rows]
+    for found, sold_column in ((by_product, UnitsSoldDaily.product_id), (by_variant, UnitsSoldDaily.variant_id)):
+        top = sorted(found.items(), key=lambda kv: (-kv[1][1], kv[0]))[:TOP]
+        keys = [key for key, _ in top]
         sold = dict(db.session.execute(
             select(sold_column, func.sum(UnitsSoldDaily.units))
             .where(and_(UnitsSoldDaily.account_id == account_id, sold_column.in_(keys),
                         UnitsSoldDaily.day >= span.start, UnitsSoldDaily.day <= span.end))
             .group_by(sold_column)).all()) if keys else {}
-        out.append([Ranked(int(key), (name or "").removesuffix(" — "), int(total), int(sold.get(key, 0)))
-                    for key, name, total in rows])
+        out.append([Ranked(int(key), name, units, int(sold.get(key, 0))) for key, (name, units) in top])
     return out[0], out[1]
