@@ -1,6 +1,6 @@
 """The analytics page's figures for one account and date range, with the previous range of equal
 length beside them: each a GROUP BY in SQL over the returns and their items (and the daily units
-sold), a few hundred rows at most whatever the number of returns; the arithmetic is the domain's
+sold), at most a few thousand rows back whatever the number of returns; the arithmetic is the domain's
 (app/domain/analytics.py).
 
 Counted: the returns started in the range (by the day they were submitted, UTC), cancelled and
