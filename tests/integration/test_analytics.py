@@ -101,16 +101,19 @@ def _expected(orders, returns, span: DateRange) -> dict:
     for _, i in items:
         reasons[i.reason] += i.quantity
     failed = {r.id for r in returns if _in(r.created_at.date(), span) for i in r.items if i.resolution == "FAILED"}
-    products = Counter()
+    products, variants = Counter(), Counter()
     for _, i in items:
         products[i.product_id] += i.quantity
-    product_sold = Counter()
+        variants[i.variant_id] += i.quantity
+    product_sold, variant_sold = Counter(), Counter()
     for o in orders:
         if not o.cancelled_at and _in(o.created_at.date(), span):
             for line in o.lines:
                 product_sold[line.product_id] += line.quantity
+                variant_sold[line.variant_id] += line.quantity
     return {"sold": sold, "returned": returned, "value": value, "split": dict(split), "hours": hours,
             "reasons": reasons, "failed": failed, "products": products, "product_sold": product_sold,
+            "variants": variants, "variant_sold": variant_sold,
             "kept": (split["credit"][1] + split["exchange"][1]) / value if value else None}
 
 
@@ -138,7 +141,14 @@ def test_figures_match_a_computation_of_their_own(account, client):
         want["reasons"].items(), key=lambda kv: (-kv[1], kv[0]))
     assert {(p.key, p.returned, p.sold) for p in got.products} == {
         (key, units, want["product_sold"][key]) for key, units in want["products"].items()}
+    top = sorted(want["variants"].items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+    assert [(v.key, v.returned, v.sold) for v in got.variants] == [
+        (key, units, want["variant_sold"][key]) for key, units in top]
     assert sum(got.returned) == want["returned"] and sum(got.sold) == want["sold"]
+    for index, period in enumerate(got.periods):  # 30 days: one column per day
+        day_span = DateRange(period.start, period.end)
+        assert (got.returned[index], got.sold[index]) == (_expected(orders, returns, day_span)["returned"],
+                                                          _expected(orders, returns, day_span)["sold"])
     page = client.get(PAGE, query_string={"range": "30"})
     assert page.status_code == 200
     html = page.get_data(as_text=True)
