@@ -14,6 +14,7 @@ A Redis that does not answer means no cache, never an error.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import Counter, OrderedDict
 from typing import Callable
@@ -42,6 +43,7 @@ _READ_BY_TABLE = {model.__tablename__: columns for model, columns in _READ.items
 _KEY = "analytics:version:{}"
 _local_versions: Counter = Counter()
 _figures: OrderedDict = OrderedDict()
+_lock = threading.Lock()
 
 
 def cached(account_id: int, start, end, compute: Callable):
@@ -52,14 +54,16 @@ def cached(account_id: int, start, end, compute: Callable):
         return compute()
     key = (account_id, start, end, versions)
     now = time.monotonic()
-    hit = _figures.get(key)
-    if hit is not None and hit[0] > now:
-        _figures.move_to_end(key)
-        return hit[1]
-    value = compute()
-    _figures[key] = (now + ttl, value)
-    while len(_figures) > MAX_ENTRIES:
-        _figures.popitem(last=False)
+    with _lock:  # requests run on threads: the order of the entries is changed under the lock
+        hit = _figures.get(key)
+        if hit is not None and hit[0] > now:
+            _figures.move_to_end(key)
+            return hit[1]
+    value = compute()  # outside the lock: a slow read never holds up another account's page
+    with _lock:
+        _figures[key] = (now + ttl, value)
+        while len(_figures) > MAX_ENTRIES:
+            _figures.popitem(last=False)
     return value
 
 
