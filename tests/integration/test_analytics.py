@@ -308,3 +308,17 @@ def test_kept_figures_give_way_to_any_change(account, app, client, monkeypatch):
     upsert_order(account.id, _order(2, NOW - timedelta(days=1), [_line(2, 1001, 11, 5)]))  # more sold
     db.session.commit()
     assert shown() == ("3", "20.0%")
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"product": "²"}, "That product link is not valid."),
+    ({"variant": "9" * 20}, "That variant link is not valid."),
+    ({"product": "12\x00"}, "That product link is not valid."),
+    ({"reason": "x" * 121}, "Use at most 120 characters."),
+])
+def test_the_lists_new_filters_refuse_what_no_link_sends(account, client, args, message):
+    make_return(account, items=[("refund", "ISSUED")], days_ago=1)
+    db.session.commit()
+    response = client.get("/dashboard/returns", query_string=args)
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    assert 'class="order-link"' not in response.get_data(as_text=True)
