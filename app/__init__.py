@@ -69,6 +69,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     limiter.init_app(app)
     import app.models  # registers every table on db.metadata
+    from app.services import analytics_cache  # at build time: importing app stays cheap
+
+    analytics_cache.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

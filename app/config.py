@@ -64,6 +64,9 @@ class Config:
     # Every Redis call is bounded, so a frozen Redis holds a request (a webhook's 200, /healthz)
     # for at most these seconds; an idle pooled connection is pinged before use after the interval.
     REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", 0.5))
+    # How long the analytics page's figures are kept at most (app/services/analytics_cache.py; a
+    # change to the returns drops them sooner); 0: computed on every request.
+    ANALYTICS_CACHE_SECONDS = int(os.environ.get("ANALYTICS_CACHE_SECONDS", 600))
     REDIS_CONNECT_TIMEOUT = float(os.environ.get("REDIS_CONNECT_TIMEOUT", 0.5))
     REDIS_HEALTH_CHECK_INTERVAL = int(os.environ.get("REDIS_HEALTH_CHECK_INTERVAL", 15))
     # After a failed enqueue, a process queues nothing for this long (what it stored meanwhile is
@@ -235,6 +238,9 @@ class TestConfig(Config):
         os.environ.get("TEST_DATABASE_URL", "sqlite:///" + str(INSTANCE_DIR / "test.sqlite3"))
     )
     REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
+    # Every test's database starts afresh (its ids again from 1): figures kept by another would
+    # answer for it. The cache's own test turns it on.
+    ANALYTICS_CACHE_SECONDS = 0
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     # On, as in production, but generous; the rate-limit tests tighten the limits themselves

@@ -42,6 +42,7 @@ _RULES_LIST = ("dashboard.rules_page", "dashboard.rule_delete", "dashboard.rule_
 _PAGE = "That page number is not valid. Go back to the first page."
 _FILTER = QueryParam("form", _RETURNS_FILTERS)
 _SEARCH = QueryParam("form", (*_RETURNS_FILTERS, "dashboard.orders"))
+_DATES = QueryParam("form", (*_RETURNS_FILTERS, "dashboard.orders", "dashboard.analytics"))
 _CALLBACK = QueryParam("text", ("dashboard.connect_oauth_callback",), max_length=2000)
 
 QUERY_PARAMS: dict[str, QueryParam] = {
@@ -49,8 +50,11 @@ QUERY_PARAMS: dict[str, QueryParam] = {
     # `next` never costs the action it came with).
     "next": QueryParam("own", ("auth.login", *_RETURN_ACTIONS, *_BULK)),
     "page": QueryParam("int", ("dashboard.returns", "dashboard.outbox"), _PAGE, low=1, high=100_000),
-    "q": _SEARCH, "date_from": _SEARCH, "date_to": _SEARCH,
+    "q": _SEARCH, "date_from": _DATES, "date_to": _DATES,
     "status": _FILTER, "option": _FILTER, "issue": _FILTER, "sort": _FILTER, "per_page": _FILTER,
+    "product": _FILTER, "variant": _FILTER,
+    # The analytics page's preset range (30, 90 or 365 days), validated by its form.
+    "range": QueryParam("form", ("dashboard.analytics",)),
     "return_id": QueryParam("form", ("dashboard.returns_close_selected", "dashboard.returns_review_selected")),
     # Approve or decline the ticked returns: the view accepts only those two words (else a 400).
     "decision": QueryParam("own", ("dashboard.returns_review_selected",)),
@@ -62,7 +66,8 @@ QUERY_PARAMS: dict[str, QueryParam] = {
     "cond-{row}-{part}": QueryParam("text", ("dashboard.rule_condition_row",)),
     "return": QueryParam("int", ("dashboard.rules_dry_run",), "Choose a return from the list.", low=1, beyond=404),
     "order": QueryParam("text", ("dashboard.rules_dry_run",), max_length=64),
-    "reason": QueryParam("text", ("dashboard.rules_dry_run",), max_length=120),
+    # The dry run's reason (read as text), and the returns list's reason filter (read by its form).
+    "reason": QueryParam("text", ("dashboard.rules_dry_run", *_RETURNS_FILTERS), max_length=120),
     # Typed as it is being typed: the preview explains anything that is not a colour (a 200 htmx swaps).
     "primary_color": QueryParam("own", ("dashboard.settings_colour_preview",)),
     # The size chosen before, which the picker only compares with the variants it offers (an htmx

@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import exists, func, literal, or_, select, union_all
 from sqlalchemy.orm import load_only
 from werkzeug.datastructures import MultiDict
-from wtforms import Form, SearchField, SelectField
+from wtforms import Form, HiddenField, SearchField, SelectField
 from wtforms.fields import DateField
 from wtforms.validators import Length, Optional, ValidationError
 
@@ -38,7 +38,9 @@ NEEDS_DECISION = "decision"
 # Status filter value beyond the statuses: every return still in progress.
 ACTIVE = "active"
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\ufffd\ud800-\udfff]")
-FILTER_KEYS = ("q", "status", "option", "issue", "date_from", "date_to", "sort", "per_page")
+FILTER_KEYS = ("q", "status", "option", "issue", "reason", "product", "variant", "date_from", "date_to", "sort",
+               "per_page")
+_SHOPIFY_ID = re.compile(r"^[0-9]{1,19}$")
 
 
 class ReturnFilterForm(Form):
@@ -53,6 +55,12 @@ class ReturnFilterForm(Form):
                          + [("none", "Not chosen yet")], default="")
     issue = SelectField("Issue state", choices=[("", "Any issue state"), (NEEDS_DECISION, "Needs a decision")]
                         + ItemResolution.choices(), default="")
+    # An item's reason, exactly as stored (the analytics page links here per reason).
+    reason = SearchField("Reason", filters=[strip_spaces],
+                         validators=[Optional(), Length(max=120, message="Use at most 120 characters."), plain_text])
+    # A product or variant by its Shopify id: set only by the analytics page's links, kept hidden.
+    product = HiddenField("Product")
+    variant = HiddenField("Variant")
     date_from = DateField("Started from", validators=[Optional()], render_kw={"type": "date"})
     date_to = DateField("Started until", validators=[Optional()], render_kw={"type": "date"})
     sort = SelectField("Sort", choices=list(SORTS.items()), default="newest")
@@ -66,6 +74,16 @@ class ReturnFilterForm(Form):
         """No control characters (a NUL is refused by PostgreSQL) or undecodable bytes."""
         if field.data and _UNPRINTABLE.search(field.data):
             raise ValidationError("Remove the control characters or broken letters from the search.")
+
+    def validate_product(self, field):
+        """A Shopify id: ASCII digits, within BIGINT."""
+        if field.data and not (_SHOPIFY_ID.match(field.data) and int(field.data) < 2**63):
+            raise ValidationError("That product link is not valid. Clear the filters and start again.")
+
+    def validate_variant(self, field):
+        """A Shopify id: ASCII digits, within BIGINT."""
+        if field.data and not (_SHOPIFY_ID.match(field.data) and int(field.data) < 2**63):
+            raise ValidationError("That variant link is not valid. Clear the filters and start again.")
 
     def validate(self, extra_validators=None):
         """Field errors in words a person can act on; an end date before the start is refused."""
@@ -117,6 +135,12 @@ def filter_clauses(form: ReturnFilterForm) -> list:
         clauses.append(Return.status.notin_((ReturnStatus.CANCELLED, ReturnStatus.DECLINED)))
     elif form.issue.data:
         item.append(ReturnItem.resolution == form.issue.data)
+    if form.reason.data:
+        item.append(ReturnItem.reason == form.reason.data)
+    if form.product.data:
+        item.append(ReturnItem.product_id == int(form.product.data))
+    if form.variant.data:
+        item.append(ReturnItem.variant_id == int(form.variant.data))
     if item:
         clauses.append(exists().where(ReturnItem.return_id == Return.id, *item))
     return clauses

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Account, Order, OrderLine, User
 from app.services.accounts import sign_up
+from app.services.units_sold import count_new_order
 
 DEMO_EMAIL = "admin@demo-outfitters.com"
 DEMO_PASSWORD = "boomerang-demo-2026"
@@ -53,5 +54,6 @@ def seed_demo(sample_orders: bool = True) -> User:
                 unit_price=Decimal(price), discounted_unit_price=Decimal(paid), fulfilled_quantity=qty,
                 refunded_quantity=0))
         db.session.add(order)
+        count_new_order(order)  # the analytics page's units sold
     db.session.commit()
     return user

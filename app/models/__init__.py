@@ -1,5 +1,6 @@
 """Models, one module per aggregate; importing this package registers every table."""
 from app.models.accounts import Account, User, Role, ConnectionMethod
+from app.models.analytics import UnitsSoldDaily
 from app.models.bulk import BulkAction
 from app.models.imports import ImportRun, ImportStatus
 from app.models.labels import ReturnLabel
@@ -15,6 +16,7 @@ from app.models.webhooks import (WebhookDelivery, TrackingEvent, TrackingConnect
 
 __all__ = [
     "Account", "User", "Role", "ConnectionMethod",
+    "UnitsSoldDaily",
     "BulkAction",
     "ImportRun", "ImportStatus",
     "ReturnLabel",

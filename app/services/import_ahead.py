@@ -35,6 +35,7 @@ class PreparedBatch(Sequence):
         self.account_id, self.lean = account_id, lean
         self.unreadable = 0
         self.copy_data: tuple[str, str, int] | None = None
+        self.ids: list[int] = []
         self._rows: list = []
         self._items: list = []
 
@@ -56,6 +57,7 @@ class PreparedBatch(Sequence):
         rows = NumberedRows(self.account_id, ids, self._rows)
         orders = "".join(rows)  # one id per node, and unreadable nodes have no rows: ids left over
         self.copy_data = (orders, "".join(rows.lines), rows.count)
+        self.ids = ids[:rows.count]  # the ids given to the orders written (for the units sold)
         self._rows = []
 
     def __len__(self) -> int:

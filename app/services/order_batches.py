@@ -19,7 +19,8 @@ from app.models import Order
 from app.services.batch_refusals import REFUSED, BatchCounts, lost
 from app.services.order_copy import copy_new_orders, load_copy_text, node_rows, readable_order, write_new_orders
 from app.services.order_fit import fit_order
-from app.services.orders import CREATED, STALE, UPDATED, apply_order, upsert_order
+from app.services.orders import CREATED, STALE, UPDATED, counted_update, upsert_order
+from app.services.units_sold import count_new_orders
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ def _upsert_orders(account_id: int, batch: Sequence[OrderData]) -> Counter:
             if order.updated_at is not None and data.updated_at < order.updated_at:
                 counts[STALE] += 1  # changed under our feet by a newer webhook
                 continue
-            apply_order(order, data)
+            counted_update(order, data)
             counts[UPDATED] += 1
     db.session.flush()
     return counts
@@ -149,6 +150,7 @@ def upsert_graphql_orders(account_id: int, nodes: Sequence[dict]) -> tuple[Count
                 if copy_data is not None:
                     orders, lines, created = copy_data
                     load_copy_text((orders,), (lines,) if lines else ())
+                    count_new_orders(account_id, nodes.ids)
                 else:
                     created = copy_new_orders(account_id, len(nodes), _node_values(nodes, unreadable))
         except REFUSED as error:

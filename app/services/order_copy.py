@@ -23,6 +23,7 @@ from app.extensions import db
 from app.models import Order, OrderLine
 from app.models.types import MONEY_SCALE, Money
 from app.order_rows import LINE_FIELDS, ORDER_FIELDS, copy_fields, copy_rows
+from app.services.units_sold import count_new_orders
 from app.services.order_fit import copy_widths, fit_order, fits_columns, storable_copy_text
 from app.shopify import parcels
 from app.shopify.errors import ShopifyDataError
@@ -202,14 +203,17 @@ def write_new_orders(account_id: int, new: Sequence[OrderData]) -> None:
              for order_id, (_order, order_lines) in zip(ids, values, strict=True) for line in order_lines]
     if lines:
         db.session.execute(insert(OrderLine), lines)
+    count_new_orders(account_id, ids)
 
 
 def copy_new_orders(account_id: int, count: int, entries: Iterable[tuple[str, list[str]]]) -> int:
     """PostgreSQL: at most ``count`` orders' COPY rows (``order_rows.copy_rows``) numbered and
     loaded; returns how many. ``entries`` is consumed while the orders' COPY is under way, so
     the server stores rows while the next ones are being prepared."""
-    rows = NumberedRows(account_id, draw_order_ids(count), entries)
+    ids = draw_order_ids(count)
+    rows = NumberedRows(account_id, ids, entries)
     load_copy_text(rows, rows.line_chunks())
+    count_new_orders(account_id, ids[:rows.count])  # ids are given in order, one per order written
     return rows.count
 
 

@@ -1,4 +1,6 @@
 """Storing orders: one plain OrderData in, the order and its lines upserted, newest data wins."""
+from collections import Counter
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -8,6 +10,7 @@ from app.models import Order, OrderLine
 from app.order_rows import LINE_FIELDS, ORDER_FIELDS
 from app.services.order_copy import order_values
 from app.services.order_fit import fit_order
+from app.services import units_sold
 from app.text import clean_json
 from app.shopify import parcels
 from app.shopify.errors import ShopifyDataError
@@ -37,10 +40,12 @@ def upsert_order(account_id: int, data: OrderData) -> str:
                 raise ShopifyDataError(f"order {data.shopify_order_id} could not be stored: "
                                        f"{str(error.orig)[:200]}") from error
         else:
+            units_sold.add_difference(account_id, Counter(),
+                                      units_sold.counted(order, units_sold.cutoff_of(account_id)))
             return CREATED
     if order.updated_at is not None and data.updated_at < order.updated_at:
         return STALE
-    apply_order(order, data)
+    counted_update(order, data)
     return UPDATED
 
 
@@ -76,6 +81,15 @@ def _locked_order(account_id: int, shopify_order_id: int) -> Order | None:
     if db.session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     return db.session.scalar(query)
+
+
+def counted_update(order: Order, data: OrderData) -> None:
+    """``apply_order`` on a stored order, adding what the change makes to the units sold (a
+    replay adds nothing: app/services/units_sold.py)."""
+    cutoff = units_sold.cutoff_of(order.account_id)
+    before = units_sold.counted(order, cutoff)
+    apply_order(order, data)
+    units_sold.add_difference(order.account_id, before, units_sold.counted(order, cutoff))
 
 
 def apply_order(order: Order, data: OrderData) -> None:

@@ -2,7 +2,8 @@
 from sqlalchemy import delete, or_, select, update
 
 from app.extensions import db
-from app.models import Account, Order, OutboxEmail, Return, ReturnEvent, ReturnPhoto, TrackingEvent, WebhookDelivery
+from app.models import (Account, Order, OutboxEmail, Return, ReturnEvent, ReturnPhoto, TrackingEvent, UnitsSoldDaily,
+                        WebhookDelivery)
 from app.services import photos
 
 REDACTED = "redacted"
@@ -60,7 +61,8 @@ def redact_shop(account: Account) -> str:
     for model in (ReturnEvent,):
         db.session.execute(delete(model).where(model.return_id.in_(
             select(Return.id).where(Return.account_id == account.id))))
-    for model in (OutboxEmail, TrackingEvent, Return, Order):
+    # The units sold are counted from the orders: a store that reconnects imports them again.
+    for model in (OutboxEmail, TrackingEvent, Return, Order, UnitsSoldDaily):
         db.session.execute(delete(model).where(model.account_id == account.id))
     db.session.execute(delete(WebhookDelivery).where(
         WebhookDelivery.account_id == account.id, WebhookDelivery.topic != "shop/redact"))

@@ -8,7 +8,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "0026_exports"
-down_revision = "0024_rule_outcomes"
+down_revision = "0025_analytics"
 branch_labels = None
 depends_on = None
 

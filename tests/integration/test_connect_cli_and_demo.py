@@ -1,5 +1,6 @@
 """Connecting a store from the command line, and `make demo`'s wiring to the sandbox."""
 import time
+from datetime import datetime, timezone
 
 import pytest
 import requests
@@ -159,6 +160,17 @@ def test_the_demo_connects_to_the_sandbox_and_is_safe_to_run_again(app, sandbox,
     assert db.session.scalar(select(func.count()).select_from(Return).where(
         Return.account_id == account.id)) == len(OUTFITTERS_RETURNS) + len(REVIEW_RETURNS)
     assert len(demo_returns_in_sandbox(sandbox, DEMO_SHOP, account.id)) == len(OUTFITTERS_RETURNS) + len(REVIEW_RETURNS)
+    # The analytics page has something to show: the demo returns against the units its orders sold
+    # (counted once, though the demo ran twice).
+    from app.domain.analytics import preset_range
+    from app.models import OrderLine
+    from app.services.analytics import compute
+
+    shown = compute(account.id, preset_range(365, datetime.now(timezone.utc).date())).current
+    assert shown.returned_units > 0 and shown.sold_units == db.session.scalar(
+        select(func.sum(OrderLine.quantity)).join(Order).where(Order.account_id == account.id,
+                                                               Order.cancelled_at.is_(None)))
+    assert {"refund", "credit", "exchange"} <= set(shown.split) and shown.median is not None
 
 
 def test_the_rules_demo_is_on_classic_accounts_with_the_one_app_and_returns(app, sandbox, monkeypatch, drain_jobs,
