@@ -1,7 +1,7 @@
 """Exports: whether staff, not only admins, may download the returns list as CSV.
 
 Revision ID: 0026_exports
-Revises: 0024_rule_outcomes
+Revises: 0025_analytics
 Create Date: 2026-12-06 07:30:00
 """
 from alembic import op
