@@ -152,6 +152,10 @@ class Account(db.Model):
     label_carrier: Mapped[str | None] = mapped_column(String(64))
     label_ship_to: Mapped[dict | None] = mapped_column(JSONType)
 
+    # The shopper emails switched off (vocabulary.EmailKind values); every other kind is sent. A list
+    # of what is off, not a column per kind: a kind added later is on for every account at once.
+    shopper_emails_off: Mapped[list | None] = mapped_column(JSONType)
+
     logo_url: Mapped[str | None] = mapped_column(String(500))
     primary_color: Mapped[str] = mapped_column(String(7), default="#1f6feb")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
