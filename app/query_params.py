@@ -60,6 +60,9 @@ QUERY_PARAMS: dict[str, QueryParam] = {
     "cond-{row}-{part}": QueryParam("text", ("dashboard.rule_condition_row",)),
     "return": QueryParam("int", ("dashboard.rules_dry_run",), "Choose a return from the list.", low=1, beyond=404),
     "order": QueryParam("text", ("dashboard.rules_dry_run",), max_length=64),
+    # The return a shopper email is previewed with (another shop's: 404, like a missing one).
+    "sample": QueryParam("int", ("dashboard.email_preview", "dashboard.email_preview_html"),
+                         "Choose a return from the list.", low=1, beyond=404),
     "reason": QueryParam("text", ("dashboard.rules_dry_run",), max_length=120),
     # Typed as it is being typed: the preview explains anything that is not a colour (a 200 htmx swaps).
     "primary_color": QueryParam("own", ("dashboard.settings_colour_preview",)),

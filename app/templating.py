@@ -39,7 +39,7 @@ def init_app(app: Flask) -> None:
 VOCABULARY = (vocabulary.ReturnStatus, vocabulary.ItemResolution, vocabulary.Option, vocabulary.RuleOutcome,
               vocabulary.OptionMode, vocabulary.ReturnAction, vocabulary.RestockState, vocabulary.ReviewMode,
               vocabulary.DeclineReason, vocabulary.LabelProvider, vocabulary.LabelIssueOn,
-              vocabulary.LabelState)
+              vocabulary.LabelState, vocabulary.EmailKind)
 
 
 def label(value: str | None, enum: type[vocabulary.Labelled], default: str | None = None) -> str:

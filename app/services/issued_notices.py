@@ -19,6 +19,11 @@ from app.services import shopper_emails
 SHOPIFY, EMAIL = "shopify", "email"
 
 
+def lines_for(items: list[ReturnItem], currency: str) -> list[str]:
+    """What the issued email says for each item (refund, store credit, exchange)."""
+    return [text for text in (_line(i, currency) for i in items) if text]
+
+
 def _line(item: ReturnItem, currency: str) -> str | None:
     value = Decimal(item.issued_amount or 0)
     if item.option == Option.REFUND:
@@ -40,7 +45,7 @@ def email_issued(account: Account, ret: Return, items: list[ReturnItem], *, gift
         return False
     if not gift_card_code and not shopper_emails.enabled(account, EmailKind.ISSUED):
         return False
-    lines = [text for text in (_line(i, ret.currency) for i in items) if text]
+    lines = lines_for(items, ret.currency)
     if gift_card_code:
         lines.append(f"A gift card worth {format_money(gift_card_value or 0, ret.currency)}: code {gift_card_code}.")
     if not lines:

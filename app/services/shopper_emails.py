@@ -56,7 +56,8 @@ def subject_of(kind: str, ret: Return) -> str:
 def compose(kind: str, account: Account, ret: Return, **context) -> tuple[str, str, str]:
     """(subject, text, html) of one kind for one return (also what the dashboard's preview shows).
     ``context`` adds what the kind's templates read: ``label`` and ``label_links``; the shipped
-    ``items`` and ``tracking_number``, ``tracking_url``, ``carrier``; the issued ``lines``."""
+    ``items`` and ``tracking_number``, ``tracking_url``, ``carrier``; the issued ``lines``; the
+    ``decline_note``; the submitted ``rules_mode``."""
     context.setdefault("status_url", status_url(ret, account.slug))
     text, html = render_email(TEMPLATES.get(kind, str(kind)), account=account, ret=ret, **context)
     return subject_of(kind, ret), text, html
@@ -133,4 +134,7 @@ def _context_of(kind: EmailKind, announcement: Announcement) -> dict | None:
             ReturnItem.id.in_(ids), ReturnItem.return_id == announcement.return_id).order_by(ReturnItem.id)))
         return {"items": items, "tracking_number": data.get("tracking_number"),
                 "tracking_url": data.get("tracking_url"), "carrier": data.get("carrier")}
+    if kind == EmailKind.DECLINED:
+        ret = db.session.get(Return, announcement.return_id)
+        return {"decline_note": ret.decline_note if ret is not None else None}
     return {}
