@@ -144,6 +144,11 @@ def test_the_demo_connects_to_the_sandbox_and_is_safe_to_run_again(app, sandbox,
     assert summary["exchange_units_processed"] == 1
     page = requests.get(f"{sandbox.url}/").text
     assert all(name in page for name in in_sandbox)
+    # The Outbox shows the shopper emails of the way: each confirmation, a parcel received, what was issued.
+    from app.models import OutboxEmail
+    kinds = db.session.scalars(select(OutboxEmail.kind).where(OutboxEmail.account_id == account.id)).all()
+    assert {"submitted", "received", "issued"} <= set(kinds)
+    assert kinds.count("submitted") == len(OUTFITTERS_RETURNS) + len(REVIEW_RETURNS)
     first_token = account.access_token_encrypted
 
     sandbox.store.webhooks.flush(5)
@@ -159,6 +164,8 @@ def test_the_demo_connects_to_the_sandbox_and_is_safe_to_run_again(app, sandbox,
     assert db.session.scalar(select(func.count()).select_from(Return).where(
         Return.account_id == account.id)) == len(OUTFITTERS_RETURNS) + len(REVIEW_RETURNS)
     assert len(demo_returns_in_sandbox(sandbox, DEMO_SHOP, account.id)) == len(OUTFITTERS_RETURNS) + len(REVIEW_RETURNS)
+    # Run again, the demo writes no email twice.
+    assert db.session.scalars(select(OutboxEmail.kind).where(OutboxEmail.account_id == account.id)).all() == kinds
 
 
 def test_the_rules_demo_is_on_classic_accounts_with_the_one_app_and_returns(app, sandbox, monkeypatch, drain_jobs,
