@@ -71,7 +71,9 @@ def _context(kind: EmailKind, ret: Return, made_up: bool) -> dict:
         label = label or _sample_label()
         return {"label": label, "label_links": shopper_emails.label_links(label)}
     if kind == EmailKind.ISSUED:
-        lines = issued_notices.lines_for([i for i in ret.items if i.option], ret.currency)
+        lines = issued_notices.lines_for([i for i in ret.items if i.option], ret.currency,
+                                         value_of=lambda i: i.issued_amount if i.issued_amount is not None
+                                         else (i.unit_value or 0) * i.quantity)
         return {"lines": lines or [f"{ret.items[0].title}: a refund to your original payment method."
                                    if ret.items else "A refund to your original payment method."]}
     if kind == EmailKind.EXCHANGE_SHIPPED:

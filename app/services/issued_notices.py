@@ -19,13 +19,14 @@ from app.services import shopper_emails
 SHOPIFY, EMAIL = "shopify", "email"
 
 
-def lines_for(items: list[ReturnItem], currency: str) -> list[str]:
-    """What the issued email says for each item (refund, store credit, exchange)."""
-    return [text for text in (_line(i, currency) for i in items) if text]
+def lines_for(items: list[ReturnItem], currency: str, value_of=None) -> list[str]:
+    """What the issued email says for each item (refund, store credit, exchange); ``value_of(item)``
+    stands in for the issued amount (a preview of an item not issued yet)."""
+    return [text for text in (_line(i, currency, value_of) for i in items) if text]
 
 
-def _line(item: ReturnItem, currency: str) -> str | None:
-    value = Decimal(item.issued_amount or 0)
+def _line(item: ReturnItem, currency: str, value_of=None) -> str | None:
+    value = Decimal(value_of(item) if value_of else item.issued_amount or 0)
     if item.option == Option.REFUND:
         return f"{item.title}: a refund of {format_money(value, currency)} to your original payment method."
     if item.option == Option.CREDIT and item.credit_method == "store_credit":

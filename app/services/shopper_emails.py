@@ -24,18 +24,18 @@ from app.services import milestones
 from app.services.mail import render_email, send_after_commit, store_email
 from app.services.milestones import Announcement, Milestone
 from app.services.status_links import status_url
-from app.i18n import gettext
+from app.i18n import N_, gettext
 
-# The subject of each kind (``%(rma)s``: the return's number); the submitted and issued emails
-# keep the subjects their writers give them.
+# The subject of each kind (``%(rma)s``: the return's number, ``%(order)s``: the order's name),
+# marked for extraction here and translated when an email is written (``subject_of``).
 SUBJECTS = {
-    EmailKind.SUBMITTED: "Your return %(rma)s for order %(order)s",
-    EmailKind.LABEL_READY: "Your return label for %(rma)s",
-    EmailKind.RECEIVED: "We have your parcel for return %(rma)s",
-    EmailKind.ISSUED: "Your return %(rma)s: issued",
-    EmailKind.EXCHANGE_SHIPPED: "Your exchange for return %(rma)s is on its way",
-    EmailKind.DECLINED: "Your return %(rma)s was declined",
-    EmailKind.CANCELLED: "Your return %(rma)s is cancelled",
+    EmailKind.SUBMITTED: N_("Your return %(rma)s for order %(order)s"),
+    EmailKind.LABEL_READY: N_("Your return label for %(rma)s"),
+    EmailKind.RECEIVED: N_("We have your parcel for return %(rma)s"),
+    EmailKind.ISSUED: N_("Your return %(rma)s: issued"),
+    EmailKind.EXCHANGE_SHIPPED: N_("Your exchange for return %(rma)s is on its way"),
+    EmailKind.DECLINED: N_("Your return %(rma)s was declined"),
+    EmailKind.CANCELLED: N_("Your return %(rma)s is cancelled"),
 }
 TEMPLATES = {EmailKind.SUBMITTED: "confirmation"}  # every other kind's templates carry its value
 # The status a return enters that sends each kind.

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.extensions import db
+from app.domain.vocabulary import EmailKind
 from app.models import Account
 from tests.factories import make_account, make_return, make_user
 from tests.support.journey import SHAPES, log_in, shape_name
@@ -71,3 +72,14 @@ def test_an_admin_switches_an_email_off_and_previews_another(e2e_app, live_serve
     shutil.copy(shot, SHOTS / shot.name)
     page.locator("#email-html").scroll_into_view_if_needed()
     page.locator("#email-html").screenshot(path=str(SHOTS / f"email-frame-received-{name}.png"))
+    if not js:
+        return
+    # Every kind, each email framed as customers see it (the subject's words are in its body too).
+    for kind in EmailKind:
+        page.goto(live_server.url(f"/dashboard/settings/emails/{kind.value}/preview"))
+        expect(page.get_by_role("heading", name=f"Preview: {kind.label}")).to_be_visible()
+        frame = page.frame_locator("#email-html")
+        expect(frame.get_by_text("Acme Outfitters").first).to_be_visible()
+        expect(frame.get_by_role("link").last).to_be_visible()
+        page.locator("#email-html").scroll_into_view_if_needed()
+        page.locator("#email-html").screenshot(path=str(SHOTS / f"email-frame-{kind.value}-{name}.png"))

@@ -111,3 +111,10 @@ def test_staff_cannot_preview_or_switch_emails(account, client):
     assert client.get(PREVIEW.format(kind="received")).status_code == 403
     assert client.get(PREVIEW_HTML.format(kind="received")).status_code == 403
     assert client.get(SETTINGS).status_code == 403
+
+
+def test_the_issued_preview_of_a_return_not_issued_yet_shows_what_it_would_give(account, client):
+    make_return(account, status="OPEN", items=(("refund", "DECIDED"),))
+    db.session.commit()
+    page = client.get(PREVIEW.format(kind="issued")).get_data(as_text=True)
+    assert "a refund of 20.00 USD to your original payment method" in page
