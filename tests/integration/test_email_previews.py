@@ -118,3 +118,11 @@ def test_the_issued_preview_of_a_return_not_issued_yet_shows_what_it_would_give(
     db.session.commit()
     page = client.get(PREVIEW.format(kind="issued")).get_data(as_text=True)
     assert "a refund of 20.00 USD to your original payment method" in page
+
+
+def test_the_outbox_names_each_shopper_emails_kind(account, client):
+    ret = make_return(account, status="OPEN")
+    db.session.commit()
+    wf.cancel_return(ret, "boss@example.com")
+    page = client.get("/dashboard/outbox").get_data(as_text=True)
+    assert '<span class="badge outbox-kind">Return cancelled</span>' in page

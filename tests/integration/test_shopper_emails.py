@@ -2,6 +2,7 @@
 declined, cancelled, issued — once per return whatever is replayed, never when the shop switched
 that email off or the return has no address; each email frames the shop's logo (https only) and
 colour and links to the return's page."""
+import re
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -218,3 +219,16 @@ def test_hostile_fulfillment_bodies_send_nothing_and_raise_nothing(shop):
     db.session.commit()
     [email] = emails(ret)  # shipped, but no tracking anyone could have meant
     assert "T" * 500 not in email.text_body and "x" * 2000 not in email.html_body
+
+
+@pytest.mark.parametrize("colour", ["#ffe680", "#0a7d32", "#000000", "#ffffff", "not a colour"])
+def test_the_header_and_button_text_read_on_the_shops_colour(shop, colour):
+    from app.domain.contrast import contrast_ratio
+    shop.primary_color = colour
+    ret = make_return(shop, status="OPEN")
+    db.session.commit()
+    wf.cancel_return(ret, STAFF)
+    [email] = emails(ret)
+    pairs = re.findall(r"background: (#[0-9a-f]{6}); color: (#[0-9a-f]{6})", email.html_body)
+    assert len(pairs) == 2  # the header, the button to the return's page
+    assert all(contrast_ratio(text, background) >= 4.5 for background, text in pairs), pairs
