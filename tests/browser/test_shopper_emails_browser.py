@@ -40,11 +40,18 @@ def test_an_admin_switches_an_email_off_and_previews_another(e2e_app, live_serve
     expect(page.get_by_text("Settings saved.")).to_be_visible()
     expect(page.locator("#shopper-emails").get_by_label("Parcel received")).not_to_be_checked()
     expect(page.locator("#shopper-emails").get_by_label("Return declined")).to_be_checked()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#shopper-emails").screenshot(path=str(SHOTS / f"settings-shopper-emails-{name}.png"))
     with e2e_app.app_context():
         assert db.session.get(Account, account_id).shopper_emails_off == ["received"]
         db.session.remove()
 
-    page.locator("#preview-declined").click()
+    # The preview opens in its own tab: the settings page keeps whatever is being typed there.
+    page.locator("#shopper-emails").get_by_label("Return cancelled").uncheck()
+    with page.context.expect_page() as opened:
+        page.locator("#preview-declined").click()
+    expect(page.locator("#shopper-emails").get_by_label("Return cancelled")).not_to_be_checked()
+    page = opened.value
     expect(page.get_by_role("heading", name="Preview: Return declined")).to_be_visible()
     # The latest return first; the older, declined one chosen from the list, and kept chosen.
     expect(page.locator("#email-subject")).to_have_text(f"Your return {newer_rma} was declined")
