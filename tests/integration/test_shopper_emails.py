@@ -221,7 +221,7 @@ def test_hostile_fulfillment_bodies_send_nothing_and_raise_nothing(shop):
     assert "T" * 500 not in email.text_body and "x" * 2000 not in email.html_body
 
 
-@pytest.mark.parametrize("colour", ["#ffe680", "#0a7d32", "#000000", "#ffffff", "not a colour"])
+@pytest.mark.parametrize("colour", ["#ffe680", "#0a7d32", "#000000", "#ffffff", "#zzzzzz"])
 def test_the_header_and_button_text_read_on_the_shops_colour(shop, colour):
     from app.domain.contrast import contrast_ratio
     shop.primary_color = colour
