@@ -28,6 +28,7 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     register_fast_paths(app)
     register_commands(app)
     register_template_helpers(app)
+    register_milestone_listeners(app)
     return app
 
 
@@ -94,6 +95,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp, url_prefix="/dashboard")
     app.register_blueprint(health_bp)
     app.register_blueprint(portal_bp, url_prefix="/r")
+
+
+def register_milestone_listeners(app: Flask) -> None:
+    """Import the services that listen to a return's milestones, so every process (web, worker,
+    commands) has them registered (app/services/milestones.py)."""
+    import app.services.shopper_emails  # noqa: F401 - at build time: registers its listener
 
 
 def register_errorhandlers(app: Flask) -> None:

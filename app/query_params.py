@@ -68,6 +68,9 @@ QUERY_PARAMS: dict[str, QueryParam] = {
     "order": QueryParam("text", ("dashboard.rules_dry_run",), max_length=64),
     # The dry run's reason (read as text), and the returns list's reason filter (read by its form).
     "reason": QueryParam("text", ("dashboard.rules_dry_run", *_RETURNS_FILTERS), max_length=120),
+    # The return a shopper email is previewed with (another shop's: 404, like a missing one).
+    "sample": QueryParam("int", ("dashboard.email_preview", "dashboard.email_preview_html"),
+                         "Choose a return from the list.", low=1, beyond=404),
     # Typed as it is being typed: the preview explains anything that is not a colour (a 200 htmx swaps).
     "primary_color": QueryParam("own", ("dashboard.settings_colour_preview",)),
     # The size chosen before, which the picker only compares with the variants it offers (an htmx

@@ -33,12 +33,13 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["label"] = label
     # ``{{ rule.outcome|rule_outcome(rule.fee_percentage) }}``: "Restocking fee 15%" for a fee rule.
     app.jinja_env.filters["rule_outcome"] = outcome_words
+    install_translations(app)
 
 
 VOCABULARY = (vocabulary.ReturnStatus, vocabulary.ItemResolution, vocabulary.Option, vocabulary.RuleOutcome,
               vocabulary.OptionMode, vocabulary.ReturnAction, vocabulary.RestockState, vocabulary.ReviewMode,
               vocabulary.DeclineReason, vocabulary.LabelProvider, vocabulary.LabelIssueOn,
-              vocabulary.LabelState)
+              vocabulary.LabelState, vocabulary.EmailKind)
 
 
 def label(value: str | None, enum: type[vocabulary.Labelled], default: str | None = None) -> str:
@@ -59,3 +60,18 @@ def brand_palette(colour: str | None) -> Palette:
 def _rules_promise(account) -> str:
     """What rules mode will really do with a shopper's items, from the shop's rules as they are."""
     return shopper_promise_for(account)
+
+
+# --- Translations -------------------------------------------------------------------------------
+# Templates mark their words with ``{{ _("…") }}`` / ``{% trans %}…{% endtrans %}`` and Python with
+# ``gettext("…", name=value)`` from app/i18n.py (``%(name)s`` placeholders). Until Flask-Babel is
+# installed this is the one place that makes the templates' calls work: Jinja's i18n extension with
+# null translations (every message as written), new-style so placeholders are escaped in HTML.
+# Flask-Babel replaces both this and app/i18n.py.
+
+def install_translations(app: Flask) -> None:
+    """Give templates ``_``, ``gettext`` and ``ngettext``, unless something installed them already."""
+    if "_" in app.jinja_env.globals:
+        return
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.install_null_translations(newstyle=True)

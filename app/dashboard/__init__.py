@@ -23,3 +23,4 @@ from app.dashboard import deliveries  # noqa: E402,F401  (dead webhook deliverie
 from app.dashboard import labels  # noqa: E402,F401  (prepaid label settings, voiding a label)
 from app.dashboard import exports  # noqa: E402,F401  (CSV downloads of the returns list)
 from app.dashboard import analytics  # noqa: E402,F401  (charts of the returns over a date range)
+from app.dashboard import email_previews  # noqa: E402,F401  (settings: shopper email previews)

@@ -5,6 +5,7 @@ from wtforms import BooleanField, RadioField, StringField, TextAreaField, Valida
 from app.dashboard.forms import GeneralSettingsForm, ReturnActionForm, ReturnsSettingsForm
 from app.domain import bonus, fees
 from app.domain.issuing import ExchangeMode
+from app.domain.vocabulary import EmailKind
 from app.forms import BaseForm, plain_lines, plain_text, strip_spaces
 from wtforms.validators import InputRequired
 
@@ -143,7 +144,28 @@ class ExportSettingsForm(BaseForm):
     staff_may_export = BooleanField("Staff may export returns")
 
 
+def email_field_name(kind: EmailKind) -> str:
+    """The settings form's checkbox for one kind of shopper email."""
+    return f"email_{kind.value}"
+
+
+class ShopperEmailsForm(BaseForm):
+    """One checkbox per kind of shopper email: ticked, the shop sends it."""
+
+    def emails_off(self) -> list[str]:
+        """The kinds left unticked (Account.shopper_emails_off), in the vocabulary's order."""
+        return [kind.value for kind in EmailKind if not getattr(self, email_field_name(kind)).data]
+
+    def email_fields(self) -> list:
+        """(kind, its checkbox), in the vocabulary's order, for the settings page."""
+        return [(kind, getattr(self, email_field_name(kind))) for kind in EmailKind]
+
+
+for _kind in EmailKind:
+    setattr(ShopperEmailsForm, email_field_name(_kind), BooleanField(_kind.label))
+
+
 class SettingsForm(GeneralSettingsForm, ReturnsSettingsForm, FeesSettingsForm, ReturnAddressForm, ReturnActionForm,
-                   IssuingSettingsForm, BonusSettingsForm, ExportSettingsForm):
+                   IssuingSettingsForm, BonusSettingsForm, ExportSettingsForm, ShopperEmailsForm):
     """The whole settings page as one form with one Save: a change in one section is never lost
     by saving another, and a refusal anywhere keeps everything typed everywhere."""

@@ -7,10 +7,10 @@ from app.ask_first import ask_first, confirmed
 from app.dashboard import bp
 from app.domain.photos import PhotoMode
 from app.dashboard.forms import COLOUR, RemoveStaffForm, ReturnActionForm, StaffForm
-from app.dashboard.settings_forms import SettingsForm
+from app.dashboard.settings_forms import SettingsForm, email_field_name
 from app.domain.contrast import (LINK_SURFACES, WHITE, Palette, contrast_ratio, nearest_passing_shade, portal_palette,
                                  shown_ratio, white_text_verdict)
-from app.domain.vocabulary import ItemResolution, OptionMode, ReturnStatus
+from app.domain.vocabulary import EmailKind, ItemResolution, OptionMode, ReturnStatus
 from app.domain.fees import percentage_lines
 from app.dashboard.scope import admin_required, current_account, get_scoped_or_404, scoped
 from app.extensions import db
@@ -159,6 +159,7 @@ def _stored_settings(account) -> dict:
         "return_shipping_fee": f"{account.return_shipping_fee:.2f}" if account.return_shipping_fee else "",
         "credit_bonus": account.credit_bonus or "", "exchange_bonus": account.exchange_bonus or "",
         "staff_may_export": account.staff_may_export,
+        **{email_field_name(kind): kind.value not in (account.shopper_emails_off or ()) for kind in EmailKind},
     }
 
 
@@ -194,6 +195,7 @@ def _settings(form: SettingsForm) -> dict:
         "return_shipping_fee": form.shipping_fee(),
         **form.bonuses(),
         "staff_may_export": form.staff_may_export.data,
+        "shopper_emails_off": form.emails_off(),
     }
 
 

@@ -12,11 +12,12 @@ from sqlalchemy import select
 
 from app.demo.orders import SPECIAL_EMAILS
 from app.domain.returns import ReturnRefused
-from app.domain.vocabulary import ItemResolution, Option, ReturnStatus
+from app.domain.vocabulary import EmailKind, ItemResolution, Option, ReturnStatus
 from app.extensions import db
 from app.models import Account, Order, Return
 from app.portal.variants import VariantsUnavailable, live_variants
 from app.services import return_submission as service
+from app.services import shopper_emails
 from app.services import return_workflow as workflow
 from app.services.shopify_returns import refresh_returnable_now
 from app.services.tracking_numbers import set_tracking
@@ -25,7 +26,8 @@ from app.services.tracking_numbers import set_tracking
 @dataclass(frozen=True)
 class DemoReturn:
     """A return made when the demo starts: the shopper's option (None: the shop's rules decide),
-    the reason, what staff did next (``open``: nothing yet, ``process`` or ``close``), an option
+    the reason, what staff did next (``open``: nothing yet, ``process``, ``close`` or
+    ``receive-close``: marked received, then closed), an option
     staff decided by hand, and a tracking number the shopper gave."""
 
     key: str
@@ -39,7 +41,7 @@ class DemoReturn:
 
 OUTFITTERS_RETURNS = (
     DemoReturn("refund-waiting", Option.REFUND, "Too small", "open", tracking="DEMO1001"),
-    DemoReturn("refund-closed", Option.REFUND, "Faulty", "close"),
+    DemoReturn("refund-closed", Option.REFUND, "Faulty", "receive-close"),  # the Outbox shows "received"
     DemoReturn("credit-closed", Option.CREDIT, "Changed my mind", "close"),
     DemoReturn("exchange-closed", Option.EXCHANGE, "Too large", "close"),
 )
@@ -87,8 +89,9 @@ def make_demo_returns(account: Account, plans, skip_orders: set[int]) -> list[Re
         db.session.commit()  # end the picking's read before the steps write
         _step(lambda: refresh_returnable_now(account, db.session.get(Order, order_id)))  # noqa: B023 - _step runs it at once
         try:
-            ret_id = _step(lambda: service.create_return(
-                account, order_id, [selection], token, variants_for=variants_for, actor=email)[0].id)  # noqa: B023 - _step runs it at once
+            ret_id = _step(lambda: service.create_return(  # noqa: B023 - _step runs it at once
+                account, order_id, [selection], token, variants_for=variants_for, actor=email,  # noqa: B023
+                compose_email=lambda r: confirmation(account, r))[0].id)
         except (ReturnRefused, VariantsUnavailable) as refused:
             click.echo(f"  (demo return {plan.key} not made: {refused})", err=True)
             continue
@@ -97,13 +100,18 @@ def make_demo_returns(account: Account, plans, skip_orders: set[int]) -> list[Re
             _step(lambda: set_tracking(db.session.get(Return, ret_id), plan.tracking, email))  # noqa: B023 - _step runs it at once
         if plan.decide:
             _step(lambda: _decide_undecided(db.session.get(Return, ret_id), plan.decide, staff))  # noqa: B023 - _step runs it at once
-        if plan.then == "process":  # the parcel came back first: processing needs it received
+        if plan.then in ("process", "receive-close"):  # the parcel came back first (processing needs it)
             _step(lambda: workflow.mark_received(db.session.get(Return, ret_id), staff))  # noqa: B023 - _step runs it at once
-        if plan.then in ("process", "close"):
+        if plan.then in ("process", "close", "receive-close"):
             move = workflow.process_return if plan.then == "process" else workflow.close_return
             _step(lambda: move(db.session.get(Return, ret_id), staff))  # noqa: B023 - _step runs it at once
     db.session.commit()
     return demo_returns_of(account, plans)
+
+
+def confirmation(account: Account, ret: Return) -> tuple[str, str, str]:
+    """The confirmation email the portal sends, so the demo's Outbox shows it too."""
+    return shopper_emails.compose(EmailKind.SUBMITTED, account, ret, rules_mode=ret.option_source == "rules")
 
 
 def _step(step):

@@ -43,6 +43,8 @@ def connect_demo(sandbox_url: str) -> tuple[User, dict]:
     connect_demo_shop(account, sandbox, demo)
     account = db.session.get(Account, user.account_id)
     account.return_action = ReturnAction.FIRST_SCAN.value  # as the demo carrier says (demo/tracking.py)
+    # Boomerang, not Shopify, tells shoppers what was issued: the Outbox shows those emails too.
+    account.issued_notice = "email"
     # A restocking fee for a change of mind, as many shops charge: the portal's review shows it.
     account.restocking_fees = {"Changed my mind": "10"}
     # Shoppers returning a faulty item may add photos, so the portal shows its photo field.

@@ -153,6 +153,18 @@ class LabelIssueOn(Labelled):
     APPROVAL = "approval", "When the shop approves the return"
 
 
+class EmailKind(Labelled):
+    """The emails a shopper gets along a return (app.services.shopper_emails), each switchable per shop."""
+
+    SUBMITTED = "submitted", "Return submitted"
+    LABEL_READY = "label_ready", "Return label ready"
+    RECEIVED = "received", "Parcel received"
+    ISSUED = "issued", "Refund, credit or exchange issued"
+    EXCHANGE_SHIPPED = "exchange_shipped", "Exchange shipped"
+    DECLINED = "declined", "Return declined"
+    CANCELLED = "cancelled", "Return cancelled"
+
+
 class LabelState(Labelled):
     """Where a return label's purchase stands (app.services.labels)."""
 

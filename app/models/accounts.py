@@ -155,6 +155,9 @@ class Account(db.Model):
     # Whether staff (not only admins) may download the returns list as CSV (app/dashboard/exports.py):
     # an export holds every customer's name and email at once, so admins decide.
     staff_may_export: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The shopper emails switched off (vocabulary.EmailKind values); every other kind is sent. A list
+    # of what is off, not a column per kind: a kind added later is on for every account at once.
+    shopper_emails_off: Mapped[list | None] = mapped_column(JSONType)
 
     logo_url: Mapped[str | None] = mapped_column(String(500))
     primary_color: Mapped[str] = mapped_column(String(7), default="#1f6feb")

@@ -15,7 +15,8 @@ class OutboxEmail(db.Model):
     email is never lost (nor sent for something that was rolled back)."""
 
     __tablename__ = "outbox_emails"
-    __table_args__ = (Index("ix_outbox_emails_account_created", "account_id", "created_at"),)
+    __table_args__ = (Index("ix_outbox_emails_account_created", "account_id", "created_at"),
+                      Index("uq_outbox_emails_once_key", "once_key", unique=True))
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
@@ -30,6 +31,11 @@ class OutboxEmail(db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # The last SMTP failure, shown on the Outbox page; cleared when a later attempt succeeds.
     error: Mapped[str | None] = mapped_column(Text)
+    # Which shopper email this is (vocabulary.EmailKind; None for one written before kinds), and
+    # the key that makes it once per return (and kind, and items where a kind repeats): a second
+    # row with the same key is never written (app.services.shopper_emails).
+    kind: Mapped[str | None] = mapped_column(String(32))
+    once_key: Mapped[str | None] = mapped_column(String(120))
 
     def __repr__(self) -> str:
         return f"<OutboxEmail {self.id} to {self.to_address}>"

@@ -116,6 +116,8 @@ class ReturnItem(db.Model):
         # The list's "issue state" and "option" filters (EXISTS per return, or a semi-join from here).
         Index("ix_return_items_resolution_return", "resolution", "return_id"),
         Index("ix_return_items_option_return", "option", "return_id"),
+        # A shipped order's exchange items (app.services.exchange_shipments), on every fulfillment.
+        Index("ix_return_items_exchange_order", "exchange_order_id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)

@@ -16,18 +16,19 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app, session
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature
 from sqlalchemy import bindparam, select
 
 from app.extensions import db
 from app.models import Account, Order, Return
+from app.services import status_links
+from app.services.status_links import STATUS_SALT, status_token  # noqa: F401 - the portal's names for them
 
 SESSION_KEY = "portal"
 DRAFT_KEY = "portal_draft"
 # The session is a cookie (browsers drop one over ~4 KB, and the whole session with it): a draft
 # larger than this keeps its choices but not its notes, and one larger still is not kept.
 DRAFT_MAX_CHARS = 2400
-STATUS_SALT = "boomerang.portal.return-status"
 _SPACES = re.compile(r"\s+")
 
 
@@ -140,18 +141,8 @@ class ExpiredLink(Exception):
     """A genuine status link past its lifetime: the shopper finds the order again for a fresh one."""
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=STATUS_SALT)
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def status_token(ret: Return) -> str:
-    """The token of a status link: names this return of this shop, and the day the link was made
-    (a day, not a second: one link per return and day, so a page shows the same link as its email)."""
-    made = (datetime.now(timezone.utc) - _EPOCH).days
-    return _serializer().dumps([ret.account_id, ret.id, made])
+# The tokens are made in app/services/status_links.py (emails carry them, written outside requests).
+_serializer, _EPOCH = status_links.serializer, status_links.EPOCH
 
 
 def _read_token(token: str) -> tuple[int, int, datetime | None] | None:

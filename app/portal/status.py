@@ -12,7 +12,7 @@ from app.services.mail import render_email
 # Timeline entries a customer may read; staff-only entries (decision traces, Shopify calls) stay
 # on the dashboard.
 CUSTOMER_EVENT_KINDS = {"created", "tracking", "cancelled", "email", "status", "issued", "rules_pending", "approved",
-                        "declined", "label"}
+                        "declined", "label", "exchange_shipped"}
 
 
 @dataclass(frozen=True)

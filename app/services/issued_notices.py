@@ -7,19 +7,26 @@ shopper, and Shopify has no one to send it to.
 """
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 
 from app.domain.formatting import format_money
-from app.domain.vocabulary import Option
+from app.domain.vocabulary import EmailKind, Option
 from app.extensions import db
 from app.models import Account, Return, ReturnItem
-from app.services.mail import render_email, send_after_commit, store_email
+from app.services import shopper_emails
 
 SHOPIFY, EMAIL = "shopify", "email"
 
 
-def _line(item: ReturnItem, currency: str) -> str | None:
-    value = Decimal(item.issued_amount or 0)
+def lines_for(items: list[ReturnItem], currency: str, value_of=None) -> list[str]:
+    """What the issued email says for each item (refund, store credit, exchange); ``value_of(item)``
+    stands in for the issued amount (a preview of an item not issued yet)."""
+    return [text for text in (_line(i, currency, value_of) for i in items) if text]
+
+
+def _line(item: ReturnItem, currency: str, value_of=None) -> str | None:
+    value = Decimal(value_of(item) if value_of else item.issued_amount or 0)
     if item.option == Option.REFUND:
         return f"{item.title}: a refund of {format_money(value, currency)} to your original payment method."
     if item.option == Option.CREDIT and item.credit_method == "store_credit":
@@ -31,19 +38,23 @@ def _line(item: ReturnItem, currency: str) -> str | None:
 
 def email_issued(account: Account, ret: Return, items: list[ReturnItem], *, gift_card_code: str | None = None,
                  gift_card_value: Decimal | None = None) -> bool:
-    """Store (and queue) one email listing what was issued; the caller commits first or after.
-    Returns whether an email was written (a return without an email address gets none)."""
+    """Store (and queue) one email listing what was issued, and commit. Returns whether an email
+    was written: none without an email address, none when the shop switched issued emails off,
+    unless it carries a gift card code (the code reaches the shopper no other way), and none for
+    an issue already emailed (the same items, the same card: a job run twice)."""
     if not ret.customer_email:
         return False
-    lines = [text for text in (_line(i, ret.currency) for i in items) if text]
+    if not gift_card_code and not shopper_emails.enabled(account, EmailKind.ISSUED):
+        return False
+    lines = lines_for(items, ret.currency)
     if gift_card_code:
         lines.append(f"A gift card worth {format_money(gift_card_value or 0, ret.currency)}: code {gift_card_code}.")
     if not lines:
         return False
-    subject = f"Your return {ret.rma_number}: issued"
-    text, html = render_email("issued", account=account, ret=ret, lines=lines)
-    email = store_email(account, ret.customer_email, subject, text, html, return_id=ret.id)
-    ret.add_event("email", f"Email to {ret.customer_email}: what was issued.", "system")
+    once = ",".join(str(i.id) for i in sorted(items, key=lambda i: i.id))
+    if gift_card_code:  # the card's own key: a digest, never the code itself
+        once += ":card-" + hashlib.sha256(gift_card_code.encode()).hexdigest()[:16]
+    subject, text, html = shopper_emails.compose(EmailKind.ISSUED, account, ret, lines=lines)
+    email = shopper_emails.write(account, ret, EmailKind.ISSUED, subject, text, html, once=once)
     db.session.commit()
-    send_after_commit(email.id)
-    return True
+    return email is not None

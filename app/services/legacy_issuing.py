@@ -31,13 +31,15 @@ from sqlalchemy import func, or_, select, update
 
 from app.crypto import encrypt_secret
 from app.domain.issuing import IssuingMethod
-from app.domain.vocabulary import ItemResolution, Option, RestockState, ReturnAction, ReturnStatus
+from app.domain.vocabulary import EmailKind, ItemResolution, Option, RestockState, ReturnAction, ReturnStatus
 from app.extensions import db
 from app.services import milestones
 from app.services.milestones import Milestone
 from app.models import Account, Return, ReturnItem
 from app.queue import enqueue
-from app.services.mail import render_email, send_after_commit, store_email
+from app.services import shopper_emails
+from app.services.mail import render_email
+from app.services.status_links import status_url
 from app.services.shopify_access import NotConnected, client_for
 from app.shopify import errors as E
 from app.shopify import issuing as shopify
@@ -182,10 +184,9 @@ def _record(item: ReturnItem, issued: Issued) -> None:
     ret.add_event("issued", _issued_message(item, issued), "system",
                   data={"item_id": item.id, "option": item.option})
     milestones.announce(ret, Milestone.ITEM_ISSUED, item_id=item.id, option=item.option)
-    email = _compose_credit_email(ret, item, issued) if issued.gift_card_code else None
+    if issued.gift_card_code:
+        _compose_credit_email(ret, item, issued)  # sent once this commits
     db.session.commit()
-    if email is not None:
-        send_after_commit(email.id)
     if issued.restock_pending and ret.status in (ReturnStatus.RECEIVED, ReturnStatus.PROCESSED, ReturnStatus.CLOSED):
         enqueue("jobs.actions.restock_item_job", item.id)
 
@@ -200,13 +201,16 @@ def _issued_message(item: ReturnItem, issued: Issued) -> str:
 
 
 def _compose_credit_email(ret: Return, item: ReturnItem, issued: Issued):
+    """The credit note's email (its gift card code: sent whatever the shop's issued-email switch
+    says, since the code reaches the shopper no other way), once per item; None without an address
+    or when it was written before."""
     if not ret.customer_email:
         return None
     account = db.session.get(Account, ret.account_id)
     subject = f"Your credit note for return {ret.rma_number}"
     text, html = render_email("credit_note", account=account, ret=ret, item=item, amount=issued.amount,
-                              code=issued.gift_card_code)
-    return store_email(account, ret.customer_email, subject, text, html, return_id=ret.id)
+                              code=issued.gift_card_code, status_url=status_url(ret, account.slug))
+    return shopper_emails.write(account, ret, EmailKind.ISSUED, subject, text, html, once=f"credit-note-{item.id}")
 
 
 # --- one function per option ---------------------------------------------------------------------

@@ -26,11 +26,12 @@ def render_email(name: str, **context) -> tuple[str, str]:
 
 
 def store_email(account: Account, to_address: str, subject: str, text_body: str, html_body: str,
-                return_id: int | None = None) -> OutboxEmail:
-    """Add an email to the outbox (the caller commits; enqueue `send_after_commit` afterwards)."""
+                return_id: int | None = None, *, kind: str | None = None, once_key: str | None = None) -> OutboxEmail:
+    """Add an email to the outbox (the caller commits; enqueue `send_after_commit` afterwards).
+    `kind` names a shopper email; `once_key` is unique across the outbox (see shopper_emails)."""
     email = OutboxEmail(account_id=account.id, return_id=return_id, to_address=to_address,
                         subject=subject, text_body=text_body, html_body=html_body,
-                        created_at=datetime.now(timezone.utc), attempts=0)
+                        created_at=datetime.now(timezone.utc), attempts=0, kind=kind, once_key=once_key)
     db.session.add(email)
     return email
 

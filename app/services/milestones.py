@@ -29,8 +29,11 @@ class Milestone:
     ITEM_ISSUED = "item.issued"             # data: item_ids (money, credit or an exchange issued)
     CLOSED = "return.closed"                # announced beside STATUS_CHANGED to CLOSED
     LABEL_READY = "label.ready"             # data: label_id (a prepaid label was bought)
+    # data: item_ids, tracking_number, tracking_url, carrier (the exchange's items were fulfilled;
+    # once per return: app.services.exchange_shipments)
+    EXCHANGE_SHIPPED = "exchange.shipped"
 
-    ALL = (CREATED, STATUS_CHANGED, ITEM_ISSUED, CLOSED, LABEL_READY)
+    ALL = (CREATED, STATUS_CHANGED, ITEM_ISSUED, CLOSED, LABEL_READY, EXCHANGE_SHIPPED)
 
 
 @dataclass(frozen=True)

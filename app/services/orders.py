@@ -8,6 +8,7 @@ from app.domain.order_data import OrderData
 from app.extensions import db
 from app.models import Order, OrderLine
 from app.order_rows import LINE_FIELDS, ORDER_FIELDS
+from app.services import exchange_shipments
 from app.services.order_copy import order_values
 from app.services.order_fit import fit_order
 from app.services import units_sold
@@ -61,6 +62,8 @@ def store_parcel(account_id: int, body) -> str:
         order_id = parcels.strict_id(body.get("order_id"), "Order")
     except (ShopifyDataError, TypeError, ValueError, AttributeError):
         return "unreadable fulfillment"
+    if parcel is not None:  # a shipped parcel may carry a return's exchange: its shopper is told
+        exchange_shipments.note_shipment(account_id, order_id, body)
     order = _locked_order(account_id, order_id)
     if order is None:
         return "order not stored"

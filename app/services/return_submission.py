@@ -24,7 +24,7 @@ from app.domain.eligibility import Eligibility, LineFacts, OrderFacts, Policy, l
 from app.domain.return_window import ORDER, Parcel, line_windows
 from app.domain.returns import ReturnRefused
 from app.domain.rules import Decision
-from app.domain.vocabulary import ItemResolution, Option, OptionMode, ReturnStatus
+from app.domain.vocabulary import EmailKind, ItemResolution, Option, OptionMode, ReturnStatus
 from app.extensions import db
 from app.services import milestones
 from app.services.milestones import Milestone
@@ -32,6 +32,7 @@ from app.models import Account, Order, OrderLine, Return, ReturnItem, ShopifyRet
 from app.queue import enqueue
 from app.services import labels, submission_rules
 from app.services.connect import CAPPED_RETURN_WINDOW_DAYS, window_cap_applies
+from app.services import shopper_emails
 from app.services.mail import send_after_commit, store_email
 from app.services.return_bonus import fix_bonus
 from app.services.return_fees import check_fees_shown, fix_fees
@@ -383,9 +384,10 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
                   data=shown, now=now)
     milestones.announce(ret, Milestone.CREATED, status=ret.status)
     email = None
-    if compose_email and order.email:
+    if compose_email and order.email and shopper_emails.enabled(account, EmailKind.SUBMITTED):
         subject, text, html = compose_email(ret)
-        email = store_email(account, order.email, subject, text, html, return_id=ret.id)
+        email = store_email(account, order.email, subject, text, html, return_id=ret.id,
+                            kind=EmailKind.SUBMITTED.value, once_key=f"{ret.id}:{EmailKind.SUBMITTED}")
         ret.add_event("email", f"Confirmation email to {order.email}.", "system", now=now)
     db.session.flush()
     # Ids read before the commit: no read transaction may be open when an in-process job runs.

@@ -145,6 +145,11 @@ def test_the_demo_connects_to_the_sandbox_and_is_safe_to_run_again(app, sandbox,
     assert summary["exchange_units_processed"] == 1
     page = requests.get(f"{sandbox.url}/").text
     assert all(name in page for name in in_sandbox)
+    # The Outbox shows the shopper emails of the way: each confirmation, a parcel received, what was issued.
+    from app.models import OutboxEmail
+    kinds = db.session.scalars(select(OutboxEmail.kind).where(OutboxEmail.account_id == account.id)).all()
+    assert {"submitted", "received", "issued"} <= set(kinds)
+    assert kinds.count("submitted") == len(OUTFITTERS_RETURNS) + len(REVIEW_RETURNS)
     first_token = account.access_token_encrypted
 
     sandbox.store.webhooks.flush(5)
@@ -171,6 +176,8 @@ def test_the_demo_connects_to_the_sandbox_and_is_safe_to_run_again(app, sandbox,
         select(func.sum(OrderLine.quantity)).join(Order).where(Order.account_id == account.id,
                                                                Order.cancelled_at.is_(None)))
     assert {"refund", "credit", "exchange"} <= set(shown.split) and shown.median is not None
+    # Run again, the demo writes no email twice.
+    assert db.session.scalars(select(OutboxEmail.kind).where(OutboxEmail.account_id == account.id)).all() == kinds
 
 
 def test_the_rules_demo_is_on_classic_accounts_with_the_one_app_and_returns(app, sandbox, monkeypatch, drain_jobs,

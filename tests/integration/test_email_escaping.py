@@ -8,7 +8,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import OutboxEmail
 from app.portal.status import compose_confirmation
-from app.services import issued_notices
+from app.domain.vocabulary import EmailKind
+from app.services import email_previews, issued_notices
 from app.services.legacy_issuing import Issued, _compose_credit_email
 from tests.factories import make_account, make_return
 
@@ -56,3 +57,48 @@ def test_the_credit_note_email_escapes_product_titles(hostile):
     email = _compose_credit_email(ret, ret.items[0], Issued(amount=Decimal("12.50"), gift_card_code="WXYZ-1234"))
     assert_escaped(email.text_body, email.html_body)
     assert "<strong>WXYZ-1234</strong>" in email.html_body and "Gift card code: WXYZ-1234" in email.text_body
+
+
+# --- every shopper email kind -------------------------------------------------------------------
+
+SCRIPT = '<script>alert("x")</script> & \'quoted\''
+SCRIPT_ESCAPED = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &#39;quoted&#39;"
+
+
+@pytest.fixture
+def scripted(app):
+    """A shop, customer, products and decline note whose every text is a script, with quotes and &."""
+    account = make_account(name=f"Shop {SCRIPT}")
+    ret = make_return(account, items=(("exchange", "ISSUED"), ("refund", "ISSUED")), status="DECLINED")
+    ret.order_name, ret.customer_name, ret.decline_note = f"#1 {SCRIPT}", SCRIPT, f"Note {SCRIPT}"
+    for item in ret.items:
+        item.title, item.variant_title, item.exchange_variant_title = SCRIPT, SCRIPT, SCRIPT
+        item.reason, item.issued_amount = SCRIPT, Decimal("12.50")
+    db.session.flush()
+    return account, ret
+
+
+@pytest.mark.parametrize("kind", [k.value for k in EmailKind])
+def test_every_shopper_email_escapes_shop_text_in_html_and_keeps_it_plain_in_text(scripted, kind):
+    account, ret = scripted
+    shown = email_previews.preview(account, EmailKind(kind), ret.id)
+    text, html = shown.text, shown.html
+    assert "<script>" not in html and SCRIPT_ESCAPED in html
+    assert SCRIPT in text and "&lt;" not in text and "&amp;" not in text and "&#" not in text
+    if kind == "declined":
+        assert f"Note {SCRIPT_ESCAPED}" in html and f"Note {SCRIPT}" in text
+    if kind in ("received", "exchange_shipped", "submitted"):
+        assert f"× {SCRIPT_ESCAPED}" in html  # the product title
+    assert f"Shop {SCRIPT_ESCAPED}" in html and f"Shop {SCRIPT}" in text
+
+
+@pytest.mark.parametrize("logo", ["http://cdn.example.com/l.png", "javascript:alert(1)", '" onerror="alert(1)',
+                                  "//cdn.example.com/l.png", "data:image/png;base64,AAAA"])
+def test_a_logo_shows_only_from_an_https_address(scripted, logo):
+    account, ret = scripted
+    account.logo_url = logo
+    html = email_previews.preview(account, EmailKind.RECEIVED, ret.id).html
+    assert "<img" not in html and logo not in html
+    account.logo_url = 'https://cdn.example.com/l.png?a="b"&c'
+    html = email_previews.preview(account, EmailKind.RECEIVED, ret.id).html
+    assert '<img src="https://cdn.example.com/l.png?a=&#34;b&#34;&amp;c"' in html

@@ -78,7 +78,7 @@ class World:
                       "order_id": order.id, "return_id": ret.id, "item_id": ret.items[0].id, "rule_id": rule.id,
                       "user_id": removable.id, "event_id": event.id, "bulk_id": bulk.id, "run_id": run.id,
                       "delivery_id": delivery.id, "provider": "generic", "filename": "css/app.css",
-                      "key": "a" * 32}
+                      "key": "a" * 32, "kind": "received"}
         self.line_fields = [f"line-{line.id}-{name}" for name in LINE_FIELDS]
         # Valid values for fields whose page the walk does not read, so that one hostile field
         # is not refused only because the others were missing.
