@@ -25,6 +25,7 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     register_errorhandlers(app)
     register_security(app)
     register_jobs(app)
+    register_milestone_listeners()
     register_fast_paths(app)
     register_commands(app)
     register_template_helpers(app)
@@ -112,6 +113,12 @@ def register_jobs(app: Flask) -> None:
     from app.queue.backends import init_app  # at build time: importing app stays cheap
 
     init_app(app)
+
+
+def register_milestone_listeners() -> None:
+    """Import the services that listen to a return's milestones, so every process (web, worker,
+    commands) registers them (app/services/milestones.py)."""
+    import app.services.outbound_webhooks  # noqa: F401  (at build time: registers its listener)
 
 
 def register_fast_paths(app: Flask) -> None:
