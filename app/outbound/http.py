@@ -74,6 +74,8 @@ def post(target: Target, body: bytes, headers: dict[str, str], *, connect_timeou
     try:
         response = pool.urlopen("POST", target.path, body=body, headers=all_headers, redirect=False,
                                 retries=False, preload_content=False, assert_same_host=False)
+    except urllib3.exceptions.NewConnectionError as error:  # a subclass of ConnectTimeoutError
+        return Outcome(None, "", f"Connection failed: {_short(error)}", took())
     except urllib3.exceptions.ConnectTimeoutError:
         return Outcome(None, "", f"Could not connect within {connect_timeout:g} s.", took())
     except urllib3.exceptions.ReadTimeoutError:
@@ -84,6 +86,8 @@ def post(target: Target, body: bytes, headers: dict[str, str], *, connect_timeou
         return Outcome(None, "", f"Connection failed: {_short(error)}", took())
     try:
         read, truncated, late = _read_capped(response, max_bytes, deadline)
+    except (urllib3.exceptions.ReadTimeoutError, socket.timeout):
+        return Outcome(response.status, "", f"The answer took longer than {total_timeout:g} s; stopped reading.", took())
     except (urllib3.exceptions.HTTPError, OSError, socket.timeout) as error:
         return Outcome(response.status, "", f"The answer broke off: {_short(error)}", took())
     finally:
