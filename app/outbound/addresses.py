@@ -89,6 +89,11 @@ def _literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     return None
 
 
+def _shown(address) -> str:
+    mapped = getattr(address, "ipv4_mapped", None)
+    return f"::ffff:{mapped}" if mapped else str(address)
+
+
 def parse(url: str, *, allow_loopback: bool) -> tuple[str, str, int, str]:
     """Check a URL's shape: (scheme, host, port, path). https only (http only to loopback when
     `allow_loopback`, the tests' and demo's setting); no user name or password; a host; at most
@@ -161,7 +166,8 @@ def vet(url: str, *, allow_loopback: bool = False) -> Target:
         if reason == "a loopback address" and allow_loopback:
             continue
         if reason:
-            raise AddressRefused(f"The URL's host resolves to {reason} ({address}); only public addresses may be called.")
+            raise AddressRefused(f"The URL's host resolves to {reason} ({_shown(address)}); "
+                                 "only public addresses may be called.")
     if scheme == "http" and not all(a.is_loopback for a in addresses):
         raise AddressRefused("The URL must start with https://.")
     return Target(scheme, host, port, path, str(addresses[0]))
