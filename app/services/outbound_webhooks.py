@@ -20,6 +20,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.crypto import decrypt_secret, encrypt_secret
+from app.domain.vocabulary import ReturnStatus
 from app.extensions import db
 from app.models import Account, OutboundDelivery, OutboundEndpoint, Return
 from app.outbound import addresses, signing
@@ -169,10 +170,12 @@ def _item(item) -> dict:
     }
 
 
-def snapshot(ret: Return) -> dict:
-    """The return as the payload shows it: ids, RMA, status, order, items with exact money."""
+def snapshot(ret: Return, status: str | None = None) -> dict:
+    """The return as the payload shows it: ids, RMA, status, order, items with exact money.
+    `status` is the one the milestone announces: a move is a conditional UPDATE, which leaves the
+    loaded object's status as it was."""
     return {
-        "id": ret.id, "rma": ret.rma_number, "status": ret.status, "order_name": ret.order_name,
+        "id": ret.id, "rma": ret.rma_number, "status": status or ret.status, "order_name": ret.order_name,
         "shopify_order_id": ret.shopify_order_id, "currency": ret.currency,
         "customer_email": ret.customer_email,
         "created_at": ret.created_at.isoformat() if ret.created_at else None,
@@ -185,9 +188,9 @@ def payload(account: Account, topic: str, event_id: str, occurred_at: datetime, 
     """The JSON document one delivery sends."""
     document = {"id": event_id, "topic": topic, "occurred_at": occurred_at.isoformat(),
                 "shop": {"id": account.id, "name": account.name, "domain": account.shop_domain}}
-    if ret is not None:
-        document["return"] = snapshot(ret)
     data = data or {}
+    if ret is not None:
+        document["return"] = snapshot(ret, ReturnStatus.CLOSED.value if topic == Milestone.CLOSED else data.get("status"))
     if topic == Milestone.STATUS_CHANGED:
         document["previous_status"], document["status"] = data.get("previous"), data.get("status")
     if topic == Milestone.ITEM_ISSUED:
