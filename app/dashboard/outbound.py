@@ -37,16 +37,22 @@ def outbound_webhooks():
     form = EndpointForm()
     if request.method == "GET":
         return _page(form)
-    if form.validate_on_submit():
+    csrf_checked(form)  # validates the form (a 400 for an expired token)
+    if not form.errors:
         try:
             endpoint, secret = hooks.create_endpoint(current_account(), form.url.data, form.topics.data,
                                                      form.description.data)
         except hooks.EndpointRefused as refusal:
-            getattr(form, refusal.field).errors = [str(refusal)]
+            _refused(form, refusal)
         else:
             return render_template("dashboard/outbound_secret.html", endpoint=endpoint, secret=secret, new=True)
-    csrf_checked(form)
     return _page(form, 422)
+
+
+def _refused(form, refusal: hooks.EndpointRefused) -> None:
+    """Show the service's refusal beside its field."""
+    getattr(form, refusal.field).errors = [str(refusal)]
+    form._errors = None  # WTForms caches the summary of errors: let it see this one
 
 
 @bp.route("/settings/webhooks/<int:endpoint_id>", methods=["GET", "POST"])
@@ -56,23 +62,23 @@ def outbound_endpoint(endpoint_id: int):
     endpoint = get_scoped_or_404(OutboundEndpoint, endpoint_id)
     form = EndpointForm(obj=endpoint) if request.method == "GET" else EndpointForm()
     if request.method == "POST":
-        if form.validate_on_submit():
+        csrf_checked(form)  # validates the form (a 400 for an expired token)
+        if not form.errors:
             try:
                 hooks.update_endpoint(endpoint, form.url.data, form.topics.data, form.description.data,
                                       form.enabled.data)
             except hooks.EndpointRefused as refusal:
-                getattr(form, refusal.field).errors = [str(refusal)]
+                _refused(form, refusal)
             else:
                 flash("Endpoint saved.", "success")
                 return redirect(url_for("dashboard.outbound_endpoint", endpoint_id=endpoint.id), code=303)
-        csrf_checked(form)
-        db.session.rollback()  # the refused values were never meant to stay on the row
-    recent = db.session.scalars(scoped(OutboundDelivery).where(OutboundDelivery.endpoint_id == endpoint.id)
-                                .order_by(OutboundDelivery.created_at.desc(), OutboundDelivery.id.desc()).limit(5)).all()
+    recent = db.session.scalars(
+        scoped(OutboundDelivery).where(OutboundDelivery.endpoint_id == endpoint.id)
+        .order_by(OutboundDelivery.created_at.desc(), OutboundDelivery.id.desc()).limit(5)).all()
+    until = endpoint.previous_secret_expires_at
     return render_template("dashboard/outbound_endpoint.html", endpoint=endpoint, form=form, recent=recent,
-                           overlap_until=endpoint.previous_secret_expires_at
-                           if endpoint.previous_secret_expires_at and endpoint.previous_secret_expires_at > hooks.now()
-                           else None), 422 if request.method == "POST" else 200
+                           overlap_until=until if until and until > hooks.now() else None
+                           ), 422 if request.method == "POST" else 200
 
 
 @bp.post("/settings/webhooks/<int:endpoint_id>/secret")

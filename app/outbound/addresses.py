@@ -10,6 +10,7 @@ second resolution of the name.
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -35,6 +36,7 @@ _REFUSED = (
                             _V6("100::/64"), _V6("2001::/23"), _V6("fec0::/10"), _V6("::/96"))),
 )
 _NAT64 = _V6("64:ff9b::/96")
+_HOST = re.compile(r"^[a-z0-9_.:-]+$", re.ASCII)  # a name, or an IP (urlsplit removed the brackets)
 
 
 class AddressRefused(ValueError):
@@ -118,6 +120,9 @@ def parse(url: str, *, allow_loopback: bool) -> tuple[str, str, int, str]:
         raise AddressRefused("The URL may not carry a user name or password; verify deliveries by their signature.")
     if not host:
         raise AddressRefused("The URL has no host.")
+    if not _HOST.match(host):
+        raise AddressRefused("The host may contain only letters, digits, dots and hyphens "
+                             "(international names in their xn-- form).")
     if parts.fragment:
         raise AddressRefused("The URL may not have a #fragment.")
     if parts.scheme == "http" and not allow_loopback:

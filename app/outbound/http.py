@@ -13,7 +13,6 @@ for a retailer's own, smaller systems.
 """
 from __future__ import annotations
 
-import socket
 import ssl
 import time
 from dataclasses import dataclass
@@ -86,16 +85,16 @@ def post(target: Target, body: bytes, headers: dict[str, str], *, connect_timeou
         return Outcome(None, "", f"Connection failed: {_short(error)}", took())
     try:
         read, truncated, late = _read_capped(response, max_bytes, deadline)
-    except (urllib3.exceptions.ReadTimeoutError, socket.timeout):
-        return Outcome(response.status, "", f"The answer took longer than {total_timeout:g} s; stopped reading.", took())
-    except (urllib3.exceptions.HTTPError, OSError, socket.timeout) as error:
+    except (urllib3.exceptions.ReadTimeoutError, TimeoutError):
+        return Outcome(response.status, "", _too_long(total_timeout), took())
+    except (urllib3.exceptions.HTTPError, OSError) as error:
         return Outcome(response.status, "", f"The answer broke off: {_short(error)}", took())
     finally:
         response.release_conn()
         pool.close()
     excerpt = read.decode("utf-8", "replace")[:EXCERPT_CHARS]
     if late:
-        return Outcome(response.status, excerpt, f"The answer took longer than {total_timeout:g} s; stopped reading.", took())
+        return Outcome(response.status, excerpt, _too_long(total_timeout), took())
     status = response.status
     error = None
     if 300 <= status < 400:
@@ -129,6 +128,10 @@ def _limit_wait(response, deadline: float) -> None:
     sock = getattr(getattr(response, "connection", None), "sock", None)
     if sock is not None:
         sock.settimeout(max(0.05, deadline - time.monotonic()))
+
+
+def _too_long(total_timeout: float) -> str:
+    return f"The answer took longer than {total_timeout:g} s; stopped reading."
 
 
 def _short(error: BaseException) -> str:

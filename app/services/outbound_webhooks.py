@@ -127,7 +127,8 @@ def secrets_in_force(endpoint: OutboundEndpoint, at: datetime | None = None) -> 
     overlap lasts."""
     at = at or now()
     found = [decrypt_secret(endpoint.secret_encrypted)]
-    if endpoint.previous_secret_encrypted and endpoint.previous_secret_expires_at and at < endpoint.previous_secret_expires_at:
+    until = endpoint.previous_secret_expires_at
+    if endpoint.previous_secret_encrypted and until and at < until:
         found.append(decrypt_secret(endpoint.previous_secret_encrypted))
     return found
 
@@ -190,7 +191,8 @@ def payload(account: Account, topic: str, event_id: str, occurred_at: datetime, 
                 "shop": {"id": account.id, "name": account.name, "domain": account.shop_domain}}
     data = data or {}
     if ret is not None:
-        document["return"] = snapshot(ret, ReturnStatus.CLOSED.value if topic == Milestone.CLOSED else data.get("status"))
+        status = ReturnStatus.CLOSED.value if topic == Milestone.CLOSED else data.get("status")
+        document["return"] = snapshot(ret, status)
     if topic == Milestone.STATUS_CHANGED:
         document["previous_status"], document["status"] = data.get("previous"), data.get("status")
     if topic == Milestone.ITEM_ISSUED:

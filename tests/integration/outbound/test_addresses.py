@@ -95,6 +95,8 @@ def test_a_public_https_url_is_vetted_to_the_address_it_resolved_to(monkeypatch)
     ("https://example.com/" + "a" * 2100, "too long"),
     ("", "Enter"),
     ("https://example.com/#frag", "fragment"),
+    ("https://exa%ED%A0%80mple.com/", "host may contain only"),
+    ("https://exa%00mple.com/", "host may contain only"),
 ])
 def test_hostile_urls_are_refused_with_a_clear_message(url, message):
     with pytest.raises(AddressRefused) as refusal:
