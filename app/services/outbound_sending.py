@@ -129,15 +129,22 @@ def send_again(delivery: OutboundDelivery) -> None:
     delivery.state, delivery.attempts, delivery.next_attempt_at = "pending", 0, now()
     delivery.claimed_until = None
     db.session.commit()
-    queue_sends([delivery.id])
+    queue_sends([(delivery.id, _mark(delivery))])
 
 
 def sweep_due(limit: int = SWEEP_BATCH) -> int:
     """Queue every delivery that is due (a retry's time has come, an enqueue was lost, a worker died
     mid-send); how many were queued. The periodic sweeper's work."""
     at = now()
-    ids = list(db.session.scalars(select(OutboundDelivery.id).where(_due(at))
-                                  .order_by(OutboundDelivery.next_attempt_at).limit(limit)))
+    rows = db.session.scalars(select(OutboundDelivery).where(_due(at))
+                              .order_by(OutboundDelivery.next_attempt_at).limit(limit)).all()
+    due = [(row.id, _mark(row)) for row in rows]
     db.session.rollback()
-    queue_sends(ids)
-    return len(ids)
+    queue_sends(due)
+    return len(due)
+
+
+def _mark(delivery: OutboundDelivery) -> str:
+    """Which attempt is due: its number and when (a lapsed claim by when the claim lapsed)."""
+    when = delivery.claimed_until if delivery.state == "sending" else delivery.next_attempt_at
+    return f"{delivery.attempts}-{int(when.timestamp()) if when else 0}"

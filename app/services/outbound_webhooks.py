@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from app.crypto import decrypt_secret, encrypt_secret
 from app.domain.vocabulary import ReturnStatus
@@ -220,21 +220,42 @@ def _add_delivery(account: Account, endpoint: OutboundEndpoint, topic: str, ret:
     return delivery
 
 
+def _this_transaction() -> dict:
+    """What this module keeps for the current transaction (endpoints read, deliveries to queue),
+    started afresh by each new transaction: a bulk close announces thousands of milestones in a few
+    transactions, and each need not read the endpoints again nor flush its rows on its own."""
+    session = db.session()
+    root = session.get_transaction()
+    while root is not None and root.parent is not None:
+        root = root.parent
+    kept = session.info.get("outbound_webhooks")
+    if kept is None or kept["transaction"] is not root:
+        kept = session.info["outbound_webhooks"] = {"transaction": root, "endpoints": {}, "deliveries": None}
+    return kept
+
+
 def queue_after_commit(deliveries: list[OutboundDelivery]) -> None:
-    """Queue each delivery's send once the transaction that wrote them commits (ids flushed now)."""
+    """Queue each delivery's send once the transaction that wrote them commits (their ids are
+    known then: the commit's flush assigns them; one callback per transaction queues them all)."""
     if not deliveries:
         return
-    db.session.flush()
-    ids = [d.id for d in deliveries]
-    milestones.after_commit(lambda: queue_sends(ids))
+    kept = _this_transaction()
+    if kept["deliveries"] is None:
+        waiting = kept["deliveries"] = []
+        # The identity is read without loading: after the commit every attribute is expired.
+        milestones.after_commit(lambda: queue_sends([(inspect(d).identity[0], "new") for d in waiting]))
+    kept["deliveries"].extend(deliveries)
 
 
-def queue_sends(delivery_ids: list[int]) -> None:
-    """Queue the send of each delivery on the webhooks queue. A failed enqueue (Redis away) loses
-    nothing: the row is due, and the sweeper queues it."""
-    for delivery_id in delivery_ids:
+def queue_sends(due: list[tuple[int, str]]) -> None:
+    """Queue the send of each (delivery id, attempt mark) on the webhooks queue. The mark names the
+    attempt that is due (its number and time), so one attempt is queued once however often it is
+    asked for, while a later attempt or "Send again" gets a job of its own (RQ refuses a job id it
+    still holds, finished ones included). A failed enqueue (Redis away) loses nothing: the row is
+    due, and the sweeper queues it."""
+    for delivery_id, mark in due:
         try:
-            enqueue(SEND_JOB, delivery_id, job_id=f"outbound-{delivery_id}")
+            enqueue(SEND_JOB, delivery_id, job_id=f"outbound-{delivery_id}-{mark}")
         except Exception:  # noqa: BLE001 — the commit stands; the sweeper re-queues due rows
             current_app.logger.warning("outbound delivery %s not queued; the sweeper will", delivery_id)
             return
@@ -245,10 +266,12 @@ def on_milestone(ret: Return, announcement: milestones.Announcement) -> None:
     """A delivery row per enabled endpoint subscribed to the milestone (in the caller's transaction)."""
     if announcement.name not in TOPICS:
         return
-    endpoints = [e for e in db.session.scalars(
-        select(OutboundEndpoint).where(OutboundEndpoint.account_id == announcement.account_id,
-                                       OutboundEndpoint.enabled.is_(True)))
-        if announcement.name in (e.topics or ())]
+    known = _this_transaction()["endpoints"]
+    if announcement.account_id not in known:
+        known[announcement.account_id] = db.session.scalars(
+            select(OutboundEndpoint).where(OutboundEndpoint.account_id == announcement.account_id,
+                                           OutboundEndpoint.enabled.is_(True))).all()
+    endpoints = [e for e in known[announcement.account_id] if announcement.name in (e.topics or ())]
     if not endpoints:
         return
     account = db.session.get(Account, announcement.account_id)

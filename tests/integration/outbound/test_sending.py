@@ -143,7 +143,15 @@ def test_the_sweeper_queues_what_is_due_so_a_lost_queue_loses_nothing(app, recei
     assert sending.sweep_due() == 0  # not due yet
     outbound_clock.advance(minutes=1)
     assert sending.sweep_due() == 1 and jobs.queued == [(SEND, (delivery.id,))]
+    # One job id per attempt: swept twice it is the same job (RQ keeps one), the next attempt or
+    # "Send again" a new one (RQ would refuse an id it still holds for a finished job).
+    sending.sweep_due()
+    first_sweep, second_sweep = (q.kwargs["job_id"] for q in jobs.queued)
+    assert first_sweep == second_sweep and first_sweep != f"outbound-{delivery.id}-new"
     receiver.answer(status=200)
+    assert sending.deliver(delivery.id) == "delivered"
+    sending.send_again(db.session.get(OutboundDelivery, delivery.id))
+    assert jobs.queued[-1].kwargs["job_id"] not in (first_sweep, f"outbound-{delivery.id}-new")
     assert sending.deliver(delivery.id) == "delivered"
     # A worker that died mid-send leaves the row claimed: due again once the claim lapses.
     other = hooks.send_test(endpoint)
