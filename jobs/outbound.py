@@ -1,6 +1,6 @@
 """Outbound webhook jobs, on their own `webhooks` queue: one delivery attempt, and the sweeper."""
 from app.queue import job
-from app.services.outbound_sending import deliver, sweep_due
+from app.services.outbound_sending import deliver, purge_old, sweep_due
 
 
 @job
@@ -11,5 +11,7 @@ def deliver_outbound_job(delivery_id: int) -> str:
 
 @job
 def sweep_outbound_deliveries_job() -> int:
-    """Queue every delivery whose next attempt is due (retries, lost enqueues, dead workers)."""
+    """Queue every delivery whose next attempt is due (retries, lost enqueues, dead workers), and
+    forget finished ones past the log's keeping time."""
+    purge_old()
     return sweep_due()

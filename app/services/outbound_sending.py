@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 
 from app.extensions import db
 from app.models import Account, OutboundDelivery, OutboundEndpoint
@@ -33,6 +33,7 @@ MAX_ATTEMPTS = len(RETRY_MINUTES) + 1
 CLAIM_SECONDS = 60  # longer than one attempt can take (http.TOTAL_TIMEOUT plus the vetting)
 LOG_ATTEMPTS = 20   # attempts kept in a delivery's log ("Send again" adds more)
 SWEEP_BATCH = 500
+KEEP_DAYS = 30      # delivered and failed deliveries stay in the log this long
 
 
 def retry_delay(attempts: int) -> timedelta | None:
@@ -142,6 +143,18 @@ def sweep_due(limit: int = SWEEP_BATCH) -> int:
     db.session.rollback()
     queue_sends(due)
     return len(due)
+
+
+def purge_old(limit: int = 5000) -> int:
+    """Delete delivered and failed deliveries older than KEEP_DAYS (committed); how many. Pending
+    ones stay whatever their age: they are still owed."""
+    cutoff = now() - timedelta(days=KEEP_DAYS)
+    ids = select(OutboundDelivery.id).where(OutboundDelivery.state.in_(("delivered", "failed")),
+                                            OutboundDelivery.created_at < cutoff).limit(limit)
+    deleted = db.session.execute(delete(OutboundDelivery).where(OutboundDelivery.id.in_(ids.scalar_subquery()))
+                                 .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return deleted
 
 
 def _mark(delivery: OutboundDelivery) -> str:

@@ -78,3 +78,12 @@ def test_embedded_jobs_of_the_webhooks_queue_run_on_their_own_thread_so_issuing_
               f"{burst * 1000:.1f} ms behind 1,000 deliveries to a 20 ms receiver")
     assert burst < 0.5  # the 1,000 deliveries alone take 20 s on their thread
     assert backend.lane(slow_delivery) == "webhooks" and backend.lane(issue) == "main"
+
+
+def test_the_procfile_runs_webhook_deliveries_in_a_worker_of_their_own():
+    from pathlib import Path
+
+    processes = dict(line.split(": ", 1) for line in
+                     (Path(__file__).resolve().parents[3] / "Procfile").read_text().splitlines() if line)
+    assert processes["webhooks"].endswith("jobs worker webhooks")
+    assert "actions" in processes["worker"] and "webhooks" not in processes["worker"]

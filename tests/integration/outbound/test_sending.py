@@ -170,3 +170,16 @@ def test_a_disabled_endpoint_gets_nothing_new_and_its_queued_deliveries_are_not_
     assert sending.deliver(delivery.id) == "failed"
     assert receiver.received == []
     assert "disabled" in db.session.get(OutboundDelivery, delivery.id).last_error
+
+
+def test_the_log_keeps_finished_deliveries_30_days_and_owed_ones_whatever_their_age(app, receiver, jobs,
+                                                                                    outbound_clock):
+    _, endpoint, _ = endpoint_for(receiver)
+    done = hooks.send_test(endpoint).id
+    sending.deliver(done)
+    owed = hooks.send_test(endpoint).id
+    outbound_clock.advance(days=sending.KEEP_DAYS, seconds=1)
+    assert sending.purge_old() == 1
+    db.session.expire_all()
+    assert db.session.get(OutboundDelivery, done) is None
+    assert db.session.get(OutboundDelivery, owed).state == "pending"
