@@ -45,18 +45,22 @@ class Outcome:
         return self.error is None and self.status_code is not None and 200 <= self.status_code < 300
 
 
-def _pool(target: Target, timeout: urllib3.Timeout):
+def _pool(target: Target, timeout: urllib3.Timeout, ca_certs: str | None):
     common = {"timeout": timeout, "retries": False, "maxsize": 1, "block": False}
     if target.scheme == "https":
+        # Connected by IP: the URL's host is the TLS server name (SNI) and the name the
+        # certificate must carry, as if the name had been resolved by the connection itself.
         return urllib3.HTTPSConnectionPool(
             target.address, target.port, server_hostname=target.host, assert_hostname=target.host,
-            cert_reqs=ssl.CERT_REQUIRED, ca_certs=certifi.where(), **common)
+            cert_reqs=ssl.CERT_REQUIRED, ca_certs=ca_certs or certifi.where(), **common)
     return urllib3.HTTPConnectionPool(target.address, target.port, **common)
 
 
 def post(target: Target, body: bytes, headers: dict[str, str], *, connect_timeout: float = CONNECT_TIMEOUT,
-         total_timeout: float = TOTAL_TIMEOUT, max_bytes: int = MAX_RESPONSE_BYTES) -> Outcome:
-    """POST `body` to the vetted target; never raises for what the receiver does."""
+         total_timeout: float = TOTAL_TIMEOUT, max_bytes: int = MAX_RESPONSE_BYTES,
+         ca_certs: str | None = None) -> Outcome:
+    """POST `body` to the vetted target; never raises for what the receiver does. `ca_certs`: the
+    authorities to trust (default: certifi's, as browsers do)."""
     started = time.monotonic()
     deadline = started + total_timeout
     default_port = 443 if target.scheme == "https" else 80
@@ -65,7 +69,7 @@ def post(target: Target, body: bytes, headers: dict[str, str], *, connect_timeou
         host_header = f"[{target.host}]" + ("" if target.port == default_port else f":{target.port}")
     all_headers = {"Host": host_header, "User-Agent": USER_AGENT, "Content-Type": "application/json",
                    "Accept": "*/*", **headers}
-    pool = _pool(target, urllib3.Timeout(connect=connect_timeout, read=total_timeout, total=total_timeout))
+    pool = _pool(target, urllib3.Timeout(connect=connect_timeout, read=total_timeout, total=total_timeout), ca_certs)
 
     def took() -> int:
         return int((time.monotonic() - started) * 1000)

@@ -103,9 +103,22 @@ def test_add_an_endpoint_see_its_secret_send_a_test_and_send_it_again(e2e_app, l
     assert again.body == first.body and again.headers["X-Boomerang-Event-Id"] == first.headers["X-Boomerang-Event-Id"]
     assert verify(secret, again, time.time())
 
-    # Rotate: asked first (the browser's dialog with JavaScript, a page of its own without).
+    # Rotate: asked first (the browser's dialog with JavaScript, a page of its own without); a
+    # change of mind keeps the secret.
     page.goto(live_server.url("/dashboard/settings/webhooks"))
+    expect(page.locator(".endpoint-row")).to_contain_text(receiver.url)
+    shot(page, f"list-{name}")
     page.get_by_role("link", name=f"Manage {receiver.url}").click()
+    shot(page, f"manage-{name}")
+    if js:
+        page.once("dialog", lambda dialog: dialog.dismiss())
+        page.get_by_role("button", name="Rotate secret").click()
+    else:
+        page.get_by_role("button", name="Rotate secret").click()
+        page.get_by_role("link", name="Go back").click()
+    page.get_by_role("button", name="Show secret").click()
+    assert page.locator("#endpoint-secret").inner_text() == secret
+    page.get_by_role("link", name="Done").click()
     if js:
         page.once("dialog", lambda dialog: dialog.accept())
         page.get_by_role("button", name="Rotate secret").click()
