@@ -100,6 +100,7 @@ def register_blueprints(app: Flask) -> None:
 def register_milestone_listeners(app: Flask) -> None:
     """Import the services that listen to a return's milestones, so every process (web, worker,
     commands) has them registered (app/services/milestones.py)."""
+    import app.services.outbound_webhooks  # noqa: F401 - at build time: registers its listener
     import app.services.shopper_emails  # noqa: F401 - at build time: registers its listener
 
 

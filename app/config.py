@@ -162,6 +162,12 @@ class Config:
     # A delivery whose work failed this many times is dead: no more retries, listed for admins
     # (Dead deliveries page) until one retries it. With the job's retries (10 s, 1, 5 and 15 min)
     # the fifth attempt runs about 21 minutes after the delivery arrived.
+    # Outbound webhooks (the retailer's endpoints): http:// and loopback addresses are allowed only
+    # where this is on (tests and development: the tests' receiver and the demo's run on 127.0.0.1).
+    OUTBOUND_WEBHOOKS_ALLOW_LOOPBACK = False
+    OUTBOUND_WEBHOOKS_CONNECT_TIMEOUT = float(os.environ.get("OUTBOUND_WEBHOOKS_CONNECT_TIMEOUT", 3))
+    OUTBOUND_WEBHOOKS_TOTAL_TIMEOUT = float(os.environ.get("OUTBOUND_WEBHOOKS_TOTAL_TIMEOUT", 10))
+    OUTBOUND_WEBHOOKS_CLOCK = None  # a callable returning an aware datetime stands in for now (tests)
     WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", 5))
     # With RQ, intake only stores a delivery; the dispatcher of each `flask jobs worker` looks for
     # new ones this often and queues them in batches of at most this many (one shop per batch).
@@ -225,6 +231,7 @@ class DevelopmentConfig(Config):
     SCHEDULER_ENABLED = _env_bool("SCHEDULER_ENABLED", True)
     REQUIRE_SECRETS = False
     SHOPIFY_API_ORIGIN_ALLOWED = _env_bool("SHOPIFY_API_ORIGIN_ALLOWED", True)
+    OUTBOUND_WEBHOOKS_ALLOW_LOOPBACK = _env_bool("OUTBOUND_WEBHOOKS_ALLOW_LOOPBACK", True)
 
 
 class TestConfig(Config):
@@ -265,6 +272,7 @@ class TestConfig(Config):
     PUBLIC_BASE_URL = "http://localhost"
     SHOPIFY_API_ORIGIN_ALLOWED = True
     SHOPIFY_CONNECT_TIMEOUT = 5.0
+    OUTBOUND_WEBHOOKS_ALLOW_LOOPBACK = True
     IMPORT_BULK_POLL_SECONDS = 0.2
     # Each test run keeps its photos apart from the demo's (tests that look at files set their own).
     PHOTO_DIR = str(Path(tempfile.gettempdir()) / f"boomerang-test-photos-{os.getpid()}")

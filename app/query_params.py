@@ -49,7 +49,10 @@ QUERY_PARAMS: dict[str, QueryParam] = {
     # Where to go back to: safe_next keeps a path of this site and ignores anything else (a bad
     # `next` never costs the action it came with).
     "next": QueryParam("own", ("auth.login", *_RETURN_ACTIONS, *_BULK)),
-    "page": QueryParam("int", ("dashboard.returns", "dashboard.outbox"), _PAGE, low=1, high=100_000),
+    "page": QueryParam("int", ("dashboard.returns", "dashboard.outbox", "dashboard.outbound_deliveries"), _PAGE,
+                       low=1, high=100_000),
+    # The delivery log's filter: the view accepts only its four words (else a 400).
+    "show": QueryParam("own", ("dashboard.outbound_deliveries",)),
     "q": _SEARCH, "date_from": _DATES, "date_to": _DATES,
     "status": _FILTER, "option": _FILTER, "issue": _FILTER, "sort": _FILTER, "per_page": _FILTER,
     "product": _FILTER, "variant": _FILTER,

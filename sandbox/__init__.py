@@ -43,7 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
     store = Store(clock=config.get("SANDBOX_CLOCK"), config=config)
     app.extensions["sandbox"] = store
 
-    from . import carrier, cli, control, graphql_api, labels, oauth, returns_control, ui
+    from . import carrier, cli, control, graphql_api, labels, oauth, retailer_hooks, returns_control, ui
     app.register_blueprint(graphql_api.bp)
     app.register_blueprint(oauth.bp)
     app.register_blueprint(control.bp)
@@ -53,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.add_url_rule("/control/shops/<shop>/issued", "control_issued", control.issued)
     app.register_blueprint(carrier.bp)  # the fake tracking provider
     app.register_blueprint(labels.bp)  # the fake label providers (EasyPost, Shippo)
+    app.register_blueprint(retailer_hooks.bp)  # the retailer's own system: an inbox for outbound webhooks
     cli.register(app)
 
     @app.errorhandler(SandboxError)

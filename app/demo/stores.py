@@ -11,7 +11,8 @@ from app.demo.seed import DEMO_PASSWORD, SAMPLE_ORDER_IDS, SAMPLE_ORDERS, seed_d
 from app.domain.photos import PhotoMode
 from app.domain.vocabulary import ReturnAction
 from app.extensions import db
-from app.models import Account, Order, User
+from app.models import Account, Order, OutboundEndpoint, User
+from app.services import outbound_webhooks
 from app.services.accounts import sign_up
 from app.services.imports import latest_run
 from app.services.rules import seed_keep_demo, seed_review_demo, seed_rules_demo
@@ -50,6 +51,7 @@ def connect_demo(sandbox_url: str) -> tuple[User, dict]:
     # Shoppers returning a faulty item may add photos, so the portal shows its photo field.
     if "Faulty" in (account.return_reasons or []):
         account.photo_modes = {**(account.photo_modes or {}), "Faulty": PhotoMode.OPTIONAL.value}
+    connect_demo_webhooks(account, sandbox_url)
     run = latest_run(account.id)
     picks = orders_to_try(account)
     specials = stored_orders_to_try(account, OUTFITTERS_ORDERS)
@@ -67,6 +69,18 @@ def connect_demo(sandbox_url: str) -> tuple[User, dict]:
             Order.account_id == account.id)),
         "picks": picks, "specials": specials, "returns": returns,
     }
+
+
+def connect_demo_webhooks(account: Account, sandbox_url: str) -> None:
+    """An outbound webhook endpoint to the sandbox's stand-in for the retailer's own system, so the
+    demo returns fill Settings → Webhooks' delivery log (once; only where loopback is allowed)."""
+    url = f"{sandbox_url.rstrip('/')}/_sandbox/retailer-hooks/inbox"
+    if db.session.scalar(select(OutboundEndpoint.id).where(OutboundEndpoint.account_id == account.id)):
+        return
+    try:
+        outbound_webhooks.create_endpoint(account, url, list(outbound_webhooks.TOPICS), "Warehouse (demo)")
+    except outbound_webhooks.EndpointRefused:
+        pass  # a production configuration: the demo's receiver is on this machine
 
 
 def retire_earlier_app(sandbox: SandboxControl, shop: dict) -> None:

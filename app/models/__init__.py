@@ -5,6 +5,7 @@ from app.models.bulk import BulkAction
 from app.models.imports import ImportRun, ImportStatus
 from app.models.labels import ReturnLabel
 from app.models.orders import Order, OrderLine
+from app.models.outbound import OutboundDelivery, OutboundEndpoint
 from app.models.outbox import OutboxEmail
 from app.models.photos import ReturnPhoto
 from app.models.products import Product
@@ -21,6 +22,7 @@ __all__ = [
     "ImportRun", "ImportStatus",
     "ReturnLabel",
     "Order", "OrderLine",
+    "OutboundDelivery", "OutboundEndpoint",
     "OutboxEmail",
     "ReturnPhoto",
     "Product",

@@ -159,7 +159,10 @@ class InProcessBackend:
 
     A job that fails is tried again as RQ would (see `RQBackend.enqueue`): after each of its
     declared retry intervals (times JOBS_RETRY_INTERVAL_SCALE), on the background thread, and
-    then no more (JOBS_INPROCESS_RETRIES off: never)."""
+    then no more (JOBS_INPROCESS_RETRIES off: never).
+
+    Outbound webhook deliveries (the `webhooks` queue) run on a thread of their own (`lane`), as
+    they have their own worker on RQ: a burst to a slow receiver never delays issuing."""
 
     runs_in_process = True
 
@@ -168,21 +171,32 @@ class InProcessBackend:
         self.use_thread = app.config["JOBS_INPROCESS_THREAD"]
         self.retries = app.config["JOBS_INPROCESS_RETRIES"]
         self.retry_scale = float(app.config["JOBS_RETRY_INTERVAL_SCALE"])
-        self._due: list = []  # a heap of (when, order, job_func, args, attempt)
+        # Per lane, a heap of (when, order, job_func, args, attempt) and the thread that drains it.
+        self._due: dict[str, list] = {}
+        self._threads: dict[str, threading.Thread] = {}
         self._order = itertools.count()
         self._cond = threading.Condition()
         self._busy = 0
-        self._thread: threading.Thread | None = None
+
+    @staticmethod
+    def lane(job_func) -> str:
+        """The thread a job runs on: the outbound webhooks queue has its own, so a burst of
+        deliveries to a slow receiver never waits ahead of issuing (as its own worker does on RQ)."""
+        return "webhooks" if job_func.spec.queue == "webhooks" else "main"
 
     def submit(self, jobs: list, delay: float = 0.0, attempt: int = 0) -> None:
-        """Run jobs on the background thread in `delay` seconds, one after another, in order."""
+        """Run jobs on the background thread of their lane in `delay` seconds, one after another,
+        in order."""
         when = time.monotonic() + delay
         with self._cond:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._drain_forever, name="boomerang-jobs", daemon=True)
-                self._thread.start()
             for job_func, args in jobs:
-                heapq.heappush(self._due, (when, next(self._order), job_func, args, attempt))
+                lane = self.lane(job_func)
+                if lane not in self._threads:
+                    self._due[lane] = []
+                    self._threads[lane] = threading.Thread(target=self._drain_forever, args=(lane,),
+                                                           name=f"boomerang-jobs-{lane}", daemon=True)
+                    self._threads[lane].start()
+                heapq.heappush(self._due[lane], (when, next(self._order), job_func, args, attempt))
             self._cond.notify_all()
 
     def retry_later(self, job_func, args, attempt: int) -> float | None:
@@ -195,12 +209,13 @@ class InProcessBackend:
         self.submit([(job_func, args)], delay, attempt)
         return delay
 
-    def _drain_forever(self) -> None:
+    def _drain_forever(self, lane: str) -> None:
+        due = self._due[lane]
         while True:
             with self._cond:
-                while not self._due or self._due[0][0] > time.monotonic():
-                    self._cond.wait(self._due[0][0] - time.monotonic() if self._due else None)
-                _, _, job_func, args, attempt = heapq.heappop(self._due)
+                while not due or due[0][0] > time.monotonic():
+                    self._cond.wait(due[0][0] - time.monotonic() if due else None)
+                _, _, job_func, args, attempt = heapq.heappop(due)
                 self._busy += 1
             try:
                 run_safely(self.app, job_func, args, attempt)
@@ -213,7 +228,7 @@ class InProcessBackend:
         """Block until every submitted job has run, retries included (tests and shutdown);
         False if `timeout` seconds passed first."""
         with self._cond:
-            return self._cond.wait_for(lambda: not self._due and not self._busy, timeout)
+            return self._cond.wait_for(lambda: not any(self._due.values()) and not self._busy, timeout)
 
     def enqueue_spec(self, spec: JobSpec, args, job_id, unique):
         """Run a job named by its dotted path, found when it runs (as a worker would)."""
@@ -250,6 +265,8 @@ class InProcessBackend:
         elif has_request_context():
             # Keep the request fast: run once the response has gone out (see _run_deferred).
             g.setdefault("deferred_jobs", []).append((job_func, args))
+        elif self.use_thread and self.lane(job_func) != "main":
+            self.submit([(job_func, args)])  # its own lane, never behind (or ahead of) this job's work
         elif getattr(_running, "pending", None) is not None:
             _running.pending.append((self.app, job_func, args))
         else:

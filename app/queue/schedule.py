@@ -39,6 +39,8 @@ PERIODIC = [
     Periodic("jobs.rules.sweep_rules_returns_job", "*/2 * * * *", sweep=True),
     Periodic("jobs.labels.sweep_labels_job", "*/2 * * * *", sweep=True),
     Periodic("jobs.shopify_returns.follow_refunds_job", "*/15 * * * *"),
+    # Outbound webhooks: retries fall due on the minute (the shortest pause is 1 minute).
+    Periodic("jobs.outbound.sweep_outbound_deliveries_job", "* * * * *"),
 ]
 
 

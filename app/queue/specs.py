@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-QUEUES = ("default", "intake", "imports", "actions", "maintenance")
+# "webhooks" (the retailer's outbound webhooks) is last and has its own worker process in the
+# Procfile: a burst of deliveries to a slow receiver never waits ahead of issuing on "actions".
+QUEUES = ("default", "intake", "imports", "actions", "maintenance", "webhooks")
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,9 @@ SPECS = {spec.name: spec for spec in (
     JobSpec("jobs.imports.sync_webhooks_job", "default", 120, (30, 300, 1800)),
     JobSpec("jobs.imports.sync_products_job", "imports", 3600, (60, 300, 1800)),
     JobSpec("jobs.mail.send_outbox_email_job", "default", 60, (30, 300, 1800)),
+    # One attempt each; the back-off is the row's (next_attempt_at), re-queued by the sweeper.
+    JobSpec("jobs.outbound.deliver_outbound_job", "webhooks", 60, ()),
+    JobSpec("jobs.outbound.sweep_outbound_deliveries_job", "webhooks", 120, ()),
     JobSpec("jobs.maintenance.purge_all_expired_orders_job", "maintenance", 3600, (60, 600)),
     JobSpec("jobs.maintenance.purge_account_orders_job", "maintenance", 3600, (60, 600)),
     JobSpec("jobs.maintenance.sweep_pending_photos_job", "maintenance", 600, (60,)),

@@ -150,6 +150,12 @@ def test_the_demo_connects_to_the_sandbox_and_is_safe_to_run_again(app, sandbox,
     kinds = db.session.scalars(select(OutboxEmail.kind).where(OutboxEmail.account_id == account.id)).all()
     assert {"submitted", "received", "issued"} <= set(kinds)
     assert kinds.count("submitted") == len(OUTFITTERS_RETURNS) + len(REVIEW_RETURNS)
+    # The demo's webhook endpoint (the sandbox's stand-in for the retailer's system) heard them.
+    from app.models import OutboundDelivery
+    sent = db.session.scalars(select(OutboundDelivery).where(OutboundDelivery.account_id == account.id)).all()
+    assert sent and {d.state for d in sent} == {"delivered"}
+    inbox = requests.get(f"{sandbox.url}/_sandbox/retailer-hooks/inbox").json()
+    assert {"return.created", "return.closed", "item.issued"} <= {m["headers"]["X-Boomerang-Topic"] for m in inbox}
     first_token = account.access_token_encrypted
 
     sandbox.store.webhooks.flush(5)

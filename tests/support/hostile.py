@@ -13,6 +13,7 @@ from app.crypto import encrypt_secret
 from app.extensions import db
 from app.models import BulkAction, ImportRun, Rule, TrackingEvent, WebhookDelivery
 from app.portal import session as portal
+from app.services import outbound_webhooks
 from app.portal.forms import FIELDS as LINE_FIELDS
 from tests.factories import PASSWORD, make_account, make_return, make_user
 from tests.support.portal import make_line, make_portal_order
@@ -74,11 +75,14 @@ class World:
                               tracking_number="1Z-PARKED", state="IN_TRANSIT", raw={})
         db.session.add(event)
         db.session.commit()
+        endpoint, _ = outbound_webhooks.create_endpoint(account, "http://127.0.0.1:9/hooks", ["return.created"])
+        outbound = outbound_webhooks.send_test(endpoint)
         self.paths = {"slug": account.slug, "token": portal.status_token(ret), "line_id": line.id,
                       "order_id": order.id, "return_id": ret.id, "item_id": ret.items[0].id, "rule_id": rule.id,
                       "user_id": removable.id, "event_id": event.id, "bulk_id": bulk.id, "run_id": run.id,
                       "delivery_id": delivery.id, "provider": "generic", "filename": "css/app.css",
-                      "key": "a" * 32, "kind": "received"}
+                      "key": "a" * 32, "kind": "received",
+                      "endpoint_id": endpoint.id, "outbound_delivery_id": outbound.id}
         self.line_fields = [f"line-{line.id}-{name}" for name in LINE_FIELDS]
         # Valid values for fields whose page the walk does not read, so that one hostile field
         # is not refused only because the others were missing.
@@ -93,7 +97,8 @@ class World:
         self.pages = [f"/dashboard/returns/{rid}", f"/dashboard/orders/{oid}", f"/dashboard/orders/{oid}/return",
                       "/dashboard/settings", "/dashboard/staff", "/dashboard/tracking", "/dashboard/rules/new",
                       f"/dashboard/rules/{rule.id}/edit", "/dashboard/connect", f"/r/{slug}/items",
-                      f"/r/{slug}/returns/{self.paths['token']}"]
+                      f"/r/{slug}/returns/{self.paths['token']}", "/dashboard/settings/webhooks",
+                      f"/dashboard/settings/webhooks/{endpoint.id}"]
 
 
 def path_values(world: World, rule) -> dict:

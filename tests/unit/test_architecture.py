@@ -2,7 +2,7 @@
 import hidden in a function counts as much as one at the top of the file).
 
 - ``app/domain`` is pure: no Flask, no SQLAlchemy, nothing of the app outside the domain.
-- ``app/shopify``, ``app/tracking`` and ``app/labels`` (the adapters) know no Flask, models, services
+- ``app/shopify``, ``app/tracking``, ``app/labels`` and ``app/outbound`` (the adapters) know no Flask, models, services
   or extensions.
 - ``app/order_rows.py`` (the stored columns of an order and their COPY spelling, read by the
   Shopify adapter and the storage layer alike) is pure: no Flask, SQLAlchemy or app import.
@@ -108,9 +108,10 @@ def import_violations(root: Path) -> list[str]:
     flask = ("flask", "flask_login", "flask_wtf", "flask_sqlalchemy", "flask_migrate", "flask_limiter")
     check(["app/domain"], (*flask, "sqlalchemy", "app"), ("app.domain",),
           "the domain imports nothing of Flask, SQLAlchemy or the app")
-    check(["app/shopify", "app/tracking", "app/photos", "app/labels"],
+    check(["app/shopify", "app/tracking", "app/photos", "app/labels", "app/outbound"],
           (*flask, "app.models", "app.services", "app.extensions"),
-          rule="the Shopify, tracking, photos and label adapters import no Flask, models, services or extensions")
+          rule="the Shopify, tracking, photos, label and outbound webhook adapters import no Flask, models, "
+               "services or extensions")
     check(["app/order_rows.py"], (*flask, "sqlalchemy", "app"),
           rule="app.order_rows, shared by the Shopify adapter and the storage layer, imports nothing of the app")
     check(["app"], ("jobs",), rule="app code queues jobs by name and never imports jobs/")
@@ -157,6 +158,7 @@ BROKEN = {
                                   import_violations),
     "tracking imports extensions": ("app/tracking/base.py", "from app.extensions import db\n", import_violations),
     "labels import models": ("app/labels/base.py", "from app.models import ReturnLabel\n", import_violations),
+    "outbound imports flask": ("app/outbound/http.py", "from flask import current_app\n", import_violations),
     "the order rows import models": ("app/order_rows.py", "from app.models import Order\n", import_violations),
     "app imports a job": ("app/services/mail.py", "def f():\n    from jobs.mail import send_job\n",
                           import_violations),
