@@ -5,6 +5,7 @@ from app.domain import vocabulary
 from app.domain.contrast import Palette, portal_palette
 from app.domain.formatting import format_date, format_datetime, format_money, format_percent
 from app.domain.rules import outcome_words
+from app.i18n import current_locale, translate
 from app.htmx import HTMX_PATH, HTMX_SRI, is_htmx
 from app.services.rules_mode import shopper_promise_for
 
@@ -16,8 +17,7 @@ def init_app(app: Flask) -> None:
     init_template_filters): templates call no strftime and format no amount themselves."""
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-    app.jinja_env.filters.update(date=format_date, datetime=format_datetime, money=format_money,
-                                  percent=format_percent)
+    app.jinja_env.filters.update(date=_date, datetime=_datetime, money=_money, percent=format_percent)
     app.jinja_env.globals.update(
         csp_nonce=lambda: getattr(g, "csp_nonce", ""),
         htmx_path=HTMX_PATH,
@@ -44,7 +44,21 @@ VOCABULARY = (vocabulary.ReturnStatus, vocabulary.ItemResolution, vocabulary.Opt
 def label(value: str | None, enum: type[vocabulary.Labelled], default: str | None = None) -> str:
     """``{{ item.option|label(Option) }}``: the label of a stored value; ``default`` (else the
     value itself, or nothing for None) when it is not one of the enum's."""
-    return enum.label_of(value, default) or ""
+    return translate(enum.label_of(value, default) or "")
+
+
+# In the language being written (app/i18n.py): English on the dashboard, the shopper's in the
+# portal and its emails.
+def _date(moment, style: str = "short") -> str:
+    return format_date(moment, style, locale=current_locale())
+
+
+def _datetime(moment, style: str = "short") -> str:
+    return format_datetime(moment, style, locale=current_locale())
+
+
+def _money(amount, currency: str | None = None, exact: bool = False) -> str:
+    return format_money(amount, currency, exact, locale=current_locale())
 
 
 def brand_palette(colour: str | None) -> Palette:

@@ -6,6 +6,7 @@ from app.models.labels import ReturnLabel
 from app.models.orders import Order, OrderLine
 from app.models.outbox import OutboxEmail
 from app.models.photos import ReturnPhoto
+from app.models.portal_texts import PortalText
 from app.models.products import Product
 from app.models.returns import Return, ReturnItem, ReturnEvent
 from app.models.rules import Rule
@@ -21,6 +22,7 @@ __all__ = [
     "Order", "OrderLine",
     "OutboxEmail",
     "ReturnPhoto",
+    "PortalText",
     "Product",
     "Return", "ReturnItem", "ReturnEvent",
     "Rule",

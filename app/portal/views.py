@@ -33,9 +33,10 @@ from app.services.return_fees import planned_estimate
 from app.services.return_workflow import cancel_return
 from app.services.tracking_numbers import set_tracking
 from app.uploads import photo_response
+from app.i18n import N_, gettext as _
 
 PHOTO_FIELD = re.compile(r"^line-(\d{1,18})-photos$")
-NOT_FOUND = ("We could not find that order. Check the order number (it is in your order confirmation "
+NOT_FOUND = N_("We could not find that order. Check the order number (it is in your order confirmation "
              "email) and use the email address you ordered with.")
 
 
