@@ -53,7 +53,7 @@ lint: install-dev
 # fails when a .po and its .mo differ or a message is missing from a catalogue.
 I18N := app/translations
 i18n: install
-	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k N_ --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg --ignore-dirs ".* __pycache__" -k lazy_gettext -k N_ --no-location --sort-output \
 	  --project Boomerang --copyright-holder Boomerang -o $(I18N)/messages.pot .
 	$(BIN)/pybabel update -i $(I18N)/messages.pot -d $(I18N) --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile --statistics -d $(I18N)

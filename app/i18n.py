@@ -48,6 +48,7 @@ def init_app(app: Flask) -> None:
     # ``{{ message|translate }}``: a message named elsewhere (a constant, an enum's label, an error),
     # translated as it is shown; text that is no message of ours is shown as it is.
     app.jinja_env.filters["translate"] = translate
+    app.jinja_env.filters["inline"] = inline
 
 
 def _start_request() -> None:
@@ -99,7 +100,8 @@ def portal_locale() -> str:
 
 def current_locale() -> str:
     """The language being written in now (a portal page, an email), as a code ("de")."""
-    locale = get_locale() if has_app_context() else None
+    # An app without Babel bound (a unit test of the templates' filters) writes English.
+    locale = get_locale() if has_app_context() and "babel" in current_app.extensions else None
     return str(locale) if locale is not None else DEFAULT_LOCALE
 
 
@@ -173,7 +175,7 @@ def _override_account() -> tuple[int, str] | None:
 
 def _translated(msgid: str) -> str:
     from flask_babel import get_translations  # at call time: keeps the module's imports small
-    if not has_app_context():
+    if not has_app_context() or not msgid or "babel" not in current_app.extensions:  # "": the header
         return msgid
     override = _overrides().get(msgid)
     return override if override is not None else get_translations().ugettext(msgid)
@@ -197,6 +199,18 @@ def ngettext(singular: str, plural: str, num: int, **variables) -> str:
 def translate(text) -> str:
     """A message made elsewhere, in the current language (no placeholders are filled)."""
     return _translated(text) if isinstance(text, str) and text else text
+
+
+# Languages whose nouns keep their capital inside a sentence.
+CAPITALISED_NOUNS = ("de",)
+
+
+def inline(label: str) -> str:
+    """A label used inside a sentence: "Refund" → "refund", but German's "Erstattung" stays."""
+    text = str(label or "")
+    if current_locale() in CAPITALISED_NOUNS or not text:
+        return text
+    return text[:1].lower() + text[1:]
 
 
 def N_(msgid: str) -> str:

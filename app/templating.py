@@ -7,7 +7,8 @@ from app.domain.formatting import format_date, format_datetime, format_money, fo
 from app.domain.rules import outcome_words
 from app.i18n import current_locale, translate
 from app.htmx import HTMX_PATH, HTMX_SRI, is_htmx
-from app.services.rules_mode import shopper_promise_for
+from app import shopper_words as words
+from app.services.rules_mode import reach_of
 
 DEFAULT_BRAND = "#1f6feb"
 
@@ -25,6 +26,9 @@ def init_app(app: Flask) -> None:
         is_htmx=is_htmx,
         brand_palette=brand_palette,
         rules_promise=_rules_promise,
+        # The domain's sentences in the shopper's language (app/shopper_words.py).
+        verdict_message=words.verdict_message, return_by_message=words.return_by_message,
+        bonus_words=words.bonus_words, action_when=words.action_when,
     )
     # The vocabulary's enums, by name (CTFd's JinjaEnum): templates compare with
     # ``ReturnStatus.CANCELLED`` and show ``value|label(Option)``, never a copied string or label.
@@ -71,5 +75,6 @@ def brand_palette(colour: str | None) -> Palette:
 
 
 def _rules_promise(account) -> str:
-    """What rules mode will really do with a shopper's items, from the shop's rules as they are."""
-    return shopper_promise_for(account)
+    """What rules mode will really do with a shopper's items, from the shop's rules as they are, in
+    the shopper's language."""
+    return words.promise(reach_of(account.id), account.name)

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from app.domain.barcode import BarcodeRefused, code128_svg
 from app.domain.vocabulary import ReturnStatus
 from app.extensions import db
+from app.i18n import N_
 from app.models import Account
 from app.portal import bp
 from app.portal import session as portal
@@ -18,7 +19,8 @@ def packing_slip(slug: str, token: str):
     ret = portal.return_from_token(account, token) if account is not None else None
     if ret is None:
         abort(404)
-    return packing_slip_page(account, ret, url_for("portal.status", slug=slug, token=token), "Back to your return")
+    return packing_slip_page(account, ret, url_for("portal.status", slug=slug, token=token),
+                              N_("Back to your return"))
 
 
 def packing_slip_page(account: Account, ret, back_url: str, back_label: str):

@@ -12,20 +12,29 @@ from decimal import Decimal
 from app.domain.formatting import format_money
 from app.domain.vocabulary import Option
 from app.extensions import db
+from app.i18n import current_locale, gettext as _, rendering_in
 from app.models import Account, Return, ReturnItem
 from app.services.mail import render_email, send_after_commit, store_email
 
 SHOPIFY, EMAIL = "shopify", "email"
 
 
+def _money(amount, currency: str) -> str:
+    return format_money(amount, currency, locale=current_locale())
+
+
 def _line(item: ReturnItem, currency: str) -> str | None:
+    """One line of the email, in the language being written (`rendering_in` the return's)."""
     value = Decimal(item.issued_amount or 0)
     if item.option == Option.REFUND:
-        return f"{item.title}: a refund of {format_money(value, currency)} to your original payment method."
+        return _("%(item)s: a refund of %(amount)s to your original payment method.", item=item.title,
+                 amount=_money(value, currency))
     if item.option == Option.CREDIT and item.credit_method == "store_credit":
-        return f"{item.title}: {format_money(value, currency)} of store credit in your account."
+        return _("%(item)s: %(amount)s of store credit in your account.", item=item.title,
+                 amount=_money(value, currency))
     if item.option == Option.EXCHANGE:
-        return f"{item.title}: your exchange for {item.exchange_variant_title} is confirmed and will ship."
+        return _("%(item)s: your exchange for %(variant)s is confirmed and will ship.", item=item.title,
+                 variant=item.exchange_variant_title)
     return None
 
 
@@ -35,12 +44,14 @@ def email_issued(account: Account, ret: Return, items: list[ReturnItem], *, gift
     Returns whether an email was written (a return without an email address gets none)."""
     if not ret.customer_email:
         return False
-    lines = [text for text in (_line(i, ret.currency) for i in items) if text]
-    if gift_card_code:
-        lines.append(f"A gift card worth {format_money(gift_card_value or 0, ret.currency)}: code {gift_card_code}.")
+    with rendering_in(ret.locale, account.id):  # the shopper's language, kept on the return
+        lines = [text for text in (_line(i, ret.currency) for i in items) if text]
+        if gift_card_code:
+            lines.append(_("A gift card worth %(amount)s: code %(code)s.",
+                           amount=_money(gift_card_value or 0, ret.currency), code=gift_card_code))
+        subject = _("Your return %(rma)s: issued", rma=ret.rma_number)
     if not lines:
         return False
-    subject = f"Your return {ret.rma_number}: issued"
     text, html = render_email("issued", account=account, ret=ret, lines=lines)
     email = store_email(account, ret.customer_email, subject, text, html, return_id=ret.id)
     ret.add_event("email", f"Email to {ret.customer_email}: what was issued.", "system")
