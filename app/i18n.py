@@ -18,6 +18,7 @@ import re
 from contextlib import contextmanager
 
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
+from babel import Locale
 from flask_babel import Babel, LazyString, force_locale, get_locale
 from jinja2 import pass_context
 from markupsafe import escape
@@ -26,6 +27,7 @@ from markupsafe import escape
 LANGUAGES = {"en": "English", "fr": "Français", "de": "Deutsch", "es": "Español"}
 DEFAULT_LOCALE = "en"
 SESSION_KEY = "portal_lang"
+PORTAL_PREFIX = "/r/"  # where app/__init__.py mounts the portal
 # The pages that take ``?lang=`` (app/query_params.py lists it for them); any other page links to
 # the choose-items page in the language picked.
 LANG_ENDPOINTS = ("portal.lookup", "portal.items", "portal.confirmation", "portal.status", "portal.packing_slip")
@@ -65,7 +67,15 @@ def _start_request() -> None:
 def portal_languages() -> dict[str, str]:
     """The languages a shopper may choose (code → name in its own words), in the order shown."""
     codes = current_app.config["PORTAL_LANGUAGES"]
-    return {code: LANGUAGES.get(code, code) for code in codes}
+    return {code: LANGUAGES.get(code) or _own_name(code) for code in codes}
+
+
+def _own_name(code: str) -> str:
+    """A configured language Boomerang does not ship, named in its own words by CLDR."""
+    try:
+        return Locale.parse(code).get_display_name(code).capitalize()
+    except (ValueError, TypeError):
+        return code
 
 
 def valid_locale(code) -> str | None:
@@ -73,11 +83,16 @@ def valid_locale(code) -> str | None:
     return code if isinstance(code, str) and code in current_app.config["PORTAL_LANGUAGES"] else None
 
 
+def in_portal() -> bool:
+    """A request to the portal: one of its pages, or an address under it that matches none (its
+    404 page is the shopper's too)."""
+    return has_request_context() and (request.blueprint == "portal" or
+                                      (request.blueprint is None and request.path.startswith(PORTAL_PREFIX)))
+
+
 def select_locale() -> str:
     """Flask-Babel's locale selector: English outside the portal (the dashboard is English)."""
-    if not has_request_context() or request.blueprint != "portal":
-        return DEFAULT_LOCALE
-    return portal_locale()
+    return portal_locale() if in_portal() else DEFAULT_LOCALE
 
 
 def portal_locale() -> str:
@@ -168,7 +183,7 @@ def _override_account() -> tuple[int, str] | None:
     """The shop whose wording applies: the email's (`rendering_in`), else the portal page's."""
     if "i18n_account" in g:
         return g.i18n_account
-    if has_request_context() and request.blueprint == "portal":
+    if in_portal():
         return _portal_account()
     return None
 

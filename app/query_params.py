@@ -71,6 +71,11 @@ QUERY_PARAMS: dict[str, QueryParam] = {
     # The portal page in another language (app/i18n.py): only one of the portal's languages is
     # taken, anything else is ignored and the page shown as it would be without it.
     "lang": QueryParam("own", _PORTAL_PAGES),
+    # Settings → Portal text: the language edited (the view takes one of the portal's, else French)
+    # and the words searched for.
+    "language": QueryParam("own", ("dashboard.portal_texts",)),
+    "find": QueryParam("text", ("dashboard.portal_texts",), "Search with letters, digits and punctuation.",
+                       max_length=200),
     # Shopify's OAuth callback: the view passes every parameter on, since its HMAC covers them all.
     "code": _CALLBACK, "hmac": _CALLBACK, "host": _CALLBACK, "shop": _CALLBACK, "state": _CALLBACK,
     "timestamp": _CALLBACK,

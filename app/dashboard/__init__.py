@@ -21,3 +21,4 @@ from app.dashboard import return_address  # noqa: E402,F401  (settings: where pa
 from app.dashboard import packing_slip, start_return  # noqa: E402,F401  (slip; staff start a return)
 from app.dashboard import deliveries  # noqa: E402,F401  (dead webhook deliveries, retried)
 from app.dashboard import labels  # noqa: E402,F401  (prepaid label settings, voiding a label)
+from app.dashboard import portal_texts  # noqa: E402,F401  (settings: the portal's words, per language)

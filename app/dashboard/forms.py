@@ -14,6 +14,7 @@ from app.domain.photos import PHOTOS_PER_ITEM_RANGE, modes_from_lists
 from app.domain.return_window import BASIS_LABELS
 from app.domain.vocabulary import DeclineReason, Option, OptionMode, ReturnAction, ReviewMode
 from app.forms import BaseForm, plain_lines, plain_text, strip_spaces
+from app.i18n import LANGUAGES
 from app.services.return_settlement import OUTSIDE_METHOD_MAX
 
 
@@ -92,6 +93,15 @@ class GeneralSettingsForm(BaseForm):
         plain_text, DataRequired("Choose a colour."),
         Regexp(COLOUR, message="Use a colour like #1f6feb."),
     ])
+
+    # The portal's language when a shopper's browser asks for none of the portal's (app/i18n.py).
+    locale = SelectField("Portal language", choices=list(LANGUAGES.items()), validate_choice=False,
+                         validators=[DataRequired("Choose a language.")])
+
+    def validate_locale(self, field):
+        """One of the portal's languages (SelectField's own check would only say "Not a valid choice")."""
+        if field.data not in LANGUAGES:
+            raise StopValidation("Choose one of the listed languages.")
 
     def validate_primary_color(self, field):
         """White button text must stay readable on the colour (links take a readable shade by themselves)."""

@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 from app.extensions import db
 from app.i18n import LANGUAGES, placeholders
 from app.models import PortalText
-from app.text import UNSTORABLE_TEXT
+from app.forms import typed_only
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "translations" / "messages.pot"
 TEXT_MAX = 2000
@@ -38,6 +38,25 @@ def messages() -> tuple[str, ...]:
     return tuple(found)
 
 
+@lru_cache(maxsize=8)
+def shipped(locale: str) -> dict[str, str]:
+    """The translations shipped for `locale` (msgid → text; the source itself in English)."""
+    if locale == "en" or locale not in LANGUAGES:
+        return {msgid: msgid for msgid in messages()}
+    with (TEMPLATE.parent / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalog = read_po(handle, locale=locale)
+    found = {}
+    for message in catalog:
+        if not message.id:
+            continue
+        if isinstance(message.id, tuple):
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            found[message.id[0]], found[message.id[1]] = strings[0], strings[-1]
+        else:
+            found[message.id] = message.string
+    return found
+
+
 def overrides_of(account_id: int, locale: str) -> dict[str, str]:
     """The shop's texts in one language (msgid → text)."""
     rows = db.session.execute(select(PortalText.msgid, PortalText.text)
@@ -54,8 +73,11 @@ def all_overrides(account_id: int) -> dict[tuple[str, str], str]:
 
 def check_override(msgid: str, text: str) -> str:
     """The text to keep for `msgid`, or TextRefused saying what is wrong with it."""
-    if UNSTORABLE_TEXT.search(text) or any(0xD800 <= ord(c) <= 0xDFFF for c in text):
-        raise TextRefused("Use letters, digits and punctuation only (the text has characters that cannot be stored).")
+    if typed_only(text, keep="\n") != text:
+        # NUL, a lone surrogate, U+FFFD (bytes that were not UTF-8), control characters: nobody
+        # types them, and the first two cannot be stored.
+        raise TextRefused("Use letters, digits and punctuation only: the text has characters that cannot be "
+                          "stored or shown.")
     if len(text) > TEXT_MAX:
         raise TextRefused(f"Keep the text under {TEXT_MAX} characters.")
     wanted, given = placeholders(msgid), placeholders(text)
