@@ -36,6 +36,23 @@ SHOWN_AS_THEY_ARE = (
     N_("Arrived too late"), N_("Wrong item sent"),
 )
 
+# Refusals the services raise in English and the portal shows translated (views: translate(str(error))).
+REFUSALS = (
+    N_("This tracking number is already used for another return. Check the number on your shipping label; if "
+       "you sent several returns in one parcel, please contact the shop."),
+    N_("Enter the tracking number as printed on the label (letters and digits)."),
+    N_("The tracking number can only be changed before the parcel is scanned."),
+    N_("The tracking number can only be changed before the return is received."),
+    N_("This return can no longer be cancelled online: it is on its way."),
+    N_("This return changed meanwhile and can no longer be cancelled."),
+    N_("This return was cancelled."),
+    N_("We could not reach the shop to check sizes and colours just now. Please try again in a minute, or "
+       "choose a refund or credit note instead."),
+    # Photos (app/domain/photos.py, app/photos/images.py).
+    N_("That file is empty."), N_("Each photo must be 10 MB or smaller."),
+    N_("That file is not a JPEG, PNG or WebP photo."), N_("That image is too large to open (too many pixels)."),
+)
+
 ACTION_WHEN_SHOPPER = {ReturnAction.FIRST_SCAN: N_("As soon as the carrier has your parcel"),
                        ReturnAction.PROCESSING: N_("When the shop has checked the items"),
                        ReturnAction.MANUAL: N_("When the shop has completed your return")}

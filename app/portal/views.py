@@ -33,7 +33,7 @@ from app.services.return_fees import planned_estimate
 from app.services.return_workflow import cancel_return
 from app.services.tracking_numbers import set_tracking
 from app.uploads import photo_response
-from app.i18n import N_, current_locale, gettext as _
+from app.i18n import N_, current_locale, gettext as _, translate
 
 PHOTO_FIELD = re.compile(r"^line-(\d{1,18})-photos$")
 NOT_FOUND = N_("We could not find that order. Check the order number (it is in your order confirmation "
@@ -135,7 +135,7 @@ def _picker(line, variants_for) -> dict:
     try:
         choices = service.exchange_choices(line, variants_for(line.product_id)) if line.product_id else []
     except VariantsUnavailable as error:
-        return {"error": str(error), "variants": []}
+        return {"error": translate(str(error)), "variants": []}
     return {"error": None if choices else _("No other size or colour is in stock right now."),
             "variants": [(v.variant_id, service.variant_label(v)) for v in choices]}
 
@@ -169,7 +169,7 @@ def items(slug: str):
     try:
         planned = service.check_selections(account, order, selections, live_variants(account))
     except (ReturnRefused, VariantsUnavailable) as error:
-        return _render_items(account, order, state, problem=str(error), status=422)
+        return _render_items(account, order, state, problem=translate(str(error)), status=422)
     estimate = planned_estimate(account, planned)
     return render_template("portal/review.html", account=account, order=order,
                            planned=list(zip(planned, estimate.items, planned_bonus(account, planned), strict=True)),
@@ -258,7 +258,7 @@ def submit(slug: str):
             attach_photos=lambda r: photo_service.attach(account, portal.photo_key(), r),
             locale=current_locale())
     except (ReturnRefused, VariantsUnavailable) as error:
-        return _refused(account, str(error))
+        return _refused(account, translate(str(error)))
     portal.drop_draft()
     return redirect(url_for("portal.confirmation", slug=slug, token=portal.status_token(ret)), code=303)
 
@@ -348,7 +348,7 @@ def tracking(slug: str, token: str):
         try:
             number = set_tracking(ret, form.tracking_number.data, ret.customer_email)
         except (ReturnRefused, TransitionRefused) as error:
-            form.tracking_number.errors = [str(error)]
+            form.tracking_number.errors = [translate(str(error))]
         else:
             flash(_("Thank you. Tracking number %(number)s is saved.", number=number), "success")
             return redirect(url_for("portal.status", slug=slug, token=token), code=303)
@@ -371,7 +371,7 @@ def cancel(slug: str, token: str):
         try:
             cancel_return(ret, ret.customer_email, by_customer=True)
         except TransitionRefused as error:
-            flash(str(error), "error")
+            flash(translate(str(error)), "error")
         else:
             flash(_("Return %(rma)s is cancelled. Nothing will be refunded or exchanged.", rma=ret.rma_number),
                   "success")

@@ -113,3 +113,20 @@ def test_the_domain_words_the_portal_shows_are_all_marked():
     shown = {*(s.label for s in ReturnStatus), *(o.label for o in Option), *ACTION_WHEN_SHOPPER.values(),
              *DEFAULT_RETURN_REASONS}
     assert shown - set(SHOWN_AS_THEY_ARE) == set()
+
+
+def test_the_refusals_the_portal_translates_are_the_ones_raised():
+    # The portal shows these services' refusals through |translate, matched by their English text:
+    # a reworded refusal would silently reach shoppers in English.
+    from app.domain.photos import MAX_PHOTO_BYTES, PhotoRefused, check_size
+    from app.photos.images import NOT_A_PHOTO, TOO_LARGE
+    from app.portal.variants import UNAVAILABLE
+    from app.services.tracking_numbers import TAKEN_FOR_CUSTOMER
+    from app.shopper_words import REFUSALS
+
+    raised = {TAKEN_FOR_CUSTOMER, UNAVAILABLE, NOT_A_PHOTO, TOO_LARGE}
+    for size in (0, MAX_PHOTO_BYTES + 1):
+        with pytest.raises(PhotoRefused) as refusal:
+            check_size(size)
+        raised.add(str(refusal.value))
+    assert raised - set(REFUSALS) == set()
