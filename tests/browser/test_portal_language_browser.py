@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import OutboxEmail, Return
-from tests.factories import make_account
+from tests.factories import make_account, make_user
+from tests.support.journey import SHAPES, fresh_page, log_in, shape_name
 from tests.support.portal import make_line, make_portal_order
 
 VIEWPORTS = [pytest.param({"width": 390, "height": 844}, id="phone"),
@@ -107,3 +108,37 @@ def test_a_french_shopper_switches_to_german_and_returns_in_german(e2e_app, live
     expect(page.get_by_text("geschätzt 12,30 €")).to_be_visible()
     shot(page, f"{name}-6-status-de")
     context.close()
+
+
+@pytest.mark.parametrize("viewport, js", SHAPES)
+def test_the_retailer_rewords_a_portal_text_in_german(e2e_app, live_server, browser, viewport, js):
+    """Settings → Portal text: a placeholder dropped is refused with the reason and the text kept;
+    corrected, it is saved and the German portal shows it, as text."""
+    name = f"texts-{shape_name(viewport, js)}"
+    with e2e_app.app_context():
+        account = make_account(name="Acme Outdoor", slug=name)
+        make_user(account, role="admin", email=f"boss-{name}@example.com")
+        db.session.commit()
+        db.session.remove()
+    page = fresh_page(browser, viewport, js)
+    log_in(page, live_server, f"boss-{name}@example.com")
+    page.goto(live_server.url("/dashboard/settings"))
+    page.get_by_role("link", name="Portal text").click()
+    page.get_by_role("navigation", name="Language").get_by_role("link", name="Deutsch").click()
+    page.get_by_label("Find a text (in English)").fill("Returns for")
+    page.get_by_role("button", name="Find").click()
+    box = page.get_by_label("Returns for %(shop)s")
+    expect(box).to_have_value("")
+    expect(page.get_by_text("Boomerang's text: Rücksendungen für %(shop)s")).to_be_visible()
+    box.fill("Rücksendungen <i>bei</i> uns")
+    page.get_by_role("button", name="Save portal text").click()
+    expect(page.get_by_role("alert")).to_contain_text("keep %(shop)s")
+    expect(page.get_by_label("Returns for %(shop)s")).to_have_value("Rücksendungen <i>bei</i> uns")
+    shot(page, f"{name}-1-refused")
+    page.get_by_label("Returns for %(shop)s").fill("Rücksendungen <i>bei</i> %(shop)s")
+    page.get_by_role("button", name="Save portal text").click()
+    expect(page.get_by_text("Portal text saved for Deutsch.")).to_be_visible()
+    shot(page, f"{name}-2-saved")
+    page.goto(live_server.url(f"/r/{name}?lang=de"))
+    expect(page.locator("footer")).to_have_text("Rücksendungen <i>bei</i> Acme Outdoor")
+    page.context.close()
