@@ -26,7 +26,8 @@ from app.services.tracking_numbers import set_tracking
 class DemoReturn:
     """A return made when the demo starts: the shopper's option (None: the shop's rules decide),
     the reason, what staff did next (``open``: nothing yet, ``process`` or ``close``), an option
-    staff decided by hand, and a tracking number the shopper gave."""
+    staff decided by hand, a tracking number the shopper gave, and the portal language it was
+    submitted in (its emails, in the Outbox, are in that language)."""
 
     key: str
     option: str | None
@@ -35,12 +36,13 @@ class DemoReturn:
     decide: str | None = None
     tracking: str | None = None
     min_value: Decimal | None = None  # only an order worth more (a review rule's threshold)
+    locale: str = "en"
 
 
 OUTFITTERS_RETURNS = (
     DemoReturn("refund-waiting", Option.REFUND, "Too small", "open", tracking="DEMO1001"),
     DemoReturn("refund-closed", Option.REFUND, "Faulty", "close"),
-    DemoReturn("credit-closed", Option.CREDIT, "Changed my mind", "close"),
+    DemoReturn("credit-closed", Option.CREDIT, "Changed my mind", "close", locale="fr"),
     DemoReturn("exchange-closed", Option.EXCHANGE, "Too large", "close"),
 )
 # Made once the store reviews returns over REVIEW_OVER (app/demo/stores.py): it awaits review.
@@ -88,7 +90,8 @@ def make_demo_returns(account: Account, plans, skip_orders: set[int]) -> list[Re
         _step(lambda: refresh_returnable_now(account, db.session.get(Order, order_id)))  # noqa: B023 - _step runs it at once
         try:
             ret_id = _step(lambda: service.create_return(
-                account, order_id, [selection], token, variants_for=variants_for, actor=email)[0].id)  # noqa: B023 - _step runs it at once
+                account, order_id, [selection], token, variants_for=variants_for, actor=email,
+                locale=plan.locale)[0].id)  # noqa: B023 - _step runs it at once
         except (ReturnRefused, VariantsUnavailable) as refused:
             click.echo(f"  (demo return {plan.key} not made: {refused})", err=True)
             continue
