@@ -89,8 +89,8 @@ def make_demo_returns(account: Account, plans, skip_orders: set[int]) -> list[Re
         db.session.commit()  # end the picking's read before the steps write
         _step(lambda: refresh_returnable_now(account, db.session.get(Order, order_id)))  # noqa: B023 - _step runs it at once
         try:
-            ret_id = _step(lambda: service.create_return(
-                account, order_id, [selection], token, variants_for=variants_for, actor=email,
+            ret_id = _step(lambda: service.create_return(  # noqa: B023 - _step runs it at once
+                account, order_id, [selection], token, variants_for=variants_for, actor=email,  # noqa: B023
                 locale=plan.locale)[0].id)  # noqa: B023 - _step runs it at once
         except (ReturnRefused, VariantsUnavailable) as refused:
             click.echo(f"  (demo return {plan.key} not made: {refused})", err=True)
