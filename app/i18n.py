@@ -65,9 +65,18 @@ def _start_request() -> None:
 
 
 def portal_languages() -> dict[str, str]:
-    """The languages a shopper may choose (code → name in its own words), in the order shown."""
+    """The languages a shopper may choose on this shop's portal (code → name in its own words), in
+    the order shown: the portal's that the shop offers (Account.languages), its own always."""
+    return {code: LANGUAGES.get(code) or _own_name(code) for code in _offered()}
+
+
+def _offered() -> tuple[str, ...]:
     codes = current_app.config["PORTAL_LANGUAGES"]
-    return {code: LANGUAGES.get(code) or _own_name(code) for code in codes}
+    account = _portal_account() if in_portal() else None
+    if account is None or account[2] is None:
+        return tuple(codes)
+    chosen = set(account[2]) | {account[1]}
+    return tuple(code for code in codes if code in chosen)
 
 
 def _own_name(code: str) -> str:
@@ -99,14 +108,15 @@ def portal_locale() -> str:
     """The portal page's language: picked on the page (this request's ``lang``, else the session's),
     else the browser's best among the portal's languages, else the shop's own."""
     from app.query_params import query_arg  # at call time: app.query_params imports app.forms, which imports this
-    picked = valid_locale(query_arg("lang")) if request.endpoint in LANG_ENDPOINTS else None
-    if picked is not None:
+    offered = _offered()
+    picked = query_arg("lang") if request.endpoint in LANG_ENDPOINTS else None
+    if picked in offered:
         session[SESSION_KEY] = picked
         return picked
-    remembered = valid_locale(session.get(SESSION_KEY))
-    if remembered is not None:
+    remembered = session.get(SESSION_KEY)
+    if isinstance(remembered, str) and remembered in offered:
         return remembered
-    browser = request.accept_languages.best_match(current_app.config["PORTAL_LANGUAGES"])
+    browser = request.accept_languages.best_match(offered)
     if browser is not None:
         return browser
     account = _portal_account()
@@ -136,15 +146,16 @@ def language_links() -> list[tuple[str, str, str, bool]]:
             for code, name in portal_languages().items()]
 
 
-def _portal_account() -> tuple[int, str] | None:
-    """(id, locale) of the shop whose portal this request is on, read once per request."""
+def _portal_account() -> tuple[int, str, list | None] | None:
+    """(id, locale, languages offered) of the shop whose portal this request is on, read once per
+    request."""
     if "i18n_account" not in g:
         from app.models import Account  # at call time: app.i18n is bound before the models load
         from app.extensions import db  # at call time: as above
         slug = (request.view_args or {}).get("slug") if has_request_context() else None
-        row = db.session.execute(db.select(Account.id, Account.locale).where(Account.slug == slug)).first() \
-            if isinstance(slug, str) else None
-        g.i18n_account = (row[0], row[1]) if row else None
+        row = db.session.execute(db.select(Account.id, Account.locale, Account.languages)
+                                 .where(Account.slug == slug)).first() if isinstance(slug, str) else None
+        g.i18n_account = (row[0], row[1], row[2] if isinstance(row[2], list) else None) if row else None
     return g.i18n_account
 
 
@@ -154,7 +165,7 @@ def rendering_in(locale: str | None, account_id: int | None = None):
     missing locale writes English."""
     code = valid_locale(locale) or DEFAULT_LOCALE
     saved = g.get("i18n_account", None), "i18n_account" in g
-    g.i18n_account = (account_id, code) if account_id is not None else None
+    g.i18n_account = (account_id, code, None) if account_id is not None else None
     try:
         with force_locale(code):
             yield code

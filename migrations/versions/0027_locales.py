@@ -1,4 +1,5 @@
-"""Locales: the shop's portal language, each return's language, and the shop's own portal text.
+"""Locales: the shop's portal language and the languages it offers, each return's language, and
+the shop's own portal text.
 
 Revision ID: 0027_locales
 Revises: 0024_rule_outcomes
@@ -6,6 +7,7 @@ Create Date: 2026-12-06 07:30:00
 """
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 import app.models.types
 
@@ -17,8 +19,10 @@ depends_on = None
 
 def upgrade():
     big_id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+    json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("locale", sa.String(8), nullable=False, server_default="en"))
+        batch_op.add_column(sa.Column("languages", json, nullable=True))
     with op.batch_alter_table("returns", schema=None) as batch_op:
         batch_op.add_column(sa.Column("locale", sa.String(8), nullable=False, server_default="en"))
     op.create_table(
@@ -38,4 +42,5 @@ def downgrade():
     with op.batch_alter_table("returns", schema=None) as batch_op:
         batch_op.drop_column("locale")
     with op.batch_alter_table("accounts", schema=None) as batch_op:
+        batch_op.drop_column("languages")
         batch_op.drop_column("locale")

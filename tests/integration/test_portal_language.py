@@ -14,6 +14,7 @@ from app.services import portal_texts
 from tests.factories import make_user
 from tests.fixtures.auth import log_in, look_up_order
 from tests.support.hostile import form_body
+from tests.support.settings import post_settings
 from tests.support.portal import make_line, make_portal_order
 
 FORM = "application/x-www-form-urlencoded"
@@ -194,3 +195,27 @@ def test_the_override_page_searches_and_ignores_an_unknown_language(client, acco
     body = page.get_data(as_text=True)
     assert "Français" in body and "Add tracking number" in body and "Start a return" not in body
     assert overrides_page(client, find="a\x00b").status_code == 400
+
+
+def test_only_the_languages_the_shop_offers_are_matched_and_offered(client, account):
+    account.locale, account.languages = "de", ["en"]
+    db.session.commit()
+    page = client.get(f"/r/{account.slug}", headers={"Accept-Language": "fr, en;q=0.5"})
+    assert heading(page) == "Start a return"  # French is not offered: the browser's next choice
+    body = page.get_data(as_text=True)
+    assert ">Deutsch</a>" in body and "Français" not in body and "Español" not in body
+    # A language the shop does not offer, asked for by the link, is ignored like any unknown one.
+    assert heading(client.get(f"/r/{account.slug}?lang=es", headers={"Accept-Language": "fr"})) == \
+        "Rücksendung starten"
+
+
+def test_the_languages_offered_are_a_setting_and_always_include_the_shops(client, account):
+    log_in(client, make_user(account, role="admin"))
+    assert post_settings(client, {"locale": "es", "languages": ["fr"]}).status_code == 303
+    db.session.refresh(account)
+    assert account.locale == "es" and account.languages == ["fr", "es"]
+    assert post_settings(client, {"languages": ["en", "fr", "de", "es"]}).status_code == 303
+    db.session.refresh(account)
+    assert account.languages is None  # all of them: a language added later is offered too
+    refused = post_settings(client, {"languages": ["fr", "../xx"]})
+    assert refused.status_code == 422 and "Choose among the listed languages." in refused.get_data(as_text=True)
