@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: demo test lint bench install install-dev browser migrate clean
+.PHONY: demo test lint bench install install-dev browser migrate clean i18n
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,17 @@ test: install-dev browser
 # ruff's rules and per-file exceptions live in pyproject.toml.
 lint: install-dev
 	$(BIN)/ruff check .
+
+# The portal's messages: extract them from the code and templates (babel.cfg) into the template
+# catalogue, merge it into each language's .po, and compile the .mo files the app reads. The .mo
+# files are committed (a clean clone works without this step); tests/unit/test_translations.py
+# fails when a .po and its .mo differ or a message is missing from a catalogue.
+I18N := app/translations
+i18n: install
+	$(BIN)/pybabel extract -F babel.cfg --ignore-dirs ".* __pycache__" -k lazy_gettext -k N_ --no-location --sort-output \
+	  --project Boomerang --copyright-holder Boomerang -o $(I18N)/messages.pot .
+	$(BIN)/pybabel update -i $(I18N)/messages.pot -d $(I18N) --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile --statistics -d $(I18N)
 
 bench: install-dev
 	BOOMERANG_ENV=test $(BIN)/python -m bench $(BENCH_ARGS)

@@ -29,6 +29,7 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     register_commands(app)
     register_template_helpers(app)
     register_milestone_listeners(app)
+    register_i18n(app)
     return app
 
 
@@ -142,5 +143,12 @@ def register_commands(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     """Jinja settings and helpers shared by every template."""
     from app.templating import init_app  # at build time: importing app stays cheap
+
+    init_app(app)
+
+
+def register_i18n(app: Flask) -> None:
+    """The portal and its emails in the shopper's language (Flask-Babel; the dashboard is English)."""
+    from app.i18n import init_app  # at build time: importing app stays cheap
 
     init_app(app)

@@ -5,22 +5,23 @@ from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db, is_database_busy
+from app.i18n import N_
 
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    400: "The request could not be understood.",
-    401: "You need to log in first.",
-    403: "You do not have permission to see this page.",
-    404: "We could not find that page.",
-    405: "That action is not allowed here.",
-    413: "That upload or form is too large. Photos can be up to 10 MB each: choose fewer or smaller "
-         "photos and try again.",
-    429: "Too many attempts. Please wait a minute and try again.",
-    500: "Something went wrong on our side. Please try again.",
-    503: "The service is temporarily unavailable.",
+    400: N_("The request could not be understood."),
+    401: N_("You need to log in first."),
+    403: N_("You do not have permission to see this page."),
+    404: N_("We could not find that page."),
+    405: N_("That action is not allowed here."),
+    413: N_("That upload or form is too large. Photos can be up to 10 MB each: choose fewer or smaller "
+         "photos and try again."),
+    429: N_("Too many attempts. Please wait a minute and try again."),
+    500: N_("Something went wrong on our side. Please try again."),
+    503: N_("The service is temporarily unavailable."),
 }
-BUSY_MESSAGE = "We are busy for a moment. Please try again in a few seconds."
+BUSY_MESSAGE = N_("We are busy for a moment. Please try again in a few seconds.")
 # Seconds a client is told to wait when the embedded database stayed locked past its wait.
 BUSY_RETRY_AFTER = 5
 

@@ -6,6 +6,7 @@ from flask_wtf.csrf import _FlaskFormCSRF
 from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import StopValidation
 
+from app.i18n import gettext
 from app.text import UNSTORABLE_TEXT
 
 
@@ -52,7 +53,7 @@ def _unusual_characters_removed(field, allowed: str = "") -> None:
     kept = typed_only(text, keep=allowed)
     if kept != text:
         field.data = kept  # shown again without them: a page never echoes a NUL or a surrogate
-        raise StopValidation("Use letters, digits and punctuation only.")
+        raise StopValidation(gettext("Use letters, digits and punctuation only."))
 
 
 def plain_text(form, field):
@@ -66,7 +67,7 @@ def storable_text(form, field):
     it) or a lone surrogate (UTF-8 cannot hold one), so that anything else is looked up, and
     counted as a failure, like any other."""
     if field.data and UNSTORABLE_TEXT.search(field.data):
-        raise StopValidation("Use letters, digits and punctuation only.")
+        raise StopValidation(gettext("Use letters, digits and punctuation only."))
 
 
 def plain_lines(form, field):

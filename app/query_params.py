@@ -39,6 +39,7 @@ _EXPORTS = ("dashboard.export_returns", "dashboard.export_items")
 _RETURNS_FILTERS = ("dashboard.returns", *_BULK, *_EXPORTS)
 _RULES_LIST = ("dashboard.rules_page", "dashboard.rule_delete", "dashboard.rule_move", "dashboard.rule_position",
                "dashboard.rule_toggle", "dashboard.rules_reorder", "dashboard.rule_edit", "dashboard.rule_new")
+_PORTAL_PAGES = ("portal.lookup", "portal.items", "portal.confirmation", "portal.status", "portal.packing_slip")
 _PAGE = "That page number is not valid. Go back to the first page."
 _FILTER = QueryParam("form", _RETURNS_FILTERS)
 _SEARCH = QueryParam("form", (*_RETURNS_FILTERS, "dashboard.orders"))
@@ -80,6 +81,14 @@ QUERY_PARAMS: dict[str, QueryParam] = {
     # fragment: it ignores anything else rather than answer with an error htmx would not show).
     "chosen": QueryParam("own", ("portal.variants",)),
     "line-{id}-variant": QueryParam("own", ("portal.variants",)),
+    # The portal page in another language (app/i18n.py): only one of the portal's languages is
+    # taken, anything else is ignored and the page shown as it would be without it.
+    "lang": QueryParam("own", _PORTAL_PAGES),
+    # Settings → Portal text: the language edited (the view takes one of the portal's, else French)
+    # and the words searched for.
+    "language": QueryParam("own", ("dashboard.portal_texts",)),
+    "find": QueryParam("text", ("dashboard.portal_texts",), "Search with letters, digits and punctuation.",
+                       max_length=200),
     # Shopify's OAuth callback: the view passes every parameter on, since its HMAC covers them all.
     "code": _CALLBACK, "hmac": _CALLBACK, "host": _CALLBACK, "shop": _CALLBACK, "state": _CALLBACK,
     "timestamp": _CALLBACK,

@@ -5,8 +5,10 @@ from app.domain import vocabulary
 from app.domain.contrast import Palette, portal_palette
 from app.domain.formatting import format_date, format_datetime, format_money, format_percent
 from app.domain.rules_parse import outcome_words
+from app.i18n import current_locale, translate
 from app.htmx import HTMX_PATH, HTMX_SRI, is_htmx
-from app.services.rules_mode import shopper_promise_for
+from app import shopper_words as words
+from app.services.rules_mode import reach_of
 
 DEFAULT_BRAND = "#1f6feb"
 
@@ -16,8 +18,7 @@ def init_app(app: Flask) -> None:
     init_template_filters): templates call no strftime and format no amount themselves."""
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-    app.jinja_env.filters.update(date=format_date, datetime=format_datetime, money=format_money,
-                                  percent=format_percent)
+    app.jinja_env.filters.update(date=_date, datetime=_datetime, money=_money, percent=format_percent)
     app.jinja_env.globals.update(
         csp_nonce=lambda: getattr(g, "csp_nonce", ""),
         htmx_path=HTMX_PATH,
@@ -25,6 +26,9 @@ def init_app(app: Flask) -> None:
         is_htmx=is_htmx,
         brand_palette=brand_palette,
         rules_promise=_rules_promise,
+        # The domain's sentences in the shopper's language (app/shopper_words.py).
+        verdict_message=words.verdict_message, return_by_message=words.return_by_message,
+        bonus_words=words.bonus_words, action_when=words.action_when,
     )
     # The vocabulary's enums, by name (CTFd's JinjaEnum): templates compare with
     # ``ReturnStatus.CANCELLED`` and show ``value|label(Option)``, never a copied string or label.
@@ -33,7 +37,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["label"] = label
     # ``{{ rule.outcome|rule_outcome(rule.fee_percentage) }}``: "Restocking fee 15%" for a fee rule.
     app.jinja_env.filters["rule_outcome"] = outcome_words
-    install_translations(app)
 
 
 VOCABULARY = (vocabulary.ReturnStatus, vocabulary.ItemResolution, vocabulary.Option, vocabulary.RuleOutcome,
@@ -45,7 +48,21 @@ VOCABULARY = (vocabulary.ReturnStatus, vocabulary.ItemResolution, vocabulary.Opt
 def label(value: str | None, enum: type[vocabulary.Labelled], default: str | None = None) -> str:
     """``{{ item.option|label(Option) }}``: the label of a stored value; ``default`` (else the
     value itself, or nothing for None) when it is not one of the enum's."""
-    return enum.label_of(value, default) or ""
+    return translate(enum.label_of(value, default) or "")
+
+
+# In the language being written (app/i18n.py): English on the dashboard, the shopper's in the
+# portal and its emails.
+def _date(moment, style: str = "short") -> str:
+    return format_date(moment, style, locale=current_locale())
+
+
+def _datetime(moment, style: str = "short") -> str:
+    return format_datetime(moment, style, locale=current_locale())
+
+
+def _money(amount, currency: str | None = None, exact: bool = False) -> str:
+    return format_money(amount, currency, exact, locale=current_locale())
 
 
 def brand_palette(colour: str | None) -> Palette:
@@ -58,20 +75,6 @@ def brand_palette(colour: str | None) -> Palette:
 
 
 def _rules_promise(account) -> str:
-    """What rules mode will really do with a shopper's items, from the shop's rules as they are."""
-    return shopper_promise_for(account)
-
-
-# --- Translations -------------------------------------------------------------------------------
-# Templates mark their words with ``{{ _("…") }}`` / ``{% trans %}…{% endtrans %}`` and Python with
-# ``gettext("…", name=value)`` from app/i18n.py (``%(name)s`` placeholders). Until Flask-Babel is
-# installed this is the one place that makes the templates' calls work: Jinja's i18n extension with
-# null translations (every message as written), new-style so placeholders are escaped in HTML.
-# Flask-Babel replaces both this and app/i18n.py.
-
-def install_translations(app: Flask) -> None:
-    """Give templates ``_``, ``gettext`` and ``ngettext``, unless something installed them already."""
-    if "_" in app.jinja_env.globals:
-        return
-    app.jinja_env.add_extension("jinja2.ext.i18n")
-    app.jinja_env.install_null_translations(newstyle=True)
+    """What rules mode will really do with a shopper's items, from the shop's rules as they are, in
+    the shopper's language."""
+    return words.promise(reach_of(account.id), account.name)

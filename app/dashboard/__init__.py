@@ -25,3 +25,4 @@ from app.dashboard import exports  # noqa: E402,F401  (CSV downloads of the retu
 from app.dashboard import analytics  # noqa: E402,F401  (charts of the returns over a date range)
 from app.dashboard import email_previews  # noqa: E402,F401  (settings: shopper email previews)
 from app.dashboard import outbound  # noqa: E402,F401  (settings: the retailer's outbound webhooks)
+from app.dashboard import portal_texts  # noqa: E402,F401  (settings: the portal's words, per language)

@@ -4,7 +4,8 @@ import re
 from datetime import datetime, time, timezone
 
 from wtforms import (BooleanField, DateField, EmailField, IntegerField, PasswordField, RadioField, SelectField,
-                     StringField, TextAreaField, URLField, ValidationError)
+                     SelectMultipleField, StringField, TextAreaField, URLField, ValidationError)
+from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import (URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp,
                                 StopValidation)
 
@@ -14,6 +15,7 @@ from app.domain.photos import PHOTOS_PER_ITEM_RANGE, modes_from_lists
 from app.domain.return_window import BASIS_LABELS
 from app.domain.vocabulary import DeclineReason, Option, OptionMode, ReturnAction, ReviewMode
 from app.forms import BaseForm, plain_lines, plain_text, strip_spaces
+from app.i18n import LANGUAGES
 from app.services.return_settlement import OUTSIDE_METHOD_MAX
 
 
@@ -92,6 +94,32 @@ class GeneralSettingsForm(BaseForm):
         plain_text, DataRequired("Choose a colour."),
         Regexp(COLOUR, message="Use a colour like #1f6feb."),
     ])
+
+    # The portal's language when a shopper's browser asks for none of the portal's (app/i18n.py).
+    locale = SelectField("Portal language", choices=list(LANGUAGES.items()), validate_choice=False,
+                         validators=[DataRequired("Choose a language.")])
+
+    # The languages shoppers may switch to (and their browsers be matched against); the shop's own
+    # language is always one of them.
+    languages = SelectMultipleField("Languages offered in the portal", choices=list(LANGUAGES.items()),
+                                    validate_choice=False, widget=ListWidget(prefix_label=False),
+                                    option_widget=CheckboxInput())
+
+    def validate_locale(self, field):
+        """One of the portal's languages (SelectField's own check would only say "Not a valid choice")."""
+        if field.data not in LANGUAGES:
+            raise StopValidation("Choose one of the listed languages.")
+
+    def validate_languages(self, field):
+        """Only the portal's languages (a forged value is refused, never stored)."""
+        if any(code not in LANGUAGES for code in field.data or []):
+            raise StopValidation("Choose among the listed languages.")
+
+    def offered_languages(self) -> list[str] | None:
+        """The languages ticked and the shop's own, in the portal's order; None when that is all of
+        them (a language added to Boomerang later is then offered too)."""
+        chosen = [code for code in LANGUAGES if code in (self.languages.data or []) or code == self.locale.data]
+        return None if len(chosen) == len(LANGUAGES) else chosen
 
     def validate_primary_color(self, field):
         """White button text must stay readable on the colour (links take a readable shade by themselves)."""

@@ -24,6 +24,7 @@ from app.services.shopify_access import NotConnected, client_for
 from app.services.webhook_health import webhook_health
 from app.shopify.errors import MissingScopeError, ShopifyError
 from app.shopify.issuing import list_locations
+from app.i18n import LANGUAGES
 
 
 # The overview's counts of returns: each is the returns list under these filters, and links to it.
@@ -143,7 +144,8 @@ def _stored_settings(account) -> dict:
         "name": account.name, "return_window_days": account.return_window_days,
         "return_window_basis": account.return_window_basis,
         "order_storage_months": account.order_storage_months, "logo_url": account.logo_url,
-        "primary_color": account.primary_color,
+        "primary_color": account.primary_color, "locale": account.locale,
+        "languages": list(account.languages) if account.languages is not None else list(LANGUAGES),
         "option_mode": account.option_mode, "exchange_enabled": account.exchange_enabled,
         "review_mode": account.review_mode,
         "excluded_product_tags": "\n".join(account.excluded_product_tags or []),
@@ -177,6 +179,8 @@ def _settings(form: SettingsForm) -> dict:
         "order_storage_months": form.order_storage_months.data,
         "logo_url": form.logo_url.data or None,
         "primary_color": form.primary_color.data.lower(),
+        "locale": form.locale.data,
+        "languages": form.offered_languages(),
         "option_mode": form.option_mode.data,
         "exchange_enabled": form.exchange_enabled.data,
         "review_mode": form.review_mode.data,

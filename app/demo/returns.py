@@ -28,7 +28,8 @@ class DemoReturn:
     """A return made when the demo starts: the shopper's option (None: the shop's rules decide),
     the reason, what staff did next (``open``: nothing yet, ``process``, ``close`` or
     ``receive-close``: marked received, then closed), an option
-    staff decided by hand, and a tracking number the shopper gave."""
+    staff decided by hand, a tracking number the shopper gave, and the portal language it was
+    submitted in (its emails, in the Outbox, are in that language)."""
 
     key: str
     option: str | None
@@ -37,12 +38,13 @@ class DemoReturn:
     decide: str | None = None
     tracking: str | None = None
     min_value: Decimal | None = None  # only an order worth more (a review rule's threshold)
+    locale: str = "en"
 
 
 OUTFITTERS_RETURNS = (
     DemoReturn("refund-waiting", Option.REFUND, "Too small", "open", tracking="DEMO1001"),
     DemoReturn("refund-closed", Option.REFUND, "Faulty", "receive-close"),  # the Outbox shows "received"
-    DemoReturn("credit-closed", Option.CREDIT, "Changed my mind", "close"),
+    DemoReturn("credit-closed", Option.CREDIT, "Changed my mind", "close", locale="fr"),
     DemoReturn("exchange-closed", Option.EXCHANGE, "Too large", "close"),
 )
 # Made once the store reviews returns over REVIEW_OVER (app/demo/stores.py): it awaits review.
@@ -91,7 +93,7 @@ def make_demo_returns(account: Account, plans, skip_orders: set[int]) -> list[Re
         try:
             ret_id = _step(lambda: service.create_return(  # noqa: B023 - _step runs it at once
                 account, order_id, [selection], token, variants_for=variants_for, actor=email,  # noqa: B023
-                compose_email=lambda r: confirmation(account, r))[0].id)
+                locale=plan.locale, compose_email=lambda r: confirmation(account, r))[0].id)  # noqa: B023
         except (ReturnRefused, VariantsUnavailable) as refused:
             click.echo(f"  (demo return {plan.key} not made: {refused})", err=True)
             continue

@@ -46,9 +46,10 @@ def code128_widths(text: str) -> list[int]:
     return [width for value in code128_values(text) for width in PATTERNS[value]]
 
 
-def code128_svg(text: str, module: int = 2, height: int = 80) -> str:
+def code128_svg(text: str, module: int = 2, height: int = 80, label: str | None = None) -> str:
     """The barcode as an inline SVG element (bars only; the page prints the text under it).
-    Integer coordinates and crisp edges, so a printer draws each bar its exact width."""
+    Integer coordinates and crisp edges, so a printer draws each bar its exact width. `label` is
+    what a screen reader says (the page's language; "Barcode of <text>" by default)."""
     widths = code128_widths(text)
     x = QUIET_ZONE * module
     rects = []
@@ -57,7 +58,7 @@ def code128_svg(text: str, module: int = 2, height: int = 80) -> str:
             rects.append(f'<rect x="{x}" y="0" width="{width * module}" height="{height}"/>')
         x += width * module
     total = x + QUIET_ZONE * module
-    label = escape(f"Barcode of {text}", quote=True)
+    label = escape(label or f"Barcode of {text}", quote=True)
     return (f'<svg xmlns="http://www.w3.org/2000/svg" class="barcode" role="img" aria-label="{label}" '
             f'data-module="{module}" viewBox="0 0 {total} {height}" width="{total}" height="{height}" '
             f'shape-rendering="crispEdges"><rect x="0" y="0" width="{total}" height="{height}" fill="#fff"/>'

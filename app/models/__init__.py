@@ -8,6 +8,7 @@ from app.models.orders import Order, OrderLine
 from app.models.outbound import OutboundDelivery, OutboundEndpoint
 from app.models.outbox import OutboxEmail
 from app.models.photos import ReturnPhoto
+from app.models.portal_texts import PortalText
 from app.models.products import Product
 from app.models.returns import Return, ReturnItem, ReturnEvent
 from app.models.rules import Rule
@@ -25,6 +26,7 @@ __all__ = [
     "OutboundDelivery", "OutboundEndpoint",
     "OutboxEmail",
     "ReturnPhoto",
+    "PortalText",
     "Product",
     "Return", "ReturnItem", "ReturnEvent",
     "Rule",

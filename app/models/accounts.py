@@ -161,6 +161,11 @@ class Account(db.Model):
 
     logo_url: Mapped[str | None] = mapped_column(String(500))
     primary_color: Mapped[str] = mapped_column(String(7), default="#1f6feb")
+    # The portal's language when the shopper's browser asks for none it has (app/i18n.py).
+    locale: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    # The languages the portal offers shoppers (app/i18n.py LANGUAGES codes); None: all of them.
+    # The shop's own language (`locale`) is always offered.
+    languages: Mapped[list | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     users: Mapped[list["User"]] = relationship(back_populates="account", cascade="all, delete-orphan")

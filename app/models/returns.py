@@ -50,6 +50,8 @@ class Return(db.Model):
     order_name: Mapped[str] = mapped_column(String(64))
     customer_email: Mapped[str | None] = mapped_column(String(254))
     customer_name: Mapped[str | None] = mapped_column(String(255))
+    # The portal's language when the return was submitted: every email about it is written in it.
+    locale: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     # Snapshots of the order (which may be purged first): the customer a credit goes to, and the
     # payment's status (staff are warned about returns on orders only authorised).
     customer_shopify_id: Mapped[int | None] = mapped_column(BigInteger)

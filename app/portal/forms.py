@@ -15,31 +15,32 @@ from app.domain.vocabulary import Option
 from app.forms import BaseForm, plain_text, storable_text, strip_spaces, typed_only
 from app.services.return_submission import NOTE_MAX, Selection
 from app.services.tracking_numbers import TRACKING_MAX
+from app.i18n import N_, gettext, lazy_gettext
 
 _LINE_KEY = re.compile(r"^line-(\d{1,18})-(return|quantity|reason|note|option|variant)$")
 FIELDS = ("return", "quantity", "reason", "note", "option", "variant")
-PLAIN = "Use letters, digits and punctuation only."
+PLAIN = N_("Use letters, digits and punctuation only.")
 
 
 class LookupForm(BaseForm):
     """Find the order: its number and the email it was placed with."""
 
-    order_number = StringField("Order number", filters=[strip_spaces], validators=[
-        DataRequired("Enter your order number."), Length(max=64, message="That order number is too long."),
-        storable_text],
+    order_number = StringField(lazy_gettext("Order number"), filters=[strip_spaces], validators=[
+        DataRequired(lazy_gettext("Enter your order number.")),
+        Length(max=64, message=lazy_gettext("That order number is too long.")), storable_text],
         render_kw={"inputmode": "text", "autocapitalize": "characters", "placeholder": "#1001"})
-    email = StringField("Email address", filters=[strip_spaces], validators=[
-        DataRequired("Enter the email address you ordered with."),
-        Length(max=254, message="That email address is too long."), storable_text],
+    email = StringField(lazy_gettext("Email address"), filters=[strip_spaces], validators=[
+        DataRequired(lazy_gettext("Enter the email address you ordered with.")),
+        Length(max=254, message=lazy_gettext("That email address is too long.")), storable_text],
         render_kw={"type": "email", "inputmode": "email", "autocapitalize": "none", "spellcheck": "false"})
 
 
 class TrackingForm(BaseForm):
     """Add or correct the parcel's tracking number."""
 
-    tracking_number = StringField("Tracking number", filters=[strip_spaces], validators=[
-        DataRequired("Enter the tracking number from your shipping label."),
-        Length(max=TRACKING_MAX + 20, message="That tracking number is too long."), plain_text],
+    tracking_number = StringField(lazy_gettext("Tracking number"), filters=[strip_spaces], validators=[
+        DataRequired(lazy_gettext("Enter the tracking number from your shipping label.")),
+        Length(max=TRACKING_MAX + 20, message=lazy_gettext("That tracking number is too long.")), plain_text],
         render_kw={"autocapitalize": "characters", "spellcheck": "false"})
 
 
@@ -67,7 +68,7 @@ def _clean_state(state: dict) -> tuple[dict, dict]:
         kept = typed_only(note)
         if kept != note:
             fields["note"] = kept
-            errors.setdefault(line_id, {})["note"] = PLAIN
+            errors.setdefault(line_id, {})["note"] = gettext(PLAIN)
         for key in ("quantity", "variant"):
             value = fields.get(key) or ""
             if value and not (value.isascii() and value.isdigit()):
@@ -101,23 +102,23 @@ def parse_selections(state: dict[int, dict[str, str]], options_offered: bool):
         problems = {}
         quantity = _int(fields.get("quantity"))
         if quantity is None or quantity < 1:
-            problems["quantity"] = "Choose how many to return."
+            problems["quantity"] = gettext("Choose how many to return.")
         reason = fields.get("reason") or ""
         if not reason:
-            problems["reason"] = "Choose a reason."
+            problems["reason"] = gettext("Choose a reason.")
         note = fields.get("note") or None
         if note and len(note) > NOTE_MAX:
-            problems["note"] = f"Keep the note under {NOTE_MAX} characters."
+            problems["note"] = gettext("Keep the note under %(count)s characters.", count=NOTE_MAX)
         option = fields.get("option") or None
         variant_id = None
         if options_offered and option is None:
-            problems["option"] = "Choose what you would like back."
+            problems["option"] = gettext("Choose what you would like back.")
         if option == Option.EXCHANGE:
             # A variant radio left over from a picker the customer switched away from is dropped;
             # only an exchange carries one.
             variant_id = _int(fields.get("variant"))
             if variant_id is None:
-                problems["variant"] = "Choose the size or colour you want instead."
+                problems["variant"] = gettext("Choose the size or colour you want instead.")
         if problems:
             errors[line_id] = problems
             continue

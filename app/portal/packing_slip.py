@@ -6,6 +6,7 @@ from sqlalchemy import select
 from app.domain.barcode import BarcodeRefused, code128_svg
 from app.domain.vocabulary import ReturnStatus
 from app.extensions import db
+from app.i18n import N_, gettext as _
 from app.models import Account
 from app.portal import bp
 from app.portal import session as portal
@@ -18,7 +19,8 @@ def packing_slip(slug: str, token: str):
     ret = portal.return_from_token(account, token) if account is not None else None
     if ret is None:
         abort(404)
-    return packing_slip_page(account, ret, url_for("portal.status", slug=slug, token=token), "Back to your return")
+    return packing_slip_page(account, ret, url_for("portal.status", slug=slug, token=token),
+                              N_("Back to your return"))
 
 
 def packing_slip_page(account: Account, ret, back_url: str, back_label: str):
@@ -26,7 +28,7 @@ def packing_slip_page(account: Account, ret, back_url: str, back_label: str):
     barcode = None
     if ret.status != ReturnStatus.CANCELLED:
         try:
-            barcode = code128_svg(ret.rma_number)
+            barcode = code128_svg(ret.rma_number, label=_("Barcode of %(rma)s", rma=ret.rma_number))
         except BarcodeRefused:  # an RMA number is ASCII; the text alone still identifies the parcel
             barcode = None
     return render_template("portal/packing_slip.html", account=account, ret=ret, barcode=barcode,

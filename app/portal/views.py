@@ -7,7 +7,7 @@ import re
 import secrets
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from app.ask_first import ask_first, confirmed
@@ -33,9 +33,10 @@ from app.services.return_fees import planned_estimate
 from app.services.return_workflow import cancel_return
 from app.services.tracking_numbers import set_tracking
 from app.uploads import photo_response
+from app.i18n import N_, current_locale, gettext as _, translate
 
 PHOTO_FIELD = re.compile(r"^line-(\d{1,18})-photos$")
-NOT_FOUND = ("We could not find that order. Check the order number (it is in your order confirmation "
+NOT_FOUND = N_("We could not find that order. Check the order number (it is in your order confirmation "
              "email) and use the email address you ordered with.")
 
 
@@ -79,7 +80,7 @@ def lookup(slug: str):
 def _session_order_or_redirect(account: Account):
     order = portal.session_order(account)
     if order is None:
-        flash("Please find your order first.", "info")
+        flash(_("Please find your order first."), "info")
     return order
 
 
@@ -134,8 +135,8 @@ def _picker(line, variants_for) -> dict:
     try:
         choices = service.exchange_choices(line, variants_for(line.product_id)) if line.product_id else []
     except VariantsUnavailable as error:
-        return {"error": str(error), "variants": []}
-    return {"error": None if choices else "No other size or colour is in stock right now.",
+        return {"error": translate(str(error)), "variants": []}
+    return {"error": None if choices else _("No other size or colour is in stock right now."),
             "variants": [(v.variant_id, service.variant_label(v)) for v in choices]}
 
 
@@ -168,7 +169,7 @@ def items(slug: str):
     try:
         planned = service.check_selections(account, order, selections, live_variants(account))
     except (ReturnRefused, VariantsUnavailable) as error:
-        return _render_items(account, order, state, problem=str(error), status=422)
+        return _render_items(account, order, state, problem=translate(str(error)), status=422)
     estimate = planned_estimate(account, planned)
     return render_template("portal/review.html", account=account, order=order,
                            planned=list(zip(planned, estimate.items, planned_bonus(account, planned), strict=True)),
@@ -238,14 +239,15 @@ def submit(slug: str):
     account = _account(slug)
     order = portal.session_order(account)
     if order is None:
-        return _refused(account, "Your session has ended, so nothing was sent. Please find your order again.")
+        return _refused(account, _("Your session has ended, so nothing was sent. Please find your order again."))
     _state, selections, errors = read_choices(request.form, bool(service.allowed_options(account)))
     if errors:
         first = next(iter(next(iter(errors.values())).values()))
-        return _refused(account, f"Some choices were missing or not valid ({first}), so nothing was sent.")
+        return _refused(account, _("Some choices were missing or not valid (%(problem)s), so nothing was sent.",
+                                          problem=first))
     posted_order = request.form.get("order_id", "")
     if posted_order != str(order.id):
-        return _refused(account, "That order does not belong to this session, so nothing was sent.")
+        return _refused(account, _("That order does not belong to this session, so nothing was sent."))
     # Shopify's returnable units, read fresh (a merchant may have returned some in Shopify since).
     shopify_returns.refresh_returnable_now(account, order)
     try:
@@ -253,9 +255,10 @@ def submit(slug: str):
             account, order.id, selections, request.form.get("submission_token", ""),
             variants_for=live_variants(account), actor=order.email, fees_shown=request.form.get("fees_shown"),
             compose_email=lambda r: compose_confirmation(account, r, _status_url(r)),
-            attach_photos=lambda r: photo_service.attach(account, portal.photo_key(), r))
+            attach_photos=lambda r: photo_service.attach(account, portal.photo_key(), r),
+            locale=current_locale())
     except (ReturnRefused, VariantsUnavailable) as error:
-        return _refused(account, str(error))
+        return _refused(account, translate(str(error)))
     portal.drop_draft()
     return redirect(url_for("portal.confirmation", slug=slug, token=portal.status_token(ret)), code=303)
 
@@ -338,16 +341,16 @@ def tracking(slug: str, token: str):
     form = TrackingForm()
     valid = form.validate_on_submit()  # once: a refused value is shown again cleaned, and must stay refused
     if valid and labels.number_from_label(ret):
-        form.tracking_number.errors = ["Your prepaid label's tracking number is already on this return."]
+        form.tracking_number.errors = [_("Your prepaid label's tracking number is already on this return.")]
     elif valid and ret.keep_only:  # the page offers no form: a forged post learns why
-        form.tracking_number.errors = ["You keep the items of this return: there is no parcel to track."]
+        form.tracking_number.errors = [_("You keep the items of this return: there is no parcel to track.")]
     elif valid:
         try:
             number = set_tracking(ret, form.tracking_number.data, ret.customer_email)
         except (ReturnRefused, TransitionRefused) as error:
-            form.tracking_number.errors = [str(error)]
+            form.tracking_number.errors = [translate(str(error))]
         else:
-            flash(f"Thank you. Tracking number {number} is saved.", "success")
+            flash(_("Thank you. Tracking number %(number)s is saved.", number=number), "success")
             return redirect(url_for("portal.status", slug=slug, token=token), code=303)
     return _render_status(account, ret, token, form=form, status=422)
 
@@ -359,15 +362,17 @@ def cancel(slug: str, token: str):
     ret = _return_or_404(account, token)
     if CancelForm().validate_on_submit():
         if not confirmed():
-            question = Markup('Cancel return <span class="rma-link">{}</span>? This cannot be undone.').format(
-                ret.rma_number)
+            rma = Markup('<span class="rma-link">{}</span>').format(ret.rma_number)
+            question = Markup(escape(_("Cancel return %(rma)s? This cannot be undone.", rma="\x00"))).replace(
+                "\x00", rma)
             return ask_first(question, layout="portal/base.html",
-                             button="Cancel this return", account=account,
+                             button=_("Cancel this return"), account=account,
                              back_url=url_for("portal.status", slug=slug, token=token))
         try:
             cancel_return(ret, ret.customer_email, by_customer=True)
         except TransitionRefused as error:
-            flash(str(error), "error")
+            flash(translate(str(error)), "error")
         else:
-            flash(f"Return {ret.rma_number} is cancelled. Nothing will be refunded or exchanged.", "success")
+            flash(_("Return %(rma)s is cancelled. Nothing will be refunded or exchanged.", rma=ret.rma_number),
+                  "success")
     return redirect(url_for("portal.status", slug=slug, token=token), code=303)

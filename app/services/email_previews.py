@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from app.domain.vocabulary import EmailKind, ItemResolution, Option, ReturnStatus
 from app.extensions import db
+from app.i18n import rendering_in
 from app.models import Account, Return, ReturnItem, ReturnLabel
 from app.services import issued_notices, shopper_emails
 
@@ -71,9 +72,10 @@ def _context(kind: EmailKind, ret: Return, made_up: bool) -> dict:
         label = label or _sample_label()
         return {"label": label, "label_links": shopper_emails.label_links(label)}
     if kind == EmailKind.ISSUED:
-        lines = issued_notices.lines_for([i for i in ret.items if i.option], ret.currency,
-                                         value_of=lambda i: i.issued_amount if i.issued_amount is not None
-                                         else (i.unit_value or 0) * i.quantity)
+        with rendering_in(ret.locale, ret.account_id):  # the lines in the return's language, as sent
+            lines = issued_notices.lines_for([i for i in ret.items if i.option], ret.currency,
+                                             value_of=lambda i: i.issued_amount if i.issued_amount is not None
+                                             else (i.unit_value or 0) * i.quantity)
         return {"lines": lines or [f"{ret.items[0].title}: a refund to your original payment method."
                                    if ret.items else "A refund to your original payment method."]}
     if kind == EmailKind.EXCHANGE_SHIPPED:

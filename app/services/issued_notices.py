@@ -13,26 +13,35 @@ from decimal import Decimal
 from app.domain.formatting import format_money
 from app.domain.vocabulary import EmailKind, Option
 from app.extensions import db
+from app.i18n import current_locale, gettext as _, rendering_in
 from app.models import Account, Return, ReturnItem
 from app.services import shopper_emails
 
 SHOPIFY, EMAIL = "shopify", "email"
 
 
+def _money(amount, currency: str) -> str:
+    return format_money(amount, currency, locale=current_locale())
+
+
 def lines_for(items: list[ReturnItem], currency: str, value_of=None) -> list[str]:
-    """What the issued email says for each item (refund, store credit, exchange); ``value_of(item)``
-    stands in for the issued amount (a preview of an item not issued yet)."""
+    """What the issued email says for each item (refund, store credit, exchange), in the language
+    being written (`rendering_in` the return's); ``value_of(item)`` stands in for the issued amount
+    (a preview of an item not issued yet)."""
     return [text for text in (_line(i, currency, value_of) for i in items) if text]
 
 
 def _line(item: ReturnItem, currency: str, value_of=None) -> str | None:
     value = Decimal(value_of(item) if value_of else item.issued_amount or 0)
     if item.option == Option.REFUND:
-        return f"{item.title}: a refund of {format_money(value, currency)} to your original payment method."
+        return _("%(item)s: a refund of %(amount)s to your original payment method.", item=item.title,
+                 amount=_money(value, currency))
     if item.option == Option.CREDIT and item.credit_method == "store_credit":
-        return f"{item.title}: {format_money(value, currency)} of store credit in your account."
+        return _("%(item)s: %(amount)s of store credit in your account.", item=item.title,
+                 amount=_money(value, currency))
     if item.option == Option.EXCHANGE:
-        return f"{item.title}: your exchange for {item.exchange_variant_title} is confirmed and will ship."
+        return _("%(item)s: your exchange for %(variant)s is confirmed and will ship.", item=item.title,
+                 variant=item.exchange_variant_title)
     return None
 
 
@@ -46,9 +55,11 @@ def email_issued(account: Account, ret: Return, items: list[ReturnItem], *, gift
         return False
     if not gift_card_code and not shopper_emails.enabled(account, EmailKind.ISSUED):
         return False
-    lines = lines_for(items, ret.currency)
-    if gift_card_code:
-        lines.append(f"A gift card worth {format_money(gift_card_value or 0, ret.currency)}: code {gift_card_code}.")
+    with rendering_in(ret.locale, account.id):  # the shopper's language, kept on the return
+        lines = lines_for(items, ret.currency)
+        if gift_card_code:
+            lines.append(_("A gift card worth %(amount)s: code %(code)s.",
+                           amount=_money(gift_card_value or 0, ret.currency), code=gift_card_code))
     if not lines:
         return False
     once = ",".join(str(i.id) for i in sorted(items, key=lambda i: i.id))

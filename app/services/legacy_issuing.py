@@ -43,6 +43,7 @@ from app.services.status_links import status_url
 from app.services.shopify_access import NotConnected, client_for
 from app.shopify import errors as E
 from app.shopify import issuing as shopify
+from app.i18n import gettext as _, rendering_in
 
 WINDOW_MESSAGE = ("Shopify no longer shows this order to Boomerang: it is older than 60 days and the "
                   "store has not granted read_all_orders. Issue it in Shopify by hand, or grant the scope.")
@@ -207,7 +208,8 @@ def _compose_credit_email(ret: Return, item: ReturnItem, issued: Issued):
     if not ret.customer_email:
         return None
     account = db.session.get(Account, ret.account_id)
-    subject = f"Your credit note for return {ret.rma_number}"
+    with rendering_in(ret.locale, account.id):  # the shopper's language, kept on the return
+        subject = _("Your credit note for return %(rma)s", rma=ret.rma_number)
     text, html = render_email("credit_note", account=account, ret=ret, item=item, amount=issued.amount,
                               code=issued.gift_card_code, status_url=status_url(ret, account.slug))
     return shopper_emails.write(account, ret, EmailKind.ISSUED, subject, text, html, once=f"credit-note-{item.id}")

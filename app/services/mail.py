@@ -12,17 +12,24 @@ from email.utils import formataddr, make_msgid
 from flask import current_app, render_template
 
 from app.extensions import db
+from app.i18n import rendering_in
 from app.models import Account, OutboxEmail
 from app.queue import enqueue
 
 
-def render_email(name: str, **context) -> tuple[str, str]:
-    """(text, html) of one kind of email, from ``portal/email/<name>.txt`` and ``.html``.
+def render_email(name: str, locale: str | None = None, **context) -> tuple[str, str]:
+    """(text, html) of one kind of email, from ``portal/email/<name>.txt`` and ``.html``, written in
+    `locale` (the return's language, ``Return.locale``; the context's return's when not given;
+    English when neither) with the shop's own wording for it (app/i18n.py).
 
     Emails are built from templates only: the HTML part is autoescaped by Jinja (a product title
     is the shop's or Shopify's text, never markup), the text part is plain text and not escaped."""
-    return (render_template(f"portal/email/{name}.txt", **context),
-            render_template(f"portal/email/{name}.html", **context))
+    if locale is None:
+        locale = getattr(context.get("ret"), "locale", None)
+    account = context.get("account")
+    with rendering_in(locale, getattr(account, "id", None)):
+        return (render_template(f"portal/email/{name}.txt", **context),
+                render_template(f"portal/email/{name}.html", **context))
 
 
 def store_email(account: Account, to_address: str, subject: str, text_body: str, html_body: str,

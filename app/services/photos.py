@@ -19,6 +19,7 @@ from app.domain.photos import (MAX_PHOTO_BYTES, PhotoMode, PhotoRefused, asks_ph
                                mode_for)
 from app.domain.returns import ReturnRefused
 from app.extensions import db
+from app.i18n import gettext as _, ngettext, translate
 from app.models import Account, Order, Return, ReturnItem, ReturnPhoto
 from app.photos.images import reencode
 from app.photos.storage import PhotoStore, new_key, store_from_settings, valid_key
@@ -70,14 +71,17 @@ def add_pending(account: Account, order: Order, session_key: str,
         if line_id not in lines or not files:
             continue
         if len(held.get(line_id, [])) + len(files) > limit:
-            errors[line_id] = f"Add at most {limit} photo{'s' if limit != 1 else ''} per item."
+            errors[line_id] = _too_many(limit)
             continue
         for number, stream in enumerate(files, start=1):
             try:
                 made.append((line_id, reencode(_read_capped(stream))))
             except PhotoRefused as refusal:
-                which = f"Photo {number}: " if len(files) > 1 else ""
-                errors[line_id] = f"{which}{refusal} Nothing was uploaded; please choose the photos again."
+                problem = translate(str(refusal))
+                errors[line_id] = (_("Photo %(number)s: %(problem)s Nothing was uploaded; please choose the photos "
+                                     "again.", number=number, problem=problem) if len(files) > 1 else
+                                   _("%(problem)s Nothing was uploaded; please choose the photos again.",
+                                     problem=problem))
                 break
     if errors or not made:
         return errors
@@ -144,10 +148,20 @@ def problems(account: Account, order: Order, session_key: str | None, selections
     for sel in selections:
         mode = mode_for(account.photo_modes, sel.reason)
         count = len(held.get(sel.line_id, [])) if mode != PhotoMode.NOT_ASKED else 0
-        problem = count_problem(mode, count, account.photos_per_item, sel.reason)
-        if problem:
-            found[sel.line_id] = problem
+        if count_problem(mode, count, account.photos_per_item, sel.reason):
+            found[sel.line_id] = _photo_problem(count, account.photos_per_item, sel.reason)
     return found
+
+
+def _photo_problem(count: int, limit: int, reason: str) -> str:
+    """The domain's verdict on an item's photos (count_problem), in the shopper's words and language."""
+    if count:
+        return _too_many(limit)
+    return _("Add at least one photo of this item: the shop needs one for “%(reason)s”.", reason=translate(reason))
+
+
+def _too_many(limit: int) -> str:
+    return ngettext("Add at most %(num)d photo per item.", "Add at most %(num)d photos per item.", limit)
 
 
 def attach(account: Account, session_key: str | None, ret: Return) -> None:
@@ -160,9 +174,9 @@ def attach(account: Account, session_key: str | None, ret: Return) -> None:
     for item in ret.items:
         mode = mode_for(account.photo_modes, item.reason)
         photos = held.get(item.order_line_id, []) if mode != PhotoMode.NOT_ASKED else []
-        problem = count_problem(mode, len(photos), account.photos_per_item, item.reason)
-        if problem:
-            raise ReturnRefused(f"{item.title}: {problem} Nothing was sent.")
+        if count_problem(mode, len(photos), account.photos_per_item, item.reason):
+            raise ReturnRefused(_("%(item)s: %(problem)s Nothing was sent.", item=item.title,
+                                  problem=_photo_problem(len(photos), account.photos_per_item, item.reason)))
         for photo in photos:
             photo.return_item_id = item.id
             photo.session_key = None

@@ -28,6 +28,7 @@ from app.domain.vocabulary import EmailKind, ItemResolution, Option, OptionMode,
 from app.extensions import db
 from app.services import milestones
 from app.services.milestones import Milestone
+from app.i18n import gettext as _
 from app.models import Account, Order, OrderLine, Return, ReturnItem, ShopifyReturn
 from app.queue import enqueue
 from app.services import labels, submission_rules
@@ -37,6 +38,7 @@ from app.services.mail import send_after_commit, store_email
 from app.services.return_bonus import fix_bonus
 from app.services.return_fees import check_fees_shown, fix_fees
 from app.services.return_review import needs_review
+from app.shopper_words import verdict_message
 from app.services.return_workflow import fire_action_if_due
 from app.shopify import parcels
 
@@ -175,12 +177,12 @@ def check_selections(account: Account, order: Order, selections: list[Selection]
     `variants_for` is called only for exchange items (a live Shopify read)."""
     now = now or datetime.now(timezone.utc)
     if order.account_id != account.id:
-        raise ReturnRefused("That order does not belong to this shop.")
+        raise ReturnRefused(_("That order does not belong to this shop."))
     problem = order_problem(order_facts(order), policy_for(account), now)
     if problem:
-        raise ReturnRefused(Eligibility(0, problem).message)
+        raise ReturnRefused(verdict_message(Eligibility(0, problem)))
     if not selections:
-        raise ReturnRefused("Choose at least one item to return.")
+        raise ReturnRefused(_("Choose at least one item to return."))
     lines = {line.id: line for line in order.lines}
     allowed = allowed_options(account)
     eligible = eligibility(account, order, now)
@@ -192,32 +194,35 @@ def check_selections(account: Account, order: Order, selections: list[Selection]
     for sel in selections:
         line = lines.get(sel.line_id)
         if line is None:
-            raise ReturnRefused("One of the items is not part of this order.")
+            raise ReturnRefused(_("One of the items is not part of this order."))
         if sel.line_id in seen:
-            raise ReturnRefused(f"{line.title} was listed twice.")
+            raise ReturnRefused(_("%(item)s was listed twice.", item=line.title))
         seen.add(sel.line_id)
         verdict = eligible[line.id]
         if verdict.returnable == 0:
-            raise ReturnRefused(f"{line.title}: {verdict.message}")
+            raise ReturnRefused(_("%(item)s: %(problem)s", item=line.title, problem=verdict_message(verdict)))
         if not 1 <= sel.quantity <= verdict.returnable:
-            raise ReturnRefused(f"{line.title}: you can return between 1 and {verdict.returnable}.")
+            raise ReturnRefused(_("%(item)s: you can return between 1 and %(count)s.", item=line.title,
+                                   count=verdict.returnable))
         if sel.reason not in reasons:
-            raise ReturnRefused(f"{line.title}: choose a reason from the list.")
+            raise ReturnRefused(_("%(item)s: choose a reason from the list.", item=line.title))
         rule = rules.get((line.id, sel.reason), submission_rules.NONE)
         sel = _apply_rule(line, sel, rule, allowed)
         if sel.note and len(sel.note) > NOTE_MAX:
-            raise ReturnRefused(f"{line.title}: the note can be at most {NOTE_MAX} characters.")
+            raise ReturnRefused(_("%(item)s: the note can be at most %(count)s characters.", item=line.title,
+                                   count=NOTE_MAX))
         variant_title = variant_price = None
         if not allowed:
             if sel.option is not None or sel.variant_id is not None:
-                raise ReturnRefused("This shop decides the return option itself; none can be chosen here.")
+                raise ReturnRefused(_("This shop decides the return option itself; none can be chosen here."))
         elif sel.option not in allowed:
-            raise ReturnRefused(f"{line.title}: choose one of {', '.join(o.label for o in allowed)}.")
+            raise ReturnRefused(_("%(item)s: choose one of %(options)s.", item=line.title,
+                                   options=", ".join(_(o.label) for o in allowed)))
         elif sel.option == Option.EXCHANGE:
             variant = _check_exchange(line, sel, variants_for)
             variant_title, variant_price = variant_label(variant), variant.price
         elif sel.variant_id is not None:
-            raise ReturnRefused(f"{line.title}: a size or colour only goes with an exchange.")
+            raise ReturnRefused(_("%(item)s: a size or colour only goes with an exchange.", item=line.title))
         planned.append(PlannedItem(line, sel, item_value(line, sel.quantity), variant_title, variant_price, rule))
     return planned
 
@@ -231,9 +236,9 @@ def _apply_rule(line: OrderLine, sel: Selection, rule: Decision, allowed: tuple)
         return sel
     if submission_rules.exchange_only(rule) and sel.option != Option.EXCHANGE:
         if Option.EXCHANGE not in allowed:
-            raise ReturnRefused(f"{line.title} can only be exchanged, and this shop does not offer exchanges "
-                                "online. Please contact the shop.")
-        raise ReturnRefused(f"{line.title} can only be exchanged for another size or colour.")
+            raise ReturnRefused(_("%(item)s can only be exchanged, and this shop does not offer exchanges "
+                                  "online. Please contact the shop.", item=line.title))
+        raise ReturnRefused(_("%(item)s can only be exchanged for another size or colour.", item=line.title))
     keep = submission_rules.keep_option(rule)
     if keep is not None:
         return replace(sel, option=keep, variant_id=None)
@@ -242,15 +247,16 @@ def _apply_rule(line: OrderLine, sel: Selection, rule: Decision, allowed: tuple)
 
 def _check_exchange(line: OrderLine, sel: Selection, variants_for: VariantsFor | None):
     if line.product_id is None or variants_for is None:
-        raise ReturnRefused(f"{line.title} cannot be exchanged; choose a refund or credit note.")
+        raise ReturnRefused(_("%(item)s cannot be exchanged; choose a refund or credit note.", item=line.title))
     if sel.variant_id is None:
-        raise ReturnRefused(f"{line.title}: choose the size or colour you want instead.")
+        raise ReturnRefused(_("%(item)s: choose the size or colour you want instead.", item=line.title))
     variants = list(variants_for(line.product_id))
     match = next((v for v in variants if v.variant_id == sel.variant_id), None)
     if match is None or match.variant_id == line.variant_id:
-        raise ReturnRefused(f"{line.title}: that variant is not one of this product's other variants.")
+        raise ReturnRefused(_("%(item)s: that variant is not one of this product's other variants.", item=line.title))
     if not match.in_stock:
-        raise ReturnRefused(f"{line.title}: {variant_label(match)} has just sold out. Choose another.")
+        raise ReturnRefused(_("%(item)s: %(variant)s has just sold out. Choose another.", item=line.title,
+                                   variant=variant_label(match)))
     return match
 
 
@@ -264,8 +270,12 @@ def create_return(account: Account, order_id: int, selections: list[Selection], 
                   compose_email: Callable[[Return], tuple[str, str, str]] | None = None,
                   now: datetime | None = None, started_by: str | None = None,
                   fees_shown: str | None = None,
-                  attach_photos: Callable[[Return], None] | None = None) -> tuple[Return, bool]:
+                  attach_photos: Callable[[Return], None] | None = None,
+                  locale: str | None = None) -> tuple[Return, bool]:
     """Create one return with its items in one transaction; returns (return, created).
+
+    `locale` is the portal's language the shopper submitted in: every email about the return is
+    written in it (app/i18n.py); a return staff start takes the shop's (Account.locale).
 
     `started_by` names who started it in its history when not the customer (staff taking a call).
     `fees_shown` is the fees total the shopper's review page showed (refused when it changed since).
@@ -275,7 +285,7 @@ def create_return(account: Account, order_id: int, selections: list[Selection], 
     concurrent post finds the first return instead of making another (created is then False).
     Raises ReturnRefused (nothing written) when a rule is broken."""
     if not _TOKEN.fullmatch(token or ""):
-        raise ReturnRefused("This form has expired. Please review your return again.")
+        raise ReturnRefused(_("This form has expired. Please review your return again."))
     _prefetch_variants(account, order_id, selections, variants_for)
     for attempt in range(3):
         if db.session.get_bind().dialect.name == "sqlite":
@@ -284,7 +294,7 @@ def create_return(account: Account, order_id: int, selections: list[Selection], 
             db.session.commit()
         try:
             result = _create_once(account, order_id, selections, token, variants_for, actor, compose_email, now,
-                                  started_by, fees_shown, attach_photos)
+                                  started_by, fees_shown, attach_photos, locale)
         except (IntegrityError, OperationalError):
             # Another request with this token won the race (unique constraint), or SQLite
             # refused a write from a stale snapshot: look for its return, else try again.
@@ -305,7 +315,7 @@ def create_return(account: Account, order_id: int, selections: list[Selection], 
 
 def _same_order(existing: Return, order_id: int) -> Return:
     if existing.order_id != order_id:
-        raise ReturnRefused("This form has expired. Please review your return again.")
+        raise ReturnRefused(_("This form has expired. Please review your return again."))
     return existing
 
 
@@ -330,14 +340,14 @@ def _lock_order(order_id: int) -> None:
 
 
 def _create_once(account, order_id, selections, token, variants_for, actor, compose_email, now, started_by=None,
-                 fees_shown=None, attach_photos=None):
+                 fees_shown=None, attach_photos=None, locale=None):
     # Lock the order row so returns of one order are made one at a time: two different
     # submissions cannot both take the last returnable unit (FOR UPDATE on PostgreSQL).
     _lock_order(order_id)
     order = db.session.scalar(select(Order).where(Order.id == order_id, Order.account_id == account.id)
                               .with_for_update())
     if order is None:
-        raise ReturnRefused("We could not find that order.")
+        raise ReturnRefused(_("We could not find that order."))
     existing = find_by_token(token)
     if existing is not None:
         db.session.rollback()
@@ -353,7 +363,8 @@ def _create_once(account, order_id, selections, token, variants_for, actor, comp
                  shopify_order_id=order.shopify_order_id, order_name=order.name, customer_email=order.email,
                  customer_name=order.customer_name, shipping_address=order.shipping_address,
                  customer_shopify_id=order.customer_shopify_id, payment_status=order.financial_status,
-                 currency=order.currency, created_at=now, updated_at=now)
+                 currency=order.currency, created_at=now, updated_at=now,
+                 locale=locale or account.locale or "en")
     for item in planned:
         line, sel = item.line, item.selection
         ret.items.append(ReturnItem(

@@ -24,7 +24,7 @@ from app.services import milestones
 from app.services.mail import render_email, send_after_commit, store_email
 from app.services.milestones import Announcement, Milestone
 from app.services.status_links import status_url
-from app.i18n import N_, gettext
+from app.i18n import N_, gettext, rendering_in
 
 # The subject of each kind (``%(rma)s``: the return's number, ``%(order)s``: the order's name),
 # marked for extraction here and translated when an email is written (``subject_of``).
@@ -60,7 +60,9 @@ def compose(kind: str, account: Account, ret: Return, **context) -> tuple[str, s
     ``decline_note``; the submitted ``rules_mode``."""
     context.setdefault("status_url", status_url(ret, account.slug))
     text, html = render_email(TEMPLATES.get(kind, str(kind)), account=account, ret=ret, **context)
-    return subject_of(kind, ret), text, html
+    with rendering_in(ret.locale, account.id):  # the subject in the email's language too
+        subject = subject_of(kind, ret)
+    return subject, text, html
 
 
 def write(account: Account, ret: Return, kind: str, subject: str, text: str, html: str,

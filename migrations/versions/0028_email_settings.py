@@ -3,7 +3,7 @@ that lets it be written once (a replayed webhook or a second click writes nothin
 to find the exchange items a shipped order carries.
 
 Revision ID: 0028_email_settings
-Revises: 0026_exports
+Revises: 0027_locales
 Create Date: 2026-12-06 07:30:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision = "0028_email_settings"
-down_revision = "0026_exports"
+down_revision = "0027_locales"
 branch_labels = None
 depends_on = None
 
