@@ -10,6 +10,7 @@ product titles, reasons it wrote, the shopper's name, order and return numbers, 
 recognisable and taken out before looking.
 """
 import re
+from types import SimpleNamespace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -241,10 +242,15 @@ def test_every_email_is_translated(name, app, account, shop, pseudo_locale):
     ret.items.append(item)
     db.session.flush()
     status_url = "https://returns.example.com/r/x/returns/token"
+    # Every branch of every email shows: a label with all its links, a carrier and its tracking.
+    links = {kind: f"https://labels.example.com/{kind}" for kind in ("pdf", "png", "file", "qr")}
+    label = SimpleNamespace(tracking_number="1Z999", carrier="Ταχυμεταφορές")
     text, html = render_email(name, account=account, ret=ret, item=item, items=[item], amount=Decimal("12.30"),
                               code="GIFT-ΑΒΓΔ", lines=[TITLE], status_url=status_url, rules_mode=False,
-                              reason="Όχι.", note="Όχι.", label=None, tracking_number="1Z999")
-    data = data_of(account, order, ret) | {"GIFT-ΑΒΓΔ", "Όχι."}
+                              reason="Όχι.", note="Όχι.", label=label, label_links=links, tracking_number="1Z999",
+                              tracking_url="https://track.example.com/1Z999", carrier="Ταχυμεταφορές",
+                              decline_note="Όχι.")
+    data = data_of(account, order, ret) | {"GIFT-ΑΒΓΔ", "Όχι.", "Ταχυμεταφορές"}
     assert_all_translated(f"{name}.html", html, data)
     assert english_words(text, data) == [], f"{name}.txt shows untranslated words"
     assert f'lang="{PSEUDO}"' in html
