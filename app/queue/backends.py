@@ -265,10 +265,11 @@ class InProcessBackend:
         elif has_request_context():
             # Keep the request fast: run once the response has gone out (see _run_deferred).
             g.setdefault("deferred_jobs", []).append((job_func, args))
-        elif self.use_thread and self.lane(job_func) != "main":
-            self.submit([(job_func, args)])  # its own lane, never behind (or ahead of) this job's work
         elif getattr(_running, "pending", None) is not None:
-            _running.pending.append((self.app, job_func, args))
+            if self.use_thread and self.lane(job_func) != "main":
+                self.submit([(job_func, args)])  # its own lane, never behind (or ahead of) this job's work
+            else:
+                _running.pending.append((self.app, job_func, args))
         else:
             run_safely(self.app, job_func, args)
         return None
