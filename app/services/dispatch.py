@@ -35,8 +35,8 @@ def claim_undispatched(limit: int = CLAIM_LIMIT) -> list[tuple[int, int | None]]
     One statement, so the claim is a write from its start: PostgreSQL skips rows another claim
     has locked and re-checks `dispatched_at IS NULL` on any it waited for; SQLite takes its write
     lock before reading (a read that turns into a write could not wait for another writer)."""
-    # A dead delivery (its attempts used up) waits for an admin's retry, not for a batch.
     redo_if_lost()  # a claim lost in a crash is made again by the next pass
+    # A dead delivery (its attempts used up) waits for an admin's retry, not for a batch.
     candidates = (select(WebhookDelivery.id)
                   .where(WebhookDelivery.processed_at.is_(None), WebhookDelivery.dispatched_at.is_(None),
                          WebhookDelivery.attempts < max_attempts())
