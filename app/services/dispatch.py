@@ -19,6 +19,7 @@ from app.extensions import db
 from app.models import WebhookDelivery
 from app.queue import SPECS, enqueue, waiting
 from app.services.dead_deliveries import max_attempts
+from app.services.intake import redo_if_lost
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ def claim_undispatched(limit: int = CLAIM_LIMIT) -> list[tuple[int, int | None]]
     One statement, so the claim is a write from its start: PostgreSQL skips rows another claim
     has locked and re-checks `dispatched_at IS NULL` on any it waited for; SQLite takes its write
     lock before reading (a read that turns into a write could not wait for another writer)."""
+    redo_if_lost()  # a claim lost in a crash is made again by the next pass
     # A dead delivery (its attempts used up) waits for an admin's retry, not for a batch.
     candidates = (select(WebhookDelivery.id)
                   .where(WebhookDelivery.processed_at.is_(None), WebhookDelivery.dispatched_at.is_(None),

@@ -186,6 +186,33 @@ def test_postgres_restarted_mid_intake_loses_nothing(stack, redis_server, postgr
     assert all(process.alive() for process in stack.processes), stack.logs_tail()
 
 
+def test_postgres_crashed_mid_sale_loses_no_accepted_delivery(stack, redis_server, postgres_cluster, figure):
+    """An accepted delivery is on disk before its 200; what a crash can undo is only work done
+    again: the claims and batch writes that commit without waiting for the disk
+    (app/services/intake.py, `redo_if_lost`), claimed again or swept."""
+    start(stack, redis_server)
+    intake = chaos.Intake(stack.web_port, SHOP, ORDER, first_id=7_400_000)
+    crashed = {}
+
+    def crash():
+        postgres_cluster.crash()
+        crashed["at"] = time.monotonic()
+
+    timer = at(1.0, crash)
+    intake.run(INTAKE, rate=20)
+    timer.join()
+    answered(intake, figure, "PostgreSQL crashed mid-intake")
+    statuses = [status for status, _ in intake.results.values()]
+    assert 599 not in statuses
+    refused = intake.resend_refused()
+    took = chaos.wait_until(lambda: all_stored(stack, INTAKE), NOTHING_LOST_WITHIN)
+    figure(f"PostgreSQL crashed mid-intake: {refused} refused and sent again (as Shopify retries);"
+           f" {stored(stack)[0] - WARM_UP} of {INTAKE} processed {time.monotonic() - crashed['at']:.1f} s after"
+           " the crash")
+    assert took is not None, (stored(stack), stack.logs_tail())
+    assert all(process.alive() for process in stack.processes), stack.logs_tail()
+
+
 def test_workers_killed_mid_issue_issue_every_refund_exactly_once(stack, redis_server, sandbox, figure):
     returns = 8
     with stack.app.app_context():

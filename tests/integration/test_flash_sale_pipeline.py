@@ -226,6 +226,39 @@ def test_other_topics_in_a_batch_go_through_the_single_path(app, monkeypatch):
     assert db.session.get(WebhookDelivery, delivery_id).processed_at is not None
 
 
+def test_a_batch_commits_without_waiting_for_the_disk_while_an_accepted_delivery_does(app, monkeypatch):
+    """A batch's writes are done again when a crash loses them (app/services/intake.py,
+    `redo_if_lost`), so on PostgreSQL they commit asynchronously; the delivery row intake stores
+    before its 200 is never committed that way."""
+    import app.services.delivery_batches as delivery_batches
+    from app.services.intake import intake_engine
+
+    postgres = db.engine.dialect.name == "postgresql"
+
+    def setting(connection) -> str:
+        return connection.exec_driver_sql("SHOW synchronous_commit").scalar() if postgres else "sqlite"
+
+    seen = {}
+    real_upsert = delivery_batches.upsert_orders
+
+    def upsert(*args):
+        seen["batch"] = setting(db.session.connection())
+        return real_upsert(*args)
+
+    monkeypatch.setattr(delivery_batches, "upsert_orders", upsert)
+    account = make_account(shop_domain=SHOP)
+    db.session.commit()
+    record_jobs(app, monkeypatch)  # the confirmer a batch queues is recorded, not run
+    delivery_id = stored_delivery(account.id, docs_order(7100, "#A1"))
+    assert process_batch([delivery_id])["stored"] == 1
+    if postgres:  # the autocommitted engine of intake's insert (SQLite stores through the session)
+        with intake_engine(db.engine.engine).connect() as connection:
+            seen["intake"] = setting(connection)
+    else:
+        seen["intake"] = "sqlite"
+    assert seen == ({"batch": "off", "intake": "on"} if postgres else {"batch": "sqlite", "intake": "sqlite"})
+
+
 # --- confirmation -----------------------------------------------------------------------------
 
 def place_and_store(shop, account, orders: int, tamper=None) -> list[int]:

@@ -74,18 +74,26 @@ def within(seconds: float, call):
 
 
 def test_webhooks_are_answered_within_a_second_while_redis_does_not_answer(_session_app, silent_port):
+    # No pause after a failed enqueue: had the warm-up below waited on Redis, the deliveries
+    # measured after it would wait too, instead of being spared by the pause.
     app = make_test_app(SQLALCHEMY_DATABASE_URI=_session_app.config["SQLALCHEMY_DATABASE_URI"],
-                        JOBS_BACKEND="rq", REDIS_URL=f"redis://127.0.0.1:{silent_port}/0")
+                        JOBS_BACKEND="rq", REDIS_URL=f"redis://127.0.0.1:{silent_port}/0",
+                        REDIS_RETRY_AFTER_SECONDS=0)
     with rolled_back(app):
         make_account(shop_domain=SHOP, webhook_secret_encrypted=encrypt_secret(SECRET))
         db.session.commit()
         client = app.test_client()
+        # One delivery first, not timed: an app's first request pays once for what a running
+        # server did long before (imports, compiled statements, the shop's keys), which on a
+        # busy machine alone came near a second. It must still be answered, within 3 s.
+        response, _elapsed = within(3, lambda: post_webhook(client, {**ORDER, "id": 899}, SHOP))
+        assert response.status_code == 200, response.data
         for number in range(4):
             response, elapsed = within(3, lambda: post_webhook(client, {**ORDER, "id": 900 + number}, SHOP))  # noqa: B023 - within() runs it at once
             assert response.status_code == 200, response.data
             assert elapsed < 1, f"delivery {number} answered after {elapsed:.2f} s"
         # Stored, for the sweeper to queue when Redis answers again.
-        assert db.session.scalar(select(func.count()).select_from(WebhookDelivery)) == 4
+        assert db.session.scalar(select(func.count()).select_from(WebhookDelivery)) == 5
 
 
 def test_an_enqueue_gives_up_after_the_timeout_then_fails_fast_for_a_moment(silent_port):

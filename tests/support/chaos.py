@@ -162,6 +162,11 @@ class PostgresCluster:
         """Fast shutdown (connections cut), then start again."""
         self._ctl("restart", "-m", "fast")
 
+    def crash(self) -> None:
+        """Immediate shutdown, as a crash: what sits in PostgreSQL's log buffers, not yet handed
+        to the operating system (the last asynchronous commits), is lost; then start again."""
+        self._ctl("restart", "-m", "immediate")
+
     def destroy(self) -> None:
         try:
             self._ctl("stop", "-m", "immediate")
