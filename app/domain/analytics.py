@@ -76,6 +76,21 @@ def fold_by_period(by_day: dict[date, int], span: DateRange) -> list[int]:
     return totals
 
 
+def month_cover(span: DateRange) -> tuple[DateRange | None, list[DateRange]]:
+    """The whole calendar months inside `span` (None when there is none), and the days of `span`
+    outside them (at most one stretch at either end): a sum over `span` is the months' sum plus
+    the days'."""
+    first = span.start if span.start.day == 1 else (span.start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    after = span.end + timedelta(days=1)
+    last = after if after.day == 1 else after.replace(day=1)  # the day after the last whole month
+    if first >= last:
+        return None, [span]
+    edges = [DateRange(span.start, first - timedelta(days=1))] if first > span.start else []
+    if last <= span.end:
+        edges.append(DateRange(last, span.end))
+    return DateRange(first, last - timedelta(days=1)), edges
+
+
 def rate(part, whole) -> Decimal | None:
     """`part` / `whole` as a fraction (None when `whole` is nothing: no rate without sales)."""
     if not whole:
