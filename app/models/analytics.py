@@ -67,6 +67,17 @@ class AnalyticsDurationsDaily(db.Model):
     items: Mapped[int] = mapped_column(Integer)
 
 
+class AnalyticsDurationsWeekly(db.Model):
+    """The same per week (`week` is its Monday): a long range reads its whole weeks here."""
+
+    __tablename__ = "analytics_durations_weekly"
+
+    account_id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    week: Mapped[date] = mapped_column(Date, primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    items: Mapped[int] = mapped_column(Integer)
+
+
 class AnalyticsFailedDaily(db.Model):
     """Items Shopify did not issue, per day and return (whatever the return's status): a row
     with items is one failed return."""

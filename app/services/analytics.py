@@ -15,14 +15,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Date, and_, case, cast, func, literal, select, union_all
+from sqlalchemy import Date, and_, case, func, literal, select, union_all
 
 from app.domain import analytics as calc
 from app.domain.analytics import DateRange
 from app.domain.vocabulary import Option
 from app.extensions import db
-from app.models import (AnalyticsDurationsDaily, AnalyticsFailedDaily, AnalyticsReturnsDaily, AnalyticsSoldDaily,
-                        AnalyticsVariantsDaily, AnalyticsVariantsMonthly, UnitsSoldDaily)
+from app.models import (AnalyticsDurationsDaily, AnalyticsDurationsWeekly, AnalyticsFailedDaily,
+                        AnalyticsReturnsDaily, AnalyticsSoldDaily, AnalyticsVariantsDaily, AnalyticsVariantsMonthly,
+                        UnitsSoldDaily)
 from app.models.analytics import NO_ID
 from app.services import analytics_cache
 
@@ -93,7 +94,8 @@ class Figures:
     periods: list[DateRange]
     returned: list[int]  # per period
     sold: list[int]
-    durations: list[Counter]  # per period: histogram
+    # per period: items issued, and the buckets of the median and 90th percentile time to money
+    durations: list[tuple[int, int | None, int | None]]
     current: Totals
     before: Totals
     reasons: list[tuple[str, int, int]]  # reason, units now, units in the previous range
@@ -118,21 +120,22 @@ def compute(account_id: int, span: DateRange) -> Figures:
     returned_by_day: Counter = Counter()
     daily = AnalyticsReturnsDaily
     both = (daily.account_id == account_id, daily.day >= previous.start, daily.day <= span.end, daily.items > 0)
-    # Units, value and the split: a row per day and option (days × 4).
-    for on_day, option, units, amount in db.session.execute(
-            select(daily.day, daily.option, func.sum(daily.units), func.sum(daily.value))
-            .where(*both).group_by(daily.day, daily.option)):
-        on_day, units, amount = _as_date(on_day), int(units), _money(amount)
-        side = totals[on_day >= span.start]
+    is_current = daily.day >= span.start
+    # Units, value and the split: a row per range and option.
+    for current, option, units, amount in db.session.execute(
+            select(is_current, daily.option, func.sum(daily.units), func.sum(daily.value))
+            .where(*both).group_by(is_current, daily.option)):
+        side, units, amount = totals[bool(current)], int(units), _money(amount)
         side.returned_units += units
         side.returned_value += amount
-        key = option or None  # "" is kept for an item whose option is not chosen yet
-        old_units, old_value = side.split.get(key, (0, Decimal("0")))
-        side.split[key] = (old_units + units, old_value + amount)
-        if on_day >= span.start:
-            returned_by_day[on_day] += units
+        # "" stands for an item whose option is not chosen yet (a key column cannot be NULL).
+        side.split[option or None] = (units, amount)
+    for on_day, units in db.session.execute(
+            select(daily.day, func.sum(daily.units))
+            .where(daily.account_id == account_id, daily.day >= span.start, daily.day <= span.end, daily.items > 0)
+            .group_by(daily.day)):
+        returned_by_day[_as_date(on_day)] += int(units)
     reasons: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    is_current = daily.day >= span.start
     for current, reason, units in db.session.execute(
             select(is_current, daily.reason, func.sum(daily.units)).where(*both).group_by(is_current, daily.reason)):
         reasons[reason][0 if current else 1] += int(units)
@@ -159,29 +162,54 @@ def _money(amount) -> Decimal:
     return Decimal("0") if amount is None else amount
 
 
-def _week_of(column):
-    """The Monday of a stored day's week, in SQL."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return cast(func.date_trunc("week", column), Date)
-    return func.date(column, "-6 days", "weekday 1")
+def _duration_rows(account_id: int, span: DateRange):
+    """Items issued per (side: 1 for `span`, 0 for the range before; the start of the period of
+    `span` they fall in; bucket): the whole weeks of a range drawn per week from the weekly rows,
+    the days at either end (each within one period) and a range drawn per day from the daily ones."""
+    weekly, daily = AnalyticsDurationsWeekly, AnalyticsDurationsDaily
+    parts = []
+    for side, window in ((1, span), (0, span.previous())):
+        whole, edges = calc.cover(window, "week") if span.unit == "week" else (None, [window])
+        if whole:
+            period = weekly.week if side else literal(None, Date)
+            parts.append(select(literal(side).label("side"), period.label("period"), weekly.bucket.label("bucket"),
+                                weekly.items.label("items"))
+                         .where(weekly.account_id == account_id, weekly.week >= whole.start, weekly.week <= whole.end,
+                                weekly.items > 0))
+        for edge in edges:
+            period = literal(None, Date) if not side else daily.day if span.unit == "day" else literal(edge.start, Date)
+            parts.append(select(literal(side).label("side"), period.label("period"), daily.bucket.label("bucket"),
+                                daily.items.label("items"))
+                         .where(daily.account_id == account_id, daily.day >= edge.start, daily.day <= edge.end,
+                                daily.items > 0))
+    return union_all(*parts).subquery()
 
 
-def _durations(account_id: int, span: DateRange, totals: dict) -> list[Counter]:
-    """Per period of `span`, the histogram of times to money issued; each range's in `totals`."""
-    kept = AnalyticsDurationsDaily
-    current = kept.day >= span.start
-    # The current range per period and bucket, the previous one per bucket only.
-    period = case((current, kept.day if span.unit == "day" else _week_of(kept.day)), else_=literal(None))
+def _durations(account_id: int, span: DateRange, totals: dict) -> list[tuple[int, int | None, int | None]]:
+    """Per period of `span`: the items issued, and the buckets of the median and the 90th percentile
+    of their times (nearest rank, read in SQL from each period's running count); each range's
+    histogram in `totals`."""
+    rows = _duration_rows(account_id, span)
+    for side, bucket, items in db.session.execute(
+            select(rows.c.side, rows.c.bucket, func.sum(rows.c["items"])).group_by(rows.c.side, rows.c.bucket)):
+        totals[bool(side)].durations[int(bucket)] += int(items)
+    rows = _duration_rows(account_id, span)
+    per_bucket = (select(rows.c.period, rows.c.bucket, func.sum(rows.c["items"]).label("n"))
+                  .where(rows.c.side == 1).group_by(rows.c.period, rows.c.bucket).subquery())
+    running = select(per_bucket.c.period, per_bucket.c.bucket,
+                     func.sum(per_bucket.c.n).over(partition_by=per_bucket.c.period,
+                                                   order_by=per_bucket.c.bucket).label("seen"),
+                     func.sum(per_bucket.c.n).over(partition_by=per_bucket.c.period).label("total")).subquery()
     index = {p.start: i for i, p in enumerate(calc.periods(span))}
-    out = [Counter() for _ in index]
-    for on_period, bucket, items in db.session.execute(
-            select(period, kept.bucket, func.sum(kept.items))
-            .where(kept.account_id == account_id, kept.day >= span.previous().start, kept.day <= span.end,
-                   kept.items > 0)
-            .group_by(period, kept.bucket)):
-        totals[on_period is not None].durations[int(bucket)] += int(items)
-        if on_period is not None:
-            out[index[max(_as_date(on_period), span.start)]][int(bucket)] += int(items)
+    out: list[tuple[int, int | None, int | None]] = [(0, None, None)] * len(index)
+    # The q percentile's rank is ceil(q × total): the first bucket whose running count reaches
+    # q × total (counts are whole, so no rounding is needed).
+    for period, total, median, p90 in db.session.execute(
+            select(running.c.period, func.max(running.c.total),
+                   func.min(case((running.c.seen * 2 >= running.c.total, running.c.bucket))),
+                   func.min(case((running.c.seen * 10 >= running.c.total * 9, running.c.bucket))))
+            .group_by(running.c.period)):
+        out[index[_as_date(period)]] = (int(total), int(median), int(p90))
     return out
 
 
@@ -202,9 +230,10 @@ def _failed(account_id: int, span: DateRange, totals: dict) -> None:
 def _returned_per_variant(account_id: int, span: DateRange):
     """Units returned per (product, variant) in `span`, with their greatest titles: the whole
     months of the range from the monthly rows, the days at either end from the daily ones."""
-    months, edges = calc.month_cover(span)
+    months, edges = calc.cover(span, "month")
     parts = []
-    for model, column, ranges in ((AnalyticsVariantsMonthly, AnalyticsVariantsMonthly.month, [months] if months else []),
+    monthly = [months] if months else []
+    for model, column, ranges in ((AnalyticsVariantsMonthly, AnalyticsVariantsMonthly.month, monthly),
                                   (AnalyticsVariantsDaily, AnalyticsVariantsDaily.day, edges)):
         for part in ranges:
             parts.append(select(model.product_id, model.variant_id, model.title, model.variant_title, model.units)

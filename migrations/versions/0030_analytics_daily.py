@@ -1,4 +1,5 @@
-"""Analytics: the returns' figures kept per account and day (and the ranking also per month), and
+"""Analytics: the returns' figures kept per account and day (the durations also per week, the
+ranking also per month, so a year reads whole weeks or months and only the days at either end), and
 the units sold per account and day, maintained by triggers in the same transaction as every write
 to a return, an item or the units sold, and filled here from the rows stored now.
 
@@ -35,6 +36,8 @@ TABLES = {
                                 {"items": "s", "units": "s * units", "value": "s * value"}, "counted = 1"),
     "analytics_durations_daily": (("account_id", "day", "bucket"), {"items": "s"},
                                   "counted = 1 AND bucket IS NOT NULL"),
+    "analytics_durations_weekly": (("account_id", "week", "bucket"), {"items": "s"},
+                                   "counted = 1 AND bucket IS NOT NULL"),
     "analytics_failed_daily": (("account_id", "day", "return_id"), {"items": "s"}, "failed = 1"),
     "analytics_variants_daily": (("account_id", "day", "product_id", "variant_id", "title", "variant_title"),
                                  {"items": "s", "units": "s * units"}, "counted = 1 AND ranked = 1"),
@@ -69,6 +72,10 @@ def _create_tables():
                     sa.Column("account_id", _account(), nullable=False), sa.Column("day", sa.Date(), nullable=False),
                     sa.Column("bucket", sa.Integer(), nullable=False), sa.Column("items", sa.Integer(), nullable=False),
                     sa.PrimaryKeyConstraint("account_id", "day", "bucket"))
+    op.create_table("analytics_durations_weekly",
+                    sa.Column("account_id", _account(), nullable=False), sa.Column("week", sa.Date(), nullable=False),
+                    sa.Column("bucket", sa.Integer(), nullable=False), sa.Column("items", sa.Integer(), nullable=False),
+                    sa.PrimaryKeyConstraint("account_id", "week", "bucket"))
     op.create_table("analytics_failed_daily",
                     sa.Column("account_id", _account(), nullable=False), sa.Column("day", sa.Date(), nullable=False),
                     sa.Column("return_id", _account(), nullable=False), sa.Column("items", sa.Integer(), nullable=False),
@@ -98,15 +105,17 @@ def facts(pg: bool, item: str, ret: str, sign: int) -> str:
     if pg:
         day = f"CAST(timezone('UTC', {created}) AS DATE)"
         month = f"CAST(date_trunc('month', timezone('UTC', {created})) AS DATE)"
+        week = f"CAST(date_trunc('week', timezone('UTC', {created})) AS DATE)"
         hours = f"CAST(floor(extract(epoch FROM {issued} - {created}) / 3600) AS INTEGER)"
     else:
         day = f"date({created})"
         month = f"date({created}, 'start of month')"
+        week = f"date({created}, '-6 days', 'weekday 1')"  # the Monday on or before
         hours = f"CAST((julianday({issued}) - julianday({created})) * 24 AS INTEGER)"
     bucket = (f"CASE WHEN {issued} IS NOT NULL AND {item}option IN {MONEY_OPTIONS} THEN CASE "
               f"WHEN {hours} < 0 THEN 0 WHEN {hours} < {HOURLY_UNDER_HOURS} THEN {hours} "
               f"WHEN {hours} >= {LAST_BUCKET_HOURS} THEN {LAST_BUCKET_HOURS} ELSE {hours} / 24 * 24 END END")
-    return (f"{sign} AS s, {ret}account_id AS account_id, {day} AS day, {month} AS month, "
+    return (f"{sign} AS s, {ret}account_id AS account_id, {day} AS day, {week} AS week, {month} AS month, "
             f"CASE WHEN {ret}status IN {NOT_COUNTED} THEN 0 ELSE 1 END AS counted, "
             f"COALESCE({item}option, '') AS option, {item}reason AS reason, {item}quantity AS units, "
             f"{item}quantity * {item}unit_value AS value, {bucket} AS bucket, "
@@ -237,5 +246,6 @@ def downgrade():
     op.drop_index("ix_units_sold_daily_variant", table_name="units_sold_daily")
     op.drop_index("ix_units_sold_daily_product", table_name="units_sold_daily")
     for table in ("analytics_sold_daily", "analytics_variants_monthly", "analytics_variants_daily",
-                  "analytics_failed_daily", "analytics_durations_daily", "analytics_returns_daily"):
+                  "analytics_failed_daily", "analytics_durations_weekly", "analytics_durations_daily",
+                  "analytics_returns_daily"):
         op.drop_table(table)

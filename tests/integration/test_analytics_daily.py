@@ -57,7 +57,16 @@ def _check(account, orders) -> None:
             assert [(row.key, row.returned, row.sold) for row in ranked] == [(k, v, sold[k]) for k, v in top], span
         assert sum(got.returned) == want["returned"] and sum(got.sold) == want["sold"]
         for index, period in enumerate(got.periods):
-            assert got.returned[index] == _expected(orders, returns, period)["returned"], period
+            want = _expected(orders, returns, period)
+            assert got.returned[index] == want["returned"], period
+            items, median, p90 = got.durations[index]
+            assert items == len(want["hours"]), period
+            for q, bucket in ((0.5, median), (0.9, p90)):
+                if want["hours"]:
+                    exact = _nearest_rank(want["hours"], q)
+                    assert bucket <= exact < (bucket_upper(bucket) or math.inf), (period, q, exact, bucket)
+                else:
+                    assert bucket is None
 
 
 def span_has(window: DateRange, ret: Return) -> bool:
