@@ -218,7 +218,7 @@ def _create_triggers(pg: bool):
         body = ";\n".join(_statements(pg, name)) + ";"
         if pg:
             row = transition is None
-            op.execute(f"CREATE FUNCTION analytics_{name}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n{body}\n"
+            op.execute(f"CREATE OR REPLACE FUNCTION analytics_{name}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n{body}\n"
                        f"RETURN {'OLD' if row else 'NULL'};\nEND\n$$")
             op.execute(f"CREATE TRIGGER analytics_{name} {pg_timing} ON {table} {transition or ''} "
                        f"FOR EACH {'ROW' if row else 'STATEMENT'} EXECUTE FUNCTION analytics_{name}()")
