@@ -84,7 +84,7 @@ def charts(data) -> dict:
           f"{_period_label(p)}: {calc.share_text(r)} ({n} of {s} units)", list_url(p))
          for p, r, n, s in zip(data.periods, rates, data.returned, data.sold, strict=True)],
         lambda v: f"{v:g}%")}
-    medians = [calc.percentile_bucket(h, 0.5) for h in data.durations]
+    medians = [median for _, median, _ in data.durations]
     out["time"] = svg_charts.columns(
         [(p.start.isoformat(), float(m + 1 if m < calc.HOURLY_UNDER_HOURS else m + 24) if m is not None else None,
           f"{_period_label(p)}: median {calc.duration_words(m)}", list_url(p, issue="ISSUED"))
@@ -105,6 +105,6 @@ def charts(data) -> dict:
           calc.units_text(split.get(option.value if option else None, (0, 0))[0]),
           list_url(data.span, option=option.value if option else "none")) for option in [*Option, None]])
     out["medians"] = medians
-    out["p90s"] = [calc.percentile_bucket(h, 0.9) for h in data.durations]
+    out["p90s"] = [p90 for _, _, p90 in data.durations]
     out["rates"] = rates
     return out

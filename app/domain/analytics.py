@@ -76,6 +76,25 @@ def fold_by_period(by_day: dict[date, int], span: DateRange) -> list[int]:
     return totals
 
 
+def cover(span: DateRange, unit: str) -> tuple[DateRange | None, list[DateRange]]:
+    """The whole calendar months (`unit` "month") or Monday-to-Sunday weeks ("week") inside
+    `span`, as one range (None when there is none), and the days of `span` outside them (at most
+    one stretch at either end): a sum over `span` is the whole periods' sum plus the days'."""
+    if unit == "month":
+        first = span.start if span.start.day == 1 else (span.start.replace(day=28) + timedelta(days=4)).replace(day=1)
+        after = span.end + timedelta(days=1)
+        last = after if after.day == 1 else after.replace(day=1)  # the day after the last whole month
+    else:
+        first = span.start + timedelta(days=-span.start.weekday() % 7)
+        last = span.end + timedelta(days=1) - timedelta(days=(span.end.weekday() + 1) % 7)
+    if first >= last:
+        return None, [span]
+    edges = [DateRange(span.start, first - timedelta(days=1))] if first > span.start else []
+    if last <= span.end:
+        edges.append(DateRange(last, span.end))
+    return DateRange(first, last - timedelta(days=1)), edges
+
+
 def rate(part, whole) -> Decimal | None:
     """`part` / `whole` as a fraction (None when `whole` is nothing: no rate without sales)."""
     if not whole:

@@ -1,6 +1,8 @@
 """Models, one module per aggregate; importing this package registers every table."""
 from app.models.accounts import Account, User, Role, ConnectionMethod
-from app.models.analytics import UnitsSoldDaily
+from app.models.analytics import (AnalyticsDurationsDaily, AnalyticsDurationsWeekly, AnalyticsFailedDaily,
+                                  AnalyticsReturnsDaily, AnalyticsSoldDaily, AnalyticsVariantsDaily,
+                                  AnalyticsVariantsMonthly, UnitsSoldDaily)
 from app.models.bulk import BulkAction
 from app.models.imports import ImportRun, ImportStatus
 from app.models.labels import ReturnLabel
@@ -18,7 +20,9 @@ from app.models.webhooks import (WebhookDelivery, TrackingEvent, TrackingConnect
 
 __all__ = [
     "Account", "User", "Role", "ConnectionMethod",
-    "UnitsSoldDaily",
+    "UnitsSoldDaily", "AnalyticsReturnsDaily", "AnalyticsDurationsDaily", "AnalyticsDurationsWeekly",
+    "AnalyticsFailedDaily",
+    "AnalyticsVariantsDaily", "AnalyticsVariantsMonthly", "AnalyticsSoldDaily",
     "BulkAction",
     "ImportRun", "ImportStatus",
     "ReturnLabel",

@@ -1,6 +1,7 @@
 """The analytics page's figures for one account and date range, with the previous range of equal
-length beside them: each a GROUP BY in SQL over the returns and their items (and the daily units
-sold), at most a few thousand rows back whatever the number of returns; the arithmetic is the domain's
+length beside them, read from the daily aggregates the database keeps as returns change (models in
+app/models/analytics.py, triggers in migration 0030_analytics_daily): each figure one GROUP BY over
+at most a few thousand rows, whatever the number of returns; the arithmetic is the domain's
 (app/domain/analytics.py).
 
 Counted: the returns started in the range (by the day they were submitted, UTC), cancelled and
@@ -11,23 +12,22 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Date, Integer, and_, case, cast, extract, func, select, type_coerce
+from sqlalchemy import Date, and_, case, func, literal, select, union_all
 
 from app.domain import analytics as calc
 from app.domain.analytics import DateRange
-from app.domain.vocabulary import ItemResolution, Option, ReturnStatus
+from app.domain.vocabulary import Option
 from app.extensions import db
-from app.models import Return, ReturnItem, UnitsSoldDaily
-from app.models.types import Money
+from app.models import (AnalyticsDurationsDaily, AnalyticsDurationsWeekly, AnalyticsFailedDaily,
+                        AnalyticsReturnsDaily, AnalyticsSoldDaily, AnalyticsVariantsDaily, AnalyticsVariantsMonthly,
+                        UnitsSoldDaily)
+from app.models.analytics import NO_ID
 from app.services import analytics_cache
-from app.services.units_sold import day_of
 
 TOP = 10
-NOT_COUNTED = (ReturnStatus.CANCELLED, ReturnStatus.DECLINED)
-MONEY_OPTIONS = (Option.REFUND, Option.CREDIT)
 KEPT_OPTIONS = (Option.CREDIT, Option.EXCHANGE)  # the value the shop keeps instead of refunding
 
 
@@ -94,17 +94,13 @@ class Figures:
     periods: list[DateRange]
     returned: list[int]  # per period
     sold: list[int]
-    durations: list[Counter]  # per period: histogram
+    # per period: items issued, and the buckets of the median and 90th percentile time to money
+    durations: list[tuple[int, int | None, int | None]]
     current: Totals
     before: Totals
     reasons: list[tuple[str, int, int]]  # reason, units now, units in the previous range
     products: list[Ranked]
     variants: list[Ranked]
-
-
-def _bounds(span: DateRange) -> tuple[datetime, datetime]:
-    return (datetime.combine(span.start, time.min, timezone.utc),
-            datetime.combine(span.end + timedelta(days=1), time.min, timezone.utc))
 
 
 def _as_date(value) -> date:
@@ -120,114 +116,145 @@ def figures(account_id: int, span: DateRange) -> Figures:
 def compute(account_id: int, span: DateRange) -> Figures:
     """The page's figures for `span` and the range before it, read now."""
     previous = span.previous()
-    start, end = _bounds(previous)[0], _bounds(span)[1]
-    current_start = _bounds(span)[0]
-    counted = [Return.account_id == account_id, Return.created_at >= start, Return.created_at < end,
-               Return.status.notin_(NOT_COUNTED)]
-    is_current = Return.created_at >= current_start
-    day = day_of(Return.created_at)
     totals = {True: Totals(), False: Totals()}
     returned_by_day: Counter = Counter()
-    reasons: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    value = type_coerce(func.sum(ReturnItem.quantity * ReturnItem.unit_value), Money())
-    # One pass for the units, the value, the split and the reasons (days × options × reasons rows).
-    for on_day, option, reason, units, amount in db.session.execute(
-            select(day, ReturnItem.option, ReturnItem.reason, func.sum(ReturnItem.quantity), value)
-            .select_from(Return).join(ReturnItem, ReturnItem.return_id == Return.id).where(*counted)
-            .group_by(day, ReturnItem.option, ReturnItem.reason)):
-        on_day, units, amount = _as_date(on_day), int(units or 0), amount or Decimal("0")
-        current = on_day >= span.start
-        side = totals[current]
+    daily = AnalyticsReturnsDaily
+    both = (daily.account_id == account_id, daily.day >= previous.start, daily.day <= span.end, daily.items > 0)
+    is_current = daily.day >= span.start
+    # Units, value and the split: a row per range and option.
+    for current, option, units, amount in db.session.execute(
+            select(is_current, daily.option, func.sum(daily.units), func.sum(daily.value))
+            .where(*both).group_by(is_current, daily.option)):
+        side, units, amount = totals[bool(current)], int(units), _money(amount)
         side.returned_units += units
         side.returned_value += amount
-        old_units, old_value = side.split.get(option, (0, Decimal("0")))
-        side.split[option] = (old_units + units, old_value + amount)
-        reasons[reason][0 if current else 1] += units
-        if current:
-            returned_by_day[on_day] += units
+        # "" stands for an item whose option is not chosen yet (a key column cannot be NULL).
+        side.split[option or None] = (units, amount)
+    for on_day, units in db.session.execute(
+            select(daily.day, func.sum(daily.units))
+            .where(daily.account_id == account_id, daily.day >= span.start, daily.day <= span.end, daily.items > 0)
+            .group_by(daily.day)):
+        returned_by_day[_as_date(on_day)] += int(units)
+    reasons: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for current, reason, units in db.session.execute(
+            select(is_current, daily.reason, func.sum(daily.units)).where(*both).group_by(is_current, daily.reason)):
+        reasons[reason][0 if current else 1] += int(units)
     sold_by_day: Counter = Counter()
-    for row in db.session.execute(
-            select(UnitsSoldDaily.day, func.sum(UnitsSoldDaily.units))
-            .where(UnitsSoldDaily.account_id == account_id, UnitsSoldDaily.day >= previous.start,
-                   UnitsSoldDaily.day <= span.end).group_by(UnitsSoldDaily.day)):
-        on_day = _as_date(row[0])
-        totals[on_day >= span.start].sold_units += int(row[1] or 0)
+    for on_day, units in db.session.execute(
+            select(AnalyticsSoldDaily.day, AnalyticsSoldDaily.units)
+            .where(AnalyticsSoldDaily.account_id == account_id, AnalyticsSoldDaily.day >= previous.start,
+                   AnalyticsSoldDaily.day <= span.end)):
+        on_day = _as_date(on_day)
+        totals[on_day >= span.start].sold_units += int(units)
         if on_day >= span.start:
-            sold_by_day[on_day] += int(row[1] or 0)
-    durations = _durations(counted, span, totals)
-    _failed(account_id, start, end, is_current, totals)
+            sold_by_day[on_day] += int(units)
+    durations = _durations(account_id, span, totals)
+    _failed(account_id, span, totals)
     return Figures(span, previous, calc.periods(span), calc.fold_by_period(returned_by_day, span),
                    calc.fold_by_period(sold_by_day, span), durations, totals[True], totals[False],
                    sorted(((reason, now, before) for reason, (now, before) in reasons.items() if now),
                           key=lambda row: (-row[1], row[0])),
-                   *_rankings(account_id, counted, is_current, span))
+                   *_rankings(account_id, span))
 
 
-def _hours():
-    """Whole hours from a return's submission to its item's money issued, in SQL."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return cast(func.floor(extract("epoch", ReturnItem.issued_at - Return.created_at) / 3600), Integer)
-    return cast((func.julianday(ReturnItem.issued_at) - func.julianday(Return.created_at)) * 24, Integer)
+def _money(amount) -> Decimal:
+    """A SUM of a Money column (read back as Money: a Decimal on either database)."""
+    return Decimal("0") if amount is None else amount
 
 
-def _bucket():
-    """``domain.analytics.bucket_of`` in SQL."""
-    hours = _hours()
-    return case((hours < 0, 0), (hours < calc.HOURLY_UNDER_HOURS, hours),
-                (hours >= calc.LAST_BUCKET_HOURS, calc.LAST_BUCKET_HOURS), else_=hours / 24 * 24)
+def _duration_rows(account_id: int, span: DateRange):
+    """Items issued per (side: 1 for `span`, 0 for the range before; the start of the period of
+    `span` they fall in; bucket): the whole weeks of a range drawn per week from the weekly rows,
+    the days at either end (each within one period) and a range drawn per day from the daily ones."""
+    weekly, daily = AnalyticsDurationsWeekly, AnalyticsDurationsDaily
+    parts = []
+    for side, window in ((1, span), (0, span.previous())):
+        whole, edges = calc.cover(window, "week") if span.unit == "week" else (None, [window])
+        if whole:
+            period = weekly.week if side else literal(None, Date)
+            parts.append(select(literal(side).label("side"), period.label("period"), weekly.bucket.label("bucket"),
+                                weekly.items.label("items"))
+                         .where(weekly.account_id == account_id, weekly.week >= whole.start, weekly.week <= whole.end,
+                                weekly.items > 0))
+        for edge in edges:
+            period = literal(None, Date) if not side else daily.day if span.unit == "day" else literal(edge.start, Date)
+            parts.append(select(literal(side).label("side"), period.label("period"), daily.bucket.label("bucket"),
+                                daily.items.label("items"))
+                         .where(daily.account_id == account_id, daily.day >= edge.start, daily.day <= edge.end,
+                                daily.items > 0))
+    return union_all(*parts).subquery()
 
 
-def _week_of(column):
-    """The Monday (UTC) of a stored instant's week, in SQL."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return cast(func.date_trunc("week", func.timezone("UTC", column)), Date)
-    return func.date(column, "-6 days", "weekday 1")
-
-
-def _durations(counted: list, span: DateRange, totals: dict) -> list[Counter]:
-    """Per period of `span`, the histogram of times to money issued; each range's in `totals`."""
-    period = day_of(Return.created_at) if span.unit == "day" else _week_of(Return.created_at)
-    bucket = _bucket().label("bucket")
+def _durations(account_id: int, span: DateRange, totals: dict) -> list[tuple[int, int | None, int | None]]:
+    """Per period of `span`: the items issued, and the buckets of the median and the 90th percentile
+    of their times (nearest rank, read in SQL from each period's running count); each range's
+    histogram in `totals`."""
+    rows = _duration_rows(account_id, span)
+    for side, bucket, items in db.session.execute(
+            select(rows.c.side, rows.c.bucket, func.sum(rows.c["items"])).group_by(rows.c.side, rows.c.bucket)):
+        totals[bool(side)].durations[int(bucket)] += int(items)
+    rows = _duration_rows(account_id, span)
+    per_bucket = (select(rows.c.period, rows.c.bucket, func.sum(rows.c["items"]).label("n"))
+                  .where(rows.c.side == 1).group_by(rows.c.period, rows.c.bucket).subquery())
+    running = select(per_bucket.c.period, per_bucket.c.bucket,
+                     func.sum(per_bucket.c.n).over(partition_by=per_bucket.c.period,
+                                                   order_by=per_bucket.c.bucket).label("seen"),
+                     func.sum(per_bucket.c.n).over(partition_by=per_bucket.c.period).label("total")).subquery()
     index = {p.start: i for i, p in enumerate(calc.periods(span))}
-    out = [Counter() for _ in index]
-    is_current = Return.created_at >= _bounds(span)[0]
-    for row in db.session.execute(
-            select(period, is_current, bucket, func.count())
-            .select_from(Return).join(ReturnItem, ReturnItem.return_id == Return.id)
-            .where(*counted, ReturnItem.issued_at.is_not(None), ReturnItem.option.in_(MONEY_OPTIONS))
-            .group_by(period, is_current, bucket)):
-        current = bool(row[1])
-        totals[current].durations[int(row[2])] += int(row[3])
-        if current:
-            out[index[max(_as_date(row[0]), span.start)]][int(row[2])] += int(row[3])
+    out: list[tuple[int, int | None, int | None]] = [(0, None, None)] * len(index)
+    # The q percentile's rank is ceil(q × total): the first bucket whose running count reaches
+    # q × total (counts are whole, so no rounding is needed).
+    for period, total, median, p90 in db.session.execute(
+            select(running.c.period, func.max(running.c.total),
+                   func.min(case((running.c.seen * 2 >= running.c.total, running.c.bucket))),
+                   func.min(case((running.c.seen * 10 >= running.c.total * 9, running.c.bucket))))
+            .group_by(running.c.period)):
+        out[index[_as_date(period)]] = (int(total), int(median), int(p90))
     return out
 
 
-def _failed(account_id: int, start: datetime, end: datetime, is_current, totals: dict) -> None:
+def _failed(account_id: int, span: DateRange, totals: dict) -> None:
     """Returns (any status: a failure on a cancelled return is still one to see) with an item
     Shopify did not issue, and those items, per range."""
-    failed = (select(is_current.label("current"), Return.id.label("return_id"), func.count().label("items"))
-              .select_from(Return).join(ReturnItem, ReturnItem.return_id == Return.id)
-              .where(Return.account_id == account_id, Return.created_at >= start, Return.created_at < end,
-                     ReturnItem.resolution == ItemResolution.FAILED)
-              .group_by(is_current, Return.id).subquery())
-    for current, returns, items in db.session.execute(
-            select(failed.c.current, func.count(), func.sum(failed.c["items"])).group_by(failed.c.current)):
-        totals[bool(current)].failed_returns = int(returns)
-        totals[bool(current)].failed_items = int(items or 0)
+    kept = AnalyticsFailedDaily
+    current = kept.day >= span.start
+    for is_current, returns, items in db.session.execute(
+            select(current, func.count(), func.sum(kept.items))
+            .where(kept.account_id == account_id, kept.day >= span.previous().start, kept.day <= span.end,
+                   kept.items > 0)
+            .group_by(current)):
+        totals[bool(is_current)].failed_returns = int(returns)
+        totals[bool(is_current)].failed_items = int(items or 0)
 
 
-def _rankings(account_id: int, counted: list, is_current, span: DateRange) -> tuple[list[Ranked], list[Ranked]]:
+def _returned_per_variant(account_id: int, span: DateRange):
+    """Units returned per (product, variant) in `span`, with their greatest titles: the whole
+    months of the range from the monthly rows, the days at either end from the daily ones."""
+    months, edges = calc.cover(span, "month")
+    parts = []
+    monthly = [months] if months else []
+    for model, column, ranges in ((AnalyticsVariantsMonthly, AnalyticsVariantsMonthly.month, monthly),
+                                  (AnalyticsVariantsDaily, AnalyticsVariantsDaily.day, edges)):
+        for part in ranges:
+            parts.append(select(model.product_id, model.variant_id, model.title, model.variant_title, model.units)
+                         .where(model.account_id == account_id, column >= part.start, column <= part.end,
+                                model.items > 0))
+    if not parts:
+        return []
+    rows = union_all(*parts).subquery()
+    return db.session.execute(
+        select(rows.c.product_id, rows.c.variant_id, func.max(rows.c.title), func.max(rows.c.variant_title),
+               func.sum(rows.c.units)).group_by(rows.c.product_id, rows.c.variant_id)).all()
+
+
+def _rankings(account_id: int, span: DateRange) -> tuple[list[Ranked], list[Ranked]]:
     """The TOP products and variants by units returned in `span`, with their units sold there: one
-    pass per (product, variant) returned, summed per product here."""
+    row per (product, variant) returned, summed per product here."""
     by_product: dict[int, list] = {}
     by_variant: dict[int, list] = {}
-    for product, variant, title, variant_title, units in db.session.execute(
-            select(ReturnItem.product_id, ReturnItem.variant_id, func.max(ReturnItem.title),
-                   func.max(ReturnItem.variant_title), func.sum(ReturnItem.quantity))
-            .select_from(Return).join(ReturnItem, ReturnItem.return_id == Return.id)
-            .where(*counted, is_current, ReturnItem.product_id.is_not(None) | ReturnItem.variant_id.is_not(None))
-            .group_by(ReturnItem.product_id, ReturnItem.variant_id)):
+    for product, variant, title, variant_title, units in _returned_per_variant(account_id, span):
+        product = None if product == NO_ID else product
+        variant = None if variant == NO_ID else variant
         if product is not None:
             entry = by_product.setdefault(product, [title or "", 0])
             entry[0], entry[1] = max(entry[0], title or ""), entry[1] + int(units)

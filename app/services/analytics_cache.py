@@ -1,6 +1,6 @@
 """The analytics page's figures kept per (account, range) until the account's returns or units
-sold change: a year of 100,000 returns is a few hundred milliseconds of GROUP BY, and the page is
-read far more often than returns change.
+sold change: read afresh they are a few tens of milliseconds of GROUP BY over the daily aggregates
+(app/services/analytics.py), which a repeated read of unchanged figures is spared.
 
 Invalidation: every session write that touches a return, an item or the units sold (an ORM flush,
 or an UPDATE/INSERT/DELETE statement run through the session) marks the account (or, when the

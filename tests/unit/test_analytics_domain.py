@@ -1,10 +1,13 @@
 """The analytics page's arithmetic and chart geometry, without a database."""
+import random
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
+import pytest
+
 from app.domain import svg_charts
-from app.domain.analytics import (DateRange, bucket_of, bucket_upper, difference, duration_words, fold_by_period,
+from app.domain.analytics import (DateRange, bucket_of, bucket_upper, cover, difference, duration_words, fold_by_period,
                                   percentile_bucket, periods, points_text, preset_range, share_text, sold_units)
 
 NOW = datetime(2026, 12, 6, 12, tzinfo=timezone.utc)
@@ -76,3 +79,23 @@ def test_a_split_fills_the_width_in_proportion_and_a_ranking_longest_first():
     ranking = svg_charts.ranking([("A", 4, "4", "/a"), ("B", 1, "1", "/b")])
     assert ranking.bars[0].width == 4 * ranking.bars[1].width
     assert svg_charts.nice_ceiling(0) == 1 and svg_charts.nice_ceiling(0.031) == 0.05
+
+
+@pytest.mark.parametrize("unit", ["month", "week"])
+def test_whole_periods_and_their_edges_cover_a_range_exactly_once(unit):
+    rng = random.Random(unit)
+    for _ in range(3000):
+        start = date(2025, 1, 1) + timedelta(days=rng.randrange(800))
+        span = DateRange(start, start + timedelta(days=rng.randrange(400)))
+        whole, edges = cover(span, unit)
+        days: list[date] = []
+        if whole:
+            if unit == "month":
+                assert whole.start.day == 1 and (whole.end + timedelta(days=1)).day == 1
+            else:
+                assert whole.start.weekday() == 0 and whole.end.weekday() == 6
+            days += [whole.start + timedelta(days=n) for n in range(whole.days)]
+            assert len(edges) <= 2 and all(edge.days < 31 for edge in edges)
+        for edge in edges:
+            days += [edge.start + timedelta(days=n) for n in range(edge.days)]
+        assert sorted(days) == [span.start + timedelta(days=n) for n in range(span.days)]
