@@ -13,14 +13,14 @@ summed, then added in key order, so two writers meet shared rows in the same ord
 one per row (it has one writer at a time).
 
 Revision ID: 0030_analytics_daily
-Revises: 0026_exports
+Revises: 0029_outbound_webhooks
 Create Date: 2026-12-06 08:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0030_analytics_daily"
-down_revision = "0026_exports"
+down_revision = "0029_outbound_webhooks"
 branch_labels = None
 depends_on = None
 
