@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import make_url
 
-from bench import RequirementNotMet
+from bench import RequirementNotMet, load_returns
 
 ROOT = Path(__file__).resolve().parent.parent
 _BASE = make_url(os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/boomerang_bench"))
@@ -82,16 +82,7 @@ def prepare(env: dict, returns: int) -> None:
                 items.write(f"{item_id}\t{n}\t{7_000_000_000_000 + item_id}\t{9_000_000 + k}\t{9_100_000 + k}\t"
                             f"SKU-{k}-{n % 97}\tTrail Runner Item {k}\t42 / Grey\t{price}\t1\tChanged my mind\t"
                             f"{option or chr(92) + 'N'}\t{resolution}\t{issued[0]}\t{issued[1]}\n")
-        with conn.cursor().copy(f"COPY returns ({ret_cols}) FROM STDIN") as copy:
-            copy.write(rets.getvalue())
-        with conn.cursor().copy(f"COPY return_items ({item_cols}) FROM STDIN") as copy:
-            copy.write(items.getvalue())
-        conn.execute("SELECT setval(pg_get_serial_sequence('returns', 'id'), %s)", (total,))
-        conn.execute("SELECT setval(pg_get_serial_sequence('return_items', 'id'), %s)", (item_id,))
-        conn.commit()
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE returns")
-        conn.execute("VACUUM ANALYZE return_items")
+        load_returns(PG_URL, conn, ret_cols, rets.getvalue(), item_cols, items.getvalue())
 
 
 MEASURE = r"""

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import make_url
 
-from bench import RequirementNotMet
+from bench import RequirementNotMet, load_returns
 
 ROOT = Path(__file__).resolve().parent.parent
 _BASE = make_url(os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/boomerang_bench"))
@@ -90,16 +90,7 @@ def prepare(env: dict, returns: int) -> None:
                 option, resolution = rng.choice(ITEM_STATES)
                 items.write(f"{item_id}\t{n}\t{7_000_000_000_000 + item_id}\tItem {k}\t20.00\t1\tToo small\t"
                             f"{option or chr(92) + 'N'}\t{resolution}\n")
-        with conn.cursor().copy(f"COPY returns ({ret_cols}) FROM STDIN") as copy:
-            copy.write(rets.getvalue())
-        with conn.cursor().copy(f"COPY return_items ({item_cols}) FROM STDIN") as copy:
-            copy.write(items.getvalue())
-        conn.execute("SELECT setval(pg_get_serial_sequence('returns', 'id'), %s)", (total,))
-        conn.execute("SELECT setval(pg_get_serial_sequence('return_items', 'id'), %s)", (item_id,))
-        conn.commit()
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE returns")
-        conn.execute("VACUUM ANALYZE return_items")
+        load_returns(PG_URL, conn, ret_cols, rets.getvalue(), item_cols, items.getvalue())
 
 
 MEASURE = r"""
