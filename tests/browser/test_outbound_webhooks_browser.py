@@ -11,11 +11,10 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.queue.backends import InProcessBackend
 from tests.factories import make_account, make_user
-from tests.support.e2e import rq_thread_worker
+from tests.support.chaos import wait_until
+from tests.support.e2e import SCREENSHOTS, rq_thread_worker
 from tests.support.journey import SHAPES, all_controls_are_labelled, fresh_page, log_in, shape_name
 from tests.support.outbound import Receiver, verify
-
-SHOTS = "/work/wt/shots/hooks"
 
 
 @pytest.fixture
@@ -37,16 +36,12 @@ def receiver():
 
 
 def shot(page, name: str) -> None:
-    page.screenshot(path=f"{SHOTS}/{name}.png", full_page=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"webhooks-{name}.png"), full_page=True)
 
 
-def wait_for(condition, seconds: float = 10.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError("the receiver got nothing in time")
+def wait_for(condition, seconds: float = 10.0) -> None:
+    assert wait_until(condition, seconds) is not None, "the receiver got nothing in time"
 
 
 @pytest.mark.parametrize("viewport, js", SHAPES)

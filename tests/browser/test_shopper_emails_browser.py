@@ -2,9 +2,6 @@
 phone and a desktop, JavaScript on and off: the switch is saved with the page, the preview shows
 the subject, the text and the HTML (in its sandboxed frame, under its own CSP) for one of the
 shop's returns, and the return chosen to preview with stays chosen."""
-import shutil
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
@@ -12,9 +9,10 @@ from app.extensions import db
 from app.domain.vocabulary import EmailKind
 from app.models import Account
 from tests.factories import make_account, make_return, make_user
+from tests.support.e2e import SCREENSHOTS
 from tests.support.journey import SHAPES, log_in, shape_name
 
-SHOTS = Path("/work/wt/shots/emails")
+
 
 
 @pytest.mark.parametrize("viewport, js", SHAPES)
@@ -40,8 +38,8 @@ def test_an_admin_switches_an_email_off_and_previews_another(e2e_app, live_serve
     expect(page.get_by_text("Settings saved.")).to_be_visible()
     expect(page.locator("#shopper-emails").get_by_label("Parcel received")).not_to_be_checked()
     expect(page.locator("#shopper-emails").get_by_label("Return declined")).to_be_checked()
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.locator("#shopper-emails").screenshot(path=str(SHOTS / f"settings-shopper-emails-{name}.png"))
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#shopper-emails").screenshot(path=str(SCREENSHOTS / f"settings-shopper-emails-{name}.png"))
     with e2e_app.app_context():
         assert db.session.get(Account, account_id).shopper_emails_off == ["received"]
         db.session.remove()
@@ -64,21 +62,19 @@ def test_an_admin_switches_an_email_off_and_previews_another(e2e_app, live_serve
     frame = page.frame_locator("#email-html")
     expect(frame.get_by_text("This coat was bought in our outlet, which takes its own returns.")).to_be_visible()
     expect(frame.get_by_role("link", name="See your return")).to_be_visible()
-    shot = screenshot(f"email-preview-declined-{name}", target=page)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(shot, SHOTS / shot.name)
+    screenshot(f"email-preview-declined-{name}", target=page)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     # The frame itself, scrolled into view (a full-page capture may leave a frame below the fold unpainted).
     page.locator("#email-html").scroll_into_view_if_needed()
-    page.locator("#email-html").screenshot(path=str(SHOTS / f"email-frame-declined-{name}.png"))
+    page.locator("#email-html").screenshot(path=str(SCREENSHOTS / f"email-frame-declined-{name}.png"))
 
     # The switched-off email's preview says it is not sent.
     page.get_by_role("link", name="Parcel received").click()
     expect(page.locator("#switched-off")).to_be_visible()
     expect(page.frame_locator("#email-html").get_by_text("has received your parcel")).to_be_visible()
-    shot = screenshot(f"email-preview-received-off-{name}", target=page)
-    shutil.copy(shot, SHOTS / shot.name)
+    screenshot(f"email-preview-received-off-{name}", target=page)
     page.locator("#email-html").scroll_into_view_if_needed()
-    page.locator("#email-html").screenshot(path=str(SHOTS / f"email-frame-received-{name}.png"))
+    page.locator("#email-html").screenshot(path=str(SCREENSHOTS / f"email-frame-received-{name}.png"))
     if not js:
         return
     # Every kind, each email framed as customers see it (the subject's words are in its body too).
@@ -89,4 +85,4 @@ def test_an_admin_switches_an_email_off_and_previews_another(e2e_app, live_serve
         expect(frame.get_by_text("Acme Outfitters").first).to_be_visible()
         expect(frame.get_by_role("link").last).to_be_visible()
         page.locator("#email-html").scroll_into_view_if_needed()
-        page.locator("#email-html").screenshot(path=str(SHOTS / f"email-frame-{kind.value}-{name}.png"))
+        page.locator("#email-html").screenshot(path=str(SCREENSHOTS / f"email-frame-{kind.value}-{name}.png"))
