@@ -53,6 +53,10 @@ def return_page(ret: Return, *, error: str | None = None, tracking_form: Trackin
     """The return page, optionally with a refusal to show (the status code says which kind);
     ``refund_forms`` are posted outside-refund forms by item id, shown with their errors."""
     account = current_account()
+    # The confirmations' plans read the return and its items afresh (populate_existing), so they
+    # come first: everything below reads those same objects, and a job committing meanwhile shows
+    # whole on the next load instead of half on this one (a new badge over the old details).
+    plans = {action: plan_action(account, action, [ret.id]) for action in ("receive", "process", "close")}
     return render_template(
         "dashboard/return.html", ret=ret, action_form=ActionForm(), error=error,
         tracking_form=tracking_form or TrackingForm(formdata=None, data={"tracking_number": ret.tracking_number}),
@@ -61,7 +65,7 @@ def return_page(ret: Return, *, error: str | None = None, tracking_form: Trackin
         refund_forms=_refund_forms(ret, refund_forms or {}), also_carried_by=also_carried_by(ret),
         fees=return_estimate(ret),
         photos=photo_service.by_item(ret),
-        plans={action: plan_action(account, action, [ret.id]) for action in ("receive", "process", "close")},
+        plans=plans,
         authorised_only=AUTHORISED_ONLY if payment_only_authorised(ret) else None,
         decline_form=decline_form or DeclineForm(formdata=None), shopify_way=shopify_way(ret),
         label=label_of(ret.id), labels_enabled=account.labels_enabled,
