@@ -27,7 +27,7 @@ from app.services.return_confirm import NotConfirmed, confirmed_plan, plan_actio
 from app.services.return_settlement import record_outside_refund
 from app.services.shopify_returns import queue_for_return
 from app.portal.variants import VariantsUnavailable, live_variants
-from app.services.return_submission import exchange_choices, variant_label
+from app.services.return_eligibility import exchange_choices, variant_label
 from app.services.tracking_numbers import TrackingNumberTaken
 
 RETURN = "/returns/<int:return_id>"

@@ -21,6 +21,7 @@ from app.portal import session as portal
 from app.portal.forms import hidden_fields, read_choices
 from app.portal.status import compose_confirmation
 from app.portal.variants import VariantsUnavailable, live_variants
+from app.services import return_eligibility as eligible
 from app.services import return_submission as service
 
 # When the options are issued, by return action: what the confirmation promises.
@@ -31,7 +32,7 @@ ISSUED_WHEN = {ReturnAction.FIRST_SCAN: "when the carrier first scans the parcel
 
 def _choices(account, order):
     """(state, selections, errors) of the posted form."""
-    return read_choices(request.form, bool(service.allowed_options(account)))
+    return read_choices(request.form, bool(eligible.allowed_options(account)))
 
 
 def _pickers(account, order, state) -> dict:
@@ -41,12 +42,12 @@ def _pickers(account, order, state) -> dict:
         fields = state.get(line.id, {})
         if fields.get("return") == "1" and fields.get("option") == Option.EXCHANGE:
             try:
-                choices = service.exchange_choices(line, variants_for(line.product_id)) if line.product_id else []
+                choices = eligible.exchange_choices(line, variants_for(line.product_id)) if line.product_id else []
             except VariantsUnavailable as error:
                 pickers[line.id] = {"error": str(error), "variants": []}
                 continue
             pickers[line.id] = {"error": None if choices else "No other size or colour is in stock right now.",
-                                "variants": [(v.variant_id, service.variant_label(v)) for v in choices]}
+                                "variants": [(v.variant_id, eligible.variant_label(v)) for v in choices]}
     return pickers
 
 
@@ -54,7 +55,7 @@ def _form_page(account, order, state=None, errors=None, problem=None, status=200
     state = state or {}
     return render_template(
         "dashboard/start_return.html", account=account, order=order, state=state, errors=errors or {},
-        problem=problem, verdicts=service.eligibility(account, order), options=service.allowed_options(account),
+        problem=problem, verdicts=eligible.eligibility(account, order), options=eligible.allowed_options(account),
         pickers=_pickers(account, order, state)), status
 
 
@@ -88,7 +89,7 @@ def start_return(order_id: int):
     return render_template(
         "dashboard/start_return_confirm.html", account=account, order=order, planned=planned,
         summary=_summary(planned), hidden=hidden_fields(selections), token=secrets.token_urlsafe(32),
-        rules_mode=not service.allowed_options(account),
+        rules_mode=not eligible.allowed_options(account),
         issued_when=ISSUED_WHEN.get(account.return_action, "when the return is processed"))
 
 

@@ -16,6 +16,7 @@ from app.domain.vocabulary import EmailKind, ItemResolution, Option, ReturnStatu
 from app.extensions import db
 from app.models import Account, Order, Return
 from app.portal.variants import VariantsUnavailable, live_variants
+from app.services import return_eligibility as eligible
 from app.services import return_submission as service
 from app.services import shopper_emails
 from app.services import return_workflow as workflow
@@ -144,15 +145,15 @@ def _pick(account: Account, used: set[int], plan: DemoReturn, variants_for):
     for order in candidates:
         if order.id in used or (plan.min_value is not None and (order.total_price or 0) <= plan.min_value):
             continue
-        eligible = service.eligibility(account, order)
-        if any(e.returnable == 0 for e in eligible.values()):
+        by_line = eligible.eligibility(account, order)
+        if any(e.returnable == 0 for e in by_line.values()):
             continue  # a whole order whose every line can go back: partial cases are printed apart
         for line in order.lines:
             variant_id = None
             if plan.option == Option.EXCHANGE:
                 if line.product_id is None:
                     continue
-                choices = service.exchange_choices(line, variants_for(line.product_id))
+                choices = eligible.exchange_choices(line, variants_for(line.product_id))
                 if not choices:
                     continue
                 variant_id = choices[0].variant_id

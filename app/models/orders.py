@@ -88,7 +88,7 @@ class OrderLine(db.Model):
     refunded_quantity: Mapped[int] = mapped_column(Integer, default=0)
     # Units Shopify still lets a return take (returnableFulfillments, summed over the line's
     # fulfillment line items); None until first read. Units of ours already in a Shopify return
-    # are not in it, so eligibility subtracts only ours not yet sent (app.services.return_submission).
+    # are not in it, so eligibility subtracts only ours not yet sent (app.services.return_eligibility).
     returnable_quantity: Mapped[int | None] = mapped_column(Integer)
     image_url: Mapped[str | None] = mapped_column(Text)
 

@@ -26,6 +26,7 @@ from app.query_params import query_arg
 from app.services import labels
 from app.services import photos as photo_service
 from app.services import portal_returns
+from app.services import return_eligibility as eligible
 from app.services import return_submission as service
 from app.services import shopify_returns, submission_rules
 from app.services.return_bonus import offered, planned_bonus
@@ -88,10 +89,10 @@ def _render_items(account, order, state=None, errors=None, problem=None, status=
     """The choose-items page; lines chosen for exchange get their variant picker inline
     (that is how exchange works without JavaScript)."""
     state, errors = state or {}, errors or {}
-    verdicts = service.eligibility(account, order)
+    verdicts = eligible.eligibility(account, order)
     pickers = {}
     variants_for = live_variants(account)
-    options = service.allowed_options(account)
+    options = eligible.allowed_options(account)
     line_rules = _line_rules(account, order, state) if options else {}
     line_options = {line.id: _options_of(options, line_rules.get(line.id)) for line in order.lines}
     for line in order.lines:
@@ -107,7 +108,7 @@ def _render_items(account, order, state=None, errors=None, problem=None, status=
         keep_option=submission_rules.keep_option, exchange_only=submission_rules.exchange_only,
         photos=_photo_context(account, order),
         bonuses=dict(zip((Option.CREDIT, Option.EXCHANGE), offered(account), strict=True)),
-        value_of=service.item_value, problem=problem, existing=existing,
+        value_of=eligible.item_value, problem=problem, existing=existing,
         in_returns=portal_returns.returns_by_line(existing), token_of=portal.status_token,
         any_returnable=any(v.returnable for v in verdicts.values())), status
 
@@ -133,11 +134,11 @@ def _options_of(options: tuple, rule) -> tuple:
 
 def _picker(line, variants_for) -> dict:
     try:
-        choices = service.exchange_choices(line, variants_for(line.product_id)) if line.product_id else []
+        choices = eligible.exchange_choices(line, variants_for(line.product_id)) if line.product_id else []
     except VariantsUnavailable as error:
         return {"error": translate(str(error)), "variants": []}
     return {"error": None if choices else _("No other size or colour is in stock right now."),
-            "variants": [(v.variant_id, service.variant_label(v)) for v in choices]}
+            "variants": [(v.variant_id, eligible.variant_label(v)) for v in choices]}
 
 
 @bp.route("/<slug>/items", methods=["GET", "POST"])
@@ -150,7 +151,7 @@ def items(slug: str):
     if request.method == "GET":
         # Back from the review (or a reload) finds the choices as the shopper left them.
         return _render_items(account, order, portal.draft(order))
-    state, selections, errors = read_choices(request.form, bool(service.allowed_options(account)))
+    state, selections, errors = read_choices(request.form, bool(eligible.allowed_options(account)))
     portal.save_draft(order, state)
     key = portal.photo_key()
     if "remove_photo" in request.form:
@@ -177,7 +178,7 @@ def items(slug: str):
                            photos=_photo_context(account, order),
                            hidden=hidden_fields(selections), token=secrets.token_urlsafe(32),
                            keep_option=submission_rules.keep_option,
-                           rules_mode=not service.allowed_options(account))
+                           rules_mode=not eligible.allowed_options(account))
 
 
 def _uploads() -> dict[int, list]:
@@ -224,7 +225,7 @@ def variants(slug: str, line_id: int):
     account = _account(slug)
     order = portal.session_order(account)
     line = next((ln for ln in order.lines if ln.id == line_id), None) if order else None
-    if line is None or Option.EXCHANGE not in service.allowed_options(account):
+    if line is None or Option.EXCHANGE not in eligible.allowed_options(account):
         abort(404)
     picker = _picker(line, live_variants(account))
     # htmx sends the size chosen before (switching to a refund and back keeps it).
@@ -240,7 +241,7 @@ def submit(slug: str):
     order = portal.session_order(account)
     if order is None:
         return _refused(account, _("Your session has ended, so nothing was sent. Please find your order again."))
-    _state, selections, errors = read_choices(request.form, bool(service.allowed_options(account)))
+    _state, selections, errors = read_choices(request.form, bool(eligible.allowed_options(account)))
     if errors:
         first = next(iter(next(iter(errors.values())).values()))
         return _refused(account, _("Some choices were missing or not valid (%(problem)s), so nothing was sent.",

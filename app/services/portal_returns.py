@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 from app.domain.vocabulary import ReturnStatus
 from app.extensions import db
 from app.models import Account, Order, Return, ReturnItem
-from app.services.return_submission import eligibility
+from app.services.return_eligibility import eligibility
 
 
 def returns_of_order(account: Account, order: Order) -> list[Return]:

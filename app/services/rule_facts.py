@@ -111,7 +111,7 @@ def return_facts(return_ids) -> dict[int, ItemFacts | None]:
                                  Product.shopify_product_id == ReturnItem.product_id))
         .where(ReturnItem.return_id.in_(ids)))
     # Item price: the unit's value snapshot taken at submission (the line's price after its share
-    # of discounts: app.services.return_submission).
+    # of discounts: app.services.return_eligibility.item_value).
     return {row.item_id: (_facts(row, row.reason, row.title, row.unit_value) if row.order_row_id is not None else None)
             for row in rows}
 

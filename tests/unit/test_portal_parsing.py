@@ -8,7 +8,8 @@ import pytest
 from app.portal.forms import hidden_fields, parse_selections, raw_state
 from app.portal.session import normalise_email, normalise_order_number
 from app.portal.status import timeline
-from app.services.return_submission import Selection, exchange_choices, variant_label
+from app.services.return_eligibility import exchange_choices, variant_label
+from app.services.return_submission import Selection
 from app.shopify.operations import VariantData
 from decimal import Decimal
 
