@@ -2,7 +2,8 @@
 
 One language at a time (``?language=fr``), every message listed with its English source and the
 shipped translation; a box left empty keeps the shipped translation. A search (``?find=``) narrows
-the list; a Save writes only the boxes shown, all of them or, one refused, none.
+the list by any of a text's wordings (English, shipped, the shop's); a Save writes only the boxes
+shown, all of them or, one refused, none.
 """
 from flask import flash, redirect, render_template, request, url_for
 
@@ -29,10 +30,13 @@ def portal_texts():
     account = current_account()
     language = _language()
     find = (query_arg("find") or "").strip()
-    messages = service.messages()
-    shown = [(index, msgid) for index, msgid in enumerate(messages)
-             if not find or find.casefold() in msgid.casefold()]
-    stored = service.overrides_of(account.id, language)
+    stored, shipped = service.overrides_of(account.id, language), service.shipped(language)
+    # A text is found by any of the words the admin may know it by: the English source, the
+    # shipped translation or the shop's own wording.
+    wanted = find.casefold()
+    shown = [(index, msgid) for index, msgid in enumerate(service.messages())
+             if not wanted or any(wanted in text.casefold()
+                                  for text in (msgid, shipped.get(msgid) or "", stored.get(msgid) or ""))]
     typed, refused = {}, {}
     if request.method == "POST":
         texts = {}
@@ -47,4 +51,4 @@ def portal_texts():
     status = 422 if refused else 200
     return render_template("dashboard/portal_texts.html", account=account, language=language, find=find,
                            languages=LANGUAGES, shown=shown, stored=stored, typed=typed, refused=refused,
-                           shipped=service.shipped(language), field=FIELD), status
+                           shipped=shipped, field=FIELD), status

@@ -197,6 +197,18 @@ def test_the_override_page_searches_and_ignores_an_unknown_language(client, acco
     assert overrides_page(client, find="a\x00b").status_code == 400
 
 
+def test_the_search_finds_a_text_by_the_words_shoppers_read_in_that_language(client, account):
+    log_in(client, make_user(account, role="admin"))
+    body = overrides_page(client, language="fr", find="NUMÉRO DE SUIVI").get_data(as_text=True)
+    assert "Add tracking number" in body and "Start a return" not in body
+    client.post("/dashboard/settings/portal-text?language=fr&find=Start a return", data={
+        "language": "fr", f"text-{index_of('Start a return')}": "Renvoyer un article"})
+    body = overrides_page(client, language="fr", find="renvoyer un").get_data(as_text=True)
+    assert "Start a return" in body and "Add tracking number" not in body
+    # Another language's words find nothing here.
+    assert "0 texts in Français" in overrides_page(client, language="fr", find="Sendungsnummer").get_data(as_text=True)
+
+
 def test_only_the_languages_the_shop_offers_are_matched_and_offered(client, account):
     account.locale, account.languages = "de", ["en"]
     db.session.commit()
