@@ -15,6 +15,7 @@ CSV, with the quote prefix: https://owasp.org/www-community/attacks/CSV_Injectio
 """
 import csv
 import io
+import logging
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -25,6 +26,8 @@ from app.domain import csv_rows
 from app.extensions import db
 from app.models import Return, ReturnItem, ShopifyReturn
 from app.models.labels import ReturnLabel
+
+log = logging.getLogger(__name__)
 
 BATCH = 1_000
 BOM = "\ufeff"
@@ -59,21 +62,37 @@ def stream_csv(kind: str, clauses: list, sort: str, status_order: tuple = (), *,
     """The CSV of `kind` ("returns" or "items") for the returns matching `clauses` (which scope
     them to an account), in the list's `sort` ("newest", "oldest", "rma", or "status", which walks
     `status_order`), as UTF-8 chunks: the header, then one chunk per batch of returns (`batch`,
-    default BATCH, returns each)."""
+    default BATCH, returns each). An error midway ends the file with a line saying it is
+    incomplete, then is raised again (the headers are sent: only breaking off the response can
+    tell the browser the download failed)."""
     batch = batch or BATCH
     columns = csv_rows.RETURN_COLUMNS if kind == "returns" else csv_rows.ITEM_COLUMNS
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    writer.writerow(csv_rows.header(columns))
-    yield (BOM + buffer.getvalue()).encode("utf-8")
-    for returns in _batches(clauses, sort, status_order, batch):
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerows(_rows(kind, returns))
-        # The batch is read: end the read transaction, so a slow download holds no connection
-        # (nor an old snapshot) while it takes the chunk; the next batch starts after this one's key.
+    yield (BOM + _csv_text([csv_rows.header(columns)])).encode("utf-8")
+    written = 0
+    try:
+        for returns in _batches(clauses, sort, status_order, batch):
+            rows = list(_rows(kind, returns))
+            # The batch is read: end the read transaction, so a slow download holds no connection
+            # (nor an old snapshot) while it takes the chunk; the next batch starts after this one's key.
+            db.session.rollback()
+            yield _csv_text(rows).encode("utf-8")
+            written += len(rows)
+    except Exception:
+        # The headers are sent: no error page can follow. The file's last line says it is cut
+        # short, for whoever opens a partial file, and the error is raised again so the server
+        # breaks off the response and the browser calls the download failed.
+        log.exception("the %s export stopped after %d rows", kind, written)
         db.session.rollback()
-        yield buffer.getvalue().encode("utf-8")
+        yield _csv_text([[f"EXPORT INCOMPLETE: it stopped after {written} rows because of an error. "
+                          "Download it again."]]).encode("utf-8")
+        raise
+
+
+def _csv_text(rows: list[list[str]]) -> str:
+    """Rows as CSV text: every cell quoted, CRLF line endings."""
+    buffer = io.StringIO()
+    csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue()
 
 
 def _batches(clauses: list, sort: str, status_order: tuple, batch: int) -> Iterator[list]:

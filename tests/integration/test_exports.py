@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
 from app.models import Account, ShopifyReturn
@@ -14,6 +15,7 @@ from app.models.labels import ReturnLabel
 from app.services import exports
 from tests.factories import make_account, make_return
 from tests.fixtures.accounts import EMAILS
+from tests.fixtures.app import ServerLikeClient
 from tests.fixtures.auth import log_in
 from tests.support.hostile import HOSTILE, url_of
 from tests.support.settings import post_settings
@@ -268,6 +270,35 @@ def test_the_stream_reads_batches_and_keeps_no_objects_in_the_session(account, a
         assert len(db.session.identity_map) == 0
     assert len(chunks) == 1 + 3   # the header, then batches of 3, 3 and 1 returns
     assert sum(chunk.count(b"\r\n") for chunk in chunks) == 1 + 14
+
+
+@ADMIN
+def test_a_database_failure_midway_ends_the_file_saying_so_and_fails_the_download(account, client, monkeypatch):
+    for days in range(5):
+        make_return(account, days_ago=days)
+    db.session.commit()
+    monkeypatch.setattr(exports, "BATCH", 2)
+    walk = exports._rows
+
+    def second_batch_fails(kind, returns):
+        if second_batch_fails.calls == 1:
+            raise OperationalError("SELECT …", {}, Exception("server closed the connection unexpectedly"))
+        second_batch_fails.calls += 1
+        return walk(kind, returns)
+
+    second_batch_fails.calls = 0
+    monkeypatch.setattr(exports, "_rows", second_batch_fails)
+    # Past the suite's client, which reads every response whole: this one is read chunk by chunk.
+    response = super(ServerLikeClient, client).open(RETURNS_CSV, buffered=False)
+    chunks = []
+    # The error reaches the server, which cuts the response short: the browser calls the download
+    # failed instead of saving a file that merely looks shorter.
+    with pytest.raises(OperationalError):
+        for chunk in response.response:
+            chunks.append(chunk)
+    rows = list(csv.reader(io.StringIO(b"".join(chunks).decode("utf-8-sig"))))
+    assert len(rows) == 1 + 2 + 1  # the header, the first batch, then the file says it is incomplete
+    assert rows[-1][0] == "EXPORT INCOMPLETE: it stopped after 2 rows because of an error. Download it again."
 
 
 # --- who may export -----------------------------------------------------------------------------------
