@@ -107,7 +107,7 @@ class Config:
     SHOPIFY_APP_SCOPES = _env_list("SHOPIFY_APP_SCOPES") or [
         "read_orders", "write_orders", "read_all_orders", "read_products", "read_returns", "write_returns",
         "write_gift_cards", "write_customers", "write_draft_orders", "write_inventory", "read_locations",
-        "read_fulfillments"]
+        "read_fulfillments", "read_locales"]
     # Lets an admin point a store at another Admin API origin (the sandbox). Off in production:
     # the origin receives the store's token and, for OAuth, this deployment's client secret.
     SHOPIFY_API_ORIGIN_ALLOWED = _env_bool("SHOPIFY_API_ORIGIN_ALLOWED", False)

@@ -92,6 +92,15 @@ def valid_locale(code) -> str | None:
     return code if isinstance(code, str) and code in current_app.config["PORTAL_LANGUAGES"] else None
 
 
+def language_of_shop_locale(code) -> str | None:
+    """The portal language for a shop locale as Shopify names it ("fr", "fr-CA", "pt-BR"): its
+    language part when the portal speaks it, else None."""
+    if not isinstance(code, str) or len(code) > 16:
+        return None
+    language = code.split("-", 1)[0].lower()
+    return language if language.isascii() and valid_locale(language) else None
+
+
 def in_portal() -> bool:
     """A request to the portal: one of its pages, or an address under it that matches none (its
     404 page is the shopper's too)."""

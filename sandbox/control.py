@@ -126,7 +126,7 @@ def get_shop(shop):
 def patch_shop(shop):
     """Change plan / protected_data / name / email / currency, and the settings
     customer_accounts (new|classic), gift_card_limit (major units), refund_outcome
-    (success|pending|failure)."""
+    (success|pending|failure), primary_locale (e.g. fr)."""
     body = _body()
     s = _st().update_shop(shop, **{k: v for k, v in body.items()
                                    if k in ("plan", "protected_data", "name", "email",

@@ -89,6 +89,15 @@ class QueryRoot:
                          "partnerDevelopment": False, "shopifyPlus": plus},
                 "customerAccountsV2": customer_accounts(s), "shopAddress": shop_address.address(s)}
 
+    def shopLocales(self, info, published=False):
+        # Needs read_locales or read_markets_home (shopify.dev, queries/shopLocales). The shop has
+        # one locale, its primary one, published (shop_settings.py).
+        if not {"read_locales", "read_markets_home"} & set(info.context["scopes"]):
+            raise access_denied("shopLocales", "read_locales")
+        from .shop_settings import settings
+        code = settings(info.context["shop"])["primary_locale"]
+        return [{"locale": code, "name": code, "primary": True, "published": True}]
+
     def currentAppInstallation(self, info):
         tok = info.context["token"]
         return {"id": gid("AppInstallation", abs(hash(tok.client_id)) % 10**10),

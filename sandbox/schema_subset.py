@@ -43,7 +43,8 @@ SELECTION: dict[str, list[str]] = {
                   "productVariant(id)", "nodes(ids)", "giftCardConfiguration",
                   # Returns API (sandbox/returns_api.py)
                   "return(id)", "returnableFulfillments(orderId, first, after)",
-                  "returnCalculate(input)", "returnReasonDefinitions(first, after, handles, ids)"],
+                  "returnCalculate(input)", "returnReasonDefinitions(first, after, handles, ids)",
+                  "shopLocales(published)"],
     "Mutation": ["webhookSubscriptionCreate(topic, webhookSubscription)",
                  "webhookSubscriptionDelete(id)", "bulkOperationRunQuery(query)",
                  "bulkOperationCancel(id)", "tagsAdd(id, tags)", "refundCreate(input)",
@@ -65,6 +66,7 @@ SELECTION: dict[str, list[str]] = {
     "CustomerAccountsV2": ["customerAccountsVersion", "loginRequiredAtCheckout",
                            "loginLinksVisibleOnStorefrontAndCheckout"],
     "ShopPlan": ["publicDisplayName", "partnerDevelopment", "shopifyPlus"],
+    "ShopLocale": ["locale", "name", "primary", "published"],
     "AppInstallation": ["id", "accessScopes"],
     "AccessScope": ["handle", "description"],
     "PageInfo": ["hasNextPage", "hasPreviousPage", "startCursor", "endCursor"],

@@ -6,6 +6,8 @@
 - ``gift_card_limit``: the most a gift card made through the API may hold, in minor units of the
   shop currency (default 2,000.00; §6.5: Shopify's help centre via a third party, and the limit
   belongs to each shop as ``giftCardConfiguration.issueLimit``).
+- ``primary_locale``: the shop's primary language (default ``en``), served by ``shopLocales`` as its
+  one published locale (needs read_locales or read_markets_home; shopify.dev queries/shopLocales).
 - ``refund_outcome``: what the payment provider does with refunds made from now on: ``success``
   (default), ``pending`` (settled later through the control API) or ``failure``
   (§6.10: OrderTransactionStatus; a refund can be pending for days or fail). One order can have
@@ -17,9 +19,14 @@ them still load. Apps lacking protected customer data approval are listed in the
 """
 from __future__ import annotations
 
+import re
+
 from . import issuing
 
-DEFAULTS = {"customer_accounts": "new", "gift_card_limit": 200_000, "refund_outcome": "success"}
+DEFAULTS = {"customer_accounts": "new", "gift_card_limit": 200_000, "refund_outcome": "success",
+            "primary_locale": "en"}
+# A locale as Shopify names one: an ISO 639 language, optionally with a region or script.
+_LOCALE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,4})?")
 CHOICES = {"customer_accounts": ("new", "classic"),
            "refund_outcome": ("success", "pending", "failure")}
 
@@ -45,6 +52,10 @@ def update(shop, **changes) -> dict:
             if cents <= 0:
                 raise ValueError("gift_card_limit must be greater than 0")
             current[key] = cents
+        elif key == "primary_locale":
+            if not isinstance(value, str) or not _LOCALE.fullmatch(value):
+                raise ValueError("primary_locale must be a locale code such as fr or pt-BR")
+            current[key] = value
         elif value not in CHOICES[key]:
             raise ValueError(f"{key} must be one of {', '.join(CHOICES[key])}")
         else:

@@ -22,7 +22,8 @@ DEMO_SHOP = "demo-outfitters.myshopify.com"
 DEMO_CLIENT_ID = "boomerang-demo-app"
 DEMO_SCOPES = ["read_orders", "write_orders", "read_all_orders", "read_products", "read_customers",
                "write_customers", "read_returns", "write_returns", "read_inventory", "write_inventory",
-               "read_locations", "write_gift_cards", "write_draft_orders", "read_fulfillments"]
+               "read_locations", "write_gift_cards", "write_draft_orders", "read_fulfillments",
+               "read_locales"]
 DEMO_ORDERS = 120
 
 

@@ -18,6 +18,7 @@ from flask import current_app
 
 from app.crypto import decrypt_secret, encrypt_secret
 from app.extensions import db
+from app.i18n import language_of_shop_locale
 from app.models import Account, ConnectionMethod, ImportRun
 from app.queue import enqueue
 from app.services import imports
@@ -29,7 +30,8 @@ from app.shopify import auth
 from app.shopify import errors as E
 from app.shopify.auth import AccessToken
 from app.shopify.client import ShopifyClient
-from app.shopify.operations import ShopInfo, fetch_gift_card_limit, fetch_shop_info, iter_orders
+from app.shopify.operations import (ShopInfo, fetch_gift_card_limit, fetch_primary_locale, fetch_shop_info,
+                                    iter_orders)
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,7 @@ SCOPE_PURPOSES = [
     ("read_locations", "choose the location returned items are restocked at"),
     ("read_fulfillments", "hear at once when a parcel ships or arrives, for return windows counted from "
                           "delivery (without it they are read with the order)"),
+    ("read_locales", "start the returns portal in your shop's own language"),
 ]
 # Orders cannot be read without both: a line item's product and variant need read_products.
 REQUIRED_SCOPES = ("read_orders", "read_products")
@@ -269,6 +272,18 @@ def _gift_card_limit(client: ShopifyClient):
         return None
 
 
+def _shop_language(client: ShopifyClient, scopes: set[str]) -> str | None:
+    """The portal language of the shop's primary locale in Shopify, when the token may read it
+    (read_locales or read_markets_home) and the portal speaks it."""
+    if not {"read_locales", "read_markets_home"} & _with_implied(scopes):
+        return None
+    try:
+        return language_of_shop_locale(fetch_primary_locale(client))
+    except E.ShopifyError as error:
+        log.info("shop language not read: %s", error)
+        return None
+
+
 def connect(account: Account, shop: str, grant: Grant, origin: str | None) -> ConnectResult:
     """Check the grant live; on success save everything (committed) and queue the follow-ups."""
     check_available(account, shop)
@@ -285,6 +300,11 @@ def connect(account: Account, shop: str, grant: Grant, origin: str | None) -> Co
     gift_card_limit = _gift_card_limit(client)
     # The default return address: the shop's own, as Shopify shows it to buyers.
     remember_shop_address(account, client)
+    # On the first connection the portal starts in the shop's own language, unless the retailer
+    # already chose one; after that the language is the retailer's setting, which a reconnection
+    # leaves alone.
+    first = account.connected_at is None and (account.locale or "en") == "en"
+    language = _shop_language(client, scopes) if first else None
 
     old_secret = decrypt_secret(account.webhook_secret_encrypted)
     if old_secret and old_secret != grant.webhook_secret:
@@ -306,6 +326,8 @@ def connect(account: Account, shop: str, grant: Grant, origin: str | None) -> Co
     account.gift_card_issue_limit = gift_card_limit
     if info.currency_code:
         account.currency = info.currency_code[:3]
+    if language:
+        account.locale = language
     account.connected_at = now
     account.disconnected_at = None
     account.disconnect_reason = None

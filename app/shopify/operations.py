@@ -104,6 +104,19 @@ def fetch_gift_card_limit(client: ShopifyClient) -> Decimal | None:
     return None if amount in (None, "") else parse_money(amount, "gift card issue limit")
 
 
+def fetch_primary_locale(client: ShopifyClient) -> str | None:
+    """The shop's primary language as Shopify names it (an ISO code such as "fr" or "pt-BR"), or
+    None when Shopify does not say (the token lacks read_locales, or no locale is primary)."""
+    try:
+        data = client.run("shop_locales")
+    except E.MissingScopeError:
+        return None
+    for locale in data.get("shopLocales") or ():
+        if isinstance(locale, dict) and locale.get("primary") is True and isinstance(locale.get("locale"), str):
+            return locale["locale"]
+    return None
+
+
 # --- orders --------------------------------------------------------------------------------------
 
 def _complete_line_items(client: ShopifyClient, node: dict) -> dict:

@@ -45,10 +45,11 @@ def test_shop_settings_are_served_and_changed_by_the_control_api(client, store, 
     assert body["giftCardConfiguration"]["issueLimit"] == {"amount": "2000.00",
                                                            "currencyCode": "USD"}
     patched = client.patch(f"/_sandbox/shops/{SHOP}", json={
-        "customer_accounts": "classic", "gift_card_limit": "500", "refund_outcome": "pending"})
+        "customer_accounts": "classic", "gift_card_limit": "500", "refund_outcome": "pending",
+        "primary_locale": "fr"})
     assert patched.get_json()["settings"] == {"customer_accounts": "classic",
                                               "gift_card_limit": "500.00",
-                                              "refund_outcome": "pending"}
+                                              "refund_outcome": "pending", "primary_locale": "fr"}
     body = gql(client, tok, query)[1]["data"]
     assert body["shop"]["customerAccountsV2"]["customerAccountsVersion"] == "CLASSIC"
     assert body["giftCardConfiguration"]["issueLimit"]["amount"] == "500.00"
