@@ -2,6 +2,8 @@
 primary locale from Shopify (shopLocales, which needs read_locales) and, when the portal speaks
 it, makes it the shop's language; without the scope nothing is asked, and a language the retailer
 chose (before connecting, or after) is never overwritten."""
+import re
+
 import pytest
 import requests
 
@@ -45,6 +47,10 @@ def test_the_first_connection_takes_the_shops_primary_language(app, client, sand
         account = db.session.get(Account, account.id)
         page = client.get(f"/r/{account.slug}")
         assert page.status_code == 200 and f'<html lang="{expected}"' in page.get_data(as_text=True)
+        settings = client.get("/dashboard/settings").get_data(as_text=True)
+        option = re.search(f'<option (selected )?value="{expected}"( selected)?>', settings).group(0)
+        assert "selected" in option
+        assert "primary language when the portal speaks it" in settings
 
 
 def test_a_language_the_retailer_chose_is_kept_before_and_after_connecting(app, client, sandbox, monkeypatch,
