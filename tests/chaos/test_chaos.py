@@ -8,6 +8,7 @@ import signal
 import threading
 import time
 
+import pytest
 from redis import Redis
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
@@ -161,54 +162,33 @@ def test_redis_frozen_for_20_s_during_200_deliveries(stack, redis_server, figure
     assert all(process.alive() for process in stack.processes), stack.logs_tail()
 
 
-def test_postgres_restarted_mid_intake_loses_nothing(stack, redis_server, postgres_cluster, figure):
+@pytest.mark.parametrize("how, first_id", [("restarted", 7_300_000), ("crashed", 7_400_000)])
+def test_postgres_restarted_or_crashed_mid_intake_loses_no_accepted_delivery(stack, redis_server, postgres_cluster,
+                                                                            figure, how, first_id):
+    """An accepted delivery is on disk before its 200. A fast restart cuts connections; a crash
+    (immediate shutdown) also loses what only sat in PostgreSQL's log buffers, which is work done
+    again: the claims and batch writes that commit without waiting for the disk
+    (app/services/intake.py, `redo_if_lost`), claimed again or swept."""
     start(stack, redis_server)
-    intake = chaos.Intake(stack.web_port, SHOP, ORDER, first_id=7_300_000)
-    restarted = {}
+    intake = chaos.Intake(stack.web_port, SHOP, ORDER, first_id=first_id)
+    stopped = {}
 
-    def restart():
-        postgres_cluster.restart()
-        restarted["at"] = time.monotonic()
+    def stop():
+        {"restarted": postgres_cluster.restart, "crashed": postgres_cluster.crash}[how]()
+        stopped["at"] = time.monotonic()
 
-    timer = at(1.0, restart)
+    timer = at(1.0, stop)
     intake.run(INTAKE, rate=20)
     timer.join()
-    latencies = answered(intake, figure, "PostgreSQL restarted mid-intake")
+    latencies = answered(intake, figure, f"PostgreSQL {how} mid-intake")
     statuses = [status for status, _ in intake.results.values()]
     # Whatever was not stored was answered as such (Shopify retries a non-2xx); nothing hung.
     assert 599 not in statuses and max(latencies) < 5
     refused = intake.resend_refused()
     took = chaos.wait_until(lambda: all_stored(stack, INTAKE), NOTHING_LOST_WITHIN)
-    figure(f"PostgreSQL restarted mid-intake: {refused} refused and sent again (as Shopify retries);"
-           f" {stored(stack)[0] - WARM_UP} of {INTAKE} processed {time.monotonic() - restarted['at']:.1f} s after"
-           " the restart")
-    assert took is not None, (stored(stack), stack.logs_tail())
-    assert all(process.alive() for process in stack.processes), stack.logs_tail()
-
-
-def test_postgres_crashed_mid_sale_loses_no_accepted_delivery(stack, redis_server, postgres_cluster, figure):
-    """An accepted delivery is on disk before its 200; what a crash can undo is only work done
-    again: the claims and batch writes that commit without waiting for the disk
-    (app/services/intake.py, `redo_if_lost`), claimed again or swept."""
-    start(stack, redis_server)
-    intake = chaos.Intake(stack.web_port, SHOP, ORDER, first_id=7_400_000)
-    crashed = {}
-
-    def crash():
-        postgres_cluster.crash()
-        crashed["at"] = time.monotonic()
-
-    timer = at(1.0, crash)
-    intake.run(INTAKE, rate=20)
-    timer.join()
-    answered(intake, figure, "PostgreSQL crashed mid-intake")
-    statuses = [status for status, _ in intake.results.values()]
-    assert 599 not in statuses
-    refused = intake.resend_refused()
-    took = chaos.wait_until(lambda: all_stored(stack, INTAKE), NOTHING_LOST_WITHIN)
-    figure(f"PostgreSQL crashed mid-intake: {refused} refused and sent again (as Shopify retries);"
-           f" {stored(stack)[0] - WARM_UP} of {INTAKE} processed {time.monotonic() - crashed['at']:.1f} s after"
-           " the crash")
+    figure(f"PostgreSQL {how} mid-intake: {refused} refused and sent again (as Shopify retries);"
+           f" {stored(stack)[0] - WARM_UP} of {INTAKE} processed {time.monotonic() - stopped['at']:.1f} s after"
+           f" the {'restart' if how == 'restarted' else 'crash'}")
     assert took is not None, (stored(stack), stack.logs_tail())
     assert all(process.alive() for process in stack.processes), stack.logs_tail()
 
