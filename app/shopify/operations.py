@@ -111,7 +111,8 @@ def fetch_primary_locale(client: ShopifyClient) -> str | None:
         data = client.run("shop_locales")
     except E.MissingScopeError:
         return None
-    for locale in data.get("shopLocales") or ():
+    locales = data.get("shopLocales") if isinstance(data, dict) else None
+    for locale in locales if isinstance(locales, list) else ():
         if isinstance(locale, dict) and locale.get("primary") is True and isinstance(locale.get("locale"), str):
             return locale["locale"]
     return None

@@ -96,3 +96,20 @@ def test_shopify_answers_the_locales_only_to_a_token_with_the_scope(app, sandbox
         if expected is None:  # refused as Shopify refuses it, not answered empty
             with pytest.raises(errors.MissingScopeError):
                 client.run("shop_locales")
+
+
+@pytest.mark.parametrize("answer", [
+    {}, {"shopLocales": None}, {"shopLocales": 7}, {"shopLocales": "fr"}, {"shopLocales": {"locale": "fr"}},
+    {"shopLocales": [None, 3, "fr", {"locale": "fr"}, {"locale": 7, "primary": True},
+                     {"locale": "fr", "primary": "yes"}]},
+    None, [],
+])
+def test_an_unexpected_shape_from_shopify_names_no_language(answer):
+    from app.shopify.operations import fetch_primary_locale
+
+    class Answers:
+        def run(self, name, variables=None):
+            assert name == "shop_locales"
+            return answer
+
+    assert fetch_primary_locale(Answers()) is None
