@@ -7,7 +7,8 @@ the confirmer reads them back. Prints:
 - visibility: from each delivery's 200 to the first time the dashboard's own orders query (its
   search by order number) returns the order, sampled for every order — p50 and p99 (need p99 ≤ 2 s);
 - intake p99 during the sale, against the intake benchmark's p99 measured in this run on its
-  own server (bench.intake at 200/s; need within 2 ms);
+  own server with no pipeline, at the sale's rate for as long as the sale (need within 2 ms), and
+  bench.intake's p99 at its own 200/s for reference;
 - confirmation: points spent per order, orders confirmed per second, the time taken against the
   points spent ÷ the restore rate × 1.2, and THROTTLED answers (need 0);
 - the CPU steal during the run.
@@ -310,19 +311,26 @@ def confirmations_left() -> int:
     return _scalar("SELECT count(*) FROM order_confirmations")
 
 
-def intake_baseline(smoke: bool) -> float:
-    """bench.intake's latency measure (its server, its database, 200 deliveries/s): p99 in ms,
-    the median of its rounds."""
+def intake_baseline(orders: int, smoke: bool) -> tuple[float, float]:
+    """bench.intake's latency measure (its server, its database, its request) with no pipeline
+    running: p99 in ms at the sale's rate for as long as the sale lasts — the figure the sale's
+    intake p99 is held to — and p99 at bench.intake's own 200/s (the median of three 10 s rounds),
+    for reference.
+
+    Why the sale's rate: at 100/s a request finds the machine idler than at 200/s, and on this
+    host it then takes longer (p50 2.0 against 1.6 ms, p99 4.3 against 2.8 ms, measured on
+    bench.intake's server alone), so comparing against 200/s counted the rate as the pipeline's cost."""
     env = intake_bench._env()
     intake_bench.prepare_database(env)
     process, url = intake_bench.start_gunicorn(env)
     try:
-        rounds = [open_loop(url, intake_bench.SignedDelivery(), rate=200, seconds=2.0 if smoke else 10.0)
-                  for _ in range(1 if smoke else 3)]
+        same_rate = open_loop(url, intake_bench.SignedDelivery(), rate=RATE, seconds=orders / RATE)["p99"]
+        own = [open_loop(url, intake_bench.SignedDelivery(), rate=200, seconds=2.0 if smoke else 10.0)["p99"]
+               for _ in range(1 if smoke else 3)]
     finally:
         process.terminate()
         process.wait(10)
-    return statistics.median(r["p99"] for r in rounds)
+    return same_rate, statistics.median(own)
 
 
 def _cpu_by_part(parts: dict[str, list[int]]) -> dict[str, float]:
@@ -342,7 +350,7 @@ def run(smoke: bool = False) -> dict:
     orders = int(os.environ.get("FLASH_ORDERS") or (200 if smoke else 10_000))
     # FLASH_CONFIRM=0: intake and visibility only (the confirmation is then not checked).
     confirm = os.environ.get("FLASH_CONFIRM", "1") != "0"
-    baseline_p99 = intake_baseline(smoke)
+    baseline_p99, baseline_200_p99 = intake_baseline(orders, smoke)
     shop, sandbox_normal_priority, finish_sandbox = start_sandbox(orders)
     bucket = {"spent": float("nan"), "refused": -1}
     env = _env()
@@ -395,7 +403,7 @@ def run(smoke: bool = False) -> dict:
         "orders": orders, "errors": errors, "sent_seconds": sent_seconds, "unseen": unseen,
         "visible_p50_s": _pct(delays, 50) if delays else None, "visible_p99_s": _pct(delays, 99) if delays else None,
         "intake_p99_ms": _pct([latency for latency in latencies if latency is not None], 99),
-        "baseline_intake_p99_ms": baseline_p99,
+        "baseline_intake_p99_ms": baseline_p99, "baseline_intake_200_p99_ms": baseline_200_p99,
         "points": points, "points_per_order": points / orders, "confirm_seconds": confirm_seconds,
         "confirm_bound_seconds": points / RESTORE_RATE * 1.2, "confirmed_per_second": (orders - left) / confirm_seconds,
         "unconfirmed": left, "throttled": bucket["refused"], "steal": steal,
@@ -409,8 +417,10 @@ def run(smoke: bool = False) -> dict:
           f" p99 {figures['visible_p99_s'] or 0:.2f} s (need p99 <= 2 s); never seen: {unseen}")
     worst = sorted(((latency, i) for i, latency in enumerate(latencies) if latency is not None), reverse=True)[:5]
     print("slowest answers (ms, delivery number): " + ", ".join(f"{latency:.1f} (#{i})" for latency, i in worst))
+    gap = figures["intake_p99_ms"] - baseline_p99
     print(f"intake p99 during the sale {figures['intake_p99_ms']:.1f} ms vs bench.intake's {baseline_p99:.1f} ms"
-          f" (need within 2 ms: {figures['intake_p99_ms'] - baseline_p99:+.1f} ms)")
+          f" at the sale's {RATE:.0f}/s for as long (need within 2 ms: {gap:+.1f} ms);"
+          f" bench.intake at its own 200/s: {baseline_200_p99:.1f} ms")
     print(f"confirmed: {orders - left} of {orders} in {confirm_seconds:.1f} s = {figures['confirmed_per_second']:.1f}"
           f" orders/s; {points:.0f} points = {figures['points_per_order']:.1f} per order; bound: points / restore rate"
           f" x 1.2 = {figures['confirm_bound_seconds']:.1f} s; THROTTLED {bucket['refused']};"

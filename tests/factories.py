@@ -3,8 +3,10 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from itertools import count
 
+from sqlalchemy import select
+
 from app.extensions import db
-from app.models import Account, Order, OrderLine, Return, ReturnItem, User
+from app.models import Account, Order, OrderLine, PendingDelivery, Return, ReturnItem, User, WebhookDelivery
 from app.services.accounts import hash_password
 
 _sequence = count(1)
@@ -96,3 +98,35 @@ def make_return(account: Account, order: Order | None = None, reasons=("Faulty",
         ret.rma_number = f"R-{100_000 + ret.id}"
         db.session.flush()
     return ret
+
+
+def make_delivery(account: Account | None = None, *, pending: bool = True, attempts: int = 0,
+                  last_error: str | None = None, dispatched_at: datetime | None = None, **fields) -> WebhookDelivery:
+    """A stored webhook delivery (flushed, not committed): pending, as intake leaves it, with the
+    attempts and error given, or processed (`pending=False`)."""
+    n = next(_sequence)
+    values = {"topic": "orders/create", "event_id": f"event-{n}", "body": "{}"}
+    if account is not None:
+        values.update(account_id=account.id, shop_domain=account.shop_domain)
+    values.update(fields)
+    delivery = WebhookDelivery(**values)
+    db.session.add(delivery)
+    db.session.flush()
+    if pending:
+        db.session.add(PendingDelivery(delivery_id=delivery.id, attempts=attempts, last_error=last_error,
+                                       dispatched_at=dispatched_at))
+        db.session.flush()
+    return delivery
+
+
+def pending_row(delivery_id: int):
+    """The delivery's pending row as the database holds it now — its attempts, last_error and
+    dispatched_at — or None: processed. (Read as columns: the session may hold a stale copy.)"""
+    return db.session.execute(select(PendingDelivery.attempts, PendingDelivery.last_error,
+                                     PendingDelivery.dispatched_at)
+                              .where(PendingDelivery.delivery_id == delivery_id)).first()
+
+
+def is_processed(delivery_id: int) -> bool:
+    """Whether the delivery's work is done (it has no pending row left)."""
+    return pending_row(delivery_id) is None

@@ -15,7 +15,7 @@ from app.models.products import Product
 from app.models.returns import Return, ReturnItem, ReturnEvent
 from app.models.rules import Rule
 from app.models.shopify_returns import ShopifyCall, ShopifyReturn
-from app.models.webhooks import (WebhookDelivery, TrackingEvent, TrackingConnection, OrderConfirmation,
+from app.models.webhooks import (WebhookDelivery, PendingDelivery, TrackingEvent, TrackingConnection, OrderConfirmation,
                                  ConfirmLease)
 
 __all__ = [
@@ -35,5 +35,5 @@ __all__ = [
     "Return", "ReturnItem", "ReturnEvent",
     "Rule",
     "ShopifyCall", "ShopifyReturn",
-    "WebhookDelivery", "TrackingEvent", "TrackingConnection", "OrderConfirmation", "ConfirmLease",
+    "WebhookDelivery", "PendingDelivery", "TrackingEvent", "TrackingConnection", "OrderConfirmation", "ConfirmLease",
 ]

@@ -16,9 +16,10 @@ from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from sqlalchemy import ColumnElement, case, func, select, update
+from sqlalchemy.orm import contains_eager
 
 from app.extensions import db, is_database_busy
-from app.models import WebhookDelivery
+from app.models import PendingDelivery, WebhookDelivery
 from app.queue import enqueue
 from app.text import clean_text
 
@@ -39,8 +40,8 @@ def max_attempts() -> int:
 
 
 def is_dead() -> ColumnElement[bool]:
-    """The SQL condition of a dead delivery: unprocessed, its attempts used up."""
-    return WebhookDelivery.processed_at.is_(None) & (WebhookDelivery.attempts >= max_attempts())
+    """The SQL condition of a dead delivery, on its pending row: its attempts used up."""
+    return PendingDelivery.attempts >= max_attempts()
 
 
 def describe(error: BaseException) -> str:
@@ -57,14 +58,14 @@ def record_failure(delivery_id: int, error: BaseException) -> bool:
     the delivery was not at fault, and a burst of writers must never make a delivery dead."""
     values = {"last_error": describe(error)}
     if is_database_busy(error):
-        values["attempts"] = case((WebhookDelivery.attempts > 0, WebhookDelivery.attempts - 1), else_=0)
+        values["attempts"] = case((PendingDelivery.attempts > 0, PendingDelivery.attempts - 1), else_=0)
     elif isinstance(error, Undeliverable):
         most = max_attempts()
-        values["attempts"] = case((WebhookDelivery.attempts < most, most), else_=WebhookDelivery.attempts)
-    db.session.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery_id)
+        values["attempts"] = case((PendingDelivery.attempts < most, most), else_=PendingDelivery.attempts)
+    db.session.execute(update(PendingDelivery).where(PendingDelivery.delivery_id == delivery_id)
                        .values(**values).execution_options(synchronize_session=False))
     db.session.commit()
-    attempts = db.session.scalar(select(WebhookDelivery.attempts).where(WebhookDelivery.id == delivery_id))
+    attempts = db.session.scalar(select(PendingDelivery.attempts).where(PendingDelivery.delivery_id == delivery_id))
     return attempts is not None and attempts >= max_attempts()
 
 
@@ -74,23 +75,23 @@ def deliveries_to_sweep(limit: int = 1000) -> list[tuple[int, int]]:
     again, oldest first."""
     cutoff = datetime.now(timezone.utc) - timedelta(seconds=current_app.config["WEBHOOK_SWEEP_AFTER_SECONDS"])
     return [tuple(row) for row in db.session.execute(
-        select(WebhookDelivery.id, WebhookDelivery.attempts).where(
-            WebhookDelivery.processed_at.is_(None), WebhookDelivery.received_at < cutoff,
-            WebhookDelivery.attempts < max_attempts())
-        .order_by(WebhookDelivery.id).limit(limit)
+        select(PendingDelivery.delivery_id, PendingDelivery.attempts).join(PendingDelivery.delivery).where(
+            WebhookDelivery.received_at < cutoff, PendingDelivery.attempts < max_attempts())
+        .order_by(PendingDelivery.delivery_id).limit(limit)
     ).all()]
 
 
-def dead_deliveries(account_id: int, limit: int = PAGE_SIZE) -> list[WebhookDelivery]:
-    """The account's dead deliveries, newest first."""
+def dead_deliveries(account_id: int, limit: int = PAGE_SIZE) -> list[PendingDelivery]:
+    """The account's dead deliveries (their pending rows, each with its `delivery`), newest first."""
     return list(db.session.scalars(
-        select(WebhookDelivery).where(WebhookDelivery.account_id == account_id, is_dead())
+        select(PendingDelivery).join(PendingDelivery.delivery).options(contains_eager(PendingDelivery.delivery))
+        .where(WebhookDelivery.account_id == account_id, is_dead())
         .order_by(WebhookDelivery.received_at.desc(), WebhookDelivery.id.desc()).limit(limit)))
 
 
 def count_dead(account_id: int) -> int:
     """How many of the account's deliveries are dead."""
-    return db.session.scalar(select(func.count()).select_from(WebhookDelivery).where(
+    return db.session.scalar(select(func.count()).select_from(PendingDelivery).join(PendingDelivery.delivery).where(
         WebhookDelivery.account_id == account_id, is_dead())) or 0
 
 
@@ -98,13 +99,14 @@ def retry_dead(account_id: int, delivery_id: int | None = None) -> int:
     """Make the account's dead deliveries (or the one given) live again: their attempts start
     afresh and each is queued. Returns how many. Safe to repeat: a delivery retried already is
     not dead, and processing a delivery twice changes nothing."""
-    query = select(WebhookDelivery.id).where(WebhookDelivery.account_id == account_id, is_dead())
+    query = (select(PendingDelivery.delivery_id).join(PendingDelivery.delivery)
+             .where(WebhookDelivery.account_id == account_id, is_dead()))
     if delivery_id is not None:
-        query = query.where(WebhookDelivery.id == delivery_id)
-    ids = list(db.session.scalars(query.order_by(WebhookDelivery.id)))
+        query = query.where(PendingDelivery.delivery_id == delivery_id)
+    ids = list(db.session.scalars(query.order_by(PendingDelivery.delivery_id)))
     if not ids:
         return 0
-    db.session.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(ids))
+    db.session.execute(update(PendingDelivery).where(PendingDelivery.delivery_id.in_(ids))
                        .values(attempts=0).execution_options(synchronize_session=False))
     db.session.commit()
     for dead_id in ids:

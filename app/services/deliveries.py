@@ -2,7 +2,7 @@
 import logging
 
 from app.extensions import db
-from app.models import Account, WebhookDelivery
+from app.models import Account, PendingDelivery, WebhookDelivery
 from app.services import privacy
 from app.services.dead_deliveries import Undeliverable, describe, record_failure
 from app.services.intake import FULFILLMENT_TOPICS, ORDER_TOPICS, PRODUCT_TOPICS, RETURN_TOPICS, mark_processed
@@ -24,21 +24,23 @@ def process_delivery(delivery_id: int) -> str:
     delivery is left alone, and every step is an idempotent upsert or state change.
 
     Each attempt is counted before its work starts. When the work fails, its error is recorded
-    on the delivery (``last_error``) and the exception raised again so that the job is retried,
+    on its pending row (``last_error``) and the exception raised again so that the job is retried,
     until the delivery has used up its attempts: then it is dead (``dead_deliveries``), the
     error is logged and nothing is raised (no retry is left to ask for)."""
     delivery = db.session.get(WebhookDelivery, delivery_id)
     if delivery is None:
         return "missing"
-    if delivery.processed_at is not None:
+    pending = db.session.get(PendingDelivery, delivery_id)
+    if pending is None:
         return "already processed"
-    delivery.attempts += 1
-    attempts = delivery.attempts
+    pending.attempts += 1
+    attempts = pending.attempts
     db.session.commit()
     try:
         outcome, note = _do_work(delivery)
-        mark_processed(delivery)
-        delivery.last_error = note
+        mark_processed([delivery_id])
+        if note is not None:
+            delivery.note = note
         db.session.commit()
     except Exception as error:  # recorded on the delivery, then retried or dead
         db.session.rollback()

@@ -17,10 +17,10 @@ from sqlalchemy import select
 
 from app.domain.order_data import OrderData
 from app.extensions import db
-from app.models import WebhookDelivery
+from app.models import PendingDelivery, WebhookDelivery
 from app.queue import enqueue
 from app.services.deliveries import process_delivery
-from app.services.intake import ORDER_TOPICS, mark_all_processed, mark_processed, redo_if_lost
+from app.services.intake import ORDER_TOPICS, mark_processed, redo_if_lost
 from app.services.order_batches import upsert_orders
 from app.services.order_confirm import request_confirmations
 from app.services.orders import upsert_order
@@ -37,21 +37,18 @@ def process_batch(delivery_ids: list[int]) -> dict:
     body maps for are written together (`upsert_orders`: one look-up, new orders in one COPY or
     INSERT), in a savepoint; should that fail, each is tried alone in its own. What the fast path
     cannot take goes one by one through `process_delivery`."""
-    # By id alone, with processed rows skipped below: a condition on processed_at let PostgreSQL
-    # read the batch through the pending index, whose entries for every delivery processed since
-    # the last vacuum it visits each time (during a sale, thousands per batch); the primary key
-    # finds just the batch's rows.
-    query = select(WebhookDelivery).where(WebhookDelivery.id.in_(list(delivery_ids))).order_by(WebhookDelivery.id)
+    # The batch's pending rows, locked (PostgreSQL: a run of the same batch beside this one skips
+    # them), and their deliveries; a delivery with no pending row is processed already.
+    query = (select(WebhookDelivery).join(PendingDelivery, PendingDelivery.delivery_id == WebhookDelivery.id)
+             .where(PendingDelivery.delivery_id.in_(list(delivery_ids))).order_by(WebhookDelivery.id))
     # Lost in a crash, the batch's writes are done again: its deliveries stay unprocessed for the
     # sweeper. The deliveries that go one by one below commit in their own, synchronous, transactions.
     redo_if_lost()
     if db.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
+        query = query.with_for_update(skip_locked=True, of=PendingDelivery)
     counts = {"stored": 0, "single": 0, "failed": 0}
     mapped, one_by_one = defaultdict(list), []
     for delivery in db.session.scalars(query).all():
-        if delivery.processed_at is not None:
-            continue
         data = _mapped_order(delivery)
         if data is None:
             one_by_one.append(delivery.id)
@@ -98,7 +95,7 @@ def _store_together(account_id: int, items: list) -> bool:
         with db.session.begin_nested():
             upsert_orders(account_id, [data for _delivery, data in items])
             request_confirmations(account_id, [data.shopify_order_id for _delivery, data in items])
-            mark_all_processed([delivery for delivery, _data in items])
+            mark_processed([delivery.id for delivery, _data in items])
             db.session.flush()
     except Exception as error:  # noqa: BLE001 - one of them is bad: each is tried alone
         log.info("a batch of %d orders could not be written together (%s); one by one", len(items), error)
@@ -112,7 +109,7 @@ def _store_alone(delivery: WebhookDelivery, data: OrderData) -> bool:
         with db.session.begin_nested():
             upsert_order(delivery.account_id, data)
             request_confirmations(delivery.account_id, [data.shopify_order_id])
-            mark_processed(delivery)
+            mark_processed([delivery.id])
             db.session.flush()
     except Exception as error:  # noqa: BLE001 - the single path records what went wrong
         log.info("delivery %s not stored from its body (%s); processing it alone", delivery.id, error)

@@ -1,10 +1,11 @@
 """Dispatching stored deliveries to batch jobs (with RQ; in-process jobs need no dispatcher).
 
-Intake only commits the delivery row: the row is the record, and no Redis call holds the
-webhook's 200. A dispatcher (a thread of each `flask jobs worker`, app/queue/worker_threads.py) claims new
-rows every fraction of a second and queues them as batch jobs, one shop per batch. Two
-dispatchers never claim one row: the claim is a conditional UPDATE (`dispatched_at IS NULL`),
-with the rows another claim holds skipped (PostgreSQL) or waited for (SQLite). A claimed
+Intake only commits the delivery row and its pending row: the rows are the record, and no Redis
+call holds the webhook's 200. A dispatcher (a thread of each `flask jobs worker`,
+app/queue/worker_threads.py) claims new pending rows every fraction of a second and queues them
+as batch jobs, one shop per batch. Two dispatchers never claim one row: the claim is a
+conditional UPDATE (`dispatched_at IS NULL`), with the rows another claim holds skipped
+(PostgreSQL) or waited for (SQLite). A claimed
 batch that never ran (Redis refused it) is released at once; one that died in a worker is left
 to the sweeper (jobs/intake.py), which queues every delivery still unprocessed after a while.
 """
@@ -16,7 +17,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import WebhookDelivery
+from app.models import PendingDelivery, WebhookDelivery
 from app.queue import SPECS, enqueue, waiting
 from app.services.dead_deliveries import max_attempts
 from app.services.intake import redo_if_lost
@@ -37,31 +38,34 @@ def claim_undispatched(limit: int = CLAIM_LIMIT) -> list[tuple[int, int | None]]
     lock before reading (a read that turns into a write could not wait for another writer)."""
     redo_if_lost()  # a claim lost in a crash is made again by the next pass
     # A dead delivery (its attempts used up) waits for an admin's retry, not for a batch.
-    candidates = (select(WebhookDelivery.id)
-                  .where(WebhookDelivery.processed_at.is_(None), WebhookDelivery.dispatched_at.is_(None),
-                         WebhookDelivery.attempts < max_attempts())
-                  .order_by(WebhookDelivery.id).limit(limit))
+    candidates = (select(PendingDelivery.delivery_id)
+                  .where(PendingDelivery.dispatched_at.is_(None), PendingDelivery.attempts < max_attempts())
+                  .order_by(PendingDelivery.delivery_id).limit(limit))
     if db.session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     # A CTE, not `IN (subquery)`: PostgreSQL may run a locking subquery again for each row it
     # scans, each run skipping what the last one locked, so the LIMIT would not hold; a CTE with
     # FOR UPDATE is run once.
     claimable = candidates.cte("claimable")
-    claimed = db.session.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.id.in_(select(claimable.c.id)), WebhookDelivery.dispatched_at.is_(None))
+    claimed = db.session.scalars(
+        update(PendingDelivery)
+        .where(PendingDelivery.delivery_id.in_(select(claimable.c.delivery_id)),
+               PendingDelivery.dispatched_at.is_(None))
         .values(dispatched_at=datetime.now(timezone.utc))
-        .returning(WebhookDelivery.id, WebhookDelivery.account_id)
+        .returning(PendingDelivery.delivery_id)
         .execution_options(synchronize_session=False)
     ).all()
+    # Each delivery's shop, for the batches (SQLite's RETURNING cannot name a joined table).
+    shops = db.session.execute(select(WebhookDelivery.id, WebhookDelivery.account_id)
+                               .where(WebhookDelivery.id.in_(claimed))).all() if claimed else []
     db.session.commit()
-    return sorted((row[0], row[1]) for row in claimed)
+    return sorted((row[0], row[1]) for row in shops)
 
 
 def release(delivery_ids: list[int]) -> None:
     """Give claimed deliveries back (their batch could not be queued): the next pass retries."""
     db.session.execute(
-        update(WebhookDelivery).where(WebhookDelivery.id.in_(delivery_ids), WebhookDelivery.processed_at.is_(None))
+        update(PendingDelivery).where(PendingDelivery.delivery_id.in_(delivery_ids))
         .values(dispatched_at=None).execution_options(synchronize_session=False))
     db.session.commit()
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import bindparam, create_engine, select, text, update
+from sqlalchemy import bindparam, create_engine, delete, insert, literal_column, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -16,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.crypto import decrypt_secret
 from app.extensions import db
-from app.models import Account, WebhookDelivery
+from app.models import Account, PendingDelivery, WebhookDelivery
 from app.services.webhook_health import record_refused, record_stale
 from app.shopify.webhooks import DeliveryBodyError, WebhookHeaders, delivery_text, verify_webhook
 
@@ -203,7 +203,7 @@ def record_delivery(account_id: int, headers: WebhookHeaders, body: bytes) -> in
     values = dict(
         shop_domain=headers.shop_domain, topic=headers.topic[:64], event_id=event_id[:128],
         webhook_id=(headers.webhook_id or "")[:128] or None, api_version=(headers.api_version or "")[:16] or None,
-        triggered_at=headers.triggered_at, body=text, received_at=datetime.now(timezone.utc), attempts=0)
+        triggered_at=headers.triggered_at, body=text, received_at=datetime.now(timezone.utc))
     params = {"p_account_id": account_id, **{f"p_{name}": value for name, value in values.items()}}
     bind = db.engine  # not the session's bind: no session is made for the common case
     if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
@@ -211,6 +211,8 @@ def record_delivery(account_id: int, headers: WebhookHeaders, body: bytes) -> in
     else:
         # SQLite (whose explicit BEGIN would defeat autocommit), or a test's outer transaction.
         delivery_id = db.session.execute(_insert_delivery_statement(bind.dialect.name), params).scalar()
+        if delivery_id is not None:
+            db.session.execute(insert(PendingDelivery.__table__).values(delivery_id=delivery_id, attempts=0))
         db.session.commit()
     if delivery_id is None and not db.session.scalar(
             select(Account.id).where(Account.id == account_id, Account.shop_domain == headers.shop_domain)):
@@ -258,7 +260,7 @@ def intake_engine(engine: Engine) -> Engine:
 
 
 _DELIVERY_FIELDS = ("shop_domain", "topic", "event_id", "webhook_id", "api_version", "triggered_at", "body",
-                    "received_at", "attempts")
+                    "received_at")
 
 
 @functools.cache
@@ -279,26 +281,30 @@ def _insert_delivery_statement(dialect: str):
 
 
 @functools.cache
+def _insert_with_pending_statement():
+    """PostgreSQL: the delivery and its pending row in one statement (the delivery's insert as a
+    data-modifying CTE), so that intake stays a single autocommitted round trip. A repeated event
+    inserts no delivery, hence no pending row, and returns no id."""
+    stored = _insert_delivery_statement("postgresql").cte("stored")
+    pending = PendingDelivery.__table__
+    return (postgresql_insert(pending).from_select(["delivery_id", "attempts"], select(stored.c.id, literal_column("0")))
+            .returning(pending.c.delivery_id))
+
+
+@functools.cache
 def _compiled_sql(dialect) -> str:
     """The PostgreSQL statement as driver SQL, so the hot path skips SQLAlchemy's per-call
     compilation and type processing (every value is a plain str, int or aware datetime)."""
-    return str(_insert_delivery_statement(dialect.name).compile(dialect=dialect))
+    return str(_insert_with_pending_statement().compile(dialect=dialect))
 
 
-def mark_processed(delivery: WebhookDelivery) -> None:
-    """Record that the delivery's work is done (the caller commits with that work)."""
-    delivery.processed_at = datetime.now(timezone.utc)
-    delivery.last_error = None
-
-
-def mark_all_processed(deliveries: list[WebhookDelivery]) -> None:
-    """`mark_processed` for a batch's deliveries in one UPDATE (the caller commits with that
-    work): one statement for PostgreSQL to plan and run instead of one per delivery."""
-    if not deliveries:
+def mark_processed(delivery_ids: list[int]) -> None:
+    """Record that the deliveries' work is done, by deleting their pending rows in one statement
+    (the caller commits with that work)."""
+    if not delivery_ids:
         return
-    db.session.execute(update(WebhookDelivery)
-                       .where(WebhookDelivery.id.in_([delivery.id for delivery in deliveries]))
-                       .values(processed_at=datetime.now(timezone.utc), last_error=None))
+    db.session.execute(delete(PendingDelivery).where(PendingDelivery.delivery_id.in_(list(delivery_ids)))
+                       .execution_options(synchronize_session=False))
 
 
 def redo_if_lost() -> None:

@@ -24,7 +24,7 @@ from sqlalchemy import case, func, select, update
 
 from app.domain.formatting import format_datetime
 from app.extensions import db
-from app.models import Account, Order, WebhookDelivery
+from app.models import Account, Order, PendingDelivery, WebhookDelivery
 from app.services.dead_deliveries import count_dead, is_dead, max_attempts
 
 # A signal this old is history, not trouble.
@@ -86,8 +86,8 @@ def last_delivery_at(account_id: int) -> datetime | None:
 def stuck_deliveries(account_id: int, now: datetime | None = None) -> int:
     """Deliveries stored more than STUCK_AFTER ago, still not processed and not dead."""
     now = now or _utcnow()
-    return db.session.scalar(select(func.count()).select_from(WebhookDelivery).where(
-        WebhookDelivery.account_id == account_id, WebhookDelivery.processed_at.is_(None), ~is_dead(),
+    return db.session.scalar(select(func.count()).select_from(PendingDelivery).join(PendingDelivery.delivery).where(
+        WebhookDelivery.account_id == account_id, ~is_dead(),
         WebhookDelivery.received_at < now - STUCK_AFTER)) or 0
 
 

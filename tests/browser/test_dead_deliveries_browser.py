@@ -7,8 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.extensions import db
-from app.models import WebhookDelivery
-from tests.factories import make_account, make_user
+from tests.factories import make_account, make_delivery, make_user
 from tests.fixture_files import shopify_json
 from tests.support.e2e import rq_thread_worker
 from tests.support.journey import log_in
@@ -27,10 +26,8 @@ def job_worker(e2e_app, monkeypatch):
 
 def dead(account, order_id: int, error: str | None, minute: int) -> None:
     body = dict(ORDER, id=order_id, admin_graphql_api_id=f"gid://shopify/Order/{order_id}")
-    db.session.add(WebhookDelivery(
-        account_id=account.id, shop_domain=account.shop_domain, topic="orders/create", event_id=f"e-{order_id}",
-        body=json.dumps(body), attempts=5, last_error=error,
-        received_at=datetime(2026, 11, 20, 9, minute, tzinfo=timezone.utc)))
+    make_delivery(account, event_id=f"e-{order_id}", body=json.dumps(body), attempts=5, last_error=error,
+                  received_at=datetime(2026, 11, 20, 9, minute, tzinfo=timezone.utc))
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])

@@ -9,8 +9,7 @@ from playwright.sync_api import expect
 
 from app.crypto import encrypt_secret
 from app.extensions import db
-from app.models import WebhookDelivery
-from tests.factories import make_account, make_return, make_user
+from tests.factories import make_account, make_delivery, make_return, make_user
 from tests.support.journey import DESKTOP, PHONE, all_controls_are_labelled, log_in, new_page, shoot
 
 SHOP = "triage-outdoor.myshopify.com"
@@ -39,8 +38,7 @@ def store(e2e_app):
         waiting = make_return(account, items=[(None, "NO_ACTION")], days_ago=1)
         issued = make_return(account, status="CLOSED", items=[("credit", "ISSUED")], days_ago=5,
                              tracking="9400111899223", tracking_state="IN_TRANSIT")
-        db.session.add(WebhookDelivery(account_id=account.id, shop_domain=SHOP, topic="orders/create",
-                                       event_id="stuck", body="{}", received_at=now - timedelta(hours=3), attempts=10))
+        make_delivery(account, shop_domain=SHOP, event_id="stuck", received_at=now - timedelta(hours=3), attempts=10)
         db.session.commit()
         rmas = {"failed": failed.rma_number, "waiting": waiting.rma_number, "issued": issued.rma_number}
         db.session.remove()

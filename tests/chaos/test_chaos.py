@@ -36,7 +36,7 @@ def stored(stack) -> tuple[int, int]:
     with stack.app.app_context():
         try:
             processed = db.session.scalar(select(func.count()).select_from(WebhookDelivery).where(
-                WebhookDelivery.processed_at.is_not(None)))
+                ~WebhookDelivery.pending.has()))
             orders = db.session.scalar(select(func.count()).select_from(Order).where(
                 Order.account_id == stack.app.account_id))
             return processed, orders

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Order, WebhookDelivery
-from tests.factories import make_account
+from app.models import Order
+from tests.factories import is_processed, make_account, make_delivery, pending_row
 from tests.fixtures.auth import log_in
 from tests.fixture_files import shopify_json
 from tests.integration.test_auth import csrf_token_from
@@ -17,14 +17,12 @@ ORDER = shopify_json("webhook_orders_create_docs_2026-04.metadata.json")["respon
 PAGE = "/dashboard/deliveries/dead"
 
 
-def delivery(account, attempts=5, error="RuntimeError: Shopify answered 502", order_id=None, **fields):
+def delivery(account, attempts=5, error="RuntimeError: Shopify answered 502", order_id=None, pending=True):
     body = dict(ORDER, id=order_id or ORDER["id"],
                 admin_graphql_api_id=f"gid://shopify/Order/{order_id or ORDER['id']}")
-    row = WebhookDelivery(account_id=account.id, shop_domain=account.shop_domain, topic="orders/create",
-                          event_id=f"event-{order_id}-{attempts}-{len(str(error))}", body=json.dumps(body),
-                          attempts=attempts, last_error=error,
-                          received_at=datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc), **fields)
-    db.session.add(row)
+    row = make_delivery(account, pending=pending, attempts=attempts, last_error=error,
+                        event_id=f"event-{order_id}-{attempts}-{len(str(error))}", body=json.dumps(body),
+                        received_at=datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc))
     db.session.commit()
     return row
 
@@ -35,7 +33,7 @@ def test_admins_see_each_dead_delivery_with_its_error_and_nothing_else(app, clie
     db.session.commit()
     dead = delivery(account, error="ShopifyDataError: <script>alert(1)</script> \ufffd")
     delivery(account, attempts=2, order_id=2)                       # still being tried
-    delivery(account, attempts=7, order_id=3, processed_at=datetime.now(timezone.utc))  # done at last
+    delivery(account, attempts=7, order_id=3, pending=False)       # done at last
     delivery(other, order_id=4, error="another store's error")      # another account's
     crashed = delivery(account, order_id=5, error=None)             # the worker died in its last attempt
     log_in(client, account, "admin")
@@ -57,7 +55,7 @@ def test_staff_get_403_on_the_page_and_on_both_retries(app, client):
     assert client.get(PAGE).status_code == 403
     assert client.post(f"{PAGE}/retry").status_code == 403
     assert client.post(f"{PAGE}/{dead.id}/retry").status_code == 403
-    assert db.session.get(WebhookDelivery, dead.id).attempts == 5
+    assert pending_row(dead.id).attempts == 5
 
 
 def test_retry_one_makes_it_live_and_it_is_processed(app, client, drain_jobs, monkeypatch):
@@ -71,9 +69,7 @@ def test_retry_one_makes_it_live_and_it_is_processed(app, client, drain_jobs, mo
     response = client.post(f"{PAGE}/{first.id}/retry", data={"csrf_token": token})
     assert response.status_code == 303 and response.headers["Location"].endswith(PAGE)
     drain_jobs()
-    db.session.expire_all()
-    assert db.session.get(WebhookDelivery, first.id).processed_at is not None
-    assert db.session.get(WebhookDelivery, second.id).processed_at is None
+    assert is_processed(first.id) and not is_processed(second.id)
     assert db.session.scalar(select(Order.shopify_order_id)) == 820982911946154508
     html = client.get(PAGE).get_data(as_text=True)
     assert "1 delivery is being processed again" in html and f'id="delivery-{second.id}"' in html
@@ -91,9 +87,8 @@ def test_retry_all_makes_every_dead_delivery_of_the_account_live(app, client, dr
     log_in(client, account, "admin")
     assert client.post(f"{PAGE}/retry").status_code == 303
     drain_jobs()
-    db.session.expire_all()
-    assert all(db.session.get(WebhookDelivery, d.id).processed_at is not None for d in mine)
-    assert db.session.get(WebhookDelivery, theirs.id).attempts == 5  # another account's: untouched
+    assert all(is_processed(d.id) for d in mine)
+    assert pending_row(theirs.id).attempts == 5  # another account's: untouched
     assert "No dead deliveries" in client.get(PAGE).get_data(as_text=True)
 
 
@@ -103,7 +98,7 @@ def test_another_accounts_delivery_or_an_impossible_id_cannot_be_retried(app, cl
     theirs = delivery(other)
     log_in(client, account, "admin")
     client.post(f"{PAGE}/{theirs.id}/retry")
-    assert db.session.get(WebhookDelivery, theirs.id).attempts == 5
+    assert pending_row(theirs.id).attempts == 5
     assert client.post(f"{PAGE}/{2 ** 63}/retry").status_code == 404
     assert client.post(f"{PAGE}/{10 ** 30}/retry").status_code == 404
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.crypto import encrypt_secret
 from app.extensions import db
-from app.models import Order, OrderConfirmation, WebhookDelivery
+from app.models import Order, OrderConfirmation, PendingDelivery, WebhookDelivery
 from app.services import dispatch
 from app.services.delivery_batches import CONFIRM_JOB, process_batch
 from app.services.order_confirm import CONFIRM_BATCH, ORDER_CONFIRM_COST, confirm_pending
@@ -19,7 +19,7 @@ from jobs.intake import sweep_unprocessed_deliveries_job
 from sandbox.rest_payload import order_payload
 from sandbox.throttle import Bucket
 from tests.fixtures.app import make_test_app, rolled_back
-from tests.factories import make_account
+from tests.factories import is_processed, make_account, make_delivery, pending_row
 from tests.fixture_files import shopify_json
 from tests.support.connect import SHOP, connected_account
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
@@ -52,10 +52,8 @@ def docs_order(order_id: int, name: str) -> dict:
 def stored_delivery(account_id, body, topic="orders/create", event=None, shop=SHOP) -> int:
     """A committed delivery row, as intake leaves it."""
     text = body if isinstance(body, str) else json.dumps(body)
-    delivery = WebhookDelivery(account_id=account_id, shop_domain=shop, topic=topic,
-                               event_id=event or f"evt-{next(_events)}", body=text,
-                               received_at=datetime.now(timezone.utc), attempts=0)
-    db.session.add(delivery)
+    delivery = make_delivery(account_id=account_id, shop_domain=shop, topic=topic, body=text,
+                             event_id=event or f"evt-{next(_events)}", received_at=datetime.now(timezone.utc))
     db.session.commit()
     return delivery.id
 
@@ -84,7 +82,8 @@ def test_with_rq_intake_only_stores_the_row_and_never_calls_redis(_rq_app, monke
         response = post_webhook(app.test_client(), DOCS_ORDER, SHOP)
         assert response.status_code == 200 and response.json == {"status": "accepted"}
         delivery = db.session.scalar(select(WebhookDelivery))
-        assert delivery.processed_at is None and delivery.dispatched_at is None
+        pending = pending_row(delivery.id)
+        assert pending is not None and pending.attempts == 0 and pending.dispatched_at is None
         assert jobs.queued == []  # the row is the record; a dispatcher queues it
 
 
@@ -95,9 +94,7 @@ def test_two_dispatchers_racing_claim_every_delivery_exactly_once(e2e_app):
         account = make_account(shop_domain=SHOP)
         db.session.commit()
         now, body = datetime.now(timezone.utc), json.dumps(DOCS_ORDER)
-        rows = [WebhookDelivery(account_id=account.id, shop_domain=SHOP, topic="orders/create", event_id=f"race-{n}",
-                                body=body, received_at=now, attempts=0) for n in range(600)]
-        db.session.add_all(rows)
+        rows = [make_delivery(account, event_id=f"race-{n}", body=body, received_at=now) for n in range(600)]
         db.session.commit()
         ids = {row.id for row in rows}
         db.session.remove()
@@ -110,7 +107,7 @@ def test_two_dispatchers_racing_claim_every_delivery_exactly_once(e2e_app):
                 start.wait()
                 # A claim may come back short (or empty) when the other took its rows meanwhile:
                 # go on until nothing is left, as a dispatcher's next pass would.
-                while count(WebhookDelivery, WebhookDelivery.dispatched_at.is_(None)):
+                while count(PendingDelivery, PendingDelivery.dispatched_at.is_(None)):
                     db.session.rollback()  # a dispatcher's pass starts with no transaction open
                     claim = dispatch.claim_undispatched(limit=7)
                     mine.extend(delivery_id for delivery_id, _ in claim)
@@ -147,8 +144,7 @@ def test_a_batch_redis_refuses_is_released_for_the_next_pass(app, monkeypatch):
     jobs = record_jobs(app, monkeypatch)
     jobs.refuse = ConnectionError("Redis is away")
     assert dispatch.dispatch_pending() == 0
-    db.session.expire_all()
-    assert db.session.get(WebhookDelivery, delivery_id).dispatched_at is None
+    assert pending_row(delivery_id).dispatched_at is None
     jobs.refuse = None
     assert dispatch.dispatch_pending() == 1 and [args for _, args in jobs.queued] == [([delivery_id],)]
     assert dispatch.dispatch_pending() == 0  # claimed: never queued twice
@@ -157,7 +153,7 @@ def test_a_batch_redis_refuses_is_released_for_the_next_pass(app, monkeypatch):
 def test_a_dead_delivery_is_left_for_an_admin_to_retry(app, monkeypatch):
     account = make_account(shop_domain=SHOP)
     db.session.commit()
-    dead = db.session.get(WebhookDelivery, stored_delivery(account.id, DOCS_ORDER))
+    dead = db.session.get(PendingDelivery, stored_delivery(account.id, DOCS_ORDER))
     dead.attempts = app.config["WEBHOOK_MAX_ATTEMPTS"]
     db.session.commit()
     jobs = record_jobs(app, monkeypatch)
@@ -193,7 +189,7 @@ def test_a_batch_stores_each_body_at_once_and_one_bad_body_never_fails_it(app, m
     db.session.expire_all()
     assert counts["stored"] >= 3
     assert {o.shopify_order_id for o in db.session.scalars(select(Order))} >= {5000, 5001, 5002}
-    assert all(db.session.get(WebhookDelivery, d).processed_at is not None for d in good)
+    assert all(is_processed(d) for d in good)
     listed = set(db.session.scalars(select(OrderConfirmation.shopify_order_id)))
     assert listed >= {5000, 5001, 5002}
     # In-process, one confirmer for the shop whatever the batch size; with RQ, the workers'
@@ -223,7 +219,7 @@ def test_other_topics_in_a_batch_go_through_the_single_path(app, monkeypatch):
     delivery_id = stored_delivery(account.id, {"id": 1}, topic="app/uninstalled")
     record_jobs(app, monkeypatch)  # the confirmer a batch queues is recorded, not run
     assert process_batch([delivery_id]) == {"stored": 0, "single": 1, "failed": 0}
-    assert db.session.get(WebhookDelivery, delivery_id).processed_at is not None
+    assert is_processed(delivery_id)
 
 
 def test_a_batch_commits_without_waiting_for_the_disk_while_an_accepted_delivery_does(app, monkeypatch):

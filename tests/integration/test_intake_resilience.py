@@ -8,11 +8,11 @@ from sqlalchemy import func, select
 
 from app.crypto import encrypt_secret
 from app.extensions import db
-from app.models import Account, Order, OutboxEmail, Return, WebhookDelivery
+from app.models import Account, Order, OutboxEmail, PendingDelivery, Return, WebhookDelivery
 from app.services.deliveries import process_delivery
 from jobs.intake import sweep_unprocessed_deliveries_job
 from tests.fixtures.app import REDIS_URL, make_test_app, rolled_back
-from tests.factories import make_account, make_order
+from tests.factories import is_processed, make_account, make_delivery, make_order
 from tests.fixtures.auth import log_in
 from tests.fixture_files import shopify_json
 from tests.support.shopify_webhooks import SECRET, post_webhook
@@ -47,7 +47,7 @@ def test_redis_down_at_intake_keeps_the_delivery_and_the_sweeper_processes_it(_a
         response = post_webhook(app.test_client(), ORDER, SHOP)
         assert response.status_code == 200  # Shopify must not be told to retry: we have it
         delivery = db.session.scalar(select(WebhookDelivery))
-        assert delivery.processed_at is None and count(Order) == 0
+        assert not is_processed(delivery.id) and count(Order) == 0
 
         # Later, with jobs working again, the sweeper finds it (it is older than the sweep delay).
         delivery.received_at = datetime.now(timezone.utc) - timedelta(minutes=10)
@@ -61,15 +61,13 @@ def test_redis_down_at_intake_keeps_the_delivery_and_the_sweeper_processes_it(_a
             app.extensions["jobs"] = _app_with_redis_down.extensions["jobs"]
         db.session.expire_all()
         assert count(Order) == 1
-        assert db.session.scalar(select(WebhookDelivery)).processed_at is not None
+        assert is_processed(db.session.scalar(select(WebhookDelivery.id)))
 
 
 @both_doors
 def test_the_sweeper_leaves_fresh_and_processed_deliveries_alone(account, client):
     post_webhook(client, ORDER, SHOP)  # processed at once (in-process) or queued (RQ)
-    fresh = WebhookDelivery(account_id=account.id, shop_domain=SHOP, topic="orders/create", event_id="fresh",
-                            body=json.dumps(ORDER))
-    db.session.add(fresh)
+    make_delivery(account, event_id="fresh", body=json.dumps(ORDER))
     db.session.commit()
     assert sweep_unprocessed_deliveries_job() == 0
 
@@ -91,8 +89,8 @@ def test_processing_a_delivery_twice_changes_nothing(account, client, drain_jobs
     order = db.session.scalar(select(Order))
     before = (order.updated_at, order.email, len(order.lines))
     assert process_delivery(delivery.id) == "already processed"
-    delivery.processed_at = None  # even a forced re-run only re-applies the same data
-    db.session.commit()
+    db.session.add(PendingDelivery(delivery_id=delivery.id, attempts=0))  # even a forced re-run only
+    db.session.commit()                                                   # re-applies the same data
     process_delivery(delivery.id)
     db.session.expire_all()
     order = db.session.scalar(select(Order))
@@ -210,8 +208,8 @@ def test_the_sweeper_requeues_a_delivery_whose_job_failed(account, client, drain
     def flaky(delivery_id):
         calls.append(delivery_id)
         if len(calls) == 1:
-            delivery = db.session.get(WebhookDelivery, delivery_id)
-            delivery.attempts += 1
+            pending = db.session.get(PendingDelivery, delivery_id)
+            pending.attempts += 1
             db.session.commit()
             raise RuntimeError("Shopify was down")
         return process_delivery(delivery_id)

@@ -10,14 +10,14 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import ImportRun, Order, OrderLine, WebhookDelivery
+from app.models import ImportRun, Order, OrderLine
 from app.services import deliveries, imports
 from app.services.deliveries import process_delivery
 from app.services.order_fit import width
 from app.services.order_batches import upsert_orders
 from app.services.orders import upsert_order
 from app.shopify.mapping import order_from_graphql
-from tests.factories import make_account
+from tests.factories import make_account, make_delivery
 from tests.fixture_files import shopify_json
 from app.shopify.bulk import iter_bulk_objects
 from tests.unit.shopify.test_bulk import jsonl_for
@@ -72,9 +72,7 @@ def test_an_order_webhook_with_over_long_texts_is_processed(app, monkeypatch):
         item["title"] = item["name"] = item["variant_title"] = item["sku"] = LONG
     monkeypatch.setattr(deliveries, "client_for", lambda account: (_ for _ in ()).throw(
         deliveries.NotConnected("no API in this test")))
-    delivery = WebhookDelivery(account_id=account.id, shop_domain=account.shop_domain, topic="orders/create",
-                               event_id="long", body=json.dumps(body), attempts=0)
-    db.session.add(delivery)
+    delivery = make_delivery(account, event_id="long", body=json.dumps(body))
     db.session.commit()
     assert process_delivery(delivery.id) == "body created; store not connected"
     db.session.expire_all()

@@ -23,6 +23,7 @@ from jobs.intake import sweep_unprocessed_deliveries_job
 from sandbox.rest_payload import order_payload
 from tests.support.connect import SHOP, connected_account, use_virtual_time
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
+from tests.factories import is_processed, make_delivery, pending_row
 from tests.support.queue import record_jobs
 
 pytestmark = pytest.mark.shop(orders=0)  # the `shop` fixture: a sandbox shop without orders
@@ -35,10 +36,8 @@ def placed(shop, quantity=2):
 
 
 def stored_delivery(account, body, topic="orders/create", raw: str | None = None) -> int:
-    delivery = WebhookDelivery(account_id=account.id, shop_domain=SHOP, topic=topic, event_id=str(uuid.uuid4()),
-                               body=raw if raw is not None else json.dumps(body), attempts=0,
-                               received_at=datetime.now(timezone.utc))
-    db.session.add(delivery)
+    delivery = make_delivery(account, shop_domain=SHOP, topic=topic, event_id=str(uuid.uuid4()),
+                             body=raw if raw is not None else json.dumps(body), received_at=datetime.now(timezone.utc))
     db.session.commit()
     return delivery.id
 
@@ -113,9 +112,9 @@ def test_a_poison_body_still_brings_the_order_from_the_admin_api_and_says_why(ap
 
     assert process_delivery(delivery_id).endswith("api created")
     delivery = db.session.get(WebhookDelivery, delivery_id)
-    assert delivery.processed_at is not None and delivery.attempts == 1
-    assert delivery.last_error.startswith("the order in the body was not stored: ShopifyDataError")
-    assert len(delivery.last_error) <= LAST_ERROR_CHARS
+    assert is_processed(delivery_id)
+    assert delivery.note.startswith("the order in the body was not stored: ShopifyDataError")
+    assert len(delivery.note) <= LAST_ERROR_CHARS
     stored = db.session.scalar(select(Order).where(Order.account_id == account.id))
     assert stored.shopify_order_id == order.id and stored.name == body["name"]
     assert sorted(ln.quantity for ln in stored.lines) == sorted(ln.quantity for ln in order.lines)
@@ -145,9 +144,8 @@ def test_a_body_that_names_no_order_is_dead_at_once_with_its_error(app, shop):
     body.pop("id"), body.pop("admin_graphql_api_id")
     delivery_id = stored_delivery(account, body)
     assert process_delivery(delivery_id) == "dead"
-    delivery = db.session.get(WebhookDelivery, delivery_id)
-    assert delivery.processed_at is None and "lacks id" in delivery.last_error
-    assert [d.id for d in dead_deliveries(account.id)] == [delivery_id]
+    assert "lacks id" in pending_row(delivery_id).last_error
+    assert [d.delivery_id for d in dead_deliveries(account.id)] == [delivery_id]
 
 
 def test_a_store_race_that_finds_no_row_raises_the_one_error_the_job_records(app, shop):
@@ -180,13 +178,13 @@ def test_a_failing_delivery_records_each_error_and_is_dead_after_the_stated_atte
     for attempt in range(1, attempts):
         with pytest.raises(RuntimeError):
             process_delivery(delivery_id)  # raised again: the job is retried
-        delivery = db.session.get(WebhookDelivery, delivery_id)
-        assert delivery.attempts == attempt and delivery.last_error.startswith("RuntimeError: Shopify answered 500")
-        assert len(delivery.last_error) == LAST_ERROR_CHARS
+        pending = pending_row(delivery_id)
+        assert pending.attempts == attempt and pending.last_error.startswith("RuntimeError: Shopify answered 500")
+        assert len(pending.last_error) == LAST_ERROR_CHARS
         assert dead_deliveries(account.id) == []
     assert process_delivery(delivery_id) == "dead"  # the last attempt: nothing left to retry
     assert len(calls) == attempts
-    assert [d.id for d in dead_deliveries(account.id)] == [delivery_id]
+    assert [d.delivery_id for d in dead_deliveries(account.id)] == [delivery_id]
     # The sweeper leaves a dead delivery alone, however old.
     db.session.get(WebhookDelivery, delivery_id).received_at = datetime.now(timezone.utc) - timedelta(hours=2)
     db.session.commit()
@@ -196,14 +194,11 @@ def test_a_failing_delivery_records_each_error_and_is_dead_after_the_stated_atte
     monkeypatch.undo()
     use_virtual_time(monkeypatch, shop.sandbox)
     assert retry_dead(account.id) == 1
-    db.session.expire_all()
-    delivery = db.session.get(WebhookDelivery, delivery_id)
-    if delivery.processed_at is None:  # RQ: the job waits in the queue; run it as a worker would
-        assert delivery.attempts == 0
+    pending = pending_row(delivery_id)
+    if pending is not None:  # RQ: the job waits in the queue; run it as a worker would
+        assert pending.attempts == 0
         process_delivery(delivery_id)
-        db.session.expire_all()
-        delivery = db.session.get(WebhookDelivery, delivery_id)
-    assert delivery.processed_at is not None and delivery.last_error is None
+    assert is_processed(delivery_id) and db.session.get(WebhookDelivery, delivery_id).note is None
     assert dead_deliveries(account.id) == [] and retry_dead(account.id) == 0
 
 
@@ -222,14 +217,13 @@ def test_a_busy_database_never_makes_a_delivery_dead(app, shop, monkeypatch):
     for _ in range(app.config["WEBHOOK_MAX_ATTEMPTS"] * 2):
         with pytest.raises(OperationalError):
             process_delivery(delivery_id)  # raised again: the job is tried again
-        delivery = db.session.get(WebhookDelivery, delivery_id)
-        assert delivery.attempts == 0 and "database is locked" in delivery.last_error
+        pending = pending_row(delivery_id)
+        assert pending.attempts == 0 and "database is locked" in pending.last_error
     assert dead_deliveries(account.id) == []
     monkeypatch.undo()
     use_virtual_time(monkeypatch, shop.sandbox)
     process_delivery(delivery_id)
-    db.session.expire_all()
-    assert db.session.get(WebhookDelivery, delivery_id).processed_at is not None
+    assert is_processed(delivery_id)
 
 
 def test_the_stated_attempts_fit_in_30_minutes_whichever_way_they_come(app):
@@ -262,4 +256,4 @@ def test_a_worker_killed_in_every_attempt_leaves_a_dead_delivery_the_sweeper_sto
         db.session.rollback()
     assert sweep_unprocessed_deliveries_job() == 0  # dead: no more attempts, listed instead
     (dead,) = dead_deliveries(account.id)
-    assert dead.id == delivery_id and dead.attempts == 5 and dead.last_error is None
+    assert dead.delivery_id == delivery_id and dead.attempts == 5 and dead.last_error is None

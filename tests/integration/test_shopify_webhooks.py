@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 
 from app.crypto import encrypt_secret
 from app.extensions import db
-from app.models import Order, WebhookDelivery
+from app.models import Order, PendingDelivery, WebhookDelivery
 from app.services.intake import intake_engine
-from tests.factories import make_account
+from tests.factories import is_processed, make_account
 from tests.fixture_files import shopify_json
 from tests.support.shopify_webhooks import SECRET, post_webhook, signed_headers
 
@@ -64,7 +64,7 @@ def test_every_real_order_fixture_is_stored_with_the_right_facts(account, client
     assert len(order.lines) == expected["lines"]
     assert all(isinstance(line.discounted_unit_price, Decimal) for line in order.lines)
     delivery = db.session.scalar(select(WebhookDelivery))
-    assert delivery.processed_at is not None and delivery.topic == "orders/create"
+    assert is_processed(delivery.id) and delivery.topic == "orders/create"
 
 
 def test_the_real_dev_store_capture_is_accepted_and_kept(account, client, drain_jobs):
@@ -203,7 +203,8 @@ def test_a_store_reconnected_to_a_new_account_receives_at_once(account, client, 
 
 def test_intake_through_a_real_engine_commits_each_delivery_once(e2e_app):
     """The production path (an Engine, autocommitted INSERT on PostgreSQL), not the test's
-    rolled-back connection: deliveries are committed and duplicates are no-ops."""
+    rolled-back connection: deliveries are committed, each with its one pending row (written in
+    the same statement on PostgreSQL), and duplicates are no-ops."""
     with e2e_app.app_context():
         make_account(shop_domain=SHOP, webhook_secret_encrypted=encrypt_secret(SECRET))
         db.session.commit()
@@ -214,6 +215,12 @@ def test_intake_through_a_real_engine_commits_each_delivery_once(e2e_app):
         db.session.remove()
         assert statuses == ["accepted", "duplicate", "accepted"]
         assert count(WebhookDelivery) == 2
+        pending = db.session.scalars(select(PendingDelivery)).all()
+        if e2e_app.extensions["jobs"].runs_in_process:  # processed at once: nothing left pending
+            assert pending == [] and count(Order) == 1
+        else:  # a worker's to do
+            assert sorted(p.delivery_id for p in pending) == sorted(db.session.scalars(select(WebhookDelivery.id)))
+            assert [(p.attempts, p.dispatched_at, p.last_error) for p in pending] == [(0, None, None)] * 2
         db.session.remove()
 
 

@@ -11,10 +11,10 @@ import pytest
 
 from app.crypto import encrypt_secret
 from app.extensions import db
-from app.models import Account, WebhookDelivery
+from app.models import Account
 from app.services import intake, reconcile
 from app.services.webhook_subscriptions import sync_webhooks
-from tests.factories import make_account, make_order
+from tests.factories import make_account, make_delivery, make_order
 from tests.fixtures.auth import log_in
 from tests.support.connect import connected_account, subscriptions
 from tests.sandbox_fixtures import sandbox, sandbox_server  # noqa: F401  (fixtures)
@@ -89,11 +89,8 @@ def test_deliveries_whose_attempts_all_failed_are_counted_as_dead(account, clien
     old = datetime.now(timezone.utc) - timedelta(hours=2)
     for n, (received, attempts) in enumerate(((old, 5), (datetime.now(timezone.utc), 5),
                                               (datetime.now(timezone.utc), 1))):
-        db.session.add(WebhookDelivery(account_id=account.id, shop_domain=SHOP, topic="orders/create",
-                                       event_id=f"e-{n}", body="{}", received_at=received, attempts=attempts,
-                                       processed_at=None))
-    db.session.add(WebhookDelivery(account_id=account.id, shop_domain=SHOP, topic="orders/create", event_id="done",
-                                   body="{}", received_at=old, processed_at=old, attempts=5))
+        make_delivery(account, event_id=f"e-{n}", received_at=received, attempts=attempts)
+    make_delivery(account, pending=False, event_id="done", received_at=old)
     db.session.commit()
     page = client.get("/dashboard/").get_data(as_text=True)
     assert re.search(r'<a class="stat stat-alert" href="/dashboard/deliveries/dead"><span class="stat-value">2</span> '
@@ -106,8 +103,7 @@ def test_deliveries_whose_attempts_all_failed_are_counted_as_dead(account, clien
 def test_deliveries_nobody_tried_for_an_hour_say_the_workers_do_not_run(account, client):
     old = datetime.now(timezone.utc) - timedelta(hours=2)
     for n, received in enumerate((old, old, datetime.now(timezone.utc))):
-        db.session.add(WebhookDelivery(account_id=account.id, shop_domain=SHOP, topic="orders/create",
-                                       event_id=f"e-{n}", body="{}", received_at=received, attempts=0))
+        make_delivery(account, event_id=f"e-{n}", received_at=received)
     db.session.commit()
     section = webhooks_section(client)
     assert "2 deliveries have waited over an hour without being processed" in section
@@ -116,8 +112,7 @@ def test_deliveries_nobody_tried_for_an_hour_say_the_workers_do_not_run(account,
 
 def test_orders_placed_since_the_last_delivery_show_that_webhooks_stopped(account, client):
     now = datetime.now(timezone.utc)
-    db.session.add(WebhookDelivery(account_id=account.id, shop_domain=SHOP, topic="orders/create", event_id="e",
-                                   body="{}", received_at=now - timedelta(hours=5), processed_at=now))
+    make_delivery(account, pending=False, event_id="e", received_at=now - timedelta(hours=5))
     make_order(account, created_at=now - timedelta(hours=6), updated_at=now)    # came with that webhook
     make_order(account, created_at=now - timedelta(hours=3), updated_at=now)    # came with none
     make_order(account, created_at=now - timedelta(hours=1), updated_at=now)    # nor this one
