@@ -2,12 +2,13 @@
 queue them in batches, a batch stores each body's order at once (one bad body never fails it),
 and a confirmer reads the orders back from the Admin API many per query, inside the bucket."""
 import json
+import re
 import threading
 import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from app.crypto import encrypt_secret
 from app.extensions import db
@@ -195,6 +196,33 @@ def test_a_batch_stores_each_body_at_once_and_one_bad_body_never_fails_it(app, m
     # In-process, one confirmer for the shop whatever the batch size; with RQ, the workers'
     # confirmer threads find the listed orders (no job holds a worker while the bucket refills).
     assert jobs.args_of(CONFIRM_JOB) == ([(account.id,)] if jobs.runs_in_process else [])
+
+
+def test_dispatching_and_processing_never_rewrite_the_delivery_row(app, monkeypatch):
+    """The claim and the "processed" mark are writes to the narrow pending row: the wide
+    delivery row (its body, its four indexes) is written once, by intake, so a sale's processing
+    adds no row versions or index entries where intake inserts."""
+    account = make_account(shop_domain=SHOP)
+    db.session.commit()
+    ids = [stored_delivery(account.id, docs_order(8000 + n, f"#W{n}")) for n in range(3)]
+    ids.append(stored_delivery(account.id, {"id": 1}, topic="app/uninstalled"))  # the one-by-one path
+    statements = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.split()))
+
+    jobs = record_jobs(app, monkeypatch)  # the batch is recorded, then run here
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        assert dispatch.dispatch_pending() == len(ids)
+        (batch,) = jobs.args_of(dispatch.BATCH_JOB)
+        process_batch(*batch)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert all(is_processed(d) for d in ids)
+    written = {table for s in statements for table in re.findall(r"\b(?:UPDATE|INSERT INTO|DELETE FROM) (\w+)", s)}
+    assert "pending_deliveries" in written and "orders" in written
+    assert "webhook_deliveries" not in written, statements
 
 
 def test_a_batch_run_twice_changes_nothing(app, monkeypatch):
