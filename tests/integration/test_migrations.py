@@ -186,3 +186,34 @@ def test_the_analytics_figures_count_the_returns_stored_before_them(scratch_app)
         _check(account, orders)
         db.session.remove()
         downgrade(revision="base")
+
+
+def test_unprocessed_deliveries_keep_their_attempts_and_errors_on_their_pending_rows(scratch_app):
+    """0031: what is still to do on a delivery moves to its pending row (attempts, last error);
+    a processed one keeps its note and gets no pending row; going back puts all of it back."""
+    with scratch_app.app_context():
+        upgrade(revision="0030_analytics_daily")
+        deliveries = ((1, "CURRENT_TIMESTAMP", 1, "'body did not map'"),   # processed, with a note
+                      (2, "NULL", 2, "'RuntimeError: 502'"),                 # being tried
+                      (3, "NULL", 5, "NULL"))                                # dead, no error recorded
+        with db.engine.begin() as conn:
+            conn.execute(text(ACCOUNT_AT_0001))
+            for did, processed, attempts, error in deliveries:
+                conn.execute(text(
+                    "INSERT INTO webhook_deliveries (id, account_id, shop_domain, topic, event_id, body, received_at, "
+                    f"processed_at, attempts, last_error) VALUES ({did}, 1, 'a.myshopify.com', 'orders/create', "
+                    f"'e-{did}', '{{}}', CURRENT_TIMESTAMP, {processed}, {attempts}, {error})"))
+        upgrade()
+        with db.engine.connect() as conn:
+            pending = conn.execute(text("SELECT delivery_id, attempts, last_error, dispatched_at "
+                                        "FROM pending_deliveries ORDER BY delivery_id")).all()
+            notes = dict(conn.execute(text("SELECT id, note FROM webhook_deliveries")).all())
+        assert [tuple(row) for row in pending] == [(2, 2, "RuntimeError: 502", None), (3, 5, None, None)]
+        assert notes == {1: "body did not map", 2: None, 3: None}
+        downgrade(revision="0030_analytics_daily")
+        with db.engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, processed_at IS NOT NULL, attempts, last_error "
+                                     "FROM webhook_deliveries ORDER BY id")).all()
+        assert [(r[0], bool(r[1]), r[2], r[3]) for r in rows] == [
+            (1, True, 0, "body did not map"), (2, False, 2, "RuntimeError: 502"), (3, False, 5, None)]
+        downgrade(revision="base")
