@@ -43,10 +43,11 @@ class PendingDelivery(db.Model):
     """A delivery whose work is not done yet: written by intake in the same statement as the
     delivery, claimed by a dispatcher, counted per attempt, and deleted with the work's commit.
 
-    Why a row of its own: the claim and the attempt counts are updates, and on the wide delivery
-    row (a body of several KB, four indexes) each was a new row version and a new entry in every
-    index, on the very pages intake was inserting into during a flash sale. This row is narrow
-    and none of its updated columns is indexed, so PostgreSQL updates it in place (HOT)."""
+    Why a row of its own: the claim, the attempt counts and the "processed" mark are writes, and
+    on the wide delivery row (a body of several KB, then four indexes) each was a new row version
+    and a new entry in every index, on the very pages intake was inserting into during a flash
+    sale. This row is narrow and none of its updated columns is indexed, so PostgreSQL can update
+    it in place (HOT), and "processed" is its deletion."""
 
     __tablename__ = "pending_deliveries"
 

@@ -42,7 +42,7 @@ def process_delivery(delivery_id: int) -> str:
         if note is not None:
             delivery.note = note
         db.session.commit()
-    except Exception as error:  # recorded on the delivery, then retried or dead
+    except Exception as error:  # recorded on the pending row, then retried or dead
         db.session.rollback()
         if not record_failure(delivery_id, error):
             log.warning("delivery %s failed (attempt %s): %s", delivery_id, attempts, describe(error))

@@ -5,9 +5,9 @@ call holds the webhook's 200. A dispatcher (a thread of each `flask jobs worker`
 app/queue/worker_threads.py) claims new pending rows every fraction of a second and queues them
 as batch jobs, one shop per batch. Two dispatchers never claim one row: the claim is a
 conditional UPDATE (`dispatched_at IS NULL`), with the rows another claim holds skipped
-(PostgreSQL) or waited for (SQLite). A claimed
-batch that never ran (Redis refused it) is released at once; one that died in a worker is left
-to the sweeper (jobs/intake.py), which queues every delivery still unprocessed after a while.
+(PostgreSQL) or waited for (SQLite). A claimed batch that never ran (Redis refused it) is
+released at once; one that died in a worker is left to the sweeper (jobs/intake.py), which
+queues every delivery still unprocessed after a while.
 """
 import logging
 from datetime import datetime, timezone
