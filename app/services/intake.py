@@ -288,7 +288,8 @@ def _insert_with_pending_statement():
     stored = _insert_delivery_statement("postgresql").cte("stored")
     pending = PendingDelivery.__table__
     new_rows = select(stored.c.id, literal_column("0"))  # a literal, not a parameter: the SQL is sent as it is
-    return postgresql_insert(pending).from_select(["delivery_id", "attempts"], new_rows).returning(pending.c.delivery_id)
+    return (postgresql_insert(pending).from_select(["delivery_id", "attempts"], new_rows)
+            .returning(pending.c.delivery_id))
 
 
 @functools.cache
