@@ -66,12 +66,31 @@ def _begin_sqlite(connection):
     turn, for SQLITE_BUSY_TIMEOUT_SECONDS at most (`take_write_lock`). Page reads keep deferred
     transactions, so pages are read beside a writer; so do jobs, which may hold a transaction
     across a call to Shopify and must not block requests meanwhile (a job whose write SQLite
-    refuses is run again, app/queue/backends.py)."""
+    refuses is run again, app/queue/backends.py; a job about to write after a call to Shopify
+    asks for the lock first, `begin_write`)."""
     if connection.dialect.name == "sqlite":
-        if has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS"):
+        if connection.get_execution_options().get(WRITE_LOCK_OPTION) or (
+                has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")):
             take_write_lock(connection)
         else:
             connection.exec_driver_sql("BEGIN")
+
+
+WRITE_LOCK_OPTION = "sqlite_write_lock"
+
+
+def begin_write(session) -> None:
+    """End the session's transaction and begin the next one ready to write.
+
+    For a job that has read, then waited on Shopify, and now records what Shopify did: on SQLite
+    its read transaction could not become a write once another connection had committed meanwhile
+    (the write is refused at once), so the next transaction takes the write lock first and waits
+    its turn. Call it only with nothing unsaved that should not be committed. On PostgreSQL it
+    does nothing: a read-committed statement sees what others committed and waits for their row
+    locks, so there is no refusal to avoid."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.commit()
+        session.connection(execution_options={WRITE_LOCK_OPTION: True})
 
 
 def take_write_lock(connection) -> None:

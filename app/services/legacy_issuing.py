@@ -10,7 +10,9 @@ $0 draft orders): those already in flight when the change came finish on that me
    request, stored and resent verbatim, since Shopify refuses one key with other variables — a
    gift card code derived from the key, a tag on the draft order.
 3. Record the result (ISSUED), or FAILED with the reason in words when Shopify refuses. "In
-   progress" (Shopify still runs the first call) leaves the item ISSUING, never FAILED.
+   progress" (Shopify still runs the first call) leaves the item ISSUING, never FAILED. Each
+   write after a call to Shopify takes SQLite's write lock first (`begin_write`): the claimed
+   item is ours, and a read transaction held across the call could not become a write.
 
 An item whose lease ran out while ISSUING (a worker died, a response was lost) is claimed again
 and first *reconciled*: the order's refunds, the gift card by its code, draft orders by tag — so
@@ -32,12 +34,11 @@ from sqlalchemy import func, or_, select, update
 from app.crypto import encrypt_secret
 from app.domain.issuing import IssuingMethod
 from app.domain.vocabulary import EmailKind, ItemResolution, Option, RestockState, ReturnAction, ReturnStatus
-from app.extensions import db
-from app.services import milestones
-from app.services.milestones import Milestone
+from app.extensions import begin_write, db
 from app.models import Account, Return, ReturnItem
 from app.queue import enqueue
-from app.services import shopper_emails
+from app.services import milestones, shopper_emails
+from app.services.milestones import Milestone
 from app.services.mail import render_email
 from app.services.status_links import status_url
 from app.services.shopify_access import NotConnected, client_for
@@ -160,6 +161,7 @@ def _claim(item_id: int, reconcile: bool) -> bool:
 
 
 def _fail(item: ReturnItem, reason: str) -> str:
+    begin_write(db.session)
     item.resolution, item.failure_reason = ItemResolution.FAILED.value, reason[:2000]
     item.return_.add_event("issue_failed", f"{item.title}: could not be issued. {reason}", "system",
                            data={"item_id": item.id})
@@ -168,6 +170,7 @@ def _fail(item: ReturnItem, reason: str) -> str:
 
 
 def _record(item: ReturnItem, issued: Issued) -> None:
+    begin_write(db.session)
     now = datetime.now(timezone.utc)
     item.resolution, item.issued_at, item.failure_reason = ItemResolution.ISSUED.value, now, None
     item.issued_amount = issued.amount
@@ -245,6 +248,7 @@ def _issue_refund(client, account: Account, ret: Return, item: ReturnItem, recon
             transactions=suggestion.transactions, restock=restock, location_id=account.restock_location_id,
             note=f"Return {ret.rma_number}: {item.title} × {item.quantity} ({marker})",
             key=item.idempotency_key, currency=suggestion.currency or None)
+        begin_write(db.session)
         item.keyed_input = variables
         db.session.commit()
     try:
@@ -300,6 +304,7 @@ def _issue_exchange(client, account: Account, ret: Return, item: ReturnItem, rec
             shipping_address=ret.shipping_address, tag=tag,
             note=f"Exchange for return {ret.rma_number}: {item.title} → {item.exchange_variant_title}")
         # Keep the id at once: a crash before completing then needs no search to find it.
+        begin_write(db.session)
         db.session.execute(update(ReturnItem).where(ReturnItem.id == item.id)
                            .values(shopify_draft_order_id=draft.draft_order_id)
                            .execution_options(synchronize_session=False))
@@ -339,6 +344,7 @@ def restock_item(item_id: int) -> str:
     if location_id is None:
         locations = shopify.list_locations(client)
         if not locations:
+            begin_write(db.session)
             item.restock_state = RestockState.FAILED
             ret.add_event("restock_failed", f"{item.title}: no Shopify location to restock at.", "system")
             db.session.commit()
@@ -351,6 +357,7 @@ def restock_item(item_id: int) -> str:
         variables = shopify.restock_variables(client, variant_id=item.variant_id, location_id=location_id,
                                               quantity=item.quantity,
                                               key=f"{item.idempotency_key}-restock-{attempt}")
+        begin_write(db.session)
         item.keyed_input = {**stored, "restock": variables, "restock_attempt": attempt}
         db.session.commit()
     try:
@@ -360,10 +367,12 @@ def restock_item(item_id: int) -> str:
             raise
         # The level moved between the read and the write, so nothing changed: the next run reads
         # it again and sends under a new key (this one belongs to the refused variables).
+        begin_write(db.session)
         item.keyed_input = {**(item.keyed_input or {}), "restock": None}
         item.restock_state = RestockState.PENDING
         db.session.commit()
         return "stale level: retry"
+    begin_write(db.session)
     item.restock_state, item.restocked_at = RestockState.DONE, now
     ret.add_event("restocked", f"{item.title}: {item.quantity} back in stock.", "system",
                   data={"item_id": item.id})

@@ -291,3 +291,48 @@ def test_two_workers_issuing_the_same_item_at_once_make_one_refund(e2e_app, sand
             assert db.session.get(ReturnItem, item_id).resolution == "ISSUED"
     finally:
         e2e_app.config.pop("SHOPIFY_CLOCK", None)
+
+
+@pytest.mark.parametrize("option", ["refund", "exchange"])
+def test_a_write_elsewhere_while_shopify_answers_does_not_fail_the_issue(e2e_app, sandbox, monkeypatch, option):
+    """While the issuer waits on Shopify, another connection commits (a request, another job).
+    On SQLite a transaction that began by reading cannot then write once another connection has
+    committed; the issuer's writes after a Shopify call must not depend on that luck (they did:
+    two workers racing on one item left it ISSUING, the winner's write refused)."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import text
+
+    e2e_app.config["SHOPIFY_CLOCK"] = sandbox.clock
+    try:
+        with e2e_app.app_context():
+            account = connected_account(sandbox, "manual")
+            order = shipped_order(account, sandbox)
+            ret = make_decided_return(account, order, option, variant=order.product.in_stock[0])
+            ret.status, ret.action_triggered_at = "CLOSED", datetime.now(timezone.utc)
+            db.session.commit()
+            item_id, domain, account_id = ret.items[0].id, account.shop_domain, account.id
+            db.session.remove()
+        meddled = []
+
+        def commit_elsewhere(original):
+            def call(*args, **kwargs):
+                with db.engine.begin() as other:  # its own connection, committed before Shopify answers
+                    other.execute(text("UPDATE accounts SET name = :name WHERE id = :id"),
+                                  {"name": f"Renamed {len(meddled)}", "id": account_id})
+                meddled.append(original.__name__)
+                return original(*args, **kwargs)
+            return call
+
+        for name in ("suggest_refund", "create_exchange_draft", "send_refund", "complete_draft_order"):
+            monkeypatch.setattr(issuing.shopify, name, commit_elsewhere(getattr(issuing.shopify, name)))
+        with e2e_app.app_context():
+            assert issuing.issue_item(item_id) == "issued"
+            db.session.remove()
+        assert meddled
+        kind = "refunds" if option == "refund" else "completed_draft_orders"
+        assert issued_in_sandbox(sandbox, domain)[kind] == 1
+        with e2e_app.app_context():
+            assert db.session.get(ReturnItem, item_id).resolution == "ISSUED"
+    finally:
+        e2e_app.config.pop("SHOPIFY_CLOCK", None)
