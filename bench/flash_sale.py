@@ -25,7 +25,8 @@ from urllib.parse import urlsplit
 
 from bench import RequirementNotMet
 from bench import intake as intake_bench
-from bench.loadgen import KeepAliveConnection, cpu_times, format_share, open_loop, steal_share, tree_cpu_seconds
+from bench.loadgen import (KeepAliveConnection, apart, cpu_times, format_share, open_loop, steal_share,
+                           tree_cpu_seconds)
 
 ROOT = intake_bench.ROOT
 PG_URL = os.environ.get("BENCH_FLASH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/boomerang_bench_flash")
@@ -183,13 +184,16 @@ def wait_for_workers(count: int, timeout: float = 60.0) -> None:
     time.sleep(1.0)  # their first look at the queues
 
 
-def send(url: str, deliveries, rate: float, answered: list, latencies: list, connections: int = 8) -> int:
-    """Send every delivery on a fixed schedule; note each one's answer time (wall clock) and its
-    latency from the scheduled send (ms). Returns the number of non-200 answers."""
+def send(url: str, deliveries, rate: float, answered, connections: int = 8) -> tuple[int, list, list, float]:
+    """Send every delivery on a fixed schedule (run it through `apart`); note each one's answer
+    time (wall clock) in the shared array `answered`. Returns the number of non-200 answers; by
+    delivery, the latency from the scheduled send and how late it was sent (ms); and the CPU
+    seconds the sending process used."""
     parts = urlsplit(url)
     lock = threading.Lock()
     next_index = [0]
     errors = [0]
+    latencies, late = [None] * len(deliveries), [None] * len(deliveries)
     start = time.perf_counter() + 0.2
 
     def loop():
@@ -205,6 +209,7 @@ def send(url: str, deliveries, rate: float, answered: list, latencies: list, con
             if delay > 0:
                 time.sleep(delay)
             _name, body, headers = deliveries[i]
+            late[i] = (time.perf_counter() - scheduled) * 1000
             status = conn.request("POST", "/webhooks/shopify", body, headers)
             answered[i] = time.time()
             latencies[i] = (time.perf_counter() - scheduled) * 1000
@@ -218,7 +223,7 @@ def send(url: str, deliveries, rate: float, answered: list, latencies: list, con
         thread.start()
     for thread in threads:
         thread.join()
-    return errors[0]
+    return errors[0], latencies, late, time.process_time()
 
 
 def _sample_visibility(names: list[str], answered, visible, ready, stop, interval: float) -> None:
@@ -295,6 +300,20 @@ def _scalar(sql: str):
     return value
 
 
+def checkpoint() -> None:
+    """Have PostgreSQL write out every changed page now (CHECKPOINT) before a measured phase, so
+    that both phases start alike. A timed checkpoint (every checkpoint_timeout, 5 minutes by
+    default) otherwise lands in one phase or the other at random, and its writes and the full
+    page images after it sit in that phase's tail alone; with one just before each phase of
+    100 s, no timed one falls inside."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("CHECKPOINT"))
+    engine.dispose()
+
+
 def postmaster_pid() -> int:
     """The PostgreSQL server's main process (its backends are its children), from its pid file."""
     with open(f"{_scalar('SHOW data_directory')}/postmaster.pid") as pid_file:
@@ -316,11 +335,11 @@ def confirmations_left() -> int:
     return _scalar("SELECT count(*) FROM order_confirmations")
 
 
-def intake_baseline(orders: int, smoke: bool) -> tuple[float, float]:
+def intake_baseline(orders: int, smoke: bool) -> tuple[dict, float]:
     """bench.intake's latency measure (its server, its database, its request) with no pipeline
-    running: p99 in ms at the sale's rate for as long as the sale lasts — the figure the sale's
-    intake p99 is held to — and p99 at bench.intake's own 200/s (the median of three 10 s rounds),
-    for reference.
+    running: open_loop's figures at the sale's rate for as long as the sale lasts — the p99 the
+    sale's intake p99 is held to — and p99 at bench.intake's own 200/s (the median of three 10 s
+    rounds), for reference.
 
     Why the sale's rate and length: then the pipeline is the only difference between the two
     figures (the rate changes what an idle machine answers in, and a longer run meets more of the
@@ -329,8 +348,9 @@ def intake_baseline(orders: int, smoke: bool) -> tuple[float, float]:
     intake_bench.prepare_database(env)
     process, url = intake_bench.start_gunicorn(env)
     try:
-        same_rate = open_loop(url, intake_bench.SignedDelivery(), rate=RATE, seconds=orders / RATE)["p99"]
-        own = [open_loop(url, intake_bench.SignedDelivery(), rate=200, seconds=2.0 if smoke else 10.0)["p99"]
+        checkpoint()
+        same_rate = apart(open_loop, url, intake_bench.SignedDelivery(), RATE, orders / RATE)
+        own = [apart(open_loop, url, intake_bench.SignedDelivery(), 200, 2.0 if smoke else 10.0)["p99"]
                for _ in range(1 if smoke else 3)]
     finally:
         process.terminate()
@@ -355,7 +375,8 @@ def run(smoke: bool = False) -> dict:
     orders = int(os.environ.get("FLASH_ORDERS") or (200 if smoke else 10_000))
     # FLASH_CONFIRM=0: intake and visibility only (the confirmation is then not checked).
     confirm = os.environ.get("FLASH_CONFIRM", "1") != "0"
-    baseline_p99, baseline_200_p99 = intake_baseline(orders, smoke)
+    baseline, baseline_200_p99 = intake_baseline(orders, smoke)
+    baseline_p99 = baseline["p99"]
     shop, sandbox_normal_priority, finish_sandbox = start_sandbox(orders)
     bucket = {"spent": float("nan"), "refused": -1}
     env = _env()
@@ -368,17 +389,18 @@ def run(smoke: bool = False) -> dict:
         workers = start_workers(env)
         wait_for_workers(len(workers))
         warm_up(url, shop)
-        latencies = [None] * len(deliveries)
         answered, visible, stop_sampler, sampler = start_sampler(deliveries)
         parts = {"server": [process.pid], "workers": [worker.pid for worker in workers],
                  "sampler": [sampler.pid], "sandbox": [shop["pid"]], "postgres": [postmaster_pid()]}
+        checkpoint()
         cpu_before = _cpu_by_part(parts)
         wal_before = wal_position()
         before = cpu_times()
         started = time.time()
-        errors = send(url, deliveries, RATE, answered, latencies)
+        errors, latencies, late, sender_cpu = apart(send, url, deliveries, RATE, answered)
         sent_seconds = time.time() - started
         cpu_used = {part: seconds - cpu_before[part] for part, seconds in _cpu_by_part(parts).items()}
+        cpu_used["load generator"] += sender_cpu
         wal_after = wal_position()
         sampler.join(timeout=60)
         stop_sampler.set()
@@ -409,6 +431,8 @@ def run(smoke: bool = False) -> dict:
         "visible_p50_s": _pct(delays, 50) if delays else None, "visible_p99_s": _pct(delays, 99) if delays else None,
         "intake_p99_ms": _pct([latency for latency in latencies if latency is not None], 99),
         "baseline_intake_p99_ms": baseline_p99, "baseline_intake_200_p99_ms": baseline_200_p99,
+        "sender_late_p99_ms": _pct([x for x in late if x is not None], 99),
+        "baseline_sender_late_p99_ms": baseline["late_p99"],
         "points": points, "points_per_order": points / orders, "confirm_seconds": confirm_seconds,
         "confirm_bound_seconds": points / RESTORE_RATE * 1.2, "confirmed_per_second": (orders - left) / confirm_seconds,
         "unconfirmed": left, "throttled": bucket["refused"], "steal": steal,
@@ -426,6 +450,9 @@ def run(smoke: bool = False) -> dict:
     print(f"intake p99 during the sale {figures['intake_p99_ms']:.1f} ms vs bench.intake's {baseline_p99:.1f} ms"
           f" at the sale's {RATE:.0f}/s for as long (need within 2 ms: {gap:+.1f} ms);"
           f" bench.intake at its own 200/s: {baseline_200_p99:.1f} ms")
+    print(f"senders (Shopify's stand-in, each run in a session of its own): sent late by p99"
+          f" {figures['sender_late_p99_ms']:.2f} ms in the sale,"
+          f" {figures['baseline_sender_late_p99_ms']:.2f} ms in bench.intake's run")
     print(f"confirmed: {orders - left} of {orders} in {confirm_seconds:.1f} s = {figures['confirmed_per_second']:.1f}"
           f" orders/s; {points:.0f} points = {figures['points_per_order']:.1f} per order; bound: points / restore rate"
           f" x 1.2 = {figures['confirm_bound_seconds']:.1f} s; THROTTLED {bucket['refused']};"

@@ -1,11 +1,14 @@
-"""The flash-sale benchmark's CPU per part: a process's figure includes its children's work."""
+"""The benchmarks' measuring aids: a process's CPU figure includes its children's work, and a
+sender run apart is a session of its own."""
 import os
 import signal
 import subprocess
 import sys
 import time
 
-from bench.loadgen import tree_cpu_seconds
+import pytest
+
+from bench.loadgen import apart, tree_cpu_seconds
 
 # A parent that only waits for its child, which burns 0.4 s of CPU and then stays alive.
 _PARENT = ("import subprocess, sys; subprocess.run([sys.executable, '-c', 'import time\\n"
@@ -31,3 +34,20 @@ def test_a_process_that_is_gone_counts_nothing():
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
     assert tree_cpu_seconds(gone.pid) == 0.0
+
+
+def _where() -> tuple[int, int]:
+    return os.getpid(), os.getsid(0)
+
+
+def _fails():
+    raise ValueError("no such shop")
+
+
+def test_a_sender_run_apart_is_a_session_of_its_own_and_hands_back_its_result():
+    """The scheduler shares CPU between sessions first: a sender in the benchmark's own session
+    would wait for that session's turn while the measured system is busy."""
+    pid, session = apart(_where)
+    assert pid != os.getpid() and session == pid != os.getsid(0)
+    with pytest.raises(RuntimeError, match="no such shop"):
+        apart(_fails)
