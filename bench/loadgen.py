@@ -263,10 +263,11 @@ def open_loop(url, make_request, rate=200.0, seconds=5.0, connections=8):
         thread.join()
     steal = steal_share(before, cpu_times())
     latencies.sort()
+    late.sort()
 
-    def pct(p):
-        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))]
+    def pct(p, values=latencies):
+        return values[min(len(values) - 1, int(p / 100 * len(values)))]
 
     return {"p50": pct(50), "p95": pct(95), "p99": pct(99), "max": latencies[-1],
             "mean": statistics.fmean(latencies), "sent": total, "errors": errors[0],
-            "steal": steal, "late_p99": sorted(late)[min(len(late) - 1, int(0.99 * len(late)))]}
+            "steal": steal, "late_p99": pct(99, late)}

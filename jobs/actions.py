@@ -2,7 +2,7 @@
 and the sweeper that re-queues whatever a dead worker or a lost enqueue left behind."""
 from app.extensions import db
 from app.queue import enqueue, job
-from app.services import legacy_issuing, return_workflow
+from app.services import legacy_issuing, legacy_restock, return_workflow
 
 
 @job
@@ -14,7 +14,7 @@ def issue_item_job(item_id: int) -> str:
 @job
 def restock_item_job(item_id: int) -> str:
     """Restock a first-scan refund's items once the return is received; safe to run twice."""
-    return legacy_issuing.restock_item(item_id)
+    return legacy_restock.restock_item(item_id)
 
 
 @job

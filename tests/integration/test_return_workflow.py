@@ -6,7 +6,7 @@ from sqlalchemy import select
 from app.domain.returns import ReturnRefused, TransitionRefused
 from app.extensions import db
 from app.models import Account, BulkAction, ReturnEvent, ShopifyReturn
-from app.services import legacy_issuing, return_money, shopify_returns
+from app.services import legacy_issuing, legacy_restock, return_money, shopify_returns
 from app.services import return_workflow as wf
 from app.services.issuing_context import Ctx
 from app.services.rules import create_rule, decide_return
@@ -256,7 +256,7 @@ def test_the_customer_cancels_only_before_the_parcel_ships(app, queued):
 
 def test_jobs_given_ids_that_do_not_exist_do_nothing(app):
     assert legacy_issuing.issue_item(9 * 10**15) == "missing"
-    assert legacy_issuing.restock_item(9 * 10**15) == "nothing to restock"
+    assert legacy_restock.restock_item(9 * 10**15) == "nothing to restock"
     assert shopify_returns.advance(9 * 10**15) == "missing"
     assert shopify_returns.plan_shopify_returns(9 * 10**15) is None
     assert actions.run_bulk_close_job(9 * 10**15) == "missing"

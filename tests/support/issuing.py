@@ -10,7 +10,7 @@ import requests
 
 from app.extensions import db
 from app.models import Account, Order, Return, ReturnItem
-from app.services import legacy_issuing
+from app.services import legacy_issuing, legacy_restock
 from app.services.orders import upsert_order
 from app.services.shopify_access import client_for
 from app.shopify.operations import fetch_order
@@ -103,7 +103,7 @@ class IssuingJobs(RecordingBackend):
     def run(self, times: int = 2) -> list:
         """Run the issuing, then the restock jobs recorded so far, each ``times`` times."""
         results = []
-        for kind, func in (("issue", legacy_issuing.issue_item), ("restock", legacy_issuing.restock_item)):
+        for kind, func in (("issue", legacy_issuing.issue_item), ("restock", legacy_restock.restock_item)):
             pending = getattr(self, kind)
             setattr(self, kind, [])
             for item_id in pending:

@@ -18,7 +18,7 @@ import requests
 
 from app.extensions import db
 from app.models import Account, Order, Return
-from app.services import legacy_issuing, outbound_sending, return_settlement, shopify_returns
+from app.services import legacy_issuing, legacy_restock, outbound_sending, return_settlement, shopify_returns
 from app.services.orders import upsert_order
 from app.services.return_submission import Selection, create_return
 from app.services.rules import decide_return
@@ -38,7 +38,7 @@ RUNNERS = {
     "jobs.shopify_returns.follow_refunds_job": lambda: return_settlement.follow_refunds(),
     "jobs.rules.match_return_rules_job": decide_return,
     "jobs.actions.issue_item_job": legacy_issuing.issue_item,
-    "jobs.actions.restock_item_job": legacy_issuing.restock_item,
+    "jobs.actions.restock_item_job": legacy_restock.restock_item,
     "jobs.outbound.deliver_outbound_job": outbound_sending.deliver,
 }
 

@@ -8,7 +8,7 @@ import requests
 
 from app.extensions import db
 from app.models import Return, ReturnItem, ShopifyReturn
-from app.services import legacy_issuing, return_workflow as wf
+from app.services import legacy_issuing, legacy_restock, return_workflow as wf
 from app.services.webhook_subscriptions import sync_webhooks
 from app.shopify import errors as E
 from tests.support.issuing import issued_in_sandbox
@@ -145,7 +145,7 @@ def test_a_legacy_restock_passes_change_from_quantity_and_rereads_a_stale_level(
         return real(client, variables)
 
     monkeypatch.setattr(legacy_issuing.shopify, "send_restock", someone_sells_one_first)
-    assert legacy_issuing.restock_item(item.id) == "stale level: retry"
-    assert legacy_issuing.restock_item(item.id) == "restocked"
+    assert legacy_restock.restock_item(item.id) == "stale level: retry"
+    assert legacy_restock.restock_item(item.id) == "restocked"
     assert stock(sandbox, account, variant) == before - 1 + 1
     assert db.session.get(ReturnItem, item.id).keyed_input["restock_attempt"] == 2
