@@ -300,15 +300,18 @@ def _scalar(sql: str):
     return value
 
 
-def checkpoint() -> None:
-    """Have PostgreSQL write out every changed page now (CHECKPOINT) before a measured phase, so
-    that both phases start alike. A timed checkpoint (every checkpoint_timeout, 5 minutes by
-    default) otherwise lands in one phase or the other at random, and its writes and the full
-    page images after it sit in that phase's tail alone; with one just before each phase of
-    100 s, no timed one falls inside."""
-    from sqlalchemy import create_engine, text
+def checkpoint(database_url: str) -> None:
+    """Have the PostgreSQL server of `database_url` write out every changed page now (CHECKPOINT)
+    before a measured phase, so that both phases start alike. A timed checkpoint (every
+    checkpoint_timeout, 5 minutes by default) otherwise lands in one phase or the other at random,
+    and its writes and the full page images after it sit in that phase's tail alone; with one
+    just before each phase of 100 s, no timed one falls inside.
 
-    engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    CHECKPOINT is server-wide: it runs on the server's maintenance database, so the phase's own
+    database need not exist yet (the sale's is created after the baseline runs)."""
+    from sqlalchemy import create_engine, make_url, text
+
+    engine = create_engine(make_url(database_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text("CHECKPOINT"))
     engine.dispose()
@@ -348,7 +351,7 @@ def intake_baseline(orders: int, smoke: bool) -> tuple[dict, float]:
     intake_bench.prepare_database(env)
     process, url = intake_bench.start_gunicorn(env)
     try:
-        checkpoint()
+        checkpoint(intake_bench.PG_URL)
         same_rate = apart(open_loop, url, intake_bench.SignedDelivery(), RATE, orders / RATE)
         own = [apart(open_loop, url, intake_bench.SignedDelivery(), 200, 2.0 if smoke else 10.0)["p99"]
                for _ in range(1 if smoke else 3)]
@@ -392,7 +395,7 @@ def run(smoke: bool = False) -> dict:
         answered, visible, stop_sampler, sampler = start_sampler(deliveries)
         parts = {"server": [process.pid], "workers": [worker.pid for worker in workers],
                  "sampler": [sampler.pid], "sandbox": [shop["pid"]], "postgres": [postmaster_pid()]}
-        checkpoint()
+        checkpoint(PG_URL)
         cpu_before = _cpu_by_part(parts)
         wal_before = wal_position()
         before = cpu_times()
