@@ -175,6 +175,8 @@ class Config:
     DISPATCH_BATCH_SIZE = int(os.environ.get("DISPATCH_BATCH_SIZE", 100))
     # …unless this many jobs already wait in the intake queue (then the next batch grows instead).
     DISPATCH_MAX_WAITING = int(os.environ.get("DISPATCH_MAX_WAITING", 2))
+    # …or the last claim is still being processed, for at most this long (app/services/dispatch.py).
+    DISPATCH_CLAIM_LEASE_SECONDS = float(os.environ.get("DISPATCH_CLAIM_LEASE_SECONDS", 10))
     # A confirmer holds a shop's API budget for this long (renewed every batch), and confirms one
     # shop for at most this many seconds before the next shop's turn (a confirm job: its successor).
     CONFIRM_LEASE_SECONDS = int(os.environ.get("CONFIRM_LEASE_SECONDS", 60))

@@ -8,13 +8,21 @@ conditional UPDATE (`dispatched_at IS NULL`), with the rows another claim holds 
 (PostgreSQL) or waited for (SQLite). A claimed batch that never ran (Redis refused it) is
 released at once; one that died in a worker is left to the sweeper (jobs/intake.py), which
 queues every delivery still unprocessed after a while.
+
+One claim at a time: a pass claims nothing while the last claim's deliveries are still being
+processed (for up to DISPATCH_CLAIM_LEASE_SECONDS); what arrives meanwhile joins the next claim.
+At a rate one worker keeps up with — a flash sale's 100 orders a second take it about 0.4 of a
+core, worker and database together (bench/flash_sale.py) — a shop's batches then run one after
+another instead of on every worker at once, which left no core free for the web server at
+moments, and fuller batches cost less per order (3.7 ms of CPU against 4.8 ms). A claim bigger
+than one batch (a backlog after an outage) still goes to every worker at once.
 """
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from itertools import groupby
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import exists, func, select, update
 
 from app.extensions import db
 from app.models import PendingDelivery, WebhookDelivery
@@ -27,6 +35,8 @@ log = logging.getLogger(__name__)
 BATCH_JOB = "jobs.intake.process_delivery_batch_job"
 BATCH_QUEUE = SPECS[BATCH_JOB].queue
 CLAIM_LIMIT = 1000  # rows looked at per pass: ten batches of the default size
+# Held by the dispatcher making a claim (PostgreSQL), so two never claim at the same moment.
+CLAIM_LOCK_KEY = 0x626F6F6D  # "boom"
 
 
 def claim_undispatched(limit: int = CLAIM_LIMIT) -> list[tuple[int, int | None]]:
@@ -62,6 +72,30 @@ def claim_undispatched(limit: int = CLAIM_LIMIT) -> list[tuple[int, int | None]]
     return sorted((row[0], row[1]) for row in shops)
 
 
+def claim_in_flight() -> bool:
+    """Whether a claim made less than DISPATCH_CLAIM_LEASE_SECONDS ago still has deliveries on
+    their first attempt: its batches are queued or running. A delivery that failed (attempts
+    counted) belongs to the retries and the sweeper, not to the claim, and a claim that outlives
+    its lease (a batch killed with its worker) holds nothing back: the sweeper takes it."""
+    cutoff = datetime.now(timezone.utc) - timedelta(seconds=current_app.config["DISPATCH_CLAIM_LEASE_SECONDS"])
+    return bool(db.session.scalar(select(exists().where(
+        PendingDelivery.dispatched_at > cutoff, PendingDelivery.attempts == 0))))
+
+
+def _claim_turn() -> bool:
+    """Whether this pass may claim: no other dispatcher is claiming (PostgreSQL: a transaction
+    lock, released by the claim's commit) and the last claim is processed. On False the
+    transaction is ended."""
+    if db.session.get_bind().dialect.name == "postgresql" and not db.session.scalar(
+            select(func.pg_try_advisory_xact_lock(CLAIM_LOCK_KEY))):
+        db.session.rollback()
+        return False
+    if claim_in_flight():
+        db.session.rollback()
+        return False
+    return True
+
+
 def release(delivery_ids: list[int]) -> None:
     """Give claimed deliveries back (their batch could not be queued): the next pass retries."""
     db.session.execute(
@@ -86,9 +120,10 @@ def dispatch_pending() -> int:
 
     While batches already wait for a worker, the pass claims nothing: what arrives meanwhile
     goes into the next, larger batch, so a busy worker gets fewer, fuller jobs instead of a
-    growing queue of small ones (each costs a job's overhead)."""
+    growing queue of small ones (each costs a job's overhead). So does a pass that comes while
+    the last claim is still being processed (`claim_in_flight`)."""
     size = max(1, current_app.config["DISPATCH_BATCH_SIZE"])
-    if waiting(BATCH_QUEUE) >= current_app.config["DISPATCH_MAX_WAITING"]:
+    if waiting(BATCH_QUEUE) >= current_app.config["DISPATCH_MAX_WAITING"] or not _claim_turn():
         return 0
     queued = 0
     for batch in batches(claim_undispatched(), size):

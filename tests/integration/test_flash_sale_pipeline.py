@@ -8,7 +8,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import create_engine, event, func, select
 
 from app.crypto import encrypt_secret
 from app.extensions import db
@@ -149,6 +149,62 @@ def test_a_batch_redis_refuses_is_released_for_the_next_pass(app, monkeypatch):
     jobs.refuse = None
     assert dispatch.dispatch_pending() == 1 and [args for _, args in jobs.queued] == [([delivery_id],)]
     assert dispatch.dispatch_pending() == 0  # claimed: never queued twice
+
+
+def test_a_pass_claims_nothing_while_the_last_claim_is_being_processed(app, monkeypatch):
+    """One claim at a time: the second delivery waits for the first claim's batch (a sale's
+    batches then take one worker, not every core), then goes in the next pass."""
+    account = make_account(shop_domain=SHOP)
+    db.session.commit()
+    first = stored_delivery(account.id, docs_order(7100, "#L1"))
+    jobs = record_jobs(app, monkeypatch)
+    assert dispatch.dispatch_pending() == 1
+    second = stored_delivery(account.id, docs_order(7101, "#L2"))
+    assert dispatch.dispatch_pending() == 0 and pending_row(second).dispatched_at is None
+    (batch,) = jobs.args_of(dispatch.BATCH_JOB)
+    assert batch == ([first],)
+    process_batch(*batch)
+    jobs.queued.clear()  # the batch ran: nothing waits any more
+    assert dispatch.dispatch_pending() == 1
+    assert jobs.args_of(dispatch.BATCH_JOB) == [([second],)]
+
+
+@pytest.mark.parametrize("left", ["past its lease", "failed once"])
+def test_a_claim_whose_batch_died_or_failed_holds_the_next_one_back_no_longer(app, monkeypatch, left):
+    account = make_account(shop_domain=SHOP)
+    db.session.commit()
+    first = stored_delivery(account.id, docs_order(7200, "#D1"))
+    jobs = record_jobs(app, monkeypatch)  # recorded, never run: as if its worker died
+    assert dispatch.dispatch_pending() == 1
+    jobs.queued.clear()  # taken from the queue by the worker that died
+    row = db.session.get(PendingDelivery, first)
+    if left == "past its lease":
+        lease = app.config["DISPATCH_CLAIM_LEASE_SECONDS"]
+        row.dispatched_at = datetime.now(timezone.utc) - timedelta(seconds=lease + 1)
+    else:  # the retries and the sweeper own a delivery that failed
+        row.attempts = 1
+    db.session.commit()
+    second = stored_delivery(account.id, docs_order(7201, "#D2"))
+    assert dispatch.dispatch_pending() == 1
+    assert jobs.args_of(dispatch.BATCH_JOB) == [([second],)]
+
+
+def test_a_pass_claims_nothing_while_another_dispatcher_is_claiming(app, monkeypatch):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's advisory lock; SQLite's claim takes the database's write lock")
+    account = make_account(shop_domain=SHOP)
+    db.session.commit()
+    delivery_id = stored_delivery(account.id, DOCS_ORDER)
+    jobs = record_jobs(app, monkeypatch)
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    with engine.connect() as other:  # another dispatcher, mid-claim
+        other.execute(select(func.pg_advisory_lock(dispatch.CLAIM_LOCK_KEY)))
+        try:
+            assert dispatch.dispatch_pending() == 0 and pending_row(delivery_id).dispatched_at is None
+        finally:
+            other.execute(select(func.pg_advisory_unlock(dispatch.CLAIM_LOCK_KEY)))
+    engine.dispose()
+    assert dispatch.dispatch_pending() == 1 and jobs.args_of(dispatch.BATCH_JOB) == [([delivery_id],)]
 
 
 def test_a_dead_delivery_is_left_for_an_admin_to_retry(app, monkeypatch):
