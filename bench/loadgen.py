@@ -219,6 +219,42 @@ def apart(func, *args):
     return result
 
 
+def watch_stalls(seconds: float, threshold_ms: float = 20.0, interval: float = 0.002) -> list[tuple[float, float]]:
+    """Sleep `interval` again and again for `seconds` (run it through `apart`); return each wake-up
+    later than `threshold_ms` as (wall-clock time it was due, ms late).
+
+    In a session of its own such a sleeper is woken within a millisecond or two even with both
+    cores busy (the scheduler shares CPU between sessions first), so a wake-up tens of ms late
+    is the host taking the CPU away (the hypervisor), which the steal counters do not always
+    show. A benchmark prints them beside a latency tail that such a stall would explain."""
+    stalls = []
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        due_wall, due = time.time() + interval, time.perf_counter() + interval
+        time.sleep(interval)
+        late_ms = (time.perf_counter() - due) * 1000
+        if late_ms > threshold_ms:
+            stalls.append((due_wall, late_ms))
+    return stalls
+
+
+def watching_stalls(seconds: float) -> tuple[threading.Thread, list]:
+    """Start `watch_stalls` apart, on a thread of this process; returns (the thread, a list that
+    holds the stalls once the thread is joined)."""
+    found = []
+    thread = threading.Thread(target=lambda: found.extend(apart(watch_stalls, seconds)), daemon=True)
+    thread.start()
+    return thread, found
+
+
+def format_stalls(stalls: list[tuple[float, float]]) -> str:
+    """'N (longest X ms, Y ms in all)' for a list of `watch_stalls`."""
+    if not stalls:
+        return "none"
+    return (f"{len(stalls)} (longest {max(ms for _at, ms in stalls):.0f} ms,"
+            f" {sum(ms for _at, ms in stalls):.0f} ms in all)")
+
+
 def open_loop(url, make_request, rate=200.0, seconds=5.0, connections=8):
     """Send `rate` requests per second on a fixed schedule; returns latency percentiles (ms) and
     the CPU steal share during the run. Latency is measured from the scheduled send time, so a

@@ -1,14 +1,16 @@
-"""The benchmarks' measuring aids: a process's CPU figure includes its children's work, and a
-sender run apart is a session of its own."""
+"""The benchmarks' measuring aids: a process's CPU figure includes its children's work, a
+sender run apart is a session of its own, and a late wake-up is reported as a host stall."""
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
 
-from bench.loadgen import apart, tree_cpu_seconds
+from bench.flash_sale import slowest_during_stalls
+from bench.loadgen import apart, format_stalls, tree_cpu_seconds, watch_stalls
 
 # A parent that only waits for its child, which burns 0.4 s of CPU and then stays alive.
 _PARENT = ("import subprocess, sys; subprocess.run([sys.executable, '-c', 'import time\\n"
@@ -51,3 +53,35 @@ def test_a_sender_run_apart_is_a_session_of_its_own_and_hands_back_its_result():
     assert pid != os.getpid() and session == pid != os.getsid(0)
     with pytest.raises(RuntimeError, match="no such shop"):
         apart(_fails)
+
+
+def test_a_sleeper_woken_late_is_reported_as_a_stall_with_when_it_was_due():
+    """What `watch_stalls` reports is a wake-up later than its threshold: here this process holds
+    the sleeper back for 80 ms (the interpreter's lock, with no switch meanwhile)."""
+    found = []
+    sleeper = threading.Thread(target=lambda: found.extend(watch_stalls(0.6)))
+    interval = sys.getswitchinterval()
+    sleeper.start()
+    time.sleep(0.2)
+    held_from = time.time()
+    sys.setswitchinterval(5.0)
+    try:
+        end = time.perf_counter() + 0.08
+        while time.perf_counter() < end:
+            pass
+    finally:
+        sys.setswitchinterval(interval)
+    sleeper.join()
+    assert len(found) == 1
+    (due, late_ms), = found
+    assert 50 <= late_ms <= 500 and abs(due - held_from) < 0.05
+
+
+def test_the_slowest_answers_awaited_during_a_stall_are_counted():
+    # Answers 0-99 fast; 100 and 101 slow, 100 awaited across the stall, 101 long after it.
+    latencies = [2.0] * 100 + [300.0, 250.0]
+    answered = [1000.0 + n for n in range(100)] + [2000.3, 3000.3]
+    stall = (2000.1, 150.0)  # due at 2000.1 s, woken 150 ms late
+    assert slowest_during_stalls(latencies, answered, [stall]) == 1
+    assert slowest_during_stalls(latencies, answered, []) == 0
+    assert format_stalls([stall, (3100.0, 30.0)]) == "2 (longest 150 ms, 180 ms in all)"
