@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from bench import RequirementNotMet
 from bench import intake as intake_bench
 from bench.loadgen import (KeepAliveConnection, apart, cpu_times, format_share, format_stalls, open_loop,
-                           steal_share, tree_cpu_seconds, watching_stalls)
+                           steal_share, tree_cpu_seconds, watch_flushes, watch_stalls, watching)
 
 ROOT = intake_bench.ROOT
 PG_URL = os.environ.get("BENCH_FLASH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/boomerang_bench_flash")
@@ -352,10 +352,9 @@ def intake_baseline(orders: int, smoke: bool) -> tuple[dict, float]:
     process, url = intake_bench.start_gunicorn(env)
     try:
         checkpoint(intake_bench.PG_URL)
-        watcher, stalls = watching_stalls(orders / RATE + 0.5)
+        watchers = _watch_host(orders / RATE + 0.5)
         same_rate = apart(open_loop, url, intake_bench.SignedDelivery(), RATE, orders / RATE)
-        watcher.join()
-        same_rate["stalls"] = stalls
+        same_rate["stalls"], same_rate["slow_flushes"] = _watched(watchers)
         own = [apart(open_loop, url, intake_bench.SignedDelivery(), 200, 2.0 if smoke else 10.0)["p99"]
                for _ in range(1 if smoke else 3)]
     finally:
@@ -371,9 +370,23 @@ def _cpu_by_part(parts: dict[str, list[int]]) -> dict[str, float]:
     return {**used, "load generator": time.process_time()}
 
 
+def _watch_host(seconds: float) -> list:
+    """Start the host's watchers for a measured run: CPU taken away (`watch_stalls`) and slow
+    disk flushes (`watch_flushes`, on the disk of the benchmark's directory), each apart."""
+    return [watching(watch_stalls, seconds), watching(watch_flushes, seconds, ROOT)]
+
+
+def _watched(watchers: list) -> list[list]:
+    """What each watcher of `_watch_host` found, once it has finished."""
+    for thread, _found in watchers:
+        thread.join()
+    return [found for _thread, found in watchers]
+
+
 def slowest_during_stalls(latencies: list, answered: list, stalls: list, share: float = 0.01) -> int:
     """How many of the `share` slowest answers were awaited (from the scheduled send to the
-    answer) while the host stalled: the part of the tail the host, not the system, explains."""
+    answer) during one of `stalls` (each (began, ms)): the part of the tail the host, not the
+    system, explains."""
     timed = sorted(((latency, i) for i, latency in enumerate(latencies) if latency is not None), reverse=True)
     slowest = timed[:max(1, int(len(timed) * share))]
     spans = [(due, due + late_ms / 1000) for due, late_ms in stalls]
@@ -413,9 +426,9 @@ def run(smoke: bool = False) -> dict:
         wal_before = wal_position()
         before = cpu_times()
         started = time.time()
-        watcher, stalls = watching_stalls(orders / RATE + 0.5)
+        watchers = _watch_host(orders / RATE + 0.5)
         errors, latencies, late, sender_cpu = apart(send, url, deliveries, RATE, answered)
-        watcher.join()
+        stalls, slow_flushes = _watched(watchers)
         sent_seconds = time.time() - started
         cpu_used = {part: seconds - cpu_before[part] for part, seconds in _cpu_by_part(parts).items()}
         cpu_used["load generator"] += sender_cpu
@@ -452,7 +465,9 @@ def run(smoke: bool = False) -> dict:
         "sender_late_p99_ms": _pct([x for x in late if x is not None], 99),
         "baseline_sender_late_p99_ms": baseline["late_p99"],
         "host_stalls": stalls, "baseline_host_stalls": baseline["stalls"],
+        "slow_flushes": slow_flushes, "baseline_slow_flushes": baseline["slow_flushes"],
         "slowest_during_stalls": slowest_during_stalls(latencies, answered, stalls),
+        "slowest_during_slow_flushes": slowest_during_stalls(latencies, answered, slow_flushes),
         "points": points, "points_per_order": points / orders, "confirm_seconds": confirm_seconds,
         "confirm_bound_seconds": points / RESTORE_RATE * 1.2, "confirmed_per_second": (orders - left) / confirm_seconds,
         "unconfirmed": left, "throttled": bucket["refused"], "steal": steal,
@@ -476,6 +491,9 @@ def run(smoke: bool = False) -> dict:
     print(f"host stalls (a sleeper in a session of its own woken over 20 ms late): in bench.intake's run"
           f" {format_stalls(baseline['stalls'])}; in the sale {format_stalls(stalls)}, during which"
           f" {figures['slowest_during_stalls']} of the sale's 1% slowest answers were awaited")
+    print(f"disk stalls (an 8 KB flush every 0.1 s beside PostgreSQL's, over 20 ms): in bench.intake's run"
+          f" {format_stalls(baseline['slow_flushes'])}; in the sale {format_stalls(slow_flushes)}, during which"
+          f" {figures['slowest_during_slow_flushes']} of the sale's 1% slowest answers were awaited")
     print(f"confirmed: {orders - left} of {orders} in {confirm_seconds:.1f} s = {figures['confirmed_per_second']:.1f}"
           f" orders/s; {points:.0f} points = {figures['points_per_order']:.1f} per order; bound: points / restore rate"
           f" x 1.2 = {figures['confirm_bound_seconds']:.1f} s; THROTTLED {bucket['refused']};"

@@ -238,17 +238,43 @@ def watch_stalls(seconds: float, threshold_ms: float = 20.0, interval: float = 0
     return stalls
 
 
-def watching_stalls(seconds: float) -> tuple[threading.Thread, list]:
-    """Start `watch_stalls` apart, on a thread of this process; returns (the thread, a list that
-    holds the stalls once the thread is joined)."""
+def watch_flushes(seconds: float, directory: str, threshold_ms: float = 20.0,
+                  interval: float = 0.1) -> list[tuple[float, float]]:
+    """Write 8 KB to a scratch file in `directory` and flush it to the disk (fdatasync) every
+    `interval` for `seconds` (run it through `apart`); return each flush slower than
+    `threshold_ms` as (wall-clock time it began, ms taken).
+
+    A disk that stalls holds every synchronous commit behind it: intake's answer waits for its
+    delivery to be on disk. Ten flushes a second are a tenth of what intake itself asks at 100
+    deliveries a second, and catch any stall of over 0.1 s."""
+    import tempfile
+
+    stalls = []
+    block = b"\0" * 8192
+    with tempfile.TemporaryFile(dir=directory) as scratch:
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            began_wall, began = time.time(), time.perf_counter()
+            os.pwrite(scratch.fileno(), block, 0)
+            os.fdatasync(scratch.fileno())
+            took_ms = (time.perf_counter() - began) * 1000
+            if took_ms > threshold_ms:
+                stalls.append((began_wall, took_ms))
+            time.sleep(interval)
+    return stalls
+
+
+def watching(func, *args) -> tuple[threading.Thread, list]:
+    """Start `func(*args)` (a watcher returning a list) apart, on a thread of this process;
+    returns (the thread, a list that holds what it found once the thread is joined)."""
     found = []
-    thread = threading.Thread(target=lambda: found.extend(apart(watch_stalls, seconds)), daemon=True)
+    thread = threading.Thread(target=lambda: found.extend(apart(func, *args)), daemon=True)
     thread.start()
     return thread, found
 
 
 def format_stalls(stalls: list[tuple[float, float]]) -> str:
-    """'N (longest X ms, Y ms in all)' for a list of `watch_stalls`."""
+    """'N (longest X ms, Y ms in all)' for a list of `watch_stalls` or `watch_flushes`."""
     if not stalls:
         return "none"
     return (f"{len(stalls)} (longest {max(ms for _at, ms in stalls):.0f} ms,"

@@ -86,13 +86,17 @@ def _claim_turn() -> bool:
     """Whether this pass may claim: no other dispatcher is claiming (PostgreSQL: a transaction
     lock, released by the claim's commit) and the last claim is processed. On False the
     transaction is ended."""
-    if db.session.get_bind().dialect.name == "postgresql" and not db.session.scalar(
-            select(func.pg_try_advisory_xact_lock(CLAIM_LOCK_KEY))):
+    on_postgres = db.session.get_bind().dialect.name == "postgresql"
+    if on_postgres and not db.session.scalar(select(func.pg_try_advisory_xact_lock(CLAIM_LOCK_KEY))):
         db.session.rollback()
         return False
     if claim_in_flight():
         db.session.rollback()
         return False
+    if not on_postgres:
+        # SQLite: the claim must begin as a write (a read transaction that turns into a write
+        # cannot wait for another writer), so the look above ends here.
+        db.session.rollback()
     return True
 
 

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from bench.flash_sale import slowest_during_stalls
-from bench.loadgen import apart, format_stalls, tree_cpu_seconds, watch_stalls
+from bench.loadgen import apart, format_stalls, tree_cpu_seconds, watch_flushes, watch_stalls
 
 # A parent that only waits for its child, which burns 0.4 s of CPU and then stays alive.
 _PARENT = ("import subprocess, sys; subprocess.run([sys.executable, '-c', 'import time\\n"
@@ -85,3 +85,11 @@ def test_the_slowest_answers_awaited_during_a_stall_are_counted():
     assert slowest_during_stalls(latencies, answered, [stall]) == 1
     assert slowest_during_stalls(latencies, answered, []) == 0
     assert format_stalls([stall, (3100.0, 30.0)]) == "2 (longest 150 ms, 180 ms in all)"
+
+
+def test_every_flush_slower_than_the_threshold_is_reported_and_the_scratch_file_removed(tmp_path):
+    flushes = watch_flushes(0.35, str(tmp_path), threshold_ms=0.0, interval=0.1)
+    assert 3 <= len(flushes) <= 5 and all(ms > 0 for _began, ms in flushes)
+    assert [began for began, _ms in flushes] == sorted(began for began, _ms in flushes)
+    assert list(tmp_path.iterdir()) == []
+    assert watch_flushes(0.15, str(tmp_path), threshold_ms=10_000.0) == []
