@@ -27,7 +27,8 @@ from bench import RequirementNotMet
 from bench import intake as intake_bench
 from bench.flash_parts import PG_URL, SHOP, start_sampler, start_sandbox
 from bench.loadgen import (KeepAliveConnection, apart, cpu_times, format_share, format_stalls, open_loop,
-                           steal_share, tree_cpu_seconds, watch_flushes, watch_stalls, watching)
+                           slowest_during_stalls, steal_share, tree_cpu_seconds, watch_flushes, watch_stalls,
+                           watching)
 
 ROOT = intake_bench.ROOT
 REDIS_URL = os.environ.get("BENCH_FLASH_REDIS_URL", "redis://127.0.0.1:6379/12")
@@ -255,17 +256,6 @@ def _watched(watchers: list) -> list[list]:
     for thread, _found in watchers:
         thread.join()
     return [found for _thread, found in watchers]
-
-
-def slowest_during_stalls(latencies: list, answered: list, stalls: list, share: float = 0.01) -> int:
-    """How many of the `share` slowest answers were awaited (from the scheduled send to the
-    answer) during one of `stalls` (each (began, ms)): the part of the tail the host, not the
-    system, explains."""
-    timed = sorted(((latency, i) for i, latency in enumerate(latencies) if latency is not None), reverse=True)
-    slowest = timed[:max(1, int(len(timed) * share))]
-    spans = [(due, due + late_ms / 1000) for due, late_ms in stalls]
-    return sum(1 for latency, i in slowest
-               if any(begin < answered[i] and answered[i] - latency / 1000 < end for begin, end in spans))
 
 
 def _pct(values: list, p: float) -> float:

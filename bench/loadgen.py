@@ -281,6 +281,17 @@ def format_stalls(stalls: list[tuple[float, float]]) -> str:
             f" {sum(ms for _at, ms in stalls):.0f} ms in all)")
 
 
+def slowest_during_stalls(latencies: list, answered: list, stalls: list, share: float = 0.01) -> int:
+    """How many of the `share` slowest answers were awaited (from the scheduled send to the
+    answer) during one of `stalls` (each (began, ms)): the part of the tail the host, not the
+    system, explains."""
+    timed = sorted(((latency, i) for i, latency in enumerate(latencies) if latency is not None), reverse=True)
+    slowest = timed[:max(1, int(len(timed) * share))]
+    spans = [(due, due + late_ms / 1000) for due, late_ms in stalls]
+    return sum(1 for latency, i in slowest
+               if any(begin < answered[i] and answered[i] - latency / 1000 < end for begin, end in spans))
+
+
 def open_loop(url, make_request, rate=200.0, seconds=5.0, connections=8):
     """Send `rate` requests per second on a fixed schedule; returns latency percentiles (ms) and
     the CPU steal share during the run. Latency is measured from the scheduled send time, so a

@@ -9,8 +9,7 @@ import time
 
 import pytest
 
-from bench.flash_sale import slowest_during_stalls
-from bench.loadgen import apart, format_stalls, tree_cpu_seconds, watch_flushes, watch_stalls
+from bench.loadgen import apart, format_stalls, slowest_during_stalls, tree_cpu_seconds, watch_flushes, watch_stalls
 
 # A parent that only waits for its child, which burns 0.4 s of CPU and then stays alive.
 _PARENT = ("import subprocess, sys; subprocess.run([sys.executable, '-c', 'import time\\n"
@@ -72,9 +71,9 @@ def test_a_sleeper_woken_late_is_reported_as_a_stall_with_when_it_was_due():
     finally:
         sys.setswitchinterval(interval)
     sleeper.join()
-    assert len(found) == 1
-    (due, late_ms), = found
-    assert 50 <= late_ms <= 500 and abs(due - held_from) < 0.05
+    # Exactly one report for the hold (the host may add a stall of its own elsewhere in the 0.6 s).
+    (due, late_ms), = [(due, ms) for due, ms in found if abs(due - held_from) < 0.05]
+    assert 50 <= late_ms <= 500
 
 
 def test_the_slowest_answers_awaited_during_a_stall_are_counted():
