@@ -11,7 +11,7 @@ the confirmer reads them back. Prints:
   bench.intake's p99 at its own 200/s for reference;
 - confirmation: points spent per order, orders confirmed per second, the time taken against the
   points spent ÷ the restore rate × 1.2, and THROTTLED answers (need 0);
-- the CPU steal during the run.
+- the CPU steal while each of the two measured runs was sent, and over the whole sale.
 """
 import json
 import os
@@ -294,6 +294,7 @@ def run(smoke: bool = False) -> dict:
         errors, latencies, late, sender_cpu = apart(send, url, deliveries, RATE, answered)
         stalls, slow_flushes = _watched(watchers)
         sent_seconds = time.time() - started
+        sale_steal = steal_share(before, cpu_times())
         cpu_used = {part: seconds - cpu_before[part] for part, seconds in _cpu_by_part(parts).items()}
         cpu_used["load generator"] += sender_cpu
         wal_after = wal_position()
@@ -328,6 +329,7 @@ def run(smoke: bool = False) -> dict:
         "baseline_intake_p99_ms": baseline_p99, "baseline_intake_200_p99_ms": baseline_200_p99,
         "sender_late_p99_ms": _pct([x for x in late if x is not None], 99),
         "baseline_sender_late_p99_ms": baseline["late_p99"],
+        "sale_steal": sale_steal, "baseline_steal": baseline["steal"],
         "host_stalls": stalls, "baseline_host_stalls": baseline["stalls"],
         "slow_flushes": slow_flushes, "baseline_slow_flushes": baseline["slow_flushes"],
         "slowest_during_stalls": slowest_during_stalls(latencies, answered, stalls),
@@ -352,6 +354,8 @@ def run(smoke: bool = False) -> dict:
     print(f"senders (Shopify's stand-in, each run in a session of its own): sent late by p99"
           f" {figures['sender_late_p99_ms']:.2f} ms in the sale,"
           f" {figures['baseline_sender_late_p99_ms']:.2f} ms in bench.intake's run")
+    print(f"CPU steal while each was sent: {format_share(sale_steal)} in the sale,"
+          f" {format_share(baseline['steal'])} in bench.intake's run")
     print(f"host stalls (a sleeper in a session of its own woken over 20 ms late): in bench.intake's run"
           f" {format_stalls(baseline['stalls'])}; in the sale {format_stalls(stalls)}, during which"
           f" {figures['slowest_during_stalls']} of the sale's 1% slowest answers were awaited")
