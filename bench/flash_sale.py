@@ -2,7 +2,7 @@
 rate limit (100 points/s, bucket 2,000), against gunicorn and two `flask jobs worker` processes
 on PostgreSQL + Redis, with the sandbox as Shopify (on a thread here, real time).
 
-Sent at 100 deliveries/s (10,000; 200 with --smoke), each a real order of the sandbox shop, so
+Sent at 100 deliveries/s (10,000; 100 with --smoke), each a real order of the sandbox shop, so
 the confirmer reads them back. Prints:
 - visibility: from each delivery's 200 to the first time the dashboard's own orders query (its
   search by order number) returns the order, sampled for every order — p50 and p99 (need p99 ≤ 2 s);
@@ -265,7 +265,7 @@ def _pct(values: list, p: float) -> float:
 
 def run(smoke: bool = False) -> dict:
     """Measure and print; returns the figures."""
-    orders = int(os.environ.get("FLASH_ORDERS") or (200 if smoke else 10_000))
+    orders = int(os.environ.get("FLASH_ORDERS") or (100 if smoke else 10_000))
     # FLASH_CONFIRM=0: intake and visibility only (the confirmation is then not checked).
     confirm = os.environ.get("FLASH_CONFIRM", "1") != "0"
     baseline, baseline_200_p99 = intake_baseline(orders, smoke)
